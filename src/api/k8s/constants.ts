@@ -1,0 +1,125 @@
+// Vocabulary of the agents.x-k8s.io API (kubernetes-sigs/agent-sandbox compatible).
+// Every string here is published API: label keys, condition types and reasons never change once
+// released, because manifests, SDKs and dashboards match on them verbatim.
+
+export const CORE_GROUP = 'agents.x-k8s.io';
+export const EXT_GROUP = 'extensions.agents.x-k8s.io';
+/** Storage version and conversion hub. */
+export const HUB_VERSION = 'v1beta1';
+/** Served, deprecated; converted by the operator's webhook. */
+export const LEGACY_VERSION = 'v1alpha1';
+export const VERSIONS = [HUB_VERSION, LEGACY_VERSION] as const;
+export type ApiVersionName = (typeof VERSIONS)[number];
+
+export const LABEL = {
+  /** FNV-1a-32 hex of the Sandbox name; Service selector and router cache filter. */
+  sandboxNameHash: 'agents.x-k8s.io/sandbox-name-hash',
+  /** NameHash(template name); NetworkPolicy podSelector. */
+  templateRefHash: 'agents.x-k8s.io/sandbox-template-ref-hash',
+  /** NameHash(pool name) on warm, unclaimed Sandboxes and their pods; removed on adoption. */
+  warmPoolSandbox: 'agents.x-k8s.io/warm-pool-sandbox',
+  /** Hash of the JSON of the SandboxBlueprint a warm member was made from (staleness). */
+  templateHash: 'agents.x-k8s.io/sandbox-template-hash',
+  /** Deprecated: hash of the JSON of the PodTemplate. Still written for old tooling. */
+  podTemplateHash: 'agents.x-k8s.io/sandbox-pod-template-hash',
+  launchType: 'agents.x-k8s.io/launch-type',
+  createdBy: 'agents.x-k8s.io/created-by',
+  claimUid: 'agents.x-k8s.io/claim-uid',
+  /** "true" on an unowned Pod/Service/PVC authorises adoption by a Sandbox. */
+  adoptable: 'agents.x-k8s.io/adoptable',
+} as const;
+
+export const ANNOTATION = {
+  podName: 'agents.x-k8s.io/pod-name',
+  templateRef: 'agents.x-k8s.io/sandbox-template-ref',
+  propagatedLabels: 'agents.x-k8s.io/propagated-labels',
+  propagatedAnnotations: 'agents.x-k8s.io/propagated-annotations',
+  /** On a claim: the sandbox it is bound to. Written before the Sandbox is patched, so an
+   * interrupted adoption is finished, never abandoned. */
+  sandboxName: 'agents.x-k8s.io/sandbox-name',
+  controllerFirstObservedAt: 'agents.x-k8s.io/controller-first-observed-at',
+  claimFirstReadyAt: 'agents.x-k8s.io/claim-first-ready-at',
+  clientFirstRequestedAt: 'agents.x-k8s.io/client-first-requested-at',
+  traceContext: 'opentelemetry.io/trace-context',
+  safeToEvict: 'cluster-autoscaler.kubernetes.io/safe-to-evict',
+  /** Lossless v1alpha1 round trip: the whole v1alpha1 object as JSON, kept on the hub. */
+  v1alpha1SandboxState: 'api.agents.x-k8s.io/v1alpha1-sandbox-state',
+  v1alpha1ClaimState: 'api.agents.x-k8s.io/v1alpha1-sandboxclaim-state',
+  /** agentbox: inject the guest daemon into pods of this template (OpenSandbox pool pattern). */
+  injectGuest: 'agentbox.dev/inject-guest',
+} as const;
+
+/** Prefixes tenants may not set through podTemplate metadata (Service selector spoofing). */
+export const RESERVED_PREFIXES = ['agents.x-k8s.io/', 'extensions.agents.x-k8s.io/'];
+export const RESERVED_KEYS: readonly string[] = [ANNOTATION.traceContext];
+
+export const LAUNCH_COLD = 'cold';
+export const LAUNCH_WARM = 'warm';
+
+export const CONDITION = {
+  /**
+   * Ready. True/DependenciesReady: pod Running + PodReady + an IP (+ Service when required).
+   * False reasons: DependenciesNotReady (provisioning), SandboxSuspended, PodSucceeded, PodFailed,
+   * SandboxExpired, MultiplePods (refuses to choose), ReconcilerError ("Error seen: …").
+   * On claims additionally: TemplateNotFound, WarmPoolNotFound, AdoptionConflict,
+   * SandboxCreatePending, InvalidMetadata, EnvVarsInjectionRejected, VolumeClaimTemplatesError,
+   * ClaimExpired, SandboxExpired, SandboxMissing, SandboxNotReady.
+   */
+  ready: 'Ready',
+  /** Suspended. False/NotSuspended while running; True/PodTerminated once the pod is gone;
+   * False/PodTerminating while it goes; False/PodNotOwned; Unknown/PodStateUnknown. */
+  suspended: 'Suspended',
+  /** Finished. True/PodSucceeded|PodFailed, present only while the owned pod is terminal. */
+  finished: 'Finished',
+  /** Mirrored verbatim from the pod; absent without a pod. */
+  podScheduled: 'PodScheduled',
+  /** Warm pool (agentbox addition): every member matches the current template. */
+  rolledOut: 'RolledOut',
+} as const;
+
+export const REASON = {
+  dependenciesReady: 'DependenciesReady',
+  dependenciesNotReady: 'DependenciesNotReady',
+  sandboxSuspended: 'SandboxSuspended',
+  podSucceeded: 'PodSucceeded',
+  podFailed: 'PodFailed',
+  sandboxExpired: 'SandboxExpired',
+  multiplePods: 'MultiplePods',
+  reconcilerError: 'ReconcilerError',
+  notSuspended: 'NotSuspended',
+  podTerminated: 'PodTerminated',
+  podTerminating: 'PodTerminating',
+  podNotOwned: 'PodNotOwned',
+  podStateUnknown: 'PodStateUnknown',
+  podScheduledFallback: 'PodScheduled',
+  podSchedulingUnknown: 'PodSchedulingUnknown',
+  templateNotFound: 'TemplateNotFound',
+  warmPoolNotFound: 'WarmPoolNotFound',
+  adoptionConflict: 'AdoptionConflict',
+  sandboxCreatePending: 'SandboxCreatePending',
+  invalidMetadata: 'InvalidMetadata',
+  envVarsInjectionRejected: 'EnvVarsInjectionRejected',
+  volumeClaimTemplatesError: 'VolumeClaimTemplatesError',
+  claimExpired: 'ClaimExpired',
+  sandboxMissing: 'SandboxMissing',
+  sandboxNotReady: 'SandboxNotReady',
+  /** Warm pool rollout (agentbox): all members current / some members stale. */
+  upToDate: 'UpToDate',
+  staleMembers: 'StaleMembers',
+} as const;
+
+/** Claim reasons after which waiting is pointless (the Python SDK fails fast on them). */
+export const TERMINAL_CLAIM_REASONS: readonly string[] = [
+  REASON.invalidMetadata, REASON.envVarsInjectionRejected, REASON.volumeClaimTemplatesError,
+  REASON.claimExpired, REASON.sandboxExpired, REASON.templateNotFound, REASON.warmPoolNotFound,
+];
+
+export const OPERATING_MODE = { running: 'Running', suspended: 'Suspended' } as const;
+export const SHUTDOWN_POLICY = { delete: 'Delete', deleteForeground: 'DeleteForeground', retain: 'Retain' } as const;
+export const UPDATE_STRATEGY = { recreate: 'Recreate', onReplenish: 'OnReplenish' } as const;
+export const POD_FAILURE_POLICY = { ignore: 'Ignore', recreate: 'Recreate' } as const;
+
+/** Namespace and labels of the router that the default NetworkPolicy lets in. */
+export const ROUTER_NAMESPACE = 'agent-sandbox-system';
+export const ROUTER_APP_LABEL = 'sandbox-router';
+export const DEFAULT_LABEL_DOMAIN_ALLOWLIST = ['sandbox.users.io'];

@@ -1,0 +1,79 @@
+// Builds CustomResourceDefinition objects from the schemas in ./schemas.ts. Used by the CRD
+// generator (deploy/crds) and by tests and the operator, which install or patch them.
+import { ALL_KINDS, type KindDef, type VersionDef } from './schemas.ts';
+
+/** Where the API server reaches the conversion webhook. */
+export type WebhookTarget =
+  | { service: { namespace: string; name: string; path: string; port: number } }
+  | { url: string };
+
+export const DEFAULT_WEBHOOK: WebhookTarget = {
+  service: { namespace: 'agent-sandbox-system', name: 'agent-sandbox-webhook-service', path: '/convert', port: 443 },
+};
+
+export interface CrdOptions {
+  webhook?: WebhookTarget;
+  /** PEM CA bundle; the operator patches it in at start-up when it manages its certificates. */
+  caBundlePem?: string;
+}
+
+export function crdName(kind: KindDef): string {
+  return `${kind.plural}.${kind.group}`;
+}
+
+function version(name: string, def: VersionDef, storage: boolean) {
+  return {
+    name,
+    served: true,
+    storage,
+    ...(storage ? {} : {
+      deprecated: true,
+      deprecationWarning: `${name} is deprecated; use v1beta1`,
+    }),
+    schema: { openAPIV3Schema: def.schema },
+    ...(def.printerColumns ? { additionalPrinterColumns: def.printerColumns } : {}),
+    subresources: {
+      ...(def.status ? { status: {} } : {}),
+      ...(def.scale ? { scale: def.scale } : {}),
+    },
+  };
+}
+
+export function conversionSpec(opts: CrdOptions = {}) {
+  const target = opts.webhook ?? DEFAULT_WEBHOOK;
+  return {
+    strategy: 'Webhook',
+    webhook: {
+      conversionReviewVersions: ['v1'],
+      clientConfig: {
+        ...target,
+        ...(opts.caBundlePem ? { caBundle: Buffer.from(opts.caBundlePem).toString('base64') } : {}),
+      },
+    },
+  };
+}
+
+export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
+  return {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: crdName(kind), labels: { 'app.kubernetes.io/part-of': 'agentbox' } },
+    spec: {
+      group: kind.group,
+      names: {
+        kind: kind.kind,
+        listKind: `${kind.kind}List`,
+        plural: kind.plural,
+        singular: kind.singular,
+        shortNames: kind.shortNames,
+      },
+      scope: 'Namespaced',
+      conversion: conversionSpec(opts),
+      versions: [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)],
+    },
+  };
+}
+
+export function buildAllCrds(opts: CrdOptions = {}) {
+  return ALL_KINDS.map((k) => buildCrd(k, opts));
+}

@@ -1,0 +1,234 @@
+/**
+ * The native REST API (`/v1`): every request and response body as a zod schema. The gateway
+ * validates with these, the OpenAPI document (`openapi.ts`) is generated from them and the SDK
+ * derives its types from them, so the three never drift apart.
+ *
+ * Imports nothing of ours (STYLE #2): this is the ground floor.
+ */
+import { z } from 'zod';
+
+/** Sandbox ids: 20 chars of [a-z0-9], never `-` or `.` (host routing splits on `-`). */
+export const SandboxId = z.string().regex(/^[a-z0-9]{1,64}$/, 'a sandbox id is lowercase letters and digits');
+export const TemplateName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a template name is 1-63 chars of [a-z0-9._-]');
+export const RuntimeName = z.enum(['gvisor', 'runc']);
+
+/**
+ * Server-side sandbox lifecycle states. `creating` and `failed` are visible only briefly or after
+ * an error; `killed` sandboxes disappear from listings.
+ */
+export const SandboxStateName = z.enum(['creating', 'running', 'paused', 'killed', 'failed']);
+export const OnTimeout = z.enum(['kill', 'pause']);
+
+/** Keys and values are bounded so one tenant cannot bloat the state database. */
+const StringMap = (maxEntries: number, maxValue: number) =>
+  z.record(z.string().min(1).max(128), z.string().max(maxValue))
+    .refine((m) => Object.keys(m).length <= maxEntries, { message: `at most ${maxEntries} entries` });
+
+export const EnvMap = StringMap(256, 32_768);
+export const MetadataMap = StringMap(64, 1024);
+
+/** One hour by default elsewhere; here 24 h is the hard ceiling of a single timeout. */
+export const MAX_TIMEOUT_SECONDS = 86_400;
+export const DEFAULT_TIMEOUT_SECONDS = 300;
+
+export const NetworkPolicy = z.object({
+  defaultAction: z.enum(['allow', 'deny']).default('allow'),
+  allow: z.array(z.string().min(1).max(253)).max(256).default([]),
+  deny: z.array(z.string().min(1).max(253)).max(256).default([]),
+}).strict();
+
+export const CreateSandboxBody = z.object({
+  template: TemplateName,
+  runtime: RuntimeName.optional(),
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional()
+    .describe(`seconds until onTimeout applies; default ${DEFAULT_TIMEOUT_SECONDS}`),
+  onTimeout: OnTimeout.optional().describe('what happens at the timeout; default kill'),
+  autoResume: z.boolean().optional().describe('resume a paused sandbox when traffic for one of its ports arrives'),
+  env: EnvMap.optional(),
+  metadata: MetadataMap.optional(),
+  cpu: z.number().positive().max(64).optional(),
+  memoryMiB: z.number().int().min(32).max(262_144).optional(),
+  network: NetworkPolicy.optional(),
+}).strict().meta({ id: 'CreateSandbox' });
+
+export const Sandbox = z.object({
+  id: z.string(),
+  template: z.string(),
+  runtime: RuntimeName,
+  state: SandboxStateName,
+  metadata: z.record(z.string(), z.string()),
+  createdAt: z.string(),
+  /** RFC 3339; absent while paused (the timer stops) or when the sandbox never expires. */
+  expiresAt: z.string().optional(),
+  timeoutSeconds: z.number().int(),
+  onTimeout: OnTimeout,
+  autoResume: z.boolean(),
+  cpu: z.number(),
+  memoryMiB: z.number().int(),
+  /** Set when the create was served from a warm pool. */
+  fromPool: z.boolean(),
+  envdVersion: z.string().optional(),
+  error: z.string().optional(),
+}).meta({ id: 'Sandbox' });
+
+export const SandboxList = z.object({
+  sandboxes: z.array(Sandbox),
+  /** Pass as `nextToken` to get the next page; absent on the last page. */
+  nextToken: z.string().optional(),
+}).meta({ id: 'SandboxList' });
+
+export const ListSandboxesQuery = z.object({
+  state: z.string().regex(/^(creating|running|paused|failed)(,(creating|running|paused|failed))*$/).optional()
+    .describe('comma-separated states'),
+  /** `metadata=k=v&metadata=k2=v2` or one `k=v&k2=v2` string (URL-encoded); all pairs must match. */
+  metadata: z.array(z.string().max(2048)).max(64).optional(),
+  template: TemplateName.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  nextToken: z.string().max(200).optional(),
+}).strict();
+
+export const TimeoutBody = z.object({
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS),
+}).strict().meta({ id: 'SetTimeout' });
+
+export const ForkBody = z.object({
+  metadata: MetadataMap.optional(),
+  timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
+}).strict().meta({ id: 'Fork' });
+
+export const ExecBody = z.object({
+  /** A string runs through `/bin/sh -c`; an array is an argv. */
+  cmd: z.union([z.string().min(1).max(131_072), z.array(z.string().max(131_072)).min(1).max(4096)]),
+  env: EnvMap.optional(),
+  cwd: z.string().min(1).max(4096).optional(),
+  user: z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_-]*$/i).optional(),
+  timeoutMs: z.number().int().min(0).max(MAX_TIMEOUT_SECONDS * 1000).optional(),
+  stdin: z.string().max(8 * 1024 * 1024).optional(),
+}).strict().meta({ id: 'Exec' });
+
+export const ExecResult = z.object({
+  exitCode: z.number().int(),
+  stdout: z.string(),
+  stderr: z.string(),
+  status: z.string().optional(),
+}).meta({ id: 'ExecResult' });
+
+/**
+ * One line of an `application/x-ndjson` exec stream. `stdout`/`stderr` carry UTF-8 text;
+ * exactly one `end` or `error` line closes the stream.
+ */
+export const ExecEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('stdout'), data: z.string() }),
+  z.object({ type: z.literal('stderr'), data: z.string() }),
+  z.object({ type: z.literal('end'), exitCode: z.number().int(), status: z.string().optional() }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]).meta({ id: 'ExecEvent' });
+
+/**
+ * Paths inside a sandbox: absolute, no `..` segment, no NUL. The guest would confine them to the
+ * sandbox's own root anyway; refusing them here makes mistakes loud instead of surprising.
+ */
+export const SandboxPath = z.string().min(1).max(4096)
+  .refine((p) => p.startsWith('/'), { message: 'path must be absolute' })
+  .refine((p) => !p.includes('\0'), { message: 'path must not contain NUL' })
+  .refine((p) => !p.split('/').includes('..'), { message: 'path must not contain ".." segments' });
+
+export const FilePathQuery = z.object({ path: SandboxPath }).strict();
+export const ListFilesQuery = z.object({
+  path: SandboxPath,
+  depth: z.coerce.number().int().min(1).max(32).default(1),
+}).strict();
+
+export const FileEntry = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: z.enum(['file', 'dir', 'symlink', 'other']),
+  size: z.number(),
+  mode: z.number().int(),
+  modifiedTime: z.string().optional(),
+}).meta({ id: 'FileEntry' });
+export const FileList = z.object({ entries: z.array(FileEntry) }).meta({ id: 'FileList' });
+
+/** One line of a `files/watch` NDJSON stream. */
+export const WatchEvent = z.object({
+  type: z.enum(['create', 'write', 'remove', 'rename', 'chmod']),
+  name: z.string(),
+}).meta({ id: 'WatchEvent' });
+
+/**
+ * A template recipe, as in `templates/*.yaml`: `{name, from: {debian|busybox|template|oci},
+ * packages, files, run, env, workdir, user, start, ready, resources}`. The engine owns its full
+ * schema and validates it (invalid_argument names the offending field); the API checks the name.
+ */
+export const TemplateBody = z.object({
+  name: TemplateName,
+  from: z.record(z.string(), z.unknown()),
+}).loose().meta({ id: 'TemplateRecipe' });
+
+export const Template = z.object({
+  name: z.string(),
+  /** `public` templates are usable by every tenant; others only by their owner. */
+  visibility: z.enum(['public', 'private']),
+  state: z.enum(['ready', 'building', 'missing', 'failed']),
+  error: z.string().optional(),
+}).meta({ id: 'Template' });
+export const TemplateList = z.object({ templates: z.array(Template) }).meta({ id: 'TemplateList' });
+
+export const PoolBody = z.object({ size: z.number().int().min(0).max(256) }).strict().meta({ id: 'SetPool' });
+export const Pool = z.object({
+  template: z.string(),
+  size: z.number().int(),
+  /** Warm sandboxes ready to be claimed now. */
+  ready: z.number().int(),
+  /** Warm sandboxes being started. */
+  starting: z.number().int(),
+}).meta({ id: 'Pool' });
+export const PoolList = z.object({ pools: z.array(Pool) }).meta({ id: 'PoolList' });
+
+export const TenantBody = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) }).strict().meta({ id: 'CreateTenant' });
+export const Tenant = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Tenant' });
+export const TenantList = z.object({ tenants: z.array(Tenant) }).meta({ id: 'TenantList' });
+
+export const KeyBody = z.object({
+  /** Tenant the key acts for; default: the caller's tenant. A missing tenant is created. */
+  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+  name: z.string().max(128).optional(),
+  admin: z.boolean().default(false),
+}).strict().meta({ id: 'CreateKey' });
+export const ApiKey = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  name: z.string(),
+  admin: z.boolean(),
+  /** The first characters of the secret, to recognise it. */
+  prefix: z.string(),
+  createdAt: z.string(),
+  revokedAt: z.string().optional(),
+}).meta({ id: 'ApiKey' });
+/** Returned once, at creation: the secret is stored only as a hash. */
+export const CreatedKey = ApiKey.extend({ key: z.string() }).meta({ id: 'CreatedKey' });
+export const KeyList = z.object({ keys: z.array(ApiKey) }).meta({ id: 'KeyList' });
+
+export const ErrorBody = z.object({
+  code: z.string().describe('machine-readable; see src/api/errors.ts'),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+}).meta({ id: 'Error' });
+
+export type CreateSandboxBody = z.infer<typeof CreateSandboxBody>;
+export type SandboxView = z.infer<typeof Sandbox>;
+export type SandboxListView = z.infer<typeof SandboxList>;
+export type ListSandboxesQuery = z.infer<typeof ListSandboxesQuery>;
+export type ExecBody = z.infer<typeof ExecBody>;
+export type ExecResultView = z.infer<typeof ExecResult>;
+export type ExecEvent = z.infer<typeof ExecEvent>;
+export type FileEntryView = z.infer<typeof FileEntry>;
+export type WatchEventView = z.infer<typeof WatchEvent>;
+export type TemplateBody = z.infer<typeof TemplateBody>;
+export type TemplateView = z.infer<typeof Template>;
+export type PoolView = z.infer<typeof Pool>;
+export type TenantView = z.infer<typeof Tenant>;
+export type ApiKeyView = z.infer<typeof ApiKey>;
+export type CreatedKeyView = z.infer<typeof CreatedKey>;
+export type ForkBody = z.infer<typeof ForkBody>;
+export type NetworkPolicyBody = z.infer<typeof NetworkPolicy>;

@@ -1,0 +1,75 @@
+/** `template build|ls`, `pool set|ls`, `keys create|ls|revoke`. */
+import { readFile } from 'node:fs/promises';
+import { parse as parseYaml } from 'yaml';
+import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView } from '../../api/native.ts';
+import { parseFlags, print, UsageError, type Command } from '../io.ts';
+import { client } from './sandboxes.ts';
+
+export const template: Command = async (args, io) => {
+  const [sub, ...rest] = args;
+  const { bools, positionals } = parseFlags(rest, { bools: ['json'] });
+  if (sub === 'build' && positionals.length === 1) {
+    let recipe: unknown;
+    try {
+      recipe = parseYaml(await readFile(positionals[0]!, 'utf8'));
+    } catch (err) {
+      throw new UsageError(`cannot read recipe ${positionals[0]}: ${(err as Error).message}`);
+    }
+    io.stderr.write(`building ${(recipe as { name?: string }).name ?? positionals[0]}… (the server prints build progress)\n`);
+    const t = await client(io).json<TemplateView>('POST', '/v1/templates', { json: recipe, timeoutMs: 0 });
+    print(io, bools.has('json') ? JSON.stringify(t) : `${t.name} ${t.state}`);
+    return 0;
+  }
+  if (sub === 'ls' && positionals.length === 0) {
+    const { templates } = await client(io).json<{ templates: TemplateView[] }>('GET', '/v1/templates');
+    if (bools.has('json')) print(io, JSON.stringify(templates));
+    else for (const t of templates) print(io, `${t.name.padEnd(24)} ${t.state.padEnd(9)} ${t.visibility}`);
+    return 0;
+  }
+  throw new UsageError('usage: agentbox template build FILE | agentbox template ls [--json]');
+};
+
+export const pool: Command = async (args, io) => {
+  const [sub, ...rest] = args;
+  const { flags, bools, positionals } = parseFlags(rest, { strings: ['size'], bools: ['json'] });
+  const api = client(io);
+  if (sub === 'set' && positionals.length === 1 && flags.size !== undefined) {
+    const p = await api.json<PoolView>('PUT', `/v1/pools/${positionals[0]}`, { json: { size: Number(flags.size) } });
+    print(io, bools.has('json') ? JSON.stringify(p) : `${p.template} size=${p.size} ready=${p.ready}`);
+    return 0;
+  }
+  if (sub === 'ls' && positionals.length === 0) {
+    const { pools } = await api.json<{ pools: PoolView[] }>('GET', '/v1/pools');
+    if (bools.has('json')) print(io, JSON.stringify(pools));
+    else for (const p of pools) print(io, `${p.template.padEnd(24)} size=${p.size} ready=${p.ready} starting=${p.starting}`);
+    return 0;
+  }
+  throw new UsageError('usage: agentbox pool set TEMPLATE --size N | agentbox pool ls [--json]');
+};
+
+export const keys: Command = async (args, io) => {
+  const [sub, ...rest] = args;
+  const { flags, bools, positionals } = parseFlags(rest, { strings: ['tenant', 'name'], bools: ['json', 'admin'] });
+  const api = client(io);
+  if (sub === 'create' && positionals.length === 0) {
+    const body: Record<string, unknown> = { admin: bools.has('admin') };
+    if (flags.tenant) body.tenant = flags.tenant;
+    if (flags.name) body.name = flags.name;
+    const k = await api.json<CreatedKeyView>('POST', '/v1/keys', { json: body });
+    print(io, bools.has('json') ? JSON.stringify(k) : k.key);
+    if (!bools.has('json')) io.stderr.write(`key ${k.id} for tenant ${k.tenant}: shown once, store it now\n`);
+    return 0;
+  }
+  if (sub === 'ls' && positionals.length === 0) {
+    const { keys: list } = await api.json<{ keys: ApiKeyView[] }>('GET', '/v1/keys');
+    if (bools.has('json')) print(io, JSON.stringify(list));
+    else for (const k of list) print(io, `${k.id}  ${k.tenant.padEnd(16)} ${k.prefix}…  ${k.admin ? 'admin' : 'user '}  ${k.revokedAt ? `revoked ${k.revokedAt}` : k.name}`);
+    return 0;
+  }
+  if (sub === 'revoke' && positionals.length === 1) {
+    await api.request('DELETE', `/v1/keys/${positionals[0]}`);
+    print(io, `${positionals[0]} revoked`);
+    return 0;
+  }
+  throw new UsageError('usage: agentbox keys create [--tenant T] [--name N] [--admin] | keys ls | keys revoke KEY_ID');
+};

@@ -1,0 +1,91 @@
+/** `create`, `ls`, `exec`, `pause`, `resume`, `kill`: sandboxes from the terminal. */
+import type { ExecEvent, SandboxListView, SandboxView } from '../../api/native.ts';
+import { ApiClient } from '../../sdk/api-client.ts';
+import { resolveConnection } from '../../sdk/config.ts';
+import { errorFromBody } from '../../sdk/errors.ts';
+import { pairs, parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
+
+export const client = (io: CliIo) => new ApiClient(resolveConnection({}, io.env));
+
+const oneId = (positionals: string[], usage: string): string => {
+  if (positionals.length !== 1) throw new UsageError(`usage: ${usage}`);
+  return positionals[0]!;
+};
+
+export const create: Command = async (args, io) => {
+  const { flags, multi, bools, positionals } = parseFlags(args, { strings: ['template', 'runtime', 'timeout', 'on-timeout'], multi: ['env', 'metadata'], bools: ['json', 'auto-resume'] });
+  if (positionals.length) throw new UsageError('usage: agentbox create [--template T] [--runtime R] [--env K=V] [--metadata K=V] [--timeout SECONDS] [--on-timeout kill|pause] [--auto-resume] [--json]');
+  const body: Record<string, unknown> = { template: flags.template ?? 'base' };
+  if (flags.runtime) body.runtime = flags.runtime;
+  if (flags.timeout) body.timeoutSeconds = Number(flags.timeout);
+  if (flags['on-timeout']) body.onTimeout = flags['on-timeout'];
+  if (bools.has('auto-resume')) body.autoResume = true;
+  const env = pairs(multi.env, '--env');
+  if (env) body.env = env;
+  const metadata = pairs(multi.metadata, '--metadata');
+  if (metadata) body.metadata = metadata;
+  const sbx = await client(io).json<SandboxView>('POST', '/v1/sandboxes', { json: body, timeoutMs: 0 });
+  print(io, bools.has('json') ? JSON.stringify(sbx) : sbx.id);
+  return 0;
+};
+
+export const ls: Command = async (args, io) => {
+  const { flags, multi, bools, positionals } = parseFlags(args, { strings: ['state', 'template'], multi: ['metadata'], bools: ['json'] });
+  if (positionals.length) throw new UsageError('usage: agentbox ls [--state S] [--metadata K=V] [--template T] [--json]');
+  const api = client(io);
+  const all: SandboxView[] = [];
+  let nextToken: string | undefined;
+  const metadata = pairs(multi.metadata, '--metadata');
+  const metaQuery = metadata ? Object.entries(metadata).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&') : undefined;
+  for (let page = 0; page < 10_000; page++) {
+    const res = await api.json<SandboxListView>('GET', '/v1/sandboxes', { query: { limit: 1000, nextToken, state: flags.state, template: flags.template, metadata: metaQuery } });
+    all.push(...res.sandboxes);
+    nextToken = res.nextToken;
+    if (!nextToken) break;
+  }
+  if (bools.has('json')) { print(io, JSON.stringify(all)); return 0; }
+  const rows = [['ID', 'TEMPLATE', 'STATE', 'CREATED', 'EXPIRES', 'METADATA'], ...all.map((s) => [
+    s.id, s.template, s.state, s.createdAt, s.expiresAt ?? '-', Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+  ])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) print(io, r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return 0;
+};
+
+/** `exec ID -- CMD…`: streams output and exits with the command's exit code. */
+export const exec: Command = async (args, io) => {
+  const dash = args.indexOf('--');
+  const head = dash < 0 ? args.slice(0, 1) : args.slice(0, dash);
+  const cmd = dash < 0 ? args.slice(1) : args.slice(dash + 1);
+  const { flags, multi, positionals } = parseFlags(head, { strings: ['cwd', 'user', 'timeout-ms'], multi: ['env'] });
+  if (positionals.length !== 1 || cmd.length === 0) throw new UsageError('usage: agentbox exec ID [--cwd DIR] [--user U] [--env K=V] -- CMD [ARGS…]');
+  const body: Record<string, unknown> = { cmd: cmd.length === 1 ? cmd[0] : cmd };
+  if (flags.cwd) body.cwd = flags.cwd;
+  if (flags.user) body.user = flags.user;
+  if (flags['timeout-ms']) body.timeoutMs = Number(flags['timeout-ms']);
+  const env = pairs(multi.env, '--env');
+  if (env) body.env = env;
+  for await (const ev of client(io).ndjson<ExecEvent>('POST', `/v1/sandboxes/${positionals[0]}/exec`, { json: body })) {
+    if (ev.type === 'stdout') io.stdout.write(ev.data);
+    else if (ev.type === 'stderr') io.stderr.write(ev.data);
+    else if (ev.type === 'error') throw errorFromBody(0, ev);
+    else return ev.exitCode < 0 ? 128 + 9 : ev.exitCode;
+  }
+  throw new UsageError('the exec stream ended without a result');
+};
+
+const action = (verb: 'pause' | 'resume'): Command => async (args, io) => {
+  const id = oneId(parseFlags(args, {}).positionals, `agentbox ${verb} ID`);
+  const sbx = await client(io).json<SandboxView>('POST', `/v1/sandboxes/${id}/${verb}`, { timeoutMs: 0 });
+  print(io, `${sbx.id} ${sbx.state}`);
+  return 0;
+};
+export const pause = action('pause');
+export const resume = action('resume');
+
+export const kill: Command = async (args, io) => {
+  const id = oneId(parseFlags(args, {}).positionals, 'agentbox kill ID');
+  await client(io).request('DELETE', `/v1/sandboxes/${id}`);
+  print(io, `${id} killed`);
+  return 0;
+};

@@ -1,0 +1,93 @@
+/**
+ * Lays out one sandbox's OCI bundle under its directory:
+ *
+ *   upper/ work/ rootfs/   overlay: image layers + private writable layer (rootfs/ is the mount)
+ *   etc/                   resolv.conf and hosts, bind-mounted read-only
+ *   guest/config.json      the guest daemon's configuration, mounted at /.agentbox
+ *   bundle/config.json     the OCI spec
+ *   runtime.log            the runtime's and the guest's own output
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { GuestConfigInput } from '../guest/config.ts';
+import { mountOverlay } from './images/overlay.ts';
+import type { LinkAddresses } from './network/addresses.ts';
+import { netnsPath } from './network/netns.ts';
+import { buildSpec } from './runtime/oci-spec.ts';
+import type { SandboxRecord } from './sandbox-record.ts';
+
+export const GUEST_PORT = 49983;
+/** Where the guest bundle (node + libs + tini + guest.mjs) is mounted read-only in every sandbox. */
+export const GUEST_MOUNT = '/opt/agentbox';
+const GUEST_CONFIG_MOUNT = '/.agentbox';
+
+export interface SandboxPaths {
+  dir: string;
+  upper: string;
+  work: string;
+  rootfs: string;
+  bundle: string;
+  etc: string;
+  guestDir: string;
+  log: string;
+  checkpoint: string;
+}
+
+export function sandboxPaths(dir: string): SandboxPaths {
+  return {
+    dir,
+    upper: join(dir, 'upper'),
+    work: join(dir, 'work'),
+    rootfs: join(dir, 'rootfs'),
+    bundle: join(dir, 'bundle'),
+    etc: join(dir, 'etc'),
+    guestDir: join(dir, 'guest'),
+    log: join(dir, 'runtime.log'),
+    checkpoint: join(dir, 'checkpoint'),
+  };
+}
+
+export interface GuestBundleRef {
+  dir: string;
+  argv: string[];
+}
+
+/** Mounts the root filesystem and writes every file the runtime needs; idempotent. */
+export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef): Promise<void> {
+  await mountOverlay({ lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs });
+  await Promise.all([p.bundle, p.etc, p.guestDir].map((d) => mkdir(d, { recursive: true })));
+  await writeFile(join(p.etc, 'resolv.conf'), `nameserver ${link.hostIp}\noptions ndots:0\n`);
+  await writeFile(join(p.etc, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost\n${link.sandboxIp}\t${record.id}\n`);
+  const guestConfig: GuestConfigInput = {
+    port: GUEST_PORT,
+    accessToken: record.accessToken,
+    initSecret: record.initSecret,
+    envVars: { ...record.imageConfig.env, ...record.env },
+    defaultUser: record.imageConfig.user,
+    defaultWorkdir: record.imageConfig.workdir,
+    start: record.imageConfig.start,
+  };
+  await writeFile(join(p.guestDir, 'config.json'), JSON.stringify(guestConfig), { mode: 0o600 });
+  const spec = buildSpec({
+    id: record.id,
+    hostname: record.id,
+    runtime: record.runtime,
+    rootfs: p.rootfs,
+    args: guest.argv,
+    env: {
+      PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      AGENTBOX_GUEST_CONFIG: `${GUEST_CONFIG_MOUNT}/config.json`,
+      HOSTNAME: record.id,
+    },
+    limits: record.limits,
+    netnsPath: netnsPath(record.id),
+    binds: [
+      { source: guest.dir, destination: GUEST_MOUNT, readonly: true },
+      { source: p.guestDir, destination: GUEST_CONFIG_MOUNT, readonly: true },
+      { source: join(p.etc, 'resolv.conf'), destination: '/etc/resolv.conf', readonly: true },
+      { source: join(p.etc, 'hosts'), destination: '/etc/hosts', readonly: true },
+    ],
+    cgroupsPath: `/agentbox/${record.id}`,
+  });
+  await writeFile(join(p.bundle, 'config.json'), JSON.stringify(spec, null, 1));
+}

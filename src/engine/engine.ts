@@ -1,0 +1,677 @@
+/**
+ * The single-node engine: sandboxes as gVisor (or runc) containers on this machine, each with
+ * an overlay root filesystem, its own network namespace and egress rules, and the guest daemon
+ * as PID 1. State lives on disk per sandbox (sandbox-record.ts); every operation writes the
+ * record before and after its side effects so `recover()` can finish or undo it after a crash.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { cp, mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AgentboxError, asAgentboxError, conflict, invalidArgument, notFound } from '../api/errors.ts';
+import { createGuestClient, type GuestClient } from '../guest/client.ts';
+import { GUEST_PORT, sandboxPaths, writeBundle, type GuestBundleRef, type SandboxPaths } from './bundle.ts';
+import { diskUsage, writeFileAtomic } from './fsutil.ts';
+import { unmount } from './images/overlay.ts';
+import type { TemplateStore } from './images/template-store.ts';
+import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
+import { DnsProxy } from './network/dns-proxy.ts';
+import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
+import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists } from './network/netns.ts';
+import { cgroupUsage } from './runtime/cgroups.ts';
+import type { RuntimeDriver } from './runtime/driver.ts';
+import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
+import { hashImageFiles, verifySnapshot, writeManifest, MANIFEST, type SnapshotManifest } from './snapshots.ts';
+import type {
+  CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, ForkRequest, ResourceLimits,
+  RuntimeClassName, SandboxInfo, SandboxState, SandboxUsage, SnapshotInfo,
+} from './types.ts';
+
+export interface NetworkOptions {
+  subnet: string;
+  ifacePrefix: string;
+  table: string;
+  dnsPort: number;
+  dnsUpstream: string;
+  nat: boolean;
+}
+
+export interface LocalEngineOptions {
+  home: string;
+  drivers: Map<RuntimeClassName, RuntimeDriver>;
+  defaultRuntime: RuntimeClassName;
+  templates: TemplateStore;
+  guest: GuestBundleRef & { envdVersion: string };
+  network: NetworkOptions;
+  /** How long a cold start may take until the guest answers. */
+  readyTimeoutMs?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+const ID_RE = /^[a-z0-9]{20}$/;
+
+/** 20 chars of [a-z0-9]: E2B's id shape, safe in host names (`<port>-<id>.<domain>`). */
+export function newSandboxId(): string {
+  const bytes = randomBytes(20);
+  return Array.from(bytes, (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
+}
+
+const newSecret = () => randomBytes(24).toString('hex');
+
+/** What a snapshot keeps of its source sandbox besides memory and files (engine-private). */
+type SnapshotSandbox = Pick<SandboxRecord, 'limits' | 'env' | 'egress' | 'imageConfig' | 'accessToken' | 'initSecret'>;
+const IMAGES = 'images';
+
+export class LocalEngine implements Engine {
+  private readonly records = new Map<string, SandboxRecord>();
+  private readonly guests = new Map<string, GuestClient>();
+  /** Per-sandbox operation chain: pause/resume/destroy/fork of one sandbox never interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly store: RecordStore;
+  private readonly snapshotsDir: string;
+  private readonly firewall: EgressFirewall;
+  private readonly dns: DnsProxy;
+  private readonly readyTimeoutMs: number;
+
+  constructor(private readonly opts: LocalEngineOptions) {
+    this.store = new RecordStore(join(opts.home, 'sandboxes'));
+    this.snapshotsDir = join(opts.home, 'snapshots');
+    this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+    const n = opts.network;
+    this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat });
+    this.dns = new DnsProxy({
+      port: n.dnsPort,
+      upstream: n.dnsUpstream,
+      lookup: (ip) => this.dnsTarget(ip),
+      onError: (err) => this.log('dns proxy error', { err: String(err) }),
+    });
+  }
+
+  private log(msg: string, fields?: Record<string, unknown>): void {
+    this.opts.log?.(msg, fields);
+  }
+
+  // ---------------------------------------------------------------- start-up & recovery
+
+  /** Sets up host networking and re-adopts every sandbox found on disk. */
+  async init(): Promise<void> {
+    await mkdir(this.store.root, { recursive: true });
+    await mkdir(this.snapshotsDir, { recursive: true });
+    await enableForwarding();
+    await this.firewall.init();
+    await this.dns.start();
+    await this.recover();
+  }
+
+  /**
+   * Finishes or undoes whatever a crash interrupted: half-created and half-destroyed sandboxes
+   * are removed; running ones are re-adopted (or marked failed if their runtime is gone);
+   * pause and resume are completed or rolled back by what is on disk.
+   */
+  private async recover(): Promise<void> {
+    for (const { id, record } of this.store.scan()) {
+      if (!record || record.state === 'creating' || record.state === 'destroying') {
+        this.log('removing unfinished sandbox', { id, state: record?.state });
+        await this.teardown(id, record);
+        continue;
+      }
+      this.records.set(id, record);
+      try {
+        await this.adopt(record);
+      } catch (err) {
+        await this.markFailed(record, `recovery failed: ${asAgentboxError(err).message}`);
+      }
+    }
+  }
+
+  private async adopt(r: SandboxRecord): Promise<void> {
+    const driver = this.driver(r.runtime);
+    const status = await driver.status(r.id);
+    const paths = this.paths(r.id);
+    const manifestReady = existsSync(join(paths.checkpoint, MANIFEST));
+    switch (r.state) {
+      case 'pausing':
+        // The checkpoint finished (manifest written last) or it did not: settle on one.
+        if (manifestReady) {
+          await driver.delete(r.id);
+          return this.setState(r, 'paused');
+        }
+        if (status?.status === 'running' || status?.status === 'paused') return this.setState(r, 'running');
+        return this.markFailed(r, 'the server stopped during pause and the sandbox did not survive');
+      case 'resuming':
+        if (status?.status === 'running') {
+          await rm(paths.checkpoint, { recursive: true, force: true });
+          return this.setState(r, 'running');
+        }
+        if (manifestReady) return this.setState(r, 'paused');
+        return this.markFailed(r, 'the server stopped during resume and the checkpoint is incomplete');
+      case 'running':
+      case 'created':
+        if (status === undefined || status.status === 'stopped') {
+          return this.markFailed(r, 'the sandbox stopped while the server was down (host reboot or out of memory)');
+        }
+        await this.ensureNetwork(r);
+        return;
+      case 'paused':
+        return; // resume() rebuilds whatever a reboot removed
+      default:
+        return;
+    }
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private driver(name: RuntimeClassName): RuntimeDriver {
+    const d = this.opts.drivers.get(name);
+    if (!d) {
+      throw new AgentboxError('not_supported', `runtime class '${name}' is not available on this host; available: ${[...this.opts.drivers.keys()].join(', ') || 'none'}. Run 'agentbox doctor'.`);
+    }
+    return d;
+  }
+
+  private paths(id: string): SandboxPaths {
+    return sandboxPaths(this.store.dir(id));
+  }
+
+  private link(r: SandboxRecord): LinkAddresses {
+    return linkAddresses(this.opts.network.subnet, r.slot, this.opts.network.ifacePrefix);
+  }
+
+  private record(id: string): SandboxRecord {
+    const r = this.records.get(id);
+    if (!r) throw notFound('sandbox', id);
+    return r;
+  }
+
+  private guest(r: SandboxRecord): GuestClient {
+    let g = this.guests.get(r.id);
+    if (!g) {
+      g = createGuestClient({ url: `http://${this.link(r).sandboxIp}:${GUEST_PORT}`, accessToken: r.accessToken });
+      this.guests.set(r.id, g);
+    }
+    return g;
+  }
+
+  private dropGuest(id: string): void {
+    this.guests.get(id)?.close();
+    this.guests.delete(id);
+  }
+
+  private dnsTarget(ip: string) {
+    for (const r of this.records.values()) {
+      if (this.link(r).sandboxIp !== ip) continue;
+      const link = this.link(r);
+      return { policy: r.egress, learn: (v: 'allow' | 'deny', ips: string[], ttl: number) => this.firewall.learn(link, v, ips, ttl) };
+    }
+    return undefined;
+  }
+
+  private async setState(r: SandboxRecord, state: SandboxRecord['state'], patch: Partial<SandboxRecord> = {}): Promise<void> {
+    Object.assign(r, patch, { state });
+    await this.store.save(r);
+  }
+
+  private async markFailed(r: SandboxRecord, error: string): Promise<void> {
+    this.log('sandbox failed', { id: r.id, error });
+    this.dropGuest(r.id);
+    await this.setState(r, 'failed', { error });
+  }
+
+  /** Serializes operations on one sandbox. */
+  private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    this.locks.set(id, next.catch(() => undefined));
+    return next;
+  }
+
+  private info(r: SandboxRecord): SandboxInfo {
+    const driver = this.opts.drivers.get(r.runtime);
+    const link = this.link(r);
+    return {
+      id: r.id,
+      hostname: r.id,
+      template: r.template,
+      runtime: r.runtime,
+      state: publicState(r.state),
+      pauseMode: driver?.pauseMode ?? (r.runtime === 'gvisor' ? 'checkpoint' : 'freeze'),
+      createdAt: r.createdAt,
+      pausedAt: r.pausedAt,
+      limits: { ...r.limits },
+      env: { ...r.env },
+      egress: { ...r.egress, allow: [...r.egress.allow], deny: [...r.egress.deny] },
+      address: link.sandboxIp,
+      guest: { url: `http://${link.sandboxIp}:${GUEST_PORT}`, accessToken: r.accessToken, envdVersion: this.opts.guest.envdVersion },
+      fromSnapshot: r.fromSnapshot,
+      error: r.error,
+    };
+  }
+
+  private async ensureNetwork(r: SandboxRecord): Promise<LinkAddresses> {
+    const link = this.link(r);
+    if (!netnsExists(r.id)) await createNetns(r.id, link);
+    await this.firewall.apply(link, r.egress);
+    return link;
+  }
+
+  private allocateSlot(): number {
+    return freeSlot(this.opts.network.subnet, [...this.records.values()].map((r) => r.slot));
+  }
+
+  // ---------------------------------------------------------------- Engine API
+
+  list(): SandboxInfo[] {
+    return [...this.records.values()].map((r) => this.info(r));
+  }
+
+  get(id: string): SandboxInfo {
+    return this.info(this.record(id));
+  }
+
+  async create(req: CreateSandboxRequest): Promise<SandboxInfo> {
+    const id = req.id ?? newSandboxId();
+    if (!ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
+    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
+    const runtime = req.runtime ?? this.opts.defaultRuntime;
+    this.driver(runtime);
+    const template = this.opts.templates.get(req.template);
+    const limits = resolveLimits(req.limits, template.resources);
+    const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
+    validateEnv(req.env ?? {});
+    const record: SandboxRecord = {
+      id,
+      template: template.name,
+      templateBuildId: template.buildId,
+      layers: template.layers,
+      imageConfig: template.config,
+      runtime,
+      runtimeSha256: this.driver(runtime).binarySha256,
+      state: 'creating',
+      createdAt: new Date().toISOString(),
+      slot: this.allocateSlot(),
+      limits,
+      env: { ...(req.env ?? {}) },
+      egress,
+      accessToken: req.accessToken ?? newSecret(),
+      initSecret: newSecret(),
+    };
+    // Registered synchronously, before any await: the slot and id are taken from here on.
+    this.records.set(id, record);
+    try {
+      await mkdir(this.store.dir(id), { recursive: true });
+      await this.store.save(record);
+      const link = await this.ensureNetwork(record);
+      await writeBundle(this.paths(id), record, link, this.opts.guest);
+      await this.setState(record, 'created');
+      return this.info(record);
+    } catch (err) {
+      await this.teardown(id, record);
+      throw asAgentboxError(err);
+    }
+  }
+
+  async start(id: string): Promise<SandboxInfo> {
+    return this.serialized(id, async () => {
+      const r = this.record(id);
+      if (r.state !== 'created') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a created sandbox can be started`);
+      const p = this.paths(id);
+      await addressForBoot(id, this.link(r));
+      await this.driver(r.runtime).run(id, p.bundle, p.log);
+      await this.setState(r, 'running');
+      await this.waitReady(r);
+      return this.info(r);
+    });
+  }
+
+  async run(req: CreateSandboxRequest): Promise<SandboxInfo> {
+    const created = await this.create(req);
+    try {
+      return await this.start(created.id);
+    } catch (err) {
+      await this.destroy(created.id).catch(() => undefined);
+      throw asAgentboxError(err);
+    }
+  }
+
+  /** Guest health, then the template's ready check. */
+  private async waitReady(r: SandboxRecord): Promise<void> {
+    const guest = this.guest(r);
+    try {
+      await guest.waitUntilReady({ timeoutMs: this.readyTimeoutMs });
+    } catch (err) {
+      const status = await this.driver(r.runtime).status(r.id);
+      const why = status?.status === 'running' ? 'its guest daemon did not answer' : 'it stopped';
+      throw new AgentboxError('unavailable', `sandbox ${r.id} did not become ready in ${this.readyTimeoutMs} ms: ${why}. See ${this.paths(r.id).log}.`, { cause: err });
+    }
+    const ready = r.imageConfig.ready;
+    if (!ready) return;
+    const deadline = Date.now() + ready.timeoutMs;
+    for (;;) {
+      const res = await guest.exec({ cmd: ready.cmd, timeoutMs: Math.max(1000, deadline - Date.now()) }).catch(() => undefined);
+      if (res?.exitCode === 0) return;
+      if (Date.now() > deadline) {
+        throw new AgentboxError('unavailable', `template ${r.template}'s ready check ${JSON.stringify(ready.cmd)} did not pass within ${ready.timeoutMs} ms`);
+      }
+      await new Promise((res2) => setTimeout(res2, 100));
+    }
+  }
+
+  private requireRunning(r: SandboxRecord, what: string): void {
+    if (r.state !== 'running') {
+      throw conflict(`sandbox ${r.id} is ${publicState(r.state)}; ${what} needs it running${r.state === 'paused' ? ' (resume it first)' : ''}`, { state: publicState(r.state) });
+    }
+  }
+
+  async exec(id: string, req: ExecRequest): Promise<ExecResult> {
+    const r = this.record(id);
+    this.requireRunning(r, 'exec');
+    if (!Array.isArray(req.cmd) || req.cmd.length === 0) throw invalidArgument('cmd must be a non-empty argv array');
+    return this.guest(r).exec(req);
+  }
+
+  async pause(id: string): Promise<SandboxInfo> {
+    return this.serialized(id, async () => {
+      const r = this.record(id);
+      this.requireRunning(r, 'pause');
+      const driver = this.driver(r.runtime);
+      if (driver.pauseMode === 'freeze') {
+        await driver.freeze(id);
+        await this.setState(r, 'paused', { pausedAt: new Date().toISOString() });
+        return this.info(r);
+      }
+      const p = this.paths(id);
+      await rm(p.checkpoint, { recursive: true, force: true });
+      await mkdir(join(p.checkpoint, IMAGES), { recursive: true });
+      await this.setState(r, 'pausing');
+      try {
+        await driver.checkpoint(id, join(p.checkpoint, IMAGES));
+        await this.writeSnapshotManifest(p.checkpoint, `pause-${id}`, r);
+        await driver.delete(id);
+      } catch (err) {
+        // The sandbox keeps running when checkpoint fails; report the cause, keep the state true.
+        const status = await driver.status(id);
+        if (status?.status === 'running') await this.setState(r, 'running');
+        else await this.markFailed(r, `pause failed: ${asAgentboxError(err).message}`);
+        throw asAgentboxError(err);
+      }
+      this.dropGuest(id);
+      await this.setState(r, 'paused', { pausedAt: new Date().toISOString() });
+      return this.info(r);
+    });
+  }
+
+  async resume(id: string): Promise<SandboxInfo> {
+    return this.serialized(id, async () => {
+      const r = this.record(id);
+      if (r.state !== 'paused') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a paused sandbox can be resumed`, { state: publicState(r.state) });
+      const driver = this.driver(r.runtime);
+      if (driver.pauseMode === 'freeze') {
+        await driver.thaw(id);
+        await this.setState(r, 'running', { pausedAt: undefined });
+        return this.info(r);
+      }
+      const p = this.paths(id);
+      await verifySnapshot(p.checkpoint, driver.binarySha256);
+      // After a host reboot the namespace, rules and mount are gone: rebuild them first.
+      const link = await this.ensureNetwork(r);
+      await writeBundle(p, r, link, this.opts.guest);
+      await this.setState(r, 'resuming');
+      try {
+        await driver.delete(id);
+        await addressForBoot(id, link);
+        await driver.restore(id, p.bundle, join(p.checkpoint, IMAGES), p.log);
+      } catch (err) {
+        await driver.delete(id).catch(() => undefined);
+        await this.setState(r, 'paused');
+        throw asAgentboxError(err);
+      }
+      await this.setState(r, 'running', { pausedAt: undefined });
+      await rm(p.checkpoint, { recursive: true, force: true });
+      await this.waitReady(r);
+      return this.info(r);
+    });
+  }
+
+  private async writeSnapshotManifest(dir: string, snapshotId: string, r: SandboxRecord): Promise<SnapshotManifest> {
+    const manifest: SnapshotManifest = {
+      version: 1,
+      snapshotId,
+      sandboxId: r.id,
+      template: r.template,
+      templateBuildId: r.templateBuildId,
+      layers: r.layers,
+      runtime: { name: r.runtime, sha256: this.driver(r.runtime).binarySha256 },
+      createdAt: new Date().toISOString(),
+      files: await hashImageFiles(dir, IMAGES),
+    };
+    await writeManifest(dir, manifest);
+    return manifest;
+  }
+
+  async snapshot(id: string): Promise<SnapshotInfo> {
+    return this.serialized(id, async () => {
+      const r = this.record(id);
+      this.requireRunning(r, 'snapshot');
+      const driver = this.driver(r.runtime);
+      if (driver.pauseMode !== 'checkpoint') {
+        throw new AgentboxError('not_supported', `the ${r.runtime} runtime class cannot take memory snapshots on this host; use the gvisor runtime class`);
+      }
+      const snapshotId = `snap-${newSandboxId()}`;
+      const dir = join(this.snapshotsDir, snapshotId);
+      const p = this.paths(id);
+      await mkdir(join(dir, IMAGES), { recursive: true });
+      try {
+        // Checkpoint stops the sandbox, so its writable layer is copied at the same instant
+        // as its memory; then the sandbox continues from the very images just written.
+        await driver.checkpoint(id, join(dir, IMAGES));
+        await cp(p.upper, join(dir, 'upper'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        const manifest = await this.writeSnapshotManifest(dir, snapshotId, r);
+        const saved: SnapshotSandbox = { limits: r.limits, env: r.env, egress: r.egress, imageConfig: r.imageConfig, accessToken: r.accessToken, initSecret: r.initSecret };
+        await writeFileAtomic(join(dir, 'sandbox.json'), JSON.stringify(saved));
+        await driver.delete(id);
+        await addressForBoot(id, this.link(r));
+        await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);
+        await this.waitReady(r);
+        return snapshotInfo(manifest);
+      } catch (err) {
+        await rm(dir, { recursive: true, force: true });
+        const status = await driver.status(id);
+        if (status?.status !== 'running') await this.markFailed(r, `snapshot failed: ${asAgentboxError(err).message}`);
+        throw asAgentboxError(err);
+      }
+    });
+  }
+
+  listSnapshots(): SnapshotInfo[] {
+    if (!existsSync(this.snapshotsDir)) return [];
+    const out: SnapshotInfo[] = [];
+    for (const name of readdirSync(this.snapshotsDir)) {
+      try {
+        out.push(snapshotInfo(JSON.parse(readFileSync(join(this.snapshotsDir, name, MANIFEST), 'utf8')) as SnapshotManifest));
+      } catch {
+        // no manifest: an unfinished snapshot, invisible until deleted
+      }
+    }
+    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    if (!/^snap-[a-z0-9]{20}$/.test(snapshotId)) throw notFound('snapshot', snapshotId);
+    const dir = join(this.snapshotsDir, snapshotId);
+    if (!existsSync(dir)) throw notFound('snapshot', snapshotId);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async restoreSnapshot(snapshotId: string, req: ForkRequest = {}): Promise<SandboxInfo> {
+    if (!/^snap-[a-z0-9]{20}$/.test(snapshotId)) throw notFound('snapshot', snapshotId);
+    const dir = join(this.snapshotsDir, snapshotId);
+    if (!existsSync(dir)) throw notFound('snapshot', snapshotId);
+    const manifestRuntime = (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as SnapshotManifest).runtime?.name ?? 'gvisor';
+    const driver = this.driver(manifestRuntime);
+    const manifest = await verifySnapshot(dir, driver.binarySha256);
+    const saved = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SnapshotSandbox;
+    const id = req.id ?? newSandboxId();
+    if (!ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
+    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
+    validateEnv(req.env ?? {});
+    const record: SandboxRecord = {
+      id,
+      template: manifest.template,
+      templateBuildId: manifest.templateBuildId,
+      layers: manifest.layers,
+      imageConfig: saved.imageConfig,
+      runtime: manifest.runtime.name,
+      runtimeSha256: driver.binarySha256,
+      state: 'creating',
+      createdAt: new Date().toISOString(),
+      slot: this.allocateSlot(),
+      limits: saved.limits,
+      env: { ...saved.env, ...(req.env ?? {}) },
+      egress: saved.egress,
+      accessToken: req.accessToken ?? newSecret(),
+      // The restored guest holds the source's init secret in memory; it stays the key to /init.
+      initSecret: saved.initSecret,
+      fromSnapshot: snapshotId,
+    };
+    this.records.set(id, record);
+    const p = this.paths(id);
+    try {
+      await mkdir(p.dir, { recursive: true });
+      await this.store.save(record);
+      await cp(join(dir, 'upper'), p.upper, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      const link = await this.ensureNetwork(record);
+      await writeBundle(p, record, link, this.opts.guest);
+      await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);
+      await this.setState(record, 'running');
+      // The restored guest still answers to the source's token: give it this sandbox's.
+      await this.rekeyGuest(record, saved.accessToken);
+      return this.info(record);
+    } catch (err) {
+      await this.teardown(id, record);
+      throw asAgentboxError(err);
+    }
+  }
+
+  private async rekeyGuest(record: SandboxRecord, sourceToken: string): Promise<void> {
+    const viaOld = createGuestClient({ url: `http://${this.link(record).sandboxIp}:${GUEST_PORT}`, accessToken: sourceToken });
+    try {
+      await viaOld.waitUntilReady({ timeoutMs: this.readyTimeoutMs });
+      await viaOld.init(record.initSecret, { accessToken: record.accessToken, envVars: record.env });
+    } finally {
+      viaOld.close();
+    }
+  }
+
+  async fork(id: string, req: ForkRequest = {}): Promise<SandboxInfo> {
+    const snap = await this.snapshot(id);
+    try {
+      return await this.restoreSnapshot(snap.id, req);
+    } finally {
+      await this.deleteSnapshot(snap.id).catch(() => undefined);
+    }
+  }
+
+  async setEgress(id: string, policy: EgressPolicy): Promise<SandboxInfo> {
+    const r = this.record(id);
+    const egress = validateEgressPolicy(policy);
+    await this.firewall.apply(this.link(r), egress);
+    r.egress = egress;
+    await this.store.save(r);
+    return this.info(r);
+  }
+
+  async inspect(id: string): Promise<SandboxUsage> {
+    const r = this.record(id);
+    const [status, usage, diskBytes] = await Promise.all([
+      this.driver(r.runtime).status(id),
+      cgroupUsage(id),
+      diskUsage(this.paths(id).upper),
+    ]);
+    const running = status?.status === 'running' || status?.status === 'paused';
+    return { pid: running ? status!.pid : undefined, ...usage, diskBytes };
+  }
+
+  async destroy(id: string): Promise<void> {
+    return this.serialized(id, async () => {
+      const r = this.record(id);
+      await this.setState(r, 'destroying');
+      await this.teardown(id, r);
+    });
+  }
+
+  /** Removes everything a sandbox may have: container, rules, namespace, mount, files. */
+  private async teardown(id: string, r: SandboxRecord | undefined): Promise<void> {
+    this.dropGuest(id);
+    if (r) {
+      const driver = this.opts.drivers.get(r.runtime);
+      if (driver) {
+        // A frozen runc container must be thawed before it can be killed.
+        if (driver.pauseMode === 'freeze' && (await driver.status(id))?.status === 'paused') await driver.thaw(id).catch(() => undefined);
+        await driver.delete(id);
+      }
+      const link = this.link(r);
+      await this.firewall.remove(link);
+      await deleteNetns(id, link);
+    } else {
+      for (const d of this.opts.drivers.values()) await d.delete(id).catch(() => undefined);
+    }
+    const p = this.paths(id);
+    await unmount(p.rootfs).catch(() => undefined);
+    await rm(p.dir, { recursive: true, force: true });
+    this.records.delete(id);
+  }
+
+  async close(): Promise<void> {
+    for (const g of this.guests.values()) g.close();
+    this.guests.clear();
+    await this.dns.stop();
+  }
+
+  /** For the bench: the runtime's own exec, bypassing the guest. */
+  runtimeExec(id: string, argv: string[]): Promise<string> {
+    const r = this.record(id);
+    return this.driver(r.runtime).exec(id, argv);
+  }
+}
+
+function publicState(s: SandboxRecord['state']): SandboxState {
+  switch (s) {
+    case 'creating':
+    case 'created':
+      return 'creating';
+    case 'pausing':
+    case 'running':
+      return 'running';
+    case 'resuming':
+    case 'paused':
+      return 'paused';
+    case 'destroying':
+      return 'killed';
+    default:
+      return 'failed';
+  }
+}
+
+function snapshotInfo(m: SnapshotManifest): SnapshotInfo {
+  return { id: m.snapshotId, sandboxId: m.sandboxId, template: m.template, runtime: m.runtime.name, createdAt: m.createdAt };
+}
+
+function resolveLimits(req: Partial<ResourceLimits> | undefined, template: ResourceLimits): ResourceLimits {
+  const limits = { ...template, ...Object.fromEntries(Object.entries(req ?? {}).filter(([, v]) => v !== undefined)) } as ResourceLimits;
+  if (!(limits.cpu > 0 && limits.cpu <= 64)) throw invalidArgument(`cpu must be between 0 and 64 cores, not ${limits.cpu}`);
+  if (!Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 64 || limits.memoryMiB > 262_144) {
+    throw invalidArgument(`memoryMiB must be an integer from 64 to 262144, not ${limits.memoryMiB}`);
+  }
+  if (!Number.isInteger(limits.pids) || limits.pids < 16 || limits.pids > 1_000_000) {
+    throw invalidArgument(`pids must be an integer from 16 to 1000000, not ${limits.pids}`);
+  }
+  return limits;
+}
+
+function validateEnv(env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw invalidArgument(`environment variable name '${k}' is invalid`);
+    if (typeof v !== 'string') throw invalidArgument(`environment variable ${k} must be a string`);
+  }
+}

@@ -1,0 +1,43 @@
+/** Small filesystem helpers the engine needs for crash safety. */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+/**
+ * Writes a file so that a crash leaves either the old or the new content, never a torn one:
+ * write a temporary file, fsync it, rename over the target, fsync the directory.
+ */
+export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
+  const tmp = join(dirname(path), `.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+    const dir = await open(dirname(path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+export const exists = (path: string) => stat(path).then(() => true, () => false);
+
+/** Bytes used under a directory (du -sb), 0 if missing. */
+export async function diskUsage(path: string): Promise<number> {
+  const { runCommand } = await import('./command.ts');
+  try {
+    const { stdout } = await runCommand('du', ['-sb', path]);
+    return Number(stdout.split('\t')[0]) || 0;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Composition root of the single-node engine: runtime classes → drivers, guest bundle,
+ * template store, network plan, and the engine itself.
+ *
+ * @example
+ *   const { engine, templates } = await createEngine({ home: '/var/lib/agentbox' });
+ *   await templates.ensure('base');
+ *   const sbx = await engine.run({ template: 'base' });
+ *   console.log((await engine.exec(sbx.id, { cmd: ['uname', '-a'] })).stdout);
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { AgentboxError } from '../api/errors.ts';
+import { ensureGuestBundle } from '../guest/bundle.ts';
+import { sandboxedStepRunner } from './build-steps.ts';
+import { LocalEngine, type NetworkOptions } from './engine.ts';
+import { TemplateStore } from './images/template-store.ts';
+import type { RuntimeDriver } from './runtime/driver.ts';
+import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
+import type { RuntimeClassName } from './types.ts';
+
+export type { Engine } from './types.ts';
+export { LocalEngine } from './engine.ts';
+export { TemplateStore } from './images/template-store.ts';
+
+export interface CreateEngineOptions {
+  /** State directory (AGENTBOX_HOME); default ~/.agentbox. */
+  home?: string;
+  /** Download/build cache shared by every home; default ~/.cache/agentbox. */
+  cacheDir?: string;
+  /** Overrides `<home>/runtimes.json`. */
+  runtimeClasses?: RuntimeClassConfig[];
+  defaultRuntime?: RuntimeClassName;
+  network?: Partial<NetworkOptions>;
+  readyTimeoutMs?: number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  onProgress?: (msg: string) => void;
+}
+
+export interface EngineRuntimeReport {
+  name: RuntimeClassName;
+  binary: string;
+  sha256: string;
+  platform?: string;
+  pauseMode: string;
+}
+
+export interface CreatedEngine {
+  engine: LocalEngine;
+  templates: TemplateStore;
+  runtimes: EngineRuntimeReport[];
+  /** Runtime classes configured but not usable here, with the reason. */
+  unavailable: { name: string; reason: string }[];
+  home: string;
+}
+
+export const defaultHome = () => process.env.AGENTBOX_HOME ?? join(homedir(), '.agentbox');
+
+/** The first nameserver of the host's resolv.conf: where the sandboxes' DNS proxy forwards. */
+export function hostResolver(): string {
+  try {
+    const m = /^nameserver\s+([0-9.]+)/m.exec(readFileSync('/etc/resolv.conf', 'utf8'));
+    if (m) return m[1]!;
+  } catch {
+    // fall through
+  }
+  return '127.0.0.1';
+}
+
+export const DEFAULT_NETWORK: NetworkOptions = {
+  subnet: '10.213.0.0/16',
+  ifacePrefix: 'abx',
+  table: 'agentbox',
+  dnsPort: 10053,
+  dnsUpstream: '',
+  nat: true,
+};
+
+export async function createEngine(opts: CreateEngineOptions = {}): Promise<CreatedEngine> {
+  const home = opts.home ?? defaultHome();
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const classes = opts.runtimeClasses ?? await loadRuntimeClasses(home, cacheDir);
+  const drivers = new Map<RuntimeClassName, RuntimeDriver>();
+  const unavailable: { name: string; reason: string }[] = [];
+  for (const c of classes) {
+    try {
+      drivers.set(c.name, await createDriver(c, cacheDir, join(home, 'run')));
+    } catch (err) {
+      unavailable.push({ name: c.name, reason: (err as Error).message });
+    }
+  }
+  const defaultRuntime = opts.defaultRuntime ?? (drivers.has('gvisor') ? 'gvisor' : 'runc');
+  if (!drivers.has(defaultRuntime)) {
+    const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
+    throw new AgentboxError('unavailable', `runtime class '${defaultRuntime}' is not available (${why}). Run 'agentbox doctor' and 'npm run setup'.`);
+  }
+  const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
+  const buildDriver = () => drivers.get('gvisor') ?? drivers.get('runc')!;
+  const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver) });
+  const network: NetworkOptions = { ...DEFAULT_NETWORK, dnsUpstream: hostResolver(), ...opts.network };
+  const engine = new LocalEngine({
+    home,
+    drivers,
+    defaultRuntime,
+    templates,
+    guest,
+    network,
+    readyTimeoutMs: opts.readyTimeoutMs,
+    log: opts.log,
+  });
+  await engine.init();
+  return {
+    engine,
+    templates,
+    home,
+    unavailable,
+    runtimes: [...drivers.values()].map((d) => ({ name: d.name, binary: d.binary, sha256: d.binarySha256, platform: d.platform, pauseMode: d.pauseMode })),
+  };
+}

@@ -1,0 +1,136 @@
+/**
+ * Drives one OCI runtime binary (runsc or runc) for the engine. The two differ in flags and in
+ * what pause means (see PauseMode); everything else is the OCI runtime CLI they share.
+ */
+import { spawn } from 'node:child_process';
+import { open } from 'node:fs/promises';
+import { AgentboxError } from '../../api/errors.ts';
+import { runCommand } from '../command.ts';
+import type { PauseMode, RuntimeClassName } from '../types.ts';
+
+export type GvisorPlatform = 'systrap' | 'ptrace' | 'kvm';
+
+export interface RuntimeDriverOptions {
+  name: RuntimeClassName;
+  /** Verified binary from the asset cache. */
+  binary: string;
+  binarySha256: string;
+  /** State directory (`--root`) private to this engine. */
+  stateDir: string;
+  /** gVisor only. */
+  platform?: GvisorPlatform;
+}
+
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
+
+export class RuntimeDriver {
+  readonly name: RuntimeClassName;
+  readonly binary: string;
+  readonly binarySha256: string;
+  readonly pauseMode: PauseMode;
+  readonly platform?: GvisorPlatform;
+  private readonly stateDir: string;
+
+  constructor(opts: RuntimeDriverOptions) {
+    this.name = opts.name;
+    this.binary = opts.binary;
+    this.binarySha256 = opts.binarySha256;
+    this.stateDir = opts.stateDir;
+    this.platform = opts.platform;
+    // Debian's CRIU 3.17 cannot checkpoint on this kernel (DESIGN.md), so runc pauses by freezing.
+    this.pauseMode = opts.name === 'gvisor' ? 'checkpoint' : 'freeze';
+  }
+
+  /** Global flags before the subcommand. */
+  private globals(): string[] {
+    if (this.name === 'runc') return ['--root', this.stateDir];
+    return [
+      '--root', this.stateDir,
+      `--platform=${this.platform ?? 'systrap'}`,
+      '--network=sandbox',
+      // The root filesystem is our overlay on disk; gVisor's own in-memory overlay would keep
+      // the sandbox's writes in RAM (and in every checkpoint) instead.
+      '--overlay2=none',
+    ];
+  }
+
+  private cmd(args: string[], timeoutMs = 60_000) {
+    return runCommand(this.binary, [...this.globals(), ...args], { timeoutMs });
+  }
+
+  /**
+   * Creates and starts the container detached. Its stdio goes to `logFile` (a pipe would keep
+   * our end open for the container's whole life).
+   */
+  async run(id: string, bundle: string, logFile: string): Promise<void> {
+    await this.detached(['run', '--detach', '--bundle', bundle, id], logFile);
+  }
+
+  async restore(id: string, bundle: string, imageDir: string, logFile: string): Promise<void> {
+    if (this.pauseMode !== 'checkpoint') throw this.noCheckpoint();
+    await this.detached(['restore', '--detach', '--bundle', bundle, '--image-path', imageDir, id], logFile);
+  }
+
+  private async detached(args: string[], logFile: string): Promise<void> {
+    const log = await open(logFile, 'a');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const child = spawn(this.binary, [...this.globals(), ...args], { stdio: ['ignore', log.fd, log.fd] });
+        child.on('error', (e) => reject(new AgentboxError('unavailable', `cannot run ${this.binary}: ${e.message}`, { cause: e })));
+        child.on('close', async (code) => {
+          if (code === 0) return resolve();
+          const tail = (await import('node:fs/promises')).readFile(logFile, 'utf8').then((s) => s.split('\n').slice(-12).join('\n'), () => '');
+          reject(new AgentboxError('internal', `${this.name} ${args[0]} of sandbox failed (exit ${code}): ${await tail}`));
+        });
+      });
+    } finally {
+      await log.close();
+    }
+  }
+
+  /** Runs a container to completion in the foreground, streaming its output (template builds). */
+  async runToCompletion(id: string, bundle: string, onOutput: (chunk: string) => void): Promise<void> {
+    await runCommand(this.binary, [...this.globals(), 'run', '--bundle', bundle, id], { onOutput });
+  }
+
+  async status(id: string): Promise<{ status: ContainerStatus; pid: number } | undefined> {
+    try {
+      const { stdout } = await this.cmd(['state', id], 10_000);
+      const s = JSON.parse(stdout) as { status: ContainerStatus; pid: number };
+      return { status: s.status, pid: s.pid };
+    } catch {
+      return undefined;
+    }
+  }
+
+  async checkpoint(id: string, imageDir: string): Promise<void> {
+    if (this.pauseMode !== 'checkpoint') throw this.noCheckpoint();
+    await this.cmd(['checkpoint', '--image-path', imageDir, '--exclude-committed-zero-pages', id], 600_000);
+  }
+
+  async freeze(id: string): Promise<void> {
+    await this.cmd(['pause', id]);
+  }
+
+  async thaw(id: string): Promise<void> {
+    await this.cmd(['resume', id]);
+  }
+
+  /** Removes the container whatever its state; unknown ids are not an error. */
+  async delete(id: string): Promise<void> {
+    await this.cmd(['delete', '--force', id]).catch(async (err: AgentboxError) => {
+      if ((await this.status(id)) !== undefined) throw err;
+    });
+  }
+
+  /** `<runtime> exec`: used only as a same-run baseline in benchmarks and for diagnostics. */
+  async exec(id: string, argv: string[]): Promise<string> {
+    return (await this.cmd(['exec', id, ...argv])).stdout;
+  }
+
+  private noCheckpoint(): AgentboxError {
+    return new AgentboxError('not_supported',
+      `the ${this.name} runtime class cannot checkpoint on this host (Debian's CRIU fails on this kernel); ` +
+      'its sandboxes pause by freezing and keep their memory. Use the gvisor runtime class for checkpoint/restore.');
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * Snapshot manifests. A snapshot is a directory with the runtime's checkpoint images, the
+ * sandbox's writable layer (for snapshots that outlive their sandbox), and `manifest.json`,
+ * written last: a directory without a manifest is an unfinished snapshot and is never restored.
+ * The manifest pins the runtime binary that took the checkpoint (a checkpoint is only
+ * meaningful to the same sentry build) and the sha256 of every file, so a corrupted or
+ * foreign snapshot is refused with a clear error instead of a crashed restore.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { z } from 'zod';
+import { AgentboxError } from '../api/errors.ts';
+import { writeFileAtomic } from './fsutil.ts';
+import { sha256OfFile } from './runtime/assets.ts';
+
+export const MANIFEST = 'manifest.json';
+
+const ManifestSchema = z.object({
+  version: z.literal(1),
+  snapshotId: z.string(),
+  sandboxId: z.string(),
+  template: z.string(),
+  templateBuildId: z.string(),
+  layers: z.array(z.string()),
+  runtime: z.object({ name: z.enum(['gvisor', 'runc']), sha256: z.string() }),
+  createdAt: z.string(),
+  /** Checkpoint image files, relative to the snapshot dir. */
+  files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
+});
+export type SnapshotManifest = z.infer<typeof ManifestSchema>;
+
+export async function hashImageFiles(dir: string, imagesSubdir: string): Promise<SnapshotManifest['files']> {
+  const root = join(dir, imagesSubdir);
+  const out: SnapshotManifest['files'] = [];
+  for (const name of (await readdir(root)).sort()) {
+    const path = join(root, name);
+    const s = await stat(path);
+    if (!s.isFile()) continue;
+    out.push({ path: relative(dir, path), size: s.size, sha256: await sha256OfFile(path) });
+  }
+  return out;
+}
+
+export async function writeManifest(dir: string, manifest: SnapshotManifest): Promise<void> {
+  await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2));
+}
+
+/**
+ * Reads and checks a snapshot before restore: complete, uncorrupted, and taken by
+ * `runtimeSha256`. Throws integrity_error naming what is wrong.
+ */
+export async function verifySnapshot(dir: string, runtimeSha256: string): Promise<SnapshotManifest> {
+  const file = join(dir, MANIFEST);
+  if (!existsSync(file)) {
+    throw new AgentboxError('integrity_error', `snapshot ${dir} has no manifest: it was never completed and cannot be restored`);
+  }
+  let manifest: SnapshotManifest;
+  try {
+    manifest = ManifestSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch (err) {
+    throw new AgentboxError('integrity_error', `snapshot manifest ${file} is unreadable or corrupted: ${(err as Error).message}`, { cause: err });
+  }
+  if (manifest.runtime.sha256 !== runtimeSha256) {
+    throw new AgentboxError('integrity_error',
+      `snapshot ${manifest.snapshotId} was taken by a different ${manifest.runtime.name} binary (sha256 ${manifest.runtime.sha256.slice(0, 12)}…) ` +
+      `than the one this engine runs (${runtimeSha256.slice(0, 12)}…); a checkpoint can only be restored by the binary that took it. ` +
+      'Restore it with that runtime binary, or create a new sandbox instead.',
+      { details: { snapshotRuntime: manifest.runtime.sha256, engineRuntime: runtimeSha256 } });
+  }
+  for (const f of manifest.files) {
+    const path = join(dir, f.path);
+    const s = await stat(path).catch(() => undefined);
+    if (!s || s.size !== f.size || (await sha256OfFile(path)) !== f.sha256) {
+      throw new AgentboxError('integrity_error', `snapshot ${manifest.snapshotId} is corrupted: ${f.path} does not match its manifest`, {
+        details: { file: f.path },
+      });
+    }
+  }
+  return manifest;
+}

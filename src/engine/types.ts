@@ -1,0 +1,164 @@
+/**
+ * The in-process API of the single-node engine. The gateway (native, E2B and OpenSandbox
+ * façades) and the CLI speak only to `Engine`; `RuntimeDriver` is the lower layer that knows
+ * one OCI runtime binary (runsc or runc).
+ *
+ * Every method throws AgentboxError (src/api/errors.ts) with a machine-readable code.
+ */
+export type RuntimeClassName = 'gvisor' | 'runc';
+
+/**
+ * creating → running ⇄ paused → killed; failed when start or restore failed.
+ * `killed` sandboxes are forgotten by the engine once their files are removed.
+ */
+export type SandboxState = 'creating' | 'running' | 'paused' | 'killed' | 'failed';
+
+/**
+ * How `pause` works for a sandbox's runtime class:
+ * - `checkpoint`: memory and processes are written to disk and the sandbox is stopped (gvisor);
+ *   a paused sandbox holds no memory.
+ * - `freeze`: the cgroup is frozen; memory stays resident (runc: Debian's CRIU 3.17 cannot
+ *   checkpoint on this kernel, see DESIGN.md).
+ */
+export type PauseMode = 'checkpoint' | 'freeze';
+
+export interface ResourceLimits {
+  /** CPU cores (fractions allowed), enforced by CFS quota. */
+  cpu: number;
+  memoryMiB: number;
+  /** Maximum number of tasks (processes + threads) inside the sandbox. */
+  pids: number;
+}
+
+/**
+ * Egress policy, enforced on the host in nftables. Private ranges, the host and cloud metadata
+ * addresses are always denied unless a CIDR in `allow` names them. An entry is a CIDR, an IP,
+ * or a domain name (`example.com`, `*.example.com`), resolved through the sandbox's DNS proxy.
+ * Allow beats deny; `defaultAction` decides everything that neither list names.
+ */
+export interface EgressPolicy {
+  defaultAction: 'allow' | 'deny';
+  allow: string[];
+  deny: string[];
+}
+
+export interface CreateSandboxRequest {
+  /** Name of a built template (see TemplateStore). */
+  template: string;
+  /** Defaults to a fresh id of 20 chars [a-z0-9]. Also the sandbox's hostname. */
+  id?: string;
+  runtime?: RuntimeClassName;
+  /** Missing fields come from the template, then from engine defaults. */
+  limits?: Partial<ResourceLimits>;
+  /** Sandbox-wide environment for the start command and every process the guest starts. */
+  env?: Record<string, string>;
+  egress?: EgressPolicy;
+  /** The guest's X-Access-Token. Minted when absent. */
+  accessToken?: string;
+}
+
+export interface GuestEndpoint {
+  /** Base URL of the guest daemon (envd protocol) as reachable from the host, e.g. http://10.88.0.6:49983 */
+  url: string;
+  accessToken: string;
+  /** envd protocol level the guest implements (semver). */
+  envdVersion: string;
+}
+
+export interface SandboxInfo {
+  id: string;
+  hostname: string;
+  template: string;
+  runtime: RuntimeClassName;
+  state: SandboxState;
+  pauseMode: PauseMode;
+  createdAt: string;
+  /** Set while paused. */
+  pausedAt?: string;
+  limits: ResourceLimits;
+  env: Record<string, string>;
+  egress: EgressPolicy;
+  /** The sandbox's address on its host link; any port inside is reachable here from the host only. */
+  address: string;
+  guest: GuestEndpoint;
+  /** Set when the sandbox was forked or restored from a snapshot. */
+  fromSnapshot?: string;
+  /** Why the sandbox is `failed`. */
+  error?: string;
+}
+
+export interface SandboxUsage {
+  /** Host PID of the sandbox's init (runc) or sentry (gvisor); absent when not running. */
+  pid?: number;
+  /** Memory charged to the sandbox's cgroup, bytes. */
+  memoryBytes: number;
+  /** CPU time consumed since start, nanoseconds. */
+  cpuNanos: number;
+  pids: number;
+  /** Bytes in the sandbox's private writable layer. */
+  diskBytes: number;
+}
+
+export interface ExecRequest {
+  /** argv; use ['/bin/sh', '-c', line] for a shell line. */
+  cmd: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  stdin?: string | Uint8Array;
+  /** Kills the process when it elapses; 0 or absent = no limit. */
+  timeoutMs?: number;
+  onStdout?: (chunk: Uint8Array) => void;
+  onStderr?: (chunk: Uint8Array) => void;
+  signal?: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the process ended by a signal (e.g. 'killed'). */
+  status?: string;
+}
+
+export interface SnapshotInfo {
+  id: string;
+  /** Sandbox the snapshot was taken from. */
+  sandboxId: string;
+  template: string;
+  runtime: RuntimeClassName;
+  createdAt: string;
+}
+
+export interface ForkRequest {
+  id?: string;
+  accessToken?: string;
+  env?: Record<string, string>;
+}
+
+export interface Engine {
+  /** Prepares bundle, filesystem and network; the sandbox is `creating` until `start`. */
+  create(req: CreateSandboxRequest): Promise<SandboxInfo>;
+  /** Starts a created sandbox and waits until its guest answers. */
+  start(id: string): Promise<SandboxInfo>;
+  /** create + start; undoes everything it made when a step fails. */
+  run(req: CreateSandboxRequest): Promise<SandboxInfo>;
+  get(id: string): SandboxInfo;
+  list(): SandboxInfo[];
+  exec(id: string, req: ExecRequest): Promise<ExecResult>;
+  pause(id: string): Promise<SandboxInfo>;
+  resume(id: string): Promise<SandboxInfo>;
+  /** Checkpoints a running sandbox (it keeps running) into a named snapshot. */
+  snapshot(id: string): Promise<SnapshotInfo>;
+  listSnapshots(): SnapshotInfo[];
+  deleteSnapshot(snapshotId: string): Promise<void>;
+  /** Restores a snapshot as a new sandbox with a new id and hostname. */
+  restoreSnapshot(snapshotId: string, req?: ForkRequest): Promise<SandboxInfo>;
+  /** snapshot + restoreSnapshot: a running copy of a running sandbox. */
+  fork(id: string, req?: ForkRequest): Promise<SandboxInfo>;
+  setEgress(id: string, policy: EgressPolicy): Promise<SandboxInfo>;
+  inspect(id: string): Promise<SandboxUsage>;
+  /** Stops the sandbox and removes all its files. Idempotent for unknown ids: throws not_found. */
+  destroy(id: string): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,17 @@
+/** `Authorization: Bearer <key>` → the tenant principal it acts for. */
+import type { IncomingMessage } from 'node:http';
+import { AgentboxError } from '../api/errors.ts';
+import type { AuthStore, Principal } from '../server/auth-store.ts';
+
+export function authenticate(req: IncomingMessage, auth: AuthStore): Principal {
+  const header = req.headers.authorization;
+  const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+  // The E2B SDKs send X-API-Key; accepting it here costs nothing and lets one key work everywhere.
+  const key = m?.[1] ?? (typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined);
+  if (!key) throw new AgentboxError('unauthenticated', 'missing API key: send "Authorization: Bearer <key>" (agentbox up prints the admin key path)');
+  return auth.authenticate(key);
+}
+
+export function requireAdmin(p: Principal): void {
+  if (!p.admin) throw new AgentboxError('permission_denied', 'this route needs an admin key');
+}

@@ -1,0 +1,30 @@
+/** Request bodies with a size cap, so one client cannot make the server buffer without bound. */
+import type { IncomingMessage } from 'node:http';
+import { AgentboxError } from '../api/errors.ts';
+
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > maxBytes) throw tooLarge(maxBytes);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBytes) throw tooLarge(maxBytes);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const buf = await readBody(req, maxBytes);
+  if (buf.length === 0) return {};
+  try {
+    return JSON.parse(buf.toString('utf8')) as unknown;
+  } catch {
+    throw new AgentboxError('invalid_argument', 'the request body is not valid JSON');
+  }
+}
+
+function tooLarge(max: number): AgentboxError {
+  return new AgentboxError('invalid_argument', `request body larger than ${max} bytes: send less, or write big files in parts`, { details: { maxBytes: max } });
+}

@@ -1,0 +1,103 @@
+/**
+ * Traffic to ports inside sandboxes, HTTP and WebSocket, never through published host ports:
+ * - by path: `/v1/sandboxes/{id}/ports/{port}/<rest>` with an API key (the guest daemon's port
+ *   49983 too: the server adds the guest's access token, so the SDK can speak envd through it);
+ * - by host: `<port>-<id>.<domain>` (public, as on E2B; the guest port is refused there).
+ */
+import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { AgentboxError } from '../api/errors.ts';
+import type { Principal } from '../server/auth-store.ts';
+import type { ProxyTarget, SandboxService } from '../server/service.ts';
+
+export interface PortRoute { id: string; port: number; path: string; viaHost: boolean }
+
+const PATH_RE = /^\/v1\/sandboxes\/([a-z0-9]{1,64})\/ports\/(\d{1,5})(\/.*)?$/;
+
+/** The sandbox port a request is for, or undefined when it is an ordinary API request. */
+export function portRoute(url: string, host: string | undefined, domain: string | undefined): PortRoute | undefined {
+  const q = url.indexOf('?');
+  const pathname = q < 0 ? url : url.slice(0, q);
+  const search = q < 0 ? '' : url.slice(q);
+  const m = PATH_RE.exec(pathname);
+  if (m) return { id: m[1]!, port: checkPort(m[2]!), path: (m[3] ?? '/') + search, viaHost: false };
+  if (!domain || !host) return undefined;
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  if (!hostname.endsWith(`.${domain}`)) return undefined;
+  const hm = /^(\d{1,5})-([a-z0-9]{1,64})$/.exec(hostname.slice(0, -domain.length - 1));
+  return hm ? { id: hm[2]!, port: checkPort(hm[1]!), path: url, viaHost: true } : undefined;
+}
+
+function checkPort(s: string): number {
+  const port = Number(s);
+  if (port < 1 || port > 65535) throw new AgentboxError('invalid_argument', `port ${s} is out of range 1-65535`);
+  return port;
+}
+
+const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'host']);
+
+function forwardHeaders(h: IncomingHttpHeaders, target: ProxyTarget, r: PortRoute, keepUpgrade: boolean): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || (HOP.has(k) && !(keepUpgrade && (k === 'upgrade' || k === 'connection')))) continue;
+    // The API key is for agentbox, never for the code inside the sandbox. Other Authorization
+    // schemes pass (the SDK selects the guest's user with Basic and sends its key as X-API-Key).
+    if (!r.viaHost && (k === 'x-api-key' || (k === 'authorization' && /^bearer\s/i.test(String(v))))) continue;
+    out[k] = v;
+  }
+  out.host = new URL(target.url).host;
+  if (target.accessToken) out['x-access-token'] = target.accessToken;
+  return out;
+}
+
+export class PortProxy {
+  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+  constructor(private readonly service: SandboxService) {}
+
+  async http(req: IncomingMessage, res: ServerResponse, r: PortRoute, principal: Principal | null): Promise<void> {
+    const target = await this.service.proxyTarget(principal, r.id, r.port);
+    const u = new URL(target.url);
+    await new Promise<void>((resolve, reject) => {
+      const up = httpRequest({
+        host: u.hostname, port: u.port, method: req.method, path: r.path, agent: this.agent,
+        headers: forwardHeaders(req.headers, target, r, false),
+      }, (upRes) => {
+        const headers = { ...upRes.headers };
+        delete headers.connection;
+        delete headers['keep-alive'];
+        res.writeHead(upRes.statusCode ?? 502, headers);
+        res.flushHeaders();
+        upRes.pipe(res);
+        upRes.on('end', resolve);
+        upRes.on('error', reject);
+      });
+      up.on('error', (err) => reject(new AgentboxError('unavailable', `port ${r.port} of sandbox '${r.id}' did not answer: ${err.message}`)));
+      res.on('close', () => { if (!res.writableFinished) up.destroy(); resolve(); });
+      req.pipe(up);
+    });
+  }
+
+  /** WebSocket (any Upgrade): replays the request head to the target, then splices the sockets. */
+  async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, r: PortRoute, principal: Principal | null): Promise<void> {
+    const target = await this.service.proxyTarget(principal, r.id, r.port);
+    const u = new URL(target.url);
+    const upstream = connect({ host: u.hostname, port: Number(u.port) });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+    upstream.once('connect', () => {
+      const headers = forwardHeaders(req.headers, target, r, true);
+      let headText = `${req.method} ${r.path} HTTP/1.1\r\n`;
+      for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) headText += `${k}: ${one}\r\n`;
+      upstream.write(`${headText}\r\n`);
+      if (head.length) upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

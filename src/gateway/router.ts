@@ -1,0 +1,30 @@
+/** Matches a method and path against route specs with `{param}` segments. */
+import type { RouteSpec } from '../api/native-routes.ts';
+
+export interface Match<T> { route: T; params: Record<string, string> }
+
+export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
+  private readonly compiled: { route: T; re: RegExp; names: string[] }[];
+
+  constructor(routes: T[]) {
+    this.compiled = routes.map((route) => {
+      const names: string[] = [];
+      const src = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => { names.push(name); return '([^/]+)'; });
+      return { route, re: new RegExp(`^${src}$`), names };
+    });
+  }
+
+  /** The route for a path and method; `allowed` lists methods when only the path matched. */
+  match(method: string, pathname: string): Match<T> | { allowed: string[] } | undefined {
+    const allowed: string[] = [];
+    for (const c of this.compiled) {
+      const m = c.re.exec(pathname);
+      if (!m) continue;
+      if (c.route.method !== method) { allowed.push(c.route.method); continue; }
+      const params: Record<string, string> = {};
+      c.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      return { route: c.route, params };
+    }
+    return allowed.length ? { allowed } : undefined;
+  }
+}

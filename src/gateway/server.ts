@@ -1,0 +1,136 @@
+/**
+ * The HTTP server: `/healthz`, `/metrics`, `/v1/openapi.json`, sandbox port traffic and the
+ * native API. Each request is: route → authenticate → validate (route schemas) → handler →
+ * JSON or error body (errors.ts).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { z } from 'zod';
+import { AgentboxError, asAgentboxError } from '../api/errors.ts';
+import { nativeRoutes, type RouteSpec } from '../api/native-routes.ts';
+import { buildOpenApi } from '../api/openapi.ts';
+import type { AuthStore, Principal } from '../server/auth-store.ts';
+import { authenticate } from './auth.ts';
+import { readBody, readJson } from './body.ts';
+import { fromZod, sendError } from './errors.ts';
+import type { Metrics } from './metrics.ts';
+import { checkHandlers, RESPONDED, type Handler } from './native.ts';
+import { portRoute, type PortProxy, type PortRoute } from './proxy.ts';
+import { Router } from './router.ts';
+
+export interface GatewayDeps {
+  auth: AuthStore;
+  handlers: Record<string, Handler>;
+  proxy: PortProxy;
+  metrics: Metrics;
+  /** Base domain for host routing `<port>-<id>.<domain>`; none disables it. */
+  domain?: string;
+  version: string;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+  maxJsonBytes?: number;
+  maxFileBytes?: number;
+}
+
+/** True when a query field takes repeated values (`?metadata=a&metadata=b`). */
+function isArray(schema: z.ZodType): boolean {
+  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
+  if (def.type === 'array') return true;
+  return def.innerType ? isArray(def.innerType) : false;
+}
+
+function parseQuery(spec: RouteSpec, search: URLSearchParams): Record<string, unknown> {
+  if (!spec.query) return {};
+  const shape = spec.query.shape as Record<string, z.ZodType>;
+  const raw: Record<string, unknown> = {};
+  for (const key of new Set(search.keys())) {
+    const all = search.getAll(key);
+    raw[key] = shape[key] && isArray(shape[key]) ? all : all.length === 1 ? all[0] : all;
+  }
+  const r = spec.query.safeParse(raw);
+  if (!r.success) throw fromZod(r.error, 'query');
+  return r.data as Record<string, unknown>;
+}
+
+export function createGateway(d: GatewayDeps): Server {
+  checkHandlers(nativeRoutes, d.handlers);
+  const router = new Router(nativeRoutes);
+  const openapi = JSON.stringify(buildOpenApi(nativeRoutes, { title: 'agentbox native API', version: d.version }));
+  const maxJson = d.maxJsonBytes ?? 16 * 1024 * 1024;
+  const maxFile = d.maxFileBytes ?? 256 * 1024 * 1024;
+
+  const principalFor = (req: IncomingMessage, r: PortRoute): Principal | null => (r.viaHost ? null : authenticate(req, d.auth));
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? '/';
+    const ports = portRoute(url, req.headers.host, d.domain);
+    if (ports) return d.proxy.http(req, res, ports, principalFor(req, ports));
+    const u = new URL(url, 'http://x');
+    if (req.method === 'GET' && u.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', version: d.version });
+    if (req.method === 'GET' && u.pathname === '/metrics') {
+      const text = await d.metrics.registry.metrics();
+      res.writeHead(200, { 'Content-Type': d.metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (req.method === 'GET' && u.pathname === '/v1/openapi.json') {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(openapi);
+      return;
+    }
+    const m = router.match(req.method ?? 'GET', u.pathname);
+    if (!m) throw new AgentboxError('not_found', `no route ${req.method} ${u.pathname}: see /v1/openapi.json`);
+    if ('allowed' in m) {
+      res.setHeader('Allow', m.allowed.join(', '));
+      throw new AgentboxError('invalid_argument', `${req.method} is not allowed on ${u.pathname}; use ${m.allowed.join(' or ')}`);
+    }
+    const principal = authenticate(req, d.auth);
+    if (m.route.admin && !principal.admin) throw new AgentboxError('permission_denied', `${m.route.method} ${m.route.path} needs an admin key`);
+    const query = parseQuery(m.route, u.searchParams);
+    let body: unknown;
+    let raw: Buffer | undefined;
+    if (m.route.rawBody) raw = await readBody(req, maxFile);
+    else if (m.route.body) {
+      const parsed = m.route.body.safeParse(await readJson(req, maxJson));
+      if (!parsed.success) throw fromZod(parsed.error, 'body');
+      body = parsed.data;
+    }
+    const ctx = { req, res, principal, params: m.params, query, body, ...(raw ? { raw } : {}) };
+    const result = await d.handlers[m.route.id]!(ctx);
+    if (result === RESPONDED) return;
+    if (result === undefined) {
+      res.writeHead(m.route.status === 200 ? 204 : m.route.status);
+      res.end();
+      return;
+    }
+    sendJson(res, m.route.status, result);
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      const e = asAgentboxError(err);
+      if (e.code === 'internal') d.log('request failed', { method: req.method, url: req.url, error: e.message, stack: (e.cause as Error | undefined)?.stack ?? e.stack });
+      sendError(res, e);
+    });
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    void (async () => {
+      const r = portRoute(req.url ?? '/', req.headers.host, d.domain);
+      if (!r) throw new AgentboxError('not_found', 'only sandbox ports accept upgrades');
+      await d.proxy.upgrade(req, socket, head, r, principalFor(req, r));
+    })().catch((err: unknown) => {
+      const e = asAgentboxError(err);
+      const body = JSON.stringify(e.toJSON());
+      socket.end(`HTTP/1.1 ${e.httpStatus} ${e.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
+  });
+  // Streams (exec, watch) may be quiet for a long time; the exec's own timeout bounds them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,203 @@
+/**
+ * The host side of the guest protocol, for the engine and the gateway: raw Connect clients for
+ * both services plus the calls the engine needs on its hot paths (readiness on cold start, exec).
+ * One keep-alive HTTP/1.1 agent per client, so an exec costs one request on a warm connection.
+ *
+ * @example
+ *   const guest = createGuestClient({ url: 'http://10.88.0.6:49983', accessToken });
+ *   await guest.waitUntilReady({ timeoutMs: 5000 });
+ *   const { exitCode, stdout } = await guest.exec({ cmd: ['/bin/sh', '-c', 'echo hi'] });
+ */
+import { Agent, request } from 'node:http';
+import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { AgentboxError, type ErrorCode } from '../api/errors.ts';
+import type { ExecRequest, ExecResult } from '../engine/types.ts';
+import { Process, Signal } from './gen/process_pb.ts';
+import { Filesystem } from './gen/filesystem_pb.ts';
+import { INIT_SECRET_HEADER, type InitBody } from './http/init.ts';
+
+export interface GuestClientOptions {
+  /** Base URL of the guest, e.g. http://10.88.0.6:49983 */
+  url: string;
+  accessToken?: string;
+}
+
+export interface GuestClient {
+  readonly process: Client<typeof Process>;
+  readonly filesystem: Client<typeof Filesystem>;
+  /** True when GET /health answers 204. */
+  health(opts?: { timeoutMs?: number }): Promise<boolean>;
+  /** Polls /health until it answers; throws `unavailable` after `timeoutMs`. */
+  waitUntilReady(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  exec(req: ExecRequest): Promise<ExecResult>;
+  /** Re-keys the guest after a fork/restore (POST /init). */
+  init(secret: string, body: InitBody): Promise<void>;
+  /** Closes pooled connections. */
+  close(): void;
+}
+
+/** Header selecting the OS user of one call (§3.2). */
+export function userHeader(user: string | undefined): Record<string, string> {
+  return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};
+}
+
+const FROM_CONNECT: Partial<Record<Code, ErrorCode>> = {
+  [Code.InvalidArgument]: 'invalid_argument',
+  [Code.NotFound]: 'not_found',
+  [Code.AlreadyExists]: 'already_exists',
+  [Code.FailedPrecondition]: 'conflict',
+  [Code.Unauthenticated]: 'unauthenticated',
+  [Code.PermissionDenied]: 'permission_denied',
+  [Code.ResourceExhausted]: 'resource_exhausted',
+  [Code.DeadlineExceeded]: 'deadline_exceeded',
+  [Code.Unavailable]: 'unavailable',
+  [Code.Unimplemented]: 'not_supported',
+  [Code.DataLoss]: 'integrity_error',
+};
+
+/** A guest RPC failure as an AgentboxError (client side of the table in errors.ts). */
+export function fromConnectError(err: unknown, what: string): AgentboxError {
+  if (err instanceof AgentboxError) return err;
+  const ce = ConnectError.from(err);
+  return new AgentboxError(FROM_CONNECT[ce.code] ?? 'unavailable', `${what}: ${ce.rawMessage}`, { cause: err });
+}
+
+const POLL_INTERVAL_MS = 5;
+
+export function createGuestClient(opts: GuestClientOptions): GuestClient {
+  const base = opts.url.replace(/\/+$/, '');
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const auth: Interceptor = (next) => (req) => {
+    if (opts.accessToken) req.header.set('x-access-token', opts.accessToken);
+    return next(req);
+  };
+  const transport = createConnectTransport({
+    baseUrl: base,
+    httpVersion: '1.1',
+    useBinaryFormat: false,
+    nodeOptions: { agent },
+    interceptors: [auth],
+  });
+  const processClient = createClient(Process, transport);
+  const filesystemClient = createClient(Filesystem, transport);
+
+  function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${base}${path}`, { method, agent, headers, timeout: timeoutMs }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('timeout', () => req.destroy(new AgentboxError('deadline_exceeded', `${method} ${path} took longer than ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  async function health(o?: { timeoutMs?: number }): Promise<boolean> {
+    try {
+      return (await httpCall('GET', '/health', {}, undefined, o?.timeoutMs ?? 2000)) === 204;
+    } catch {
+      return false;
+    }
+  }
+
+  async function waitUntilReady(o: { timeoutMs: number; signal?: AbortSignal }): Promise<void> {
+    const deadline = Date.now() + o.timeoutMs;
+    for (;;) {
+      if (o.signal?.aborted) throw new AgentboxError('unavailable', `waiting for the guest at ${base} was aborted`);
+      const left = deadline - Date.now();
+      if (await health({ timeoutMs: Math.max(50, Math.min(left, 1000)) })) return;
+      if (Date.now() + POLL_INTERVAL_MS > deadline) {
+        throw new AgentboxError('unavailable', `the guest at ${base} did not answer /health within ${o.timeoutMs} ms; check the sandbox log`);
+      }
+      await new Promise((r) => setTimeout(r, POLL_INTERVAL_MS));
+    }
+  }
+
+  async function exec(req: ExecRequest): Promise<ExecResult> {
+    const [cmd, ...args] = req.cmd;
+    if (!cmd) throw new AgentboxError('invalid_argument', 'exec needs a non-empty cmd');
+    const stdin = typeof req.stdin === 'string' ? Buffer.from(req.stdin) : req.stdin;
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(req.signal?.reason);
+    req.signal?.addEventListener('abort', onAbort);
+    const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
+    let pid: number | undefined;
+    // Settles to the stdin feeding failure, if any; never rejects, so no rejection goes unhandled mid-stream.
+    let feedFailure: Promise<unknown> = Promise.resolve(undefined);
+    let end: { exitCode: number; exited: boolean; status: string } | undefined;
+    const killOnAbort = () => {
+      if (pid !== undefined) void processClient.sendSignal({ process: { selector: { case: 'pid', value: pid } }, signal: Signal.SIGKILL }).catch(() => {});
+    };
+    req.signal?.addEventListener('abort', killOnAbort);
+    try {
+      if (req.signal?.aborted) throw req.signal.reason;
+      const stream = processClient.start(
+        { process: { cmd, args, envs: req.env ?? {}, cwd: req.cwd }, stdin: stdin !== undefined },
+        { headers: userHeader(req.user), timeoutMs: req.timeoutMs || undefined, signal: abort.signal },
+      );
+      for await (const res of stream) {
+        const ev = res.event?.event;
+        if (ev?.case === 'start') {
+          pid = ev.value.pid;
+          if (stdin !== undefined) {
+            const sel = { selector: { case: 'pid' as const, value: pid } };
+            // The process may exit before reading all of it: NotFound then just means "done".
+            feedFailure = processClient.sendInput({ process: sel, input: { input: { case: 'stdin', value: stdin } } })
+              .then(() => processClient.closeStdin({ process: sel }))
+              .then(() => undefined, (err: unknown) => (ConnectError.from(err).code === Code.NotFound ? undefined : err));
+          }
+        } else if (ev?.case === 'data') {
+          const o = ev.value.output;
+          if (o.case === 'stdout' || o.case === 'pty') { out.stdout.push(o.value); req.onStdout?.(o.value); }
+          else if (o.case === 'stderr') { out.stderr.push(o.value); req.onStderr?.(o.value); }
+        } else if (ev?.case === 'end') {
+          end = ev.value;
+        }
+      }
+      const failure = await feedFailure;
+      if (failure) throw failure;
+    } catch (err) {
+      if (req.signal?.aborted) throw new AgentboxError('deadline_exceeded', 'exec was aborted by its caller; the process was killed', { cause: err });
+      const ce = ConnectError.from(err);
+      if (ce.code === Code.DeadlineExceeded) {
+        throw new AgentboxError('deadline_exceeded', `command exceeded timeoutMs (${req.timeoutMs} ms) and was killed; raise timeoutMs`, { cause: err });
+      }
+      throw fromConnectError(err, `exec of '${cmd}'`);
+    } finally {
+      req.signal?.removeEventListener('abort', onAbort);
+      req.signal?.removeEventListener('abort', killOnAbort);
+    }
+    if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
+    const result: ExecResult = {
+      exitCode: end.exitCode,
+      stdout: Buffer.concat(out.stdout).toString('utf8'),
+      stderr: Buffer.concat(out.stderr).toString('utf8'),
+    };
+    if (!end.exited) result.status = end.status.replace(/^signal: /, '');
+    return result;
+  }
+
+  async function init(secret: string, body: InitBody): Promise<void> {
+    const text = JSON.stringify(body);
+    const status = await httpCall('POST', '/init', {
+      [INIT_SECRET_HEADER]: secret,
+      'content-type': 'application/json',
+      'content-length': String(Buffer.byteLength(text)),
+    }, text, 10_000);
+    if (status !== 204) {
+      throw new AgentboxError(status === 401 ? 'unauthenticated' : 'unavailable', `guest /init answered ${status}`);
+    }
+  }
+
+  return {
+    process: processClient,
+    filesystem: filesystemClient,
+    health,
+    waitUntilReady,
+    exec,
+    init,
+    close: () => agent.destroy(),
+  };
+}

@@ -1,0 +1,26 @@
+/** MakeDir: creates the directory and its parents, owned by the user; already_exists when present. */
+import { mkdirSync, statSync } from 'node:fs';
+import type { HandlerContext } from '@connectrpc/connect';
+import { AgentboxError } from '../../api/errors.ts';
+import type { MakeDirRequest } from '../gen/filesystem_pb.ts';
+import { requestUser, userPath } from '../request-user.ts';
+import { fsError } from '../errors.ts';
+import { chownAll, missingAncestors } from './chown.ts';
+import { statEntry } from './entry.ts';
+import type { FilesystemDeps } from './service.ts';
+
+export async function makeDir(deps: FilesystemDeps, req: MakeDirRequest, ctx: HandlerContext) {
+  const user = requestUser(deps, ctx);
+  const path = userPath(deps, user, req.path);
+  const existing = (() => { try { return statSync(path); } catch { return undefined; } })();
+  if (existing?.isDirectory()) throw new AgentboxError('already_exists', `directory '${path}' already exists`);
+  if (existing) throw new AgentboxError('invalid_argument', `'${path}' exists and is not a directory`);
+  const created = missingAncestors(path);
+  try {
+    mkdirSync(path, { recursive: true });
+    chownAll(created, user);
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  return { entry: statEntry(path, deps.users) };
+}

@@ -1,0 +1,32 @@
+/** Move: renames a file or directory (copy + remove across filesystems), creating the destination's parents. */
+import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { HandlerContext } from '@connectrpc/connect';
+import type { MoveRequest } from '../gen/filesystem_pb.ts';
+import { requestUser, userPath } from '../request-user.ts';
+import { fsError } from '../errors.ts';
+import { chownAll, missingAncestors } from './chown.ts';
+import { statEntry } from './entry.ts';
+import type { FilesystemDeps } from './service.ts';
+
+export async function move(deps: FilesystemDeps, req: MoveRequest, ctx: HandlerContext) {
+  const user = requestUser(deps, ctx);
+  const source = userPath(deps, user, req.source);
+  const destination = userPath(deps, user, req.destination);
+  try {
+    const created = missingAncestors(dirname(destination));
+    mkdirSync(dirname(destination), { recursive: true });
+    chownAll(created, user);
+    try {
+      renameSync(source, destination);
+    } catch (err) {
+      // /tmp or a volume may be another filesystem than the overlay root.
+      if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+      cpSync(source, destination, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      rmSync(source, { recursive: true });
+    }
+  } catch (err) {
+    throw fsError(err, source);
+  }
+  return { entry: statEntry(destination, deps.users) };
+}

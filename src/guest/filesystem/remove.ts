@@ -1,0 +1,14 @@
+/** Remove: deletes a file or a directory tree; not_found when missing. */
+import { rmSync } from 'node:fs';
+import type { HandlerContext } from '@connectrpc/connect';
+import type { RemoveRequest } from '../gen/filesystem_pb.ts';
+import { requestUser, userPath } from '../request-user.ts';
+import { fsError } from '../errors.ts';
+import type { FilesystemDeps } from './service.ts';
+
+export async function remove(deps: FilesystemDeps, req: RemoveRequest, ctx: HandlerContext) {
+  const user = requestUser(deps, ctx);
+  const path = userPath(deps, user, req.path);
+  try { rmSync(path, { recursive: true }); } catch (err) { throw fsError(err, path); }
+  return {};
+}

@@ -1,0 +1,46 @@
+/**
+ * The `filesystem.Filesystem` service: shared state (the polling watchers) and registration;
+ * each RPC lives in its own module beside this one (STYLE #1).
+ */
+import type { ConnectRouter } from '@connectrpc/connect';
+import { Filesystem } from '../gen/filesystem_pb.ts';
+import type { GuestContext } from '../context.ts';
+import type { DirWatcher } from './watcher.ts';
+import type { WireEvent } from './watch-events.ts';
+import { stat } from './stat.ts';
+import { makeDir } from './make-dir.ts';
+import { move } from './move.ts';
+import { listDir } from './list-dir.ts';
+import { remove } from './remove.ts';
+import { watchDir } from './watch-dir.ts';
+import { createWatcher, getWatcherEvents, removeWatcher } from './polling-watchers.ts';
+
+export interface PollingWatcher {
+  watcher: DirWatcher;
+  /** Events since the last GetWatcherEvents, capped so a forgotten watcher cannot grow without bound. */
+  events: WireEvent[];
+}
+
+export interface FilesystemDeps extends GuestContext {
+  watchers: Map<string, PollingWatcher>;
+}
+
+export function registerFilesystemService(router: ConnectRouter, deps: FilesystemDeps): void {
+  router.service(Filesystem, {
+    stat: (req, ctx) => stat(deps, req, ctx),
+    makeDir: (req, ctx) => makeDir(deps, req, ctx),
+    move: (req, ctx) => move(deps, req, ctx),
+    listDir: (req, ctx) => listDir(deps, req, ctx),
+    remove: (req, ctx) => remove(deps, req, ctx),
+    watchDir: (req, ctx) => watchDir(deps, req, ctx),
+    createWatcher: (req, ctx) => createWatcher(deps, req, ctx),
+    getWatcherEvents: (req) => getWatcherEvents(deps, req),
+    removeWatcher: (req) => removeWatcher(deps, req),
+  });
+}
+
+/** Closes every polling watcher (guest shutdown). */
+export function closeWatchers(deps: FilesystemDeps): void {
+  for (const w of deps.watchers.values()) w.watcher.close();
+  deps.watchers.clear();
+}

@@ -1,0 +1,90 @@
+/**
+ * GET /files: a file's bytes, gzip-compressed when the client accepts it (406 when it accepts
+ * neither gzip nor identity), with Content-Disposition and a sniffed Content-Type.
+ */
+import { createReadStream, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { AgentboxError } from '../../api/errors.ts';
+import type { GuestContext } from '../context.ts';
+import { fsError } from '../errors.ts';
+import { userPath } from '../request-user.ts';
+import { authorizeFileRequest, requirePath } from './file-user.ts';
+import { sendJson } from './respond.ts';
+
+/** 'gzip', 'identity', or undefined when the client accepts neither (→ 406). */
+export function negotiateEncoding(header: string | undefined): 'gzip' | 'identity' | undefined {
+  if (!header || !header.trim()) return 'identity';
+  const q = new Map<string, number>();
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';');
+    if (!coding) continue;
+    const qp = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    q.set(coding, qp ? Number(qp.slice(2)) || 0 : 1);
+  }
+  const star = q.get('*');
+  const accepts = (c: string) => (q.get(c) ?? (c === 'identity' ? (star ?? 1) : (star ?? 0))) > 0;
+  if (accepts('gzip')) return 'gzip';
+  if (accepts('identity')) return 'identity';
+  return undefined;
+}
+
+/** text/plain when the first 512 bytes are valid UTF-8 without NULs, else octet-stream. */
+function sniffContentType(path: string): string {
+  const buf = Buffer.alloc(512);
+  const fd = openSync(path, 'r');
+  let n: number;
+  try { n = readSync(fd, buf, 0, 512, 0); } finally { closeSync(fd); }
+  const head = buf.subarray(0, n);
+  if (head.includes(0)) return 'application/octet-stream';
+  try {
+    // A multi-byte character cut at byte 512 is not binary: drop up to 3 trailing bytes.
+    new TextDecoder('utf-8', { fatal: true }).decode(n === 512 ? head.subarray(0, 509) : head);
+    return 'text/plain; charset=utf-8';
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export async function getFiles(g: GuestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const f = authorizeFileRequest(g, req, url, 'read', Date.now());
+  const path = userPath(g, f.user, requirePath(f));
+  let size: number;
+  let mtime: Date;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw new AgentboxError('invalid_argument', `'${path}' is a directory; list it with ListDir`);
+    size = st.size;
+    mtime = st.mtime;
+  } catch (err) {
+    throw fsError(err, path);
+  }
+  const encoding = negotiateEncoding(req.headers['accept-encoding']);
+  if (!encoding) {
+    sendJson(res, 406, { code: 406, message: 'only gzip and identity encodings are supported' });
+    return;
+  }
+  const headers: Record<string, string | number> = {
+    'Content-Type': sniffContentType(path),
+    'Content-Disposition': contentDisposition(basename(path)),
+    'Last-Modified': mtime.toUTCString(),
+    Vary: 'Accept-Encoding',
+  };
+  if (encoding === 'gzip') headers['Content-Encoding'] = 'gzip';
+  else headers['Content-Length'] = size;
+  res.writeHead(200, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  const source = createReadStream(path);
+  await (encoding === 'gzip' ? pipeline(source, createGzip(), res) : pipeline(source, res));
+}

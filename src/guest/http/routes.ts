@@ -1,0 +1,47 @@
+/**
+ * envd's plain-HTTP endpoints beside the RPC services: /health, /files, /envs, /metrics, /init.
+ * Errors leave through sendError only.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AgentboxError } from '../../api/errors.ts';
+import { requireToken } from '../auth.ts';
+import type { GuestContext } from '../context.ts';
+import { getFiles } from './files-get.ts';
+import { postFiles } from './files-post.ts';
+import { postInit } from './init.ts';
+import { createMetricsReader } from './metrics.ts';
+import { sendError, sendJson } from './respond.ts';
+
+export function createRestHandler(g: GuestContext, initSecret: string): (req: IncomingMessage, res: ServerResponse) => void {
+  const metrics = createMetricsReader();
+  const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://guest');
+    const key = `${req.method} ${url.pathname}`;
+    switch (key) {
+      case 'GET /health':
+        res.writeHead(204).end();
+        return;
+      case 'GET /files':
+      case 'HEAD /files':
+        return getFiles(g, req, res, url);
+      case 'POST /files':
+        return postFiles(g, req, res, url);
+      case 'POST /init':
+        return postInit(g, initSecret, req, res);
+      case 'GET /envs':
+        requireToken(g, req.headers['x-access-token'] as string | undefined);
+        return sendJson(res, 200, g.state.envVars);
+      case 'GET /metrics':
+        requireToken(g, req.headers['x-access-token'] as string | undefined);
+        return sendJson(res, 200, metrics());
+      default:
+        throw new AgentboxError('not_found', `no route ${key}`);
+    }
+  };
+  return (req, res) => {
+    route(req, res).catch((err) => {
+      // A full disk on upload is envd's 507, which the SDK turns into NotEnoughSpaceError.
+      sendError(res, err, req.method === 'POST' ? { resource_exhausted: 507 } : undefined);
+    });
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Entry point of the guest daemon (bundled to guest.mjs). Runs as the sandbox's init behind
+ * tini, which reaps orphans: Node only waits for its own children.
+ */
+import { loadGuestConfig } from './config.ts';
+import { createGuestLog } from './log.ts';
+import { startGuestServer } from './server.ts';
+import { runStartCommand } from './start-command.ts';
+import { startAgentSandboxRuntimeIfConfigured } from './agent-sandbox.ts';
+
+async function main(): Promise<void> {
+  const log = createGuestLog();
+  const path = process.env.AGENTBOX_GUEST_CONFIG;
+  if (!path) {
+    log.error('AGENTBOX_GUEST_CONFIG is not set; it must name the guest config JSON file');
+    process.exit(2);
+  }
+  const config = loadGuestConfig(path);
+  // Children started as another user inherit the guest's supplementary groups when the
+  // spawner does not reset them (node-pty's forkpty child calls only setgid/setuid), so the
+  // root guest drops its own: a PTY shell of `user` must not keep root's group 0.
+  if (process.getuid?.() === 0) process.setgroups?.([]);
+  const server = await startGuestServer(config, { log });
+  if (config.start) {
+    await runStartCommand({ ...server.context, registry: server.registry }, config.start).catch((err) =>
+      log.error('start command failed to launch', { error: (err as Error).message }));
+  }
+  await startAgentSandboxRuntimeIfConfigured(config, log);
+  const stop = (signal: string) => {
+    log.info('guest stopping', { signal });
+    // Processes run in their own sessions, out of reach of tini's group signal: pass it on.
+    for (const h of server.registry.running()) h.driver.kill('SIGTERM');
+    void server.close().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`guest failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

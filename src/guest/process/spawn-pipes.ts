@@ -1,0 +1,65 @@
+/** Runs a process with stdin/stdout/stderr pipes. */
+import { spawn } from 'node:child_process';
+import { AgentboxError } from '../../api/errors.ts';
+import { ProcessHandle, processEnd, type ProcessSpec } from './handle.ts';
+import { killGroup } from './kill.ts';
+import type { OsUser } from '../users.ts';
+
+/**
+ * How long to wait after exit for pipes to drain. A background child that inherited stdout
+ * would otherwise hold the stream (and the end event) open forever; envd's Wait returns once the
+ * process exits too.
+ */
+const DRAIN_GRACE_MS = 200;
+
+export interface SpawnOptions {
+  spec: ProcessSpec;
+  cwd: string;
+  env: Record<string, string>;
+  user: OsUser;
+  stdin: boolean;
+  tag?: string;
+}
+
+export function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle> {
+  const child = spawn(opts.spec.cmd, opts.spec.args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    uid: opts.user.uid,
+    gid: opts.user.gid,
+    // Own session and process group, so signals reach the whole tree and the guest's own
+    // terminal signals never do.
+    detached: true,
+    stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    child.once('error', (err) => reject(new AgentboxError('invalid_argument', `cannot start '${opts.spec.cmd}': ${err.message}`, { cause: err })));
+    child.once('spawn', () => {
+      const pid = child.pid!;
+      const handle = new ProcessHandle({
+        pid,
+        writeStdin(data) {
+          if (!child.stdin || child.stdin.writableEnded) throw new AgentboxError('conflict', `stdin of process ${pid} is closed; start it with stdin: true`);
+          child.stdin.write(data);
+        },
+        closeStdin() { child.stdin?.end(); },
+        kill(signal) { killGroup(pid, signal); },
+      }, opts.spec, false, opts.tag);
+      child.stdout!.on('data', (b: Buffer) => handle.emitData('stdout', b));
+      child.stderr!.on('data', (b: Buffer) => handle.emitData('stderr', b));
+      // A closed stdin (EPIPE after the process exited) is not a guest failure.
+      child.stdin?.on('error', () => {});
+      let end: ReturnType<typeof processEnd> | undefined;
+      child.once('exit', (code, signal) => {
+        end = processEnd(code, signal);
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          handle.finish(end!);
+        }, DRAIN_GRACE_MS).unref();
+      });
+      child.once('close', (code, signal) => handle.finish(end ?? processEnd(code, signal)));
+      resolve(handle);
+    });
+  });
+}

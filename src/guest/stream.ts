@@ -1,0 +1,55 @@
+/**
+ * Shared tail of the guest's server streams (Start, Connect, WatchDir): merges pushed events
+ * with keepalive frames and ends when the source says so or the call is aborted.
+ */
+import type { HandlerContext } from '@connectrpc/connect';
+
+/** envd's default when the client sends no Keepalive-Ping-Interval (§3.5). */
+const DEFAULT_KEEPALIVE_S = 90;
+
+/** Keepalive interval in ms from the `Keepalive-Ping-Interval` header (seconds). */
+export function keepaliveMs(ctx: HandlerContext): number {
+  const raw = Number(ctx.requestHeader.get('keepalive-ping-interval'));
+  return (Number.isFinite(raw) && raw > 0 ? raw : DEFAULT_KEEPALIVE_S) * 1000;
+}
+
+export interface StreamSource<T> {
+  /** Starts delivering; `push(item, true)` marks the last item. Returns the unsubscribe. */
+  subscribe(push: (item: T, last?: boolean) => void): () => void;
+  keepalive(): T;
+  keepaliveMs: number;
+  signal: AbortSignal;
+}
+
+/**
+ * Yields pushed items in order, a keepalive after `keepaliveMs` without other frames, and
+ * returns after the last item or when `signal` aborts (client gone or deadline).
+ */
+export async function* eventStream<T>(src: StreamSource<T>): AsyncGenerator<T> {
+  const queue: { item: T; last: boolean }[] = [];
+  let wake: (() => void) | undefined;
+  const poke = () => { const w = wake; wake = undefined; w?.(); };
+  const unsubscribe = src.subscribe((item, last = false) => { queue.push({ item, last }); poke(); });
+  src.signal.addEventListener('abort', poke);
+  try {
+    for (;;) {
+      if (src.signal.aborted) return;
+      const next = queue.shift();
+      if (next) {
+        yield next.item;
+        if (next.last) return;
+        continue;
+      }
+      let timedOut = false;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => { timedOut = true; resolve(); }, src.keepaliveMs);
+        wake = () => { clearTimeout(timer); resolve(); };
+      });
+      if (timedOut && queue.length === 0 && !src.signal.aborted) yield src.keepalive();
+    }
+  } finally {
+    wake = undefined;
+    src.signal.removeEventListener('abort', poke);
+    unsubscribe();
+  }
+}

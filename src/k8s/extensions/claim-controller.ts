@@ -1,0 +1,371 @@
+// SandboxClaim reconciler. Phases: stamp → expiry → resolve pool/template → find or get a sandbox
+// (bound, interrupted adoption, same-named, warm adoption, cold create) → status.
+//
+// Invariant: one warm Sandbox is never handed to two claims. The claim first records its choice
+// in its own annotation (optimistic lock on the claim), then transfers the Sandbox's controller
+// reference with an optimistic lock on the Sandbox: of two claims racing for one Sandbox only one
+// patch can succeed; the loser drops its annotation and tries another candidate. A recorded
+// choice whose Sandbox is still pool-owned is finished after a restart, never abandoned.
+import { ANNOTATION, CONDITION, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
+import type { Condition, Sandbox, SandboxClaim, SandboxClaimStatus, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
+import { AgentboxError } from '../../api/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient } from '../client.ts';
+import { findCondition, isTrue, removeCondition, setCondition, type ConditionInput } from '../conditions.ts';
+import type { EventRecorder } from '../events.ts';
+import { claimExpiry, expiryState } from '../expiry.ts';
+import { canonicalJson, nameHash } from '../hash.ts';
+import { objectKey, type Informer } from '../informer.ts';
+import type { OperatorMetrics } from '../metrics.ts';
+import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
+import { CLAIMS, SANDBOXES } from '../resources.ts';
+import { blueprintFromTemplate } from './blueprint.ts';
+import { ClaimInputError, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, normaliseCreatedBy, validatePodMetadata } from './claim-inputs.ts';
+import { isStale } from './warmpool-controller.ts';
+
+/** A claim waits this long after creation for a warm member to get an IP before going cold. */
+export const WARM_WAIT_MS = 2000;
+const WARM_RETRY_MS = 500;
+const MISSING_DEP_REQUEUE_MS = 60_000;
+const ADOPTION_ATTEMPTS = 3;
+
+export interface ClaimControllerDeps {
+  client: KubeClient;
+  claims: Informer<SandboxClaim>;
+  pools: Informer<SandboxWarmPool>;
+  templates: Informer<SandboxTemplate>;
+  sandboxes: Informer<Sandbox>;
+  events: EventRecorder;
+  metrics: OperatorMetrics;
+  now: () => Date;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+  labelDomains?: readonly string[];
+  /** Requeues a claim (wired to the claim queue by the composition root). */
+  enqueue?: (key: string) => void;
+}
+
+type Result = { requeueAfterMs?: number } | void;
+const CLAIM_API = 'extensions.agents.x-k8s.io/v1beta1';
+
+/** Ready condition to write, with a requeue when the reason is transient. */
+class StatusOutcome {
+  constructor(readonly ready: Omit<ConditionInput, 'type' | 'observedGeneration'>, readonly requeueAfterMs?: number) {}
+}
+
+export class ClaimController {
+  /** Sandboxes being adopted right now (key ns/name → claim uid): avoids pointless 409 races. */
+  private readonly reserved = new Map<string, string>();
+  /** Claims waiting for a warm member to get an IP, per pool key. */
+  private readonly waiting = new Map<string, Set<string>>();
+
+  constructor(private readonly d: ClaimControllerDeps) {}
+
+  forget(claim: SandboxClaim): void {
+    for (const set of this.waiting.values()) set.delete(objectKey(claim));
+    for (const [k, uid] of this.reserved) if (uid === claim.metadata.uid) this.reserved.delete(k);
+  }
+
+  /** Wakes claims waiting on a pool when one of its members changes. */
+  observeSandbox(_type: string, sb: Sandbox): void {
+    const owner = controllerOf(sb);
+    if (owner?.kind !== 'SandboxWarmPool') return;
+    const set = this.waiting.get(`${sb.metadata.namespace}/${owner.name}`);
+    if (!set?.size || !sb.status?.podIPs?.length) return;
+    for (const key of set) this.d.enqueue?.(key);
+  }
+
+  async reconcile(namespace: string, name: string): Promise<Result> {
+    let claim = this.d.claims.get(namespace, name);
+    if (!claim || claim.metadata.deletionTimestamp) return;
+    try {
+      claim = await this.stamp(claim);
+      const expired = await this.handleExpiry(claim);
+      if (expired !== null) return expired;
+      const outcome = await this.ensureSandbox(claim);
+      return await this.report(claim, outcome);
+    } catch (e) {
+      if (e instanceof ClaimInputError) return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
+      await this.report(claim, new StatusOutcome({ status: 'False', reason: REASON.reconcilerError, message: `Error seen: ${(e as Error).message}` })).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async stamp(claim: SandboxClaim): Promise<SandboxClaim> {
+    if (claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt]) return claim;
+    return this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.controllerFirstObservedAt]: this.d.now().toISOString() } } });
+  }
+
+  /** Null when not expired; otherwise the pass result after applying the shutdown policy. */
+  private async handleExpiry(claim: SandboxClaim): Promise<Result | null> {
+    const finished = findCondition(claim.status?.conditions, CONDITION.finished);
+    const st = expiryState(claimExpiry(claim.spec.lifecycle, finished), this.d.now());
+    if (!st.expired) {
+      if (st.requeueMs !== null) this.d.enqueue && setTimeout(() => this.d.enqueue!(objectKey(claim)), st.requeueMs).unref();
+      return null;
+    }
+    const ready = findCondition(claim.status?.conditions, CONDITION.ready);
+    if (ready?.reason !== REASON.claimExpired) {
+      this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', REASON.claimExpired, 'Expiring', 'Claim lifetime has ended');
+      await this.writeStatus(claim, { ...(claim.status ?? {}), conditions: this.withReady(claim, { status: 'False', reason: REASON.claimExpired, message: 'Claim has expired' }) });
+    }
+    const policy = claim.spec.lifecycle?.shutdownPolicy ?? SHUTDOWN_POLICY.retain;
+    if (policy === SHUTDOWN_POLICY.delete || policy === SHUTDOWN_POLICY.deleteForeground) {
+      await this.d.client.delete(CLAIMS, claim.metadata.namespace, claim.metadata.name!, {
+        propagationPolicy: policy === SHUTDOWN_POLICY.deleteForeground ? 'Foreground' : 'Background',
+        preconditions: { uid: claim.metadata.uid },
+      });
+      return;
+    }
+    for (const sb of this.d.sandboxes.list((s) => isControlledBy(s, claim) && !s.metadata.deletionTimestamp, claim.metadata.namespace)) {
+      await this.d.client.delete(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, { preconditions: { uid: sb.metadata.uid } });
+    }
+    return;
+  }
+
+  private async ensureSandbox(claim: SandboxClaim): Promise<StatusOutcome | Sandbox> {
+    const ns = claim.metadata.namespace!;
+    validatePodMetadata(claim.spec.additionalPodMetadata, this.d.labelDomains);
+    const pool = this.d.pools.get(ns, claim.spec.warmPoolRef.name);
+
+    // a. Already bound.
+    const boundName = claim.status?.sandbox?.name;
+    if (boundName) {
+      const sb = this.d.sandboxes.get(ns, boundName);
+      if (sb && isControlledBy(sb, claim)) return sb;
+    }
+    // b. A committed choice: use it, or finish the interrupted adoption.
+    const chosen = claim.metadata.annotations?.[ANNOTATION.sandboxName];
+    if (chosen) {
+      const sb = this.d.sandboxes.get(ns, chosen) ?? await this.d.client.getOrNull<Sandbox>(SANDBOXES, ns, chosen);
+      if (sb && isControlledBy(sb, claim)) return sb;
+      if (sb && pool && isControlledBy(sb, pool) && !sb.metadata.deletionTimestamp) {
+        const template = this.d.templates.get(ns, pool.spec.sandboxTemplateRef.name);
+        if (template) {
+          try { return await this.transfer(sb, claim, template); } catch (e) { if (!isConflict(e)) throw e; }
+        }
+      }
+      if (boundName === chosen && !sb) {
+        return new StatusOutcome({ status: 'False', reason: REASON.sandboxMissing, message: `Sandbox ${chosen} no longer exists` });
+      }
+      claim = await this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.sandboxName]: null } } });
+    }
+    if (boundName && !this.d.sandboxes.get(ns, boundName)) {
+      return new StatusOutcome({ status: 'False', reason: REASON.sandboxMissing, message: `Sandbox ${boundName} no longer exists` });
+    }
+    // c. A sandbox named like the claim must be ours.
+    const same = this.d.sandboxes.get(ns, claim.metadata.name!);
+    if (same) {
+      if (isControlledBy(same, claim)) return same;
+      throw new AgentboxError('conflict', `Sandbox ${claim.metadata.name} exists and is not controlled by this claim; use a different claim name`);
+    }
+
+    if (!pool) return new StatusOutcome({ status: 'False', reason: REASON.warmPoolNotFound, message: `SandboxWarmPool ${claim.spec.warmPoolRef.name} not found` }, MISSING_DEP_REQUEUE_MS);
+    const template = this.d.templates.get(ns, pool.spec.sandboxTemplateRef.name);
+    if (!template) return new StatusOutcome({ status: 'False', reason: REASON.templateNotFound, message: `SandboxTemplate ${pool.spec.sandboxTemplateRef.name} not found` }, MISSING_DEP_REQUEUE_MS);
+
+    // d. env / VCTs change the pod spec, which a running warm pod cannot take: cold start.
+    const needsCold = (claim.spec.env?.length ?? 0) > 0 || (claim.spec.volumeClaimTemplates?.length ?? 0) > 0;
+    if (!needsCold) {
+      const warm = await this.adoptWarm(claim, pool, template);
+      if (warm instanceof StatusOutcome || warm) return warm;
+    }
+    return this.createCold(claim, pool, template);
+  }
+
+  private candidates(claim: SandboxClaim, pool: SandboxWarmPool, template: SandboxTemplate): { withIp: Sandbox[]; withoutIp: number } {
+    const hash = nameHash(pool.metadata.name!);
+    const recreate = pool.spec.updateStrategy?.type === UPDATE_STRATEGY.recreate;
+    const all = this.d.sandboxes.list((sb) => sb.metadata.labels?.[LABEL.warmPoolSandbox] === hash
+      && !!sb.metadata.labels?.[LABEL.templateRefHash] && isControlledBy(sb, pool) && !sb.metadata.deletionTimestamp
+      && !(recreate && isStale(sb, template))
+      && (this.reserved.get(objectKey(sb)) ?? claim.metadata.uid) === claim.metadata.uid, claim.metadata.namespace);
+    const withIp = all.filter((sb) => sb.status?.podIPs?.length);
+    // Ready first, then oldest first.
+    withIp.sort((a, b) => {
+      const ra = isTrue(a.status?.conditions, CONDITION.ready) ? 0 : 1;
+      const rb = isTrue(b.status?.conditions, CONDITION.ready) ? 0 : 1;
+      if (ra !== rb) return ra - rb;
+      return (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? '') || (a.metadata.name! < b.metadata.name! ? -1 : 1);
+    });
+    return { withIp, withoutIp: all.length - withIp.length };
+  }
+
+  /** Returns the adopted Sandbox, a wait outcome, or null to cold start. */
+  private async adoptWarm(claim: SandboxClaim, pool: SandboxWarmPool, template: SandboxTemplate): Promise<Sandbox | StatusOutcome | null> {
+    const poolKey = objectKey(pool);
+    for (let attempt = 0; attempt < ADOPTION_ATTEMPTS; attempt++) {
+      const { withIp, withoutIp } = this.candidates(claim, pool, template);
+      const pick = withIp[0];
+      if (!pick) {
+        const age = this.d.now().getTime() - Date.parse(claim.metadata.creationTimestamp ?? '');
+        if (withoutIp > 0 && age < WARM_WAIT_MS) {
+          let set = this.waiting.get(poolKey);
+          if (!set) this.waiting.set(poolKey, (set = new Set()));
+          set.add(objectKey(claim));
+          return new StatusOutcome({ status: 'False', reason: REASON.dependenciesNotReady, message: 'Waiting for a warm sandbox to get an IP' }, WARM_RETRY_MS);
+        }
+        this.waiting.get(poolKey)?.delete(objectKey(claim));
+        return null;
+      }
+      this.waiting.get(poolKey)?.delete(objectKey(claim));
+      const key = objectKey(pick);
+      this.reserved.set(key, claim.metadata.uid!);
+      try {
+        claim = await this.patchClaim(claim, { metadata: { resourceVersion: claim.metadata.resourceVersion, annotations: { [ANNOTATION.sandboxName]: pick.metadata.name } } });
+        const sb = await this.transfer(pick, claim, template);
+        this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxAdopted', 'Adopting', `Adopted warm sandbox ${sb.metadata.name}`);
+        this.countAssignment(claim, pool, template, LAUNCH_WARM, sb);
+        return sb;
+      } catch (e) {
+        if (!isConflict(e) && !isNotFound(e)) throw e;
+        this.d.log('warm adoption lost a race; trying another candidate', { claim: claim.metadata.name, sandbox: pick.metadata.name });
+        // Re-read: the 409 may have been on the claim itself (someone else wrote it).
+        const fresh = await this.d.client.getOrNull<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!);
+        if (!fresh) return new StatusOutcome({ status: 'False', reason: REASON.adoptionConflict, message: 'Claim disappeared during adoption' });
+        this.d.claims.observe(fresh);
+        claim = fresh;
+        if (claim.metadata.annotations?.[ANNOTATION.sandboxName] === pick.metadata.name) {
+          claim = await this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.sandboxName]: null } } });
+        }
+        // Never pick this one again in this pass: it belongs to someone else now.
+        this.reserved.set(key, 'taken');
+      } finally {
+        if (this.reserved.get(key) === claim.metadata.uid) this.reserved.delete(key);
+      }
+    }
+    return new StatusOutcome({ status: 'False', reason: REASON.adoptionConflict, message: `Lost ${ADOPTION_ATTEMPTS} adoption races; retrying` }, 100);
+  }
+
+  /** Moves a pool member to the claim: optimistic lock on the Sandbox's resourceVersion. */
+  private async transfer(sb: Sandbox, claim: SandboxClaim, template: SandboxTemplate): Promise<Sandbox> {
+    const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
+    const podMeta = mergePodMetadata(template.spec.podTemplate.metadata, claim.spec.additionalPodMetadata);
+    const trace = claim.metadata.annotations?.[ANNOTATION.traceContext];
+    const patch = {
+      metadata: {
+        resourceVersion: sb.metadata.resourceVersion,
+        labels: {
+          [LABEL.warmPoolSandbox]: null, [LABEL.templateHash]: null, [LABEL.podTemplateHash]: null,
+          [LABEL.launchType]: LAUNCH_WARM, [LABEL.claimUid]: claim.metadata.uid, [LABEL.createdBy]: createdBy,
+        },
+        annotations: { [ANNOTATION.podName]: sb.metadata.annotations?.[ANNOTATION.podName] ?? sb.metadata.name, ...(trace ? { [ANNOTATION.traceContext]: trace } : {}) },
+        ownerReferences: [controllerRef(claim, CLAIM_API, 'SandboxClaim')],
+      },
+      spec: {
+        podTemplate: {
+          metadata: {
+            labels: { ...podMeta.labels, [LABEL.claimUid]: claim.metadata.uid, [LABEL.templateRefHash]: nameHash(template.metadata.name!), [LABEL.createdBy]: createdBy },
+            annotations: { ...podMeta.annotations, ...(sb.spec.podTemplate.metadata?.annotations?.[ANNOTATION.safeToEvict] === 'true' && podMeta.annotations?.[ANNOTATION.safeToEvict] === undefined ? { [ANNOTATION.safeToEvict]: null } : {}) },
+          },
+        },
+      },
+    };
+    const updated = await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, patch);
+    this.d.sandboxes.observe(updated);
+    return updated;
+  }
+
+  private async createCold(claim: SandboxClaim, pool: SandboxWarmPool, template: SandboxTemplate): Promise<Sandbox | StatusOutcome> {
+    const blueprint = blueprintFromTemplate(template);
+    blueprint.podTemplate.spec = injectEnv(blueprint.podTemplate.spec, claim, template);
+    const vcts = mergeVolumeClaimTemplates(blueprint.volumeClaimTemplates, claim, template);
+    const refHash = nameHash(template.metadata.name!);
+    const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
+    const podMeta = mergePodMetadata(blueprint.podTemplate.metadata, claim.spec.additionalPodMetadata);
+    const sb: Sandbox = {
+      metadata: {
+        name: claim.metadata.name, namespace: claim.metadata.namespace,
+        labels: { [LABEL.claimUid]: claim.metadata.uid!, [LABEL.createdBy]: createdBy, [LABEL.launchType]: LAUNCH_COLD, [LABEL.templateRefHash]: refHash },
+        annotations: { [ANNOTATION.templateRef]: template.metadata.name! },
+        ownerReferences: [controllerRef(claim, CLAIM_API, 'SandboxClaim')],
+      },
+      spec: {
+        ...blueprint,
+        ...(vcts ? { volumeClaimTemplates: vcts } : {}),
+        podTemplate: {
+          metadata: { labels: { ...podMeta.labels, [LABEL.templateRefHash]: refHash, [LABEL.claimUid]: claim.metadata.uid! }, annotations: podMeta.annotations },
+          spec: blueprint.podTemplate.spec,
+        },
+      },
+    };
+    try {
+      const created = await this.d.client.create(SANDBOXES, claim.metadata.namespace, sb);
+      this.d.sandboxes.observe(created);
+      this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxProvisioned', 'Provisioning', `Created sandbox ${created.metadata.name}`);
+      this.countAssignment(claim, pool, template, LAUNCH_COLD, created);
+      return created;
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      return new StatusOutcome({ status: 'False', reason: REASON.sandboxCreatePending, message: 'Sandbox creation is pending' }, 200);
+    }
+  }
+
+  private countAssignment(claim: SandboxClaim, pool: SandboxWarmPool, t: SandboxTemplate, launch: string, sb: Sandbox): void {
+    this.d.metrics.claimCreation.inc({
+      namespace: claim.metadata.namespace ?? '', sandbox_template: t.metadata.name!, launch_type: launch,
+      warmpool_name: pool.metadata.name!, pod_condition: isTrue(sb.status?.conditions, CONDITION.ready) ? 'ready' : 'not_ready',
+      created_by: normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]),
+    });
+    this.d.metrics.poolWarmHits.inc({ namespace: claim.metadata.namespace ?? '', warmpool: pool.metadata.name!, launch_type: launch });
+  }
+
+  private withReady(claim: SandboxClaim, ready: Omit<ConditionInput, 'type' | 'observedGeneration'>, base?: Condition[]): Condition[] {
+    return setCondition(base ?? claim.status?.conditions, { type: CONDITION.ready, ...ready, observedGeneration: claim.metadata.generation }, this.d.now());
+  }
+
+  private async report(claim: SandboxClaim, outcome: StatusOutcome | Sandbox): Promise<Result> {
+    claim = this.d.claims.get(claim.metadata.namespace, claim.metadata.name!) ?? claim;
+    if (outcome instanceof StatusOutcome) {
+      await this.writeStatus(claim, { ...(claim.status ?? {}), conditions: this.withReady(claim, outcome.ready) });
+      return outcome.requeueAfterMs === undefined ? undefined : { requeueAfterMs: outcome.requeueAfterMs };
+    }
+    const sb = outcome;
+    const sbReady = findCondition(sb.status?.conditions, CONDITION.ready);
+    let ready: Omit<ConditionInput, 'type' | 'observedGeneration'>;
+    if (!sbReady) ready = { status: 'False', reason: REASON.sandboxNotReady, message: 'Sandbox has not reported readiness yet' };
+    else if (sbReady.reason === REASON.sandboxExpired) ready = { status: 'False', reason: REASON.sandboxExpired, message: 'Underlying Sandbox resource has expired independently of the Claim.' };
+    else ready = { status: sbReady.status, reason: sbReady.reason, message: sbReady.message };
+    let conditions = this.withReady(claim, ready);
+    const finished = findCondition(sb.status?.conditions, CONDITION.finished);
+    conditions = finished
+      ? setCondition(conditions, { ...finished, observedGeneration: claim.metadata.generation }, this.d.now())
+      : removeCondition(conditions, CONDITION.finished);
+    const status: SandboxClaimStatus = {
+      conditions,
+      sandbox: { name: sb.metadata.name, ...(sb.status?.podIPs?.length ? { podIPs: sb.status.podIPs } : {}) },
+    };
+    await this.writeStatus(claim, status);
+    if (ready.status === 'True' && !claim.metadata.annotations?.[ANNOTATION.claimFirstReadyAt]) await this.firstReady(claim, sb);
+  }
+
+  private async firstReady(claim: SandboxClaim, sb: Sandbox): Promise<void> {
+    const now = this.d.now();
+    const labels = { launch_type: sb.metadata.labels?.[LABEL.launchType] ?? LAUNCH_COLD, sandbox_template: sb.metadata.annotations?.[ANNOTATION.templateRef] ?? '' };
+    const observed = Date.parse(claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ?? '');
+    if (Number.isFinite(observed)) this.d.metrics.claimControllerLatency.observe(labels, now.getTime() - observed);
+    const requested = Date.parse(claim.metadata.annotations?.[ANNOTATION.clientFirstRequestedAt] ?? '');
+    if (Number.isFinite(requested)) this.d.metrics.clientClaimLatency.observe(labels, now.getTime() - requested);
+    await this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.claimFirstReadyAt]: now.toISOString() } } });
+  }
+
+  private async patchClaim(claim: SandboxClaim, patch: unknown): Promise<SandboxClaim> {
+    const updated = await this.d.client.patch<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!, patch);
+    this.d.claims.observe(updated);
+    return updated;
+  }
+
+  /** Status merge patch under an optimistic lock; a conflict is dropped (the watch brings us back). */
+  private async writeStatus(claim: SandboxClaim, next: SandboxClaimStatus): Promise<void> {
+    const prev = claim.status ?? {};
+    if (canonicalJson(prev) === canonicalJson(next)) return;
+    const body: Record<string, unknown> = { ...next };
+    for (const k of Object.keys(prev)) if (!(k in next)) body[k] = null;
+    try {
+      const updated = await this.d.client.patch<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!,
+        { metadata: { resourceVersion: claim.metadata.resourceVersion }, status: body }, 'merge', 'status');
+      this.d.claims.observe(updated);
+    } catch (e) {
+      if (isConflict(e)) { this.d.enqueue?.(objectKey(claim)); return; }
+      if (!(e instanceof KubeApiError && e.status === 404)) throw e;
+    }
+  }
+}

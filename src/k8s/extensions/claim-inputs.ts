@@ -1,0 +1,98 @@
+// What a claim may ask for, checked and merged against its template: additional pod metadata,
+// environment variables and volume claim templates. Pure functions; each failure is a
+// ClaimInputError whose `reason` is the claim's Ready reason (user error: no hot retry loop).
+import { AgentboxError } from '../../api/errors.ts';
+import { ANNOTATION, DEFAULT_LABEL_DOMAIN_ALLOWLIST, REASON, ROUTER_APP_LABEL } from '../../api/k8s/constants.ts';
+import type { PersistentVolumeClaimTemplate, PodMetadata, PodSpec, SandboxClaim, SandboxTemplate } from '../../api/k8s/types.ts';
+
+export class ClaimInputError extends AgentboxError {
+  constructor(readonly reason: string, message: string) {
+    super('invalid_argument', message, { details: { reason } });
+    this.name = 'ClaimInputError';
+  }
+}
+
+const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const FORBIDDEN_ANNOTATION_DOMAINS = ['kubernetes.io', 'k8s.io', 'agents.x-k8s.io'];
+
+const domainOf = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : '');
+const inDomain = (domain: string, d: string) => domain === d || domain.endsWith(`.${d}`);
+
+/** Validates additionalPodMetadata: label domains from an allowlist, no system annotations. */
+export function validatePodMetadata(md: PodMetadata | undefined, labelDomains: readonly string[] = DEFAULT_LABEL_DOMAIN_ALLOWLIST): void {
+  const fail = (m: string) => { throw new ClaimInputError(REASON.invalidMetadata, m); };
+  for (const [k, v] of Object.entries(md?.labels ?? {})) {
+    if (!QUALIFIED_NAME.test(k)) fail(`label key "${k}" is not a qualified name`);
+    const domain = domainOf(k);
+    if (!labelDomains.some((d) => inDomain(domain, d))) {
+      fail(`label "${k}" must have a domain prefix in the allowlist (${labelDomains.join(', ')})`);
+    }
+    if (k === 'app' && v === ROUTER_APP_LABEL) fail('label app=sandbox-router is reserved for the router');
+  }
+  for (const k of Object.keys(md?.annotations ?? {})) {
+    if (!QUALIFIED_NAME.test(k)) fail(`annotation key "${k}" is not a qualified name`);
+    if (k === ANNOTATION.safeToEvict) continue;
+    const domain = domainOf(k);
+    if (FORBIDDEN_ANNOTATION_DOMAINS.some((d) => inDomain(domain, d))) fail(`annotation "${k}" uses a reserved domain`);
+  }
+}
+
+/** Template pod metadata + claim metadata; a conflicting value is an error, not an override. */
+export function mergePodMetadata(base: PodMetadata | undefined, extra: PodMetadata | undefined): PodMetadata {
+  const merge = (a: Record<string, string> = {}, b: Record<string, string> = {}, what: string) => {
+    const out = { ...a };
+    for (const [k, v] of Object.entries(b)) {
+      if (k in out && out[k] !== v) throw new ClaimInputError(REASON.invalidMetadata, `${what} "${k}" conflicts with the template's value`);
+      out[k] = v;
+    }
+    return out;
+  };
+  return { labels: merge(base?.labels, extra?.labels, 'label'), annotations: merge(base?.annotations, extra?.annotations, 'annotation') };
+}
+
+/** Injects claim env vars per the template's envVarsInjectionPolicy. */
+export function injectEnv(spec: PodSpec, claim: SandboxClaim, t: SandboxTemplate): PodSpec {
+  const env = claim.spec.env ?? [];
+  if (env.length === 0) return spec;
+  const fail = (m: string) => { throw new ClaimInputError(REASON.envVarsInjectionRejected, m); };
+  const policy = t.spec.envVarsInjectionPolicy ?? 'Disallowed';
+  if (policy === 'Disallowed') fail(`template ${t.metadata.name} does not allow env injection (envVarsInjectionPolicy: Disallowed)`);
+  const out = structuredClone(spec);
+  for (const e of env) {
+    const c = e.containerName ? out.containers.find((x) => x.name === e.containerName) : out.containers[0];
+    if (!c) fail(`container "${e.containerName}" does not exist in template ${t.metadata.name}`);
+    const container = c!;
+    const existing = container.env?.find((x) => x.name === e.name);
+    if (policy === 'Allowed') {
+      if (container.envFrom?.length) fail(`container "${container.name}" uses envFrom; with policy Allowed new names cannot be proven new`);
+      if (existing) fail(`env var "${e.name}" is set by the template; policy Allowed only adds new names`);
+    }
+    if (existing) existing.value = e.value ?? '';
+    else container.env = [...(container.env ?? []), { name: e.name, value: e.value ?? '' }];
+  }
+  return out;
+}
+
+/** Merges claim VCTs into the template's per volumeClaimTemplatesPolicy. */
+export function mergeVolumeClaimTemplates(base: PersistentVolumeClaimTemplate[] | undefined, claim: SandboxClaim, t: SandboxTemplate): PersistentVolumeClaimTemplate[] | undefined {
+  const extra = claim.spec.volumeClaimTemplates ?? [];
+  if (extra.length === 0) return base;
+  const fail = (m: string) => { throw new ClaimInputError(REASON.volumeClaimTemplatesError, m); };
+  const policy = t.spec.volumeClaimTemplatesPolicy ?? 'Disallowed';
+  if (policy === 'Disallowed') fail(`template ${t.metadata.name} does not allow claim volumeClaimTemplates (volumeClaimTemplatesPolicy: Disallowed)`);
+  const names = extra.map((v) => v.metadata?.name ?? '');
+  if (names.some((n) => !n)) fail('every volumeClaimTemplate needs metadata.name');
+  if (new Set(names).size !== names.length) fail('volumeClaimTemplate names must be unique');
+  const out = [...(base ?? [])];
+  for (const v of extra) {
+    const at = out.findIndex((b) => b.metadata?.name === v.metadata?.name);
+    if (at >= 0 && policy === 'Allowed') fail(`volumeClaimTemplate "${v.metadata?.name}" is defined by the template; policy Allowed only appends`);
+    if (at >= 0) out[at] = v; else out.push(v);
+  }
+  return out;
+}
+
+/** created-by label values are normalised so that clients cannot invent cardinality. */
+export function normaliseCreatedBy(v: string | undefined): string {
+  return v === 'go-client' || v === 'python-client' || v === 'controller' ? v : 'unknown';
+}

@@ -1,0 +1,195 @@
+// SandboxWarmPool reconciler: keeps `replicas` unclaimed, fresh Sandboxes built from the pool's
+// template, replaces stale ones per update strategy, and reports rollout progress.
+import { ANNOTATION, CONDITION, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
+import type { Sandbox, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
+import { isNotFound, type KubeClient } from '../client.ts';
+import { findCondition, isTrue, setCondition } from '../conditions.ts';
+import { canonicalJson, nameHash } from '../hash.ts';
+import type { Informer } from '../informer.ts';
+import type { OperatorMetrics } from '../metrics.ts';
+import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
+import { SANDBOXES, WARM_POOLS } from '../resources.ts';
+import { blueprintFromTemplate, blueprintHash, podTemplateHash, sameBlueprint } from './blueprint.ts';
+
+/** Upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
+export const MAX_BATCH = 300;
+const TEMPLATE_MISSING_REQUEUE_MS = 60_000;
+
+export interface WarmPoolControllerDeps {
+  client: KubeClient;
+  pools: Informer<SandboxWarmPool>;
+  templates: Informer<SandboxTemplate>;
+  sandboxes: Informer<Sandbox>;
+  metrics: OperatorMetrics;
+  now: () => Date;
+  readinessGraceMs: number;
+}
+
+export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${nameHash(poolName)}`;
+
+/** Is a member out of date with its template? Hash first; a hash mismatch is confirmed semantically. */
+export function isStale(sb: Sandbox, t: SandboxTemplate): boolean {
+  if (sb.metadata.labels?.[LABEL.templateRefHash] !== nameHash(t.metadata.name!)) return true;
+  if (sb.metadata.labels?.[LABEL.templateHash] === blueprintHash(t)) return false;
+  return !sameBlueprint(sb.spec, t);
+}
+
+export class WarmPoolController {
+  constructor(private readonly d: WarmPoolControllerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number } | void> {
+    const pool = this.d.pools.get(namespace, name);
+    if (!pool || pool.metadata.deletionTimestamp) return;
+    const hash = nameHash(name);
+    const labelled = this.d.sandboxes.list((sb) => sb.metadata.labels?.[LABEL.warmPoolSandbox] === hash, namespace);
+    const template = this.d.templates.get(namespace, pool.spec.sandboxTemplateRef.name);
+
+    // Orphans carrying our label (e.g. after the pool was re-created): adopt if fresh, else delete.
+    for (const sb of labelled.filter((s) => !controllerOf(s) && !s.metadata.deletionTimestamp)) {
+      if (template && !isStale(sb, template)) await this.adopt(sb, pool);
+      else await this.deleteMember(sb);
+    }
+
+    const members = labelled.filter((sb) => isControlledBy(sb, pool));
+    const terminating = members.filter((sb) => sb.metadata.deletionTimestamp);
+    let active = members.filter((sb) => !sb.metadata.deletionTimestamp);
+    if (!template) {
+      await this.writeStatus(pool, active, active.length);
+      return { requeueAfterMs: TEMPLATE_MISSING_REQUEUE_MS };
+    }
+
+    const stale = new Set(active.filter((sb) => isStale(sb, template)).map((sb) => sb.metadata.name));
+    if ((pool.spec.updateStrategy?.type ?? UPDATE_STRATEGY.onReplenish) === UPDATE_STRATEGY.recreate) {
+      for (const sb of active.filter((s) => stale.has(s.metadata.name))) await this.deleteMember(sb);
+      active = active.filter((s) => !stale.has(s.metadata.name));
+    }
+
+    // Readiness grace: replace members that never became Ready, unless their pod cannot be
+    // scheduled (deleting those only churns; they are held until capacity appears).
+    let requeueAfterMs: number | undefined;
+    const now = this.d.now().getTime();
+    for (const sb of active.filter((s) => !isTrue(s.status?.conditions, CONDITION.ready))) {
+      const age = now - Date.parse(sb.metadata.creationTimestamp ?? new Date(now).toISOString());
+      const unschedulable = findCondition(sb.status?.conditions, CONDITION.podScheduled)?.reason === 'Unschedulable';
+      if (age >= this.d.readinessGraceMs && !unschedulable) {
+        await this.deleteMember(sb);
+        active = active.filter((s) => s !== sb);
+      } else if (!unschedulable) {
+        requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, this.d.readinessGraceMs - age + 10);
+      }
+    }
+
+    const desired = pool.spec.replicas ?? 1;
+    const occupied = active.length + terminating.length;
+    if (occupied < desired) {
+      active.push(...await this.scaleUp(pool, template, Math.min(desired - occupied, MAX_BATCH)));
+    } else if (active.length > desired) {
+      // Unready first, then newest first.
+      const order = [...active].sort((a, b) => {
+        const ra = isTrue(a.status?.conditions, CONDITION.ready) ? 1 : 0;
+        const rb = isTrue(b.status?.conditions, CONDITION.ready) ? 1 : 0;
+        if (ra !== rb) return ra - rb;
+        return (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '');
+      });
+      const excess = order.slice(0, active.length - desired);
+      for (const sb of excess) await this.deleteMember(sb);
+      active = active.filter((s) => !excess.includes(s));
+    }
+    const updated = active.filter((sb) => !isStale(sb, template)).length;
+    await this.writeStatus(pool, active, updated);
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  /** Creates in slow-start batches 1, 2, 4…: a failing create (quota, admission) stops early. */
+  private async scaleUp(pool: SandboxWarmPool, t: SandboxTemplate, count: number): Promise<Sandbox[]> {
+    const made: Sandbox[] = [];
+    let batch = 1;
+    while (made.length < count) {
+      const n = Math.min(batch, count - made.length);
+      const results = await Promise.allSettled(Array.from({ length: n }, () => this.createMember(pool, t)));
+      for (const r of results) if (r.status === 'fulfilled') made.push(r.value);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
+      batch *= 2;
+    }
+    return made;
+  }
+
+  private async createMember(pool: SandboxWarmPool, t: SandboxTemplate): Promise<Sandbox> {
+    const hash = nameHash(pool.metadata.name!);
+    const blueprint = blueprintFromTemplate(t);
+    blueprint.podTemplate.metadata = {
+      labels: { ...(blueprint.podTemplate.metadata?.labels ?? {}) },
+      annotations: { ...(blueprint.podTemplate.metadata?.annotations ?? {}), [ANNOTATION.safeToEvict]: 'true' },
+    };
+    const sb: Sandbox = {
+      metadata: {
+        generateName: `${pool.metadata.name}-`,
+        namespace: pool.metadata.namespace,
+        labels: {
+          [LABEL.warmPoolSandbox]: hash,
+          [LABEL.templateRefHash]: nameHash(t.metadata.name!),
+          [LABEL.launchType]: LAUNCH_WARM,
+          [LABEL.podTemplateHash]: podTemplateHash(t),
+          [LABEL.templateHash]: blueprintHash(t),
+          [LABEL.createdBy]: 'controller',
+        },
+        annotations: { [ANNOTATION.templateRef]: t.metadata.name! },
+        ownerReferences: [controllerRef(pool, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxWarmPool')],
+      },
+      spec: blueprint,
+    };
+    const created = await this.d.client.create(SANDBOXES, pool.metadata.namespace, sb);
+    // Write-through: the next pass counts it even before the watch delivers it (no over-creation).
+    this.d.sandboxes.observe(created);
+    return created;
+  }
+
+  private async adopt(sb: Sandbox, pool: SandboxWarmPool): Promise<void> {
+    try {
+      this.d.sandboxes.observe(await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, {
+        metadata: {
+          resourceVersion: sb.metadata.resourceVersion,
+          ownerReferences: [controllerRef(pool, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxWarmPool')],
+        },
+      }));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  private async deleteMember(sb: Sandbox): Promise<void> {
+    // The uid precondition keeps us from deleting a sandbox that a claim adopted meanwhile under
+    // the same name; resourceVersion keeps us from deleting one adopted since we looked.
+    try {
+      await this.d.client.delete(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, {
+        preconditions: { uid: sb.metadata.uid, resourceVersion: sb.metadata.resourceVersion },
+      });
+    } catch (e) {
+      if (!(e instanceof Error && /Precondition failed|Conflict/i.test(e.message))) throw e;
+    }
+  }
+
+  private async writeStatus(pool: SandboxWarmPool, active: Sandbox[], updated: number): Promise<void> {
+    const ready = active.filter((sb) => isTrue(sb.status?.conditions, CONDITION.ready)).length;
+    this.d.metrics.poolReady.set({ namespace: pool.metadata.namespace ?? '', warmpool: pool.metadata.name! }, ready);
+    const allUpdated = updated === active.length;
+    const conditions = setCondition(pool.status?.conditions, {
+      type: CONDITION.rolledOut, status: allUpdated ? 'True' : 'False',
+      reason: allUpdated ? REASON.upToDate : REASON.staleMembers,
+      message: allUpdated ? 'All members match the current template' : `${active.length - updated} of ${active.length} members are built from an older template`,
+      observedGeneration: pool.metadata.generation,
+    }, this.d.now());
+    const next: SandboxWarmPoolStatus = {
+      replicas: active.length, readyReplicas: ready, updatedReplicas: updated,
+      selector: poolSelector(pool.metadata.name!), observedGeneration: pool.metadata.generation, conditions,
+    };
+    if (canonicalJson(pool.status ?? {}) === canonicalJson(next)) return;
+    try {
+      this.d.pools.observe(await this.d.client.patch<SandboxWarmPool>(WARM_POOLS, pool.metadata.namespace, pool.metadata.name!,
+        { status: next }, 'merge', 'status'));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}

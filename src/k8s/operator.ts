@@ -1,0 +1,163 @@
+// Composition root of the operator: one client, shared informers, one work queue per reconciler,
+// event handlers that map changes to queue keys. Everything is passed explicitly; nothing global.
+import { LABEL } from '../api/k8s/constants.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
+import { NETWORK_POLICIES, PODS, SERVICES, type KubeClient, type ResourceType } from './client.ts';
+import { eventRecorder } from './events.ts';
+import { Informer, objectKey } from './informer.ts';
+import { WorkQueue } from './queue.ts';
+import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
+import { controllerOf } from './ownership.ts';
+import { SandboxController } from './sandbox/controller.ts';
+import type { Pod } from './sandbox/pod.ts';
+import type { Service } from './sandbox/service.ts';
+import { extensionPodLabels } from './extensions/pod-labels.ts';
+import { TemplateController } from './extensions/template-controller.ts';
+import { WarmPoolController } from './extensions/warmpool-controller.ts';
+import { ClaimController } from './extensions/claim-controller.ts';
+import { OperatorMetrics } from './metrics.ts';
+import type { NetworkPolicy } from './extensions/network-policy.ts';
+
+export interface OperatorOptions {
+  client: KubeClient;
+  /** Limit to one namespace (tests); all namespaces when unset. */
+  namespace?: string;
+  extensions?: boolean;
+  clusterDomain?: string;
+  resyncMs?: number;
+  sandboxWorkers?: number;
+  claimWorkers?: number;
+  poolWorkers?: number;
+  templateWorkers?: number;
+  /** Warm-pool members not Ready after this are replaced (unless unschedulable). */
+  readinessGraceMs?: number;
+  now?: () => Date;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  metrics?: OperatorMetrics;
+}
+
+export interface RunningOperator {
+  stop(): Promise<void>;
+  /** Resolves when every queue is idle (tests). */
+  idle(): Promise<void>;
+  metrics: OperatorMetrics;
+  sandboxes: Informer<Sandbox>;
+}
+
+const splitKey = (key: string) => {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)] as const;
+};
+
+export async function startOperator(o: OperatorOptions): Promise<RunningOperator> {
+  const log = o.log ?? (() => undefined);
+  const now = o.now ?? (() => new Date());
+  const metrics = o.metrics ?? new OperatorMetrics();
+  const onError = (e: unknown) => log('informer error', { err: String(e) });
+  const inf = <T extends KubeObject>(rt: ResourceType, labelSelector?: string) =>
+    new Informer<T>(o.client, rt, { namespace: o.namespace, labelSelector, resyncMs: o.resyncMs ?? 10 * 60_000, onError });
+
+  const sandboxes = inf<Sandbox>(SANDBOXES);
+  const pods = inf<Pod>(PODS, LABEL.sandboxNameHash);
+  const services = inf<Service>(SERVICES, LABEL.sandboxNameHash);
+  const events = eventRecorder(o.client, 'sandbox-controller', onError);
+
+  const sandboxCtl = new SandboxController({
+    client: o.client, sandboxes, pods, services, events, now,
+    clusterDomain: o.clusterDomain ?? 'cluster.local',
+    podLabelHook: o.extensions ? extensionPodLabels : undefined,
+    onReady: (sb) => metrics.sandboxReady(sb, now()),
+  });
+  const queueError = (kind: string) => (key: string, e: unknown) => { metrics.reconcileErrors.inc({ controller: kind }); log(`${kind} reconcile failed`, { key, err: String(e) }); };
+  const sandboxQ = new WorkQueue({
+    workers: o.sandboxWorkers ?? 16, onError: queueError('sandbox'),
+    handler: (key) => metrics.timeReconcile('sandbox', () => sandboxCtl.reconcile(...splitKey(key))),
+  });
+  sandboxes.on((_t, sb) => sandboxQ.add(objectKey(sb)));
+  const ownerToSandbox = (obj: KubeObject) => {
+    const owner = controllerOf(obj);
+    if (owner?.kind === 'Sandbox') sandboxQ.add(`${obj.metadata.namespace}/${owner.name}`);
+    else if (!owner) sandboxQ.add(objectKey(obj));
+  };
+  pods.on((_t, p) => ownerToSandbox(p));
+  services.on((_t, s) => ownerToSandbox(s));
+
+  const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services];
+  const queues: WorkQueue[] = [sandboxQ];
+
+  if (o.extensions) {
+    const templates = inf<SandboxTemplate>(TEMPLATES);
+    const pools = inf<SandboxWarmPool>(WARM_POOLS);
+    const claims = inf<SandboxClaim>(CLAIMS);
+    const policies = inf<NetworkPolicy>(NETWORK_POLICIES, LABEL.templateRefHash);
+    informers.push(templates, pools, claims, policies);
+    const extEvents = eventRecorder(o.client, 'sandboxclaim-controller', onError);
+
+    const templateCtl = new TemplateController({ client: o.client, templates, policies });
+    const templateQ = new WorkQueue({
+      workers: o.templateWorkers ?? 1, onError: queueError('template'),
+      handler: (key) => metrics.timeReconcile('template', () => templateCtl.reconcile(...splitKey(key))),
+    });
+    templates.on((_t, t) => templateQ.add(objectKey(t)));
+    policies.on((_t, p) => { const ow = controllerOf(p); if (ow?.kind === 'SandboxTemplate') templateQ.add(`${p.metadata.namespace}/${ow.name}`); });
+
+    const poolCtl = new WarmPoolController({
+      client: o.client, pools, templates, sandboxes, now, metrics,
+      readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
+    });
+    const poolQ = new WorkQueue({
+      workers: o.poolWorkers ?? 2, onError: queueError('warmpool'),
+      handler: (key) => metrics.timeReconcile('warmpool', () => poolCtl.reconcile(...splitKey(key))),
+    });
+    pools.on((_t, p) => poolQ.add(objectKey(p)));
+    templates.on((_t, t) => {
+      for (const p of pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace)) poolQ.add(objectKey(p));
+    });
+
+    const claimCtl = new ClaimController({
+      client: o.client, claims, pools, templates, sandboxes, events: extEvents, now, metrics, log,
+      enqueue: (key) => claimQ.add(key),
+    });
+    const claimQ = new WorkQueue({
+      workers: o.claimWorkers ?? 16, onError: queueError('claim'),
+      handler: (key) => metrics.timeReconcile('claim', () => claimCtl.reconcile(...splitKey(key))),
+    });
+    claims.on((type, c) => { if (type === 'delete') claimCtl.forget(c); else claimQ.add(objectKey(c)); });
+    sandboxes.on((type, sb, old) => {
+      const owner = controllerOf(sb);
+      if (owner?.kind === 'SandboxWarmPool') poolQ.add(`${sb.metadata.namespace}/${owner.name}`);
+      // A member that just left the pool (adoption) must also wake the pool that lost it.
+      const oldOwner = old ? controllerOf(old) : undefined;
+      if (oldOwner?.kind === 'SandboxWarmPool' && oldOwner.uid !== owner?.uid) poolQ.add(`${sb.metadata.namespace}/${oldOwner.name}`);
+      if (owner?.kind === 'SandboxClaim') claimQ.add(`${sb.metadata.namespace}/${owner.name}`);
+      claimCtl.observeSandbox(type, sb);
+    });
+    pools.on((_t, p) => { for (const c of claims.list((c) => c.spec.warmPoolRef?.name === p.metadata.name && !c.status?.sandbox?.name, p.metadata.namespace)) claimQ.add(objectKey(c)); });
+    templates.on((type, t) => {
+      if (type !== 'add') return;
+      const poolNames = new Set(pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace).map((p) => p.metadata.name));
+      for (const c of claims.list((c) => poolNames.has(c.spec.warmPoolRef?.name), t.metadata.namespace)) claimQ.add(objectKey(c));
+    });
+    queues.push(templateQ, poolQ, claimQ);
+    metrics.watchQueues({ template: templateQ, warmpool: poolQ, claim: claimQ });
+    metrics.collectSandboxes(sandboxes, pools, claims);
+  }
+  metrics.watchQueues({ sandbox: sandboxQ });
+  if (!o.extensions) metrics.collectSandboxes(sandboxes);
+
+  await Promise.all(informers.map((i) => i.start()));
+  log('operator started', { namespace: o.namespace ?? '*', extensions: !!o.extensions });
+
+  return {
+    metrics,
+    sandboxes,
+    async idle() {
+      // Two rounds: finishing one queue can enqueue work in another.
+      for (let i = 0; i < 3; i++) await Promise.all(queues.map((q) => q.idle()));
+    },
+    async stop() {
+      for (const q of queues) q.stop();
+      await Promise.all(informers.map((i) => i.stop()));
+    },
+  };
+}

@@ -1,0 +1,13 @@
+// Resource types of the agents.x-k8s.io kinds as the operator reads and writes them (hub version).
+import { CORE_GROUP, EXT_GROUP, HUB_VERSION } from '../api/k8s/constants.ts';
+import type { ResourceType } from './client.ts';
+
+export const SANDBOXES: ResourceType = { group: CORE_GROUP, version: HUB_VERSION, plural: 'sandboxes', kind: 'Sandbox' };
+export const TEMPLATES: ResourceType = { group: EXT_GROUP, version: HUB_VERSION, plural: 'sandboxtemplates', kind: 'SandboxTemplate' };
+export const CLAIMS: ResourceType = { group: EXT_GROUP, version: HUB_VERSION, plural: 'sandboxclaims', kind: 'SandboxClaim' };
+export const WARM_POOLS: ResourceType = { group: EXT_GROUP, version: HUB_VERSION, plural: 'sandboxwarmpools', kind: 'SandboxWarmPool' };
+
+/** The same resource served at another version (v1alpha1 clients, conversion tests). */
+export function atVersion(rt: ResourceType, version: string): ResourceType {
+  return { ...rt, version };
+}

@@ -1,0 +1,260 @@
+// Sandbox reconciler: Sandbox → PVCs, one Pod, an optional headless Service, and status.
+// Phases per pass: expiry → PVCs → pod (suspend/resume, adoption, failure policy) → Service →
+// status. No finalizers: deletion relies on ownerReference garbage collection.
+import { ANNOTATION, CONDITION, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
+import type { Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
+import { AgentboxError } from '../../api/errors.ts';
+import { isAlreadyExists, isNotFound, PODS, PVCS, SERVICES, type KubeClient } from '../client.ts';
+import { findCondition, removeCondition, setCondition } from '../conditions.ts';
+import type { EventRecorder } from '../events.ts';
+import { expiryState, sandboxExpiry } from '../expiry.ts';
+import { canonicalJson, nameHash } from '../hash.ts';
+import type { Informer } from '../informer.ts';
+import { controllerOf, controllerRef, isControlledBy, mayAdopt } from '../ownership.ts';
+import { SANDBOXES } from '../resources.ts';
+import { buildPod, podMetadataPatch, podNameOf, type Pod, type PodLabelHook } from './pod.ts';
+import { buildPvc, type Pvc } from './pvc.ts';
+import { buildService, serviceDriftPatch, type Service } from './service.ts';
+import { computeStatus } from './status.ts';
+
+export interface SandboxControllerDeps {
+  client: KubeClient;
+  sandboxes: Informer<Sandbox>;
+  /** Pods and Services carrying the name-hash label. */
+  pods: Informer<Pod>;
+  services: Informer<Service>;
+  events: EventRecorder;
+  clusterDomain: string;
+  now: () => Date;
+  podLabelHook?: PodLabelHook;
+  /** Called with each Sandbox whose Ready condition turned True (metrics). */
+  onReady?: (sb: Sandbox) => void;
+}
+
+export type ReconcileResult = { requeueAfterMs?: number } | void;
+
+export class SandboxController {
+  constructor(private readonly d: SandboxControllerDeps) {}
+
+  async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
+    const sb = this.d.sandboxes.get(namespace, name);
+    if (!sb || sb.metadata.deletionTimestamp) return;
+    try {
+      return await this.sync(sb);
+    } catch (e) {
+      await this.reportError(sb, e);
+      throw e;
+    }
+  }
+
+  private async sync(sb: Sandbox): Promise<ReconcileResult> {
+    const now = this.d.now();
+    const exp = expiryState(sandboxExpiry(sb.spec.shutdownTime), now);
+    if (exp.expired) return this.expire(sb, now);
+
+    await this.ensurePvcs(sb);
+
+    const hash = nameHash(sb.metadata.name!);
+    const owned = this.d.pods.list((p) => p.metadata.labels?.['agents.x-k8s.io/sandbox-name-hash'] === hash
+      && isControlledBy(p, sb), sb.metadata.namespace);
+    if (owned.length > 1) {
+      this.d.events.record({ ...sb, apiVersion: 'agents.x-k8s.io/v1beta1', kind: 'Sandbox' }, 'Warning', REASON.multiplePods,
+        'Reconciling', `${owned.length} pods are controlled by this Sandbox; refusing to pick one`);
+      const conditions = setCondition(sb.status?.conditions, {
+        type: CONDITION.ready, status: 'False', reason: REASON.multiplePods,
+        message: `${owned.length} pods are controlled by this Sandbox`, observedGeneration: sb.metadata.generation,
+      }, now);
+      await this.writeStatus(sb, { ...(sb.status ?? {}), conditions });
+      return;
+    }
+
+    const suspended = sb.spec.operatingMode === OPERATING_MODE.suspended;
+    let pod: Pod | null = owned[0] ?? null;
+    let podNotOwned = false;
+    let requeueAfterMs: number | undefined;
+    if (suspended) {
+      const named = this.d.pods.get(sb.metadata.namespace, podNameOf(sb));
+      podNotOwned = !pod && !!named && !isControlledBy(named, sb);
+      if (pod && !pod.metadata.deletionTimestamp) {
+        await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
+      }
+      if (sb.metadata.annotations?.[ANNOTATION.podName]) {
+        await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: null } } });
+      }
+    } else {
+      pod = await this.ensurePod(sb, pod);
+      if (pod && pod.status?.phase === 'Failed' && sb.spec.podFailurePolicy === 'Recreate' && !pod.metadata.deletionTimestamp) {
+        // agentbox addition (upstream #729): replace the failed pod; PVCs stay, so data survives.
+        await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid }, gracePeriodSeconds: 0 });
+        pod = null;
+        requeueAfterMs = 100;
+      }
+    }
+
+    const { serviceName, serviceRequired } = await this.ensureService(sb);
+    const status = computeStatus({
+      sandbox: sb, pod, suspended, podNotOwned, serviceRequired, serviceName,
+      clusterDomain: this.d.clusterDomain, now,
+    });
+    await this.writeStatus(sb, status);
+    if (exp.requeueMs !== null) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, exp.requeueMs);
+    return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  /** First pass marks the Sandbox expired; the next deletes its pod and Service (never PVCs). */
+  private async expire(sb: Sandbox, now: Date): Promise<ReconcileResult> {
+    const ready = findCondition(sb.status?.conditions, CONDITION.ready);
+    if (ready?.reason !== REASON.sandboxExpired) {
+      let conditions = setCondition(sb.status?.conditions, {
+        type: CONDITION.ready, status: 'False', reason: REASON.sandboxExpired, message: 'Sandbox has expired',
+        observedGeneration: sb.metadata.generation,
+      }, now);
+      conditions = removeCondition(conditions, CONDITION.podScheduled);
+      await this.writeStatus(sb, { ...(sb.status ?? {}), conditions });
+      return { requeueAfterMs: 0 };
+    }
+    const ns = sb.metadata.namespace;
+    for (const pod of this.d.pods.list((p) => isControlledBy(p, sb), ns)) {
+      await this.d.client.delete(PODS, ns, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
+    }
+    const svc = this.d.services.get(ns, sb.metadata.name!);
+    if (svc && isControlledBy(svc, sb)) await this.d.client.delete(SERVICES, ns, svc.metadata.name!);
+    if ((sb.spec.shutdownPolicy ?? SHUTDOWN_POLICY.retain) === SHUTDOWN_POLICY.delete) {
+      await this.d.client.delete(SANDBOXES, ns, sb.metadata.name!, { preconditions: { uid: sb.metadata.uid } });
+      return;
+    }
+    await this.writeStatus(sb, { conditions: sb.status?.conditions ?? [] });
+  }
+
+  private async ensurePvcs(sb: Sandbox): Promise<void> {
+    for (const vct of sb.spec.volumeClaimTemplates ?? []) {
+      const want = buildPvc(sb, vct);
+      const name = want.metadata.name!;
+      const have = await this.d.client.getOrNull<Pvc>(PVCS, sb.metadata.namespace, name);
+      if (!have) {
+        try { await this.d.client.create(PVCS, sb.metadata.namespace, want); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+        continue;
+      }
+      if (isControlledBy(have, sb)) continue;
+      if (!mayAdopt(have, nameHash(sb.metadata.name!))) {
+        throw new AgentboxError('conflict', `PersistentVolumeClaim ${name} exists and is not owned by sandbox ${sb.metadata.name}`);
+      }
+      await this.d.client.patch(PVCS, sb.metadata.namespace, name, {
+        metadata: { resourceVersion: have.metadata.resourceVersion, ownerReferences: want.metadata.ownerReferences, labels: want.metadata.labels },
+      });
+    }
+  }
+
+  /** Returns the sandbox's pod after creating, adopting or syncing it. */
+  private async ensurePod(sb: Sandbox, owned: Pod | null): Promise<Pod | null> {
+    const ns = sb.metadata.namespace!;
+    const podName = podNameOf(sb);
+    let pod = owned;
+    if (!pod) {
+      const named = this.d.pods.get(ns, podName) ?? null;
+      if (named) {
+        pod = await this.adoptPod(sb, named);
+      } else {
+        try {
+          pod = await this.d.client.create(PODS, ns, buildPod(sb, this.d.podLabelHook));
+          this.d.pods.observe(pod);
+        } catch (e) {
+          if (!isAlreadyExists(e)) throw e;
+          // Not in our label-filtered cache: an unlabelled pod, adoptable only with adoptable=true.
+          const live = await this.d.client.get<Pod>(PODS, ns, podName);
+          pod = await this.adoptPod(sb, live);
+        }
+      }
+    } else {
+      const patch = podMetadataPatch(pod, sb, this.d.podLabelHook);
+      if (patch) {
+        pod = await this.d.client.patch<Pod>(PODS, ns, pod.metadata.name!, patch);
+        this.d.pods.observe(pod);
+      }
+    }
+    if (pod && sb.metadata.annotations?.[ANNOTATION.podName] !== pod.metadata.name) {
+      await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: pod.metadata.name } } });
+    }
+    return pod;
+  }
+
+  private async adoptPod(sb: Sandbox, pod: Pod): Promise<Pod> {
+    if (isControlledBy(pod, sb)) return pod;
+    const owner = controllerOf(pod);
+    if (owner || !mayAdopt(pod, nameHash(sb.metadata.name!))) {
+      throw new AgentboxError('conflict', `Pod ${pod.metadata.name} exists and is ${owner ? `controlled by ${owner.kind} ${owner.name}` : 'not adoptable'}`);
+    }
+    // resourceVersion makes the adoption an optimistic-lock write: two adopters cannot both win.
+    const patched = await this.d.client.patch<Pod>(PODS, pod.metadata.namespace, pod.metadata.name!, {
+      metadata: {
+        resourceVersion: pod.metadata.resourceVersion,
+        ownerReferences: [...(pod.metadata.ownerReferences ?? []), controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+        labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash(sb.metadata.name!) },
+      },
+    });
+    this.d.pods.observe(patched);
+    return patched;
+  }
+
+  private async ensureService(sb: Sandbox): Promise<{ serviceName: string | null; serviceRequired: boolean }> {
+    const ns = sb.metadata.namespace!;
+    const name = sb.metadata.name!;
+    let have = this.d.services.get(ns, name) ?? null;
+    if (sb.spec.service === true) {
+      const want = buildService(sb);
+      if (!have) have = await this.d.client.getOrNull<Service>(SERVICES, ns, name);
+      if (!have) {
+        try { this.d.services.observe(await this.d.client.create(SERVICES, ns, want)); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+      } else if (isControlledBy(have, sb)) {
+        const patch = serviceDriftPatch(have, want);
+        if (patch) this.d.services.observe(await this.d.client.patch<Service>(SERVICES, ns, name, patch));
+      } else if (mayAdopt(have, nameHash(name)) && have.spec.clusterIP === 'None') {
+        this.d.services.observe(await this.d.client.patch<Service>(SERVICES, ns, name, {
+          metadata: { resourceVersion: have.metadata.resourceVersion, ownerReferences: want.metadata.ownerReferences, labels: want.metadata.labels },
+          spec: { selector: want.spec.selector, ports: want.spec.ports },
+        }));
+      } else {
+        throw new AgentboxError('conflict', `Service ${name} exists and is not owned by the sandbox (adoption needs ${'agents.x-k8s.io/adoptable'}=true and clusterIP None)`);
+      }
+      return { serviceName: name, serviceRequired: true };
+    }
+    if (sb.spec.service === false) {
+      if (have && isControlledBy(have, sb)) await this.d.client.delete(SERVICES, ns, name);
+      return { serviceName: null, serviceRequired: false };
+    }
+    // Unset: keep using a pre-existing Service (backward compatibility), never create one.
+    return { serviceName: have ? name : null, serviceRequired: false };
+  }
+
+  private async patchSandbox(sb: Sandbox, patch: unknown): Promise<void> {
+    try {
+      this.d.sandboxes.observe(await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, patch));
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  /** Merge-patches /status without a resourceVersion lock, skipped when nothing changed. */
+  private async writeStatus(sb: Sandbox, next: SandboxStatus): Promise<void> {
+    const prev = sb.status ?? {};
+    if (canonicalJson(prev) === canonicalJson(next)) return;
+    const patch: Record<string, unknown> = { ...next };
+    for (const k of Object.keys(prev)) if (!(k in next)) patch[k] = null;
+    try {
+      const updated = await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, { status: patch }, 'merge', 'status');
+      this.d.sandboxes.observe(updated);
+      const wasReady = findCondition(prev.conditions, CONDITION.ready)?.status === 'True';
+      if (!wasReady && findCondition(next.conditions, CONDITION.ready)?.status === 'True') this.d.onReady?.(updated);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+
+  private async reportError(sb: Sandbox, e: unknown): Promise<void> {
+    const message = `Error seen: ${e instanceof Error ? e.message : String(e)}`.slice(0, 2000);
+    const conditions = setCondition(sb.status?.conditions, {
+      type: CONDITION.ready, status: 'False', reason: REASON.reconcilerError, message, observedGeneration: sb.metadata.generation,
+    }, this.d.now());
+    await this.writeStatus(sb, { ...(sb.status ?? {}), conditions }).catch(() => undefined);
+  }
+}

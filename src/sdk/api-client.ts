@@ -1,0 +1,79 @@
+/**
+ * The raw HTTP client of the native API: requests, typed errors, NDJSON streams. Everything
+ * above it (Sandbox, Commands, Files) builds on these few calls.
+ */
+import { AgentboxSdkError, errorFromBody, TimeoutError, UnavailableError } from './errors.ts';
+import type { ResolvedConnection } from './config.ts';
+
+export interface RequestOptions {
+  json?: unknown;
+  body?: Uint8Array | string;
+  query?: Record<string, string | number | string[] | undefined>;
+  accept?: string;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+  /** Overrides the connection's request timeout; 0 = none (streams). */
+  timeoutMs?: number;
+}
+
+export class ApiClient {
+  constructor(readonly conn: ResolvedConnection) {}
+
+  url(path: string, query?: RequestOptions['query']): string {
+    const u = new URL(this.conn.apiUrl + path);
+    for (const [k, v] of Object.entries(query ?? {})) {
+      if (v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) u.searchParams.append(k, String(one));
+    }
+    return u.toString();
+  }
+
+  /** Sends a request; non-2xx answers become typed errors. */
+  async request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${this.conn.apiKey}`, ...(o.headers ?? {}) };
+    let body: string | Uint8Array | undefined;
+    if (o.json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(o.json); }
+    else if (o.body !== undefined) { headers['Content-Type'] = 'application/octet-stream'; body = o.body; }
+    if (o.accept) headers.Accept = o.accept;
+    const timeoutMs = o.timeoutMs ?? this.conn.requestTimeoutMs;
+    const signals = [o.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
+    let res: Response;
+    try {
+      res = await fetch(this.url(path, o.query), { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined });
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw new TimeoutError('deadline_exceeded', `${method} ${path} took longer than ${timeoutMs} ms: raise requestTimeoutMs`, { cause: err });
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new UnavailableError('unavailable', `cannot reach the agentbox server at ${this.conn.apiUrl}: ${(err as Error).message} (is \`agentbox up\` running?)`, { cause: err });
+    }
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      let parsed: { code?: unknown; message?: unknown; details?: unknown } | undefined;
+      try { parsed = JSON.parse(text) as typeof parsed; } catch { parsed = text ? { message: text } : undefined; }
+      throw errorFromBody(res.status, parsed);
+    }
+    return res;
+  }
+
+  async json<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const res = await this.request(method, path, o);
+    if (res.status === 204) return undefined as T;
+    return (await res.json()) as T;
+  }
+
+  /** The lines of an `application/x-ndjson` answer, parsed. */
+  async *ndjson<T>(method: string, path: string, o: RequestOptions = {}): AsyncGenerator<T> {
+    const res = await this.request(method, path, { ...o, accept: 'application/x-ndjson', timeoutMs: 0 });
+    if (!res.body) throw new AgentboxSdkError('internal', 'the server sent no stream');
+    const decoder = new TextDecoder();
+    let buf = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buf += decoder.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.trim()) yield JSON.parse(line) as T;
+      }
+    }
+  }
+}

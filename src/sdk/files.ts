@@ -1,0 +1,87 @@
+/** `sbx.files`: content and directories inside a sandbox, through the server's files routes. */
+import type { FileEntryView, WatchEventView } from '../api/native.ts';
+import type { ApiClient } from './api-client.ts';
+import { AgentboxSdkError, NotFoundError } from './errors.ts';
+
+export type EntryInfo = FileEntryView;
+export type FilesystemEvent = WatchEventView;
+
+export interface WatchHandle {
+  /** Stops watching. */
+  stop(): void;
+  /** Resolves when the watch ended (stopped, or the sandbox went away). */
+  done: Promise<void>;
+}
+
+export class Files {
+  /** @internal */
+  constructor(private readonly api: ApiClient, private readonly sandboxId: string) {}
+
+  private get base() { return `/v1/sandboxes/${this.sandboxId}/files`; }
+
+  /**
+   * @example
+   *   const text = await sbx.files.read('/etc/hostname');
+   *   const bytes = await sbx.files.read('/bin/sh', { format: 'bytes' });
+   */
+  read(path: string, opts?: { format?: 'text' }): Promise<string>;
+  read(path: string, opts: { format: 'bytes' }): Promise<Uint8Array>;
+  async read(path: string, opts: { format?: 'text' | 'bytes' } = {}): Promise<string | Uint8Array> {
+    const res = await this.api.request('GET', this.base, { query: { path } });
+    const buf = new Uint8Array(await res.arrayBuffer());
+    return opts.format === 'bytes' ? buf : new TextDecoder().decode(buf);
+  }
+
+  /** Writes a file, creating parent directories; acknowledged writes survive a server crash. */
+  write(path: string, data: string | Uint8Array): Promise<EntryInfo> {
+    return this.api.json<EntryInfo>('PUT', this.base, { query: { path }, body: data });
+  }
+
+  async list(path: string, opts: { depth?: number } = {}): Promise<EntryInfo[]> {
+    return (await this.api.json<{ entries: EntryInfo[] }>('GET', `${this.base}/list`, { query: { path, depth: opts.depth } })).entries;
+  }
+
+  getInfo(path: string): Promise<EntryInfo> {
+    return this.api.json<EntryInfo>('GET', `${this.base}/stat`, { query: { path } });
+  }
+
+  async exists(path: string): Promise<boolean> {
+    try {
+      await this.getInfo(path);
+      return true;
+    } catch (err) {
+      if (err instanceof NotFoundError) return false;
+      throw err;
+    }
+  }
+
+  /** Removes a file or a directory tree. */
+  async remove(path: string): Promise<void> {
+    await this.api.request('DELETE', this.base, { query: { path } });
+  }
+
+  /**
+   * Calls `onEvent` for changes under `path` (recursive) until `stop()`.
+   *
+   * @example
+   *   const w = await sbx.files.watch('/work', (e) => console.log(e.type, e.name)); … w.stop();
+   */
+  async watch(path: string, onEvent: (e: FilesystemEvent) => void): Promise<WatchHandle> {
+    const ac = new AbortController();
+    const it = this.api.ndjson<FilesystemEvent | { type: 'error'; code: string; message: string }>('GET', `${this.base}/watch`, { query: { path }, signal: ac.signal });
+    const first = it.next();
+    const done = (async () => {
+      try {
+        for (let r = await first; !r.done; r = await it.next()) {
+          const ev = r.value;
+          if ('code' in ev) throw new AgentboxSdkError(ev.code, ev.message);
+          onEvent(ev);
+        }
+      } catch (err) {
+        if (!ac.signal.aborted) throw err;
+      }
+    })();
+    done.catch(() => undefined);
+    return { stop: () => ac.abort(), done };
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * agentbox SDK — the stable public API. Raw clients live behind `agentbox/internal`.
+ *
+ * @example
+ *   import { Sandbox } from 'agentbox';
+ *   const sbx = await Sandbox.create({ template: 'base' });
+ */
+export { Sandbox, type SandboxCreateOptions, type SandboxInfo, type SandboxListOptions } from './sandbox.ts';
+export { CommandHandle, type CommandResult, type RunOptions } from './commands.ts';
+export type { EntryInfo, FilesystemEvent, WatchHandle } from './files.ts';
+export type { PtyHandle, PtyOptions } from './pty.ts';
+export type { ConnectionOptions } from './config.ts';
+export {
+  AgentboxSdkError, AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError,
+  NotSupportedError, PermissionError, RateLimitError, TimeoutError, UnavailableError,
+} from './errors.ts';

@@ -1,0 +1,151 @@
+/**
+ * `Sandbox`: the SDK's entry point. Create, connect to or list sandboxes, then drive one through
+ * `commands`, `files` and `pty`.
+ *
+ * @example
+ *   import { Sandbox } from 'agentbox';
+ *   const sbx = await Sandbox.create({ template: 'base', metadata: { user: 'u1' } });
+ *   console.log((await sbx.commands.run('python3 -c "print(1+1)"')).stdout);
+ *   await sbx.kill();
+ */
+import type { SandboxListView, SandboxView } from '../api/native.ts';
+import { ApiClient } from './api-client.ts';
+import { Commands } from './commands.ts';
+import { resolveConnection, type ConnectionOptions } from './config.ts';
+import { EnvdClient } from './envd.ts';
+import { Files } from './files.ts';
+import { Pty } from './pty.ts';
+
+export type SandboxInfo = SandboxView;
+
+export interface SandboxCreateOptions extends ConnectionOptions {
+  /** Default `base`. */
+  template?: string;
+  runtime?: 'gvisor' | 'runc';
+  /** Sandbox lifetime, ms (rounded up to seconds); default 300 000. */
+  timeoutMs?: number;
+  /** What the timeout does: kill (default) or pause. */
+  onTimeout?: 'kill' | 'pause';
+  /** With onTimeout 'pause': resume on traffic to one of its ports. */
+  autoResume?: boolean;
+  envs?: Record<string, string>;
+  metadata?: Record<string, string>;
+  cpu?: number;
+  memoryMiB?: number;
+  network?: { defaultAction?: 'allow' | 'deny'; allow?: string[]; deny?: string[] };
+}
+
+export interface SandboxListOptions extends ConnectionOptions {
+  metadata?: Record<string, string>;
+  state?: ('running' | 'paused' | 'creating' | 'failed')[];
+  template?: string;
+  /** Page size (default 100). */
+  limit?: number;
+}
+
+export class Sandbox {
+  readonly commands: Commands;
+  readonly files: Files;
+  readonly pty: Pty;
+
+  private constructor(readonly sandboxId: string, private readonly api: ApiClient, private info: SandboxInfo) {
+    const envd = new EnvdClient(api, sandboxId);
+    this.commands = new Commands(api, envd, sandboxId);
+    this.files = new Files(api, sandboxId);
+    this.pty = new Pty(envd);
+  }
+
+  /** Same as `sandboxId`. */
+  get id(): string { return this.sandboxId; }
+
+  static async create(opts: SandboxCreateOptions = {}): Promise<Sandbox> {
+    const api = new ApiClient(resolveConnection(opts));
+    const body: Record<string, unknown> = { template: opts.template ?? 'base' };
+    if (opts.runtime) body.runtime = opts.runtime;
+    if (opts.timeoutMs !== undefined) body.timeoutSeconds = Math.ceil(opts.timeoutMs / 1000);
+    if (opts.onTimeout) body.onTimeout = opts.onTimeout;
+    if (opts.autoResume !== undefined) body.autoResume = opts.autoResume;
+    if (opts.envs) body.env = opts.envs;
+    if (opts.metadata) body.metadata = opts.metadata;
+    if (opts.cpu !== undefined) body.cpu = opts.cpu;
+    if (opts.memoryMiB !== undefined) body.memoryMiB = opts.memoryMiB;
+    if (opts.network) body.network = opts.network;
+    const info = await api.json<SandboxInfo>('POST', '/v1/sandboxes', { json: body, timeoutMs: 0 });
+    return new Sandbox(info.id, api, info);
+  }
+
+  /** Attaches to an existing sandbox; a paused one is resumed. */
+  static async connect(sandboxId: string, opts: ConnectionOptions = {}): Promise<Sandbox> {
+    const api = new ApiClient(resolveConnection(opts));
+    let info = await api.json<SandboxInfo>('GET', `/v1/sandboxes/${encodeURIComponent(sandboxId)}`);
+    if (info.state === 'paused') info = await api.json<SandboxInfo>('POST', `/v1/sandboxes/${sandboxId}/resume`, { timeoutMs: 0 });
+    return new Sandbox(info.id, api, info);
+  }
+
+  /**
+   * All matching sandboxes, newest first, fetching pages as it goes.
+   *
+   * @example
+   *   for await (const info of Sandbox.list({ metadata: { user: 'u1' } })) console.log(info.id);
+   */
+  static async *list(opts: SandboxListOptions = {}): AsyncGenerator<SandboxInfo> {
+    const api = new ApiClient(resolveConnection(opts));
+    // One `k=v&k2=v2` string with each key and value URL-encoded (the server splits, then decodes).
+    const metadata = opts.metadata ? Object.entries(opts.metadata).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&') : undefined;
+    let nextToken: string | undefined;
+    for (let page = 0; page < 100_000; page++) {
+      const res = await api.json<SandboxListView>('GET', '/v1/sandboxes', {
+        query: { metadata, state: opts.state?.join(','), template: opts.template, limit: opts.limit, nextToken },
+      });
+      yield* res.sandboxes;
+      nextToken = res.nextToken;
+      if (!nextToken) return;
+    }
+  }
+
+  /** The latest server view (state, timeout, metadata…). */
+  async getInfo(): Promise<SandboxInfo> {
+    this.info = await this.api.json<SandboxInfo>('GET', `/v1/sandboxes/${this.sandboxId}`);
+    return this.info;
+  }
+
+  /** Checkpoints the sandbox; a paused sandbox holds no memory and keeps its processes. */
+  async pause(): Promise<void> {
+    this.info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/pause`, { timeoutMs: 0 });
+  }
+
+  async resume(): Promise<void> {
+    this.info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/resume`, { timeoutMs: 0 });
+  }
+
+  /** Resets the timeout to `timeoutMs` from now (rounded up to seconds). */
+  async setTimeout(timeoutMs: number): Promise<void> {
+    this.info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/timeout`, { json: { timeoutSeconds: Math.ceil(timeoutMs / 1000) } });
+  }
+
+  /** A running copy of this sandbox (memory, processes and files). */
+  async fork(opts: { metadata?: Record<string, string>; timeoutMs?: number } = {}): Promise<Sandbox> {
+    const body: Record<string, unknown> = {};
+    if (opts.metadata) body.metadata = opts.metadata;
+    if (opts.timeoutMs !== undefined) body.timeoutSeconds = Math.ceil(opts.timeoutMs / 1000);
+    const info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/fork`, { json: body, timeoutMs: 0 });
+    return new Sandbox(info.id, this.api, info);
+  }
+
+  async kill(): Promise<void> {
+    await this.api.request('DELETE', `/v1/sandboxes/${this.sandboxId}`);
+  }
+
+  /**
+   * The host (and path) where `port` inside the sandbox is reached: `<port>-<id>.<domain>` when
+   * the server has a routing domain, else `<server>/v1/sandboxes/<id>/ports/<port>` (needs the key).
+   *
+   * @example
+   *   const url = `http://${sbx.getHost(8080)}/`;
+   */
+  getHost(port: number): string {
+    const server = new URL(this.api.conn.apiUrl);
+    if (this.api.conn.domain) return `${port}-${this.sandboxId}.${this.api.conn.domain}${server.port ? `:${server.port}` : ''}`;
+    return `${server.host}/v1/sandboxes/${this.sandboxId}/ports/${port}`;
+  }
+}

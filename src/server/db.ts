@@ -1,0 +1,88 @@
+/**
+ * The server's state database (better-sqlite3). WAL journal: readers never block the writer and
+ * a commit is one append. `synchronous=NORMAL` in WAL mode loses nothing when the *process* dies
+ * (SIGKILL), which is the failure issue 3 asks us to survive; only an OS crash could drop the
+ * last commits, and `durable: true` (synchronous=FULL) closes that too.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+
+/** Append-only: a published migration is never edited; add a new one. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE tenants (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE api_keys (
+     id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL REFERENCES tenants(id),
+     hash TEXT NOT NULL UNIQUE,
+     prefix TEXT NOT NULL,
+     name TEXT NOT NULL,
+     admin INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     revoked_at INTEGER
+   );
+   CREATE TABLE sandboxes (
+     id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL REFERENCES tenants(id),
+     template TEXT NOT NULL,
+     runtime TEXT NOT NULL,
+     state TEXT NOT NULL,
+     -- 1 while the sandbox waits, unclaimed, in its tenant's warm pool for 'template'.
+     pooled INTEGER NOT NULL DEFAULT 0,
+     from_pool INTEGER NOT NULL DEFAULT 0,
+     metadata TEXT NOT NULL DEFAULT '{}',
+     -- Env applied at claim time, merged into every exec (the warm sandbox started without it).
+     claim_env TEXT NOT NULL DEFAULT '{}',
+     timeout_s INTEGER NOT NULL,
+     on_timeout TEXT NOT NULL,
+     auto_resume INTEGER NOT NULL DEFAULT 0,
+     -- Unix ms; NULL while paused (the timer stops) or while creating.
+     expires_at INTEGER,
+     cpu REAL NOT NULL,
+     memory_mib INTEGER NOT NULL,
+     created_at INTEGER NOT NULL,
+     error TEXT
+   );
+   CREATE INDEX sandboxes_tenant ON sandboxes(tenant_id, pooled, created_at);
+   CREATE INDEX sandboxes_expiry ON sandboxes(expires_at) WHERE expires_at IS NOT NULL;
+   CREATE INDEX sandboxes_pool ON sandboxes(tenant_id, template, pooled, state);
+   CREATE TABLE pools (
+     tenant_id TEXT NOT NULL REFERENCES tenants(id),
+     template TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     PRIMARY KEY (tenant_id, template)
+   );
+   CREATE TABLE templates (
+     name TEXT PRIMARY KEY,
+     -- NULL = public (usable by every tenant).
+     owner_tenant TEXT REFERENCES tenants(id),
+     created_at INTEGER NOT NULL
+   );`,
+];
+
+export function openDb(path: string, opts: { durable?: boolean } = {}): Db {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${opts.durable ? 'FULL' : 'NORMAL'}`);
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+function migrate(db: Db): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * The composition root of the agentbox server (STYLE #9): opens the state database, recovers
+ * from a crash, wires stores, service, pools, lifecycle, metrics and the gateway by hand, and
+ * starts listening. The engine and its template catalog are passed in, so tests and `agentbox
+ * up` differ only in what they pass.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { AgentboxError } from '../api/errors.ts';
+import type { Engine } from '../engine/types.ts';
+import { Metrics } from '../gateway/metrics.ts';
+import { nativeHandlers } from '../gateway/native.ts';
+import { PortProxy } from '../gateway/proxy.ts';
+import { createGateway } from '../gateway/server.ts';
+import { AuthStore, DEFAULT_TENANT } from './auth-store.ts';
+import { openDb } from './db.ts';
+import { createEnvdFiles, type SandboxFiles } from './guest-files.ts';
+import { LifecycleLoop } from './lifecycle.ts';
+import { PoolStore } from './pool-store.ts';
+import { PoolManager } from './pools.ts';
+import { recover, type RecoveryReport } from './recovery.ts';
+import { SandboxStore } from './sandbox-store.ts';
+import { SandboxService } from './service.ts';
+import { TemplateAccess, type TemplateCatalog } from './templates.ts';
+
+export const VERSION = '0.1.0';
+
+export interface ServerOptions {
+  /** AGENTBOX_HOME: state.db and admin.key live here. */
+  home: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Base domain for `<port>-<id>.<domain>` host routing. */
+  domain?: string;
+  engine: Engine;
+  catalog: TemplateCatalog;
+  defaultRuntime?: 'gvisor' | 'runc';
+  files?: SandboxFiles;
+  now?: () => number;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Upper bound of the lifecycle loop's sleep. */
+  lifecycleMaxSleepMs?: number;
+  poolRetryMs?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  adminKeyPath: string;
+  adminKey: string;
+  recovery: RecoveryReport;
+  service: SandboxService;
+  /** Stops accepting requests and timers; sandboxes keep running (they are re-adopted next start). */
+  close(): Promise<void>;
+}
+
+export async function startServer(o: ServerOptions): Promise<RunningServer> {
+  const now = o.now ?? Date.now;
+  const log = o.log ?? ((msg, fields) => console.error(JSON.stringify({ t: new Date().toISOString(), msg, ...fields })));
+  const defaultRuntime = o.defaultRuntime ?? 'gvisor';
+  const db = openDb(join(o.home, 'state.db'));
+  const auth = new AuthStore(db, now);
+  const adminKeyPath = join(o.home, 'admin.key');
+  const adminKey = ensureAdminKey(auth, adminKeyPath);
+  const store = new SandboxStore(db);
+  const poolStore = new PoolStore(db);
+  const templates = new TemplateAccess(db, o.catalog, now);
+  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  let metrics: Metrics | undefined;
+  const service = new SandboxService({
+    engine: o.engine, store, templates, files: o.files ?? createEnvdFiles(), pools, now, log, defaultRuntime,
+    observe: (op, ms) => metrics?.observe(op, ms),
+  });
+  metrics = new Metrics({
+    sandboxCounts: () => service.counts(),
+    poolSizes: () => poolStore.list().map((p) => ({ tenant: p.tenantId, template: p.template, size: p.size, ready: pools.get(p.tenantId, p.template)?.ready ?? 0 })),
+  });
+  const recovery = await recover(o.engine, store, now(), log);
+  const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
+  const proxy = new PortProxy(service);
+  const server = createGateway({
+    auth, proxy, metrics, domain: o.domain, version: VERSION, log,
+    handlers: nativeHandlers({ service, auth, templates, pools, timersChanged: () => lifecycle.poke() }),
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 7420, o.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  lifecycle.start();
+  pools.reconcileAll();
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`, port: addr.port, adminKeyPath, adminKey, recovery, service,
+    async close() {
+      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
+      proxy.close();
+      await lifecycle.stop();
+      await pools.close();
+      db.close();
+    },
+  };
+}
+
+/**
+ * The admin key of the default tenant, kept in `admin.key` (0600). Reused while the database
+ * still knows it; otherwise a new one is made and the file replaced atomically (write, fsync,
+ * rename), so a crash never leaves a half-written key.
+ */
+function ensureAdminKey(auth: AuthStore, path: string): string {
+  if (existsSync(path)) {
+    const key = readFileSync(path, 'utf8').trim();
+    try {
+      if (auth.authenticate(key).admin) return key;
+    } catch (err) {
+      if (!(err instanceof AgentboxError) || err.code !== 'unauthenticated') throw err;
+    }
+  }
+  const created = auth.createKey({ tenant: DEFAULT_TENANT, name: 'admin', admin: true });
+  const tmp = `${path}.tmp`;
+  const fd = openSync(tmp, 'w', 0o600);
+  writeSync(fd, `${created.key}\n`);
+  fsyncSync(fd);
+  closeSync(fd);
+  renameSync(tmp, path);
+  return created.key;
+}

@@ -1,0 +1,278 @@
+/**
+ * The sandbox service: every operation a façade (native, E2B, OpenSandbox) offers, with tenant
+ * checks, pool claims, timers and metrics, over the engine and the state database. Façades
+ * translate wire shapes only; the logic lives here once.
+ */
+import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
+import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
+import type { Engine, ExecRequest, ExecResult, SandboxInfo } from '../engine/types.ts';
+import type { Principal } from './auth-store.ts';
+import { autoResumeTimeout, expiresAt } from './expiry.ts';
+import type { SandboxFiles } from './guest-files.ts';
+import type { PoolManager } from './pools.ts';
+import { newSandboxId, runRecord } from './run-record.ts';
+import type { ListFilter, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
+import type { TemplateAccess } from './templates.ts';
+
+export type Op = 'create' | 'claim' | 'exec' | 'pause' | 'resume' | 'fork' | 'kill';
+
+export interface ServiceDeps {
+  engine: Engine;
+  store: SandboxStore;
+  templates: TemplateAccess;
+  files: SandboxFiles;
+  pools: PoolManager;
+  now: () => number;
+  /** Latency of each operation, for /metrics. */
+  observe: (op: Op, ms: number) => void;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+  defaultRuntime?: 'gvisor' | 'runc';
+}
+
+/** A sandbox as a façade sees it: our record plus the engine's view when it has one. */
+export interface SandboxDetail {
+  record: SandboxRecord;
+  info?: SandboxInfo;
+}
+
+export interface ProxyTarget {
+  /** Base URL of the port inside the sandbox, as reachable from the host. */
+  url: string;
+  /** The guest's token, set when the port is the guest daemon's. */
+  accessToken?: string;
+}
+
+export const GUEST_PORT = 49983;
+
+export class SandboxService {
+  /** Per-sandbox chain of state changes, so a pause and a kill never interleave. */
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly d: ServiceDeps) {}
+
+  private async timed<T>(op: Op, fn: () => Promise<T>): Promise<T> {
+    const t0 = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.d.observe(op, performance.now() - t0);
+    }
+  }
+
+  private serialize<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const next = prev.then(fn, fn);
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => { if (this.locks.get(id) === tail) this.locks.delete(id); });
+    return next;
+  }
+
+  /** The caller's sandbox, or not_found (also for other tenants' ids: no existence leak). */
+  private own(p: Principal, id: string): SandboxRecord {
+    const rec = this.d.store.get(id);
+    if (!rec || rec.pooled || rec.tenantId !== p.tenantId) throw notFound('sandbox', id);
+    return rec;
+  }
+
+  private engineInfo(id: string): SandboxInfo | undefined {
+    try {
+      return this.d.engine.get(id);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private detail(rec: SandboxRecord): SandboxDetail {
+    const info = this.engineInfo(rec.id);
+    return info ? { record: rec, info } : { record: rec };
+  }
+
+  async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
+    const tpl = await this.d.templates.usable(p, body.template);
+    const timeoutS = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const onTimeout = body.onTimeout ?? 'kill';
+    const autoResume = body.autoResume ?? false;
+    if (autoResume && onTimeout !== 'pause') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout: "pause" (a killed sandbox cannot resume)');
+    // A warm sandbox matches when nothing fixed at start differs: resources and network.
+    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.network === undefined;
+    if (claimable && this.d.pools.has(p.tenantId, body.template)) {
+      const claimed = await this.timed('claim', async () => this.d.store.claim(p.tenantId, body.template, body.runtime, {
+        metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
+        expiresAt: expiresAt(this.d.now(), timeoutS),
+      }));
+      this.d.pools.refill(p.tenantId, body.template);
+      if (claimed) return this.detail(claimed);
+    }
+    return this.timed('create', async () => {
+      const id = newSandboxId();
+      const rec: SandboxRecord = {
+        id, tenantId: p.tenantId, template: body.template, runtime: body.runtime ?? this.d.defaultRuntime ?? 'gvisor',
+        state: 'creating', pooled: false, fromPool: false, metadata: body.metadata ?? {}, claimEnv: {},
+        timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
+        createdAt: this.d.now(),
+      };
+      // The row is written before the engine starts anything: after a SIGKILL, recovery finds
+      // a `creating` row and removes whatever the engine made for it.
+      this.d.store.insert(rec);
+      const info = await runRecord(this.d.engine, rec, body.env ?? {}, body.network).catch((err: unknown) => {
+        this.d.store.delete(id);
+        throw asAgentboxError(err);
+      });
+      const done = this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) });
+      if (!done) throw new AgentboxError('internal', `sandbox '${id}' vanished while it was created`);
+      return { record: done, info };
+    });
+  }
+
+  get(p: Principal, id: string): SandboxDetail {
+    return this.detail(this.own(p, id));
+  }
+
+  list(p: Principal, f: ListFilter): { items: SandboxDetail[]; next?: string } {
+    const { records, next } = this.d.store.list(p.tenantId, f);
+    const items = records.map((r) => this.detail(r));
+    return next ? { items, next } : { items };
+  }
+
+  async kill(p: Principal, id: string): Promise<void> {
+    this.own(p, id);
+    await this.destroy(id);
+  }
+
+  /** Removes a sandbox everywhere; the row goes last so a crash midway is retried by recovery. */
+  async destroy(id: string): Promise<void> {
+    await this.serialize(id, () => this.timed('kill', async () => {
+      try {
+        await this.d.engine.destroy(id);
+      } catch (err) {
+        if (asAgentboxError(err).code !== 'not_found') throw err;
+      }
+      this.d.store.delete(id);
+    }));
+  }
+
+  setTimeout(p: Principal, id: string, timeoutS: number): SandboxDetail {
+    const rec = this.own(p, id);
+    // A paused sandbox keeps no running timer: the new value applies from its resume.
+    const patch = rec.state === 'running' ? { timeoutS, expiresAt: expiresAt(this.d.now(), timeoutS) } : { timeoutS };
+    return this.detail(this.d.store.update(id, patch)!);
+  }
+
+  async pause(p: Principal, id: string): Promise<SandboxDetail> {
+    this.own(p, id);
+    return this.pauseById(id);
+  }
+
+  async pauseById(id: string): Promise<SandboxDetail> {
+    return this.serialize(id, () => this.timed('pause', async () => {
+      const rec = this.d.store.get(id);
+      if (!rec) throw notFound('sandbox', id);
+      if (rec.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}, only a running sandbox can be paused`, { details: { state: rec.state } });
+      const info = await this.d.engine.pause(id);
+      return { record: this.d.store.update(id, { state: 'paused', expiresAt: null })!, info };
+    }));
+  }
+
+  async resume(p: Principal, id: string): Promise<SandboxDetail> {
+    this.own(p, id);
+    return this.resumeById(id);
+  }
+
+  async resumeById(id: string, minTimeoutS?: number): Promise<SandboxDetail> {
+    return this.serialize(id, () => this.timed('resume', async () => {
+      const rec = this.d.store.get(id);
+      if (!rec) throw notFound('sandbox', id);
+      if (rec.state !== 'paused') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}, only a paused sandbox can be resumed`, { details: { state: rec.state } });
+      const info = await this.d.engine.resume(id);
+      const timeoutS = minTimeoutS === undefined ? rec.timeoutS : autoResumeTimeout(rec.timeoutS, minTimeoutS);
+      return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+    }));
+  }
+
+  async fork(p: Principal, id: string, opts: { metadata?: Record<string, string>; timeoutSeconds?: number }): Promise<SandboxDetail> {
+    const src = this.own(p, id);
+    if (src.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${src.state}; resume it before forking`);
+    return this.timed('fork', async () => {
+      const newId = newSandboxId();
+      const timeoutS = opts.timeoutSeconds ?? src.timeoutS;
+      this.d.store.insert({
+        ...src, id: newId, state: 'creating', pooled: false, fromPool: false, metadata: opts.metadata ?? src.metadata,
+        timeoutS, expiresAt: null, createdAt: this.d.now(),
+      });
+      const info = await this.d.engine.fork(id, { id: newId }).catch((err: unknown) => {
+        this.d.store.delete(newId);
+        throw asAgentboxError(err);
+      });
+      return { record: this.d.store.update(newId, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+    });
+  }
+
+  private running(p: Principal, id: string): SandboxRecord {
+    const rec = this.own(p, id);
+    if (rec.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}; resume it first`, { details: { state: rec.state } });
+    return rec;
+  }
+
+  async exec(p: Principal, id: string, req: ExecRequest): Promise<ExecResult> {
+    const rec = this.running(p, id);
+    // Env given at claim time is applied here: the warm sandbox was started before it was known.
+    const env = Object.keys(rec.claimEnv).length ? { ...rec.claimEnv, ...(req.env ?? {}) } : req.env;
+    return this.timed('exec', () => this.d.engine.exec(id, env ? { ...req, env } : req));
+  }
+
+  private guest(p: Principal, id: string) {
+    this.running(p, id);
+    const info = this.engineInfo(id);
+    if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
+    return info.guest;
+  }
+
+  readFile(p: Principal, id: string, path: string): Promise<Uint8Array> { return this.d.files.read(this.guest(p, id), path); }
+  writeFile(p: Principal, id: string, path: string, data: Uint8Array): Promise<FileEntryView> { return this.d.files.write(this.guest(p, id), path, data); }
+  removeFile(p: Principal, id: string, path: string): Promise<void> { return this.d.files.remove(this.guest(p, id), path); }
+  listFiles(p: Principal, id: string, path: string, depth: number): Promise<FileEntryView[]> { return this.d.files.list(this.guest(p, id), path, depth); }
+  statFile(p: Principal, id: string, path: string): Promise<FileEntryView> { return this.d.files.stat(this.guest(p, id), path); }
+  watchFiles(p: Principal, id: string, path: string, onEvent: (e: WatchEventView) => void, signal: AbortSignal): Promise<void> {
+    return this.d.files.watch(this.guest(p, id), path, onEvent, signal);
+  }
+
+  /**
+   * Where traffic for `port` of a sandbox goes. `p` is null for host-routed traffic
+   * (`<port>-<id>.<domain>`), which, as on E2B, is public; the guest port is never public.
+   * A paused sandbox created with autoResume is resumed first.
+   */
+  async proxyTarget(p: Principal | null, id: string, port: number): Promise<ProxyTarget> {
+    const rec = p ? this.own(p, id) : this.d.store.get(id);
+    if (!rec || rec.pooled) throw notFound('sandbox', id);
+    if (rec.state === 'paused' && rec.autoResume) await this.resumeById(id).catch((err: unknown) => {
+      // A concurrent request may have resumed it already.
+      if (asAgentboxError(err).code !== 'conflict') throw err;
+    });
+    const now = this.d.store.get(id);
+    if (now?.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${now?.state ?? 'gone'}; resume it to reach its ports`);
+    const info = this.engineInfo(id);
+    if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
+    if (port === GUEST_PORT) {
+      if (!p) throw new AgentboxError('permission_denied', `port ${GUEST_PORT} (the guest daemon) is reachable only through /v1/sandboxes/{id}/ports with an API key`);
+      return { url: info.guest.url, accessToken: info.guest.accessToken };
+    }
+    return { url: `http://${hostPort(info.address, port)}` };
+  }
+
+  /** Applies the lifecycle action of an expired sandbox (called by the lifecycle loop). */
+  async expire(rec: SandboxRecord, action: 'kill' | 'pause'): Promise<void> {
+    this.d.log(`timeout: ${action} ${rec.id}`);
+    if (action === 'kill') await this.destroy(rec.id);
+    else await this.pauseById(rec.id);
+  }
+
+  /** Sandboxes per server state and pool membership, for /metrics. */
+  counts(): { state: RecordState | 'pooled'; n: number }[] {
+    return this.d.store.countByState().map((r) => ({ state: r.pooled ? 'pooled' : (r.state as RecordState), n: r.n }));
+  }
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}

@@ -1,0 +1,169 @@
+// filesystem.Filesystem driven through a Connect JSON client against a real guest on real temp dirs.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { EventType, FileType, type FilesystemEvent, type WatchDirResponse } from '../../src/guest/gen/filesystem_pb.ts';
+import { userHeader } from '../../src/guest/client.ts';
+import { eventually, startGuest, type RunningGuest } from './fixture.ts';
+
+let g: RunningGuest;
+let root: string;
+before(async () => {
+  g = await startGuest();
+  root = join(g.dir, 'fs');
+  mkdirSync(root);
+});
+after(async () => { await g?.stop(); });
+
+const code = (c: Code) => (e: unknown) => ConnectError.from(e).code === c;
+
+describe('Stat, MakeDir, Move, ListDir, Remove', () => {
+  test('Stat reports type, size, mode, permissions, owner and mtime; NotFound when missing', async () => {
+    writeFileSync(join(root, 'a.txt'), 'hello');
+    chmodSync(join(root, 'a.txt'), 0o640);
+    const { entry } = await g.client.filesystem.stat({ path: join(root, 'a.txt') });
+    assert.equal(entry?.name, 'a.txt');
+    assert.equal(entry?.type, FileType.FILE);
+    assert.equal(entry?.size, 5n);
+    assert.equal(entry?.mode, 0o640);
+    assert.equal(entry?.permissions, '-rw-r-----');
+    assert.equal(entry?.owner, 'root');
+    assert.ok(Math.abs(Number(entry!.modifiedTime!.seconds) - statSync(join(root, 'a.txt')).mtimeMs / 1000) < 2);
+    symlinkSync(join(root, 'a.txt'), join(root, 'link'));
+    const link = await g.client.filesystem.stat({ path: join(root, 'link') });
+    assert.equal(link.entry?.type, FileType.SYMLINK);
+    assert.equal(link.entry?.symlinkTarget, join(root, 'a.txt'));
+    await assert.rejects(g.client.filesystem.stat({ path: join(root, 'missing') }), code(Code.NotFound));
+  });
+
+  test('MakeDir creates parents, owned by the user; AlreadyExists; InvalidArgument over a file', async () => {
+    const dir = join(root, 'made', 'deep', 'er');
+    const { entry } = await g.client.filesystem.makeDir({ path: dir }, { headers: userHeader('nobody') });
+    assert.equal(entry?.type, FileType.DIRECTORY);
+    assert.equal(statSync(join(root, 'made')).uid, 65534);
+    assert.equal(statSync(dir).uid, 65534);
+    await assert.rejects(g.client.filesystem.makeDir({ path: dir }), code(Code.AlreadyExists));
+    await assert.rejects(g.client.filesystem.makeDir({ path: join(root, 'a.txt') }), code(Code.InvalidArgument));
+  });
+
+  test('relative paths and ~ resolve against the home directory', async () => {
+    const name = `agentbox-test-${process.pid}-${Date.now()}`;
+    try {
+      await g.client.filesystem.makeDir({ path: name });
+      assert.ok(existsSync(join('/root', name)));
+      const { entry } = await g.client.filesystem.stat({ path: `~/${name}` });
+      assert.equal(entry?.path, join('/root', name));
+    } finally {
+      rmSync(join('/root', name), { recursive: true, force: true });
+    }
+  });
+
+  test('Move renames and returns the new entry', async () => {
+    writeFileSync(join(root, 'from.txt'), 'x');
+    const { entry } = await g.client.filesystem.move({ source: join(root, 'from.txt'), destination: join(root, 'sub', 'to.txt') });
+    assert.equal(entry?.path, join(root, 'sub', 'to.txt'));
+    assert.equal(readFileSync(join(root, 'sub', 'to.txt'), 'utf8'), 'x');
+    assert.ok(!existsSync(join(root, 'from.txt')));
+    await assert.rejects(g.client.filesystem.move({ source: join(root, 'nope'), destination: join(root, 'x') }), code(Code.NotFound));
+  });
+
+  test('ListDir honours depth; missing is NotFound; a file is InvalidArgument', async () => {
+    const base = join(root, 'tree');
+    mkdirSync(join(base, 'a', 'b', 'c'), { recursive: true });
+    writeFileSync(join(base, 'top.txt'), '');
+    writeFileSync(join(base, 'a', 'mid.txt'), '');
+    writeFileSync(join(base, 'a', 'b', 'low.txt'), '');
+    const names = async (depth: number) => (await g.client.filesystem.listDir({ path: base, depth })).entries.map((e) => e.path.slice(base.length + 1)).sort();
+    assert.deepEqual(await names(1), ['a', 'top.txt']);
+    assert.deepEqual(await names(2), ['a', 'a/b', 'a/mid.txt', 'top.txt']);
+    assert.deepEqual(await names(3), ['a', 'a/b', 'a/b/c', 'a/b/low.txt', 'a/mid.txt', 'top.txt']);
+    await assert.rejects(g.client.filesystem.listDir({ path: join(root, 'nope'), depth: 1 }), code(Code.NotFound));
+    await assert.rejects(g.client.filesystem.listDir({ path: join(base, 'top.txt'), depth: 1 }), code(Code.InvalidArgument));
+  });
+
+  test('Remove deletes trees; NotFound when missing', async () => {
+    mkdirSync(join(root, 'gone', 'x'), { recursive: true });
+    await g.client.filesystem.remove({ path: join(root, 'gone') });
+    assert.ok(!existsSync(join(root, 'gone')));
+    await assert.rejects(g.client.filesystem.remove({ path: join(root, 'gone') }), code(Code.NotFound));
+  });
+});
+
+describe('watching', () => {
+  test('WatchDir: start first, then create/write/chmod/remove, recursive, with entries', async () => {
+    const dir = join(root, 'watched');
+    mkdirSync(join(dir, 'inner'), { recursive: true });
+    const abort = new AbortController();
+    const events: FilesystemEvent[] = [];
+    const frames: string[] = [];
+    const stream = g.client.filesystem.watchDir({ path: dir, recursive: true, includeEntry: true }, { signal: abort.signal });
+    const reading = (async () => {
+      for await (const r of stream as AsyncIterable<WatchDirResponse>) {
+        frames.push(r.event.case!);
+        if (r.event.case === 'filesystem') events.push(r.event.value);
+      }
+    })().catch(() => {});
+    await eventually(() => frames.length > 0);
+    assert.equal(frames[0], 'start');
+
+    const seen = (name: string, type: EventType) => events.some((e) => e.name === name && e.type === type);
+    writeFileSync(join(dir, 'f.txt'), 'one');
+    await eventually(() => seen('f.txt', EventType.CREATE));
+    writeFileSync(join(dir, 'f.txt'), 'two two');
+    await eventually(() => seen('f.txt', EventType.WRITE));
+    chmodSync(join(dir, 'f.txt'), 0o600);
+    await eventually(() => seen('f.txt', EventType.CHMOD));
+    writeFileSync(join(dir, 'inner', 'deep.txt'), 'deep');
+    await eventually(() => seen('inner/deep.txt', EventType.CREATE));
+    mkdirSync(join(dir, 'newdir'));
+    await eventually(() => seen('newdir', EventType.CREATE));
+    writeFileSync(join(dir, 'newdir', 'n.txt'), 'n');
+    await eventually(() => seen('newdir/n.txt', EventType.CREATE));
+    renameSync(join(dir, 'f.txt'), join(dir, 'g.txt'));
+    await eventually(() => seen('g.txt', EventType.CREATE) && seen('f.txt', EventType.REMOVE));
+    rmSync(join(dir, 'g.txt'));
+    await eventually(() => seen('g.txt', EventType.REMOVE));
+
+    const created = events.find((e) => e.name === 'inner/deep.txt')!;
+    assert.equal(created.entry?.path, join(dir, 'inner', 'deep.txt'));
+    assert.equal(created.entry?.size, 4n);
+    abort.abort();
+    await reading;
+  });
+
+  test('WatchDir on a missing path is NotFound; non-recursive ignores subdirectories', async () => {
+    await assert.rejects((async () => { for await (const _ of g.client.filesystem.watchDir({ path: join(root, 'nope') })) { /* */ } })(), code(Code.NotFound));
+    const dir = join(root, 'flat');
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    const { watcherId } = await g.client.filesystem.createWatcher({ path: dir, recursive: false });
+    writeFileSync(join(dir, 'sub', 'hidden.txt'), 'x');
+    writeFileSync(join(dir, 'top.txt'), 'x');
+    const events: FilesystemEvent[] = [];
+    await eventually(async () => {
+      events.push(...(await g.client.filesystem.getWatcherEvents({ watcherId })).events);
+      return events.some((e) => e.name === 'top.txt');
+    });
+    assert.ok(!events.some((e) => e.name.includes('hidden')));
+    await g.client.filesystem.removeWatcher({ watcherId });
+    await assert.rejects(g.client.filesystem.getWatcherEvents({ watcherId }), code(Code.NotFound));
+  });
+
+  test('polling watcher: events accumulate between polls and drain on read', async () => {
+    const dir = join(root, 'polled');
+    mkdirSync(dir);
+    const { watcherId } = await g.client.filesystem.createWatcher({ path: dir, recursive: true, includeEntry: true });
+    writeFileSync(join(dir, 'p.txt'), 'p');
+    const events: FilesystemEvent[] = [];
+    await eventually(async () => {
+      events.push(...(await g.client.filesystem.getWatcherEvents({ watcherId })).events);
+      return events.some((e) => e.name === 'p.txt' && e.type === EventType.CREATE);
+    });
+    assert.equal(events.find((e) => e.name === 'p.txt')?.entry?.name, 'p.txt');
+    await new Promise((r) => setTimeout(r, 100));
+    await g.client.filesystem.getWatcherEvents({ watcherId });
+    assert.deepEqual((await g.client.filesystem.getWatcherEvents({ watcherId })).events, []);
+    await g.client.filesystem.removeWatcher({ watcherId });
+  });
+});

@@ -1,0 +1,56 @@
+// PID-1 duties: orphans are reaped by tini in front of the guest, and the template's start
+// command is launched at boot.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, startGuest, TINI, type RunningGuest } from './fixture.ts';
+
+function stat(pid: number): { state: string; ppid: number } | undefined {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return { state: rest[0]!, ppid: Number(rest[1]) };
+  } catch {
+    return undefined;
+  }
+}
+
+describe('under tini', { skip: existsSync(TINI) ? false : `${TINI} missing (Debian package tini)` }, () => {
+  let g: RunningGuest;
+  let marker: string;
+  before(async () => {
+    marker = join('/tmp', `agentbox-start-${process.pid}-${Date.now()}`);
+    g = await startGuest({ tini: true, config: { start: { cmd: ['/bin/sh', '-c', `echo started-$GREETING > ${marker}; echo hello-from-start; exec sleep 60`], env: { GREETING: 'hi' } } } });
+  });
+  after(async () => {
+    await g?.stop();
+    rmSync(marker, { force: true });
+  });
+
+  test('an orphan is re-parented to tini and reaped when it exits (no zombie left)', async () => {
+    const r = await g.client.exec({ cmd: ['/bin/sh', '-c', 'sleep 0.6 & echo $!'] });
+    const orphan = Number(r.stdout.trim());
+    assert.ok(orphan > 0);
+    await eventually(() => stat(orphan)?.ppid === g.pid, 2000);
+    await eventually(() => stat(orphan) === undefined, 5000);
+    const zombies = listChildren(g.pid).filter((p) => stat(p)?.state === 'Z');
+    assert.deepEqual(zombies, []);
+  });
+
+  test('the start command runs at boot with its env, as a listed process tagged "start"', async () => {
+    await eventually(() => existsSync(marker) && readFileSync(marker, 'utf8') === 'started-hi\n');
+    const listed = await g.client.process.list({});
+    assert.ok(listed.processes.some((p) => p.tag === 'start'));
+    await eventually(() => g.logs.some((l) => l.includes('hello-from-start')));
+  });
+});
+
+function listChildren(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (Number.isInteger(pid) && stat(pid)?.ppid === ppid) out.push(pid);
+  }
+  return out;
+}

@@ -1,0 +1,125 @@
+// Shared fixture of the Kubernetes tests: a real etcd + kube-apiserver + kube-controller-manager
+// started by `npm run k8s:env` (no fake API server), the CRDs from src/api/k8s, one namespace per
+// test file, and a stand-in kubelet: there is no node here, so tests set pod status through the
+// API exactly as a kubelet would (phase, conditions, IPs).
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { buildAllCrds, type CrdOptions } from '../../src/api/k8s/crds.ts';
+import { CRDS, isAlreadyExists, isConflict, isNotFound, KubeClient, NAMESPACES, PODS } from '../../src/k8s/client.ts';
+import type { KubeObject } from '../../src/api/k8s/types.ts';
+import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+
+export const KUBECONFIG = join(process.env.AGENTBOX_K8S_HOME ?? join(homedir(), '.cache/agentbox/k8s'), 'kubeconfig');
+const root = new URL('../..', import.meta.url).pathname;
+
+let envState: { ok: true } | { ok: false; reason: string } | undefined;
+
+/** Starts the local control plane once per process; returns a skip reason when it cannot. */
+export function ensureEnv(): string | null {
+  if (!envState) {
+    const r = spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), 'up'], { encoding: 'utf8', timeout: 15 * 60_000 });
+    envState = r.status === 0 && existsSync(KUBECONFIG)
+      ? { ok: true }
+      : { ok: false, reason: `local kube-apiserver unavailable (scripts/k8s-env.sh up failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')})` };
+  }
+  return envState.ok ? null : envState.reason;
+}
+
+export async function adminClient(fieldManager = 'agentbox-test'): Promise<KubeClient> {
+  return KubeClient.fromFile(KUBECONFIG, fieldManager);
+}
+
+/** Creates or replaces the four CRDs and waits until they are Established. */
+export async function installCrds(client: KubeClient, opts: CrdOptions = {}): Promise<void> {
+  for (const crd of buildAllCrds(opts)) {
+    const existing = await client.getOrNull<KubeObject>(CRDS, undefined, crd.metadata.name);
+    if (!existing) {
+      try { await client.create(CRDS, undefined, crd as KubeObject); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+    } else {
+      // Parallel test files install the same CRDs: a lost update race is harmless.
+      await client.update(CRDS, { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
+        .catch((e) => { if (!isConflict(e)) throw e; });
+    }
+  }
+  for (const crd of buildAllCrds(opts)) {
+    await waitFor(`CRD ${crd.metadata.name} established`, async () => {
+      const c = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(CRDS, undefined, crd.metadata.name);
+      return c.status?.conditions?.some((x) => x.type === 'Established' && x.status === 'True') ? true : null;
+    }, 30_000);
+  }
+}
+
+export async function createNamespace(client: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`;
+  await client.create(NAMESPACES, undefined, { metadata: { name } });
+  return name;
+}
+
+export async function deleteNamespace(client: KubeClient, name: string): Promise<void> {
+  await client.delete(NAMESPACES, undefined, name).catch(() => undefined);
+}
+
+/** Polls `fn` until it returns non-null; bounded in time. */
+export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== null && v !== undefined && v !== false) return v;
+    } catch (e) { last = e; }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+let ipCounter = 1;
+/** A fresh loopback address for a pod (no traffic goes anywhere but this machine). */
+export function nextPodIp(): string {
+  const n = ipCounter++;
+  return `127.1.${(n >> 8) & 255}.${n & 255}`;
+}
+
+/** Plays the kubelet: marks a pod scheduled, Running and Ready with an IP. */
+export async function markPodReady(client: KubeClient, ns: string, name: string, ip = nextPodIp()): Promise<Pod> {
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const cond = (type: string) => ({ type, status: 'True', lastTransitionTime: now });
+  return client.patch<Pod>(PODS, ns, name, {
+    status: {
+      phase: 'Running', podIP: ip, podIPs: [{ ip }], hostIP: '127.0.0.1', startTime: now,
+      conditions: [cond('PodScheduled'), cond('Initialized'), cond('ContainersReady'), cond('Ready')],
+    },
+  }, 'merge', 'status');
+}
+
+export async function markPodPhase(client: KubeClient, ns: string, name: string, phase: 'Succeeded' | 'Failed' | 'Pending'): Promise<Pod> {
+  return client.patch<Pod>(PODS, ns, name, { status: { phase } }, 'merge', 'status');
+}
+
+/**
+ * Background kubelet for a namespace: every pod that appears gets Ready with a loopback IP.
+ * Returns a stop function. Bounded: polls every 100 ms, stops when told.
+ */
+export function autoKubelet(client: KubeClient, ns: string, filter: (p: Pod) => boolean = () => true): () => Promise<void> {
+  let stopped = false;
+  const done = (async () => {
+    while (!stopped) {
+      try {
+        const pods = await client.list<Pod>(PODS, ns);
+        await Promise.all(pods.items.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Running'
+          && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded' && filter(p))
+          .map((p) => markPodReady(client, ns, p.metadata.name!).catch((e) => { if (!isNotFound(e)) throw e; })));
+      } catch { /* the namespace may be going away */ }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return async () => { stopped = true; await done; };
+}
+
+export const basicPodSpec = (extra: Record<string, unknown> = {}) => ({
+  containers: [{ name: 'main', image: 'agentbox/test:1', ports: [{ containerPort: 8888 }] }],
+  ...extra,
+});

@@ -1,0 +1,119 @@
+// Warm pools and timers over real SQLite + HTTP with the FAKE engine (test/support/fake-engine.ts):
+// what is tested here is claim atomicity and timer logic, which do not depend on isolation.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { expiresAt, expiryAction, autoResumeTimeout, sleepUntil } from '../../src/server/expiry.ts';
+import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const pool = async (s: FakeServer, t = 'busybox') => (await (await s.api(`/v1/pools/${t}`)).json()) as { size: number; ready: number; starting: number };
+
+describe('expiry functions', () => {
+  test('are pure in now', () => {
+    assert.equal(expiresAt(1000, 5), 6000);
+    const rec = { state: 'running' as const, pooled: false, expiresAt: 6000, onTimeout: 'pause' as const };
+    assert.equal(expiryAction(rec, 5999), 'none');
+    assert.equal(expiryAction(rec, 6000), 'pause');
+    assert.equal(expiryAction({ ...rec, state: 'paused' }, 9999), 'none');
+    assert.equal(expiryAction({ ...rec, pooled: true }, 9999), 'none');
+    assert.equal(expiryAction({ ...rec, expiresAt: null }, 9999), 'none');
+    assert.equal(autoResumeTimeout(10), 300);
+    assert.equal(autoResumeTimeout(900), 900);
+    assert.equal(sleepUntil(undefined, 0, 50, 1000), 1000);
+    assert.equal(sleepUntil(10, 0, 50, 1000), 50);
+    assert.equal(sleepUntil(500, 0, 50, 1000), 500);
+  });
+});
+
+describe('warm pools', () => {
+  test('100 concurrent creates against a pool of 10 give 100 distinct sandboxes', async () => {
+    const s = await startFakeServer({ startDelayMs: 5 });
+    try {
+      assert.equal((await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 10 } })).status, 200);
+      await waitFor('pool ready', async () => (await pool(s)).ready === 10 || undefined);
+      const results = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+        s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', metadata: { i: String(i) }, env: { N: String(i) } } }).then(async (r) => {
+          assert.equal(r.status, 201);
+          return (await r.json()) as { id: string; fromPool: boolean; metadata: { i: string } };
+        })));
+      const ids = new Set(results.map((r) => r.id));
+      assert.equal(ids.size, 100);
+      const claimed = results.filter((r) => r.fromPool);
+      assert.ok(claimed.length >= 10, `at least the 10 warm ones were claimed, got ${claimed.length}`);
+      results.forEach((r, i) => assert.equal(r.metadata.i, String(i)));
+      // Env given at claim reaches commands in a warm sandbox.
+      const w = claimed[0]!;
+      const i = results.indexOf(w);
+      const out = await (await s.api(`/v1/sandboxes/${w.id}/exec`, { method: 'POST', json: { cmd: 'echo $N' } })).json();
+      assert.equal(out.stdout, `${i}\n`);
+      // The pool refills in the background, and pooled sandboxes never show in listings.
+      await waitFor('refill', async () => (await pool(s)).ready === 10 || undefined);
+      const listed = await (await s.api('/v1/sandboxes?limit=1000')).json();
+      assert.equal(listed.sandboxes.length, 100);
+      // Shrinking the pool destroys unclaimed ones only.
+      await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 2 } });
+      await waitFor('shrink', async () => (await pool(s)).ready === 2 || undefined);
+      assert.equal((await s.api('/v1/pools/busybox', { method: 'DELETE' })).status, 204);
+      await waitFor('pool gone', () => s.engine.list().length === 100 || undefined);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('pools are per tenant', async () => {
+    const s = await startFakeServer();
+    try {
+      const k = (await (await s.api('/v1/keys', { method: 'POST', json: { tenant: 'other' } })).json()).key;
+      await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 1 } });
+      await waitFor('pool ready', async () => (await pool(s)).ready === 1 || undefined);
+      assert.deepEqual((await (await s.api('/v1/pools', { key: k })).json()).pools, []);
+      const r = await (await s.api('/v1/sandboxes', { method: 'POST', key: k, json: { template: 'busybox' } })).json();
+      assert.equal(r.fromPool, false, 'another tenant never gets this tenant\'s warm sandbox');
+    } finally {
+      await s.stop();
+    }
+  });
+
+  test('a pool whose template cannot start backs off instead of spinning', async () => {
+    const s = await startFakeServer();
+    try {
+      await s.api('/v1/pools/broken', { method: 'PUT', json: { size: 2 } });
+      await new Promise((r) => setTimeout(r, 500));
+      const creates = s.engine.calls.filter((c) => c.startsWith('create')).length;
+      assert.ok(creates <= 8, `at most a few attempts in 500 ms with a 200 ms retry, got ${creates}`);
+      assert.equal((await pool(s, 'broken')).ready, 0);
+      const res = await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'broken' } });
+      assert.equal(res.status, 500);
+      assert.equal(s.engine.list().length, 0, 'a failed create leaves nothing behind');
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
+describe('lifecycle', () => {
+  test('onTimeout kill and pause, and setTimeout resets the timer', async () => {
+    const s = await startFakeServer();
+    try {
+      const kill = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
+      const pause = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause' } })).json();
+      const kept = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
+      await s.api(`/v1/sandboxes/${kept.id}/timeout`, { method: 'POST', json: { timeoutSeconds: 60 } });
+      await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404 || undefined, 5000);
+      await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused' || undefined, 5000);
+      assert.equal((await (await s.api(`/v1/sandboxes/${kept.id}`)).json()).state, 'running');
+      assert.throws(() => s.engine.get(kill.id), 'a killed sandbox\'s files are removed');
+    } finally {
+      await s.stop();
+    }
+  });
+});

@@ -1,0 +1,43 @@
+/** Starts the real server (real SQLite, real HTTP) over the FAKE engine of fake-engine.ts. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
+import { FakeCatalog, FakeEngine, fakeFiles } from './fake-engine.ts';
+
+/** fetch's Response with `json()` typed loosely, for terse assertions in tests. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyResponse = Omit<Response, 'json' | 'clone'> & { json(): Promise<any>; clone(): AnyResponse };
+export const fetchAny = fetch as (input: string | URL, init?: RequestInit) => Promise<AnyResponse>;
+
+export interface FakeServer {
+  server: RunningServer;
+  engine: FakeEngine;
+  home: string;
+  /** fetch against the server with a key (the admin key by default). */
+  api(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<AnyResponse>;
+  stop(): Promise<void>;
+}
+
+export async function startFakeServer(opts: Partial<ServerOptions> & { startDelayMs?: number; home?: string } = {}): Promise<FakeServer> {
+  const home = opts.home ?? mkdtempSync(join(tmpdir(), 'agentbox-test-'));
+  const engine = new FakeEngine({ root: join(home, 'engine'), startDelayMs: opts.startDelayMs ?? 0 });
+  const server = await startServer({
+    home, port: 0, engine, catalog: new FakeCatalog(), files: fakeFiles(engine), defaultRuntime: 'runc',
+    log: () => {}, lifecycleMaxSleepMs: 100, poolRetryMs: 200, ...opts,
+  });
+  return {
+    server, engine, home,
+    api(path, init = {}) {
+      const { key, json, ...rest } = init;
+      const headers = new Headers(rest.headers);
+      headers.set('Authorization', `Bearer ${key ?? server.adminKey}`);
+      if (json !== undefined) headers.set('Content-Type', 'application/json');
+      return fetchAny(`${server.url}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+    },
+    async stop() {
+      await server.close();
+      if (!opts.home) rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
