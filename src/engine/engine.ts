@@ -6,12 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentboxError, asAgentboxError, conflict, invalidArgument, notFound } from '../api/errors.ts';
 import { createGuestClient, type GuestClient } from '../guest/client.ts';
 import { GUEST_PORT, sandboxPaths, writeBundle, type GuestBundleRef, type SandboxPaths } from './bundle.ts';
-import { diskUsage, writeFileAtomic } from './fsutil.ts';
+import { copyTree, diskUsage, writeFileAtomic } from './fsutil.ts';
 import { unmount } from './images/overlay.ts';
 import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
@@ -465,7 +465,7 @@ export class LocalEngine implements Engine {
         // Checkpoint stops the sandbox, so its writable layer is copied at the same instant
         // as its memory; then the sandbox continues from the very images just written.
         await driver.checkpoint(id, join(dir, IMAGES));
-        await cp(p.upper, join(dir, 'upper'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+        await copyTree(p.upper, join(dir, 'upper'));
         const manifest = await this.writeSnapshotManifest(dir, snapshotId, r);
         const saved: SnapshotSandbox = { limits: r.limits, env: r.env, egress: r.egress, imageConfig: r.imageConfig, accessToken: r.accessToken, initSecret: r.initSecret };
         await writeFileAtomic(join(dir, 'sandbox.json'), JSON.stringify(saved));
@@ -539,7 +539,7 @@ export class LocalEngine implements Engine {
     try {
       await mkdir(p.dir, { recursive: true });
       await this.store.save(record);
-      await cp(join(dir, 'upper'), p.upper, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      await copyTree(join(dir, 'upper'), p.upper);
       const link = await this.ensureNetwork(record);
       await writeBundle(p, record, link, this.opts.guest);
       await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);

@@ -41,3 +41,12 @@ export async function diskUsage(path: string): Promise<number> {
     return 0;
   }
 }
+
+/**
+ * Copies a directory tree keeping owners, modes, xattrs, hard links and whiteout devices
+ * (an overlay upper dir has them all); reflinks where the filesystem can.
+ */
+export async function copyTree(src: string, dst: string): Promise<void> {
+  const { runCommand } = await import('./command.ts');
+  await runCommand('cp', ['-a', '--reflink=auto', src, dst]);
+}

@@ -65,6 +65,10 @@ export function fromConnectError(err: unknown, what: string): AgentboxError {
 
 const POLL_INTERVAL_MS = 5;
 
+function timedOut(timeoutMs: number | undefined, cause?: unknown): AgentboxError {
+  return new AgentboxError('deadline_exceeded', `command exceeded timeoutMs (${timeoutMs} ms) and was killed; raise timeoutMs`, { cause });
+}
+
 export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const base = opts.url.replace(/\/+$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
@@ -119,6 +123,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     const [cmd, ...args] = req.cmd;
     if (!cmd) throw new AgentboxError('invalid_argument', 'exec needs a non-empty cmd');
     const stdin = typeof req.stdin === 'string' ? Buffer.from(req.stdin) : req.stdin;
+    const startedAt = performance.now();
     const abort = new AbortController();
     const onAbort = () => abort.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort);
@@ -162,7 +167,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
       if (req.signal?.aborted) throw new AgentboxError('deadline_exceeded', 'exec was aborted by its caller; the process was killed', { cause: err });
       const ce = ConnectError.from(err);
       if (ce.code === Code.DeadlineExceeded) {
-        throw new AgentboxError('deadline_exceeded', `command exceeded timeoutMs (${req.timeoutMs} ms) and was killed; raise timeoutMs`, { cause: err });
+        throw timedOut(req.timeoutMs, err);
       }
       throw fromConnectError(err, `exec of '${cmd}'`);
     } finally {
@@ -170,6 +175,11 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
       req.signal?.removeEventListener('abort', killOnAbort);
     }
     if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
+    // The guest's kill timer and the call's deadline race: a process killed at its deadline
+    // reads as a timeout whichever of the two reached us first.
+    if (!end.exited && req.timeoutMs && performance.now() - startedAt >= req.timeoutMs) {
+      throw timedOut(req.timeoutMs);
+    }
     const result: ExecResult = {
       exitCode: end.exitCode,
       stdout: Buffer.concat(out.stdout).toString('utf8'),

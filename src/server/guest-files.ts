@@ -98,7 +98,8 @@ export function createEnvdFiles(): SandboxFiles {
             if (end.error) throw new AgentboxError(CONNECT_CODES[end.error.code ?? ''] ?? 'internal', `watch ${path}: ${end.error.message ?? ''}`);
             return;
           }
-          const ev = (frame.json as { event?: { filesystem?: { name: string; type: string } } }).event?.filesystem;
+          // WatchDirResponse's oneof is flattened in proto JSON: {start} | {filesystem} | {keepalive}.
+          const ev = (frame.json as { filesystem?: { name: string; type: string } }).filesystem;
           if (ev) onEvent({ type: EVENTS[ev.type] ?? 'write', name: ev.name });
         }
       } catch (err) {

@@ -123,7 +123,9 @@ describe('busybox rootfs', { skip }, () => {
   });
 
   test('a PTY works from the bundled addon', async () => {
-    const stream = client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'tty; stty size'] }, pty: { size: { cols: 77, rows: 11 } } });
+    // The short sleep keeps the slave open until the output is read: a PTY whose last process
+    // exits at once can lose its final bytes on Linux (the master reads EIO), as in any terminal.
+    const stream = client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'tty; stty size; sleep 0.2'] }, pty: { size: { cols: 77, rows: 11 } } });
     let out = '';
     for await (const res of stream) {
       const ev = res.event?.event;

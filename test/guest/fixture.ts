@@ -3,7 +3,7 @@
  * behind tini, as in a sandbox) on a free loopback port with a temp config and temp home dirs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,7 @@ export const TINI = '/usr/bin/tini-static';
 export interface RunningGuest {
   url: string;
   port: number;
-  /** PID of the first process started (tini when `tini`, else node). */
+  /** PID of the first process started (tini when behind tini, else node). */
   pid: number;
   dir: string;
   client: GuestClient;
@@ -28,6 +28,7 @@ export interface RunningGuest {
 
 export interface GuestOptions {
   config?: Partial<GuestConfigInput>;
+  /** Run behind tini as in a sandbox (default when tini is installed), so orphans are reaped. */
   tini?: boolean;
   /** Omit the access token (open guest). */
   open?: boolean;
@@ -47,7 +48,7 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
   const node = [process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')];
-  const argv = opts.tini ? [TINI, '-s', '-g', '--', ...node] : node;
+  const argv = (opts.tini ?? existsSync(TINI)) ? [TINI, '-s', '-g', '--', ...node] : node;
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') },

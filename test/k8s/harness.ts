@@ -11,6 +11,7 @@ import { buildAllCrds, type CrdOptions } from '../../src/api/k8s/crds.ts';
 import { CRDS, isAlreadyExists, isConflict, isNotFound, KubeClient, NAMESPACES, PODS } from '../../src/k8s/client.ts';
 import type { KubeObject } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import { contentHash } from '../../src/k8s/hash.ts';
 
 export const KUBECONFIG = join(process.env.AGENTBOX_K8S_HOME ?? join(homedir(), '.cache/agentbox/k8s'), 'kubeconfig');
 const root = new URL('../..', import.meta.url).pathname;
@@ -35,12 +36,15 @@ export async function adminClient(fieldManager = 'agentbox-test'): Promise<KubeC
 /** Creates or replaces the four CRDs and waits until they are Established. */
 export async function installCrds(client: KubeClient, opts: CrdOptions = {}): Promise<void> {
   for (const crd of buildAllCrds(opts)) {
+    // Replaced only when the schema changed: parallel test files must not reset the conversion
+    // webhook address another file has just pointed the CRDs at.
+    const hash = contentHash(crd.spec.versions);
+    const want = { ...crd, metadata: { ...crd.metadata, annotations: { 'agentbox.dev/schema-hash': hash } } };
     const existing = await client.getOrNull<KubeObject>(CRDS, undefined, crd.metadata.name);
     if (!existing) {
-      try { await client.create(CRDS, undefined, crd as KubeObject); } catch (e) { if (!isAlreadyExists(e)) throw e; }
-    } else {
-      // Parallel test files install the same CRDs: a lost update race is harmless.
-      await client.update(CRDS, { ...crd, metadata: { ...crd.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
+      try { await client.create(CRDS, undefined, want as KubeObject); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+    } else if (existing.metadata.annotations?.['agentbox.dev/schema-hash'] !== hash) {
+      await client.update(CRDS, { ...want, metadata: { ...want.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
         .catch((e) => { if (!isConflict(e)) throw e; });
     }
   }

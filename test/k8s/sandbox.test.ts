@@ -6,7 +6,7 @@ import { KubeClient, PODS, PVCS, SERVICES } from '../../src/k8s/client.ts';
 import { SANDBOXES } from '../../src/k8s/resources.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
-import type { Sandbox } from '../../src/api/k8s/types.ts';
+import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { Service } from '../../src/k8s/sandbox/service.ts';
 import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, markPodPhase, markPodReady, waitFor } from './harness.ts';
@@ -187,7 +187,7 @@ describe('Sandbox reconciler', { skip: skip ?? false }, () => {
     assert.equal(pod.metadata.labels?.['agents.x-k8s.io/sandbox-name-hash'], nameHash('eta'));
 
     // A live owner, or the garbage collector would remove the pod.
-    const cm = await client.create({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' }, ns, { metadata: { name: 'owner' } });
+    const cm = await client.create<KubeObject>({ group: '', version: 'v1', plural: 'configmaps', kind: 'ConfigMap' }, ns, { metadata: { name: 'owner' } });
     await client.create(PODS, ns, {
       metadata: {
         name: 'theta', labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash('theta') },

@@ -109,7 +109,8 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
         effective: SANDBOX_CAPABILITIES,
         permitted: SANDBOX_CAPABILITIES,
       },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+      // runc applies rlimits after dropping CAP_SYS_RESOURCE, so it can only keep the host's.
+      ...(input.runtime === 'gvisor' ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }] } : {}),
       noNewPrivileges: true,
     },
     root: { path: input.rootfs, readonly: false },

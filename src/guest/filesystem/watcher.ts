@@ -5,8 +5,8 @@
  *
  * inotify tells only "rename" (appeared/vanished) and "change" (data or attributes), so events
  * are classified by comparing with the last seen stats: appeared → CREATE, vanished → REMOVE,
- * mode changed with the same size and mtime → CHMOD, else WRITE. A rename shows as REMOVE of
- * the old name and CREATE of the new one.
+ * mode changed → CHMOD, size or mtime changed (or nothing visible) → WRITE. A rename shows as
+ * REMOVE of the old name and CREATE of the new one.
  */
 import { lstatSync, readdirSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -82,22 +82,25 @@ export class DirWatcher {
     const path = join(dir, name);
     const st = tryLstat(path);
     const before = this.seen.get(path);
-    let type: EventType;
+    const types: EventType[] = [];
     if (!st) {
       if (!before && kind === 'change') return;
       this.seen.delete(path);
       this.dropDir(path);
-      type = EventType.REMOVE;
+      types.push(EventType.REMOVE);
     } else if (!before || kind === 'rename') {
-      type = EventType.CREATE;
+      types.push(EventType.CREATE);
       if (this.recursive && st.isDirectory()) this.addDir(path, false);
-    } else if (st.mode !== before.mode && st.size === before.size && st.mtimeMs === before.mtimeMs) {
-      type = EventType.CHMOD;
     } else {
-      type = EventType.WRITE;
+      // Stats are read when the event is handled, so one read may already show a later write
+      // and a later chmod together: report each change it shows.
+      const modeChanged = st.mode !== before.mode;
+      const dataChanged = st.size !== before.size || st.mtimeMs !== before.mtimeMs;
+      if (modeChanged) types.push(EventType.CHMOD);
+      if (dataChanged || !modeChanged) types.push(EventType.WRITE);
     }
     if (st) this.remember(path, st);
-    this.onEvent({ name: relative(this.root, path), path, type, stats: st });
+    for (const type of types) this.onEvent({ name: relative(this.root, path), path, type, stats: st });
   }
 
   close(): void {

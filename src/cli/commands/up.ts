@@ -1,0 +1,56 @@
+/**
+ * `agentbox up`: the embedded server with no configuration. State under AGENTBOX_HOME (default
+ * ~/.agentbox), API on 127.0.0.1:7420, the `base` template built on first use with progress,
+ * the admin key written to $AGENTBOX_HOME/admin.key (0600). Runs until SIGINT/SIGTERM; the
+ * sandboxes keep running and are re-adopted by the next `up`.
+ */
+import { createEngine } from '../../engine/index.ts';
+import { engineCatalog } from '../../server/engine-catalog.ts';
+import { startServer } from '../../server/index.ts';
+import { agentboxHome } from '../../sdk/config.ts';
+import { parseFlags, print, UsageError, type Command } from '../io.ts';
+
+export const up: Command = async (args, io) => {
+  const { flags, bools, positionals } = parseFlags(args, { strings: ['host', 'port', 'runtime', 'domain', 'template'], bools: ['no-base'] });
+  if (positionals.length) throw new UsageError('usage: agentbox up [--host H] [--port P] [--runtime gvisor|runc] [--domain D] [--template T] [--no-base]');
+  const runtime = flags.runtime as 'gvisor' | 'runc' | undefined;
+  if (runtime && runtime !== 'gvisor' && runtime !== 'runc') throw new UsageError('--runtime is gvisor or runc');
+  const home = agentboxHome(io.env);
+  const t0 = Date.now();
+  const progress = (msg: string) => io.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+  const log = (msg: string, fields?: Record<string, unknown>) => io.stderr.write(`${JSON.stringify({ t: new Date().toISOString(), msg, ...fields })}\n`);
+  progress(`starting agentbox in ${home}`);
+  const created = await createEngine({ home, ...(runtime ? { defaultRuntime: runtime } : {}), onProgress: progress, log });
+  for (const u of created.unavailable) progress(`runtime ${u.name} unavailable: ${u.reason}`);
+  const defaultRuntime = runtime ?? (created.runtimes.some((r) => r.name === 'gvisor') ? 'gvisor' : 'runc');
+  const catalog = engineCatalog(created.templates);
+  const first = flags.template ?? 'base';
+  if (!bools.has('no-base') && catalog.get(first)?.state !== 'ready') {
+    progress(`building the '${first}' template (first use; cached afterwards)`);
+    await catalog.ensureBuiltin(first, progress);
+  }
+  const server = await startServer({
+    home, engine: created.engine, catalog, defaultRuntime, log,
+    host: flags.host ?? '127.0.0.1', port: flags.port === undefined ? 7420 : Number(flags.port),
+    ...(flags.domain ? { domain: flags.domain } : {}),
+  });
+  const r = server.recovery;
+  if (r.adopted + r.removed + r.lost + r.orphans > 0) progress(`recovered: ${r.adopted} re-adopted, ${r.removed} half-created removed, ${r.lost} lost, ${r.orphans} orphans removed`);
+  print(io, `agentbox is running on ${server.url} (runtime ${defaultRuntime})`);
+  print(io, `admin key: ${server.adminKeyPath} (mode 0600)`);
+  print(io, '');
+  print(io, `  export AGENTBOX_URL=${server.url}`);
+  print(io, `  export AGENTBOX_API_KEY=$(cat ${server.adminKeyPath})`);
+  print(io, `  agentbox create --template ${first}          # prints a sandbox id`);
+  print(io, '  agentbox exec <id> -- uname -a');
+  print(io, `  curl -H "Authorization: Bearer $AGENTBOX_API_KEY" ${server.url}/v1/sandboxes`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  progress('stopping (sandboxes keep running; the next `agentbox up` re-adopts them)');
+  await server.close();
+  await created.engine.close();
+  return 0;
+};

@@ -1,0 +1,58 @@
+/** `agentbox <command>`: dispatch, and the one place errors become messages and exit codes. */
+import { AgentboxSdkError } from '../sdk/errors.ts';
+import { UsageError, type CliIo, type Command } from './io.ts';
+
+/** Kubernetes roles, written by the Kubernetes side (src/k8s/cli.ts); loaded only when used. */
+const k8s = (name: 'operatorCommand' | 'routerCommand'): Command => async (args) => {
+  // A variable specifier: the Kubernetes module is optional for typechecking and loading.
+  const specifier = '../k8s/cli.ts';
+  const mod = (await import(specifier)) as Record<string, (args: string[]) => Promise<number>>;
+  const fn = mod[name];
+  if (!fn) throw new UsageError(`this build has no ${name} in src/k8s/cli.ts`);
+  return fn(args);
+};
+
+/** Commands load their module on use: `up` pulls in the engine, `ls` should not pay for it. */
+const lazy = <M>(load: () => Promise<M>, pick: (m: M) => Command): Command => async (args, io) => pick(await load())(args, io);
+const sandboxes = () => import('./commands/sandboxes.ts');
+const admin = () => import('./commands/admin.ts');
+
+const COMMANDS: Record<string, { run: Command; help: string }> = {
+  up: { run: lazy(() => import('./commands/up.ts'), (m) => m.up), help: 'start the server (state in $AGENTBOX_HOME, API on 127.0.0.1:7420)' },
+  doctor: { run: lazy(() => import('./commands/doctor.ts'), (m) => m.doctor), help: 'check what is installed and what to fix' },
+  create: { run: lazy(sandboxes, (m) => m.create), help: 'create a sandbox and print its id' },
+  ls: { run: lazy(sandboxes, (m) => m.ls), help: 'list sandboxes' },
+  exec: { run: lazy(sandboxes, (m) => m.exec), help: 'run a command: exec ID -- CMD…' },
+  shell: { run: lazy(() => import('./commands/shell.ts'), (m) => m.shell), help: 'interactive shell in a sandbox' },
+  cp: { run: lazy(() => import('./commands/cp.ts'), (m) => m.cp), help: 'copy files: cp SRC DST with ID:/path on one side' },
+  pause: { run: lazy(sandboxes, (m) => m.pause), help: 'pause a sandbox' },
+  resume: { run: lazy(sandboxes, (m) => m.resume), help: 'resume a sandbox' },
+  kill: { run: lazy(sandboxes, (m) => m.kill), help: 'kill a sandbox and remove its files' },
+  template: { run: lazy(admin, (m) => m.template), help: 'template build FILE | template ls' },
+  pool: { run: lazy(admin, (m) => m.pool), help: 'pool set TEMPLATE --size N | pool ls' },
+  keys: { run: lazy(admin, (m) => m.keys), help: 'keys create|ls|revoke (admin key)' },
+  operator: { run: k8s('operatorCommand'), help: 'run the Kubernetes operator' },
+  router: { run: k8s('routerCommand'), help: 'run the Kubernetes sandbox router' },
+};
+
+function usage(io: CliIo): void {
+  io.stdout.write('usage: agentbox <command> [options]\n\n');
+  for (const [name, c] of Object.entries(COMMANDS)) io.stdout.write(`  ${name.padEnd(10)} ${c.help}\n`);
+  io.stdout.write('\nAGENTBOX_URL and AGENTBOX_API_KEY select the server and key (default: the local `agentbox up`).\n');
+}
+
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const [name, ...args] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') { usage(io); return name ? 0 : 2; }
+  const cmd = COMMANDS[name];
+  if (!cmd) { io.stderr.write(`agentbox: unknown command '${name}'\n`); usage(io); return 2; }
+  try {
+    return await cmd.run(args, io);
+  } catch (err) {
+    if (err instanceof UsageError) { io.stderr.write(`agentbox ${name}: ${err.message}\n`); return 2; }
+    if (err instanceof AgentboxSdkError) { io.stderr.write(`agentbox ${name}: ${err.code}: ${err.message}\n`); return 1; }
+    const e = err as { code?: string; message?: string };
+    io.stderr.write(`agentbox ${name}: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,95 @@
+// The `agentbox` CLI as a real subprocess (bin/agentbox.mjs) against the real server over the
+// FAKE engine (test/support/fake-engine.ts). `agentbox up` on the real engine is in
+// test/server/e2e.test.ts.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
+
+const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;
+let s: FakeServer;
+let dir: string;
+
+before(async () => {
+  s = await startFakeServer();
+  dir = mkdtempSync(join(tmpdir(), 'agentbox-cli-'));
+});
+after(async () => {
+  await s.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      env: { PATH: process.env.PATH ?? '', AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`agentbox ${args.join(' ')} took over 30 s`)); }, 30_000);
+    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+  });
+}
+
+test('create, ls, exec, cp, pause, resume, kill', async () => {
+  const c = await cli(['create', '--template', 'busybox', '--env', 'A=1', '--metadata', 'team=x']);
+  assert.equal(c.code, 0, c.stderr);
+  const id = c.stdout.trim();
+  assert.match(id, /^[a-z0-9]{20}$/);
+  const json = JSON.parse((await cli(['create', '--template', 'busybox', '--json'])).stdout);
+  assert.equal(json.template, 'busybox');
+
+  const ls = await cli(['ls', '--json', '--metadata', 'team=x']);
+  assert.deepEqual(JSON.parse(ls.stdout).map((x: { id: string }) => x.id), [id]);
+  assert.match((await cli(['ls'])).stdout, new RegExp(`${id}\\s+busybox\\s+running`));
+
+  const ok = await cli(['exec', id, '--', 'sh', '-c', 'echo out $A; echo err >&2']);
+  assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'out 1\n', 'err\n']);
+  assert.equal((await cli(['exec', id, '--', 'sh', '-c', 'exit 42'])).code, 42);
+
+  const local = join(dir, 'up.txt');
+  writeFileSync(local, 'payload');
+  assert.equal((await cli(['cp', local, `${id}:/dir/f.txt`])).code, 0);
+  assert.equal((await cli(['cp', `${id}:/dir/f.txt`, join(dir, 'down.txt')])).code, 0);
+  assert.equal(readFileSync(join(dir, 'down.txt'), 'utf8'), 'payload');
+
+  assert.match((await cli(['pause', id])).stdout, /paused/);
+  const refused = await cli(['exec', id, '--', 'true']);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /conflict/);
+  assert.match((await cli(['resume', id])).stdout, /running/);
+  assert.equal((await cli(['kill', id])).code, 0);
+  const gone = await cli(['kill', id]);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /not_found/);
+});
+
+test('keys, pools and templates', async () => {
+  const k = await cli(['keys', 'create', '--tenant', 'cli-team', '--name', 'ci']);
+  assert.equal(k.code, 0, k.stderr);
+  const key = k.stdout.trim();
+  assert.match(key, /^e2b_[0-9a-f]{40}$/);
+  const listed = JSON.parse((await cli(['keys', 'ls', '--json'])).stdout) as { id: string; tenant: string }[];
+  const mine = listed.find((x) => x.tenant === 'cli-team')!;
+  assert.equal((await cli(['ls'], { AGENTBOX_API_KEY: key })).code, 0);
+  assert.equal((await cli(['keys', 'ls'], { AGENTBOX_API_KEY: key })).code, 1, 'a tenant key cannot manage keys');
+  assert.equal((await cli(['keys', 'revoke', mine.id])).code, 0);
+  assert.equal((await cli(['ls'], { AGENTBOX_API_KEY: key })).code, 1);
+
+  assert.match((await cli(['pool', 'set', 'busybox', '--size', '1'])).stdout, /busybox size=1/);
+  assert.match((await cli(['template', 'ls'])).stdout, /busybox\s+ready/);
+});
+
+test('usage errors exit 2; the local admin key is found without AGENTBOX_API_KEY', async () => {
+  assert.equal((await cli(['exec', 'x'])).code, 2);
+  assert.equal((await cli(['create', '--bogus'])).code, 2);
+  assert.equal((await cli(['nope'])).code, 2);
+  writeFileSync(join(dir, 'admin.key'), `${s.server.adminKey}\n`);
+  const r = await cli(['ls', '--json'], { AGENTBOX_API_KEY: '' });
+  assert.equal(r.code, 0, r.stderr);
+});

@@ -1,0 +1,131 @@
+/**
+ * Pause/resume with memory (gVisor checkpoint/restore), fork into a new sandbox, snapshot
+ * integrity checks, and runc's freeze-based pause.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile, appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AgentboxError } from '../../src/api/errors.ts';
+import { sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
+
+let t: TestEngine;
+before(async () => {
+  t = await startTestEngine('checkpoint');
+  await t.templates.ensure('busybox');
+});
+after(() => t.cleanup());
+
+/** A loop that counts in memory and publishes its count atomically to /tmp/count. */
+const COUNTER = 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done';
+const startCounter = (id: string) => sh(t.engine, id, `(${COUNTER}) >/dev/null 2>&1 &`);
+const readCount = async (id: string) => Number(await sh(t.engine, id, 'cat /tmp/count'));
+
+describe('gvisor pause/resume', () => {
+  it('frees the memory and continues processes where they stopped, on the same address', async () => {
+    const s = await t.engine.run({ template: 'busybox' });
+    await startCounter(s.id);
+    await sh(t.engine, s.id, 'echo kept-in-shm > /dev/shm/marker');
+    await sleep(400);
+    const before = await readCount(s.id);
+    assert.ok(before > 0);
+    const paused = await t.engine.pause(s.id);
+    assert.equal(paused.state, 'paused');
+    assert.equal(paused.pauseMode, 'checkpoint');
+    const usage = await t.engine.inspect(s.id);
+    assert.equal(usage.pid, undefined, 'no process runs while paused');
+    assert.equal(usage.memoryBytes, 0, 'a paused sandbox holds no memory');
+    await assert.rejects(t.engine.exec(s.id, { cmd: ['true'] }), (e: AgentboxError) => e.code === 'conflict');
+    await sleep(500);
+    const resumed = await t.engine.resume(s.id);
+    assert.equal(resumed.state, 'running');
+    assert.equal(resumed.address, s.address);
+    const after1 = await readCount(s.id);
+    // The loop kept its in-memory count: it continues from where it was, it did not restart at 1.
+    assert.ok(after1 >= before, `count ${after1} continues from ${before}`);
+    await sleep(300);
+    assert.ok((await readCount(s.id)) > after1, 'the loop is still running');
+    assert.equal(await sh(t.engine, s.id, 'cat /dev/shm/marker'), 'kept-in-shm');
+    // Pause twice, resume twice: state survives repeated cycles.
+    await t.engine.pause(s.id);
+    await t.engine.resume(s.id);
+    assert.equal(await sh(t.engine, s.id, 'cat /dev/shm/marker'), 'kept-in-shm');
+    await assert.rejects(t.engine.resume(s.id), (e: AgentboxError) => e.code === 'conflict');
+    await t.engine.destroy(s.id);
+  });
+
+  it('refuses a corrupted checkpoint and one taken by another runtime binary, and stays paused', async () => {
+    const s = await t.engine.run({ template: 'busybox' });
+    await t.engine.pause(s.id);
+    const dir = join(t.home, 'sandboxes', s.id, 'checkpoint');
+    const manifestPath = join(dir, 'manifest.json');
+    const original = await readFile(manifestPath, 'utf8');
+    const manifest = JSON.parse(original);
+    // Foreign: the manifest names a different runsc build.
+    await writeFile(manifestPath, JSON.stringify({ ...manifest, runtime: { ...manifest.runtime, sha256: 'f'.repeat(64) } }));
+    await assert.rejects(t.engine.resume(s.id), (e: AgentboxError) => e.code === 'integrity_error' && /different gvisor binary/.test(e.message));
+    await writeFile(manifestPath, original);
+    // Corrupted: one byte appended to an image file.
+    await appendFile(join(dir, manifest.files[0].path), 'x');
+    await assert.rejects(t.engine.resume(s.id), (e: AgentboxError) => e.code === 'integrity_error' && /corrupted/.test(e.message));
+    assert.equal(t.engine.get(s.id).state, 'paused');
+    await t.engine.destroy(s.id);
+  });
+});
+
+describe('fork', () => {
+  it('restores a running copy with a new id, hostname, address and access token, leaving the source running', async () => {
+    const s = await t.engine.run({ template: 'busybox', env: { ORIGIN: 'source' } });
+    await startCounter(s.id);
+    await sh(t.engine, s.id, 'echo on-disk > /home/user/file; echo in-shm > /dev/shm/f');
+    await sleep(300);
+    const f = await t.engine.fork(s.id, { env: { FORKED: 'yes' } });
+    assert.notEqual(f.id, s.id);
+    assert.notEqual(f.address, s.address);
+    assert.notEqual(f.guest.accessToken, s.guest.accessToken);
+    assert.equal(f.state, 'running');
+    assert.equal(await sh(t.engine, f.id, 'hostname'), f.id);
+    assert.equal(await sh(t.engine, f.id, 'cat /home/user/file /dev/shm/f'), 'on-disk\nin-shm');
+    assert.ok((await readCount(f.id)) > 0);
+    assert.equal(await sh(t.engine, f.id, 'echo $ORIGIN-$FORKED'), 'source-yes');
+    // Diverge: each has its own writable layer.
+    await sh(t.engine, f.id, 'echo fork > /home/user/file');
+    assert.equal(await sh(t.engine, s.id, 'cat /home/user/file'), 'on-disk');
+    assert.equal(t.engine.get(s.id).state, 'running');
+    await t.engine.destroy(s.id);
+    await t.engine.destroy(f.id);
+  });
+
+  it('keeps a snapshot restorable after its source is gone, and refuses unknown snapshots', async () => {
+    const s = await t.engine.run({ template: 'busybox' });
+    await sh(t.engine, s.id, 'echo snap > /home/user/x');
+    const snap = await t.engine.snapshot(s.id);
+    await t.engine.destroy(s.id);
+    assert.ok(t.engine.listSnapshots().some((x) => x.id === snap.id));
+    const r = await t.engine.restoreSnapshot(snap.id);
+    assert.equal(await sh(t.engine, r.id, 'cat /home/user/x'), 'snap');
+    await t.engine.destroy(r.id);
+    await t.engine.deleteSnapshot(snap.id);
+    await assert.rejects(t.engine.restoreSnapshot(snap.id), (e: AgentboxError) => e.code === 'not_found');
+  });
+});
+
+describe('runc pause', () => {
+  it('freezes the cgroup (memory stays) and says so', async () => {
+    const s = await t.engine.run({ template: 'busybox', runtime: 'runc' });
+    await startCounter(s.id);
+    await sleep(300);
+    const p = await t.engine.pause(s.id);
+    assert.equal(p.pauseMode, 'freeze');
+    const before = Number(await readFile(join(t.home, 'sandboxes', s.id, 'upper', 'tmp', 'count'), 'utf8'));
+    await sleep(400);
+    const still = Number(await readFile(join(t.home, 'sandboxes', s.id, 'upper', 'tmp', 'count'), 'utf8'));
+    assert.equal(still, before, 'a frozen sandbox does not run');
+    assert.ok((await t.engine.inspect(s.id)).memoryBytes > 0);
+    await assert.rejects(t.engine.snapshot(s.id), (e: AgentboxError) => e.code === 'conflict' || e.code === 'not_supported');
+    await t.engine.resume(s.id);
+    await sleep(300);
+    assert.ok((await readCount(s.id)) > before);
+    await t.engine.destroy(s.id);
+  });
+});

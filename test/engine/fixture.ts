@@ -1,0 +1,54 @@
+/**
+ * A real engine for integration tests: real runsc/runc, real overlay mounts, network
+ * namespaces and nftables. Each test file gets its own home, subnet, interface prefix,
+ * nftables table and DNS port (derived from `name`), so files can run in parallel.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEngine, type CreatedEngine, type CreateEngineOptions } from '../../src/engine/index.ts';
+
+export interface TestEngine extends CreatedEngine {
+  /** Destroys every sandbox, removes the nftables table and the home. */
+  cleanup(): Promise<void>;
+}
+
+export async function startTestEngine(name: string, opts: Partial<CreateEngineOptions> = {}): Promise<TestEngine> {
+  const n = createHash('sha256').update(name).digest()[0]! % 200; // 0..199
+  const home = await mkdtemp(join(tmpdir(), `agentbox-${name}-`));
+  const created = await createEngine({
+    home,
+    readyTimeoutMs: 20_000,
+    ...opts,
+    network: {
+      subnet: `10.${20 + n}.0.0/24`,
+      ifacePrefix: `t${n}x`,
+      table: `agentbox_test_${n}`,
+      dnsPort: 20000 + n,
+      nat: false,
+      ...opts.network,
+    },
+  });
+  return {
+    ...created,
+    async cleanup() {
+      for (const s of created.engine.list()) await created.engine.destroy(s.id).catch(() => undefined);
+      await created.engine.close();
+      const { runCommand } = await import('../../src/engine/command.ts');
+      await runCommand('nft', ['delete', 'table', 'inet', `agentbox_test_${n}`]).catch(() => undefined);
+      // runsc keeps a namespace bind mount in its state dir.
+      await runCommand('umount', ['-l', join(home, 'run', 'gvisor', 'null-netns')]).catch(() => undefined);
+      await rm(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Runs a shell line in a sandbox through the guest and returns trimmed stdout (throws on non-zero exit). */
+export async function sh(engine: CreatedEngine['engine'], id: string, line: string, user?: string): Promise<string> {
+  const res = await engine.exec(id, { cmd: ['/bin/sh', '-c', line], user });
+  if (res.exitCode !== 0) throw new Error(`'${line}' exited ${res.exitCode}: ${res.stderr}`);
+  return res.stdout.trim();
+}

@@ -1,0 +1,114 @@
+// v1alpha1 ⇄ v1beta1 through the real API server and our conversion webhook (self-signed TLS,
+// caBundle patched into the CRDs), plus the pure converter's round trips.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { KubeClient } from '../../src/k8s/client.ts';
+import { atVersion, CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
+import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
+import { patchCrdConversion, startConversionWebhook, type RunningWebhook } from '../../src/k8s/conversion/webhook.ts';
+import { convertObject, HUB_STATE_ANNOTATION } from '../../src/k8s/conversion/convert.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+
+type Any = KubeObject & { apiVersion: string; kind: string; spec: Record<string, unknown>; status?: Record<string, unknown> };
+const lookup = (_ns: string, pool: string) => (pool === 'pool-x' ? 'tpl-x' : undefined);
+
+describe('conversion (pure)', () => {
+  it('maps Sandbox replicas to operatingMode and back, stashing the v1alpha1 state', () => {
+    const alpha: Any = { apiVersion: 'agents.x-k8s.io/v1alpha1', kind: 'Sandbox', metadata: { name: 's' }, spec: { replicas: 0, podTemplate: { spec: basicPodSpec() } } };
+    const hub = convertObject(alpha, 'agents.x-k8s.io/v1beta1', lookup);
+    assert.equal(hub.spec!.operatingMode, 'Suspended');
+    assert.equal(hub.spec!.replicas, undefined);
+    assert.ok(hub.metadata.annotations?.['api.agents.x-k8s.io/v1alpha1-sandbox-state']);
+    assert.deepEqual(convertObject(hub, 'agents.x-k8s.io/v1alpha1', lookup), alpha);
+  });
+
+  it('maps claim template/warmpool policies to warmPoolRef', () => {
+    const mk = (warmpool: string | undefined, extra: Partial<Any> = {}): Any => ({
+      apiVersion: 'extensions.agents.x-k8s.io/v1alpha1', kind: 'SandboxClaim', metadata: { name: 'c', ...(extra.metadata ?? {}) },
+      spec: { sandboxTemplateRef: { name: 'tpl-x' }, ...(warmpool ? { warmpool } : {}) },
+    });
+    const ref = (o: Any) => (convertObject(o, 'extensions.agents.x-k8s.io/v1beta1', lookup).spec as { warmPoolRef: { name: string } }).warmPoolRef.name;
+    assert.equal(ref(mk('pool-x')), 'pool-x');
+    assert.equal(ref(mk('none')), 'shadow-pool-tpl-x');
+    assert.equal(ref(mk('default')), 'shadow-pool-tpl-x');
+    assert.equal(ref(mk('default', { metadata: { name: 'c', annotations: { 'agents.x-k8s.io/sandbox-name': 'pool-y-ab12c' } } })), 'pool-y');
+    const hub: Any = { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', metadata: { name: 'c', namespace: 'n' }, spec: { warmPoolRef: { name: 'pool-x' } } };
+    const down = convertObject(hub, 'extensions.agents.x-k8s.io/v1alpha1', lookup);
+    assert.deepEqual(down.spec, { sandboxTemplateRef: { name: 'tpl-x' }, warmpool: 'pool-x' });
+  });
+});
+
+const skip = ensureEnv();
+if (skip) console.log(`# skipping k8s conversion tests: ${skip}`);
+
+describe('conversion webhook through the API server', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  let ns: string;
+  let hook: RunningWebhook;
+
+  before(async () => {
+    client = await adminClient();
+    await installCrds(client);
+    const certs = generateWebhookCerts(['localhost'], ['127.0.0.1']);
+    hook = await startConversionWebhook({ certs, port: 0, host: '127.0.0.1', lookup });
+    await patchCrdConversion(client, { url: `https://127.0.0.1:${hook.port}/convert` }, certs.caPem);
+    ns = await createNamespace(client, 'conv');
+  });
+  after(async () => {
+    if (ns) await deleteNamespace(client, ns);
+    await hook?.close();
+    client?.close();
+  });
+
+  it('round-trips a v1alpha1 Sandbox losslessly (replicas ⇄ operatingMode, stash annotation)', async () => {
+    const alpha = atVersion(SANDBOXES, 'v1alpha1');
+    const spec = { replicas: 0, podTemplate: { spec: basicPodSpec() }, shutdownPolicy: 'Retain', podFailurePolicy: 'Ignore' };
+    // The first request after patching the CRD may race the API server's webhook client setup.
+    await waitFor('v1alpha1 create', () => client.create<Any>(alpha, ns, { metadata: { name: 's1' }, spec } as Any), 20_000, 200);
+    const hub = await client.get<Sandbox>(SANDBOXES, ns, 's1');
+    assert.equal(hub.spec.operatingMode, 'Suspended');
+    assert.equal((hub.spec as Record<string, unknown>).replicas, undefined);
+    assert.ok(hub.metadata.annotations?.['api.agents.x-k8s.io/v1alpha1-sandbox-state']);
+    const back = await client.get<Any>(alpha, ns, 's1');
+    assert.equal(back.apiVersion, 'agents.x-k8s.io/v1alpha1');
+    assert.deepEqual(back.spec, spec);
+    assert.equal(back.metadata.annotations, undefined, 'no stash leaks into v1alpha1');
+
+    // A v1beta1 edit shows through v1alpha1.
+    await client.patch(SANDBOXES, ns, 's1', { spec: { operatingMode: 'Running' } });
+    assert.equal((await client.get<Any>(alpha, ns, 's1')).spec.replicas, 1);
+    // The v1alpha1 scale subresource.
+    const scale = await client.request<{ spec: { replicas: number } }>('GET', client.path(alpha, ns, 's1', 'scale'));
+    assert.equal(scale.spec.replicas, 1);
+    await client.patch(alpha, ns, 's1', { spec: { replicas: 0 } }, 'merge', 'scale');
+    assert.equal((await client.get<Sandbox>(SANDBOXES, ns, 's1')).spec.operatingMode, 'Suspended');
+  });
+
+  it('keeps v1beta1-only claim fields when a v1alpha1 client writes the object back', async () => {
+    await client.create(TEMPLATES, ns, { metadata: { name: 'tpl-x' }, spec: { podTemplate: { spec: basicPodSpec() } } } as KubeObject);
+    await client.create<SandboxWarmPool>(WARM_POOLS, ns, { metadata: { name: 'pool-x' }, spec: { sandboxTemplateRef: { name: 'tpl-x' } } } as SandboxWarmPool);
+    const vcts = [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }];
+    await client.create<SandboxClaim>(CLAIMS, ns, { metadata: { name: 'c1' }, spec: { warmPoolRef: { name: 'pool-x' }, volumeClaimTemplates: vcts } } as SandboxClaim);
+    const alphaRt = atVersion(CLAIMS, 'v1alpha1');
+    const alpha = await waitFor('v1alpha1 read', () => client.get<Any>(alphaRt, ns, 'c1'), 20_000, 200);
+    assert.deepEqual(alpha.spec.sandboxTemplateRef, { name: 'tpl-x' });
+    assert.equal(alpha.spec.warmpool, 'pool-x');
+    assert.ok(alpha.metadata.annotations?.[HUB_STATE_ANNOTATION]);
+    // Read-modify-write through v1alpha1.
+    alpha.metadata.labels = { edited: 'yes' };
+    await client.update(alphaRt, alpha);
+    const hub = await client.get<SandboxClaim>(CLAIMS, ns, 'c1');
+    assert.equal(hub.metadata.labels?.edited, 'yes');
+    assert.deepEqual(hub.spec.warmPoolRef, { name: 'pool-x' });
+    assert.deepEqual(hub.spec.volumeClaimTemplates, vcts);
+    assert.equal(hub.metadata.annotations?.[HUB_STATE_ANNOTATION], undefined);
+  });
+
+  it('serves v1alpha1 warm pools with the scale subresource and required replicas', async () => {
+    const alphaRt = atVersion(WARM_POOLS, 'v1alpha1');
+    const p = await client.get<Any>(alphaRt, ns, 'pool-x');
+    assert.equal(p.spec.replicas, 1, 'v1beta1 default shows through');
+    await assert.rejects(client.create(alphaRt, ns, { metadata: { name: 'p-bad' }, spec: { sandboxTemplateRef: { name: 'tpl-x' } } } as Any), /replicas: Required/);
+  });
+});

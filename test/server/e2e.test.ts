@@ -1,0 +1,128 @@
+// End to end on the REAL engine (runc + the busybox template; gVisor for checkpoint pause when
+// available), driven through the SDK. Skipped, with the reason, only when the engine reports
+// that the runtime cannot run on this host.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { CommandExitError, InvalidArgumentError, NotFoundError, Sandbox } from 'agentbox';
+import { startRealServer, type RealServer } from '../support/real-server.ts';
+
+let s: RealServer | undefined;
+let skip: string | false = false;
+let conn: { apiUrl: string; apiKey: string };
+
+before(async () => {
+  const r = await startRealServer('e2e');
+  if (typeof r === 'string') { skip = r; return; }
+  s = r;
+  conn = { apiUrl: s.server.url, apiKey: s.server.adminKey };
+});
+after(async () => { await s?.stop(); });
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('sdk on the real engine', () => {
+  test('commands: foreground, env at create, exit errors', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox', envs: { FROM_CREATE: 'yes' } });
+    assert.equal((await sbx.commands.run('echo $FROM_CREATE $X', { envs: { X: 'x' } })).stdout, 'yes x\n');
+    const out: string[] = [];
+    await sbx.commands.run('echo a; sleep 0.2; echo b', { onStdout: (d) => out.push(d) });
+    assert.equal(out.join(''), 'a\nb\n');
+    const err = await sbx.commands.run('exit 5').catch((e: unknown) => e);
+    assert.ok(err instanceof CommandExitError && err.exitCode === 5);
+    await sbx.kill();
+  });
+
+  test('background command: stdin, output, kill', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    const cat = await sbx.commands.run('cat', { background: true });
+    assert.ok(cat.pid > 0);
+    await cat.sendStdin('hello\n');
+    for (let i = 0; i < 100 && !cat.stdout.includes('hello'); i++) await sleep(20);
+    assert.equal(cat.stdout, 'hello\n');
+    assert.equal(await cat.kill(), true);
+    await assert.rejects(cat.wait(), CommandExitError);
+    const done = await sbx.commands.run('echo bg', { background: true });
+    assert.equal((await done.wait()).stdout, 'bg\n');
+    await sbx.kill();
+  });
+
+  test('pty', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    let screen = '';
+    const term = await sbx.pty.create({ cols: 100, rows: 30, onData: (d) => { screen += Buffer.from(d).toString(); } });
+    await term.sendInput('stty size; exit\n');
+    const end = await term.wait();
+    assert.equal(end.exitCode, 0);
+    assert.match(screen, /30 100/);
+    await sbx.kill();
+  });
+
+  test('files through the guest, with bad paths refused', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    await sbx.files.write('/tmp/d/hello.txt', 'hi there');
+    assert.equal(await sbx.files.read('/tmp/d/hello.txt'), 'hi there');
+    assert.equal((await sbx.commands.run('cat /tmp/d/hello.txt')).stdout, 'hi there');
+    assert.deepEqual((await sbx.files.list('/tmp/d')).map((e) => [e.name, e.type, e.size]), [['hello.txt', 'file', 8]]);
+    assert.equal(await sbx.files.exists('/tmp/d/nope'), false);
+    await sbx.files.remove('/tmp/d');
+    await assert.rejects(sbx.files.read('/tmp/d/hello.txt'), NotFoundError);
+    await assert.rejects(sbx.files.write('/tmp/../../etc/x', 'x'), InvalidArgumentError);
+    const events: string[] = [];
+    const w = await sbx.files.watch('/tmp', (e) => events.push(`${e.type}:${e.name}`));
+    await sleep(200);
+    await sbx.files.write('/tmp/watched.txt', 'x');
+    for (let i = 0; i < 100 && !events.some((e) => e.endsWith('watched.txt')); i++) await sleep(20);
+    w.stop();
+    assert.ok(events.some((e) => e.endsWith('watched.txt')), events.join(','));
+    await sbx.kill();
+  });
+
+  test('a port inside the sandbox through the server', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    await sbx.files.write('/tmp/www/index.html', 'served from the sandbox');
+    await sbx.commands.run('busybox httpd -p 8080 -h /tmp/www', { background: true });
+    let body = '';
+    for (let i = 0; i < 50; i++) {
+      const res = await s!.api(`/v1/sandboxes/${sbx.sandboxId}/ports/8080/index.html`);
+      if (res.status === 200) { body = await res.text(); break; }
+      await res.arrayBuffer();
+      await sleep(100);
+    }
+    assert.equal(body, 'served from the sandbox');
+    await sbx.kill();
+  });
+
+  test('pause/resume keeps a running process; kill removes the files', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    const bg = await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done', { background: true });
+    await sleep(400);
+    await sbx.pause();
+    assert.equal((await sbx.getInfo()).state, 'paused');
+    await sbx.resume();
+    const before = Number((await sbx.files.read('/tmp/counter')).trim());
+    await sleep(500);
+    const after = Number((await sbx.files.read('/tmp/counter')).trim());
+    assert.ok(after > before, `the loop kept counting after resume (${before} → ${after})`);
+    assert.equal((await sbx.commands.run(`kill -0 ${bg.pid} && echo alive`)).stdout, 'alive\n');
+    const dirBefore = s!.created.engine.list().find((x) => x.id === sbx.sandboxId);
+    assert.ok(dirBefore);
+    await sbx.kill();
+    assert.equal(s!.created.engine.list().some((x) => x.id === sbx.sandboxId), false);
+  });
+
+  test('tenant isolation on real sandboxes', async (t) => {
+    if (skip) return t.skip(skip);
+    const key = (await (await s!.api('/v1/keys', { method: 'POST', json: { tenant: 'other' } })).json()).key as string;
+    const mine = await Sandbox.create({ ...conn, template: 'busybox' });
+    await assert.rejects(Sandbox.connect(mine.sandboxId, { apiUrl: conn.apiUrl, apiKey: key }), NotFoundError);
+    const res = await s!.api(`/v1/sandboxes/${mine.sandboxId}/exec`, { method: 'POST', key, json: { cmd: 'true' } });
+    assert.equal(res.status, 404);
+    await mine.kill();
+  });
+});
