@@ -6,26 +6,17 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentile, timeMany, type BenchSuite } from './harness.ts';
 import { ensureGuestBundle, GUEST_MOUNT } from '../src/guest/bundle.ts';
 import { createGuestClient } from '../src/guest/client.ts';
-import { startGuest } from '../test/guest/fixture.ts';
+import { freePort, startGuest } from '../test/guest/fixture.ts';
 
 const runTrue = () => new Promise<void>((resolve, reject) => {
   spawn('true').once('exit', () => resolve()).once('error', reject);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function coldStart(argv: string[], configPath: string, port: number): Promise<number> {
   const client = createGuestClient({ url: `http://127.0.0.1:${port}` });

@@ -24,4 +24,13 @@ for (const kind of ALL_KINDS) {
     console.log(`wrote ${join(dir, `${crdName(kind)}.yaml`)}`);
   }
 }
+// kustomize only loads files under a kustomization root, so deploy/crds is one.
+const kustomization = header + stringify({
+  apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization',
+  resources: ALL_KINDS.map((k) => `${crdName(k)}.yaml`),
+});
+const kpath = join(root, 'deploy/crds/kustomization.yaml');
+if ((existsSync(kpath) ? readFileSync(kpath, 'utf8') : '') !== kustomization) {
+  if (check) { console.error(`out of date: ${kpath}`); stale++; } else { writeFileSync(kpath, kustomization); console.log('wrote deploy/crds/kustomization.yaml'); }
+}
 process.exit(stale ? 1 : 0);

@@ -98,7 +98,8 @@ EOF
 }
 
 kubeconfig() {
-  cat >"$KUBECONFIG_OUT" <<EOF
+  # Written to a temp file and renamed: tests read it while another process runs `up`.
+  cat >"$KUBECONFIG_OUT.tmp" <<EOF
 apiVersion: v1
 kind: Config
 clusters:
@@ -116,6 +117,7 @@ contexts:
   context: {cluster: agentbox-local, user: admin}
 current-context: agentbox-local
 EOF
+  mv -f "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
 }
 
 alive() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }

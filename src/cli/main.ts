@@ -3,14 +3,7 @@ import { AgentboxSdkError } from '../sdk/errors.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
 
 /** Kubernetes roles, written by the Kubernetes side (src/k8s/cli.ts); loaded only when used. */
-const k8s = (name: 'operatorCommand' | 'routerCommand'): Command => async (args) => {
-  // A variable specifier: the Kubernetes module is optional for typechecking and loading.
-  const specifier = '../k8s/cli.ts';
-  const mod = (await import(specifier)) as Record<string, (args: string[]) => Promise<number>>;
-  const fn = mod[name];
-  if (!fn) throw new UsageError(`this build has no ${name} in src/k8s/cli.ts`);
-  return fn(args);
-};
+const k8s = () => import('../k8s/cli.ts');
 
 /** Commands load their module on use: `up` pulls in the engine, `ls` should not pay for it. */
 const lazy = <M>(load: () => Promise<M>, pick: (m: M) => Command): Command => async (args, io) => pick(await load())(args, io);
@@ -31,8 +24,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   template: { run: lazy(admin, (m) => m.template), help: 'template build FILE | template ls' },
   pool: { run: lazy(admin, (m) => m.pool), help: 'pool set TEMPLATE --size N | pool ls' },
   keys: { run: lazy(admin, (m) => m.keys), help: 'keys create|ls|revoke (admin key)' },
-  operator: { run: k8s('operatorCommand'), help: 'run the Kubernetes operator' },
-  router: { run: k8s('routerCommand'), help: 'run the Kubernetes sandbox router' },
+  operator: { run: lazy(k8s, (m) => m.operatorCommand), help: 'run the Kubernetes operator' },
+  router: { run: lazy(k8s, (m) => m.routerCommand), help: 'run the Kubernetes sandbox router' },
 };
 
 function usage(io: CliIo): void {

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { AgentboxError } from '../api/errors.ts';
 import { mountOverlay, unmount } from './images/overlay.ts';
 import type { StepRunner } from './images/template-store.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
@@ -42,10 +43,18 @@ export function sandboxedStepRunner(driver: () => RuntimeDriver): StepRunner {
       await mkdir(join(work, 'bundle'));
       await writeFile(join(work, 'bundle', 'config.json'), JSON.stringify(spec));
       let partial = '';
+      const tail: string[] = [];
       await runtime.runToCompletion(id, join(work, 'bundle'), (chunk) => {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop() ?? '';
-        lines.forEach((l) => progress(l));
+        for (const l of lines) {
+          progress(l);
+          tail.push(l);
+          if (tail.length > 20) tail.shift();
+        }
+      }).catch((err: AgentboxError) => {
+        const exit = (err.details?.exitCode as number | undefined) ?? 'unknown';
+        throw new AgentboxError('invalid_argument', `a run step of the template failed (exit ${exit}); last output:\n${[...tail, partial].join('\n').trim()}`, { cause: err });
       });
       if (partial) progress(partial);
     } finally {

@@ -9,6 +9,7 @@ import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AgentboxError } from '../api/errors.ts';
 import type { Principal } from '../server/auth-store.ts';
+import { KeyedPool } from '../server/keyed-pool.ts';
 import type { ProxyTarget, SandboxService } from '../server/service.ts';
 
 export interface PortRoute { id: string; port: number; path: string; viaHost: boolean }
@@ -52,7 +53,8 @@ function forwardHeaders(h: IncomingHttpHeaders, target: ProxyTarget, r: PortRout
 }
 
 export class PortProxy {
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  /** Keep-alive pools per sandbox: addresses are reused after a kill (see keyed-pool.ts). */
+  private readonly agents = new KeyedPool(512, () => new Agent({ keepAlive: true, maxSockets: 64 }), (a) => a.destroy());
 
   constructor(private readonly service: SandboxService) {}
 
@@ -61,7 +63,7 @@ export class PortProxy {
     const u = new URL(target.url);
     await new Promise<void>((resolve, reject) => {
       const up = httpRequest({
-        host: u.hostname, port: u.port, method: req.method, path: r.path, agent: this.agent,
+        host: u.hostname, port: u.port, method: req.method, path: r.path, agent: this.agents.get(r.id),
         headers: forwardHeaders(req.headers, target, r, false),
       }, (upRes) => {
         const headers = { ...upRes.headers };
@@ -98,6 +100,6 @@ export class PortProxy {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agents.close();
   }
 }

@@ -174,12 +174,12 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
       req.signal?.removeEventListener('abort', onAbort);
       req.signal?.removeEventListener('abort', killOnAbort);
     }
-    if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
-    // The guest's kill timer and the call's deadline race: a process killed at its deadline
-    // reads as a timeout whichever of the two reached us first.
-    if (!end.exited && req.timeoutMs && performance.now() - startedAt >= req.timeoutMs) {
+    // A process killed at its deadline reads as a timeout, whether the end event or the
+    // deadline error reached us first.
+    if ((!end || !end.exited) && req.timeoutMs && performance.now() - startedAt >= req.timeoutMs) {
       throw timedOut(req.timeoutMs);
     }
+    if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
     const result: ExecResult = {
       exitCode: end.exitCode,
       stdout: Buffer.concat(out.stdout).toString('utf8'),

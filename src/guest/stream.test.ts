@@ -27,13 +27,14 @@ test('eventStream yields pushed items, keepalives when idle, and stops at the la
   assert.ok(unsubscribed);
 });
 
-test('eventStream returns when the signal aborts', async () => {
+test('eventStream ends with the abort reason when the signal aborts', async () => {
   const abort = new AbortController();
   const out: string[] = [];
   const done = (async () => {
     for await (const item of eventStream<string>({ subscribe: () => () => {}, keepalive: () => 'ka', keepaliveMs: 60_000, signal: abort.signal })) out.push(item);
   })();
-  abort.abort();
-  await done;
+  const reason = new RangeError('deadline');
+  abort.abort(reason);
+  await assert.rejects(done, (e) => e === reason);
   assert.deepEqual(out, []);
 });

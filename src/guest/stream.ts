@@ -23,7 +23,7 @@ export interface StreamSource<T> {
 
 /**
  * Yields pushed items in order, a keepalive after `keepaliveMs` without other frames, and
- * returns after the last item or when `signal` aborts (client gone or deadline).
+ * returns after the last item; throws the abort reason when `signal` aborts (client gone or deadline).
  */
 export async function* eventStream<T>(src: StreamSource<T>): AsyncGenerator<T> {
   const queue: { item: T; last: boolean }[] = [];
@@ -33,7 +33,9 @@ export async function* eventStream<T>(src: StreamSource<T>): AsyncGenerator<T> {
   src.signal.addEventListener('abort', poke);
   try {
     for (;;) {
-      if (src.signal.aborted) return;
+      // Ending with the abort reason (deadline_exceeded, canceled) instead of a clean return, so
+      // a timed-out call never reads as a stream that simply finished.
+      if (src.signal.aborted) throw src.signal.reason;
       const next = queue.shift();
       if (next) {
         yield next.item;

@@ -3,9 +3,11 @@
  * `filesystem.Filesystem` Connect-JSON RPCs for the rest; shared/reference/e2b.md §3.4, §3.6).
  * A port (`SandboxFiles`) so the service does not care how files are reached.
  */
+import { Agent, fetch } from 'undici';
 import { AgentboxError, type ErrorCode } from '../api/errors.ts';
 import type { FileEntryView, WatchEventView } from '../api/native.ts';
 import type { GuestEndpoint } from '../engine/types.ts';
+import { KeyedPool } from './keyed-pool.ts';
 
 export interface SandboxFiles {
   read(guest: GuestEndpoint, path: string): Promise<Uint8Array>;
@@ -24,7 +26,7 @@ const CONNECT_CODES: Record<string, ErrorCode> = {
   deadline_exceeded: 'deadline_exceeded', unavailable: 'unavailable', unimplemented: 'not_supported',
 };
 
-async function guestError(res: Response, what: string): Promise<AgentboxError> {
+async function guestError(res: { status: number; text(): Promise<string> }, what: string): Promise<AgentboxError> {
   const text = await res.text().catch(() => '');
   let body: { code?: unknown; message?: unknown } = {};
   try { body = JSON.parse(text) as typeof body; } catch { /* not JSON: use the status */ }
@@ -45,10 +47,17 @@ function toEntry(e: EntryInfo): FileEntryView {
   return v;
 }
 
-export function createEnvdFiles(): SandboxFiles {
+export function createEnvdFiles(): SandboxFiles & { close(): void } {
+  // Keyed by the guest's token, which is unique per sandbox (see keyed-pool.ts for why).
+  const pools = new KeyedPool(512, () => new Agent({ keepAliveTimeout: 10_000 }), (a) => { void a.close(); });
+  const fetchGuest = (g: GuestEndpoint, path: string, init: Parameters<typeof fetch>[1] = {}) =>
+    fetch(`${g.url}${path}`, { ...init, dispatcher: pools.get(g.accessToken) }).catch((err: unknown) => {
+      if (init.signal?.aborted) throw err;
+      throw new AgentboxError('unavailable', `the sandbox's guest did not answer (${(err as Error).message}); retry in a moment`, { cause: err });
+    });
   const headers = (g: GuestEndpoint, extra: Record<string, string> = {}) => ({ 'X-Access-Token': g.accessToken, ...extra });
   const unary = async <T>(g: GuestEndpoint, method: string, body: unknown): Promise<T> => {
-    const res = await fetch(`${g.url}/filesystem.Filesystem/${method}`, {
+    const res = await fetchGuest(g, `/filesystem.Filesystem/${method}`, {
       method: 'POST', body: JSON.stringify(body),
       headers: headers(g, { 'Content-Type': 'application/json', 'Connect-Protocol-Version': '1' }),
     });
@@ -56,13 +65,14 @@ export function createEnvdFiles(): SandboxFiles {
     return (await res.json()) as T;
   };
   return {
+    close: () => pools.close(),
     async read(g, path) {
-      const res = await fetch(`${g.url}/files?path=${encodeURIComponent(path)}`, { headers: headers(g) });
+      const res = await fetchGuest(g, `/files?path=${encodeURIComponent(path)}`, { headers: headers(g) });
       if (!res.ok) throw await guestError(res, `read ${path}`);
       return new Uint8Array(await res.arrayBuffer());
     },
     async write(g, path, data) {
-      const res = await fetch(`${g.url}/files?path=${encodeURIComponent(path)}`, {
+      const res = await fetchGuest(g, `/files?path=${encodeURIComponent(path)}`, {
         method: 'POST', body: data, headers: headers(g, { 'Content-Type': 'application/octet-stream' }),
       });
       if (!res.ok) throw await guestError(res, `write ${path}`);
@@ -85,14 +95,15 @@ export function createEnvdFiles(): SandboxFiles {
       const envelope = Buffer.alloc(5 + json.length);
       envelope.writeUInt32BE(json.length, 1);
       json.copy(envelope, 5);
-      const res = await fetch(`${g.url}/filesystem.Filesystem/WatchDir`, {
+      const res = await fetchGuest(g, '/filesystem.Filesystem/WatchDir', {
         method: 'POST', body: envelope, signal,
         headers: headers(g, { 'Content-Type': 'application/connect+json', 'Connect-Protocol-Version': '1' }),
       }).catch((err: unknown) => { if (signal.aborted) return undefined; throw err; });
       if (!res) return;
       if (!res.ok || !res.body) throw await guestError(res, `watch ${path}`);
+      const body = res.body as AsyncIterable<Uint8Array>;
       try {
-        for await (const frame of connectFrames(res.body)) {
+        for await (const frame of connectFrames(body)) {
           if (frame.flags & 0x02) {
             const end = frame.json as { error?: { code?: string; message?: string } };
             if (end.error) throw new AgentboxError(CONNECT_CODES[end.error.code ?? ''] ?? 'internal', `watch ${path}: ${end.error.message ?? ''}`);

@@ -65,12 +65,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const adminKeyPath = join(o.home, 'admin.key');
   const adminKey = ensureAdminKey(auth, adminKeyPath);
   const store = new SandboxStore(db);
+  const envdFiles = o.files ? undefined : createEnvdFiles();
   const poolStore = new PoolStore(db);
   const templates = new TemplateAccess(db, o.catalog, now);
   const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
-    engine: o.engine, store, templates, files: o.files ?? createEnvdFiles(), pools, now, log, defaultRuntime,
+    engine: o.engine, store, templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -97,6 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     async close() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       proxy.close();
+      envdFiles?.close();
       await lifecycle.stop();
       await pools.close();
       db.close();

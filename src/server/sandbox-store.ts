@@ -65,6 +65,8 @@ export interface ClaimPatch {
   onTimeout: OnTimeoutAction;
   autoResume: boolean;
   expiresAt: number;
+  /** Becomes the sandbox's createdAt: for its owner it was created by this claim. */
+  claimedAt: number;
 }
 
 const COLUMNS: Record<string, string> = {
@@ -81,7 +83,7 @@ export class SandboxStore {
     // One statement: SQLite runs it atomically, so two concurrent claims can never pick the
     // same row (issue 3: "claims never hand the same sandbox twice").
     this.claimStmt = db.prepare(`UPDATE sandboxes SET pooled = 0, from_pool = 1, metadata = @metadata, claim_env = @claimEnv,
-        timeout_s = @timeoutS, on_timeout = @onTimeout, auto_resume = @autoResume, expires_at = @expiresAt
+        timeout_s = @timeoutS, on_timeout = @onTimeout, auto_resume = @autoResume, expires_at = @expiresAt, created_at = @claimedAt
       WHERE id = (SELECT id FROM sandboxes WHERE tenant_id = @tenantId AND template = @template AND pooled = 1
                   AND state = 'running' AND (@runtime IS NULL OR runtime = @runtime) ORDER BY created_at LIMIT 1)
       RETURNING *`);
@@ -147,7 +149,7 @@ export class SandboxStore {
   claim(tenantId: string, template: string, runtime: string | undefined, patch: ClaimPatch): SandboxRecord | undefined {
     const row = this.claimStmt.get({
       tenantId, template, runtime: runtime ?? null, metadata: JSON.stringify(patch.metadata), claimEnv: JSON.stringify(patch.claimEnv),
-      timeoutS: patch.timeoutS, onTimeout: patch.onTimeout, autoResume: patch.autoResume ? 1 : 0, expiresAt: patch.expiresAt,
+      timeoutS: patch.timeoutS, onTimeout: patch.onTimeout, autoResume: patch.autoResume ? 1 : 0, expiresAt: patch.expiresAt, claimedAt: patch.claimedAt,
     }) as Row | undefined;
     return row && fromRow(row);
   }

@@ -14,6 +14,9 @@ import { newSandboxId, runRecord } from './run-record.ts';
 import type { ListFilter, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { TemplateAccess } from './templates.ts';
 
+/** After a traffic-triggered resume a sandbox lives at least this long (E2B does the same). */
+const AUTO_RESUME_MIN_TIMEOUT_S = 300;
+
 export type Op = 'create' | 'claim' | 'exec' | 'pause' | 'resume' | 'fork' | 'kill';
 
 export interface ServiceDeps {
@@ -99,7 +102,7 @@ export class SandboxService {
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
       const claimed = await this.timed('claim', async () => this.d.store.claim(p.tenantId, body.template, body.runtime, {
         metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
-        expiresAt: expiresAt(this.d.now(), timeoutS),
+        expiresAt: expiresAt(this.d.now(), timeoutS), claimedAt: this.d.now(),
       }));
       this.d.pools.refill(p.tenantId, body.template);
       if (claimed) return this.detail(claimed);
@@ -245,7 +248,7 @@ export class SandboxService {
   async proxyTarget(p: Principal | null, id: string, port: number): Promise<ProxyTarget> {
     const rec = p ? this.own(p, id) : this.d.store.get(id);
     if (!rec || rec.pooled) throw notFound('sandbox', id);
-    if (rec.state === 'paused' && rec.autoResume) await this.resumeById(id).catch((err: unknown) => {
+    if (rec.state === 'paused' && rec.autoResume) await this.resumeById(id, AUTO_RESUME_MIN_TIMEOUT_S).catch((err: unknown) => {
       // A concurrent request may have resumed it already.
       if (asAgentboxError(err).code !== 'conflict') throw err;
     });

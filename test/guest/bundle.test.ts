@@ -4,12 +4,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureGuestBundle, parseLdd, type GuestBundle } from '../../src/guest/bundle.ts';
 import { createGuestClient, type GuestClient } from '../../src/guest/client.ts';
 import { ENVD_VERSION } from '../../src/guest/version.ts';
+import { freePort } from './fixture.ts';
 
 const BUSYBOX = '/bin/busybox';
 const which = (cmd: string) => { try { return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim(); } catch { return ''; } };
@@ -30,14 +30,6 @@ test('parseLdd keeps sonames, host paths and the loader', () => {
   assert.deepEqual(out, [['libstdc++.so.6', '/lib/x86_64-linux-gnu/libstdc++.so.6'], ['ld-linux-x86-64.so.2', '/lib64/ld-linux-x86-64.so.2']]);
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 describe('busybox rootfs', { skip }, () => {
   let work: string;

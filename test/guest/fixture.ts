@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +33,8 @@ export interface GuestOptions {
   tini?: boolean;
   /** Omit the access token (open guest). */
   open?: boolean;
+  /** Extra environment for the guest process. */
+  env?: Record<string, string>;
 }
 
 export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest> {
@@ -51,7 +54,7 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
   const argv = (opts.tini ?? existsSync(TINI)) ? [TINI, '-s', '-g', '--', ...node] : node;
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
-    env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') },
+    env: { ...process.env, ...opts.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   const logs: string[] = [];
@@ -88,6 +91,16 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A loopback port that was free a moment ago (for servers that must be told their port up front). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    }).on('error', reject);
+  });
 }
 
 /** Polls `check` every 20 ms until it returns true or `timeoutMs` passes. */

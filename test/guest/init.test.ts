@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, startGuest, TINI, type RunningGuest } from './fixture.ts';
+import { eventually, freePort, startGuest, TINI, type RunningGuest } from './fixture.ts';
 
 function stat(pid: number): { state: string; ppid: number } | undefined {
   try {
@@ -43,6 +43,23 @@ describe('under tini', { skip: existsSync(TINI) ? false : `${TINI} missing (Debi
     const listed = await g.client.process.list({});
     assert.ok(listed.processes.some((p) => p.tag === 'start'));
     await eventually(() => g.logs.some((l) => l.includes('hello-from-start')));
+  });
+});
+
+describe('agent-sandbox runtime', () => {
+  test('served on agentSandboxRuntimePort only when configured', async () => {
+    const port = await freePort();
+    const base = join('/tmp', `agentbox-asr-${process.pid}-${Date.now()}`);
+    const g = await startGuest({ config: { agentSandboxRuntimePort: port }, env: { SANDBOX_BASE_DIR: base } });
+    try {
+      // tsx compiles the runtime module on first use, which takes seconds on a busy machine.
+      await eventually(() => g.logs.some((l) => l.includes('agent-sandbox runtime listening')), 30_000);
+      const res = await fetch(`http://127.0.0.1:${port}/`);
+      assert.equal(res.status, 200);
+    } finally {
+      await g.stop();
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 

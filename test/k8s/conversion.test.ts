@@ -65,10 +65,10 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     const alpha = atVersion(SANDBOXES, 'v1alpha1');
     const spec = { replicas: 0, podTemplate: { spec: basicPodSpec() }, shutdownPolicy: 'Retain', podFailurePolicy: 'Ignore' };
     // The first request after patching the CRD may race the API server's webhook client setup.
-    await waitFor('v1alpha1 create', () => client.create<Any>(alpha, ns, { metadata: { name: 's1' }, spec } as Any), 20_000, 200);
+    await waitFor('v1alpha1 create', () => client.create<Any>(alpha, ns, { metadata: { name: 's1' }, spec } as unknown as Any), 20_000, 200);
     const hub = await client.get<Sandbox>(SANDBOXES, ns, 's1');
     assert.equal(hub.spec.operatingMode, 'Suspended');
-    assert.equal((hub.spec as Record<string, unknown>).replicas, undefined);
+    assert.equal((hub.spec as unknown as Record<string, unknown>).replicas, undefined);
     assert.ok(hub.metadata.annotations?.['api.agents.x-k8s.io/v1alpha1-sandbox-state']);
     const back = await client.get<Any>(alpha, ns, 's1');
     assert.equal(back.apiVersion, 'agents.x-k8s.io/v1alpha1');
@@ -109,6 +109,6 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     const alphaRt = atVersion(WARM_POOLS, 'v1alpha1');
     const p = await client.get<Any>(alphaRt, ns, 'pool-x');
     assert.equal(p.spec.replicas, 1, 'v1beta1 default shows through');
-    await assert.rejects(client.create(alphaRt, ns, { metadata: { name: 'p-bad' }, spec: { sandboxTemplateRef: { name: 'tpl-x' } } } as Any), /replicas: Required/);
+    await assert.rejects(client.create(alphaRt, ns, { metadata: { name: 'p-bad' }, spec: { sandboxTemplateRef: { name: 'tpl-x' } } } as unknown as Any), /replicas: Required/);
   });
 });

@@ -105,9 +105,9 @@ export async function markPodPhase(client: KubeClient, ns: string, name: string,
 
 /**
  * Background kubelet for a namespace: every pod that appears gets Ready with a loopback IP.
- * Returns a stop function. Bounded: polls every 100 ms, stops when told.
+ * Returns a stop function. Bounded: polls every `everyMs`, stops when told.
  */
-export function autoKubelet(client: KubeClient, ns: string, filter: (p: Pod) => boolean = () => true): () => Promise<void> {
+export function autoKubelet(client: KubeClient, ns: string, filter: (p: Pod) => boolean = () => true, everyMs = 100): () => Promise<void> {
   let stopped = false;
   const done = (async () => {
     while (!stopped) {
@@ -117,7 +117,7 @@ export function autoKubelet(client: KubeClient, ns: string, filter: (p: Pod) => 
           && p.status?.phase !== 'Failed' && p.status?.phase !== 'Succeeded' && filter(p))
           .map((p) => markPodReady(client, ns, p.metadata.name!).catch((e) => { if (!isNotFound(e)) throw e; })));
       } catch { /* the namespace may be going away */ }
-      await new Promise((r) => setTimeout(r, 100));
+      await new Promise((r) => setTimeout(r, everyMs));
     }
   })();
   return async () => { stopped = true; await done; };

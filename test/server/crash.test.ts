@@ -29,6 +29,8 @@ test('SIGKILL during creates and file writes loses nothing acknowledged', async 
     let srv = await boot(home, 30);
     const auth = { Authorization: `Bearer ${srv.key}` };
     const base = await (await fetchAny(`${srv.url}/v1/sandboxes`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ template: 'busybox', timeoutSeconds: 3600 }) })).json();
+    const paused = await (await fetchAny(`${srv.url}/v1/sandboxes`, { method: 'POST', headers: { ...auth, 'Content-Type': 'application/json' }, body: JSON.stringify({ template: 'busybox', timeoutSeconds: 3600 }) })).json();
+    assert.equal((await fetchAny(`${srv.url}/v1/sandboxes/${paused.id}/pause`, { method: 'POST', headers: auth })).status, 200);
     const acked: string[] = [];
     const written: string[] = [];
     let stop = false;
@@ -58,8 +60,10 @@ test('SIGKILL during creates and file writes loses nothing acknowledged', async 
     try {
       const list = await (await fetchAny(`${srv.url}/v1/sandboxes?limit=1000`, { headers: { Authorization: `Bearer ${srv.key}` } })).json() as { sandboxes: { id: string; state: string }[] };
       const ids = new Set(list.sandboxes.map((x) => x.id));
-      for (const id of [base.id, ...acked]) assert.ok(ids.has(id), `acknowledged sandbox ${id} survived`);
-      assert.ok(list.sandboxes.every((x) => x.state === 'running'), 'half-created rows are gone, the rest are running');
+      for (const id of [base.id, paused.id, ...acked]) assert.ok(ids.has(id), `acknowledged sandbox ${id} survived`);
+      assert.ok(list.sandboxes.every((x) => x.state === (x.id === paused.id ? 'paused' : 'running')), 'half-created rows are gone, the rest kept their state');
+      const resumed = await fetchAny(`${srv.url}/v1/sandboxes/${paused.id}/resume`, { method: 'POST', headers: { Authorization: `Bearer ${srv.key}` } });
+      assert.equal((await resumed.json()).state, 'running', 'a paused sandbox stays resumable');
       // The engine holds exactly the recorded sandboxes: half-made ones were cleaned up.
       assert.deepEqual(readdirSync(join(home, 'engine', 'state')).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort(), [...ids].sort());
       for (const i of written) {

@@ -125,4 +125,43 @@ describe('sdk on the real engine', () => {
     assert.equal(res.status, 404);
     await mine.kill();
   });
+
+  test('gVisor: pause checkpoints (no memory held), resume continues the process, fork copies it', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox', runtime: 'gvisor' }).catch((e: unknown) => e as Error);
+    if (sbx instanceof Error) return t.skip(`gVisor cannot run here: ${sbx.message}`);
+    await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done', { background: true });
+    await sleep(400);
+    await sbx.pause();
+    const usage = await s!.created.engine.inspect(sbx.sandboxId);
+    assert.equal(usage.pid, undefined, 'a checkpointed sandbox has no running process on the host');
+    await sbx.resume();
+    const before = Number((await sbx.files.read('/tmp/counter')).trim());
+    await sleep(500);
+    assert.ok(Number((await sbx.files.read('/tmp/counter')).trim()) > before);
+    await sbx.files.write('/tmp/marker', 'from the parent');
+    const child = await sbx.fork({ metadata: { forked: 'yes' } });
+    assert.notEqual(child.sandboxId, sbx.sandboxId);
+    assert.equal(await child.files.read('/tmp/marker'), 'from the parent');
+    assert.deepEqual((await child.getInfo()).metadata, { forked: 'yes' });
+    await child.kill();
+    await sbx.kill();
+  });
+
+  test('templates: a tenant builds a private template; bad recipes change nothing', async (t) => {
+    if (skip) return t.skip(skip);
+    const key = (await (await s!.api('/v1/keys', { method: 'POST', json: { tenant: 'builder' } })).json()).key as string;
+    const bad = await s!.api('/v1/templates', { method: 'POST', key, json: { name: 'bad-one', from: { nothing: {} } } });
+    assert.equal(bad.status, 400);
+    assert.equal((await bad.json()).code, 'invalid_argument');
+    const res = await s!.api('/v1/templates', { method: 'POST', key, json: { name: 'greeter', from: { template: 'busybox' }, files: [{ path: '/etc/greeting', content: 'hello from a template' }] } });
+    assert.equal(res.status, 201, await res.clone().text());
+    assert.deepEqual(await res.json(), { name: 'greeter', visibility: 'private', state: 'ready' });
+    const sbx = await Sandbox.create({ apiUrl: conn.apiUrl, apiKey: key, template: 'greeter' });
+    assert.equal(await sbx.files.read('/etc/greeting'), 'hello from a template');
+    await sbx.kill();
+    await assert.rejects(Sandbox.create({ ...conn, template: 'greeter' }), NotFoundError, 'another tenant cannot use it');
+    const names = (await (await s!.api('/v1/templates')).json()).templates.map((x: { name: string }) => x.name);
+    assert.ok(names.includes('busybox') && !names.includes('greeter') && !names.includes('bad-one'));
+  });
 });

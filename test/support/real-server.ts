@@ -20,10 +20,10 @@ export interface RealServer {
 }
 
 /** Undefined (with the reason) when this host cannot run the runtime: the caller skips. */
-export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor' } = {}): Promise<RealServer | string> {
+export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor'; subnet?: string } = {}): Promise<RealServer | string> {
   let created: TestEngine;
   try {
-    created = await startTestEngine(`server-${name}`, { defaultRuntime: opts.runtime ?? 'runc' });
+    created = await startTestEngine(`server-${name}`, { defaultRuntime: opts.runtime ?? 'runc', ...(opts.subnet ? { network: { subnet: opts.subnet } } : {}) });
   } catch (err) {
     return `the real engine cannot start here: ${(err as Error).message}`;
   }

@@ -11,7 +11,8 @@ export const netnsPath = (sandboxId: string) => `/run/netns/${netnsName(sandboxI
 
 export async function createNetns(sandboxId: string, link: LinkAddresses): Promise<void> {
   const ns = netnsName(sandboxId);
-  if (existsSync(netnsPath(sandboxId))) await deleteNetns(sandboxId, link);
+  // Leftovers of a crashed create (or of a sandbox that held this slot) go first.
+  await deleteNetns(sandboxId, link);
   const host = [
     `netns add ${ns}`,
     `link add ${link.hostIface} type veth peer name eth0 netns ${ns}`,

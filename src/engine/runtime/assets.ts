@@ -5,10 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
 import { AgentboxError } from '../../api/errors.ts';
 
 export interface Asset {
@@ -25,19 +24,21 @@ export async function sha256OfFile(path: string): Promise<string> {
 }
 
 async function download(url: string): Promise<Buffer> {
-  if (url.startsWith('file://')) {
-    const { readFile } = await import('node:fs/promises');
-    return readFile(fileURLToPath(url));
-  }
+  if (url.startsWith('file://')) return readFile(fileURLToPath(url));
   if (!/^https?:\/\//.test(url)) {
     throw new AgentboxError('invalid_argument', `asset url '${url}' must be file://, http:// or https://`);
   }
-  const res = await request(url, { maxRedirections: 5 } as Parameters<typeof request>[1]);
-  if (res.statusCode !== 200) {
-    await res.body.dump();
-    throw new AgentboxError('unavailable', `downloading ${url} answered HTTP ${res.statusCode}`);
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch (err) {
+    throw new AgentboxError('unavailable', `downloading ${url} failed: ${(err as Error).message}`, { cause: err });
   }
-  return Buffer.from(await res.body.arrayBuffer());
+  if (res.status !== 200) {
+    await res.body?.cancel();
+    throw new AgentboxError('unavailable', `downloading ${url} answered HTTP ${res.status}`);
+  }
+  return Buffer.from(await res.arrayBuffer());
 }
 
 /**

@@ -84,7 +84,7 @@ async function handle(base: string, req: http.IncomingMessage, res: http.ServerR
 function upload(base: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     let parser: busboy.Busboy;
-    try { parser = busboy({ headers: req.headers, limits: { files: 1 } }); } catch {
+    try { parser = busboy({ headers: req.headers, limits: { files: 1 }, preservePath: true }); } catch {
       send(res, 400, { message: 'multipart/form-data with a "file" field expected' });
       resolve();
       return;

@@ -22,7 +22,11 @@ export async function postInit(g: GuestContext, initSecret: string, req: Incomin
     throw new AgentboxError('unauthenticated', `missing or wrong ${INIT_SECRET_HEADER}`);
   }
   let raw: unknown;
-  try { raw = await readJsonBody(req); } catch (err) { throw new AgentboxError('invalid_argument', 'init body must be JSON', { cause: err }); }
+  try {
+    raw = await readJsonBody(req);
+  } catch (err) {
+    throw err instanceof AgentboxError ? err : new AgentboxError('invalid_argument', 'init body must be JSON', { cause: err });
+  }
   const parsed = InitBodySchema.safeParse(raw);
   if (!parsed.success) throw new AgentboxError('invalid_argument', `bad init body: ${z.prettifyError(parsed.error)}`);
   if (parsed.data.accessToken !== undefined) g.state.accessToken = parsed.data.accessToken;

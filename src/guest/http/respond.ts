@@ -1,6 +1,6 @@
 /** The one place that writes envd's REST error body `{message, code}` (code = HTTP status). */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { asAgentboxError } from '../../api/errors.ts';
+import { AgentboxError, asAgentboxError } from '../../api/errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -25,7 +25,7 @@ export async function readJsonBody(req: IncomingMessage, maxBytes = 1 << 20): Pr
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > maxBytes) throw asAgentboxError(new RangeError(`request body larger than ${maxBytes} bytes`));
+    if (size > maxBytes) throw new AgentboxError('invalid_argument', `request body larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');

@@ -35,6 +35,8 @@ export function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle> {
   return new Promise((resolve, reject) => {
     child.once('error', (err) => reject(new AgentboxError('invalid_argument', `cannot start '${opts.spec.cmd}': ${err.message}`, { cause: err })));
     child.once('spawn', () => {
+      // Later 'error' events (a failed kill or stdio teardown) must not crash the guest.
+      child.on('error', () => {});
       const pid = child.pid!;
       const handle = new ProcessHandle({
         pid,

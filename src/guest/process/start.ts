@@ -1,6 +1,6 @@
 /** Start: spawns a process (pipes or PTY) as the request's user and streams its events. */
 import { statSync } from 'node:fs';
-import type { HandlerContext } from '@connectrpc/connect';
+import { Code, ConnectError, type HandlerContext } from '@connectrpc/connect';
 import { AgentboxError } from '../../api/errors.ts';
 import type { StartRequest } from '../gen/process_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
@@ -54,14 +54,33 @@ export async function launch(deps: ProcessDeps, user: OsUser, req: StartRequest)
   return handle;
 }
 
+/** How long after its deadline a process whose client already left is killed. */
+const DEADLINE_GRACE_MS = 50;
+
+/**
+ * Connect-Timeout-Ms elapsing kills the process; a client that merely disconnects does not.
+ * While the client is attached, the call's own deadline abort does the kill, so the client
+ * always sees deadline_exceeded rather than an end event racing it. Once the client has left,
+ * the call's signal is spent, and a timer just after the deadline does the kill instead.
+ */
+function killAtDeadline(handle: ProcessHandle, ctx: HandlerContext): void {
+  const timeoutMs = ctx.timeoutMs();
+  if (timeoutMs === undefined || timeoutMs <= 0) return;
+  const kill = () => handle.driver.kill('SIGKILL');
+  const onAbort = () => {
+    if (ConnectError.from(ctx.signal.reason).code === Code.DeadlineExceeded) kill();
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(kill, timeoutMs + DEADLINE_GRACE_MS);
+  void handle.exited().then(() => {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort);
+  });
+}
+
 export async function* start(deps: ProcessDeps, req: StartRequest, ctx: HandlerContext) {
   const user = requestUser(deps, ctx);
   const handle = await launch(deps, user, req);
-  // Connect-Timeout-Ms elapsing kills the process; a client that merely disconnects does not.
-  const timeoutMs = ctx.timeoutMs();
-  if (timeoutMs !== undefined && timeoutMs > 0) {
-    const timer = setTimeout(() => handle.driver.kill('SIGKILL'), timeoutMs);
-    void handle.exited().then(() => clearTimeout(timer));
-  }
+  killAtDeadline(handle, ctx);
   yield* processEvents(handle, ctx);
 }

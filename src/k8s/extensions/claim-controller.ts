@@ -54,6 +54,8 @@ class StatusOutcome {
 export class ClaimController {
   /** Sandboxes being adopted right now (key ns/name → claim uid): avoids pointless 409 races. */
   private readonly reserved = new Map<string, string>();
+  /** Claim uid → first observation time not yet written to the claim. */
+  private readonly firstObserved = new Map<string, string>();
   /** Claims waiting for a warm member to get an IP, per pool key. */
   private readonly waiting = new Map<string, Set<string>>();
 
@@ -62,6 +64,7 @@ export class ClaimController {
   forget(claim: SandboxClaim): void {
     for (const set of this.waiting.values()) set.delete(objectKey(claim));
     for (const [k, uid] of this.reserved) if (uid === claim.metadata.uid) this.reserved.delete(k);
+    this.firstObserved.delete(claim.metadata.uid!);
   }
 
   /** Wakes claims waiting on a pool when one of its members changes. */
@@ -77,7 +80,7 @@ export class ClaimController {
     let claim = this.d.claims.get(namespace, name);
     if (!claim || claim.metadata.deletionTimestamp) return;
     try {
-      claim = await this.stamp(claim);
+      claim = this.stamp(claim);
       const expired = await this.handleExpiry(claim);
       if (expired !== null) return expired;
       const outcome = await this.ensureSandbox(claim);
@@ -89,9 +92,22 @@ export class ClaimController {
     }
   }
 
-  private async stamp(claim: SandboxClaim): Promise<SandboxClaim> {
-    if (claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt]) return claim;
-    return this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.controllerFirstObservedAt]: this.d.now().toISOString() } } });
+  /**
+   * Records when the controller first saw the claim. Kept in memory and written with the claim's
+   * next metadata write (the adoption annotation, or the first-ready stamp), which saves one API
+   * round trip on the warm path.
+   */
+  private stamp(claim: SandboxClaim): SandboxClaim {
+    if (!claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] && !this.firstObserved.has(claim.metadata.uid!)) {
+      this.firstObserved.set(claim.metadata.uid!, this.d.now().toISOString());
+    }
+    return claim;
+  }
+
+  /** Annotations to add on the next claim write (the pending first-observed stamp). */
+  private pendingAnnotations(claim: SandboxClaim): Record<string, string> {
+    const at = this.firstObserved.get(claim.metadata.uid!);
+    return at && !claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ? { [ANNOTATION.controllerFirstObservedAt]: at } : {};
   }
 
   /** Null when not expired; otherwise the pass result after applying the shutdown policy. */
@@ -210,7 +226,7 @@ export class ClaimController {
       const key = objectKey(pick);
       this.reserved.set(key, claim.metadata.uid!);
       try {
-        claim = await this.patchClaim(claim, { metadata: { resourceVersion: claim.metadata.resourceVersion, annotations: { [ANNOTATION.sandboxName]: pick.metadata.name } } });
+        claim = await this.patchClaim(claim, { metadata: { resourceVersion: claim.metadata.resourceVersion, annotations: { [ANNOTATION.sandboxName]: pick.metadata.name! } } });
         const sb = await this.transfer(pick, claim, template);
         this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxAdopted', 'Adopting', `Adopted warm sandbox ${sb.metadata.name}`);
         this.countAssignment(claim, pool, template, LAUNCH_WARM, sb);
@@ -340,16 +356,20 @@ export class ClaimController {
   private async firstReady(claim: SandboxClaim, sb: Sandbox): Promise<void> {
     const now = this.d.now();
     const labels = { launch_type: sb.metadata.labels?.[LABEL.launchType] ?? LAUNCH_COLD, sandbox_template: sb.metadata.annotations?.[ANNOTATION.templateRef] ?? '' };
-    const observed = Date.parse(claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ?? '');
+    const observed = Date.parse(claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ?? this.firstObserved.get(claim.metadata.uid!) ?? '');
     if (Number.isFinite(observed)) this.d.metrics.claimControllerLatency.observe(labels, now.getTime() - observed);
     const requested = Date.parse(claim.metadata.annotations?.[ANNOTATION.clientFirstRequestedAt] ?? '');
     if (Number.isFinite(requested)) this.d.metrics.clientClaimLatency.observe(labels, now.getTime() - requested);
     await this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.claimFirstReadyAt]: now.toISOString() } } });
   }
 
-  private async patchClaim(claim: SandboxClaim, patch: unknown): Promise<SandboxClaim> {
-    const updated = await this.d.client.patch<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!, patch);
+  /** Metadata merge patch of the claim; carries the pending first-observed stamp along. */
+  private async patchClaim(claim: SandboxClaim, patch: { metadata: { resourceVersion?: string; annotations?: Record<string, string | null> } }): Promise<SandboxClaim> {
+    const pending = this.pendingAnnotations(claim);
+    const body = { metadata: { ...patch.metadata, annotations: { ...pending, ...(patch.metadata.annotations ?? {}) } } };
+    const updated = await this.d.client.patch<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!, body);
     this.d.claims.observe(updated);
+    if (updated.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt]) this.firstObserved.delete(claim.metadata.uid!);
     return updated;
   }
 

@@ -1,0 +1,79 @@
+// Kubernetes mode against the local kube-apiserver (npm run k8s:env): warm claim → Ready latency
+// and claim throughput, beside cold Sandbox → Ready from the same run. The kubelet is simulated
+// (pods are marked Running/Ready through the API, polled every 20 ms) for cold and warm alike,
+// so the cold figure is the operator + API path, not container start.
+import { percentile, timeOnce, type BenchSuite } from './harness.ts';
+import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../src/k8s/resources.ts';
+import { startOperator } from '../src/k8s/operator.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../src/api/k8s/types.ts';
+import type { KubeClient } from '../src/k8s/client.ts';
+import { adminClient, autoKubelet, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from '../test/k8s/harness.ts';
+
+const WARM = 30;
+const COLD = 15;
+const BURST = 30;
+
+const readyOf = (o: { status?: { conditions?: { type: string; status: string }[] } }) =>
+  o.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+async function untilReady(client: KubeClient, rt: typeof CLAIMS, ns: string, name: string): Promise<void> {
+  await waitFor(`${name} Ready`, async () => readyOf(await client.get<SandboxClaim>(rt, ns, name)), 60_000, 5);
+}
+
+const suite: BenchSuite = {
+  name: 'k8s operator (local kube-apiserver)',
+  async run(ctx) {
+    const skip = ensureEnv();
+    if (skip) { ctx.log(`skipped: ${skip}`); return; }
+    const client = await adminClient();
+    await installCrds(client);
+    const ns = await createNamespace(client, 'bench');
+    const op = await startOperator({ client, namespace: ns, extensions: true });
+    const stopKubelet = autoKubelet(client, ns, () => true, 20);
+    try {
+      // Cold: a bare Sandbox, create → Ready.
+      const cold: number[] = [];
+      for (let i = 0; i < COLD; i++) {
+        cold.push(await timeOnce(async () => {
+          await client.create<Sandbox>(SANDBOXES, ns, { metadata: { name: `cold-${i}` }, spec: { podTemplate: { spec: basicPodSpec() } } } as Sandbox);
+          await untilReady(client, SANDBOXES, ns, `cold-${i}`);
+        }));
+      }
+      // Warm: claims against a full, ready pool, one at a time.
+      await client.create(TEMPLATES, ns, { metadata: { name: 'bench' }, spec: { podTemplate: { spec: basicPodSpec() } } } as KubeObject);
+      await client.create(WARM_POOLS, ns, { metadata: { name: 'bench' }, spec: { replicas: WARM, sandboxTemplateRef: { name: 'bench' } } } as KubeObject);
+      const poolReady = () => waitFor('pool ready', async () => (await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'bench')).status?.readyReplicas === WARM, 120_000, 20);
+      await poolReady();
+      const warm: number[] = [];
+      for (let i = 0; i < WARM; i++) {
+        warm.push(await timeOnce(async () => {
+          await client.create(CLAIMS, ns, { metadata: { name: `warm-${i}` }, spec: { warmPoolRef: { name: 'bench' } } } as KubeObject);
+          await untilReady(client, CLAIMS, ns, `warm-${i}`);
+        }));
+        await poolReady(); // each claim meets a full pool
+      }
+      // Throughput: a burst of concurrent claims against the refilled pool, and a burst of cold
+      // Sandboxes of the same size.
+      const burstMs = await timeOnce(() => Promise.all(Array.from({ length: BURST }, async (_, i) => {
+        await client.create(CLAIMS, ns, { metadata: { name: `burst-${i}` }, spec: { warmPoolRef: { name: 'bench' } } } as KubeObject);
+        await untilReady(client, CLAIMS, ns, `burst-${i}`);
+      })));
+      const coldBurstMs = await timeOnce(() => Promise.all(Array.from({ length: BURST }, async (_, i) => {
+        await client.create<Sandbox>(SANDBOXES, ns, { metadata: { name: `coldb-${i}` }, spec: { podTemplate: { spec: basicPodSpec() } } } as Sandbox);
+        await untilReady(client, SANDBOXES, ns, `coldb-${i}`);
+      })));
+      const coldP50 = percentile(cold, 50);
+      const coldP99 = percentile(cold, 99);
+      ctx.report({ name: 'warm claim → Ready p50', value: percentile(warm, 50), unit: 'ms', baseline: { name: 'cold Sandbox → Ready p50', value: coldP50 }, target: '≤ 500 ms (upstream green zone)' });
+      ctx.report({ name: 'warm claim → Ready p99', value: percentile(warm, 99), unit: 'ms', baseline: { name: 'cold Sandbox → Ready p99', value: coldP99 }, target: '≤ 5000 ms (CL2 p99)' });
+      ctx.report({ name: `claims/s (burst of ${BURST}, warm)`, value: BURST / (burstMs / 1000), unit: '/s', baseline: { name: `cold Sandboxes/s (burst of ${BURST})`, value: BURST / (coldBurstMs / 1000) } });
+    } finally {
+      await stopKubelet();
+      await op.stop();
+      await deleteNamespace(client, ns);
+      client.close();
+    }
+  },
+};
+
+export default suite;

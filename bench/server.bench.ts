@@ -1,0 +1,73 @@
+/**
+ * Server figures through the HTTP API on the real engine (runc + busybox), each beside the
+ * runtime-level figure from the same run:
+ * - warm claim p50/p99 (pool hit) vs. an HTTP round trip to /healthz (the API's floor);
+ * - cold create p50 through the API vs. engine.run directly;
+ * - sandboxes created per second (4 concurrent clients) vs. engine.run at the same concurrency;
+ * - exec round trip (`true`) through the API vs. engine.exec directly.
+ */
+import { percentile, timeMany, type BenchSuite } from './harness.ts';
+import { startRealServer } from '../test/support/real-server.ts';
+
+const suite: BenchSuite = {
+  name: 'server (HTTP API, runc + busybox)',
+  async run(ctx) {
+    const s = await startRealServer('bench', { subnet: '10.232.0.0/22' });
+    if (typeof s === 'string') { ctx.log(`skipped: ${s}`); return; }
+    const engine = s.created.engine;
+    const post = (path: string, json: unknown) => s.api(path, { method: 'POST', json }).then(async (r) => {
+      if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
+      return r.json();
+    });
+    const made: string[] = [];
+    try {
+      await s.created.templates.ensure('busybox');
+      await engine.run({ template: 'busybox', runtime: 'runc' }).then((x) => engine.destroy(x.id)); // warms caches
+      const health = await timeMany(50, () => fetch(`${s.server.url}/healthz`).then((r) => r.arrayBuffer()));
+
+      // Warm claims: a pool larger than the sample, so every claim is a hit.
+      const N = 30;
+      await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: N } });
+      for (let i = 0; i < 1200; i++) {
+        if ((await (await s.api('/v1/pools/busybox')).json()).ready >= N) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The pool refills in the background while claims run, as it does in production.
+      const claims = await timeMany(N, async () => {
+        const sb = await post('/v1/sandboxes', { template: 'busybox' });
+        if (!sb.fromPool) throw new Error('claim missed the pool');
+        made.push(sb.id);
+      });
+      await s.api('/v1/pools/busybox', { method: 'DELETE' });
+      ctx.report({ name: 'warm claim p50 (API)', value: percentile(claims, 50), unit: 'ms', baseline: { name: 'GET /healthz p50', value: percentile(health, 50) }, target: '< 15 ms' });
+      ctx.report({ name: 'warm claim p99 (API)', value: percentile(claims, 99), unit: 'ms', baseline: { name: 'GET /healthz p99', value: percentile(health, 99) } });
+
+      // Cold creates (no pool), sequential.
+      const COLD = 8;
+      const coldApi = await timeMany(COLD, async () => { made.push((await post('/v1/sandboxes', { template: 'busybox', runtime: 'runc' })).id); });
+      const coldEngine = await timeMany(COLD, async () => { made.push((await engine.run({ template: 'busybox', runtime: 'runc' })).id); });
+      ctx.report({ name: 'cold create p50 (API)', value: percentile(coldApi, 50), unit: 'ms', baseline: { name: 'engine.run p50', value: percentile(coldEngine, 50) } });
+
+      // Throughput: 4 clients × 4 creates each.
+      const rate = async (one: () => Promise<string>) => {
+        const t0 = performance.now();
+        await Promise.all(Array.from({ length: 4 }, async () => { for (let i = 0; i < 4; i++) made.push(await one()); }));
+        return 16 / ((performance.now() - t0) / 1000);
+      };
+      const apiRate = await rate(async () => (await post('/v1/sandboxes', { template: 'busybox', runtime: 'runc' })).id);
+      const engineRate = await rate(async () => (await engine.run({ template: 'busybox', runtime: 'runc' })).id);
+      ctx.report({ name: 'sandboxes created per second (API, 4 clients)', value: apiRate, unit: '/s', baseline: { name: 'engine.run, 4 concurrent', value: engineRate } });
+
+      // Exec round trip of `true`.
+      const target = made[0]!;
+      await post(`/v1/sandboxes/${target}/exec`, { cmd: ['true'] });
+      const execApi = await timeMany(50, () => post(`/v1/sandboxes/${target}/exec`, { cmd: ['true'] }));
+      const execEngine = await timeMany(50, () => engine.exec(target, { cmd: ['true'] }));
+      ctx.report({ name: 'exec round trip p50 (API)', value: percentile(execApi, 50), unit: 'ms', baseline: { name: 'engine.exec p50', value: percentile(execEngine, 50) }, target: '< 15 ms' });
+    } finally {
+      for (const id of made) await engine.destroy(id).catch(() => undefined);
+      await s.stop();
+    }
+  },
+};
+export default suite;

@@ -1,0 +1,151 @@
+// `agentbox operator` and `agentbox router`: flags → composition. Flag names and defaults follow
+// upstream's agent-sandbox-controller and sandbox-router where they exist.
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { AgentboxError } from '../api/errors.ts';
+import { KubeClient } from './client.ts';
+import { parseBind, parseFlags } from './flags.ts';
+import { LeaderElector } from './leader.ts';
+import { OperatorMetrics } from './metrics.ts';
+import { startOperator, type RunningOperator } from './operator.ts';
+import { generateWebhookCerts } from './conversion/certs.ts';
+import { patchCrdConversion, startConversionWebhook, type RunningWebhook } from './conversion/webhook.ts';
+import { startRouter } from './router/server.ts';
+import type { AuthMode } from './router/auth.ts';
+import type { WebhookTarget } from '../api/k8s/crds.ts';
+
+const log = (msg: string, fields: Record<string, unknown> = {}) =>
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+
+function untilSignal(): Promise<void> {
+  return new Promise((r) => {
+    process.once('SIGTERM', () => r());
+    process.once('SIGINT', () => r());
+  });
+}
+
+function serve(bind: { host: string; port: number }, handler: http.RequestListener): Promise<http.Server> {
+  const server = http.createServer(handler);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(bind.port, bind.host, () => resolve(server));
+  });
+}
+
+export async function operatorCommand(args: string[]): Promise<number> {
+  const f = parseFlags(args, {
+    kubeconfig: '', namespace: '', extensions: false, 'leader-elect': true,
+    'leader-election-namespace': 'agent-sandbox-system', 'leader-election-lease-duration': 15,
+    'cluster-domain': 'cluster.local',
+    'metrics-bind-address': ':8080', 'health-probe-bind-address': ':8081',
+    'enable-webhook': true, 'manage-webhook-certs': true, 'webhook-port': 9443,
+    'webhook-cert-dir': '', 'webhook-url': '',
+    'webhook-service-name': 'agent-sandbox-webhook-service', 'webhook-service-namespace': 'agent-sandbox-system',
+    'sandbox-concurrent-workers': 16, 'sandbox-claim-concurrent-workers': 16,
+    'sandbox-warm-pool-concurrent-workers': 2, 'sandbox-template-concurrent-workers': 1,
+    'sandbox-warm-pool-readiness-grace-period': 300,
+  });
+  const client = await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-operator');
+  const metrics = new OperatorMetrics();
+  let operator: RunningOperator | undefined;
+  let webhook: RunningWebhook | undefined;
+  const servers: http.Server[] = [];
+
+  const metricsBind = parseBind(f['metrics-bind-address']);
+  if (metricsBind) servers.push(await serve(metricsBind, (_req, res) => {
+    void metrics.registry.metrics().then((t) => res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(t));
+  }));
+  const healthBind = parseBind(f['health-probe-bind-address']);
+  if (healthBind) servers.push(await serve(healthBind, (req, res) => {
+    // Ready once the caches are synced (and, with leader election, once leading or standing by).
+    const ok = req.url === '/healthz' || operator !== undefined || f['leader-elect'];
+    res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
+  }));
+
+  if (f['enable-webhook']) {
+    const dns = [`${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc`, `${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc.${f['cluster-domain']}`, 'localhost'];
+    const certs = f['webhook-cert-dir']
+      ? { certPem: readFileSync(`${f['webhook-cert-dir']}/tls.crt`, 'utf8'), keyPem: readFileSync(`${f['webhook-cert-dir']}/tls.key`, 'utf8'), caPem: readFileSync(`${f['webhook-cert-dir']}/ca.crt`, 'utf8') }
+      : generateWebhookCerts(dns, ['127.0.0.1']);
+    webhook = await startConversionWebhook({
+      certs, port: f['webhook-port'],
+      lookup: (ns, pool) => operator?.poolTemplate(ns, pool),
+    });
+    if (f['manage-webhook-certs']) {
+      const target: WebhookTarget = f['webhook-url']
+        ? { url: f['webhook-url'] }
+        : { service: { namespace: f['webhook-service-namespace'], name: f['webhook-service-name'], path: '/convert', port: 443 } };
+      await patchCrdConversion(client, target, certs.caPem);
+      log('conversion webhook ready; CRD caBundle patched', { port: webhook.port });
+    }
+  }
+
+  const abort = new AbortController();
+  let exitCode = 0;
+  const elector = f['leader-elect']
+    ? new LeaderElector({
+      client, namespace: f['leader-election-namespace'], name: 'agentbox-operator-leader',
+      leaseDurationSeconds: f['leader-election-lease-duration'],
+      renewEveryMs: Math.max(200, (f['leader-election-lease-duration'] * 1000) / 5),
+    })
+    : undefined;
+  const stopped = untilSignal().then(() => abort.abort());
+  if (elector) {
+    log('waiting for leadership', { identity: elector.identity });
+    const leading = await elector.run(() => { log('lost leadership; exiting'); exitCode = 1; abort.abort(); }, abort.signal);
+    if (!leading) {
+      await webhook?.close();
+      for (const s of servers) { s.closeAllConnections(); s.close(); }
+      client.close();
+      return 0;
+    }
+  }
+  operator = await startOperator({
+    client, metrics, log,
+    namespace: f.namespace || undefined,
+    extensions: f.extensions,
+    clusterDomain: f['cluster-domain'],
+    sandboxWorkers: f['sandbox-concurrent-workers'],
+    claimWorkers: f['sandbox-claim-concurrent-workers'],
+    poolWorkers: f['sandbox-warm-pool-concurrent-workers'],
+    templateWorkers: f['sandbox-template-concurrent-workers'],
+    readinessGraceMs: f['sandbox-warm-pool-readiness-grace-period'] * 1000,
+  });
+  await Promise.race([stopped, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }))]);
+  await operator.stop();
+  await elector?.release();
+  await webhook?.close();
+  for (const s of servers) { s.closeAllConnections(); s.close(); }
+  client.close();
+  return exitCode;
+}
+
+export async function routerCommand(args: string[]): Promise<number> {
+  const f = parseFlags(args, {
+    port: 8080, host: '0.0.0.0', kubeconfig: '', namespace: '', 'cache-enabled': true,
+    'authz-mode': 'allow-all', 'auth-token-file': '', 'scoped-token-key-file': '',
+    'cluster-domain': 'cluster.local', 'proxy-timeout': 180,
+  });
+  let auth: AuthMode;
+  if (f['authz-mode'] === 'allow-all') auth = { mode: 'allow-all' };
+  else if (f['authz-mode'] === 'token') {
+    const token = f['auth-token-file'] ? readFileSync(f['auth-token-file'], 'utf8').trim() : process.env.ROUTER_AUTH_TOKEN ?? '';
+    if (!token) throw new AgentboxError('invalid_argument', '--authz-mode=token needs --auth-token-file or ROUTER_AUTH_TOKEN');
+    auth = { mode: 'token', token };
+  } else if (f['authz-mode'] === 'scoped-token') {
+    if (!f['scoped-token-key-file']) throw new AgentboxError('invalid_argument', '--authz-mode=scoped-token needs --scoped-token-key-file');
+    auth = { mode: 'scoped-token', key: readFileSync(f['scoped-token-key-file']) };
+  } else {
+    throw new AgentboxError('invalid_argument', `--authz-mode must be allow-all, token or scoped-token (got ${f['authz-mode']})`);
+  }
+  const client = f['cache-enabled'] ? await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-router') : undefined;
+  const router = await startRouter({
+    port: f.port, host: f.host, client, namespace: f.namespace || undefined, auth,
+    clusterDomain: f['cluster-domain'], proxyTimeoutMs: f['proxy-timeout'] * 1000,
+  });
+  log('router listening', { port: router.port, authz: auth.mode });
+  await untilSignal();
+  await router.close();
+  client?.close();
+  return 0;
+}

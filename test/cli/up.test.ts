@@ -1,0 +1,61 @@
+// `agentbox up` from the CLI on the REAL engine: no configuration but AGENTBOX_HOME, the admin
+// key written 0600, then `create`/`exec`/`kill` through the CLI with only AGENTBOX_HOME set
+// (the CLI finds the local key) and AGENTBOX_URL for the free port. Skipped when the engine
+// reports that no runtime can run here.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test } from 'node:test';
+
+const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;
+
+function run(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (c) => { stdout += c; });
+    child.stderr.on('data', (c) => { stderr += c; });
+    const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
+  });
+}
+
+test('agentbox up, then create/exec/shell/kill with the local admin key', async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'agentbox-up-'));
+  const env = { AGENTBOX_HOME: home, AGENTBOX_API_KEY: '', AGENTBOX_URL: '' };
+  const up = spawn(process.execPath, [bin, 'up', '--port', '0', '--runtime', 'runc', '--template', 'busybox'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  up.stderr.on('data', (c) => { err += c; });
+  try {
+    const first = await new Promise<string | undefined>((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 180_000);
+      createInterface({ input: up.stdout }).once('line', (l) => { clearTimeout(timer); resolve(l); });
+      up.once('exit', () => { clearTimeout(timer); resolve(undefined); });
+    });
+    if (!first) {
+      if (/unavailable|not available/.test(err)) return t.skip(`no runtime here: ${err.slice(-300)}`);
+      assert.fail(`agentbox up did not start: ${err.slice(-2000)}`);
+    }
+    const url = /running on (http:\/\/\S+)/.exec(first)?.[1];
+    assert.ok(url, first);
+    assert.match(err, /building the 'busybox' template|\[/);
+    assert.equal(statSync(join(home, 'admin.key')).mode & 0o777, 0o600);
+    const cliEnv = { ...env, AGENTBOX_URL: url };
+    const c = await run(['create', '--template', 'busybox'], cliEnv);
+    assert.equal(c.code, 0, c.stderr);
+    const id = c.stdout.trim();
+    const e = await run(['exec', id, '--', 'sh', '-c', 'echo from $(hostname); exit 3'], cliEnv);
+    assert.deepEqual([e.code, e.stdout], [3, `from ${id}\n`]);
+    const sh = await run(['shell', id, '--', 'sh', '-c', 'stty size; exit 4'], cliEnv);
+    assert.equal(sh.code, 4, sh.stderr);
+    assert.match(sh.stdout, /24 80/);
+    assert.equal((await run(['kill', id], cliEnv)).code, 0);
+  } finally {
+    up.kill('SIGTERM');
+    await new Promise((r) => { if (up.exitCode !== null) r(undefined); else up.once('exit', r); });
+    rmSync(home, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,54 @@
+/** cgroup limits: a memory hog and a fork bomb hurt only their own sandbox. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sh, startTestEngine, type TestEngine } from './fixture.ts';
+
+let t: TestEngine;
+before(async () => {
+  t = await startTestEngine('limits');
+  await t.templates.ensure('busybox');
+});
+after(() => t.cleanup());
+
+/** Doubles a string until memory runs out. */
+const HOG = `awk 'BEGIN { s = "xxxxxxxxxxxxxxxx"; while (1) s = s s }'`;
+/** Starts up to 400 sleeping processes and reports how many it got. */
+const FORK_BOMB = 'n=0; while [ $n -lt 400 ]; do sleep 30 2>/dev/null & [ $? -eq 0 ] || break; n=$((n+1)); done; echo $n';
+
+describe('memory limit', () => {
+  it('runc: the kernel OOM-kills the hog inside its sandbox; the sandbox and its neighbour live on', async () => {
+    const hog = await t.engine.run({ template: 'busybox', runtime: 'runc', limits: { memoryMiB: 96 } });
+    const neighbour = await t.engine.run({ template: 'busybox', runtime: 'runc' });
+    const res = await t.engine.exec(hog.id, { cmd: ['/bin/sh', '-c', HOG] });
+    assert.notEqual(res.exitCode, 0);
+    assert.equal(await sh(t.engine, hog.id, 'echo alive'), 'alive');
+    assert.equal(await sh(t.engine, neighbour.id, 'echo alive'), 'alive');
+    await t.engine.destroy(hog.id);
+    await t.engine.destroy(neighbour.id);
+  });
+
+  it('gvisor: the sandbox is the OOM unit; it is reported failed and its neighbour lives on', async () => {
+    const hog = await t.engine.run({ template: 'busybox', limits: { memoryMiB: 96 } });
+    const neighbour = await t.engine.run({ template: 'busybox' });
+    await t.engine.exec(hog.id, { cmd: ['/bin/sh', '-c', HOG] }).catch(() => undefined);
+    await assert.rejects(t.engine.exec(hog.id, { cmd: ['true'] }));
+    assert.equal(t.engine.get(hog.id).state, 'failed');
+    assert.match(t.engine.get(hog.id).error ?? '', /memory/);
+    assert.equal(await sh(t.engine, neighbour.id, 'echo alive'), 'alive');
+    await t.engine.destroy(hog.id);
+    await t.engine.destroy(neighbour.id);
+  });
+});
+
+describe('pids limit', () => {
+  for (const runtime of ['gvisor', 'runc'] as const) {
+    it(`${runtime}: a fork bomb stops at the limit and the sandbox keeps working`, async () => {
+      const s = await t.engine.run({ template: 'busybox', runtime, limits: { pids: 64 } });
+      const started = Number(await sh(t.engine, s.id, FORK_BOMB));
+      assert.ok(started > 10 && started < 64, `started ${started} processes under a limit of 64`);
+      await sh(t.engine, s.id, 'killall sleep || true', 'root');
+      assert.equal(await sh(t.engine, s.id, 'echo alive'), 'alive');
+      await t.engine.destroy(s.id);
+    });
+  }
+});

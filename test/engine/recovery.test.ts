@@ -1,0 +1,44 @@
+/**
+ * An engine that stops (or is killed) loses nothing: a new engine on the same home re-adopts
+ * running sandboxes, keeps paused ones resumable and removes half-created ones.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
+
+let first: TestEngine | undefined;
+let second: TestEngine | undefined;
+after(async () => {
+  await second?.cleanup();
+});
+
+describe('engine restart', () => {
+  it('re-adopts running sandboxes, keeps paused ones and cleans up half-created ones', async () => {
+    first = await startTestEngine('recovery');
+    await first.templates.ensure('busybox');
+    const running = await first.engine.run({ template: 'busybox' });
+    await sh(first.engine, running.id, '(i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done) >/dev/null 2>&1 &');
+    const paused = await first.engine.run({ template: 'busybox' });
+    await sh(first.engine, paused.id, 'echo before-restart > /dev/shm/m');
+    await first.engine.pause(paused.id);
+    // A create the old engine never finished: only its first record write happened.
+    const halfId = 'halfcreated000000000';
+    await mkdir(join(first.home, 'sandboxes', halfId), { recursive: true });
+    await writeFile(join(first.home, 'sandboxes', halfId, 'record.json'), JSON.stringify({ ...first.engine.get(running.id), id: halfId, state: 'creating', slot: 9, layers: [], runtime: 'gvisor' }));
+    await first.engine.close(); // the server goes away; its sandboxes do not
+
+    await sleep(200);
+    second = await startTestEngine('recovery', { home: first.home });
+    const ids = second.engine.list().map((s) => `${s.id}:${s.state}`).sort();
+    assert.deepEqual(ids, [`${running.id}:running`, `${paused.id}:paused`].sort());
+    assert.equal(existsSync(join(first.home, 'sandboxes', halfId)), false);
+    const count = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
+    await sleep(200);
+    assert.ok(Number(await sh(second.engine, running.id, 'cat /tmp/count')) > count, 'the re-adopted sandbox kept running');
+    await second.engine.resume(paused.id);
+    assert.equal(await sh(second.engine, paused.id, 'cat /dev/shm/m'), 'before-restart');
+  });
+});

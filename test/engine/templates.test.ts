@@ -1,0 +1,106 @@
+/** Template recipes, builds (steps run inside a sandbox), and OCI image import. */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile, mkdir, cp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AgentboxError } from '../../src/api/errors.ts';
+import { runCommand } from '../../src/engine/command.ts';
+import { hashOf, parseRecipe, parseRecipeText } from '../../src/engine/images/recipe.ts';
+import { sh, startTestEngine, type TestEngine } from './fixture.ts';
+
+describe('recipes', () => {
+  it('parses YAML with defaults and hashes independently of key order', () => {
+    const a = parseRecipeText('name: t1\nfrom: {busybox: {}}\nenv: {A: "1", B: "2"}\n');
+    const b = parseRecipe({ env: { B: '2', A: '1' }, from: { busybox: {} }, name: 't1' });
+    assert.equal(a.user, 'root');
+    assert.deepEqual(a.resources, { cpu: 1, memoryMiB: 512, pids: 1024 });
+    assert.equal(hashOf(a), hashOf(b));
+  });
+
+  it('rejects bad recipes with the path of the problem', () => {
+    const bad: [unknown, RegExp][] = [
+      [{ name: 'Bad Name', from: { busybox: {} } }, /name/],
+      [{ name: 'x', from: { busybox: {} }, packages: ['curl'] }, /packages/],
+      [{ name: 'x', from: { debian: { suite: 'bookworm' } }, packages: ['no spaces allowed'] }, /packages\.0/],
+      [{ name: 'x', from: { busybox: {} }, files: [{ path: 'relative', content: '' }] }, /files\.0\.path/],
+      [{ name: 'x', from: { nothing: {} } }, /from/],
+      [{ name: 'x', from: { busybox: {} }, resources: { memoryMiB: 1 } }, /resources\.memoryMiB/],
+      [{ name: 'x', from: { busybox: {} }, unknownField: 1 }, /unrecognized|unknownField/i],
+    ];
+    for (const [input, where] of bad) {
+      assert.throws(() => parseRecipe(input), (e: AgentboxError) => e.code === 'invalid_argument' && where.test(e.message), JSON.stringify(input));
+    }
+    assert.throws(() => parseRecipeText('name: [unclosed'), (e: AgentboxError) => e.code === 'invalid_argument');
+  });
+});
+
+describe('builds and imports', () => {
+  let t: TestEngine;
+  let scratch: string;
+  before(async () => {
+    t = await startTestEngine('templates');
+    scratch = await mkdtemp(join(tmpdir(), 'agentbox-oci-'));
+  });
+  after(async () => {
+    await t.cleanup();
+    await rm(scratch, { recursive: true, force: true });
+  });
+
+  it('builds a template whose files and run steps execute inside a sandbox, with progress', async () => {
+    const events: string[] = [];
+    const recipe = parseRecipe({
+      name: 'tools',
+      from: { template: 'busybox' },
+      files: [{ path: '/etc/motd', content: 'hello from a template\n' }],
+      run: ['echo built-by-step > /etc/step', 'hostname > /etc/build-host', 'echo builder:x:1234:1234::/home/builder:/bin/sh >> /etc/passwd'],
+      env: { TOOL_ENV: 'yes' },
+      start: { cmd: ['/bin/sh', '-c', 'echo started > /tmp/started; sleep 1000'] },
+      ready: { cmd: ['test', '-f', '/tmp/started'] },
+    });
+    const info = await t.templates.build(recipe, (e) => events.push(`${e.phase}: ${e.message}`));
+    assert.equal(info.layers.length, 2);
+    assert.ok(events.some((e) => e.startsWith('steps:')));
+    assert.ok(events.at(-1)!.startsWith('done:'));
+    // Steps ran in a sandbox (hostname 'build'), not on the host.
+    const s = await t.engine.run({ template: 'tools' });
+    assert.equal(await sh(t.engine, s.id, 'cat /etc/motd /etc/step /etc/build-host'), 'hello from a template\nbuilt-by-step\nbuild');
+    assert.equal(await sh(t.engine, s.id, 'id -u builder; echo $TOOL_ENV; cat /tmp/started'), '1234\nyes\nstarted');
+    await t.engine.destroy(s.id);
+    // An unchanged recipe is not rebuilt.
+    const again = await t.templates.build(recipe);
+    assert.equal(again.buildId, info.buildId);
+    assert.equal(again.builtAt, info.builtAt);
+  });
+
+  it('fails a build whose step fails, with the step output in the error', async () => {
+    const recipe = parseRecipe({ name: 'broken', from: { template: 'busybox' }, run: ['echo about-to-fail; exit 7'] });
+    await assert.rejects(t.templates.build(recipe), (e: AgentboxError) => /about-to-fail/.test(e.message));
+    assert.equal(t.templates.find('broken'), undefined);
+  });
+
+  it('imports an OCI image layout and a docker-save tarball', async () => {
+    // Make an OCI image with umoci from the busybox layer, then a docker archive of it with skopeo.
+    const busybox = await t.templates.ensure('busybox');
+    const layout = join(scratch, 'layout');
+    await runCommand('umoci', ['init', '--layout', layout]);
+    await runCommand('umoci', ['new', '--image', `${layout}:v1`]);
+    await runCommand('umoci', ['unpack', '--image', `${layout}:v1`, join(scratch, 'bundle')]);
+    await cp(busybox.layers[0]!, join(scratch, 'bundle', 'rootfs'), { recursive: true, verbatimSymlinks: true });
+    await mkdir(join(scratch, 'bundle', 'rootfs', 'etc'), { recursive: true });
+    await writeFile(join(scratch, 'bundle', 'rootfs', 'etc', 'imported'), 'from-oci\n');
+    await runCommand('umoci', ['repack', '--image', `${layout}:v1`, join(scratch, 'bundle')]);
+    const archive = join(scratch, 'image.tar');
+    await runCommand('skopeo', ['copy', '--quiet', `oci:${layout}:v1`, `docker-archive:${archive}:imported:v1`]);
+
+    await t.templates.build(parseRecipe({ name: 'from-layout', from: { oci: { path: layout, ref: 'v1' } } }));
+    await t.templates.build(parseRecipe({ name: 'from-archive', from: { oci: { path: archive } } }));
+    for (const name of ['from-layout', 'from-archive']) {
+      const s = await t.engine.run({ template: name });
+      assert.equal(await sh(t.engine, s.id, 'cat /etc/imported'), 'from-oci', name);
+      await t.engine.destroy(s.id);
+    }
+    await assert.rejects(t.templates.build(parseRecipe({ name: 'missing', from: { oci: { path: join(scratch, 'nope') } } })),
+      (e: AgentboxError) => e.code === 'invalid_argument');
+  });
+});

@@ -1,0 +1,81 @@
+// Compatibility: the upstream Python client (PyPI k8s-agent-sandbox, in a venv made by
+// scripts/k8s-pyclient.sh) creates a claim against the operator and runs a command through the
+// router, against a "pod" whose guest runtime is a local process on a loopback address.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { KubeClient, PODS } from '../../src/k8s/client.ts';
+import { CLAIMS, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
+import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
+import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
+import type { KubeObject } from '../../src/api/k8s/types.ts';
+import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, markPodReady, waitFor } from './harness.ts';
+import { startRuntimeProcess, type RuntimeProcess } from './runtime-process.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const venvPython = join(process.env.AGENTBOX_K8S_HOME ?? join(process.env.HOME ?? '', '.cache/agentbox/k8s'), 'venv/bin/python');
+
+function pythonClientReason(): string | null {
+  const r = spawnSync('bash', [join(root, 'scripts/k8s-pyclient.sh')], { encoding: 'utf8', timeout: 10 * 60_000 });
+  return r.status === 0 ? null : `k8s-agent-sandbox venv could not be created: ${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')}`;
+}
+
+const skip = ensureEnv() ?? pythonClientReason();
+if (skip) console.log(`# skipping python client test: ${skip}`);
+
+describe('PyPI k8s-agent-sandbox client against agentbox', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  let ns: string;
+  let op: RunningOperator;
+  let router: RunningRouter;
+  let runtime: RuntimeProcess;
+  const podIp = '127.1.200.1';
+
+  before(async () => {
+    client = await adminClient();
+    await installCrds(client);
+    ns = await createNamespace(client, 'py');
+    op = await startOperator({ client, namespace: ns, extensions: true });
+    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns });
+    runtime = await startRuntimeProcess(podIp, 8888);
+  });
+  after(async () => {
+    await runtime?.stop();
+    await router?.close();
+    await op?.stop();
+    if (ns) await deleteNamespace(client, ns);
+    client?.close();
+  });
+
+  it('creates a claim, runs a command and moves files through the router', async () => {
+    await client.create(TEMPLATES, ns, { metadata: { name: 'python' }, spec: { podTemplate: { spec: basicPodSpec() } } } as KubeObject);
+    await client.create(WARM_POOLS, ns, { metadata: { name: 'py-pool' }, spec: { replicas: 1, sandboxTemplateRef: { name: 'python' } } } as KubeObject);
+    // Play the kubelet for the one warm pod: its "container" is the runtime process.
+    const pod = await waitFor('warm pod', async () => (await client.list<Pod>(PODS, ns)).items[0]);
+    await markPodReady(client, ns, pod.metadata.name!, podIp);
+    await waitFor('pool ready', async () => ((await client.get<KubeObject & { status?: { readyReplicas?: number } }>(WARM_POOLS, ns, 'py-pool')).status?.readyReplicas === 1 ? true : null));
+
+    const py = spawn(venvPython, [join(root, 'test/k8s/fixtures/pyclient.py'), `http://127.0.0.1:${router.port}`, ns, 'py-pool'],
+      { env: { ...process.env, KUBECONFIG }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    py.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    py.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => { py.kill('SIGKILL'); }, 120_000);
+      py.on('exit', (c) => { clearTimeout(t); resolve(c); });
+    });
+    assert.equal(code, 0, `python client failed:\n${stderr.slice(-3000)}`);
+    const out = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    assert.match(out.claim as string, /^sandbox-claim-[0-9a-f]{8}$/);
+    assert.equal(out.sandbox, pod.metadata.name, 'the warm sandbox was adopted');
+    assert.deepEqual(out.exec, { stdout: 'hello-from-agentbox\n', stderr: '', exit_code: 0 });
+    assert.equal(out.read, 'written by python');
+    assert.deepEqual(out.list, ['a.txt']);
+    assert.deepEqual(out.exists, [true, false]);
+    assert.equal((out.status as string[])[0], 'SandboxReady');
+    await waitFor('claim deleted by terminate()', async () => (await client.getOrNull(CLAIMS, ns, out.claim as string)) === null);
+  });
+});

@@ -1,0 +1,130 @@
+// The router: header validation, resolution (name, UID, pod IP hint, warm pods only by UID),
+// token and scoped-token authorisation, HTTP and WebSocket proxying, health and metrics.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { WebSocket, WebSocketServer } from 'ws';
+import { KubeClient, PODS } from '../../src/k8s/client.ts';
+import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
+import { mintScopedToken } from '../../src/k8s/router/auth.ts';
+import { nameHash } from '../../src/k8s/hash.ts';
+import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, markPodReady, waitFor } from './harness.ts';
+
+const skip = ensureEnv();
+if (skip) console.log(`# skipping router tests: ${skip}`);
+
+describe('sandbox router', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  let ns: string;
+  let upstream: http.Server;
+  let second: http.Server;
+  let wss: WebSocketServer;
+  let open: RunningRouter, tokenRouter: RunningRouter, scoped: RunningRouter;
+  const ip = '127.1.201.1';
+  const warmIp = '127.1.201.2';
+  const key = Buffer.from('k'.repeat(32));
+  let warmUid = '';
+
+  before(async () => {
+    client = await adminClient();
+    ns = await createNamespace(client, 'rt');
+    // The "pod": an HTTP + WebSocket echo server on a loopback address.
+    upstream = http.createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        path: req.url, host: req.headers.host, auth: req.headers.authorization ?? null, local: req.socket.localAddress,
+      }));
+    });
+    wss = new WebSocketServer({ server: upstream });
+    wss.on('connection', (ws, req) => ws.on('message', (m) => ws.send(`echo:${m.toString()}:origin=${req.headers.origin ?? 'none'}`)));
+    await new Promise<void>((r) => upstream.listen(8888, ip, r));
+    second = http.createServer((_req, res) => res.end('warm'));
+    await new Promise<void>((r) => second.listen(8888, warmIp, r));
+
+    await client.create(PODS, ns, { metadata: { name: 'sb1', labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash('sb1') } }, spec: basicPodSpec() } as Pod);
+    await markPodReady(client, ns, 'sb1', ip);
+    const warm = await client.create<Pod>(PODS, ns, { metadata: { name: 'pool-abcde', labels: {
+      'agents.x-k8s.io/sandbox-name-hash': nameHash('pool-abcde'), 'agents.x-k8s.io/warm-pool-sandbox': nameHash('pool'),
+    } }, spec: basicPodSpec() } as Pod);
+    warmUid = warm.metadata.uid!;
+    await markPodReady(client, ns, 'pool-abcde', warmIp);
+    open = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns, clusterDomain: '' });
+    tokenRouter = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns, auth: { mode: 'token', token: 'secret' }, clusterDomain: '' });
+    scoped = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns, auth: { mode: 'scoped-token', key }, clusterDomain: '' });
+  });
+  after(async () => {
+    await open?.close(); await tokenRouter?.close(); await scoped?.close();
+    wss?.close();
+    await new Promise<void>((r) => (upstream ? upstream.close(() => r()) : r()));
+    await new Promise<void>((r) => (second ? second.close(() => r()) : r()));
+    if (ns) await deleteNamespace(client, ns);
+    client?.close();
+  });
+
+  const call = async (r: RunningRouter, headers: Record<string, string>, path = '/x?y=1') => {
+    const res = await fetch(`http://127.0.0.1:${r.port}${path}`, { headers });
+    return { status: res.status, body: await res.json().catch(() => null) as Record<string, unknown> | null };
+  };
+
+  it('proxies by X-Sandbox-ID/Namespace/Port, strips Host and Authorization', async () => {
+    const r = await waitFor('routed', async () => {
+      const x = await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, Authorization: 'Bearer nope' });
+      return x.status === 200 ? x : null;
+    });
+    assert.deepEqual(r.body, { path: '/x?y=1', host: `${ip}:8888`, auth: null, local: ip });
+  });
+
+  it('validates headers and reports errors as {"detail"}', async () => {
+    assert.equal((await call(open, {})).status, 400);
+    const bad = await call(open, { 'X-Sandbox-ID': 'Bad_Name' });
+    assert.equal(bad.status, 400);
+    assert.match(String(bad.body?.detail), /DNS-1123/);
+    assert.equal((await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': '99999' })).status, 400);
+    assert.equal((await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Pod-IP': '127.0.0.1' })).status, 400, 'loopback hints are refused unless they name a sandbox pod');
+    assert.equal((await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Pod-IP': ip })).status, 200);
+    assert.equal((await call(open, { 'X-Sandbox-ID': 'nope', 'X-Sandbox-Namespace': ns })).status, 502);
+  });
+
+  it('reaches unclaimed warm pods only by UID', async () => {
+    assert.equal((await call(open, { 'X-Sandbox-ID': 'pool-abcde', 'X-Sandbox-Namespace': ns })).status, 502);
+    const res = await fetch(`http://127.0.0.1:${open.port}/`, { headers: { 'X-Sandbox-ID': 'pool-abcde', 'X-Sandbox-Namespace': ns, 'X-Sandbox-UID': warmUid } });
+    assert.equal(await res.text(), 'warm');
+  });
+
+  it('token mode requires the shared bearer token', async () => {
+    const h = { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns };
+    assert.equal((await call(tokenRouter, h)).status, 401);
+    assert.equal((await call(tokenRouter, { ...h, Authorization: 'Bearer wrong' })).status, 403);
+    const ok = await call(tokenRouter, { ...h, Authorization: 'Bearer secret' });
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body?.auth, null, 'the token is not forwarded to the sandbox');
+  });
+
+  it('scoped-token mode binds a token to one sandbox until it expires', async () => {
+    const h = { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns };
+    const now = Math.floor(Date.now() / 1000);
+    assert.equal((await call(scoped, { ...h, Authorization: `Bearer ${mintScopedToken(key, ns, 'sb1', now + 60)}` })).status, 200);
+    assert.equal((await call(scoped, { ...h, Authorization: `Bearer ${mintScopedToken(key, ns, 'other', now + 60)}` })).status, 403);
+    assert.equal((await call(scoped, { ...h, Authorization: `Bearer ${mintScopedToken(key, ns, 'sb1', now - 1)}` })).status, 401);
+    assert.equal((await call(scoped, { ...h, Authorization: `Bearer ${mintScopedToken(Buffer.from('x'.repeat(32)), ns, 'sb1', now + 60)}` })).status, 403);
+    assert.equal((await call(scoped, { ...h, 'X-Sandbox-Pod-IP': ip, Authorization: `Bearer ${mintScopedToken(key, ns, 'sb1', now + 60)}` })).status, 400);
+  });
+
+  it('proxies WebSocket upgrades and strips Origin', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${open.port}/ws`, { headers: { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, Origin: 'http://evil.example' } });
+    const msg = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error('no websocket reply in 5s')), 5000);
+      ws.on('open', () => ws.send('ping'));
+      ws.on('message', (m) => { clearTimeout(t); resolve(m.toString()); });
+      ws.on('error', reject);
+    });
+    ws.close();
+    assert.equal(msg, 'echo:ping:origin=none');
+  });
+
+  it('serves /healthz and router metrics', async () => {
+    assert.deepEqual(await (await fetch(`http://127.0.0.1:${open.port}/healthz`)).json(), { status: 'ok' });
+    const text = await (await fetch(`http://127.0.0.1:${open.port}/metrics`)).text();
+    assert.match(text, /sandbox_router_requests_total\{code="200",resolved_via="name"\}/);
+  });
+});
