@@ -66,6 +66,8 @@ export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: 
     defaultUser: record.imageConfig.user,
     defaultWorkdir: record.imageConfig.workdir,
     start: record.imageConfig.start,
+    // Under gVisor the host cgroup cannot count the sandbox's tasks (see oci-spec.ts).
+    pidsLimit: record.runtime === 'gvisor' ? record.limits.pids : undefined,
   };
   await writeFile(join(p.guestDir, 'config.json'), JSON.stringify(guestConfig), { mode: 0o600 });
   const spec = buildSpec({

@@ -18,7 +18,7 @@ import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses
 import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
 import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists } from './network/netns.ts';
-import { cgroupUsage } from './runtime/cgroups.ts';
+import { cgroupUsage, oomKills } from './runtime/cgroups.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
 import { hashImageFiles, verifySnapshot, writeManifest, MANIFEST, type SnapshotManifest } from './snapshots.ts';
@@ -62,6 +62,7 @@ const newSecret = () => randomBytes(24).toString('hex');
 /** What a snapshot keeps of its source sandbox besides memory and files (engine-private). */
 type SnapshotSandbox = Pick<SandboxRecord, 'limits' | 'env' | 'egress' | 'imageConfig' | 'accessToken' | 'initSecret'>;
 const IMAGES = 'images';
+const LIVENESS_INTERVAL_MS = 1000;
 
 export class LocalEngine implements Engine {
   private readonly records = new Map<string, SandboxRecord>();
@@ -73,6 +74,9 @@ export class LocalEngine implements Engine {
   private readonly firewall: EgressFirewall;
   private readonly dns: DnsProxy;
   private readonly readyTimeoutMs: number;
+  /** Host PID of each running sandbox (sentry or init), watched by the liveness monitor. */
+  private readonly pids = new Map<string, number>();
+  private monitor?: NodeJS.Timeout;
 
   constructor(private readonly opts: LocalEngineOptions) {
     this.store = new RecordStore(join(opts.home, 'sandboxes'));
@@ -102,6 +106,45 @@ export class LocalEngine implements Engine {
     await this.firewall.init();
     await this.dns.start();
     await this.recover();
+    this.monitor = setInterval(() => void this.checkLiveness(), LIVENESS_INTERVAL_MS);
+    this.monitor.unref();
+  }
+
+  /**
+   * A sandbox can stop on its own: under gVisor the sandbox is the unit the host OOM killer
+   * stops. Its guest connections would then hang until TCP gives up, so the monitor notices
+   * the missing process, marks the sandbox failed (saying why) and fails in-flight calls.
+   */
+  private async checkLiveness(): Promise<void> {
+    for (const [id, pid] of this.pids) {
+      try {
+        process.kill(pid, 0);
+        continue;
+      } catch {
+        // gone: confirm below
+      }
+      const r = this.records.get(id);
+      if (!r || r.state !== 'running') {
+        this.pids.delete(id);
+        continue;
+      }
+      await this.serialized(id, async () => {
+        if (!this.pids.has(id)) return;
+        const status = await this.driver(r.runtime).status(id);
+        if (status?.status === 'running' && status.pid !== pid) return void this.pids.set(id, status.pid);
+        this.pids.delete(id);
+        const oom = (await oomKills(id)) > 0;
+        await this.markFailed(r, oom
+          ? `the sandbox ran out of memory (limit ${r.limits.memoryMiB} MiB) and was stopped; create it with a larger memoryMiB`
+          : `the sandbox stopped unexpectedly; see ${this.paths(id).log}`);
+      }).catch((err) => this.log('liveness check failed', { id, err: String(err) }));
+    }
+  }
+
+  /** Records the host PID of a sandbox that has just started or been restored. */
+  private async watch(r: SandboxRecord): Promise<void> {
+    const status = await this.driver(r.runtime).status(r.id);
+    if (status?.pid) this.pids.set(r.id, status.pid);
   }
 
   /**
@@ -152,6 +195,7 @@ export class LocalEngine implements Engine {
           return this.markFailed(r, 'the sandbox stopped while the server was down (host reboot or out of memory)');
         }
         await this.ensureNetwork(r);
+        if (status.status === 'running') this.pids.set(r.id, status.pid);
         return;
       case 'paused':
         return; // resume() rebuilds whatever a reboot removed
@@ -214,6 +258,7 @@ export class LocalEngine implements Engine {
 
   private async markFailed(r: SandboxRecord, error: string): Promise<void> {
     this.log('sandbox failed', { id: r.id, error });
+    this.pids.delete(r.id);
     this.dropGuest(r.id);
     await this.setState(r, 'failed', { error });
   }
@@ -319,6 +364,7 @@ export class LocalEngine implements Engine {
       await addressForBoot(id, this.link(r));
       await this.driver(r.runtime).run(id, p.bundle, p.log);
       await this.setState(r, 'running');
+      await this.watch(r);
       await this.waitReady(r);
       return this.info(r);
     });
@@ -383,6 +429,7 @@ export class LocalEngine implements Engine {
       const p = this.paths(id);
       await rm(p.checkpoint, { recursive: true, force: true });
       await mkdir(join(p.checkpoint, IMAGES), { recursive: true });
+      this.pids.delete(id);
       await this.setState(r, 'pausing');
       try {
         await driver.checkpoint(id, join(p.checkpoint, IMAGES));
@@ -391,8 +438,10 @@ export class LocalEngine implements Engine {
       } catch (err) {
         // The sandbox keeps running when checkpoint fails; report the cause, keep the state true.
         const status = await driver.status(id);
-        if (status?.status === 'running') await this.setState(r, 'running');
-        else await this.markFailed(r, `pause failed: ${asAgentboxError(err).message}`);
+        if (status?.status === 'running') {
+          await this.setState(r, 'running');
+          await this.watch(r);
+        } else await this.markFailed(r, `pause failed: ${asAgentboxError(err).message}`);
         throw asAgentboxError(err);
       }
       this.dropGuest(id);
@@ -427,6 +476,7 @@ export class LocalEngine implements Engine {
         throw asAgentboxError(err);
       }
       await this.setState(r, 'running', { pausedAt: undefined });
+      await this.watch(r);
       await rm(p.checkpoint, { recursive: true, force: true });
       await this.waitReady(r);
       return this.info(r);
@@ -464,6 +514,7 @@ export class LocalEngine implements Engine {
       try {
         // Checkpoint stops the sandbox, so its writable layer is copied at the same instant
         // as its memory; then the sandbox continues from the very images just written.
+        this.pids.delete(id);
         await driver.checkpoint(id, join(dir, IMAGES));
         await copyTree(p.upper, join(dir, 'upper'));
         const manifest = await this.writeSnapshotManifest(dir, snapshotId, r);
@@ -472,6 +523,7 @@ export class LocalEngine implements Engine {
         await driver.delete(id);
         await addressForBoot(id, this.link(r));
         await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);
+        await this.watch(r);
         await this.waitReady(r);
         return snapshotInfo(manifest);
       } catch (err) {
@@ -544,6 +596,7 @@ export class LocalEngine implements Engine {
       await writeBundle(p, record, link, this.opts.guest);
       await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);
       await this.setState(record, 'running');
+      await this.watch(record);
       // The restored guest still answers to the source's token: give it this sandbox's.
       await this.rekeyGuest(record, saved.accessToken);
       return this.info(record);
@@ -602,6 +655,7 @@ export class LocalEngine implements Engine {
 
   /** Removes everything a sandbox may have: container, rules, namespace, mount, files. */
   private async teardown(id: string, r: SandboxRecord | undefined): Promise<void> {
+    this.pids.delete(id);
     this.dropGuest(id);
     if (r) {
       const driver = this.opts.drivers.get(r.runtime);
@@ -623,6 +677,7 @@ export class LocalEngine implements Engine {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.monitor);
     for (const g of this.guests.values()) g.close();
     this.guests.clear();
     await this.dns.stop();

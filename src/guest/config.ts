@@ -30,6 +30,11 @@ export const GuestConfigSchema = z.object({
     user: z.string().optional(),
     env: z.record(z.string(), z.string()).optional(),
   }).optional(),
+  /**
+   * Maximum number of tasks of everything the guest starts, enforced in the sandbox's own
+   * cgroupfs (gVisor; see pids-limit.ts). Absent: the host cgroup alone limits (runc).
+   */
+  pidsLimit: z.number().int().min(1).optional(),
   /** When set, the agent-sandbox in-pod runtime protocol is also served on this port. */
   agentSandboxRuntimePort: z.number().int().min(1).max(65535).optional(),
 });

@@ -7,6 +7,7 @@ import { createGuestLog } from './log.ts';
 import { startGuestServer } from './server.ts';
 import { runStartCommand } from './start-command.ts';
 import { startAgentSandboxRuntimeIfConfigured } from './agent-sandbox.ts';
+import { confinePids } from './pids-limit.ts';
 
 async function main(): Promise<void> {
   const log = createGuestLog();
@@ -20,6 +21,7 @@ async function main(): Promise<void> {
   // spawner does not reset them (node-pty's forkpty child calls only setgid/setuid), so the
   // root guest drops its own: a PTY shell of `user` must not keep root's group 0.
   if (process.getuid?.() === 0) process.setgroups?.([]);
+  if (config.pidsLimit !== undefined) confinePids(config.pidsLimit, log);
   const server = await startGuestServer(config, { log });
   if (config.start) {
     await runStartCommand({ ...server.context, registry: server.registry }, config.start).catch((err) =>

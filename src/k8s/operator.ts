@@ -107,6 +107,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
     const poolCtl = new WarmPoolController({
       client: o.client, pools, templates, sandboxes, now, metrics,
+      events: eventRecorder(o.client, 'sandboxwarmpool-controller', onError),
       readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
     });
     const poolQ = new WorkQueue({

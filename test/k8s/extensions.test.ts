@@ -6,9 +6,10 @@ import { KubeClient, NETWORK_POLICIES, PODS } from '../../src/k8s/client.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
-import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../../src/api/k8s/types.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { NetworkPolicy } from '../../src/k8s/extensions/network-policy.ts';
+import { EVENTS } from '../../src/k8s/client.ts';
 import {
   adminClient, autoKubelet, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, markPodReady, waitFor,
 } from './harness.ts';
@@ -155,6 +156,15 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
     } finally { await stopKubelet(); }
   });
 
+  it('re-syncs a bound claim\'s pod metadata when additionalPodMetadata changes', async () => {
+    await client.patch(CLAIMS, ns, 'claim-warm', { spec: { additionalPodMetadata: { labels: { 'sandbox.users.io/owner': 'me', 'sandbox.users.io/stage': 'two' } } } });
+    const c = await client.get<SandboxClaim>(CLAIMS, ns, 'claim-warm');
+    await waitFor('pod relabelled after claim edit', async () => {
+      const p = await client.get<Pod>(PODS, ns, c.status!.sandbox!.name!);
+      return p.metadata.labels?.['sandbox.users.io/stage'] === 'two' ? p : null;
+    });
+  });
+
   it('reports the claim failure reasons verbatim', async () => {
     await claim('c-nopool', 'missing-pool');
     await claimReason('c-nopool', 'WarmPoolNotFound');
@@ -287,5 +297,52 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
       const sb = await client.get<Sandbox>(SANDBOXES, ns, target!.metadata.name!);
       assert.equal(sb.metadata.ownerReferences?.[0]?.uid, c.metadata.uid);
     } finally { await stopKubelet(); }
+  });
+});
+
+describe('warm pool readiness grace', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  let ns: string;
+  let op: RunningOperator | undefined;
+
+  before(async () => {
+    client = await adminClient();
+    await installCrds(client);
+    ns = await createNamespace(client, 'grace');
+    op = await startOperator({ client, namespace: ns, extensions: true, readinessGraceMs: 1500 });
+  });
+  after(async () => {
+    await op?.stop();
+    if (ns) await deleteNamespace(client, ns);
+    client?.close();
+  });
+
+  it('replaces members that never become Ready, holds unschedulable ones with an event, adopts fresh orphans', async () => {
+    await client.create(TEMPLATES, ns, { metadata: { name: 't' }, spec: { podTemplate: { spec: basicPodSpec() } } } as SandboxTemplate);
+    await client.create(WARM_POOLS, ns, { metadata: { name: 'p' }, spec: { replicas: 1, sandboxTemplateRef: { name: 't' } } } as SandboxWarmPool);
+    const list = async () => (await client.list<Sandbox>(SANDBOXES, ns, { labelSelector: `agents.x-k8s.io/warm-pool-sandbox=${nameHash('p')}` })).items.filter((s) => !s.metadata.deletionTimestamp);
+    const first = await waitFor('member', async () => (await list())[0]);
+    const second = await waitFor('replacement after the grace period', async () => {
+      const m = (await list())[0];
+      return m && m.metadata.uid !== first.metadata.uid ? m : null;
+    }, 15_000);
+    // The kubelet reports the new member's pod unschedulable: it is held, with one Warning.
+    const pod = await waitFor('pod', () => client.getOrNull<Pod>(PODS, ns, second.metadata.name!));
+    await client.patch(PODS, ns, pod.metadata.name!, { status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/0 nodes', lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] } }, 'merge', 'status');
+    await waitFor('NotProgressing event', async () => (await client.list<KubeObject & { reason?: string }>(EVENTS, ns)).items.find((e) => e.reason === 'WarmPoolNotProgressing'), 15_000);
+    assert.equal((await list())[0]?.metadata.uid, second.metadata.uid, 'unschedulable members are held, not churned');
+
+    // An orphan with the pool's label (e.g. the pool was re-created) is adopted when fresh.
+    await op!.stop();
+    await client.delete(WARM_POOLS, ns, 'p', { propagationPolicy: 'Orphan' });
+    await waitFor('pool gone', async () => (await client.getOrNull(WARM_POOLS, ns, 'p')) === null);
+    await waitFor('orphaned', async () => ((await list())[0]?.metadata.ownerReferences ?? []).length === 0 ? true : null);
+    const pool = await client.create<SandboxWarmPool>(WARM_POOLS, ns, { metadata: { name: 'p' }, spec: { replicas: 1, sandboxTemplateRef: { name: 't' } } } as SandboxWarmPool);
+    op = await startOperator({ client, namespace: ns, extensions: true, readinessGraceMs: 60_000 });
+    const adopted = await waitFor('orphan adopted', async () => {
+      const m = (await list()).find((x) => x.metadata.uid === second.metadata.uid);
+      return m?.metadata.ownerReferences?.[0]?.uid === pool.metadata.uid ? m : null;
+    });
+    assert.ok(adopted);
   });
 });

@@ -26,3 +26,13 @@ export async function cgroupUsage(id: string): Promise<{ memoryBytes: number; cp
   ]);
   return { memoryBytes, cpuNanos, pids };
 }
+
+/** How many times the kernel OOM killer acted in the sandbox's memory cgroup (0 if unknown). */
+export async function oomKills(id: string): Promise<number> {
+  try {
+    const text = await readFile(join(ROOT, 'memory', cgroupPath(id), 'memory.oom_control'), 'utf8');
+    return Number(/^oom_kill (\d+)/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}

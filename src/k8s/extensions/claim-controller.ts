@@ -83,7 +83,8 @@ export class ClaimController {
       claim = this.stamp(claim);
       const expired = await this.handleExpiry(claim);
       if (expired !== null) return expired;
-      const outcome = await this.ensureSandbox(claim);
+      let outcome = await this.ensureSandbox(claim);
+      if (!(outcome instanceof StatusOutcome)) outcome = await this.syncPodMetadata(claim, outcome);
       return await this.report(claim, outcome);
     } catch (e) {
       if (e instanceof ClaimInputError) return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
@@ -187,6 +188,40 @@ export class ClaimController {
     return this.createCold(claim, pool, template);
   }
 
+  /** Desired pod-template metadata of the claim's sandbox: template + claim + identity labels. */
+  private podMetadataFor(claim: SandboxClaim, template: SandboxTemplate) {
+    const merged = mergePodMetadata(template.spec.podTemplate.metadata, claim.spec.additionalPodMetadata);
+    return {
+      labels: {
+        ...merged.labels, [LABEL.claimUid]: claim.metadata.uid!, [LABEL.templateRefHash]: nameHash(template.metadata.name!),
+        [LABEL.createdBy]: normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]),
+      },
+      annotations: merged.annotations ?? {},
+    };
+  }
+
+  /**
+   * Bound claims: keep the Sandbox's pod-template labels/annotations in line with template +
+   * claim (e.g. after `additionalPodMetadata` is edited); the Sandbox reconciler then patches the
+   * live pod's metadata. The pod spec is never touched.
+   */
+  private async syncPodMetadata(claim: SandboxClaim, sb: Sandbox): Promise<Sandbox> {
+    const pool = this.d.pools.get(claim.metadata.namespace, claim.spec.warmPoolRef.name);
+    const template = pool && this.d.templates.get(claim.metadata.namespace, pool.spec.sandboxTemplateRef.name);
+    if (!template || sb.metadata.deletionTimestamp) return sb;
+    const want = this.podMetadataFor(claim, template);
+    const have = sb.spec.podTemplate.metadata ?? {};
+    const missing = (w: Record<string, string>, h: Record<string, string> | undefined) =>
+      Object.fromEntries(Object.entries(w).filter(([k, v]) => h?.[k] !== v));
+    const labels = missing(want.labels, have.labels);
+    const annotations = missing(want.annotations, have.annotations);
+    if (!Object.keys(labels).length && !Object.keys(annotations).length) return sb;
+    const updated = await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!,
+      { spec: { podTemplate: { metadata: { labels, annotations } } } });
+    this.d.sandboxes.observe(updated);
+    return updated;
+  }
+
   private candidates(claim: SandboxClaim, pool: SandboxWarmPool, template: SandboxTemplate): { withIp: Sandbox[]; withoutIp: number } {
     const hash = nameHash(pool.metadata.name!);
     const recreate = pool.spec.updateStrategy?.type === UPDATE_STRATEGY.recreate;
@@ -254,7 +289,7 @@ export class ClaimController {
   /** Moves a pool member to the claim: optimistic lock on the Sandbox's resourceVersion. */
   private async transfer(sb: Sandbox, claim: SandboxClaim, template: SandboxTemplate): Promise<Sandbox> {
     const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
-    const podMeta = mergePodMetadata(template.spec.podTemplate.metadata, claim.spec.additionalPodMetadata);
+    const podMeta = this.podMetadataFor(claim, template);
     const trace = claim.metadata.annotations?.[ANNOTATION.traceContext];
     const patch = {
       metadata: {
@@ -269,8 +304,8 @@ export class ClaimController {
       spec: {
         podTemplate: {
           metadata: {
-            labels: { ...podMeta.labels, [LABEL.claimUid]: claim.metadata.uid, [LABEL.templateRefHash]: nameHash(template.metadata.name!), [LABEL.createdBy]: createdBy },
-            annotations: { ...podMeta.annotations, ...(sb.spec.podTemplate.metadata?.annotations?.[ANNOTATION.safeToEvict] === 'true' && podMeta.annotations?.[ANNOTATION.safeToEvict] === undefined ? { [ANNOTATION.safeToEvict]: null } : {}) },
+            labels: podMeta.labels,
+            annotations: { ...podMeta.annotations, ...(sb.spec.podTemplate.metadata?.annotations?.[ANNOTATION.safeToEvict] === 'true' && podMeta.annotations[ANNOTATION.safeToEvict] === undefined ? { [ANNOTATION.safeToEvict]: null } : {}) },
           },
         },
       },
@@ -286,7 +321,7 @@ export class ClaimController {
     const vcts = mergeVolumeClaimTemplates(blueprint.volumeClaimTemplates, claim, template);
     const refHash = nameHash(template.metadata.name!);
     const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
-    const podMeta = mergePodMetadata(blueprint.podTemplate.metadata, claim.spec.additionalPodMetadata);
+    const podMeta = this.podMetadataFor(claim, template);
     const sb: Sandbox = {
       metadata: {
         name: claim.metadata.name, namespace: claim.metadata.namespace,
@@ -298,7 +333,7 @@ export class ClaimController {
         ...blueprint,
         ...(vcts ? { volumeClaimTemplates: vcts } : {}),
         podTemplate: {
-          metadata: { labels: { ...podMeta.labels, [LABEL.templateRefHash]: refHash, [LABEL.claimUid]: claim.metadata.uid! }, annotations: podMeta.annotations },
+          metadata: podMeta,
           spec: blueprint.podTemplate.spec,
         },
       },

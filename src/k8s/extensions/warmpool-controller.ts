@@ -9,6 +9,7 @@ import type { Informer } from '../informer.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { SANDBOXES, WARM_POOLS } from '../resources.ts';
+import type { EventRecorder } from '../events.ts';
 import { blueprintFromTemplate, blueprintHash, podTemplateHash, sameBlueprint } from './blueprint.ts';
 
 /** Upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
@@ -21,8 +22,11 @@ export interface WarmPoolControllerDeps {
   templates: Informer<SandboxTemplate>;
   sandboxes: Informer<Sandbox>;
   metrics: OperatorMetrics;
+  events: EventRecorder;
   now: () => Date;
   readinessGraceMs: number;
+  /** How often a pool holding unschedulable members is looked at again. */
+  unschedulableRecheckMs?: number;
 }
 
 export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${nameHash(poolName)}`;
@@ -35,6 +39,9 @@ export function isStale(sb: Sandbox, t: SandboxTemplate): boolean {
 }
 
 export class WarmPoolController {
+  /** Pools (uid) that reported WarmPoolNotProgressing and have not recovered yet. */
+  private readonly stuck = new Set<string>();
+
   constructor(private readonly d: WarmPoolControllerDeps) {}
 
   async reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number } | void> {
@@ -68,15 +75,29 @@ export class WarmPoolController {
     // scheduled (deleting those only churns; they are held until capacity appears).
     let requeueAfterMs: number | undefined;
     const now = this.d.now().getTime();
+    let held = 0;
     for (const sb of active.filter((s) => !isTrue(s.status?.conditions, CONDITION.ready))) {
       const age = now - Date.parse(sb.metadata.creationTimestamp ?? new Date(now).toISOString());
       const unschedulable = findCondition(sb.status?.conditions, CONDITION.podScheduled)?.reason === 'Unschedulable';
-      if (age >= this.d.readinessGraceMs && !unschedulable) {
+      if (age < this.d.readinessGraceMs) {
+        requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, this.d.readinessGraceMs - age + 10);
+      } else if (unschedulable) {
+        held++;
+      } else {
         await this.deleteMember(sb);
         active = active.filter((s) => s !== sb);
-      } else if (!unschedulable) {
-        requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, this.d.readinessGraceMs - age + 10);
       }
+    }
+    const poolRef = { ...pool, apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool' };
+    if (held > 0) {
+      if (!this.stuck.has(pool.metadata.uid!)) {
+        this.stuck.add(pool.metadata.uid!);
+        this.d.events.record(poolRef, 'Warning', 'WarmPoolNotProgressing', 'Replenishing',
+          `${held} member(s) unschedulable past the readiness grace period; holding them instead of recreating`);
+      }
+      requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, this.d.unschedulableRecheckMs ?? 60_000);
+    } else if (this.stuck.delete(pool.metadata.uid!)) {
+      this.d.events.record(poolRef, 'Normal', 'WarmPoolProgressing', 'Replenishing', 'Unschedulable members recovered');
     }
 
     const desired = pool.spec.replicas ?? 1;

@@ -71,9 +71,14 @@ export class SandboxController {
     const suspended = sb.spec.operatingMode === OPERATING_MODE.suspended;
     let pod: Pod | null = owned[0] ?? null;
     let podNotOwned = false;
+    let podLookupFailed = false;
     let requeueAfterMs: number | undefined;
     if (suspended) {
-      const named = this.d.pods.get(sb.metadata.namespace, podNameOf(sb));
+      let named: Pod | null | undefined = this.d.pods.get(sb.metadata.namespace, podNameOf(sb));
+      // An unlabelled pod of that name is not in our cache; look it up once the cache shows none.
+      if (!pod && !named && findCondition(sb.status?.conditions, CONDITION.suspended)?.reason !== REASON.podTerminated) {
+        named = await this.d.client.getOrNull<Pod>(PODS, sb.metadata.namespace, podNameOf(sb)).catch(() => { podLookupFailed = true; return null; });
+      }
       podNotOwned = !pod && !!named && !isControlledBy(named, sb);
       if (pod && !pod.metadata.deletionTimestamp) {
         await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
@@ -93,10 +98,11 @@ export class SandboxController {
 
     const { serviceName, serviceRequired } = await this.ensureService(sb);
     const status = computeStatus({
-      sandbox: sb, pod, suspended, podNotOwned, serviceRequired, serviceName,
+      sandbox: sb, pod, suspended, podNotOwned, podLookupFailed, serviceRequired, serviceName,
       clusterDomain: this.d.clusterDomain, now,
     });
     await this.writeStatus(sb, status);
+    if (podLookupFailed) requeueAfterMs = 1000;
     if (exp.requeueMs !== null) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, exp.requeueMs);
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }

@@ -13,6 +13,8 @@ export interface Observed {
   suspended: boolean;
   /** Suspended mode: a same-named pod exists that we do not own. */
   podNotOwned?: boolean;
+  /** Suspended mode: the pod could not be looked up (API error). */
+  podLookupFailed?: boolean;
   serviceRequired: boolean;
   serviceName: string | null;
   clusterDomain: string;
@@ -32,7 +34,9 @@ export function computeStatus(o: Observed): SandboxStatus {
   if (o.suspended) {
     set({ type: CONDITION.ready, status: 'False', reason: REASON.sandboxSuspended,
       message: pod ? 'Sandbox is suspending' : 'Sandbox is suspended' });
-    if (o.podNotOwned) {
+    if (o.podLookupFailed) {
+      set({ type: CONDITION.suspended, status: 'Unknown', reason: REASON.podStateUnknown, message: 'Pod state could not be determined' });
+    } else if (o.podNotOwned) {
       set({ type: CONDITION.suspended, status: 'False', reason: REASON.podNotOwned,
         message: 'A pod with the sandbox name exists but is not owned by it; refusing to delete it' });
     } else if (pod) {

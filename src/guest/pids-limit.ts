@@ -1,0 +1,31 @@
+/**
+ * Enforces the sandbox's pids limit inside a gVisor sandbox. The host cgroup counts the
+ * sentry's threads, not the sandbox's tasks, and a fork bomb that reaches it kills the whole
+ * sandbox; gVisor's own cgroupfs counts the sandbox's tasks and makes fork fail with EAGAIN
+ * instead. The guest moves itself into a child pids cgroup before it starts any process, so
+ * every process it starts (and their children) is counted there. Its own threads are added to
+ * the limit, so the user gets the number of processes they asked for.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GuestLog } from './log.ts';
+
+const PIDS_ROOT = '/sys/fs/cgroup/pids';
+
+export function confinePids(limit: number, log: GuestLog, root = PIDS_ROOT): boolean {
+  if (!existsSync(root)) {
+    log.error('no pids cgroup in the sandbox; the pids limit is only enforced on the host', { limit });
+    return false;
+  }
+  try {
+    const dir = join(root, 'agentbox');
+    mkdirSync(dir, { recursive: true });
+    const threads = Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
+    writeFileSync(join(dir, 'pids.max'), String(limit + threads));
+    writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
+    return true;
+  } catch (err) {
+    log.error('could not apply the pids limit inside the sandbox', { limit, error: (err as Error).message });
+    return false;
+  }
+}
