@@ -77,6 +77,7 @@ export class LocalEngine implements Engine {
   /** Host PID of each running sandbox (sentry or init), watched by the liveness monitor. */
   private readonly pids = new Map<string, number>();
   private monitor?: NodeJS.Timeout;
+  private nextSlot = 0;
 
   constructor(private readonly opts: LocalEngineOptions) {
     this.store = new RecordStore(join(opts.home, 'sandboxes'));
@@ -301,7 +302,9 @@ export class LocalEngine implements Engine {
   }
 
   private allocateSlot(): number {
-    return freeSlot(this.opts.network.subnet, [...this.records.values()].map((r) => r.slot));
+    const slot = freeSlot(this.opts.network.subnet, [...this.records.values()].map((r) => r.slot), this.nextSlot);
+    this.nextSlot = slot + 1;
+    return slot;
   }
 
   // ---------------------------------------------------------------- Engine API

@@ -1,5 +1,6 @@
 // Kubernetes Events (events.k8s.io/v1). Best effort: an event that cannot be written is logged by
 // the caller's onError and never fails a reconcile.
+import { randomBytes } from 'node:crypto';
 import type { KubeObject } from '../api/k8s/types.ts';
 import { EVENTS, type KubeClient } from './client.ts';
 
@@ -14,7 +15,7 @@ export function eventRecorder(client: KubeClient, controller: string, onError: (
       const now = new Date().toISOString();
       const ns = regarding.metadata.namespace ?? 'default';
       client.create(EVENTS, ns, {
-        metadata: { generateName: `${regarding.metadata.name}.`, namespace: ns },
+        metadata: { name: `${regarding.metadata.name}.${randomBytes(8).toString('hex')}`, namespace: ns },
         eventTime: now.replace('Z', '000Z'),
         reportingController: `agentbox.dev/${controller}`,
         reportingInstance: controller,

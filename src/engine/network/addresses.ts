@@ -49,10 +49,17 @@ export function linkAddresses(subnet: string, slot: number, ifacePrefix = 'abx')
   return { slot, hostIp: intToIp(base + 1), sandboxIp: intToIp(base + 2), prefixLength: 30, hostIface: `${ifacePrefix}${slot}` };
 }
 
-/** The lowest slot not in `used`. */
-export function freeSlot(subnet: string, used: Iterable<number>): number {
+/**
+ * The first slot not in `used`, searching from `from` and wrapping around. Allocating
+ * round-robin keeps a just-freed address out of use for as long as possible, so a client
+ * holding a keep-alive connection to a destroyed sandbox gets a clean error, not a stranger.
+ */
+export function freeSlot(subnet: string, used: Iterable<number>, from = 0): number {
   const taken = new Set(used);
   const total = slotCount(subnet);
-  for (let slot = 0; slot < total; slot++) if (!taken.has(slot)) return slot;
+  for (let i = 0; i < total; i++) {
+    const slot = (from + i) % total;
+    if (!taken.has(slot)) return slot;
+  }
   throw new AgentboxError('resource_exhausted', `all ${total} sandbox addresses in ${subnet} are in use`);
 }

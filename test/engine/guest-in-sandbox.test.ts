@@ -1,0 +1,96 @@
+/**
+ * The guest protocol inside real sandboxes (the exhaustive per-RPC tests run against a local
+ * guest in test/guest): a Connect client from the host drives process streaming, PTY, file
+ * watch and /files through the sandbox's network link, under gVisor, in the `base` image
+ * (built with mmdebstrap) and in the busybox image.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createGuestClient, userHeader } from '../../src/guest/client.ts';
+import { startTestEngine, type TestEngine } from './fixture.ts';
+
+let t: TestEngine;
+before(async () => {
+  t = await startTestEngine('guest-in-sandbox');
+  await t.templates.ensure('busybox');
+  await t.templates.ensure('base');
+});
+after(() => t.cleanup());
+
+for (const template of ['base', 'busybox']) {
+  describe(`${template} image`, () => {
+    it('streams output, runs a PTY, watches files and serves /files', async () => {
+      const sbx = await t.engine.run({ template });
+      const guest = createGuestClient({ url: sbx.guest.url, accessToken: sbx.guest.accessToken });
+      try {
+        // Streaming: events arrive in order start, data…, end.
+        const kinds: string[] = [];
+        let out = '';
+        for await (const ev of guest.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'echo one; sleep 0.2; echo two >&2; exit 3'], envs: {} } })) {
+          const e = ev.event?.event;
+          if (!e) continue;
+          kinds.push(e.case!);
+          if (e.case === 'data' && e.value.output.case === 'stdout') out += Buffer.from(e.value.output.value).toString();
+          if (e.case === 'end') assert.equal(e.value.exitCode, 3);
+        }
+        assert.equal(kinds[0], 'start');
+        assert.equal(kinds.at(-1), 'end');
+        assert.equal(out, 'one\n');
+
+        // PTY: a terminal of the requested size.
+        let pty = '';
+        for await (const ev of guest.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'stty size; sleep 0.2'], envs: {} }, pty: { size: { cols: 91, rows: 37 } } })) {
+          const e = ev.event?.event;
+          if (e?.case === 'data' && e.value.output.case === 'pty') pty += Buffer.from(e.value.output.value).toString();
+        }
+        assert.match(pty, /37 91/);
+
+        // Watch: a file created in the watched directory is reported.
+        const home = template === 'base' ? '/home/user' : '/home/user';
+        const abort = new AbortController();
+        const seen: string[] = [];
+        const watching = (async () => {
+          try {
+            for await (const ev of guest.filesystem.watchDir({ path: home, recursive: false }, { signal: abort.signal, headers: userHeader('user') })) {
+              if (ev.event.case === 'filesystem') seen.push(ev.event.value.name);
+              if (seen.includes('watched.txt')) abort.abort();
+            }
+          } catch {
+            // aborted
+          }
+        })();
+        await new Promise((r) => setTimeout(r, 300));
+        await t.engine.exec(sbx.id, { cmd: ['/bin/sh', '-c', `echo x > ${home}/watched.txt`] });
+        await Promise.race([watching, new Promise((r) => setTimeout(r, 5000))]);
+        abort.abort();
+        assert.ok(seen.includes('watched.txt'), `watch saw ${seen.join(',')}`);
+
+        // /files: upload, then download through the same link.
+        const up = await fetch(`${sbx.guest.url}/files?path=${encodeURIComponent(`${home}/up.bin`)}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/octet-stream', 'x-access-token': sbx.guest.accessToken },
+          body: Buffer.alloc(100_000, 7),
+        });
+        assert.equal(up.status, 200);
+        const down = await fetch(`${sbx.guest.url}/files?path=${encodeURIComponent(`${home}/up.bin`)}`, { headers: { 'x-access-token': sbx.guest.accessToken } });
+        assert.equal(Buffer.from(await down.arrayBuffer()).equals(Buffer.alloc(100_000, 7)), true);
+        // Without the token the guest refuses RPCs.
+        const anon = await fetch(`${sbx.guest.url}/process.Process/List`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        assert.equal(anon.status, 401);
+      } finally {
+        guest.close();
+        await t.engine.destroy(sbx.id);
+      }
+    });
+  });
+}
+
+describe('base template', () => {
+  it('has bash, python3, git, curl and a non-root user with home /home/user', async () => {
+    const sbx = await t.engine.run({ template: 'base' });
+    const res = await t.engine.exec(sbx.id, { cmd: ['/bin/bash', '-lc', 'id -un; echo $HOME; pwd; python3 -c "print(6*7)"; git --version | cut -d" " -f1; curl --version | head -c 4'] });
+    assert.equal(res.exitCode, 0, res.stderr);
+    assert.equal(res.stdout, 'user\n/home/user\n/home/user\n42\ngit\ncurl');
+    await t.engine.destroy(sbx.id);
+  });
+});
