@@ -70,6 +70,10 @@ EOF
     GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$K8S_VERSION"
     GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/" \
       k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+    # The tests drive `kubectl scale`; build it too where the machine has none.
+    if ! command -v kubectl >/dev/null 2>&1; then
+      GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/" k8s.io/kubernetes/cmd/kubectl
+    fi
   )
   log "built into $BIN"
 }
@@ -120,7 +124,13 @@ EOF
   mv -f "$KUBECONFIG_OUT.tmp" "$KUBECONFIG_OUT"
 }
 
-alive() { [[ -f "$RUN/$1.pid" ]] && kill -0 "$(cat "$RUN/$1.pid")" 2>/dev/null; }
+# Alive = the recorded PID runs the expected program (a reused PID after a reboot is not ours).
+alive() {
+  [[ -f "$RUN/$1.pid" ]] || return 1
+  local pid
+  pid="$(cat "$RUN/$1.pid")"
+  kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1"
+}
 
 start() { # name, then command
   local name="$1"; shift
@@ -161,7 +171,8 @@ up() {
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range 10.0.0.0/24 \
     --enable-priority-and-fairness=false --disable-admission-plugins ServiceAccount \
     --endpoint-reconciler-type none
-  wait_for kube-apiserver 90 kubectl --kubeconfig "$KUBECONFIG_OUT" get --raw /readyz
+  wait_for kube-apiserver 90 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    "https://127.0.0.1:$API_PORT/readyz"
   # Controllers the tests rely on: garbage collection (ownerReference cascades, foreground
   # deletion) and namespace cleanup. Pods are never scheduled: there is no node.
   start kube-controller-manager "$BIN/kube-controller-manager" \
@@ -179,7 +190,7 @@ down() {
   for name in kube-controller-manager kube-apiserver etcd; do
     [[ -f "$RUN/$name.pid" ]] || continue
     pid="$(cat "$RUN/$name.pid")"
-    if kill -0 "$pid" 2>/dev/null; then
+    if alive "$name"; then
       kill "$pid"
       for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
       kill -0 "$pid" 2>/dev/null && kill -9 "$pid"

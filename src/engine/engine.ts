@@ -685,12 +685,6 @@ export class LocalEngine implements Engine {
     this.guests.clear();
     await this.dns.stop();
   }
-
-  /** For the bench: the runtime's own exec, bypassing the guest. */
-  runtimeExec(id: string, argv: string[]): Promise<string> {
-    const r = this.record(id);
-    return this.driver(r.runtime).exec(id, argv);
-  }
 }
 
 function publicState(s: SandboxRecord['state']): SandboxState {

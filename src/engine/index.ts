@@ -49,6 +49,8 @@ export interface EngineRuntimeReport {
 export interface CreatedEngine {
   engine: LocalEngine;
   templates: TemplateStore;
+  /** The usable runtime classes' drivers (benchmarks use them for same-run baselines). */
+  drivers: ReadonlyMap<RuntimeClassName, RuntimeDriver>;
   runtimes: EngineRuntimeReport[];
   /** Runtime classes configured but not usable here, with the reason. */
   unavailable: { name: string; reason: string }[];
@@ -113,6 +115,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
   return {
     engine,
     templates,
+    drivers,
     home,
     unavailable,
     runtimes: [...drivers.values()].map((d) => ({ name: d.name, binary: d.binary, sha256: d.binarySha256, platform: d.platform, pauseMode: d.pauseMode })),

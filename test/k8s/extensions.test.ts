@@ -150,6 +150,7 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
       assert.equal(pod.metadata.labels?.['agents.x-k8s.io/warm-pool-sandbox'], undefined);
       assert.equal(pod.metadata.labels?.['sandbox.users.io/owner'], 'me');
       await readyMembers('pool-a', 1); // refilled
+      await waitFor('SandboxAdopted event', async () => (await client.list<KubeObject & { reason?: string }>(EVENTS, ns)).items.find((e) => e.reason === 'SandboxAdopted'));
       const text = await op!.metrics.registry.metrics();
       assert.match(text, /agent_sandbox_claim_creation_total\{[^}]*launch_type="warm"[^}]*\} 1/);
       assert.match(text, /agentbox_warmpool_demand\{namespace="[^"]+",warmpool="pool-a",state="bound"\} 1/);

@@ -2,7 +2,7 @@
 // reason, suspend/resume, pod deletion and failure recovery, expiry policies, adoption.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { KubeClient, PODS, PVCS, SERVICES } from '../../src/k8s/client.ts';
+import { EVENTS, KubeClient, PODS, PVCS, SERVICES } from '../../src/k8s/client.ts';
 import { SANDBOXES } from '../../src/k8s/resources.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
@@ -172,6 +172,8 @@ describe('Sandbox reconciler', { skip: skip ?? false }, () => {
     const pod = await waitFor('pod', () => client.getOrNull<Pod>(PODS, ns, 'zeta'));
     await client.create(PODS, ns, { metadata: { name: 'zeta-extra', labels: pod.metadata.labels, ownerReferences: pod.metadata.ownerReferences }, spec: pod.spec } as Pod);
     await waitReason('zeta', 'Ready', 'MultiplePods');
+    await waitFor('Warning event', async () => (await client.list<KubeObject & { reason?: string; type?: string }>(EVENTS, ns)).items
+      .find((e) => e.reason === 'MultiplePods' && e.type === 'Warning'));
     assert.ok(sb.metadata.uid);
     await client.delete(PODS, ns, 'zeta-extra', { gracePeriodSeconds: 0 });
     await waitReason('zeta', 'Ready', 'DependenciesNotReady');
