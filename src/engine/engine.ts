@@ -637,6 +637,20 @@ export class LocalEngine implements Engine {
     return this.info(r);
   }
 
+  async setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo> {
+    validateEnv(env);
+    return this.serialized(id, async () => {
+      const r = this.record(id);
+      this.requireRunning(r, 'setting its environment');
+      await this.guest(r).init(r.initSecret, { envVars: env });
+      r.env = { ...r.env, ...env };
+      await this.store.save(r);
+      // The guest config file is re-read at a cold boot (after a host reboot): keep it current.
+      await writeBundle(this.paths(id), r, this.link(r), this.opts.guest);
+      return this.info(r);
+    });
+  }
+
   async inspect(id: string): Promise<SandboxUsage> {
     const r = this.record(id);
     const [status, usage, diskBytes] = await Promise.all([

@@ -157,6 +157,12 @@ export interface Engine {
   /** snapshot + restoreSnapshot: a running copy of a running sandbox. */
   fork(id: string, req?: ForkRequest): Promise<SandboxInfo>;
   setEgress(id: string, policy: EgressPolicy): Promise<SandboxInfo>;
+  /**
+   * Merges `env` into the sandbox-wide environment of a running sandbox: every process the
+   * guest starts from now on sees it (a warm-pool claim applies the caller's env this way).
+   * Persisted, so it survives pause, resume and restarts.
+   */
+  setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo>;
   inspect(id: string): Promise<SandboxUsage>;
   /** Stops the sandbox and removes all its files. Idempotent for unknown ids: throws not_found. */
   destroy(id: string): Promise<void>;

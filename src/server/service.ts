@@ -105,7 +105,7 @@ export class SandboxService {
         expiresAt: expiresAt(this.d.now(), timeoutS), claimedAt: this.d.now(),
       }));
       this.d.pools.refill(p.tenantId, body.template);
-      if (claimed) return this.detail(claimed);
+      if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) return this.detail(claimed);
     }
     return this.timed('create', async () => {
       const id = newSandboxId();
@@ -136,6 +136,22 @@ export class SandboxService {
     const { records, next } = this.d.store.list(p.tenantId, f);
     const items = records.map((r) => this.detail(r));
     return next ? { items, next } : { items };
+  }
+
+  /**
+   * A warm sandbox was started before the caller's env was known: the guest takes it now, for
+   * every process (exec, background commands, PTYs, direct guest traffic). A sandbox that cannot
+   * take it is discarded and the create goes on cold.
+   */
+  private async applyClaimEnv(id: string, env: Record<string, string> | undefined): Promise<boolean> {
+    if (!env || Object.keys(env).length === 0) return true;
+    try {
+      await this.d.engine.setEnv(id, env);
+      return true;
+    } catch {
+      await this.destroy(id).catch(() => undefined);
+      return false;
+    }
   }
 
   async kill(p: Principal, id: string): Promise<void> {
@@ -218,10 +234,8 @@ export class SandboxService {
   }
 
   async exec(p: Principal, id: string, req: ExecRequest): Promise<ExecResult> {
-    const rec = this.running(p, id);
-    // Env given at claim time is applied here: the warm sandbox was started before it was known.
-    const env = Object.keys(rec.claimEnv).length ? { ...rec.claimEnv, ...(req.env ?? {}) } : req.env;
-    return this.timed('exec', () => this.d.engine.exec(id, env ? { ...req, env } : req));
+    this.running(p, id);
+    return this.timed('exec', () => this.d.engine.exec(id, req));
   }
 
   private guest(p: Principal, id: string) {

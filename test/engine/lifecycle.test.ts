@@ -62,3 +62,17 @@ describe('bad input', () => {
     await assert.rejects(t.engine.exec('aaaaaaaaaaaaaaaaaaaa', { cmd: ['true'] }), (e: AgentboxError) => e.code === 'not_found');
   });
 });
+
+describe('setEnv', () => {
+  it('adds sandbox-wide env that later processes see and that survives pause/resume', async () => {
+    const s = await t.engine.run({ template: 'busybox', env: { A: '1' } });
+    await t.engine.setEnv(s.id, { B: '2' });
+    assert.equal(await sh(t.engine, s.id, 'echo $A$B'), '12');
+    await t.engine.pause(s.id);
+    await t.engine.resume(s.id);
+    assert.equal(await sh(t.engine, s.id, 'echo $A$B'), '12');
+    assert.deepEqual(t.engine.get(s.id).env, { A: '1', B: '2' });
+    await assert.rejects(t.engine.setEnv(s.id, { 'BAD NAME': 'x' }), (e: AgentboxError) => e.code === 'invalid_argument');
+    await t.engine.destroy(s.id);
+  });
+});

@@ -110,6 +110,7 @@ export class FakeEngine implements Engine {
   }
 
   async setEgress(id: string): Promise<SandboxInfo> { return this.get(id); }
+  async setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo> { const info = this.get(id); return this.save({ ...info, env: { ...info.env, ...env } }); }
   async inspect() { return { memoryBytes: 0, cpuNanos: 0, pids: 0, diskBytes: 0 }; }
 
   async destroy(id: string): Promise<void> {
