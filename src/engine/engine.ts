@@ -320,10 +320,11 @@ export class LocalEngine implements Engine {
   async create(req: CreateSandboxRequest): Promise<SandboxInfo> {
     const id = req.id ?? newSandboxId();
     if (!ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
-    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
     const runtime = req.runtime ?? this.opts.defaultRuntime;
     this.driver(runtime);
-    const template = this.opts.templates.get(req.template);
+    // Shipped templates (base, busybox, …) are built on first use.
+    const template = await this.opts.templates.ensure(req.template);
+    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
     const limits = resolveLimits(req.limits, template.resources);
     const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
     validateEnv(req.env ?? {});

@@ -59,7 +59,11 @@ export class PortProxy {
   constructor(private readonly service: SandboxService) {}
 
   async http(req: IncomingMessage, res: ServerResponse, r: PortRoute, principal: Principal | null): Promise<void> {
-    const target = await this.service.proxyTarget(principal, r.id, r.port);
+    return this.forward(req, res, r, await this.service.proxyTarget(principal, r.id, r.port));
+  }
+
+  /** Sends one request to a resolved target (façades that resolve targets themselves call this). */
+  async forward(req: IncomingMessage, res: ServerResponse, r: PortRoute, target: ProxyTarget): Promise<void> {
     const u = new URL(target.url);
     await new Promise<void>((resolve, reject) => {
       const up = httpRequest({
@@ -83,7 +87,10 @@ export class PortProxy {
 
   /** WebSocket (any Upgrade): replays the request head to the target, then splices the sockets. */
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, r: PortRoute, principal: Principal | null): Promise<void> {
-    const target = await this.service.proxyTarget(principal, r.id, r.port);
+    this.splice(req, socket, head, r, await this.service.proxyTarget(principal, r.id, r.port));
+  }
+
+  splice(req: IncomingMessage, socket: Duplex, head: Buffer, r: PortRoute, target: ProxyTarget): void {
     const u = new URL(target.url);
     const upstream = connect({ host: u.hostname, port: Number(u.port) });
     upstream.on('error', () => socket.destroy());

@@ -5,7 +5,7 @@
  */
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
-import type { Engine, ExecRequest, ExecResult, SandboxInfo } from '../engine/types.ts';
+import type { EgressPolicy, Engine, ExecRequest, ExecResult, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { SandboxFiles } from './guest-files.ts';
@@ -209,6 +209,49 @@ export class SandboxService {
     }));
   }
 
+  /**
+   * Connects a client to a sandbox (E2B `connect`): a paused sandbox is resumed, and the timer
+   * is only ever extended to `timeoutS` from now, never shortened (shared/reference/e2b.md §5).
+   */
+  async connect(p: Principal, id: string, timeoutS: number): Promise<{ detail: SandboxDetail; resumed: boolean }> {
+    const rec = this.own(p, id);
+    let resumed = false;
+    if (rec.state === 'paused') {
+      await this.resumeById(id).catch((err: unknown) => {
+        // A concurrent connect (or auto-resume) may have resumed it first.
+        if (asAgentboxError(err).code !== 'conflict') throw err;
+      });
+      resumed = true;
+    }
+    const now = this.d.store.get(id);
+    if (now?.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${now?.state ?? 'gone'}; it cannot be connected to`);
+    const wanted = expiresAt(this.d.now(), timeoutS);
+    const patch = now.expiresAt === null || now.expiresAt < wanted ? { expiresAt: wanted, timeoutS: Math.max(now.timeoutS, timeoutS) } : {};
+    return { detail: this.detail(this.d.store.update(id, patch)!), resumed };
+  }
+
+  /** Resource usage of a running sandbox right now (for metrics façades). */
+  async usage(p: Principal, id: string): Promise<SandboxUsage> {
+    this.running(p, id);
+    return this.d.engine.inspect(id);
+  }
+
+  /** Replaces the egress policy of a running sandbox. */
+  async setNetwork(p: Principal, id: string, policy: EgressPolicy): Promise<SandboxDetail> {
+    this.running(p, id);
+    const info = await this.d.engine.setEgress(id, policy);
+    return { record: this.d.store.get(id)!, info };
+  }
+
+  /**
+   * The sandbox whose guest token is `token`, if any. The token is a per-sandbox secret, so it
+   * identifies one sandbox (E2B JS SDK 2.7–2.14.0 send /files without routing headers).
+   */
+  sandboxByGuestToken(token: string): string | undefined {
+    for (const info of this.d.engine.list()) if (info.guest.accessToken === token) return info.id;
+    return undefined;
+  }
+
   async fork(p: Principal, id: string, opts: { metadata?: Record<string, string>; timeoutSeconds?: number }): Promise<SandboxDetail> {
     const src = this.own(p, id);
     if (src.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${src.state}; resume it before forking`);
@@ -257,9 +300,11 @@ export class SandboxService {
   /**
    * Where traffic for `port` of a sandbox goes. `p` is null for host-routed traffic
    * (`<port>-<id>.<domain>`), which, as on E2B, is public; the guest port is never public.
-   * A paused sandbox created with autoResume is resumed first.
+   * A paused sandbox created with autoResume is resumed first. With `guestByToken` (the E2B
+   * façade) the guest port is reachable without an API key and no token is added: the client
+   * must present the guest's own X-Access-Token, which the guest checks.
    */
-  async proxyTarget(p: Principal | null, id: string, port: number): Promise<ProxyTarget> {
+  async proxyTarget(p: Principal | null, id: string, port: number, opts: { guestByToken?: boolean } = {}): Promise<ProxyTarget> {
     const rec = p ? this.own(p, id) : this.d.store.get(id);
     if (!rec || rec.pooled) throw notFound('sandbox', id);
     if (rec.state === 'paused' && rec.autoResume) await this.resumeById(id, AUTO_RESUME_MIN_TIMEOUT_S).catch((err: unknown) => {
@@ -271,6 +316,7 @@ export class SandboxService {
     const info = this.engineInfo(id);
     if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
     if (port === GUEST_PORT) {
+      if (opts.guestByToken) return { url: info.guest.url };
       if (!p) throw new AgentboxError('permission_denied', `port ${GUEST_PORT} (the guest daemon) is reachable only through /v1/sandboxes/{id}/ports with an API key`);
       return { url: info.guest.url, accessToken: info.guest.accessToken };
     }

@@ -4,14 +4,15 @@
  * init secret from the guest config, never by the access token it replaces.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import { describeIssues } from '../config.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import type { GuestContext } from '../context.ts';
 import { readJsonBody } from './respond.ts';
 
 export const InitBodySchema = z.object({
-  accessToken: z.string().min(1).optional(),
-  envVars: z.record(z.string(), z.string()).optional(),
+  accessToken: z.optional(z.string().check(z.minLength(1))),
+  envVars: z.optional(z.record(z.string(), z.string())),
 });
 export type InitBody = z.infer<typeof InitBodySchema>;
 
@@ -28,7 +29,7 @@ export async function postInit(g: GuestContext, initSecret: string, req: Incomin
     throw err instanceof AgentboxError ? err : new AgentboxError('invalid_argument', 'init body must be JSON', { cause: err });
   }
   const parsed = InitBodySchema.safeParse(raw);
-  if (!parsed.success) throw new AgentboxError('invalid_argument', `bad init body: ${z.prettifyError(parsed.error)}`);
+  if (!parsed.success) throw new AgentboxError('invalid_argument', `bad init body: ${describeIssues(parsed.error)}`);
   if (parsed.data.accessToken !== undefined) g.state.accessToken = parsed.data.accessToken;
   if (parsed.data.envVars) g.state.envVars = { ...g.state.envVars, ...parsed.data.envVars };
   res.writeHead(204).end();

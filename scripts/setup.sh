@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sets up everything agentbox needs on a fresh Debian 12 machine, idempotently and quickly when
+# already done: Debian packages, npm dependencies, a current runsc built from gVisor's Go module.
+# With --for-tests it also prepares what the test suite uses (Kubernetes control-plane binaries,
+# the E2B SDKs and the Python agent-sandbox client), all cached under ~/.cache/agentbox.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FOR_TESTS=0
+[[ "${1:-}" == "--for-tests" ]] && FOR_TESTS=1
+
+step() { printf '\n==> %s\n' "$*"; }
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "agentbox needs root (network namespaces, nftables, overlay mounts, cgroups); run this as root." >&2
+  exit 1
+fi
+
+mapfile -t PACKAGES < <(grep -v '^\s*#' scripts/system-packages.txt | grep -v '^\s*$')
+MISSING=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || MISSING+=("$p")
+done
+if ((${#MISSING[@]})); then
+  step "installing Debian packages: ${MISSING[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${MISSING[@]}"
+fi
+
+LOCK_HASH=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [[ ! -f node_modules/.agentbox-lock-hash || "$(cat node_modules/.agentbox-lock-hash)" != "$LOCK_HASH" ]]; then
+  step "installing npm dependencies"
+  npm ci --no-audit --no-fund
+  echo "$LOCK_HASH" > node_modules/.agentbox-lock-hash
+fi
+
+step "runsc (gVisor)"
+bash scripts/build-runsc.sh
+
+if ((FOR_TESTS)); then
+  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh; do
+    [[ -f "$s" ]] || continue
+    step "test prerequisites: $s"
+    case "$s" in
+      scripts/k8s-env.sh) bash "$s" build ;;
+      *) bash "$s" ;;
+    esac
+  done
+fi
+step "setup done"

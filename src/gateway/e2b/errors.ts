@@ -1,0 +1,36 @@
+/**
+ * The one place that owns the wire shape of an E2B error (shared/reference/e2b.md §1.2, §2):
+ * `{code: <HTTP status>, message}` for the control API, and the proxy's 502
+ * `{sandboxId, message, code}` when a sandbox cannot be reached. The JS SDK reads the body's
+ * `code` (kill → false on 404, pause → false on 409), so it always mirrors the status.
+ */
+import type { ServerResponse } from 'node:http';
+import { asAgentboxError } from '../../api/errors.ts';
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+  res.end(text);
+}
+
+export function sendE2bError(res: ServerResponse, err: unknown): void {
+  const e = asAgentboxError(err);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, e.httpStatus, { code: e.httpStatus, message: e.message });
+}
+
+/** E2B's proxy answer for an unknown, killed or unreachable sandbox: the SDKs read 502 as "timed out or killed". */
+export function sandboxGoneBody(id: string, why?: string): { sandboxId: string; message: string; code: 502 } {
+  return { sandboxId: id, message: why ? `The sandbox was not found: ${why}` : 'The sandbox was not found', code: 502 };
+}
+
+export function sendSandboxGone(res: ServerResponse, id: string, why?: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJson(res, 502, sandboxGoneBody(id, why));
+}

@@ -1,0 +1,20 @@
+/**
+ * E2B's network settings → agentbox's egress policy (shared/reference/e2b.md §1.4):
+ * `denyOut` naming ALL_TRAFFIC (0.0.0.0/0) turns the default to deny, `allowOut` entries beat
+ * `denyOut`, and `allow_internet_access: false` is `denyOut: [ALL_TRAFFIC]`.
+ */
+import type { EgressPolicy } from '../../engine/types.ts';
+import type { NetworkConfig } from './wire.ts';
+
+const ALL_TRAFFIC = '0.0.0.0/0';
+
+export function egressPolicy(network: NetworkConfig | null | undefined, allowInternet: boolean | null | undefined): EgressPolicy | undefined {
+  if (!network && allowInternet !== false) return undefined;
+  const deny = network?.denyOut ?? [];
+  const blocksAll = allowInternet === false || deny.includes(ALL_TRAFFIC);
+  return {
+    defaultAction: blocksAll ? 'deny' : 'allow',
+    allow: network?.allowOut ?? [],
+    deny: deny.filter((d) => d !== ALL_TRAFFIC),
+  };
+}

@@ -1,0 +1,66 @@
+/** Service results → E2B wire objects (shared/reference/e2b.md §1.3; field names are exact). */
+import type { SandboxUsage } from '../../engine/types.ts';
+import type { SandboxDetail } from '../../server/service.ts';
+
+/** Deprecated in E2B, still required by its schema; E2B's own API returns this constant. */
+const CLIENT_ID = '6532622b';
+/** The disk size is not fixed per template in agentbox; E2B's schema requires a number. */
+const DISK_SIZE_MB = 0;
+/** Reported before the engine knows a sandbox (never lower than the SDKs' 0.1.0 floor). */
+const FALLBACK_ENVD_VERSION = '0.1.0';
+
+/** E2B knows two states; creating and failed sandboxes show as running (Python parses a strict enum). */
+const e2bState = (s: string): 'running' | 'paused' => (s === 'paused' ? 'paused' : 'running');
+
+export function sandboxObject({ record: r, info }: SandboxDetail) {
+  return {
+    templateID: r.template, alias: r.template, sandboxID: r.id, clientID: CLIENT_ID,
+    envdVersion: info?.guest.envdVersion ?? FALLBACK_ENVD_VERSION,
+    // Always minted by the engine: the SDKs send it as X-Access-Token and the guest enforces it.
+    envdAccessToken: info?.guest.accessToken,
+    trafficAccessToken: null,
+    // null = "use the client's own domain / sandbox URL" (see §2).
+    domain: null,
+  };
+}
+
+function endAt(d: SandboxDetail): string {
+  const r = d.record;
+  if (r.state === 'paused' && d.info?.pausedAt) return d.info.pausedAt;
+  return new Date(r.expiresAt ?? r.createdAt + r.timeoutS * 1000).toISOString();
+}
+
+export function listedSandbox(d: SandboxDetail) {
+  const r = d.record;
+  return {
+    templateID: r.template, alias: r.template, sandboxID: r.id, clientID: CLIENT_ID,
+    startedAt: new Date(r.createdAt).toISOString(), endAt: endAt(d),
+    cpuCount: Math.max(1, Math.ceil(r.cpu)), memoryMB: r.memoryMiB, diskSizeMB: DISK_SIZE_MB,
+    state: e2bState(r.state), envdVersion: d.info?.guest.envdVersion ?? FALLBACK_ENVD_VERSION,
+    metadata: r.metadata, volumeMounts: [],
+  };
+}
+
+export function sandboxDetail(d: SandboxDetail) {
+  const egress = d.info?.egress;
+  return {
+    ...listedSandbox(d),
+    envdAccessToken: d.info?.guest.accessToken,
+    domain: null,
+    allowInternetAccess: egress ? egress.defaultAction === 'allow' : null,
+    lifecycle: { autoResume: d.record.autoResume, onTimeout: d.record.onTimeout },
+    ...(egress ? { network: { allowOut: egress.allow, denyOut: egress.defaultAction === 'deny' ? ['0.0.0.0/0', ...egress.deny] : egress.deny } } : {}),
+  };
+}
+
+/** One point-in-time sample in E2B's SandboxMetric shape; CPU % is averaged over the sandbox's life. */
+export function metricPoint(u: SandboxUsage, d: SandboxDetail, nowMs: number) {
+  const cpuCount = Math.max(1, Math.ceil(d.record.cpu));
+  const lifeNanos = Math.max(1, (nowMs - d.record.createdAt) * 1e6);
+  return {
+    timestamp: new Date(nowMs).toISOString(), timestampUnix: Math.floor(nowMs / 1000),
+    cpuCount, cpuUsedPct: Math.min(100, (u.cpuNanos / lifeNanos / cpuCount) * 100),
+    memUsed: u.memoryBytes, memTotal: d.record.memoryMiB * 1024 * 1024, memCache: 0,
+    diskUsed: u.diskBytes, diskTotal: Math.max(u.diskBytes, DISK_SIZE_MB * 1024 * 1024),
+  };
+}
