@@ -12,7 +12,7 @@ import { AgentboxError, asAgentboxError, conflict, invalidArgument, notFound } f
 import { createGuestClient, type GuestClient } from '../guest/client.ts';
 import { GUEST_PORT, sandboxPaths, writeBundle, type GuestBundleRef, type SandboxPaths } from './bundle.ts';
 import { copyTree, diskUsage, writeFileAtomic } from './fsutil.ts';
-import { unmount } from './images/overlay.ts';
+import { isMounted, unmount } from './images/overlay.ts';
 import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
 import { DnsProxy } from './network/dns-proxy.ts';
@@ -78,6 +78,8 @@ export class LocalEngine implements Engine {
   private readonly pids = new Map<string, number>();
   private monitor?: NodeJS.Timeout;
   private nextSlot = 0;
+  /** Sandboxes whose namespace was created (addressed) by this process and not booted since. */
+  private readonly addressed = new Set<string>();
 
   constructor(private readonly opts: LocalEngineOptions) {
     this.store = new RecordStore(join(opts.home, 'sandboxes'));
@@ -296,9 +298,19 @@ export class LocalEngine implements Engine {
 
   private async ensureNetwork(r: SandboxRecord): Promise<LinkAddresses> {
     const link = this.link(r);
-    if (!netnsExists(r.id)) await createNetns(r.id, link);
+    if (!netnsExists(r.id)) {
+      await createNetns(r.id, link);
+      this.addressed.add(r.id);
+    }
     await this.firewall.apply(link, r.egress);
     return link;
+  }
+
+  /** Makes sure the namespace holds the sandbox's address before a boot or restore. */
+  private async addressLink(r: SandboxRecord): Promise<void> {
+    // A namespace this process has just created has it already (one `ip` call less per create).
+    if (this.addressed.delete(r.id)) return;
+    await addressForBoot(r.id, this.link(r));
   }
 
   private allocateSlot(): number {
@@ -365,10 +377,9 @@ export class LocalEngine implements Engine {
       const r = this.record(id);
       if (r.state !== 'created') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a created sandbox can be started`);
       const p = this.paths(id);
-      await addressForBoot(id, this.link(r));
-      await this.driver(r.runtime).run(id, p.bundle, p.log);
+      await this.addressLink(r);
+      this.pids.set(id, await this.driver(r.runtime).run(id, p.bundle, p.log));
       await this.setState(r, 'running');
-      await this.watch(r);
       await this.waitReady(r);
       return this.info(r);
     });
@@ -465,22 +476,30 @@ export class LocalEngine implements Engine {
         return this.info(r);
       }
       const p = this.paths(id);
-      await verifySnapshot(p.checkpoint, driver.binarySha256);
-      // After a host reboot the namespace, rules and mount are gone: rebuild them first.
-      const link = await this.ensureNetwork(r);
-      await writeBundle(p, r, link, this.opts.guest);
+      const link = this.link(r);
+      // Resume is on the hot path of every auto-resume: independent steps run together, and
+      // the bundle is rewritten only when a host reboot took its mount (and namespace) away.
+      await Promise.all([
+        verifySnapshot(p.checkpoint, driver.binarySha256),
+        (async () => {
+          if (!netnsExists(id) || !(await isMounted(p.rootfs))) {
+            await this.ensureNetwork(r);
+            await writeBundle(p, r, link, this.opts.guest);
+          }
+          await this.addressLink(r);
+        })(),
+      ]);
       await this.setState(r, 'resuming');
       try {
-        await driver.delete(id);
-        await addressForBoot(id, link);
-        await driver.restore(id, p.bundle, join(p.checkpoint, IMAGES), p.log);
+        // pause deleted the container, so restore needs no delete first.
+        this.pids.set(id, await driver.restore(id, p.bundle, join(p.checkpoint, IMAGES), p.log));
       } catch (err) {
         await driver.delete(id).catch(() => undefined);
         await this.setState(r, 'paused');
         throw asAgentboxError(err);
       }
       await this.setState(r, 'running', { pausedAt: undefined });
-      await this.watch(r);
+      // runsc has the image files open; unlinking them now is safe and frees the disk at exit.
       await rm(p.checkpoint, { recursive: true, force: true });
       await this.waitReady(r);
       return this.info(r);
@@ -525,9 +544,8 @@ export class LocalEngine implements Engine {
         const saved: SnapshotSandbox = { limits: r.limits, env: r.env, egress: r.egress, imageConfig: r.imageConfig, accessToken: r.accessToken, initSecret: r.initSecret };
         await writeFileAtomic(join(dir, 'sandbox.json'), JSON.stringify(saved));
         await driver.delete(id);
-        await addressForBoot(id, this.link(r));
-        await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);
-        await this.watch(r);
+        await this.addressLink(r);
+        this.pids.set(id, await driver.restore(id, p.bundle, join(dir, IMAGES), p.log));
         await this.waitReady(r);
         return snapshotInfo(manifest);
       } catch (err) {
@@ -598,9 +616,9 @@ export class LocalEngine implements Engine {
       await copyTree(join(dir, 'upper'), p.upper);
       const link = await this.ensureNetwork(record);
       await writeBundle(p, record, link, this.opts.guest);
-      await driver.restore(id, p.bundle, join(dir, IMAGES), p.log);
+      await this.addressLink(record);
+      this.pids.set(id, await driver.restore(id, p.bundle, join(dir, IMAGES), p.log));
       await this.setState(record, 'running');
-      await this.watch(record);
       // The restored guest still answers to the source's token: give it this sandbox's.
       await this.rekeyGuest(record, saved.accessToken);
       return this.info(record);
@@ -674,6 +692,7 @@ export class LocalEngine implements Engine {
   /** Removes everything a sandbox may have: container, rules, namespace, mount, files. */
   private async teardown(id: string, r: SandboxRecord | undefined): Promise<void> {
     this.pids.delete(id);
+    this.addressed.delete(id);
     this.dropGuest(id);
     if (r) {
       const driver = this.opts.drivers.get(r.runtime);

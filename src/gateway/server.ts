@@ -3,7 +3,8 @@
  * native API. Each request is: route → authenticate → validate (route schemas) → handler →
  * JSON or error body (errors.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
@@ -14,6 +15,7 @@ import { authenticate } from './auth.ts';
 import { readBody, readJson } from './body.ts';
 import { fromZod, sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
+import type { E2bFacade } from './e2b/index.ts';
 import { checkHandlers, RESPONDED, type Handler } from './native.ts';
 import { portRoute, type PortProxy, type PortRoute } from './proxy.ts';
 import { Router } from './router.ts';
@@ -29,6 +31,10 @@ export interface GatewayDeps {
   log: (msg: string, fields?: Record<string, unknown>) => void;
   maxJsonBytes?: number;
   maxFileBytes?: number;
+  /** The E2B façade (`/e2b`, `/e2b/sandbox`, `api.<domain>`); asked first about every request. */
+  e2b?: E2bFacade;
+  /** PEM certificate and key: serve HTTPS (needed by E2B SDKs before 2.7 for host routing). */
+  tls?: { cert: string; key: string };
 }
 
 /** True when a query field takes repeated values (`?metadata=a&metadata=b`). */
@@ -61,6 +67,7 @@ export function createGateway(d: GatewayDeps): Server {
   const principalFor = (req: IncomingMessage, r: PortRoute): Principal | null => (r.viaHost ? null : authenticate(req, d.auth));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (d.e2b && (await d.e2b.http(req, res))) return;
     const url = req.url ?? '/';
     const ports = portRoute(url, req.headers.host, d.domain);
     if (ports) return d.proxy.http(req, res, ports, principalFor(req, ports));
@@ -105,15 +112,17 @@ export function createGateway(d: GatewayDeps): Server {
     sendJson(res, m.route.status, result);
   }
 
-  const server = createServer((req, res) => {
+  const listener: RequestListener = (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const e = asAgentboxError(err);
       if (e.code === 'internal') d.log('request failed', { method: req.method, url: req.url, error: e.message, stack: (e.cause as Error | undefined)?.stack ?? e.stack });
       sendError(res, e);
     });
-  });
+  };
+  const server: Server = d.tls ? createTlsServer({ cert: d.tls.cert, key: d.tls.key }, listener) : createServer(listener);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
+      if (d.e2b && (await d.e2b.upgrade(req, socket, head))) return;
       const r = portRoute(req.url ?? '/', req.headers.host, d.domain);
       if (!r) throw new AgentboxError('not_found', 'only sandbox ports accept upgrades');
       await d.proxy.upgrade(req, socket, head, r, principalFor(req, r));

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import type { Engine } from '../engine/types.ts';
 import { Metrics } from '../gateway/metrics.ts';
+import { createE2bFacade } from '../gateway/e2b/index.ts';
 import { nativeHandlers } from '../gateway/native.ts';
 import { PortProxy } from '../gateway/proxy.ts';
 import { createGateway } from '../gateway/server.ts';
@@ -43,6 +44,8 @@ export interface ServerOptions {
   /** Upper bound of the lifecycle loop's sleep. */
   lifecycleMaxSleepMs?: number;
   poolRetryMs?: number;
+  /** PEM certificate and key: the server speaks HTTPS (E2B host routing for SDKs before 2.7). */
+  tls?: { cert: string; key: string };
 }
 
 export interface RunningServer {
@@ -81,8 +84,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
   const proxy = new PortProxy(service);
+  const e2b = createE2bFacade({ service, auth, proxy, now, timersChanged: () => lifecycle.poke(), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    auth, proxy, metrics, domain: o.domain, version: VERSION, log,
+    auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     handlers: nativeHandlers({ service, auth, templates, pools, timersChanged: () => lifecycle.poke() }),
   });
   await new Promise<void>((resolve, reject) => {
@@ -94,7 +98,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `http://${host}:${addr.port}`, port: addr.port, adminKeyPath, adminKey, recovery, service,
+    url: `${o.tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port, adminKeyPath, adminKey, recovery, service,
     async close() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       proxy.close();

@@ -4,6 +4,7 @@
  * the admin key written to $AGENTBOX_HOME/admin.key (0600). Runs until SIGINT/SIGTERM; the
  * sandboxes keep running and are re-adopted by the next `up`.
  */
+import { readFileSync } from 'node:fs';
 import { createEngine } from '../../engine/index.ts';
 import { engineCatalog } from '../../server/engine-catalog.ts';
 import { startServer } from '../../server/index.ts';
@@ -11,8 +12,9 @@ import { agentboxHome } from '../../sdk/config.ts';
 import { parseFlags, print, UsageError, type Command } from '../io.ts';
 
 export const up: Command = async (args, io) => {
-  const { flags, bools, positionals } = parseFlags(args, { strings: ['host', 'port', 'runtime', 'domain', 'template'], bools: ['no-base'] });
-  if (positionals.length) throw new UsageError('usage: agentbox up [--host H] [--port P] [--runtime gvisor|runc] [--domain D] [--template T] [--no-base]');
+  const { flags, bools, positionals } = parseFlags(args, { strings: ['host', 'port', 'runtime', 'domain', 'template', 'tls-cert', 'tls-key'], bools: ['no-base'] });
+  if (positionals.length) throw new UsageError('usage: agentbox up [--host H] [--port P] [--runtime gvisor|runc] [--domain D] [--tls-cert PEM --tls-key PEM] [--template T] [--no-base]');
+  if (!flags['tls-cert'] !== !flags['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
   const runtime = flags.runtime as 'gvisor' | 'runc' | undefined;
   if (runtime && runtime !== 'gvisor' && runtime !== 'runc') throw new UsageError('--runtime is gvisor or runc');
   const home = agentboxHome(io.env);
@@ -33,6 +35,7 @@ export const up: Command = async (args, io) => {
     home, engine: created.engine, catalog, defaultRuntime, log,
     host: flags.host ?? '127.0.0.1', port: flags.port === undefined ? 7420 : Number(flags.port),
     ...(flags.domain ? { domain: flags.domain } : {}),
+    ...(flags['tls-cert'] && flags['tls-key'] ? { tls: { cert: readFileSync(flags['tls-cert'], 'utf8'), key: readFileSync(flags['tls-key'], 'utf8') } } : {}),
   });
   const r = server.recovery;
   if (r.adopted + r.removed + r.lost + r.orphans > 0) progress(`recovered: ${r.adopted} re-adopted, ${r.removed} half-created removed, ${r.lost} lost, ${r.orphans} orphans removed`);

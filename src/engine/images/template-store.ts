@@ -134,6 +134,7 @@ export class TemplateStore {
     if (recipe.files.length > 0 || recipe.run.length > 0) {
       const steps = emit('steps');
       const stepsKey = hashOf({ kind: 'steps', layers, files: recipe.files, run: recipe.run });
+      if (this.layers.has(stepsKey)) steps(`reusing the cached result of ${recipe.run.length} step(s)`);
       const top = await this.layers.ensure(stepsKey, async (upper) => {
         steps(`running ${recipe.run.length} step(s) in a sandbox`);
         await this.runSteps({ layers, upper, files: recipe.files, script: ['set -e', ...recipe.run].join('\n'), progress: steps });

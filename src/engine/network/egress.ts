@@ -165,10 +165,13 @@ export class EgressFirewall {
     await nft(renderBaseTable(this.table));
   }
 
-  /** Installs or replaces a sandbox's rules; `attach` also hooks them into the base chains. */
+  /**
+   * Installs or replaces a sandbox's rules and hooks them into the base chains, in one atomic
+   * transaction. Re-adding an identical verdict-map element is a no-op in nftables, so the
+   * same script serves a new sandbox, a policy change and a re-adoption.
+   */
   async apply(link: LinkAddresses, policy: EgressPolicy): Promise<void> {
-    const attached = await this.isAttached(link);
-    await nft(renderSandboxRules(this.table, link, policy) + (attached ? '' : renderAttach(this.table, link)));
+    await nft(renderSandboxRules(this.table, link, policy) + renderAttach(this.table, link));
   }
 
   async remove(link: LinkAddresses): Promise<void> {
@@ -185,11 +188,6 @@ export class EgressFirewall {
     const set = verdict === 'allow' ? n.allowDns : n.denyDns;
     const ttl = Math.max(30, Math.min(ttlSeconds, 86_400));
     await nft(`add element inet ${this.table.table} ${set} { ${ips.map((ip) => `${ip} timeout ${ttl}s`).join(', ')} }\n`);
-  }
-
-  private async isAttached(link: LinkAddresses): Promise<boolean> {
-    const out = await runCommand('nft', ['list', 'map', 'inet', this.table.table, 'fwd_chains']).catch(() => ({ stdout: '' }));
-    return out.stdout.includes(`"${link.hostIface}"`);
   }
 
   async destroyTable(): Promise<void> {

@@ -3,7 +3,7 @@
  * what pause means (see PauseMode); everything else is the OCI runtime CLI they share.
  */
 import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, readFile, rm } from 'node:fs/promises';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
 import type { PauseMode, RuntimeClassName } from '../types.ts';
@@ -62,16 +62,26 @@ export class RuntimeDriver {
    * Creates and starts the container detached. Its stdio goes to `logFile` (a pipe would keep
    * our end open for the container's whole life).
    */
-  async run(id: string, bundle: string, logFile: string): Promise<void> {
-    await this.detached(['run', '--detach', '--bundle', bundle, id], logFile);
+  async run(id: string, bundle: string, logFile: string): Promise<number> {
+    return this.detached(['run', '--detach', '--bundle', bundle], id, logFile);
   }
 
-  async restore(id: string, bundle: string, imageDir: string, logFile: string): Promise<void> {
+  /** Restores a checkpoint as container `id`; returns its host PID. */
+  async restore(id: string, bundle: string, imageDir: string, logFile: string): Promise<number> {
     if (this.pauseMode !== 'checkpoint') throw this.noCheckpoint();
-    await this.detached(['restore', '--detach', '--bundle', bundle, '--image-path', imageDir, id], logFile);
+    return this.detached(['restore', '--detach', '--bundle', bundle, '--image-path', imageDir], id, logFile);
   }
 
-  private async detached(args: string[], logFile: string): Promise<void> {
+  /** Runs a detached create+start (run or restore) and returns the container's host PID. */
+  private async detached(args: string[], id: string, logFile: string): Promise<number> {
+    // The PID comes from --pid-file: one `state` call less on every start and resume.
+    const pidFile = `${logFile}.pid`;
+    await rm(pidFile, { force: true });
+    await this.spawnDetached([...args, '--pid-file', pidFile, id], logFile);
+    return Number((await readFile(pidFile, 'utf8')).trim());
+  }
+
+  private async spawnDetached(args: string[], logFile: string): Promise<void> {
     const log = await open(logFile, 'a');
     try {
       await new Promise<void>((resolve, reject) => {
@@ -79,7 +89,7 @@ export class RuntimeDriver {
         child.on('error', (e) => reject(new AgentboxError('unavailable', `cannot run ${this.binary}: ${e.message}`, { cause: e })));
         child.on('close', async (code) => {
           if (code === 0) return resolve();
-          const tail = (await import('node:fs/promises')).readFile(logFile, 'utf8').then((s) => s.split('\n').slice(-12).join('\n'), () => '');
+          const tail = readFile(logFile, 'utf8').then((s) => s.split('\n').slice(-12).join('\n'), () => '');
           reject(new AgentboxError('internal', `${this.name} ${args[0]} of sandbox failed (exit ${code}): ${await tail}`));
         });
       });

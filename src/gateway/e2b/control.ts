@@ -38,7 +38,7 @@ interface Ctx {
 }
 
 interface Reply { status: number; body?: unknown; headers?: Record<string, string> }
-type Route = { method: string; path: string; run: (c: Ctx) => Promise<Reply> };
+type Route = { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; run: (c: Ctx) => Promise<Reply> };
 
 async function body<S extends z.ZodType>(req: IncomingMessage, schema: S): Promise<z.infer<S>> {
   const parsed = schema.safeParse(await readJson(req, MAX_JSON));

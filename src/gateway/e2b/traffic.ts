@@ -1,0 +1,61 @@
+/**
+ * Which sandbox port an E2B sandbox request is for (shared/reference/e2b.md §2): the
+ * `E2b-Sandbox-Id`/`E2b-Sandbox-Port` headers on the single sandbox address, else, for envd's REST
+ * routes that JS SDK 2.7–2.14.0 send without them (E2B#1158), the sandbox whose guest token the
+ * request carries. Envd's internal routes are never reachable from outside.
+ */
+import type { IncomingMessage } from 'node:http';
+import { AgentboxError } from '../../api/errors.ts';
+import { GUEST_PORT } from '../../server/service.ts';
+
+export interface TrafficRoute { id: string; port: number; path: string }
+
+/** Pushed by E2B's orchestrator or used at pause time; refused with 404 like E2B's proxy does. */
+const INTERNAL_ROUTES = new Set(['/init', '/upgrade', '/freeze', '/unfreeze', '/collapse', '/fsfreeze', '/fsthaw']);
+/** envd REST routes old JS SDKs send without routing headers. */
+const HEADERLESS_ROUTES = new Set(['/files', '/health']);
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+export function parsePort(s: string): number {
+  const port = /^\d{1,5}$/.test(s) ? Number(s) : NaN;
+  if (!(port >= 1 && port <= 65535)) throw new AgentboxError('invalid_argument', `port '${s}' is not a port number 1-65535`);
+  return port;
+}
+
+/** `path` is the request path with the `/e2b/sandbox` prefix removed (query included). */
+export function trafficRoute(req: IncomingMessage, path: string, byToken: (token: string) => string | undefined): TrafficRoute {
+  const id = header(req, 'e2b-sandbox-id');
+  const port = header(req, 'e2b-sandbox-port');
+  const pathname = path.split('?')[0]!;
+  let route: TrafficRoute;
+  if (id && port) route = { id, port: parsePort(port), path };
+  else if (!id && !port && HEADERLESS_ROUTES.has(pathname)) {
+    const token = header(req, 'x-access-token');
+    const found = token ? byToken(token) : undefined;
+    if (!found) throw new AgentboxError('invalid_argument', 'missing header E2b-Sandbox-Id (and no X-Access-Token of a known sandbox): upgrade the E2B SDK to 2.14.1 or later');
+    route = { id: found, port: GUEST_PORT, path };
+  } else throw new AgentboxError('invalid_argument', `missing header ${id ? 'E2b-Sandbox-Port' : 'E2b-Sandbox-Id'}`);
+  refuseInternal(route);
+  return route;
+}
+
+export function refuseInternal(r: TrafficRoute): void {
+  if (r.port === GUEST_PORT && INTERNAL_ROUTES.has(r.path.split('?')[0]!)) throw new AgentboxError('not_found', `${r.path.split('?')[0]} is internal to the sandbox`);
+}
+
+/** `<port>-<id>.<domain>` → port and id, or undefined when the host is not of that form. */
+export function hostRoute(host: string | undefined, domain: string | undefined): { id: string; port: number } | undefined {
+  if (!host || !domain) return undefined;
+  const hostname = host.replace(/:\d+$/, '').toLowerCase();
+  if (!hostname.endsWith(`.${domain}`)) return undefined;
+  const m = /^(\d{1,5})-([a-z0-9]{1,64})$/.exec(hostname.slice(0, -domain.length - 1));
+  return m ? { id: m[2]!, port: parsePort(m[1]!) } : undefined;
+}
+
+export function isApiHost(host: string | undefined, domain: string | undefined): boolean {
+  return !!host && !!domain && host.replace(/:\d+$/, '').toLowerCase() === `api.${domain}`;
+}
