@@ -23,7 +23,7 @@ import type { RuntimeDriver } from './runtime/driver.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
 import { hashImageFiles, verifySnapshot, writeManifest, MANIFEST, type SnapshotManifest } from './snapshots.ts';
 import type {
-  CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, ForkRequest, ResourceLimits,
+  CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, ForkRequest, PauseOptions, ResourceLimits,
   RuntimeClassName, SandboxInfo, SandboxState, SandboxUsage, SnapshotInfo,
 } from './types.ts';
 
@@ -286,6 +286,7 @@ export class LocalEngine implements Engine {
       pauseMode: driver?.pauseMode ?? (r.runtime === 'gvisor' ? 'checkpoint' : 'freeze'),
       createdAt: r.createdAt,
       pausedAt: r.pausedAt,
+      pausedWithMemory: r.pausedWithMemory,
       limits: { ...r.limits },
       env: { ...r.env },
       egress: { ...r.egress, allow: [...r.egress.allow], deny: [...r.egress.deny] },
@@ -376,13 +377,22 @@ export class LocalEngine implements Engine {
     return this.serialized(id, async () => {
       const r = this.record(id);
       if (r.state !== 'created') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a created sandbox can be started`);
-      const p = this.paths(id);
-      await this.addressLink(r);
-      this.pids.set(id, await this.driver(r.runtime).run(id, p.bundle, p.log));
-      await this.setState(r, 'running');
-      await this.waitReady(r);
-      return this.info(r);
+      return this.boot(r);
     });
+  }
+
+  /** Boots the sandbox's bundle (first start, or resume of a filesystem-only pause). */
+  private async boot(r: SandboxRecord): Promise<SandboxInfo> {
+    const p = this.paths(r.id);
+    if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) {
+      const link = await this.ensureNetwork(r);
+      await writeBundle(p, r, link, this.opts.guest);
+    }
+    await this.addressLink(r);
+    this.pids.set(r.id, await this.driver(r.runtime).run(r.id, p.bundle, p.log));
+    await this.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
+    await this.waitReady(r);
+    return this.info(r);
   }
 
   async run(req: CreateSandboxRequest): Promise<SandboxInfo> {
@@ -431,14 +441,22 @@ export class LocalEngine implements Engine {
     return this.guest(r).exec(req);
   }
 
-  async pause(id: string): Promise<SandboxInfo> {
+  async pause(id: string, opts: PauseOptions = {}): Promise<SandboxInfo> {
     return this.serialized(id, async () => {
       const r = this.record(id);
       this.requireRunning(r, 'pause');
       const driver = this.driver(r.runtime);
+      if (opts.memory === false) {
+        // Filesystem only: the writable layer is on disk already; stopping is all there is.
+        this.pids.delete(id);
+        this.dropGuest(id);
+        await driver.delete(id);
+        await this.setState(r, 'paused', { pausedAt: new Date().toISOString(), pausedWithMemory: false });
+        return this.info(r);
+      }
       if (driver.pauseMode === 'freeze') {
         await driver.freeze(id);
-        await this.setState(r, 'paused', { pausedAt: new Date().toISOString() });
+        await this.setState(r, 'paused', { pausedAt: new Date().toISOString(), pausedWithMemory: true });
         return this.info(r);
       }
       const p = this.paths(id);
@@ -460,7 +478,7 @@ export class LocalEngine implements Engine {
         throw asAgentboxError(err);
       }
       this.dropGuest(id);
-      await this.setState(r, 'paused', { pausedAt: new Date().toISOString() });
+      await this.setState(r, 'paused', { pausedAt: new Date().toISOString(), pausedWithMemory: true });
       return this.info(r);
     });
   }
@@ -470,9 +488,10 @@ export class LocalEngine implements Engine {
       const r = this.record(id);
       if (r.state !== 'paused') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a paused sandbox can be resumed`, { state: publicState(r.state) });
       const driver = this.driver(r.runtime);
+      if (r.pausedWithMemory === false) return this.boot(r);
       if (driver.pauseMode === 'freeze') {
         await driver.thaw(id);
-        await this.setState(r, 'running', { pausedAt: undefined });
+        await this.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
         return this.info(r);
       }
       const p = this.paths(id);
@@ -498,7 +517,7 @@ export class LocalEngine implements Engine {
         await this.setState(r, 'paused');
         throw asAgentboxError(err);
       }
-      await this.setState(r, 'running', { pausedAt: undefined });
+      await this.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
       // runsc has the image files open; unlinking them now is safe and frees the disk at exit.
       await rm(p.checkpoint, { recursive: true, force: true });
       await this.waitReady(r);

@@ -28,6 +28,8 @@ export interface SandboxRecord {
   state: RecordState;
   createdAt: string;
   pausedAt?: string;
+  /** False when paused filesystem-only (stopped; resume boots again). */
+  pausedWithMemory?: boolean;
   /** Address slot (see network/addresses.ts). */
   slot: number;
   limits: ResourceLimits;

@@ -75,6 +75,8 @@ export interface SandboxInfo {
   createdAt: string;
   /** Set while paused. */
   pausedAt?: string;
+  /** Set while paused: whether memory and processes were kept (false = filesystem only). */
+  pausedWithMemory?: boolean;
   limits: ResourceLimits;
   env: Record<string, string>;
   egress: EgressPolicy;
@@ -130,6 +132,11 @@ export interface SnapshotInfo {
   createdAt: string;
 }
 
+export interface PauseOptions {
+  /** Keep memory and processes (default true). */
+  memory?: boolean;
+}
+
 export interface ForkRequest {
   id?: string;
   accessToken?: string;
@@ -146,7 +153,12 @@ export interface Engine {
   get(id: string): SandboxInfo;
   list(): SandboxInfo[];
   exec(id: string, req: ExecRequest): Promise<ExecResult>;
-  pause(id: string): Promise<SandboxInfo>;
+  /**
+   * Pauses a running sandbox. By default memory and processes are kept (checkpoint, or freeze
+   * for runc). `{memory: false}` keeps only the filesystem: the sandbox is stopped, holds no
+   * memory on any runtime class, and `resume` boots it again from its writable layer.
+   */
+  pause(id: string, opts?: PauseOptions): Promise<SandboxInfo>;
   resume(id: string): Promise<SandboxInfo>;
   /** Checkpoints a running sandbox (it keeps running) into a named snapshot. */
   snapshot(id: string): Promise<SnapshotInfo>;

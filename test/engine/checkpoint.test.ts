@@ -129,3 +129,21 @@ describe('runc pause', () => {
     await t.engine.destroy(s.id);
   });
 });
+
+describe('filesystem-only pause', () => {
+  for (const runtime of ['gvisor', 'runc'] as const) {
+    it(`${runtime}: stops the sandbox, keeps its files, and boots it again on resume`, async () => {
+      const s = await t.engine.run({ template: 'busybox', runtime });
+      await sh(t.engine, s.id, 'echo kept > /home/user/f; echo lost > /dev/shm/f');
+      const p = await t.engine.pause(s.id, { memory: false });
+      assert.equal(p.state, 'paused');
+      assert.equal(p.pausedWithMemory, false);
+      assert.equal((await t.engine.inspect(s.id)).pid, undefined);
+      const r = await t.engine.resume(s.id);
+      assert.equal(r.state, 'running');
+      assert.equal(r.pausedWithMemory, undefined);
+      assert.equal(await sh(t.engine, s.id, 'cat /home/user/f; cat /dev/shm/f 2>/dev/null || echo shm-empty'), 'kept\nshm-empty');
+      await t.engine.destroy(s.id);
+    });
+  }
+});
