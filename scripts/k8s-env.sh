@@ -135,7 +135,8 @@ alive() {
 start() { # name, then command
   local name="$1"; shift
   alive "$name" && return
-  setsid "$@" >"$RUN/$name.log" 2>&1 </dev/null &
+  # fd 9 (the lock) must not leak into the daemons, or the next caller would wait forever.
+  setsid "$@" >"$RUN/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$RUN/$name.pid"
 }
 

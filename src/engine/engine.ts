@@ -331,13 +331,11 @@ export class LocalEngine implements Engine {
   }
 
   async create(req: CreateSandboxRequest): Promise<SandboxInfo> {
-    const id = req.id ?? newSandboxId();
-    if (!ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
     const runtime = req.runtime ?? this.opts.defaultRuntime;
     this.driver(runtime);
     // Shipped templates (base, busybox, …) are built on first use.
     const template = await this.opts.templates.ensure(req.template);
-    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
+    const id = this.newId(req.id);
     const limits = resolveLimits(req.limits, template.resources);
     const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
     validateEnv(req.env ?? {});
@@ -358,17 +356,38 @@ export class LocalEngine implements Engine {
       accessToken: req.accessToken ?? newSecret(),
       initSecret: newSecret(),
     };
-    // Registered synchronously, before any await: the slot and id are taken from here on.
-    this.records.set(id, record);
-    try {
-      await mkdir(this.store.dir(id), { recursive: true });
-      await this.store.save(record);
-      const link = await this.ensureNetwork(record);
-      await writeBundle(this.paths(id), record, link, this.opts.guest);
+    await this.materialize(record, async () => {
       await this.setState(record, 'created');
-      return this.info(record);
+    });
+    return this.info(record);
+  }
+
+  /** A free, valid sandbox id: the caller's, or a new one. */
+  private newId(requested: string | undefined): string {
+    const id = requested ?? newSandboxId();
+    if (!ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
+    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
+    return id;
+  }
+
+  /**
+   * Registers a new sandbox and lays out its directory, network and bundle, then runs `finish`
+   * (start it, restore it…). Whatever fails, everything made so far is removed and the original
+   * error surfaces. The record is registered synchronously by the caller's tick, so its id and
+   * address slot are taken before the first await.
+   */
+  private async materialize(record: SandboxRecord, finish: (p: SandboxPaths, link: LinkAddresses) => Promise<void>, seed?: (p: SandboxPaths) => Promise<void>): Promise<void> {
+    this.records.set(record.id, record);
+    const p = this.paths(record.id);
+    try {
+      await mkdir(p.dir, { recursive: true });
+      await this.store.save(record);
+      await seed?.(p);
+      const link = await this.ensureNetwork(record);
+      await writeBundle(p, record, link, this.opts.guest);
+      await finish(p, link);
     } catch (err) {
-      await this.teardown(id, record);
+      await this.teardown(record.id, record);
       throw asAgentboxError(err);
     }
   }
@@ -499,7 +518,7 @@ export class LocalEngine implements Engine {
       // Resume is on the hot path of every auto-resume: independent steps run together, and
       // the bundle is rewritten only when a host reboot took its mount (and namespace) away.
       await Promise.all([
-        verifySnapshot(p.checkpoint, driver.binarySha256),
+        verifySnapshot(p.checkpoint, () => driver.binarySha256),
         (async () => {
           if (!netnsExists(id) || !(await isMounted(p.rootfs))) {
             await this.ensureNetwork(r);
@@ -600,16 +619,12 @@ export class LocalEngine implements Engine {
     if (!/^snap-[a-z0-9]{20}$/.test(snapshotId)) throw notFound('snapshot', snapshotId);
     const dir = join(this.snapshotsDir, snapshotId);
     if (!existsSync(dir)) throw notFound('snapshot', snapshotId);
-    const manifestRuntime = (JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as SnapshotManifest).runtime?.name ?? 'gvisor';
-    const driver = this.driver(manifestRuntime);
-    const manifest = await verifySnapshot(dir, driver.binarySha256);
+    const manifest = await verifySnapshot(dir, (runtime) => this.driver(runtime).binarySha256);
+    const driver = this.driver(manifest.runtime.name);
     const saved = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SnapshotSandbox;
-    const id = req.id ?? newSandboxId();
-    if (!ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
-    if (this.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
     validateEnv(req.env ?? {});
     const record: SandboxRecord = {
-      id,
+      id: this.newId(req.id),
       template: manifest.template,
       templateBuildId: manifest.templateBuildId,
       layers: manifest.layers,
@@ -627,24 +642,14 @@ export class LocalEngine implements Engine {
       initSecret: saved.initSecret,
       fromSnapshot: snapshotId,
     };
-    this.records.set(id, record);
-    const p = this.paths(id);
-    try {
-      await mkdir(p.dir, { recursive: true });
-      await this.store.save(record);
-      await copyTree(join(dir, 'upper'), p.upper);
-      const link = await this.ensureNetwork(record);
-      await writeBundle(p, record, link, this.opts.guest);
+    await this.materialize(record, async (p) => {
       await this.addressLink(record);
-      this.pids.set(id, await driver.restore(id, p.bundle, join(dir, IMAGES), p.log));
+      this.pids.set(record.id, await driver.restore(record.id, p.bundle, join(dir, IMAGES), p.log));
       await this.setState(record, 'running');
       // The restored guest still answers to the source's token: give it this sandbox's.
       await this.rekeyGuest(record, saved.accessToken);
-      return this.info(record);
-    } catch (err) {
-      await this.teardown(id, record);
-      throw asAgentboxError(err);
-    }
+    }, (p) => copyTree(join(dir, 'upper'), p.upper));
+    return this.info(record);
   }
 
   private async rekeyGuest(record: SandboxRecord, sourceToken: string): Promise<void> {

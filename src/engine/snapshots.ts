@@ -47,10 +47,11 @@ export async function writeManifest(dir: string, manifest: SnapshotManifest): Pr
 }
 
 /**
- * Reads and checks a snapshot before restore: complete, uncorrupted, and taken by
- * `runtimeSha256`. Throws integrity_error naming what is wrong.
+ * Reads and checks a snapshot before restore: complete, uncorrupted, and taken by the binary
+ * this engine runs for the snapshot's runtime class (`runtimeSha256Of`; throws when the class
+ * is unavailable). Throws integrity_error naming what is wrong.
  */
-export async function verifySnapshot(dir: string, runtimeSha256: string): Promise<SnapshotManifest> {
+export async function verifySnapshot(dir: string, runtimeSha256Of: (runtime: SnapshotManifest['runtime']['name']) => string): Promise<SnapshotManifest> {
   const file = join(dir, MANIFEST);
   if (!existsSync(file)) {
     throw new AgentboxError('integrity_error', `snapshot ${dir} has no manifest: it was never completed and cannot be restored`);
@@ -61,6 +62,7 @@ export async function verifySnapshot(dir: string, runtimeSha256: string): Promis
   } catch (err) {
     throw new AgentboxError('integrity_error', `snapshot manifest ${file} is unreadable or corrupted: ${(err as Error).message}`, { cause: err });
   }
+  const runtimeSha256 = runtimeSha256Of(manifest.runtime.name);
   if (manifest.runtime.sha256 !== runtimeSha256) {
     throw new AgentboxError('integrity_error',
       `snapshot ${manifest.snapshotId} was taken by a different ${manifest.runtime.name} binary (sha256 ${manifest.runtime.sha256.slice(0, 12)}…) ` +

@@ -5,7 +5,7 @@
 // real SDKs on the real engine.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
+import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
 
 let s: FakeServer;
 before(async () => { s = await startFakeServer(); });
@@ -15,7 +15,7 @@ function e2b(path: string, init: { method?: string; json?: unknown; key?: string
   const headers: Record<string, string> = { ...init.headers };
   if (init.key !== null) headers['X-API-KEY'] = init.key ?? s.server.adminKey;
   if (init.json !== undefined) headers['Content-Type'] = 'application/json';
-  return fetch(`${s.server.url}/e2b${path}`, { method: init.method ?? 'GET', headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}) });
+  return fetchAny(`${s.server.url}/e2b${path}`, { method: init.method ?? 'GET', headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}) });
 }
 
 async function create(body: Record<string, unknown> = {}, path = '/sandboxes') {
@@ -129,7 +129,7 @@ test('metrics, network update and fork', async () => {
 });
 
 test('sandbox address: missing headers 400, unknown sandbox 502 JSON, internal envd routes 404', async () => {
-  const at = (path: string, headers: Record<string, string>) => fetch(`${s.server.url}/e2b/sandbox${path}`, { method: 'POST', headers });
+  const at = (path: string, headers: Record<string, string>) => fetchAny(`${s.server.url}/e2b/sandbox${path}`, { method: 'POST', headers });
   const missing = await at('/process.Process/List', { 'E2b-Sandbox-Id': 'abc' });
   assert.equal(missing.status, 400);
   assert.match((await missing.json()).message, /missing header E2b-Sandbox-Port/);
@@ -142,6 +142,6 @@ test('sandbox address: missing headers 400, unknown sandbox 502 JSON, internal e
   const id = String((await create()).sandboxID);
   const init = await at('/init', { 'E2b-Sandbox-Id': id, 'E2b-Sandbox-Port': '49983' });
   assert.equal(init.status, 404);
-  const noToken = await fetch(`${s.server.url}/e2b/sandbox/files?path=/x`);
+  const noToken = await fetchAny(`${s.server.url}/e2b/sandbox/files?path=/x`);
   assert.equal(noToken.status, 400);
 });
