@@ -64,6 +64,7 @@ export class PortProxy {
 
   /** Sends one request to a resolved target (façades that resolve targets themselves call this). */
   async forward(req: IncomingMessage, res: ServerResponse, r: PortRoute, target: ProxyTarget): Promise<void> {
+    if (target.resumed) this.forget(r.id);
     const u = new URL(target.url);
     await new Promise<void>((resolve, reject) => {
       const up = httpRequest({
@@ -104,6 +105,15 @@ export class PortProxy {
       upstream.pipe(socket);
       socket.pipe(upstream);
     });
+  }
+
+  /**
+   * Drops the kept-alive connections to a sandbox. Called when it was paused, resumed or
+   * checkpointed: a checkpoint/restore (gVisor) leaves the host side of old connections
+   * half-open, and the next request on one fails with ECONNRESET.
+   */
+  forget(id: string): void {
+    this.agents.forget(id);
   }
 
   close(): void {

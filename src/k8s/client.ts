@@ -28,6 +28,8 @@ export function apiVersionOf(rt: ResourceType): string {
   return rt.group ? `${rt.group}/${rt.version}` : rt.version;
 }
 
+const REQUEST_TIMEOUT_MS = 30_000;
+
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
@@ -133,6 +135,8 @@ export class KubeClient {
         });
       });
       req.on('error', (e) => reject(new AgentboxError('unavailable', `kube-apiserver ${this.base.host}: ${e.message}`, { cause: e })));
+      // A request never hangs a reconcile worker: the queue retries with backoff instead.
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no response in ${REQUEST_TIMEOUT_MS} ms`)));
       if (payload) req.write(payload);
       req.end();
     });

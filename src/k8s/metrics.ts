@@ -17,6 +17,10 @@ export class OperatorMetrics {
     name: 'agent_sandbox_creation_latency_ms', help: 'Sandbox creation to Ready, milliseconds',
     labelNames: ['namespace', 'launch_type', 'sandbox_template'], buckets: LATENCY_BUCKETS_MS, registers: [this.registry],
   });
+  readonly claimStartupLatency = new Histogram({
+    name: 'agent_sandbox_claim_startup_latency_ms', help: 'Claim admission (webhook annotation) to Ready, milliseconds',
+    labelNames: ['launch_type', 'sandbox_template'], buckets: LATENCY_BUCKETS_MS, registers: [this.registry],
+  });
   readonly claimControllerLatency = new Histogram({
     name: 'agent_sandbox_claim_controller_startup_latency_ms', help: 'Claim first observed by the controller to Ready, milliseconds',
     labelNames: ['launch_type', 'sandbox_template'], buckets: LATENCY_BUCKETS_MS, registers: [this.registry],

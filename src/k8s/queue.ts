@@ -16,7 +16,7 @@ export class WorkQueue {
   private readonly order: string[] = [];
   private readonly active = new Set<string>();
   private readonly dirty = new Set<string>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, { timer: NodeJS.Timeout; due: number }>();
   private readonly failures = new Map<string, number>();
   private running = 0;
   private stopped = false;
@@ -39,20 +39,24 @@ export class WorkQueue {
     this.pump();
   }
 
-  /** Adds `key` after `ms`; an earlier pending timer for the key wins. */
+  /** Adds `key` after `ms`; of several pending delays for one key the earliest wins. */
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) { this.add(key); return; }
-    const t = this.timers.get(key);
-    if (t) return;
+    const due = Date.now() + ms;
+    const pending = this.timers.get(key);
+    if (pending) {
+      if (pending.due <= due) return;
+      clearTimeout(pending.timer);
+    }
     const timer = setTimeout(() => { this.timers.delete(key); this.add(key); }, ms);
     timer.unref();
-    this.timers.set(key, timer);
+    this.timers.set(key, { timer, due });
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t.timer);
     this.timers.clear();
     this.pending.clear();
     this.order.length = 0;

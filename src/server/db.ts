@@ -64,6 +64,22 @@ const MIGRATIONS: string[] = [
      owner_tenant TEXT REFERENCES tenants(id),
      created_at INTEGER NOT NULL
    );`,
+  // Snapshots a tenant took of its sandboxes (E2B `createSnapshot`, issue 4). The engine holds
+  // the checkpoint; this row says whose it is, and what to start it with.
+  `CREATE TABLE snapshots (
+     id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL REFERENCES tenants(id),
+     -- Optional, unique per tenant: a snapshot can be created from by name.
+     name TEXT,
+     sandbox_id TEXT NOT NULL,
+     template TEXT NOT NULL,
+     runtime TEXT NOT NULL,
+     cpu REAL NOT NULL,
+     memory_mib INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE UNIQUE INDEX snapshots_name ON snapshots(tenant_id, name) WHERE name IS NOT NULL;
+   CREATE INDEX snapshots_tenant ON snapshots(tenant_id, created_at);`,
 ];
 
 export function openDb(path: string, opts: { durable?: boolean } = {}): Db {

@@ -22,6 +22,7 @@ import { PoolStore } from './pool-store.ts';
 import { PoolManager } from './pools.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { SandboxStore } from './sandbox-store.ts';
+import { SnapshotStore } from './snapshot-store.ts';
 import { SandboxService } from './service.ts';
 import { TemplateAccess, type TemplateCatalog } from './templates.ts';
 
@@ -74,7 +75,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
-    engine: o.engine, store, templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,
+    engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({

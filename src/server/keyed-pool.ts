@@ -25,6 +25,14 @@ export class KeyedPool<T> {
     return pool;
   }
 
+  /** Closes and drops one key's pool (its sockets may be dead, e.g. after a checkpoint). */
+  forget(key: string): void {
+    const pool = this.pools.get(key);
+    if (!pool) return;
+    this.pools.delete(key);
+    this.dispose(pool);
+  }
+
   close(): void {
     for (const p of this.pools.values()) this.dispose(p);
     this.pools.clear();

@@ -5,13 +5,14 @@
  */
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
-import type { EgressPolicy, Engine, ExecRequest, ExecResult, SandboxInfo, SandboxUsage } from '../engine/types.ts';
+import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { SandboxFiles } from './guest-files.ts';
 import type { PoolManager } from './pools.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
 import type { ListFilter, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
+import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
 import type { TemplateAccess } from './templates.ts';
 
 /** After a traffic-triggered resume a sandbox lives at least this long (E2B does the same). */
@@ -22,6 +23,7 @@ export type Op = 'create' | 'claim' | 'exec' | 'pause' | 'resume' | 'fork' | 'ki
 export interface ServiceDeps {
   engine: Engine;
   store: SandboxStore;
+  snapshots: SnapshotStore;
   templates: TemplateAccess;
   files: SandboxFiles;
   pools: PoolManager;
@@ -43,6 +45,8 @@ export interface ProxyTarget {
   url: string;
   /** The guest's token, set when the port is the guest daemon's. */
   accessToken?: string;
+  /** True when this request resumed the sandbox (connections kept from before are dead). */
+  resumed?: boolean;
 }
 
 export const GUEST_PORT = 49983;
@@ -178,17 +182,18 @@ export class SandboxService {
     return this.detail(this.d.store.update(id, patch)!);
   }
 
-  async pause(p: Principal, id: string): Promise<SandboxDetail> {
+  /** `memory: false` keeps only the filesystem: the resume cold-boots the sandbox. */
+  async pause(p: Principal, id: string, opts: PauseOptions = {}): Promise<SandboxDetail> {
     this.own(p, id);
-    return this.pauseById(id);
+    return this.pauseById(id, opts);
   }
 
-  async pauseById(id: string): Promise<SandboxDetail> {
+  async pauseById(id: string, opts: PauseOptions = {}): Promise<SandboxDetail> {
     return this.serialize(id, () => this.timed('pause', async () => {
       const rec = this.d.store.get(id);
       if (!rec) throw notFound('sandbox', id);
       if (rec.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}, only a running sandbox can be paused`, { details: { state: rec.state } });
-      const info = await this.d.engine.pause(id);
+      const info = await this.d.engine.pause(id, opts);
       return { record: this.d.store.update(id, { state: 'paused', expiresAt: null })!, info };
     }));
   }
@@ -270,6 +275,69 @@ export class SandboxService {
     });
   }
 
+  /**
+   * Checkpoints a running sandbox (it keeps running) into a snapshot the tenant owns; new
+   * sandboxes start from it by id or name (`createFromSnapshot`). It outlives its sandbox.
+   */
+  async snapshot(p: Principal, id: string, name?: string): Promise<SnapshotRecord> {
+    const src = this.running(p, id);
+    if (name !== undefined && this.d.snapshots.nameTaken(p.tenantId, name)) throw new AgentboxError('already_exists', `snapshot name '${name}' is taken: choose another name`);
+    const info = await this.serialize(id, () => this.d.engine.snapshot(id));
+    const rec: SnapshotRecord = {
+      id: info.id, tenantId: p.tenantId, sandboxId: id, template: src.template, runtime: src.runtime,
+      cpu: src.cpu, memoryMiB: src.memoryMiB, createdAt: this.d.now(), ...(name !== undefined ? { name } : {}),
+    };
+    try {
+      this.d.snapshots.insert(rec);
+    } catch (err) {
+      // A concurrent snapshot took the name: do not leave an unowned checkpoint behind.
+      await this.d.engine.deleteSnapshot(info.id).catch(() => undefined);
+      throw err;
+    }
+    return rec;
+  }
+
+  /** The caller's snapshot by id or name, if any. */
+  findSnapshot(p: Principal, ref: string): SnapshotRecord | undefined {
+    return this.d.snapshots.find(p.tenantId, ref);
+  }
+
+  listSnapshots(p: Principal, f: SnapshotFilter): { records: SnapshotRecord[]; next?: string } {
+    return this.d.snapshots.list(p.tenantId, f);
+  }
+
+  async deleteSnapshot(p: Principal, ref: string): Promise<void> {
+    const snap = this.d.snapshots.find(p.tenantId, ref);
+    if (!snap) throw notFound('snapshot', ref);
+    await this.d.engine.deleteSnapshot(snap.id).catch((err: unknown) => {
+      if (asAgentboxError(err).code !== 'not_found') throw err;
+    });
+    this.d.snapshots.delete(snap.id);
+  }
+
+  /** A new sandbox restored from one of the caller's snapshots (memory, processes and files). */
+  async createFromSnapshot(p: Principal, ref: string, body: Omit<CreateSandboxBody, 'template' | 'cpu' | 'memoryMiB' | 'network' | 'runtime'>): Promise<SandboxDetail> {
+    const snap = this.d.snapshots.find(p.tenantId, ref);
+    if (!snap) throw notFound('snapshot', ref);
+    const timeoutS = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const onTimeout = body.onTimeout ?? 'kill';
+    const autoResume = body.autoResume ?? false;
+    if (autoResume && onTimeout !== 'pause') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout: "pause" (a killed sandbox cannot resume)');
+    return this.timed('create', async () => {
+      const id = newSandboxId();
+      this.d.store.insert({
+        id, tenantId: p.tenantId, template: snap.template, runtime: snap.runtime, state: 'creating', pooled: false, fromPool: false,
+        metadata: body.metadata ?? {}, claimEnv: {}, timeoutS, onTimeout, autoResume, expiresAt: null, cpu: snap.cpu, memoryMiB: snap.memoryMiB,
+        createdAt: this.d.now(),
+      });
+      const info = await this.d.engine.restoreSnapshot(snap.id, { id, ...(body.env ? { env: body.env } : {}) }).catch((err: unknown) => {
+        this.d.store.delete(id);
+        throw asAgentboxError(err);
+      });
+      return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+    });
+  }
+
   private running(p: Principal, id: string): SandboxRecord {
     const rec = this.own(p, id);
     if (rec.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}; resume it first`, { details: { state: rec.state } });
@@ -307,20 +375,24 @@ export class SandboxService {
   async proxyTarget(p: Principal | null, id: string, port: number, opts: { guestByToken?: boolean } = {}): Promise<ProxyTarget> {
     const rec = p ? this.own(p, id) : this.d.store.get(id);
     if (!rec || rec.pooled) throw notFound('sandbox', id);
-    if (rec.state === 'paused' && rec.autoResume) await this.resumeById(id, AUTO_RESUME_MIN_TIMEOUT_S).catch((err: unknown) => {
-      // A concurrent request may have resumed it already.
-      if (asAgentboxError(err).code !== 'conflict') throw err;
-    });
+    let resumed = false;
+    if (rec.state === 'paused' && rec.autoResume) {
+      resumed = true;
+      await this.resumeById(id, AUTO_RESUME_MIN_TIMEOUT_S).catch((err: unknown) => {
+        // A concurrent request may have resumed it already.
+        if (asAgentboxError(err).code !== 'conflict') throw err;
+      });
+    }
     const now = this.d.store.get(id);
     if (now?.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${now?.state ?? 'gone'}; resume it to reach its ports`);
     const info = this.engineInfo(id);
     if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
     if (port === GUEST_PORT) {
-      if (opts.guestByToken) return { url: info.guest.url };
+      if (opts.guestByToken) return { url: info.guest.url, ...(resumed ? { resumed } : {}) };
       if (!p) throw new AgentboxError('permission_denied', `port ${GUEST_PORT} (the guest daemon) is reachable only through /v1/sandboxes/{id}/ports with an API key`);
-      return { url: info.guest.url, accessToken: info.guest.accessToken };
+      return { url: info.guest.url, accessToken: info.guest.accessToken, ...(resumed ? { resumed } : {}) };
     }
-    return { url: `http://${hostPort(info.address, port)}` };
+    return { url: `http://${hostPort(info.address, port)}`, ...(resumed ? { resumed } : {}) };
   }
 
   /** Applies the lifecycle action of an expired sandbox (called by the lifecycle loop). */

@@ -30,7 +30,7 @@ const beforeHeaders = (v: string) => { const [a, b] = major(v); return a === 2 &
 /** One subtest per scenario, so a report names exactly what an SDK version could not do. */
 async function report(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number): Promise<void> {
   for (const r of run.results) {
-    await t.test(r.name, () => { assert.ok(r.ok, r.error); });
+    await t.test(r.name, r.skip ? { skip: r.skip } : {}, () => { assert.ok(r.ok, r.error); });
   }
   assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
 }
@@ -57,7 +57,7 @@ describe('E2B SDKs through E2B_API_URL / E2B_SANDBOX_URL', () => {
   for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => !beforeHeaders(x.version))) {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
-      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir }, SCRIPT_TIMEOUT_MS), 10);
+      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 12);
     });
   }
 
@@ -103,7 +103,7 @@ describe('E2B SDK 2.0.x through https://api.<domain> and <port>-<id>.<domain> (T
   for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => beforeHeaders(x.version))) {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
-      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir }, SCRIPT_TIMEOUT_MS), 10);
+      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 12);
     });
   }
 });

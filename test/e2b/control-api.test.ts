@@ -145,3 +145,16 @@ test('sandbox address: missing headers 400, unknown sandbox 502 JSON, internal e
   const noToken = await fetchAny(`${s.server.url}/e2b/sandbox/files?path=/x`);
   assert.equal(noToken.status, 400);
 });
+
+test('snapshots: empty list, unknown ids are 404, and the fake engine cannot snapshot (501)', async () => {
+  const list = await e2b('/snapshots');
+  assert.equal(list.status, 200);
+  assert.deepEqual(await list.json(), []);
+  const del = await e2b('/templates/snap-zzzzzzzzzzzzzzzzzzzz', { method: 'DELETE' });
+  assert.equal(del.status, 404);
+  assert.equal((await del.json()).code, 404);
+  const id = String((await create()).sandboxID);
+  const snap = await e2b(`/sandboxes/${id}/snapshots`, { method: 'POST', json: {} });
+  assert.equal(snap.status, 501, 'the fake engine has no checkpoints; test/e2b/conformance.test.ts takes real ones');
+  assert.equal((await snap.json()).code, 501);
+});

@@ -14,7 +14,8 @@ export interface SdkManifest {
   python: { dir: string; python: string };
 }
 
-export interface ScenarioResult { name: string; ok: boolean; ms: number; error?: string }
+/** `skip` names why a scenario did not apply (a feature newer than the SDK version). */
+export interface ScenarioResult { name: string; ok: boolean; ms: number; error?: string; skip?: string }
 
 const HERE = import.meta.dirname;
 

@@ -12,6 +12,8 @@ const only = process.env.E2B_SCENARIOS ? new Set(process.env.E2B_SCENARIOS.split
 const req = createRequire(join(sdkDir, 'package.json'));
 const { Sandbox } = await import(pathToFileURL(req.resolve('e2b')).href);
 
+const version = (process.env.E2B_SDK_VERSION ?? '0.0.0').split('.').map(Number);
+const atLeast = (major, minor) => version[0] > major || (version[0] === major && version[1] >= minor);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const check = (cond, msg) => { if (!cond) throw new Error(msg); };
 const eq = (a, b, msg) => check(a === b, `${msg}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
@@ -115,6 +117,30 @@ const scenarios = [
     check(Math.abs(end - (Date.now() + 120_000)) < 15_000, `endAt ${new Date(end).toISOString()} is not ~2 min away`);
     await ctx.sbx.setTimeout(300_000);
   }],
+  ['snapshots, fork, metrics and network update', async () => {
+    // Newer APIs: createSnapshot ≥2.13, updateNetwork ≥2.25, fork ≥2.35 (older SDKs lack them).
+    if (!ctx.sbx.createSnapshot) return 'skip: this SDK version has no createSnapshot/fork/updateNetwork';
+    await ctx.sbx.files.write('/home/user/snap.txt', 'kept');
+    const snap = await ctx.sbx.createSnapshot();
+    check(typeof snap.snapshotId === 'string' && snap.snapshotId.length > 0, `snapshot ${JSON.stringify(snap)}`);
+    const listed = await ctx.sbx.listSnapshots().nextItems();
+    check(listed.some((x) => x.snapshotId === snap.snapshotId), `listed ${JSON.stringify(listed)}`);
+    const copy = await Sandbox.create(snap.snapshotId, { timeoutMs: 120_000 });
+    eq(await copy.files.read('/home/user/snap.txt'), 'kept', 'file in the sandbox made from the snapshot');
+    await copy.kill();
+    eq(await Sandbox.deleteSnapshot(snap.snapshotId), true, 'deleteSnapshot');
+    eq(await Sandbox.deleteSnapshot(snap.snapshotId), false, 'deleteSnapshot again');
+    if (ctx.sbx.fork) {
+      const [forked] = await ctx.sbx.fork({ count: 1, timeoutMs: 120_000 });
+      check(!(forked instanceof Error), `fork: ${forked}`);
+      eq(await forked.files.read('/home/user/snap.txt'), 'kept', 'file in the fork');
+      await forked.kill();
+    }
+    const metrics = await ctx.sbx.getMetrics();
+    check(metrics.length >= 1 && metrics[0].memUsed > 0, `metrics ${JSON.stringify(metrics)}`);
+    await ctx.sbx.updateNetwork({ denyOut: ['0.0.0.0/0'], allowOut: ['1.1.1.1'] });
+    await ctx.sbx.updateNetwork({});
+  }],
   ['pause then connect: a running process keeps counting', async () => {
     await ctx.sbx.commands.run('i=0; while true; do echo $i > /tmp/count; i=$((i+1)); sleep 0.1; done', { background: true, timeoutMs: 0 });
     await poll(async () => Number((await ctx.sbx.files.read('/tmp/count').catch(() => '0')).trim()) > 3, 'the counter');
@@ -126,6 +152,19 @@ const scenarios = [
     await sleep(800);
     const afterwards = Number((await ctx.sbx.files.read('/tmp/count')).trim());
     check(afterwards > before, `counter went from ${before} to ${afterwards}`);
+  }],
+  ['auto-resume: traffic to a paused sandbox resumes it', async () => {
+    if (!atLeast(2, 14)) return 'skip: `lifecycle` (autoResume) arrived in SDK 2.14';
+    const sbx = await Sandbox.create(template, { lifecycle: { onTimeout: 'pause', autoResume: true }, timeoutMs: 120_000 });
+    try {
+      await sbx.files.write('/home/user/auto.txt', 'still here');
+      await sbx.pause();
+      eq((await sbx.getInfo()).state, 'paused', 'paused');
+      eq((await sbx.commands.run('cat /home/user/auto.txt')).stdout, 'still here', 'command on the auto-resumed sandbox');
+      eq((await sbx.getInfo()).state, 'running', 'running again');
+    } finally {
+      await sbx.kill();
+    }
   }],
   ['kill, and kill of an unknown id is false', async () => {
     eq(await Sandbox.kill(ctx.sbx.sandboxId), true, 'kill');
@@ -139,8 +178,9 @@ for (const [name, run] of scenarios) {
   const t0 = Date.now();
   try {
     if (!ctx.sbx && name !== 'create') throw new Error('no sandbox (create failed)');
-    await run();
-    console.log(JSON.stringify({ name, ok: true, ms: Date.now() - t0 }));
+    const outcome = await run();
+    const skip = typeof outcome === 'string' && outcome.startsWith('skip: ') ? outcome.slice(6) : undefined;
+    console.log(JSON.stringify({ name, ok: true, ms: Date.now() - t0, ...(skip ? { skip } : {}) }));
   } catch (err) {
     console.log(JSON.stringify({ name, ok: false, ms: Date.now() - t0, error: String(err?.stack ?? err).slice(0, 2000) }));
   }

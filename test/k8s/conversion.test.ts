@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { atVersion, CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
-import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
-import { patchCrdConversion, startConversionWebhook, type RunningWebhook } from '../../src/k8s/conversion/webhook.ts';
+import { CRDS } from '../../src/k8s/client.ts';
+import { freePort, startOperatorProcess, stopOperatorProcess, type OperatorProc } from './operator-proc.ts';
 import { convertObject, HUB_STATE_ANNOTATION } from '../../src/k8s/conversion/convert.ts';
 import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
@@ -45,19 +45,26 @@ if (skip) console.log(`# skipping k8s conversion tests: ${skip}`);
 describe('conversion webhook through the API server', { skip: skip ?? false }, () => {
   let client: KubeClient;
   let ns: string;
-  let hook: RunningWebhook;
+  let op: OperatorProc;
 
+  // The whole operator path: `agentbox operator` makes its CA and serving certificate, serves the
+  // webhook, patches the CRDs' caBundle and URL, and resolves pool → template from its cache.
   before(async () => {
     client = await adminClient();
     await installCrds(client);
-    const certs = generateWebhookCerts(['localhost'], ['127.0.0.1']);
-    hook = await startConversionWebhook({ certs, port: 0, host: '127.0.0.1', lookup });
-    await patchCrdConversion(client, { url: `https://127.0.0.1:${hook.port}/convert` }, certs.caPem);
     ns = await createNamespace(client, 'conv');
+    const port = await freePort();
+    const url = `https://127.0.0.1:${port}/convert`;
+    op = await startOperatorProcess(ns, ['--leader-elect=false', `--webhook-port=${port}`, `--webhook-url=${url}`]);
+    await waitFor('CRDs point at the operator webhook with a CA bundle', async () => {
+      const crd = await client.get<KubeObject & { spec: { conversion: { webhook: { clientConfig: { url?: string; caBundle?: string } } } } }>(CRDS, undefined, 'sandboxes.agents.x-k8s.io');
+      const cc = crd.spec.conversion.webhook.clientConfig;
+      return cc.url === url && cc.caBundle ? true : null;
+    }, 30_000, 100);
   });
   after(async () => {
+    if (op) await stopOperatorProcess(op);
     if (ns) await deleteNamespace(client, ns);
-    await hook?.close();
     client?.close();
   });
 
@@ -92,12 +99,15 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     await client.create<SandboxClaim>(CLAIMS, ns, { metadata: { name: 'c1' }, spec: { warmPoolRef: { name: 'pool-x' }, volumeClaimTemplates: vcts } } as SandboxClaim);
     const alphaRt = atVersion(CLAIMS, 'v1alpha1');
     const alpha = await waitFor('v1alpha1 read', () => client.get<Any>(alphaRt, ns, 'c1'), 20_000, 200);
-    assert.deepEqual(alpha.spec.sandboxTemplateRef, { name: 'tpl-x' });
+    assert.deepEqual(alpha.spec.sandboxTemplateRef, { name: 'tpl-x' }, 'template resolved through the operator cache');
     assert.equal(alpha.spec.warmpool, 'pool-x');
     assert.ok(alpha.metadata.annotations?.[HUB_STATE_ANNOTATION]);
-    // Read-modify-write through v1alpha1.
-    alpha.metadata.labels = { edited: 'yes' };
-    await client.update(alphaRt, alpha);
+    // Read-modify-write through v1alpha1 (retried on conflicts: the operator writes the claim too).
+    await waitFor('v1alpha1 update', async () => {
+      const cur = await client.get<Any>(alphaRt, ns, 'c1');
+      cur.metadata.labels = { ...(cur.metadata.labels ?? {}), edited: 'yes' };
+      return client.update(alphaRt, cur);
+    }, 20_000, 100);
     const hub = await client.get<SandboxClaim>(CLAIMS, ns, 'c1');
     assert.equal(hub.metadata.labels?.edited, 'yes');
     assert.deepEqual(hub.spec.warmPoolRef, { name: 'pool-x' });

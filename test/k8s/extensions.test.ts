@@ -133,7 +133,8 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
       assert.equal(done.status?.sandbox?.name, member!.metadata.name);
       assert.equal(done.metadata.annotations?.['agents.x-k8s.io/sandbox-name'], member!.metadata.name);
       assert.ok(done.metadata.annotations?.['agents.x-k8s.io/controller-first-observed-at']);
-      assert.ok(done.metadata.annotations?.['agents.x-k8s.io/claim-first-ready-at']);
+      // Written right after the Ready status, so it may land a moment later.
+      await waitFor('claim-first-ready-at', async () => (await client.get<SandboxClaim>(CLAIMS, ns, 'claim-warm')).metadata.annotations?.['agents.x-k8s.io/claim-first-ready-at']);
       assert.equal(done.status?.sandbox?.podIPs?.length, 1);
       const sb = await client.get<Sandbox>(SANDBOXES, ns, member!.metadata.name!);
       assert.deepEqual(sb.metadata.ownerReferences?.map((o) => [o.kind, o.uid, o.controller]), [['SandboxClaim', c.metadata.uid, true]]);
@@ -237,14 +238,14 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
       const keep = await waitFor('OnReplenish reports stale members', async () => {
         const p = await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'pool-keep');
         return p.status?.updatedReplicas === 0 ? p : null;
-      });
+      }, 30_000);
       assert.equal(keep.status?.conditions?.find((c) => c.type === 'RolledOut')?.reason, 'StaleMembers');
       assert.deepEqual((await members('pool-keep')).map((m) => m.metadata.uid).sort(), keepBefore);
       const rec = await waitFor('Recreate rolls out', async () => {
         const p = await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'pool-recreate');
         const ms = await members('pool-recreate');
         return p.status?.updatedReplicas === 2 && p.status.readyReplicas === 2 && ms.every((m) => !recBefore.includes(m.metadata.uid)) ? p : null;
-      }, 30_000);
+      }, 45_000);
       assert.equal(rec.status?.conditions?.find((c) => c.type === 'RolledOut')?.status, 'True');
       const m = (await members('pool-recreate'))[0]!;
       assert.equal(m.spec.podTemplate.spec.hostname, 'v2');

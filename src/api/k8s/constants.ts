@@ -6,10 +6,6 @@ export const CORE_GROUP = 'agents.x-k8s.io';
 export const EXT_GROUP = 'extensions.agents.x-k8s.io';
 /** Storage version and conversion hub. */
 export const HUB_VERSION = 'v1beta1';
-/** Served, deprecated; converted by the operator's webhook. */
-export const LEGACY_VERSION = 'v1alpha1';
-export const VERSIONS = [HUB_VERSION, LEGACY_VERSION] as const;
-export type ApiVersionName = (typeof VERSIONS)[number];
 
 export const LABEL = {
   /** FNV-1a-32 hex of the Sandbox name; Service selector and router cache filter. */
@@ -40,6 +36,8 @@ export const ANNOTATION = {
   controllerFirstObservedAt: 'agents.x-k8s.io/controller-first-observed-at',
   claimFirstReadyAt: 'agents.x-k8s.io/claim-first-ready-at',
   clientFirstRequestedAt: 'agents.x-k8s.io/client-first-requested-at',
+  /** Set by an optional external mutating webhook at admission (end-to-end latency metric). */
+  webhookFirstObservedAt: 'agents.x-k8s.io/webhook-first-observed-at',
   traceContext: 'opentelemetry.io/trace-context',
   safeToEvict: 'cluster-autoscaler.kubernetes.io/safe-to-evict',
   /** Lossless v1alpha1 round trip: the whole v1alpha1 object as JSON, kept on the hub. */
@@ -117,7 +115,6 @@ export const TERMINAL_CLAIM_REASONS: readonly string[] = [
 export const OPERATING_MODE = { running: 'Running', suspended: 'Suspended' } as const;
 export const SHUTDOWN_POLICY = { delete: 'Delete', deleteForeground: 'DeleteForeground', retain: 'Retain' } as const;
 export const UPDATE_STRATEGY = { recreate: 'Recreate', onReplenish: 'OnReplenish' } as const;
-export const POD_FAILURE_POLICY = { ignore: 'Ignore', recreate: 'Recreate' } as const;
 
 /** Namespace and labels of the router that the default NetworkPolicy lets in. */
 export const ROUTER_NAMESPACE = 'agent-sandbox-system';

@@ -57,12 +57,13 @@ export const keys: Command = async (args, io) => {
     if (flags.name) body.name = flags.name;
     const k = await api.json<CreatedKeyView>('POST', '/v1/keys', { json: body });
     print(io, bools.has('json') ? JSON.stringify(k) : k.key);
-    if (!bools.has('json')) io.stderr.write(`key ${k.id} for tenant ${k.tenant}: shown once, store it now\n`);
+    if (!bools.has('json')) io.stderr.write(`key ${k.id} for tenant ${k.tenant}: shown once, store it now (it is also the tenant's E2B_API_KEY, see docs/e2b.md)\n`);
     return 0;
   }
   if (sub === 'ls' && positionals.length === 0) {
     const { keys: list } = await api.json<{ keys: ApiKeyView[] }>('GET', '/v1/keys');
     if (bools.has('json')) print(io, JSON.stringify(list));
+    // Every key is an E2B key too (`e2b_<40 hex>`, usable as E2B_API_KEY); the prefix shows it.
     else for (const k of list) print(io, `${k.id}  ${k.tenant.padEnd(16)} ${k.prefix}…  ${k.admin ? 'admin' : 'user '}  ${k.revokedAt ? `revoked ${k.revokedAt}` : k.name}`);
     return 0;
   }

@@ -16,7 +16,7 @@ import { parseMetadataFilter } from '../native.ts';
 import { Router } from '../router.ts';
 import { sendJson } from './errors.ts';
 import { egressPolicy } from './network.ts';
-import { listedSandbox, metricPoint, sandboxDetail, sandboxObject } from './views.ts';
+import { listedSandbox, metricPoint, sandboxDetail, sandboxObject, snapshotInfo } from './views.ts';
 import * as W from './wire.ts';
 
 /** E2B's v1 create defaults to 15 s when the body has no timeout (v2: 300 s). */
@@ -28,12 +28,15 @@ export interface ControlDeps {
   now: () => number;
   /** Called when timers change so the lifecycle loop re-plans its sleep. */
   timersChanged: () => void;
+  /** Called after a sandbox was paused, resumed or checkpointed (its connections are stale). */
+  checkpointed: (id: string) => void;
 }
 
 interface Ctx {
   req: IncomingMessage;
   principal: Principal;
   id: string;
+  params: Record<string, string>;
   query: URLSearchParams;
 }
 
@@ -71,18 +74,21 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
 
   const create = (v2: boolean) => async ({ req, principal }: Ctx): Promise<Reply> => {
     const b = await body(req, W.NewSandbox);
-    const onTimeout = b.autoPause ? 'pause' : 'kill';
+    const onTimeout: 'pause' | 'kill' = b.autoPause ? 'pause' : 'kill';
     const network = egressPolicy(b.network, b.allow_internet_access);
-    const detail = await s.create(principal, {
-      template: templateName(b.templateID),
+    const common = {
       timeoutSeconds: b.timeout ?? (v2 ? DEFAULT_TIMEOUT_SECONDS : V1_DEFAULT_TIMEOUT_S),
       onTimeout,
       // E2B ignores autoResume without autoPause; agentbox would refuse it, so drop it here.
       autoResume: onTimeout === 'pause' && (b.autoResume?.enabled ?? false),
       ...(b.metadata ? { metadata: b.metadata } : {}),
       ...(b.envVars ? { env: b.envVars } : {}),
-      ...(network ? { network } : {}),
-    });
+    };
+    // A snapshot id or name is a template to E2B (`Sandbox.create(snapshotID)`).
+    const snapshot = s.findSnapshot(principal, b.templateID.replace(/:default$/, ''));
+    const detail = snapshot
+      ? await s.createFromSnapshot(principal, snapshot.id, common)
+      : await s.create(principal, { template: templateName(b.templateID), ...common, ...(network ? { network } : {}) });
     d.timersChanged();
     return { status: 201, body: sandboxObject(detail) };
   };
@@ -91,6 +97,7 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
     const b = await body(req, W.ConnectBody);
     if (!v2 && b.timeout === undefined) throw new AgentboxError('invalid_argument', 'body: timeout is required');
     const { detail, resumed } = await s.connect(principal, id, b.timeout ?? DEFAULT_TIMEOUT_SECONDS);
+    if (resumed) d.checkpointed(id);
     d.timersChanged();
     return { status: resumed ? 201 : 200, body: sandboxObject(detail) };
   };
@@ -145,16 +152,17 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
         const b = await body(req, W.ResumeBody);
         if (s.get(principal, id).record.state !== 'paused') throw new AgentboxError('conflict', `sandbox '${id}' is already running`);
         const { detail } = await s.connect(principal, id, b.timeout ?? V1_DEFAULT_TIMEOUT_S);
+        d.checkpointed(id);
         d.timersChanged();
         return { status: 201, body: sandboxObject(detail) };
       },
     },
     {
-      // `memory: false` (filesystem only) is served by the same pause: agentbox always keeps
-      // processes, which is a superset of what the caller asked to keep.
+      // JS ≥2.31 sends `{memory}`; older SDKs no body (= keep memory).
       method: 'POST', path: '/sandboxes/{id}/pause', run: async ({ req, principal, id }) => {
-        await body(req, W.PauseBody);
-        await s.pause(principal, id);
+        const b = await body(req, W.PauseBody);
+        await s.pause(principal, id, b.memory === false ? { memory: false } : {});
+        d.checkpointed(id);
         return { status: 204 };
       },
     },
@@ -174,6 +182,7 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
         for (let i = 0; i < b.count; i++) {
           try {
             out.push({ sandbox: sandboxObject(await s.fork(principal, id, b.timeout ? { timeoutSeconds: b.timeout } : {})) });
+            d.checkpointed(id);
           } catch (err) {
             const e = err instanceof AgentboxError ? err : new AgentboxError('internal', String(err));
             out.push({ error: { code: e.httpStatus, message: e.message } });
@@ -181,6 +190,32 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
         }
         d.timersChanged();
         return { status: 201, body: out };
+      },
+    },
+    {
+      method: 'POST', path: '/sandboxes/{id}/snapshots', run: async ({ req, principal, id }) => {
+        const b = await body(req, W.SnapshotBody);
+        const snap = await s.snapshot(principal, id, b.name ?? undefined);
+        d.checkpointed(id);
+        return { status: 201, body: snapshotInfo(snap) };
+      },
+    },
+    {
+      method: 'GET', path: '/snapshots', run: async ({ principal, query }) => {
+        const next = query.get('nextToken');
+        const page = s.listSnapshots(principal, {
+          limit: limitOf(query.get('limit')), ...(next ? { after: next } : {}),
+          ...(query.get('sandboxID') ? { sandboxId: query.get('sandboxID')! } : {}), ...(query.get('name') ? { name: query.get('name')! } : {}),
+        });
+        const headers: Record<string, string> = page.next ? { 'X-Next-Token': page.next } : {};
+        return { status: 200, body: page.records.map(snapshotInfo), headers };
+      },
+    },
+    {
+      // The SDK's deleteSnapshot(id); agentbox's own templates are not deleted through E2B's API.
+      method: 'DELETE', path: '/templates/{template}', run: async ({ principal, params }) => {
+        await s.deleteSnapshot(principal, params.template!.replace(/:default$/, ''));
+        return { status: 204 };
       },
     },
     {
@@ -208,7 +243,7 @@ export async function handleControl(router: Router<Route>, req: IncomingMessage,
     if (!SandboxId.safeParse(m.params.id).success) throw notFound('sandbox', m.params.id);
     id = m.params.id;
   }
-  const reply = await m.route.run({ req, principal: p, id, query: u.searchParams });
+  const reply = await m.route.run({ req, principal: p, id, params: m.params, query: u.searchParams });
   if (reply.body === undefined) {
     res.writeHead(reply.status, reply.headers ?? {});
     res.end();

@@ -47,7 +47,7 @@ const under = (url: string, prefix: string): string | undefined => {
 const GONE = new Set(['not_found', 'conflict', 'unavailable']);
 
 export function createE2bFacade(d: E2bDeps): E2bFacade {
-  const control = controlRoutes({ service: d.service, now: d.now, timersChanged: d.timersChanged });
+  const control = controlRoutes({ service: d.service, now: d.now, timersChanged: d.timersChanged, checkpointed: (id) => d.proxy.forget(id) });
   const byToken = (t: string) => d.service.sandboxByGuestToken(t);
 
   /** The traffic route of a request, or undefined when the request is not E2B sandbox traffic. */

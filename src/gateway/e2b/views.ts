@@ -1,6 +1,7 @@
 /** Service results → E2B wire objects (shared/reference/e2b.md §1.3; field names are exact). */
 import type { SandboxUsage } from '../../engine/types.ts';
 import type { SandboxDetail } from '../../server/service.ts';
+import type { SnapshotRecord } from '../../server/snapshot-store.ts';
 
 /** Deprecated in E2B, still required by its schema; E2B's own API returns this constant. */
 const CLIENT_ID = '6532622b';
@@ -63,4 +64,9 @@ export function metricPoint(u: SandboxUsage, d: SandboxDetail, nowMs: number) {
     memUsed: u.memoryBytes, memTotal: d.record.memoryMiB * 1024 * 1024, memCache: 0,
     diskUsed: u.diskBytes, diskTotal: Math.max(u.diskBytes, DISK_SIZE_MB * 1024 * 1024),
   };
+}
+
+/** E2B's SnapshotInfo: the id is what `Sandbox.create` takes as templateID; a name works there too. */
+export function snapshotInfo(s: SnapshotRecord) {
+  return { snapshotID: s.id, names: s.name ? [s.name] : [] };
 }

@@ -40,3 +40,4 @@ export const TimeoutBody = z.looseObject({ timeout: TimeoutSeconds });
 export const PauseBody = z.looseObject({ memory: z.boolean().optional() });
 export const ForkBody = z.looseObject({ timeout: TimeoutSeconds.optional(), count: z.number().int().min(1).max(100).default(1) });
 export const RefreshBody = z.looseObject({ duration: z.number().int().min(0).max(3600).optional() });
+export const SnapshotBody = z.looseObject({ name: z.string().min(1).max(128).regex(/^[^\s]+$/, 'a snapshot name has no spaces').nullish() });

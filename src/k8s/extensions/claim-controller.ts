@@ -81,11 +81,14 @@ export class ClaimController {
     if (!claim || claim.metadata.deletionTimestamp) return;
     try {
       claim = this.stamp(claim);
-      const expired = await this.handleExpiry(claim);
-      if (expired !== null) return expired;
+      const expiry = await this.handleExpiry(claim);
+      if (expiry.done) return;
       let outcome = await this.ensureSandbox(claim);
       if (!(outcome instanceof StatusOutcome)) outcome = await this.syncPodMetadata(claim, outcome);
-      return await this.report(claim, outcome);
+      const result = await this.report(claim, outcome);
+      // Come back at the expiry time, or sooner if the pass asked for it.
+      const after = Math.min(result?.requeueAfterMs ?? Infinity, expiry.requeueMs ?? Infinity);
+      return Number.isFinite(after) ? { requeueAfterMs: after } : undefined;
     } catch (e) {
       if (e instanceof ClaimInputError) return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
       await this.report(claim, new StatusOutcome({ status: 'False', reason: REASON.reconcilerError, message: `Error seen: ${(e as Error).message}` })).catch(() => undefined);
@@ -111,14 +114,11 @@ export class ClaimController {
     return at && !claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ? { [ANNOTATION.controllerFirstObservedAt]: at } : {};
   }
 
-  /** Null when not expired; otherwise the pass result after applying the shutdown policy. */
-  private async handleExpiry(claim: SandboxClaim): Promise<Result | null> {
+  /** Applies the shutdown policy once expired (`done`); otherwise says when expiry is due. */
+  private async handleExpiry(claim: SandboxClaim): Promise<{ done: boolean; requeueMs?: number }> {
     const finished = findCondition(claim.status?.conditions, CONDITION.finished);
     const st = expiryState(claimExpiry(claim.spec.lifecycle, finished), this.d.now());
-    if (!st.expired) {
-      if (st.requeueMs !== null) this.d.enqueue && setTimeout(() => this.d.enqueue!(objectKey(claim)), st.requeueMs).unref();
-      return null;
-    }
+    if (!st.expired) return { done: false, ...(st.requeueMs !== null ? { requeueMs: st.requeueMs } : {}) };
     const ready = findCondition(claim.status?.conditions, CONDITION.ready);
     if (ready?.reason !== REASON.claimExpired) {
       this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', REASON.claimExpired, 'Expiring', 'Claim lifetime has ended');
@@ -130,12 +130,12 @@ export class ClaimController {
         propagationPolicy: policy === SHUTDOWN_POLICY.deleteForeground ? 'Foreground' : 'Background',
         preconditions: { uid: claim.metadata.uid },
       });
-      return;
+      return { done: true };
     }
     for (const sb of this.d.sandboxes.list((s) => isControlledBy(s, claim) && !s.metadata.deletionTimestamp, claim.metadata.namespace)) {
       await this.d.client.delete(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, { preconditions: { uid: sb.metadata.uid } });
     }
-    return;
+    return { done: true };
   }
 
   private async ensureSandbox(claim: SandboxClaim): Promise<StatusOutcome | Sandbox> {
@@ -393,6 +393,8 @@ export class ClaimController {
     const labels = { launch_type: sb.metadata.labels?.[LABEL.launchType] ?? LAUNCH_COLD, sandbox_template: sb.metadata.annotations?.[ANNOTATION.templateRef] ?? '' };
     const observed = Date.parse(claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ?? this.firstObserved.get(claim.metadata.uid!) ?? '');
     if (Number.isFinite(observed)) this.d.metrics.claimControllerLatency.observe(labels, now.getTime() - observed);
+    const webhookSeen = Date.parse(claim.metadata.annotations?.[ANNOTATION.webhookFirstObservedAt] ?? '');
+    if (Number.isFinite(webhookSeen)) this.d.metrics.claimStartupLatency.observe(labels, now.getTime() - webhookSeen);
     const requested = Date.parse(claim.metadata.annotations?.[ANNOTATION.clientFirstRequestedAt] ?? '');
     if (Number.isFinite(requested)) this.d.metrics.clientClaimLatency.observe(labels, now.getTime() - requested);
     await this.patchClaim(claim, { metadata: { annotations: { [ANNOTATION.claimFirstReadyAt]: now.toISOString() } } });

@@ -1,0 +1,67 @@
+/**
+ * The E2B façade (issue 4): `Sandbox.create` to the first `commands.run` result through the
+ * official E2B SDK (npm `e2b`, latest installed by scripts/e2b-sdks.sh), with a warm pool of
+ * `base`, beside the same through agentbox's native SDK in the same run. Both sides claim from
+ * the same pool (refilled to full before each side) and run `true`; the kill is not timed.
+ */
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Sandbox as NativeSandbox } from '../src/sdk/index.ts';
+import { sdkManifest } from '../test/e2b/fixture.ts';
+import { startRealServer, type RealServer } from '../test/support/real-server.ts';
+import { percentile, timeMany, type BenchSuite } from './harness.ts';
+
+const N = 10;
+const TEMPLATE = 'base';
+
+interface E2bSandbox { sandboxId: string; commands: { run(cmd: string): Promise<{ exitCode: number }> }; kill(): Promise<void> }
+interface E2bSandboxClass { create(template: string, opts: Record<string, unknown>): Promise<E2bSandbox> }
+
+async function poolFull(s: RealServer, size: number): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if ((await (await s.api(`/v1/pools/${TEMPLATE}`)).json()).ready >= size) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the ${TEMPLATE} pool did not fill to ${size} in 2 min`);
+}
+
+const suite: BenchSuite = {
+  name: 'E2B SDK (warm pool of base)',
+  async run(ctx) {
+    const manifest = sdkManifest();
+    if (typeof manifest === 'string') { ctx.log(`skipped: ${manifest}`); return; }
+    const latest = manifest.js[manifest.js.length - 1]!;
+    const req = createRequire(join(latest.dir, 'package.json'));
+    const { Sandbox: E2b } = (await import(pathToFileURL(req.resolve('e2b')).href)) as { Sandbox: E2bSandboxClass };
+    const s = await startRealServer('bench-e2b', { runtime: 'gvisor', subnet: '10.236.0.0/22' });
+    if (typeof s === 'string') { ctx.log(`skipped: ${s}`); return; }
+    const e2bOpts = { apiKey: s.server.adminKey, apiUrl: `${s.server.url}/e2b`, sandboxUrl: `${s.server.url}/e2b/sandbox` };
+    const native = { apiUrl: s.server.url, apiKey: s.server.adminKey };
+    const kills: Promise<unknown>[] = [];
+    try {
+      await s.created.templates.ensure(TEMPLATE);
+      await s.api(`/v1/pools/${TEMPLATE}`, { method: 'PUT', json: { size: N } });
+      await poolFull(s, N);
+      const viaE2b = await timeMany(N, async () => {
+        const sbx = await E2b.create(TEMPLATE, e2bOpts);
+        if ((await sbx.commands.run('true')).exitCode !== 0) throw new Error('true failed');
+        kills.push(sbx.kill());
+      });
+      await Promise.all(kills.splice(0));
+      await poolFull(s, N);
+      const viaNative = await timeMany(N, async () => {
+        const sbx = await NativeSandbox.create({ ...native, template: TEMPLATE });
+        await sbx.commands.run('true');
+        kills.push(sbx.kill());
+      });
+      await s.api(`/v1/pools/${TEMPLATE}`, { method: 'DELETE' });
+      ctx.report({ name: `create → first commands.run p50 (E2B SDK ${latest.version})`, value: percentile(viaE2b, 50), unit: 'ms', baseline: { name: 'native SDK p50', value: percentile(viaNative, 50) } });
+      ctx.report({ name: `create → first commands.run p99 (E2B SDK ${latest.version})`, value: percentile(viaE2b, 99), unit: 'ms', baseline: { name: 'native SDK p99', value: percentile(viaNative, 99) } });
+    } finally {
+      await Promise.all(kills);
+      await s.stop();
+    }
+  },
+};
+export default suite;

@@ -1,0 +1,56 @@
+// Work queue semantics the reconcilers rely on (no Kubernetes needed).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkQueue } from '../../src/k8s/queue.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('work queue', () => {
+  it('never runs one key twice at once, and coalesces adds made while it runs', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    let runs = 0;
+    const q = new WorkQueue({
+      workers: 4,
+      handler: async () => { running++; runs++; maxRunning = Math.max(maxRunning, running); await sleep(20); running--; },
+    });
+    q.add('a');
+    await sleep(5);
+    for (let i = 0; i < 10; i++) q.add('a');
+    await sleep(100);
+    await q.idle();
+    assert.equal(maxRunning, 1);
+    assert.equal(runs, 2, 'ten adds during a run make exactly one more run');
+    q.stop();
+  });
+
+  it('runs different keys in parallel up to the worker count', async () => {
+    let running = 0;
+    let maxRunning = 0;
+    const q = new WorkQueue({ workers: 3, handler: async () => { running++; maxRunning = Math.max(maxRunning, running); await sleep(20); running--; } });
+    for (const k of ['a', 'b', 'c', 'd', 'e']) q.add(k);
+    await q.idle();
+    assert.equal(maxRunning, 3);
+    q.stop();
+  });
+
+  it('keeps the earliest of several delayed adds, retries failures with backoff, and is bounded', async () => {
+    const seen: number[] = [];
+    const t0 = Date.now();
+    const q = new WorkQueue({ workers: 1, maxPending: 2, handler: async (k) => { if (k === 'x') seen.push(Date.now() - t0); } });
+    q.addAfter('x', 5000);
+    q.addAfter('x', 30);
+    await sleep(120);
+    assert.equal(seen.length, 1);
+    assert.ok(seen[0]! < 1000, 'the shorter delay replaced the longer one');
+    let attempts = 0;
+    const failing = new WorkQueue({ workers: 1, handler: async () => { attempts++; if (attempts < 3) throw new Error('boom'); } });
+    failing.add('k');
+    await sleep(200);
+    assert.equal(attempts, 3);
+    const blocked = new WorkQueue({ workers: 1, maxPending: 2, handler: async () => { await sleep(50); } });
+    for (const k of ['1', '2', '3', '4', '5']) blocked.add(k);
+    assert.equal(blocked.dropped, 2, 'one running, two pending, the rest dropped');
+    q.stop(); failing.stop(); blocked.stop();
+  });
+});
