@@ -2,6 +2,7 @@
  * Entry point of the guest daemon (bundled to guest.mjs). Runs as the sandbox's init behind
  * tini, which reaps orphans: Node only waits for its own children.
  */
+import { fileURLToPath } from 'node:url';
 import { loadGuestConfig } from './config.ts';
 import { createGuestLog } from './log.ts';
 import { startGuestServer } from './server.ts';
@@ -22,7 +23,9 @@ async function main(): Promise<void> {
   // root guest drops its own: a PTY shell of `user` must not keep root's group 0.
   if (process.getuid?.() === 0) process.setgroups?.([]);
   if (config.pidsLimit !== undefined) confinePids(config.pidsLimit, log);
-  const server = await startGuestServer(config, { log });
+  // In the bundle the launcher sits beside guest.mjs in bin/; run from source there is none.
+  const launcherPath = fileURLToPath(new URL('./bin/agentbox-launcher', import.meta.url));
+  const server = await startGuestServer(config, { log, launcherPath });
   if (config.start) {
     await runStartCommand({ ...server.context, registry: server.registry }, config.start).catch((err) =>
       log.error('start command failed to launch', { error: (err as Error).message }));

@@ -12,6 +12,7 @@ import { createUserDb } from './users.ts';
 import { guestInterceptor } from './interceptor.ts';
 import { registerProcessService } from './process/service.ts';
 import { ProcessRegistry } from './process/registry.ts';
+import { LauncherPool } from './process/launcher-pool.ts';
 import { closeWatchers, registerFilesystemService, type FilesystemDeps } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
 
@@ -29,6 +30,8 @@ export interface GuestServerOptions {
   log: GuestLog;
   /** Where passwd and group are read; the sandbox's /etc. */
   etcDir?: string;
+  /** The static process launcher (native/launcher.c); absent or missing = plain spawn. */
+  launcherPath?: string;
 }
 
 /** CORS for the browser SDK, which talks to envd directly: any origin, Connect headers exposed. */
@@ -60,11 +63,12 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     log: opts.log,
   };
   const registry = new ProcessRegistry();
+  const launchers = opts.launcherPath ? new LauncherPool(opts.launcherPath) : undefined;
   const fsDeps: FilesystemDeps = { ...context, watchers: new Map() };
   const rest = createRestHandler(context, config.initSecret);
   const handler = connectNodeAdapter({
     routes: (router) => {
-      registerProcessService(router, { ...context, registry });
+      registerProcessService(router, { ...context, registry, launchers });
       registerFilesystemService(router, fsDeps);
     },
     interceptors: [guestInterceptor(context)],
@@ -84,6 +88,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     registry,
     close: () => new Promise<void>((resolve) => {
       closeWatchers(fsDeps);
+      launchers?.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

@@ -13,13 +13,18 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
-export function sendE2bError(res: ServerResponse, err: unknown): void {
+export function e2bErrorBody(err: unknown): { code: number; message: string } {
   const e = asAgentboxError(err);
+  return { code: e.httpStatus, message: e.message };
+}
+
+export function sendE2bError(res: ServerResponse, err: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  sendJson(res, e.httpStatus, { code: e.httpStatus, message: e.message });
+  const body = e2bErrorBody(err);
+  sendJson(res, body.code, body);
 }
 
 /** E2B's proxy answer for an unknown, killed or unreachable sandbox: the SDKs read 502 as "timed out or killed". */

@@ -14,7 +14,7 @@ import { GUEST_PORT, type ProxyTarget, type SandboxService } from '../../server/
 import { authenticate } from '../auth.ts';
 import type { PortProxy } from '../proxy.ts';
 import { controlRoutes, handleControl } from './control.ts';
-import { sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
+import { e2bErrorBody, sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
 import { hostRoute, isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
 
 export interface E2bDeps {
@@ -112,9 +112,9 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
         d.proxy.splice(req, socket, head, portRoute(r), await target(r));
       } catch (err) {
         const e = asAgentboxError(err);
-        const gone = r && GONE.has(e.code);
-        const body = JSON.stringify(gone ? sandboxGoneBody(r!.id, e.message) : { code: e.httpStatus, message: e.message });
-        socket.end(`HTTP/1.1 ${gone ? 502 : e.httpStatus} E2B\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        const body = r && GONE.has(e.code) ? sandboxGoneBody(r.id, e.message) : e2bErrorBody(e);
+        const text = JSON.stringify(body);
+        socket.end(`HTTP/1.1 ${body.code} E2B\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
       }
       return true;
     },

@@ -4,9 +4,7 @@
  * and refusing them would break unchanged clients.
  */
 import { z } from 'zod';
-import { MAX_TIMEOUT_SECONDS } from '../../api/native.ts';
-
-const StringMap = z.record(z.string(), z.string());
+import { EnvMap, MAX_TIMEOUT_SECONDS, MetadataMap } from '../../api/native.ts';
 
 /** Seconds; E2B answers 400 for ≤0 and above the team maximum (here agentbox's 24 h ceiling). */
 export const TimeoutSeconds = z.number().int()
@@ -28,8 +26,9 @@ export const NewSandbox = z.looseObject({
   autoResume: z.looseObject({ enabled: z.boolean() }).nullish(),
   allow_internet_access: z.boolean().nullish(),
   network: NetworkConfig.nullish(),
-  metadata: StringMap.nullish(),
-  envVars: StringMap.nullish(),
+  // The native API's bounds, so neither façade lets a tenant bloat the state database.
+  metadata: MetadataMap.nullish(),
+  envVars: EnvMap.nullish(),
 });
 export type NewSandbox = z.infer<typeof NewSandbox>;
 

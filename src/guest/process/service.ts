@@ -4,6 +4,7 @@
  */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { Process } from '../gen/process_pb.ts';
+import type { LauncherPool } from './launcher-pool.ts';
 import type { GuestContext } from '../context.ts';
 import { ProcessRegistry } from './registry.ts';
 import { start } from './start.ts';
@@ -17,6 +18,8 @@ import { closeStdin } from './close-stdin.ts';
 
 export interface ProcessDeps extends GuestContext {
   registry: ProcessRegistry;
+  /** Pre-started launchers for fast process starts; absent = plain spawn. */
+  launchers?: LauncherPool;
 }
 
 export function registerProcessService(router: ConnectRouter, deps: ProcessDeps): void {

@@ -1,9 +1,10 @@
 /** Runs a process with stdin/stdout/stderr pipes. */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { AgentboxError } from '../../api/errors.ts';
 import { ProcessHandle, processEnd, type ProcessSpec } from './handle.ts';
 import { killGroup } from './kill.ts';
 import type { OsUser } from '../users.ts';
+import type { LauncherPool } from './launcher-pool.ts';
 
 /**
  * How long to wait after exit for pipes to drain. A background child that inherited stdout
@@ -19,9 +20,14 @@ export interface SpawnOptions {
   user: OsUser;
   stdin: boolean;
   tag?: string;
+  launchers?: LauncherPool;
 }
 
-export function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle> {
+export async function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle> {
+  const launched = await opts.launchers?.launch({
+    cmd: opts.spec.cmd, args: opts.spec.args, env: opts.env, cwd: opts.cwd, user: opts.user, stdin: opts.stdin,
+  });
+  if (launched) return wire(launched, opts);
   const child = spawn(opts.spec.cmd, opts.spec.args, {
     cwd: opts.cwd,
     env: opts.env,
@@ -34,34 +40,37 @@ export function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle> {
   });
   return new Promise((resolve, reject) => {
     child.once('error', (err) => reject(new AgentboxError('invalid_argument', `cannot start '${opts.spec.cmd}': ${err.message}`, { cause: err })));
-    child.once('spawn', () => {
-      // Later 'error' events (a failed kill or stdio teardown) must not crash the guest.
-      child.on('error', () => {});
-      const pid = child.pid!;
-      const handle = new ProcessHandle({
-        pid,
-        writeStdin(data) {
-          if (!child.stdin || child.stdin.writableEnded) throw new AgentboxError('conflict', `stdin of process ${pid} is closed; start it with stdin: true`);
-          child.stdin.write(data);
-        },
-        closeStdin() { child.stdin?.end(); },
-        kill(signal) { killGroup(pid, signal); },
-      }, opts.spec, false, opts.tag);
-      child.stdout!.on('data', (b: Buffer) => handle.emitData('stdout', b));
-      child.stderr!.on('data', (b: Buffer) => handle.emitData('stderr', b));
-      // A closed stdin (EPIPE after the process exited) is not a guest failure.
-      child.stdin?.on('error', () => {});
-      let end: ReturnType<typeof processEnd> | undefined;
-      child.once('exit', (code, signal) => {
-        end = processEnd(code, signal);
-        setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          handle.finish(end!);
-        }, DRAIN_GRACE_MS).unref();
-      });
-      child.once('close', (code, signal) => handle.finish(end ?? processEnd(code, signal)));
-      resolve(handle);
-    });
+    child.once('spawn', () => resolve(wire(child, opts)));
   });
+}
+
+/** Turns a started child (spawned, or a launcher that became the program) into a handle. */
+function wire(child: ChildProcess, opts: SpawnOptions): ProcessHandle {
+  // Later 'error' events (a failed kill or stdio teardown) must not crash the guest.
+  child.on('error', () => {});
+  const pid = child.pid!;
+  const handle = new ProcessHandle({
+    pid,
+    writeStdin(data) {
+      if (!child.stdin || child.stdin.writableEnded) throw new AgentboxError('conflict', `stdin of process ${pid} is closed; start it with stdin: true`);
+      child.stdin.write(data);
+    },
+    closeStdin() { child.stdin?.end(); },
+    kill(signal) { killGroup(pid, signal); },
+  }, opts.spec, false, opts.tag);
+  child.stdout!.on('data', (b: Buffer) => handle.emitData('stdout', b));
+  child.stderr!.on('data', (b: Buffer) => handle.emitData('stderr', b));
+  // A closed stdin (EPIPE after the process exited) is not a guest failure.
+  child.stdin?.on('error', () => {});
+  let end: ReturnType<typeof processEnd> | undefined;
+  child.once('exit', (code, signal) => {
+    end = processEnd(code, signal);
+    setTimeout(() => {
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      handle.finish(end!);
+    }, DRAIN_GRACE_MS).unref();
+  });
+  child.once('close', (code, signal) => handle.finish(end ?? processEnd(code, signal)));
+  return handle;
 }
