@@ -1,13 +1,13 @@
 /**
  * A real engine for integration tests: real runsc/runc, real overlay mounts, network
- * namespaces and nftables. Each test file gets its own home, subnet, interface prefix,
- * nftables table and DNS port (derived from `name`), so files can run in parallel.
+ * namespaces and nftables. Each test file gets its own home and network (subnet, interface
+ * prefix, nftables table, DNS port; see test/support/test-network.ts), so files run in parallel.
  */
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, type CreatedEngine, type CreateEngineOptions } from '../../src/engine/index.ts';
+import { networkIndex, testNetwork } from '../support/test-network.ts';
 
 export interface TestEngine extends CreatedEngine {
   /** Destroys every sandbox, removes the nftables table and the home. */
@@ -15,20 +15,13 @@ export interface TestEngine extends CreatedEngine {
 }
 
 export async function startTestEngine(name: string, opts: Partial<CreateEngineOptions> = {}): Promise<TestEngine> {
-  const n = createHash('sha256').update(name).digest()[0]! % 200; // 0..199
+  const n = networkIndex(name);
   const home = await mkdtemp(join(tmpdir(), `agentbox-${name}-`));
   const created = await createEngine({
     home,
     readyTimeoutMs: 20_000,
     ...opts,
-    network: {
-      subnet: `10.${20 + n}.0.0/24`,
-      ifacePrefix: `t${n}x`,
-      table: `agentbox_test_${n}`,
-      dnsPort: 20000 + n,
-      nat: false,
-      ...opts.network,
-    },
+    network: { ...testNetwork(n), ...opts.network },
   });
   return {
     ...created,
