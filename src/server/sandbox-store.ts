@@ -56,6 +56,8 @@ export interface ListFilter {
   limit: number;
   /** Opaque cursor from a previous page. */
   after?: string;
+  /** By creation time; newest first (`desc`) unless asked otherwise. */
+  order?: 'asc' | 'desc';
 }
 
 export interface ClaimPatch {
@@ -124,7 +126,7 @@ export class SandboxStore {
     this.db.prepare('DELETE FROM sandboxes WHERE id = ?').run(id);
   }
 
-  /** Claimed (not pooled) sandboxes of a tenant, newest first, with an opaque cursor. */
+  /** Claimed (not pooled) sandboxes of a tenant, newest first by default, with an opaque cursor. */
   list(tenantId: string, f: ListFilter): { records: SandboxRecord[]; next?: string } {
     const where = ['tenant_id = ?', 'pooled = 0'];
     const args: unknown[] = [tenantId];
@@ -136,10 +138,12 @@ export class SandboxStore {
     }
     if (f.after) {
       const cursor = decodeCursor(f.after);
-      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      const op = f.order === 'asc' ? '>' : '<';
+      where.push(`(created_at ${op} ? OR (created_at = ? AND id ${op} ?))`);
       args.push(cursor.createdAt, cursor.createdAt, cursor.id);
     }
-    const rows = this.db.prepare(`SELECT * FROM sandboxes WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT ?`)
+    const dir = f.order === 'asc' ? 'ASC' : 'DESC';
+    const rows = this.db.prepare(`SELECT * FROM sandboxes WHERE ${where.join(' AND ')} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`)
       .all(...args, f.limit + 1) as Row[];
     const records = rows.slice(0, f.limit).map(fromRow);
     const last = records[records.length - 1];

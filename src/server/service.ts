@@ -3,6 +3,7 @@
  * checks, pool claims, timers and metrics, over the engine and the state database. Façades
  * translate wire shapes only; the logic lives here once.
  */
+import { createHash } from 'node:crypto';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
@@ -253,7 +254,10 @@ export class SandboxService {
    * identifies one sandbox (E2B JS SDK 2.7–2.14.0 send /files without routing headers).
    */
   sandboxByGuestToken(token: string): string | undefined {
-    for (const info of this.d.engine.list()) if (info.guest.accessToken === token) return info.id;
+    // Compared as digests: a plain string compare would leak, by timing, how much of a guessed
+    // token matches some sandbox's.
+    const want = sha256(token);
+    for (const info of this.d.engine.list()) if (sha256(info.guest.accessToken) === want) return info.id;
     return undefined;
   }
 
@@ -407,6 +411,8 @@ export class SandboxService {
     return this.d.store.countByState().map((r) => ({ state: r.pooled ? 'pooled' : (r.state as RecordState), n: r.n }));
   }
 }
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

@@ -50,6 +50,9 @@ describe('E2B SDKs through E2B_API_URL / E2B_SANDBOX_URL', () => {
     if (typeof r === 'string') { skip = r; return; }
     s = r;
     env = { E2B_API_KEY: s.server.adminKey, E2B_API_URL: `${s.server.url}/e2b`, E2B_SANDBOX_URL: `${s.server.url}/e2b/sandbox` };
+    // Built here, not inside an SDK call: a first build (mmdebstrap) outlasts the SDKs' 60 s
+    // request timeout. Cached under ~/.cache/agentbox/layers afterwards.
+    for (const template of ['base', 'code-interpreter-v1']) await s.created.templates.ensure(template);
     await warmPool(s, 'base', 1);
   });
   after(async () => { await s?.stop(); });
@@ -90,6 +93,7 @@ describe('E2B SDK 2.0.x through https://api.<domain> and <port>-<id>.<domain> (T
     const r = await startRealServer('e2b-tls', { runtime: RUNTIME, domain: DOMAIN, tls: { cert: certs.certPem, key: certs.keyPem } });
     if (typeof r === 'string') { skip = r; return; }
     s = r;
+    await s.created.templates.ensure('base');
     env = {
       E2B_API_KEY: s.server.adminKey, E2B_DOMAIN: `${DOMAIN}:${s.server.port}`, E2B_TEST_DOMAIN: DOMAIN,
       NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), NODE_OPTIONS: `--import=${scenarioFile('resolve-test-domain.mjs')}`,

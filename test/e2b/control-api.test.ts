@@ -107,6 +107,15 @@ test('list: metadata and state filters, X-Next-Token pagination, legacy list', a
     next = res.headers.get('x-next-token');
   }
   assert.deepEqual(new Set(seen), ids);
+  assert.equal(seen.length, ids.size, 'no sandbox on two pages');
+  const asc: string[] = [];
+  next = '';
+  for (let page = 0; page < 5 && next !== null; page++) {
+    const res = await e2b(`/v2/sandboxes?order=asc&limit=2&metadata=${q({ tag })}${next ? `&nextToken=${encodeURIComponent(next)}` : ''}`);
+    asc.push(...(await res.json()).map((x: { sandboxID: string }) => x.sandboxID));
+    next = res.headers.get('x-next-token');
+  }
+  assert.deepEqual(asc, [...seen].reverse(), 'order=asc walks oldest first');
   const paused = [...ids][0]!;
   await e2b(`/sandboxes/${paused}/pause`, { method: 'POST' });
   const pausedOnly = await (await e2b(`/v2/sandboxes?state=paused&metadata=${q({ tag })}`)).json();

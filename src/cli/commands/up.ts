@@ -47,6 +47,9 @@ export const up: Command = async (args, io) => {
   print(io, `  agentbox create --template ${first}          # prints a sandbox id`);
   print(io, '  agentbox exec <id> -- uname -a');
   print(io, `  curl -H "Authorization: Bearer $AGENTBOX_API_KEY" ${server.url}/v1/sandboxes`);
+  print(io, '');
+  print(io, '  # the E2B SDKs, unchanged (docs/e2b.md):');
+  print(io, `  export E2B_API_URL=${server.url}/e2b E2B_SANDBOX_URL=${server.url}/e2b/sandbox E2B_API_KEY=$(cat ${server.adminKeyPath})`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

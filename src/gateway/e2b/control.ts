@@ -108,13 +108,11 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
     const order = query.get('order') ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new AgentboxError('invalid_argument', 'order must be asc or desc');
     const page = s.list(principal, {
-      states: legacy ? ['running'] : states(query.get('state')), limit: legacy ? 1000 : limitOf(query.get('limit')),
+      states: legacy ? ['running'] : states(query.get('state')), limit: legacy ? 1000 : limitOf(query.get('limit')), order,
       ...(metadata ? { metadata } : {}), ...(next ? { after: next } : {}),
       ...(query.get('template') ? { template: templateName(query.get('template')!) } : {}),
     });
-    // Pages come newest first; `asc` reverses within the page (the cursor still walks newest → oldest).
-    const items = order === 'asc' ? [...page.items].reverse() : page.items;
-    return { status: 200, body: items.map(listedSandbox), headers: page.next ? { 'X-Next-Token': page.next } : {} };
+    return { status: 200, body: page.items.map(listedSandbox), headers: page.next ? { 'X-Next-Token': page.next } : {} };
   };
 
   const routes: Route[] = [

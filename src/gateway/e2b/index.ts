@@ -12,10 +12,10 @@ import { AgentboxError, asAgentboxError } from '../../api/errors.ts';
 import type { AuthStore } from '../../server/auth-store.ts';
 import { GUEST_PORT, type ProxyTarget, type SandboxService } from '../../server/service.ts';
 import { authenticate } from '../auth.ts';
-import type { PortProxy } from '../proxy.ts';
+import { portRoute as nativePortRoute, type PortProxy } from '../proxy.ts';
 import { controlRoutes, handleControl } from './control.ts';
 import { e2bErrorBody, sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
-import { hostRoute, isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
+import { isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
 
 export interface E2bDeps {
   service: SandboxService;
@@ -55,12 +55,12 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
     const url = req.url ?? '/';
     const sandboxPath = under(url, SANDBOX_PREFIX);
     if (sandboxPath !== undefined) return trafficRoute(req, sandboxPath, byToken);
-    const host = hostRoute(req.headers.host, d.domain);
+    const host = nativePortRoute(url, req.headers.host, d.domain);
     // Host-routed guest traffic is E2B's when it carries that sandbox's token; everything else
     // host-routed stays with the native proxy (which keeps the guest port closed).
     const token = req.headers['x-access-token'];
-    if (host?.port === GUEST_PORT && typeof token === 'string' && byToken(token) === host.id) {
-      const r = { ...host, path: url };
+    if (host?.viaHost && host.port === GUEST_PORT && typeof token === 'string' && byToken(token) === host.id) {
+      const r = { id: host.id, port: host.port, path: url };
       refuseInternal(r);
       return r;
     }

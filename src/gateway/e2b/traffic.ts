@@ -47,15 +47,6 @@ export function refuseInternal(r: TrafficRoute): void {
   if (r.port === GUEST_PORT && INTERNAL_ROUTES.has(r.path.split('?')[0]!)) throw new AgentboxError('not_found', `${r.path.split('?')[0]} is internal to the sandbox`);
 }
 
-/** `<port>-<id>.<domain>` → port and id, or undefined when the host is not of that form. */
-export function hostRoute(host: string | undefined, domain: string | undefined): { id: string; port: number } | undefined {
-  if (!host || !domain) return undefined;
-  const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  if (!hostname.endsWith(`.${domain}`)) return undefined;
-  const m = /^(\d{1,5})-([a-z0-9]{1,64})$/.exec(hostname.slice(0, -domain.length - 1));
-  return m ? { id: m[2]!, port: parsePort(m[1]!) } : undefined;
-}
-
 export function isApiHost(host: string | undefined, domain: string | undefined): boolean {
   return !!host && !!domain && host.replace(/:\d+$/, '').toLowerCase() === `api.${domain}`;
 }

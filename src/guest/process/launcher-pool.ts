@@ -15,6 +15,8 @@ import type { OsUser } from '../users.ts';
 
 const POOL_SIZE = 2;
 const IDLE_BEFORE_REFILL_MS = 30;
+/** The first launchers wait until the cold start (health checks, the ready check) is over. */
+const FIRST_REFILL_AFTER_MS = 250;
 
 export interface LaunchRequest {
   cmd: string;
@@ -39,7 +41,7 @@ export class LauncherPool {
 
   constructor(private readonly path: string) {
     this.disabled = !existsSync(path);
-    this.scheduleRefill();
+    this.scheduleRefill(FIRST_REFILL_AFTER_MS);
   }
 
   /**
@@ -67,10 +69,10 @@ export class LauncherPool {
     return child;
   }
 
-  private scheduleRefill(): void {
+  private scheduleRefill(delayMs = IDLE_BEFORE_REFILL_MS): void {
     if (this.disabled) return;
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.refill(), IDLE_BEFORE_REFILL_MS);
+    this.timer = setTimeout(() => this.refill(), delayMs);
     this.timer.unref();
   }
 
