@@ -63,6 +63,8 @@ const newSecret = () => randomBytes(24).toString('hex');
 type SnapshotSandbox = Pick<SandboxRecord, 'limits' | 'env' | 'egress' | 'imageConfig' | 'accessToken' | 'initSecret'>;
 const IMAGES = 'images';
 const LIVENESS_INTERVAL_MS = 1000;
+/** The guest daemon, tini and the launchers take ~15 tasks; leave room for real work. */
+const MIN_PIDS = 32;
 
 export class LocalEngine implements Engine {
   private readonly records = new Map<string, SandboxRecord>();
@@ -773,8 +775,8 @@ function resolveLimits(req: Partial<ResourceLimits> | undefined, template: Resou
   if (!Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 64 || limits.memoryMiB > 262_144) {
     throw invalidArgument(`memoryMiB must be an integer from 64 to 262144, not ${limits.memoryMiB}`);
   }
-  if (!Number.isInteger(limits.pids) || limits.pids < 16 || limits.pids > 1_000_000) {
-    throw invalidArgument(`pids must be an integer from 16 to 1000000, not ${limits.pids}`);
+  if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > 1_000_000) {
+    throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to 1000000 (the guest daemon itself uses about 15), not ${limits.pids}`);
   }
   return limits;
 }

@@ -26,7 +26,10 @@ export interface ResourceLimits {
   /** CPU cores (fractions allowed), enforced by CFS quota. */
   cpu: number;
   memoryMiB: number;
-  /** Maximum number of tasks (processes + threads) inside the sandbox. */
+  /**
+   * Maximum number of tasks (processes + threads) inside the sandbox, the guest daemon's own
+   * (about 15) included, on every runtime class.
+   */
   pids: number;
 }
 

@@ -3,10 +3,9 @@
  * sentry's threads, not the sandbox's tasks, and a fork bomb that reaches it kills the whole
  * sandbox; gVisor's own cgroupfs counts the sandbox's tasks and makes fork fail with EAGAIN
  * instead. The guest moves itself into a child pids cgroup before it starts any process, so
- * every process it starts (and their children) is counted there. Its own threads are added to
- * the limit, so the user gets the number of processes they asked for.
+ * every process it starts (and their children) is counted there.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestLog } from './log.ts';
 
@@ -20,8 +19,9 @@ export function confinePids(limit: number, log: GuestLog, root = PIDS_ROOT): boo
   try {
     const dir = join(root, 'agentbox');
     mkdirSync(dir, { recursive: true });
-    const threads = Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0);
-    writeFileSync(join(dir, 'pids.max'), String(limit + threads));
+    // The limit counts the guest's own tasks too, exactly as the host cgroup does under runc,
+    // so a sandbox's `pids` means the same on every runtime class.
+    writeFileSync(join(dir, 'pids.max'), String(limit));
     writeFileSync(join(dir, 'cgroup.procs'), String(process.pid));
     return true;
   } catch (err) {

@@ -16,7 +16,7 @@ const HOG = `awk 'BEGIN { s = "xxxxxxxxxxxxxxxx"; while (1) s = s s }'`;
  * Starts up to 400 short sleeps, recording how many it got in /tmp/n with shell builtins only
  * (no fork). The shell dies with "can't fork" when the limit is reached.
  */
-const FORK_BOMB = 'n=0; while [ $n -lt 400 ]; do sleep 3 & n=$((n+1)); echo $n > /tmp/n; done';
+const FORK_BOMB = 'n=0; while [ $n -lt 400 ]; do sleep 6 & n=$((n+1)); echo $n > /tmp/n; done';
 
 describe('memory limit', () => {
   it('runc: the kernel OOM-kills the hog inside its sandbox; the sandbox and its neighbour live on', async () => {
@@ -50,11 +50,11 @@ describe('pids limit', () => {
       const bomb = await t.engine.exec(s.id, { cmd: ['/bin/sh', '-c', FORK_BOMB] });
       assert.notEqual(bomb.exitCode, 0);
       assert.match(bomb.stderr, /can't fork|Resource temporarily unavailable/);
-      await sleep(3500); // the sleeps end, the tasks are freed
+      await sleep(6500); // the sleeps end, the tasks are freed
       const started = Number(await sh(t.engine, s.id, 'cat /tmp/n'));
-      // Near the limit, far below the 400 attempted (under gVisor the guest's own threads are
-      // credited at start, so the count is approximate by a few).
-      assert.ok(started > 40 && started < 80, `started ${started} processes under a limit of 64`);
+      // Below the limit, far below the 400 attempted: the limit counts the guest daemon's own
+      // tasks and the bomb's shell too.
+      assert.ok(started > 30 && started < 64, `started ${started} processes under a limit of 64`);
       assert.equal(await sh(t.engine, s.id, 'echo alive'), 'alive');
       await t.engine.destroy(s.id);
     });
