@@ -10,12 +10,25 @@ import { FakeCatalog, FakeEngine, fakeFiles } from './fake-engine.ts';
 export type AnyResponse = Omit<Response, 'json' | 'clone'> & { json(): Promise<any>; clone(): AnyResponse };
 export const fetchAny = fetch as (input: string | URL, init?: RequestInit) => Promise<AnyResponse>;
 
+export type ApiInit = RequestInit & { key?: string; json?: unknown };
+
+/** Calls the server's API as the admin (or `key`), with `json` as the body when given. */
+export function apiCaller(server: { url: string; adminKey: string }) {
+  return (path: string, init: ApiInit = {}): Promise<AnyResponse> => {
+    const { key, json, ...rest } = init;
+    const headers = new Headers(rest.headers);
+    headers.set('Authorization', `Bearer ${key ?? server.adminKey}`);
+    if (json !== undefined) headers.set('Content-Type', 'application/json');
+    return fetchAny(`${server.url}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
+  };
+}
+
 export interface FakeServer {
   server: RunningServer;
   engine: FakeEngine;
   home: string;
   /** fetch against the server with a key (the admin key by default). */
-  api(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<AnyResponse>;
+  api(path: string, init?: ApiInit): Promise<AnyResponse>;
   stop(): Promise<void>;
 }
 
@@ -28,13 +41,7 @@ export async function startFakeServer(opts: Partial<ServerOptions> & { startDela
   });
   return {
     server, engine, home,
-    api(path, init = {}) {
-      const { key, json, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      headers.set('Authorization', `Bearer ${key ?? server.adminKey}`);
-      if (json !== undefined) headers.set('Content-Type', 'application/json');
-      return fetchAny(`${server.url}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
-    },
+    api: apiCaller(server),
     async stop() {
       await server.close();
       if (!opts.home) rmSync(home, { recursive: true, force: true });

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
 import { startTestEngine, type TestEngine } from '../engine/fixture.ts';
-import { fetchAny, type AnyResponse } from './fake-server.ts';
+import { apiCaller, type AnyResponse, type ApiInit } from './fake-server.ts';
 
 export interface RealServer {
   server: RunningServer;
   created: TestEngine;
   home: string;
-  api(path: string, init?: RequestInit & { key?: string; json?: unknown }): Promise<AnyResponse>;
+  api(path: string, init?: ApiInit): Promise<AnyResponse>;
   stop(): Promise<void>;
 }
 
@@ -34,13 +34,7 @@ export async function startRealServer(name: string, opts: Partial<ServerOptions>
   });
   return {
     server, created, home,
-    api(path, init = {}) {
-      const { key, json, ...rest } = init;
-      const headers = new Headers(rest.headers);
-      headers.set('Authorization', `Bearer ${key ?? server.adminKey}`);
-      if (json !== undefined) headers.set('Content-Type', 'application/json');
-      return fetchAny(`${server.url}${path}`, { ...rest, headers, ...(json !== undefined ? { body: JSON.stringify(json) } : {}) });
-    },
+    api: apiCaller(server),
     async stop() {
       await server.close();
       await created.cleanup();
