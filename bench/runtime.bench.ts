@@ -140,7 +140,7 @@ async function run(ctx: BenchContext): Promise<void> {
   } finally {
     await created?.engine.close();
     await runCommand('nft', ['delete', 'table', 'inet', 'agentbox_bench']).catch(() => undefined);
-    await runCommand('umount', ['-l', join(home, 'run', 'gvisor', 'null-netns')]).catch(() => undefined);
+    for (const d of created?.drivers.values() ?? []) await d.releaseStateDir();
     await rm(home, { recursive: true, force: true });
   }
 }

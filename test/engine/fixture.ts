@@ -30,8 +30,7 @@ export async function startTestEngine(name: string, opts: Partial<CreateEngineOp
       await created.engine.close();
       const { runCommand } = await import('../../src/engine/command.ts');
       await runCommand('nft', ['delete', 'table', 'inet', `agentbox_test_${n}`]).catch(() => undefined);
-      // runsc keeps a namespace bind mount in its state dir.
-      await runCommand('umount', ['-l', join(home, 'run', 'gvisor', 'null-netns')]).catch(() => undefined);
+      for (const d of created.drivers.values()) await d.releaseStateDir();
       await rm(home, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
 import type { PauseMode, RuntimeClassName } from '../types.ts';
@@ -131,6 +132,17 @@ export class RuntimeDriver {
     await this.cmd(['delete', '--force', id]).catch(async (err: AgentboxError) => {
       if ((await this.status(id)) !== undefined) throw err;
     });
+  }
+
+  /**
+   * runsc bind-mounts a namespace at `<state dir>/null-netns`, once per runsc process that needed
+   * it. Removes them all so the state dir can be deleted; only when no sandbox of it is left.
+   */
+  async releaseStateDir(): Promise<void> {
+    const target = join(this.stateDir, 'null-netns');
+    for (let i = 0; i < 64; i++) {
+      if (!(await runCommand('umount', ['-l', target]).then(() => true, () => false))) return;
+    }
   }
 
   /** `<runtime> exec`: used only as a same-run baseline in benchmarks and for diagnostics. */
