@@ -122,12 +122,7 @@ export class LocalEngine implements Engine {
    */
   private async checkLiveness(): Promise<void> {
     for (const [id, pid] of this.pids) {
-      try {
-        process.kill(pid, 0);
-        continue;
-      } catch {
-        // gone: confirm below
-      }
+      if (isAlive(pid)) continue;
       const r = this.records.get(id);
       if (!r || r.state !== 'running') {
         this.pids.delete(id);
@@ -185,7 +180,11 @@ export class LocalEngine implements Engine {
           await driver.delete(r.id);
           return this.setState(r, 'paused');
         }
-        if (status?.status === 'running' || status?.status === 'paused') return this.setState(r, 'running');
+        // runsc's state file still says running after a checkpoint stopped the sandbox: ask the kernel.
+        if (status && (status.status === 'running' || status.status === 'paused') && isAlive(status.pid)) {
+          this.pids.set(r.id, status.pid);
+          return this.setState(r, 'running');
+        }
         return this.markFailed(r, 'the server stopped during pause and the sandbox did not survive');
       case 'resuming':
         if (status?.status === 'running') {
@@ -744,6 +743,15 @@ export class LocalEngine implements Engine {
     for (const g of this.guests.values()) g.close();
     this.guests.clear();
     await this.dns.stop();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
   }
 }
 
