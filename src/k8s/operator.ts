@@ -151,6 +151,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   if (!o.extensions) metrics.collectSandboxes(sandboxes);
 
   await Promise.all(informers.map((i) => i.start()));
+  // Caches are complete only now: reconciling earlier would act on a partial view.
+  for (const q of queues) q.start();
   log('operator started', { namespace: o.namespace ?? '*', extensions: !!o.extensions });
 
   return {

@@ -20,6 +20,12 @@ export class WorkQueue {
   private readonly failures = new Map<string, number>();
   private running = 0;
   private stopped = false;
+  /**
+   * Keys are collected but not processed until `start()`: a controller must not act before
+   * every informer it reads has listed (a pool reconciled against an empty Sandbox cache would
+   * create members it already has).
+   */
+  private started = false;
   private idleWaiters: (() => void)[] = [];
   dropped = 0;
 
@@ -68,7 +74,14 @@ export class WorkQueue {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
+  /** Begins processing; keys added before are kept. */
+  start(): void {
+    this.started = true;
+    this.pump();
+  }
+
   private pump(): void {
+    if (!this.started) return;
     while (!this.stopped && this.running < this.opts.workers && this.order.length > 0) {
       const key = this.order.shift()!;
       this.pending.delete(key);

@@ -1,16 +1,34 @@
 // Work queue semantics the reconcilers rely on (no Kubernetes needed).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue } from '../../src/k8s/queue.ts';
+import { WorkQueue, type QueueOptions } from '../../src/k8s/queue.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const startedQueue = (o: QueueOptions) => {
+  const q = new WorkQueue(o);
+  q.start();
+  return q;
+};
 
 describe('work queue', () => {
+  it('holds keys until started (the controller waits for its caches)', async () => {
+    const seen: string[] = [];
+    const q = new WorkQueue({ workers: 2, handler: async (k) => { seen.push(k); } });
+    q.add('a');
+    q.add('b');
+    await sleep(30);
+    assert.deepEqual(seen, []);
+    q.start();
+    await q.idle();
+    assert.deepEqual(seen.sort(), ['a', 'b']);
+    q.stop();
+  });
+
   it('never runs one key twice at once, and coalesces adds made while it runs', async () => {
     let running = 0;
     let maxRunning = 0;
     let runs = 0;
-    const q = new WorkQueue({
+    const q = startedQueue({
       workers: 4,
       handler: async () => { running++; runs++; maxRunning = Math.max(maxRunning, running); await sleep(20); running--; },
     });
@@ -27,7 +45,7 @@ describe('work queue', () => {
   it('runs different keys in parallel up to the worker count', async () => {
     let running = 0;
     let maxRunning = 0;
-    const q = new WorkQueue({ workers: 3, handler: async () => { running++; maxRunning = Math.max(maxRunning, running); await sleep(20); running--; } });
+    const q = startedQueue({ workers: 3, handler: async () => { running++; maxRunning = Math.max(maxRunning, running); await sleep(20); running--; } });
     for (const k of ['a', 'b', 'c', 'd', 'e']) q.add(k);
     await q.idle();
     assert.equal(maxRunning, 3);
@@ -37,18 +55,18 @@ describe('work queue', () => {
   it('keeps the earliest of several delayed adds, retries failures with backoff, and is bounded', async () => {
     const seen: number[] = [];
     const t0 = Date.now();
-    const q = new WorkQueue({ workers: 1, maxPending: 2, handler: async (k) => { if (k === 'x') seen.push(Date.now() - t0); } });
+    const q = startedQueue({ workers: 1, maxPending: 2, handler: async (k) => { if (k === 'x') seen.push(Date.now() - t0); } });
     q.addAfter('x', 5000);
     q.addAfter('x', 30);
     await sleep(120);
     assert.equal(seen.length, 1);
     assert.ok(seen[0]! < 1000, 'the shorter delay replaced the longer one');
     let attempts = 0;
-    const failing = new WorkQueue({ workers: 1, handler: async () => { attempts++; if (attempts < 3) throw new Error('boom'); } });
+    const failing = startedQueue({ workers: 1, handler: async () => { attempts++; if (attempts < 3) throw new Error('boom'); } });
     failing.add('k');
     await sleep(200);
     assert.equal(attempts, 3);
-    const blocked = new WorkQueue({ workers: 1, maxPending: 2, handler: async () => { await sleep(50); } });
+    const blocked = startedQueue({ workers: 1, maxPending: 2, handler: async () => { await sleep(50); } });
     for (const k of ['1', '2', '3', '4', '5']) blocked.add(k);
     assert.equal(blocked.dropped, 2, 'one running, two pending, the rest dropped');
     q.stop(); failing.stop(); blocked.stop();
