@@ -136,7 +136,7 @@ export class KubeClient {
       });
       req.on('error', (e) => reject(new AgentboxError('unavailable', `kube-apiserver ${this.base.host}: ${e.message}`, { cause: e })));
       // A request never hangs a reconcile worker: the queue retries with backoff instead.
-      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new Error(`no response in ${REQUEST_TIMEOUT_MS} ms`)));
+      req.setTimeout(REQUEST_TIMEOUT_MS, () => req.destroy(new AgentboxError('deadline_exceeded', `no response in ${REQUEST_TIMEOUT_MS} ms`)));
       if (payload) req.write(payload);
       req.end();
     });

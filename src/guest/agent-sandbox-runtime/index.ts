@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import busboy from 'busboy';
 import { confine } from './paths.ts';
 import { execute } from './execute.ts';
+import { AgentboxError } from '../../api/errors.ts';
 
 export interface AgentSandboxRuntimeOptions {
   port: number;
@@ -37,7 +38,7 @@ function readJson(req: http.IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    req.on('data', (c: Buffer) => { size += c.length; if (size > MAX_JSON) { reject(new Error('body too large')); req.destroy(); } else chunks.push(c); });
+    req.on('data', (c: Buffer) => { size += c.length; if (size > MAX_JSON) { reject(new AgentboxError('invalid_argument', `request body exceeds ${MAX_JSON} bytes`)); req.destroy(); } else chunks.push(c); });
     req.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))); } catch (e) { reject(e); } });
     req.on('error', reject);
   });
