@@ -187,18 +187,24 @@ export class LocalEngine implements Engine {
         }
         return this.markFailed(r, 'the server stopped during pause and the sandbox did not survive');
       case 'resuming':
-        if (status?.status === 'running') {
+        if (status?.status === 'running' && isAlive(status.pid)) {
+          this.pids.set(r.id, status.pid);
           await rm(paths.checkpoint, { recursive: true, force: true });
           return this.setState(r, 'running');
         }
+        await driver.delete(r.id);
         if (manifestReady) return this.setState(r, 'paused');
         return this.markFailed(r, 'the server stopped during resume and the checkpoint is incomplete');
-      case 'running':
       case 'created':
+        // Never started: nothing runs yet, the bundle on disk is all there is.
+        await this.ensureNetwork(r);
+        return;
+      case 'running':
         if (status === undefined || status.status === 'stopped') {
           return this.markFailed(r, 'the sandbox stopped while the server was down (host reboot or out of memory)');
         }
         await this.ensureNetwork(r);
+        // A stale state file (the sentry died) is caught by the liveness monitor within a second.
         if (status.status === 'running') this.pids.set(r.id, status.pid);
         return;
       case 'paused':

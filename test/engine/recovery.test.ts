@@ -1,6 +1,7 @@
 /**
  * An engine that stops (or is killed) loses nothing: a new engine on the same home re-adopts
- * running sandboxes, keeps paused ones resumable and removes half-created ones.
+ * running sandboxes, keeps paused ones resumable and created ones startable, and removes
+ * half-created ones.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -24,6 +25,7 @@ describe('engine restart', () => {
     const paused = await first.engine.run({ template: 'busybox' });
     await sh(first.engine, paused.id, 'echo before-restart > /dev/shm/m');
     await first.engine.pause(paused.id);
+    const created = await first.engine.create({ template: 'busybox' }); // created, never started
     // A create the old engine never finished: only its first record write happened.
     const halfId = 'halfcreated000000000';
     await mkdir(join(first.home, 'sandboxes', halfId), { recursive: true });
@@ -33,12 +35,14 @@ describe('engine restart', () => {
     await sleep(200);
     second = await startTestEngine('recovery', { home: first.home });
     const ids = second.engine.list().map((s) => `${s.id}:${s.state}`).sort();
-    assert.deepEqual(ids, [`${running.id}:running`, `${paused.id}:paused`].sort());
+    assert.deepEqual(ids, [`${running.id}:running`, `${paused.id}:paused`, `${created.id}:creating`].sort());
     assert.equal(existsSync(join(first.home, 'sandboxes', halfId)), false);
     const count = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
     await sleep(200);
     assert.ok(Number(await sh(second.engine, running.id, 'cat /tmp/count')) > count, 'the re-adopted sandbox kept running');
     await second.engine.resume(paused.id);
     assert.equal(await sh(second.engine, paused.id, 'cat /dev/shm/m'), 'before-restart');
+    await second.engine.start(created.id);
+    assert.equal(await sh(second.engine, created.id, 'hostname'), created.id);
   });
 });
