@@ -3,16 +3,24 @@ import type { IncomingMessage } from 'node:http';
 import { AgentboxError } from '../api/errors.ts';
 
 export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of limitedBody(req, maxBytes)) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * The request body as a stream of chunks that fails with a clear error once it passes
+ * `maxBytes`, so a large upload flows straight through to the sandbox without being held here.
+ */
+export async function* limitedBody(req: IncomingMessage, maxBytes: number): AsyncGenerator<Uint8Array> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > maxBytes) throw tooLarge(maxBytes);
-  const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > maxBytes) throw tooLarge(maxBytes);
-    chunks.push(chunk);
+    yield chunk;
   }
-  return Buffer.concat(chunks);
 }
 
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {

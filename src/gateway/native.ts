@@ -22,8 +22,8 @@ export interface HandlerContext {
   params: Record<string, string>;
   query: Record<string, unknown>;
   body: unknown;
-  /** Raw body, for routes with `rawBody`. */
-  raw?: Buffer;
+  /** Raw body as it arrives, for routes with `rawBody` (bounded by the server's maxFileBytes). */
+  raw?: AsyncIterable<Uint8Array>;
 }
 
 /** A handler's JSON result, or RESPONDED when it wrote the response itself (streams, bytes). */
@@ -170,7 +170,7 @@ export function nativeHandlers(d: NativeDeps): Record<string, Handler> {
       return RESPONDED;
     },
     async writeFile({ principal, params, query, raw }) {
-      return service.writeFile(principal, sandboxId(params), (query as { path: string }).path, raw ?? Buffer.alloc(0));
+      return service.writeFile(principal, sandboxId(params), (query as { path: string }).path, raw ?? new Uint8Array());
     },
     async removeFile({ principal, params, query }) {
       await service.removeFile(principal, sandboxId(params), (query as { path: string }).path);

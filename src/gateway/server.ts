@@ -12,7 +12,7 @@ import { nativeRoutes, type RouteSpec } from '../api/native-routes.ts';
 import { buildOpenApi } from '../api/openapi.ts';
 import type { AuthStore, Principal } from '../server/auth-store.ts';
 import { authenticate } from './auth.ts';
-import { readBody, readJson } from './body.ts';
+import { limitedBody, readJson } from './body.ts';
 import { fromZod, sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { E2bFacade } from './e2b/index.ts';
@@ -62,7 +62,8 @@ export function createGateway(d: GatewayDeps): Server {
   const router = new Router(nativeRoutes);
   const openapi = JSON.stringify(buildOpenApi(nativeRoutes, { title: 'agentbox native API', version: d.version }));
   const maxJson = d.maxJsonBytes ?? 16 * 1024 * 1024;
-  const maxFile = d.maxFileBytes ?? 256 * 1024 * 1024;
+  // Uploads stream through to the sandbox; the cap only bounds what one request may write.
+  const maxFile = d.maxFileBytes ?? 16 * 1024 ** 3;
 
   const principalFor = (req: IncomingMessage, r: PortRoute): Principal | null => (r.viaHost ? null : authenticate(req, d.auth));
 
@@ -94,8 +95,8 @@ export function createGateway(d: GatewayDeps): Server {
     if (m.route.admin && !principal.admin) throw new AgentboxError('permission_denied', `${m.route.method} ${m.route.path} needs an admin key`);
     const query = parseQuery(m.route, u.searchParams);
     let body: unknown;
-    let raw: Buffer | undefined;
-    if (m.route.rawBody) raw = await readBody(req, maxFile);
+    let raw: AsyncIterable<Uint8Array> | undefined;
+    if (m.route.rawBody) raw = limitedBody(req, maxFile);
     else if (m.route.body) {
       const parsed = m.route.body.safeParse(await readJson(req, maxJson));
       if (!parsed.success) throw fromZod(parsed.error, 'body');

@@ -9,9 +9,12 @@ import type { FileEntryView, WatchEventView } from '../api/native.ts';
 import type { GuestEndpoint } from '../engine/types.ts';
 import { KeyedPool } from './keyed-pool.ts';
 
+/** A file's content: whole, or as chunks streamed from the client (uploads are not buffered). */
+export type FileContent = Uint8Array | AsyncIterable<Uint8Array>;
+
 export interface SandboxFiles {
   read(guest: GuestEndpoint, path: string): Promise<Uint8Array>;
-  write(guest: GuestEndpoint, path: string, data: Uint8Array): Promise<FileEntryView>;
+  write(guest: GuestEndpoint, path: string, data: FileContent): Promise<FileEntryView>;
   remove(guest: GuestEndpoint, path: string): Promise<void>;
   list(guest: GuestEndpoint, path: string, depth: number): Promise<FileEntryView[]>;
   stat(guest: GuestEndpoint, path: string): Promise<FileEntryView>;
@@ -53,6 +56,8 @@ export function createEnvdFiles(): SandboxFiles & { close(): void } {
   const fetchGuest = (g: GuestEndpoint, path: string, init: Parameters<typeof fetch>[1] = {}) =>
     fetch(`${g.url}${path}`, { ...init, dispatcher: pools.get(g.accessToken) }).catch((err: unknown) => {
       if (init.signal?.aborted) throw err;
+      // The upload stream itself failed (the client sent too much): that error is the answer.
+      if ((err as { cause?: unknown }).cause instanceof AgentboxError) throw (err as { cause: AgentboxError }).cause;
       throw new AgentboxError('unavailable', `the sandbox's guest did not answer (${(err as Error).message}); retry in a moment`, { cause: err });
     });
   const headers = (g: GuestEndpoint, extra: Record<string, string> = {}) => ({ 'X-Access-Token': g.accessToken, ...extra });
@@ -73,7 +78,7 @@ export function createEnvdFiles(): SandboxFiles & { close(): void } {
     },
     async write(g, path, data) {
       const res = await fetchGuest(g, `/files?path=${encodeURIComponent(path)}`, {
-        method: 'POST', body: data, headers: headers(g, { 'Content-Type': 'application/octet-stream' }),
+        method: 'POST', body: data, duplex: 'half', headers: headers(g, { 'Content-Type': 'application/octet-stream' }),
       });
       if (!res.ok) throw await guestError(res, `write ${path}`);
       await res.arrayBuffer();

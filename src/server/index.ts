@@ -47,6 +47,8 @@ export interface ServerOptions {
   poolRetryMs?: number;
   /** PEM certificate and key: the server speaks HTTPS (E2B host routing for SDKs before 2.7). */
   tls?: { cert: string; key: string };
+  /** Largest file one upload may write (default 16 GiB; uploads are streamed, not buffered). */
+  maxFileBytes?: number;
 }
 
 export interface RunningServer {
@@ -88,6 +90,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const e2b = createE2bFacade({ service, auth, proxy, now, timersChanged: () => lifecycle.poke(), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
     auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     handlers: nativeHandlers({ service, auth, templates, pools, timersChanged: () => lifecycle.poke() }),
   });
   await new Promise<void>((resolve, reject) => {

@@ -9,7 +9,7 @@ import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, ty
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
-import type { SandboxFiles } from './guest-files.ts';
+import type { FileContent, SandboxFiles } from './guest-files.ts';
 import type { PoolManager } from './pools.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
 import type { ListFilter, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
@@ -361,7 +361,7 @@ export class SandboxService {
   }
 
   readFile(p: Principal, id: string, path: string): Promise<Uint8Array> { return this.d.files.read(this.guest(p, id), path); }
-  writeFile(p: Principal, id: string, path: string, data: Uint8Array): Promise<FileEntryView> { return this.d.files.write(this.guest(p, id), path, data); }
+  writeFile(p: Principal, id: string, path: string, data: FileContent): Promise<FileEntryView> { return this.d.files.write(this.guest(p, id), path, data); }
   removeFile(p: Principal, id: string, path: string): Promise<void> { return this.d.files.remove(this.guest(p, id), path); }
   listFiles(p: Principal, id: string, path: string, depth: number): Promise<FileEntryView[]> { return this.d.files.list(this.guest(p, id), path, depth); }
   statFile(p: Principal, id: string, path: string): Promise<FileEntryView> { return this.d.files.stat(this.guest(p, id), path); }

@@ -202,6 +202,25 @@ describe('files', () => {
     assert.equal((await gone.json()).code, 'not_found');
   });
 
+  test('an upload over the size cap is refused, declared or streamed, and writes nothing', async () => {
+    const small = await startFakeServer({ maxFileBytes: 1024 });
+    try {
+      const key = small.server.adminKey;
+      const sb = await (await small.api('/v1/sandboxes', { method: 'POST', key, json: { template: 'busybox' } })).json();
+      const declared = await small.api(`/v1/sandboxes/${sb.id}/files?path=/big`, { method: 'PUT', key, body: Buffer.alloc(2048) });
+      assert.equal(declared.status, 400);
+      assert.match((await declared.json()).message, /larger than 1024 bytes/);
+      const streamed = new ReadableStream<Uint8Array>({ start(c) { c.enqueue(Buffer.alloc(800)); c.enqueue(Buffer.alloc(800)); c.close(); } });
+      const chunked = await small.api(`/v1/sandboxes/${sb.id}/files?path=/big`, { method: 'PUT', key, body: streamed, duplex: 'half' } as RequestInit);
+      assert.equal(chunked.status, 400);
+      assert.equal((await chunked.json()).code, 'invalid_argument');
+      const stat = await small.api(`/v1/sandboxes/${sb.id}/files/stat?path=/big`, { key });
+      assert.ok(stat.status === 404 || (await stat.json()).size <= 1024, 'no over-cap file is left complete');
+    } finally {
+      await small.stop();
+    }
+  });
+
   test('path traversal and bad paths are refused and write nothing', async () => {
     const sb = await create(keyA);
     for (const path of ['../../etc/passwd', '/a/../../b', 'relative', '/x%00y', '']) {

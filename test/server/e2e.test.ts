@@ -165,3 +165,30 @@ describe('sdk on the real engine', () => {
     assert.ok(names.includes('busybox') && !names.includes('greeter') && !names.includes('bad-one'));
   });
 });
+
+describe('uploads through the native API', () => {
+  test('stream into the sandbox without a length, and read back the same bytes', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    const { createHash } = await import('node:crypto');
+    const chunk = Buffer.alloc(1024 * 1024);
+    const want = createHash('sha256');
+    // 24 MiB in 1 MiB chunks of changing content, sent chunked (no Content-Length).
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let i = 0; i < 24; i++) {
+          const c = Buffer.from(chunk.fill(i));
+          want.update(c);
+          controller.enqueue(c);
+        }
+        controller.close();
+      },
+    });
+    const put = await s!.api(`/v1/sandboxes/${sbx.sandboxId}/files?path=${encodeURIComponent('/home/user/big.bin')}`, { method: 'PUT', body, duplex: 'half' } as RequestInit);
+    assert.equal(put.status, 200, await put.clone().text());
+    assert.equal((await put.json()).size, 24 * 1024 * 1024);
+    const got = Buffer.from(await (await s!.api(`/v1/sandboxes/${sbx.sandboxId}/files?path=${encodeURIComponent('/home/user/big.bin')}`)).arrayBuffer());
+    assert.equal(createHash('sha256').update(got).digest('hex'), want.digest('hex'));
+    await sbx.kill();
+  });
+});
