@@ -44,6 +44,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { title: string; version
     const openApiPath = r.path;
     paths[openApiPath] = { ...(paths[openApiPath] ?? {}), [r.method.toLowerCase()]: op };
   }
+  paths['/v1/sandboxes/{id}/ports/{port}/{path}'] = portProxyPath(errorRef);
   const components = z.toJSONSchema(registry, { io: 'input', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
   // Schemas with an id that are only reached through another schema land in `__shared.$defs`;
   // hoist them next to the others so every reference is a plain component reference.
@@ -58,6 +59,26 @@ export function buildOpenApi(routes: RouteSpec[], info: { title: string; version
     paths,
     components: { schemas, securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
   };
+}
+
+/**
+ * The port proxy is not a route of the table (it forwards any method, any body, and WebSocket
+ * upgrades), so it is described here by hand, once for every method.
+ */
+function portProxyPath(errorRef: Json): Json {
+  const op = (method: string): Json => ({
+    operationId: `portProxy${method[0]!.toUpperCase()}${method.slice(1)}`,
+    summary: 'Forward a request (or a WebSocket upgrade) to a port inside the sandbox; also served as `<port>-<id>.<domain>`. A paused sandbox created with autoResume is resumed first.',
+    parameters: [
+      { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+      { name: 'port', in: 'path', required: true, schema: { type: 'integer', minimum: 1, maximum: 65535 } },
+      { name: 'path', in: 'path', required: true, description: 'the rest of the path, passed through', schema: { type: 'string' } },
+    ],
+    responses: {
+      default: { description: "The sandbox's answer, or an agentbox error", content: { 'application/json': { schema: errorRef } } },
+    },
+  });
+  return Object.fromEntries(['get', 'put', 'post', 'delete', 'patch', 'head', 'options'].map((m) => [m, op(m)]));
 }
 
 /** Drops the per-schema `$schema`/`$id` keys that do not belong inside an OpenAPI document. */
