@@ -98,10 +98,7 @@ export class SandboxService {
 
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
     const tpl = await this.d.templates.usable(p, body.template);
-    const timeoutS = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-    const onTimeout = body.onTimeout ?? 'kill';
-    const autoResume = body.autoResume ?? false;
-    if (autoResume && onTimeout !== 'pause') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout: "pause" (a killed sandbox cannot resume)');
+    const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
     // A warm sandbox matches when nothing fixed at start differs: resources and network.
     const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.network === undefined;
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
@@ -112,23 +109,29 @@ export class SandboxService {
       this.d.pools.refill(p.tenantId, body.template);
       if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) return this.detail(claimed);
     }
+    const rec: SandboxRecord = {
+      id: newSandboxId(), tenantId: p.tenantId, template: body.template, runtime: body.runtime ?? this.d.defaultRuntime ?? 'gvisor',
+      state: 'creating', pooled: false, fromPool: false, metadata: body.metadata ?? {}, claimEnv: {},
+      timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
+      createdAt: this.d.now(),
+    };
+    return this.coldCreate(rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network));
+  }
+
+  /**
+   * Records a new sandbox, then has the engine make it. The row is written before the engine
+   * starts anything: after a SIGKILL, recovery finds a `creating` row and removes whatever the
+   * engine made for it; a failed start removes the row.
+   */
+  private coldCreate(rec: SandboxRecord, start: () => Promise<SandboxInfo>): Promise<SandboxDetail> {
     return this.timed('create', async () => {
-      const id = newSandboxId();
-      const rec: SandboxRecord = {
-        id, tenantId: p.tenantId, template: body.template, runtime: body.runtime ?? this.d.defaultRuntime ?? 'gvisor',
-        state: 'creating', pooled: false, fromPool: false, metadata: body.metadata ?? {}, claimEnv: {},
-        timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
-        createdAt: this.d.now(),
-      };
-      // The row is written before the engine starts anything: after a SIGKILL, recovery finds
-      // a `creating` row and removes whatever the engine made for it.
       this.d.store.insert(rec);
-      const info = await runRecord(this.d.engine, rec, body.env ?? {}, body.network).catch((err: unknown) => {
-        this.d.store.delete(id);
+      const info = await start().catch((err: unknown) => {
+        this.d.store.delete(rec.id);
         throw asAgentboxError(err);
       });
-      const done = this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) });
-      if (!done) throw new AgentboxError('internal', `sandbox '${id}' vanished while it was created`);
+      const done = this.d.store.update(rec.id, { state: 'running', expiresAt: expiresAt(this.d.now(), rec.timeoutS) });
+      if (!done) throw new AgentboxError('internal', `sandbox '${rec.id}' vanished while it was created`);
       return { record: done, info };
     });
   }
@@ -323,23 +326,13 @@ export class SandboxService {
   async createFromSnapshot(p: Principal, ref: string, body: Omit<CreateSandboxBody, 'template' | 'cpu' | 'memoryMiB' | 'network' | 'runtime'>): Promise<SandboxDetail> {
     const snap = this.d.snapshots.find(p.tenantId, ref);
     if (!snap) throw notFound('snapshot', ref);
-    const timeoutS = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-    const onTimeout = body.onTimeout ?? 'kill';
-    const autoResume = body.autoResume ?? false;
-    if (autoResume && onTimeout !== 'pause') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout: "pause" (a killed sandbox cannot resume)');
-    return this.timed('create', async () => {
-      const id = newSandboxId();
-      this.d.store.insert({
-        id, tenantId: p.tenantId, template: snap.template, runtime: snap.runtime, state: 'creating', pooled: false, fromPool: false,
-        metadata: body.metadata ?? {}, claimEnv: {}, timeoutS, onTimeout, autoResume, expiresAt: null, cpu: snap.cpu, memoryMiB: snap.memoryMiB,
-        createdAt: this.d.now(),
-      });
-      const info = await this.d.engine.restoreSnapshot(snap.id, { id, ...(body.env ? { env: body.env } : {}) }).catch((err: unknown) => {
-        this.d.store.delete(id);
-        throw asAgentboxError(err);
-      });
-      return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
-    });
+    const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
+    const rec: SandboxRecord = {
+      id: newSandboxId(), tenantId: p.tenantId, template: snap.template, runtime: snap.runtime, state: 'creating', pooled: false, fromPool: false,
+      metadata: body.metadata ?? {}, claimEnv: {}, timeoutS, onTimeout, autoResume, expiresAt: null, cpu: snap.cpu, memoryMiB: snap.memoryMiB,
+      createdAt: this.d.now(),
+    };
+    return this.coldCreate(rec, () => this.d.engine.restoreSnapshot(snap.id, { id: rec.id, ...(body.env ? { env: body.env } : {}) }));
   }
 
   private running(p: Principal, id: string): SandboxRecord {
@@ -416,4 +409,13 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Timeout and what happens at it, with the defaults; autoResume only makes sense after a pause. */
+function lifecyclePolicy(body: Pick<CreateSandboxBody, 'timeoutSeconds' | 'onTimeout' | 'autoResume'>): Pick<SandboxRecord, 'timeoutS' | 'onTimeout' | 'autoResume'> {
+  const timeoutS = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+  const onTimeout = body.onTimeout ?? 'kill';
+  const autoResume = body.autoResume ?? false;
+  if (autoResume && onTimeout !== 'pause') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout: "pause" (a killed sandbox cannot resume)');
+  return { timeoutS, onTimeout, autoResume };
 }
