@@ -17,7 +17,8 @@ export const RuntimeName = z.enum(['gvisor', 'runc']);
  * an error; `killed` sandboxes disappear from listings.
  */
 export const SandboxStateName = z.enum(['creating', 'running', 'paused', 'killed', 'failed']);
-export const OnTimeout = z.enum(['kill', 'pause']);
+/** `pause` keeps memory and processes; `pause_filesystem` keeps only files (resume boots again). */
+export const OnTimeout = z.enum(['kill', 'pause', 'pause_filesystem']);
 
 /** Keys and values are bounded so one tenant cannot bloat the state database. */
 const StringMap = (maxEntries: number, maxValue: number) =>
@@ -42,7 +43,7 @@ export const CreateSandboxBody = z.object({
   runtime: RuntimeName.optional(),
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional()
     .describe(`seconds until onTimeout applies; default ${DEFAULT_TIMEOUT_SECONDS}`),
-  onTimeout: OnTimeout.optional().describe('what happens at the timeout; default kill'),
+  onTimeout: OnTimeout.optional().describe('what happens at the timeout: kill, pause (memory and processes kept) or pause_filesystem (files only); default kill'),
   autoResume: z.boolean().optional().describe('resume a paused sandbox when traffic for one of its ports arrives'),
   env: EnvMap.optional(),
   metadata: MetadataMap.optional(),

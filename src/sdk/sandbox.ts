@@ -24,9 +24,9 @@ export interface SandboxCreateOptions extends ConnectionOptions {
   runtime?: 'gvisor' | 'runc';
   /** Sandbox lifetime, ms (rounded up to seconds); default 300 000. */
   timeoutMs?: number;
-  /** What the timeout does: kill (default) or pause. */
-  onTimeout?: 'kill' | 'pause';
-  /** With onTimeout 'pause': resume on traffic to one of its ports. */
+  /** What the timeout does: kill (default), pause (memory and processes kept) or pause_filesystem (files only). */
+  onTimeout?: 'kill' | 'pause' | 'pause_filesystem';
+  /** With a pausing onTimeout: resume on traffic to one of its ports. */
   autoResume?: boolean;
   envs?: Record<string, string>;
   metadata?: Record<string, string>;

@@ -7,7 +7,7 @@ import { AgentboxError } from '../api/errors.ts';
 import type { Db } from './db.ts';
 
 export type RecordState = 'creating' | 'running' | 'paused' | 'failed';
-export type OnTimeoutAction = 'kill' | 'pause';
+export type OnTimeoutAction = 'kill' | 'pause' | 'pause_filesystem';
 
 export interface SandboxRecord {
   id: string;

@@ -12,7 +12,7 @@ import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { FileContent, SandboxFiles } from './guest-files.ts';
 import type { PoolManager } from './pools.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
-import type { ListFilter, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
+import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
 import type { TemplateAccess } from './templates.ts';
 
@@ -393,10 +393,10 @@ export class SandboxService {
   }
 
   /** Applies the lifecycle action of an expired sandbox (called by the lifecycle loop). */
-  async expire(rec: SandboxRecord, action: 'kill' | 'pause'): Promise<void> {
+  async expire(rec: SandboxRecord, action: OnTimeoutAction): Promise<void> {
     this.d.log(`timeout: ${action} ${rec.id}`);
     if (action === 'kill') await this.destroy(rec.id);
-    else await this.pauseById(rec.id);
+    else await this.pauseById(rec.id, { memory: action === 'pause' });
   }
 
   /** Sandboxes per server state and pool membership, for /metrics. */
@@ -416,6 +416,6 @@ function lifecyclePolicy(body: Pick<CreateSandboxBody, 'timeoutSeconds' | 'onTim
   const timeoutS = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const onTimeout = body.onTimeout ?? 'kill';
   const autoResume = body.autoResume ?? false;
-  if (autoResume && onTimeout !== 'pause') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout: "pause" (a killed sandbox cannot resume)');
+  if (autoResume && onTimeout === 'kill') throw new AgentboxError('invalid_argument', 'autoResume needs onTimeout "pause" or "pause_filesystem" (a killed sandbox cannot resume)');
   return { timeoutS, onTimeout, autoResume };
 }

@@ -36,6 +36,14 @@ test('create (v1 and v2) returns the Sandbox object with a minted token and a se
   }
 });
 
+test('autoPauseMemory: false pauses on timeout keeping files only; the E2B lifecycle view still says pause', async () => {
+  const sbx = await create({ autoPause: true, autoPauseMemory: false, timeout: 1 });
+  const id = String(sbx.sandboxID);
+  assert.deepEqual((await (await e2b(`/sandboxes/${id}`)).json()).lifecycle, { autoResume: false, onTimeout: 'pause' });
+  for (let i = 0; i < 100 && !s.engine.calls.includes(`pause ${id} memory=false`); i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(s.engine.calls.includes(`pause ${id} memory=false`), 'the timeout paused without memory');
+});
+
 test('errors carry {code, message} with the HTTP status as code', async () => {
   const unauth = await e2b('/v2/sandboxes', { key: null });
   assert.equal(unauth.status, 401);

@@ -101,15 +101,19 @@ describe('warm pools', () => {
 });
 
 describe('lifecycle', () => {
-  test('onTimeout kill and pause, and setTimeout resets the timer', async () => {
+  test('onTimeout kill, pause and pause_filesystem, and setTimeout resets the timer', async () => {
     const s = await startFakeServer();
     try {
       const kill = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       const pause = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause' } })).json();
+      const filesOnly = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause_filesystem' } })).json();
       const kept = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       await s.api(`/v1/sandboxes/${kept.id}/timeout`, { method: 'POST', json: { timeoutSeconds: 60 } });
       await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404 || undefined, 5000);
       await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused' || undefined, 5000);
+      await waitFor('filesystem-only pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${filesOnly.id}`)).json()).state === 'paused' || undefined, 5000);
+      assert.ok(s.engine.calls.includes(`pause ${pause.id}`));
+      assert.ok(s.engine.calls.includes(`pause ${filesOnly.id} memory=false`));
       assert.equal((await (await s.api(`/v1/sandboxes/${kept.id}`)).json()).state, 'running');
       assert.throws(() => s.engine.get(kill.id), 'a killed sandbox\'s files are removed');
     } finally {

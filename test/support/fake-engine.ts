@@ -12,7 +12,7 @@ import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError, notFound } from '../../src/api/errors.ts';
 import type { FileEntryView, TemplateBody } from '../../src/api/native.ts';
-import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, GuestEndpoint, SandboxInfo } from '../../src/engine/types.ts';
+import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, GuestEndpoint, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
 import type { SandboxFiles } from '../../src/server/guest-files.ts';
 import type { CatalogEntry, TemplateCatalog } from '../../src/server/templates.ts';
 
@@ -95,7 +95,10 @@ export class FakeEngine implements Engine {
     });
   }
 
-  async pause(id: string): Promise<SandboxInfo> { this.calls.push(`pause ${id}`); return this.save({ ...this.get(id), state: 'paused', pausedAt: new Date().toISOString() }); }
+  async pause(id: string, opts: PauseOptions = {}): Promise<SandboxInfo> {
+    this.calls.push(`pause ${id}${opts.memory === false ? ' memory=false' : ''}`);
+    return this.save({ ...this.get(id), state: 'paused', pausedAt: new Date().toISOString() });
+  }
   async resume(id: string): Promise<SandboxInfo> { this.calls.push(`resume ${id}`); const { pausedAt: _p, ...rest } = this.get(id); return this.save({ ...rest, state: 'running' }); }
   async snapshot(): Promise<never> { throw new AgentboxError('not_supported', 'fake engine'); }
   listSnapshots() { return []; }

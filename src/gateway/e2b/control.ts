@@ -18,6 +18,7 @@ import { sendJson } from './errors.ts';
 import { egressPolicy } from './network.ts';
 import { listedSandbox, metricPoint, sandboxDetail, sandboxObject, snapshotInfo } from './views.ts';
 import * as W from './wire.ts';
+import type { OnTimeoutAction } from '../../server/sandbox-store.ts';
 
 /** E2B's v1 create defaults to 15 s when the body has no timeout (v2: 300 s). */
 const V1_DEFAULT_TIMEOUT_S = 15;
@@ -74,13 +75,14 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
 
   const create = (v2: boolean) => async ({ req, principal }: Ctx): Promise<Reply> => {
     const b = await body(req, W.NewSandbox);
-    const onTimeout: 'pause' | 'kill' = b.autoPause ? 'pause' : 'kill';
+    // autoPauseMemory: false (JS ≥2.31) pauses keeping files only.
+    const onTimeout: OnTimeoutAction = !b.autoPause ? 'kill' : b.autoPauseMemory === false ? 'pause_filesystem' : 'pause';
     const network = egressPolicy(b.network, b.allow_internet_access);
     const common = {
       timeoutSeconds: b.timeout ?? (v2 ? DEFAULT_TIMEOUT_SECONDS : V1_DEFAULT_TIMEOUT_S),
       onTimeout,
       // E2B ignores autoResume without autoPause; agentbox would refuse it, so drop it here.
-      autoResume: onTimeout === 'pause' && (b.autoResume?.enabled ?? false),
+      autoResume: onTimeout !== 'kill' && (b.autoResume?.enabled ?? false),
       ...(b.metadata ? { metadata: b.metadata } : {}),
       ...(b.envVars ? { env: b.envVars } : {}),
     };

@@ -49,7 +49,8 @@ export function sandboxDetail(d: SandboxDetail) {
     envdAccessToken: d.info?.guest.accessToken,
     domain: null,
     allowInternetAccess: egress ? egress.defaultAction === 'allow' : null,
-    lifecycle: { autoResume: d.record.autoResume, onTimeout: d.record.onTimeout },
+    // E2B knows kill and pause; whether memory is kept is not part of its lifecycle view.
+    lifecycle: { autoResume: d.record.autoResume, onTimeout: d.record.onTimeout === 'kill' ? 'kill' : 'pause' },
     ...(egress ? { network: { allowOut: egress.allow, denyOut: egress.defaultAction === 'deny' ? ['0.0.0.0/0', ...egress.deny] : egress.deny } } : {}),
   };
 }
