@@ -16,11 +16,11 @@ export interface TestEngine extends CreatedEngine {
 
 export async function startTestEngine(name: string, opts: Partial<CreateEngineOptions> = {}): Promise<TestEngine> {
   const n = networkIndex(name);
-  const home = await mkdtemp(join(tmpdir(), `agentbox-${name}-`));
+  const home = opts.home ?? await mkdtemp(join(tmpdir(), `agentbox-${name}-`));
   const created = await createEngine({
-    home,
     readyTimeoutMs: 20_000,
     ...opts,
+    home,
     network: { ...testNetwork(n), ...opts.network },
   });
   return {
