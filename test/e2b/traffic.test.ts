@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
+import { wsRoundTrip } from '../support/ws.ts';
 import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
 
 let s: FakeServer;
@@ -50,14 +51,8 @@ test('HTTP to a user port by routing headers keeps method, path, query and body;
 
 test('WebSocket to a user port by routing headers', async () => {
   const id = await create();
-  const ws = new WebSocket(`${s.server.url.replace('http', 'ws')}/e2b/sandbox/ws`, { headers: { 'E2b-Sandbox-Id': id, 'E2b-Sandbox-Port': String(port) } });
-  const reply = await new Promise<string>((resolve, reject) => {
-    ws.on('open', () => ws.send('hi'));
-    ws.on('message', (m) => resolve(String(m)));
-    ws.on('error', reject);
-  });
+  const reply = await wsRoundTrip(`${s.server.url.replace('http', 'ws')}/e2b/sandbox/ws`, { 'E2b-Sandbox-Id': id, 'E2b-Sandbox-Port': String(port) }, 'hi');
   assert.equal(reply, 'echo:hi');
-  ws.close();
 });
 
 test('paused: 502 without autoResume, resumed transparently with it', async () => {

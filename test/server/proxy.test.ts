@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { WebSocket, WebSocketServer } from 'ws';
+import { WebSocketServer } from 'ws';
+import { wsRoundTrip } from '../support/ws.ts';
 import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
 
 let s: FakeServer;
@@ -62,14 +63,7 @@ test('WebSocket by path and by host', async () => {
     [`${s.server.url.replace('http', 'ws')}/v1/sandboxes/${sb.id}/ports/${port}/ws`, { Authorization: `Bearer ${s.server.adminKey}` }],
     [`${s.server.url.replace('http', 'ws')}/ws`, { Host: `${port}-${sb.id}.sbx.test` }],
   ] as const) {
-    const ws = new WebSocket(url, { headers });
-    const reply = await new Promise<string>((resolve, reject) => {
-      ws.on('open', () => ws.send('hi'));
-      ws.on('message', (m) => resolve(String(m)));
-      ws.on('error', reject);
-    });
-    assert.equal(reply, 'echo:hi');
-    ws.close();
+    assert.equal(await wsRoundTrip(url, headers, 'hi'), 'echo:hi');
   }
 });
 
