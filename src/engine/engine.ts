@@ -509,11 +509,17 @@ export class LocalEngine implements Engine {
     });
   }
 
-  async resume(id: string): Promise<SandboxInfo> {
+  async resume(id: string, opts: PauseOptions = {}): Promise<SandboxInfo> {
     return this.serialized(id, async () => {
       const r = this.record(id);
       if (r.state !== 'paused') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a paused sandbox can be resumed`, { state: publicState(r.state) });
       const driver = this.driver(r.runtime);
+      if (opts.memory === false && r.pausedWithMemory !== false) {
+        // Discard what the pause kept (a frozen container, or checkpoint images) and boot cold.
+        await driver.delete(id);
+        await rm(this.paths(id).checkpoint, { recursive: true, force: true });
+        await this.setState(r, 'paused', { pausedWithMemory: false });
+      }
       if (r.pausedWithMemory === false) return this.boot(r);
       if (driver.pauseMode === 'freeze') {
         await driver.thaw(id);

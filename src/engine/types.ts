@@ -162,7 +162,11 @@ export interface Engine {
    * memory on any runtime class, and `resume` boots it again from its writable layer.
    */
   pause(id: string, opts?: PauseOptions): Promise<SandboxInfo>;
-  resume(id: string): Promise<SandboxInfo>;
+  /**
+   * Resumes a paused sandbox. `{memory: false}` discards kept memory and processes and boots it
+   * again from its files (E2B's "reboot" resume).
+   */
+  resume(id: string, opts?: PauseOptions): Promise<SandboxInfo>;
   /** Checkpoints a running sandbox (it keeps running) into a named snapshot. */
   snapshot(id: string): Promise<SnapshotInfo>;
   listSnapshots(): SnapshotInfo[];

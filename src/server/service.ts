@@ -207,12 +207,12 @@ export class SandboxService {
     return this.resumeById(id);
   }
 
-  async resumeById(id: string, minTimeoutS?: number): Promise<SandboxDetail> {
+  async resumeById(id: string, minTimeoutS?: number, opts: PauseOptions = {}): Promise<SandboxDetail> {
     return this.serialize(id, () => this.timed('resume', async () => {
       const rec = this.d.store.get(id);
       if (!rec) throw notFound('sandbox', id);
       if (rec.state !== 'paused') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}, only a paused sandbox can be resumed`, { details: { state: rec.state } });
-      const info = await this.d.engine.resume(id);
+      const info = await this.d.engine.resume(id, opts);
       const timeoutS = minTimeoutS === undefined ? rec.timeoutS : autoResumeTimeout(rec.timeoutS, minTimeoutS);
       return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
     }));
@@ -221,12 +221,13 @@ export class SandboxService {
   /**
    * Connects a client to a sandbox (E2B `connect`): a paused sandbox is resumed, and the timer
    * is only ever extended to `timeoutS` from now, never shortened (shared/reference/e2b.md §5).
+   * `{memory: false}` resumes a paused sandbox from its files only.
    */
-  async connect(p: Principal, id: string, timeoutS: number): Promise<{ detail: SandboxDetail; resumed: boolean }> {
+  async connect(p: Principal, id: string, timeoutS: number, opts: PauseOptions = {}): Promise<{ detail: SandboxDetail; resumed: boolean }> {
     const rec = this.own(p, id);
     let resumed = false;
     if (rec.state === 'paused') {
-      await this.resumeById(id).catch((err: unknown) => {
+      await this.resumeById(id, undefined, opts).catch((err: unknown) => {
         // A concurrent connect (or auto-resume) may have resumed it first.
         if (asAgentboxError(err).code !== 'conflict') throw err;
       });

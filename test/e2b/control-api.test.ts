@@ -44,6 +44,13 @@ test('autoPauseMemory: false pauses on timeout keeping files only; the E2B lifec
   assert.ok(s.engine.calls.includes(`pause ${id} memory=false`), 'the timeout paused without memory');
 });
 
+test('v2 connect with memory: false resumes a paused sandbox from its files', async () => {
+  const id = String((await create({}, '/v2/sandboxes')).sandboxID);
+  assert.equal((await e2b(`/sandboxes/${id}/pause`, { method: 'POST', json: {} })).status, 204);
+  assert.equal((await e2b(`/v2/sandboxes/${id}/connect`, { method: 'POST', json: { timeout: 30, memory: false } })).status, 201);
+  assert.ok(s.engine.calls.includes(`resume ${id} memory=false`));
+});
+
 test('errors carry {code, message} with the HTTP status as code', async () => {
   const unauth = await e2b('/v2/sandboxes', { key: null });
   assert.equal(unauth.status, 401);

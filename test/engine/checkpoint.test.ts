@@ -3,6 +3,7 @@
  * integrity checks, and runc's freeze-based pause.
  */
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -143,6 +144,23 @@ describe('filesystem-only pause', () => {
       assert.equal(r.state, 'running');
       assert.equal(r.pausedWithMemory, undefined);
       assert.equal(await sh(t.engine, s.id, 'cat /home/user/f; cat /dev/shm/f 2>/dev/null || echo shm-empty'), 'kept\nshm-empty');
+      await t.engine.destroy(s.id);
+    });
+  }
+});
+
+describe('resume without memory', () => {
+  for (const runtime of ['gvisor', 'runc'] as const) {
+    it(`${runtime}: discards what the pause kept and boots from the files`, async () => {
+      const s = await t.engine.run({ template: 'busybox', runtime });
+      await startCounter(s.id);
+      await sh(t.engine, s.id, 'echo kept > /home/user/f; echo lost > /dev/shm/f');
+      await t.engine.pause(s.id);
+      const r = await t.engine.resume(s.id, { memory: false });
+      assert.equal(r.state, 'running');
+      assert.equal(await sh(t.engine, s.id, 'cat /home/user/f; cat /dev/shm/f 2>/dev/null || echo shm-empty'), 'kept\nshm-empty');
+      assert.equal(await sh(t.engine, s.id, 'ps -o args | grep -c "[m]v /tmp/c.new" || true'), '0', 'the counting loop did not survive');
+      assert.equal(existsSync(join(t.home, 'sandboxes', s.id, 'checkpoint')), false, 'the checkpoint images are gone');
       await t.engine.destroy(s.id);
     });
   }

@@ -99,7 +99,7 @@ export class FakeEngine implements Engine {
     this.calls.push(`pause ${id}${opts.memory === false ? ' memory=false' : ''}`);
     return this.save({ ...this.get(id), state: 'paused', pausedAt: new Date().toISOString() });
   }
-  async resume(id: string): Promise<SandboxInfo> { this.calls.push(`resume ${id}`); const { pausedAt: _p, ...rest } = this.get(id); return this.save({ ...rest, state: 'running' }); }
+  async resume(id: string, opts: PauseOptions = {}): Promise<SandboxInfo> { this.calls.push(`resume ${id}${opts.memory === false ? ' memory=false' : ''}`); const { pausedAt: _p, ...rest } = this.get(id); return this.save({ ...rest, state: 'running' }); }
   async snapshot(): Promise<never> { throw new AgentboxError('not_supported', 'fake engine'); }
   listSnapshots() { return []; }
   async deleteSnapshot(): Promise<void> { throw new AgentboxError('not_supported', 'fake engine'); }

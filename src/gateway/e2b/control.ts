@@ -98,7 +98,8 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
   const connect = (v2: boolean) => async ({ req, principal, id }: Ctx): Promise<Reply> => {
     const b = await body(req, W.ConnectBody);
     if (!v2 && b.timeout === undefined) throw new AgentboxError('invalid_argument', 'body: timeout is required');
-    const { detail, resumed } = await s.connect(principal, id, b.timeout ?? DEFAULT_TIMEOUT_SECONDS);
+    // v2 `memory: false` is E2B's reboot: resume from files, not from the kept memory.
+    const { detail, resumed } = await s.connect(principal, id, b.timeout ?? DEFAULT_TIMEOUT_SECONDS, b.memory === false ? { memory: false } : {});
     if (resumed) d.checkpointed(id);
     d.timersChanged();
     return { status: resumed ? 201 : 200, body: sandboxObject(detail) };
