@@ -38,8 +38,12 @@ describe('engine restart', () => {
     assert.deepEqual(ids, [`${running.id}:running`, `${paused.id}:paused`, `${created.id}:creating`].sort());
     assert.equal(existsSync(join(first.home, 'sandboxes', halfId)), false);
     const count = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
-    await sleep(200);
-    assert.ok(Number(await sh(second.engine, running.id, 'cat /tmp/count')) > count, 'the re-adopted sandbox kept running');
+    let later = count;
+    for (let i = 0; i < 100 && later <= count; i++) {
+      await sleep(100);
+      later = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
+    }
+    assert.ok(later > count, 'the re-adopted sandbox kept running');
     await second.engine.resume(paused.id);
     assert.equal(await sh(second.engine, paused.id, 'cat /dev/shm/m'), 'before-restart');
     await second.engine.start(created.id);
