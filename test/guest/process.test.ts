@@ -172,6 +172,17 @@ describe('Connect, List, SendInput, CloseStdin, SendSignal', () => {
       (e: unknown) => ConnectError.from(e).code === Code.NotFound);
   });
 
+  test('SendSignal SIGKILL answers once the process is gone: an immediate second kill is NotFound', async () => {
+    const started = collect(g.client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'sleep 60 & sleep 60'] }, stdin: false, tag: 'kill-twice' }));
+    await eventually(async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'kill-twice'));
+    const sel = { selector: { case: 'tag' as const, value: 'kill-twice' } };
+    await g.client.process.sendSignal({ process: sel, signal: Signal.SIGKILL });
+    await assert.rejects(g.client.process.sendSignal({ process: sel, signal: Signal.SIGKILL }),
+      (e: unknown) => ConnectError.from(e).code === Code.NotFound);
+    assert.equal((await started).end?.status, 'signal: killed');
+    assert.equal((await g.client.process.list({})).processes.some((p) => p.tag === 'kill-twice'), false);
+  });
+
   test('signals reach the whole process group', async () => {
     const started = collect(g.client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'sleep 30 & echo $!; wait'] }, stdin: false, tag: 'group' }));
     await eventually(async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'group'));

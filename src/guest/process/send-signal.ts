@@ -9,9 +9,20 @@ const SIGNALS: Partial<Record<Signal, NodeJS.Signals>> = {
   [Signal.SIGTERM]: 'SIGTERM',
 };
 
+/** How long a SIGKILL answer waits for the process to be gone. */
+const KILL_SETTLE_MS = 1000;
+
 export async function sendSignal(deps: ProcessDeps, req: SendSignalRequest) {
   const sig = SIGNALS[req.signal];
   if (!sig) throw new AgentboxError('invalid_argument', 'signal must be SIGNAL_SIGKILL or SIGNAL_SIGTERM');
-  deps.registry.findRunning(selector(req.process)).driver.kill(sig);
+  const handle = deps.registry.findRunning(selector(req.process));
+  handle.driver.kill(sig);
+  // A kill answers once the process is gone, so that the next call (a second kill, a List)
+  // already sees it ended: clients treat "not found" after a kill as "already dead".
+  if (sig === 'SIGKILL') {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([handle.exited(), new Promise<void>((r) => { timer = setTimeout(r, KILL_SETTLE_MS); })]);
+    clearTimeout(timer);
+  }
   return {};
 }
