@@ -1,16 +1,12 @@
 """The E2B conformance scenarios for the PyPI `e2b` SDK (unchanged), run by conformance.test.ts in
 the SDK's virtualenv. Connection from E2B_API_KEY / E2B_API_URL / E2B_SANDBOX_URL. Prints one JSON
 line per scenario: {name, ok, error?, ms}."""
-import json, os, time, traceback
+import os, time
 from e2b import Sandbox
+from scenario_runner import check, run_scenarios
 
 TEMPLATE = os.environ.get("E2B_TEMPLATE", "base")
 ctx = {}
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def poll(fn, what, seconds=10):
@@ -138,17 +134,4 @@ SCENARIOS = [
     ("kill, and kill of an unknown id is false", kill),
 ]
 
-for name, fn in SCENARIOS:
-    t0 = time.time()
-    try:
-        if "sbx" not in ctx and name != "create":
-            raise AssertionError("no sandbox (create failed)")
-        fn()
-        print(json.dumps({"name": name, "ok": True, "ms": int((time.time() - t0) * 1000)}), flush=True)
-    except Exception:
-        print(json.dumps({"name": name, "ok": False, "ms": int((time.time() - t0) * 1000), "error": traceback.format_exc()[-2000:]}), flush=True)
-if "sbx" in ctx:
-    try:
-        Sandbox.kill(ctx["sbx"].sandbox_id)
-    except Exception:
-        pass
+run_scenarios(SCENARIOS, ctx, create, lambda sbx: Sandbox.kill(sbx.sandbox_id))

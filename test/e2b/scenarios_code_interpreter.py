@@ -1,14 +1,10 @@
 """Code-interpreter scenarios for PyPI `e2b-code-interpreter` (unchanged), run by
 conformance.test.ts like scenarios.py. Prints one JSON line per scenario."""
-import base64, json, time, traceback
+import base64
 from e2b_code_interpreter import Sandbox
+from scenario_runner import check, run_scenarios
 
 ctx = {}
-
-
-def check(cond, msg):
-    if not cond:
-        raise AssertionError(msg)
 
 
 def create():
@@ -36,17 +32,4 @@ def chart():
 
 SCENARIOS = [("create code-interpreter-v1", create), ("runCode keeps state across calls", state),
              ("runCode error has name, value and traceback", error), ("runCode returns a PNG chart", chart)]
-for name, fn in SCENARIOS:
-    t0 = time.time()
-    try:
-        if "sbx" not in ctx and fn is not create:
-            raise AssertionError("no sandbox (create failed)")
-        fn()
-        print(json.dumps({"name": name, "ok": True, "ms": int((time.time() - t0) * 1000)}), flush=True)
-    except Exception:
-        print(json.dumps({"name": name, "ok": False, "ms": int((time.time() - t0) * 1000), "error": traceback.format_exc()[-2000:]}), flush=True)
-if "sbx" in ctx:
-    try:
-        ctx["sbx"].kill()
-    except Exception:
-        pass
+run_scenarios(SCENARIOS, ctx, create, lambda sbx: sbx.kill())
