@@ -7,9 +7,10 @@ export interface WebhookCerts { caPem: string; certPem: string; keyPem: string }
 
 function keyPair() {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   return {
-    keyPem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
-    priv: forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString()),
+    keyPem,
+    priv: forge.pki.privateKeyFromPem(keyPem),
     pub: forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }).toString()),
   };
 }
@@ -18,16 +19,21 @@ function serial(): string {
   return forge.util.bytesToHex(forge.random.getBytesSync(16)).replace(/^[89a-f]/, '1');
 }
 
+function newCertificate(publicKey: forge.pki.PublicKey, notBefore: Date, notAfter: Date): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  cert.serialNumber = serial();
+  cert.validity.notBefore = notBefore;
+  cert.validity.notAfter = notAfter;
+  return cert;
+}
+
 /** A fresh CA and a server certificate for `dnsNames` and `ips`, valid for `days`. */
 export function generateWebhookCerts(dnsNames: string[], ips: string[] = ['127.0.0.1'], days = 365): WebhookCerts {
   const now = new Date(Date.now() - 60_000);
   const until = new Date(now.getTime() + days * 86_400_000);
   const ca = keyPair();
-  const caCert = forge.pki.createCertificate();
-  caCert.publicKey = ca.pub;
-  caCert.serialNumber = serial();
-  caCert.validity.notBefore = now;
-  caCert.validity.notAfter = until;
+  const caCert = newCertificate(ca.pub, now, until);
   const caName = [{ name: 'commonName', value: 'agentbox-operator-webhook-ca' }];
   caCert.setSubject(caName);
   caCert.setIssuer(caName);
@@ -38,11 +44,7 @@ export function generateWebhookCerts(dnsNames: string[], ips: string[] = ['127.0
   caCert.sign(ca.priv, forge.md.sha256.create());
 
   const srv = keyPair();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = srv.pub;
-  cert.serialNumber = serial();
-  cert.validity.notBefore = now;
-  cert.validity.notAfter = until;
+  const cert = newCertificate(srv.pub, now, until);
   cert.setSubject([{ name: 'commonName', value: dnsNames[0] ?? 'agentbox-webhook' }]);
   cert.setIssuer(caName);
   cert.setExtensions([
