@@ -3,30 +3,22 @@
 // sandbox" is a real HTTP + WebSocket server this test runs on 127.0.0.1. The guest port itself
 // is exercised by conformance.test.ts on the real engine.
 import assert from 'node:assert/strict';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { after, before, test } from 'node:test';
-import { WebSocketServer } from 'ws';
 import { wsRoundTrip } from '../support/ws.ts';
+import { startEchoApp, type EchoApp } from '../support/echo-app.ts';
 import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
 
 let s: FakeServer;
-let app: Server;
+let app: EchoApp;
 let port: number;
 
 before(async () => {
   s = await startFakeServer({ domain: 'sbx.test' });
-  app = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', () => res.end(JSON.stringify({ method: req.method, url: req.url, body, apiKey: req.headers['x-api-key'] ?? null })));
-  });
-  new WebSocketServer({ server: app }).on('connection', (ws) => ws.on('message', (m) => ws.send(`echo:${m}`)));
-  await new Promise<void>((r) => app.listen(0, '127.0.0.1', r));
-  port = (app.address() as AddressInfo).port;
+  app = await startEchoApp('apiKey', 'x-api-key');
+  port = app.port;
 });
 after(async () => {
-  app.closeAllConnections();
   app.close();
   await s.stop();
 });
