@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything agentbox needs on a fresh Debian 12 machine, idempotently and quickly when
-# already done: Debian packages, npm dependencies, a current runsc built from gVisor's Go module.
+# already done: Debian packages, npm dependencies, the `agentbox` command on PATH, a current runsc
+# built from gVisor's Go module.
 # With --for-tests it also prepares what the test suite uses (Kubernetes control-plane binaries,
 # the E2B SDKs and the Python agent-sandbox client), all cached under ~/.cache/agentbox.
 set -euo pipefail
@@ -31,6 +32,12 @@ if [[ ! -f node_modules/.agentbox-lock-hash || "$(cat node_modules/.agentbox-loc
   step "installing npm dependencies"
   npm ci --no-audit --no-fund
   echo "$LOCK_HASH" > node_modules/.agentbox-lock-hash
+fi
+
+# The `agentbox` command that `agentbox up` and the docs refer to: this checkout's CLI.
+if [[ "$(readlink -f /usr/local/bin/agentbox 2>/dev/null)" != "$PWD/bin/agentbox.mjs" ]]; then
+  step "linking /usr/local/bin/agentbox to $PWD/bin/agentbox.mjs"
+  ln -sfn "$PWD/bin/agentbox.mjs" /usr/local/bin/agentbox
 fi
 
 step "runsc (gVisor)"
