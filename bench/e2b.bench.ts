@@ -34,7 +34,7 @@ const suite: BenchSuite = {
     const latest = manifest.js[manifest.js.length - 1]!;
     const req = createRequire(join(latest.dir, 'package.json'));
     const { Sandbox: E2b } = (await import(pathToFileURL(req.resolve('e2b')).href)) as { Sandbox: E2bSandboxClass };
-    const s = await startRealServer('bench-e2b', { runtime: 'gvisor', subnet: '10.236.0.0/22' });
+    const s = await startRealServer('bench-e2b', { runtime: 'gvisor', wideSubnet: true });
     if (typeof s === 'string') { ctx.log(`skipped: ${s}`); return; }
     const e2bOpts = { apiKey: s.server.adminKey, apiUrl: `${s.server.url}/e2b`, sandboxUrl: `${s.server.url}/e2b/sandbox` };
     const native = { apiUrl: s.server.url, apiKey: s.server.adminKey };

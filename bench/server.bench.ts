@@ -12,7 +12,7 @@ import { startRealServer } from '../test/support/real-server.ts';
 const suite: BenchSuite = {
   name: 'server (HTTP API, runc + busybox)',
   async run(ctx) {
-    const s = await startRealServer('bench', { subnet: '10.232.0.0/22' });
+    const s = await startRealServer('bench', { wideSubnet: true });
     if (typeof s === 'string') { ctx.log(`skipped: ${s}`); return; }
     const engine = s.created.engine;
     const post = (path: string, json: unknown) => s.api(path, { method: 'POST', json }).then(async (r) => {

@@ -29,7 +29,7 @@ export async function startTestEngine(name: string, opts: Partial<CreateEngineOp
       for (const s of created.engine.list()) await created.engine.destroy(s.id).catch(() => undefined);
       await created.engine.close();
       const { runCommand } = await import('../../src/engine/command.ts');
-      await runCommand('nft', ['delete', 'table', 'inet', `agentbox_test_${n}`]).catch(() => undefined);
+      await runCommand('nft', ['delete', 'table', 'inet', testNetwork(n).table]).catch(() => undefined);
       for (const d of created.drivers.values()) await d.releaseStateDir();
       await rm(home, { recursive: true, force: true });
     },

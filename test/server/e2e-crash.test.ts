@@ -81,7 +81,7 @@ test('SIGKILL during creates and writes loses nothing acknowledged (real engine)
       for (const s of created.engine.list()) await created.engine.destroy(s.id).catch(() => undefined);
       await created.engine.close();
     }
-    await runCommand('nft', ['delete', 'table', 'inet', `agentbox_test_${NET}`]).catch(() => undefined);
+    await runCommand('nft', ['delete', 'table', 'inet', testNetwork(NET).table]).catch(() => undefined);
     rmSync(home, { recursive: true, force: true });
   }
 });

@@ -9,7 +9,7 @@ let s: RealServer | undefined;
 let skip: string | false = false;
 before(async () => {
   // 110 sandboxes need more than the fixture's /24 (64 links): a /22 of its own.
-  const r = await startRealServer('pool', { subnet: '10.231.0.0/22' });
+  const r = await startRealServer('pool', { wideSubnet: true });
   if (typeof r === 'string') skip = r; else s = r;
 });
 after(async () => { await s?.stop(); });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
 import { startTestEngine, type TestEngine } from '../engine/fixture.ts';
+import { networkIndex, testSubnet } from './test-network.ts';
 import { apiCaller, type AnyResponse, type ApiInit } from './fake-server.ts';
 
 export interface RealServer {
@@ -20,10 +21,10 @@ export interface RealServer {
 }
 
 /** Undefined (with the reason) when this host cannot run the runtime: the caller skips. */
-export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor'; subnet?: string } = {}): Promise<RealServer | string> {
+export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor'; wideSubnet?: boolean } = {}): Promise<RealServer | string> {
   let created: TestEngine;
   try {
-    created = await startTestEngine(`server-${name}`, { defaultRuntime: opts.runtime ?? 'runc', ...(opts.subnet ? { network: { subnet: opts.subnet } } : {}) });
+    created = await startTestEngine(`server-${name}`, { defaultRuntime: opts.runtime ?? 'runc', ...(opts.wideSubnet ? { network: { subnet: testSubnet(networkIndex(`server-${name}`), 22) } } : {}) });
   } catch (err) {
     return `the real engine cannot start here: ${(err as Error).message}`;
   }
