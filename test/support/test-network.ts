@@ -11,6 +11,13 @@ const INDEX: Record<string, number> = {
   'server-e2e': 20, 'server-pool': 21, 'server-crash': 22, 'server-e2b': 23, 'server-e2b-tls': 24,
   // Benchmarks reuse the test fixtures.
   'server-bench': 40, 'server-bench-e2b': 41,
+  // The adversarial suite (test/security): an engine and a real server per area.
+  'sec-templates': 50, 'server-sec-templates': 51, 'sec-egress': 52, 'server-sec-egress': 53,
+  'sec-dos': 54, 'server-sec-dos': 55, 'sec-quota': 56, 'server-sec-quota': 57,
+  'sec-disk': 58, 'server-sec-disk': 59, 'sec-runc': 60, 'server-sec-runc': 61,
+  'sec-gateway': 62, 'server-sec-gateway': 63, 'server-sec-fuzz': 64, 'sec-chaos': 65, 'server-sec-chaos': 66,
+  // Coverage of README claims on the real engine.
+  'claims-1': 70, 'claims-2': 71, 'claims-3': 72, 'server-claims-1': 73, 'server-claims-2': 74, 'server-claims-3': 75,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);
