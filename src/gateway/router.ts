@@ -1,4 +1,5 @@
 /** Matches a method and path against route specs with `{param}` segments. */
+import { AgentboxError } from '../api/errors.ts';
 import type { RouteSpec } from '../api/native-routes.ts';
 
 export interface Match<T> { route: T; params: Record<string, string> }
@@ -6,7 +7,11 @@ export interface Match<T> { route: T; params: Record<string, string> }
 export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
   private readonly compiled: { route: T; re: RegExp; names: string[] }[];
 
+  /** The routes in match order (the route fuzzer walks every one). */
+  readonly routes: readonly T[];
+
   constructor(routes: T[]) {
+    this.routes = routes;
     this.compiled = routes.map((route) => {
       const names: string[] = [];
       const src = route.path.replace(/\{(\w+)\}/g, (_m, name: string) => { names.push(name); return '([^/]+)'; });
@@ -22,9 +27,18 @@ export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
       if (!m) continue;
       if (c.route.method !== method) { allowed.push(c.route.method); continue; }
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      c.names.forEach((n, i) => { params[n] = decodeSegment(m[i + 1]!); });
       return { route: c.route, params };
     }
     return allowed.length ? { allowed } : undefined;
+  }
+}
+
+/** A path parameter as the client meant it; a malformed %-escape is the client's error. */
+function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AgentboxError('invalid_argument', `path segment '${raw}' has a malformed %-escape: encode it with encodeURIComponent`);
   }
 }

@@ -47,11 +47,13 @@ function isArray(schema: z.ZodType): boolean {
 function parseQuery(spec: RouteSpec, search: URLSearchParams): Record<string, unknown> {
   if (!spec.query) return {};
   const shape = spec.query.shape as Record<string, z.ZodType>;
-  const raw: Record<string, unknown> = {};
-  for (const key of new Set(search.keys())) {
+  // Keys come from the client: only the schema's own fields count (`toString`, `__proto__` are
+  // not fields), and the object is built from entries so no key can set its prototype.
+  const raw = Object.fromEntries([...new Set(search.keys())].map((key) => {
     const all = search.getAll(key);
-    raw[key] = shape[key] && isArray(shape[key]) ? all : all.length === 1 ? all[0] : all;
-  }
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
+    return [key, field && isArray(field) ? all : all.length === 1 ? all[0] : all];
+  }));
   const r = spec.query.safeParse(raw);
   if (!r.success) throw fromZod(r.error, 'query');
   return r.data as Record<string, unknown>;
