@@ -231,7 +231,7 @@ export function nativeHandlers(d: NativeDeps): Record<string, Handler> {
       if (!d.pools.delete(principal.tenantId, t)) throw notFound('pool', t);
     },
     getLimits({ principal }) {
-      return d.quota.tenantView({ id: principal.tenantId, name: principal.tenantName, createdAt: '' }, principal.admin);
+      return d.quota.tenantView({ id: principal.tenantId, name: principal.tenantName }, principal.admin);
     },
     getPolicy({ principal }) {
       requireAdmin(principal);

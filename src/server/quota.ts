@@ -145,7 +145,7 @@ export class Quota {
     return this.policyView();
   }
 
-  tenantView(t: TenantView, asAdmin = false): TenantLimitsView {
+  tenantView(t: Pick<TenantView, 'id' | 'name'>, asAdmin = false): TenantLimitsView {
     const doc = this.d.policy.current();
     const v: TenantLimitsView = { tenant: t.name, limits: tenantLimits(doc, t.name, this.d.host), overrides: doc.tenants[t.name] ?? {}, usage: this.usage(t.id) };
     if (asAdmin) v.unlimited = true;
@@ -153,7 +153,7 @@ export class Quota {
   }
 
   /** Replaces (or, with undefined, removes) a tenant's overrides; false when there were none to remove. */
-  setTenant(t: TenantView, patch: LimitsPatch | undefined): boolean {
+  setTenant(t: Pick<TenantView, 'name'>, patch: LimitsPatch | undefined): boolean {
     const doc = this.d.policy.current();
     const had = doc.tenants[t.name] !== undefined;
     if (patch === undefined && !had) return false;
