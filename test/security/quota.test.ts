@@ -252,7 +252,8 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     // A template of qa's own, built while another build of qa runs: concurrentBuilds 1.
     await limits('qa', { ...BIG, runningSandboxes: 1, pools: 1, poolSize: 2, concurrentBuilds: 1 });
     const build = (name: string, run: string[]) => s.api('/v1/templates', { method: 'POST', key: keys.qa, json: { name, from: { template: 'busybox' }, run } });
-    const slow = build('qa-slow', ['sleep 3']);
+    // The run step is unique per run: a step cached from an earlier run would finish at once.
+    const slow = build('qa-slow', [`sleep 3 # ${Date.now()}`]);
     await waitFor('the first build to run', async () => {
       const { templates } = await (await s.api('/v1/templates', { key: keys.qa })).json();
       return (templates as { name: string; state: string }[]).some((x) => x.name === 'qa-slow' && x.state === 'building') ? true : undefined;
@@ -322,6 +323,18 @@ describe('gVisor-default server', { timeout: 600_000 }, () => {
     const mid = hostState(s);
     await quota(await s.api(`/v1/sandboxes/${id}/fork`, { method: 'POST', key: keys.qc, json: {} }), 'runningSandboxes', 2, 1, 2);
     assert.deepEqual(hostState(s), mid, 'the refused fork left nothing behind');
+    // A sandbox restored from a snapshot counts like a create too (E2B: the snapshot id as templateID).
+    const e2b = (path: string, json: unknown) => fetchAny(`${s.server.url}/e2b${path}`, {
+      method: 'POST', headers: { 'X-API-Key': keys.qc!, 'Content-Type': 'application/json' }, body: JSON.stringify(json),
+    });
+    const snap = await e2b(`/sandboxes/${id}/snapshots`, {});
+    assert.equal(snap.status, 201, await snap.clone().text());
+    const restored = await e2b('/sandboxes', { templateID: (await snap.json()).snapshotID, timeout: 60 });
+    assert.equal(restored.status, 429);
+    const body = await restored.json();
+    assert.equal(body.code, 429);
+    assert.match(body.message, /runningSandboxes is 2 in use \+ 1 requested, over the maximum of 2/);
+    assert.deepEqual(hostState(s), mid, 'the refused restore left nothing behind');
     await s.api(`/v1/sandboxes/${(await fork.json()).id}`, { method: 'DELETE', key: keys.qc });
     assert.equal((await s.api('/v1/tenants/qc/limits', { method: 'PUT', json: { runningSandboxes: 2, runtimes: ['gvisor', 'runc'] } })).status, 200);
     const runc = await create({ runtime: 'runc' });
