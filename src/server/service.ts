@@ -100,9 +100,10 @@ export class SandboxService {
   }
 
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
+    // Refused before the template is looked up: a refused request never starts a first-use build.
+    const runtime = this.d.quota.runtime(p, body.runtime);
     const tpl = await this.d.templates.usable(p, body.template);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
-    const runtime = this.d.quota.runtime(p, body.runtime);
     // A warm sandbox matches when nothing fixed at start differs: runtime, resources and network.
     const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.network === undefined;
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
