@@ -6,7 +6,7 @@
 // runtime rule and forks are checked again on a server whose default is gVisor.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test } from 'node:test';
@@ -99,7 +99,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     await waitFor('deleted pools to empty', async () => (hostState(c!.s).rows.some((r) => r.endsWith(':1')) ? undefined : true));
   });
 
-  test('the policy API is admin-only, validated, and kept in a 0600 file; per-sandbox maxima are clamped to the host', async (t) => {
+  test('the policy API is admin-only and validated; the 0600 file applies edits without a restart; per-sandbox maxima are clamped to the host', async (t) => {
     if (skip) return t.skip(skip);
     const { s, keys } = c!;
     for (const [method, path] of [['GET', '/v1/policy'], ['PUT', '/v1/policy'], ['GET', '/v1/tenants/qa/limits'], ['PUT', '/v1/tenants/qa/limits'], ['DELETE', '/v1/tenants/qa/limits']] as const) {
@@ -123,6 +123,17 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     assert.deepEqual(policy.tenants.qa, { sandboxCpuMax: 64 });
     assert.equal((await s.api('/v1/tenants/qa/limits', { method: 'DELETE' })).status, 204);
     assert.equal((await s.api('/v1/tenants/qa/limits', { method: 'DELETE' })).status, 404);
+    // An operator's edit of the file applies at the next request, without a restart; an invalid
+    // edit leaves the last valid policy in force.
+    const file = join(s.home, 'policy.json');
+    writeFileSync(file, JSON.stringify({ defaults: { runtimes: ['gvisor', 'runc'] }, tenants: { qa: { runningSandboxes: 0 } } }));
+    await quota(await s.api('/v1/sandboxes', { method: 'POST', key: keys.qa, json: { template: 'busybox', runtime: 'runc' } }), 'runningSandboxes', 0, 1, 0);
+    writeFileSync(file, JSON.stringify({ defaults: { runningSandboxes: 'lots' } }));
+    await quota(await s.api('/v1/sandboxes', { method: 'POST', key: keys.qa, json: { template: 'busybox', runtime: 'runc' } }), 'runningSandboxes', 0, 1, 0);
+    const restored = await s.api('/v1/policy', { method: 'PUT', json: { defaults: { runtimes: ['gvisor', 'runc'] } } });
+    assert.equal(restored.status, 200);
+    assert.equal((await s.api('/v1/tenants/qa/limits', { method: 'DELETE' })).status, 204);
+    assert.deepEqual(JSON.parse(readFileSync(file, 'utf8')), { defaults: { runtimes: ['gvisor', 'runc'] }, tenants: {} });
   });
 
   test('50 concurrent creates against runningSandboxes 5 admit exactly 5; the 45 refused leave nothing behind', { timeout: 300_000 }, async (t) => {
