@@ -9,8 +9,9 @@ import type { LimitsPatch, LimitsView, PolicyDocument, RuntimeName, UsageView } 
 
 /**
  * Built-in limits, sized for the smallest host agentbox is run on (2 cores, 24 GiB): a tenant
- * holds at most a third of the memory and twice the cores in CPU limits (CFS limits are ceilings,
- * not reservations), and only gVisor (runc shares the host kernel: an admin opts a tenant in).
+ * holds at most a third of the memory, one core of CPU limit per running sandbox (CFS limits are
+ * ceilings, not reservations, so their sum may pass the core count), one sandbox at most the
+ * whole host's cores, and only gVisor (runc shares the host kernel: an admin opts a tenant in).
  */
 export const BUILTIN_LIMITS: LimitsView = {
   runningSandboxes: 10,
