@@ -14,7 +14,7 @@ import type { Subject, SandboxCost } from './policy.ts';
 import type { PoolStore } from './pool-store.ts';
 import type { Quota } from './quota.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
-import type { SandboxStore } from './sandbox-store.ts';
+import type { SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { TemplateCatalog } from './templates.ts';
 
 export interface PoolDeps {
@@ -103,10 +103,14 @@ export class PoolManager {
   }
 
   private async reconcile(tenantId: string, template: string): Promise<void> {
-    const size = this.d.pools.get(tenantId, template)?.size ?? 0;
+    const spec = this.d.pools.get(tenantId, template);
+    const size = spec?.size ?? 0;
+    const runtime = spec?.runtime ?? this.d.defaultRuntime;
+    // Members of another runtime (the pool was set again with a new one) are never claimed: replaced.
+    const stale = (m: SandboxRecord) => m.state === 'failed' || (m.state === 'running' && m.runtime !== runtime);
     const members = this.d.store.poolMembers(tenantId, template);
-    const live = members.filter((m) => m.state === 'creating' || m.state === 'running');
-    for (const m of members.filter((x) => x.state === 'failed')) await this.remove(m.id);
+    for (const m of members.filter(stale)) await this.remove(m.id);
+    const live = members.filter((m) => !stale(m) && (m.state === 'creating' || m.state === 'running'));
     if (live.length > size) {
       for (const m of live.filter((x) => x.state === 'running').slice(0, live.length - size)) await this.remove(m.id);
       return;
