@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'unauthenticated'
   | 'permission_denied'
   | 'resource_exhausted'    // a limit (pool, disk, memory, rate) was hit; retry later or raise it
+  | 'quota_exceeded'        // a tenant limit of the server policy; details: {limit, used, requested, max}
   | 'deadline_exceeded'
   | 'unavailable'           // a dependency (runtime, guest) is not ready; retry soon
   | 'integrity_error'       // a checksum or manifest did not match: an asset or snapshot was refused
@@ -27,6 +28,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   unauthenticated: 401,
   permission_denied: 403,
   resource_exhausted: 429,
+  quota_exceeded: 429,
   deadline_exceeded: 504,
   unavailable: 503,
   integrity_error: 422,

@@ -47,8 +47,10 @@ export const CreateSandboxBody = z.object({
   autoResume: z.boolean().optional().describe('resume a paused sandbox when traffic for one of its ports arrives'),
   env: EnvMap.optional(),
   metadata: MetadataMap.optional(),
-  cpu: z.number().positive().max(64).optional(),
-  memoryMiB: z.number().int().min(32).max(262_144).optional(),
+  cpu: z.number().positive().max(64).optional()
+    .describe('CPU cores; at most the policy\'s sandboxCpuMax (clamped to the host\'s cores); default from the template'),
+  memoryMiB: z.number().int().min(32).max(262_144).optional()
+    .describe('memory limit; at most the policy\'s sandboxMemoryMiBMax (clamped to the host\'s memory); default from the template'),
   network: NetworkPolicy.optional(),
 }).strict().meta({ id: 'CreateSandbox' });
 
@@ -175,10 +177,14 @@ export const Template = z.object({
 }).meta({ id: 'Template' });
 export const TemplateList = z.object({ templates: z.array(Template) }).meta({ id: 'TemplateList' });
 
-export const PoolBody = z.object({ size: z.number().int().min(0).max(256) }).strict().meta({ id: 'SetPool' });
+export const PoolBody = z.object({
+  size: z.number().int().min(0).max(256).describe('at most the policy\'s poolSize'),
+  runtime: RuntimeName.optional().describe('runtime class of the warm sandboxes; default: what a create without `runtime` gets'),
+}).strict().meta({ id: 'SetPool' });
 export const Pool = z.object({
   template: z.string(),
   size: z.number().int(),
+  runtime: RuntimeName,
   /** Warm sandboxes ready to be claimed now. */
   ready: z.number().int(),
   /** Warm sandboxes being started. */
@@ -186,13 +192,14 @@ export const Pool = z.object({
 }).meta({ id: 'Pool' });
 export const PoolList = z.object({ pools: z.array(Pool) }).meta({ id: 'PoolList' });
 
-export const TenantBody = z.object({ name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/) }).strict().meta({ id: 'CreateTenant' });
+export const TenantName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a tenant name is 1-63 chars of [a-z0-9-]');
+export const TenantBody = z.object({ name: TenantName }).strict().meta({ id: 'CreateTenant' });
 export const Tenant = z.object({ id: z.string(), name: z.string(), createdAt: z.string() }).meta({ id: 'Tenant' });
 export const TenantList = z.object({ tenants: z.array(Tenant) }).meta({ id: 'TenantList' });
 
 export const KeyBody = z.object({
   /** Tenant the key acts for; default: the caller's tenant. A missing tenant is created. */
-  tenant: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+  tenant: TenantName.optional(),
   name: z.string().max(128).optional(),
   admin: z.boolean().default(false),
 }).strict().meta({ id: 'CreateKey' });
@@ -209,6 +216,64 @@ export const ApiKey = z.object({
 /** Returned once, at creation: the secret is stored only as a hash. */
 export const CreatedKey = ApiKey.extend({ key: z.string() }).meta({ id: 'CreatedKey' });
 export const KeyList = z.object({ keys: z.array(ApiKey) }).meta({ id: 'KeyList' });
+
+/**
+ * The limits of one tenant (docs/security.md, "Policy and quotas"). Counts and totals cover the
+ * tenant's claimed sandboxes (warm pool members have their own `pools`/`poolSize` limits); a
+ * sandbox that is `creating` or `running` counts as running. Over a limit the server answers
+ * 429 `quota_exceeded` with `details: {limit, used, requested, max}`.
+ */
+export const Limits = z.object({
+  runningSandboxes: z.number().int().min(0).max(100_000).describe('sandboxes creating or running at once'),
+  pausedSandboxes: z.number().int().min(0).max(100_000).describe('sandboxes paused at once (a checkpoint holds disk)'),
+  totalCpu: z.number().min(0).max(100_000).describe('sum of the CPU cores of the running sandboxes'),
+  totalMemoryMiB: z.number().int().min(0).max(1 << 30).describe('sum of the memory limits of the running sandboxes'),
+  sandboxCpuMax: z.number().positive().max(64).describe('CPU cores of one sandbox; clamped to the host\'s cores'),
+  sandboxMemoryMiBMax: z.number().int().min(32).max(262_144).describe('memory of one sandbox; clamped to the host\'s memory'),
+  diskMiB: z.number().int().min(64).max(1 << 24).describe('writable disk of one sandbox, recorded on each sandbox for the disk quota'),
+  pools: z.number().int().min(0).max(1000).describe('warm pools (templates with a pool of size > 0)'),
+  poolSize: z.number().int().min(0).max(256).describe('warm sandboxes in one pool'),
+  concurrentBuilds: z.number().int().min(0).max(64).describe('template builds running at once'),
+  forksPerCall: z.number().int().min(1).max(100).describe('forks one E2B fork call may ask for'),
+  runtimes: z.array(RuntimeName).min(1).max(2)
+    .refine((r) => new Set(r).size === r.length, { message: 'runtimes must not repeat' })
+    .describe('runtime classes the tenant may use; the first one the server default allows is used when a request names none'),
+}).strict().meta({ id: 'Limits' });
+/** Some limits: the rest come from the next layer (tenant → defaults → built-in). */
+export const LimitsPatch = Limits.partial().strict().meta({ id: 'LimitsPatch' });
+/** What the policy file holds: default limits for every tenant and per-tenant overrides, by tenant name. */
+export const PolicyDocument = z.object({
+  defaults: LimitsPatch.default({}),
+  tenants: z.record(TenantName, LimitsPatch).default({}),
+}).strict();
+export const Policy = z.object({
+  /** The limits built into this server version, under everything else. */
+  builtin: Limits,
+  /** Defaults set by an admin, over the built-in ones. */
+  defaults: LimitsPatch,
+  /** Limits every tenant gets unless it has overrides: built-in ⊕ defaults, clamped to the host. */
+  effective: Limits,
+  tenants: z.record(z.string(), LimitsPatch),
+  host: z.object({ cpus: z.number(), memoryMiB: z.number() }),
+}).meta({ id: 'Policy' });
+export const PolicyBody = z.object({ defaults: LimitsPatch }).strict().meta({ id: 'SetPolicy' });
+export const Usage = z.object({
+  runningSandboxes: z.number().int(),
+  pausedSandboxes: z.number().int(),
+  totalCpu: z.number(),
+  totalMemoryMiB: z.number().int(),
+  pools: z.number().int(),
+  builds: z.number().int(),
+}).meta({ id: 'Usage' });
+export const TenantLimits = z.object({
+  tenant: z.string(),
+  /** What applies to the tenant's keys now (built-in ⊕ defaults ⊕ overrides, clamped to the host). */
+  limits: Limits,
+  overrides: LimitsPatch,
+  usage: Usage,
+  /** True for an admin key asking about its own tenant: admin keys are not held to the limits. */
+  unlimited: z.boolean().optional(),
+}).meta({ id: 'TenantLimits' });
 
 export const ErrorBody = z.object({
   code: z.string().describe('machine-readable; see src/api/errors.ts'),
@@ -233,3 +298,10 @@ export type ApiKeyView = z.infer<typeof ApiKey>;
 export type CreatedKeyView = z.infer<typeof CreatedKey>;
 export type ForkBody = z.infer<typeof ForkBody>;
 export type NetworkPolicyBody = z.infer<typeof NetworkPolicy>;
+export type RuntimeName = z.infer<typeof RuntimeName>;
+export type LimitsView = z.infer<typeof Limits>;
+export type LimitsPatch = z.infer<typeof LimitsPatch>;
+export type PolicyDocument = z.infer<typeof PolicyDocument>;
+export type PolicyView = z.infer<typeof Policy>;
+export type UsageView = z.infer<typeof Usage>;
+export type TenantLimitsView = z.infer<typeof TenantLimits>;

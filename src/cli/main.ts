@@ -9,6 +9,7 @@ const k8s = () => import('../k8s/cli.ts');
 const lazy = <M>(load: () => Promise<M>, pick: (m: M) => Command): Command => async (args, io) => pick(await load())(args, io);
 const sandboxes = () => import('./commands/sandboxes.ts');
 const admin = () => import('./commands/admin.ts');
+const policy = () => import('./commands/policy.ts');
 
 const COMMANDS: Record<string, { run: Command; help: string }> = {
   up: { run: lazy(() => import('./commands/up.ts'), (m) => m.up), help: 'start the server (state in $AGENTBOX_HOME, API on 127.0.0.1:7420)' },
@@ -24,6 +25,8 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   template: { run: lazy(admin, (m) => m.template), help: 'template build FILE | template ls' },
   pool: { run: lazy(admin, (m) => m.pool), help: 'pool set TEMPLATE --size N | pool ls' },
   keys: { run: lazy(admin, (m) => m.keys), help: 'keys create|ls|revoke (admin key)' },
+  policy: { run: lazy(policy, (m) => m.policy), help: 'policy [show] | policy set LIMIT=VALUE… (admin key)' },
+  tenant: { run: lazy(policy, (m) => m.tenant), help: 'tenant limits TENANT [LIMIT=VALUE…] [--reset] (admin key)' },
   operator: { run: lazy(k8s, (m) => m.operatorCommand), help: 'run the Kubernetes operator' },
   router: { run: lazy(k8s, (m) => m.routerCommand), help: 'run the Kubernetes sandbox router' },
 };

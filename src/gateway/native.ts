@@ -9,6 +9,7 @@ import * as S from '../api/native.ts';
 import type { RouteSpec } from '../api/native-routes.ts';
 import type { AuthStore, Principal } from '../server/auth-store.ts';
 import type { PoolManager } from '../server/pools.ts';
+import type { Quota } from '../server/quota.ts';
 import type { RecordState } from '../server/sandbox-store.ts';
 import type { SandboxService } from '../server/service.ts';
 import type { TemplateAccess } from '../server/templates.ts';
@@ -35,6 +36,7 @@ export interface NativeDeps {
   auth: AuthStore;
   templates: TemplateAccess;
   pools: PoolManager;
+  quota: Quota;
   /** Called when timers change so the lifecycle loop re-plans its sleep. */
   timersChanged: () => void;
 }
@@ -43,6 +45,13 @@ const sandboxId = (params: Record<string, string>): string => {
   const r = S.SandboxId.safeParse(params.id);
   if (!r.success) throw notFound('sandbox', params.id ?? '');
   return r.data;
+};
+
+/** The tenant named (by name or id) in the path, or not_found. */
+const tenantParam = (auth: AuthStore, params: Record<string, string>): S.TenantView => {
+  const t = auth.findTenant(params.tenant ?? '');
+  if (!t) throw notFound('tenant', params.tenant ?? '');
+  return t;
 };
 
 const templateParam = (params: Record<string, string>): string => {
@@ -213,12 +222,39 @@ export function nativeHandlers(d: NativeDeps): Record<string, Handler> {
     },
     async setPool({ principal, params, body }) {
       const t = templateParam(params);
-      await d.templates.usable(principal, t);
-      return d.pools.set(principal.tenantId, t, (body as { size: number }).size);
+      const b = body as z.infer<typeof S.PoolBody>;
+      const tpl = await d.templates.usable(principal, t);
+      return d.pools.set(principal, t, b.size, tpl, b.runtime);
     },
     deletePool({ principal, params }) {
       const t = templateParam(params);
       if (!d.pools.delete(principal.tenantId, t)) throw notFound('pool', t);
+    },
+    getLimits({ principal }) {
+      return d.quota.tenantView({ id: principal.tenantId, name: principal.tenantName }, principal.admin);
+    },
+    getPolicy({ principal }) {
+      requireAdmin(principal);
+      return d.quota.policyView();
+    },
+    setPolicy({ principal, body }) {
+      requireAdmin(principal);
+      return d.quota.setDefaults((body as z.infer<typeof S.PolicyBody>).defaults);
+    },
+    getTenantLimits({ principal, params }) {
+      requireAdmin(principal);
+      return d.quota.tenantView(tenantParam(d.auth, params));
+    },
+    setTenantLimits({ principal, params, body }) {
+      requireAdmin(principal);
+      const t = tenantParam(d.auth, params);
+      d.quota.setTenant(t, body as S.LimitsPatch);
+      return d.quota.tenantView(t);
+    },
+    deleteTenantLimits({ principal, params }) {
+      requireAdmin(principal);
+      const t = tenantParam(d.auth, params);
+      if (!d.quota.setTenant(t, undefined)) throw notFound('limits of tenant', t.name);
     },
     listTenants({ principal }) {
       requireAdmin(principal);

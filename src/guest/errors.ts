@@ -14,6 +14,7 @@ const CONNECT_CODE: Record<ErrorCode, Code> = {
   unauthenticated: Code.Unauthenticated,
   permission_denied: Code.PermissionDenied,
   resource_exhausted: Code.ResourceExhausted,
+  quota_exceeded: Code.ResourceExhausted,
   deadline_exceeded: Code.DeadlineExceeded,
   unavailable: Code.Unavailable,
   integrity_error: Code.DataLoss,

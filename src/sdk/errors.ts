@@ -56,6 +56,7 @@ const BY_CODE: Record<string, typeof AgentboxSdkError> = {
   conflict: ConflictError,
   already_exists: ConflictError,
   resource_exhausted: RateLimitError,
+  quota_exceeded: RateLimitError,
   deadline_exceeded: TimeoutError,
   unavailable: UnavailableError,
   not_supported: NotSupportedError,

@@ -43,6 +43,12 @@ export class AuthStore {
     return { id, name, createdAt: iso(at) };
   }
 
+  /** A tenant by id or name. */
+  findTenant(ref: string): TenantView | undefined {
+    const row = this.db.prepare('SELECT id, name, created_at FROM tenants WHERE id = ? OR name = ?').get(ref, ref) as { id: string; name: string; created_at: number } | undefined;
+    return row && { id: row.id, name: row.name, createdAt: iso(row.created_at) };
+  }
+
   listTenants(): TenantView[] {
     const rows = this.db.prepare('SELECT id, name, created_at FROM tenants ORDER BY created_at, name').all() as { id: string; name: string; created_at: number }[];
     return rows.map((r) => ({ id: r.id, name: r.name, createdAt: iso(r.created_at) }));

@@ -80,6 +80,11 @@ const MIGRATIONS: string[] = [
    );
    CREATE UNIQUE INDEX snapshots_name ON snapshots(tenant_id, name) WHERE name IS NOT NULL;
    CREATE INDEX snapshots_tenant ON snapshots(tenant_id, created_at);`,
+  // The server policy (docs/security.md, "Policy and quotas"): each sandbox records the disk size
+  // its tenant's policy gave it at creation (the per-sandbox disk quota enforces it), and each
+  // pool the runtime class of its warm sandboxes (NULL: the server's default, as before).
+  `ALTER TABLE sandboxes ADD COLUMN disk_mib INTEGER;
+   ALTER TABLE pools ADD COLUMN runtime TEXT;`,
 ];
 
 export function openDb(path: string, opts: { durable?: boolean } = {}): Db {

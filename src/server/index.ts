@@ -4,8 +4,9 @@
  * starts listening. The engine and its template catalog are passed in, so tests and `agentbox
  * up` differ only in what they pass.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import type { Engine } from '../engine/types.ts';
@@ -14,12 +15,16 @@ import { createE2bFacade } from '../gateway/e2b/index.ts';
 import { nativeHandlers } from '../gateway/native.ts';
 import { PortProxy } from '../gateway/proxy.ts';
 import { createGateway } from '../gateway/server.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 import { AuthStore, DEFAULT_TENANT } from './auth-store.ts';
 import { openDb } from './db.ts';
 import { createEnvdFiles, type SandboxFiles } from './guest-files.ts';
 import { LifecycleLoop } from './lifecycle.ts';
+import type { HostCapacity } from './policy.ts';
+import { PolicyStore } from './policy-store.ts';
 import { PoolStore } from './pool-store.ts';
 import { PoolManager } from './pools.ts';
+import { Quota } from './quota.ts';
 import { recover, type RecoveryReport } from './recovery.ts';
 import { SandboxStore } from './sandbox-store.ts';
 import { SnapshotStore } from './snapshot-store.ts';
@@ -29,7 +34,7 @@ import { TemplateAccess, type TemplateCatalog } from './templates.ts';
 export const VERSION = '0.1.0';
 
 export interface ServerOptions {
-  /** AGENTBOX_HOME: state.db and admin.key live here. */
+  /** AGENTBOX_HOME: state.db, admin.key and policy.json live here. */
   home: string;
   host?: string;
   /** 0 picks a free port. */
@@ -49,6 +54,8 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
   /** Largest file one upload may write (default 16 GiB; uploads are streamed, not buffered). */
   maxFileBytes?: number;
+  /** What one sandbox may be given at most (default: this machine's cores and memory). */
+  hostCapacity?: HostCapacity;
 }
 
 export interface RunningServer {
@@ -73,11 +80,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const store = new SandboxStore(db);
   const envdFiles = o.files ? undefined : createEnvdFiles();
   const poolStore = new PoolStore(db);
-  const templates = new TemplateAccess(db, o.catalog, now);
-  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const quota = new Quota({
+    policy: new PolicyStore(join(o.home, 'policy.json'), log), store, pools: poolStore, defaultRuntime,
+    host: o.hostCapacity ?? { cpus: availableParallelism(), memoryMiB: Math.floor(totalmem() / 2 ** 20) },
+    tenantName: (id) => auth.findTenant(id)?.name ?? id,
+  });
+  const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
+  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
-    engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,
+    engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -91,7 +103,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const server = createGateway({
     auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
-    handlers: nativeHandlers({ service, auth, templates, pools, timersChanged: () => lifecycle.poke() }),
+    handlers: nativeHandlers({ service, auth, templates, pools, quota, timersChanged: () => lifecycle.poke() }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -129,11 +141,6 @@ function ensureAdminKey(auth: AuthStore, path: string): string {
     }
   }
   const created = auth.createKey({ tenant: DEFAULT_TENANT, name: 'admin', admin: true });
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  writeSync(fd, `${created.key}\n`);
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFileAtomic(path, `${created.key}\n`);
   return created.key;
 }

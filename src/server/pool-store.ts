@@ -1,19 +1,25 @@
 /** Desired warm-pool sizes per tenant and template. Members live in SandboxStore (pooled = 1). */
+import type { RuntimeName } from '../api/native.ts';
 import type { Db } from './db.ts';
 
-export interface PoolSpec { tenantId: string; template: string; size: number }
+/** `runtime` is the runtime class of the warm sandboxes; absent for pools set before it was recorded. */
+export interface PoolSpec { tenantId: string; template: string; size: number; runtime?: RuntimeName }
+
+interface Row { tenant_id: string; template: string; size: number; runtime: string | null }
+
+const fromRow = (r: Row): PoolSpec => ({ tenantId: r.tenant_id, template: r.template, size: r.size, ...(r.runtime ? { runtime: r.runtime as RuntimeName } : {}) });
 
 export class PoolStore {
   constructor(private readonly db: Db) {}
 
-  set(tenantId: string, template: string, size: number): void {
-    this.db.prepare('INSERT INTO pools (tenant_id, template, size) VALUES (?, ?, ?) ON CONFLICT (tenant_id, template) DO UPDATE SET size = excluded.size')
-      .run(tenantId, template, size);
+  set(tenantId: string, template: string, size: number, runtime: RuntimeName): void {
+    this.db.prepare('INSERT INTO pools (tenant_id, template, size, runtime) VALUES (?, ?, ?, ?) ON CONFLICT (tenant_id, template) DO UPDATE SET size = excluded.size, runtime = excluded.runtime')
+      .run(tenantId, template, size, runtime);
   }
 
   get(tenantId: string, template: string): PoolSpec | undefined {
-    const row = this.db.prepare('SELECT tenant_id, template, size FROM pools WHERE tenant_id = ? AND template = ?').get(tenantId, template) as { tenant_id: string; template: string; size: number } | undefined;
-    return row && { tenantId: row.tenant_id, template: row.template, size: row.size };
+    const row = this.db.prepare('SELECT tenant_id, template, size, runtime FROM pools WHERE tenant_id = ? AND template = ?').get(tenantId, template) as Row | undefined;
+    return row && fromRow(row);
   }
 
   delete(tenantId: string, template: string): boolean {
@@ -22,8 +28,8 @@ export class PoolStore {
 
   list(tenantId?: string): PoolSpec[] {
     const rows = (tenantId === undefined
-      ? this.db.prepare('SELECT tenant_id, template, size FROM pools ORDER BY template').all()
-      : this.db.prepare('SELECT tenant_id, template, size FROM pools WHERE tenant_id = ? ORDER BY template').all(tenantId)) as { tenant_id: string; template: string; size: number }[];
-    return rows.map((r) => ({ tenantId: r.tenant_id, template: r.template, size: r.size }));
+      ? this.db.prepare('SELECT tenant_id, template, size, runtime FROM pools ORDER BY template').all()
+      : this.db.prepare('SELECT tenant_id, template, size, runtime FROM pools WHERE tenant_id = ? ORDER BY template').all(tenantId)) as Row[];
+    return rows.map(fromRow);
   }
 }

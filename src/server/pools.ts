@@ -1,13 +1,20 @@
 /**
  * Warm pools: keep `size` started, unclaimed sandboxes per (tenant, template). Claims happen in
  * SandboxStore.claim (one atomic UPDATE); this module only refills and trims, in the background.
+ *
+ * Warm sandboxes have their own limits, checked when a pool is set (`pools`, `poolSize`, the
+ * size of one sandbox, the runtime class): they do not count against the tenant's running
+ * sandboxes until claimed, and a claim is checked like a create (Quota.claim). Refills run with
+ * no key, so they are never refused halfway: the bound was decided at `set`.
  */
 import { asAgentboxError } from '../api/errors.ts';
-import type { PoolView } from '../api/native.ts';
+import type { PoolView, RuntimeName } from '../api/native.ts';
 import type { Engine } from '../engine/types.ts';
+import type { Subject, SandboxCost } from './policy.ts';
 import type { PoolStore } from './pool-store.ts';
+import type { Quota } from './quota.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
-import type { SandboxStore } from './sandbox-store.ts';
+import type { SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { TemplateCatalog } from './templates.ts';
 
 export interface PoolDeps {
@@ -15,9 +22,11 @@ export interface PoolDeps {
   store: SandboxStore;
   pools: PoolStore;
   catalog: TemplateCatalog;
+  quota: Quota;
   now: () => number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
-  defaultRuntime: 'gvisor' | 'runc';
+  /** Runtime class of warm sandboxes of pools set before pools recorded theirs. */
+  defaultRuntime: RuntimeName;
   /** Sandboxes started at once per pool; 2 cores here, so small. */
   concurrency?: number;
   /** Pause after a failed start before the pool tries again, so a broken template does not spin. */
@@ -36,19 +45,24 @@ export class PoolManager {
     return (this.d.pools.get(tenantId, template)?.size ?? 0) > 0;
   }
 
-  set(tenantId: string, template: string, size: number): PoolView {
-    this.d.pools.set(tenantId, template, size);
-    this.refill(tenantId, template);
-    return this.view(tenantId, template, size);
+  /**
+   * Sets a pool of `size` sandboxes of `cost` (the template's resources) if the caller's limits
+   * allow it; its members run under `runtime`, or what a create without one gets.
+   */
+  set(s: Subject, template: string, size: number, cost: SandboxCost, runtime?: RuntimeName): PoolView {
+    const chosen = this.d.quota.checkPool(s, template, size, cost, runtime);
+    this.d.pools.set(s.tenantId, template, size, chosen);
+    this.refill(s.tenantId, template);
+    return this.view(s.tenantId, template, size, chosen);
   }
 
   get(tenantId: string, template: string): PoolView | undefined {
     const spec = this.d.pools.get(tenantId, template);
-    return spec && this.view(tenantId, template, spec.size);
+    return spec && this.view(tenantId, template, spec.size, spec.runtime ?? this.d.defaultRuntime);
   }
 
   list(tenantId: string): PoolView[] {
-    return this.d.pools.list(tenantId).map((s) => this.view(tenantId, s.template, s.size));
+    return this.d.pools.list(tenantId).map((s) => this.view(tenantId, s.template, s.size, s.runtime ?? this.d.defaultRuntime));
   }
 
   /** Deletes the pool; its unclaimed sandboxes are destroyed by the reconcile that follows. */
@@ -58,10 +72,10 @@ export class PoolManager {
     return existed;
   }
 
-  private view(tenantId: string, template: string, size: number): PoolView {
+  private view(tenantId: string, template: string, size: number, runtime: RuntimeName): PoolView {
     const members = this.d.store.poolMembers(tenantId, template);
     return {
-      template, size,
+      template, size, runtime,
       ready: members.filter((m) => m.state === 'running').length,
       starting: members.filter((m) => m.state === 'creating').length,
     };
@@ -89,10 +103,14 @@ export class PoolManager {
   }
 
   private async reconcile(tenantId: string, template: string): Promise<void> {
-    const size = this.d.pools.get(tenantId, template)?.size ?? 0;
+    const spec = this.d.pools.get(tenantId, template);
+    const size = spec?.size ?? 0;
+    const runtime = spec?.runtime ?? this.d.defaultRuntime;
+    // Members of another runtime (the pool was set again with a new one) are never claimed: replaced.
+    const stale = (m: SandboxRecord) => m.state === 'failed' || (m.state === 'running' && m.runtime !== runtime);
     const members = this.d.store.poolMembers(tenantId, template);
-    const live = members.filter((m) => m.state === 'creating' || m.state === 'running');
-    for (const m of members.filter((x) => x.state === 'failed')) await this.remove(m.id);
+    for (const m of members.filter(stale)) await this.remove(m.id);
+    const live = members.filter((m) => !stale(m) && (m.state === 'creating' || m.state === 'running'));
     if (live.length > size) {
       for (const m of live.filter((x) => x.state === 'running').slice(0, live.length - size)) await this.remove(m.id);
       return;
@@ -116,9 +134,10 @@ export class PoolManager {
   private async startOne(tenantId: string, template: string): Promise<void> {
     const tpl = this.d.catalog.get(template);
     const rec = {
-      id: newSandboxId(), tenantId, template, runtime: this.d.defaultRuntime, state: 'creating' as const, pooled: true, fromPool: false,
+      id: newSandboxId(), tenantId, template, runtime: this.d.pools.get(tenantId, template)?.runtime ?? this.d.defaultRuntime,
+      state: 'creating' as const, pooled: true, fromPool: false,
       metadata: {}, claimEnv: {}, timeoutS: 0, onTimeout: 'kill' as const, autoResume: false, expiresAt: null,
-      cpu: tpl?.cpu ?? 1, memoryMiB: tpl?.memoryMiB ?? 512, createdAt: this.d.now(),
+      cpu: tpl?.cpu ?? 1, memoryMiB: tpl?.memoryMiB ?? 512, diskMiB: this.d.quota.diskMiB(this.d.quota.owner({ tenantId })), createdAt: this.d.now(),
     };
     this.d.store.insert(rec);
     try {

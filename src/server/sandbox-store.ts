@@ -27,14 +27,24 @@ export interface SandboxRecord {
   expiresAt: number | null;
   cpu: number;
   memoryMiB: number;
+  /** Writable disk in MiB, from the tenant's policy at creation; absent on rows made before it was recorded. */
+  diskMiB?: number;
   createdAt: number;
   error?: string;
+}
+
+/** What a tenant's claimed sandboxes hold now; `creating` counts as running (its resources are being taken). */
+export interface SandboxUsage {
+  runningSandboxes: number;
+  pausedSandboxes: number;
+  totalCpu: number;
+  totalMemoryMiB: number;
 }
 
 interface Row {
   id: string; tenant_id: string; template: string; runtime: string; state: string; pooled: number; from_pool: number;
   metadata: string; claim_env: string; timeout_s: number; on_timeout: string; auto_resume: number; expires_at: number | null;
-  cpu: number; memory_mib: number; created_at: number; error: string | null;
+  cpu: number; memory_mib: number; disk_mib: number | null; created_at: number; error: string | null;
 }
 
 function fromRow(r: Row): SandboxRecord {
@@ -45,6 +55,7 @@ function fromRow(r: Row): SandboxRecord {
     timeoutS: r.timeout_s, onTimeout: r.on_timeout as OnTimeoutAction, autoResume: r.auto_resume === 1,
     expiresAt: r.expires_at, cpu: r.cpu, memoryMiB: r.memory_mib, createdAt: r.created_at,
   };
+  if (r.disk_mib !== null) rec.diskMiB = r.disk_mib;
   if (r.error !== null) rec.error = r.error;
   return rec;
 }
@@ -94,15 +105,34 @@ export class SandboxStore {
   insert(rec: SandboxRecord): void {
     try {
       this.db.prepare(`INSERT INTO sandboxes (id, tenant_id, template, runtime, state, pooled, from_pool, metadata, claim_env, timeout_s,
-          on_timeout, auto_resume, expires_at, cpu, memory_mib, created_at, error)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+          on_timeout, auto_resume, expires_at, cpu, memory_mib, disk_mib, created_at, error)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
         rec.id, rec.tenantId, rec.template, rec.runtime, rec.state, rec.pooled ? 1 : 0, rec.fromPool ? 1 : 0,
         JSON.stringify(rec.metadata), JSON.stringify(rec.claimEnv), rec.timeoutS, rec.onTimeout, rec.autoResume ? 1 : 0,
-        rec.expiresAt, rec.cpu, rec.memoryMiB, rec.createdAt, rec.error ?? null);
+        rec.expiresAt, rec.cpu, rec.memoryMiB, rec.diskMiB ?? null, rec.createdAt, rec.error ?? null);
     } catch (err) {
       if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') throw new AgentboxError('already_exists', `sandbox '${rec.id}' already exists`);
       throw err;
     }
+  }
+
+  /**
+   * Runs `fn` in one transaction: a quota check and the write it admits see the same rows, and a
+   * check that throws rolls the write back.
+   */
+  atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** What the tenant's claimed sandboxes hold now (warm pool members are limited by their pools). */
+  usage(tenantId: string): SandboxUsage {
+    const row = this.db.prepare(`SELECT
+        COALESCE(SUM(state IN ('creating', 'running')), 0) AS running,
+        COALESCE(SUM(state = 'paused'), 0) AS paused,
+        COALESCE(SUM(CASE WHEN state IN ('creating', 'running') THEN cpu END), 0) AS cpu,
+        COALESCE(SUM(CASE WHEN state IN ('creating', 'running') THEN memory_mib END), 0) AS memory
+      FROM sandboxes WHERE tenant_id = ? AND pooled = 0`).get(tenantId) as { running: number; paused: number; cpu: number; memory: number };
+    return { runningSandboxes: row.running, pausedSandboxes: row.paused, totalCpu: row.cpu, totalMemoryMiB: row.memory };
   }
 
   get(id: string): SandboxRecord | undefined {

@@ -10,7 +10,9 @@ import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, Sandb
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { FileContent, SandboxFiles } from './guest-files.ts';
+import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
+import type { Quota } from './quota.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
 import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
@@ -28,11 +30,12 @@ export interface ServiceDeps {
   templates: TemplateAccess;
   files: SandboxFiles;
   pools: PoolManager;
+  /** Tenant limits, checked at every path that makes a sandbox run or pauses one. */
+  quota: Quota;
   now: () => number;
   /** Latency of each operation, for /metrics. */
   observe: (op: Op, ms: number) => void;
   log: (msg: string, fields?: Record<string, unknown>) => void;
-  defaultRuntime?: 'gvisor' | 'runc';
 }
 
 /** A sandbox as a façade sees it: our record plus the engine's view when it has one. */
@@ -97,12 +100,14 @@ export class SandboxService {
   }
 
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
+    // Refused before the template is looked up: a refused request never starts a first-use build.
+    const runtime = this.d.quota.runtime(p, body.runtime);
     const tpl = await this.d.templates.usable(p, body.template);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
-    // A warm sandbox matches when nothing fixed at start differs: resources and network.
+    // A warm sandbox matches when nothing fixed at start differs: runtime, resources and network.
     const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.network === undefined;
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
-      const claimed = await this.timed('claim', async () => this.d.store.claim(p.tenantId, body.template, body.runtime, {
+      const claimed = await this.timed('claim', async () => this.d.quota.claim(p, body.template, runtime, {
         metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
         expiresAt: expiresAt(this.d.now(), timeoutS), claimedAt: this.d.now(),
       }));
@@ -110,22 +115,23 @@ export class SandboxService {
       if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) return this.detail(claimed);
     }
     const rec: SandboxRecord = {
-      id: newSandboxId(), tenantId: p.tenantId, template: body.template, runtime: body.runtime ?? this.d.defaultRuntime ?? 'gvisor',
+      id: newSandboxId(), tenantId: p.tenantId, template: body.template, runtime,
       state: 'creating', pooled: false, fromPool: false, metadata: body.metadata ?? {}, claimEnv: {},
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
-      createdAt: this.d.now(),
+      diskMiB: this.d.quota.diskMiB(p), createdAt: this.d.now(),
     };
-    return this.coldCreate(rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network));
+    return this.coldCreate(p, rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network));
   }
 
   /**
    * Records a new sandbox, then has the engine make it. The row is written before the engine
    * starts anything: after a SIGKILL, recovery finds a `creating` row and removes whatever the
-   * engine made for it; a failed start removes the row.
+   * engine made for it; a failed start removes the row. The row is written only if the tenant's
+   * limits admit it, in the same transaction as the check (a refused create leaves nothing).
    */
-  private coldCreate(rec: SandboxRecord, start: () => Promise<SandboxInfo>): Promise<SandboxDetail> {
+  private coldCreate(p: Principal, rec: SandboxRecord, start: () => Promise<SandboxInfo>): Promise<SandboxDetail> {
     return this.timed('create', async () => {
-      this.d.store.insert(rec);
+      this.d.quota.insert(p, rec);
       const info = await start().catch((err: unknown) => {
         this.d.store.delete(rec.id);
         throw asAgentboxError(err);
@@ -189,32 +195,51 @@ export class SandboxService {
   /** `memory: false` keeps only the filesystem: the resume cold-boots the sandbox. */
   async pause(p: Principal, id: string, opts: PauseOptions = {}): Promise<SandboxDetail> {
     this.own(p, id);
-    return this.pauseById(id, opts);
+    return this.pauseById(id, opts, p);
   }
 
-  async pauseById(id: string, opts: PauseOptions = {}): Promise<SandboxDetail> {
+  /**
+   * Pauses within the tenant's pausedSandboxes limit: `by` is the key that asked; a pause at the
+   * timeout (no key) is checked against the owner's limits and, when refused, retried later by
+   * the lifecycle loop while the sandbox keeps running (and counting as running).
+   */
+  async pauseById(id: string, opts: PauseOptions = {}, by?: Subject): Promise<SandboxDetail> {
     return this.serialize(id, () => this.timed('pause', async () => {
       const rec = this.d.store.get(id);
       if (!rec) throw notFound('sandbox', id);
       if (rec.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}, only a running sandbox can be paused`, { details: { state: rec.state } });
-      const info = await this.d.engine.pause(id, opts);
-      return { record: this.d.store.update(id, { state: 'paused', expiresAt: null })!, info };
+      const release = this.d.quota.beginPause(by ?? this.d.quota.owner(rec), rec);
+      try {
+        const info = await this.d.engine.pause(id, opts);
+        return { record: this.d.store.update(id, { state: 'paused', expiresAt: null })!, info };
+      } finally {
+        release();
+      }
     }));
   }
 
   async resume(p: Principal, id: string): Promise<SandboxDetail> {
     this.own(p, id);
-    return this.resumeById(id);
+    return this.resumeById(id, undefined, {}, p);
   }
 
-  async resumeById(id: string, minTimeoutS?: number, opts: PauseOptions = {}): Promise<SandboxDetail> {
+  /**
+   * A resumed sandbox counts as running again: `by` is the key that asked; a resume by traffic
+   * (no key) is checked against the owner's limits.
+   */
+  async resumeById(id: string, minTimeoutS?: number, opts: PauseOptions = {}, by?: Subject): Promise<SandboxDetail> {
     return this.serialize(id, () => this.timed('resume', async () => {
       const rec = this.d.store.get(id);
       if (!rec) throw notFound('sandbox', id);
       if (rec.state !== 'paused') throw new AgentboxError('conflict', `sandbox '${id}' is ${rec.state}, only a paused sandbox can be resumed`, { details: { state: rec.state } });
-      const info = await this.d.engine.resume(id, opts);
-      const timeoutS = minTimeoutS === undefined ? rec.timeoutS : autoResumeTimeout(rec.timeoutS, minTimeoutS);
-      return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+      const release = this.d.quota.beginResume(by ?? this.d.quota.owner(rec), rec);
+      try {
+        const info = await this.d.engine.resume(id, opts);
+        const timeoutS = minTimeoutS === undefined ? rec.timeoutS : autoResumeTimeout(rec.timeoutS, minTimeoutS);
+        return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+      } finally {
+        release();
+      }
     }));
   }
 
@@ -227,7 +252,7 @@ export class SandboxService {
     const rec = this.own(p, id);
     let resumed = false;
     if (rec.state === 'paused') {
-      await this.resumeById(id, undefined, opts).catch((err: unknown) => {
+      await this.resumeById(id, undefined, opts, p).catch((err: unknown) => {
         // A concurrent connect (or auto-resume) may have resumed it first.
         if (asAgentboxError(err).code !== 'conflict') throw err;
       });
@@ -265,13 +290,20 @@ export class SandboxService {
     return undefined;
   }
 
+  /** Refuses an E2B fork call asking for more copies than the caller's forksPerCall. */
+  checkForkCount(p: Principal, count: number): void {
+    this.d.quota.checkForks(p, count);
+  }
+
   async fork(p: Principal, id: string, opts: { metadata?: Record<string, string>; timeoutSeconds?: number }): Promise<SandboxDetail> {
     const src = this.own(p, id);
     if (src.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${src.state}; resume it before forking`);
+    // The copy runs under the source's runtime class, which the caller must still be allowed.
+    this.d.quota.runtime(p, src.runtime);
     return this.timed('fork', async () => {
       const newId = newSandboxId();
       const timeoutS = opts.timeoutSeconds ?? src.timeoutS;
-      this.d.store.insert({
+      this.d.quota.insert(p, {
         ...src, id: newId, state: 'creating', pooled: false, fromPool: false, metadata: opts.metadata ?? src.metadata,
         timeoutS, expiresAt: null, createdAt: this.d.now(),
       });
@@ -329,11 +361,11 @@ export class SandboxService {
     if (!snap) throw notFound('snapshot', ref);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
     const rec: SandboxRecord = {
-      id: newSandboxId(), tenantId: p.tenantId, template: snap.template, runtime: snap.runtime, state: 'creating', pooled: false, fromPool: false,
+      id: newSandboxId(), tenantId: p.tenantId, template: snap.template, runtime: this.d.quota.runtime(p, snap.runtime), state: 'creating', pooled: false, fromPool: false,
       metadata: body.metadata ?? {}, claimEnv: {}, timeoutS, onTimeout, autoResume, expiresAt: null, cpu: snap.cpu, memoryMiB: snap.memoryMiB,
-      createdAt: this.d.now(),
+      diskMiB: this.d.quota.diskMiB(p), createdAt: this.d.now(),
     };
-    return this.coldCreate(rec, () => this.d.engine.restoreSnapshot(snap.id, { id: rec.id, ...(body.env ? { env: body.env } : {}) }));
+    return this.coldCreate(p, rec, () => this.d.engine.restoreSnapshot(snap.id, { id: rec.id, ...(body.env ? { env: body.env } : {}) }));
   }
 
   private running(p: Principal, id: string): SandboxRecord {

@@ -28,7 +28,12 @@ export interface TemplateCatalog {
 }
 
 export class TemplateAccess {
-  constructor(private readonly db: Db, private readonly catalog: TemplateCatalog, private readonly now: () => number = Date.now) {}
+  /**
+   * `beginBuild` counts a build against the caller's concurrentBuilds limit (429 when over) and
+   * returns its release; the server passes Quota's.
+   */
+  constructor(private readonly db: Db, private readonly catalog: TemplateCatalog, private readonly now: () => number = Date.now,
+    private readonly beginBuild: (p: Principal) => () => void = () => () => {}) {}
 
   private owner(name: string): string | null | undefined {
     const row = this.db.prepare('SELECT owner_tenant FROM templates WHERE name = ?').get(name) as { owner_tenant: string | null } | undefined;
@@ -56,8 +61,14 @@ export class TemplateAccess {
     return entry;
   }
 
-  /** Builds a recipe. Templates an admin builds are public; a tenant's own are private to it. */
-  async build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView> {
+  /** Builds a recipe, within the caller's concurrentBuilds limit. */
+  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView> {
+    const release = this.beginBuild(p);
+    return this.buildNow(p, recipe, onProgress).finally(release);
+  }
+
+  /** Templates an admin builds are public; a tenant's own are private to it. */
+  private async buildNow(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView> {
     const owner = this.owner(recipe.name);
     if (owner !== undefined && owner !== null && owner !== p.tenantId) throw new AgentboxError('already_exists', `template name '${recipe.name}' is taken: choose another name`);
     if (owner === undefined) {

@@ -85,6 +85,33 @@ test('keys, pools and templates', async () => {
   assert.match((await cli(['template', 'ls'])).stdout, /busybox\s+ready/);
 });
 
+// `agentbox policy` and `agentbox tenant limits`: limits set by name=value, enforced with the
+// server's quota_exceeded message, and removed again.
+test('tenant limits and policy set, shown, enforced and removed', async () => {
+  const key = (await cli(['keys', 'create', '--tenant', 'acme'])).stdout.trim();
+  const set = await cli(['tenant', 'limits', 'acme', 'runningSandboxes=1', 'runtimes=gvisor,runc']);
+  assert.equal(set.code, 0, set.stderr);
+  assert.match(set.stdout, /runningSandboxes\s+1\s+\(in use: 0\)/);
+  assert.match(set.stdout, /runtimes\s+gvisor,runc/);
+  assert.equal((await cli(['create', '--template', 'busybox', '--runtime', 'runc'], { AGENTBOX_API_KEY: key })).code, 0);
+  const over = await cli(['create', '--template', 'busybox'], { AGENTBOX_API_KEY: key });
+  assert.equal(over.code, 1);
+  assert.match(over.stderr, /quota_exceeded: .*runningSandboxes is 1 in use \+ 1 requested, over the maximum of 1/);
+  const bad = await cli(['tenant', 'limits', 'acme', 'runningSandboxes=many']);
+  assert.equal(bad.code, 2);
+  const json = JSON.parse((await cli(['tenant', 'limits', 'acme', 'runningSandboxes=', '--json'])).stdout);
+  assert.deepEqual(json.overrides, { runtimes: ['gvisor', 'runc'] });
+  assert.equal((await cli(['tenant', 'limits', 'acme', '--reset'])).code, 0);
+  assert.deepEqual(JSON.parse((await cli(['tenant', 'limits', 'acme', '--json'])).stdout).overrides, {});
+  assert.equal((await cli(['policy', 'set', 'pools=3'])).code, 0);
+  const shown = await cli(['policy']);
+  assert.match(shown.stdout, /pools\s+3/);
+  assert.equal(JSON.parse((await cli(['policy', '--json'])).stdout).defaults.pools, 3);
+  const denied = await cli(['policy'], { AGENTBOX_API_KEY: key });
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /permission_denied/);
+});
+
 test('usage errors exit 2; the local admin key is found without AGENTBOX_API_KEY', async () => {
   assert.equal((await cli(['exec', 'x'])).code, 2);
   assert.equal((await cli(['create', '--bogus'])).code, 2);

@@ -98,6 +98,21 @@ describe('warm pools', () => {
       await s.stop();
     }
   });
+
+  test('a pool set again with another runtime replaces its warm sandboxes, and claims get the new runtime', async () => {
+    const s = await startFakeServer();
+    try {
+      const runtimes = () => s.engine.list().map((i) => i.runtime).sort().join(',');
+      assert.equal((await (await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 2, runtime: 'runc' } })).json()).runtime, 'runc');
+      await waitFor('two runc members', () => runtimes() === 'runc,runc');
+      assert.equal((await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 2, runtime: 'gvisor' } })).status, 200);
+      await waitFor('two gvisor members and no runc one', () => runtimes() === 'gvisor,gvisor');
+      const claimed = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', runtime: 'gvisor' } })).json();
+      assert.deepEqual([claimed.fromPool, claimed.runtime], [true, 'gvisor']);
+    } finally {
+      await s.stop();
+    }
+  });
 });
 
 describe('lifecycle', () => {

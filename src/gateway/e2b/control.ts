@@ -178,6 +178,9 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
       method: 'POST', path: '/sandboxes/{id}/fork', run: async ({ req, principal, id }) => {
         const b = await body(req, W.ForkBody);
         s.get(principal, id);
+        // Over forksPerCall the whole call is refused (429) before any copy is made; each copy is
+        // then checked against the running limits like a create.
+        s.checkForkCount(principal, b.count);
         const out: unknown[] = [];
         // Sequential: each fork checkpoints the source, and two checkpoints of one sandbox cannot overlap.
         for (let i = 0; i < b.count; i++) {
