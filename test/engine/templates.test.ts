@@ -39,8 +39,9 @@ describe('builds and imports', () => {
   let t: TestEngine;
   let scratch: string;
   before(async () => {
-    t = await startTestEngine('templates');
     scratch = await mkdtemp(join(tmpdir(), 'agentbox-oci-'));
+    // Imports come only from the admin's import directory: the scratch dir here.
+    t = await startTestEngine('templates', { templates: { importDir: scratch } });
   });
   after(async () => {
     await t.cleanup();
