@@ -74,7 +74,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const envdFiles = o.files ? undefined : createEnvdFiles();
   const poolStore = new PoolStore(db);
   const templates = new TemplateAccess(db, o.catalog, now);
-  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, templates, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
     engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,

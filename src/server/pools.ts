@@ -2,19 +2,20 @@
  * Warm pools: keep `size` started, unclaimed sandboxes per (tenant, template). Claims happen in
  * SandboxStore.claim (one atomic UPDATE); this module only refills and trims, in the background.
  */
-import { asAgentboxError } from '../api/errors.ts';
+import { asAgentboxError, notFound } from '../api/errors.ts';
 import type { PoolView } from '../api/native.ts';
 import type { Engine } from '../engine/types.ts';
 import type { PoolStore } from './pool-store.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
 import type { SandboxStore } from './sandbox-store.ts';
-import type { TemplateCatalog } from './templates.ts';
+import type { TemplateAccess } from './templates.ts';
 
 export interface PoolDeps {
   engine: Engine;
   store: SandboxStore;
   pools: PoolStore;
-  catalog: TemplateCatalog;
+  /** Resolves a pool's template name for its tenant (own first, then public). */
+  templates: Pick<TemplateAccess, 'entryFor'>;
   now: () => number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   defaultRuntime: 'gvisor' | 'runc';
@@ -114,15 +115,16 @@ export class PoolManager {
   }
 
   private async startOne(tenantId: string, template: string): Promise<void> {
-    const tpl = this.d.catalog.get(template);
+    const tpl = this.d.templates.entryFor(tenantId, template);
+    if (!tpl) throw notFound('template', template);
     const rec = {
       id: newSandboxId(), tenantId, template, runtime: this.d.defaultRuntime, state: 'creating' as const, pooled: true, fromPool: false,
       metadata: {}, claimEnv: {}, timeoutS: 0, onTimeout: 'kill' as const, autoResume: false, expiresAt: null,
-      cpu: tpl?.cpu ?? 1, memoryMiB: tpl?.memoryMiB ?? 512, createdAt: this.d.now(),
+      cpu: tpl.cpu, memoryMiB: tpl.memoryMiB, createdAt: this.d.now(),
     };
     this.d.store.insert(rec);
     try {
-      await runRecord(this.d.engine, rec, {});
+      await runRecord(this.d.engine, rec, tpl.name, {});
     } catch (err) {
       this.d.store.delete(rec.id);
       throw err;

@@ -115,7 +115,7 @@ export class SandboxService {
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
       createdAt: this.d.now(),
     };
-    return this.coldCreate(rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network));
+    return this.coldCreate(rec, () => runRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network));
   }
 
   /**
