@@ -80,6 +80,18 @@ describe('builds and imports', () => {
     assert.equal(t.templates.find('broken'), undefined);
   });
 
+  it('shares an in-flight build only with an identical recipe', async () => {
+    const recipe = (content: string) => parseRecipe({ name: 'racing', from: { template: 'busybox' }, files: [{ path: '/etc/which', content }] });
+    const [a, same, b] = await Promise.all([t.templates.build(recipe('a')), t.templates.build(recipe('a')), t.templates.build(recipe('b'))]);
+    assert.equal(same, a, 'an identical build in flight is shared');
+    assert.equal(a.recipe.files[0]!.content, 'a');
+    assert.equal(b.recipe.files[0]!.content, 'b', 'a different recipe got the build in flight');
+    // Private keys live apart from the public name.
+    const mine = await t.templates.build(recipe('mine'), undefined, { key: 'racing@t_one' });
+    assert.equal(mine.name, 'racing@t_one');
+    assert.equal(t.templates.find('racing')!.recipe.files[0]!.content, 'b');
+  });
+
   it('imports an OCI image layout and a docker-save tarball', async () => {
     // Make an OCI image with umoci from the busybox layer, then a docker archive of it with skopeo.
     const busybox = await t.templates.ensure('busybox');

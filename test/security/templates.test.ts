@@ -8,7 +8,11 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
+import Database from 'better-sqlite3';
+import type { AgentboxError } from '../../src/api/errors.ts';
 import { openDb } from '../../src/server/db.ts';
+import { TemplateAccess } from '../../src/server/templates.ts';
+import { FakeCatalog } from '../support/fake-engine.ts';
 import { sh } from '../engine/fixture.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 
@@ -140,6 +144,34 @@ describe('C2, H1, L10: template names are per tenant', () => {
     await expectError(await build('beta', { name: 'steal', from: { template: 'alpha-secret' } }), 404, 'not_found', /alpha-secret.*from\.template/);
     await expectError(await s!.api('/v1/sandboxes', { method: 'POST', key: keys.beta!, json: { template: 'alpha-secret' } }), 404, 'not_found', /alpha-secret/);
     await expectError(await s!.api('/v1/pools/alpha-secret', { method: 'PUT', key: keys.beta!, json: { size: 1 } }), 404, 'not_found', /alpha-secret/);
+  });
+});
+
+describe('C2: databases from before per-tenant names', () => {
+  test('old rows keep their store key; an admin cannot take a key a tenant\'s old template holds', async () => {
+    const home = join(scratch, 'v2-home');
+    await mkdir(home);
+    const old = new Database(join(home, 'state.db'));
+    old.exec(`CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+      CREATE TABLE templates (name TEXT PRIMARY KEY, owner_tenant TEXT REFERENCES tenants(id), created_at INTEGER NOT NULL);
+      INSERT INTO tenants VALUES ('t_old', 'old', 0);
+      INSERT INTO templates VALUES ('broken', 't_old', 0), ('shared', NULL, 0);`);
+    old.pragma('user_version = 2');
+    old.close();
+    const db = openDb(join(home, 'state.db'));
+    try {
+      assert.deepEqual(db.prepare('SELECT name, owner_tenant, store_key FROM templates ORDER BY name').all(), [
+        { name: 'broken', owner_tenant: 't_old', store_key: 'broken' }, { name: 'shared', owner_tenant: null, store_key: 'shared' },
+      ]);
+      const access = new TemplateAccess(db, new FakeCatalog());
+      const owner = { tenantId: 't_old', tenantName: 'old', keyId: 'k', admin: false };
+      const other = { tenantId: 't_new', tenantName: 'new', keyId: 'k2', admin: false };
+      assert.equal((await access.usable(owner, 'broken')).name, 'broken');
+      await assert.rejects(access.usable(other, 'broken'), (e: AgentboxError) => e.code === 'not_found');
+      await assert.rejects(access.build({ ...other, admin: true }, { name: 'broken', from: { busybox: {} } }), (e: AgentboxError) => e.code === 'conflict');
+    } finally {
+      db.close();
+    }
   });
 });
 
