@@ -43,6 +43,7 @@ export const nativeRoutes: RouteSpec[] = [
   { id: 'watchFiles', method: 'GET', path: '/v1/sandboxes/{id}/files/watch', summary: 'Watch a directory; streams WatchEvent lines (application/x-ndjson)', query: S.FilePathQuery, status: 200, ndjson: S.WatchEvent },
   { id: 'listTemplates', method: 'GET', path: '/v1/templates', summary: 'Templates the caller may use', status: 200, response: S.TemplateList },
   { id: 'buildTemplate', method: 'POST', path: '/v1/templates', summary: 'Build a template from a recipe (waits until built)', body: S.TemplateBody, status: 201, response: S.Template },
+  { id: 'uploadTemplate', method: 'POST', path: '/v1/templates/{template}/oci', summary: 'Build a template from an uploaded image (the body is a docker-save archive; waits until built)', rawBody: true, query: S.TemplateUploadQuery, status: 201, response: S.Template },
   { id: 'listPools', method: 'GET', path: '/v1/pools', summary: 'The caller\'s warm pools', status: 200, response: S.PoolList },
   { id: 'getPool', method: 'GET', path: '/v1/pools/{template}', summary: 'A warm pool', status: 200, response: S.Pool },
   { id: 'setPool', method: 'PUT', path: '/v1/pools/{template}', summary: 'Set the size of a warm pool', body: S.PoolBody, status: 200, response: S.Pool },

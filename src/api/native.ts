@@ -176,6 +176,11 @@ export const Template = z.object({
   error: z.string().optional(),
 }).meta({ id: 'Template' });
 export const TemplateList = z.object({ templates: z.array(Template) }).meta({ id: 'TemplateList' });
+/** `POST /v1/templates/{template}/oci`: the body is a `docker save` archive; `ref` picks an image in it. */
+export const TemplateUploadQuery = z.object({
+  ref: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$/, 'ref is an image reference in the archive, such as app:v1').optional(),
+  description: z.string().max(500).optional(),
+}).strict();
 
 export const PoolBody = z.object({
   size: z.number().int().min(0).max(256).describe('at most the policy\'s poolSize'),

@@ -14,6 +14,8 @@ export interface CommandOptions {
   onOutput?: (chunk: string) => void;
   /** Error code to use when the command fails (default `internal`). */
   errorCode?: ErrorCode;
+  /** Kills the command (SIGKILL) when aborted; the promise then rejects. */
+  signal?: AbortSignal;
 }
 
 export interface CommandResult {
@@ -29,6 +31,7 @@ export function runCommand(file: string, args: string[], opts: CommandOptions = 
       stdio: ['pipe', 'pipe', 'pipe'],
       timeout: opts.timeoutMs,
       killSignal: 'SIGKILL',
+      signal: opts.signal,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { AgentboxError, asAgentboxError, conflict, invalidArgument, notFound } from '../api/errors.ts';
 import { createGuestClient, type GuestClient } from '../guest/client.ts';
 import { GUEST_PORT, sandboxPaths, writeBundle, type GuestBundleRef, type SandboxPaths } from './bundle.ts';
-import { copyTree, diskUsage, writeFileAtomic } from './fsutil.ts';
+import { copyTree, diskUsage, ensurePrivateDir, writeFileAtomic } from './fsutil.ts';
 import { isMounted, unmount } from './images/overlay.ts';
 import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
@@ -105,8 +105,10 @@ export class LocalEngine implements Engine {
 
   /** Sets up host networking and re-adopts every sandbox found on disk. */
   async init(): Promise<void> {
-    await mkdir(this.store.root, { recursive: true });
-    await mkdir(this.snapshotsDir, { recursive: true });
+    // 0700: upper dirs and checkpoints hold the sandboxes' files (setuid binaries included).
+    await ensurePrivateDir(this.opts.home);
+    await ensurePrivateDir(this.store.root);
+    await ensurePrivateDir(this.snapshotsDir);
     await enableForwarding();
     await this.firewall.init();
     await this.dns.start();

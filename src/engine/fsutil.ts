@@ -1,6 +1,6 @@
 /** Small filesystem helpers the engine needs for crash safety. */
 import { randomBytes } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -27,6 +27,15 @@ export async function writeFileAtomic(path: string, data: string | Buffer): Prom
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/**
+ * A directory only its owner (root) may enter: created 0700, and an existing one narrowed to 0700
+ * (homes made by older versions were 0755).
+ */
+export async function ensurePrivateDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true, mode: 0o700 });
+  await chmod(path, 0o700);
 }
 
 export const exists = (path: string) => stat(path).then(() => true, () => false);

@@ -15,6 +15,8 @@ import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle } from '../guest/bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
 import { LocalEngine, type NetworkOptions } from './engine.ts';
+import { ensurePrivateDir } from './fsutil.ts';
+import type { BuildPolicy } from './images/build-policy.ts';
 import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
@@ -34,6 +36,8 @@ export interface CreateEngineOptions {
   defaultRuntime?: RuntimeClassName;
   network?: Partial<NetworkOptions>;
   readyTimeoutMs?: number;
+  /** What template builds may touch and how long they may take (default: from the environment, see build-policy.ts). */
+  templates?: Partial<BuildPolicy>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   onProgress?: (msg: string) => void;
 }
@@ -82,6 +86,7 @@ export const DEFAULT_NETWORK: NetworkOptions = {
 export async function createEngine(opts: CreateEngineOptions = {}): Promise<CreatedEngine> {
   const home = opts.home ?? defaultHome();
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  await ensurePrivateDir(cacheDir);
   const classes = opts.runtimeClasses ?? await loadRuntimeClasses(home, cacheDir);
   const drivers = new Map<RuntimeClassName, RuntimeDriver>();
   const unavailable: { name: string; reason: string }[] = [];
@@ -99,7 +104,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
   }
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
   const buildDriver = () => drivers.get('gvisor') ?? drivers.get('runc')!;
-  const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver) });
+  const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver), policy: opts.templates });
   const network: NetworkOptions = { ...DEFAULT_NETWORK, dnsUpstream: hostResolver(), ...opts.network };
   const engine = new LocalEngine({
     home,

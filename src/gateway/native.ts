@@ -211,6 +211,9 @@ export function nativeHandlers(d: NativeDeps): Record<string, Handler> {
     async buildTemplate({ principal, body }) {
       return d.templates.build(principal, body as S.TemplateBody);
     },
+    async uploadTemplate({ principal, params, query, raw }) {
+      return d.templates.buildFromUpload(principal, templateParam(params), raw ?? (async function* () {})(), query as z.infer<typeof S.TemplateUploadQuery>);
+    },
     listPools({ principal }) {
       return { pools: d.pools.list(principal.tenantId) };
     },

@@ -5,7 +5,7 @@
  * last commits, and `durable: true` (synchronous=FULL) closes that too.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Db = Database.Database;
@@ -85,10 +85,25 @@ const MIGRATIONS: string[] = [
   // pool the runtime class of its warm sandboxes (NULL: the server's default, as before).
   `ALTER TABLE sandboxes ADD COLUMN disk_mib INTEGER;
    ALTER TABLE pools ADD COLUMN runtime TEXT;`,
+  // Template names per owner (server/templates.ts): a tenant's `x` and the public `x` are two
+  // rows, and the engine stores each under its own key. Rows from before keep their name as
+  // key, so their built images stay where they are.
+  `CREATE TABLE templates_v2 (
+     name TEXT NOT NULL,
+     -- NULL = public (built-ins, shipped recipes, admin builds): usable by all, written by admins.
+     owner_tenant TEXT REFERENCES tenants(id),
+     -- The engine's template store key: name (public) or name@tenant (private).
+     store_key TEXT NOT NULL UNIQUE,
+     created_at INTEGER NOT NULL
+   );
+   INSERT INTO templates_v2 (name, owner_tenant, store_key, created_at) SELECT name, owner_tenant, name, created_at FROM templates;
+   DROP TABLE templates;
+   ALTER TABLE templates_v2 RENAME TO templates;
+   CREATE UNIQUE INDEX templates_owner_name ON templates(ifnull(owner_tenant, ''), name);`,
 ];
 
 export function openDb(path: string, opts: { durable?: boolean } = {}): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') privateFile(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${opts.durable ? 'FULL' : 'NORMAL'}`);
@@ -106,4 +121,16 @@ function migrate(db: Db): void {
       db.pragma(`user_version = ${v + 1}`);
     })();
   }
+}
+
+/**
+ * The database holds key hashes and the env tenants pass at claim: its directory is 0700 and the
+ * file 0600 before SQLite opens it. SQLite creates `-wal` and `-shm` with the database's mode;
+ * existing ones (from older versions) are narrowed here too.
+ */
+function privateFile(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  chmodSync(dirname(path), 0o700);
+  closeSync(openSync(path, 'a', 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }

@@ -1,6 +1,7 @@
 /**
- * The engine's TemplateStore as the server's TemplateCatalog: built templates are `ready`,
- * shipped recipes not built yet are `missing` (built on first use), builds in flight `building`.
+ * The engine's TemplateStore as the server's TemplateCatalog, by store key: built templates are
+ * `ready`, shipped recipes not built yet are `missing` (built on first use), builds in flight
+ * `building`.
  */
 import type { TemplateBody } from '../api/native.ts';
 import { parseRecipe } from '../engine/images/recipe.ts';
@@ -12,40 +13,44 @@ const ready = (t: TemplateInfo): CatalogEntry => ({ name: t.name, state: 'ready'
 export function engineCatalog(store: TemplateStore): TemplateCatalog {
   const building = new Set<string>();
   const failed = new Map<string, string>();
-  const track = async (name: string, job: () => Promise<TemplateInfo>): Promise<CatalogEntry> => {
-    building.add(name);
-    failed.delete(name);
+  const track = async (key: string, job: () => Promise<TemplateInfo>): Promise<CatalogEntry> => {
+    building.add(key);
+    failed.delete(key);
     try {
       return ready(await job());
     } catch (err) {
-      failed.set(name, (err as Error).message);
+      failed.set(key, (err as Error).message);
       throw err;
     } finally {
-      building.delete(name);
+      building.delete(key);
     }
   };
-  const entry = (name: string): CatalogEntry | undefined => {
-    const built = store.find(name);
+  const entry = (key: string): CatalogEntry | undefined => {
+    const built = store.find(key);
     if (built) return ready(built);
-    const known = building.has(name) || failed.has(name) || store.shippedNames().includes(name);
+    const known = building.has(key) || failed.has(key) || store.shippedNames().includes(key);
     if (!known) return undefined;
-    const e: CatalogEntry = { name, state: building.has(name) ? 'building' : failed.has(name) ? 'failed' : 'missing', cpu: 1, memoryMiB: 512 };
-    const error = failed.get(name);
+    const e: CatalogEntry = { name: key, state: building.has(key) ? 'building' : failed.has(key) ? 'failed' : 'missing', cpu: 1, memoryMiB: 512 };
+    const error = failed.get(key);
     if (error) e.error = error;
     return e;
   };
   return {
     list() {
-      const names = new Set([...store.list().map((t) => t.name), ...store.shippedNames(), ...building, ...failed.keys()]);
-      return [...names].sort().map((n) => entry(n)!);
+      const keys = new Set([...store.list().map((t) => t.name), ...store.shippedNames(), ...building, ...failed.keys()]);
+      return [...keys].sort().map((k) => entry(k)!);
     },
     get: entry,
-    build(recipe: TemplateBody, onProgress) {
+    build(recipe: TemplateBody, onProgress, target) {
       const parsed = parseRecipe(recipe);
-      return track(parsed.name, () => store.build(parsed, (e) => onProgress?.(e.message)));
+      return track(target.key, () => store.build(parsed, (e) => onProgress?.(e.message), target));
     },
-    ensureBuiltin(name, onProgress) {
-      return track(name, () => store.ensure(name, (e) => onProgress?.(e.message)));
+    buildFromUpload(recipe: TemplateBody, archive, onProgress, target) {
+      const parsed = parseRecipe(recipe);
+      return track(target.key, () => store.buildFromUpload(parsed, archive, (e) => onProgress?.(e.message), target));
+    },
+    ensureBuiltin(key, onProgress) {
+      return track(key, () => store.ensure(key, (e) => onProgress?.(e.message)));
     },
   };
 }

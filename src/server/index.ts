@@ -86,7 +86,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     tenantName: (id) => auth.findTenant(id)?.name ?? id,
   });
   const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
-  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
     engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,

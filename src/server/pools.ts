@@ -7,7 +7,7 @@
  * sandboxes until claimed, and a claim is checked like a create (Quota.claim). Refills run with
  * no key, so they are never refused halfway: the bound was decided at `set`.
  */
-import { asAgentboxError } from '../api/errors.ts';
+import { asAgentboxError, notFound } from '../api/errors.ts';
 import type { PoolView, RuntimeName } from '../api/native.ts';
 import type { Engine } from '../engine/types.ts';
 import type { Subject, SandboxCost } from './policy.ts';
@@ -15,13 +15,14 @@ import type { PoolStore } from './pool-store.ts';
 import type { Quota } from './quota.ts';
 import { newSandboxId, runRecord } from './run-record.ts';
 import type { SandboxRecord, SandboxStore } from './sandbox-store.ts';
-import type { TemplateCatalog } from './templates.ts';
+import type { TemplateAccess } from './templates.ts';
 
 export interface PoolDeps {
   engine: Engine;
   store: SandboxStore;
   pools: PoolStore;
-  catalog: TemplateCatalog;
+  /** Resolves a pool's template name for its tenant (own first, then public). */
+  templates: Pick<TemplateAccess, 'entryFor'>;
   quota: Quota;
   now: () => number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
@@ -132,16 +133,17 @@ export class PoolManager {
   }
 
   private async startOne(tenantId: string, template: string): Promise<void> {
-    const tpl = this.d.catalog.get(template);
+    const tpl = this.d.templates.entryFor(tenantId, template);
+    if (!tpl) throw notFound('template', template);
     const rec = {
       id: newSandboxId(), tenantId, template, runtime: this.d.pools.get(tenantId, template)?.runtime ?? this.d.defaultRuntime,
       state: 'creating' as const, pooled: true, fromPool: false,
       metadata: {}, claimEnv: {}, timeoutS: 0, onTimeout: 'kill' as const, autoResume: false, expiresAt: null,
-      cpu: tpl?.cpu ?? 1, memoryMiB: tpl?.memoryMiB ?? 512, diskMiB: this.d.quota.diskMiB(this.d.quota.owner({ tenantId })), createdAt: this.d.now(),
+      cpu: tpl.cpu, memoryMiB: tpl.memoryMiB, diskMiB: this.d.quota.diskMiB(this.d.quota.owner({ tenantId })), createdAt: this.d.now(),
     };
     this.d.store.insert(rec);
     try {
-      await runRecord(this.d.engine, rec, {});
+      await runRecord(this.d.engine, rec, tpl.name, {});
     } catch (err) {
       this.d.store.delete(rec.id);
       throw err;

@@ -4,9 +4,10 @@ import type { NetworkPolicyBody } from '../api/native.ts';
 import type { CreateSandboxRequest, Engine, SandboxInfo } from '../engine/types.ts';
 import type { SandboxRecord } from './sandbox-store.ts';
 
-export function runRecord(engine: Engine, rec: SandboxRecord, env: Record<string, string>, network?: NetworkPolicyBody): Promise<SandboxInfo> {
+/** `templateKey` is the engine's store key of the template the record's name resolved to (server/templates.ts). */
+export function runRecord(engine: Engine, rec: SandboxRecord, templateKey: string, env: Record<string, string>, network?: NetworkPolicyBody): Promise<SandboxInfo> {
   const req: CreateSandboxRequest = {
-    template: rec.template, id: rec.id, runtime: rec.runtime, env,
+    template: templateKey, id: rec.id, runtime: rec.runtime, env,
     limits: { cpu: rec.cpu, memoryMiB: rec.memoryMiB },
   };
   if (network) req.egress = { defaultAction: network.defaultAction, allow: network.allow, deny: network.deny };

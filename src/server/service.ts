@@ -120,7 +120,7 @@ export class SandboxService {
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
       diskMiB: this.d.quota.diskMiB(p), createdAt: this.d.now(),
     };
-    return this.coldCreate(p, rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network));
+    return this.coldCreate(p, rec, () => runRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network));
   }
 
   /**

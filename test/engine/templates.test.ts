@@ -39,8 +39,9 @@ describe('builds and imports', () => {
   let t: TestEngine;
   let scratch: string;
   before(async () => {
-    t = await startTestEngine('templates');
     scratch = await mkdtemp(join(tmpdir(), 'agentbox-oci-'));
+    // Imports come only from the admin's import directory: the scratch dir here.
+    t = await startTestEngine('templates', { templates: { importDir: scratch } });
   });
   after(async () => {
     await t.cleanup();
@@ -77,6 +78,18 @@ describe('builds and imports', () => {
     const recipe = parseRecipe({ name: 'broken', from: { template: 'busybox' }, run: ['echo about-to-fail; exit 7'] });
     await assert.rejects(t.templates.build(recipe), (e: AgentboxError) => /about-to-fail/.test(e.message));
     assert.equal(t.templates.find('broken'), undefined);
+  });
+
+  it('shares an in-flight build only with an identical recipe', async () => {
+    const recipe = (content: string) => parseRecipe({ name: 'racing', from: { template: 'busybox' }, files: [{ path: '/etc/which', content }] });
+    const [a, same, b] = await Promise.all([t.templates.build(recipe('a')), t.templates.build(recipe('a')), t.templates.build(recipe('b'))]);
+    assert.equal(same, a, 'an identical build in flight is shared');
+    assert.equal(a.recipe.files[0]!.content, 'a');
+    assert.equal(b.recipe.files[0]!.content, 'b', 'a different recipe got the build in flight');
+    // Private keys live apart from the public name.
+    const mine = await t.templates.build(recipe('mine'), undefined, { key: 'racing@t_one' });
+    assert.equal(mine.name, 'racing@t_one');
+    assert.equal(t.templates.find('racing')!.recipe.files[0]!.content, 'b');
   });
 
   it('imports an OCI image layout and a docker-save tarball', async () => {

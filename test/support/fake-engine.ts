@@ -14,7 +14,7 @@ import { AgentboxError, notFound } from '../../src/api/errors.ts';
 import type { FileEntryView, TemplateBody } from '../../src/api/native.ts';
 import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, GuestEndpoint, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
 import type { SandboxFiles } from '../../src/server/guest-files.ts';
-import type { CatalogEntry, TemplateCatalog } from '../../src/server/templates.ts';
+import type { CatalogEntry, CatalogTarget, TemplateCatalog } from '../../src/server/templates.ts';
 
 export interface FakeEngineOptions {
   root: string;
@@ -135,11 +135,15 @@ export class FakeCatalog implements TemplateCatalog {
   ]);
   list() { return [...this.entries.values()]; }
   get(name: string) { return this.entries.get(name); }
-  async build(recipe: TemplateBody, onProgress?: (l: string) => void) {
+  async build(recipe: TemplateBody, onProgress: ((l: string) => void) | undefined, target: CatalogTarget) {
     onProgress?.(`fake build of ${recipe.name}`);
-    const e: CatalogEntry = { name: recipe.name, state: 'ready', cpu: 1, memoryMiB: 512 };
-    this.entries.set(recipe.name, e);
+    const e: CatalogEntry = { name: target.key, state: 'ready', cpu: 1, memoryMiB: 512 };
+    this.entries.set(target.key, e);
     return e;
+  }
+  async buildFromUpload(recipe: TemplateBody, archive: AsyncIterable<Uint8Array>, onProgress: ((l: string) => void) | undefined, target: CatalogTarget) {
+    for await (const _ of archive) void _;
+    return this.build(recipe, onProgress, target);
   }
   async ensureBuiltin(name: string) {
     const e = this.entries.get(name);

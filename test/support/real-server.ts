@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CreateEngineOptions } from '../../src/engine/index.ts';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
 import { startTestEngine, type TestEngine } from '../engine/fixture.ts';
@@ -21,10 +22,14 @@ export interface RealServer {
 }
 
 /** Undefined (with the reason) when this host cannot run the runtime: the caller skips. */
-export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor'; wideSubnet?: boolean } = {}): Promise<RealServer | string> {
+export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor'; wideSubnet?: boolean; templates?: CreateEngineOptions['templates'] } = {}): Promise<RealServer | string> {
   let created: TestEngine;
   try {
-    created = await startTestEngine(`server-${name}`, { defaultRuntime: opts.runtime ?? 'runc', ...(opts.wideSubnet ? { network: { subnet: testSubnet(networkIndex(`server-${name}`), 22) } } : {}) });
+    created = await startTestEngine(`server-${name}`, {
+      defaultRuntime: opts.runtime ?? 'runc',
+      ...(opts.wideSubnet ? { network: { subnet: testSubnet(networkIndex(`server-${name}`), 22) } } : {}),
+      ...(opts.templates ? { templates: opts.templates } : {}),
+    });
   } catch (err) {
     return `the real engine cannot start here: ${(err as Error).message}`;
   }

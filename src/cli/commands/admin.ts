@@ -1,4 +1,4 @@
-/** `template build|ls`, `pool set|ls`, `keys create|ls|revoke`. */
+/** `template build|import|ls`, `pool set|ls`, `keys create|ls|revoke`. */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView } from '../../api/native.ts';
@@ -7,7 +7,7 @@ import { client } from './sandboxes.ts';
 
 export const template: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { bools, positionals } = parseFlags(rest, { bools: ['json'] });
+  const { flags, bools, positionals } = parseFlags(rest, { strings: ['ref'], bools: ['json'] });
   if (sub === 'build' && positionals.length === 1) {
     let recipe: unknown;
     try {
@@ -20,13 +20,21 @@ export const template: Command = async (args, io) => {
     print(io, bools.has('json') ? JSON.stringify(t) : `${t.name} ${t.state}`);
     return 0;
   }
+  if (sub === 'import' && positionals.length === 2) {
+    // A docker-save archive becomes template NAME (the server takes no host paths from tenants).
+    const [name, file] = positionals as [string, string];
+    const body = await readFile(file).catch((err: Error) => { throw new UsageError(`cannot read image archive ${file}: ${err.message}`); });
+    const t = await client(io).json<TemplateView>('POST', `/v1/templates/${encodeURIComponent(name)}/oci`, { body, query: { ref: flags.ref }, timeoutMs: 0 });
+    print(io, bools.has('json') ? JSON.stringify(t) : `${t.name} ${t.state}`);
+    return 0;
+  }
   if (sub === 'ls' && positionals.length === 0) {
     const { templates } = await client(io).json<{ templates: TemplateView[] }>('GET', '/v1/templates');
     if (bools.has('json')) print(io, JSON.stringify(templates));
     else for (const t of templates) print(io, `${t.name.padEnd(24)} ${t.state.padEnd(9)} ${t.visibility}`);
     return 0;
   }
-  throw new UsageError('usage: agentbox template build FILE | agentbox template ls [--json]');
+  throw new UsageError('usage: agentbox template build FILE | agentbox template import NAME DOCKER_ARCHIVE [--ref IMAGE] | agentbox template ls [--json]');
 };
 
 export const pool: Command = async (args, io) => {

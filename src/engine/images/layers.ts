@@ -9,9 +9,19 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
+import { ensurePrivateDir } from '../fsutil.ts';
+import { DEFAULT_MIRROR } from './build-policy.ts';
 import { hashOf } from './recipe.ts';
 
 export type Progress = (message: string) => void;
+
+/**
+ * Milliseconds left before a build's deadline; a host tool gets at most that long. `what` names
+ * the phase for the timeout error.
+ */
+export interface Deadline {
+  remaining(what: string): number;
+}
 
 export class LayerCache {
   constructor(readonly root: string) {}
@@ -27,7 +37,8 @@ export class LayerCache {
   /** Returns the layer for `key`, building it with `build(tmpRootfs)` when absent. */
   async ensure(key: string, build: (rootfs: string) => Promise<void>): Promise<string> {
     if (this.has(key)) return this.path(key);
-    await mkdir(this.root, { recursive: true });
+    // 0700: layers hold setuid binaries and whatever builds made; no host user may reach them.
+    await ensurePrivateDir(this.root);
     const tmp = await mkdtemp(join(this.root, `.build-${key.slice(0, 12)}-`));
     try {
       await mkdir(join(tmp, 'rootfs'));
@@ -51,9 +62,8 @@ export interface DebianBase {
   packages: string[];
 }
 
-const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
-
-export async function buildDebianLayer(cache: LayerCache, base: DebianBase, progress: Progress): Promise<string> {
+/** `base.mirror`, when set, has passed the build policy's checkMirror. */
+export async function buildDebianLayer(cache: LayerCache, base: DebianBase, progress: Progress, deadline: Deadline): Promise<string> {
   const packages = [...new Set(base.packages)].sort();
   const key = hashOf({ kind: 'debian', suite: base.suite, variant: base.variant, mirror: base.mirror ?? DEFAULT_MIRROR, packages });
   if (cache.has(key)) return cache.path(key);
@@ -65,10 +75,11 @@ export async function buildDebianLayer(cache: LayerCache, base: DebianBase, prog
     args.push('--customize-hook=rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin');
     args.push(base.suite, rootfs, base.mirror ?? DEFAULT_MIRROR);
     await runCommand('mmdebstrap', args, {
-      timeoutMs: 30 * 60_000,
+      timeoutMs: deadline.remaining('the Debian base (mmdebstrap)'),
       errorCode: 'internal',
       onOutput: (chunk) => chunk.split('\n').filter(Boolean).forEach((l) => progress(l)),
     }).catch((err: AgentboxError) => {
+      deadline.remaining('the Debian base (mmdebstrap)');
       throw new AgentboxError(err.code === 'unavailable' ? 'unavailable' : 'internal',
         `building the Debian base failed: ${err.message}. Check that mmdebstrap is installed and ${base.mirror ?? DEFAULT_MIRROR} is reachable.`,
         { cause: err });
@@ -108,10 +119,11 @@ export async function buildBusyboxLayer(cache: LayerCache, progress: Progress): 
 
 /**
  * Imports an OCI image layout directory (`path` + optional `ref`, default `latest`) or a
- * `docker save` tarball, flattened to one layer with umoci (whiteouts applied).
+ * `docker save` tarball, flattened to one layer with umoci (whiteouts applied). `path` is trusted:
+ * the build policy's resolveImportPath or an upload the engine received. Device nodes in the image
+ * are dropped (a sandbox's /dev is its own tmpfs; on the host they would open host devices).
  */
-export async function importOciLayer(cache: LayerCache, source: { path: string; ref?: string }, progress: Progress): Promise<string> {
-  if (!existsSync(source.path)) throw new AgentboxError('invalid_argument', `image ${source.path} does not exist`);
+export async function importOciLayer(cache: LayerCache, source: { path: string; ref?: string }, progress: Progress, deadline: Deadline): Promise<string> {
   const isLayout = existsSync(join(source.path, 'oci-layout'));
   const digestFile = isLayout ? join(source.path, 'index.json') : source.path;
   const { createHash } = await import('node:crypto');
@@ -129,11 +141,12 @@ export async function importOciLayer(cache: LayerCache, source: { path: string; 
         progress(`converting docker archive ${source.path} to an OCI layout`);
         layout = join(work, 'layout');
         const archiveRef = source.ref ? `docker-archive:${source.path}:${source.ref}` : `docker-archive:${source.path}`;
-        await runCommand('skopeo', ['copy', '--quiet', archiveRef, `oci:${layout}:imported`]);
+        await runCommand('skopeo', ['copy', '--quiet', archiveRef, `oci:${layout}:imported`], { timeoutMs: deadline.remaining('converting the archive (skopeo)'), errorCode: 'invalid_argument' });
         ref = 'imported';
       }
       progress(`unpacking ${layout}:${ref}`);
-      await runCommand('umoci', ['unpack', '--image', `${layout}:${ref}`, join(work, 'bundle')]);
+      await runCommand('umoci', ['unpack', '--image', `${layout}:${ref}`, join(work, 'bundle')], { timeoutMs: deadline.remaining('unpacking the image (umoci)'), errorCode: 'invalid_argument' });
+      await runCommand('find', [join(work, 'bundle', 'rootfs'), '-xdev', '(', '-type', 'b', '-o', '-type', 'c', ')', '-delete']);
       await rm(rootfs, { recursive: true });
       await rename(join(work, 'bundle', 'rootfs'), rootfs);
     } finally {

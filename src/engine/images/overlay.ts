@@ -22,7 +22,9 @@ export async function isMounted(target: string): Promise<boolean> {
 export async function mountOverlay(p: OverlayPaths): Promise<void> {
   if (await isMounted(p.target)) return;
   await Promise.all([p.upper, p.work, p.target].map((d) => mkdir(d, { recursive: true })));
-  const options = `lowerdir=${p.lower.join(':')},upperdir=${p.upper},workdir=${p.work}`;
+  // nosuid,nodev: the merged tree holds setuid binaries and device nodes that images and sandboxes
+  // made; on the host they must stay inert (sandboxes run with no_new_privs and their own /dev).
+  const options = `nosuid,nodev,lowerdir=${p.lower.join(':')},upperdir=${p.upper},workdir=${p.work}`;
   await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', options, p.target]);
 }
 

@@ -12,17 +12,44 @@ import { AgentboxError } from '../../api/errors.ts';
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Bounds of a recipe's `files`: they travel in the request body and are staged on disk. */
+export const FILE_LIMITS = { count: 1000, pathChars: 1024, totalBytes: 16 * 1024 * 1024 };
+
+/**
+ * An absolute path inside the image: no `.` or `..` segment, no empty segment, no NUL or other
+ * control character. The files are copied in inside the build sandbox, so a path can never reach
+ * the host; refusing odd paths also keeps the staging script free of surprises.
+ */
+const ImagePath = z.string().max(FILE_LIMITS.pathChars).superRefine((p, ctx) => {
+  const why = !p.startsWith('/') ? 'file paths are absolute (start with /)'
+    : /[\x00-\x1f\x7f]/.test(p) ? 'file paths may not contain NUL, newlines or other control characters'
+      : p === '/' || p.endsWith('/') ? 'a file path names a file, not a directory (no trailing /)'
+        : p.slice(1).split('/').some((s) => s === '' || s === '.' || s === '..') ? 'file paths may not contain "..", "." or empty segments: write the plain absolute path'
+          : undefined;
+  if (why) ctx.addIssue({ code: 'custom', message: why });
+});
+
+/**
+ * A mirror is an http(s) URL; which hosts are allowed is the engine's build policy
+ * (layers.ts `checkMirror`), because the address a name resolves to is only known at build time.
+ */
+const MirrorUrl = z.string().max(2048).url().refine((u) => /^https?:$/.test(new URL(u).protocol), 'a Debian mirror is an http:// or https:// URL');
+
 const FromSchema = z.union([
   z.object({
     debian: z.object({
       suite: z.string().regex(/^[a-z]+$/).default('bookworm'),
       variant: z.enum(['minbase', 'essential', 'apt', 'required', 'important', 'standard']).default('minbase'),
-      mirror: z.string().url().optional(),
+      mirror: MirrorUrl.optional(),
     }).strict(),
   }).strict(),
   z.object({ busybox: z.object({}).strict() }).strict(),
   z.object({ template: z.string().regex(NAME) }).strict(),
-  z.object({ oci: z.object({ path: z.string().min(1), ref: z.string().optional() }).strict() }).strict(),
+  z.object({ oci: z.object({
+    /** Inside the engine's import directory (see layers.ts `resolveImportPath`). */
+    path: z.string().min(1).max(4096).startsWith('/', 'oci.path is an absolute path inside the import directory'),
+    ref: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'oci.ref is a tag such as latest or v1').optional(),
+  }).strict() }).strict(),
 ]);
 
 export const TemplateRecipeSchema = z.object({
@@ -32,10 +59,11 @@ export const TemplateRecipeSchema = z.object({
   /** Debian packages (only with `from.debian`). */
   packages: z.array(z.string().regex(/^[a-z0-9][a-z0-9+.-]+$/, 'not a Debian package name')).default([]),
   files: z.array(z.object({
-    path: z.string().startsWith('/', 'file paths are absolute'),
+    path: ImagePath,
     content: z.string(),
-    mode: z.number().int().min(0).max(0o7777).default(0o644),
-  }).strict()).default([]),
+    /** Permission bits only: setuid, setgid and sticky are refused (a run step can chmod if it must). */
+    mode: z.number().int().min(0).max(0o777, 'file modes are 0 to 0o777: setuid, setgid and sticky bits are not allowed').default(0o644),
+  }).strict()).max(FILE_LIMITS.count, `at most ${FILE_LIMITS.count} files per recipe`).default([]),
   /** Shell lines run in order as root inside a sandbox (no network: packages come from `packages`). */
   run: z.array(z.string().min(1)).default([]),
   env: z.record(z.string().regex(ENV_KEY), z.string()).default({}),
@@ -53,6 +81,10 @@ export const TemplateRecipeSchema = z.object({
     pids: z.number().int().min(32).max(1_000_000).default(1024),
   }).strict().default({ cpu: 1, memoryMiB: 512, pids: 1024 }),
 }).strict().superRefine((r, ctx) => {
+  const bytes = r.files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  if (bytes > FILE_LIMITS.totalBytes) {
+    ctx.addIssue({ code: 'custom', path: ['files'], message: `files hold ${bytes} bytes, more than ${FILE_LIMITS.totalBytes}: put large content in a parent image (OCI upload) instead` });
+  }
   if (!('debian' in r.from) && r.packages.length > 0) {
     ctx.addIssue({ code: 'custom', path: ['packages'], message: 'packages can only be installed on a `from: {debian: …}` template' });
   }

@@ -1,15 +1,19 @@
 /**
- * Templates by name → built images. A built template records its recipe, the hash that names
- * the build, its layers (top first) and the image config the guest needs. Builds of the same
- * template share one promise; shipped recipes (templates/*.yaml: base, busybox, …) are built
- * on first use.
+ * Templates by store key → built images. A key is a template's name for public templates, and
+ * `name@owner` for a tenant's private one (templateKey), so two tenants' `x` never share a file,
+ * a build or an in-flight promise. A built template records its recipe, the hash that names
+ * the build, its layers (top first) and the image config the guest needs. Identical builds of
+ * one key share a promise; a different recipe for the key waits for the one in flight. Shipped
+ * recipes (templates/*.yaml: base, busybox, …) are built on first use.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { AgentboxError, notFound } from '../../api/errors.ts';
-import { writeFileAtomic } from '../fsutil.ts';
-import { buildBusyboxLayer, buildDebianLayer, importOciLayer, LayerCache, type Progress } from './layers.ts';
+import { ensurePrivateDir, writeFileAtomic } from '../fsutil.ts';
+import { buildPolicyFromEnv, checkMirror, resolveImportPath, TIMEOUT_HINT, type BuildPolicy } from './build-policy.ts';
+import { buildBusyboxLayer, buildDebianLayer, importOciLayer, LayerCache, type Deadline, type Progress } from './layers.ts';
 import { hashOf, parseRecipeText, type TemplateRecipe } from './recipe.ts';
 
 export interface ImageConfig {
@@ -21,6 +25,7 @@ export interface ImageConfig {
 }
 
 export interface TemplateInfo {
+  /** The store key (see templateKey); what sandboxes record as their template. */
   name: string;
   description?: string;
   /** Hash of the recipe and its parent's build: the build's identity. */
@@ -39,22 +44,49 @@ export interface TemplateBuildEvent {
   message: string;
 }
 
-/** Runs `script` as root in a sandbox over `layers`, writing into `upper`; provided by the engine. */
-export type StepRunner = (args: { layers: string[]; upper: string; files: TemplateRecipe['files']; script: string; progress: Progress }) => Promise<void>;
+/** Runs the recipe's files and run steps as root in a sandbox over `layers`, writing into `upper`; provided by the engine. */
+export type StepRunner = (args: {
+  template: string;
+  layers: string[];
+  upper: string;
+  files: TemplateRecipe['files'];
+  run: string[];
+  progress: Progress;
+  timeouts: { stepMs: number; buildMs: number; deadline: number; hint: string };
+}) => Promise<void>;
 
 export const SHIPPED_TEMPLATES_DIR = new URL('../../../templates/', import.meta.url).pathname;
+
+const KEY = /^[a-z0-9][a-z0-9._-]{0,62}(@[A-Za-z0-9_-]{1,64})?$/;
+
+/** The store key of template `name`: public (owner null) → `name`; a tenant's own → `name@owner`. */
+export function templateKey(name: string, owner: string | null): string {
+  return owner === null ? name : `${name}@${owner}`;
+}
+
+/** Where a build's result goes and what it builds on, as the caller (the server) resolved them. */
+export interface BuildTarget {
+  /** Store key of the result; default the recipe's name (public). */
+  key?: string;
+  /** Store key of `from.template`; default its name (public). */
+  parentKey?: string;
+  /** A file the engine received (an upload) to import instead of `from.oci.path`. */
+  archive?: string;
+}
 
 export class TemplateStore {
   private readonly layers: LayerCache;
   private readonly dir: string;
-  private readonly building = new Map<string, Promise<TemplateInfo>>();
+  private readonly building = new Map<string, { id: string; job: Promise<TemplateInfo> }>();
   private readonly shipped = new Map<string, TemplateRecipe>();
   private readonly runSteps: StepRunner;
+  readonly policy: BuildPolicy;
 
-  constructor(opts: { home: string; cacheDir: string; runSteps: StepRunner; shippedDir?: string }) {
+  constructor(opts: { home: string; cacheDir: string; runSteps: StepRunner; shippedDir?: string; policy?: Partial<BuildPolicy> }) {
     this.dir = join(opts.home, 'templates');
     this.layers = new LayerCache(join(opts.cacheDir, 'layers'));
     this.runSteps = opts.runSteps;
+    this.policy = { ...buildPolicyFromEnv(opts.home), ...opts.policy };
     const shippedDir = opts.shippedDir ?? SHIPPED_TEMPLATES_DIR;
     if (existsSync(shippedDir)) {
       for (const f of readdirSync(shippedDir).filter((f) => /\.ya?ml$/.test(f))) {
@@ -64,11 +96,12 @@ export class TemplateStore {
     }
   }
 
-  private file(name: string): string {
-    return join(this.dir, `${name}.json`);
+  private file(key: string): string {
+    if (!KEY.test(key)) throw new AgentboxError('invalid_argument', `'${key}' is not a template name`);
+    return join(this.dir, `${key}.json`);
   }
 
-  /** Built templates, by name. */
+  /** Built templates, by key. */
   list(): TemplateInfo[] {
     if (!existsSync(this.dir)) return [];
     return readdirSync(this.dir).filter((f) => f.endsWith('.json'))
@@ -82,62 +115,113 @@ export class TemplateStore {
   }
 
   /** The built template, or undefined. */
-  find(name: string): TemplateInfo | undefined {
-    const f = this.file(name);
+  find(key: string): TemplateInfo | undefined {
+    const f = this.file(key);
     if (!existsSync(f)) return undefined;
     return JSON.parse(readFileSync(f, 'utf8')) as TemplateInfo;
   }
 
-  get(name: string): TemplateInfo {
-    const t = this.find(name);
-    if (!t) throw notFound('template', name);
+  get(key: string): TemplateInfo {
+    const t = this.find(key);
+    if (!t) throw notFound('template', key);
     return t;
   }
 
   /** A built template, building a shipped recipe of that name on first use. */
-  async ensure(name: string, onEvent?: (e: TemplateBuildEvent) => void): Promise<TemplateInfo> {
-    const t = this.find(name);
+  async ensure(key: string, onEvent?: (e: TemplateBuildEvent) => void): Promise<TemplateInfo> {
+    const t = this.find(key);
     if (t) return t;
-    const recipe = this.shipped.get(name);
-    if (!recipe) throw notFound('template', name);
+    const recipe = this.shipped.get(key);
+    if (!recipe) throw notFound('template', key);
     return this.build(recipe, onEvent);
   }
 
-  async build(recipe: TemplateRecipe, onEvent?: (e: TemplateBuildEvent) => void): Promise<TemplateInfo> {
-    const pending = this.building.get(recipe.name);
-    if (pending) return pending;
-    const job = this.doBuild(recipe, onEvent ?? (() => undefined)).finally(() => this.building.delete(recipe.name));
-    this.building.set(recipe.name, job);
+  async build(recipe: TemplateRecipe, onEvent?: (e: TemplateBuildEvent) => void, target: BuildTarget = {}): Promise<TemplateInfo> {
+    const key = target.key ?? recipe.name;
+    this.file(key);
+    const id = hashOf({ recipe, target });
+    const pending = this.building.get(key);
+    if (pending?.id === id) return pending.job;
+    // Another recipe for the same key is building: this one runs after it, never shares its result.
+    const job = (pending?.job ?? Promise.resolve()).catch(() => undefined)
+      .then(() => this.doBuild(recipe, key, target, onEvent ?? (() => undefined)))
+      .finally(() => { if (this.building.get(key)?.job === job) this.building.delete(key); });
+    this.building.set(key, { id, job });
     return job;
   }
 
-  private async doBuild(recipe: TemplateRecipe, onEvent: (e: TemplateBuildEvent) => void): Promise<TemplateInfo> {
+  /**
+   * Receives an OCI archive (`docker save` or `oci-archive`) into a private file, at most
+   * `policy.maxImportBytes`, and builds `recipe` (whose `from` is `{oci: …}`) from it.
+   */
+  async buildFromUpload(recipe: TemplateRecipe, body: AsyncIterable<Uint8Array>, onEvent?: (e: TemplateBuildEvent) => void, target: BuildTarget = {}): Promise<TemplateInfo> {
+    await ensurePrivateDir(this.layers.root);
+    const dir = await mkdtemp(join(this.layers.root, '.upload-'));
+    const archive = join(dir, 'archive');
+    try {
+      const max = this.policy.maxImportBytes;
+      let size = 0;
+      await pipeline(async function* () {
+        for await (const chunk of body) {
+          size += chunk.length;
+          if (size > max) throw new AgentboxError('invalid_argument', `the uploaded image is larger than ${max} bytes (AGENTBOX_MAX_IMPORT_MB): send a smaller image`, { details: { maxBytes: max } });
+          yield chunk;
+        }
+      }, createWriteStream(archive, { mode: 0o600 }));
+      if (size === 0) throw new AgentboxError('invalid_argument', 'the upload is empty: send a docker-save or OCI archive as the request body');
+      return await this.build(recipe, onEvent, { ...target, archive });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async doBuild(recipe: TemplateRecipe, key: string, target: BuildTarget, onEvent: (e: TemplateBuildEvent) => void): Promise<TemplateInfo> {
     const emit = (phase: TemplateBuildEvent['phase']) => (message: string) => onEvent({ template: recipe.name, phase, message });
+    const { stepTimeoutMs, buildTimeoutMs } = this.policy;
+    const deadlineAt = Date.now() + buildTimeoutMs;
+    const deadline: Deadline = {
+      remaining: (what) => {
+        const left = deadlineAt - Date.now();
+        if (left <= 0) {
+          throw new AgentboxError('deadline_exceeded', `template '${recipe.name}' did not finish building within ${Math.round(buildTimeoutMs / 1000)} s (it was at ${what}); ${TIMEOUT_HINT}`,
+            { details: { template: recipe.name, buildTimeoutMs } });
+        }
+        return left;
+      },
+    };
     let parent: TemplateInfo | undefined;
     if ('template' in recipe.from) {
-      if (recipe.from.template === recipe.name) throw new AgentboxError('invalid_argument', `template ${recipe.name} cannot be built from itself`);
-      parent = await this.ensure(recipe.from.template, onEvent);
+      const parentKey = target.parentKey ?? recipe.from.template;
+      if (parentKey === key) throw new AgentboxError('invalid_argument', `template ${recipe.name} cannot be built from itself`);
+      parent = await this.ensure(parentKey, onEvent);
     }
-    const buildId = hashOf({ recipe, parent: parent?.buildId ?? null });
-    const existing = this.find(recipe.name);
+    const base = emit('base');
+    let layers: string[];
+    if ('debian' in recipe.from) {
+      if (recipe.from.debian.mirror) await checkMirror(recipe.from.debian.mirror, this.policy);
+      layers = [await buildDebianLayer(this.layers, { ...recipe.from.debian, packages: recipe.packages }, base, deadline)];
+    } else if ('busybox' in recipe.from) layers = [await buildBusyboxLayer(this.layers, base)];
+    else if ('oci' in recipe.from) {
+      const path = target.archive ?? await resolveImportPath(recipe.from.oci.path, this.policy);
+      layers = [await importOciLayer(this.layers, { path, ref: recipe.from.oci.ref }, base, deadline)];
+    } else layers = parent!.layers;
+
+    const buildId = hashOf({ recipe, parent: parent?.buildId ?? null, base: layers });
+    const existing = this.find(key);
     if (existing?.buildId === buildId && existing.layers.every(existsSync)) {
       emit('done')(`template ${recipe.name} is up to date`);
       return existing;
     }
-    const base = emit('base');
-    let layers: string[];
-    if ('debian' in recipe.from) layers = [await buildDebianLayer(this.layers, { ...recipe.from.debian, packages: recipe.packages }, base)];
-    else if ('busybox' in recipe.from) layers = [await buildBusyboxLayer(this.layers, base)];
-    else if ('oci' in recipe.from) layers = [await importOciLayer(this.layers, recipe.from.oci, base)];
-    else layers = parent!.layers;
-
     if (recipe.files.length > 0 || recipe.run.length > 0) {
       const steps = emit('steps');
       const stepsKey = hashOf({ kind: 'steps', layers, files: recipe.files, run: recipe.run });
       if (this.layers.has(stepsKey)) steps(`reusing the cached result of ${recipe.run.length} step(s)`);
       const top = await this.layers.ensure(stepsKey, async (upper) => {
         steps(`running ${recipe.run.length} step(s) in a sandbox`);
-        await this.runSteps({ layers, upper, files: recipe.files, script: ['set -e', ...recipe.run].join('\n'), progress: steps });
+        await this.runSteps({
+          template: recipe.name, layers, upper, files: recipe.files, run: recipe.run, progress: steps,
+          timeouts: { stepMs: stepTimeoutMs, buildMs: buildTimeoutMs, deadline: deadlineAt, hint: TIMEOUT_HINT },
+        });
       });
       layers = [top, ...layers];
     }
@@ -149,7 +233,7 @@ export class TemplateStore {
       ready: recipe.ready ?? parent?.config.ready,
     };
     const info: TemplateInfo = {
-      name: recipe.name,
+      name: key,
       description: recipe.description,
       buildId,
       layers,
@@ -158,15 +242,15 @@ export class TemplateStore {
       builtAt: new Date().toISOString(),
       recipe,
     };
-    await mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(this.file(recipe.name), JSON.stringify(info, null, 2));
+    await ensurePrivateDir(this.dir);
+    await writeFileAtomic(this.file(key), JSON.stringify(info, null, 2));
     emit('done')(`template ${recipe.name} built (${layers.length} layer(s))`);
     return info;
   }
 
-  async remove(name: string): Promise<void> {
-    if (!this.find(name)) throw notFound('template', name);
-    await rm(this.file(name), { force: true });
+  async remove(key: string): Promise<void> {
+    if (!this.find(key)) throw notFound('template', key);
+    await rm(this.file(key), { force: true });
   }
 
   /** Reads a recipe file (YAML or JSON). */

@@ -99,9 +99,13 @@ export class RuntimeDriver {
     }
   }
 
-  /** Runs a container to completion in the foreground, streaming its output (template builds). */
-  async runToCompletion(id: string, bundle: string, onOutput: (chunk: string) => void): Promise<void> {
-    await runCommand(this.binary, [...this.globals(), 'run', '--bundle', bundle, id], { onOutput });
+  /**
+   * Runs a container to completion in the foreground, streaming its output (template builds).
+   * `signal` bounds it: the caller aborts on its own timeout, which kills the runtime process
+   * (the caller then deletes the container, which stops what is left of it).
+   */
+  async runToCompletion(id: string, bundle: string, onOutput: (chunk: string) => void, signal?: AbortSignal): Promise<void> {
+    await runCommand(this.binary, [...this.globals(), 'run', '--bundle', bundle, id], { onOutput, signal });
   }
 
   async status(id: string): Promise<{ status: ContainerStatus; pid: number } | undefined> {
