@@ -45,7 +45,11 @@ bash scripts/build-runsc.sh
 
 if ((FOR_TESTS)); then
   for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh; do
-    [[ -f "$s" ]] || continue
+    # Each one prepares a suite the README claims; without it those tests could not run.
+    if [[ ! -f "$s" ]]; then
+      echo "setup: $s is missing from this checkout; the tests it prepares could not run." >&2
+      exit 1
+    fi
     step "test prerequisites: $s"
     case "$s" in
       scripts/k8s-env.sh) bash "$s" build ;;
