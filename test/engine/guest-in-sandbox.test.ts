@@ -4,6 +4,8 @@
  * watch and /files through the sandbox's network link, under gVisor, in the `base` image
  * (built with mmdebstrap) and in the busybox image.
  */
+// A first build of `base` downloads and installs Debian packages: minutes on a fresh machine.
+// test-file-timeout: 40 min
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createGuestClient, userHeader } from '../../src/guest/client.ts';
