@@ -107,13 +107,17 @@ describe('warm pools', () => {
 
 describe('lifecycle', () => {
   test('onTimeout kill, pause and pause_filesystem, and setTimeout resets the timer', async () => {
-    const s = await startFakeServer();
+    // The server's clock stands still until the test moves it: no real stall can expire `kept`
+    // between its create and its new timeout.
+    let clock = Date.now();
+    const s = await startFakeServer({ now: () => clock });
     try {
       const kill = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       const pause = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause' } })).json();
       const filesOnly = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause_filesystem' } })).json();
       const kept = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       await s.api(`/v1/sandboxes/${kept.id}/timeout`, { method: 'POST', json: { timeoutSeconds: 60 } });
+      clock += 2000;
       await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404 || undefined, 5000);
       await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused' || undefined, 5000);
       await waitFor('filesystem-only pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${filesOnly.id}`)).json()).state === 'paused' || undefined, 5000);
