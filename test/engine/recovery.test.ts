@@ -21,6 +21,7 @@ describe('engine restart', () => {
     first = await startTestEngine('recovery');
     await first.templates.ensure('busybox');
     const running = await first.engine.run({ template: 'busybox' });
+    assert.equal(running.runtime, 'gvisor', 'the default runtime class here is gVisor');
     await sh(first.engine, running.id, '(i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done) >/dev/null 2>&1 &');
     const paused = await first.engine.run({ template: 'busybox' });
     await sh(first.engine, paused.id, 'echo before-restart > /dev/shm/m');
