@@ -6,9 +6,9 @@
 // Time limits. Every file has a wall-clock budget: DEFAULT_FILE_MINUTES, or the figure a file
 // declares in its first lines as `// test-file-timeout: <n> min`. Node's --test-timeout is set
 // to that budget (Node applies it to the file and to every suite and test in it that sets no
-// `{ timeout }` of its own), so a stuck test is reported by name; should Node itself not end,
-// the runner kills the file's whole process group KILL_GRACE_MS later. A stuck test fails the
-// run instead of hanging it.
+// `{ timeout }` of its own; a test with its own, shorter timeout fails by name); should Node
+// itself not end, the runner kills the file's whole process group KILL_GRACE_MS later. A stuck
+// test fails the run instead of hanging it.
 //
 // Skips. Every skipped test is collected (scripts/test-skips-reporter.mjs) and listed at the end.
 // In CI (CI=true or CI=1) a skip fails the run unless ALLOWED_SKIPS below names it: in CI every
