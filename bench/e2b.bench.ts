@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { Sandbox as NativeSandbox } from '../src/sdk/index.ts';
 import { sdkManifest } from '../test/e2b/fixture.ts';
 import { startRealServer, type RealServer } from '../test/support/real-server.ts';
-import { percentile, timeMany, type BenchSuite } from './harness.ts';
+import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
 
 const N = 10;
 const TEMPLATE = 'base';
@@ -30,14 +30,14 @@ const suite: BenchSuite = {
   name: 'E2B SDK (warm pool of base)',
   async run(ctx) {
     const manifest = sdkManifest();
-    if (typeof manifest === 'string') { ctx.log(`skipped: ${manifest}`); return; }
-    const latest = manifest.js[manifest.js.length - 1]!;
+    if (typeof manifest === 'string') cannotRun('E2B', manifest);
+    const latest = manifest.js.find((x) => x.line === 'latest') ?? cannotRun('E2B', 'the SDK manifest names no latest npm e2b; run scripts/e2b-sdks.sh');
     const req = createRequire(join(latest.dir, 'package.json'));
     const { Sandbox: E2b } = (await import(pathToFileURL(req.resolve('e2b')).href)) as { Sandbox: E2bSandboxClass };
     const s = await startRealServer('bench-e2b', { runtime: 'gvisor', wideSubnet: true });
-    if (typeof s === 'string') { ctx.log(`skipped: ${s}`); return; }
+    if (typeof s === 'string') cannotRun('E2B', s);
     const e2bOpts = { apiKey: s.server.adminKey, apiUrl: `${s.server.url}/e2b`, sandboxUrl: `${s.server.url}/e2b/sandbox` };
-    const native = { apiUrl: s.server.url, apiKey: s.server.adminKey };
+    const conn = { apiUrl: s.server.url, apiKey: s.server.adminKey };
     const kills: Promise<unknown>[] = [];
     try {
       await s.created.templates.ensure(TEMPLATE);
@@ -51,13 +51,14 @@ const suite: BenchSuite = {
       await Promise.all(kills.splice(0));
       await poolFull(s, N);
       const viaNative = await timeMany(N, async () => {
-        const sbx = await NativeSandbox.create({ ...native, template: TEMPLATE });
+        const sbx = await NativeSandbox.create({ ...conn, template: TEMPLATE });
         await sbx.commands.run('true');
         kills.push(sbx.kill());
       });
       await s.api(`/v1/pools/${TEMPLATE}`, { method: 'DELETE' });
-      ctx.report({ name: `create → first commands.run p50 (E2B SDK ${latest.version})`, value: percentile(viaE2b, 50), unit: 'ms', baseline: { name: 'native SDK p50', value: percentile(viaNative, 50) } });
-      ctx.report({ name: `create → first commands.run p99 (E2B SDK ${latest.version})`, value: percentile(viaE2b, 99), unit: 'ms', baseline: { name: 'native SDK p99', value: percentile(viaNative, 99) } });
+      const native = { name: 'native SDK', samples: viaNative };
+      ctx.report(percentileRow(`create → first commands.run (E2B SDK ${latest.version})`, viaE2b, 50, 'ms', native));
+      ctx.report(percentileRow(`create → first commands.run (E2B SDK ${latest.version})`, viaE2b, 99, 'ms', native));
     } finally {
       await Promise.all(kills);
       await s.stop();

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { percentile, timeMany, type BenchSuite } from './harness.ts';
+import { percentileRow, timeMany, type BenchSuite } from './harness.ts';
 import { ensureGuestBundle, GUEST_MOUNT } from '../src/guest/bundle.ts';
 import { createGuestClient } from '../src/guest/client.ts';
 import { freePort, startGuest } from '../test/guest/fixture.ts';
@@ -42,8 +42,9 @@ const suite: BenchSuite = {
       await timeMany(20, runTrue);
       const viaGuest = await timeMany(200, () => g.client.exec({ cmd: ['true'] }));
       const bare = await timeMany(200, runTrue);
-      ctx.report({ name: 'exec `true` round trip p50', value: percentile(viaGuest, 50), unit: 'ms', baseline: { name: 'spawn(true) p50', value: percentile(bare, 50) }, target: '< 10 ms p50' });
-      ctx.report({ name: 'exec `true` round trip p95', value: percentile(viaGuest, 95), unit: 'ms', baseline: { name: 'spawn(true) p95', value: percentile(bare, 95) } });
+      const spawnTrue = { name: 'spawn(true)', samples: bare };
+      ctx.report(percentileRow('exec `true` round trip', viaGuest, 50, 'ms', spawnTrue, '< 10 ms p50'));
+      ctx.report(percentileRow('exec `true` round trip', viaGuest, 95, 'ms', spawnTrue));
 
       const data = Buffer.alloc(1 << 20, 7);
       const remote = join(g.dir, 'bench.bin');
@@ -56,7 +57,7 @@ const suite: BenchSuite = {
       });
       const local = join(g.dir, 'local.bin');
       const direct = await timeMany(20, async () => { writeFileSync(local, data); readFileSync(local); });
-      ctx.report({ name: '1 MiB write + read via /files p50', value: percentile(viaFiles, 50), unit: 'ms', baseline: { name: 'local fs p50', value: percentile(direct, 50) } });
+      ctx.report(percentileRow('1 MiB write + read via /files', viaFiles, 50, 'ms', { name: 'local fs', samples: direct }));
     } finally {
       await g.stop();
     }
@@ -75,7 +76,7 @@ const suite: BenchSuite = {
         starts.push(await coldStart(argv, config, port));
         nodeStarts.push(...await timeMany(1, () => new Promise((r) => spawn(process.execPath, ['-e', '0']).once('exit', r))));
       }
-      ctx.report({ name: 'bundled guest cold start to /health p50', value: percentile(starts, 50), unit: 'ms', baseline: { name: 'bare `node -e 0` p50', value: percentile(nodeStarts, 50) }, target: '< 400 ms (whole sandbox)' });
+      ctx.report(percentileRow('bundled guest cold start to /health', starts, 50, 'ms', { name: 'bare `node -e 0`', samples: nodeStarts }, '< 400 ms (whole sandbox)'));
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -1,15 +1,21 @@
 /**
  * Shared helpers for `npm run bench`. Each bench/*.bench.ts exports `default` as a BenchSuite;
- * bench/run.ts runs them in order and writes one markdown table per suite. Every figure is
- * printed beside the baseline measured in the same run, so results are compared as ratios.
+ * bench/run.ts runs them in order and writes one markdown table per suite. A row says exactly
+ * what it measured: how many samples, which statistic (a p99 only from at least 100 samples,
+ * else the maximum, named as such), the same-run baseline beside it or that there is none, and
+ * whether the figure was computed from others rather than measured.
  */
 export interface BenchRow {
+  /** What was measured, including the statistic (`stat().label`). */
   name: string;
-  /** Measured value and unit, e.g. 12.3 and 'ms'. */
   value: number;
   unit: string;
-  /** Same-run baseline to compare with, if any. */
+  /** How many samples the value comes from. */
+  n: number;
+  /** Same-run baseline to compare with; absent means the table says "no baseline". */
   baseline?: { name: string; value: number };
+  /** Set when the value is derived from measured figures rather than measured: how. */
+  computed?: string;
   /** Target from the issue, e.g. '< 400 ms'. */
   target?: string;
 }
@@ -24,11 +30,30 @@ export interface BenchSuite {
   run(ctx: BenchContext): Promise<void>;
 }
 
-export function percentile(samples: number[], p: number): number {
-  if (samples.length === 0) return NaN;
+/**
+ * The p-th percentile of `samples` with an honest label: `p<p> of <n>` only when there are enough
+ * samples for it to be something other than the maximum (n ≥ 100 / (100 − p): 100 for a p99,
+ * 20 for a p95), else `max of <n>`.
+ */
+export function stat(samples: number[], p: number): { value: number; label: string; n: number } {
+  const n = samples.length;
+  if (n === 0) throw new Error('no samples');
   const sorted = [...samples].sort((a, b) => a - b);
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[idx]!;
+  if (n === 1) return { value: sorted[0]!, label: 'single sample', n };
+  if (p > 50 && n < 100 / (100 - p)) return { value: sorted[n - 1]!, label: `max of ${n}`, n };
+  const idx = Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
+  return { value: sorted[idx]!, label: `p${p} of ${n}`, n };
+}
+
+/** A row for the p-th percentile of `samples`, beside the same statistic of the baseline's samples. */
+export function percentileRow(what: string, samples: number[], p: number, unit: string, baseline?: { name: string; samples: number[] }, target?: string): BenchRow {
+  const v = stat(samples, p);
+  const b = baseline && stat(baseline.samples, p);
+  return {
+    name: `${what}, ${v.label}`, value: v.value, n: v.n, unit,
+    ...(baseline && b ? { baseline: { name: `${baseline.name}, ${b.label}`, value: b.value } } : {}),
+    ...(target ? { target } : {}),
+  };
 }
 
 /** Runs `fn` `count` times sequentially and returns durations in milliseconds. */
@@ -46,4 +71,9 @@ export async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await fn();
   return performance.now() - t0;
+}
+
+/** A suite that cannot run here fails the bench run, saying why (never an empty table). */
+export function cannotRun(suite: string, why: string): never {
+  throw new Error(`${suite} cannot run: ${why}`);
 }

@@ -6,14 +6,14 @@
  * - sandboxes created per second (4 concurrent clients) vs. engine.run at the same concurrency;
  * - exec round trip (`true`) through the API vs. engine.exec directly.
  */
-import { percentile, timeMany, type BenchSuite } from './harness.ts';
+import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 
 const suite: BenchSuite = {
   name: 'server (HTTP API, runc + busybox)',
   async run(ctx) {
     const s = await startRealServer('bench', { wideSubnet: true });
-    if (typeof s === 'string') { ctx.log(`skipped: ${s}`); return; }
+    if (typeof s === 'string') cannotRun('server', s);
     const engine = s.created.engine;
     const post = (path: string, json: unknown) => s.api(path, { method: 'POST', json }).then(async (r) => {
       if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
@@ -39,14 +39,15 @@ const suite: BenchSuite = {
         made.push(sb.id);
       });
       await s.api('/v1/pools/busybox', { method: 'DELETE' });
-      ctx.report({ name: 'warm claim p50 (API)', value: percentile(claims, 50), unit: 'ms', baseline: { name: 'GET /healthz p50', value: percentile(health, 50) }, target: '< 15 ms' });
-      ctx.report({ name: 'warm claim p99 (API)', value: percentile(claims, 99), unit: 'ms', baseline: { name: 'GET /healthz p99', value: percentile(health, 99) } });
+      const healthz = { name: 'GET /healthz', samples: health };
+      ctx.report(percentileRow('warm claim (API)', claims, 50, 'ms', healthz, '< 15 ms'));
+      ctx.report(percentileRow('warm claim (API)', claims, 99, 'ms', healthz));
 
       // Cold creates (no pool), sequential.
       const COLD = 8;
       const coldApi = await timeMany(COLD, async () => { made.push((await post('/v1/sandboxes', { template: 'busybox', runtime: 'runc' })).id); });
       const coldEngine = await timeMany(COLD, async () => { made.push((await engine.run({ template: 'busybox', runtime: 'runc' })).id); });
-      ctx.report({ name: 'cold create p50 (API)', value: percentile(coldApi, 50), unit: 'ms', baseline: { name: 'engine.run p50', value: percentile(coldEngine, 50) } });
+      ctx.report(percentileRow('cold create (API)', coldApi, 50, 'ms', { name: 'engine.run', samples: coldEngine }));
 
       // Throughput: 4 clients × 4 creates each.
       const rate = async (one: () => Promise<string>) => {
@@ -56,14 +57,14 @@ const suite: BenchSuite = {
       };
       const apiRate = await rate(async () => (await post('/v1/sandboxes', { template: 'busybox', runtime: 'runc' })).id);
       const engineRate = await rate(async () => (await engine.run({ template: 'busybox', runtime: 'runc' })).id);
-      ctx.report({ name: 'sandboxes created per second (API, 4 clients)', value: apiRate, unit: '/s', baseline: { name: 'engine.run, 4 concurrent', value: engineRate } });
+      ctx.report({ name: 'sandboxes created per second (API, 4 clients × 4 creates)', value: apiRate, n: 16, unit: '/s', computed: '16 ÷ the burst\'s wall-clock time', baseline: { name: 'engine.run, 4 concurrent × 4', value: engineRate } });
 
       // Exec round trip of `true`.
       const target = made[0]!;
       await post(`/v1/sandboxes/${target}/exec`, { cmd: ['true'] });
       const execApi = await timeMany(50, () => post(`/v1/sandboxes/${target}/exec`, { cmd: ['true'] }));
       const execEngine = await timeMany(50, () => engine.exec(target, { cmd: ['true'] }));
-      ctx.report({ name: 'exec round trip p50 (API)', value: percentile(execApi, 50), unit: 'ms', baseline: { name: 'engine.exec p50', value: percentile(execEngine, 50) }, target: '< 15 ms' });
+      ctx.report(percentileRow('exec round trip (API, runc)', execApi, 50, 'ms', { name: 'engine.exec', samples: execEngine }, '< 15 ms'));
     } finally {
       for (const id of made) await engine.destroy(id).catch(() => undefined);
       await s.stop();

@@ -52,12 +52,15 @@ if [ ! -f "$PY_DIR/.done" ]; then
   touch "$PY_DIR/.done"
 fi
 
+# Each npm e2b entry names the line it stands for; test/e2b/conformance.test.ts checks that
+# every line the docs claim is there.
 python3 - "$ROOT/manifest.json" "$CI_DIR" "$PY_DIR" "${JS[@]}" <<'PY'
 import json, os, sys
 out, ci, py, *js = sys.argv[1:]
 def ver(d): return d.rsplit("-", 1)[1]
+lines = ["2.0", "2.7", "2.50", "latest"]
 json.dump({
-    "js": [{"version": ver(d), "dir": d} for d in js],
+    "js": [{"line": line, "version": ver(d), "dir": d} for line, d in zip(lines, js)],
     "codeInterpreter": {"version": ver(ci), "dir": ci},
     "python": {"dir": py, "python": os.path.join(py, "bin", "python")},
 }, open(out + ".tmp", "w"), indent=2)

@@ -3,7 +3,7 @@
 # already done: Debian packages, npm dependencies, the `agentbox` command on PATH, a current runsc
 # built from gVisor's Go module.
 # With --for-tests it also prepares what the test suite uses (Kubernetes control-plane binaries,
-# the E2B SDKs and the Python agent-sandbox client), all cached under ~/.cache/agentbox.
+# the E2B SDKs, the Python agent-sandbox client and helm), all cached under ~/.cache/agentbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FOR_TESTS=0
@@ -44,8 +44,12 @@ step "runsc (gVisor)"
 bash scripts/build-runsc.sh
 
 if ((FOR_TESTS)); then
-  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh; do
-    [[ -f "$s" ]] || continue
+  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh scripts/build-helm.sh; do
+    # Each one prepares a suite the README claims; without it those tests could not run.
+    if [[ ! -f "$s" ]]; then
+      echo "setup: $s is missing from this checkout; the tests it prepares could not run." >&2
+      exit 1
+    fi
     step "test prerequisites: $s"
     case "$s" in
       scripts/k8s-env.sh) bash "$s" build ;;

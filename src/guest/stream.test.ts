@@ -2,26 +2,33 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventStream } from './stream.ts';
 
-test('eventStream yields pushed items, keepalives when idle, and stops at the last item', async () => {
+test('eventStream yields pushed items, keepalives when idle, and stops at the last item', { timeout: 10_000 }, async () => {
   let push!: (item: string, last?: boolean) => void;
   let unsubscribed = false;
   const out: string[] = [];
+  let subscribed!: () => void;
+  const isSubscribed = new Promise<void>((r) => { subscribed = r; });
+  let keptAlive!: () => void;
+  const sawKeepalive = new Promise<void>((r) => { keptAlive = r; });
   const done = (async () => {
     for await (const item of eventStream<string>({
-      subscribe: (p) => { push = p; return () => { unsubscribed = true; }; },
+      subscribe: (p) => { push = p; subscribed(); return () => { unsubscribed = true; }; },
       keepalive: () => 'ka',
       keepaliveMs: 30,
       signal: new AbortController().signal,
-    })) out.push(item);
+    })) {
+      out.push(item);
+      if (item === 'ka') keptAlive();
+    }
   })();
-  await new Promise((r) => setTimeout(r, 5));
+  await isSubscribed;
   push('a');
-  await new Promise((r) => setTimeout(r, 80));
+  // Idle after 'a': the stream must send a keepalive on its own (however long that takes here).
+  await sawKeepalive;
   push('b', true);
   push('after-last');
   await done;
   assert.equal(out[0], 'a');
-  assert.ok(out.filter((x) => x === 'ka').length >= 1);
   assert.equal(out.at(-1), 'b');
   assert.ok(!out.includes('after-last'));
   assert.ok(unsubscribed);

@@ -1,7 +1,7 @@
 // `agentbox up` from the CLI on the REAL engine: no configuration but AGENTBOX_HOME, the admin
 // key written 0600, then `create`/`exec`/`kill` through the CLI with only AGENTBOX_HOME set
-// (the CLI finds the local key) and AGENTBOX_URL for the free port. Skipped when the engine
-// reports that no runtime can run here.
+// (the CLI finds the local key) and AGENTBOX_URL for the free port. Skipped only outside CI and
+// only when the engine refuses to start because the runc runtime class cannot run here.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
+import { skipOutsideCI } from '../support/ci.ts';
 
 const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;
 
@@ -23,7 +24,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-test('agentbox up, then create/exec/shell/kill with the local admin key', async (t) => {
+test('agentbox up, then create/exec/shell/kill with the local admin key', { timeout: 600_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'agentbox-up-'));
   const env = { AGENTBOX_HOME: home, AGENTBOX_API_KEY: '', AGENTBOX_URL: '' };
   const up = spawn(process.execPath, [bin, 'up', '--port', '0', '--runtime', 'runc', '--template', 'busybox'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -36,7 +37,7 @@ test('agentbox up, then create/exec/shell/kill with the local admin key', async 
       up.once('exit', () => { clearTimeout(timer); resolve(undefined); });
     });
     if (!first) {
-      if (/unavailable|not available/.test(err)) return t.skip(`no runtime here: ${err.slice(-300)}`);
+      if (err.includes("runtime class 'runc' is not available")) return t.skip(skipOutsideCI(`runc cannot run here: ${err.slice(-300)}`, 'run ./scripts/setup.sh as root'));
       assert.fail(`agentbox up did not start: ${err.slice(-2000)}`);
     }
     const url = /running on (http:\/\/\S+)/.exec(first)?.[1];

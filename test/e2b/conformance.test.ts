@@ -1,7 +1,8 @@
 // E2B conformance (issue 4): the official SDKs, unchanged, drive a real agentbox server on the
 // real engine. scripts/e2b-sdks.sh installs them (npm `e2b` oldest 2.0.x, 2.7.x, 2.50.x, latest;
 // `@e2b/code-interpreter` latest; PyPI `e2b` + `e2b-code-interpreter` latest); without them the
-// suite skips with that reason. Each SDK runs the same scenarios (scenarios.mjs / scenarios.py)
+// suite skips with that reason outside CI and fails in CI, and a manifest that lacks a claimed
+// version fails. Each SDK runs the same scenarios (scenarios.mjs / scenarios.py)
 // in a child process configured only through the SDK's own environment variables:
 // - SDK ≥2.7 and Python: E2B_API_URL=<server>/e2b, E2B_SANDBOX_URL=<server>/e2b/sandbox (plain HTTP,
 //   routing by E2b-Sandbox-Id/-Port headers; 2.7–2.14.0 /files by X-Access-Token);
@@ -9,6 +10,7 @@
 //   server speaks TLS with a self-signed wildcard certificate, and the child resolves the test
 //   domain to 127.0.0.1 (resolve-test-domain.mjs; no DNS on loopback).
 // Versions run one after another (2 cores); a warm pool of `base` serves the creates.
+// test-file-timeout: 60 min
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,7 +18,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { runScenarios, scenarioFile, sdkManifest, type ScenarioResult, type SdkManifest } from './fixture.ts';
+import { illegitimateSkip, manifestProblems, runScenarios, scenarioFile, sdkManifest, type ScenarioResult, type SdkManifest } from './fixture.ts';
 
 const RUNTIME = (process.env.AGENTBOX_E2B_RUNTIME ?? 'gvisor') as 'gvisor' | 'runc';
 const DOMAIN = 'agentbox.test';
@@ -24,16 +26,27 @@ const SCRIPT_TIMEOUT_MS = 240_000;
 const manifest = sdkManifest();
 const skipAll = typeof manifest === 'string' ? manifest : false;
 const sdks = manifest as SdkManifest;
-const major = (v: string) => v.split('.').map(Number) as [number, number, number];
-const beforeHeaders = (v: string) => { const [a, b] = major(v); return a === 2 && b < 7; };
+const beforeHeaders = (v: string) => { const [a, b] = v.split('.').map(Number); return a === 2 && b! < 7; };
 
-/** One subtest per scenario, so a report names exactly what an SDK version could not do. */
-async function report(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number): Promise<void> {
+/**
+ * One subtest per scenario, so a report names exactly what an SDK version could not do. A skip
+ * is reported as one only when the feature arrived after `sdkVersion`; otherwise it fails.
+ */
+async function report(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number, sdkVersion?: string): Promise<void> {
   for (const r of run.results) {
-    await t.test(r.name, r.skip ? { skip: r.skip } : {}, () => { assert.ok(r.ok, r.error); });
+    const wrong = r.skip ? illegitimateSkip(r.skip, sdkVersion) : undefined;
+    await t.test(r.name, r.skip && !wrong ? { skip: `SDK ${sdkVersion}: ${r.skip}` } : {}, () => {
+      assert.equal(wrong, undefined);
+      assert.ok(r.ok, r.error);
+    });
   }
   assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
 }
+
+test('the installed E2B SDKs are every version the docs claim', (t) => {
+  if (skipAll) return t.skip(skipAll);
+  assert.deepEqual(manifestProblems(sdks), []);
+});
 
 async function warmPool(s: RealServer, template: string, size: number): Promise<void> {
   const res = await s.api(`/v1/pools/${template}`, { method: 'PUT', json: { size } });
@@ -60,7 +73,7 @@ describe('E2B SDKs through E2B_API_URL / E2B_SANDBOX_URL', () => {
   for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => !beforeHeaders(x.version))) {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
-      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 12);
+      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 13, sdk.version);
     });
   }
 
@@ -107,7 +120,7 @@ describe('E2B SDK 2.0.x through https://api.<domain> and <port>-<id>.<domain> (T
   for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => beforeHeaders(x.version))) {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
-      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 12);
+      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 13, sdk.version);
     });
   }
 });

@@ -1,7 +1,9 @@
 // The E2B conformance scenarios, run by test/e2b/conformance.test.ts in a child process against
 // one installed version of the npm `e2b` SDK (unchanged). The connection comes from the SDK's own
 // environment variables (E2B_API_KEY, E2B_API_URL/E2B_SANDBOX_URL or E2B_DOMAIN). Prints one JSON
-// line per scenario: {name, ok, error?, ms}. Written for every 2.x API (2.0.1 … latest).
+// line per scenario: {name, ok, error?, ms, skip?}. Written for every 2.x API (2.0.1 … latest); a
+// scenario for a newer API reports a skip saying `<feature> arrived in SDK <major>.<minor>`, which
+// conformance.test.ts holds against the version under test.
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -117,9 +119,9 @@ const scenarios = [
     check(Math.abs(end - (Date.now() + 120_000)) < 15_000, `endAt ${new Date(end).toISOString()} is not ~2 min away`);
     await ctx.sbx.setTimeout(300_000);
   }],
-  ['snapshots, fork, metrics and network update', async () => {
-    // Newer APIs: createSnapshot ≥2.13, updateNetwork ≥2.25, fork ≥2.35 (older SDKs lack them).
-    if (!ctx.sbx.createSnapshot) return 'skip: this SDK version has no createSnapshot/fork/updateNetwork';
+  ['snapshots, metrics and network update', async () => {
+    // Newer APIs: createSnapshot ≥2.13, updateNetwork ≥2.25 (older SDKs lack them).
+    if (!ctx.sbx.createSnapshot) return 'skip: createSnapshot arrived in SDK 2.13';
     await ctx.sbx.files.write('/home/user/snap.txt', 'kept');
     const snap = await ctx.sbx.createSnapshot();
     check(typeof snap.snapshotId === 'string' && snap.snapshotId.length > 0, `snapshot ${JSON.stringify(snap)}`);
@@ -130,16 +132,21 @@ const scenarios = [
     await copy.kill();
     eq(await Sandbox.deleteSnapshot(snap.snapshotId), true, 'deleteSnapshot');
     eq(await Sandbox.deleteSnapshot(snap.snapshotId), false, 'deleteSnapshot again');
-    if (ctx.sbx.fork) {
-      const [forked] = await ctx.sbx.fork({ count: 1, timeoutMs: 120_000 });
-      check(!(forked instanceof Error), `fork: ${forked}`);
-      eq(await forked.files.read('/home/user/snap.txt'), 'kept', 'file in the fork');
-      await forked.kill();
-    }
     const metrics = await ctx.sbx.getMetrics();
     check(metrics.length >= 1 && metrics[0].memUsed > 0, `metrics ${JSON.stringify(metrics)}`);
     await ctx.sbx.updateNetwork({ denyOut: ['0.0.0.0/0'], allowOut: ['1.1.1.1'] });
     await ctx.sbx.updateNetwork({});
+  }],
+  ['fork', async () => {
+    if (!ctx.sbx.fork) return 'skip: fork arrived in SDK 2.35';
+    await ctx.sbx.files.write('/home/user/fork.txt', 'kept');
+    const [forked] = await ctx.sbx.fork({ count: 1, timeoutMs: 120_000 });
+    check(!(forked instanceof Error), `fork: ${forked}`);
+    try {
+      eq(await forked.files.read('/home/user/fork.txt'), 'kept', 'file in the fork');
+    } finally {
+      await forked.kill();
+    }
   }],
   ['pause then connect: a running process keeps counting', async () => {
     await ctx.sbx.commands.run('i=0; while true; do echo $i > /tmp/count; i=$((i+1)); sleep 0.1; done', { background: true, timeoutMs: 0 });

@@ -8,7 +8,8 @@ import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
-import { sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
+import { cgroupPath } from '../../src/engine/runtime/cgroups.ts';
+import { destroyAfter, sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
 
 let t: TestEngine;
 before(async () => {
@@ -33,16 +34,21 @@ async function countAbove(id: string, n: number): Promise<number> {
 }
 
 describe('gvisor pause/resume', () => {
-  it('frees the memory and continues processes where they stopped, on the same address', async () => {
+  it('frees the memory and continues processes where they stopped, on the same address', async (ctx) => {
     const s = await t.engine.run({ template: 'busybox' });
+    destroyAfter(ctx, t.engine, s.id);
     await startCounter(s.id);
     await sh(t.engine, s.id, 'echo kept-in-shm > /dev/shm/marker');
     const before = await countAbove(s.id, 0);
+    // Positive control: the same reading shows the running sandbox's memory.
+    assert.ok((await t.engine.inspect(s.id)).memoryBytes > 0, 'a running sandbox is charged memory');
     const paused = await t.engine.pause(s.id);
     assert.equal(paused.state, 'paused');
     assert.equal(paused.pauseMode, 'checkpoint');
     const usage = await t.engine.inspect(s.id);
     assert.equal(usage.pid, undefined, 'no process runs while paused');
+    // 0 only when the sandbox has no memory cgroup left (a failed read is an error, not 0).
+    assert.equal(existsSync(join('/sys/fs/cgroup/memory', cgroupPath(s.id))), false, 'the memory cgroup is gone');
     assert.equal(usage.memoryBytes, 0, 'a paused sandbox holds no memory');
     await assert.rejects(t.engine.exec(s.id, { cmd: ['true'] }), (e: AgentboxError) => e.code === 'conflict');
     await sleep(500);
@@ -59,11 +65,11 @@ describe('gvisor pause/resume', () => {
     await t.engine.resume(s.id);
     assert.equal(await sh(t.engine, s.id, 'cat /dev/shm/marker'), 'kept-in-shm');
     await assert.rejects(t.engine.resume(s.id), (e: AgentboxError) => e.code === 'conflict');
-    await t.engine.destroy(s.id);
   });
 
-  it('refuses a corrupted checkpoint and one taken by another runtime binary, and stays paused', async () => {
+  it('refuses a corrupted checkpoint and one taken by another runtime binary, and stays paused', async (ctx) => {
     const s = await t.engine.run({ template: 'busybox' });
+    destroyAfter(ctx, t.engine, s.id);
     await t.engine.pause(s.id);
     const dir = join(t.home, 'sandboxes', s.id, 'checkpoint');
     const manifestPath = join(dir, 'manifest.json');
@@ -77,17 +83,18 @@ describe('gvisor pause/resume', () => {
     await appendFile(join(dir, manifest.files[0].path), 'x');
     await assert.rejects(t.engine.resume(s.id), (e: AgentboxError) => e.code === 'integrity_error' && /corrupted/.test(e.message));
     assert.equal(t.engine.get(s.id).state, 'paused');
-    await t.engine.destroy(s.id);
   });
 });
 
 describe('fork', () => {
-  it('restores a running copy with a new id, hostname, address and access token, leaving the source running', async () => {
+  it('restores a running copy with a new id, hostname, address and access token, leaving the source running', async (ctx) => {
     const s = await t.engine.run({ template: 'busybox', env: { ORIGIN: 'source' } });
+    destroyAfter(ctx, t.engine, s.id);
     await startCounter(s.id);
     await sh(t.engine, s.id, 'echo on-disk > /home/user/file; echo in-shm > /dev/shm/f');
     await countAbove(s.id, 0);
     const f = await t.engine.fork(s.id, { env: { FORKED: 'yes' } });
+    destroyAfter(ctx, t.engine, f.id);
     assert.notEqual(f.id, s.id);
     assert.notEqual(f.address, s.address);
     assert.notEqual(f.guest.accessToken, s.guest.accessToken);
@@ -100,17 +107,17 @@ describe('fork', () => {
     await sh(t.engine, f.id, 'echo fork > /home/user/file');
     assert.equal(await sh(t.engine, s.id, 'cat /home/user/file'), 'on-disk');
     assert.equal(t.engine.get(s.id).state, 'running');
-    await t.engine.destroy(s.id);
-    await t.engine.destroy(f.id);
   });
 
-  it('keeps a snapshot restorable after its source is gone, and refuses unknown snapshots', async () => {
+  it('keeps a snapshot restorable after its source is gone, and refuses unknown snapshots', async (ctx) => {
     const s = await t.engine.run({ template: 'busybox' });
+    destroyAfter(ctx, t.engine, s.id);
     await sh(t.engine, s.id, 'echo snap > /home/user/x');
     const snap = await t.engine.snapshot(s.id);
     await t.engine.destroy(s.id);
     assert.ok(t.engine.listSnapshots().some((x) => x.id === snap.id));
     const r = await t.engine.restoreSnapshot(snap.id);
+    destroyAfter(ctx, t.engine, r.id);
     assert.equal(await sh(t.engine, r.id, 'cat /home/user/x'), 'snap');
     await t.engine.destroy(r.id);
     await t.engine.deleteSnapshot(snap.id);
@@ -119,8 +126,9 @@ describe('fork', () => {
 });
 
 describe('runc pause', () => {
-  it('freezes the cgroup (memory stays) and says so', async () => {
+  it('freezes the cgroup (memory stays) and says so', async (ctx) => {
     const s = await t.engine.run({ template: 'busybox', runtime: 'runc' });
+    destroyAfter(ctx, t.engine, s.id);
     await startCounter(s.id);
     await countAbove(s.id, 0);
     const p = await t.engine.pause(s.id);
@@ -133,14 +141,14 @@ describe('runc pause', () => {
     await assert.rejects(t.engine.snapshot(s.id), (e: AgentboxError) => e.code === 'conflict' || e.code === 'not_supported');
     await t.engine.resume(s.id);
     assert.ok((await countAbove(s.id, before)) > before);
-    await t.engine.destroy(s.id);
   });
 });
 
 describe('filesystem-only pause', () => {
   for (const runtime of ['gvisor', 'runc'] as const) {
-    it(`${runtime}: stops the sandbox, keeps its files, and boots it again on resume`, async () => {
+    it(`${runtime}: stops the sandbox, keeps its files, and boots it again on resume`, async (ctx) => {
       const s = await t.engine.run({ template: 'busybox', runtime });
+      destroyAfter(ctx, t.engine, s.id);
       await sh(t.engine, s.id, 'echo kept > /home/user/f; echo lost > /dev/shm/f');
       const p = await t.engine.pause(s.id, { memory: false });
       assert.equal(p.state, 'paused');
@@ -150,15 +158,15 @@ describe('filesystem-only pause', () => {
       assert.equal(r.state, 'running');
       assert.equal(r.pausedWithMemory, undefined);
       assert.equal(await sh(t.engine, s.id, 'cat /home/user/f; cat /dev/shm/f 2>/dev/null || echo shm-empty'), 'kept\nshm-empty');
-      await t.engine.destroy(s.id);
     });
   }
 });
 
 describe('resume without memory', () => {
   for (const runtime of ['gvisor', 'runc'] as const) {
-    it(`${runtime}: discards what the pause kept and boots from the files`, async () => {
+    it(`${runtime}: discards what the pause kept and boots from the files`, async (ctx) => {
       const s = await t.engine.run({ template: 'busybox', runtime });
+      destroyAfter(ctx, t.engine, s.id);
       await startCounter(s.id);
       await sh(t.engine, s.id, 'echo kept > /home/user/f; echo lost > /dev/shm/f');
       await t.engine.pause(s.id);
@@ -167,7 +175,6 @@ describe('resume without memory', () => {
       assert.equal(await sh(t.engine, s.id, 'cat /home/user/f; cat /dev/shm/f 2>/dev/null || echo shm-empty'), 'kept\nshm-empty');
       assert.equal(await sh(t.engine, s.id, 'ps -o args | grep -c "[m]v /tmp/c.new" || true'), '0', 'the counting loop did not survive');
       assert.equal(existsSync(join(t.home, 'sandboxes', s.id, 'checkpoint')), false, 'the checkpoint images are gone');
-      await t.engine.destroy(s.id);
     });
   }
 });

@@ -6,6 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { createEngine, type CreatedEngine, type CreateEngineOptions } from '../../src/engine/index.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
 
@@ -34,6 +35,11 @@ export async function startTestEngine(name: string, opts: Partial<CreateEngineOp
       await rm(home, { recursive: true, force: true });
     },
   };
+}
+
+/** Destroys the sandbox when the test ends, passed or failed: a failure must not leak it into later tests. */
+export function destroyAfter(ctx: TestContext, engine: CreatedEngine['engine'], id: string): void {
+  ctx.after(() => engine.destroy(id).catch(() => undefined));
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AgentboxError } from '../../src/api/errors.ts';
-import { sh, startTestEngine, type TestEngine } from './fixture.ts';
+import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts';
 
 let t: TestEngine;
 before(async () => {
@@ -13,8 +13,9 @@ after(() => t.cleanup());
 
 for (const runtime of ['gvisor', 'runc'] as const) {
   describe(`${runtime} sandbox`, () => {
-    it('runs the guest as PID 1 in a busybox image with no libc, with hostname = id and the template user', async () => {
+    it('runs the guest as PID 1 in a busybox image with no libc, with hostname = id and the template user', async (ctx) => {
       const sbx = await t.engine.run({ template: 'busybox', runtime, limits: { memoryMiB: 200 } });
+      destroyAfter(ctx, t.engine, sbx.id);
       assert.equal(sbx.state, 'running');
       assert.equal(sbx.runtime, runtime);
       assert.match(sbx.id, /^[a-z0-9]{20}$/);
@@ -34,22 +35,22 @@ for (const runtime of ['gvisor', 'runc'] as const) {
       assert.throws(() => t.engine.get(sbx.id), (e: AgentboxError) => e.code === 'not_found');
     });
 
-    it('keeps writes in the private writable layer on disk and shares nothing with a sibling', async () => {
+    it('keeps writes in the private writable layer on disk and shares nothing with a sibling', async (ctx) => {
       const a = await t.engine.run({ template: 'busybox', runtime });
+      destroyAfter(ctx, t.engine, a.id);
       const b = await t.engine.run({ template: 'busybox', runtime });
+      destroyAfter(ctx, t.engine, b.id);
       await sh(t.engine, a.id, 'echo secret > /home/user/note && sleep 1000 >/dev/null 2>&1 &');
       assert.equal(await sh(t.engine, b.id, 'cat /home/user/note 2>/dev/null || echo missing'), 'missing');
       const psB = await sh(t.engine, b.id, 'ps -o args');
       assert.doesNotMatch(psB, /^sleep 1000/m, 'b must not see a\'s processes');
       assert.ok((await t.engine.inspect(a.id)).diskBytes > 0);
-      await t.engine.destroy(a.id);
-      await t.engine.destroy(b.id);
     });
   });
 }
 
 describe('bad input', () => {
-  it('refuses an unknown template, runtime, bad limits and bad env without leaving anything behind', async () => {
+  it('refuses an unknown template, runtime, bad limits and bad env without leaving anything behind', async (ctx) => {
     const before = t.engine.list().length;
     await assert.rejects(t.engine.run({ template: 'nope' }), (e: AgentboxError) => e.code === 'not_found');
     await assert.rejects(t.engine.run({ template: 'busybox', runtime: 'microvm' as never }), (e: AgentboxError) => e.code === 'not_supported');
@@ -64,8 +65,9 @@ describe('bad input', () => {
 });
 
 describe('setEnv', () => {
-  it('adds sandbox-wide env that later processes see and that survives pause/resume', async () => {
+  it('adds sandbox-wide env that later processes see and that survives pause/resume', async (ctx) => {
     const s = await t.engine.run({ template: 'busybox', env: { A: '1' } });
+    destroyAfter(ctx, t.engine, s.id);
     await t.engine.setEnv(s.id, { B: '2' });
     assert.equal(await sh(t.engine, s.id, 'echo $A$B'), '12');
     await t.engine.pause(s.id);
@@ -73,6 +75,5 @@ describe('setEnv', () => {
     assert.equal(await sh(t.engine, s.id, 'echo $A$B'), '12');
     assert.deepEqual(t.engine.get(s.id).env, { A: '1', B: '2' });
     await assert.rejects(t.engine.setEnv(s.id, { 'BAD NAME': 'x' }), (e: AgentboxError) => e.code === 'invalid_argument');
-    await t.engine.destroy(s.id);
   });
 });

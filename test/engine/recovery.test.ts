@@ -1,5 +1,5 @@
 /**
- * An engine that stops (or is killed) loses nothing: a new engine on the same home re-adopts
+ * An engine that stops loses nothing: a new engine on the same home re-adopts
  * running sandboxes, keeps paused ones resumable and created ones startable, and removes
  * half-created ones.
  */
@@ -21,6 +21,7 @@ describe('engine restart', () => {
     first = await startTestEngine('recovery');
     await first.templates.ensure('busybox');
     const running = await first.engine.run({ template: 'busybox' });
+    assert.equal(running.runtime, 'gvisor', 'the default runtime class here is gVisor');
     await sh(first.engine, running.id, '(i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done) >/dev/null 2>&1 &');
     const paused = await first.engine.run({ template: 'busybox' });
     await sh(first.engine, paused.id, 'echo before-restart > /dev/shm/m');
@@ -31,8 +32,7 @@ describe('engine restart', () => {
     await mkdir(join(first.home, 'sandboxes', halfId), { recursive: true });
     await writeFile(join(first.home, 'sandboxes', halfId, 'record.json'), JSON.stringify({ ...first.engine.get(running.id), id: halfId, state: 'creating', slot: 9, layers: [], runtime: 'gvisor' }));
     await first.engine.close(); // the server goes away; its sandboxes do not
-
-    await sleep(200);
+    // (test/claims/crash-recovery.test.ts does the same after a SIGKILL, for interrupted operations.)
     second = await startTestEngine('recovery', { home: first.home });
     const ids = second.engine.list().map((s) => `${s.id}:${s.state}`).sort();
     assert.deepEqual(ids, [`${running.id}:running`, `${paused.id}:paused`, `${created.id}:creating`].sort());

@@ -3,28 +3,47 @@
 // test file, and a stand-in kubelet: there is no node here, so tests set pod status through the
 // API exactly as a kubelet would (phase, conditions, IPs).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { buildAllCrds, type CrdOptions } from '../../src/api/k8s/crds.ts';
 import { CRDS, isAlreadyExists, isConflict, isNotFound, KubeClient, NAMESPACES, PODS } from '../../src/k8s/client.ts';
 import type { KubeObject } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { contentHash } from '../../src/k8s/hash.ts';
+import { skipOutsideCI } from '../support/ci.ts';
+import { waitFor } from '../support/wait.ts';
 
 export const KUBECONFIG = join(process.env.AGENTBOX_K8S_HOME ?? join(homedir(), '.cache/agentbox/k8s'), 'kubeconfig');
 const root = new URL('../..', import.meta.url).pathname;
 
 let envState: { ok: true } | { ok: false; reason: string } | undefined;
 
-/** Starts the local control plane once per process; returns a skip reason when it cannot. */
+/** Where scripts/k8s-env.sh keeps the kube binaries of its pinned version. */
+function kubeBinDir(): string {
+  const script = readFileSync(join(root, 'scripts/k8s-env.sh'), 'utf8');
+  const pinned = /K8S_VERSION="\$\{AGENTBOX_K8S_VERSION:-(v[0-9.]+)\}"/.exec(script)?.[1];
+  if (!pinned) throw new Error('cannot find the pinned K8S_VERSION in scripts/k8s-env.sh');
+  return join(dirname(KUBECONFIG), process.env.AGENTBOX_K8S_VERSION ?? pinned, 'bin');
+}
+
+/**
+ * Starts the local control plane once per process. The one reason to skip: the kube binaries
+ * were never built on this machine (outside CI only; `up` would spend minutes building them
+ * inside a test). Once they are built, any failure to start is a test failure with its reason.
+ */
 export function ensureEnv(): string | null {
   if (!envState) {
-    const r = spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), 'up'], { encoding: 'utf8', timeout: 15 * 60_000 });
-    envState = r.status === 0 && existsSync(KUBECONFIG)
-      ? { ok: true }
-      : { ok: false, reason: `local kube-apiserver unavailable (scripts/k8s-env.sh up failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-3).join(' | ')})` };
+    if (!existsSync(join(kubeBinDir(), 'kube-apiserver'))) {
+      envState = { ok: false, reason: skipOutsideCI('the kube-apiserver binaries are not built', 'run ./scripts/setup.sh --for-tests, or bash scripts/k8s-env.sh build') };
+    } else {
+      const r = spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), 'up'], { encoding: 'utf8', timeout: 5 * 60_000 });
+      if (r.status !== 0 || !existsSync(KUBECONFIG)) {
+        throw new Error(`scripts/k8s-env.sh up failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join(' | ')}`);
+      }
+      envState = { ok: true };
+    }
   }
   return envState.ok ? null : envState.reason;
 }
@@ -66,19 +85,7 @@ export async function deleteNamespace(client: KubeClient, name: string): Promise
   await client.delete(NAMESPACES, undefined, name).catch(() => undefined);
 }
 
-/** Polls `fn` until it returns non-null; bounded in time. */
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 20_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== null && v !== undefined && v !== false) return v;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 let ipCounter = 1;
 /** A fresh loopback address for a pod (no traffic goes anywhere but this machine). */

@@ -53,14 +53,22 @@ describe('auth', () => {
   });
 });
 
+/** `expiresAt` is `seconds` after the moment the server handled the request (between t0 and t1). */
+function assertExpiresIn(expiresAt: string | undefined, seconds: number, t0: number, t1: number, what: string): void {
+  const at = Date.parse(expiresAt ?? '');
+  // expiresAt is an ISO string with millisecond precision.
+  assert.ok(at >= t0 + seconds * 1000 && at <= t1 + seconds * 1000, `${what}: expiresAt ${expiresAt} is not ${seconds} s after the request (${new Date(t0).toISOString()} … ${new Date(t1).toISOString()})`);
+}
+
 describe('sandboxes', () => {
   test('create, get, list, kill', async () => {
+    const t0 = Date.now();
     const sb = await create(keyA, { metadata: { owner: 'me' }, env: { A: '1' } });
+    const t1 = Date.now();
     assert.match(sb.id, /^[a-z0-9]{20}$/);
     assert.equal(sb.state, 'running');
     assert.deepEqual(sb.metadata, { owner: 'me' });
-    const expires = Date.parse(sb.expiresAt!) - Date.now();
-    assert.ok(expires > 290_000 && expires <= 300_000, `default timeout 300 s, got ${expires}`);
+    assertExpiresIn(sb.expiresAt, 300, t0, t1, 'the default timeout is 300 s');
     const got = await (await s.api(`/v1/sandboxes/${sb.id}`, { key: keyA })).json();
     assert.equal(got.id, sb.id);
     assert.equal((await s.api(`/v1/sandboxes/${sb.id}`, { method: 'DELETE', key: keyA })).status, 204);
@@ -138,8 +146,9 @@ describe('sandboxes', () => {
 
   test('timeout, pause and resume', async () => {
     const sb = await create(keyA, { timeoutSeconds: 60, onTimeout: 'pause', autoResume: true });
+    let t0 = Date.now();
     const t = await (await s.api(`/v1/sandboxes/${sb.id}/timeout`, { method: 'POST', key: keyA, json: { timeoutSeconds: 600 } })).json();
-    assert.ok(Date.parse(t.expiresAt) - Date.now() > 590_000);
+    assertExpiresIn(t.expiresAt, 600, t0, Date.now(), 'setTimeout sets the new timeout');
     const p = await (await s.api(`/v1/sandboxes/${sb.id}/pause`, { method: 'POST', key: keyA })).json();
     assert.equal(p.state, 'paused');
     assert.equal(p.expiresAt, undefined);
@@ -147,9 +156,10 @@ describe('sandboxes', () => {
     assert.equal(again.status, 409);
     const ex = await s.api(`/v1/sandboxes/${sb.id}/exec`, { method: 'POST', key: keyA, json: { cmd: 'true' } });
     assert.equal(ex.status, 409);
+    t0 = Date.now();
     const r = await (await s.api(`/v1/sandboxes/${sb.id}/resume`, { method: 'POST', key: keyA })).json();
     assert.equal(r.state, 'running');
-    assert.ok(Date.parse(r.expiresAt) - Date.now() > 590_000, 'resume restarts the timer with the last timeout');
+    assertExpiresIn(r.expiresAt, 600, t0, Date.now(), 'resume restarts the timer with the last timeout');
   });
 
   test('fork copies the sandbox', async () => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fetchAny } from '../support/fake-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 const main = new URL('../support/fake-server-main.ts', import.meta.url).pathname;
 
@@ -50,7 +51,8 @@ test('SIGKILL during creates and file writes loses nothing acknowledged', async 
         } catch { return; }
       }
     })();
-    await new Promise((r) => setTimeout(r, 400));
+    // Killed mid-loop, once each loop has been acknowledged a few times.
+    await waitFor('acknowledged creates and writes', () => acked.length >= 3 && written.length >= 10, 60_000);
     srv.child.kill('SIGKILL');
     stop = true;
     await Promise.all([creator, writer]);

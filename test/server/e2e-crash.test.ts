@@ -2,33 +2,21 @@
 // after a restart every acknowledged sandbox and file is there, half-created sandboxes are
 // gone, and running processes survived (the sandboxes do not belong to the server process).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { runCommand } from '../../src/engine/command.ts';
-import { createEngine } from '../../src/engine/index.ts';
 import { fetchAny } from '../support/fake-server.ts';
-import { networkIndex, testNetwork } from '../support/test-network.ts';
+import { bootServerProcess, killServerProcess, removeServerHome, type ServerProcess } from '../support/real-server-process.ts';
+import { networkIndex } from '../support/test-network.ts';
+import { waitFor } from '../support/wait.ts';
 
-const main = new URL('../support/real-server-main.ts', import.meta.url).pathname;
 const NET = networkIndex('server-crash');
+const boot = (home: string) => bootServerProcess(home, NET);
 
-async function boot(home: string): Promise<{ child: ChildProcess; url: string; key: string; recovery: Record<string, number> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, home, String(NET)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('server did not start in 120 s')), 120_000);
-    createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l); });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { child, ...(JSON.parse(line) as { url: string; key: string; recovery: Record<string, number> }) };
-}
-
-test('SIGKILL during creates and writes loses nothing acknowledged (real engine)', async () => {
+test('SIGKILL during creates and writes loses nothing acknowledged (real engine)', { timeout: 600_000 }, async () => {
   const home = mkdtempSync(join(tmpdir(), 'agentbox-e2e-crash-'));
-  let srv: Awaited<ReturnType<typeof boot>> | undefined;
+  let srv: ServerProcess | undefined;
   try {
     srv = await boot(home);
     const h = (key: string) => ({ Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' });
@@ -56,13 +44,16 @@ test('SIGKILL during creates and writes loses nothing acknowledged (real engine)
         } catch { return; }
       }
     })();
-    await new Promise((r) => setTimeout(r, 2500));
-    srv.child.kill('SIGKILL');
+    // Killed while the creator and writer are mid-loop, once each has been acknowledged a few times.
+    await waitFor('acknowledged creates and writes', () => acked.length >= 2 && written.length >= 10, 120_000);
+    await killServerProcess(srv);
     stop = true;
     await Promise.all([creator, writer]);
     assert.ok(acked.length > 0 && written.length > 0, `traffic ran before the kill (${acked.length} creates, ${written.length} writes)`);
 
     srv = await boot(home);
+    assert.equal(srv.recovery.lost, 0, JSON.stringify(srv.recovery));
+    assert.ok(srv.recovery.adopted >= 1 + acked.length, `every acknowledged sandbox was re-adopted: ${JSON.stringify(srv.recovery)}`);
     const list = await (await fetchAny(`${srv.url}/v1/sandboxes?limit=1000`, { headers: h(srv.key) })).json() as { sandboxes: { id: string; state: string }[] };
     const ids = new Set(list.sandboxes.map((x) => x.id));
     for (const id of [base.id, ...acked]) assert.ok(ids.has(id), `acknowledged sandbox ${id} survived`);
@@ -74,14 +65,7 @@ test('SIGKILL during creates and writes loses nothing acknowledged (real engine)
       assert.equal(await r.text(), `data-${i}`);
     }
   } finally {
-    srv?.child.kill('SIGKILL');
-    // Tear down what the two server processes left: their sandboxes, table and home.
-    const created = await createEngine({ home: join(home, 'engine'), defaultRuntime: 'runc', network: testNetwork(NET) }).catch(() => undefined);
-    if (created) {
-      for (const s of created.engine.list()) await created.engine.destroy(s.id).catch(() => undefined);
-      await created.engine.close();
-    }
-    await runCommand('nft', ['delete', 'table', 'inet', testNetwork(NET).table]).catch(() => undefined);
-    rmSync(home, { recursive: true, force: true });
+    await killServerProcess(srv);
+    await removeServerHome(home, NET);
   }
 });

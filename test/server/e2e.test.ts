@@ -1,10 +1,13 @@
-// End to end on the REAL engine (runc + the busybox template; gVisor for checkpoint pause when
-// available), driven through the SDK. Skipped, with the reason, only when the engine reports
-// that the runtime cannot run on this host.
+// End to end on the REAL engine (runc + the busybox template; gVisor for checkpoint pause),
+// driven through the SDK. Skipped, with the reason, only outside CI and only when the engine
+// reports that runc cannot run on this host (test/support/real-server.ts).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CommandExitError, InvalidArgumentError, NotFoundError, Sandbox } from 'agentbox';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 let s: RealServer | undefined;
 let skip: string | false = false;
@@ -19,6 +22,9 @@ before(async () => {
 after(async () => { await s?.stop(); });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const counter = async (sbx: Sandbox) => Number((await sbx.files.read('/tmp/counter').catch(() => '0')).trim());
+/** Waits until the sandbox's counter loop has moved past `from`: the process is running. */
+const counterPasses = (sbx: Sandbox, from: number) => waitFor(`the counter to pass ${from}`, async () => (await counter(sbx)) > from, 30_000, 100);
 
 describe('sdk on the real engine', () => {
   test('commands: foreground, env at create, exit errors', async (t) => {
@@ -73,11 +79,16 @@ describe('sdk on the real engine', () => {
     await assert.rejects(sbx.files.write('/tmp/../../etc/x', 'x'), InvalidArgumentError);
     const events: string[] = [];
     const w = await sbx.files.watch('/tmp', (e) => events.push(`${e.type}:${e.name}`));
-    await sleep(200);
+    // The watch answers before it is established inside the sandbox: it is live once a probe
+    // file written after the call is reported.
+    let probes = 0;
+    await waitFor('the watch to report a probe file', async () => {
+      await sbx.files.write(`/tmp/probe-${probes++}`, 'x');
+      return events.some((e) => /probe-\d+$/.test(e));
+    }, 30_000, 200);
     await sbx.files.write('/tmp/watched.txt', 'x');
-    for (let i = 0; i < 100 && !events.some((e) => e.endsWith('watched.txt')); i++) await sleep(20);
+    await waitFor('the watched file event', () => events.some((e) => e.endsWith('watched.txt')), 10_000);
     w.stop();
-    assert.ok(events.some((e) => e.endsWith('watched.txt')), events.join(','));
     await sbx.kill();
   });
 
@@ -101,19 +112,18 @@ describe('sdk on the real engine', () => {
     if (skip) return t.skip(skip);
     const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
     const bg = await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done', { background: true });
-    await sleep(400);
+    await counterPasses(sbx, 2);
     await sbx.pause();
     assert.equal((await sbx.getInfo()).state, 'paused');
     await sbx.resume();
-    const before = Number((await sbx.files.read('/tmp/counter')).trim());
-    await sleep(500);
-    const after = Number((await sbx.files.read('/tmp/counter')).trim());
-    assert.ok(after > before, `the loop kept counting after resume (${before} → ${after})`);
+    await counterPasses(sbx, await counter(sbx));
     assert.equal((await sbx.commands.run(`kill -0 ${bg.pid} && echo alive`)).stdout, 'alive\n');
-    const dirBefore = s!.created.engine.list().find((x) => x.id === sbx.sandboxId);
-    assert.ok(dirBefore);
+    await sbx.files.write('/home/user/kept.txt', 'on disk');
+    const dir = join(s!.created.home, 'sandboxes', sbx.sandboxId);
+    assert.ok(existsSync(dir), `the sandbox's directory ${dir} exists while it lives`);
     await sbx.kill();
     assert.equal(s!.created.engine.list().some((x) => x.id === sbx.sandboxId), false);
+    assert.equal(existsSync(dir), false, 'kill removed the sandbox directory (record, bundle, writable layer)');
   });
 
   test('tenant isolation on real sandboxes', async (t) => {
@@ -128,17 +138,15 @@ describe('sdk on the real engine', () => {
 
   test('gVisor: pause checkpoints (no memory held), resume continues the process, fork copies it', async (t) => {
     if (skip) return t.skip(skip);
-    const sbx = await Sandbox.create({ ...conn, template: 'busybox', runtime: 'gvisor' }).catch((e: unknown) => e as Error);
-    if (sbx instanceof Error) return t.skip(`gVisor cannot run here: ${sbx.message}`);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox', runtime: 'gvisor' });
+    assert.equal((await sbx.getInfo()).runtime, 'gvisor');
     await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done', { background: true });
-    await sleep(400);
+    await counterPasses(sbx, 2);
     await sbx.pause();
     const usage = await s!.created.engine.inspect(sbx.sandboxId);
     assert.equal(usage.pid, undefined, 'a checkpointed sandbox has no running process on the host');
     await sbx.resume();
-    const before = Number((await sbx.files.read('/tmp/counter')).trim());
-    await sleep(500);
-    assert.ok(Number((await sbx.files.read('/tmp/counter')).trim()) > before);
+    await counterPasses(sbx, await counter(sbx));
     await sbx.files.write('/tmp/marker', 'from the parent');
     const child = await sbx.fork({ metadata: { forked: 'yes' } });
     assert.notEqual(child.sandboxId, sbx.sandboxId);

@@ -86,10 +86,15 @@ describe('warm pools', () => {
   test('a pool whose template cannot start backs off instead of spinning', async () => {
     const s = await startFakeServer();
     try {
+      const creates = () => s.engine.calls.filter((c) => c.startsWith('create')).length;
+      const t0 = Date.now();
       await s.api('/v1/pools/broken', { method: 'PUT', json: { size: 2 } });
-      await new Promise((r) => setTimeout(r, 500));
-      const creates = s.engine.calls.filter((c) => c.startsWith('create')).length;
-      assert.ok(creates <= 8, `at most a few attempts in 500 ms with a 200 ms retry, got ${creates}`);
+      // It keeps trying (at least three rounds of up to two creates)…
+      await waitFor('three rounds of fill attempts', async () => creates() >= 6 || undefined, 10_000);
+      // …but each round waits the 200 ms retry first: two waits at least lie between them.
+      // (A lower bound on time: a slow machine can only make it larger.)
+      const elapsed = Date.now() - t0;
+      assert.ok(elapsed >= 2 * 200, `${creates()} attempts took ${elapsed} ms; without back-off they take a few ms`);
       assert.equal((await pool(s, 'broken')).ready, 0);
       const res = await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'broken' } });
       assert.equal(res.status, 500);
@@ -117,13 +122,17 @@ describe('warm pools', () => {
 
 describe('lifecycle', () => {
   test('onTimeout kill, pause and pause_filesystem, and setTimeout resets the timer', async () => {
-    const s = await startFakeServer();
+    // The server's clock stands still until the test moves it: no real stall can expire `kept`
+    // between its create and its new timeout.
+    let clock = Date.now();
+    const s = await startFakeServer({ now: () => clock });
     try {
       const kill = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       const pause = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause' } })).json();
       const filesOnly = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1, onTimeout: 'pause_filesystem' } })).json();
       const kept = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       await s.api(`/v1/sandboxes/${kept.id}/timeout`, { method: 'POST', json: { timeoutSeconds: 60 } });
+      clock += 2000;
       await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404 || undefined, 5000);
       await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused' || undefined, 5000);
       await waitFor('filesystem-only pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${filesOnly.id}`)).json()).state === 'paused' || undefined, 5000);

@@ -43,9 +43,10 @@ export class FakeEngine implements Engine {
   async create(req: CreateSandboxRequest): Promise<SandboxInfo> {
     const id = req.id ?? Math.random().toString(36).slice(2, 12);
     if (existsSync(this.statePath(id))) throw new AgentboxError('already_exists', `sandbox ${id} exists`);
+    // Every attempt is recorded, failed ones too: the pool back-off test counts them.
+    this.calls.push(`create ${id}`);
     if (req.template === 'broken') throw new AgentboxError('internal', 'fake: template broken cannot start');
     mkdirSync(this.dir(id), { recursive: true });
-    this.calls.push(`create ${id}`);
     return this.save({
       id, hostname: id, template: req.template, runtime: req.runtime ?? 'runc', state: 'creating', pauseMode: 'freeze',
       createdAt: new Date().toISOString(), limits: { cpu: req.limits?.cpu ?? 1, memoryMiB: req.limits?.memoryMiB ?? 512, pids: 512 },

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { CreateEngineOptions } from '../../src/engine/index.ts';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
+import { AgentboxError } from '../../src/api/errors.ts';
 import { startTestEngine, type TestEngine } from '../engine/fixture.ts';
+import { skipOutsideCI } from './ci.ts';
 import { networkIndex, testSubnet } from './test-network.ts';
 import { apiCaller, type AnyResponse, type ApiInit } from './fake-server.ts';
 
@@ -21,21 +23,27 @@ export interface RealServer {
   stop(): Promise<void>;
 }
 
-/** Undefined (with the reason) when this host cannot run the runtime: the caller skips. */
+/**
+ * The server, or why it cannot run here: the one skip is a host where the requested runtime
+ * class is not available (the engine says so with code `unavailable`), and only outside CI.
+ * Any other start-up error (nftables, the guest bundle, a bug) is thrown: a failure, not a skip.
+ */
 export async function startRealServer(name: string, opts: Partial<ServerOptions> & { runtime?: 'runc' | 'gvisor'; wideSubnet?: boolean; templates?: CreateEngineOptions['templates'] } = {}): Promise<RealServer | string> {
+  const runtime = opts.runtime ?? 'runc';
   let created: TestEngine;
   try {
     created = await startTestEngine(`server-${name}`, {
-      defaultRuntime: opts.runtime ?? 'runc',
+      defaultRuntime: runtime,
       ...(opts.wideSubnet ? { network: { subnet: testSubnet(networkIndex(`server-${name}`), 22) } } : {}),
       ...(opts.templates ? { templates: opts.templates } : {}),
     });
   } catch (err) {
-    return `the real engine cannot start here: ${(err as Error).message}`;
+    if (!(err instanceof AgentboxError && err.code === 'unavailable' && err.message.startsWith(`runtime class '${runtime}' is not available`))) throw err;
+    return skipOutsideCI(`the ${runtime} runtime cannot run here: ${err.message}`, 'run ./scripts/setup.sh as root');
   }
   const home = mkdtempSync(join(tmpdir(), `agentbox-srv-${name}-`));
   const server = await startServer({
-    home, port: 0, engine: created.engine, catalog: engineCatalog(created.templates), defaultRuntime: opts.runtime ?? 'runc',
+    home, port: 0, engine: created.engine, catalog: engineCatalog(created.templates), defaultRuntime: runtime,
     log: () => {}, lifecycleMaxSleepMs: 200, poolRetryMs: 1000, ...opts,
   });
   return {

@@ -1,0 +1,115 @@
+// README "Kubernetes" / deploy/README.md: the kustomize base and the Helm chart install the
+// operator and router. Both are rendered by the real tools (`kubectl kustomize`, `helm template`
+// from scripts/build-helm.sh) and sent to the local kube-apiserver: namespaced objects are
+// created for real in a namespace of this test; cluster-scoped ones (CRDs, ClusterRoles and
+// their bindings, which other test files running at the same time rely on) go through the API
+// server's full validation with `--dry-run=server` (create, or replace when they exist). The objects must also fit together: every
+// Service selects a Deployment's pods and targets a port they declare, every pod runs as a
+// ServiceAccount that is installed, every binding names a role and accounts that are installed.
+// test-file-timeout: 20 min
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
+import { defaultCacheDir } from '../../src/engine/runtime/runtime-classes.ts';
+import type { KubeClient } from '../../src/k8s/client.ts';
+import { skipOutsideCI } from '../support/ci.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, KUBECONFIG } from '../k8s/harness.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const skip = ensureEnv();
+const helmVersion = /AGENTBOX_HELM_VERSION:-(v[0-9.]+)/.exec(readFileSync(join(root, 'scripts/build-helm.sh'), 'utf8'))![1]!;
+const HELM = join(defaultCacheDir(), 'helm', helmVersion, 'helm');
+const helmMissing = existsSync(HELM) ? false : skipOutsideCI(`helm ${helmVersion} is not built (${HELM})`, 'run bash scripts/build-helm.sh, or ./scripts/setup.sh --for-tests');
+
+interface Obj {
+  apiVersion: string; kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  spec?: Record<string, unknown>;
+  roleRef?: { kind: string; name: string };
+  subjects?: { kind: string; name: string; namespace?: string }[];
+}
+const CLUSTER_SCOPED = new Set(['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']);
+const key = (o: Obj) => `${o.kind}/${o.metadata.name}`;
+
+function run(cmd: string, args: string[], input?: string): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 120_000, cwd: root });
+  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
+  return r.stdout;
+}
+const kubectl = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', KUBECONFIG, ...args], input);
+const parse = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => !!o);
+const toYaml = (objs: Obj[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
+
+/** Pod template of a Deployment. */
+const pod = (d: Obj) => (d.spec as { template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName?: string; containers: { image: string; ports?: { name?: string; containerPort: number }[] }[] } } }).template;
+
+/** The objects fit together: selectors, ports, service accounts, bindings. */
+function assertCoherent(objs: Obj[]): void {
+  const names = new Set(objs.map(key));
+  const deployments = objs.filter((o) => o.kind === 'Deployment');
+  assert.ok(deployments.length >= 2, 'the operator and the router are deployed');
+  for (const d of deployments) {
+    const sa = pod(d).spec.serviceAccountName;
+    assert.ok(sa && names.has(`ServiceAccount/${sa}`), `${key(d)} runs as ServiceAccount ${sa}, which is installed`);
+    assert.doesNotMatch(pod(d).spec.containers[0]!.image, /:$/, `${key(d)} names an image tag`);
+  }
+  for (const s of objs.filter((o) => o.kind === 'Service')) {
+    const spec = s.spec as { selector: Record<string, string>; ports: { targetPort: string | number }[] };
+    const target = deployments.find((d) => Object.entries(spec.selector).every(([k, v]) => pod(d).metadata.labels[k] === v));
+    assert.ok(target, `${key(s)} selects the pods of a Deployment`);
+    const ports = pod(target).spec.containers.flatMap((c) => c.ports ?? []);
+    for (const p of spec.ports) assert.ok(ports.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort), `${key(s)} targets port ${p.targetPort}, which ${key(target)} declares`);
+  }
+  for (const b of objs.filter((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'RoleBinding')) {
+    assert.ok(names.has(`${b.roleRef!.kind}/${b.roleRef!.name}`), `${key(b)} binds ${b.roleRef!.kind} ${b.roleRef!.name}, which is installed`);
+    for (const s of b.subjects ?? []) assert.ok(names.has(`ServiceAccount/${s.name}`), `${key(b)} binds ServiceAccount ${s.name}, which is installed`);
+  }
+  assert.equal(objs.filter((o) => o.kind === 'CustomResourceDefinition').length, 4, 'the four Agent Sandbox CRDs');
+}
+
+/** Sends the manifests to the API server: namespaced objects for real into `ns`, the rest dry-run. */
+function apply(objs: Obj[], ns: string): void {
+  const moved = objs.filter((o) => o.kind !== 'Namespace').map((o) => (CLUSTER_SCOPED.has(o.kind) ? o : { ...o, metadata: { ...o.metadata, namespace: ns } }));
+  for (const o of moved) for (const s of o.subjects ?? []) if (s.namespace) s.namespace = ns;
+  const cluster = moved.filter((o) => CLUSTER_SCOPED.has(o.kind));
+  const namespaced = moved.filter((o) => !CLUSTER_SCOPED.has(o.kind));
+  // Each as the manifest states it, not merged with what other files have set on the same CRDs.
+  for (const o of cluster) {
+    const exists = spawnSync('kubectl', ['--kubeconfig', KUBECONFIG, 'get', key(o)], { encoding: 'utf8', timeout: 60_000 }).status === 0;
+    kubectl([exists ? 'replace' : 'create', '--dry-run=server', '-f', '-'], JSON.stringify(o));
+  }
+  kubectl(['apply', '-f', '-'], toYaml(namespaced));
+  const stored = kubectl(['get', '-f', '-', '-o', 'name'], toYaml(namespaced)).trim().split('\n');
+  assert.equal(stored.length, namespaced.length, `every namespaced object is stored: ${stored.join(', ')}`);
+}
+
+describe('deploy manifests on the local kube-apiserver', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  const namespaces: string[] = [];
+  before(async () => { client = await adminClient(); });
+  after(async () => {
+    for (const ns of namespaces) await deleteNamespace(client, ns);
+    client.close();
+  });
+  const freshNamespace = async () => { const ns = await createNamespace(client, 'deploy'); namespaces.push(ns); return ns; };
+
+  test('kustomize: deploy/kustomize/base renders, fits together and is accepted', { timeout: 300_000 }, async () => {
+    const objs = parse(kubectl(['kustomize', 'deploy/kustomize/base']));
+    assertCoherent(objs);
+    assert.ok(objs.every((o) => CLUSTER_SCOPED.has(o.kind) || o.metadata.namespace === 'agent-sandbox-system'));
+    apply(objs, await freshNamespace());
+  });
+
+  test('Helm: deploy/helm/agentbox-operator lints, renders the same objects as kustomize and is accepted', { skip: helmMissing, timeout: 300_000 }, async () => {
+    run(HELM, ['lint', 'deploy/helm/agentbox-operator']);
+    const ns = await freshNamespace();
+    const objs = parse(run(HELM, ['template', 'agentbox', 'deploy/helm/agentbox-operator', '--namespace', ns, '--include-crds']));
+    assertCoherent(objs);
+    const kustomized = parse(kubectl(['kustomize', 'deploy/kustomize/base'])).filter((o) => o.kind !== 'Namespace').map(key).sort();
+    assert.deepEqual(objs.map(key).sort(), kustomized, 'the chart installs what the kustomize base installs');
+    apply(objs, ns);
+  });
+});
