@@ -1,3 +1,4 @@
+// test-file-timeout: 20 min
 // Property-based fuzzing of every route of the native API and of the E2B control API, on the
 // REAL server (runc + busybox, real SQLite, network namespaces, nftables), as a non-admin tenant
 // (and sometimes with no key, a wrong key or the admin key). For every generated request:
