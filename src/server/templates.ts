@@ -107,37 +107,44 @@ export class TemplateAccess {
 
   /** Builds a recipe. Templates an admin builds are public; a tenant's own are private to it. */
   build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView> {
-    return this.withinBuildLimit(p, async () => {
-      const { row, target } = this.claim(p, recipe);
-      return this.view(row, await this.catalog.build(recipe, onProgress, target));
-    });
+    return this.buildAs(p, recipe, (target) => this.catalog.build(recipe, onProgress, target));
   }
 
   /** Builds `name` from an uploaded docker-save archive (`ref` picks an image in it). */
-  async buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts: { ref?: string; description?: string } = {}): Promise<TemplateView> {
+  buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts: { ref?: string; description?: string } = {}): Promise<TemplateView> {
     const recipe: TemplateBody = { name, from: { oci: { path: '/upload', ...(opts.ref ? { ref: opts.ref } : {}) } }, ...(opts.description ? { description: opts.description } : {}) };
-    return this.withinBuildLimit(p, async () => {
-      const { row, target } = this.claim(p, recipe);
-      return this.view(row, await this.catalog.buildFromUpload(recipe, archive, undefined, target));
-    });
+    return this.buildAs(p, recipe, (target) => this.catalog.buildFromUpload(recipe, archive, undefined, target));
   }
 
-  /** Runs a build counted against the caller's concurrentBuilds limit, before anything is recorded. */
-  private async withinBuildLimit<T>(p: Principal, build: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a build within the caller's concurrentBuilds limit and records the template once the
+   * engine has it (built, or failed with its error): a refused build leaves no row behind.
+   */
+  private async buildAs(p: Principal, recipe: TemplateBody, run: (target: CatalogTarget) => Promise<CatalogEntry>): Promise<TemplateView> {
     const release = this.beginBuild(p);
     try {
-      return await build();
+      const { row, target } = this.plan(p, recipe);
+      const record = () => this.db.prepare('INSERT OR IGNORE INTO templates (name, owner_tenant, store_key, created_at) VALUES (?, ?, ?, ?)')
+        .run(row.name, row.owner_tenant, row.store_key, this.now());
+      const entry = await run(target).catch((err: unknown) => {
+        // A build that ran and failed stays listed with its error; one refused before it
+        // started (bad archive, bad recipe) leaves nothing.
+        if (this.catalog.get(target.key)) record();
+        throw err;
+      });
+      record();
+      return this.view(row, entry);
     } finally {
       release();
     }
   }
 
   /**
-   * Decides where a build goes and records it, before anything is built. Public names are
-   * written by admins only; a tenant writes its own namespace. `from: {template}` must resolve
-   * for the caller like any other use of a name.
+   * Decides where a build goes, before anything is built. Public names are written by admins
+   * only; a tenant writes its own namespace. `from: {template}` must resolve for the caller like
+   * any other use of a name.
    */
-  private claim(p: Principal, recipe: TemplateBody): { row: Row; target: CatalogTarget } {
+  private plan(p: Principal, recipe: TemplateBody): { row: Row; target: CatalogTarget } {
     const owner = p.admin ? null : p.tenantId;
     if (owner !== null && this.resolve(owner, recipe.name)?.owner_tenant === null) {
       throw new AgentboxError('permission_denied', `'${recipe.name}' is a public template, which only an admin can build: choose another name for yours`, { details: { template: recipe.name } });
@@ -153,12 +160,9 @@ export class TemplateAccess {
     }
     const existing = this.db.prepare('SELECT name, owner_tenant, store_key FROM templates WHERE name = ? AND owner_tenant IS ?').get(recipe.name, owner) as Row | undefined;
     if (existing) return { row: existing, target: { ...target, key: existing.store_key } };
-    try {
-      this.db.prepare('INSERT INTO templates (name, owner_tenant, store_key, created_at) VALUES (?, ?, ?, ?)').run(recipe.name, owner, target.key, this.now());
-    } catch (err) {
-      // Only an admin can get here: a private template from before per-tenant names holds the key.
-      throw new AgentboxError('conflict', `the store name '${target.key}' is held by a private template made before names were per tenant; choose another name`, { cause: err });
-    }
+    const holder = this.db.prepare('SELECT name FROM templates WHERE store_key = ?').get(target.key);
+    // Only an admin can meet this: a private template from before per-tenant names holds the key.
+    if (holder) throw new AgentboxError('conflict', `the store name '${target.key}' is held by a private template made before names were per tenant; choose another name`);
     return { row: { name: recipe.name, owner_tenant: owner, store_key: target.key }, target };
   }
 

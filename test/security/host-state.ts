@@ -55,7 +55,10 @@ function listDir(path: string): string[] {
 /** The nftables table without counters (traffic moves them; rules and set elements must not). */
 async function nftTable(table: string): Promise<string> {
   const r = await runCommand('nft', ['list', 'table', 'inet', table]).catch(() => undefined);
-  return (r?.stdout ?? '').replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/expires \S+/g, '');
+  // Empty chains hold no rule; the engine may leave one between a sandbox's removal and the
+  // next reuse of its slot.
+  return (r?.stdout ?? '').replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/expires \S+/g, '')
+    .replace(/\n\tchain \w+ \{\n\t\}\n/g, '\n');
 }
 
 export async function hostState(s: Scope): Promise<HostState> {

@@ -152,7 +152,10 @@ describe('C2: databases from before per-tenant names', () => {
     const home = join(scratch, 'v2-home');
     await mkdir(home);
     const old = new Database(join(home, 'state.db'));
+    // The tables later migrations touch, as version 2 had them (columns this test reads).
     old.exec(`CREATE TABLE tenants (id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at INTEGER NOT NULL);
+      CREATE TABLE sandboxes (id TEXT PRIMARY KEY);
+      CREATE TABLE pools (tenant_id TEXT NOT NULL, template TEXT NOT NULL, size INTEGER NOT NULL);
       CREATE TABLE templates (name TEXT PRIMARY KEY, owner_tenant TEXT REFERENCES tenants(id), created_at INTEGER NOT NULL);
       INSERT INTO tenants VALUES ('t_old', 'old', 0);
       INSERT INTO templates VALUES ('broken', 't_old', 0), ('shared', NULL, 0);`);
@@ -275,6 +278,7 @@ describe('M4: host file permissions', () => {
     }
     assert.equal((await stat(join(s!.home, 'state.db'))).mode & 0o777, 0o600);
     const res = await s!.api('/v1/sandboxes', { method: 'POST', key: keys.alpha!, json: { template: 'busybox' } });
+    assert.equal(res.status, 201, await res.clone().text());
     const id = (await res.json()).id as string;
     try {
       const rootfs = join(s!.created.home, 'sandboxes', id, 'rootfs');
