@@ -49,6 +49,8 @@ export const CreateSandboxBody = z.object({
   metadata: MetadataMap.optional(),
   cpu: z.number().positive().max(64).optional(),
   memoryMiB: z.number().int().min(32).max(262_144).optional(),
+  diskMiB: z.number().int().min(32).max(16_777_216).optional()
+    .describe("size of the sandbox's disk (its writable layer); default from the template, else the server's; a full disk is ENOSPC inside"),
   network: NetworkPolicy.optional(),
 }).strict().meta({ id: 'CreateSandbox' });
 
@@ -66,6 +68,10 @@ export const Sandbox = z.object({
   autoResume: z.boolean(),
   cpu: z.number(),
   memoryMiB: z.number().int(),
+  /** Size of the sandbox's disk; absent while the engine does not know the sandbox. */
+  diskMiB: z.number().int().optional(),
+  /** What the sandbox's files take of its disk; absent while the disk is not mounted. */
+  disk: z.object({ usedBytes: z.number().int(), limitBytes: z.number().int() }).optional(),
   /** Set when the create was served from a warm pool. */
   fromPool: z.boolean(),
   envdVersion: z.string().optional(),

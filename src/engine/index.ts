@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle } from '../guest/bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
-import { LocalEngine, type NetworkOptions } from './engine.ts';
+import { LocalEngine, type DiskOptions, type NetworkOptions } from './engine.ts';
 import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
@@ -33,6 +33,8 @@ export interface CreateEngineOptions {
   runtimeClasses?: RuntimeClassConfig[];
   defaultRuntime?: RuntimeClassName;
   network?: Partial<NetworkOptions>;
+  /** Default and largest size of a sandbox's disk (default 10 GiB and 100 GiB). */
+  disk?: Partial<DiskOptions>;
   readyTimeoutMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   onProgress?: (msg: string) => void;
@@ -108,6 +110,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     templates,
     guest,
     network,
+    disk: opts.disk,
     readyTimeoutMs: opts.readyTimeoutMs,
     log: opts.log,
   });

@@ -4,10 +4,11 @@ import type { NetworkPolicyBody } from '../api/native.ts';
 import type { CreateSandboxRequest, Engine, SandboxInfo } from '../engine/types.ts';
 import type { SandboxRecord } from './sandbox-store.ts';
 
-export function runRecord(engine: Engine, rec: SandboxRecord, env: Record<string, string>, network?: NetworkPolicyBody): Promise<SandboxInfo> {
+/** `diskMiB` absent: the template's, else the engine's default (the engine record keeps it). */
+export function runRecord(engine: Engine, rec: SandboxRecord, env: Record<string, string>, network?: NetworkPolicyBody, diskMiB?: number): Promise<SandboxInfo> {
   const req: CreateSandboxRequest = {
     template: rec.template, id: rec.id, runtime: rec.runtime, env,
-    limits: { cpu: rec.cpu, memoryMiB: rec.memoryMiB },
+    limits: { cpu: rec.cpu, memoryMiB: rec.memoryMiB, diskMiB },
   };
   if (network) req.egress = { defaultAction: network.defaultAction, allow: network.allow, deny: network.deny };
   return engine.run(req);

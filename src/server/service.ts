@@ -100,7 +100,7 @@ export class SandboxService {
     const tpl = await this.d.templates.usable(p, body.template);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
     // A warm sandbox matches when nothing fixed at start differs: resources and network.
-    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.network === undefined;
+    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.diskMiB === undefined && body.network === undefined;
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
       const claimed = await this.timed('claim', async () => this.d.store.claim(p.tenantId, body.template, body.runtime, {
         metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
@@ -115,7 +115,7 @@ export class SandboxService {
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
       createdAt: this.d.now(),
     };
-    return this.coldCreate(rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network));
+    return this.coldCreate(rec, () => runRecord(this.d.engine, rec, body.env ?? {}, body.network, body.diskMiB));
   }
 
   /**
@@ -324,7 +324,7 @@ export class SandboxService {
   }
 
   /** A new sandbox restored from one of the caller's snapshots (memory, processes and files). */
-  async createFromSnapshot(p: Principal, ref: string, body: Omit<CreateSandboxBody, 'template' | 'cpu' | 'memoryMiB' | 'network' | 'runtime'>): Promise<SandboxDetail> {
+  async createFromSnapshot(p: Principal, ref: string, body: Omit<CreateSandboxBody, 'template' | 'cpu' | 'memoryMiB' | 'diskMiB' | 'network' | 'runtime'>): Promise<SandboxDetail> {
     const snap = this.d.snapshots.find(p.tenantId, ref);
     if (!snap) throw notFound('snapshot', ref);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
