@@ -75,7 +75,10 @@ describe('disk quota per sandbox (engine)', () => {
       assert.ok(Number(df[1]) * 1024 <= 64 * MiB, `df inside: ${df.join(' ')}`);
 
       // The host holds no more than the image's size for it.
-      assert.ok(statSync(join(dirOf(full.id), 'disk.img')).blocks * 512 <= 64 * MiB);
+      const image = join(dirOf(full.id), 'disk.img');
+      assert.ok(statSync(image).blocks * 512 <= 64 * MiB);
+      const loop = loopDevices().find((l) => l.backingFile === image)!;
+      assert.equal(readFileSync(`/sys/block/${loop.device.slice('/dev/'.length)}/loop/dio`, 'utf8').trim(), '1', 'direct I/O (no second page cache)');
       assert.ok(await hostBytes(dirOf(full.id)) <= 65 * MiB, `host bytes ${await hostBytes(dirOf(full.id))}`);
 
       // The neighbour writes as if nothing happened; the full one can still delete and write again.

@@ -69,6 +69,12 @@ export async function attachDisk(d: DiskImage, opts: { create: boolean }): Promi
   }
   await mkdir(d.mount, { recursive: true });
   await runCommand('mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, d.file, d.mount]);
+  // Direct I/O: the loop device writes straight to the image instead of through a second page
+  // cache; 256 MiB + fsync takes ~0.6 s instead of ~4 s here (BENCHMARKS.md). mount(8) cannot
+  // ask for it, so it is switched on the bound device. A host filesystem without O_DIRECT
+  // (tmpfs) refuses it; the disk then stays correct, only slower.
+  const device = mountSource(d.mount);
+  if (device) await runCommand('losetup', ['--direct-io=on', device]).catch(() => undefined);
 }
 
 async function makeImage(file: string, sizeMiB: number): Promise<void> {
@@ -118,6 +124,8 @@ export interface LoopDevice {
   /** The file behind it, without the kernel's " (deleted)" suffix. */
   backingFile: string;
   deleted: boolean;
+  /** Set up by mount(8): detaches itself when its last user (the mount) goes. */
+  autoclear: boolean;
 }
 
 /** Every attached loop device and its backing file, from sysfs. */
@@ -131,37 +139,51 @@ export function loopDevices(): LoopDevice[] {
   }
   for (const name of names) {
     let backing: string;
+    let autoclear: boolean;
     try {
       backing = readFileSync(`/sys/block/${name}/loop/backing_file`, 'utf8').trimEnd();
+      autoclear = readFileSync(`/sys/block/${name}/loop/autoclear`, 'utf8').trim() === '1';
     } catch {
       continue; // not attached
     }
     const deleted = backing.endsWith(' (deleted)');
-    out.push({ device: `/dev/${name}`, backingFile: deleted ? backing.slice(0, -' (deleted)'.length) : backing, deleted });
+    out.push({ device: `/dev/${name}`, backingFile: deleted ? backing.slice(0, -' (deleted)'.length) : backing, deleted, autoclear });
   }
   return out;
 }
 
-/** Unmounts every mount of the loop devices whose backing file matches, then detaches them. */
+/**
+ * Unmounts every mount of the loop devices whose backing file matches, then detaches them.
+ * An autoclear device (mount(8) made it) detaches itself once unmounted, so it needs no call.
+ */
 async function releaseLoops(matches: (backingFile: string) => boolean): Promise<void> {
   const loops = loopDevices().filter((l) => matches(l.backingFile));
   if (loops.length === 0) return;
   const devices = new Set(loops.map((l) => l.device));
   for (const target of mountsOf(devices)) await unmount(target);
   // On a device still in use this only sets autoclear; one already gone is not an error.
-  for (const l of loops) await runCommand('losetup', ['-d', l.device]).catch(() => undefined);
+  for (const l of loops.filter((x) => !x.autoclear)) await runCommand('losetup', ['-d', l.device]).catch(() => undefined);
 }
 
-/** Mount points whose source is one of `devices` (mountinfo: fields after " - " are type, source). */
-function mountsOf(devices: Set<string>): string[] {
-  const out: string[] = [];
+/** (mount point, source) of every mount (mountinfo: fields after " - " are type and source). */
+function mounts(): { target: string; source: string }[] {
+  const out: { target: string; source: string }[] = [];
   for (const line of readFileSync('/proc/self/mountinfo', 'utf8').split('\n')) {
     const [left, right] = line.split(' - ');
     if (!left || !right) continue;
-    const source = right.split(' ')[1];
-    if (source && devices.has(source)) out.push(left.split(' ')[4]!.replace(/\\040/g, ' '));
+    out.push({ target: left.split(' ')[4]!, source: right.split(' ')[1] ?? '' });
   }
   return out;
+}
+
+/** Mount points whose source is one of `devices`. */
+function mountsOf(devices: Set<string>): string[] {
+  return mounts().filter((m) => devices.has(m.source)).map((m) => m.target);
+}
+
+/** The device mounted at `target` (the last mount there wins, as in the kernel). */
+function mountSource(target: string): string | undefined {
+  return mounts().filter((m) => m.target === target).at(-1)?.source;
 }
 
 /**
