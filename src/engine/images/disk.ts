@@ -5,9 +5,11 @@
  * disk gets ENOSPC inside, and the host filesystem never holds more than the image's size.
  *
  * Works on any Linux host filesystem that supports sparse files (no reformatting, no quota
- * tools). An image is made in ~30 ms whatever its size (mkfs of a sparse file writes only its
- * metadata) and costs host disk only for what the sandbox writes; `discard` hands deleted
- * blocks back to the host.
+ * tools). Making an image takes tens of milliseconds whatever its size (mkfs of a sparse file
+ * writes only its metadata); it costs host disk only for what the sandbox writes, and `discard`
+ * hands deleted blocks back to the host. The sandbox sees files, never the block device: the
+ * image is written only by the host kernel's ext4, so mounting it again (after a reboot) mounts
+ * nothing a sandbox crafted.
  *
  * Crash safety: an image appears under its final name only once mkfs has finished; the loop
  * device is set up by mount(8) with autoclear, so it goes away with the last unmount and never
