@@ -197,10 +197,9 @@ export class LocalEngine implements Engine {
    * only while the sandbox stays paused.
    */
   private async adopt(r: SandboxRecord): Promise<void> {
-    const p = this.paths(r.id);
     if (r.state === 'failed') return;
     await attachDisk(this.disk(r), { create: false });
-    if (existsSync(p.checkpointImage)) await attachDisk(this.checkpointDisk(r), { create: false });
+    if (existsSync(this.paths(r.id).checkpointImage)) await attachDisk(this.checkpointDisk(r), { create: false });
     await this.settle(r);
     if (r.state !== 'paused') await removeDisk(this.checkpointDisk(r));
   }
