@@ -48,14 +48,14 @@ async function cgroupPss(id: string): Promise<number> {
 }
 
 /** A bundle that runs `args` straight on the template's rootfs: no guest, no network. */
-async function bareBundle(dir: string, driver: RuntimeDriver, rootfs: string, id: string, args: string[]): Promise<string> {
+export async function bareBundle(dir: string, driver: RuntimeDriver, rootfs: string, id: string, args: string[], opts: { writable?: boolean } = {}): Promise<string> {
   const bundle = join(dir, id);
   await mkdir(bundle, { recursive: true });
   const spec = buildSpec({
     id, hostname: id, runtime: driver.name, rootfs, args, env: { PATH: '/bin:/usr/bin' },
     limits: { cpu: 1, memoryMiB: 256, pids: 512 }, binds: [], cgroupsPath: `/agentbox/${id}`,
   });
-  (spec.root as { readonly: boolean }).readonly = true;
+  (spec.root as { readonly: boolean }).readonly = !opts.writable;
   await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
   return bundle;
 }

@@ -51,6 +51,8 @@ export const CreateSandboxBody = z.object({
     .describe('CPU cores; at most the policy\'s sandboxCpuMax (clamped to the host\'s cores); default from the template'),
   memoryMiB: z.number().int().min(32).max(262_144).optional()
     .describe('memory limit; at most the policy\'s sandboxMemoryMiBMax (clamped to the host\'s memory); default from the template'),
+  diskMiB: z.number().int().min(32).max(16_777_216).optional()
+    .describe("size of the sandbox's disk (its writable layer); at most the policy's diskMiB, which is also the default; a full disk is ENOSPC inside"),
   network: NetworkPolicy.optional(),
 }).strict().meta({ id: 'CreateSandbox' });
 
@@ -68,6 +70,10 @@ export const Sandbox = z.object({
   autoResume: z.boolean(),
   cpu: z.number(),
   memoryMiB: z.number().int(),
+  /** Size of the sandbox's disk; absent while the engine does not know the sandbox. */
+  diskMiB: z.number().int().optional(),
+  /** What the sandbox's files take of its disk; absent while the disk is not mounted. */
+  disk: z.object({ usedBytes: z.number().int(), limitBytes: z.number().int() }).optional(),
   /** Set when the create was served from a warm pool. */
   fromPool: z.boolean(),
   envdVersion: z.string().optional(),

@@ -1,7 +1,10 @@
 /**
  * Lays out one sandbox's OCI bundle under its directory:
  *
- *   upper/ work/ rootfs/   overlay: image layers + private writable layer (rootfs/ is the mount)
+ *   disk.img → disk/       the sandbox's disk: a sparse ext4 image mounted here (images/disk.ts)
+ *   disk/upper disk/work   the overlay's private writable layer, inside the disk image
+ *   rootfs/                the overlay mount: image layers + the writable layer
+ *   checkpoint.img → checkpoint/   while paused: the checkpoint images, in an image of their own
  *   etc/                   resolv.conf and hosts, bind-mounted read-only
  *   guest/config.json      the guest daemon's configuration, mounted at /.agentbox
  *   bundle/config.json     the OCI spec
@@ -10,6 +13,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GuestConfigInput } from '../guest/config.ts';
+import { AgentboxError } from '../api/errors.ts';
+import { isMountPoint } from './images/disk.ts';
 import { mountOverlay } from './images/overlay.ts';
 import type { LinkAddresses } from './network/addresses.ts';
 import { netnsPath } from './network/netns.ts';
@@ -23,6 +28,9 @@ const GUEST_CONFIG_MOUNT = '/.agentbox';
 
 export interface SandboxPaths {
   dir: string;
+  /** The writable layer's disk image and its mount point. */
+  diskImage: string;
+  disk: string;
   upper: string;
   work: string;
   rootfs: string;
@@ -30,19 +38,24 @@ export interface SandboxPaths {
   etc: string;
   guestDir: string;
   log: string;
+  /** The checkpoint's disk image and its mount point (present only while paused). */
+  checkpointImage: string;
   checkpoint: string;
 }
 
 export function sandboxPaths(dir: string): SandboxPaths {
   return {
     dir,
-    upper: join(dir, 'upper'),
-    work: join(dir, 'work'),
+    diskImage: join(dir, 'disk.img'),
+    disk: join(dir, 'disk'),
+    upper: join(dir, 'disk', 'upper'),
+    work: join(dir, 'disk', 'work'),
     rootfs: join(dir, 'rootfs'),
     bundle: join(dir, 'bundle'),
     etc: join(dir, 'etc'),
     guestDir: join(dir, 'guest'),
     log: join(dir, 'runtime.log'),
+    checkpointImage: join(dir, 'checkpoint.img'),
     checkpoint: join(dir, 'checkpoint'),
   };
 }
@@ -54,6 +67,8 @@ export interface GuestBundleRef {
 
 /** Mounts the root filesystem and writes every file the runtime needs; idempotent. */
 export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef): Promise<void> {
+  // The writable layer must be on its own disk image: on the host filesystem it would have no limit.
+  if (!isMountPoint(p.disk)) throw new AgentboxError('internal', `the disk of sandbox ${record.id} is not mounted at ${p.disk}`);
   await mountOverlay({ lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs });
   await Promise.all([p.bundle, p.etc, p.guestDir].map((d) => mkdir(d, { recursive: true })));
   await writeFile(join(p.etc, 'resolv.conf'), `nameserver ${link.hostIp}\noptions ndots:0\n`);

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { AgentboxError, asAgentboxError, conflict, invalidArgument, notFound } from '../api/errors.ts';
 import { createGuestClient, type GuestClient } from '../guest/client.ts';
 import { GUEST_PORT, sandboxPaths, writeBundle, type GuestBundleRef, type SandboxPaths } from './bundle.ts';
-import { copyTree, diskUsage, ensurePrivateDir, writeFileAtomic } from './fsutil.ts';
+import { copyTree, ensurePrivateDir, writeFileAtomic } from './fsutil.ts';
+import { attachDisk, detachDisk, diskUsage, removeDisk, sweepOrphanLoops, type DiskImage } from './images/disk.ts';
 import { isMounted, unmount } from './images/overlay.ts';
 import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
@@ -23,8 +24,8 @@ import type { RuntimeDriver } from './runtime/driver.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
 import { hashImageFiles, verifySnapshot, writeManifest, MANIFEST, type SnapshotManifest } from './snapshots.ts';
 import type {
-  CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, ForkRequest, PauseOptions, ResourceLimits,
-  RuntimeClassName, SandboxInfo, SandboxState, SandboxUsage, SnapshotInfo,
+  CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, ForkRequest, PauseOptions, RuntimeClassName,
+  SandboxInfo, SandboxLimits, SandboxState, SandboxUsage, SnapshotInfo,
 } from './types.ts';
 
 export interface NetworkOptions {
@@ -36,6 +37,23 @@ export interface NetworkOptions {
   nat: boolean;
 }
 
+/** Sizes of sandbox disks (images/disk.ts), MiB. */
+export interface DiskOptions {
+  /** When neither the create request nor the template says; default 10 GiB. */
+  defaultMiB: number;
+  /** The most a create request or template may ask for; default 100 GiB. */
+  maxMiB: number;
+}
+
+export const DEFAULT_DISK: DiskOptions = { defaultMiB: 10_240, maxMiB: 102_400 };
+/** Below this ext4's journal and the guest's own files leave too little room. */
+const MIN_DISK_MIB = 32;
+/**
+ * A checkpoint holds the sandbox's memory (bounded by its memory limit) plus the sentry's
+ * state; its image gets this much on top of the memory limit.
+ */
+const CHECKPOINT_EXTRA_MIB = 256;
+
 export interface LocalEngineOptions {
   home: string;
   drivers: Map<RuntimeClassName, RuntimeDriver>;
@@ -43,6 +61,7 @@ export interface LocalEngineOptions {
   templates: TemplateStore;
   guest: GuestBundleRef & { envdVersion: string };
   network: NetworkOptions;
+  disk?: Partial<DiskOptions>;
   /** How long a cold start may take until the guest answers. */
   readyTimeoutMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -76,6 +95,7 @@ export class LocalEngine implements Engine {
   private readonly firewall: EgressFirewall;
   private readonly dns: DnsProxy;
   private readonly readyTimeoutMs: number;
+  private readonly diskSizes: DiskOptions;
   /** Host PID of each running sandbox (sentry or init), watched by the liveness monitor. */
   private readonly pids = new Map<string, number>();
   private monitor?: NodeJS.Timeout;
@@ -87,6 +107,7 @@ export class LocalEngine implements Engine {
     this.store = new RecordStore(join(opts.home, 'sandboxes'));
     this.snapshotsDir = join(opts.home, 'snapshots');
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
+    this.diskSizes = { ...DEFAULT_DISK, ...opts.disk };
     const n = opts.network;
     this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat });
     this.dns = new DnsProxy({
@@ -113,6 +134,8 @@ export class LocalEngine implements Engine {
     await this.firewall.init();
     await this.dns.start();
     await this.recover();
+    const swept = await sweepOrphanLoops(this.store.root, (id) => this.records.has(id));
+    if (swept > 0) this.log('released loop devices of removed sandboxes', { count: swept });
     this.monitor = setInterval(() => void this.checkLiveness(), LIVENESS_INTERVAL_MS);
     this.monitor.unref();
   }
@@ -170,7 +193,20 @@ export class LocalEngine implements Engine {
     }
   }
 
+  /**
+   * Re-attaches the sandbox's disks (a host reboot unmounted them; after a server crash they
+   * are still mounted and this is a no-op), then settles its state. A checkpoint image is kept
+   * only while the sandbox stays paused.
+   */
   private async adopt(r: SandboxRecord): Promise<void> {
+    if (r.state === 'failed') return;
+    await attachDisk(this.disk(r), { create: false });
+    if (existsSync(this.paths(r.id).checkpointImage)) await attachDisk(this.checkpointDisk(r), { create: false });
+    await this.settle(r);
+    if (r.state !== 'paused') await removeDisk(this.checkpointDisk(r));
+  }
+
+  private async settle(r: SandboxRecord): Promise<void> {
     const driver = this.driver(r.runtime);
     const status = await driver.status(r.id);
     const paths = this.paths(r.id);
@@ -191,7 +227,6 @@ export class LocalEngine implements Engine {
       case 'resuming':
         if (status?.status === 'running' && isAlive(status.pid)) {
           this.pids.set(r.id, status.pid);
-          await rm(paths.checkpoint, { recursive: true, force: true });
           return this.setState(r, 'running');
         }
         await driver.delete(r.id);
@@ -228,6 +263,24 @@ export class LocalEngine implements Engine {
 
   private paths(id: string): SandboxPaths {
     return sandboxPaths(this.store.dir(id));
+  }
+
+  /** The image that holds the sandbox's writable layer. */
+  private disk(r: Pick<SandboxRecord, 'id' | 'limits'>): DiskImage {
+    const p = this.paths(r.id);
+    return { file: p.diskImage, mount: p.disk, sizeMiB: r.limits.diskMiB };
+  }
+
+  /** The image that holds a paused sandbox's checkpoint: sized by its memory limit. */
+  private checkpointDisk(r: Pick<SandboxRecord, 'id' | 'limits'>): DiskImage {
+    const p = this.paths(r.id);
+    return { file: p.checkpointImage, mount: p.checkpoint, sizeMiB: r.limits.memoryMiB + CHECKPOINT_EXTRA_MIB };
+  }
+
+  /** Mounts the disk and root filesystem and writes the bundle (first boot, or after a host reboot). */
+  private async prepareBundle(r: SandboxRecord, link: LinkAddresses): Promise<void> {
+    await attachDisk(this.disk(r), { create: false });
+    await writeBundle(this.paths(r.id), r, link, this.opts.guest);
   }
 
   private link(r: SandboxRecord): LinkAddresses {
@@ -297,6 +350,7 @@ export class LocalEngine implements Engine {
       pausedAt: r.pausedAt,
       pausedWithMemory: r.pausedWithMemory,
       limits: { ...r.limits },
+      disk: diskUsage(this.paths(r.id).disk),
       env: { ...r.env },
       egress: { ...r.egress, allow: [...r.egress.allow], deny: [...r.egress.deny] },
       address: link.sandboxIp,
@@ -345,7 +399,7 @@ export class LocalEngine implements Engine {
     // Shipped templates (base, busybox, …) are built on first use.
     const template = await this.opts.templates.ensure(req.template);
     const id = this.newId(req.id);
-    const limits = resolveLimits(req.limits, template.resources);
+    const limits = resolveLimits(req.limits, template.resources, this.diskSizes);
     const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
     validateEnv(req.env ?? {});
     const record: SandboxRecord = {
@@ -391,9 +445,10 @@ export class LocalEngine implements Engine {
     try {
       await mkdir(p.dir, { recursive: true });
       await this.store.save(record);
+      await attachDisk(this.disk(record), { create: true });
       await seed?.(p);
       const link = await this.ensureNetwork(record);
-      await writeBundle(p, record, link, this.opts.guest);
+      await this.prepareBundle(record, link);
       await finish(p, link);
     } catch (err) {
       await this.teardown(record.id, record);
@@ -412,10 +467,7 @@ export class LocalEngine implements Engine {
   /** Boots the sandbox's bundle (first start, or resume of a filesystem-only pause). */
   private async boot(r: SandboxRecord): Promise<SandboxInfo> {
     const p = this.paths(r.id);
-    if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) {
-      const link = await this.ensureNetwork(r);
-      await writeBundle(p, r, link, this.opts.guest);
-    }
+    if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) await this.prepareBundle(r, await this.ensureNetwork(r));
     await this.addressLink(r);
     this.pids.set(r.id, await this.driver(r.runtime).run(r.id, p.bundle, p.log));
     await this.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
@@ -488,7 +540,9 @@ export class LocalEngine implements Engine {
         return this.info(r);
       }
       const p = this.paths(id);
-      await rm(p.checkpoint, { recursive: true, force: true });
+      // The checkpoint goes to an image of its own, so that a pause cannot fill the host disk.
+      await removeDisk(this.checkpointDisk(r));
+      await attachDisk(this.checkpointDisk(r), { create: true });
       await mkdir(join(p.checkpoint, IMAGES), { recursive: true });
       this.pids.delete(id);
       await this.setState(r, 'pausing');
@@ -497,6 +551,7 @@ export class LocalEngine implements Engine {
         await this.writeSnapshotManifest(p.checkpoint, `pause-${id}`, r);
         await driver.delete(id);
       } catch (err) {
+        await removeDisk(this.checkpointDisk(r)).catch(() => undefined);
         // The sandbox keeps running when checkpoint fails; report the cause, keep the state true.
         const status = await driver.status(id);
         if (status?.status === 'running') {
@@ -519,7 +574,7 @@ export class LocalEngine implements Engine {
       if (opts.memory === false && r.pausedWithMemory !== false) {
         // Discard what the pause kept (a frozen container, or checkpoint images) and boot cold.
         await driver.delete(id);
-        await rm(this.paths(id).checkpoint, { recursive: true, force: true });
+        await removeDisk(this.checkpointDisk(r));
         await this.setState(r, 'paused', { pausedWithMemory: false });
       }
       if (r.pausedWithMemory === false) return this.boot(r);
@@ -537,7 +592,7 @@ export class LocalEngine implements Engine {
         (async () => {
           if (!netnsExists(id) || !(await isMounted(p.rootfs))) {
             await this.ensureNetwork(r);
-            await writeBundle(p, r, link, this.opts.guest);
+            await this.prepareBundle(r, link);
           }
           await this.addressLink(r);
         })(),
@@ -552,8 +607,8 @@ export class LocalEngine implements Engine {
         throw asAgentboxError(err);
       }
       await this.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
-      // runsc has the image files open; unlinking them now is safe and frees the disk at exit.
-      await rm(p.checkpoint, { recursive: true, force: true });
+      // runsc may still read the image files; the lazy unmount keeps them until it closes them.
+      await removeDisk(this.checkpointDisk(r));
       await this.waitReady(r);
       return this.info(r);
     });
@@ -649,7 +704,8 @@ export class LocalEngine implements Engine {
       state: 'creating',
       createdAt: new Date().toISOString(),
       slot: this.allocateSlot(),
-      limits: saved.limits,
+      // Snapshots taken before disks had a size get the default one.
+      limits: { ...saved.limits, diskMiB: saved.limits.diskMiB ?? this.diskSizes.defaultMiB },
       env: { ...saved.env, ...(req.env ?? {}) },
       egress: saved.egress,
       accessToken: req.accessToken ?? newSecret(),
@@ -711,13 +767,9 @@ export class LocalEngine implements Engine {
 
   async inspect(id: string): Promise<SandboxUsage> {
     const r = this.record(id);
-    const [status, usage, diskBytes] = await Promise.all([
-      this.driver(r.runtime).status(id),
-      cgroupUsage(id),
-      diskUsage(this.paths(id).upper),
-    ]);
+    const [status, usage] = await Promise.all([this.driver(r.runtime).status(id), cgroupUsage(id)]);
     const running = status?.status === 'running' || status?.status === 'paused';
-    return { pid: running ? status!.pid : undefined, ...usage, diskBytes };
+    return { pid: running ? status!.pid : undefined, ...usage, disk: diskUsage(this.paths(id).disk) };
   }
 
   async destroy(id: string): Promise<void> {
@@ -748,6 +800,9 @@ export class LocalEngine implements Engine {
     }
     const p = this.paths(id);
     await unmount(p.rootfs).catch(() => undefined);
+    // Not catching: deleting the directory over a still-mounted disk would fail half-way.
+    await detachDisk({ file: p.diskImage, mount: p.disk });
+    await detachDisk({ file: p.checkpointImage, mount: p.checkpoint });
     await rm(p.dir, { recursive: true, force: true });
     this.records.delete(id);
   }
@@ -791,14 +846,19 @@ function snapshotInfo(m: SnapshotManifest): SnapshotInfo {
   return { id: m.snapshotId, sandboxId: m.sandboxId, template: m.template, runtime: m.runtime.name, createdAt: m.createdAt };
 }
 
-function resolveLimits(req: Partial<ResourceLimits> | undefined, template: ResourceLimits): ResourceLimits {
-  const limits = { ...template, ...Object.fromEntries(Object.entries(req ?? {}).filter(([, v]) => v !== undefined)) } as ResourceLimits;
+function resolveLimits(req: Partial<SandboxLimits> | undefined, template: Omit<SandboxLimits, 'diskMiB'> & { diskMiB?: number }, disk: DiskOptions): SandboxLimits {
+  const given = Object.fromEntries(Object.entries(req ?? {}).filter(([, v]) => v !== undefined));
+  const limits = { ...template, diskMiB: template.diskMiB ?? disk.defaultMiB, ...given } as SandboxLimits;
   if (!(limits.cpu > 0 && limits.cpu <= 64)) throw invalidArgument(`cpu must be between 0 and 64 cores, not ${limits.cpu}`);
   if (!Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 64 || limits.memoryMiB > 262_144) {
     throw invalidArgument(`memoryMiB must be an integer from 64 to 262144, not ${limits.memoryMiB}`);
   }
   if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > 1_000_000) {
     throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to 1000000 (the guest daemon itself uses about 15), not ${limits.pids}`);
+  }
+  if (!Number.isInteger(limits.diskMiB) || limits.diskMiB < MIN_DISK_MIB || limits.diskMiB > disk.maxMiB) {
+    const from = given.diskMiB !== undefined ? 'asked for' : template.diskMiB !== undefined ? 'the template asks for' : 'the default is';
+    throw invalidArgument(`diskMiB must be an integer from ${MIN_DISK_MIB} to ${disk.maxMiB} on this host; ${from} ${limits.diskMiB}`);
   }
   return limits;
 }

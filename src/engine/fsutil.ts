@@ -40,17 +40,6 @@ export async function ensurePrivateDir(path: string): Promise<void> {
 
 export const exists = (path: string) => stat(path).then(() => true, () => false);
 
-/** Bytes used under a directory (du -sb), 0 if missing. */
-export async function diskUsage(path: string): Promise<number> {
-  const { runCommand } = await import('./command.ts');
-  try {
-    const { stdout } = await runCommand('du', ['-sb', path]);
-    return Number(stdout.split('\t')[0]) || 0;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Copies a directory tree keeping owners, modes, xattrs, hard links and whiteout devices
  * (an overlay upper dir has them all); reflinks where the filesystem can.

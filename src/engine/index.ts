@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle } from '../guest/bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
-import { LocalEngine, type NetworkOptions } from './engine.ts';
+import { LocalEngine, type DiskOptions, type NetworkOptions } from './engine.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import type { BuildPolicy } from './images/build-policy.ts';
 import { TemplateStore } from './images/template-store.ts';
@@ -35,6 +35,8 @@ export interface CreateEngineOptions {
   runtimeClasses?: RuntimeClassConfig[];
   defaultRuntime?: RuntimeClassName;
   network?: Partial<NetworkOptions>;
+  /** Default and largest size of a sandbox's disk (default 10 GiB and 100 GiB). */
+  disk?: Partial<DiskOptions>;
   readyTimeoutMs?: number;
   /** What template builds may touch and how long they may take (default: from the environment, see build-policy.ts). */
   templates?: Partial<BuildPolicy>;
@@ -113,6 +115,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     templates,
     guest,
     network,
+    disk: opts.disk,
     readyTimeoutMs: opts.readyTimeoutMs,
     log: opts.log,
   });

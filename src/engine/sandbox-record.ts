@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './fsutil.ts';
 import type { ImageConfig } from './images/template-store.ts';
-import type { EgressPolicy, ResourceLimits, RuntimeClassName } from './types.ts';
+import type { EgressPolicy, RuntimeClassName, SandboxLimits } from './types.ts';
 
 /**
  * Persisted states. The transitional ones (`pausing`, `resuming`, `destroying`) exist only on
@@ -32,7 +32,8 @@ export interface SandboxRecord {
   pausedWithMemory?: boolean;
   /** Address slot (see network/addresses.ts). */
   slot: number;
-  limits: ResourceLimits;
+  /** `limits.diskMiB` is the size of the disk image (bundle.ts: disk.img). */
+  limits: SandboxLimits;
   env: Record<string, string>;
   egress: EgressPolicy;
   accessToken: string;

@@ -33,6 +33,21 @@ export interface ResourceLimits {
   pids: number;
 }
 
+/** ResourceLimits plus what only a sandbox (not a template build) has. */
+export interface SandboxLimits extends ResourceLimits {
+  /**
+   * Size of the sandbox's disk (its writable layer), MiB. Enforced by the kernel: a sandbox
+   * that fills it gets ENOSPC inside; the host keeps working.
+   */
+  diskMiB: number;
+}
+
+/** A sandbox disk's use: `usedBytes` of the `limitBytes` its filesystem can hold. */
+export interface DiskUsage {
+  usedBytes: number;
+  limitBytes: number;
+}
+
 /**
  * Egress policy, enforced on the host in nftables. Private ranges, the host and cloud metadata
  * addresses are always denied unless a CIDR in `allow` names them. An entry is a CIDR, an IP,
@@ -52,7 +67,7 @@ export interface CreateSandboxRequest {
   id?: string;
   runtime?: RuntimeClassName;
   /** Missing fields come from the template, then from engine defaults. */
-  limits?: Partial<ResourceLimits>;
+  limits?: Partial<SandboxLimits>;
   /** Sandbox-wide environment for the start command and every process the guest starts. */
   env?: Record<string, string>;
   egress?: EgressPolicy;
@@ -80,7 +95,9 @@ export interface SandboxInfo {
   pausedAt?: string;
   /** Set while paused: whether memory and processes were kept (false = filesystem only). */
   pausedWithMemory?: boolean;
-  limits: ResourceLimits;
+  limits: SandboxLimits;
+  /** Use of the sandbox's disk; absent while it is not mounted (a failed sandbox). */
+  disk?: DiskUsage;
   env: Record<string, string>;
   egress: EgressPolicy;
   /** The sandbox's address on its host link; any port inside is reachable here from the host only. */
@@ -100,8 +117,8 @@ export interface SandboxUsage {
   /** CPU time consumed since start, nanoseconds. */
   cpuNanos: number;
   pids: number;
-  /** Bytes in the sandbox's private writable layer. */
-  diskBytes: number;
+  /** Use of the sandbox's disk (its writable layer); absent while it is not mounted. */
+  disk?: DiskUsage;
 }
 
 export interface ExecRequest {

@@ -9,7 +9,11 @@ export function sandboxView({ record: r, info }: SandboxDetail): SandboxView {
     autoResume: r.autoResume, cpu: r.cpu, memoryMiB: r.memoryMiB, fromPool: r.fromPool,
   };
   if (r.expiresAt !== null) v.expiresAt = new Date(r.expiresAt).toISOString();
-  if (info) v.envdVersion = info.guest.envdVersion;
+  if (info) {
+    v.envdVersion = info.guest.envdVersion;
+    v.diskMiB = info.limits.diskMiB;
+    if (info.disk) v.disk = { ...info.disk };
+  }
   if (r.error) v.error = r.error;
   return v;
 }

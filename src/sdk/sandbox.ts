@@ -32,6 +32,8 @@ export interface SandboxCreateOptions extends ConnectionOptions {
   metadata?: Record<string, string>;
   cpu?: number;
   memoryMiB?: number;
+  /** Size of the sandbox's disk (its writable layer); a full disk is ENOSPC inside. */
+  diskMiB?: number;
   network?: { defaultAction?: 'allow' | 'deny'; allow?: string[]; deny?: string[] };
 }
 
@@ -69,6 +71,7 @@ export class Sandbox {
     if (opts.metadata) body.metadata = opts.metadata;
     if (opts.cpu !== undefined) body.cpu = opts.cpu;
     if (opts.memoryMiB !== undefined) body.memoryMiB = opts.memoryMiB;
+    if (opts.diskMiB !== undefined) body.diskMiB = opts.diskMiB;
     if (opts.network) body.network = opts.network;
     const info = await api.json<SandboxInfo>('POST', '/v1/sandboxes', { json: body, timeoutMs: 0 });
     return new Sandbox(info.id, api, info);

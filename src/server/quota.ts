@@ -12,7 +12,7 @@
 import type { LimitsPatch, LimitsView, PolicyView, RuntimeName, TenantLimitsView, TenantView, UsageView } from '../api/native.ts';
 import type { PolicyStore } from './policy-store.ts';
 import {
-  BUILTIN_LIMITS, checkBuild, checkForks, checkPause, checkPool, checkStart, defaultLimits, resolveRuntime, subjectLimits,
+  BUILTIN_LIMITS, checkBuild, checkForks, checkPause, checkPool, checkStart, defaultLimits, quotaExceeded, resolveRuntime, subjectLimits,
   tenantLimits, withTenant, type HostCapacity, type SandboxCost, type Subject,
 } from './policy.ts';
 import type { PoolStore } from './pool-store.ts';
@@ -51,9 +51,16 @@ export class Quota {
     return resolveRuntime(this.limits(s), requested, this.d.defaultRuntime, s);
   }
 
-  /** Disk size a new sandbox of `s` gets. */
-  diskMiB(s: Subject): number {
-    return this.limits(s).diskMiB;
+  /**
+   * Disk size a new sandbox of `s` gets: the size it asked for, else the policy's `diskMiB`,
+   * which is also the most a tenant may ask for (an admin's request goes to the engine, which
+   * holds it to its own maximum).
+   */
+  diskMiB(s: Subject, requested?: number): number {
+    const max = this.limits(s).diskMiB;
+    if (requested === undefined) return max;
+    if (!s.admin && requested > max) throw quotaExceeded(s, 'diskMiB', 0, requested, max, 'ask for a smaller disk');
+    return requested;
   }
 
   /** Claimed sandboxes' use, with the resumes and pauses in flight counted as done. */

@@ -4,11 +4,14 @@ import type { NetworkPolicyBody } from '../api/native.ts';
 import type { CreateSandboxRequest, Engine, SandboxInfo } from '../engine/types.ts';
 import type { SandboxRecord } from './sandbox-store.ts';
 
-/** `templateKey` is the engine's store key of the template the record's name resolved to (server/templates.ts). */
+/**
+ * `templateKey` is the engine's store key of the template the record's name resolved to
+ * (server/templates.ts); the disk is the record's size (the tenant's policy decided it).
+ */
 export function runRecord(engine: Engine, rec: SandboxRecord, templateKey: string, env: Record<string, string>, network?: NetworkPolicyBody): Promise<SandboxInfo> {
   const req: CreateSandboxRequest = {
     template: templateKey, id: rec.id, runtime: rec.runtime, env,
-    limits: { cpu: rec.cpu, memoryMiB: rec.memoryMiB },
+    limits: { cpu: rec.cpu, memoryMiB: rec.memoryMiB, ...(rec.diskMiB !== undefined ? { diskMiB: rec.diskMiB } : {}) },
   };
   if (network) req.egress = { defaultAction: network.defaultAction, allow: network.allow, deny: network.deny };
   return engine.run(req);

@@ -105,7 +105,7 @@ export class SandboxService {
     const tpl = await this.d.templates.usable(p, body.template);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
     // A warm sandbox matches when nothing fixed at start differs: runtime, resources and network.
-    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.network === undefined;
+    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.diskMiB === undefined && body.network === undefined;
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
       const claimed = await this.timed('claim', async () => this.d.quota.claim(p, body.template, runtime, {
         metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
@@ -118,7 +118,7 @@ export class SandboxService {
       id: newSandboxId(), tenantId: p.tenantId, template: body.template, runtime,
       state: 'creating', pooled: false, fromPool: false, metadata: body.metadata ?? {}, claimEnv: {},
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
-      diskMiB: this.d.quota.diskMiB(p), createdAt: this.d.now(),
+      diskMiB: this.d.quota.diskMiB(p, body.diskMiB), createdAt: this.d.now(),
     };
     return this.coldCreate(p, rec, () => runRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network));
   }
@@ -356,7 +356,7 @@ export class SandboxService {
   }
 
   /** A new sandbox restored from one of the caller's snapshots (memory, processes and files). */
-  async createFromSnapshot(p: Principal, ref: string, body: Omit<CreateSandboxBody, 'template' | 'cpu' | 'memoryMiB' | 'network' | 'runtime'>): Promise<SandboxDetail> {
+  async createFromSnapshot(p: Principal, ref: string, body: Omit<CreateSandboxBody, 'template' | 'cpu' | 'memoryMiB' | 'diskMiB' | 'network' | 'runtime'>): Promise<SandboxDetail> {
     const snap = this.d.snapshots.find(p.tenantId, ref);
     if (!snap) throw notFound('snapshot', ref);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);

@@ -133,9 +133,9 @@ describe('runc pause', () => {
     await countAbove(s.id, 0);
     const p = await t.engine.pause(s.id);
     assert.equal(p.pauseMode, 'freeze');
-    const before = Number(await readFile(join(t.home, 'sandboxes', s.id, 'upper', 'tmp', 'count'), 'utf8'));
+    const before = Number(await readFile(join(t.home, 'sandboxes', s.id, 'disk', 'upper', 'tmp', 'count'), 'utf8'));
     await sleep(400);
-    const still = Number(await readFile(join(t.home, 'sandboxes', s.id, 'upper', 'tmp', 'count'), 'utf8'));
+    const still = Number(await readFile(join(t.home, 'sandboxes', s.id, 'disk', 'upper', 'tmp', 'count'), 'utf8'));
     assert.equal(still, before, 'a frozen sandbox does not run');
     assert.ok((await t.engine.inspect(s.id)).memoryBytes > 0);
     await assert.rejects(t.engine.snapshot(s.id), (e: AgentboxError) => e.code === 'conflict' || e.code === 'not_supported');

@@ -44,7 +44,7 @@ for (const runtime of ['gvisor', 'runc'] as const) {
       assert.equal(await sh(t.engine, b.id, 'cat /home/user/note 2>/dev/null || echo missing'), 'missing');
       const psB = await sh(t.engine, b.id, 'ps -o args');
       assert.doesNotMatch(psB, /^sleep 1000/m, 'b must not see a\'s processes');
-      assert.ok((await t.engine.inspect(a.id)).diskBytes > 0);
+      assert.ok((await t.engine.inspect(a.id)).disk!.usedBytes > 0);
     });
   });
 }

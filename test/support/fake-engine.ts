@@ -49,7 +49,7 @@ export class FakeEngine implements Engine {
     mkdirSync(this.dir(id), { recursive: true });
     return this.save({
       id, hostname: id, template: req.template, runtime: req.runtime ?? 'runc', state: 'creating', pauseMode: 'freeze',
-      createdAt: new Date().toISOString(), limits: { cpu: req.limits?.cpu ?? 1, memoryMiB: req.limits?.memoryMiB ?? 512, pids: 512 },
+      createdAt: new Date().toISOString(), limits: { cpu: req.limits?.cpu ?? 1, memoryMiB: req.limits?.memoryMiB ?? 512, pids: 512, diskMiB: req.limits?.diskMiB ?? 10_240 },
       env: req.env ?? {}, egress: req.egress ?? { defaultAction: 'allow', allow: [], deny: [] }, address: this.o.address ?? '127.0.0.1',
       guest: { url: `fake://${id}`, accessToken: 'fake-token', envdVersion: '0.5.7' },
     });
@@ -115,7 +115,7 @@ export class FakeEngine implements Engine {
 
   async setEgress(id: string): Promise<SandboxInfo> { return this.get(id); }
   async setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo> { const info = this.get(id); return this.save({ ...info, env: { ...info.env, ...env } }); }
-  async inspect() { return { memoryBytes: 0, cpuNanos: 0, pids: 0, diskBytes: 0 }; }
+  async inspect() { return { memoryBytes: 0, cpuNanos: 0, pids: 0 }; }
 
   async destroy(id: string): Promise<void> {
     this.get(id);

@@ -32,7 +32,7 @@ export const doctor: Command = async (args, io) => {
   const cgroup2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
   add({ name: 'cgroups', status: cgroup2 || existsSync('/sys/fs/cgroup/memory') ? 'ok' : 'fail', detail: cgroup2 ? 'v2' : existsSync('/sys/fs/cgroup/memory') ? 'v1' : 'not mounted', fix: 'mount the cgroup hierarchies' });
   add({ name: 'kvm', status: existsSync('/dev/kvm') ? 'ok' : 'warn', detail: existsSync('/dev/kvm') ? '/dev/kvm present' : 'no /dev/kvm', fix: 'only needed for the microvm runtime class (later)' });
-  for (const [bin, pkg, required] of [['mmdebstrap', 'mmdebstrap', true], ['nft', 'nftables', true], ['ip', 'iproute2', true], ['tini-static', 'tini', false], ['busybox', 'busybox-static', false]] as const) {
+  for (const [bin, pkg, required] of [['mmdebstrap', 'mmdebstrap', true], ['nft', 'nftables', true], ['ip', 'iproute2', true], ['mkfs.ext4', 'e2fsprogs', true], ['losetup', 'mount', true], ['tini-static', 'tini', false], ['busybox', 'busybox-static', false]] as const) {
     const p = onPath(io, bin);
     add({ name: bin, status: p ? 'ok' : required ? 'fail' : 'warn', detail: p ?? 'not found', fix: `apt-get install ${pkg} (or: npm run setup)` });
   }

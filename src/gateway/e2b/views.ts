@@ -5,8 +5,6 @@ import type { SnapshotRecord } from '../../server/snapshot-store.ts';
 
 /** Deprecated in E2B, still required by its schema; E2B's own API returns this constant. */
 const CLIENT_ID = '6532622b';
-/** The disk size is not fixed per template in agentbox; E2B's schema requires a number. */
-const DISK_SIZE_MB = 0;
 /** Reported before the engine knows a sandbox (never lower than the SDKs' 0.1.0 floor). */
 const FALLBACK_ENVD_VERSION = '0.1.0';
 
@@ -36,7 +34,8 @@ export function listedSandbox(d: SandboxDetail) {
   return {
     templateID: r.template, alias: r.template, sandboxID: r.id, clientID: CLIENT_ID,
     startedAt: new Date(r.createdAt).toISOString(), endAt: endAt(d),
-    cpuCount: Math.max(1, Math.ceil(r.cpu)), memoryMB: r.memoryMiB, diskSizeMB: DISK_SIZE_MB,
+    // The size of the sandbox's own disk; 0 while the engine does not know the sandbox.
+    cpuCount: Math.max(1, Math.ceil(r.cpu)), memoryMB: r.memoryMiB, diskSizeMB: d.info?.limits.diskMiB ?? 0,
     state: e2bState(r.state), envdVersion: d.info?.guest.envdVersion ?? FALLBACK_ENVD_VERSION,
     metadata: r.metadata, volumeMounts: [],
   };
@@ -63,7 +62,7 @@ export function metricPoint(u: SandboxUsage, d: SandboxDetail, nowMs: number) {
     timestamp: new Date(nowMs).toISOString(), timestampUnix: Math.floor(nowMs / 1000),
     cpuCount, cpuUsedPct: Math.min(100, (u.cpuNanos / lifeNanos / cpuCount) * 100),
     memUsed: u.memoryBytes, memTotal: d.record.memoryMiB * 1024 * 1024, memCache: 0,
-    diskUsed: u.diskBytes, diskTotal: Math.max(u.diskBytes, DISK_SIZE_MB * 1024 * 1024),
+    diskUsed: u.disk?.usedBytes ?? 0, diskTotal: u.disk?.limitBytes ?? (d.info?.limits.diskMiB ?? 0) * 1024 * 1024,
   };
 }
 
