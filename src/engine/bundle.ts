@@ -13,8 +13,11 @@ import type { GuestConfigInput } from '../guest/config.ts';
 import { mountOverlay } from './images/overlay.ts';
 import type { LinkAddresses } from './network/addresses.ts';
 import { netnsPath } from './network/netns.ts';
+import type { UsernsSetup } from './runtime/driver.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
+import { giveToSandboxRoot, mountIdmappedOverlay, usernsRootfs } from './runtime/userns.ts';
 import type { SandboxRecord } from './sandbox-record.ts';
+import type { RuntimeClassName } from './types.ts';
 
 export const GUEST_PORT = 49983;
 /** Where the guest bundle (node + libs + tini + guest.mjs) is mounted read-only in every sandbox. */
@@ -33,12 +36,13 @@ export interface SandboxPaths {
   checkpoint: string;
 }
 
-export function sandboxPaths(dir: string): SandboxPaths {
+/** `runtime` matters for runc only, whose root filesystem is mounted outside `dir` (userns.ts). */
+export function sandboxPaths(dir: string, runtime?: RuntimeClassName): SandboxPaths {
   return {
     dir,
     upper: join(dir, 'upper'),
     work: join(dir, 'work'),
-    rootfs: join(dir, 'rootfs'),
+    rootfs: runtime === 'runc' ? usernsRootfs(dir) : join(dir, 'rootfs'),
     bundle: join(dir, 'bundle'),
     etc: join(dir, 'etc'),
     guestDir: join(dir, 'guest'),
@@ -52,9 +56,14 @@ export interface GuestBundleRef {
   argv: string[];
 }
 
-/** Mounts the root filesystem and writes every file the runtime needs; idempotent. */
-export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef): Promise<void> {
-  await mountOverlay({ lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs });
+/**
+ * Mounts the root filesystem and writes every file the runtime needs; idempotent. With
+ * `userns` (runc) the root filesystem is idmapped and the guest's config belongs to the
+ * sandbox's root.
+ */
+export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
+  const overlay = { lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs };
+  await (userns ? mountIdmappedOverlay(userns.helper, overlay, userns.mapping) : mountOverlay(overlay));
   await Promise.all([p.bundle, p.etc, p.guestDir].map((d) => mkdir(d, { recursive: true })));
   await writeFile(join(p.etc, 'resolv.conf'), `nameserver ${link.hostIp}\noptions ndots:0\n`);
   await writeFile(join(p.etc, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost\n${link.sandboxIp}\t${record.id}\n`);
@@ -70,6 +79,7 @@ export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: 
     pidsLimit: record.runtime === 'gvisor' ? record.limits.pids : undefined,
   };
   await writeFile(join(p.guestDir, 'config.json'), JSON.stringify(guestConfig), { mode: 0o600 });
+  if (userns) await giveToSandboxRoot(join(p.guestDir, 'config.json'), userns.mapping);
   const spec = buildSpec({
     id: record.id,
     hostname: record.id,
@@ -90,6 +100,8 @@ export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: 
       { source: join(p.etc, 'hosts'), destination: '/etc/hosts', readonly: true },
     ],
     cgroupsPath: `/agentbox/${record.id}`,
+    userns: userns?.mapping,
+    apparmorProfile: userns?.apparmorProfile,
   });
   await writeFile(join(p.bundle, 'config.json'), JSON.stringify(spec, null, 1));
 }

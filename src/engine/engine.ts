@@ -18,8 +18,11 @@ import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses
 import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
 import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists } from './network/netns.ts';
-import { cgroupUsage, oomKills } from './runtime/cgroups.ts';
+import { cgroupUsage, oomKills, pidsLimitHits } from './runtime/cgroups.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
+import { MAX_PIDS } from './runtime/oci-spec.ts';
+import { capAllSandboxes } from './runtime/pids-ceiling.ts';
+import { removeUsernsRootfs } from './runtime/userns.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
 import { hashImageFiles, verifySnapshot, writeManifest, MANIFEST, type SnapshotManifest } from './snapshots.ts';
 import type {
@@ -108,6 +111,7 @@ export class LocalEngine implements Engine {
     await mkdir(this.store.root, { recursive: true });
     await mkdir(this.snapshotsDir, { recursive: true });
     await enableForwarding();
+    await capAllSandboxes();
     await this.firewall.init();
     await this.dns.start();
     await this.recover();
@@ -134,8 +138,10 @@ export class LocalEngine implements Engine {
         if (status?.status === 'running' && status.pid !== pid) return void this.pids.set(id, status.pid);
         this.pids.delete(id);
         const oom = (await oomKills(id)) > 0;
+        const pidsHit = !oom && (await pidsLimitHits(id)) > 0;
         await this.markFailed(r, oom
           ? `the sandbox ran out of memory (limit ${r.limits.memoryMiB} MiB) and was stopped; create it with a larger memoryMiB`
+          : pidsHit ? `the sandbox exceeded the host's task limit for it (pids ${r.limits.pids}) and was stopped`
           : `the sandbox stopped unexpectedly; see ${this.paths(id).log}`);
       }).catch((err) => this.log('liveness check failed', { id, err: String(err) }));
     }
@@ -224,8 +230,8 @@ export class LocalEngine implements Engine {
     return d;
   }
 
-  private paths(id: string): SandboxPaths {
-    return sandboxPaths(this.store.dir(id));
+  private paths(id: string, runtime = this.records.get(id)?.runtime): SandboxPaths {
+    return sandboxPaths(this.store.dir(id), runtime);
   }
 
   private link(r: SandboxRecord): LinkAddresses {
@@ -302,6 +308,11 @@ export class LocalEngine implements Engine {
       fromSnapshot: r.fromSnapshot,
       error: r.error,
     };
+  }
+
+  /** The sandbox's bundle; under runc in a user namespace of its own (runtime/userns.ts). */
+  private writeBundle(r: SandboxRecord, link: LinkAddresses): Promise<void> {
+    return writeBundle(this.paths(r.id), r, link, this.opts.guest, this.driver(r.runtime).userns(r.slot));
   }
 
   private async ensureNetwork(r: SandboxRecord): Promise<LinkAddresses> {
@@ -391,7 +402,7 @@ export class LocalEngine implements Engine {
       await this.store.save(record);
       await seed?.(p);
       const link = await this.ensureNetwork(record);
-      await writeBundle(p, record, link, this.opts.guest);
+      await this.writeBundle(record, link);
       await finish(p, link);
     } catch (err) {
       await this.teardown(record.id, record);
@@ -412,7 +423,7 @@ export class LocalEngine implements Engine {
     const p = this.paths(r.id);
     if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) {
       const link = await this.ensureNetwork(r);
-      await writeBundle(p, r, link, this.opts.guest);
+      await this.writeBundle(r, link);
     }
     await this.addressLink(r);
     this.pids.set(r.id, await this.driver(r.runtime).run(r.id, p.bundle, p.log));
@@ -535,7 +546,7 @@ export class LocalEngine implements Engine {
         (async () => {
           if (!netnsExists(id) || !(await isMounted(p.rootfs))) {
             await this.ensureNetwork(r);
-            await writeBundle(p, r, link, this.opts.guest);
+            await this.writeBundle(r, link);
           }
           await this.addressLink(r);
         })(),
@@ -702,7 +713,7 @@ export class LocalEngine implements Engine {
       r.env = { ...r.env, ...env };
       await this.store.save(r);
       // The guest config file is re-read at a cold boot (after a host reboot): keep it current.
-      await writeBundle(this.paths(id), r, this.link(r), this.opts.guest);
+      await this.writeBundle(r, this.link(r));
       return this.info(r);
     });
   }
@@ -744,8 +755,9 @@ export class LocalEngine implements Engine {
     } else {
       for (const d of this.opts.drivers.values()) await d.delete(id).catch(() => undefined);
     }
-    const p = this.paths(id);
+    const p = this.paths(id, r?.runtime);
     await unmount(p.rootfs).catch(() => undefined);
+    if (r?.runtime === 'runc') await removeUsernsRootfs(p.rootfs);
     await rm(p.dir, { recursive: true, force: true });
     this.records.delete(id);
   }
@@ -795,8 +807,8 @@ function resolveLimits(req: Partial<ResourceLimits> | undefined, template: Resou
   if (!Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 64 || limits.memoryMiB > 262_144) {
     throw invalidArgument(`memoryMiB must be an integer from 64 to 262144, not ${limits.memoryMiB}`);
   }
-  if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > 1_000_000) {
-    throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to 1000000 (the guest daemon itself uses about 15), not ${limits.pids}`);
+  if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > MAX_PIDS) {
+    throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to ${MAX_PIDS} (the guest daemon itself uses about 15), not ${limits.pids}`);
   }
   return limits;
 }
