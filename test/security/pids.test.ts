@@ -5,13 +5,16 @@
  * sandboxes together (src/engine/runtime/pids-ceiling.ts).
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sh, startTestEngine, type TestEngine } from '../engine/fixture.ts';
 
+const PARENT_MAX = '/sys/fs/cgroup/pids/agentbox/pids.max';
 let t: TestEngine;
 // Each security file runs its own engine; this one takes the area's second network.
 before(async () => {
+  // The parent cgroup outlives engines: lift its ceiling so that this engine's start must set it.
+  if (existsSync(PARENT_MAX)) writeFileSync(PARENT_MAX, 'max');
   t = await startTestEngine('server-sec-runc');
   await t.templates.ensure('busybox');
 });
