@@ -15,7 +15,7 @@ import type { LinkAddresses } from './network/addresses.ts';
 import { netnsPath } from './network/netns.ts';
 import type { UsernsSetup } from './runtime/driver.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
-import { giveToSandboxRoot, mountIdmappedOverlay, usernsRootfs } from './runtime/userns.ts';
+import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay, usernsRootfs } from './runtime/userns.ts';
 import type { SandboxRecord } from './sandbox-record.ts';
 import type { RuntimeClassName } from './types.ts';
 
@@ -64,6 +64,7 @@ export interface GuestBundleRef {
 export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
   const overlay = { lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs };
   await (userns ? mountIdmappedOverlay(userns.helper, overlay, userns.mapping) : mountOverlay(overlay));
+  if (userns) await allowLowPorts(netnsPath(record.id));
   await Promise.all([p.bundle, p.etc, p.guestDir].map((d) => mkdir(d, { recursive: true })));
   await writeFile(join(p.etc, 'resolv.conf'), `nameserver ${link.hostIp}\noptions ndots:0\n`);
   await writeFile(join(p.etc, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost\n${link.sandboxIp}\t${record.id}\n`);

@@ -106,6 +106,15 @@ export async function mountIdmappedOverlay(helper: string, p: OverlayPaths, mapp
   await runCommand(helper, [String(mapping.hostId), String(mapping.size), p.target, p.upper, p.work, ...p.lower], { errorCode: 'unavailable' });
 }
 
+/**
+ * Lets processes in the network namespace bind ports below 1024. Sandbox root's
+ * CAP_NET_BIND_SERVICE counts only in namespaces its user namespace owns, and the engine
+ * creates the network namespace on the host; inside one sandbox, low ports protect nothing.
+ */
+export async function allowLowPorts(netnsPath: string): Promise<void> {
+  await runCommand('nsenter', [`--net=${netnsPath}`, '--', 'sysctl', '-qw', 'net.ipv4.ip_unprivileged_port_start=0']);
+}
+
 /** Makes a host file (the guest's 0600 config) readable by the sandbox's root, and only by it. */
 export async function giveToSandboxRoot(path: string, mapping: IdMapping): Promise<void> {
   await chown(path, mapping.hostId, mapping.hostId);
