@@ -756,7 +756,8 @@ export class LocalEngine implements Engine {
       for (const d of this.opts.drivers.values()) await d.delete(id).catch(() => undefined);
     }
     const p = this.paths(id, r?.runtime);
-    await unmount(p.rootfs).catch(() => undefined);
+    // A runc sandbox made before runc had user namespaces has its root filesystem in its dir.
+    for (const rootfs of new Set([p.rootfs, this.paths(id, 'gvisor').rootfs])) await unmount(rootfs).catch(() => undefined);
     if (r?.runtime === 'runc') await removeUsernsRootfs(p.rootfs);
     await rm(p.dir, { recursive: true, force: true });
     this.records.delete(id);

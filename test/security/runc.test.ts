@@ -95,6 +95,25 @@ describe('runc: user namespace', () => {
   });
 });
 
+describe('runc: sandboxes from before user namespaces', () => {
+  it('a writable layer owned by host ids is shifted into the sandbox\'s range when it boots again', { timeout: 120_000 }, async () => {
+    const s = await t.engine.run({ template: 'busybox', runtime: 'runc' });
+    await sh(t.engine, s.id, 'echo old > /root/kept && cp /bin/busybox /root/suid && chmod 4755 /root/suid', 'root');
+    await sh(t.engine, s.id, 'echo mine > /home/user/mine', 'user');
+    await t.engine.pause(s.id, { memory: false });
+    // What an earlier version left: an upper dir owned by host root and the user, nothing mounted.
+    const upper = join(t.home, 'sandboxes', s.id, 'upper');
+    const rootfs = JSON.parse(readFileSync(join(t.home, 'sandboxes', s.id, 'bundle', 'config.json'), 'utf8')).root.path as string;
+    execFileSync('umount', [rootfs]);
+    execFileSync('chown', ['-R', '0:0', upper]);
+    execFileSync('chown', ['-R', '1000:1000', join(upper, 'home/user')]);
+    execFileSync('chmod', ['4755', join(upper, 'root/suid')]);
+    await t.engine.resume(s.id);
+    assert.equal(await sh(t.engine, s.id, 'cat /root/kept && echo more >> /root/kept && stat -c "%u %a" /root/kept /root/suid /home/user/mine', 'root'), 'old\n0 644\n0 4755\n1000 644');
+    await t.engine.destroy(s.id);
+  });
+});
+
 describe('runc: seccomp', () => {
   it('refuses new namespaces and the dangerous syscalls, and allows a plain clone', { timeout: 120_000 }, async () => {
     const s = await t.engine.run({ template: 'busybox', runtime: 'runc' });

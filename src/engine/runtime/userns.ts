@@ -24,7 +24,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, mkdir, mkdtemp, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, lstat, mkdir, mkdtemp, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -101,9 +101,28 @@ export async function mountIdmappedOverlay(helper: string, p: OverlayPaths, mapp
   for (const d of [dirname(MOUNT_ROOT), MOUNT_ROOT]) await chmod(d, 0o711);
   await chown(dirname(p.target), mapping.hostId, mapping.hostId);
   await chmod(dirname(p.target), 0o700);
-  // The upper dir's own owner is the owner of / inside; its contents keep the ids they were written with.
-  await chown(p.upper, mapping.hostId, mapping.hostId);
+  // The upper dir's own owner is the owner of / inside; its contents keep the ids they were
+  // written with. An upper dir not yet owned by the mapping (a fresh one, or one written by a
+  // sandbox created before runc had user namespaces) is shifted into it once.
+  if ((await lstat(p.upper)).uid !== mapping.hostId) await shiftOwnership(p.upper, mapping);
   await runCommand(helper, [String(mapping.hostId), String(mapping.size), p.target, p.upper, p.work, ...p.lower], { errorCode: 'unavailable' });
+}
+
+/**
+ * Moves every file of `dir` from host ids to the sandbox's (id k becomes hostId + k), keeping
+ * setuid/setgid bits, which chown clears. Ids already outside 0..size-1 are left alone.
+ */
+async function shiftOwnership(dir: string, mapping: IdMapping): Promise<void> {
+  const shift = (id: number) => (id < mapping.size ? mapping.hostId + id : id);
+  // Children before their directory, `dir` itself last: it marks the shift done, and a shift
+  // interrupted before it is simply redone (shifted ids are out of 0..size-1).
+  const visit = async (path: string): Promise<void> => {
+    const st = await lstat(path);
+    if (st.isDirectory()) for (const name of await readdir(path)) await visit(join(path, name));
+    await lchown(path, shift(st.uid), shift(st.gid));
+    if (!st.isSymbolicLink() && (st.mode & 0o6000) !== 0) await chmod(path, st.mode & 0o7777);
+  };
+  await visit(dir);
 }
 
 /**
