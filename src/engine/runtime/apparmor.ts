@@ -54,7 +54,7 @@ profile ${name} flags=(attach_disconnected,mediate_deleted) {
 
   deny mount,
   deny pivot_root,
-  deny ptrace (readby, tracedby, trace) peer=unconfined,
+  # ptrace only within the profile (the host's unconfined tools are not mediated).
   ptrace (trace,read,tracedby,readby) peer=${name},
 
   deny @{PROC}/* w,
