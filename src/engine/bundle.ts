@@ -18,8 +18,11 @@ import { isMountPoint } from './images/disk.ts';
 import { mountOverlay } from './images/overlay.ts';
 import type { LinkAddresses } from './network/addresses.ts';
 import { netnsPath } from './network/netns.ts';
+import type { UsernsSetup } from './runtime/driver.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
+import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay, usernsRootfs } from './runtime/userns.ts';
 import type { SandboxRecord } from './sandbox-record.ts';
+import type { RuntimeClassName } from './types.ts';
 
 export const GUEST_PORT = 49983;
 /** Where the guest bundle (node + libs + tini + guest.mjs) is mounted read-only in every sandbox. */
@@ -43,14 +46,15 @@ export interface SandboxPaths {
   checkpoint: string;
 }
 
-export function sandboxPaths(dir: string): SandboxPaths {
+/** `runtime` matters for runc only, whose root filesystem is mounted outside `dir` (userns.ts). */
+export function sandboxPaths(dir: string, runtime?: RuntimeClassName): SandboxPaths {
   return {
     dir,
     diskImage: join(dir, 'disk.img'),
     disk: join(dir, 'disk'),
     upper: join(dir, 'disk', 'upper'),
     work: join(dir, 'disk', 'work'),
-    rootfs: join(dir, 'rootfs'),
+    rootfs: runtime === 'runc' ? usernsRootfs(dir) : join(dir, 'rootfs'),
     bundle: join(dir, 'bundle'),
     etc: join(dir, 'etc'),
     guestDir: join(dir, 'guest'),
@@ -65,11 +69,17 @@ export interface GuestBundleRef {
   argv: string[];
 }
 
-/** Mounts the root filesystem and writes every file the runtime needs; idempotent. */
-export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef): Promise<void> {
+/**
+ * Mounts the root filesystem and writes every file the runtime needs; idempotent. With
+ * `userns` (runc) the root filesystem is idmapped and the guest's config belongs to the
+ * sandbox's root.
+ */
+export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
   // The writable layer must be on its own disk image: on the host filesystem it would have no limit.
   if (!isMountPoint(p.disk)) throw new AgentboxError('internal', `the disk of sandbox ${record.id} is not mounted at ${p.disk}`);
-  await mountOverlay({ lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs });
+  const overlay = { lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs };
+  await (userns ? mountIdmappedOverlay(userns.helper, overlay, userns.mapping) : mountOverlay(overlay));
+  if (userns) await allowLowPorts(netnsPath(record.id));
   await Promise.all([p.bundle, p.etc, p.guestDir].map((d) => mkdir(d, { recursive: true })));
   await writeFile(join(p.etc, 'resolv.conf'), `nameserver ${link.hostIp}\noptions ndots:0\n`);
   await writeFile(join(p.etc, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost\n${link.sandboxIp}\t${record.id}\n`);
@@ -85,6 +95,7 @@ export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: 
     pidsLimit: record.runtime === 'gvisor' ? record.limits.pids : undefined,
   };
   await writeFile(join(p.guestDir, 'config.json'), JSON.stringify(guestConfig), { mode: 0o600 });
+  if (userns) await giveToSandboxRoot(join(p.guestDir, 'config.json'), userns.mapping);
   const spec = buildSpec({
     id: record.id,
     hostname: record.id,
@@ -105,6 +116,8 @@ export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: 
       { source: join(p.etc, 'hosts'), destination: '/etc/hosts', readonly: true },
     ],
     cgroupsPath: `/agentbox/${record.id}`,
+    userns: userns?.mapping,
+    apparmorProfile: userns?.apparmorProfile,
   });
   await writeFile(join(p.bundle, 'config.json'), JSON.stringify(spec, null, 1));
 }

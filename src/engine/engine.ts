@@ -19,8 +19,11 @@ import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses
 import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
 import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists } from './network/netns.ts';
-import { cgroupUsage, oomKills } from './runtime/cgroups.ts';
+import { cgroupUsage, oomKills, pidsLimitHits } from './runtime/cgroups.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
+import { MAX_PIDS } from './runtime/oci-spec.ts';
+import { capAllSandboxes } from './runtime/pids-ceiling.ts';
+import { removeUsernsRootfs } from './runtime/userns.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
 import { hashImageFiles, verifySnapshot, writeManifest, MANIFEST, type SnapshotManifest } from './snapshots.ts';
 import type {
@@ -131,6 +134,7 @@ export class LocalEngine implements Engine {
     await ensurePrivateDir(this.store.root);
     await ensurePrivateDir(this.snapshotsDir);
     await enableForwarding();
+    await capAllSandboxes();
     await this.firewall.init();
     await this.dns.start();
     await this.recover();
@@ -159,8 +163,10 @@ export class LocalEngine implements Engine {
         if (status?.status === 'running' && status.pid !== pid) return void this.pids.set(id, status.pid);
         this.pids.delete(id);
         const oom = (await oomKills(id)) > 0;
+        const pidsHit = !oom && (await pidsLimitHits(id)) > 0;
         await this.markFailed(r, oom
           ? `the sandbox ran out of memory (limit ${r.limits.memoryMiB} MiB) and was stopped; create it with a larger memoryMiB`
+          : pidsHit ? `the sandbox exceeded the host's task limit for it (pids ${r.limits.pids}) and was stopped`
           : `the sandbox stopped unexpectedly; see ${this.paths(id).log}`);
       }).catch((err) => this.log('liveness check failed', { id, err: String(err) }));
     }
@@ -261,8 +267,8 @@ export class LocalEngine implements Engine {
     return d;
   }
 
-  private paths(id: string): SandboxPaths {
-    return sandboxPaths(this.store.dir(id));
+  private paths(id: string, runtime = this.records.get(id)?.runtime): SandboxPaths {
+    return sandboxPaths(this.store.dir(id), runtime);
   }
 
   /** The image that holds the sandbox's writable layer. */
@@ -278,9 +284,15 @@ export class LocalEngine implements Engine {
   }
 
   /** Mounts the disk and root filesystem and writes the bundle (first boot, or after a host reboot). */
+  /** The sandbox's disk, then its bundle. */
   private async prepareBundle(r: SandboxRecord, link: LinkAddresses): Promise<void> {
     await attachDisk(this.disk(r), { create: false });
-    await writeBundle(this.paths(r.id), r, link, this.opts.guest);
+    await this.writeBundle(r, link);
+  }
+
+  /** The sandbox's bundle; under runc in a user namespace of its own (runtime/userns.ts). */
+  private writeBundle(r: SandboxRecord, link: LinkAddresses): Promise<void> {
+    return writeBundle(this.paths(r.id), r, link, this.opts.guest, this.driver(r.runtime).userns(r.slot));
   }
 
   private link(r: SandboxRecord): LinkAddresses {
@@ -760,7 +772,7 @@ export class LocalEngine implements Engine {
       r.env = { ...r.env, ...env };
       await this.store.save(r);
       // The guest config file is re-read at a cold boot (after a host reboot): keep it current.
-      await writeBundle(this.paths(id), r, this.link(r), this.opts.guest);
+      await this.writeBundle(r, this.link(r));
       return this.info(r);
     });
   }
@@ -798,8 +810,10 @@ export class LocalEngine implements Engine {
     } else {
       for (const d of this.opts.drivers.values()) await d.delete(id).catch(() => undefined);
     }
-    const p = this.paths(id);
-    await unmount(p.rootfs).catch(() => undefined);
+    const p = this.paths(id, r?.runtime);
+    // A runc sandbox made before runc had user namespaces has its root filesystem in its dir.
+    for (const rootfs of new Set([p.rootfs, this.paths(id, 'gvisor').rootfs])) await unmount(rootfs).catch(() => undefined);
+    if (r?.runtime === 'runc') await removeUsernsRootfs(p.rootfs);
     // Not catching: deleting the directory over a still-mounted disk would fail half-way.
     await detachDisk({ file: p.diskImage, mount: p.disk });
     await detachDisk({ file: p.checkpointImage, mount: p.checkpoint });
@@ -853,8 +867,8 @@ function resolveLimits(req: Partial<SandboxLimits> | undefined, template: Omit<S
   if (!Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 64 || limits.memoryMiB > 262_144) {
     throw invalidArgument(`memoryMiB must be an integer from 64 to 262144, not ${limits.memoryMiB}`);
   }
-  if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > 1_000_000) {
-    throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to 1000000 (the guest daemon itself uses about 15), not ${limits.pids}`);
+  if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > MAX_PIDS) {
+    throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to ${MAX_PIDS} (the guest daemon itself uses about 15), not ${limits.pids}`);
   }
   if (!Number.isInteger(limits.diskMiB) || limits.diskMiB < MIN_DISK_MIB || limits.diskMiB > disk.maxMiB) {
     const from = given.diskMiB !== undefined ? 'asked for' : template.diskMiB !== undefined ? 'the template asks for' : 'the default is';

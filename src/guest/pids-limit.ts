@@ -4,6 +4,10 @@
  * sandbox; gVisor's own cgroupfs counts the sandbox's tasks and makes fork fail with EAGAIN
  * instead. The guest moves itself into a child pids cgroup before it starts any process, so
  * every process it starts (and their children) is counted there.
+ *
+ * Root inside the sandbox can raise this limit or leave the cgroup: it keeps honest workloads
+ * within `pids`, it is not a boundary. What holds against root is the host backstop on the
+ * sandbox's host cgroup (engine: runtime/oci-spec.ts hostPidsLimit, runtime/pids-ceiling.ts).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

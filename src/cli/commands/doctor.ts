@@ -5,6 +5,9 @@
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, release, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { detectAppArmor, RUNC_PROFILE } from '../../engine/runtime/apparmor.ts';
+import { hostPidsLimit } from '../../engine/runtime/oci-spec.ts';
+import { allSandboxesCeiling, hostPidMax, perSandboxCeiling } from '../../engine/runtime/pids-ceiling.ts';
 import { createDriver, defaultCacheDir, discoverRuntimeClasses } from '../../engine/runtime/runtime-classes.ts';
 import { agentboxHome, DEFAULT_URL } from '../../sdk/config.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
@@ -50,7 +53,8 @@ export const doctor: Command = async (args, io) => {
       try {
         const d = await createDriver(c, cacheDir, state);
         usable++;
-        add({ name: `runtime ${name}`, status: 'ok', detail: `${d.binary}${d.platform ? ` (platform ${d.platform})` : ''}`, ...(d.platform === 'ptrace' ? { fix: 'ptrace is slow (≈30-50 ms per syscall-heavy exec): build a current runsc for systrap' } : {}) });
+        const how = d.platform ? `platform ${d.platform}` : `user namespaces, seccomp${d.apparmorProfile ? ', AppArmor' : ''}`;
+        add({ name: `runtime ${name}`, status: 'ok', detail: `${d.binary} (${how})`, ...(d.platform === 'ptrace' ? { fix: 'ptrace is slow (≈30-50 ms per syscall-heavy exec): build a current runsc for systrap' } : {}) });
       } catch (err) {
         add({ name: `runtime ${name}`, status: 'fail', detail: (err as Error).message, fix: 'reinstall the runtime; see agentbox doctor output above' });
       }
@@ -59,6 +63,18 @@ export const doctor: Command = async (args, io) => {
     rmSync(state, { recursive: true, force: true });
   }
   if (!usable) add({ name: 'runtimes', status: 'fail', detail: 'no usable runtime class', fix: 'apt-get install runsc runc' });
+  const apparmor = detectAppArmor();
+  add(apparmor.available
+    ? { name: 'apparmor', status: 'ok', detail: `${apparmor.detail}: runc sandboxes run under the ${RUNC_PROFILE} profile` }
+    : { name: 'apparmor', status: 'warn', detail: `${apparmor.detail}: runc sandboxes run without an AppArmor profile (user namespaces and seccomp only)`, fix: 'only on hosts whose kernel has AppArmor: apt-get install apparmor' });
+  const pidMax = hostPidMax();
+  const perSandbox = perSandboxCeiling(pidMax);
+  add({
+    name: 'pids',
+    status: perSandbox >= hostPidsLimit('gvisor', 1024, Number.MAX_SAFE_INTEGER) ? 'ok' : 'warn',
+    detail: `pid_max ${pidMax}: at most ${perSandbox} host tasks per sandbox, ${allSandboxesCeiling(pidMax)} for all together`,
+    fix: 'a gVisor sandbox with the default pids (1024) may be stopped before reaching it: sysctl -w kernel.pid_max=4194304',
+  });
   const home = agentboxHome(io.env);
   const keyFile = join(home, 'admin.key');
   add({ name: 'home', status: 'ok', detail: `${home}${existsSync(keyFile) ? ` (admin key ${keyFile})` : ' (no admin key yet: agentbox up writes it)'}` });

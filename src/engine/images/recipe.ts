@@ -78,7 +78,7 @@ export const TemplateRecipeSchema = z.object({
   resources: z.object({
     cpu: z.number().positive().max(64).default(1),
     memoryMiB: z.number().int().min(32).max(262_144).default(512),
-    pids: z.number().int().min(32).max(1_000_000).default(1024),
+    pids: z.number().int().min(32).max(4096).default(1024), // MAX_PIDS in runtime/oci-spec.ts
     /** Size of each sandbox's disk; absent: the engine's default (the engine caps it too). */
     diskMiB: z.number().int().min(32).optional(),
   }).strict().default({ cpu: 1, memoryMiB: 512, pids: 1024 }),

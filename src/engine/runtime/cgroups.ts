@@ -54,3 +54,13 @@ export async function oomKills(id: string): Promise<number> {
     return 0;
   }
 }
+
+/** How many forks the sandbox's host pids limit refused (0 if unknown): the backstop was hit. */
+export async function pidsLimitHits(id: string): Promise<number> {
+  try {
+    const text = await readFile(join(ROOT, 'pids', cgroupPath(id), 'pids.events'), 'utf8');
+    return Number(/^max (\d+)/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
 import type { PauseMode, RuntimeClassName } from '../types.ts';
+import { sandboxIdMapping, type IdMapping } from './userns.ts';
 
 export type GvisorPlatform = 'systrap' | 'ptrace' | 'kvm';
 
@@ -20,6 +21,17 @@ export interface RuntimeDriverOptions {
   stateDir: string;
   /** gVisor only. */
   platform?: GvisorPlatform;
+  /** runc only: the helper that mounts a sandbox's root filesystem idmapped (userns.ts). */
+  idmapHelper?: string;
+  /** runc only: the AppArmor profile sandboxes run under, when the host has AppArmor. */
+  apparmorProfile?: string;
+}
+
+/** How a sandbox's root filesystem and spec are set up for a runtime that uses user namespaces. */
+export interface UsernsSetup {
+  helper: string;
+  mapping: IdMapping;
+  apparmorProfile?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'stopped';
@@ -30,7 +42,9 @@ export class RuntimeDriver {
   readonly binarySha256: string;
   readonly pauseMode: PauseMode;
   readonly platform?: GvisorPlatform;
+  readonly apparmorProfile?: string;
   private readonly stateDir: string;
+  private readonly idmapHelper?: string;
 
   constructor(opts: RuntimeDriverOptions) {
     this.name = opts.name;
@@ -38,8 +52,19 @@ export class RuntimeDriver {
     this.binarySha256 = opts.binarySha256;
     this.stateDir = opts.stateDir;
     this.platform = opts.platform;
+    this.idmapHelper = opts.idmapHelper;
+    this.apparmorProfile = opts.apparmorProfile;
     // Debian's CRIU 3.17 cannot checkpoint on this kernel (DESIGN.md), so runc pauses by freezing.
     this.pauseMode = opts.name === 'gvisor' ? 'checkpoint' : 'freeze';
+  }
+
+  /**
+   * runc: the sandbox in address slot `slot` runs in a user namespace of its own id range
+   * (userns.ts). gVisor: undefined; the sentry is the boundary and runs as host root.
+   */
+  userns(slot: number): UsernsSetup | undefined {
+    if (!this.idmapHelper) return undefined;
+    return { helper: this.idmapHelper, mapping: sandboxIdMapping(slot), apparmorProfile: this.apparmorProfile };
   }
 
   /** Global flags before the subcommand. */

@@ -1,9 +1,12 @@
 /**
- * Builds the OCI runtime spec (config.json) of one sandbox. Pure: everything host-specific
- * arrives in `SpecInput`, so the same input always yields the same bundle.
+ * Builds the OCI runtime spec (config.json) of one sandbox. Pure but for the host's pid_max
+ * (read once, pids-ceiling.ts): everything else host-specific arrives in `SpecInput`, so the
+ * same input always yields the same bundle on one host.
  */
 import type { ResourceLimits, RuntimeClassName } from '../types.ts';
+import { hostPidMax, perSandboxCeiling } from './pids-ceiling.ts';
 import { runcSeccompProfile } from './seccomp.ts';
+import type { IdMapping } from './userns.ts';
 
 export interface SpecMount {
   source: string;
@@ -27,6 +30,10 @@ export interface SpecInput {
   binds: SpecMount[];
   /** cgroup path (relative to each v1 hierarchy). */
   cgroupsPath: string;
+  /** runc: run in a new user namespace with this mapping (root inside = `hostId` outside). */
+  userns?: IdMapping;
+  /** runc: the AppArmor profile to confine the sandbox with, where the host has AppArmor. */
+  apparmorProfile?: string;
 }
 
 /**
@@ -46,14 +53,50 @@ export function shmBytes(limits: ResourceLimits): number {
   return Math.max(64, Math.floor(limits.memoryMiB / 2)) * 1024 * 1024;
 }
 
+/** The most `pids` a sandbox may ask for (the guest daemon itself uses about 15). */
+export const MAX_PIDS = 4096;
+
 /**
- * Under gVisor the host cgroup counts the sentry's threads, not the sandbox's tasks (systrap
- * keeps a few host threads per task), and hitting it kills the whole sandbox. So the host limit
- * is a generous backstop and the guest enforces `pids` exactly in the sandbox's own cgroupfs,
- * where a fork bomb only gets EAGAIN (measured: 64 sleeps cost ~230 host threads).
+ * The sandbox's host cgroup pids limit. Under runc it is `pids` itself. Under gVisor the host
+ * cgroup counts the sentry's threads, not the sandbox's tasks (systrap keeps about two host
+ * threads per task: measured 33 idle, 245 with 100 sleeps, 845 with 400), and hitting it
+ * stops the whole sandbox, so the guest keeps `pids` exactly in the sandbox's own cgroupfs,
+ * where a fork bomb only gets EAGAIN, and the host limit is a backstop above that: three host
+ * threads per task plus 256. Root inside the sandbox can raise the in-sandbox limit, so the
+ * backstop is also capped at the per-sandbox ceiling derived from the host's pid_max
+ * (pids-ceiling.ts): past it the sandbox is stopped, and the host keeps its PIDs.
  */
-export function hostPidsLimit(runtime: RuntimeClassName, pids: number): number {
-  return runtime === 'gvisor' ? pids * 4 + 512 : pids;
+export function hostPidsLimit(runtime: RuntimeClassName, pids: number, pidMax = hostPidMax()): number {
+  return Math.min(runtime === 'gvisor' ? pids * 3 + 256 : pids, perSandboxCeiling(pidMax));
+}
+
+/**
+ * Paths hidden from the sandbox (an empty file or directory is mounted over them): kernel
+ * memory and keys, timing and interrupt counters usable as side channels (`/proc/interrupts`,
+ * the RAPL energy counters under powercap used by the "Platypus" attack), firmware tables and
+ * the LSM policy files. The containerd/Docker defaults, plus `/proc/interrupts`.
+ */
+export const MASKED_PATHS = [
+  '/proc/acpi', '/proc/asound', '/proc/interrupts', '/proc/kcore', '/proc/keys', '/proc/latency_stats',
+  '/proc/sched_debug', '/proc/scsi', '/proc/timer_list', '/proc/timer_stats',
+  '/sys/devices/virtual/powercap', '/sys/firmware', '/sys/kernel/security',
+];
+
+/**
+ * A sysfs of its own can only be mounted by the owner of the sandbox's network namespace,
+ * which the engine creates on the host; in a user namespace the host's /sys is bound
+ * read-only instead (what runc itself falls back to in newer versions). It differs in one
+ * visible way: /sys/class/net lists the host's interfaces, not the sandbox's.
+ */
+function sysMount(inUserns: boolean): Record<string, unknown> {
+  return inUserns
+    ? { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] }
+    : { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] };
+}
+
+function idMappings(m: IdMapping): Record<string, unknown> {
+  const map = [{ containerID: 0, hostID: m.hostId, size: m.size }];
+  return { uidMappings: map, gidMappings: map };
 }
 
 export function buildSpec(input: SpecInput): Record<string, unknown> {
@@ -66,7 +109,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shmBytes(limits)}`] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+    sysMount(input.userns !== undefined),
     ...input.binds.map((b) => ({
       destination: b.destination,
       type: 'bind',
@@ -75,13 +118,16 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     })),
   ];
   // gVisor: the sandbox's own cgroupfs, writable so that the guest can apply the pids limit
-  // inside the sandbox (see hostPidsLimit). runc: the host's, read-only.
+  // inside the sandbox (see hostPidsLimit; root inside can undo it, the host backstop holds).
+  // runc: the host's, read-only.
   mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', input.runtime === 'gvisor' ? 'rw' : 'ro'] });
   const linux: Record<string, unknown> = {
     namespaces: [
+      ...(input.userns ? [{ type: 'user' }] : []),
       { type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' },
       input.netnsPath ? { type: 'network', path: input.netnsPath } : { type: 'network' },
     ],
+    ...(input.userns ? idMappings(input.userns) : {}),
     cgroupsPath: input.cgroupsPath,
     resources: {
       devices: [{ allow: false, access: 'rwm' }],
@@ -89,10 +135,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       cpu: { quota: Math.round(limits.cpu * CFS_PERIOD_US), period: CFS_PERIOD_US },
       pids: { limit: hostPidsLimit(input.runtime, limits.pids) },
     },
-    maskedPaths: [
-      '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-      '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi',
-    ],
+    maskedPaths: MASKED_PATHS,
     readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   };
   if (input.runtime === 'runc') linux.seccomp = runcSeccompProfile();
@@ -112,6 +155,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       // runc applies rlimits after dropping CAP_SYS_RESOURCE, so it can only keep the host's.
       ...(input.runtime === 'gvisor' ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }] } : {}),
       noNewPrivileges: true,
+      ...(input.apparmorProfile ? { apparmorProfile: input.apparmorProfile } : {}),
     },
     root: { path: input.rootfs, readonly: false },
     hostname: input.hostname,

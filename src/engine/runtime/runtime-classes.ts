@@ -14,7 +14,9 @@ import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
 import type { RuntimeClassName } from '../types.ts';
 import { fetchAsset, sha256OfFile, type Asset } from './assets.ts';
+import { detectAppArmor, loadRuncProfile } from './apparmor.ts';
 import { RuntimeDriver, type GvisorPlatform } from './driver.ts';
+import { ensureIdmapHelper, probeIdmappedOverlay } from './userns.ts';
 
 const AssetSchema = z.object({ url: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) });
 
@@ -95,6 +97,23 @@ export async function createDriver(config: RuntimeClassConfig, cacheDir: string,
     platform = config.platform === 'auto'
       ? ((await probePlatform(binary, runtimeState, 'systrap')) ? 'systrap' : 'ptrace')
       : config.platform;
+    return new RuntimeDriver({ name: 'gvisor', binary, binarySha256: asset.sha256, stateDir: runtimeState, platform });
   }
-  return new RuntimeDriver({ name: config.name as RuntimeClassName, binary, binarySha256: asset.sha256, stateDir: runtimeState, platform });
+  return new RuntimeDriver({ name: 'runc', binary, binarySha256: asset.sha256, stateDir: runtimeState, ...await runcHardening(cacheDir, runtimeState) });
+}
+
+/**
+ * What makes runc a boundary (see userns.ts, apparmor.ts): without idmapped mounts the class is
+ * unavailable rather than silently weaker; without AppArmor it runs with user namespaces and
+ * seccomp only.
+ */
+async function runcHardening(cacheDir: string, stateDir: string): Promise<{ idmapHelper: string; apparmorProfile?: string }> {
+  const idmapHelper = await ensureIdmapHelper(cacheDir);
+  try {
+    await probeIdmappedOverlay(idmapHelper, stateDir);
+  } catch (err) {
+    throw new AgentboxError('not_supported', `runc sandboxes need idmapped overlay layers (Linux 6.8 or newer): ${(err as Error).message}`);
+  }
+  const apparmor = detectAppArmor();
+  return { idmapHelper, apparmorProfile: apparmor.available ? await loadRuncProfile(apparmor, join(cacheDir, 'apparmor')) : undefined };
 }
