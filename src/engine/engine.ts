@@ -17,7 +17,7 @@ import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
 import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
-import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists } from './network/netns.ts';
+import { addressForBoot, createNetns, deleteNetns, netnsExists, openUplinks } from './network/netns.ts';
 import { cgroupUsage, oomKills } from './runtime/cgroups.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
@@ -34,6 +34,8 @@ export interface NetworkOptions {
   dnsPort: number;
   dnsUpstream: string;
   nat: boolean;
+  /** Egress floor entries the operator lifts (src/engine/network/floor.ts); tenants cannot. */
+  allowPrivate?: string[];
 }
 
 export interface LocalEngineOptions {
@@ -88,7 +90,7 @@ export class LocalEngine implements Engine {
     this.snapshotsDir = join(opts.home, 'snapshots');
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     const n = opts.network;
-    this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat });
+    this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat, allowPrivate: n.allowPrivate ?? [] });
     this.dns = new DnsProxy({
       port: n.dnsPort,
       upstream: n.dnsUpstream,
@@ -107,8 +109,7 @@ export class LocalEngine implements Engine {
   async init(): Promise<void> {
     await mkdir(this.store.root, { recursive: true });
     await mkdir(this.snapshotsDir, { recursive: true });
-    await enableForwarding();
-    await this.firewall.init();
+    await this.firewall.init(this.opts.network.nat ? await openUplinks() : []);
     await this.dns.start();
     await this.recover();
     this.monitor = setInterval(() => void this.checkLiveness(), LIVENESS_INTERVAL_MS);
@@ -256,7 +257,7 @@ export class LocalEngine implements Engine {
     for (const r of this.records.values()) {
       if (this.link(r).sandboxIp !== ip) continue;
       const link = this.link(r);
-      return { policy: r.egress, learn: (v: 'allow' | 'deny', ips: string[], ttl: number) => this.firewall.learn(link, v, ips, ttl) };
+      return { policy: r.egress, learn: (ips: string[], ttl: number) => this.firewall.learn(link, ips, ttl) };
     }
     return undefined;
   }
@@ -755,6 +756,7 @@ export class LocalEngine implements Engine {
     for (const g of this.guests.values()) g.close();
     this.guests.clear();
     await this.dns.stop();
+    this.firewall.stop();
   }
 }
 

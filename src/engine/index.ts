@@ -15,6 +15,7 @@ import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle } from '../guest/bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
 import { LocalEngine, type NetworkOptions } from './engine.ts';
+import { parseAllowPrivate } from './network/floor.ts';
 import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
@@ -77,6 +78,7 @@ export const DEFAULT_NETWORK: NetworkOptions = {
   dnsPort: 10053,
   dnsUpstream: '',
   nat: true,
+  allowPrivate: [],
 };
 
 export async function createEngine(opts: CreateEngineOptions = {}): Promise<CreatedEngine> {
@@ -100,7 +102,14 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
   const buildDriver = () => drivers.get('gvisor') ?? drivers.get('runc')!;
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver) });
-  const network: NetworkOptions = { ...DEFAULT_NETWORK, dnsUpstream: hostResolver(), ...opts.network };
+  const network: NetworkOptions = {
+    ...DEFAULT_NETWORK,
+    dnsUpstream: hostResolver(),
+    // The operator's lift of the egress floor; tenants cannot change it.
+    allowPrivate: parseAllowPrivate(process.env.AGENTBOX_EGRESS_ALLOW_PRIVATE),
+    ...opts.network,
+  };
+  network.allowPrivate = parseAllowPrivate(network.allowPrivate);
   const engine = new LocalEngine({
     home,
     drivers,
