@@ -99,8 +99,9 @@ export function renderBaseTable(t: EgressTable): string {
     `add chain ${T} input { type filter hook input priority filter; policy accept; }`,
     `add chain ${T} prerouting { type nat hook prerouting priority dstnat; policy accept; }`,
     `add chain ${T} postrouting { type nat hook postrouting priority srcnat; policy accept; }`,
-    `add rule ${T} guard iifname ${W} meta nfproto ipv6 drop`,
-    `add rule ${T} guard iifname ${W} iifname . ip saddr != @sources drop`,
+    // Counted, so an operator (and the tests) can see forged traffic being dropped.
+    `add rule ${T} guard iifname ${W} meta nfproto ipv6 counter drop`,
+    `add rule ${T} guard iifname ${W} iifname . ip saddr != @sources counter drop`,
     // The floor, before any tenant rule.
     `add rule ${T} forward iifname ${W} oifname ${W} drop`,
     `add rule ${T} forward iifname ${W} ip daddr ${t.subnet} drop`,
