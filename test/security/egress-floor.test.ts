@@ -214,11 +214,13 @@ describe('the floor holds against the tenant allow list', { timeout: 300_000 }, 
       d.bind(0, '${from}', () => d.send(Buffer.from('${dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] }).toString('hex')}', 'hex'), 53, '${hostSideOf(a)}'));
     `]).then((r) => r.stdout.trim());
     assert.equal(await query(a.address, 'own-source.test'), 'ANSWER', 'control: the same query from its own address');
-    const before = await spoofDrops();
-    await query(b.address, 'forged-source.test');
-    assert.ok((await spoofDrops()) > before, 'the forged packet is dropped at the guard');
     assert.ok(asked.includes('own-source.test'));
-    assert.ok(!asked.includes('forged-source.test'), 'the proxy never acted on the forged query');
+    const dropsBefore = await spoofDrops().catch(() => 0);
+    // The answer would go to the real owner of the address; what matters is whether the proxy
+    // acted on the query in that sandbox's name. The query waits out its 3 s for an answer.
+    assert.equal(await query(b.address, 'forged-source.test'), 'NONE');
+    assert.ok(!asked.includes('forged-source.test'), 'the proxy acted on a forged query');
+    assert.ok((await spoofDrops()) > dropsBefore, 'the forged packet is dropped (and counted) at the guard');
     await t.engine.destroy(a.id);
     await t.engine.destroy(b.id);
   });
