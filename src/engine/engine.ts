@@ -17,7 +17,7 @@ import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
 import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
-import { addressForBoot, createNetns, deleteNetns, netnsExists, openUplinks } from './network/netns.ts';
+import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists, openUplinks } from './network/netns.ts';
 import { cgroupUsage, oomKills } from './runtime/cgroups.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { RecordStore, type SandboxRecord } from './sandbox-record.ts';
@@ -311,6 +311,7 @@ export class LocalEngine implements Engine {
       await createNetns(r.id, link);
       this.addressed.add(r.id);
     }
+    await enableForwarding(link);
     await this.firewall.apply(link, r.egress);
     return link;
   }

@@ -6,13 +6,14 @@
  */
 import { linkAddresses } from '../../src/engine/network/addresses.ts';
 import { DEFAULT_EGRESS, EgressFirewall } from '../../src/engine/network/egress.ts';
-import { createNetns, openUplinks } from '../../src/engine/network/netns.ts';
+import { createNetns, enableForwarding, openUplinks } from '../../src/engine/network/netns.ts';
 
 const [table, subnet, ifacePrefix, sandboxId] = process.argv.slice(2) as [string, string, string, string];
 const link = linkAddresses(subnet, 0, ifacePrefix);
 const firewall = new EgressFirewall({ table, subnet, ifacePrefix, dnsPort: 10053, nat: true, allowPrivate: [] });
 await firewall.init(await openUplinks());
 await createNetns(sandboxId, link);
+await enableForwarding(link);
 await firewall.apply(link, DEFAULT_EGRESS);
 firewall.stop();
 console.log(JSON.stringify(link));

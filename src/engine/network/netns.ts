@@ -21,7 +21,6 @@ export async function createNetns(sandboxId: string, link: LinkAddresses): Promi
     `link set ${link.hostIface} up`,
   ];
   await runCommand('ip', ['-batch', '-'], { input: host.join('\n') + '\n' });
-  await setForwarding(link.hostIface, true);
   await addressForBoot(sandboxId, link);
 }
 
@@ -59,6 +58,14 @@ const forwardingPath = (iface: string) => `/proc/sys/net/ipv4/conf/${iface}/forw
 
 async function setForwarding(iface: string, on: boolean): Promise<void> {
   await writeFile(forwardingPath(iface), on ? '1' : '0');
+}
+
+/**
+ * Turns forwarding on for a sandbox link: at every create and re-adoption, since a later
+ * write of net.ipv4.ip_forward (by anyone) resets every interface's value.
+ */
+export async function enableForwarding(link: LinkAddresses): Promise<void> {
+  await setForwarding(link.hostIface, true);
 }
 
 /** Where agentbox notes the uplinks it opened; tmpfs, so it is forgotten with the sysctls at reboot. */
