@@ -105,11 +105,10 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
   const network: NetworkOptions = {
     ...DEFAULT_NETWORK,
     dnsUpstream: hostResolver(),
-    // The operator's lift of the egress floor; tenants cannot change it.
-    allowPrivate: parseAllowPrivate(process.env.AGENTBOX_EGRESS_ALLOW_PRIVATE),
     ...opts.network,
+    // The operator's lift of the egress floor; tenants cannot change it.
+    allowPrivate: parseAllowPrivate(opts.network?.allowPrivate ?? process.env.AGENTBOX_EGRESS_ALLOW_PRIVATE),
   };
-  network.allowPrivate = parseAllowPrivate(network.allowPrivate);
   const engine = new LocalEngine({
     home,
     drivers,

@@ -16,7 +16,7 @@
 
 /** Writes a sandbox may cause at once, and per second after that. */
 export const LEARN_BURST = 20;
-export const LEARN_PER_SECOND = 5;
+export const LEARN_PER_SECOND = 2;
 /** Addresses one answer may teach, and one set may hold; past that, answers are refused. */
 export const MAX_IPS_PER_ANSWER = 16;
 export const MAX_IPS_PER_SET = 4096;
