@@ -48,9 +48,11 @@ describe('default egress policy', () => {
     // The host's service on the sandbox link address and on the outside-facing address.
     const hostIp = a.address.replace(/\d+$/, (d) => String(Number(d) - 1));
     for (const ip of [hostIp, out.hostIp]) {
+      assert.equal(await out.exec(['busybox', 'nc', '-w', '3', ip, String(hostPort)]), 'host secret', `control: the service answers at ${ip}`);
       assert.equal(await sh(t.engine, a.id, `nc -w 2 ${ip} ${hostPort} </dev/null 2>/dev/null || echo BLOCKED`), 'BLOCKED', `host service at ${ip}`);
     }
-    // Another sandbox's guest port.
+    // Another sandbox's guest port (control: the host reaches it).
+    assert.equal(await sh(t.engine, b.id, 'echo up'), 'up');
     assert.equal(await fetchFrom(a, `http://${b.address}:49983/health`), 'BLOCKED');
     // Names resolve through the sandbox's DNS proxy.
     assert.equal(await resolveFrom(a, 'allowed.test'), 'RESOLVED');
