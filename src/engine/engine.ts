@@ -163,6 +163,9 @@ export class LocalEngine implements Engine {
       this.records.set(id, record);
       try {
         await this.adopt(record);
+        // init re-created the firewall table; running and created sandboxes got their rules
+        // back in adopt, a paused one whose link survived needs them before it can resume.
+        if (record.state === 'paused' && netnsExists(id)) await this.firewall.apply(this.link(record), record.egress);
       } catch (err) {
         await this.markFailed(record, `recovery failed: ${asAgentboxError(err).message}`);
       }
