@@ -18,7 +18,7 @@ import type { TemplateStore } from './images/template-store.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
 import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
-import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists } from './network/netns.ts';
+import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists, openUplinks } from './network/netns.ts';
 import { cgroupUsage, oomKills, pidsLimitHits } from './runtime/cgroups.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { MAX_PIDS } from './runtime/oci-spec.ts';
@@ -38,6 +38,8 @@ export interface NetworkOptions {
   dnsPort: number;
   dnsUpstream: string;
   nat: boolean;
+  /** Egress floor entries the operator lifts (src/engine/network/floor.ts); tenants cannot. */
+  allowPrivate?: string[];
 }
 
 /** Sizes of sandbox disks (images/disk.ts), MiB. */
@@ -112,7 +114,7 @@ export class LocalEngine implements Engine {
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.diskSizes = { ...DEFAULT_DISK, ...opts.disk };
     const n = opts.network;
-    this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat });
+    this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat, allowPrivate: n.allowPrivate ?? [] });
     this.dns = new DnsProxy({
       port: n.dnsPort,
       upstream: n.dnsUpstream,
@@ -133,9 +135,8 @@ export class LocalEngine implements Engine {
     await ensurePrivateDir(this.opts.home);
     await ensurePrivateDir(this.store.root);
     await ensurePrivateDir(this.snapshotsDir);
-    await enableForwarding();
     await capAllSandboxes();
-    await this.firewall.init();
+    await this.firewall.init(this.opts.network.nat ? await openUplinks() : []);
     await this.dns.start();
     await this.recover();
     const swept = await sweepOrphanLoops(this.store.root, (id) => this.records.has(id));
@@ -193,6 +194,9 @@ export class LocalEngine implements Engine {
       this.records.set(id, record);
       try {
         await this.adopt(record);
+        // init re-created the firewall table; running and created sandboxes got their rules
+        // back in adopt, a paused one whose link survived needs them before it can resume.
+        if (record.state === 'paused' && netnsExists(id)) await this.firewall.apply(this.link(record), record.egress);
       } catch (err) {
         await this.markFailed(record, `recovery failed: ${asAgentboxError(err).message}`);
       }
@@ -323,7 +327,7 @@ export class LocalEngine implements Engine {
     for (const r of this.records.values()) {
       if (this.link(r).sandboxIp !== ip) continue;
       const link = this.link(r);
-      return { policy: r.egress, learn: (v: 'allow' | 'deny', ips: string[], ttl: number) => this.firewall.learn(link, v, ips, ttl) };
+      return { policy: r.egress, learn: (ips: string[], ttl: number) => this.firewall.learn(link, ips, ttl) };
     }
     return undefined;
   }
@@ -378,6 +382,7 @@ export class LocalEngine implements Engine {
       await createNetns(r.id, link);
       this.addressed.add(r.id);
     }
+    await enableForwarding(link);
     await this.firewall.apply(link, r.egress);
     return link;
   }
@@ -826,6 +831,7 @@ export class LocalEngine implements Engine {
     for (const g of this.guests.values()) g.close();
     this.guests.clear();
     await this.dns.stop();
+    this.firewall.stop();
   }
 }
 

@@ -17,6 +17,7 @@ import { sandboxedStepRunner } from './build-steps.ts';
 import { LocalEngine, type DiskOptions, type NetworkOptions } from './engine.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import type { BuildPolicy } from './images/build-policy.ts';
+import { parseAllowPrivate } from './network/floor.ts';
 import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
@@ -83,6 +84,7 @@ export const DEFAULT_NETWORK: NetworkOptions = {
   dnsPort: 10053,
   dnsUpstream: '',
   nat: true,
+  allowPrivate: [],
 };
 
 export async function createEngine(opts: CreateEngineOptions = {}): Promise<CreatedEngine> {
@@ -107,7 +109,13 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
   const buildDriver = () => drivers.get('gvisor') ?? drivers.get('runc')!;
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver), policy: opts.templates });
-  const network: NetworkOptions = { ...DEFAULT_NETWORK, dnsUpstream: hostResolver(), ...opts.network };
+  const network: NetworkOptions = {
+    ...DEFAULT_NETWORK,
+    dnsUpstream: hostResolver(),
+    ...opts.network,
+    // The operator's lift of the egress floor; tenants cannot change it.
+    allowPrivate: parseAllowPrivate(opts.network?.allowPrivate ?? process.env.AGENTBOX_EGRESS_ALLOW_PRIVATE),
+  };
   const engine = new LocalEngine({
     home,
     drivers,

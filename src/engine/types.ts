@@ -49,10 +49,10 @@ export interface DiskUsage {
 }
 
 /**
- * Egress policy, enforced on the host in nftables. Private ranges, the host and cloud metadata
- * addresses are always denied unless a CIDR in `allow` names them. An entry is a CIDR, an IP,
- * or a domain name (`example.com`, `*.example.com`), resolved through the sandbox's DNS proxy.
- * Allow beats deny; `defaultAction` decides everything that neither list names.
+ * Egress policy, enforced on the host in nftables beneath the operator's floor (the host,
+ * other sandboxes, metadata, private ranges: network/floor.ts), which no entry opens. An
+ * entry is a CIDR, an IP, or a domain name (`example.com`, `*.example.com`), resolved
+ * through the sandbox's DNS proxy. Allow beats deny; `defaultAction` decides everything that neither list names.
  */
 export interface EgressPolicy {
   defaultAction: 'allow' | 'deny';

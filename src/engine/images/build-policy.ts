@@ -10,7 +10,7 @@ import { lstat, readdir, realpath } from 'node:fs/promises';
 import { BlockList, isIP } from 'node:net';
 import { join, sep } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
-import { ALWAYS_DENIED_V4 } from '../network/egress.ts';
+import { FLOOR_V4 } from '../network/floor.ts';
 
 export interface BuildPolicy {
   /** `from: {oci: {path}}` must resolve (realpath) inside this directory. */
@@ -68,7 +68,7 @@ export function buildPolicyFromEnv(home: string, env: NodeJS.ProcessEnv = proces
 export const TIMEOUT_HINT = 'make the step faster, or ask the admin to raise AGENTBOX_BUILD_STEP_TIMEOUT_S / AGENTBOX_BUILD_TIMEOUT_S (engine option templates.stepTimeoutMs / buildTimeoutMs)';
 
 const denied = new BlockList();
-for (const cidr of ALWAYS_DENIED_V4) {
+for (const cidr of FLOOR_V4) {
   const [net, bits] = cidr.split('/');
   denied.addSubnet(net!, Number(bits), 'ipv4');
 }

@@ -1,21 +1,27 @@
 /**
  * The DNS-aware half of the egress policy. Every sandbox's port 53 is redirected here
- * (egress.ts); the sandbox is known by the source address. A name that an allow entry
- * matches is resolved upstream and the A records it yields are added to the sandbox's allow
- * set for their TTL; a name a deny entry matches is answered NXDOMAIN and its addresses go to
- * the deny set; anything else is forwarded when the policy's
- * default is allow and refused with NXDOMAIN when it is deny.
+ * (egress.ts); the sandbox is known by its source address, which the firewall's guard keeps
+ * honest. For each query:
+ *
+ * - a name the policy denies (a deny entry, or no allow entry under defaultAction deny) is
+ *   answered NXDOMAIN here and never reaches any nameserver, so a denied name carries no
+ *   data out (`secret.evil.example` under `deny: ["*.evil.example"]`);
+ * - a name an allow entry matches is resolved upstream, and the A records owned by that name
+ *   or its CNAME chain, minus the floor (floor.ts), are added to the sandbox's allow set
+ *   before the answer goes back;
+ * - anything else is forwarded (defaultAction allow).
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import dnsPacket from 'dns-packet';
 import type { EgressPolicy } from '../types.ts';
+import { DnsUpstream } from './dns-upstream.ts';
 import { parseEgressEntry } from './egress.ts';
 
 export type DomainVerdict = 'allow' | 'deny' | 'default';
 
 /** `example.com` matches that name only; `*.example.com` matches every name below it. */
 export function domainMatches(pattern: string, name: string): boolean {
-  const n = name.toLowerCase().replace(/\.$/, '');
+  const n = normalName(name);
   if (pattern.startsWith('*.')) return n.endsWith(pattern.slice(1));
   return n === pattern;
 }
@@ -28,9 +34,35 @@ export function domainVerdict(policy: EgressPolicy, name: string): DomainVerdict
   return 'default';
 }
 
+const normalName = (name: string) => name.toLowerCase().replace(/\.$/, '');
+
+/**
+ * The A records of an answer that belong to `qname`: owned by it or by a name its CNAME chain
+ * leads to. Other records (a hostile nameserver's extra A records for unrelated names) are
+ * not the answer to this question and teach nothing.
+ */
+export function answerAddresses(answer: dnsPacket.Packet, qname: string): { ips: string[]; ttl: number } {
+  const records = answer.answers ?? [];
+  const chain = new Set([normalName(qname)]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of records) {
+      if (r.type !== 'CNAME' || !chain.has(normalName(r.name)) || chain.has(normalName(r.data))) continue;
+      chain.add(normalName(r.data));
+      grew = true;
+    }
+  }
+  const a = records.filter((r): r is dnsPacket.StringAnswer => r.type === 'A' && chain.has(normalName(r.name)));
+  return { ips: a.map((r) => r.data), ttl: Math.min(3600, ...a.map((r) => r.ttl ?? 60)) };
+}
+
 export interface DnsProxyTarget {
   policy: EgressPolicy;
-  learn(verdict: 'allow' | 'deny', ips: string[], ttlSeconds: number): Promise<void>;
+  /**
+   * Lets the sandbox reach `ips` (an allowed name's addresses; the target leaves out the
+   * floor). False when the sandbox is over its learning rate.
+   */
+  learn(ips: string[], ttlSeconds: number): Promise<boolean>;
 }
 
 export interface DnsProxyOptions {
@@ -42,14 +74,20 @@ export interface DnsProxyOptions {
   onError?(err: unknown): void;
 }
 
-const UPSTREAM_TIMEOUT_MS = 3000;
+const RCODE_SERVFAIL = 2;
+const RCODE_NXDOMAIN = 3;
+const RCODE_REFUSED = 5;
 
 export class DnsProxy {
   private socket?: Socket;
+  private readonly upstream: DnsUpstream;
 
-  constructor(private readonly opts: DnsProxyOptions) {}
+  constructor(private readonly opts: DnsProxyOptions) {
+    this.upstream = new DnsUpstream(opts.upstream);
+  }
 
   async start(): Promise<void> {
+    await this.upstream.start();
     const socket = createSocket({ type: 'udp4', reuseAddr: true });
     socket.on('message', (msg, rinfo) => {
       this.handle(msg, rinfo).catch((err) => this.opts.onError?.(err));
@@ -65,6 +103,7 @@ export class DnsProxy {
     const s = this.socket;
     this.socket = undefined;
     if (s) await new Promise<void>((r) => s.close(() => r()));
+    await this.upstream.stop();
   }
 
   private async handle(msg: Buffer, rinfo: RemoteInfo): Promise<void> {
@@ -76,48 +115,41 @@ export class DnsProxy {
     } catch {
       return; // not DNS; nothing to answer
     }
-    const name = query.questions?.[0]?.name ?? '';
+    if (query.type !== 'query') return;
+    // One question per query, or the policy would judge the first and forward the rest.
+    if (query.questions?.length !== 1) return this.reply(rinfo, refusal(query, RCODE_REFUSED));
+    const name = query.questions[0]!.name;
     const verdict = domainVerdict(target.policy, name);
-    if (verdict === 'default' && target.policy.defaultAction === 'deny') return this.reply(rinfo, nxdomain(query));
-    const answer = await this.forward(msg);
-    if (verdict !== 'default' && answer) {
-      // Denied names are resolved too, so their addresses stay blocked if the sandbox learns
-      // them another way (a hard-coded IP, DNS over HTTPS).
-      const a = (dnsPacket.decode(answer).answers ?? []).filter((r): r is dnsPacket.StringAnswer => r.type === 'A');
-      const ttl = Math.min(...a.map((r) => r.ttl ?? 60), 3600);
-      // Learn before replying: the sandbox connects as soon as it has the answer.
-      await target.learn(verdict, a.map((r) => r.data), ttl);
+    if (verdict === 'deny' || (verdict === 'default' && target.policy.defaultAction === 'deny')) {
+      return this.reply(rinfo, refusal(query, RCODE_NXDOMAIN));
     }
-    if (verdict === 'deny') return this.reply(rinfo, nxdomain(query));
-    if (answer) this.reply(rinfo, answer);
+    const answer = await this.upstream.query(msg);
+    if (!answer) return; // no answer upstream: the client times out and retries
+    if (verdict === 'allow') {
+      let learnt: boolean;
+      try {
+        const { ips, ttl } = answerAddresses(dnsPacket.decode(answer), name);
+        // Learn before replying: the sandbox connects as soon as it has the answer.
+        learnt = ips.length === 0 || await target.learn(ips, ttl);
+      } catch (err) {
+        this.opts.onError?.(err);
+        learnt = false;
+      }
+      if (!learnt) return this.reply(rinfo, refusal(query, RCODE_SERVFAIL));
+    }
+    this.reply(rinfo, answer);
   }
 
   private reply(rinfo: RemoteInfo, packet: Buffer): void {
     this.socket?.send(packet, rinfo.port, rinfo.address);
   }
-
-  private forward(msg: Buffer): Promise<Buffer | undefined> {
-    const [host, port] = this.opts.upstream.split(':');
-    return new Promise((resolve) => {
-      const s = createSocket('udp4');
-      const done = (b?: Buffer) => {
-        clearTimeout(timer);
-        s.close();
-        resolve(b);
-      };
-      const timer = setTimeout(() => done(undefined), UPSTREAM_TIMEOUT_MS);
-      s.on('message', (b) => done(b));
-      s.on('error', () => done(undefined));
-      s.send(msg, Number(port ?? 53), host!);
-    });
-  }
 }
 
-function nxdomain(query: dnsPacket.Packet): Buffer {
+function refusal(query: dnsPacket.Packet, rcode: number): Buffer {
   return dnsPacket.encode({
     type: 'response',
     id: query.id,
-    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | 3 /* rcode NXDOMAIN */,
+    flags: dnsPacket.RECURSION_DESIRED | dnsPacket.RECURSION_AVAILABLE | rcode,
     questions: query.questions,
     answers: [],
   });

@@ -3,6 +3,7 @@
  * Everything is done with iproute2 batches: one on the host side, one inside the namespace.
  */
 import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { runCommand } from '../command.ts';
 import type { LinkAddresses } from './addresses.ts';
 
@@ -48,7 +49,46 @@ export function netnsExists(sandboxId: string): boolean {
   return existsSync(netnsPath(sandboxId));
 }
 
-/** Routing between the host and sandbox links needs forwarding on. */
-export async function enableForwarding(): Promise<void> {
-  await runCommand('sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+/**
+ * IPv4 forwarding is decided by the interface a packet arrives on. Each sandbox link gets it
+ * on its own, so the host does not start routing between all its interfaces
+ * (`net.ipv4.ip_forward=1` would).
+ */
+const forwardingPath = (iface: string) => `/proc/sys/net/ipv4/conf/${iface}/forwarding`;
+
+async function setForwarding(iface: string, on: boolean): Promise<void> {
+  await writeFile(forwardingPath(iface), on ? '1' : '0');
+}
+
+/**
+ * Turns forwarding on for a sandbox link: at every create and re-adoption, since a later
+ * write of net.ipv4.ip_forward (by anyone) resets every interface's value.
+ */
+export async function enableForwarding(link: LinkAddresses): Promise<void> {
+  await setForwarding(link.hostIface, true);
+}
+
+/** Where agentbox notes the uplinks it opened; tmpfs, so it is forgotten with the sysctls at reboot. */
+const OPENED_DIR = '/run/agentbox/forwarding';
+
+/**
+ * Replies to sandbox traffic arrive on the host's uplinks (the interfaces of its default
+ * routes), which must forward them back. Turns forwarding on where it is off and returns the
+ * uplinks agentbox opened (now or by an earlier run since boot): the firewall lets those
+ * forward only to sandboxes. Uplinks someone else opened are left to their owner.
+ */
+export async function openUplinks(): Promise<string[]> {
+  const { stdout } = await runCommand('ip', ['-j', 'route', 'show', 'default']);
+  const devs = [...new Set((JSON.parse(stdout || '[]') as { dev?: string }[]).map((r) => r.dev).filter((d): d is string => !!d))];
+  await mkdir(OPENED_DIR, { recursive: true, mode: 0o700 });
+  const opened: string[] = [];
+  for (const dev of devs) {
+    const marker = `${OPENED_DIR}/${dev}`;
+    if ((await readFile(forwardingPath(dev), 'utf8')).trim() === '0') {
+      await writeFile(marker, '');
+      await setForwarding(dev, true);
+    }
+    if (existsSync(marker)) opened.push(dev);
+  }
+  return opened;
 }
