@@ -23,6 +23,7 @@ import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
 import { NETWORK_POLICIES, PODS, SECRETS, SERVICES, type KubeClient } from '../../src/k8s/client.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { SANDBOXES } from '../../src/k8s/resources.ts';
+import { nameHash } from '../../src/k8s/hash.ts';
 import { mintScopedToken } from '../../src/k8s/router/auth.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
@@ -126,16 +127,27 @@ describe('Kubernetes router: upstreams come from the cluster, never from the cli
 
   it('ignores pods that carry a sandbox\'s labels but are not controlled by that Sandbox', async () => {
     const decoyIp = '127.1.210.3';
+    const laterIp = '127.1.210.4';
     const decoy = await listener(decoyIp, pod.port);
+    const later = await listener(laterIp, pod.port);
     try {
-      // Same name-hash label as sb1's pod, no owner: anyone with pod-create could make it.
-      await client.create<Pod>(PODS, ns, { metadata: { name: 'decoy', labels: { 'agents.x-k8s.io/sandbox-name-hash': (await client.get<Pod>(PODS, ns, 'sb1')).metadata.labels!['agents.x-k8s.io/sandbox-name-hash']! } }, spec: { containers: [{ name: 'c', image: 'x' }] } } as Pod);
+      // A Sandbox without a pod, and a pod with its name-hash label but no owner: anyone with
+      // pod-create in the namespace could make one to capture the Sandbox's traffic.
+      await createSandboxObject(client, ns, 'victim');
+      await client.create<Pod>(PODS, ns, { metadata: { name: 'decoy', labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash('victim') } }, spec: { containers: [{ name: 'c', image: 'x' }] } } as Pod);
       await markPodReady(client, ns, 'decoy', decoyIp);
-      const r = await call(router, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Pod-IP': decoyIp, 'X-Sandbox-Port': String(pod.port) });
-      assert.equal(r.status, 400, r.text);
+      // Watch events arrive in order: once a pod made after the decoy routes, the router has seen the decoy.
+      await createSandboxPod(client, await createSandboxObject(client, ns, 'later'), 'later', laterIp);
+      await waitFor('router saw the later pod', async () => (await call(router, { 'X-Sandbox-ID': 'later', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': String(pod.port) })).status === 200);
+      const h = { 'X-Sandbox-ID': 'victim', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': String(pod.port) };
+      const byName = await call(router, h);
+      assert.equal(byName.status, 502, byName.text);
+      const byHint = await call(router, { ...h, 'X-Sandbox-Pod-IP': decoyIp });
+      assert.equal(byHint.status, 400, byHint.text);
       assert.equal(decoy.hits, 0);
     } finally {
       await closeServer(decoy.server);
+      await closeServer(later.server);
     }
   });
 });
