@@ -318,16 +318,17 @@ describe('shipped manifests default to scoped tokens and least privilege', () =>
     const objs = parseAllDocuments(kubectl.stdout).map((d) => d.toJSON() as Obj);
     const router = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'sandbox-router')!;
     const pod = (router.spec!.template as { spec: { containers: { args: string[] }[]; volumes: { secret?: { secretName: string } }[] } }).spec;
-    assert.ok(pod.containers[0]!.args.includes('--authz-mode=scoped-token'));
-    assert.ok(pod.containers[0]!.args.includes('--scoped-token-key-file=/etc/router-auth/key'));
+    const args = pod.containers[0]!.args;
+    assert.ok(args.includes('--authz-mode=scoped-token'), `router args ${args.join(' ')} choose scoped-token`);
+    assert.ok(args.includes('--scoped-token-key-file=/etc/router-auth/key'), 'the key file comes from the mounted Secret');
     assert.equal(pod.volumes[0]!.secret?.secretName, 'sandbox-router-auth');
-    assert.ok(objs.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'sandbox-router' && o.metadata.namespace === 'agent-sandbox-system'));
+    assert.ok(objs.some((o) => o.kind === 'NetworkPolicy' && o.metadata.name === 'sandbox-router' && o.metadata.namespace === 'agent-sandbox-system'), 'the router namespace has a NetworkPolicy for the router');
     assert.ok(!objs.some((o) => o.kind === 'ClusterRoleBinding' && o.roleRef?.name === 'sandbox-router'), 'the router has no cluster-wide binding');
-    assert.ok(objs.some((o) => o.kind === 'RoleBinding' && o.roleRef?.name === 'sandbox-router' && o.metadata.namespace === 'default'));
+    assert.ok(objs.some((o) => o.kind === 'RoleBinding' && o.roleRef?.name === 'sandbox-router' && o.metadata.namespace === 'default'), 'the router is bound in the sandbox namespace only');
     const operatorRole = objs.find((o) => o.kind === 'ClusterRole' && o.metadata.name === 'agent-sandbox-controller')!;
     assert.ok(!operatorRole.rules!.some((r) => r.resources.includes('leases')), 'leases are in a namespaced Role');
     const operator = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'agent-sandbox-controller')!;
-    assert.ok(JSON.stringify(operator.spec).includes('--runtime-class=gvisor'));
+    assert.ok(JSON.stringify(operator.spec).includes('--runtime-class=gvisor'), 'the operator is told gvisor explicitly');
   });
 
   it('helm: scoped-token by default, key generated once (lookup) and kept', () => {
