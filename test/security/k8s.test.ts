@@ -150,6 +150,26 @@ describe('Kubernetes router: upstreams come from the cluster, never from the cli
       await closeServer(later.server);
     }
   });
+  it('never dials a host-network pod (its IP is the node\'s)', async () => {
+    const nodeIp = '127.1.210.5';
+    const node = await listener(nodeIp, pod.port);
+    try {
+      const sb = await createSandboxObject(client, ns, 'hostnet');
+      await client.create<Pod>(PODS, ns, { metadata: { name: 'hostnet', labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash('hostnet') },
+        ownerReferences: [{ apiVersion: 'agents.x-k8s.io/v1beta1', kind: 'Sandbox', name: 'hostnet', uid: sb.metadata.uid!, controller: true }] },
+      spec: { hostNetwork: true, containers: [{ name: 'c', image: 'x' }] } } as Pod);
+      await markPodReady(client, ns, 'hostnet', nodeIp);
+      await createSandboxPod(client, await createSandboxObject(client, ns, 'after-hostnet'), 'after-hostnet', '127.1.210.6');
+      await waitFor('router saw the later pod', async () => (await call(router, { 'X-Sandbox-ID': 'after-hostnet', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': '1' })).status === 502
+        && (await call(router, { 'X-Sandbox-ID': 'after-hostnet', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': '1' })).text.includes('127.1.210.6'));
+      const h = { 'X-Sandbox-ID': 'hostnet', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': String(pod.port) };
+      assert.equal((await call(router, h)).status, 502);
+      assert.equal((await call(router, { ...h, 'X-Sandbox-Pod-IP': nodeIp })).status, 400);
+      assert.equal(node.hits, 0);
+    } finally {
+      await closeServer(node.server);
+    }
+  });
 });
 
 describe('agentbox router requires a scoped token unless told otherwise', { skip: skip ?? false }, () => {
