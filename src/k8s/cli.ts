@@ -11,7 +11,8 @@ import { startOperator, type RunningOperator } from './operator.ts';
 import { generateWebhookCerts } from './conversion/certs.ts';
 import { patchCrdConversion, startConversionWebhook, type RunningWebhook } from './conversion/webhook.ts';
 import { startRouter } from './router/server.ts';
-import type { AuthMode } from './router/auth.ts';
+import { mintScopedToken, type AuthMode } from './router/auth.ts';
+import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
 import type { WebhookTarget } from '../api/k8s/crds.ts';
 
 const log = (msg: string, fields: Record<string, unknown> = {}) =>
@@ -36,7 +37,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
   const f = parseFlags(args, {
     kubeconfig: '', namespace: '', extensions: false, 'leader-elect': true,
     'leader-election-namespace': 'agent-sandbox-system', 'leader-election-lease-duration': 15,
-    'cluster-domain': 'cluster.local',
+    'cluster-domain': 'cluster.local', 'runtime-class': DEFAULT_RUNTIME_CLASS,
     'metrics-bind-address': ':8080', 'health-probe-bind-address': ':8081',
     'enable-webhook': true, 'manage-webhook-certs': true, 'webhook-port': 9443,
     'webhook-cert-dir': '', 'webhook-url': '',
@@ -105,6 +106,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
     namespace: f.namespace || undefined,
     extensions: f.extensions,
     clusterDomain: f['cluster-domain'],
+    runtimeClassName: f['runtime-class'],
     sandboxWorkers: f['sandbox-concurrent-workers'],
     claimWorkers: f['sandbox-claim-concurrent-workers'],
     poolWorkers: f['sandbox-warm-pool-concurrent-workers'],
@@ -120,32 +122,52 @@ export async function operatorCommand(args: string[]): Promise<number> {
   return exitCode;
 }
 
+/** `--namespace a,b`: the sandbox namespaces; empty = all. */
+const namespaceList = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
+
+function routerAuth(mode: string, tokenFile: string, keyFile: string): AuthMode {
+  if (mode === 'allow-all') return { mode: 'allow-all' };
+  if (mode === 'token') {
+    const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.ROUTER_AUTH_TOKEN ?? '';
+    if (!token) throw new AgentboxError('invalid_argument', '--authz-mode=token needs --auth-token-file or ROUTER_AUTH_TOKEN');
+    return { mode: 'token', token };
+  }
+  if (mode === 'scoped-token') {
+    if (!keyFile) throw new AgentboxError('invalid_argument', '--authz-mode=scoped-token (the default) needs --scoped-token-key-file; see deploy/README.md for the key Secret, or choose --authz-mode=allow-all explicitly');
+    const key = readFileSync(keyFile);
+    if (key.length < 32) throw new AgentboxError('invalid_argument', `--scoped-token-key-file ${keyFile} holds ${key.length} bytes; use at least 32 random bytes`);
+    return { mode: 'scoped-token', key };
+  }
+  throw new AgentboxError('invalid_argument', `--authz-mode must be scoped-token, token or allow-all (got ${mode})`);
+}
+
+/** `agentbox router token`: mints a scoped token for one sandbox (what a control plane hands a caller). */
+function mintCommand(args: string[]): number {
+  const f = parseFlags(args, { 'scoped-token-key-file': '', namespace: 'default', sandbox: '', ttl: 3600 });
+  if (!f['scoped-token-key-file'] || !f.sandbox) throw new AgentboxError('invalid_argument', 'router token needs --scoped-token-key-file and --sandbox (and --namespace, --ttl seconds)');
+  const exp = Math.floor(Date.now() / 1000) + f.ttl;
+  process.stdout.write(`${mintScopedToken(readFileSync(f['scoped-token-key-file']), f.namespace, f.sandbox, exp)}\n`);
+  return 0;
+}
+
 export async function routerCommand(args: string[]): Promise<number> {
+  if (args[0] === 'token') return mintCommand(args.slice(1));
   const f = parseFlags(args, {
     port: 8080, host: '0.0.0.0', kubeconfig: '', namespace: '', 'cache-enabled': true,
-    'authz-mode': 'allow-all', 'auth-token-file': '', 'scoped-token-key-file': '',
+    'authz-mode': 'scoped-token', 'auth-token-file': '', 'scoped-token-key-file': '',
     'cluster-domain': 'cluster.local', 'proxy-timeout': 180,
   });
-  let auth: AuthMode;
-  if (f['authz-mode'] === 'allow-all') auth = { mode: 'allow-all' };
-  else if (f['authz-mode'] === 'token') {
-    const token = f['auth-token-file'] ? readFileSync(f['auth-token-file'], 'utf8').trim() : process.env.ROUTER_AUTH_TOKEN ?? '';
-    if (!token) throw new AgentboxError('invalid_argument', '--authz-mode=token needs --auth-token-file or ROUTER_AUTH_TOKEN');
-    auth = { mode: 'token', token };
-  } else if (f['authz-mode'] === 'scoped-token') {
-    if (!f['scoped-token-key-file']) throw new AgentboxError('invalid_argument', '--authz-mode=scoped-token needs --scoped-token-key-file');
-    auth = { mode: 'scoped-token', key: readFileSync(f['scoped-token-key-file']) };
-  } else {
-    throw new AgentboxError('invalid_argument', `--authz-mode must be allow-all, token or scoped-token (got ${f['authz-mode']})`);
-  }
-  const client = f['cache-enabled'] ? await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-router') : undefined;
+  const auth = routerAuth(f['authz-mode'], f['auth-token-file'], f['scoped-token-key-file']);
+  // Every upstream is checked against the Sandboxes the cache holds; without it none could be.
+  if (!f['cache-enabled']) throw new AgentboxError('invalid_argument', '--cache-enabled=false is not supported: the router validates every upstream against its Sandbox cache');
+  const client = await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-router');
   const router = await startRouter({
-    port: f.port, host: f.host, client, namespace: f.namespace || undefined, auth,
+    port: f.port, host: f.host, client, namespaces: namespaceList(f.namespace), auth,
     clusterDomain: f['cluster-domain'], proxyTimeoutMs: f['proxy-timeout'] * 1000,
   });
-  log('router listening', { port: router.port, authz: auth.mode });
+  log('router listening', { port: router.port, authz: auth.mode, namespaces: namespaceList(f.namespace) });
   await untilSignal();
   await router.close();
-  client?.close();
+  client.close();
   return 0;
 }

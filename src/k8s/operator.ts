@@ -10,6 +10,7 @@ import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
 import { controllerOf } from './ownership.ts';
 import { SandboxController } from './sandbox/controller.ts';
 import type { Pod } from './sandbox/pod.ts';
+import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
 import type { Service } from './sandbox/service.ts';
 import { extensionPodLabels } from './extensions/pod-labels.ts';
 import { TemplateController } from './extensions/template-controller.ts';
@@ -24,6 +25,8 @@ export interface OperatorOptions {
   namespace?: string;
   extensions?: boolean;
   clusterDomain?: string;
+  /** RuntimeClass of pods whose template names none (default gvisor; '' = the cluster default). */
+  runtimeClassName?: string;
   resyncMs?: number;
   sandboxWorkers?: number;
   claimWorkers?: number;
@@ -62,10 +65,12 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const sandboxes = inf<Sandbox>(SANDBOXES);
   const pods = inf<Pod>(PODS, LABEL.sandboxNameHash);
   const services = inf<Service>(SERVICES, LABEL.sandboxNameHash);
+  const sandboxPolicies = inf<NetworkPolicy>(NETWORK_POLICIES, LABEL.sandboxNameHash);
   const events = eventRecorder(o.client, 'sandbox-controller', onError);
 
   const sandboxCtl = new SandboxController({
-    client: o.client, sandboxes, pods, services, events, now,
+    client: o.client, sandboxes, pods, services, policies: sandboxPolicies, events, now,
+    podDefaults: { runtimeClassName: o.runtimeClassName ?? DEFAULT_RUNTIME_CLASS },
     clusterDomain: o.clusterDomain ?? 'cluster.local',
     podLabelHook: o.extensions ? extensionPodLabels : undefined,
     onReady: (sb) => metrics.sandboxReady(sb, now()),
@@ -83,8 +88,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   };
   pods.on((_t, p) => ownerToSandbox(p));
   services.on((_t, s) => ownerToSandbox(s));
+  sandboxPolicies.on((_t, p) => ownerToSandbox(p));
 
-  const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services];
+  const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services, sandboxPolicies];
   const queues: WorkQueue[] = [sandboxQ];
   let poolTemplate: (ns: string, pool: string) => string | undefined = () => undefined;
 

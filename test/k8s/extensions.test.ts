@@ -67,8 +67,8 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
       podSelector: { matchLabels: { app: 'sandbox-router' } },
     }] }]);
     assert.deepEqual(np.spec.egress, [{ to: [
-      { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'] } },
-      { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10'] } },
+      { ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } },
+      { ipBlock: { cidr: '2000::/3', except: ['2001::/32', '2001:db8::/32', '2002::/16'] } },
     ] }]);
     const t = await client.get<SandboxTemplate>(TEMPLATES, ns, 'tpl-net');
     assert.equal(t.metadata.labels?.['agents.x-k8s.io/sandbox-template-ref-hash'], hash);
@@ -103,11 +103,14 @@ describe('extensions: templates, warm pools, claims', { skip: skip ?? false }, (
       assert.ok(m.metadata.labels?.['agents.x-k8s.io/sandbox-pod-template-hash']);
       assert.equal(m.metadata.annotations?.['agents.x-k8s.io/sandbox-template-ref'], 'tpl-a');
       assert.equal(m.metadata.ownerReferences?.[0]?.kind, 'SandboxWarmPool');
-      assert.equal(m.spec.podTemplate.spec.automountServiceAccountToken, false);
       assert.equal(m.spec.podTemplate.spec.dnsPolicy, 'None');
       assert.deepEqual(m.spec.podTemplate.spec.dnsConfig?.nameservers, ['8.8.8.8', '1.1.1.1']);
       assert.equal(m.spec.podTemplate.metadata?.annotations?.['cluster-autoscaler.kubernetes.io/safe-to-evict'], 'true');
       const pod = await client.get<Pod>(PODS, ns, m.metadata.name!);
+      assert.equal(pod.spec.automountServiceAccountToken, false);
+      assert.equal(pod.spec.runtimeClassName, 'gvisor', 'template pods default to gVisor too');
+      assert.deepEqual(pod.spec.containers[0]!.securityContext, { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+      assert.equal(await client.getOrNull(NETWORK_POLICIES, ns, `${m.metadata.name}-sandbox-network-policy`), null, 'the template policy covers it; no bare-Sandbox policy');
       assert.equal(pod.metadata.labels?.['agents.x-k8s.io/warm-pool-sandbox'], nameHash('pool-a'));
       assert.equal(pod.metadata.labels?.['agents.x-k8s.io/sandbox-template-ref-hash'], nameHash('tpl-a'));
       assert.equal(pod.metadata.labels?.app, 'agent');

@@ -9,9 +9,14 @@ import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { buildAllCrds, type CrdOptions } from '../../src/api/k8s/crds.ts';
 import { CRDS, isAlreadyExists, isConflict, isNotFound, KubeClient, NAMESPACES, PODS } from '../../src/k8s/client.ts';
-import type { KubeObject } from '../../src/api/k8s/types.ts';
+import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
+import { LABEL } from '../../src/api/k8s/constants.ts';
+import { nameHash } from '../../src/k8s/hash.ts';
+import { controllerRef } from '../../src/k8s/ownership.ts';
+import { SANDBOXES } from '../../src/k8s/resources.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { contentHash } from '../../src/k8s/hash.ts';
+import { DEFAULT_RUNTIME_CLASS } from '../../src/k8s/sandbox/pod-defaults.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -54,6 +59,7 @@ export async function adminClient(fieldManager = 'agentbox-test'): Promise<KubeC
 
 /** Creates or replaces the four CRDs and waits until they are Established. */
 export async function installCrds(client: KubeClient, opts: CrdOptions = {}): Promise<void> {
+  await ensureRuntimeClass(client, DEFAULT_RUNTIME_CLASS);
   for (const crd of buildAllCrds(opts)) {
     // Replaced only when the schema changed: parallel test files must not reset the conversion
     // webhook address another file has just pointed the CRDs at.
@@ -134,3 +140,37 @@ export const basicPodSpec = (extra: Record<string, unknown> = {}) => ({
   containers: [{ name: 'main', image: 'agentbox/test:1', ports: [{ containerPort: 8888 }] }],
   ...extra,
 });
+
+const RUNTIME_CLASSES = { group: 'node.k8s.io', version: 'v1', plural: 'runtimeclasses', kind: 'RuntimeClass' };
+
+/**
+ * The RuntimeClass the operator puts on pods by default; the API server's RuntimeClass admission
+ * refuses pods naming one that does not exist, as on a real cluster without gVisor installed.
+ */
+export async function ensureRuntimeClass(client: KubeClient, name: string): Promise<void> {
+  try {
+    await client.create(RUNTIME_CLASSES, undefined, { metadata: { name }, handler: 'runsc' } as KubeObject);
+  } catch (e) { if (!isAlreadyExists(e)) throw e; }
+}
+
+/** A Sandbox object as a user would create it, without the operator (router tests). */
+export async function createSandboxObject(client: KubeClient, ns: string, name: string, extra: { labels?: Record<string, string>; status?: Record<string, unknown> } = {}): Promise<Sandbox> {
+  let sb = await client.create<Sandbox>(SANDBOXES, ns, {
+    metadata: { name, ...(extra.labels ? { labels: extra.labels } : {}) },
+    spec: { podTemplate: { spec: basicPodSpec() } },
+  } as unknown as Sandbox);
+  if (extra.status) sb = await client.patch<Sandbox>(SANDBOXES, ns, name, { status: extra.status }, 'merge', 'status');
+  return sb;
+}
+
+/** A pod controlled by `sb`, as the operator would make it, made Ready on `ip` by the stand-in kubelet. */
+export async function createSandboxPod(client: KubeClient, sb: Sandbox, podName: string, ip: string, labels: Record<string, string> = {}): Promise<Pod> {
+  await client.create<Pod>(PODS, sb.metadata.namespace, {
+    metadata: {
+      name: podName, labels: { [LABEL.sandboxNameHash]: nameHash(sb.metadata.name!), ...labels },
+      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+    },
+    spec: basicPodSpec(),
+  } as Pod);
+  return markPodReady(client, sb.metadata.namespace!, podName, ip);
+}

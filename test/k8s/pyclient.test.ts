@@ -38,7 +38,7 @@ describe('PyPI k8s-agent-sandbox client against agentbox', { skip: skip ?? false
     await installCrds(client);
     ns = await createNamespace(client, 'py');
     op = await startOperator({ client, namespace: ns, extensions: true });
-    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns });
+    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth: { mode: 'allow-all' } });
     runtime = await startRuntimeProcess(podIp, 8888);
   });
   after(async () => {

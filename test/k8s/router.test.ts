@@ -1,15 +1,15 @@
 // The router: header validation, resolution (name, UID, pod IP hint, warm pods only by UID),
 // token and scoped-token authorisation, HTTP and WebSocket proxying, health and metrics.
+// (Refusals of upstreams a client tries to steer to are in test/security/k8s.test.ts.)
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
-import { KubeClient, PODS } from '../../src/k8s/client.ts';
+import type { KubeClient } from '../../src/k8s/client.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { mintScopedToken } from '../../src/k8s/router/auth.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
-import type { Pod } from '../../src/k8s/sandbox/pod.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, markPodReady, waitFor } from './harness.ts';
+import { adminClient, createNamespace, createSandboxObject, createSandboxPod, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping router tests: ${skip}`);
@@ -28,6 +28,7 @@ describe('sandbox router', { skip: skip ?? false }, () => {
 
   before(async () => {
     client = await adminClient();
+    await installCrds(client);
     ns = await createNamespace(client, 'rt');
     // The "pod": an HTTP + WebSocket echo server on a loopback address.
     upstream = http.createServer((req, res) => {
@@ -41,16 +42,14 @@ describe('sandbox router', { skip: skip ?? false }, () => {
     second = http.createServer((_req, res) => res.end('warm'));
     await new Promise<void>((r) => second.listen(8888, warmIp, r));
 
-    await client.create(PODS, ns, { metadata: { name: 'sb1', labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash('sb1') } }, spec: basicPodSpec() } as Pod);
-    await markPodReady(client, ns, 'sb1', ip);
-    const warm = await client.create<Pod>(PODS, ns, { metadata: { name: 'pool-abcde', labels: {
-      'agents.x-k8s.io/sandbox-name-hash': nameHash('pool-abcde'), 'agents.x-k8s.io/warm-pool-sandbox': nameHash('pool'),
-    } }, spec: basicPodSpec() } as Pod);
+    await createSandboxPod(client, await createSandboxObject(client, ns, 'sb1'), 'sb1', ip);
+    const warmLabel = { 'agents.x-k8s.io/warm-pool-sandbox': nameHash('pool') };
+    const warm = await createSandboxPod(client, await createSandboxObject(client, ns, 'pool-abcde', { labels: warmLabel }), 'pool-abcde', warmIp, warmLabel);
     warmUid = warm.metadata.uid!;
-    await markPodReady(client, ns, 'pool-abcde', warmIp);
-    open = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns, clusterDomain: '' });
-    tokenRouter = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns, auth: { mode: 'token', token: 'secret' }, clusterDomain: '' });
-    scoped = await startRouter({ port: 0, host: '127.0.0.1', client, namespace: ns, auth: { mode: 'scoped-token', key }, clusterDomain: '' });
+    const base = { port: 0, host: '127.0.0.1', client, namespaces: [ns], clusterDomain: '' };
+    open = await startRouter({ ...base, auth: { mode: 'allow-all' } });
+    tokenRouter = await startRouter({ ...base, auth: { mode: 'token', token: 'secret' } });
+    scoped = await startRouter({ ...base, auth: { mode: 'scoped-token', key } });
   });
   after(async () => {
     await open?.close(); await tokenRouter?.close(); await scoped?.close();
@@ -82,7 +81,7 @@ describe('sandbox router', { skip: skip ?? false }, () => {
     assert.equal((await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': '99999' })).status, 400);
     assert.equal((await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Pod-IP': '127.0.0.1' })).status, 400, 'loopback hints are refused unless they name a sandbox pod');
     assert.equal((await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Pod-IP': ip })).status, 200);
-    assert.equal((await call(open, { 'X-Sandbox-ID': 'nope', 'X-Sandbox-Namespace': ns })).status, 502);
+    assert.equal((await call(open, { 'X-Sandbox-ID': 'nope', 'X-Sandbox-Namespace': ns })).status, 404, 'not a Sandbox');
   });
 
   it('reaches unclaimed warm pods only by UID', async () => {

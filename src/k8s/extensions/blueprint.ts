@@ -2,29 +2,23 @@
 // and the hashes that tell whether a warm-pool member still matches its template.
 import type { PodSpec, PodTemplate, SandboxBlueprint, SandboxTemplate } from '../../api/k8s/types.ts';
 import { canonicalJson, contentHash } from '../hash.ts';
-import { injectGuest } from './guest-injection.ts';
+import { withPublicDns } from '../sandbox/pod-defaults.ts';
 
-const PUBLIC_DNS = ['8.8.8.8', '1.1.1.1'];
-
-/** Secure defaults for template-derived pods (bare Sandboxes get none). */
+/**
+ * Template-level defaults (the operator adds the pod-level ones of sandbox/pod-defaults.ts, and
+ * the guest, to every pod it creates).
+ */
 export function applySecureDefaults(spec: PodSpec, t: SandboxTemplate): PodSpec {
   const out: PodSpec = structuredClone(spec);
-  if (out.automountServiceAccountToken === undefined) out.automountServiceAccountToken = false;
-  // With the managed default policy CoreDNS is unreachable (cluster ranges are denied), so name
-  // resolution goes to public resolvers instead of failing; this also blocks Service enumeration.
   const managed = (t.spec.networkPolicyManagement ?? 'Managed') === 'Managed';
-  if (managed && !t.spec.networkPolicy && out.dnsPolicy === undefined) {
-    out.dnsPolicy = 'None';
-    out.dnsConfig = { ...(out.dnsConfig ?? {}), nameservers: PUBLIC_DNS };
-  }
-  return out;
+  return managed && !t.spec.networkPolicy ? withPublicDns(out) : out;
 }
 
-/** The blueprint a new Sandbox gets from the template: copied, defaulted, guest injected. */
+/** The blueprint a new Sandbox gets from the template: copied and defaulted. */
 export function blueprintFromTemplate(t: SandboxTemplate): SandboxBlueprint {
   const podTemplate: PodTemplate = {
     ...(t.spec.podTemplate.metadata ? { metadata: structuredClone(t.spec.podTemplate.metadata) } : {}),
-    spec: injectGuest(applySecureDefaults(t.spec.podTemplate.spec, t), t.spec.podTemplate.metadata?.annotations),
+    spec: applySecureDefaults(t.spec.podTemplate.spec, t),
   };
   return {
     podTemplate,

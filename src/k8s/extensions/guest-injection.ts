@@ -1,15 +1,21 @@
 // The OpenSandbox pool pattern: an init container (the agentbox guest image) copies the
-// self-contained guest bundle (node, tini, libraries, guest.mjs) into an emptyDir and writes its
-// config; the main container's entrypoint becomes the guest, which starts the original command
-// and serves both the envd protocol and agent-sandbox's runtime protocol on port 8888. A pod then
-// runs the same guest as a single-node sandbox, whatever its image (no Node needed in it).
-// Enabled per template with the pod-template annotation `agentbox.dev/inject-guest: <image>`.
-import { createHash } from 'node:crypto';
+// self-contained guest bundle (node, tini, libraries, guest.mjs) into an emptyDir; the main
+// container's entrypoint becomes the guest, which starts the original command and serves both the
+// envd protocol and agent-sandbox's runtime protocol on port 8888. A pod then runs the same guest
+// as a single-node sandbox, whatever its image (no Node needed in it).
+// Enabled per pod template with the annotation `agentbox.dev/inject-guest: <image>`, on
+// template-derived and bare Sandboxes alike. The guest's config, with its own random envd access
+// token and init secret, is the per-Sandbox Secret of guest-secret.ts, mounted read-only.
 import { ANNOTATION } from '../../api/k8s/constants.ts';
 import type { Container, PodSpec } from '../../api/k8s/types.ts';
+import type { GuestConfigInput } from '../../guest/config.ts';
 import { GUEST_MOUNT, guestArgv } from '../../guest/bundle.ts';
 
 export const GUEST_VOLUME = 'agentbox-guest';
+export const GUEST_CONFIG_VOLUME = 'agentbox-guest-config';
+/** Where the guest Secret is mounted; its key `config.json` is the guest's config file. */
+export const GUEST_CONFIG_DIR = '/run/agentbox-guest';
+export const GUEST_CONFIG_KEY = 'config.json';
 export const RUNTIME_PORT = 8888;
 export const ENVD_PORT = 49983;
 /** amd64 loader inside the bundle; the guest image is built per architecture. */
@@ -20,35 +26,42 @@ export function guestEntrypoint(): string[] {
   return guestArgv(LOADER);
 }
 
-export function injectGuest(spec: PodSpec, annotations: Record<string, string> | undefined): PodSpec {
-  const image = annotations?.[ANNOTATION.injectGuest];
-  if (!image || spec.containers.length === 0) return spec;
-  if (spec.volumes?.some((v) => v.name === GUEST_VOLUME)) return spec; // already injected
+/** The guest image a pod template asks for, if any. */
+export const guestImageOf = (annotations: Record<string, string> | undefined) => annotations?.[ANNOTATION.injectGuest] || undefined;
+
+const injected = (spec: PodSpec) => spec.volumes?.some((v) => v.name === GUEST_VOLUME) ?? false;
+
+/** The guest config of a pod spec, without its secrets: ports and the original command. */
+export function guestConfigOf(spec: PodSpec): Omit<GuestConfigInput, 'initSecret' | 'accessToken'> {
+  const main = spec.containers[0];
+  const original = [...(main?.command ?? []), ...(main?.args ?? [])];
+  return { port: ENVD_PORT, agentSandboxRuntimePort: RUNTIME_PORT, ...(original.length ? { start: { cmd: original } } : {}) };
+}
+
+/** Whether the Sandbox's pod gets the guest (and so needs its guest Secret first). */
+export function wantsGuest(spec: PodSpec, annotations: Record<string, string> | undefined): boolean {
+  return !!guestImageOf(annotations) && spec.containers.length > 0 && !injected(spec);
+}
+
+export function injectGuest(spec: PodSpec, annotations: Record<string, string> | undefined, secretName: string): PodSpec {
+  const image = guestImageOf(annotations);
+  if (!image || !wantsGuest(spec, annotations)) return spec;
   const out: PodSpec = structuredClone(spec);
   const main = out.containers[0]!;
-  const original = [...(main.command ?? []), ...(main.args ?? [])];
-  // Deterministic, so re-deriving the spec (warm-pool staleness) gives the same pod spec. /init
-  // is reachable only through the pod network, which the managed NetworkPolicy limits to the router.
-  const initSecret = createHash('sha256').update(`agentbox-init:${image}:${JSON.stringify(original)}`).digest('hex').slice(0, 32);
-  const config = {
-    port: ENVD_PORT,
-    initSecret,
-    agentSandboxRuntimePort: RUNTIME_PORT,
-    ...(original.length ? { start: { cmd: original } } : {}),
-  };
   const copier: Container = {
     name: 'agentbox-guest-install',
     image,
-    command: ['/bin/sh', '-c', `cp -a /agentbox/. ${GUEST_MOUNT}/ && printf '%s' "$AGENTBOX_GUEST_CONFIG_JSON" > ${GUEST_MOUNT}/config.json`],
-    env: [{ name: 'AGENTBOX_GUEST_CONFIG_JSON', value: JSON.stringify(config) }],
+    command: ['/bin/sh', '-c', `cp -a /agentbox/. ${GUEST_MOUNT}/`],
     volumeMounts: [{ name: GUEST_VOLUME, mountPath: GUEST_MOUNT }],
   };
-  out.volumes = [...(out.volumes ?? []), { name: GUEST_VOLUME, emptyDir: {} }];
+  out.volumes = [...(out.volumes ?? []), { name: GUEST_VOLUME, emptyDir: {} }, { name: GUEST_CONFIG_VOLUME, secret: { secretName } }];
   out.initContainers = [copier, ...(out.initContainers ?? [])];
-  main.volumeMounts = [...(main.volumeMounts ?? []), { name: GUEST_VOLUME, mountPath: GUEST_MOUNT, readOnly: true }];
+  main.volumeMounts = [...(main.volumeMounts ?? []),
+    { name: GUEST_VOLUME, mountPath: GUEST_MOUNT, readOnly: true },
+    { name: GUEST_CONFIG_VOLUME, mountPath: GUEST_CONFIG_DIR, readOnly: true }];
   main.command = guestEntrypoint();
   delete main.args;
-  main.env = [...(main.env ?? []), { name: 'AGENTBOX_GUEST_CONFIG', value: `${GUEST_MOUNT}/config.json` }];
+  main.env = [...(main.env ?? []), { name: 'AGENTBOX_GUEST_CONFIG', value: `${GUEST_CONFIG_DIR}/${GUEST_CONFIG_KEY}` }];
   for (const [name, port] of [['runtime', RUNTIME_PORT], ['envd', ENVD_PORT]] as const) {
     if (!main.ports?.some((p) => p.containerPort === port)) main.ports = [...(main.ports ?? []), { name, containerPort: port, protocol: 'TCP' }];
   }

@@ -1,13 +1,17 @@
-// The managed NetworkPolicy of a SandboxTemplate: one per template, selecting its pods by the
-// template-ref-hash label. Default rules are secure: ingress only from the router, egress only to
-// public addresses (cluster-internal ranges and link-local metadata endpoints are denied).
+// Managed NetworkPolicies: one per SandboxTemplate, selecting its pods by the template-ref-hash
+// label, and one per bare Sandbox (not made from a template), selecting its pod by name hash.
+// Default rules are secure: ingress only from the router, egress only to public addresses
+// (cluster-internal, CGNAT, loopback, link-local metadata and every non-global IPv6 range denied).
 import { LABEL, ROUTER_APP_LABEL, ROUTER_NAMESPACE } from '../../api/k8s/constants.ts';
-import type { KubeObject, SandboxTemplate } from '../../api/k8s/types.ts';
-import { nameHash } from '../hash.ts';
+import type { KubeObject, Sandbox, SandboxTemplate } from '../../api/k8s/types.ts';
+import { canonicalJson, nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
 
 export interface NetworkPolicy extends KubeObject {
-  spec: { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; ingress?: unknown[]; egress?: unknown[] };
+  spec: {
+    podSelector: { matchLabels: Record<string, string>; matchExpressions?: { key: string; operator: string }[] };
+    policyTypes: string[]; ingress?: unknown[]; egress?: unknown[];
+  };
 }
 
 export const policyNameOf = (templateName: string) => `${templateName}-network-policy`;
@@ -22,8 +26,10 @@ export function defaultRules(): { ingress: unknown[]; egress: unknown[] } {
     }],
     egress: [{
       to: [
-        { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'] } },
-        { ipBlock: { cidr: '::/0', except: ['fc00::/7', 'fe80::/10'] } },
+        { ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } },
+        // Global unicast only (no ULA, link-local, loopback, IPv4-mapped or NAT64); 6to4 and
+        // Teredo are excepted because they embed IPv4 addresses, which may be private ones.
+        { ipBlock: { cidr: '2000::/3', except: ['2001::/32', '2001:db8::/32', '2002::/16'] } },
       ],
     }],
   };
@@ -48,3 +54,27 @@ export function buildNetworkPolicy(t: SandboxTemplate): NetworkPolicy {
     },
   };
 }
+
+export const sandboxPolicyNameOf = (sandboxName: string) => `${sandboxName}-sandbox-network-policy`;
+
+/** The default-deny policy of a bare Sandbox: its pod only, never a template's pod. */
+export function buildSandboxNetworkPolicy(sb: Sandbox): NetworkPolicy {
+  const hash = nameHash(sb.metadata.name!);
+  return {
+    apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
+    metadata: {
+      name: sandboxPolicyNameOf(sb.metadata.name!), namespace: sb.metadata.namespace,
+      labels: { [LABEL.sandboxNameHash]: hash },
+      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+    },
+    spec: {
+      podSelector: { matchLabels: { [LABEL.sandboxNameHash]: hash }, matchExpressions: [{ key: LABEL.templateRefHash, operator: 'DoesNotExist' }] },
+      policyTypes: ['Ingress', 'Egress'],
+      ...defaultRules(),
+    },
+  };
+}
+
+/** Semantic equality of what a policy enforces (selector, types, rules). */
+export const samePolicy = (a: NetworkPolicy, b: NetworkPolicy) => canonicalJson(policyRules(a)) === canonicalJson(policyRules(b));
+const policyRules = (p: NetworkPolicy) => ({ s: p.spec.podSelector, t: p.spec.policyTypes, i: p.spec.ingress ?? [], e: p.spec.egress ?? [] });

@@ -4,11 +4,11 @@ import { AgentboxError } from '../../api/errors.ts';
 import { LABEL } from '../../api/k8s/constants.ts';
 import type { SandboxTemplate } from '../../api/k8s/types.ts';
 import { isAlreadyExists, NETWORK_POLICIES, type KubeClient } from '../client.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
+import { nameHash } from '../hash.ts';
 import type { Informer } from '../informer.ts';
 import { controllerOf, isControlledBy } from '../ownership.ts';
 import { TEMPLATES } from '../resources.ts';
-import { buildNetworkPolicy, policyNameOf, type NetworkPolicy } from './network-policy.ts';
+import { buildNetworkPolicy, policyNameOf, samePolicy, type NetworkPolicy } from './network-policy.ts';
 
 export interface TemplateControllerDeps {
   client: KubeClient;
@@ -44,8 +44,7 @@ export class TemplateController {
       const owner = controllerOf(have);
       throw new AgentboxError('conflict', `NetworkPolicy ${policyName} exists and is not controlled by template ${name}${owner ? ` (controller: ${owner.kind} ${owner.name})` : ''}`);
     }
-    const norm = (p: NetworkPolicy) => canonicalJson({ s: p.spec.podSelector, t: p.spec.policyTypes, i: p.spec.ingress ?? [], e: p.spec.egress ?? [] });
-    if (norm(have) !== norm(want)) {
+    if (!samePolicy(have, want)) {
       this.d.policies.observe(await this.d.client.update<NetworkPolicy>(NETWORK_POLICIES, { ...have, spec: want.spec }));
     }
   }

@@ -20,7 +20,8 @@ function forwardHeaders(h: http.IncomingHttpHeaders, up: Upstream, keepUpgrade: 
     if (keepUpgrade && k === 'origin') continue;
     out[k] = v;
   }
-  out.host = `${up.host}:${up.port}`;
+  for (const [k, v] of Object.entries(up.headers ?? {})) out[k.toLowerCase()] = v;
+  out.host = `${up.host.includes(':') ? `[${up.host}]` : up.host}:${up.port}`;
   return out;
 }
 

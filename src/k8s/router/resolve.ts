@@ -1,36 +1,48 @@
-// Target → upstream address. Order: explicit pod IP hint → cache by UID → cache by
-// namespace/name → cluster DNS. The cache is an informer over sandbox pods (name-hash label);
-// unclaimed warm pods are reachable only by UID, never by a guessable name.
+// Target → upstream address, always an address the cluster vouches for. Order: pod IP hint →
+// pod by UID → pod by Sandbox name → the Sandbox's headless Service by DNS. Hints only select
+// among the pods of the named Sandbox (a pod counts only when a Sandbox the router knows controls
+// it, by UID); nothing is dialled because a client named it. Namespaces outside the router's
+// sandbox namespaces are refused, unclaimed warm pods are reachable only by UID, and host-network
+// pods (whose IP is the node's) never.
 import { LABEL } from '../../api/k8s/constants.ts';
-import { nameHash } from '../hash.ts';
-import type { Informer } from '../informer.ts';
+import type { Sandbox } from '../../api/k8s/types.ts';
 import type { Pod } from '../sandbox/pod.ts';
+import { canonicalIp, isNeverSandbox } from './address.ts';
+import type { ClusterView } from './cluster-view.ts';
 import { RouterError } from './errors.ts';
-import { isForbiddenHint, type Target } from './target.ts';
+import type { Target } from './target.ts';
 
-export interface Upstream { host: string; port: number; via: 'pod-ip' | 'uid' | 'name' | 'dns' }
+export interface Upstream {
+  host: string;
+  port: number;
+  via: 'pod-ip' | 'uid' | 'name' | 'dns';
+  sandbox: Sandbox;
+  /** Headers the router sets on the forwarded request (over the client's). */
+  headers?: Record<string, string>;
+}
 
-const ipsOf = (p: Pod) => p.status?.podIPs?.map((x) => x.ip) ?? (p.status?.podIP ? [p.status.podIP] : []);
-const live = (p: Pod) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && ipsOf(p).length > 0;
+const ipsOf = (p: Pod) => (p.status?.podIPs?.map((x) => x.ip) ?? (p.status?.podIP ? [p.status.podIP] : []))
+  .map((ip) => canonicalIp(ip)).filter((ip): ip is string => ip !== null);
+const live = (p: Pod) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && !p.spec.hostNetwork && ipsOf(p).length > 0;
+const isWarm = (p: Pod) => !!p.metadata.labels?.[LABEL.warmPoolSandbox];
 
-export function resolveUpstream(t: Target, pods: Informer<Pod> | undefined, clusterDomain: string): Upstream {
+export function resolveUpstream(t: Target, view: ClusterView, clusterDomain: string): Upstream {
+  if (!view.watches(t.namespace)) throw new RouterError(404, `namespace ${t.namespace} is not a sandbox namespace of this router`);
+  if (t.podIp && isNeverSandbox(t.podIp)) {
+    throw new RouterError(400, `X-Sandbox-Pod-IP ${t.podIp} is a metadata, link-local, multicast or unspecified address, never a sandbox pod`);
+  }
+  const sandbox = view.sandbox(t.namespace, t.id);
+  if (!sandbox) throw new RouterError(404, `sandbox ${t.namespace}/${t.id} does not exist`);
+  // The named Sandbox's live pods: by UID (the only way to a warm pod), else its claimed pod.
+  const pods = view.sandboxPods(t.namespace, (p, owner) => owner.metadata.uid === sandbox.metadata.uid && live(p)
+    && (t.uid ? p.metadata.uid === t.uid : !isWarm(p)));
   if (t.podIp) {
-    // A hint naming a known sandbox pod is trusted whatever its range (tests run pods on
-    // loopback); any other hint must not point at loopback, link-local or multicast.
-    const known = pods?.list((p) => ipsOf(p).includes(t.podIp!) && p.metadata.namespace === t.namespace).length;
-    if (!known && isForbiddenHint(t.podIp)) throw new RouterError(400, 'X-Sandbox-Pod-IP is not an allowed address');
-    return { host: t.podIp, port: t.port, via: 'pod-ip' };
+    const pod = pods.find((p) => ipsOf(p).includes(t.podIp!));
+    if (!pod) throw new RouterError(400, `X-Sandbox-Pod-IP ${t.podIp} is not an address of the pod of sandbox ${t.namespace}/${t.id}`);
+    return { host: t.podIp, port: t.port, via: 'pod-ip', sandbox };
   }
-  if (pods) {
-    if (t.uid) {
-      const byUid = pods.list((p) => p.metadata.uid === t.uid && live(p), t.namespace)[0];
-      if (byUid) return { host: ipsOf(byUid)[0]!, port: t.port, via: 'uid' };
-    }
-    const hash = nameHash(t.id);
-    const byName = pods.list((p) => p.metadata.labels?.[LABEL.sandboxNameHash] === hash
-      && !p.metadata.labels?.[LABEL.warmPoolSandbox] && live(p), t.namespace)[0];
-    if (byName) return { host: ipsOf(byName)[0]!, port: t.port, via: 'name' };
-  }
-  if (!clusterDomain) throw new RouterError(502, `sandbox ${t.namespace}/${t.id} has no running pod`);
-  return { host: `${t.id}.${t.namespace}.svc.${clusterDomain}`, port: t.port, via: 'dns' };
+  if (pods[0]) return { host: ipsOf(pods[0])[0]!, port: t.port, via: t.uid ? 'uid' : 'name', sandbox };
+  // The Service the operator reports for this Sandbox, never any other name in the cluster.
+  if (!clusterDomain || t.uid || sandbox.metadata.labels?.[LABEL.warmPoolSandbox] || sandbox.status?.service !== t.id) throw new RouterError(502, `sandbox ${t.namespace}/${t.id} has no running pod`);
+  return { host: `${t.id}.${t.namespace}.svc.${clusterDomain}`, port: t.port, via: 'dns', sandbox };
 }

@@ -1,13 +1,14 @@
 // The sandbox router (data plane): `agentbox router`. Stateless reverse proxy selecting the pod
-// by X-Sandbox-* headers; /healthz and /metrics are its own.
+// by X-Sandbox-* headers among the Sandboxes of its sandbox namespaces; /healthz and /metrics are
+// its own. Calls to an injected guest's envd port carry that guest's access token, added here
+// for callers the authz mode admitted.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { LABEL } from '../../api/k8s/constants.ts';
-import { PODS, type KubeClient } from '../client.ts';
-import { Informer } from '../informer.ts';
-import type { Pod } from '../sandbox/pod.ts';
+import type { KubeClient } from '../client.ts';
+import { ENVD_PORT } from '../extensions/guest-injection.ts';
 import { authorize, type AuthMode } from './auth.ts';
+import { ClusterView } from './cluster-view.ts';
 import { RouterError, writeError } from './errors.ts';
 import { proxyHttp, proxyUpgrade } from './proxy.ts';
 import { resolveUpstream } from './resolve.ts';
@@ -16,10 +17,11 @@ import { parseTarget } from './target.ts';
 export interface RouterOptions {
   port: number;
   host?: string;
-  /** Pod cache; without a client the router resolves by header hints and DNS only. */
-  client?: KubeClient;
-  namespace?: string;
-  auth?: AuthMode;
+  /** Reads Sandboxes, their pods and guest Secrets. */
+  client: KubeClient;
+  /** The sandbox namespaces; requests for any other are refused. Empty: all namespaces. */
+  namespaces: readonly string[];
+  auth: AuthMode;
   clusterDomain?: string;
   proxyTimeoutMs?: number;
 }
@@ -36,16 +38,21 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const authz = new Counter({ name: 'sandbox_router_authz_decisions_total', help: 'Authorization decisions', labelNames: ['decision'], registers: [registry] });
   new Gauge({ name: 'sandbox_router_build_info', help: 'Build information', labelNames: ['implementation'], registers: [registry] }).set({ implementation: 'agentbox' }, 1);
 
-  const auth = o.auth ?? { mode: 'allow-all' as const };
+  const auth = o.auth;
   const clusterDomain = o.clusterDomain ?? 'cluster.local';
   const timeoutMs = o.proxyTimeoutMs ?? 180_000;
-  const pods = o.client ? new Informer<Pod>(o.client, PODS, { namespace: o.namespace, labelSelector: LABEL.sandboxNameHash }) : undefined;
-  if (pods) await pods.start();
+  const view = new ClusterView(o.client, o.namespaces);
+  await view.start();
 
-  const route = (req: http.IncomingMessage) => {
+  const route = async (req: http.IncomingMessage) => {
     const target = parseTarget(req.headers);
     try { authorize(auth, req.headers, target, Math.floor(Date.now() / 1000)); authz.inc({ decision: 'allow' }); } catch (e) { authz.inc({ decision: 'deny' }); throw e; }
-    return resolveUpstream(target, pods, clusterDomain);
+    const up = resolveUpstream(target, view, clusterDomain);
+    if (up.port === ENVD_PORT) {
+      const token = await view.guestToken(up.sandbox);
+      if (token) up.headers = { 'x-access-token': token };
+    }
+    return up;
   };
 
   const server = http.createServer((req, res) => {
@@ -61,8 +68,8 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     inflight.inc();
     let via = 'none';
     const finish = (code: number) => { inflight.dec(); end({ code: String(code) }); requests.inc({ code: String(code), resolved_via: via }); };
-    Promise.resolve()
-      .then(() => { const up = route(req); via = up.via; return proxyHttp(req, res, up, timeoutMs, { onRetry: () => retries.inc() }); })
+    route(req)
+      .then((up) => { via = up.via; return proxyHttp(req, res, up, timeoutMs, { onRetry: () => retries.inc() }); })
       .then(() => finish(res.statusCode))
       .catch((e: unknown) => {
         const status = e instanceof RouterError ? e.status : 502;
@@ -72,14 +79,15 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
       });
   });
   server.on('upgrade', (req, socket, head) => {
-    try {
-      proxyUpgrade(req, socket, head, route(req));
+    socket.on('error', () => socket.destroy());
+    route(req).then((up) => {
+      proxyUpgrade(req, socket, head, up);
       requests.inc({ code: '101', resolved_via: 'upgrade' });
-    } catch (e) {
+    }, (e: unknown) => {
       const status = e instanceof RouterError ? e.status : 502;
       const body = JSON.stringify({ detail: e instanceof Error ? e.message : String(e) });
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
-    }
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -91,7 +99,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await pods?.stop();
+      await view.stop();
     },
   };
 }

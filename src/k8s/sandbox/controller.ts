@@ -1,10 +1,14 @@
-// Sandbox reconciler: Sandbox → PVCs, one Pod, an optional headless Service, and status.
-// Phases per pass: expiry → PVCs → pod (suspend/resume, adoption, failure policy) → Service →
-// status. No finalizers: deletion relies on ownerReference garbage collection.
-import { ANNOTATION, CONDITION, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
+// Sandbox reconciler: Sandbox → PVCs, one Pod (with its guest Secret when the guest is injected),
+// an optional headless Service, the default NetworkPolicy of a bare Sandbox, and status.
+// Phases per pass: expiry → PVCs → policy → pod (suspend/resume, adoption, failure policy) →
+// Service → status. No finalizers: deletion relies on ownerReference garbage collection.
+import { ANNOTATION, CONDITION, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
-import { isAlreadyExists, isNotFound, PODS, PVCS, SERVICES, type KubeClient } from '../client.ts';
+import { isAlreadyExists, isNotFound, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, type KubeClient } from '../client.ts';
+import { wantsGuest } from '../extensions/guest-injection.ts';
+import { buildGuestSecret } from '../extensions/guest-secret.ts';
+import { buildSandboxNetworkPolicy, samePolicy, type NetworkPolicy } from '../extensions/network-policy.ts';
 import { findCondition, removeCondition, setCondition } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { expiryState, sandboxExpiry } from '../expiry.ts';
@@ -13,6 +17,7 @@ import type { Informer } from '../informer.ts';
 import { controllerOf, controllerRef, isControlledBy, mayAdopt } from '../ownership.ts';
 import { SANDBOXES } from '../resources.ts';
 import { buildPod, podMetadataPatch, podNameOf, type Pod, type PodLabelHook } from './pod.ts';
+import type { PodDefaults } from './pod-defaults.ts';
 import { buildPvc, type Pvc } from './pvc.ts';
 import { buildService, serviceDriftPatch, type Service } from './service.ts';
 import { computeStatus } from './status.ts';
@@ -23,7 +28,11 @@ export interface SandboxControllerDeps {
   /** Pods and Services carrying the name-hash label. */
   pods: Informer<Pod>;
   services: Informer<Service>;
+  /** NetworkPolicies carrying the name-hash label (those of bare Sandboxes). */
+  policies: Informer<NetworkPolicy>;
   events: EventRecorder;
+  /** Runtime class and security defaults of every pod (pod-defaults.ts). */
+  podDefaults: Omit<PodDefaults, 'defaultPolicy'>;
   clusterDomain: string;
   now: () => Date;
   podLabelHook?: PodLabelHook;
@@ -53,6 +62,7 @@ export class SandboxController {
     if (exp.expired) return this.expire(sb, now);
 
     await this.ensurePvcs(sb);
+    if (this.isBare(sb)) await this.ensureNetworkPolicy(sb);
 
     const hash = nameHash(sb.metadata.name!);
     const owned = this.d.pods.list((p) => p.metadata.labels?.['agents.x-k8s.io/sandbox-name-hash'] === hash
@@ -161,8 +171,9 @@ export class SandboxController {
       if (named) {
         pod = await this.adoptPod(sb, named);
       } else {
+        await this.ensureGuestSecret(sb);
         try {
-          pod = await this.d.client.create(PODS, ns, buildPod(sb, this.d.podLabelHook));
+          pod = await this.d.client.create(PODS, ns, buildPod(sb, { ...this.d.podDefaults, defaultPolicy: this.isBare(sb) }, this.d.podLabelHook));
           this.d.pods.observe(pod);
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
@@ -182,6 +193,41 @@ export class SandboxController {
       await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: pod.metadata.name } } });
     }
     return pod;
+  }
+
+  /**
+   * A Sandbox not made from a SandboxTemplate (its pod has no template-ref-hash label, which only
+   * the extensions set, for Sandboxes a warm pool or claim controls) has no template policy to
+   * fall under, so it gets its own default-deny one.
+   */
+  private isBare(sb: Sandbox): boolean {
+    return !this.d.podLabelHook?.(sb)[LABEL.templateRefHash];
+  }
+
+  private async ensureNetworkPolicy(sb: Sandbox): Promise<void> {
+    const want = buildSandboxNetworkPolicy(sb);
+    const ns = sb.metadata.namespace!;
+    const name = want.metadata.name!;
+    const have = this.d.policies.get(ns, name) ?? await this.d.client.getOrNull<NetworkPolicy>(NETWORK_POLICIES, ns, name);
+    if (!have) {
+      try { this.d.policies.observe(await this.d.client.create(NETWORK_POLICIES, ns, want)); } catch (e) { if (!isAlreadyExists(e)) throw e; }
+      return;
+    }
+    if (!isControlledBy(have, sb)) {
+      throw new AgentboxError('conflict', `NetworkPolicy ${name} exists and is not controlled by sandbox ${sb.metadata.name}; rename or delete it`);
+    }
+    if (!samePolicy(have, want)) this.d.policies.observe(await this.d.client.update<NetworkPolicy>(NETWORK_POLICIES, { ...have, spec: want.spec }));
+  }
+
+  /**
+   * The injected guest's Secret (random envd token and init secret), made before the pod that
+   * mounts it. Made once: a recreated pod keeps the tokens. The operator never reads Secrets: one
+   * that exists already was made by an earlier pass (or by whoever may write Secrets here anyway).
+   */
+  private async ensureGuestSecret(sb: Sandbox): Promise<void> {
+    const { spec, metadata } = sb.spec.podTemplate;
+    if (!wantsGuest(spec, metadata?.annotations)) return;
+    try { await this.d.client.create(SECRETS, sb.metadata.namespace, buildGuestSecret(sb, spec)); } catch (e) { if (!isAlreadyExists(e)) throw e; }
   }
 
   private async adoptPod(sb: Sandbox, pod: Pod): Promise<Pod> {

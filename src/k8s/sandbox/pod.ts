@@ -5,6 +5,9 @@ import type { KubeObject, PodSpec, Sandbox, Volume } from '../../api/k8s/types.t
 import { nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
 import { sortedKeys, splitKeys, withoutReserved } from '../metadata.ts';
+import { injectGuest } from '../extensions/guest-injection.ts';
+import { guestSecretNameOf } from '../extensions/guest-secret.ts';
+import { applyPodDefaults, type PodDefaults } from './pod-defaults.ts';
 
 export interface Pod extends KubeObject {
   spec: PodSpec & { nodeName?: string };
@@ -53,16 +56,19 @@ function volumesOf(sb: Sandbox): Volume[] | undefined {
   return volumes.length ? volumes : undefined;
 }
 
-export function buildPod(sb: Sandbox, hook?: PodLabelHook): Pod {
+/** The pod of a Sandbox: its template with PVC volumes, the guest if asked for, secure defaults. */
+export function buildPod(sb: Sandbox, defaults: PodDefaults, hook?: PodLabelHook): Pod {
   const { labels, annotations } = desiredPodMetadata(sb, hook);
   const volumes = volumesOf(sb);
+  const spec = injectGuest({ ...sb.spec.podTemplate.spec, ...(volumes ? { volumes } : {}) },
+    sb.spec.podTemplate.metadata?.annotations, guestSecretNameOf(sb.metadata.name!));
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
       name: sb.metadata.name, namespace: sb.metadata.namespace, labels, annotations,
       ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
     },
-    spec: { ...sb.spec.podTemplate.spec, ...(volumes ? { volumes } : {}) },
+    spec: applyPodDefaults(spec, defaults),
   };
 }
 
