@@ -69,13 +69,13 @@ const running = new Set();
 /** Runs one file; resolves with {file, status, timedOut, ms, skips}. */
 function runFile(file, index) {
   const budget = budgetMs(file);
-  const skipsFile = join(scratch, `${index}.skips.jsonl`);
+  const outcomesFile = join(scratch, `${index}.outcomes.jsonl`);
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [
       '--import', 'tsx', '--test', `--test-timeout=${budget}`,
       '--test-reporter=spec', '--test-reporter-destination=stdout',
-      `--test-reporter=${join(root, 'scripts/test-skips-reporter.mjs')}`, `--test-reporter-destination=${skipsFile}`,
+      `--test-reporter=${join(root, 'scripts/test-skips-reporter.mjs')}`, `--test-reporter-destination=${outcomesFile}`,
       file,
     ], { cwd: root, detached: true, stdio: ['ignore', stream ? 'inherit' : 'pipe', stream ? 'inherit' : 'pipe'] });
     running.add(child);
@@ -96,12 +96,12 @@ function runFile(file, index) {
         process.stdout.write(Buffer.concat(output));
       }
       if (timedOut) console.log(`✖ ${file}: killed after its ${budget / 60_000} min budget (plus ${KILL_GRACE_MS / 1000} s grace); Node did not end it`);
-      resolve({ file, status: code ?? (signal ? 128 : 1), timedOut, ms, skips: readSkips(skipsFile, file) });
+      resolve({ file, status: code ?? (signal ? 128 : 1), timedOut, ms, outcomes: readOutcomes(outcomesFile, file) });
     });
   });
 }
 
-function readSkips(path, file) {
+function readOutcomes(path, file) {
   let text = '';
   try { text = readFileSync(path, 'utf8'); } catch { return []; }
   return text.split('\n').filter(Boolean).map((l) => ({ ...JSON.parse(l), file }));
@@ -133,7 +133,11 @@ rmSync(scratch, { recursive: true, force: true });
 
 const allowed = (s) => ALLOWED_SKIPS.find((a) => s.file === a.file && (a.name ? a.name.test(s.name) : a.reason.test(s.reason)));
 const failed = results.filter((r) => r.status !== 0);
-const skips = results.flatMap((r) => r.skips);
+const outcomes = results.flatMap((r) => r.outcomes);
+const skips = outcomes.filter((o) => o.outcome === 'skip');
+const count = (outcome) => outcomes.filter((o) => o.outcome === outcome).length;
+// A file that failed without a failing test (it crashed while loading, or was killed) counts once.
+const failedTests = count('fail') + failed.filter((r) => !r.outcomes.some((o) => o.outcome === 'fail')).length;
 const refused = inCI ? skips.filter((s) => !allowed(s)) : [];
 
 console.log(`\n━━ summary: ${files.length} files, ${files.length - failed.length} passed, ${failed.length} failed`);
@@ -146,4 +150,6 @@ if (skips.length) {
     console.log(`  ﹣ ${s.file} › ${s.name}: ${s.reason || '(no reason given)'}${tag}`);
   }
 }
+// The closing line, in the plain form CI systems read: 'tests: N passed, N failed, N skipped'.
+console.log(`tests: ${count('pass')} passed, ${failedTests} failed, ${skips.length} skipped`);
 process.exit(failed.length || refused.length ? 1 : 0);
