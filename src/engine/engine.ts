@@ -20,7 +20,7 @@ import { DnsProxy } from './network/dns-proxy.ts';
 import { EgressFirewall, validateEgressPolicy, DEFAULT_EGRESS } from './network/egress.ts';
 import { addressForBoot, createNetns, deleteNetns, enableForwarding, netnsExists, openUplinks } from './network/netns.ts';
 import { cgroupUsage, oomKills, pidsLimitHits } from './runtime/cgroups.ts';
-import type { RuntimeDriver } from './runtime/driver.ts';
+import { CHECKPOINT_TIMEOUT_MS, type RuntimeDriver } from './runtime/driver.ts';
 import { MAX_PIDS } from './runtime/oci-spec.ts';
 import { capAllSandboxes } from './runtime/pids-ceiling.ts';
 import { removeUsernsRootfs } from './runtime/userns.ts';
@@ -194,9 +194,6 @@ export class LocalEngine implements Engine {
       this.records.set(id, record);
       try {
         await this.adopt(record);
-        // init re-created the firewall table; running and created sandboxes got their rules
-        // back in adopt, a paused one whose link survived needs them before it can resume.
-        if (record.state === 'paused' && netnsExists(id)) await this.firewall.apply(this.link(record), record.egress);
       } catch (err) {
         await this.markFailed(record, `recovery failed: ${asAgentboxError(err).message}`);
       }
@@ -213,6 +210,9 @@ export class LocalEngine implements Engine {
     await attachDisk(this.disk(r), { create: false });
     if (existsSync(this.paths(r.id).checkpointImage)) await attachDisk(this.checkpointDisk(r), { create: false });
     await this.settle(r);
+    // init re-created the firewall table: every sandbox that kept its link gets its rules back,
+    // whichever way an interrupted pause or resume settled (a paused one needs them to resume).
+    if ((r.state === 'running' || r.state === 'paused') && netnsExists(r.id)) await this.ensureNetwork(r);
     if (r.state !== 'paused') await removeDisk(this.checkpointDisk(r));
   }
 
@@ -233,6 +233,14 @@ export class LocalEngine implements Engine {
           this.pids.set(r.id, status.pid);
           return this.setState(r, 'running');
         }
+        // A checkpoint outlives the server that started it: once it finished, the sandbox is
+        // gone and its images are complete (runsc stops a sandbox only after a successful save).
+        // Seal them with the manifest the server never wrote, instead of losing the sandbox.
+        if (await this.checkpointFinished(join(paths.checkpoint, IMAGES))) {
+          await this.writeSnapshotManifest(paths.checkpoint, `pause-${r.id}`, r);
+          await driver.delete(r.id);
+          return this.setState(r, 'paused', { pausedAt: new Date().toISOString(), pausedWithMemory: true });
+        }
         return this.markFailed(r, 'the server stopped during pause and the sandbox did not survive');
       case 'resuming':
         if (status?.status === 'running' && isAlive(status.pid)) {
@@ -242,6 +250,20 @@ export class LocalEngine implements Engine {
         await driver.delete(r.id);
         if (manifestReady) return this.setState(r, 'paused');
         return this.markFailed(r, 'the server stopped during resume and the checkpoint is incomplete');
+      case 'snapshotting': {
+        const snap = r.snapshotDir!;
+        const sealed = existsSync(join(snap, MANIFEST));
+        if (status?.status === 'running' && isAlive(status.pid)) this.pids.set(r.id, status.pid);
+        else if (sealed || await this.checkpointFinished(join(snap, IMAGES))) {
+          // Stopped by the snapshot's checkpoint: it continues from the images written, over
+          // its own writable layer, which nothing touched since. Its rules come first.
+          await this.ensureNetwork(r);
+          await this.continueFrom(r, join(snap, IMAGES));
+        } else return this.markFailed(r, 'the server stopped during a snapshot and the sandbox did not survive');
+        // Nobody was told this snapshot's id (the call never returned): it is not kept.
+        await rm(snap, { recursive: true, force: true });
+        return this.setState(r, 'running', { snapshotDir: undefined });
+      }
       case 'created':
         // Never started: nothing runs yet, the bundle on disk is all there is.
         await this.ensureNetwork(r);
@@ -250,7 +272,6 @@ export class LocalEngine implements Engine {
         if (status === undefined || status.status === 'stopped') {
           return this.markFailed(r, 'the sandbox stopped while the server was down (host reboot or out of memory)');
         }
-        await this.ensureNetwork(r);
         // A stale state file (the sentry died) is caught by the liveness monitor within a second.
         if (status.status === 'running') this.pids.set(r.id, status.pid);
         return;
@@ -526,7 +547,8 @@ export class LocalEngine implements Engine {
   }
 
   private requireRunning(r: SandboxRecord, what: string): void {
-    if (r.state !== 'running') {
+    // A snapshot stops the sandbox for an instant; callers see it running, as before it started.
+    if (r.state !== 'running' && r.state !== 'snapshotting') {
       throw conflict(`sandbox ${r.id} is ${publicState(r.state)}; ${what} needs it running${r.state === 'paused' ? ' (resume it first)' : ''}`, { state: publicState(r.state) });
     }
   }
@@ -631,6 +653,20 @@ export class LocalEngine implements Engine {
     });
   }
 
+  /**
+   * Whether an interrupted pause's `runsc checkpoint` ran to completion: its images are there and
+   * no process is still writing them (waited for, up to the checkpoint's own time limit).
+   */
+  private async checkpointFinished(images: string): Promise<boolean> {
+    if (!existsSync(images) || readdirSync(images).length === 0) return false;
+    const deadline = Date.now() + CHECKPOINT_TIMEOUT_MS;
+    while (processesWriting(images).length > 0) {
+      if (Date.now() > deadline) return false;
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    return true;
+  }
+
   private async writeSnapshotManifest(dir: string, snapshotId: string, r: SandboxRecord): Promise<SnapshotManifest> {
     const manifest: SnapshotManifest = {
       version: 1,
@@ -661,25 +697,36 @@ export class LocalEngine implements Engine {
       await mkdir(join(dir, IMAGES), { recursive: true });
       try {
         // Checkpoint stops the sandbox, so its writable layer is copied at the same instant
-        // as its memory; then the sandbox continues from the very images just written.
+        // as its memory; then the sandbox continues from the very images just written. The
+        // state says so on disk: a crash in between must not leave it stopped (see settle).
         this.pids.delete(id);
+        await this.setState(r, 'snapshotting', { snapshotDir: dir });
         await driver.checkpoint(id, join(dir, IMAGES));
         await copyTree(p.upper, join(dir, 'upper'));
         const manifest = await this.writeSnapshotManifest(dir, snapshotId, r);
         const saved: SnapshotSandbox = { limits: r.limits, env: r.env, egress: r.egress, imageConfig: r.imageConfig, accessToken: r.accessToken, initSecret: r.initSecret };
         await writeFileAtomic(join(dir, 'sandbox.json'), JSON.stringify(saved));
-        await driver.delete(id);
-        await this.addressLink(r);
-        this.pids.set(id, await driver.restore(id, p.bundle, join(dir, IMAGES), p.log));
-        await this.waitReady(r);
+        await this.continueFrom(r, join(dir, IMAGES));
+        await this.setState(r, 'running', { snapshotDir: undefined });
         return snapshotInfo(manifest);
       } catch (err) {
         await rm(dir, { recursive: true, force: true });
         const status = await driver.status(id);
         if (status?.status !== 'running') await this.markFailed(r, `snapshot failed: ${asAgentboxError(err).message}`);
+        else await this.setState(r, 'running', { snapshotDir: undefined });
         throw asAgentboxError(err);
       }
     });
+  }
+
+  /** Restarts a sandbox a checkpoint stopped from that checkpoint's images, over its own writable layer. */
+  private async continueFrom(r: SandboxRecord, images: string): Promise<void> {
+    const driver = this.driver(r.runtime);
+    const p = this.paths(r.id);
+    await driver.delete(r.id);
+    await this.addressLink(r);
+    this.pids.set(r.id, await driver.restore(r.id, p.bundle, images, p.log));
+    await this.waitReady(r);
   }
 
   listSnapshots(): SnapshotInfo[] {
@@ -835,6 +882,20 @@ export class LocalEngine implements Engine {
   }
 }
 
+/** PIDs of processes whose command line names `path` (a checkpoint writing into it). */
+function processesWriting(path: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(path)) out.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -850,6 +911,7 @@ function publicState(s: SandboxRecord['state']): SandboxState {
     case 'created':
       return 'creating';
     case 'pausing':
+    case 'snapshotting':
     case 'running':
       return 'running';
     case 'resuming':

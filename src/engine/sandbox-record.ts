@@ -10,10 +10,10 @@ import type { ImageConfig } from './images/template-store.ts';
 import type { EgressPolicy, RuntimeClassName, SandboxLimits } from './types.ts';
 
 /**
- * Persisted states. The transitional ones (`pausing`, `resuming`, `destroying`) exist only on
- * disk, so that recovery knows which step a crash interrupted.
+ * Persisted states. The transitional ones (`pausing`, `resuming`, `snapshotting`, `destroying`)
+ * exist only on disk, so that recovery knows which step a crash interrupted.
  */
-export type RecordState = 'creating' | 'created' | 'running' | 'pausing' | 'paused' | 'resuming' | 'destroying' | 'failed';
+export type RecordState = 'creating' | 'created' | 'running' | 'pausing' | 'paused' | 'resuming' | 'snapshotting' | 'destroying' | 'failed';
 
 export interface SandboxRecord {
   id: string;
@@ -40,6 +40,8 @@ export interface SandboxRecord {
   /** Guards the guest's POST /init; never leaves the engine. */
   initSecret: string;
   fromSnapshot?: string;
+  /** While `snapshotting`: the snapshot's directory, whose images the sandbox continues from. */
+  snapshotDir?: string;
   error?: string;
 }
 

@@ -173,15 +173,22 @@ export class SandboxService {
     await this.destroy(id);
   }
 
-  /** Removes a sandbox everywhere; the row goes last so a crash midway is retried by recovery. */
+  /**
+   * Removes a sandbox everywhere. The row goes first: after a crash midway the engine's sandbox
+   * has no row, and recovery destroys it as an orphan (a row left behind would read as a
+   * sandbox the engine lost). A destroy that fails puts the row back, so the caller can retry.
+   */
   async destroy(id: string): Promise<void> {
     await this.serialize(id, () => this.timed('kill', async () => {
+      const rec = this.d.store.get(id);
+      this.d.store.delete(id);
       try {
         await this.d.engine.destroy(id);
       } catch (err) {
-        if (asAgentboxError(err).code !== 'not_found') throw err;
+        if (asAgentboxError(err).code === 'not_found') return;
+        if (rec) this.d.store.insert(rec);
+        throw err;
       }
-      this.d.store.delete(id);
     }));
   }
 

@@ -117,22 +117,22 @@ export class TemplateAccess {
   }
 
   /**
-   * Runs a build within the caller's concurrentBuilds limit and records the template once the
-   * engine has it (built, or failed with its error): a refused build leaves no row behind.
+   * Runs a build within the caller's concurrentBuilds limit. The template stays recorded once
+   * the engine has it (built, or failed with its error); a refused build leaves no row behind.
    */
   private async buildAs(p: Principal, recipe: TemplateBody, run: (target: CatalogTarget) => Promise<CatalogEntry>): Promise<TemplateView> {
     const release = this.beginBuild(p);
     try {
       const { row, target } = this.plan(p, recipe);
-      const record = () => this.db.prepare('INSERT OR IGNORE INTO templates (name, owner_tenant, store_key, created_at) VALUES (?, ?, ?, ?)')
-        .run(row.name, row.owner_tenant, row.store_key, this.now());
+      // Recorded before the build, so it is listed as building while it runs.
+      const inserted = this.db.prepare('INSERT OR IGNORE INTO templates (name, owner_tenant, store_key, created_at) VALUES (?, ?, ?, ?)')
+        .run(row.name, row.owner_tenant, row.store_key, this.now()).changes === 1;
       const entry = await run(target).catch((err: unknown) => {
         // A build that ran and failed stays listed with its error; one refused before it
         // started (bad archive, bad recipe) leaves nothing.
-        if (this.catalog.get(target.key)) record();
+        if (inserted && !this.catalog.get(target.key)) this.db.prepare('DELETE FROM templates WHERE store_key = ?').run(row.store_key);
         throw err;
       });
-      record();
       return this.view(row, entry);
     } finally {
       release();

@@ -59,6 +59,8 @@ function rng(seed: number): () => number {
 class Ledger {
   readonly acked = new Map<string, 'running' | 'paused'>();
   readonly killed = new Set<string>();
+  /** Kills sent but not answered when the server died: the sandbox may be gone or not. */
+  readonly killing = new Set<string>();
   created(id: string) { this.acked.set(id, 'running'); }
   gone(id: string) { this.acked.delete(id); this.killed.add(id); }
   ids(state?: 'running' | 'paused'): string[] { return [...this.acked].filter(([, s]) => !state || s === state).map(([id]) => id); }
@@ -87,7 +89,11 @@ async function step(api: Api, ledger: Ledger, pick: () => number): Promise<void>
   if (op === 'exec') await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo $$ >> /tmp/log' });
   else if (op === 'pause') { if ((await api('POST', `/v1/sandboxes/${id}/pause`)).status === 200) ledger.acked.set(id, 'paused'); }
   else if (op === 'resume') { if ((await api('POST', `/v1/sandboxes/${id}/resume`)).status === 200) ledger.acked.set(id, 'running'); }
-  else if (op === 'kill') { if ((await api('DELETE', `/v1/sandboxes/${id}`)).status === 204) ledger.gone(id); }
+  else if (op === 'kill') {
+    ledger.killing.add(id);
+    if ((await api('DELETE', `/v1/sandboxes/${id}`)).status === 204) ledger.gone(id);
+    ledger.killing.delete(id);
+  }
   else if (op === 'fork') {
     const r = await api('POST', `/v1/sandboxes/${id}/fork`, {});
     if (r.status === 201) ledger.created((await r.json()).id);
@@ -99,11 +105,16 @@ const sandboxMounts = (mounts: string[], home: string) => mounts.filter((m) => m
 
 async function checkInvariants(s: Server, home: string, ledger: Ledger, round: number): Promise<void> {
   const at = `round ${round}`;
-  assert.equal(s.recovery.lost, 0, `${at}: recovery lost sandboxes: ${JSON.stringify(s.recovery)}`);
   const api = apiOf(s);
-  const list = (await (await api('GET', '/v1/sandboxes?limit=1000')).json()).sandboxes as { id: string; state: string }[];
+  const list = (await (await api('GET', '/v1/sandboxes?limit=1000')).json()).sandboxes as { id: string; state: string; error?: string }[];
+  const failed = list.filter((x) => x.state === 'failed').map((x) => `${x.id}: ${x.error}`);
+  assert.equal(s.recovery.lost, 0, `${at}: recovery lost sandboxes: ${JSON.stringify(s.recovery)} ${failed.join('; ')}`);
   const byId = new Map(list.map((x) => [x.id, x.state]));
-  for (const id of ledger.ids()) assert.ok(byId.has(id), `${at}: acknowledged sandbox ${id} is gone`);
+  for (const id of ledger.ids()) {
+    if (!byId.has(id) && ledger.killing.has(id)) ledger.gone(id);
+    else assert.ok(byId.has(id), `${at}: acknowledged sandbox ${id} is gone`);
+  }
+  ledger.killing.clear();
   for (const id of ledger.killed) assert.ok(!byId.has(id), `${at}: killed sandbox ${id} came back`);
   for (const [id, state] of byId) {
     assert.ok(state === 'running' || state === 'paused', `${at}: ${id} left in '${state}' after recovery`);

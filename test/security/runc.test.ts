@@ -75,7 +75,7 @@ describe('runc: user namespace', () => {
     await sh(t.engine, a.id, 'echo y > /tmp/by-user2', 'user');
     await upload(a, '/home/user/uploaded', 'data', 'user');
     assert.equal(await sh(t.engine, a.id, 'stat -c %u /root/by-root /tmp/by-user2 /home/user/uploaded', 'root'), '0\n1000\n1000');
-    const upper = join(t.home, 'sandboxes', a.id, 'upper');
+    const upper = join(t.home, 'sandboxes', a.id, 'disk', 'upper');
     assert.equal(statSync(join(upper, 'root/by-root')).uid, a0);
     assert.equal(statSync(join(upper, 'tmp/by-user2')).uid, a0 + 1000);
     assert.equal(statSync(join(upper, 'home/user/uploaded')).uid, a0 + 1000);
@@ -102,7 +102,7 @@ describe('runc: sandboxes from before user namespaces', () => {
     await sh(t.engine, s.id, 'echo mine > /home/user/mine', 'user');
     await t.engine.pause(s.id, { memory: false });
     // What an earlier version left: an upper dir owned by host root and the user, nothing mounted.
-    const upper = join(t.home, 'sandboxes', s.id, 'upper');
+    const upper = join(t.home, 'sandboxes', s.id, 'disk', 'upper');
     const rootfs = JSON.parse(readFileSync(join(t.home, 'sandboxes', s.id, 'bundle', 'config.json'), 'utf8')).root.path as string;
     execFileSync('umount', [rootfs]);
     execFileSync('chown', ['-R', '0:0', upper]);

@@ -10,6 +10,8 @@ import { runCommand } from '../command.ts';
 import type { PauseMode, RuntimeClassName } from '../types.ts';
 import { sandboxIdMapping, type IdMapping } from './userns.ts';
 
+/** The longest a `runsc checkpoint` may take (recovery waits as long for one a crash left running). */
+export const CHECKPOINT_TIMEOUT_MS = 600_000;
 export type GvisorPlatform = 'systrap' | 'ptrace' | 'kvm';
 
 export interface RuntimeDriverOptions {
@@ -145,7 +147,7 @@ export class RuntimeDriver {
 
   async checkpoint(id: string, imageDir: string): Promise<void> {
     if (this.pauseMode !== 'checkpoint') throw this.noCheckpoint();
-    await this.cmd(['checkpoint', '--image-path', imageDir, '--exclude-committed-zero-pages', id], 600_000);
+    await this.cmd(['checkpoint', '--image-path', imageDir, '--exclude-committed-zero-pages', id], CHECKPOINT_TIMEOUT_MS);
   }
 
   async freeze(id: string): Promise<void> {
