@@ -1,4 +1,5 @@
 /** Matches a method and path against route specs with `{param}` segments. */
+import { AgentboxError } from '../api/errors.ts';
 import type { RouteSpec } from '../api/native-routes.ts';
 
 export interface Match<T> { route: T; params: Record<string, string> }
@@ -22,9 +23,17 @@ export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
       if (!m) continue;
       if (c.route.method !== method) { allowed.push(c.route.method); continue; }
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => { params[n] = decodeURIComponent(m[i + 1]!); });
+      c.names.forEach((n, i) => { params[n] = decodeParam(m[i + 1]!); });
       return { route: c.route, params };
     }
     return allowed.length ? { allowed } : undefined;
+  }
+}
+
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new AgentboxError('invalid_argument', `path segment '${raw}' is not valid URL encoding (a % must start an escape such as %2F)`);
   }
 }
