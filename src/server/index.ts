@@ -13,10 +13,12 @@ import { Metrics } from '../gateway/metrics.ts';
 import { createE2bFacade } from '../gateway/e2b/index.ts';
 import { nativeHandlers } from '../gateway/native.ts';
 import { PortProxy } from '../gateway/proxy.ts';
+import type { ServerLimits } from '../gateway/limits.ts';
 import { createGateway } from '../gateway/server.ts';
 import { AuthStore, DEFAULT_TENANT } from './auth-store.ts';
 import { openDb } from './db.ts';
 import { createEnvdFiles, type SandboxFiles } from './guest-files.ts';
+import { GuestTokenIndex } from './guest-token-index.ts';
 import { LifecycleLoop } from './lifecycle.ts';
 import { PoolStore } from './pool-store.ts';
 import { PoolManager } from './pools.ts';
@@ -25,6 +27,7 @@ import { SandboxStore } from './sandbox-store.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { SandboxService } from './service.ts';
 import { TemplateAccess, type TemplateCatalog } from './templates.ts';
+import { TrafficTokens } from './traffic-tokens.ts';
 
 export const VERSION = '0.1.0';
 
@@ -49,6 +52,12 @@ export interface ServerOptions {
   tls?: { cert: string; key: string };
   /** Largest file one upload may write (default 16 GiB; uploads are streamed, not buffered). */
   maxFileBytes?: number;
+  /** Largest file one download may stream (default 16 GiB). */
+  maxDownloadBytes?: number;
+  /** Bytes of each output stream a buffered exec result keeps (default 16 MiB; then `truncated`). */
+  maxExecOutputBytes?: number;
+  /** HTTP timeouts and the connection cap (gateway/limits.ts). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -71,13 +80,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const adminKeyPath = join(o.home, 'admin.key');
   const adminKey = ensureAdminKey(auth, adminKeyPath);
   const store = new SandboxStore(db);
-  const envdFiles = o.files ? undefined : createEnvdFiles();
+  const envdFiles = o.files ? undefined : createEnvdFiles(o.maxDownloadBytes !== undefined ? { maxDownloadBytes: o.maxDownloadBytes } : {});
+  const tokens = new GuestTokenIndex(o.engine);
+  const engine = tokens.observe();
   const poolStore = new PoolStore(db);
   const templates = new TemplateAccess(db, o.catalog, now);
-  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const pools = new PoolManager({ engine, store, pools: poolStore, catalog: o.catalog, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
-    engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,
+    engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, now, log, defaultRuntime,
+    tokens, traffic: new TrafficTokens(db),
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -86,12 +98,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
-  const proxy = new PortProxy(service);
+  const proxy = new PortProxy(service, o.limits?.proxyIdleTimeoutMs);
   const e2b = createE2bFacade({ service, auth, proxy, now, timersChanged: () => lifecycle.poke(), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
     auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
-    handlers: nativeHandlers({ service, auth, templates, pools, timersChanged: () => lifecycle.poke() }),
+    ...(o.limits ? { limits: o.limits } : {}),
+    handlers: nativeHandlers({
+      service, auth, templates, pools, timersChanged: () => lifecycle.poke(),
+      ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}),
+    }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
