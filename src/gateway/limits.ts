@@ -8,7 +8,7 @@ import { JSON_BODY_TIMEOUT_MS } from './body.ts';
 export interface ServerLimits {
   /** Time a client has to send a request's headers (slowloris). */
   headersTimeoutMs: number;
-  /** A connection with no bytes in either direction for this long is closed (idle keep-alive, silent sockets, stalled uploads). */
+  /** A connection with no bytes either way for this long, and no request in progress, is closed (silent sockets, idle keep-alive); also a stalled upload. */
   idleTimeoutMs: number;
   /** Time a client has to send a JSON request body. */
   jsonBodyTimeoutMs: number;
@@ -39,10 +39,10 @@ export function applyServerLimits(server: Server, l: ServerLimits): void {
 }
 
 /**
- * Lifts the idle timeout of this request's socket while a handler waits on something slow that
- * bounds itself (a quiet exec or watch, ended by its own timeout or by the client leaving) or
- * sets `ms` for proxied traffic. Node sets the keep-alive timeout again when the response ends
- * and the server's idle timeout when the next request on the socket begins.
+ * Sets the inactivity timeout of this request's socket: 0 lifts it while the server works on
+ * the request (a cold create, a quiet exec: those bound themselves or end when the client
+ * leaves); uploads and proxied traffic set their own. Node sets the keep-alive timeout again
+ * when the response ends and the server's idle timeout when the next request begins.
  */
 export function holdConnection(req: IncomingMessage, ms = 0): void {
   req.socket.setTimeout(ms);

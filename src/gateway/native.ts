@@ -14,7 +14,6 @@ import type { RecordState } from '../server/sandbox-store.ts';
 import type { SandboxService } from '../server/service.ts';
 import type { TemplateAccess } from '../server/templates.ts';
 import { requireAdmin } from './auth.ts';
-import { holdConnection } from './limits.ts';
 import { sandboxView } from './views.ts';
 
 export interface HandlerContext {
@@ -94,12 +93,8 @@ function streamNdjson(res: ServerResponse): (line: unknown) => Promise<void> {
 
 const wantsNdjson = (req: IncomingMessage) => (req.headers.accept ?? '').includes('application/x-ndjson');
 
-/**
- * Aborts when the client goes away before the response is complete. Used by the long waits
- * (exec, watch), which bound themselves, so the server's idle timeout is lifted for them.
- */
+/** Aborts when the client goes away before the response is complete. */
 function clientGone(req: IncomingMessage, res: ServerResponse): AbortController {
-  holdConnection(req);
   const ac = new AbortController();
   res.on('close', () => { if (!res.writableFinished) ac.abort(); });
   req.on('aborted', () => ac.abort());

@@ -16,7 +16,7 @@ import { limitedBody, readJson } from './body.ts';
 import { fromZod, sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { E2bFacade } from './e2b/index.ts';
-import { applyServerLimits, DEFAULT_LIMITS, type ServerLimits } from './limits.ts';
+import { applyServerLimits, DEFAULT_LIMITS, holdConnection, type ServerLimits } from './limits.ts';
 import { checkHandlers, RESPONDED, type Handler } from './native.ts';
 import { portRoute, type PortProxy, type PortRoute } from './proxy.ts';
 import { Router } from './router.ts';
@@ -102,7 +102,11 @@ export function createGateway(d: GatewayDeps): Server {
     const query = parseQuery(m.route, u.searchParams);
     let body: unknown;
     let raw: AsyncIterable<Uint8Array> | undefined;
-    if (m.route.rawBody) raw = limitedBody(req, maxFile);
+    // An upload must keep moving: the idle timeout applies again while its body streams in.
+    if (m.route.rawBody) {
+      holdConnection(req, limits.idleTimeoutMs);
+      raw = liftedWhenRead(req, limitedBody(req, maxFile));
+    }
     else if (m.route.body) {
       const parsed = m.route.body.safeParse(await readJson(req, maxJson, limits.jsonBodyTimeoutMs));
       if (!parsed.success) throw fromZod(parsed.error, 'body');
@@ -120,6 +124,9 @@ export function createGateway(d: GatewayDeps): Server {
   }
 
   const listener: RequestListener = (req, res) => {
+    // The idle timeout is for sockets nobody is using; while the server works on a request
+    // (a cold create, a pause, a quiet exec) the connection is in use however long it takes.
+    holdConnection(req);
     handle(req, res).catch((err: unknown) => {
       const e = asAgentboxError(err);
       if (e.code === 'internal') d.log('request failed', { method: req.method, url: req.url, error: e.message, stack: (e.cause as Error | undefined)?.stack ?? e.stack });
@@ -141,6 +148,12 @@ export function createGateway(d: GatewayDeps): Server {
   });
   applyServerLimits(server, limits);
   return server;
+}
+
+/** The body, then the idle timeout lifted again: what follows is the server's work. */
+async function* liftedWhenRead(req: IncomingMessage, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* body;
+  holdConnection(req);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
