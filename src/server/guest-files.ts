@@ -85,7 +85,7 @@ async function guestError(res: GuestResponse, what: string): Promise<AgentboxErr
   const text = (await boundedBody(res, 64 * 1024, what).catch(() => Buffer.alloc(0))).toString('utf8');
   let body: { code?: unknown; message?: unknown } = {};
   try { body = JSON.parse(text) as typeof body; } catch { /* not JSON: use the status */ }
-  const byStatus: Record<number, ErrorCode> = { 400: 'invalid_argument', 404: 'not_found', 409: 'already_exists', 507: 'resource_exhausted' };
+  const byStatus: Record<number, ErrorCode> = { 400: 'invalid_argument', 401: 'unauthenticated', 403: 'permission_denied', 404: 'not_found', 409: 'already_exists', 507: 'resource_exhausted' };
   const code = (typeof body.code === 'string' ? CONNECT_CODES[body.code] : undefined) ?? byStatus[res.status] ?? 'internal';
   const message = typeof body.message === 'string' ? body.message : text || `guest answered ${res.status}`;
   return new AgentboxError(code, `${what}: ${message}`);
