@@ -100,7 +100,7 @@ describe('a sandbox cannot make the server hold its output', () => {
       assert.equal(result.exitCode, 0);
       assert.equal(result.truncated, true);
       assert.equal(result.stdout.length, 16 * MiB, 'stdout holds exactly the cap');
-      assert.ok(/^(y\n)+$/.test(result.stdout));
+      assert.ok(result.stdout === 'y\n'.repeat(8 * MiB), 'the kept part is the start of the output');
       assert.equal(result.stderr, 'done\n', 'a stream under the cap is whole');
       assert.ok(polls > 0);
       t.diagnostic(`max RSS growth ${Math.round(rss.max() / MiB)} MiB, /healthz answered ${polls} times`);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
+import { startGuest } from '../guest/fixture.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 
 const DOMAIN = 'sbx.test';
@@ -260,5 +261,23 @@ describe('the API server', () => {
     // Nobody sends a byte on the idle ones: the idle timeout closes every one of them.
     await Promise.all(idle.map((c) => c.closed));
     assert.equal(await healthz(), 200);
+  });
+});
+
+describe('the guest\'s /init', () => {
+  test('a restored guest takes a fresh init secret: the old one opens nothing afterwards', { timeout: 60_000 }, async () => {
+    const g = await startGuest();
+    try {
+      const init = (secret: string, body: unknown) => fetch(`${g.url}/init`, {
+        method: 'POST', headers: { 'x-agentbox-init-secret': secret, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const fresh = 'fresh-secret-0123456789abcdef';
+      assert.equal((await init(g.initSecret, { initSecret: fresh })).status, 204);
+      assert.equal((await init(g.initSecret, { envVars: { X: '1' } })).status, 401, 'the source\'s secret no longer works');
+      assert.equal((await init(`${fresh.slice(0, -1)}x`, {})).status, 401);
+      assert.equal((await init(fresh, {})).status, 204);
+    } finally {
+      await g.stop();
+    }
   });
 });
