@@ -130,13 +130,18 @@ export function createEnvdFiles(limits: GuestReadLimits = {}): SandboxFiles & { 
   return {
     close: () => pools.close(),
     async read(g, path) {
+      const tooLarge = (size: number) => new AgentboxError('resource_exhausted', `${path} is ${size} bytes, more than the server's download cap of ${maxDownload} bytes; read it in parts (e.g. split it with exec)`, { details: { maxDownloadBytes: maxDownload } });
+      // The guest streams without a length: its stat lets a file over the cap be refused before
+      // the answer starts (the stream is capped as well, whatever the guest says).
+      const entry = await this.stat(g, path).catch(() => undefined);
+      if (entry?.type === 'file' && entry.size > maxDownload) throw tooLarge(entry.size);
       const res = await fetchGuest(g, `/files?path=${encodeURIComponent(path)}`, { headers: headers(g) });
       if (!res.ok) throw await guestError(res, `read ${path}`);
       const declared = res.headers.get('content-length');
       const size = declared === null ? undefined : Number(declared);
       if (size !== undefined && size > maxDownload) {
         await res.body?.cancel().catch(() => undefined);
-        throw new AgentboxError('resource_exhausted', `${path} is ${size} bytes, more than the server's download cap of ${maxDownload} bytes; read it in parts (e.g. split it with exec)`, { details: { maxDownloadBytes: maxDownload } });
+        throw tooLarge(size);
       }
       const body = capped((res.body ?? []) as AsyncIterable<Uint8Array>, maxDownload, path);
       return size === undefined ? { body } : { size, body };
