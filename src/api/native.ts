@@ -120,6 +120,9 @@ export const ExecResult = z.object({
   stdout: z.string(),
   stderr: z.string(),
   status: z.string().optional(),
+  truncated: z.boolean().optional().describe(
+    "true when stdout or stderr passed the server's per-stream cap (16 MiB unless the operator set "
+    + 'maxExecOutputBytes) and holds only its first bytes; stream with Accept: application/x-ndjson to get everything'),
 }).meta({ id: 'ExecResult' });
 
 /**

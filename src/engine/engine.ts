@@ -369,7 +369,10 @@ export class LocalEngine implements Engine {
   private serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const prev = this.locks.get(id) ?? Promise.resolve();
     const next = prev.then(fn, fn);
-    this.locks.set(id, next.catch(() => undefined));
+    const tail = next.catch(() => undefined);
+    this.locks.set(id, tail);
+    // The last operation in the chain removes the entry, so the map holds only busy sandboxes.
+    void tail.then(() => { if (this.locks.get(id) === tail) this.locks.delete(id); });
     return next;
   }
 
@@ -773,25 +776,25 @@ export class LocalEngine implements Engine {
       env: { ...saved.env, ...(req.env ?? {}) },
       egress: saved.egress,
       accessToken: req.accessToken ?? newSecret(),
-      // The restored guest holds the source's init secret in memory; it stays the key to /init.
-      initSecret: saved.initSecret,
+      // Fresh: the restored guest still holds the source's secret, and rekeyGuest swaps it.
+      initSecret: newSecret(),
       fromSnapshot: snapshotId,
     };
     await this.materialize(record, async (p) => {
       await this.addressLink(record);
       this.pids.set(record.id, await driver.restore(record.id, p.bundle, join(dir, IMAGES), p.log));
       await this.setState(record, 'running');
-      // The restored guest still answers to the source's token: give it this sandbox's.
-      await this.rekeyGuest(record, saved.accessToken);
+      // The restored guest still answers to the source's token and secret: give it this sandbox's.
+      await this.rekeyGuest(record, saved.accessToken, saved.initSecret);
     }, (p) => copyTree(join(dir, 'upper'), p.upper));
     return this.info(record);
   }
 
-  private async rekeyGuest(record: SandboxRecord, sourceToken: string): Promise<void> {
+  private async rekeyGuest(record: SandboxRecord, sourceToken: string, sourceInitSecret: string): Promise<void> {
     const viaOld = createGuestClient({ url: `http://${this.link(record).sandboxIp}:${GUEST_PORT}`, accessToken: sourceToken });
     try {
       await viaOld.waitUntilReady({ timeoutMs: this.readyTimeoutMs });
-      await viaOld.init(record.initSecret, { accessToken: record.accessToken, envVars: record.env });
+      await viaOld.init(sourceInitSecret, { accessToken: record.accessToken, initSecret: record.initSecret, envVars: record.env });
     } finally {
       viaOld.close();
     }

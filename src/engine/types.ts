@@ -130,10 +130,22 @@ export interface ExecRequest {
   stdin?: string | Uint8Array;
   /** Kills the process when it elapses; 0 or absent = no limit. */
   timeoutMs?: number;
-  onStdout?: (chunk: Uint8Array) => void;
-  onStderr?: (chunk: Uint8Array) => void;
+  /**
+   * Called for each chunk as it arrives. A returned promise holds the stream until it settles,
+   * so a slow consumer slows the process down instead of making the host buffer its output.
+   */
+  onStdout?: (chunk: Uint8Array) => unknown;
+  onStderr?: (chunk: Uint8Array) => unknown;
+  /**
+   * Most bytes of each stream kept for the result (default DEFAULT_MAX_EXEC_OUTPUT_BYTES); the
+   * rest is dropped and the result says `truncated`. 0 keeps nothing (streaming callers).
+   */
+  maxOutputBytes?: number;
   signal?: AbortSignal;
 }
+
+/** 16 MiB per stream: what an exec result may hold in the server's memory. */
+export const DEFAULT_MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
 
 export interface ExecResult {
   exitCode: number;
@@ -141,6 +153,8 @@ export interface ExecResult {
   stderr: string;
   /** Set when the process ended by a signal (e.g. 'killed'). */
   status?: string;
+  /** Set when stdout or stderr passed `maxOutputBytes` and was cut there. */
+  truncated?: true;
 }
 
 export interface SnapshotInfo {

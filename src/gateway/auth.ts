@@ -15,3 +15,11 @@ export function authenticate(req: IncomingMessage, auth: AuthStore): Principal {
 export function requireAdmin(p: Principal): void {
   if (!p.admin) throw new AgentboxError('permission_denied', 'this route needs an admin key');
 }
+
+/** Agentbox keys look like `e2b_<40 hex>` (auth-store.ts), because E2B's SDKs insist on that shape. */
+const API_KEY_SHAPE = /e2b_[0-9a-f]{40}/i;
+
+/** True when a header value holds something shaped like an agentbox API key. */
+export function carriesApiKey(value: string | string[]): boolean {
+  return (Array.isArray(value) ? value : [value]).some((v) => API_KEY_SHAPE.test(v));
+}

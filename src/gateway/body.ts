@@ -23,8 +23,20 @@ export async function* limitedBody(req: IncomingMessage, maxBytes: number): Asyn
   }
 }
 
-export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const buf = await readBody(req, maxBytes);
+/** A JSON body must be in within this long unless the server was configured otherwise. */
+export const JSON_BODY_TIMEOUT_MS = 60_000;
+
+/** The JSON body; a client that has not sent all of it within `timeoutMs` is cut off. */
+export async function readJson(req: IncomingMessage, maxBytes: number, timeoutMs = JSON_BODY_TIMEOUT_MS): Promise<unknown> {
+  const timer = timeoutMs > 0 ? setTimeout(() => {
+    req.destroy(new AgentboxError('deadline_exceeded', `the request body did not arrive within ${timeoutMs} ms`));
+  }, timeoutMs) : undefined;
+  let buf: Buffer;
+  try {
+    buf = await readBody(req, maxBytes);
+  } finally {
+    clearTimeout(timer);
+  }
   if (buf.length === 0) return {};
   try {
     return JSON.parse(buf.toString('utf8')) as unknown;

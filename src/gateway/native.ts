@@ -3,6 +3,7 @@
  * translate between HTTP and SandboxService; validation comes from the route's schemas.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import * as S from '../api/native.ts';
@@ -39,6 +40,8 @@ export interface NativeDeps {
   quota: Quota;
   /** Called when timers change so the lifecycle loop re-plans its sleep. */
   timersChanged: () => void;
+  /** Most bytes of each output stream a buffered exec result holds (default 16 MiB). */
+  maxExecOutputBytes?: number;
 }
 
 const sandboxId = (params: Record<string, string>): string => {
@@ -79,10 +82,22 @@ export function parseMetadataFilter(items: string[] | undefined): Record<string,
   return out;
 }
 
-function streamNdjson(res: ServerResponse): (line: unknown) => void {
+/**
+ * Starts an NDJSON response. Each write settles once the line is handed to the socket, or, when
+ * the socket's buffer is full, once it drained (or the client left): callers await it before
+ * reading more from the sandbox, so a slow reader never makes the server hold the stream.
+ */
+function streamNdjson(res: ServerResponse): (line: unknown) => Promise<void> {
   res.writeHead(200, { 'Content-Type': 'application/x-ndjson', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
   res.flushHeaders();
-  return (line) => { res.write(`${JSON.stringify(line)}\n`); };
+  return (line) => {
+    if (res.destroyed || res.write(`${JSON.stringify(line)}\n`)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
 }
 
 const wantsNdjson = (req: IncomingMessage) => (req.headers.accept ?? '').includes('application/x-ndjson');
@@ -149,33 +164,39 @@ export function nativeHandlers(d: NativeDeps): Record<string, Handler> {
       if (b.timeoutMs !== undefined) execReq.timeoutMs = b.timeoutMs;
       if (b.stdin !== undefined) execReq.stdin = b.stdin;
       if (!wantsNdjson(req)) {
+        if (d.maxExecOutputBytes !== undefined) execReq.maxOutputBytes = d.maxExecOutputBytes;
         const r = await service.exec(principal, id, execReq);
         const out: S.ExecResultView = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
         if (r.status) out.status = r.status;
+        if (r.truncated) out.truncated = true;
         return out;
       }
+      // Streamed output goes to the client as it comes; none of it is kept here.
+      execReq.maxOutputBytes = 0;
       // Checked before the 200 goes out, so a bad id still gets its 404.
       service.get(principal, id);
       const write = streamNdjson(res);
       const out = new TextDecoder(), err = new TextDecoder();
-      execReq.onStdout = (c) => { const s = out.decode(c, { stream: true }); if (s) write({ type: 'stdout', data: s }); };
-      execReq.onStderr = (c) => { const s = err.decode(c, { stream: true }); if (s) write({ type: 'stderr', data: s }); };
+      execReq.onStdout = (c) => { const s = out.decode(c, { stream: true }); return s ? write({ type: 'stdout', data: s }) : undefined; };
+      execReq.onStderr = (c) => { const s = err.decode(c, { stream: true }); return s ? write({ type: 'stderr', data: s }) : undefined; };
       try {
         const r = await service.exec(principal, id, execReq);
         const end: S.ExecEvent = { type: 'end', exitCode: r.exitCode };
         if (r.status) end.status = r.status;
-        write(end);
+        await write(end);
       } catch (e) {
         const ae = asAgentboxError(e);
-        write({ type: 'error', code: ae.code, message: ae.message });
+        await write({ type: 'error', code: ae.code, message: ae.message });
       }
       res.end();
       return RESPONDED;
     },
     async readFile({ res, principal, params, query }) {
-      const data = await service.readFile(principal, sandboxId(params), (query as { path: string }).path);
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': data.byteLength });
-      res.end(data);
+      const file = await service.readFile(principal, sandboxId(params), (query as { path: string }).path);
+      res.writeHead(200, { 'Content-Type': 'application/octet-stream', ...(file.size !== undefined ? { 'Content-Length': file.size } : {}) });
+      // pipeline honours backpressure and, if the guest fails midway, cuts the response short
+      // (a client sees fewer bytes than Content-Length, never a silently short file).
+      await pipeline(file.body, res).catch(() => { res.destroy(); });
       return RESPONDED;
     },
     async writeFile({ principal, params, query, raw }) {
@@ -200,7 +221,7 @@ export function nativeHandlers(d: NativeDeps): Record<string, Handler> {
         await service.watchFiles(principal, id, (query as { path: string }).path, (e) => write(e), ac.signal);
       } catch (e) {
         const ae = asAgentboxError(e);
-        write({ type: 'error', code: ae.code, message: ae.message });
+        await write({ type: 'error', code: ae.code, message: ae.message });
       }
       res.end();
       return RESPONDED;

@@ -27,7 +27,7 @@ export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
       if (!m) continue;
       if (c.route.method !== method) { allowed.push(c.route.method); continue; }
       const params: Record<string, string> = {};
-      c.names.forEach((n, i) => { params[n] = decodeSegment(m[i + 1]!); });
+      c.names.forEach((n, i) => { params[n] = decodeParam(m[i + 1]!); });
       return { route: c.route, params };
     }
     return allowed.length ? { allowed } : undefined;
@@ -35,10 +35,10 @@ export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
 }
 
 /** A path parameter as the client meant it; a malformed %-escape is the client's error. */
-function decodeSegment(raw: string): string {
+function decodeParam(raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new AgentboxError('invalid_argument', `path segment '${raw}' has a malformed %-escape: encode it with encodeURIComponent`);
+    throw new AgentboxError('invalid_argument', `path segment '${raw}' is not valid URL encoding (a % must start an escape such as %2F)`);
   }
 }

@@ -11,11 +11,12 @@ import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { nativeRoutes, type RouteSpec } from '../api/native-routes.ts';
 import { buildOpenApi } from '../api/openapi.ts';
 import type { AuthStore, Principal } from '../server/auth-store.ts';
-import { authenticate } from './auth.ts';
+import { authenticate, requireAdmin } from './auth.ts';
 import { limitedBody, readJson } from './body.ts';
 import { fromZod, sendError } from './errors.ts';
 import type { Metrics } from './metrics.ts';
 import type { E2bFacade } from './e2b/index.ts';
+import { applyServerLimits, DEFAULT_LIMITS, holdConnection, type ServerLimits } from './limits.ts';
 import { checkHandlers, RESPONDED, type Handler } from './native.ts';
 import { portRoute, type PortProxy, type PortRoute } from './proxy.ts';
 import { Router } from './router.ts';
@@ -35,6 +36,8 @@ export interface GatewayDeps {
   e2b?: E2bFacade;
   /** PEM certificate and key: serve HTTPS (needed by E2B SDKs before 2.7 for host routing). */
   tls?: { cert: string; key: string };
+  /** Timeouts and the connection cap (limits.ts); unset fields keep their defaults. */
+  limits?: Partial<ServerLimits>;
 }
 
 /** True when a query field takes repeated values (`?metadata=a&metadata=b`). */
@@ -66,6 +69,7 @@ export function createGateway(d: GatewayDeps): Server {
   const maxJson = d.maxJsonBytes ?? 16 * 1024 * 1024;
   // Uploads stream through to the sandbox; the cap only bounds what one request may write.
   const maxFile = d.maxFileBytes ?? 16 * 1024 ** 3;
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...d.limits };
 
   const principalFor = (req: IncomingMessage, r: PortRoute): Principal | null => (r.viaHost ? null : authenticate(req, d.auth));
 
@@ -77,6 +81,8 @@ export function createGateway(d: GatewayDeps): Server {
     const u = new URL(url, 'http://x');
     if (req.method === 'GET' && u.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', version: d.version });
     if (req.method === 'GET' && u.pathname === '/metrics') {
+      // Pool gauges name tenants and their (possibly private) templates: operators only.
+      requireAdmin(authenticate(req, d.auth));
       const text = await d.metrics.registry.metrics();
       res.writeHead(200, { 'Content-Type': d.metrics.registry.contentType });
       res.end(text);
@@ -98,9 +104,13 @@ export function createGateway(d: GatewayDeps): Server {
     const query = parseQuery(m.route, u.searchParams);
     let body: unknown;
     let raw: AsyncIterable<Uint8Array> | undefined;
-    if (m.route.rawBody) raw = limitedBody(req, maxFile);
+    // An upload must keep moving: the idle timeout applies again while its body streams in.
+    if (m.route.rawBody) {
+      holdConnection(req, limits.idleTimeoutMs);
+      raw = liftedWhenRead(req, limitedBody(req, maxFile));
+    }
     else if (m.route.body) {
-      const parsed = m.route.body.safeParse(await readJson(req, maxJson));
+      const parsed = m.route.body.safeParse(await readJson(req, maxJson, limits.jsonBodyTimeoutMs));
       if (!parsed.success) throw fromZod(parsed.error, 'body');
       body = parsed.data;
     }
@@ -116,6 +126,9 @@ export function createGateway(d: GatewayDeps): Server {
   }
 
   const listener: RequestListener = (req, res) => {
+    // The idle timeout is for sockets nobody is using; while the server works on a request
+    // (a cold create, a pause, a quiet exec) the connection is in use however long it takes.
+    holdConnection(req);
     handle(req, res).catch((err: unknown) => {
       const e = asAgentboxError(err);
       if (e.code === 'internal') d.log('request failed', { method: req.method, url: req.url, error: e.message, stack: (e.cause as Error | undefined)?.stack ?? e.stack });
@@ -135,10 +148,14 @@ export function createGateway(d: GatewayDeps): Server {
       socket.end(`HTTP/1.1 ${e.httpStatus} ${e.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     });
   });
-  // Streams (exec, watch) may be quiet for a long time; the exec's own timeout bounds them.
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 65_000;
+  applyServerLimits(server, limits);
   return server;
+}
+
+/** The body, then the idle timeout lifted again: what follows is the server's work. */
+async function* liftedWhenRead(req: IncomingMessage, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield* body;
+  holdConnection(req);
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -12,7 +12,7 @@ import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AgentboxError, type ErrorCode } from '../api/errors.ts';
-import type { ExecRequest, ExecResult } from '../engine/types.ts';
+import { DEFAULT_MAX_EXEC_OUTPUT_BYTES, type ExecRequest, type ExecResult } from '../engine/types.ts';
 import { Process, Signal } from './gen/process_pb.ts';
 import { Filesystem } from './gen/filesystem_pb.ts';
 import { INIT_SECRET_HEADER, type InitBody } from './http/init.ts';
@@ -65,6 +65,34 @@ export function fromConnectError(err: unknown, what: string): AgentboxError {
 
 const POLL_INTERVAL_MS = 5;
 
+/**
+ * Largest Connect message accepted from a guest. The guest is untrusted (root in the sandbox can
+ * replace it), so a frame length it announces is checked before anything is buffered for it.
+ */
+export const GUEST_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+
+/** Keeps the first `max` bytes of a stream and remembers whether anything was dropped. */
+class CappedOutput {
+  private readonly chunks: Uint8Array[] = [];
+  private size = 0;
+  truncated = false;
+
+  constructor(private readonly max: number) {}
+
+  push(chunk: Uint8Array): void {
+    const room = this.max - this.size;
+    if (chunk.length > room) this.truncated = true;
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
 function timedOut(timeoutMs: number | undefined, cause?: unknown): AgentboxError {
   return new AgentboxError('deadline_exceeded', `command exceeded timeoutMs (${timeoutMs} ms) and was killed; raise timeoutMs`, { cause });
 }
@@ -79,7 +107,9 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const transport = createConnectTransport({
     baseUrl: base,
     httpVersion: '1.1',
-    useBinaryFormat: false,
+    // Protobuf, not JSON: output bytes then cost no base64 and no JSON parse on either side.
+    useBinaryFormat: true,
+    readMaxBytes: GUEST_MAX_MESSAGE_BYTES,
     nodeOptions: { agent },
     interceptors: [auth],
   });
@@ -127,7 +157,8 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     const abort = new AbortController();
     const onAbort = () => abort.abort(req.signal?.reason);
     req.signal?.addEventListener('abort', onAbort);
-    const out = { stdout: [] as Uint8Array[], stderr: [] as Uint8Array[] };
+    const max = req.maxOutputBytes ?? DEFAULT_MAX_EXEC_OUTPUT_BYTES;
+    const out = { stdout: new CappedOutput(max), stderr: new CappedOutput(max) };
     let pid: number | undefined;
     // Settles to the stdin feeding failure, if any; never rejects, so no rejection goes unhandled mid-stream.
     let feedFailure: Promise<unknown> = Promise.resolve(undefined);
@@ -155,8 +186,10 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
           }
         } else if (ev?.case === 'data') {
           const o = ev.value.output;
-          if (o.case === 'stdout' || o.case === 'pty') { out.stdout.push(o.value); req.onStdout?.(o.value); }
-          else if (o.case === 'stderr') { out.stderr.push(o.value); req.onStderr?.(o.value); }
+          // Awaiting the consumer before the next message is read is the backpressure: the
+          // guest's socket, then the process's pipe, fill up and the process waits.
+          if (o.case === 'stdout' || o.case === 'pty') { out.stdout.push(o.value); await req.onStdout?.(o.value); }
+          else if (o.case === 'stderr') { out.stderr.push(o.value); await req.onStderr?.(o.value); }
         } else if (ev?.case === 'end') {
           end = ev.value;
         }
@@ -182,10 +215,11 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
     const result: ExecResult = {
       exitCode: end.exitCode,
-      stdout: Buffer.concat(out.stdout).toString('utf8'),
-      stderr: Buffer.concat(out.stderr).toString('utf8'),
+      stdout: out.stdout.text(),
+      stderr: out.stderr.text(),
     };
     if (!end.exited) result.status = end.status.replace(/^signal: /, '');
+    if (out.stdout.truncated || out.stderr.truncated) result.truncated = true;
     return result;
   }
 

@@ -19,7 +19,14 @@ export interface StreamSource<T> {
   keepalive(): T;
   keepaliveMs: number;
   signal: AbortSignal;
+  /** Asks the source to stop producing while the queue is long (the client reads slowly). */
+  hold?(): void;
+  release?(): void;
 }
+
+/** Queued frames at which the source is held back, and at which it is let go again. */
+const HIGH_WATER = 64;
+const LOW_WATER = 16;
 
 /**
  * Yields pushed items in order, a keepalive after `keepaliveMs` without other frames, and
@@ -28,8 +35,13 @@ export interface StreamSource<T> {
 export async function* eventStream<T>(src: StreamSource<T>): AsyncGenerator<T> {
   const queue: { item: T; last: boolean }[] = [];
   let wake: (() => void) | undefined;
+  let held = false;
   const poke = () => { const w = wake; wake = undefined; w?.(); };
-  const unsubscribe = src.subscribe((item, last = false) => { queue.push({ item, last }); poke(); });
+  const unsubscribe = src.subscribe((item, last = false) => {
+    queue.push({ item, last });
+    if (!held && queue.length >= HIGH_WATER) { held = true; src.hold?.(); }
+    poke();
+  });
   src.signal.addEventListener('abort', poke);
   try {
     for (;;) {
@@ -37,6 +49,7 @@ export async function* eventStream<T>(src: StreamSource<T>): AsyncGenerator<T> {
       // a timed-out call never reads as a stream that simply finished.
       if (src.signal.aborted) throw src.signal.reason;
       const next = queue.shift();
+      if (held && queue.length <= LOW_WATER) { held = false; src.release?.(); }
       if (next) {
         yield next.item;
         if (next.last) return;
@@ -50,6 +63,7 @@ export async function* eventStream<T>(src: StreamSource<T>): AsyncGenerator<T> {
       if (timedOut && queue.length === 0 && !src.signal.aborted) yield src.keepalive();
     }
   } finally {
+    if (held) src.release?.();
     wake = undefined;
     src.signal.removeEventListener('abort', poke);
     unsubscribe();

@@ -14,11 +14,13 @@ import { Metrics } from '../gateway/metrics.ts';
 import { createE2bFacade } from '../gateway/e2b/index.ts';
 import { nativeHandlers } from '../gateway/native.ts';
 import { PortProxy } from '../gateway/proxy.ts';
+import type { ServerLimits } from '../gateway/limits.ts';
 import { createGateway } from '../gateway/server.ts';
 import { writeFileAtomic } from './atomic-file.ts';
 import { AuthStore, DEFAULT_TENANT } from './auth-store.ts';
 import { openDb } from './db.ts';
 import { createEnvdFiles, type SandboxFiles } from './guest-files.ts';
+import { GuestTokenIndex } from './guest-token-index.ts';
 import { LifecycleLoop } from './lifecycle.ts';
 import type { HostCapacity } from './policy.ts';
 import { PolicyStore } from './policy-store.ts';
@@ -30,6 +32,7 @@ import { SandboxStore } from './sandbox-store.ts';
 import { SnapshotStore } from './snapshot-store.ts';
 import { SandboxService } from './service.ts';
 import { TemplateAccess, type TemplateCatalog } from './templates.ts';
+import { TrafficTokens } from './traffic-tokens.ts';
 
 export const VERSION = '0.1.0';
 
@@ -56,6 +59,12 @@ export interface ServerOptions {
   maxFileBytes?: number;
   /** What one sandbox may be given at most (default: this machine's cores and memory). */
   hostCapacity?: HostCapacity;
+  /** Largest file one download may stream (default 16 GiB). */
+  maxDownloadBytes?: number;
+  /** Bytes of each output stream a buffered exec result keeps (default 16 MiB; then `truncated`). */
+  maxExecOutputBytes?: number;
+  /** HTTP timeouts and the connection cap (gateway/limits.ts). */
+  limits?: Partial<ServerLimits>;
 }
 
 export interface RunningServer {
@@ -78,7 +87,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const adminKeyPath = join(o.home, 'admin.key');
   const adminKey = ensureAdminKey(auth, adminKeyPath);
   const store = new SandboxStore(db);
-  const envdFiles = o.files ? undefined : createEnvdFiles();
+  const envdFiles = o.files ? undefined : createEnvdFiles(o.maxDownloadBytes !== undefined ? { maxDownloadBytes: o.maxDownloadBytes } : {});
+  const tokens = new GuestTokenIndex(o.engine);
+  const engine = tokens.observe();
   const poolStore = new PoolStore(db);
   const quota = new Quota({
     policy: new PolicyStore(join(o.home, 'policy.json'), log), store, pools: poolStore, defaultRuntime,
@@ -86,10 +97,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     tenantName: (id) => auth.findTenant(id)?.name ?? id,
   });
   const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
-  const pools = new PoolManager({ engine: o.engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const pools = new PoolManager({ engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
   const service = new SandboxService({
-    engine: o.engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
+    engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
+    tokens, traffic: new TrafficTokens(db),
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -98,12 +110,16 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
-  const proxy = new PortProxy(service);
+  const proxy = new PortProxy(service, o.limits?.proxyIdleTimeoutMs);
   const e2b = createE2bFacade({ service, auth, proxy, now, timersChanged: () => lifecycle.poke(), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
     auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
-    handlers: nativeHandlers({ service, auth, templates, pools, quota, timersChanged: () => lifecycle.poke() }),
+    ...(o.limits ? { limits: o.limits } : {}),
+    handlers: nativeHandlers({
+      service, auth, templates, pools, quota, timersChanged: () => lifecycle.poke(),
+      ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}),
+    }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -3,13 +3,14 @@
  * checks, pool claims, timers and metrics, over the engine and the state database. Façades
  * translate wire shapes only; the logic lives here once.
  */
-import { createHash } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
-import type { FileContent, SandboxFiles } from './guest-files.ts';
+import type { FileContent, FileDownload, SandboxFiles } from './guest-files.ts';
+import type { GuestTokenIndex } from './guest-token-index.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
@@ -17,6 +18,7 @@ import { newSandboxId, runRecord } from './run-record.ts';
 import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
 import type { TemplateAccess } from './templates.ts';
+import type { TrafficTokens } from './traffic-tokens.ts';
 
 /** After a traffic-triggered resume a sandbox lives at least this long (E2B does the same). */
 const AUTO_RESUME_MIN_TIMEOUT_S = 300;
@@ -36,6 +38,9 @@ export interface ServiceDeps {
   /** Latency of each operation, for /metrics. */
   observe: (op: Op, ms: number) => void;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Guest token → sandbox (index.ts hands the engine it observes to service and pools). */
+  tokens: GuestTokenIndex;
+  traffic: TrafficTokens;
 }
 
 /** A sandbox as a façade sees it: our record plus the engine's view when it has one. */
@@ -54,6 +59,22 @@ export interface ProxyTarget {
 }
 
 export const GUEST_PORT = 49983;
+/** What an anonymous request to a sandbox port presents (headers of the E2B protocol). */
+export interface TrafficCredentials {
+  /** X-Access-Token: the guest's (envd) access token. */
+  accessToken?: string;
+  /** e2b-traffic-access-token: the sandbox's traffic token, when its ports are private. */
+  trafficToken?: string;
+}
+
+/** How the gateway describes an anonymous request to proxyTarget. */
+export interface AnonymousTraffic {
+  /** The E2B façade: the guest port is reachable, the guest checks its own token. */
+  guestByToken?: boolean;
+  credentials?: TrafficCredentials;
+  /** The request runs code (gateway/traffic-rules.ts): it needs the guest's token. */
+  needsAccessToken?: boolean;
+}
 
 export class SandboxService {
   /** Per-sandbox chain of state changes, so a pause and a kill never interleave. */
@@ -185,10 +206,12 @@ export class SandboxService {
       try {
         await this.d.engine.destroy(id);
       } catch (err) {
-        if (asAgentboxError(err).code === 'not_found') return;
-        if (rec) this.d.store.insert(rec);
-        throw err;
+        if (asAgentboxError(err).code !== 'not_found') {
+          if (rec) this.d.store.insert(rec);
+          throw err;
+        }
       }
+      this.d.traffic.delete(id);
     }));
   }
 
@@ -290,11 +313,22 @@ export class SandboxService {
    * identifies one sandbox (E2B JS SDK 2.7–2.14.0 send /files without routing headers).
    */
   sandboxByGuestToken(token: string): string | undefined {
-    // Compared as digests: a plain string compare would leak, by timing, how much of a guessed
-    // token matches some sandbox's.
-    const want = sha256(token);
-    for (const info of this.d.engine.list()) if (sha256(info.guest.accessToken) === want) return info.id;
-    return undefined;
+    return this.d.tokens.lookup(token);
+  }
+
+  /**
+   * Makes a sandbox's ports (all but the guest's) private to anonymous traffic: it must carry
+   * the returned token (E2B `allowPublicTraffic: false`).
+   */
+  makeTrafficPrivate(p: Principal, id: string): string {
+    this.own(p, id);
+    return this.d.traffic.mint(id);
+  }
+
+  /** The sandbox's traffic token, or undefined when its ports are public. */
+  trafficToken(p: Principal, id: string): string | undefined {
+    this.own(p, id);
+    return this.d.traffic.get(id);
   }
 
   /** Refuses an E2B fork call asking for more copies than the caller's forksPerCall. */
@@ -393,25 +427,26 @@ export class SandboxService {
     return info.guest;
   }
 
-  readFile(p: Principal, id: string, path: string): Promise<Uint8Array> { return this.d.files.read(this.guest(p, id), path); }
+  readFile(p: Principal, id: string, path: string): Promise<FileDownload> { return this.d.files.read(this.guest(p, id), path); }
   writeFile(p: Principal, id: string, path: string, data: FileContent): Promise<FileEntryView> { return this.d.files.write(this.guest(p, id), path, data); }
   removeFile(p: Principal, id: string, path: string): Promise<void> { return this.d.files.remove(this.guest(p, id), path); }
   listFiles(p: Principal, id: string, path: string, depth: number): Promise<FileEntryView[]> { return this.d.files.list(this.guest(p, id), path, depth); }
   statFile(p: Principal, id: string, path: string): Promise<FileEntryView> { return this.d.files.stat(this.guest(p, id), path); }
-  watchFiles(p: Principal, id: string, path: string, onEvent: (e: WatchEventView) => void, signal: AbortSignal): Promise<void> {
+  watchFiles(p: Principal, id: string, path: string, onEvent: (e: WatchEventView) => void | Promise<void>, signal: AbortSignal): Promise<void> {
     return this.d.files.watch(this.guest(p, id), path, onEvent, signal);
   }
 
   /**
-   * Where traffic for `port` of a sandbox goes. `p` is null for host-routed traffic
-   * (`<port>-<id>.<domain>`), which, as on E2B, is public; the guest port is never public.
-   * A paused sandbox created with autoResume is resumed first. With `guestByToken` (the E2B
-   * façade) the guest port is reachable without an API key and no token is added: the client
-   * must present the guest's own X-Access-Token, which the guest checks.
+   * Where traffic for `port` of a sandbox goes. `p` is null for anonymous traffic (host routing
+   * `<port>-<id>.<domain>`, E2B's sandbox traffic), which must pass `admitAnonymous` first, so a
+   * request that would be refused never resumes a paused sandbox. A paused sandbox created with
+   * autoResume is resumed. With `guestByToken` (the E2B façade) the guest port is reachable
+   * without an API key and no token is added: the client presents the guest's own X-Access-Token.
    */
-  async proxyTarget(p: Principal | null, id: string, port: number, opts: { guestByToken?: boolean } = {}): Promise<ProxyTarget> {
+  async proxyTarget(p: Principal | null, id: string, port: number, opts: AnonymousTraffic = {}): Promise<ProxyTarget> {
     const rec = p ? this.own(p, id) : this.d.store.get(id);
     if (!rec || rec.pooled) throw notFound('sandbox', id);
+    if (!p) this.admitAnonymous(rec, port, opts);
     let resumed = false;
     if (rec.state === 'paused' && rec.autoResume) {
       resumed = true;
@@ -426,10 +461,34 @@ export class SandboxService {
     if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
     if (port === GUEST_PORT) {
       if (opts.guestByToken) return { url: info.guest.url, ...(resumed ? { resumed } : {}) };
-      if (!p) throw new AgentboxError('permission_denied', `port ${GUEST_PORT} (the guest daemon) is reachable only through /v1/sandboxes/{id}/ports with an API key`);
       return { url: info.guest.url, accessToken: info.guest.accessToken, ...(resumed ? { resumed } : {}) };
     }
     return { url: `http://${hostPort(info.address, port)}`, ...(resumed ? { resumed } : {}) };
+  }
+
+  /**
+   * The checks on anonymous traffic, made before anything else happens for it: the guest port
+   * only through the E2B façade (the guest checks the token; a paused sandbox is woken only by
+   * the right one), requests the gateway marks (the code interpreter's /execute) only with the
+   * guest's token, and a sandbox with a traffic token only with that token.
+   */
+  private admitAnonymous(rec: SandboxRecord, port: number, opts: AnonymousTraffic): void {
+    const c = opts.credentials ?? {};
+    const guestToken = () => this.engineInfo(rec.id)?.guest.accessToken;
+    if (port === GUEST_PORT) {
+      if (!opts.guestByToken) throw new AgentboxError('permission_denied', `port ${GUEST_PORT} (the guest daemon) is reachable only through /v1/sandboxes/{id}/ports with an API key`);
+      if (rec.state === 'paused' && !sameSecret(c.accessToken, guestToken())) {
+        throw new AgentboxError('unauthenticated', `sandbox '${rec.id}' is paused; only a request with its X-Access-Token resumes it`);
+      }
+      return;
+    }
+    if (opts.needsAccessToken && !sameSecret(c.accessToken, guestToken())) {
+      throw new AgentboxError('unauthenticated', `this request to port ${port} runs code: send the sandbox's envdAccessToken in X-Access-Token`);
+    }
+    const traffic = this.d.traffic.get(rec.id);
+    if (traffic !== undefined && !sameSecret(c.trafficToken, traffic)) {
+      throw new AgentboxError('permission_denied', `the ports of sandbox '${rec.id}' are private: send its trafficAccessToken in the e2b-traffic-access-token header`);
+    }
   }
 
   /** Applies the lifecycle action of an expired sandbox (called by the lifecycle loop). */
@@ -445,7 +504,11 @@ export class SandboxService {
   }
 }
 
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+/** Constant-time equality of two secrets (digests, so lengths never differ); absent never matches. */
+function sameSecret(given: string | undefined, want: string | undefined): boolean {
+  if (given === undefined || want === undefined) return false;
+  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(want).digest());
+}
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;

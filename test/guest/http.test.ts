@@ -2,7 +2,7 @@
 // /health, /envs, /metrics, /init, and the access-token rule across REST and RPC.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -16,6 +16,9 @@ before(async () => {
   g = await startGuest();
   root = join(g.dir, 'files');
   mkdirSync(root);
+  // Writes for 'nobody' are made with nobody's permissions: give it a /tmp-like place.
+  chmodSync(g.dir, 0o755);
+  chmodSync(root, 0o1777);
 });
 after(async () => { await g?.stop(); });
 

@@ -252,7 +252,7 @@ describe('service endpoints', () => {
     assert.ok(doc.components.schemas.CreateSandbox.properties.template);
     assert.equal(JSON.stringify(doc).includes('__shared'), false);
     assert.ok(doc.paths['/v1/sandboxes/{id}/ports/{port}/{path}'].get, 'the port proxy is documented');
-    const text = await (await fetchAny(`${s.server.url}/metrics`)).text();
+    const text = await (await s.api('/metrics')).text();
     assert.match(text, /agentbox_sandboxes\{state="running"\} \d+/);
     assert.match(text, /agentbox_operation_duration_seconds_bucket\{le="[\d.]+",op="create"\}/);
   });

@@ -7,7 +7,7 @@
  * real engine.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync, readdir } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync, readdir, createReadStream } from 'node:fs';
 import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError, notFound } from '../../src/api/errors.ts';
@@ -165,7 +165,7 @@ export function fakeFiles(engine: FakeEngine): SandboxFiles {
     async read(g, p) {
       const st = await entry(g, p);
       if (st.type === 'dir') throw new AgentboxError('invalid_argument', `${p} is a directory`);
-      return readFile(host(g, p));
+      return { size: st.size, body: createReadStream(host(g, p)) };
     },
     async write(g, p, data) {
       await mkdir(dirname(host(g, p)), { recursive: true });

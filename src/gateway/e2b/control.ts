@@ -9,7 +9,7 @@ import { AgentboxError, notFound } from '../../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, SandboxId } from '../../api/native.ts';
 import type { Principal } from '../../server/auth-store.ts';
 import type { RecordState } from '../../server/sandbox-store.ts';
-import type { SandboxService } from '../../server/service.ts';
+import type { SandboxDetail, SandboxService } from '../../server/service.ts';
 import { readJson } from '../body.ts';
 import { fromZod } from '../errors.ts';
 import { parseMetadataFilter } from '../native.ts';
@@ -92,8 +92,13 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
       ? await s.createFromSnapshot(principal, snapshot.id, common)
       : await s.create(principal, { template: templateName(b.templateID), ...common, ...(network ? { network } : {}) });
     d.timersChanged();
-    return { status: 201, body: sandboxObject(detail) };
+    // E2B: private ports need the token returned here (e2b-traffic-access-token).
+    const traffic = b.network?.allowPublicTraffic === false ? s.makeTrafficPrivate(principal, detail.record.id) : undefined;
+    return { status: 201, body: sandboxObject(detail, traffic) };
   };
+
+  /** The Sandbox object of E2B's create/connect/resume answers, with its traffic token if any. */
+  const sandboxReply = (principal: Principal, detail: SandboxDetail) => sandboxObject(detail, s.trafficToken(principal, detail.record.id));
 
   const connect = (v2: boolean) => async ({ req, principal, id }: Ctx): Promise<Reply> => {
     const b = await body(req, W.ConnectBody);
@@ -102,7 +107,7 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
     const { detail, resumed } = await s.connect(principal, id, b.timeout ?? DEFAULT_TIMEOUT_SECONDS, b.memory === false ? { memory: false } : {});
     if (resumed) d.checkpointed(id);
     d.timersChanged();
-    return { status: resumed ? 201 : 200, body: sandboxObject(detail) };
+    return { status: resumed ? 201 : 200, body: sandboxReply(principal, detail) };
   };
 
   const list = (legacy: boolean) => async ({ principal, query }: Ctx): Promise<Reply> => {
@@ -125,7 +130,7 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
     { method: 'GET', path: '/sandboxes', run: list(true) },
     { method: 'POST', path: '/sandboxes/{id}/connect', run: connect(false) },
     { method: 'POST', path: '/v2/sandboxes/{id}/connect', run: connect(true) },
-    { method: 'GET', path: '/sandboxes/{id}', run: async ({ principal, id }) => ({ status: 200, body: sandboxDetail(s.get(principal, id)) }) },
+    { method: 'GET', path: '/sandboxes/{id}', run: async ({ principal, id }) => ({ status: 200, body: sandboxDetail(s.get(principal, id), s.trafficToken(principal, id)) }) },
     { method: 'DELETE', path: '/sandboxes/{id}', run: async ({ principal, id }) => { await s.kill(principal, id); return { status: 204 }; } },
     {
       // Used by SDK 2.0–2.5 to connect: 404 on a paused sandbox makes them call /resume next.
@@ -155,7 +160,7 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
         const { detail } = await s.connect(principal, id, b.timeout ?? V1_DEFAULT_TIMEOUT_S);
         d.checkpointed(id);
         d.timersChanged();
-        return { status: 201, body: sandboxObject(detail) };
+        return { status: 201, body: sandboxReply(principal, detail) };
       },
     },
     {
@@ -181,11 +186,14 @@ export function controlRoutes(d: ControlDeps): Router<Route> {
         // Over forksPerCall the whole call is refused (429) before any copy is made; each copy is
         // then checked against the running limits like a create.
         s.checkForkCount(principal, b.count);
+        // A fork of a sandbox with private ports has private ports too (with its own token).
+        const isPrivate = s.trafficToken(principal, id) !== undefined;
         const out: unknown[] = [];
         // Sequential: each fork checkpoints the source, and two checkpoints of one sandbox cannot overlap.
         for (let i = 0; i < b.count; i++) {
           try {
-            out.push({ sandbox: sandboxObject(await s.fork(principal, id, b.timeout ? { timeoutSeconds: b.timeout } : {})) });
+            const fork = await s.fork(principal, id, b.timeout ? { timeoutSeconds: b.timeout } : {});
+            out.push({ sandbox: sandboxObject(fork, isPrivate ? s.makeTrafficPrivate(principal, fork.record.id) : undefined) });
             d.checkpointed(id);
           } catch (err) {
             const e = err instanceof AgentboxError ? err : new AgentboxError('internal', String(err));

@@ -4,7 +4,9 @@
  * here (STYLE #11); it translates onto SandboxService and the gateway's PortProxy only.
  *
  * Sandbox traffic carries no API key, as on E2B: the guest checks the sandbox's own
- * X-Access-Token (always minted), and other ports are public like host-routed native traffic.
+ * X-Access-Token (always minted); other ports are public unless the sandbox was created with
+ * `allowPublicTraffic: false` (then `e2b-traffic-access-token` is needed), and the code
+ * interpreter's /execute needs X-Access-Token (traffic-rules.ts, service.ts admitAnonymous).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -12,9 +14,10 @@ import { AgentboxError, asAgentboxError } from '../../api/errors.ts';
 import type { AuthStore } from '../../server/auth-store.ts';
 import { GUEST_PORT, type ProxyTarget, type SandboxService } from '../../server/service.ts';
 import { authenticate } from '../auth.ts';
-import { portRoute as nativePortRoute, type PortProxy } from '../proxy.ts';
+import { portRoute as nativePortRoute, trafficCredentials, type PortProxy } from '../proxy.ts';
 import { controlRoutes, handleControl } from './control.ts';
 import { e2bErrorBody, sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
+import { needsAccessToken } from '../traffic-rules.ts';
 import { isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
 
 export interface E2bDeps {
@@ -67,8 +70,8 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
     return undefined;
   }
 
-  async function target(r: TrafficRoute): Promise<ProxyTarget> {
-    return d.service.proxyTarget(null, r.id, r.port, { guestByToken: true });
+  async function target(req: IncomingMessage, r: TrafficRoute): Promise<ProxyTarget> {
+    return d.service.proxyTarget(null, r.id, r.port, { guestByToken: true, credentials: trafficCredentials(req.headers), needsAccessToken: needsAccessToken(r.port, r.path) });
   }
 
   const portRoute = (r: TrafficRoute) => ({ ...r, viaHost: false });
@@ -85,7 +88,7 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
       }
       if (r) {
         try {
-          await d.proxy.forward(req, res, portRoute(r), await target(r));
+          await d.proxy.forward(req, res, portRoute(r), await target(req, r));
         } catch (err) {
           const e = asAgentboxError(err);
           if (GONE.has(e.code)) sendSandboxGone(res, r.id, e.message);
@@ -109,7 +112,7 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
       try {
         r = route(req);
         if (!r) return false;
-        d.proxy.splice(req, socket, head, portRoute(r), await target(r));
+        d.proxy.splice(req, socket, head, portRoute(r), await target(req, r));
       } catch (err) {
         const e = asAgentboxError(err);
         const body = r && GONE.has(e.code) ? sandboxGoneBody(r.id, e.message) : e2bErrorBody(e);

@@ -7,11 +7,10 @@
 import type { IncomingMessage } from 'node:http';
 import { AgentboxError } from '../../api/errors.ts';
 import { GUEST_PORT } from '../../server/service.ts';
+import { refuseInternal as refuseInternalRoute } from '../traffic-rules.ts';
 
 export interface TrafficRoute { id: string; port: number; path: string }
 
-/** Pushed by E2B's orchestrator or used at pause time; refused with 404 like E2B's proxy does. */
-const INTERNAL_ROUTES = new Set(['/init', '/upgrade', '/freeze', '/unfreeze', '/collapse', '/fsfreeze', '/fsthaw']);
 /** envd REST routes old JS SDKs send without routing headers. */
 const HEADERLESS_ROUTES = new Set(['/files', '/health']);
 
@@ -44,7 +43,7 @@ export function trafficRoute(req: IncomingMessage, path: string, byToken: (token
 }
 
 export function refuseInternal(r: TrafficRoute): void {
-  if (r.port === GUEST_PORT && INTERNAL_ROUTES.has(r.path.split('?')[0]!)) throw new AgentboxError('not_found', `${r.path.split('?')[0]} is internal to the sandbox`);
+  refuseInternalRoute(r.port, GUEST_PORT, r.path);
 }
 
 export function isApiHost(host: string | undefined, domain: string | undefined): boolean {

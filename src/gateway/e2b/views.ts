@@ -11,13 +11,14 @@ const FALLBACK_ENVD_VERSION = '0.1.0';
 /** E2B knows two states; creating and failed sandboxes show as running (Python parses a strict enum). */
 const e2bState = (s: string): 'running' | 'paused' => (s === 'paused' ? 'paused' : 'running');
 
-export function sandboxObject({ record: r, info }: SandboxDetail) {
+/** `trafficToken`: set when the sandbox's ports are private (`allowPublicTraffic: false`). */
+export function sandboxObject({ record: r, info }: SandboxDetail, trafficToken?: string) {
   return {
     templateID: r.template, alias: r.template, sandboxID: r.id, clientID: CLIENT_ID,
     envdVersion: info?.guest.envdVersion ?? FALLBACK_ENVD_VERSION,
     // Always minted by the engine: the SDKs send it as X-Access-Token and the guest enforces it.
     envdAccessToken: info?.guest.accessToken,
-    trafficAccessToken: null,
+    trafficAccessToken: trafficToken ?? null,
     // null = "use the client's own domain / sandbox URL" (see §2).
     domain: null,
   };
@@ -41,16 +42,17 @@ export function listedSandbox(d: SandboxDetail) {
   };
 }
 
-export function sandboxDetail(d: SandboxDetail) {
+export function sandboxDetail(d: SandboxDetail, trafficToken?: string) {
   const egress = d.info?.egress;
   return {
     ...listedSandbox(d),
     envdAccessToken: d.info?.guest.accessToken,
+    trafficAccessToken: trafficToken ?? null,
     domain: null,
     allowInternetAccess: egress ? egress.defaultAction === 'allow' : null,
     // E2B knows kill and pause; whether memory is kept is not part of its lifecycle view.
     lifecycle: { autoResume: d.record.autoResume, onTimeout: d.record.onTimeout === 'kill' ? 'kill' : 'pause' },
-    ...(egress ? { network: { allowOut: egress.allow, denyOut: egress.defaultAction === 'deny' ? ['0.0.0.0/0', ...egress.deny] : egress.deny } } : {}),
+    ...(egress ? { network: { allowOut: egress.allow, denyOut: egress.defaultAction === 'deny' ? ['0.0.0.0/0', ...egress.deny] : egress.deny, allowPublicTraffic: trafficToken === undefined } } : {}),
   };
 }
 

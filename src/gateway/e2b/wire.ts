@@ -11,9 +11,12 @@ export const TimeoutSeconds = z.number().int()
   .refine((n) => n > 0, { message: 'Timeout must be greater than 0' })
   .refine((n) => n <= MAX_TIMEOUT_SECONDS, { message: `Timeout cannot be greater than ${MAX_TIMEOUT_SECONDS / 3600} hours` });
 
+/** One CIDR, address or domain name; the same bounds as the native API's egress lists. */
+const EgressEntry = z.string().min(1).max(253);
+
 export const NetworkConfig = z.looseObject({
-  allowOut: z.array(z.string()).nullish(),
-  denyOut: z.array(z.string()).nullish(),
+  allowOut: z.array(EgressEntry).max(256).nullish(),
+  denyOut: z.array(EgressEntry).max(256).nullish(),
   allowPublicTraffic: z.boolean().nullish(),
 });
 export type NetworkConfig = z.infer<typeof NetworkConfig>;

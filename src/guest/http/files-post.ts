@@ -2,9 +2,13 @@
  * POST /files: writes files as the request's user. Either multipart/form-data (every part named
  * `file`; the part's filename is the target path when the `path` query is absent) or a raw
  * `application/octet-stream` body for `path`, optionally `Content-Encoding: gzip`. Parents are
- * created and everything made is chowned to the user. 200 with `[{name, path, type: "file"}]`.
+ * created as needed. 200 with `[{name, path, type: "file"}]`.
+ *
+ * The guest runs as root, but a write for a user is done with that user's permissions: parents
+ * and file are opened with the process's effective uid/gid switched to the user's, so a symlink
+ * the user planted (`~/notes.txt -> /etc/shadow`) leads only where the user could write anyway.
  */
-import { createWriteStream, mkdirSync, chownSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, mkdirSync, openSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -16,7 +20,6 @@ import type { GuestContext } from '../context.ts';
 import { fsError } from '../errors.ts';
 import { userPath } from '../request-user.ts';
 import type { OsUser } from '../users.ts';
-import { chownAll, missingAncestors } from '../filesystem/chown.ts';
 import { authorizeFileRequest, requirePath, type FileRequest } from './file-user.ts';
 import { sendJson } from './respond.ts';
 
@@ -26,15 +29,40 @@ interface WrittenFile {
   type: 'file';
 }
 
+/**
+ * Runs `fn` (synchronous: no other request's code runs meanwhile) with the effective ids of
+ * `user`; a root guest can switch back because its real uid stays 0. Not needed for root, nor
+ * possible when the guest itself is not root.
+ */
+function asUser<T>(user: OsUser, fn: () => T): T {
+  if (user.uid === 0 || process.geteuid?.() !== 0) return fn();
+  const groups = process.getgroups!();
+  process.setgroups!([user.gid]);
+  process.setegid!(user.gid);
+  process.seteuid!(user.uid);
+  try {
+    return fn();
+  } finally {
+    process.seteuid!(0);
+    process.setegid!(0);
+    process.setgroups!(groups);
+  }
+}
+
 async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable): Promise<WrittenFile> {
   const path = userPath(g, user, target);
+  let fd: number | undefined;
   try {
-    const created = missingAncestors(dirname(path));
-    mkdirSync(dirname(path), { recursive: true });
-    chownAll(created, user);
-    await pipeline(body, createWriteStream(path));
-    chownSync(path, user.uid, user.gid);
+    fd = asUser(user, () => {
+      mkdirSync(dirname(path), { recursive: true });
+      return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
+    });
+    // The stream owns the fd from here and closes it.
+    const out = createWriteStream(path, { fd });
+    fd = undefined;
+    await pipeline(body, out);
   } catch (err) {
+    if (fd !== undefined) closeSync(fd);
     body.resume(); // drain what is left so the request can complete
     throw fsError(err, path);
   }
@@ -59,7 +87,10 @@ function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage):
         writes.push(Promise.reject(new AgentboxError('invalid_argument', 'a multipart part has no filename and the path query is absent')));
         return;
       }
-      writes.push(writeFile(g, f.user, target, stream));
+      const write = writeFile(g, f.user, target, stream);
+      // Awaited all together at 'close'; until then a failure must not count as unhandled.
+      write.catch(() => undefined);
+      writes.push(write);
     });
     bb.on('error', (err) => reject(new AgentboxError('invalid_argument', `bad multipart request: ${(err as Error).message}`)));
     bb.on('close', () => {

@@ -14,6 +14,7 @@ import { sendError, sendJson } from './respond.ts';
 
 export function createRestHandler(g: GuestContext, initSecret: string): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = createMetricsReader();
+  const secret = { value: initSecret };
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://guest');
     const key = `${req.method} ${url.pathname}`;
@@ -27,7 +28,7 @@ export function createRestHandler(g: GuestContext, initSecret: string): (req: In
       case 'POST /files':
         return postFiles(g, req, res, url);
       case 'POST /init':
-        return postInit(g, initSecret, req, res);
+        return postInit(g, secret, req, res);
       case 'GET /envs':
         requireToken(g, req.headers['x-access-token'] as string | undefined);
         return sendJson(res, 200, g.state.envVars);

@@ -27,6 +27,8 @@ export async function* processEvents(handle: ProcessHandle, ctx: HandlerContext)
     keepalive: () => ({ event: { case: 'keepalive', value: {} } }),
     keepaliveMs: keepaliveMs(ctx),
     signal: ctx.signal,
+    hold: () => handle.hold(),
+    release: () => handle.release(),
   });
   for await (const event of frames) yield { event };
 }

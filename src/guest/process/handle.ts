@@ -35,6 +35,9 @@ export interface ProcessDriver {
   closeStdin(): void;
   resize?(cols: number, rows: number): void;
   kill(signal: NodeJS.Signals): void;
+  /** Stops reading the process's output (its pipe fills and it waits), until resumeOutput. */
+  pauseOutput?(): void;
+  resumeOutput?(): void;
 }
 
 // Go's signal strings, so `status` reads as envd's ("signal: killed") for clients that show it.
@@ -63,6 +66,7 @@ export class ProcessHandle {
   end?: ProcessEnd;
   private readonly listeners = new Set<(ev: HandleEvent) => void>();
   private readonly endWaiters: (() => void)[] = [];
+  private holds = 0;
 
   constructor(
     readonly driver: ProcessDriver,
@@ -79,6 +83,18 @@ export class ProcessHandle {
   subscribe(fn: (ev: HandleEvent) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * A subscriber that cannot keep up holds the output back: while any hold is on, the driver
+   * stops reading, so a slow client slows the process down instead of filling guest memory.
+   */
+  hold(): void {
+    if (this.holds++ === 0) this.driver.pauseOutput?.();
+  }
+
+  release(): void {
+    if (this.holds > 0 && --this.holds === 0) this.driver.resumeOutput?.();
   }
 
   /** Called by the driver; splits data into protocol-sized chunks. */

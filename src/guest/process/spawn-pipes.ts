@@ -49,6 +49,7 @@ function wire(child: ChildProcess, opts: SpawnOptions): ProcessHandle {
   // Later 'error' events (a failed kill or stdio teardown) must not crash the guest.
   child.on('error', () => {});
   const pid = child.pid!;
+  let end: ReturnType<typeof processEnd> | undefined;
   const handle = new ProcessHandle({
     pid,
     writeStdin(data) {
@@ -57,14 +58,18 @@ function wire(child: ChildProcess, opts: SpawnOptions): ProcessHandle {
     },
     closeStdin() { child.stdin?.end(); },
     kill(signal) { killGroup(pid, signal); },
+    // After exit the rest is drained regardless (see DRAIN_GRACE_MS): at most what the pipes hold.
+    pauseOutput() { if (!end) { child.stdout?.pause(); child.stderr?.pause(); } },
+    resumeOutput() { child.stdout?.resume(); child.stderr?.resume(); },
   }, opts.spec, false, opts.tag);
   child.stdout!.on('data', (b: Buffer) => handle.emitData('stdout', b));
   child.stderr!.on('data', (b: Buffer) => handle.emitData('stderr', b));
   // A closed stdin (EPIPE after the process exited) is not a guest failure.
   child.stdin?.on('error', () => {});
-  let end: ReturnType<typeof processEnd> | undefined;
   child.once('exit', (code, signal) => {
     end = processEnd(code, signal);
+    child.stdout?.resume();
+    child.stderr?.resume();
     setTimeout(() => {
       child.stdout?.destroy();
       child.stderr?.destroy();
