@@ -1,5 +1,5 @@
 /**
- * Who may call and as whom (shared/reference/e2b.md §3.7): the X-Access-Token check, the
+ * Who may call and as whom (E2B's published spec, github.com/e2b-dev/E2B `spec/`): the X-Access-Token check, the
  * Basic-auth user selection, and the v1_ signatures that make /files URLs shareable.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

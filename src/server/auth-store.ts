@@ -1,7 +1,7 @@
 /**
  * Tenants and API keys. A key's secret is shown once and stored only as its SHA-256, so a leaked
  * database does not leak working keys. Keys look like `e2b_<40 hex>` because the E2B SDKs refuse
- * any other shape before sending (shared/reference/e2b.md §1.1), and one key serves every façade.
+ * any other shape before sending (E2B's published spec, github.com/e2b-dev/E2B `spec/`), and one key serves every façade.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { AgentboxError, notFound } from '../api/errors.ts';

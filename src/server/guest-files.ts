@@ -1,6 +1,6 @@
 /**
  * Files inside a sandbox, served by its guest daemon (envd protocol: `/files` for content,
- * `filesystem.Filesystem` Connect-JSON RPCs for the rest; shared/reference/e2b.md §3.4, §3.6).
+ * `filesystem.Filesystem` Connect-JSON RPCs for the rest; E2B's published spec, github.com/e2b-dev/E2B `spec/`).
  * A port (`SandboxFiles`) so the service does not care how files are reached.
  */
 import { Agent, fetch } from 'undici';

@@ -275,7 +275,7 @@ export class SandboxService {
 
   /**
    * Connects a client to a sandbox (E2B `connect`): a paused sandbox is resumed, and the timer
-   * is only ever extended to `timeoutS` from now, never shortened (shared/reference/e2b.md §5).
+   * is only ever extended to `timeoutS` from now, never shortened (E2B's published spec, github.com/e2b-dev/E2B `spec/`).
    * `{memory: false}` resumes a paused sandbox from its files only.
    */
   async connect(p: Principal, id: string, timeoutS: number, opts: PauseOptions = {}): Promise<{ detail: SandboxDetail; resumed: boolean }> {

@@ -1,4 +1,4 @@
-// The E2B control API's wire contract (shared/reference/e2b.md §1, §2: status codes, `{code,
+// The E2B control API's wire contract (E2B's published spec, github.com/e2b-dev/E2B `spec/`: status codes, `{code,
 // message}` bodies, the 2.0–2.5 connect sequence, list filters and pagination, 502 JSON from the
 // sandbox address). Runs the real server, SQLite and HTTP over the FAKE engine (test/support),
 // because these are server decisions; test/e2b/conformance.test.ts drives the same API with the

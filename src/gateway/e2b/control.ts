@@ -1,5 +1,5 @@
 /**
- * The E2B control API (shared/reference/e2b.md §1.4), mounted at `/e2b` and on `api.<domain>`.
+ * The E2B control API (E2B's published spec, github.com/e2b-dev/E2B `spec/`), mounted at `/e2b` and on `api.<domain>`.
  * Translation only (STYLE #11): every handler parses E2B's body, calls SandboxService, and shapes
  * E2B's answer with the exact status codes the SDKs check (Python checks them exactly).
  */

@@ -1,5 +1,5 @@
 /**
- * The one place that owns the wire shape of an E2B error (shared/reference/e2b.md §1.2, §2):
+ * The one place that owns the wire shape of an E2B error (E2B's published spec, github.com/e2b-dev/E2B `spec/`):
  * `{code: <HTTP status>, message}` for the control API, and the proxy's 502
  * `{sandboxId, message, code}` when a sandbox cannot be reached. The JS SDK reads the body's
  * `code` (kill → false on 404, pause → false on 409), so it always mirrors the status.

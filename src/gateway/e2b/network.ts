@@ -1,5 +1,5 @@
 /**
- * E2B's network settings → agentbox's egress policy (shared/reference/e2b.md §1.4):
+ * E2B's network settings → agentbox's egress policy (E2B's published spec, github.com/e2b-dev/E2B `spec/`):
  * `denyOut` naming ALL_TRAFFIC (0.0.0.0/0) turns the default to deny, `allowOut` entries beat
  * `denyOut`, and `allow_internet_access: false` is `denyOut: [ALL_TRAFFIC]`.
  */

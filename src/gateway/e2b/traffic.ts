@@ -1,5 +1,5 @@
 /**
- * Which sandbox port an E2B sandbox request is for (shared/reference/e2b.md §2): the
+ * Which sandbox port an E2B sandbox request is for (E2B's published spec, github.com/e2b-dev/E2B `spec/`): the
  * `E2b-Sandbox-Id`/`E2b-Sandbox-Port` headers on the single sandbox address, else, for envd's REST
  * routes that JS SDK 2.7–2.14.0 send without them (E2B#1158), the sandbox whose guest token the
  * request carries. Envd's internal routes are never reachable from outside.

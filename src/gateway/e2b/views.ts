@@ -1,4 +1,4 @@
-/** Service results → E2B wire objects (shared/reference/e2b.md §1.3; field names are exact). */
+/** Service results → E2B wire objects (E2B's published spec, github.com/e2b-dev/E2B `spec/`; field names are exact). */
 import type { SandboxUsage } from '../../engine/types.ts';
 import type { SandboxDetail } from '../../server/service.ts';
 import type { SnapshotRecord } from '../../server/snapshot-store.ts';

@@ -1,5 +1,5 @@
 /**
- * Request bodies of the E2B control API (shared/reference/e2b.md §1.4) as zod schemas. Objects
+ * Request bodies of the E2B control API (E2B's published spec, github.com/e2b-dev/E2B `spec/`) as zod schemas. Objects
  * are loose: SDKs send fields agentbox does not act on (`secure`, `mcp`, `iam`, `volumeMounts`),
  * and refusing them would break unchanged clients.
  */
