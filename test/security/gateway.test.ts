@@ -37,7 +37,7 @@ let s: RealServer | undefined;
 let skip: string | false = false;
 
 before(async () => {
-  const r = await startRealServer('sec-gateway', { domain: DOMAIN, limits: { idleTimeoutMs: IDLE_MS, maxConnections: MAX_CONNECTIONS } });
+  const r = await startRealServer('sec-gateway', { runtime: 'gvisor', domain: DOMAIN, limits: { idleTimeoutMs: IDLE_MS, maxConnections: MAX_CONNECTIONS } });
   if (typeof r === 'string') { skip = r; return; }
   s = r;
 });
@@ -178,7 +178,6 @@ describe('ports of a sandbox', () => {
     if (skip) return t.skip(skip);
     const res = await s!.api(`/e2b/sandboxes/${priv.sandboxID}/fork`, { method: 'POST', json: {} });
     const out = await res.json();
-    if (res.status === 201 && out[0]?.error?.code === 501) return t.skip('forking needs checkpoints (gVisor) on this runtime');
     assert.equal(res.status, 201, JSON.stringify(out));
     const fork = out[0].sandbox as E2bSandbox;
     assert.equal(typeof fork.trafficAccessToken, 'string');
