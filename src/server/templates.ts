@@ -10,7 +10,7 @@
  * template first, then to the public one: that rule applies everywhere a name is taken
  * (sandboxes, pools, `from: {template}`).
  */
-import { AgentboxError, notFound } from '../api/errors.ts';
+import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import type { TemplateBody, TemplateView } from '../api/native.ts';
 import { templateKey } from '../engine/images/template-store.ts';
 import type { Principal } from './auth-store.ts';
@@ -128,9 +128,10 @@ export class TemplateAccess {
       const inserted = this.db.prepare('INSERT OR IGNORE INTO templates (name, owner_tenant, store_key, created_at) VALUES (?, ?, ?, ?)')
         .run(row.name, row.owner_tenant, row.store_key, this.now()).changes === 1;
       const entry = await run(target).catch((err: unknown) => {
-        // A build that ran and failed stays listed with its error; one refused before it
-        // started (bad archive, bad recipe) leaves nothing.
-        if (inserted && !this.catalog.get(target.key)) this.db.prepare('DELETE FROM templates WHERE store_key = ?').run(row.store_key);
+        // A build that ran and failed on its own stays listed with its error; one refused for
+        // its input (a 4xx: bad archive, bad recipe) leaves nothing.
+        const refused = asAgentboxError(err).httpStatus < 500 || !this.catalog.get(target.key);
+        if (inserted && refused) this.db.prepare('DELETE FROM templates WHERE store_key = ?').run(row.store_key);
         throw err;
       });
       return this.view(row, entry);
