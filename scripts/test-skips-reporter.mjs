@@ -8,6 +8,7 @@ export default async function* outcomesReporter(source) {
     if (details?.type === 'suite') continue;
     const skipped = skip !== undefined && skip !== false;
     const outcome = skipped ? 'skip' : todo !== undefined && todo !== false ? 'todo' : event.type === 'test:pass' ? 'pass' : 'fail';
-    yield `${JSON.stringify({ outcome, name, reason: typeof skip === 'string' ? skip : '' })}\n`;
+    const reason = typeof skip === 'string' ? skip : typeof todo === 'string' ? todo : '';
+    yield `${JSON.stringify({ outcome, name, reason })}\n`;
   }
 }

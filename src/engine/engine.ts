@@ -218,8 +218,12 @@ export class LocalEngine implements Engine {
 
   private async settle(r: SandboxRecord): Promise<void> {
     const driver = this.driver(r.runtime);
-    const status = await driver.status(r.id);
     const paths = this.paths(r.id);
+    // A checkpoint outlives the server that started it: until it ends, the sandbox it is about
+    // to stop still looks alive. Decide only once nothing writes the images any more.
+    const images = r.state === 'pausing' ? join(paths.checkpoint, IMAGES) : r.state === 'snapshotting' ? join(r.snapshotDir!, IMAGES) : undefined;
+    if (images) await untilNoWriters(images);
+    const status = await driver.status(r.id);
     const manifestReady = existsSync(join(paths.checkpoint, MANIFEST));
     switch (r.state) {
       case 'pausing':
@@ -233,10 +237,10 @@ export class LocalEngine implements Engine {
           this.pids.set(r.id, status.pid);
           return this.setState(r, 'running');
         }
-        // A checkpoint outlives the server that started it: once it finished, the sandbox is
-        // gone and its images are complete (runsc stops a sandbox only after a successful save).
-        // Seal them with the manifest the server never wrote, instead of losing the sandbox.
-        if (await this.checkpointFinished(join(paths.checkpoint, IMAGES))) {
+        // The checkpoint finished after the server died: the sandbox is gone and its images are
+        // complete (runsc stops a sandbox only after a successful save). Seal them with the
+        // manifest the server never wrote, instead of losing the sandbox.
+        if (hasImages(images!)) {
           await this.writeSnapshotManifest(paths.checkpoint, `pause-${r.id}`, r);
           await driver.delete(r.id);
           return this.setState(r, 'paused', { pausedAt: new Date().toISOString(), pausedWithMemory: true });
@@ -254,7 +258,7 @@ export class LocalEngine implements Engine {
         const snap = r.snapshotDir!;
         const sealed = existsSync(join(snap, MANIFEST));
         if (status?.status === 'running' && isAlive(status.pid)) this.pids.set(r.id, status.pid);
-        else if (sealed || await this.checkpointFinished(join(snap, IMAGES))) {
+        else if (sealed || hasImages(images!)) {
           // Stopped by the snapshot's checkpoint: it continues from the images written, over
           // its own writable layer, which nothing touched since. Its rules come first.
           await this.ensureNetwork(r);
@@ -656,20 +660,6 @@ export class LocalEngine implements Engine {
     });
   }
 
-  /**
-   * Whether an interrupted pause's `runsc checkpoint` ran to completion: its images are there and
-   * no process is still writing them (waited for, up to the checkpoint's own time limit).
-   */
-  private async checkpointFinished(images: string): Promise<boolean> {
-    if (!existsSync(images) || readdirSync(images).length === 0) return false;
-    const deadline = Date.now() + CHECKPOINT_TIMEOUT_MS;
-    while (processesWriting(images).length > 0) {
-      if (Date.now() > deadline) return false;
-      await new Promise((res) => setTimeout(res, 200));
-    }
-    return true;
-  }
-
   private async writeSnapshotManifest(dir: string, snapshotId: string, r: SandboxRecord): Promise<SnapshotManifest> {
     const manifest: SnapshotManifest = {
       version: 1,
@@ -783,9 +773,10 @@ export class LocalEngine implements Engine {
     await this.materialize(record, async (p) => {
       await this.addressLink(record);
       this.pids.set(record.id, await driver.restore(record.id, p.bundle, join(dir, IMAGES), p.log));
-      await this.setState(record, 'running');
-      // The restored guest still answers to the source's token and secret: give it this sandbox's.
+      // The restored guest still answers to the source's token and secret: give it this sandbox's
+      // before the record says running (a crash in between leaves a 'creating' record, removed).
       await this.rekeyGuest(record, saved.accessToken, saved.initSecret);
+      await this.setState(record, 'running');
     }, (p) => copyTree(join(dir, 'upper'), p.upper));
     return this.info(record);
   }
@@ -884,6 +875,14 @@ export class LocalEngine implements Engine {
     this.firewall.stop();
   }
 }
+
+/** Waits, up to a checkpoint's own time limit, until no process writes into `images`. */
+async function untilNoWriters(images: string): Promise<void> {
+  const deadline = Date.now() + CHECKPOINT_TIMEOUT_MS;
+  while (processesWriting(images).length > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+}
+
+const hasImages = (dir: string) => existsSync(dir) && readdirSync(dir).length > 0;
 
 /** PIDs of processes whose command line names `path` (a checkpoint writing into it). */
 function processesWriting(path: string): number[] {
