@@ -1,3 +1,4 @@
+// test-file-timeout: 40 min
 // H4: one sandbox must not be able to run the shared server out of memory. Every byte from the
 // guest is hostile: a real server (in this process, so process.memoryUsage() is the server's)
 // on the real engine (runc, the busybox template) takes gigabytes of `yes` through buffered exec

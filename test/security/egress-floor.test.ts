@@ -1,3 +1,4 @@
+// test-file-timeout: 30 min
 /**
  * Attacks on the egress floor (audit H3, M3, L3), on real sandboxes, network namespaces and
  * nftables. Every "blocked" has a positive control: the same probe succeeding where the
