@@ -37,6 +37,9 @@ export interface GuestClient {
   close(): void;
 }
 
+/** How long an aborted exec waits for the guest to report its killed process before cutting the stream. */
+const ABORT_GRACE_MS = 5_000;
+
 /** Header selecting the OS user of one call (§3.2). */
 export function userHeader(user: string | undefined): Record<string, string> {
   return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};
@@ -155,18 +158,25 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     const stdin = typeof req.stdin === 'string' ? Buffer.from(req.stdin) : req.stdin;
     const startedAt = performance.now();
     const abort = new AbortController();
-    const onAbort = () => abort.abort(req.signal?.reason);
-    req.signal?.addEventListener('abort', onAbort);
     const max = req.maxOutputBytes ?? DEFAULT_MAX_EXEC_OUTPUT_BYTES;
     const out = { stdout: new CappedOutput(max), stderr: new CappedOutput(max) };
     let pid: number | undefined;
     // Settles to the stdin feeding failure, if any; never rejects, so no rejection goes unhandled mid-stream.
     let feedFailure: Promise<unknown> = Promise.resolve(undefined);
     let end: { exitCode: number; exited: boolean; status: string } | undefined;
-    const killOnAbort = () => {
-      if (pid !== undefined) void processClient.sendSignal({ process: { selector: { case: 'pid', value: pid } }, signal: Signal.SIGKILL }).catch(() => {});
+    const kill = (target: number) => {
+      void processClient.sendSignal({ process: { selector: { case: 'pid', value: target } }, signal: Signal.SIGKILL }).catch(() => {});
     };
-    req.signal?.addEventListener('abort', killOnAbort);
+    // A caller's abort kills the process and lets its stream run to the end event, so a rejected
+    // exec means the process is gone. The stream stays open because the pid may not have arrived
+    // yet (a client that merely leaves does not kill, as in envd); a guest that never answers is
+    // cut off after a grace.
+    let cutOff: NodeJS.Timeout | undefined;
+    const onAbort = () => {
+      if (pid !== undefined) kill(pid);
+      cutOff = setTimeout(() => abort.abort(req.signal?.reason), ABORT_GRACE_MS);
+    };
+    req.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (req.signal?.aborted) throw req.signal.reason;
       const stream = processClient.start(
@@ -177,6 +187,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
         const ev = res.event?.event;
         if (ev?.case === 'start') {
           pid = ev.value.pid;
+          if (req.signal?.aborted) kill(pid);
           if (stdin !== undefined) {
             const sel = { selector: { case: 'pid' as const, value: pid } };
             // The process may exit before reading all of it: NotFound then just means "done".
@@ -194,6 +205,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
           end = ev.value;
         }
       }
+      if (req.signal?.aborted) throw req.signal.reason;
       const failure = await feedFailure;
       if (failure) throw failure;
     } catch (err) {
@@ -205,7 +217,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
       throw fromConnectError(err, `exec of '${cmd}'`);
     } finally {
       req.signal?.removeEventListener('abort', onAbort);
-      req.signal?.removeEventListener('abort', killOnAbort);
+      clearTimeout(cutOff);
     }
     // A process killed at its deadline reads as a timeout, whether the end event or the
     // deadline error reached us first.

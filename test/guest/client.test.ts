@@ -39,7 +39,16 @@ describe('exec', () => {
     await eventually(async () => (await g.client.process.list({})).processes.some((x) => x.config?.args.includes('21')));
     abort.abort();
     await assert.rejects(p, (e: unknown) => e instanceof AgentboxError && e.code === 'deadline_exceeded');
-    await eventually(async () => !(await g.client.process.list({})).processes.some((x) => x.config?.args.includes('21')));
+    // Rejected means killed: the process is gone already, not eventually.
+    assert.ok(!(await g.client.process.list({})).processes.some((x) => x.config?.args.includes('21')));
+  });
+
+  test('an abort before the process has started still kills it once it starts', async () => {
+    const abort = new AbortController();
+    const p = g.client.exec({ cmd: ['sleep', '22'], signal: abort.signal });
+    abort.abort();
+    await assert.rejects(p, (e: unknown) => e instanceof AgentboxError && e.code === 'deadline_exceeded');
+    assert.ok(!(await g.client.process.list({})).processes.some((x) => x.config?.args.includes('22')));
   });
 
   test('a signalled process resolves with its status', async () => {
