@@ -36,12 +36,6 @@ const ALLOWED_SKIPS = [
     why: 'an E2B scenario for a feature newer than the SDK version under test; conformance.test.ts fails the'
       + ' scenario instead when the version under test has the feature, and checks that every claimed version is installed',
   },
-  {
-    file: 'test/security/dos.test.ts',
-    reason: /^known open: /,
-    why: 'the stalled-reader NDJSON flood intermittently spins its test process until the file budget (cause not'
-      + ' found yet); it runs with AGENTBOX_DOS_NDJSON=1, and this entry goes when it is fixed',
-  },
 ];
 
 function walk(dir, out) {

@@ -61,7 +61,12 @@ class Ledger {
   readonly killed = new Set<string>();
   /** Kills sent but not answered when the server died: the sandbox may be gone or not. */
   readonly killing = new Set<string>();
+  /** What happened to each sandbox, for the message when an invariant breaks. */
+  readonly history = new Map<string, string[]>();
+  note(id: string, what: string) { this.history.set(id, [...(this.history.get(id) ?? []), what]); }
   created(id: string) { this.acked.set(id, 'running'); }
+  /** A pause or resume answered after a concurrent kill of the same sandbox was answered does not bring it back. */
+  settled(id: string, state: 'running' | 'paused') { if (this.acked.has(id)) this.acked.set(id, state); }
   gone(id: string) { this.acked.delete(id); this.killed.add(id); }
   ids(state?: 'running' | 'paused'): string[] { return [...this.acked].filter(([, s]) => !state || s === state).map(([id]) => id); }
 }
@@ -80,23 +85,30 @@ async function step(api: Api, ledger: Ledger, pick: () => number): Promise<void>
   const op = ops[Math.floor(pick() * ops.length)]!;
   if (op === 'create') {
     const r = await api('POST', '/v1/sandboxes', { template: 'busybox', timeoutSeconds: 3600 });
-    if (r.status === 201) ledger.created((await r.json()).id);
+    if (r.status === 201) { const id = (await r.json()).id; ledger.created(id); ledger.note(id, 'created'); }
     return;
   }
   const running = ledger.ids('running');
   const id = op === 'resume' ? choose(ledger.ids('paused')) : op === 'kill' ? choose(ledger.ids()) : choose(running);
   if (!id) return;
-  if (op === 'exec') await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo $$ >> /tmp/log' });
-  else if (op === 'pause') { if ((await api('POST', `/v1/sandboxes/${id}/pause`)).status === 200) ledger.acked.set(id, 'paused'); }
-  else if (op === 'resume') { if ((await api('POST', `/v1/sandboxes/${id}/resume`)).status === 200) ledger.acked.set(id, 'running'); }
+  const call = async (method: string, path: string, body?: unknown): Promise<number> => {
+    ledger.note(id, `${op} sent`);
+    const status = (await api(method, path, body)).status;
+    ledger.note(id, `${op} ${status}`);
+    return status;
+  };
+  if (op === 'exec') await call('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo $$ >> /tmp/log' });
+  else if (op === 'pause') { if (await call('POST', `/v1/sandboxes/${id}/pause`) === 200) ledger.settled(id, 'paused'); }
+  else if (op === 'resume') { if (await call('POST', `/v1/sandboxes/${id}/resume`) === 200) ledger.settled(id, 'running'); }
   else if (op === 'kill') {
     ledger.killing.add(id);
-    if ((await api('DELETE', `/v1/sandboxes/${id}`)).status === 204) ledger.gone(id);
+    if (await call('DELETE', `/v1/sandboxes/${id}`) === 204) ledger.gone(id);
     ledger.killing.delete(id);
   }
   else if (op === 'fork') {
     const r = await api('POST', `/v1/sandboxes/${id}/fork`, {});
-    if (r.status === 201) ledger.created((await r.json()).id);
+    ledger.note(id, `fork ${r.status}`);
+    if (r.status === 201) { const child = (await r.json()).id; ledger.created(child); ledger.note(child, `forked from ${id}`); }
   }
 }
 
@@ -112,10 +124,10 @@ async function checkInvariants(s: Server, home: string, ledger: Ledger, round: n
   const byId = new Map(list.map((x) => [x.id, x.state]));
   for (const id of ledger.ids()) {
     if (!byId.has(id) && ledger.killing.has(id)) ledger.gone(id);
-    else assert.ok(byId.has(id), `${at}: acknowledged sandbox ${id} is gone`);
+    else assert.ok(byId.has(id), `${at}: acknowledged sandbox ${id} is gone; its history: ${(ledger.history.get(id) ?? []).join(', ')}`);
   }
   ledger.killing.clear();
-  for (const id of ledger.killed) assert.ok(!byId.has(id), `${at}: killed sandbox ${id} came back`);
+  for (const id of ledger.killed) assert.ok(!byId.has(id), `${at}: killed sandbox ${id} came back; its history: ${(ledger.history.get(id) ?? []).join(', ')}`);
   for (const [id, state] of byId) {
     assert.ok(state === 'running' || state === 'paused', `${at}: ${id} left in '${state}' after recovery`);
     // An unacknowledged create or fork that completed is the server's to keep: the client may
