@@ -11,7 +11,7 @@
 // The random choices come from a seeded generator, printed on failure, so a failing run repeats.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -112,6 +112,24 @@ async function step(api: Api, ledger: Ledger, pick: () => number): Promise<void>
   }
 }
 
+/** What the client did to a sandbox and what the servers logged about it. */
+function story(home: string, ledger: Ledger, id: string): string {
+  const logged = readFileSync(join(home, 'server.log'), 'utf8').split('\n').filter((l) => l.includes(id));
+  return `client: [${(ledger.history.get(id) ?? []).join(', ')}]; server log:\n${logged.join('\n')}`;
+}
+
+/** What a directory with no sandbox holds, and which processes still name it: the evidence for a leak. */
+async function describeStrays(home: string, ids: string[], ledger: Ledger): Promise<string> {
+  const parts: string[] = [];
+  for (const id of ids) {
+    const files = await runCommand('find', [join(home, 'engine', 'sandboxes', id), '-maxdepth', '3']).then((r) => r.stdout.trim(), (e: Error) => e.message);
+    const procs = await runCommand('sh', ['-c', `grep -l ${id} /proc/[0-9]*/cmdline 2>/dev/null | while read f; do tr '\\0' ' ' < $f; echo; done; true`])
+      .then((r) => r.stdout.trim(), (e: Error) => e.message);
+    parts.push(`stray ${id}: ${story(home, ledger, id)}\nfiles:\n${files}\nprocesses naming it:\n${procs || '(none)'}`);
+  }
+  return parts.join('\n');
+}
+
 /** Mounts of sandboxes (the engine also keeps its own, e.g. runsc's state directory). */
 const sandboxMounts = (mounts: string[], home: string) => mounts.filter((m) => m.startsWith(join(home, 'engine', 'sandboxes') + '/'));
 
@@ -124,10 +142,10 @@ async function checkInvariants(s: Server, home: string, ledger: Ledger, round: n
   const byId = new Map(list.map((x) => [x.id, x.state]));
   for (const id of ledger.ids()) {
     if (!byId.has(id) && ledger.killing.has(id)) ledger.gone(id);
-    else assert.ok(byId.has(id), `${at}: acknowledged sandbox ${id} is gone; its history: ${(ledger.history.get(id) ?? []).join(', ')}`);
+    else if (!byId.has(id)) assert.fail(`${at}: acknowledged sandbox ${id} is gone; ${story(home, ledger, id)}`);
   }
   ledger.killing.clear();
-  for (const id of ledger.killed) assert.ok(!byId.has(id), `${at}: killed sandbox ${id} came back; its history: ${(ledger.history.get(id) ?? []).join(', ')}`);
+  for (const id of ledger.killed) if (byId.has(id)) assert.fail(`${at}: killed sandbox ${id} came back; ${story(home, ledger, id)}`);
   for (const [id, state] of byId) {
     assert.ok(state === 'running' || state === 'paused', `${at}: ${id} left in '${state}' after recovery`);
     // An unacknowledged create or fork that completed is the server's to keep: the client may
@@ -147,7 +165,10 @@ async function checkInvariants(s: Server, home: string, ledger: Ledger, round: n
   }
   const host = await hostState({ serverHome: home, engineHome: join(home, 'engine'), network: net });
   const ids = [...byId.keys()].sort();
-  assert.deepEqual(host.sandboxDirs, ids, `${at}: engine directories match the database`);
+  const strays = host.sandboxDirs.filter((d) => !byId.has(d));
+  if (strays.length > 0 || host.sandboxDirs.length !== ids.length) {
+    assert.deepEqual(host.sandboxDirs, ids, `${at}: engine directories match the database; ${await describeStrays(home, strays, ledger)}`);
+  }
   const running = ids.filter((id) => byId.get(id) === 'running');
   assert.ok(host.links.length <= ids.length, `${at}: ${host.links.length} veth links for ${ids.length} sandboxes`);
   assert.ok(running.every((id) => host.netns.includes(`agentbox-${id}`)), `${at}: every running sandbox has its network namespace`);
