@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentboxError, asAgentboxError, conflict, invalidArgument, notFound } from '../api/errors.ts';
-import { createGuestClient, type GuestClient } from '../guest/client.ts';
+import { createGuestClient, type GuestClient } from '../envd/client.ts';
 import { GUEST_PORT, sandboxPaths, writeBundle, type GuestBundleRef, type SandboxPaths } from './bundle.ts';
 import { copyTree, ensurePrivateDir, writeFileAtomic } from './fsutil.ts';
 import { attachDisk, detachDisk, diskUsage, removeDisk, sweepOrphanLoops, type DiskImage } from './images/disk.ts';

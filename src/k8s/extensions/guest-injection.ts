@@ -9,7 +9,7 @@
 import { ANNOTATION } from '../../api/k8s/constants.ts';
 import type { Container, PodSpec } from '../../api/k8s/types.ts';
 import type { GuestConfigInput } from '../../guest/config.ts';
-import { GUEST_MOUNT, guestArgv } from '../../guest/bundle.ts';
+import { GUEST_MOUNT, guestArgv } from '../../envd/bundle.ts';
 
 export const GUEST_VOLUME = 'agentbox-guest';
 export const GUEST_CONFIG_VOLUME = 'agentbox-guest-config';

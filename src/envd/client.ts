@@ -12,10 +12,45 @@ import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { AgentboxError, type ErrorCode } from '../api/errors.ts';
-import { DEFAULT_MAX_EXEC_OUTPUT_BYTES, type ExecRequest, type ExecResult } from '../engine/types.ts';
-import { Process, Signal } from './gen/process_pb.ts';
-import { Filesystem } from './gen/filesystem_pb.ts';
-import { INIT_SECRET_HEADER, type InitBody } from './http/init.ts';
+import { Process, Signal } from '../guest/gen/process_pb.ts';
+import { Filesystem } from '../guest/gen/filesystem_pb.ts';
+import { INIT_SECRET_HEADER, type InitBody } from '../guest/http/init.ts';
+
+export interface ExecRequest {
+  /** argv; use ['/bin/sh', '-c', line] for a shell line. */
+  cmd: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  stdin?: string | Uint8Array;
+  /** Kills the process when it elapses; 0 or absent = no limit. */
+  timeoutMs?: number;
+  /**
+   * Called for each chunk as it arrives. A returned promise holds the stream until it settles,
+   * so a slow consumer slows the process down instead of making the host buffer its output.
+   */
+  onStdout?: (chunk: Uint8Array) => unknown;
+  onStderr?: (chunk: Uint8Array) => unknown;
+  /**
+   * Most bytes of each stream kept for the result (default DEFAULT_MAX_EXEC_OUTPUT_BYTES); the
+   * rest is dropped and the result says `truncated`. 0 keeps nothing (streaming callers).
+   */
+  maxOutputBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** 16 MiB per stream: what an exec result may hold in the server's memory. */
+export const DEFAULT_MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the process ended by a signal (e.g. 'killed'). */
+  status?: string;
+  /** Set when stdout or stderr passed `maxOutputBytes` and was cut there. */
+  truncated?: true;
+}
 
 export interface GuestClientOptions {
   /** Base URL of the guest, e.g. http://10.88.0.6:49983 */
