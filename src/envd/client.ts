@@ -10,11 +10,13 @@
  */
 import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
+import { codeToString } from '@connectrpc/connect/protocol-connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { AgentboxError, type ErrorCode } from '../api/errors.ts';
+import { ACCESS_TOKEN_HEADER, ERROR_CODE_OF_CONNECT, INIT_SECRET_HEADER, userHeader } from '../api/envd-protocol.ts';
+import { AgentboxError } from '../api/errors.ts';
 import { Process, Signal } from '../guest/gen/process_pb.ts';
 import { Filesystem } from '../guest/gen/filesystem_pb.ts';
-import { INIT_SECRET_HEADER, type InitBody } from '../guest/http/init.ts';
+import type { InitBody } from '../guest/http/init.ts';
 
 export interface ExecRequest {
   /** argv; use ['/bin/sh', '-c', line] for a shell line. */
@@ -75,30 +77,11 @@ export interface GuestClient {
 /** How long an aborted exec waits for the guest to report its killed process before cutting the stream. */
 const ABORT_GRACE_MS = 5_000;
 
-/** Header selecting the OS user of one call (§3.2). */
-export function userHeader(user: string | undefined): Record<string, string> {
-  return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};
-}
-
-const FROM_CONNECT: Partial<Record<Code, ErrorCode>> = {
-  [Code.InvalidArgument]: 'invalid_argument',
-  [Code.NotFound]: 'not_found',
-  [Code.AlreadyExists]: 'already_exists',
-  [Code.FailedPrecondition]: 'conflict',
-  [Code.Unauthenticated]: 'unauthenticated',
-  [Code.PermissionDenied]: 'permission_denied',
-  [Code.ResourceExhausted]: 'resource_exhausted',
-  [Code.DeadlineExceeded]: 'deadline_exceeded',
-  [Code.Unavailable]: 'unavailable',
-  [Code.Unimplemented]: 'not_supported',
-  [Code.DataLoss]: 'integrity_error',
-};
-
-/** A guest RPC failure as an AgentboxError (client side of the table in errors.ts). */
+/** A guest RPC failure as an AgentboxError, by the shared table of src/api/envd-protocol.ts. */
 export function fromConnectError(err: unknown, what: string): AgentboxError {
   if (err instanceof AgentboxError) return err;
   const ce = ConnectError.from(err);
-  return new AgentboxError(FROM_CONNECT[ce.code] ?? 'unavailable', `${what}: ${ce.rawMessage}`, { cause: err });
+  return new AgentboxError(ERROR_CODE_OF_CONNECT[codeToString(ce.code)] ?? 'unavailable', `${what}: ${ce.rawMessage}`, { cause: err });
 }
 
 const POLL_INTERVAL_MS = 5;
@@ -139,7 +122,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const base = opts.url.replace(/\/+$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const auth: Interceptor = (next) => (req) => {
-    if (opts.accessToken) req.header.set('x-access-token', opts.accessToken);
+    if (opts.accessToken) req.header.set(ACCESS_TOKEN_HEADER, opts.accessToken);
     return next(req);
   };
   const transport = createConnectTransport({

@@ -3,10 +3,9 @@
  * server's port route `/v1/sandboxes/{id}/ports/49983/…` (the server adds the guest's token).
  * Used for what a plain request/response cannot do: background processes with stdin, PTYs.
  */
+import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { AgentboxSdkError, errorFromBody } from './errors.ts';
 import type { ApiClient } from './api-client.ts';
-
-const GUEST_PORT = 49983;
 
 /** Connect codes → ours, for `errorFromBody` (they coincide but for a few). */
 const CONNECT_TO_OURS: Record<string, string> = { failed_precondition: 'conflict', unimplemented: 'not_supported', canceled: 'deadline_exceeded' };
