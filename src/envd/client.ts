@@ -1,6 +1,7 @@
 /**
- * The host side of the guest protocol, for the engine and the gateway: raw Connect clients for
- * both services plus the calls the engine needs on its hot paths (readiness on cold start, exec).
+ * The host's one client of the guest daemon (envd protocol), for the engine, the server's files
+ * API and the operator's tests: raw typed Connect clients for both services, the calls the engine
+ * needs on its hot paths (readiness on cold start, exec, re-keying), and the file calls (files.ts).
  * One keep-alive HTTP/1.1 agent per client, so an exec costs one request on a warm connection.
  *
  * @example
@@ -10,13 +11,15 @@
  */
 import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
-import { codeToString } from '@connectrpc/connect/protocol-connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { ACCESS_TOKEN_HEADER, ERROR_CODE_OF_CONNECT, INIT_SECRET_HEADER, userHeader } from '../api/envd-protocol.ts';
+import { ACCESS_TOKEN_HEADER, INIT_SECRET_HEADER, userHeader } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
-import { Process, Signal } from '../guest/gen/process_pb.ts';
+import { Process, Signal, type ProcessEvent_EndEvent } from '../guest/gen/process_pb.ts';
 import { Filesystem } from '../guest/gen/filesystem_pb.ts';
 import type { InitBody } from '../guest/http/init.ts';
+import { fromConnectError, GUEST_MAX_MESSAGE_BYTES } from './errors.ts';
+import { createGuestFiles, type GuestFiles } from './files.ts';
+import { readProcessEvents } from './process-events.ts';
 
 export interface ExecRequest {
   /** argv; use ['/bin/sh', '-c', line] for a shell line. */
@@ -63,6 +66,8 @@ export interface GuestClientOptions {
 export interface GuestClient {
   readonly process: Client<typeof Process>;
   readonly filesystem: Client<typeof Filesystem>;
+  /** The file calls of the server's files API, with errors as AgentboxError and bounded reads. */
+  readonly files: GuestFiles;
   /** True when GET /health answers 204. */
   health(opts?: { timeoutMs?: number }): Promise<boolean>;
   /** Polls /health until it answers; throws `unavailable` after `timeoutMs`. */
@@ -77,20 +82,8 @@ export interface GuestClient {
 /** How long an aborted exec waits for the guest to report its killed process before cutting the stream. */
 const ABORT_GRACE_MS = 5_000;
 
-/** A guest RPC failure as an AgentboxError, by the shared table of src/api/envd-protocol.ts. */
-export function fromConnectError(err: unknown, what: string): AgentboxError {
-  if (err instanceof AgentboxError) return err;
-  const ce = ConnectError.from(err);
-  return new AgentboxError(ERROR_CODE_OF_CONNECT[codeToString(ce.code)] ?? 'unavailable', `${what}: ${ce.rawMessage}`, { cause: err });
-}
 
 const POLL_INTERVAL_MS = 5;
-
-/**
- * Largest Connect message accepted from a guest. The guest is untrusted (root in the sandbox can
- * replace it), so a frame length it announces is checked before anything is buffered for it.
- */
-export const GUEST_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Keeps the first `max` bytes of a stream and remembers whether anything was dropped. */
 class CappedOutput {
@@ -136,6 +129,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   });
   const processClient = createClient(Process, transport);
   const filesystemClient = createClient(Filesystem, transport);
+  const files = createGuestFiles(filesystemClient, base, opts.accessToken);
 
   function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -181,7 +175,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     let pid: number | undefined;
     // Settles to the stdin feeding failure, if any; never rejects, so no rejection goes unhandled mid-stream.
     let feedFailure: Promise<unknown> = Promise.resolve(undefined);
-    let end: { exitCode: number; exited: boolean; status: string } | undefined;
+    let end: ProcessEvent_EndEvent | undefined;
     const kill = (target: number) => {
       void processClient.sendSignal({ process: { selector: { case: 'pid', value: target } }, signal: Signal.SIGKILL }).catch(() => {});
     };
@@ -201,10 +195,9 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
         { process: { cmd, args, envs: req.env ?? {}, cwd: req.cwd }, stdin: stdin !== undefined },
         { headers: userHeader(req.user), timeoutMs: req.timeoutMs || undefined, signal: abort.signal },
       );
-      for await (const res of stream) {
-        const ev = res.event?.event;
-        if (ev?.case === 'start') {
-          pid = ev.value.pid;
+      end = await readProcessEvents(stream, {
+        onStart(started) {
+          pid = started;
           if (req.signal?.aborted) kill(pid);
           if (stdin !== undefined) {
             const sel = { selector: { case: 'pid' as const, value: pid } };
@@ -213,16 +206,12 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
               .then(() => processClient.closeStdin({ process: sel }))
               .then(() => undefined, (err: unknown) => (ConnectError.from(err).code === Code.NotFound ? undefined : err));
           }
-        } else if (ev?.case === 'data') {
-          const o = ev.value.output;
-          // Awaiting the consumer before the next message is read is the backpressure: the
-          // guest's socket, then the process's pipe, fill up and the process waits.
-          if (o.case === 'stdout' || o.case === 'pty') { out.stdout.push(o.value); await req.onStdout?.(o.value); }
-          else if (o.case === 'stderr') { out.stderr.push(o.value); await req.onStderr?.(o.value); }
-        } else if (ev?.case === 'end') {
-          end = ev.value;
-        }
-      }
+        },
+        async onData(kind, data) {
+          if (kind === 'stderr') { out.stderr.push(data); await req.onStderr?.(data); }
+          else { out.stdout.push(data); await req.onStdout?.(data); }
+        },
+      });
       if (req.signal?.aborted) throw req.signal.reason;
       const failure = await feedFailure;
       if (failure) throw failure;
@@ -268,10 +257,11 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   return {
     process: processClient,
     filesystem: filesystemClient,
+    files,
     health,
     waitUntilReady,
     exec,
     init,
-    close: () => agent.destroy(),
+    close: () => { agent.destroy(); files.close(); },
   };
 }

@@ -10,7 +10,8 @@ import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, ty
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
-import type { FileContent, FileDownload, SandboxFiles } from './guest-files.ts';
+import type { FileContent, FileDownload } from '../envd/files.ts';
+import type { SandboxFiles } from './guest-files.ts';
 import type { GuestTokenIndex } from './guest-token-index.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
