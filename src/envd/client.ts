@@ -1,8 +1,8 @@
 /**
- * The host's one client of the guest daemon (envd protocol), for the engine, the server's files
- * API and the operator's tests: raw typed Connect clients for both services, the calls the engine
- * needs on its hot paths (readiness on cold start, exec, re-keying), and the file calls (files.ts).
- * One keep-alive HTTP/1.1 agent per client, so an exec costs one request on a warm connection.
+ * The host's one client of the guest daemon (envd protocol), for the engine and the server's
+ * files API: raw typed Connect clients for both services, the calls the engine needs on its hot
+ * paths (readiness on cold start, exec, re-keying), and the file calls (files.ts). One keep-alive
+ * HTTP/1.1 agent per client for the RPCs, so an exec costs one request on a warm connection.
  *
  * @example
  *   const guest = createGuestClient({ url: 'http://10.88.0.6:49983', accessToken });
