@@ -9,8 +9,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { percentileRow, timeMany, type BenchSuite } from './harness.ts';
-import { ensureGuestBundle, GUEST_MOUNT } from '../src/guest/bundle.ts';
-import { createGuestClient } from '../src/guest/client.ts';
+import { ensureGuestBundle, GUEST_MOUNT } from '../src/envd/bundle.ts';
+import { createGuestClient } from '../src/envd/client.ts';
 import { freePort, startGuest } from '../test/guest/fixture.ts';
 
 const runTrue = () => new Promise<void>((resolve, reject) => {

@@ -40,7 +40,7 @@ export const nativeRoutes: RouteSpec[] = [
   { id: 'removeFile', method: 'DELETE', path: '/v1/sandboxes/{id}/files', summary: 'Remove a file or directory (recursive)', query: S.FilePathQuery, status: 204 },
   { id: 'listFiles', method: 'GET', path: '/v1/sandboxes/{id}/files/list', summary: 'List a directory', query: S.ListFilesQuery, status: 200, response: S.FileList },
   { id: 'statFile', method: 'GET', path: '/v1/sandboxes/{id}/files/stat', summary: 'Stat a path', query: S.FilePathQuery, status: 200, response: S.FileEntry },
-  { id: 'watchFiles', method: 'GET', path: '/v1/sandboxes/{id}/files/watch', summary: 'Watch a directory; streams WatchEvent lines (application/x-ndjson)', query: S.FilePathQuery, status: 200, ndjson: S.WatchEvent },
+  { id: 'watchFiles', method: 'GET', path: '/v1/sandboxes/{id}/files/watch', summary: 'Watch a directory; streams WatchEvent lines (application/x-ndjson), `start` first once the watch is live', query: S.FilePathQuery, status: 200, ndjson: S.WatchEvent },
   { id: 'listTemplates', method: 'GET', path: '/v1/templates', summary: 'Templates the caller may use', status: 200, response: S.TemplateList },
   { id: 'buildTemplate', method: 'POST', path: '/v1/templates', summary: 'Build a template from a recipe (waits until built)', body: S.TemplateBody, status: 201, response: S.Template },
   { id: 'uploadTemplate', method: 'POST', path: '/v1/templates/{template}/oci', summary: 'Build a template from an uploaded image (the body is a docker-save archive; waits until built)', rawBody: true, query: S.TemplateUploadQuery, status: 201, response: S.Template },

@@ -161,11 +161,22 @@ export const FileEntry = z.object({
 }).meta({ id: 'FileEntry' });
 export const FileList = z.object({ entries: z.array(FileEntry) }).meta({ id: 'FileList' });
 
-/** One line of a `files/watch` NDJSON stream. */
-export const WatchEvent = z.object({
+/** A change under a watched directory; `name` is relative to it. */
+export const WatchChange = z.object({
   type: z.enum(['create', 'write', 'remove', 'rename', 'chmod']),
   name: z.string(),
-}).meta({ id: 'WatchEvent' });
+}).meta({ id: 'WatchChange' });
+
+/**
+ * One line of a `files/watch` NDJSON stream. The first is `start`: the watch is live inside the
+ * sandbox, so every change made after it is reported. Then one line per change; an `error` line
+ * closes a stream that failed.
+ */
+export const WatchEvent = z.union([
+  z.object({ type: z.literal('start') }),
+  WatchChange,
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]).meta({ id: 'WatchEvent' });
 
 /**
  * A template recipe, as in `templates/*.yaml`: `{name, from: {debian|busybox|template|oci},
@@ -303,7 +314,9 @@ export type ExecBody = z.infer<typeof ExecBody>;
 export type ExecResultView = z.infer<typeof ExecResult>;
 export type ExecEvent = z.infer<typeof ExecEvent>;
 export type FileEntryView = z.infer<typeof FileEntry>;
-export type WatchEventView = z.infer<typeof WatchEvent>;
+export type WatchChangeView = z.infer<typeof WatchChange>;
+/** What the service streams to a watch route (the route itself adds the `error` line). */
+export type WatchEventView = Exclude<z.infer<typeof WatchEvent>, { type: 'error' }>;
 export type TemplateBody = z.infer<typeof TemplateBody>;
 export type TemplateView = z.infer<typeof Template>;
 export type PoolView = z.infer<typeof Pool>;

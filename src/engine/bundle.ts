@@ -13,6 +13,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GuestConfigInput } from '../guest/config.ts';
+import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
 import { isMountPoint } from './images/disk.ts';
 import { mountOverlay } from './images/overlay.ts';
@@ -24,7 +25,6 @@ import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay, usernsRootfs } 
 import type { SandboxRecord } from './sandbox-record.ts';
 import type { RuntimeClassName } from './types.ts';
 
-export const GUEST_PORT = 49983;
 /** Where the guest bundle (node + libs + tini + guest.mjs) is mounted read-only in every sandbox. */
 export const GUEST_MOUNT = '/opt/agentbox';
 const GUEST_CONFIG_MOUNT = '/.agentbox';

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
-import { ensureGuestBundle } from '../guest/bundle.ts';
+import { ensureGuestBundle } from '../envd/bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
 import { LocalEngine, type DiskOptions, type NetworkOptions } from './engine.ts';
 import { ensurePrivateDir } from './fsutil.ts';

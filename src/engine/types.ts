@@ -5,6 +5,8 @@
  *
  * Every method throws AgentboxError (src/api/errors.ts) with a machine-readable code.
  */
+import type { ExecRequest, ExecResult } from '../envd/client.ts';
+
 export type RuntimeClassName = 'gvisor' | 'runc';
 
 /**
@@ -121,41 +123,8 @@ export interface SandboxUsage {
   disk?: DiskUsage;
 }
 
-export interface ExecRequest {
-  /** argv; use ['/bin/sh', '-c', line] for a shell line. */
-  cmd: string[];
-  env?: Record<string, string>;
-  cwd?: string;
-  user?: string;
-  stdin?: string | Uint8Array;
-  /** Kills the process when it elapses; 0 or absent = no limit. */
-  timeoutMs?: number;
-  /**
-   * Called for each chunk as it arrives. A returned promise holds the stream until it settles,
-   * so a slow consumer slows the process down instead of making the host buffer its output.
-   */
-  onStdout?: (chunk: Uint8Array) => unknown;
-  onStderr?: (chunk: Uint8Array) => unknown;
-  /**
-   * Most bytes of each stream kept for the result (default DEFAULT_MAX_EXEC_OUTPUT_BYTES); the
-   * rest is dropped and the result says `truncated`. 0 keeps nothing (streaming callers).
-   */
-  maxOutputBytes?: number;
-  signal?: AbortSignal;
-}
-
-/** 16 MiB per stream: what an exec result may hold in the server's memory. */
-export const DEFAULT_MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
-
-export interface ExecResult {
-  exitCode: number;
-  stdout: string;
-  stderr: string;
-  /** Set when the process ended by a signal (e.g. 'killed'). */
-  status?: string;
-  /** Set when stdout or stderr passed `maxOutputBytes` and was cut there. */
-  truncated?: true;
-}
+/** The exec contract is the guest client's (src/envd/client.ts); the engine passes it through. */
+export type { ExecRequest, ExecResult };
 
 export interface SnapshotInfo {
   id: string;

@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 // zod/mini, not zod: the full build is 750 KB of a 1.2 MB guest bundle and costs ~200 ms of
 // every sandbox's cold start under gVisor; the mini build tree-shakes to what is used.
 import * as z from 'zod/mini';
+import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
 
-export const DEFAULT_GUEST_PORT = 49983;
 
 export const GuestConfigSchema = z.object({
   /** TCP port of the envd protocol; 0 picks a free one (tests), logged as "guest listening". */
-  port: z._default(z.int().check(z.minimum(0), z.maximum(65535)), DEFAULT_GUEST_PORT),
+  port: z._default(z.int().check(z.minimum(0), z.maximum(65535)), GUEST_PORT),
   /** Address to listen on; all interfaces by default because the host reaches the sandbox over its veth. */
   host: z._default(z.string(), '0.0.0.0'),
   /** The X-Access-Token every request must carry (except /health, /files with a signature, /init). Absent = open. */

@@ -4,28 +4,14 @@
  * envd's `{message, code}` body. Node fs errors become AgentboxError once, here.
  */
 import { Code, ConnectError } from '@connectrpc/connect';
+import { codeFromString } from '@connectrpc/connect/protocol-connect';
+import { CONNECT_CODE_OF } from '../api/envd-protocol.ts';
 import { AgentboxError, asAgentboxError, type ErrorCode } from '../api/errors.ts';
-
-const CONNECT_CODE: Record<ErrorCode, Code> = {
-  invalid_argument: Code.InvalidArgument,
-  not_found: Code.NotFound,
-  already_exists: Code.AlreadyExists,
-  conflict: Code.FailedPrecondition,
-  unauthenticated: Code.Unauthenticated,
-  permission_denied: Code.PermissionDenied,
-  resource_exhausted: Code.ResourceExhausted,
-  quota_exceeded: Code.ResourceExhausted,
-  deadline_exceeded: Code.DeadlineExceeded,
-  unavailable: Code.Unavailable,
-  integrity_error: Code.DataLoss,
-  not_supported: Code.Unimplemented,
-  internal: Code.Internal,
-};
 
 export function toConnectError(err: unknown): ConnectError {
   if (err instanceof ConnectError) return err;
   const e = asAgentboxError(err);
-  return new ConnectError(e.message, CONNECT_CODE[e.code], undefined, undefined, e);
+  return new ConnectError(e.message, codeFromString(CONNECT_CODE_OF[e.code]) ?? Code.Internal, undefined, undefined, e);
 }
 
 const FS_CODE: Record<string, ErrorCode> = {

@@ -6,6 +6,7 @@ import type { Interceptor } from '@connectrpc/connect';
 import { requireToken } from './auth.ts';
 import type { GuestContext } from './context.ts';
 import { toConnectError } from './errors.ts';
+import { ACCESS_TOKEN_HEADER } from '../api/envd-protocol.ts';
 
 async function* translated<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
   try {
@@ -18,7 +19,7 @@ async function* translated<T>(messages: AsyncIterable<T>): AsyncIterable<T> {
 export function guestInterceptor(g: GuestContext): Interceptor {
   return (next) => async (req) => {
     try {
-      requireToken(g, req.header.get('x-access-token'));
+      requireToken(g, req.header.get(ACCESS_TOKEN_HEADER));
       const res = await next(req);
       return res.stream ? { ...res, message: translated(res.message) } : res;
     } catch (err) {

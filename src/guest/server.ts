@@ -13,7 +13,8 @@ import { guestInterceptor } from './interceptor.ts';
 import { registerProcessService } from './process/service.ts';
 import { ProcessRegistry } from './process/registry.ts';
 import { LauncherPool } from './process/launcher-pool.ts';
-import { closeWatchers, registerFilesystemService, type FilesystemDeps } from './filesystem/service.ts';
+import type { FilesystemDeps } from './filesystem/deps.ts';
+import { closeWatchers, registerFilesystemService } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
 
 /** envd keeps idle connections 640 s so long-lived SDK clients reuse them. */

@@ -6,7 +6,7 @@ import { create } from '@bufbuild/protobuf';
 import { StartRequestSchema } from './gen/process_pb.ts';
 import { resolveUser } from './auth.ts';
 import type { GuestConfig } from './config.ts';
-import type { ProcessDeps } from './process/service.ts';
+import type { ProcessDeps } from './process/deps.ts';
 import { launch } from './process/start.ts';
 import type { ProcessHandle } from './process/handle.ts';
 

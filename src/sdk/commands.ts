@@ -89,8 +89,7 @@ export class Commands {
 
   private async background(cmd: string | string[], o: RunOptions): Promise<CommandHandle> {
     const argv = typeof cmd === 'string' ? ['/bin/sh', '-c', cmd] : cmd;
-    const proc: Record<string, unknown> = { cmd: argv[0], args: argv.slice(1), envs: o.envs ?? {} };
-    if (o.cwd) proc.cwd = o.cwd;
+    const proc = { cmd: argv[0]!, args: argv.slice(1), envs: o.envs ?? {}, ...(o.cwd ? { cwd: o.cwd } : {}) };
     const decoders = { stdout: new TextDecoder(), stderr: new TextDecoder() };
     let handle: CommandHandle | undefined;
     const early: [string, string][] = [];

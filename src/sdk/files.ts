@@ -1,10 +1,10 @@
 /** `sbx.files`: content and directories inside a sandbox, through the server's files routes. */
-import type { FileEntryView, WatchEventView } from '../api/native.ts';
+import type { FileEntryView, WatchChangeView, WatchEventView } from '../api/native.ts';
 import type { ApiClient } from './api-client.ts';
-import { AgentboxSdkError, NotFoundError } from './errors.ts';
+import { AgentboxSdkError, errorFromBody, NotFoundError } from './errors.ts';
 
 export type EntryInfo = FileEntryView;
-export type FilesystemEvent = WatchEventView;
+export type FilesystemEvent = WatchChangeView;
 
 export interface WatchHandle {
   /** Stops watching. */
@@ -61,21 +61,31 @@ export class Files {
   }
 
   /**
-   * Calls `onEvent` for changes under `path` (recursive) until `stop()`.
+   * Calls `onEvent` for changes under `path` (recursive) until `stop()`. Resolves once the watch
+   * is live inside the sandbox: every change made after that is reported.
    *
    * @example
-   *   const w = await sbx.files.watch('/work', (e) => console.log(e.type, e.name)); … w.stop();
+   *   const w = await sbx.files.watch('/work', (e) => console.log(e.type, e.name));
+   *   await sbx.files.write('/work/a.txt', 'x'); // reported
+   *   w.stop();
    */
   async watch(path: string, onEvent: (e: FilesystemEvent) => void): Promise<WatchHandle> {
     const ac = new AbortController();
-    const it = this.api.ndjson<FilesystemEvent | { type: 'error'; code: string; message: string }>('GET', `${this.base}/watch`, { query: { path }, signal: ac.signal });
-    const first = it.next();
+    const it = this.api.ndjson<WatchEventView | { type: 'error'; code: string; message: string }>('GET', `${this.base}/watch`, { query: { path }, signal: ac.signal });
+    const next = async () => {
+      const r = await it.next();
+      if (!r.done && r.value.type === 'error') throw errorFromBody(0, r.value);
+      return r;
+    };
+    const first = await next().catch((err: unknown) => { ac.abort(); throw err; });
+    if (first.done || first.value.type !== 'start') {
+      ac.abort();
+      throw new AgentboxSdkError('unavailable', `the watch of ${path} ended before it was live (the sandbox may have been paused or killed)`);
+    }
     const done = (async () => {
       try {
-        for (let r = await first; !r.done; r = await it.next()) {
-          const ev = r.value;
-          if ('code' in ev) throw new AgentboxSdkError(ev.code, ev.message);
-          onEvent(ev);
+        for (let r = await next(); !r.done; r = await next()) {
+          if (r.value.type !== 'start' && r.value.type !== 'error') onEvent(r.value);
         }
       } catch (err) {
         if (!ac.signal.aborted) throw err;

@@ -34,8 +34,7 @@ export class Pty {
    */
   async create(o: PtyOptions): Promise<PtyHandle> {
     const argv = o.cmd ?? ['/bin/sh', '-i'];
-    const proc: Record<string, unknown> = { cmd: argv[0], args: argv.slice(1), envs: { TERM: 'xterm-256color', LANG: 'C.UTF-8', ...(o.envs ?? {}) } };
-    if (o.cwd) proc.cwd = o.cwd;
+    const proc = { cmd: argv[0]!, args: argv.slice(1), envs: { TERM: 'xterm-256color', LANG: 'C.UTF-8', ...(o.envs ?? {}) }, ...(o.cwd ? { cwd: o.cwd } : {}) };
     const started = await startProcess(this.envd, { process: proc, pty: { size: { cols: o.cols ?? 80, rows: o.rows ?? 24 } } }, {
       ...(o.user ? { user: o.user } : {}),
       onData: (kind, data) => { if (kind === 'pty') o.onData(data); },

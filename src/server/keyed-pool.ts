@@ -7,14 +7,14 @@
 export class KeyedPool<T> {
   private readonly pools = new Map<string, T>();
 
-  constructor(private readonly max: number, private readonly create: () => T, private readonly dispose: (pool: T) => void) {}
+  constructor(private readonly max: number, private readonly create: (key: string) => T, private readonly dispose: (pool: T) => void) {}
 
   get(key: string): T {
     let pool = this.pools.get(key);
     if (pool) {
       this.pools.delete(key);
     } else {
-      pool = this.create();
+      pool = this.create(key);
       if (this.pools.size >= this.max) {
         const [oldest, old] = this.pools.entries().next().value as [string, T];
         this.pools.delete(oldest);

@@ -4,12 +4,14 @@
  * translate wire shapes only; the logic lives here once.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
-import type { FileContent, FileDownload, SandboxFiles } from './guest-files.ts';
+import type { FileContent, FileDownload } from '../envd/files.ts';
+import type { SandboxFiles } from './guest-files.ts';
 import type { GuestTokenIndex } from './guest-token-index.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
@@ -58,7 +60,6 @@ export interface ProxyTarget {
   resumed?: boolean;
 }
 
-export const GUEST_PORT = 49983;
 /** What an anonymous request to a sandbox port presents (headers of the E2B protocol). */
 export interface TrafficCredentials {
   /** X-Access-Token: the guest's (envd) access token. */

@@ -8,7 +8,8 @@
 // test-file-timeout: 40 min
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createGuestClient, userHeader } from '../../src/guest/client.ts';
+import { userHeader } from '../../src/api/envd-protocol.ts';
+import { createGuestClient } from '../../src/envd/client.ts';
 import { startTestEngine, type TestEngine } from './fixture.ts';
 
 let t: TestEngine;

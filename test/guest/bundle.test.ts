@@ -6,8 +6,8 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureGuestBundle, parseLdd, type GuestBundle } from '../../src/guest/bundle.ts';
-import { createGuestClient, type GuestClient } from '../../src/guest/client.ts';
+import { ensureGuestBundle, parseLdd, type GuestBundle } from '../../src/envd/bundle.ts';
+import { createGuestClient, type GuestClient } from '../../src/envd/client.ts';
 import { ENVD_VERSION } from '../../src/guest/version.ts';
 import { freePort } from './fixture.ts';
 

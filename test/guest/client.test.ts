@@ -2,7 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentboxError } from '../../src/api/errors.ts';
-import { createGuestClient } from '../../src/guest/client.ts';
+import { createGuestClient } from '../../src/envd/client.ts';
 import { eventually, startGuest, type RunningGuest } from './fixture.ts';
 
 let g: RunningGuest;

@@ -5,7 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, sta
 import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { EventType, FileType, type FilesystemEvent, type WatchDirResponse } from '../../src/guest/gen/filesystem_pb.ts';
-import { userHeader } from '../../src/guest/client.ts';
+import { userHeader } from '../../src/api/envd-protocol.ts';
 import { eventually, startGuest, type RunningGuest } from './fixture.ts';
 
 let g: RunningGuest;

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuestConfigInput } from '../../src/guest/config.ts';
-import { createGuestClient, type GuestClient } from '../../src/guest/client.ts';
+import { createGuestClient, type GuestClient } from '../../src/envd/client.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TINI = '/usr/bin/tini-static';

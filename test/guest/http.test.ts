@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { fileSignature } from '../../src/guest/auth.ts';
-import { createGuestClient } from '../../src/guest/client.ts';
+import { createGuestClient } from '../../src/envd/client.ts';
 import { startGuest, type RunningGuest } from './fixture.ts';
 
 let g: RunningGuest;

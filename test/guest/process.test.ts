@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Signal, type ConnectResponse, type StartResponse } from '../../src/guest/gen/process_pb.ts';
-import { userHeader } from '../../src/guest/client.ts';
+import { userHeader } from '../../src/api/envd-protocol.ts';
 import { eventually, startGuest, type RunningGuest } from './fixture.ts';
 
 let g: RunningGuest;

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { createGuestClient } from '../../src/guest/client.ts';
+import { createGuestClient } from '../../src/envd/client.ts';
 import { createEnvdFiles } from '../../src/server/guest-files.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 

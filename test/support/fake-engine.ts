@@ -179,7 +179,8 @@ export function fakeFiles(engine: FakeEngine): SandboxFiles {
       return Promise.all(names.sort().map((n) => entry(g, `${p.replace(/\/$/, '')}/${n}`)));
     },
     stat: entry,
-    async watch(_g, _p, _on, signal) {
+    async watch(_g, _p, onEvent, signal) {
+      await onEvent({ type: 'start' });
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
     },
   };

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { AgentboxError } from '../../api/errors.ts';
-import { GUEST_PORT } from '../../server/service.ts';
+import { GUEST_PORT } from '../../api/envd-protocol.ts';
 import { refuseInternal as refuseInternalRoute } from '../traffic-rules.ts';
 
 export interface TrafficRoute { id: string; port: number; path: string }

@@ -7,7 +7,7 @@ import { FileType, type ListDirRequest } from '../gen/filesystem_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
 import { fsError } from '../errors.ts';
 import { statEntry, type WireEntry } from './entry.ts';
-import type { FilesystemDeps } from './service.ts';
+import type { FilesystemDeps } from './deps.ts';
 import type { UserDb } from '../users.ts';
 
 function walk(dir: string, depth: number, users: UserDb, out: WireEntry[]): void {

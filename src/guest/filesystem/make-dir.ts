@@ -7,7 +7,7 @@ import { requestUser, userPath } from '../request-user.ts';
 import { fsError } from '../errors.ts';
 import { chownAll, missingAncestors } from './chown.ts';
 import { statEntry } from './entry.ts';
-import type { FilesystemDeps } from './service.ts';
+import type { FilesystemDeps } from './deps.ts';
 
 export async function makeDir(deps: FilesystemDeps, req: MakeDirRequest, ctx: HandlerContext) {
   const user = requestUser(deps, ctx);

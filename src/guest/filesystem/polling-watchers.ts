@@ -5,7 +5,7 @@ import { AgentboxError } from '../../api/errors.ts';
 import type { CreateWatcherRequest, GetWatcherEventsRequest, RemoveWatcherRequest } from '../gen/filesystem_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
 import { startWatch } from './watch-events.ts';
-import type { FilesystemDeps, PollingWatcher } from './service.ts';
+import type { FilesystemDeps, PollingWatcher } from './deps.ts';
 
 /** Events kept per watcher between polls; older ones are dropped first. */
 const MAX_PENDING_EVENTS = 10_000;

@@ -4,7 +4,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import type { RemoveRequest } from '../gen/filesystem_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
 import { fsError } from '../errors.ts';
-import type { FilesystemDeps } from './service.ts';
+import type { FilesystemDeps } from './deps.ts';
 
 export async function remove(deps: FilesystemDeps, req: RemoveRequest, ctx: HandlerContext) {
   const user = requestUser(deps, ctx);

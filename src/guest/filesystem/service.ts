@@ -4,9 +4,7 @@
  */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { Filesystem } from '../gen/filesystem_pb.ts';
-import type { GuestContext } from '../context.ts';
-import type { DirWatcher } from './watcher.ts';
-import type { WireEvent } from './watch-events.ts';
+import type { FilesystemDeps } from './deps.ts';
 import { stat } from './stat.ts';
 import { makeDir } from './make-dir.ts';
 import { move } from './move.ts';
@@ -14,16 +12,6 @@ import { listDir } from './list-dir.ts';
 import { remove } from './remove.ts';
 import { watchDir } from './watch-dir.ts';
 import { createWatcher, getWatcherEvents, removeWatcher } from './polling-watchers.ts';
-
-export interface PollingWatcher {
-  watcher: DirWatcher;
-  /** Events since the last GetWatcherEvents, capped so a forgotten watcher cannot grow without bound. */
-  events: WireEvent[];
-}
-
-export interface FilesystemDeps extends GuestContext {
-  watchers: Map<string, PollingWatcher>;
-}
 
 export function registerFilesystemService(router: ConnectRouter, deps: FilesystemDeps): void {
   router.service(Filesystem, {

@@ -3,7 +3,7 @@ import type { HandlerContext } from '@connectrpc/connect';
 import type { StatRequest } from '../gen/filesystem_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
 import { statEntry } from './entry.ts';
-import type { FilesystemDeps } from './service.ts';
+import type { FilesystemDeps } from './deps.ts';
 
 export async function stat(deps: FilesystemDeps, req: StatRequest, ctx: HandlerContext) {
   const user = requestUser(deps, ctx);

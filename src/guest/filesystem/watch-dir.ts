@@ -5,7 +5,7 @@ import type { WatchDirRequest, WatchDirResponseSchema } from '../gen/filesystem_
 import { requestUser, userPath } from '../request-user.ts';
 import { eventStream, keepaliveMs } from '../stream.ts';
 import { startWatch } from './watch-events.ts';
-import type { FilesystemDeps } from './service.ts';
+import type { FilesystemDeps } from './deps.ts';
 
 type Frame = MessageInitShape<typeof WatchDirResponseSchema>;
 

@@ -4,6 +4,7 @@ import { basicAuthUser, requireFileAccess, resolveUser } from '../auth.ts';
 import type { GuestContext } from '../context.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import type { OsUser } from '../users.ts';
+import { ACCESS_TOKEN_HEADER } from '../../api/envd-protocol.ts';
 
 export interface FileRequest {
   user: OsUser;
@@ -16,7 +17,7 @@ export function authorizeFileRequest(g: GuestContext, req: IncomingMessage, url:
   const name = q.get('username') || basicAuthUser(req.headers.authorization) || undefined;
   const rawPath = q.get('path') ?? undefined;
   requireFileAccess(g, {
-    token: req.headers['x-access-token'] as string | undefined,
+    token: req.headers[ACCESS_TOKEN_HEADER] as string | undefined,
     signature: q.get('signature'),
     expiration: q.get('signature_expiration'),
     path: rawPath ?? '',

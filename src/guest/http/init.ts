@@ -8,6 +8,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import * as z from 'zod/mini';
 import { describeIssues } from '../config.ts';
+import { INIT_SECRET_HEADER } from '../../api/envd-protocol.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import type { GuestContext } from '../context.ts';
 import { readJsonBody } from './respond.ts';
@@ -19,8 +20,6 @@ export const InitBodySchema = z.object({
   envVars: z.optional(z.record(z.string(), z.string())),
 });
 export type InitBody = z.infer<typeof InitBodySchema>;
-
-export const INIT_SECRET_HEADER = 'x-agentbox-init-secret';
 
 /** The current init secret; /init may replace it. */
 export interface InitSecret { value: string }

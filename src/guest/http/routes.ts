@@ -11,6 +11,7 @@ import { postFiles } from './files-post.ts';
 import { postInit } from './init.ts';
 import { createMetricsReader } from './metrics.ts';
 import { sendError, sendJson } from './respond.ts';
+import { ACCESS_TOKEN_HEADER } from '../../api/envd-protocol.ts';
 
 export function createRestHandler(g: GuestContext, initSecret: string): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = createMetricsReader();
@@ -30,10 +31,10 @@ export function createRestHandler(g: GuestContext, initSecret: string): (req: In
       case 'POST /init':
         return postInit(g, secret, req, res);
       case 'GET /envs':
-        requireToken(g, req.headers['x-access-token'] as string | undefined);
+        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
         return sendJson(res, 200, g.state.envVars);
       case 'GET /metrics':
-        requireToken(g, req.headers['x-access-token'] as string | undefined);
+        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
         return sendJson(res, 200, metrics());
       default:
         throw new AgentboxError('not_found', `no route ${key}`);

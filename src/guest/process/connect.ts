@@ -2,7 +2,7 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import type { ConnectRequest } from '../gen/process_pb.ts';
 import { processEvents } from './events.ts';
-import type { ProcessDeps } from './service.ts';
+import type { ProcessDeps } from './deps.ts';
 import { selector } from './selector.ts';
 
 export async function* connect(deps: ProcessDeps, req: ConnectRequest, ctx: HandlerContext) {

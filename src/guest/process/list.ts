@@ -1,5 +1,5 @@
 /** List: the running processes started through the guest. */
-import type { ProcessDeps } from './service.ts';
+import type { ProcessDeps } from './deps.ts';
 
 export async function list(deps: ProcessDeps) {
   return {

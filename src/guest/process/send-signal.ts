@@ -2,7 +2,7 @@
 import { AgentboxError } from '../../api/errors.ts';
 import { Signal, type SendSignalRequest } from '../gen/process_pb.ts';
 import { selector } from './selector.ts';
-import type { ProcessDeps } from './service.ts';
+import type { ProcessDeps } from './deps.ts';
 
 const SIGNALS: Partial<Record<Signal, NodeJS.Signals>> = {
   [Signal.SIGKILL]: 'SIGKILL',

@@ -4,9 +4,7 @@
  */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { Process } from '../gen/process_pb.ts';
-import type { LauncherPool } from './launcher-pool.ts';
-import type { GuestContext } from '../context.ts';
-import { ProcessRegistry } from './registry.ts';
+import type { ProcessDeps } from './deps.ts';
 import { start } from './start.ts';
 import { connect } from './connect.ts';
 import { list } from './list.ts';
@@ -15,12 +13,6 @@ import { streamInput } from './stream-input.ts';
 import { sendSignal } from './send-signal.ts';
 import { update } from './update.ts';
 import { closeStdin } from './close-stdin.ts';
-
-export interface ProcessDeps extends GuestContext {
-  registry: ProcessRegistry;
-  /** Pre-started launchers for fast process starts; absent = plain spawn. */
-  launchers?: LauncherPool;
-}
 
 export function registerProcessService(router: ConnectRouter, deps: ProcessDeps): void {
   router.service(Process, {

@@ -8,7 +8,7 @@ import type { OsUser } from '../users.ts';
 import type { GuestContext } from '../context.ts';
 import { processEvents } from './events.ts';
 import type { ProcessHandle } from './handle.ts';
-import type { ProcessDeps } from './service.ts';
+import type { ProcessDeps } from './deps.ts';
 import { spawnWithPipes } from './spawn-pipes.ts';
 import { spawnWithPty } from './spawn-pty.ts';
 

@@ -4,7 +4,7 @@ import type { StreamInputRequest } from '../gen/process_pb.ts';
 import type { ProcessHandle } from './handle.ts';
 import { writeInput } from './input.ts';
 import { selector } from './selector.ts';
-import type { ProcessDeps } from './service.ts';
+import type { ProcessDeps } from './deps.ts';
 
 export async function streamInput(deps: ProcessDeps, reqs: AsyncIterable<StreamInputRequest>) {
   let handle: ProcessHandle | undefined;

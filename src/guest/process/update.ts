@@ -2,7 +2,7 @@
 import { AgentboxError } from '../../api/errors.ts';
 import type { UpdateRequest } from '../gen/process_pb.ts';
 import { selector } from './selector.ts';
-import type { ProcessDeps } from './service.ts';
+import type { ProcessDeps } from './deps.ts';
 
 export async function update(deps: ProcessDeps, req: UpdateRequest) {
   const handle = deps.registry.findRunning(selector(req.process));

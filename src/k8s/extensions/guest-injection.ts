@@ -6,10 +6,11 @@
 // Enabled per pod template with the annotation `agentbox.dev/inject-guest: <image>`, on
 // template-derived and bare Sandboxes alike. The guest's config, with its own random envd access
 // token and init secret, is the per-Sandbox Secret of guest-secret.ts, mounted read-only.
+import { GUEST_PORT } from '../../api/envd-protocol.ts';
 import { ANNOTATION } from '../../api/k8s/constants.ts';
 import type { Container, PodSpec } from '../../api/k8s/types.ts';
 import type { GuestConfigInput } from '../../guest/config.ts';
-import { GUEST_MOUNT, guestArgv } from '../../guest/bundle.ts';
+import { GUEST_MOUNT, guestArgv } from '../../envd/bundle.ts';
 
 export const GUEST_VOLUME = 'agentbox-guest';
 export const GUEST_CONFIG_VOLUME = 'agentbox-guest-config';
@@ -17,7 +18,6 @@ export const GUEST_CONFIG_VOLUME = 'agentbox-guest-config';
 export const GUEST_CONFIG_DIR = '/run/agentbox-guest';
 export const GUEST_CONFIG_KEY = 'config.json';
 export const RUNTIME_PORT = 8888;
-export const ENVD_PORT = 49983;
 /** amd64 loader inside the bundle; the guest image is built per architecture. */
 const LOADER = 'ld-linux-x86-64.so.2';
 
@@ -35,7 +35,7 @@ const injected = (spec: PodSpec) => spec.volumes?.some((v) => v.name === GUEST_V
 export function guestConfigOf(spec: PodSpec): Omit<GuestConfigInput, 'initSecret' | 'accessToken'> {
   const main = spec.containers[0];
   const original = [...(main?.command ?? []), ...(main?.args ?? [])];
-  return { port: ENVD_PORT, agentSandboxRuntimePort: RUNTIME_PORT, ...(original.length ? { start: { cmd: original } } : {}) };
+  return { port: GUEST_PORT, agentSandboxRuntimePort: RUNTIME_PORT, ...(original.length ? { start: { cmd: original } } : {}) };
 }
 
 /** Whether the Sandbox's pod gets the guest (and so needs its guest Secret first). */
@@ -62,7 +62,7 @@ export function injectGuest(spec: PodSpec, annotations: Record<string, string> |
   main.command = guestEntrypoint();
   delete main.args;
   main.env = [...(main.env ?? []), { name: 'AGENTBOX_GUEST_CONFIG', value: `${GUEST_CONFIG_DIR}/${GUEST_CONFIG_KEY}` }];
-  for (const [name, port] of [['runtime', RUNTIME_PORT], ['envd', ENVD_PORT]] as const) {
+  for (const [name, port] of [['runtime', RUNTIME_PORT], ['envd', GUEST_PORT]] as const) {
     if (!main.ports?.some((p) => p.containerPort === port)) main.ports = [...(main.ports ?? []), { name, containerPort: port, protocol: 'TCP' }];
   }
   // The runtime's GET / is the readiness probe upstream images use.

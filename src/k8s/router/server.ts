@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KubeClient } from '../client.ts';
-import { ENVD_PORT } from '../extensions/guest-injection.ts';
+import { ACCESS_TOKEN_HEADER, GUEST_PORT } from '../../api/envd-protocol.ts';
 import { authorize, type AuthMode } from './auth.ts';
 import { ClusterView } from './cluster-view.ts';
 import { RouterError, writeError } from './errors.ts';
@@ -48,9 +48,9 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     const target = parseTarget(req.headers);
     try { authorize(auth, req.headers, target, Math.floor(Date.now() / 1000)); authz.inc({ decision: 'allow' }); } catch (e) { authz.inc({ decision: 'deny' }); throw e; }
     const up = resolveUpstream(target, view, clusterDomain);
-    if (up.port === ENVD_PORT) {
+    if (up.port === GUEST_PORT) {
       const token = await view.guestToken(up.sandbox);
-      if (token) up.headers = { 'x-access-token': token };
+      if (token) up.headers = { [ACCESS_TOKEN_HEADER]: token };
     }
     return up;
   };

@@ -20,7 +20,7 @@ import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AgentboxError } from '../api/errors.ts';
-import { ENVD_VERSION } from './version.ts';
+import { ENVD_VERSION } from '../guest/version.ts';
 
 export interface GuestBundle {
   dir: string;
@@ -37,8 +37,8 @@ export interface EnsureGuestBundleOptions {
 
 export const GUEST_MOUNT = '/opt/agentbox';
 const TINI_STATIC = '/usr/bin/tini-static';
-const LAUNCHER_SOURCE = fileURLToPath(new URL('./native/launcher.c', import.meta.url));
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+const LAUNCHER_SOURCE = fileURLToPath(new URL('../guest/native/launcher.c', import.meta.url));
+const MAIN = fileURLToPath(new URL('../guest/main.ts', import.meta.url));
 
 export function defaultGuestCacheDir(): string {
   return join(homedir(), '.cache', 'agentbox', 'guest');

@@ -1,7 +1,8 @@
 /**
- * The host side of the guest protocol, for the engine and the gateway: raw Connect clients for
- * both services plus the calls the engine needs on its hot paths (readiness on cold start, exec).
- * One keep-alive HTTP/1.1 agent per client, so an exec costs one request on a warm connection.
+ * The host's one client of the guest daemon (envd protocol), for the engine and the server's
+ * files API: raw typed Connect clients for both services, the calls the engine needs on its hot
+ * paths (readiness on cold start, exec, re-keying), and the file calls (files.ts). One keep-alive
+ * HTTP/1.1 agent per client for the RPCs, so an exec costs one request on a warm connection.
  *
  * @example
  *   const guest = createGuestClient({ url: 'http://10.88.0.6:49983', accessToken });
@@ -11,11 +12,50 @@
 import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { AgentboxError, type ErrorCode } from '../api/errors.ts';
-import { DEFAULT_MAX_EXEC_OUTPUT_BYTES, type ExecRequest, type ExecResult } from '../engine/types.ts';
-import { Process, Signal } from './gen/process_pb.ts';
-import { Filesystem } from './gen/filesystem_pb.ts';
-import { INIT_SECRET_HEADER, type InitBody } from './http/init.ts';
+import { ACCESS_TOKEN_HEADER, INIT_SECRET_HEADER, userHeader } from '../api/envd-protocol.ts';
+import { AgentboxError } from '../api/errors.ts';
+import { Process, Signal, type ProcessEvent_EndEvent } from '../guest/gen/process_pb.ts';
+import { Filesystem } from '../guest/gen/filesystem_pb.ts';
+import type { InitBody } from '../guest/http/init.ts';
+import { fromConnectError, GUEST_MAX_MESSAGE_BYTES } from './errors.ts';
+import { createGuestFiles, type GuestFiles } from './files.ts';
+import { readProcessEvents } from './process-events.ts';
+
+export interface ExecRequest {
+  /** argv; use ['/bin/sh', '-c', line] for a shell line. */
+  cmd: string[];
+  env?: Record<string, string>;
+  cwd?: string;
+  user?: string;
+  stdin?: string | Uint8Array;
+  /** Kills the process when it elapses; 0 or absent = no limit. */
+  timeoutMs?: number;
+  /**
+   * Called for each chunk as it arrives. A returned promise holds the stream until it settles,
+   * so a slow consumer slows the process down instead of making the host buffer its output.
+   */
+  onStdout?: (chunk: Uint8Array) => unknown;
+  onStderr?: (chunk: Uint8Array) => unknown;
+  /**
+   * Most bytes of each stream kept for the result (default DEFAULT_MAX_EXEC_OUTPUT_BYTES); the
+   * rest is dropped and the result says `truncated`. 0 keeps nothing (streaming callers).
+   */
+  maxOutputBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** 16 MiB per stream: what an exec result may hold in the server's memory. */
+export const DEFAULT_MAX_EXEC_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the process ended by a signal (e.g. 'killed'). */
+  status?: string;
+  /** Set when stdout or stderr passed `maxOutputBytes` and was cut there. */
+  truncated?: true;
+}
 
 export interface GuestClientOptions {
   /** Base URL of the guest, e.g. http://10.88.0.6:49983 */
@@ -26,6 +66,8 @@ export interface GuestClientOptions {
 export interface GuestClient {
   readonly process: Client<typeof Process>;
   readonly filesystem: Client<typeof Filesystem>;
+  /** The file calls of the server's files API, with errors as AgentboxError and bounded reads. */
+  readonly files: GuestFiles;
   /** True when GET /health answers 204. */
   health(opts?: { timeoutMs?: number }): Promise<boolean>;
   /** Polls /health until it answers; throws `unavailable` after `timeoutMs`. */
@@ -40,39 +82,8 @@ export interface GuestClient {
 /** How long an aborted exec waits for the guest to report its killed process before cutting the stream. */
 const ABORT_GRACE_MS = 5_000;
 
-/** Header selecting the OS user of one call (§3.2). */
-export function userHeader(user: string | undefined): Record<string, string> {
-  return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};
-}
-
-const FROM_CONNECT: Partial<Record<Code, ErrorCode>> = {
-  [Code.InvalidArgument]: 'invalid_argument',
-  [Code.NotFound]: 'not_found',
-  [Code.AlreadyExists]: 'already_exists',
-  [Code.FailedPrecondition]: 'conflict',
-  [Code.Unauthenticated]: 'unauthenticated',
-  [Code.PermissionDenied]: 'permission_denied',
-  [Code.ResourceExhausted]: 'resource_exhausted',
-  [Code.DeadlineExceeded]: 'deadline_exceeded',
-  [Code.Unavailable]: 'unavailable',
-  [Code.Unimplemented]: 'not_supported',
-  [Code.DataLoss]: 'integrity_error',
-};
-
-/** A guest RPC failure as an AgentboxError (client side of the table in errors.ts). */
-export function fromConnectError(err: unknown, what: string): AgentboxError {
-  if (err instanceof AgentboxError) return err;
-  const ce = ConnectError.from(err);
-  return new AgentboxError(FROM_CONNECT[ce.code] ?? 'unavailable', `${what}: ${ce.rawMessage}`, { cause: err });
-}
 
 const POLL_INTERVAL_MS = 5;
-
-/**
- * Largest Connect message accepted from a guest. The guest is untrusted (root in the sandbox can
- * replace it), so a frame length it announces is checked before anything is buffered for it.
- */
-export const GUEST_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 
 /** Keeps the first `max` bytes of a stream and remembers whether anything was dropped. */
 class CappedOutput {
@@ -104,7 +115,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const base = opts.url.replace(/\/+$/, '');
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const auth: Interceptor = (next) => (req) => {
-    if (opts.accessToken) req.header.set('x-access-token', opts.accessToken);
+    if (opts.accessToken) req.header.set(ACCESS_TOKEN_HEADER, opts.accessToken);
     return next(req);
   };
   const transport = createConnectTransport({
@@ -118,6 +129,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   });
   const processClient = createClient(Process, transport);
   const filesystemClient = createClient(Filesystem, transport);
+  const files = createGuestFiles(filesystemClient, base, opts.accessToken);
 
   function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -163,7 +175,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     let pid: number | undefined;
     // Settles to the stdin feeding failure, if any; never rejects, so no rejection goes unhandled mid-stream.
     let feedFailure: Promise<unknown> = Promise.resolve(undefined);
-    let end: { exitCode: number; exited: boolean; status: string } | undefined;
+    let end: ProcessEvent_EndEvent | undefined;
     const kill = (target: number) => {
       void processClient.sendSignal({ process: { selector: { case: 'pid', value: target } }, signal: Signal.SIGKILL }).catch(() => {});
     };
@@ -183,10 +195,9 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
         { process: { cmd, args, envs: req.env ?? {}, cwd: req.cwd }, stdin: stdin !== undefined },
         { headers: userHeader(req.user), timeoutMs: req.timeoutMs || undefined, signal: abort.signal },
       );
-      for await (const res of stream) {
-        const ev = res.event?.event;
-        if (ev?.case === 'start') {
-          pid = ev.value.pid;
+      end = await readProcessEvents(stream, {
+        onStart(started) {
+          pid = started;
           if (req.signal?.aborted) kill(pid);
           if (stdin !== undefined) {
             const sel = { selector: { case: 'pid' as const, value: pid } };
@@ -195,16 +206,12 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
               .then(() => processClient.closeStdin({ process: sel }))
               .then(() => undefined, (err: unknown) => (ConnectError.from(err).code === Code.NotFound ? undefined : err));
           }
-        } else if (ev?.case === 'data') {
-          const o = ev.value.output;
-          // Awaiting the consumer before the next message is read is the backpressure: the
-          // guest's socket, then the process's pipe, fill up and the process waits.
-          if (o.case === 'stdout' || o.case === 'pty') { out.stdout.push(o.value); await req.onStdout?.(o.value); }
-          else if (o.case === 'stderr') { out.stderr.push(o.value); await req.onStderr?.(o.value); }
-        } else if (ev?.case === 'end') {
-          end = ev.value;
-        }
-      }
+        },
+        async onData(kind, data) {
+          if (kind === 'stderr') { out.stderr.push(data); await req.onStderr?.(data); }
+          else { out.stdout.push(data); await req.onStdout?.(data); }
+        },
+      });
       if (req.signal?.aborted) throw req.signal.reason;
       const failure = await feedFailure;
       if (failure) throw failure;
@@ -250,10 +257,11 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   return {
     process: processClient,
     filesystem: filesystemClient,
+    files,
     health,
     waitUntilReady,
     exec,
     init,
-    close: () => agent.destroy(),
+    close: () => { agent.destroy(); files.close(); },
   };
 }

@@ -1,0 +1,82 @@
+/**
+ * The facts of the envd protocol that both of its ends share: the in-sandbox daemon (src/guest)
+ * and every host-side caller (src/envd's client, the server's port route, the operator, the SDK).
+ *
+ * They sit here, on the ground floor, and not in src/envd/: the daemon must not import host-side
+ * code, and src/envd imports the daemon's generated stubs, so a `guest → envd` arrow would close
+ * a circle between the two folders. Pure data with no imports but errors.ts, so the guest bundle
+ * gains nothing from it. Connect codes are spelled as on the wire (snake_case, Connect protocol
+ * spec "Error Codes"); `codeFromString` of `@connectrpc/connect/protocol-connect` turns them into
+ * the library's `Code`.
+ */
+import type { ErrorCode } from './errors.ts';
+
+/** The daemon's TCP port in every sandbox, as in envd. */
+export const GUEST_PORT = 49983;
+
+/** Carries the sandbox's access token on every call but /health, signed /files URLs and /init. */
+export const ACCESS_TOKEN_HEADER = 'x-access-token';
+
+/** Guards POST /init, the engine's channel to re-key a forked or restored sandbox. */
+export const INIT_SECRET_HEADER = 'x-agentbox-init-secret';
+
+/** Chooses the OS user of one call: Basic auth with the user name and an empty password, as in envd. */
+export function userHeader(user: string | undefined): Record<string, string> {
+  return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};
+}
+
+export type ConnectCodeName =
+  | 'canceled' | 'unknown' | 'invalid_argument' | 'deadline_exceeded' | 'not_found' | 'already_exists'
+  | 'permission_denied' | 'resource_exhausted' | 'failed_precondition' | 'aborted' | 'out_of_range'
+  | 'unimplemented' | 'internal' | 'unavailable' | 'data_loss' | 'unauthenticated';
+
+/** How the daemon reports each of our codes over Connect (the server edge, STYLE #4). */
+export const CONNECT_CODE_OF: Record<ErrorCode, ConnectCodeName> = {
+  invalid_argument: 'invalid_argument',
+  not_found: 'not_found',
+  already_exists: 'already_exists',
+  conflict: 'failed_precondition',
+  unauthenticated: 'unauthenticated',
+  permission_denied: 'permission_denied',
+  resource_exhausted: 'resource_exhausted',
+  quota_exceeded: 'resource_exhausted',
+  deadline_exceeded: 'deadline_exceeded',
+  unavailable: 'unavailable',
+  integrity_error: 'data_loss',
+  not_supported: 'unimplemented',
+  internal: 'internal',
+};
+
+/**
+ * How a host-side caller reads a Connect code back. Not quite the inverse: `resource_exhausted`
+ * reads as itself (a tenant quota is the server's, never the guest's), a call the caller
+ * cancelled reads as its deadline, and the codes left out (internal, unknown…) take the caller's
+ * fallback, because what it means depends on who asked.
+ */
+export const ERROR_CODE_OF_CONNECT: Partial<Record<string, ErrorCode>> = {
+  invalid_argument: 'invalid_argument',
+  not_found: 'not_found',
+  already_exists: 'already_exists',
+  failed_precondition: 'conflict',
+  unauthenticated: 'unauthenticated',
+  permission_denied: 'permission_denied',
+  resource_exhausted: 'resource_exhausted',
+  deadline_exceeded: 'deadline_exceeded',
+  canceled: 'deadline_exceeded',
+  unavailable: 'unavailable',
+  unimplemented: 'not_supported',
+  data_loss: 'integrity_error',
+};
+
+/**
+ * The daemon's REST routes (/files) answer errors with an HTTP status (AgentboxError.httpStatus,
+ * 507 for a full disk on upload) and envd's `{code: status, message}` body: the status read back.
+ */
+export const ERROR_CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
+  400: 'invalid_argument',
+  401: 'unauthenticated',
+  403: 'permission_denied',
+  404: 'not_found',
+  409: 'already_exists',
+  507: 'resource_exhausted',
+};
