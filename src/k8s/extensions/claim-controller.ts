@@ -6,7 +6,7 @@
 // reference with an optimistic lock on the Sandbox: of two claims racing for one Sandbox only one
 // patch can succeed; the loser drops its annotation and tries another candidate. A recorded
 // choice whose Sandbox is still pool-owned is finished after a restart, never abandoned.
-import { ANNOTATION, CONDITION, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Condition, Sandbox, SandboxClaim, SandboxClaimStatus, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient } from '../client.ts';
@@ -44,7 +44,6 @@ export interface ClaimControllerDeps {
 }
 
 type Result = { requeueAfterMs?: number } | void;
-const CLAIM_API = 'extensions.agents.x-k8s.io/v1beta1';
 
 /** Ready condition to write, with a requeue when the reason is transient. */
 class StatusOutcome {
@@ -121,7 +120,7 @@ export class ClaimController {
     if (!st.expired) return { done: false, ...(st.requeueMs !== null ? { requeueMs: st.requeueMs } : {}) };
     const ready = findCondition(claim.status?.conditions, CONDITION.ready);
     if (ready?.reason !== REASON.claimExpired) {
-      this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', REASON.claimExpired, 'Expiring', 'Claim lifetime has ended');
+      this.d.events.record({ ...claim, ...KIND.SandboxClaim }, 'Normal', REASON.claimExpired, 'Expiring', 'Claim lifetime has ended');
       await this.writeStatus(claim, { ...(claim.status ?? {}), conditions: this.withReady(claim, { status: 'False', reason: REASON.claimExpired, message: 'Claim has expired' }) });
     }
     const policy = claim.spec.lifecycle?.shutdownPolicy ?? SHUTDOWN_POLICY.retain;
@@ -263,7 +262,7 @@ export class ClaimController {
       try {
         claim = await this.patchClaim(claim, { metadata: { resourceVersion: claim.metadata.resourceVersion, annotations: { [ANNOTATION.sandboxName]: pick.metadata.name! } } });
         const sb = await this.transfer(pick, claim, template);
-        this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxAdopted', 'Adopting', `Adopted warm sandbox ${sb.metadata.name}`);
+        this.d.events.record({ ...claim, ...KIND.SandboxClaim }, 'Normal', 'SandboxAdopted', 'Adopting', `Adopted warm sandbox ${sb.metadata.name}`);
         this.countAssignment(claim, pool, template, LAUNCH_WARM, sb);
         return sb;
       } catch (e) {
@@ -299,7 +298,7 @@ export class ClaimController {
           [LABEL.launchType]: LAUNCH_WARM, [LABEL.claimUid]: claim.metadata.uid, [LABEL.createdBy]: createdBy,
         },
         annotations: { [ANNOTATION.podName]: sb.metadata.annotations?.[ANNOTATION.podName] ?? sb.metadata.name, ...(trace ? { [ANNOTATION.traceContext]: trace } : {}) },
-        ownerReferences: [controllerRef(claim, CLAIM_API, 'SandboxClaim')],
+        ownerReferences: [controllerRef(claim, KIND.SandboxClaim)],
       },
       spec: {
         podTemplate: {
@@ -327,7 +326,7 @@ export class ClaimController {
         name: claim.metadata.name, namespace: claim.metadata.namespace,
         labels: { [LABEL.claimUid]: claim.metadata.uid!, [LABEL.createdBy]: createdBy, [LABEL.launchType]: LAUNCH_COLD, [LABEL.templateRefHash]: refHash },
         annotations: { [ANNOTATION.templateRef]: template.metadata.name! },
-        ownerReferences: [controllerRef(claim, CLAIM_API, 'SandboxClaim')],
+        ownerReferences: [controllerRef(claim, KIND.SandboxClaim)],
       },
       spec: {
         ...blueprint,
@@ -341,7 +340,7 @@ export class ClaimController {
     try {
       const created = await this.d.client.create(SANDBOXES, claim.metadata.namespace, sb);
       this.d.sandboxes.observe(created);
-      this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxProvisioned', 'Provisioning', `Created sandbox ${created.metadata.name}`);
+      this.d.events.record({ ...claim, ...KIND.SandboxClaim }, 'Normal', 'SandboxProvisioned', 'Provisioning', `Created sandbox ${created.metadata.name}`);
       this.countAssignment(claim, pool, template, LAUNCH_COLD, created);
       return created;
     } catch (e) {

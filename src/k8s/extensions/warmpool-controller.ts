@@ -1,6 +1,6 @@
 // SandboxWarmPool reconciler: keeps `replicas` unclaimed, fresh Sandboxes built from the pool's
 // template, replaces stale ones per update strategy, and reports rollout progress.
-import { ANNOTATION, CONDITION, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
 import { isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, setCondition } from '../conditions.ts';
@@ -88,7 +88,7 @@ export class WarmPoolController {
         active = active.filter((s) => s !== sb);
       }
     }
-    const poolRef = { ...pool, apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool' };
+    const poolRef = { ...pool, ...KIND.SandboxWarmPool };
     if (held > 0) {
       if (!this.stuck.has(pool.metadata.uid!)) {
         this.stuck.add(pool.metadata.uid!);
@@ -156,7 +156,7 @@ export class WarmPoolController {
           [LABEL.createdBy]: 'controller',
         },
         annotations: { [ANNOTATION.templateRef]: t.metadata.name! },
-        ownerReferences: [controllerRef(pool, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxWarmPool')],
+        ownerReferences: [controllerRef(pool, KIND.SandboxWarmPool)],
       },
       spec: blueprint,
     };
@@ -171,7 +171,7 @@ export class WarmPoolController {
       this.d.sandboxes.observe(await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, {
         metadata: {
           resourceVersion: sb.metadata.resourceVersion,
-          ownerReferences: [controllerRef(pool, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxWarmPool')],
+          ownerReferences: [controllerRef(pool, KIND.SandboxWarmPool)],
         },
       }));
     } catch (e) {

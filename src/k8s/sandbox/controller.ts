@@ -2,7 +2,7 @@
 // an optional headless Service, the default NetworkPolicy of a bare Sandbox, and status.
 // Phases per pass: expiry → PVCs → policy → pod (suspend/resume, adoption, failure policy) →
 // Service → status. No finalizers: deletion relies on ownerReference garbage collection.
-import { ANNOTATION, CONDITION, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { isAlreadyExists, isNotFound, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, type KubeClient } from '../client.ts';
@@ -65,10 +65,10 @@ export class SandboxController {
     if (this.isBare(sb)) await this.ensureNetworkPolicy(sb);
 
     const hash = nameHash(sb.metadata.name!);
-    const owned = this.d.pods.list((p) => p.metadata.labels?.['agents.x-k8s.io/sandbox-name-hash'] === hash
+    const owned = this.d.pods.list((p) => p.metadata.labels?.[LABEL.sandboxNameHash] === hash
       && isControlledBy(p, sb), sb.metadata.namespace);
     if (owned.length > 1) {
-      this.d.events.record({ ...sb, apiVersion: 'agents.x-k8s.io/v1beta1', kind: 'Sandbox' }, 'Warning', REASON.multiplePods,
+      this.d.events.record({ ...sb, ...KIND.Sandbox }, 'Warning', REASON.multiplePods,
         'Reconciling', `${owned.length} pods are controlled by this Sandbox; refusing to pick one`);
       const conditions = setCondition(sb.status?.conditions, {
         type: CONDITION.ready, status: 'False', reason: REASON.multiplePods,
@@ -240,8 +240,8 @@ export class SandboxController {
     const patched = await this.d.client.patch<Pod>(PODS, pod.metadata.namespace, pod.metadata.name!, {
       metadata: {
         resourceVersion: pod.metadata.resourceVersion,
-        ownerReferences: [...(pod.metadata.ownerReferences ?? []), controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
-        labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash(sb.metadata.name!) },
+        ownerReferences: [...(pod.metadata.ownerReferences ?? []), controllerRef(sb, KIND.Sandbox)],
+        labels: { [LABEL.sandboxNameHash]: nameHash(sb.metadata.name!) },
       },
     });
     this.d.pods.observe(patched);
@@ -266,7 +266,7 @@ export class SandboxController {
           spec: { selector: want.spec.selector, ports: want.spec.ports },
         }));
       } else {
-        throw new AgentboxError('conflict', `Service ${name} exists and is not owned by the sandbox (adoption needs ${'agents.x-k8s.io/adoptable'}=true and clusterIP None)`);
+        throw new AgentboxError('conflict', `Service ${name} exists and is not owned by the sandbox (adoption needs ${LABEL.adoptable}=true and clusterIP None)`);
       }
       return { serviceName: name, serviceRequired: true };
     }
