@@ -9,18 +9,18 @@
 import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Condition, Sandbox, SandboxClaim, SandboxClaimStatus, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
-import { isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient } from '../client.ts';
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, removeCondition, setCondition, type ConditionInput } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { claimExpiry, expiryState } from '../expiry.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
+import { nameHash } from '../hash.ts';
 import { objectKey, type Informer } from '../informer.ts';
+import { writeStatus } from '../status-writer.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { CLAIMS, SANDBOXES } from '../resources.ts';
-import { blueprintFromTemplate } from './blueprint.ts';
+import { blueprintFromTemplate, isStale } from './blueprint.ts';
 import { ClaimInputError, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, normaliseCreatedBy, validatePodMetadata } from './claim-inputs.ts';
-import { isStale } from './warmpool-controller.ts';
 
 /** A claim waits this long after creation for a warm member to get an IP before going cold. */
 export const WARM_WAIT_MS = 2000;
@@ -409,19 +409,10 @@ export class ClaimController {
     return updated;
   }
 
-  /** Status merge patch under an optimistic lock; a conflict is dropped (the watch brings us back). */
+  /** Status merge patch under an optimistic lock; on a conflict the claim is looked at again. */
   private async writeStatus(claim: SandboxClaim, next: SandboxClaimStatus): Promise<void> {
-    const prev = claim.status ?? {};
-    if (canonicalJson(prev) === canonicalJson(next)) return;
-    const body: Record<string, unknown> = { ...next };
-    for (const k of Object.keys(prev)) if (!(k in next)) body[k] = null;
-    try {
-      const updated = await this.d.client.patch<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!,
-        { metadata: { resourceVersion: claim.metadata.resourceVersion }, status: body }, 'merge', 'status');
-      this.d.claims.observe(updated);
-    } catch (e) {
-      if (isConflict(e)) { this.d.enqueue?.(objectKey(claim)); return; }
-      if (!(e instanceof KubeApiError && e.status === 404)) throw e;
-    }
+    const w = await writeStatus(this.d.client, CLAIMS, claim, next, { lock: true });
+    if (w.outcome === 'written') this.d.claims.observe(w.updated);
+    else if (w.outcome === 'conflict') this.d.enqueue?.(objectKey(claim));
   }
 }

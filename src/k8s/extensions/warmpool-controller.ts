@@ -4,13 +4,14 @@ import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEG
 import type { Sandbox, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
 import { isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, setCondition } from '../conditions.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
+import { nameHash } from '../hash.ts';
 import type { Informer } from '../informer.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { SANDBOXES, WARM_POOLS } from '../resources.ts';
+import { writeStatus } from '../status-writer.ts';
 import type { EventRecorder } from '../events.ts';
-import { blueprintFromTemplate, blueprintHash, podTemplateHash, sameBlueprint } from './blueprint.ts';
+import { blueprintFromTemplate, blueprintHash, isStale, podTemplateHash } from './blueprint.ts';
 
 /** Upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
 export const MAX_BATCH = 300;
@@ -30,13 +31,6 @@ export interface WarmPoolControllerDeps {
 }
 
 export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${nameHash(poolName)}`;
-
-/** Is a member out of date with its template? Hash first; a hash mismatch is confirmed semantically. */
-export function isStale(sb: Sandbox, t: SandboxTemplate): boolean {
-  if (sb.metadata.labels?.[LABEL.templateRefHash] !== nameHash(t.metadata.name!)) return true;
-  if (sb.metadata.labels?.[LABEL.templateHash] === blueprintHash(t)) return false;
-  return !sameBlueprint(sb.spec, t);
-}
 
 export class WarmPoolController {
   /** Pools (uid) that reported WarmPoolNotProgressing and have not recovered yet. */
@@ -205,12 +199,7 @@ export class WarmPoolController {
       replicas: active.length, readyReplicas: ready, updatedReplicas: updated,
       selector: poolSelector(pool.metadata.name!), observedGeneration: pool.metadata.generation, conditions,
     };
-    if (canonicalJson(pool.status ?? {}) === canonicalJson(next)) return;
-    try {
-      this.d.pools.observe(await this.d.client.patch<SandboxWarmPool>(WARM_POOLS, pool.metadata.namespace, pool.metadata.name!,
-        { status: next }, 'merge', 'status'));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const w = await writeStatus(this.d.client, WARM_POOLS, pool, next);
+    if (w.outcome === 'written') this.d.pools.observe(w.updated);
   }
 }

@@ -12,10 +12,11 @@ import { buildSandboxNetworkPolicy, samePolicy, type NetworkPolicy } from '../ex
 import { findCondition, removeCondition, setCondition } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { expiryState, sandboxExpiry } from '../expiry.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
+import { nameHash } from '../hash.ts';
 import type { Informer } from '../informer.ts';
 import { controllerOf, controllerRef, isControlledBy, mayAdopt } from '../ownership.ts';
 import { SANDBOXES } from '../resources.ts';
+import { writeStatus } from '../status-writer.ts';
 import { buildPod, podMetadataPatch, podNameOf, type Pod, type PodLabelHook } from './pod.ts';
 import type { PodDefaults } from './pod-defaults.ts';
 import { buildPvc, type Pvc } from './pvc.ts';
@@ -286,20 +287,13 @@ export class SandboxController {
     }
   }
 
-  /** Merge-patches /status without a resourceVersion lock, skipped when nothing changed. */
+  /** Merge-patches /status without a resourceVersion lock; reports a Ready that turned True. */
   private async writeStatus(sb: Sandbox, next: SandboxStatus): Promise<void> {
-    const prev = sb.status ?? {};
-    if (canonicalJson(prev) === canonicalJson(next)) return;
-    const patch: Record<string, unknown> = { ...next };
-    for (const k of Object.keys(prev)) if (!(k in next)) patch[k] = null;
-    try {
-      const updated = await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, { status: patch }, 'merge', 'status');
-      this.d.sandboxes.observe(updated);
-      const wasReady = findCondition(prev.conditions, CONDITION.ready)?.status === 'True';
-      if (!wasReady && findCondition(next.conditions, CONDITION.ready)?.status === 'True') this.d.onReady?.(updated);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const w = await writeStatus(this.d.client, SANDBOXES, sb, next);
+    if (w.outcome !== 'written') return;
+    this.d.sandboxes.observe(w.updated);
+    const wasReady = findCondition(sb.status?.conditions, CONDITION.ready)?.status === 'True';
+    if (!wasReady && findCondition(next.conditions, CONDITION.ready)?.status === 'True') this.d.onReady?.(w.updated);
   }
 
   private async reportError(sb: Sandbox, e: unknown): Promise<void> {
