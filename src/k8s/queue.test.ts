@@ -1,7 +1,7 @@
 // Work queue semantics the reconcilers rely on (no Kubernetes needed).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { WorkQueue, type QueueOptions } from '../../src/k8s/queue.ts';
+import { WorkQueue, type QueueOptions } from './queue.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const startedQueue = (o: QueueOptions) => {
