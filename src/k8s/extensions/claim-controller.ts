@@ -60,14 +60,36 @@ export class ClaimController {
 
   constructor(private readonly d: ClaimControllerDeps) {}
 
-  forget(claim: SandboxClaim): void {
+  /**
+   * Maps the changes this reconciler cares about to its queue keys: a claim (a deleted one is
+   * forgotten), the claim owning a changed Sandbox, the unbound claims of a changed pool, and
+   * the claims waiting for a template that has just appeared.
+   */
+  watch(enqueue: (key: string) => void): void {
+    const { claims, pools, templates, sandboxes } = this.d;
+    claims.on((type, c) => { if (type === 'delete') this.forget(c); else enqueue(objectKey(c)); });
+    sandboxes.on((_t, sb) => {
+      const owner = controllerOf(sb);
+      if (owner?.kind === 'SandboxClaim') enqueue(`${sb.metadata.namespace}/${owner.name}`);
+      this.observeSandbox(sb);
+    });
+    pools.on((_t, p) => { for (const c of claims.list((c) => c.spec.warmPoolRef?.name === p.metadata.name && !c.status?.sandbox?.name, p.metadata.namespace)) enqueue(objectKey(c)); });
+    templates.on((type, t) => {
+      if (type !== 'add') return;
+      const poolNames = new Set(pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace).map((p) => p.metadata.name));
+      for (const c of claims.list((c) => poolNames.has(c.spec.warmPoolRef?.name), t.metadata.namespace)) enqueue(objectKey(c));
+    });
+  }
+
+  /** Drops what is kept in memory for a deleted claim. */
+  private forget(claim: SandboxClaim): void {
     for (const set of this.waiting.values()) set.delete(objectKey(claim));
     for (const [k, uid] of this.reserved) if (uid === claim.metadata.uid) this.reserved.delete(k);
     this.firstObserved.delete(claim.metadata.uid!);
   }
 
   /** Wakes claims waiting on a pool when one of its members changes. */
-  observeSandbox(_type: string, sb: Sandbox): void {
+  private observeSandbox(sb: Sandbox): void {
     const owner = controllerOf(sb);
     if (owner?.kind !== 'SandboxWarmPool') return;
     const set = this.waiting.get(`${sb.metadata.namespace}/${owner.name}`);

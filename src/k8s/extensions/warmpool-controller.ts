@@ -5,7 +5,7 @@ import type { Sandbox, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus }
 import { isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, setCondition } from '../conditions.ts';
 import { nameHash } from '../hash.ts';
-import type { Informer } from '../informer.ts';
+import { objectKey, type Informer } from '../informer.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { SANDBOXES, WARM_POOLS } from '../resources.ts';
@@ -37,6 +37,24 @@ export class WarmPoolController {
   private readonly stuck = new Set<string>();
 
   constructor(private readonly d: WarmPoolControllerDeps) {}
+
+  /**
+   * Maps the changes this reconciler cares about to its queue keys: a pool, the pools of a
+   * changed template, and the pool of a member that changed, including one that just left it
+   * (adoption): the pool that lost it must refill.
+   */
+  watch(enqueue: (key: string) => void): void {
+    this.d.pools.on((_t, p) => enqueue(objectKey(p)));
+    this.d.templates.on((_t, t) => {
+      for (const p of this.d.pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace)) enqueue(objectKey(p));
+    });
+    this.d.sandboxes.on((_t, sb, old) => {
+      const owner = controllerOf(sb);
+      if (owner?.kind === 'SandboxWarmPool') enqueue(`${sb.metadata.namespace}/${owner.name}`);
+      const oldOwner = old ? controllerOf(old) : undefined;
+      if (oldOwner?.kind === 'SandboxWarmPool' && oldOwner.uid !== owner?.uid) enqueue(`${sb.metadata.namespace}/${oldOwner.name}`);
+    });
+  }
 
   async reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number } | void> {
     const pool = this.d.pools.get(namespace, name);

@@ -3,7 +3,7 @@
 // Phases per pass: expiry → PVCs → policy → pod (suspend/resume, adoption, failure policy) →
 // Service → status. No finalizers: deletion relies on ownerReference garbage collection.
 import { ANNOTATION, CONDITION, KIND, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
-import type { Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
+import type { KubeObject, Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { isAlreadyExists, isNotFound, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, type KubeClient } from '../client.ts';
 import { wantsGuest } from '../extensions/guest-injection.ts';
@@ -13,7 +13,7 @@ import { findCondition, removeCondition, setCondition } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { expiryState, sandboxExpiry } from '../expiry.ts';
 import { nameHash } from '../hash.ts';
-import type { Informer } from '../informer.ts';
+import { objectKey, type Informer } from '../informer.ts';
 import { controllerOf, controllerRef, isControlledBy, mayAdopt } from '../ownership.ts';
 import { SANDBOXES } from '../resources.ts';
 import { writeStatus } from '../status-writer.ts';
@@ -45,6 +45,23 @@ export type ReconcileResult = { requeueAfterMs?: number } | void;
 
 export class SandboxController {
   constructor(private readonly d: SandboxControllerDeps) {}
+
+  /**
+   * Maps the changes this reconciler cares about to its queue keys: a Sandbox itself, and the
+   * controller of an owned Pod, Service or policy (an unowned one under its own name: it may be
+   * waiting for adoption by a Sandbox of that name).
+   */
+  watch(enqueue: (key: string) => void): void {
+    this.d.sandboxes.on((_t, sb) => enqueue(objectKey(sb)));
+    const ownerToSandbox = (obj: KubeObject) => {
+      const owner = controllerOf(obj);
+      if (owner?.kind === 'Sandbox') enqueue(`${obj.metadata.namespace}/${owner.name}`);
+      else if (!owner) enqueue(objectKey(obj));
+    };
+    this.d.pods.on((_t, p) => ownerToSandbox(p));
+    this.d.services.on((_t, s) => ownerToSandbox(s));
+    this.d.policies.on((_t, p) => ownerToSandbox(p));
+  }
 
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const sb = this.d.sandboxes.get(namespace, name);
