@@ -1,6 +1,7 @@
 /**
  * Timeout arithmetic as pure functions of `now` (STYLE #8): the lifecycle loop, the service and
- * the tests share them, and no test needs a clock.
+ * the tests share them, and no test needs a clock. The deadline arithmetic underneath is the
+ * operator's too (src/api/expiry.ts).
  */
 import { deadlineAfter, isPast, recheckDelay } from '../api/expiry.ts';
 import type { OnTimeoutAction, SandboxRecord } from './sandbox-store.ts';

@@ -8,8 +8,8 @@ const CODE_OF_STATUS = {
   401: 'unauthenticated',
   403: 'permission_denied',
   404: 'not_found',
-  // The upstream pod could not be reached or answered badly: a gateway says 502, where the
-  // agentbox table would say 503 for `unavailable`. Upstream's router and its clients expect 502.
+  // The sandbox's pod could not be reached: a gateway answers 502 (Bad Gateway) there, where the
+  // table in src/api/errors.ts says 503 for `unavailable`; the router keeps answering 502.
   502: 'unavailable',
   504: 'deadline_exceeded',
 } as const satisfies Record<number, ErrorCode>;
