@@ -78,7 +78,9 @@ describe('warm pool controller', { skip: skip ?? false }, () => {
       const recBefore = (await f.members('pool-recreate')).map((m) => m.metadata.uid).sort();
 
       // The template's watch event enqueues the template and, in the same dispatch, its pools: once
-      // the template controller has run for the edit and the queues are idle, the pools have too.
+      // the template controller has run again after the edit (nothing else wakes it once the
+      // queues are idle) and the queues are idle again, the pools have seen the edit too.
+      await f.op.idle();
       const templatePasses = await f.reconciles('template');
       await client.patch(TEMPLATES, ns, 'tpl-roll', { metadata: { annotations: { note: 'metadata only' } } });
       await waitFor('the operator saw the metadata edit', async () => (await f.reconciles('template')) > templatePasses);
