@@ -1,6 +1,7 @@
 /**
  * Project rules that a type checker does not enforce (STYLE.md, traps #4): every error thrown
- * from src/ belongs to the AgentboxError family, so callers that catch it miss nothing.
+ * from src/ belongs to the AgentboxError family, so callers that catch it miss nothing; and the
+ * Kubernetes API's group, version and label strings are spelled once, in src/api/k8s/.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -18,14 +19,30 @@ function sources(dir: string, out: string[] = []): string[] {
   return out;
 }
 
+/** Lines of src/ files (outside `allowed`) that match `pattern`, as `file:line: text`. */
+function offendingLines(pattern: RegExp, allowed: (file: string) => boolean = () => false): string[] {
+  const offenders: string[] = [];
+  for (const file of sources(join(root, 'src'))) {
+    const rel = relative(root, file);
+    if (allowed(rel)) continue;
+    readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
+      if (pattern.test(line)) offenders.push(`${rel}:${i + 1}: ${line.trim()}`);
+    });
+  }
+  return offenders;
+}
+
 describe('source rules', () => {
   it('src/ creates no bare Error: failures are AgentboxError (or a subclass)', () => {
-    const offenders: string[] = [];
-    for (const file of sources(join(root, 'src'))) {
-      readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-        if (/\bnew (Type|Range)?Error\(|\bthrow Error\(/.test(line)) offenders.push(`${relative(root, file)}:${i + 1}: ${line.trim()}`);
-      });
-    }
-    assert.deepEqual(offenders, []);
+    assert.deepEqual(offendingLines(/\bnew (Type|Range)?Error\(|\bthrow Error\(/), []);
+  });
+
+  it('only the two error modules extend Error: every other error class joins their family', () => {
+    const errorModules = new Set(['src/api/errors.ts', 'src/sdk/errors.ts']);
+    assert.deepEqual(offendingLines(/\bextends Error\b/, (f) => errorModules.has(f)), []);
+  });
+
+  it('agents.x-k8s.io group/version and label strings are spelled only in src/api/k8s/', () => {
+    assert.deepEqual(offendingLines(/['"`](extensions\.)?agents\.x-k8s\.io\//, (f) => f.startsWith('src/api/k8s/')), []);
   });
 });

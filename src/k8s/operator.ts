@@ -1,13 +1,13 @@
 // Composition root of the operator: one client, shared informers, one work queue per reconciler,
-// event handlers that map changes to queue keys. Everything is passed explicitly; nothing global.
+// each reconciler's `watch` wired to its queue (the mapping of changes to keys lives beside each
+// reconciler). Everything is passed explicitly; nothing global.
 import { LABEL } from '../api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
 import { NETWORK_POLICIES, PODS, SERVICES, type KubeClient, type ResourceType } from './client.ts';
 import { eventRecorder } from './events.ts';
-import { Informer, objectKey } from './informer.ts';
+import { Informer } from './informer.ts';
 import { WorkQueue } from './queue.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
-import { controllerOf } from './ownership.ts';
 import { SandboxController } from './sandbox/controller.ts';
 import type { Pod } from './sandbox/pod.ts';
 import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
@@ -80,15 +80,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     workers: o.sandboxWorkers ?? 16, onError: queueError('sandbox'),
     handler: (key) => metrics.timeReconcile('sandbox', () => sandboxCtl.reconcile(...splitKey(key))),
   });
-  sandboxes.on((_t, sb) => sandboxQ.add(objectKey(sb)));
-  const ownerToSandbox = (obj: KubeObject) => {
-    const owner = controllerOf(obj);
-    if (owner?.kind === 'Sandbox') sandboxQ.add(`${obj.metadata.namespace}/${owner.name}`);
-    else if (!owner) sandboxQ.add(objectKey(obj));
-  };
-  pods.on((_t, p) => ownerToSandbox(p));
-  services.on((_t, s) => ownerToSandbox(s));
-  sandboxPolicies.on((_t, p) => ownerToSandbox(p));
+  sandboxCtl.watch((key) => sandboxQ.add(key));
 
   const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services, sandboxPolicies];
   const queues: WorkQueue[] = [sandboxQ];
@@ -108,8 +100,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       workers: o.templateWorkers ?? 1, onError: queueError('template'),
       handler: (key) => metrics.timeReconcile('template', () => templateCtl.reconcile(...splitKey(key))),
     });
-    templates.on((_t, t) => templateQ.add(objectKey(t)));
-    policies.on((_t, p) => { const ow = controllerOf(p); if (ow?.kind === 'SandboxTemplate') templateQ.add(`${p.metadata.namespace}/${ow.name}`); });
+    templateCtl.watch((key) => templateQ.add(key));
 
     const poolCtl = new WarmPoolController({
       client: o.client, pools, templates, sandboxes, now, metrics,
@@ -120,10 +111,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       workers: o.poolWorkers ?? 2, onError: queueError('warmpool'),
       handler: (key) => metrics.timeReconcile('warmpool', () => poolCtl.reconcile(...splitKey(key))),
     });
-    pools.on((_t, p) => poolQ.add(objectKey(p)));
-    templates.on((_t, t) => {
-      for (const p of pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace)) poolQ.add(objectKey(p));
-    });
+    poolCtl.watch((key) => poolQ.add(key));
 
     const claimCtl = new ClaimController({
       client: o.client, claims, pools, templates, sandboxes, events: extEvents, now, metrics, log,
@@ -133,22 +121,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       workers: o.claimWorkers ?? 16, onError: queueError('claim'),
       handler: (key) => metrics.timeReconcile('claim', () => claimCtl.reconcile(...splitKey(key))),
     });
-    claims.on((type, c) => { if (type === 'delete') claimCtl.forget(c); else claimQ.add(objectKey(c)); });
-    sandboxes.on((type, sb, old) => {
-      const owner = controllerOf(sb);
-      if (owner?.kind === 'SandboxWarmPool') poolQ.add(`${sb.metadata.namespace}/${owner.name}`);
-      // A member that just left the pool (adoption) must also wake the pool that lost it.
-      const oldOwner = old ? controllerOf(old) : undefined;
-      if (oldOwner?.kind === 'SandboxWarmPool' && oldOwner.uid !== owner?.uid) poolQ.add(`${sb.metadata.namespace}/${oldOwner.name}`);
-      if (owner?.kind === 'SandboxClaim') claimQ.add(`${sb.metadata.namespace}/${owner.name}`);
-      claimCtl.observeSandbox(type, sb);
-    });
-    pools.on((_t, p) => { for (const c of claims.list((c) => c.spec.warmPoolRef?.name === p.metadata.name && !c.status?.sandbox?.name, p.metadata.namespace)) claimQ.add(objectKey(c)); });
-    templates.on((type, t) => {
-      if (type !== 'add') return;
-      const poolNames = new Set(pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace).map((p) => p.metadata.name));
-      for (const c of claims.list((c) => poolNames.has(c.spec.warmPoolRef?.name), t.metadata.namespace)) claimQ.add(objectKey(c));
-    });
+    claimCtl.watch((key) => claimQ.add(key));
     queues.push(templateQ, poolQ, claimQ);
     metrics.watchQueues({ template: templateQ, warmpool: poolQ, claim: claimQ });
     metrics.collectSandboxes(sandboxes, pools, claims);

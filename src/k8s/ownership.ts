@@ -1,5 +1,5 @@
 // Owner references: who controls an object, and whether a Sandbox may adopt an unowned one.
-import { LABEL } from '../api/k8s/constants.ts';
+import { LABEL, type TypeMeta } from '../api/k8s/constants.ts';
 import type { KubeObject, OwnerReference } from '../api/k8s/types.ts';
 
 export function controllerOf(obj: KubeObject): OwnerReference | undefined {
@@ -10,9 +10,9 @@ export function isControlledBy(obj: KubeObject, owner: KubeObject): boolean {
   return controllerOf(obj)?.uid === owner.metadata.uid;
 }
 
-export function controllerRef(owner: KubeObject, apiVersion: string, kind: string): OwnerReference {
+export function controllerRef(owner: KubeObject, type: TypeMeta): OwnerReference {
   return {
-    apiVersion, kind, name: owner.metadata.name!, uid: owner.metadata.uid!,
+    apiVersion: type.apiVersion, kind: type.kind, name: owner.metadata.name!, uid: owner.metadata.uid!,
     controller: true, blockOwnerDeletion: true,
   };
 }

@@ -1,18 +1,20 @@
 /**
  * Timeout arithmetic as pure functions of `now` (STYLE #8): the lifecycle loop, the service and
- * the tests share them, and no test needs a clock.
+ * the tests share them, and no test needs a clock. The deadline arithmetic underneath is the
+ * operator's too (src/api/expiry.ts).
  */
+import { deadlineAfter, isPast, recheckDelay } from '../api/expiry.ts';
 import type { OnTimeoutAction, SandboxRecord } from './sandbox-store.ts';
 
 /** When a sandbox whose timer (re)starts at `now` expires. */
 export function expiresAt(now: number, timeoutS: number): number {
-  return now + timeoutS * 1000;
+  return deadlineAfter(now, timeoutS);
 }
 
 /** What the lifecycle loop must do to a sandbox at `now`. */
 export function expiryAction(rec: Pick<SandboxRecord, 'state' | 'pooled' | 'expiresAt' | 'onTimeout'>, now: number): OnTimeoutAction | 'none' {
   if (rec.pooled || rec.state !== 'running' || rec.expiresAt === null) return 'none';
-  return rec.expiresAt <= now ? rec.onTimeout : 'none';
+  return isPast(rec.expiresAt, now) ? rec.onTimeout : 'none';
 }
 
 /**
@@ -25,6 +27,5 @@ export function autoResumeTimeout(timeoutS: number, minS = 300): number {
 
 /** How long the lifecycle loop may sleep: until the next expiry, bounded to [minMs, maxMs]. */
 export function sleepUntil(next: number | undefined, now: number, minMs: number, maxMs: number): number {
-  if (next === undefined) return maxMs;
-  return Math.min(maxMs, Math.max(minMs, next - now));
+  return next === undefined ? maxMs : recheckDelay(next, now, minMs, maxMs);
 }

@@ -1,44 +1,16 @@
 // v1alpha1 ⇄ v1beta1 through the real API server and our conversion webhook (self-signed TLS,
-// caBundle patched into the CRDs), plus the pure converter's round trips.
+// caBundle patched into the CRDs). The pure converter's round trips: src/k8s/conversion/convert.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { KubeClient } from '../../src/k8s/client.ts';
 import { atVersion, CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import { CRDS } from '../../src/k8s/client.ts';
 import { freePort, startOperatorProcess, stopOperatorProcess, type OperatorProc } from './operator-proc.ts';
-import { convertObject, HUB_STATE_ANNOTATION } from '../../src/k8s/conversion/convert.ts';
+import { HUB_STATE_ANNOTATION } from '../../src/k8s/conversion/convert.ts';
 import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
 
 type Any = KubeObject & { apiVersion: string; kind: string; spec: Record<string, unknown>; status?: Record<string, unknown> };
-const lookup = (_ns: string, pool: string) => (pool === 'pool-x' ? 'tpl-x' : undefined);
-
-describe('conversion (pure)', () => {
-  it('maps Sandbox replicas to operatingMode and back, stashing the v1alpha1 state', () => {
-    const alpha: Any = { apiVersion: 'agents.x-k8s.io/v1alpha1', kind: 'Sandbox', metadata: { name: 's' }, spec: { replicas: 0, podTemplate: { spec: basicPodSpec() } } };
-    const hub = convertObject(alpha, 'agents.x-k8s.io/v1beta1', lookup);
-    assert.equal(hub.spec!.operatingMode, 'Suspended');
-    assert.equal(hub.spec!.replicas, undefined);
-    assert.ok(hub.metadata.annotations?.['api.agents.x-k8s.io/v1alpha1-sandbox-state']);
-    assert.deepEqual(convertObject(hub, 'agents.x-k8s.io/v1alpha1', lookup), alpha);
-  });
-
-  it('maps claim template/warmpool policies to warmPoolRef', () => {
-    const mk = (warmpool: string | undefined, extra: Partial<Any> = {}): Any => ({
-      apiVersion: 'extensions.agents.x-k8s.io/v1alpha1', kind: 'SandboxClaim', metadata: { name: 'c', ...(extra.metadata ?? {}) },
-      spec: { sandboxTemplateRef: { name: 'tpl-x' }, ...(warmpool ? { warmpool } : {}) },
-    });
-    const ref = (o: Any) => (convertObject(o, 'extensions.agents.x-k8s.io/v1beta1', lookup).spec as { warmPoolRef: { name: string } }).warmPoolRef.name;
-    assert.equal(ref(mk('pool-x')), 'pool-x');
-    assert.equal(ref(mk('none')), 'shadow-pool-tpl-x');
-    assert.equal(ref(mk('default')), 'shadow-pool-tpl-x');
-    assert.equal(ref(mk('default', { metadata: { name: 'c', annotations: { 'agents.x-k8s.io/sandbox-name': 'pool-y-ab12c' } } })), 'pool-y');
-    const hub: Any = { apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxClaim', metadata: { name: 'c', namespace: 'n' }, spec: { warmPoolRef: { name: 'pool-x' } } };
-    const down = convertObject(hub, 'extensions.agents.x-k8s.io/v1alpha1', lookup);
-    assert.deepEqual(down.spec, { sandboxTemplateRef: { name: 'tpl-x' }, warmpool: 'pool-x' });
-  });
-});
-
 const skip = ensureEnv();
 if (skip) console.log(`# skipping k8s conversion tests: ${skip}`);
 

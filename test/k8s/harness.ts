@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { buildAllCrds, type CrdOptions } from '../../src/api/k8s/crds.ts';
 import { CRDS, isAlreadyExists, isConflict, isNotFound, KubeClient, NAMESPACES, PODS } from '../../src/k8s/client.ts';
 import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
-import { LABEL } from '../../src/api/k8s/constants.ts';
+import { KIND, LABEL } from '../../src/api/k8s/constants.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
 import { controllerRef } from '../../src/k8s/ownership.ts';
 import { SANDBOXES } from '../../src/k8s/resources.ts';
@@ -168,7 +168,7 @@ export async function createSandboxPod(client: KubeClient, sb: Sandbox, podName:
   await client.create<Pod>(PODS, sb.metadata.namespace, {
     metadata: {
       name: podName, labels: { [LABEL.sandboxNameHash]: nameHash(sb.metadata.name!), ...labels },
-      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+      ownerReferences: [controllerRef(sb, KIND.Sandbox)],
     },
     spec: basicPodSpec(),
   } as Pod);

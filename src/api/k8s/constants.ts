@@ -7,6 +7,17 @@ export const EXT_GROUP = 'extensions.agents.x-k8s.io';
 /** Storage version and conversion hub. */
 export const HUB_VERSION = 'v1beta1';
 
+/** apiVersion and kind of an object (Kubernetes TypeMeta), as owner references and events name it. */
+export interface TypeMeta { apiVersion: string; kind: string }
+
+/** The four kinds at the hub version; the one place their apiVersion strings are spelled. */
+export const KIND = {
+  Sandbox: { apiVersion: `${CORE_GROUP}/${HUB_VERSION}`, kind: 'Sandbox' },
+  SandboxTemplate: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxTemplate' },
+  SandboxClaim: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxClaim' },
+  SandboxWarmPool: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxWarmPool' },
+} as const satisfies Record<string, TypeMeta>;
+
 export const LABEL = {
   /** FNV-1a-32 hex of the Sandbox name; Service selector and router cache filter. */
   sandboxNameHash: 'agents.x-k8s.io/sandbox-name-hash',

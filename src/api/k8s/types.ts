@@ -1,6 +1,8 @@
 // TypeScript shapes of the four kinds as they travel over the wire (JSON, timestamps as RFC 3339
 // strings). Core Kubernetes sub-objects (PodSpec, PVC spec, NetworkPolicy rules) are validated by
 // the API server when the operator creates the real objects, so they are typed loosely here.
+// Every other field must agree with the v1beta1 schemas in ./schemas.ts: ./types.test.ts walks
+// both and fails on a field added, removed, made optional or retyped on one side only.
 
 export interface ObjectMeta {
   name?: string;

@@ -7,7 +7,7 @@
 // - v1beta1 → v1alpha1 stashes hub-only fields (e.g. a claim's volumeClaimTemplates, a pool's
 //   rollout status) in `agentbox.dev/v1beta1-state` on the v1alpha1 object, so a v1alpha1 client
 //   that reads, edits and writes back does not erase them. Upstream loses these (a gap we close).
-import { ANNOTATION, LABEL } from '../../api/k8s/constants.ts';
+import { ANNOTATION, HUB_VERSION, LABEL } from '../../api/k8s/constants.ts';
 import type { KubeObject } from '../../api/k8s/types.ts';
 
 export const HUB_STATE_ANNOTATION = 'agentbox.dev/v1beta1-state';
@@ -123,7 +123,7 @@ const pick = (o: Json | undefined, keys: string[]): Json => {
 
 export function toHub(obj: Obj): Obj {
   const k = KINDS[obj.kind];
-  if (!k || obj.apiVersion.endsWith('/v1beta1')) return withVersion(obj, 'v1beta1');
+  if (!k || obj.apiVersion.endsWith(`/${HUB_VERSION}`)) return withVersion(obj, HUB_VERSION);
   const a = clone(obj);
   const ann = annotations(a);
   const hubState = ann[HUB_STATE_ANNOTATION];
@@ -138,12 +138,12 @@ export function toHub(obj: Obj): Obj {
     hann[k.alphaStash] = JSON.stringify({ spec: a.spec ?? {}, ...(a.status ? { status: a.status } : {}) });
     hub = setAnnotations(hub, hann);
   }
-  return withVersion(hub, 'v1beta1');
+  return withVersion(hub, HUB_VERSION);
 }
 
 export function fromHub(obj: Obj, version: string, lookup: PoolTemplateLookup): Obj {
   const k = KINDS[obj.kind];
-  if (!k || version === 'v1beta1') return withVersion(obj, version);
+  if (!k || version === HUB_VERSION) return withVersion(obj, version);
   const h = clone(obj);
   const ann = annotations(h);
   const stash = k.alphaStash ? ann[k.alphaStash] : undefined;

@@ -1,7 +1,8 @@
 // Sandbox specs derived from a SandboxTemplate: deep copy of its blueprint plus secure defaults,
 // and the hashes that tell whether a warm-pool member still matches its template.
-import type { PodSpec, PodTemplate, SandboxBlueprint, SandboxTemplate } from '../../api/k8s/types.ts';
-import { canonicalJson, contentHash } from '../hash.ts';
+import { LABEL } from '../../api/k8s/constants.ts';
+import type { PodSpec, PodTemplate, Sandbox, SandboxBlueprint, SandboxTemplate } from '../../api/k8s/types.ts';
+import { canonicalJson, contentHash, nameHash } from '../hash.ts';
 import { withPublicDns } from '../sandbox/pod-defaults.ts';
 
 /**
@@ -46,4 +47,14 @@ export function sameBlueprint(member: SandboxBlueprint, t: SandboxTemplate): boo
   return canonicalJson(member.podTemplate.spec) === canonicalJson(want.podTemplate.spec)
     && canonicalJson(member.volumeClaimTemplates ?? []) === canonicalJson(want.volumeClaimTemplates ?? [])
     && (member.service ?? null) === (want.service ?? null);
+}
+
+/**
+ * Is a member out of date with its template? Hash first; a hash mismatch is confirmed
+ * semantically. Warm pools replace stale members; claims skip them under Recreate.
+ */
+export function isStale(sb: Sandbox, t: SandboxTemplate): boolean {
+  if (sb.metadata.labels?.[LABEL.templateRefHash] !== nameHash(t.metadata.name!)) return true;
+  if (sb.metadata.labels?.[LABEL.templateHash] === blueprintHash(t)) return false;
+  return !sameBlueprint(sb.spec, t);
 }

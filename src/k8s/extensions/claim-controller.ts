@@ -6,21 +6,21 @@
 // reference with an optimistic lock on the Sandbox: of two claims racing for one Sandbox only one
 // patch can succeed; the loser drops its annotation and tries another candidate. A recorded
 // choice whose Sandbox is still pool-owned is finished after a restart, never abandoned.
-import { ANNOTATION, CONDITION, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Condition, Sandbox, SandboxClaim, SandboxClaimStatus, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
-import { isAlreadyExists, isConflict, isNotFound, KubeApiError, type KubeClient } from '../client.ts';
+import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, removeCondition, setCondition, type ConditionInput } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { claimExpiry, expiryState } from '../expiry.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
+import { nameHash } from '../hash.ts';
 import { objectKey, type Informer } from '../informer.ts';
+import { writeStatus } from '../status-writer.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { CLAIMS, SANDBOXES } from '../resources.ts';
-import { blueprintFromTemplate } from './blueprint.ts';
+import { blueprintFromTemplate, isStale } from './blueprint.ts';
 import { ClaimInputError, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, normaliseCreatedBy, validatePodMetadata } from './claim-inputs.ts';
-import { isStale } from './warmpool-controller.ts';
 
 /** A claim waits this long after creation for a warm member to get an IP before going cold. */
 export const WARM_WAIT_MS = 2000;
@@ -44,7 +44,6 @@ export interface ClaimControllerDeps {
 }
 
 type Result = { requeueAfterMs?: number } | void;
-const CLAIM_API = 'extensions.agents.x-k8s.io/v1beta1';
 
 /** Ready condition to write, with a requeue when the reason is transient. */
 class StatusOutcome {
@@ -61,14 +60,36 @@ export class ClaimController {
 
   constructor(private readonly d: ClaimControllerDeps) {}
 
-  forget(claim: SandboxClaim): void {
+  /**
+   * Maps the changes this reconciler cares about to its queue keys: a claim (a deleted one is
+   * forgotten), the claim owning a changed Sandbox, the unbound claims of a changed pool, and
+   * the claims waiting for a template that has just appeared.
+   */
+  watch(enqueue: (key: string) => void): void {
+    const { claims, pools, templates, sandboxes } = this.d;
+    claims.on((type, c) => { if (type === 'delete') this.forget(c); else enqueue(objectKey(c)); });
+    sandboxes.on((_t, sb) => {
+      const owner = controllerOf(sb);
+      if (owner?.kind === 'SandboxClaim') enqueue(`${sb.metadata.namespace}/${owner.name}`);
+      this.observeSandbox(sb);
+    });
+    pools.on((_t, p) => { for (const c of claims.list((c) => c.spec.warmPoolRef?.name === p.metadata.name && !c.status?.sandbox?.name, p.metadata.namespace)) enqueue(objectKey(c)); });
+    templates.on((type, t) => {
+      if (type !== 'add') return;
+      const poolNames = new Set(pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace).map((p) => p.metadata.name));
+      for (const c of claims.list((c) => poolNames.has(c.spec.warmPoolRef?.name), t.metadata.namespace)) enqueue(objectKey(c));
+    });
+  }
+
+  /** Drops what is kept in memory for a deleted claim. */
+  private forget(claim: SandboxClaim): void {
     for (const set of this.waiting.values()) set.delete(objectKey(claim));
     for (const [k, uid] of this.reserved) if (uid === claim.metadata.uid) this.reserved.delete(k);
     this.firstObserved.delete(claim.metadata.uid!);
   }
 
   /** Wakes claims waiting on a pool when one of its members changes. */
-  observeSandbox(_type: string, sb: Sandbox): void {
+  private observeSandbox(sb: Sandbox): void {
     const owner = controllerOf(sb);
     if (owner?.kind !== 'SandboxWarmPool') return;
     const set = this.waiting.get(`${sb.metadata.namespace}/${owner.name}`);
@@ -121,7 +142,7 @@ export class ClaimController {
     if (!st.expired) return { done: false, ...(st.requeueMs !== null ? { requeueMs: st.requeueMs } : {}) };
     const ready = findCondition(claim.status?.conditions, CONDITION.ready);
     if (ready?.reason !== REASON.claimExpired) {
-      this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', REASON.claimExpired, 'Expiring', 'Claim lifetime has ended');
+      this.d.events.record({ ...claim, ...KIND.SandboxClaim }, 'Normal', REASON.claimExpired, 'Expiring', 'Claim lifetime has ended');
       await this.writeStatus(claim, { ...(claim.status ?? {}), conditions: this.withReady(claim, { status: 'False', reason: REASON.claimExpired, message: 'Claim has expired' }) });
     }
     const policy = claim.spec.lifecycle?.shutdownPolicy ?? SHUTDOWN_POLICY.retain;
@@ -263,7 +284,7 @@ export class ClaimController {
       try {
         claim = await this.patchClaim(claim, { metadata: { resourceVersion: claim.metadata.resourceVersion, annotations: { [ANNOTATION.sandboxName]: pick.metadata.name! } } });
         const sb = await this.transfer(pick, claim, template);
-        this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxAdopted', 'Adopting', `Adopted warm sandbox ${sb.metadata.name}`);
+        this.d.events.record({ ...claim, ...KIND.SandboxClaim }, 'Normal', 'SandboxAdopted', 'Adopting', `Adopted warm sandbox ${sb.metadata.name}`);
         this.countAssignment(claim, pool, template, LAUNCH_WARM, sb);
         return sb;
       } catch (e) {
@@ -299,7 +320,7 @@ export class ClaimController {
           [LABEL.launchType]: LAUNCH_WARM, [LABEL.claimUid]: claim.metadata.uid, [LABEL.createdBy]: createdBy,
         },
         annotations: { [ANNOTATION.podName]: sb.metadata.annotations?.[ANNOTATION.podName] ?? sb.metadata.name, ...(trace ? { [ANNOTATION.traceContext]: trace } : {}) },
-        ownerReferences: [controllerRef(claim, CLAIM_API, 'SandboxClaim')],
+        ownerReferences: [controllerRef(claim, KIND.SandboxClaim)],
       },
       spec: {
         podTemplate: {
@@ -327,7 +348,7 @@ export class ClaimController {
         name: claim.metadata.name, namespace: claim.metadata.namespace,
         labels: { [LABEL.claimUid]: claim.metadata.uid!, [LABEL.createdBy]: createdBy, [LABEL.launchType]: LAUNCH_COLD, [LABEL.templateRefHash]: refHash },
         annotations: { [ANNOTATION.templateRef]: template.metadata.name! },
-        ownerReferences: [controllerRef(claim, CLAIM_API, 'SandboxClaim')],
+        ownerReferences: [controllerRef(claim, KIND.SandboxClaim)],
       },
       spec: {
         ...blueprint,
@@ -341,7 +362,7 @@ export class ClaimController {
     try {
       const created = await this.d.client.create(SANDBOXES, claim.metadata.namespace, sb);
       this.d.sandboxes.observe(created);
-      this.d.events.record({ ...claim, apiVersion: CLAIM_API, kind: 'SandboxClaim' }, 'Normal', 'SandboxProvisioned', 'Provisioning', `Created sandbox ${created.metadata.name}`);
+      this.d.events.record({ ...claim, ...KIND.SandboxClaim }, 'Normal', 'SandboxProvisioned', 'Provisioning', `Created sandbox ${created.metadata.name}`);
       this.countAssignment(claim, pool, template, LAUNCH_COLD, created);
       return created;
     } catch (e) {
@@ -410,19 +431,10 @@ export class ClaimController {
     return updated;
   }
 
-  /** Status merge patch under an optimistic lock; a conflict is dropped (the watch brings us back). */
+  /** Status merge patch under an optimistic lock; on a conflict the claim is looked at again. */
   private async writeStatus(claim: SandboxClaim, next: SandboxClaimStatus): Promise<void> {
-    const prev = claim.status ?? {};
-    if (canonicalJson(prev) === canonicalJson(next)) return;
-    const body: Record<string, unknown> = { ...next };
-    for (const k of Object.keys(prev)) if (!(k in next)) body[k] = null;
-    try {
-      const updated = await this.d.client.patch<SandboxClaim>(CLAIMS, claim.metadata.namespace, claim.metadata.name!,
-        { metadata: { resourceVersion: claim.metadata.resourceVersion }, status: body }, 'merge', 'status');
-      this.d.claims.observe(updated);
-    } catch (e) {
-      if (isConflict(e)) { this.d.enqueue?.(objectKey(claim)); return; }
-      if (!(e instanceof KubeApiError && e.status === 404)) throw e;
-    }
+    const w = await writeStatus(this.d.client, CLAIMS, claim, next, { lock: true });
+    if (w.outcome === 'written') this.d.claims.observe(w.updated);
+    else if (w.outcome === 'conflict') this.d.enqueue?.(objectKey(claim));
   }
 }

@@ -2,7 +2,7 @@
 // environment variables and volume claim templates. Pure functions; each failure is a
 // ClaimInputError whose `reason` is the claim's Ready reason (user error: no hot retry loop).
 import { AgentboxError } from '../../api/errors.ts';
-import { ANNOTATION, DEFAULT_LABEL_DOMAIN_ALLOWLIST, REASON, ROUTER_APP_LABEL } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CORE_GROUP, DEFAULT_LABEL_DOMAIN_ALLOWLIST, REASON, ROUTER_APP_LABEL } from '../../api/k8s/constants.ts';
 import type { PersistentVolumeClaimTemplate, PodMetadata, PodSpec, SandboxClaim, SandboxTemplate } from '../../api/k8s/types.ts';
 
 export class ClaimInputError extends AgentboxError {
@@ -13,7 +13,7 @@ export class ClaimInputError extends AgentboxError {
 }
 
 const QUALIFIED_NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const FORBIDDEN_ANNOTATION_DOMAINS = ['kubernetes.io', 'k8s.io', 'agents.x-k8s.io'];
+const FORBIDDEN_ANNOTATION_DOMAINS = ['kubernetes.io', 'k8s.io', CORE_GROUP];
 
 const domainOf = (key: string) => (key.includes('/') ? key.slice(0, key.indexOf('/')) : '');
 const inDomain = (domain: string, d: string) => domain === d || domain.endsWith(`.${d}`);

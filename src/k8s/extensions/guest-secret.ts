@@ -3,7 +3,7 @@
 // collected with it), mounted into the pod, and read by the router to authenticate authorised
 // callers to envd. Nothing about it can be derived from the template.
 import { randomBytes } from 'node:crypto';
-import { LABEL } from '../../api/k8s/constants.ts';
+import { KIND, LABEL } from '../../api/k8s/constants.ts';
 import type { KubeObject, PodSpec, Sandbox } from '../../api/k8s/types.ts';
 import { nameHash } from '../hash.ts';
 import { controllerRef, isControlledBy } from '../ownership.ts';
@@ -22,7 +22,7 @@ export function buildGuestSecret(sb: Sandbox, spec: PodSpec): Secret {
     metadata: {
       name: guestSecretNameOf(sb.metadata.name!), namespace: sb.metadata.namespace,
       labels: { [GUEST_SECRET_LABEL]: 'true', [LABEL.sandboxNameHash]: nameHash(sb.metadata.name!) },
-      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+      ownerReferences: [controllerRef(sb, KIND.Sandbox)],
     },
     data: { [GUEST_CONFIG_KEY]: Buffer.from(JSON.stringify(config)).toString('base64') },
   };

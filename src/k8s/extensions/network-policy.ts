@@ -2,7 +2,7 @@
 // label, and one per bare Sandbox (not made from a template), selecting its pod by name hash.
 // Default rules are secure: ingress only from the router, egress only to public addresses
 // (cluster-internal, CGNAT, loopback, link-local metadata and every non-global IPv6 range denied).
-import { LABEL, ROUTER_APP_LABEL, ROUTER_NAMESPACE } from '../../api/k8s/constants.ts';
+import { KIND, LABEL, ROUTER_APP_LABEL, ROUTER_NAMESPACE } from '../../api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxTemplate } from '../../api/k8s/types.ts';
 import { canonicalJson, nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
@@ -45,7 +45,7 @@ export function buildNetworkPolicy(t: SandboxTemplate): NetworkPolicy {
     metadata: {
       name: policyNameOf(t.metadata.name!), namespace: t.metadata.namespace,
       labels: { [LABEL.templateRefHash]: hash },
-      ownerReferences: [controllerRef(t, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxTemplate')],
+      ownerReferences: [controllerRef(t, KIND.SandboxTemplate)],
     },
     spec: {
       podSelector: { matchLabels: { [LABEL.templateRefHash]: hash } },
@@ -65,7 +65,7 @@ export function buildSandboxNetworkPolicy(sb: Sandbox): NetworkPolicy {
     metadata: {
       name: sandboxPolicyNameOf(sb.metadata.name!), namespace: sb.metadata.namespace,
       labels: { [LABEL.sandboxNameHash]: hash },
-      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+      ownerReferences: [controllerRef(sb, KIND.Sandbox)],
     },
     spec: {
       podSelector: { matchLabels: { [LABEL.sandboxNameHash]: hash }, matchExpressions: [{ key: LABEL.templateRefHash, operator: 'DoesNotExist' }] },

@@ -5,7 +5,7 @@ import { LABEL } from '../../api/k8s/constants.ts';
 import type { SandboxTemplate } from '../../api/k8s/types.ts';
 import { isAlreadyExists, NETWORK_POLICIES, type KubeClient } from '../client.ts';
 import { nameHash } from '../hash.ts';
-import type { Informer } from '../informer.ts';
+import { objectKey, type Informer } from '../informer.ts';
 import { controllerOf, isControlledBy } from '../ownership.ts';
 import { TEMPLATES } from '../resources.ts';
 import { buildNetworkPolicy, policyNameOf, samePolicy, type NetworkPolicy } from './network-policy.ts';
@@ -19,6 +19,12 @@ export interface TemplateControllerDeps {
 
 export class TemplateController {
   constructor(private readonly d: TemplateControllerDeps) {}
+
+  /** Maps the changes this reconciler cares about to its queue keys: a template, and the template of a managed policy. */
+  watch(enqueue: (key: string) => void): void {
+    this.d.templates.on((_t, t) => enqueue(objectKey(t)));
+    this.d.policies.on((_t, p) => { const ow = controllerOf(p); if (ow?.kind === 'SandboxTemplate') enqueue(`${p.metadata.namespace}/${ow.name}`); });
+  }
 
   async reconcile(namespace: string, name: string): Promise<void> {
     const t = this.d.templates.get(namespace, name);

@@ -1,16 +1,17 @@
 // SandboxWarmPool reconciler: keeps `replicas` unclaimed, fresh Sandboxes built from the pool's
 // template, replaces stale ones per update strategy, and reports rollout progress.
-import { ANNOTATION, CONDITION, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
 import { isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, setCondition } from '../conditions.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
-import type { Informer } from '../informer.ts';
+import { nameHash } from '../hash.ts';
+import { objectKey, type Informer } from '../informer.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { SANDBOXES, WARM_POOLS } from '../resources.ts';
+import { writeStatus } from '../status-writer.ts';
 import type { EventRecorder } from '../events.ts';
-import { blueprintFromTemplate, blueprintHash, podTemplateHash, sameBlueprint } from './blueprint.ts';
+import { blueprintFromTemplate, blueprintHash, isStale, podTemplateHash } from './blueprint.ts';
 
 /** Upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
 export const MAX_BATCH = 300;
@@ -31,18 +32,29 @@ export interface WarmPoolControllerDeps {
 
 export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${nameHash(poolName)}`;
 
-/** Is a member out of date with its template? Hash first; a hash mismatch is confirmed semantically. */
-export function isStale(sb: Sandbox, t: SandboxTemplate): boolean {
-  if (sb.metadata.labels?.[LABEL.templateRefHash] !== nameHash(t.metadata.name!)) return true;
-  if (sb.metadata.labels?.[LABEL.templateHash] === blueprintHash(t)) return false;
-  return !sameBlueprint(sb.spec, t);
-}
-
 export class WarmPoolController {
   /** Pools (uid) that reported WarmPoolNotProgressing and have not recovered yet. */
   private readonly stuck = new Set<string>();
 
   constructor(private readonly d: WarmPoolControllerDeps) {}
+
+  /**
+   * Maps the changes this reconciler cares about to its queue keys: a pool, the pools of a
+   * changed template, and the pool of a member that changed, including one that just left it
+   * (adoption): the pool that lost it must refill.
+   */
+  watch(enqueue: (key: string) => void): void {
+    this.d.pools.on((_t, p) => enqueue(objectKey(p)));
+    this.d.templates.on((_t, t) => {
+      for (const p of this.d.pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace)) enqueue(objectKey(p));
+    });
+    this.d.sandboxes.on((_t, sb, old) => {
+      const owner = controllerOf(sb);
+      if (owner?.kind === 'SandboxWarmPool') enqueue(`${sb.metadata.namespace}/${owner.name}`);
+      const oldOwner = old ? controllerOf(old) : undefined;
+      if (oldOwner?.kind === 'SandboxWarmPool' && oldOwner.uid !== owner?.uid) enqueue(`${sb.metadata.namespace}/${oldOwner.name}`);
+    });
+  }
 
   async reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number } | void> {
     const pool = this.d.pools.get(namespace, name);
@@ -88,7 +100,7 @@ export class WarmPoolController {
         active = active.filter((s) => s !== sb);
       }
     }
-    const poolRef = { ...pool, apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxWarmPool' };
+    const poolRef = { ...pool, ...KIND.SandboxWarmPool };
     if (held > 0) {
       if (!this.stuck.has(pool.metadata.uid!)) {
         this.stuck.add(pool.metadata.uid!);
@@ -156,7 +168,7 @@ export class WarmPoolController {
           [LABEL.createdBy]: 'controller',
         },
         annotations: { [ANNOTATION.templateRef]: t.metadata.name! },
-        ownerReferences: [controllerRef(pool, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxWarmPool')],
+        ownerReferences: [controllerRef(pool, KIND.SandboxWarmPool)],
       },
       spec: blueprint,
     };
@@ -171,7 +183,7 @@ export class WarmPoolController {
       this.d.sandboxes.observe(await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, {
         metadata: {
           resourceVersion: sb.metadata.resourceVersion,
-          ownerReferences: [controllerRef(pool, 'extensions.agents.x-k8s.io/v1beta1', 'SandboxWarmPool')],
+          ownerReferences: [controllerRef(pool, KIND.SandboxWarmPool)],
         },
       }));
     } catch (e) {
@@ -205,12 +217,7 @@ export class WarmPoolController {
       replicas: active.length, readyReplicas: ready, updatedReplicas: updated,
       selector: poolSelector(pool.metadata.name!), observedGeneration: pool.metadata.generation, conditions,
     };
-    if (canonicalJson(pool.status ?? {}) === canonicalJson(next)) return;
-    try {
-      this.d.pools.observe(await this.d.client.patch<SandboxWarmPool>(WARM_POOLS, pool.metadata.namespace, pool.metadata.name!,
-        { status: next }, 'merge', 'status'));
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const w = await writeStatus(this.d.client, WARM_POOLS, pool, next);
+    if (w.outcome === 'written') this.d.pools.observe(w.updated);
   }
 }

@@ -2,8 +2,8 @@
 // an optional headless Service, the default NetworkPolicy of a bare Sandbox, and status.
 // Phases per pass: expiry → PVCs → policy → pod (suspend/resume, adoption, failure policy) →
 // Service → status. No finalizers: deletion relies on ownerReference garbage collection.
-import { ANNOTATION, CONDITION, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
-import type { Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
+import type { KubeObject, Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { isAlreadyExists, isNotFound, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, type KubeClient } from '../client.ts';
 import { wantsGuest } from '../extensions/guest-injection.ts';
@@ -12,10 +12,11 @@ import { buildSandboxNetworkPolicy, samePolicy, type NetworkPolicy } from '../ex
 import { findCondition, removeCondition, setCondition } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { expiryState, sandboxExpiry } from '../expiry.ts';
-import { canonicalJson, nameHash } from '../hash.ts';
-import type { Informer } from '../informer.ts';
+import { nameHash } from '../hash.ts';
+import { objectKey, type Informer } from '../informer.ts';
 import { controllerOf, controllerRef, isControlledBy, mayAdopt } from '../ownership.ts';
 import { SANDBOXES } from '../resources.ts';
+import { writeStatus } from '../status-writer.ts';
 import { buildPod, podMetadataPatch, podNameOf, type Pod, type PodLabelHook } from './pod.ts';
 import type { PodDefaults } from './pod-defaults.ts';
 import { buildPvc, type Pvc } from './pvc.ts';
@@ -45,6 +46,23 @@ export type ReconcileResult = { requeueAfterMs?: number } | void;
 export class SandboxController {
   constructor(private readonly d: SandboxControllerDeps) {}
 
+  /**
+   * Maps the changes this reconciler cares about to its queue keys: a Sandbox itself, and the
+   * controller of an owned Pod, Service or policy (an unowned one under its own name: it may be
+   * waiting for adoption by a Sandbox of that name).
+   */
+  watch(enqueue: (key: string) => void): void {
+    this.d.sandboxes.on((_t, sb) => enqueue(objectKey(sb)));
+    const ownerToSandbox = (obj: KubeObject) => {
+      const owner = controllerOf(obj);
+      if (owner?.kind === 'Sandbox') enqueue(`${obj.metadata.namespace}/${owner.name}`);
+      else if (!owner) enqueue(objectKey(obj));
+    };
+    this.d.pods.on((_t, p) => ownerToSandbox(p));
+    this.d.services.on((_t, s) => ownerToSandbox(s));
+    this.d.policies.on((_t, p) => ownerToSandbox(p));
+  }
+
   async reconcile(namespace: string, name: string): Promise<ReconcileResult> {
     const sb = this.d.sandboxes.get(namespace, name);
     if (!sb || sb.metadata.deletionTimestamp) return;
@@ -65,10 +83,10 @@ export class SandboxController {
     if (this.isBare(sb)) await this.ensureNetworkPolicy(sb);
 
     const hash = nameHash(sb.metadata.name!);
-    const owned = this.d.pods.list((p) => p.metadata.labels?.['agents.x-k8s.io/sandbox-name-hash'] === hash
+    const owned = this.d.pods.list((p) => p.metadata.labels?.[LABEL.sandboxNameHash] === hash
       && isControlledBy(p, sb), sb.metadata.namespace);
     if (owned.length > 1) {
-      this.d.events.record({ ...sb, apiVersion: 'agents.x-k8s.io/v1beta1', kind: 'Sandbox' }, 'Warning', REASON.multiplePods,
+      this.d.events.record({ ...sb, ...KIND.Sandbox }, 'Warning', REASON.multiplePods,
         'Reconciling', `${owned.length} pods are controlled by this Sandbox; refusing to pick one`);
       const conditions = setCondition(sb.status?.conditions, {
         type: CONDITION.ready, status: 'False', reason: REASON.multiplePods,
@@ -240,8 +258,8 @@ export class SandboxController {
     const patched = await this.d.client.patch<Pod>(PODS, pod.metadata.namespace, pod.metadata.name!, {
       metadata: {
         resourceVersion: pod.metadata.resourceVersion,
-        ownerReferences: [...(pod.metadata.ownerReferences ?? []), controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
-        labels: { 'agents.x-k8s.io/sandbox-name-hash': nameHash(sb.metadata.name!) },
+        ownerReferences: [...(pod.metadata.ownerReferences ?? []), controllerRef(sb, KIND.Sandbox)],
+        labels: { [LABEL.sandboxNameHash]: nameHash(sb.metadata.name!) },
       },
     });
     this.d.pods.observe(patched);
@@ -266,7 +284,7 @@ export class SandboxController {
           spec: { selector: want.spec.selector, ports: want.spec.ports },
         }));
       } else {
-        throw new AgentboxError('conflict', `Service ${name} exists and is not owned by the sandbox (adoption needs ${'agents.x-k8s.io/adoptable'}=true and clusterIP None)`);
+        throw new AgentboxError('conflict', `Service ${name} exists and is not owned by the sandbox (adoption needs ${LABEL.adoptable}=true and clusterIP None)`);
       }
       return { serviceName: name, serviceRequired: true };
     }
@@ -286,20 +304,13 @@ export class SandboxController {
     }
   }
 
-  /** Merge-patches /status without a resourceVersion lock, skipped when nothing changed. */
+  /** Merge-patches /status without a resourceVersion lock; reports a Ready that turned True. */
   private async writeStatus(sb: Sandbox, next: SandboxStatus): Promise<void> {
-    const prev = sb.status ?? {};
-    if (canonicalJson(prev) === canonicalJson(next)) return;
-    const patch: Record<string, unknown> = { ...next };
-    for (const k of Object.keys(prev)) if (!(k in next)) patch[k] = null;
-    try {
-      const updated = await this.d.client.patch<Sandbox>(SANDBOXES, sb.metadata.namespace, sb.metadata.name!, { status: patch }, 'merge', 'status');
-      this.d.sandboxes.observe(updated);
-      const wasReady = findCondition(prev.conditions, CONDITION.ready)?.status === 'True';
-      if (!wasReady && findCondition(next.conditions, CONDITION.ready)?.status === 'True') this.d.onReady?.(updated);
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const w = await writeStatus(this.d.client, SANDBOXES, sb, next);
+    if (w.outcome !== 'written') return;
+    this.d.sandboxes.observe(w.updated);
+    const wasReady = findCondition(sb.status?.conditions, CONDITION.ready)?.status === 'True';
+    if (!wasReady && findCondition(next.conditions, CONDITION.ready)?.status === 'True') this.d.onReady?.(w.updated);
   }
 
   private async reportError(sb: Sandbox, e: unknown): Promise<void> {

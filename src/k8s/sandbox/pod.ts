@@ -1,6 +1,6 @@
 // Desired Pod of a Sandbox, and the metadata-only patch that keeps a live Pod's labels in sync.
 // Pod spec drift is never reconciled: a running agent's pod is not restarted behind its back.
-import { ANNOTATION, LABEL } from '../../api/k8s/constants.ts';
+import { ANNOTATION, KIND, LABEL } from '../../api/k8s/constants.ts';
 import type { KubeObject, PodSpec, Sandbox, Volume } from '../../api/k8s/types.ts';
 import { nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
@@ -66,7 +66,7 @@ export function buildPod(sb: Sandbox, defaults: PodDefaults, hook?: PodLabelHook
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
       name: sb.metadata.name, namespace: sb.metadata.namespace, labels, annotations,
-      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+      ownerReferences: [controllerRef(sb, KIND.Sandbox)],
     },
     spec: applyPodDefaults(spec, defaults),
   };

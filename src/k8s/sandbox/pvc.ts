@@ -1,7 +1,7 @@
 // PersistentVolumeClaims of a Sandbox: `<template name>-<sandbox name>`, controlled by the
 // Sandbox, never deleted by suspend, expiry or pod recreation (garbage collection removes them
 // with the Sandbox).
-import { LABEL } from '../../api/k8s/constants.ts';
+import { KIND, LABEL } from '../../api/k8s/constants.ts';
 import type { KubeObject, PersistentVolumeClaimTemplate, Sandbox } from '../../api/k8s/types.ts';
 import { nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
@@ -17,7 +17,7 @@ export function buildPvc(sb: Sandbox, vct: PersistentVolumeClaimTemplate): Pvc {
       namespace: sb.metadata.namespace,
       labels: { ...(vct.metadata?.labels ?? {}), [LABEL.sandboxNameHash]: nameHash(sb.metadata.name!) },
       ...(vct.metadata?.annotations ? { annotations: vct.metadata.annotations } : {}),
-      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+      ownerReferences: [controllerRef(sb, KIND.Sandbox)],
     },
     spec: vct.spec,
   };

@@ -1,6 +1,6 @@
 // The headless Service of a Sandbox: name = sandbox name, selector = name-hash label, ports from
 // every container and restartable (sidecar) init container, deduplicated by (port, protocol).
-import { LABEL } from '../../api/k8s/constants.ts';
+import { KIND, LABEL } from '../../api/k8s/constants.ts';
 import type { KubeObject, Sandbox } from '../../api/k8s/types.ts';
 import { nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
@@ -42,7 +42,7 @@ export function buildService(sb: Sandbox): Service {
     metadata: {
       name: sb.metadata.name, namespace: sb.metadata.namespace,
       labels: { [LABEL.sandboxNameHash]: hash },
-      ownerReferences: [controllerRef(sb, 'agents.x-k8s.io/v1beta1', 'Sandbox')],
+      ownerReferences: [controllerRef(sb, KIND.Sandbox)],
     },
     spec: { clusterIP: 'None', selector: { [LABEL.sandboxNameHash]: hash }, ports: servicePorts(sb) },
   };

@@ -2,9 +2,9 @@
 // server (a failed pod lookup) and the exact provisioning messages.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { computeStatus, type Observed } from '../../src/k8s/sandbox/status.ts';
-import type { Sandbox } from '../../src/api/k8s/types.ts';
-import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import { computeStatus, type Observed } from './status.ts';
+import type { Sandbox } from '../../api/k8s/types.ts';
+import type { Pod } from './pod.ts';
 
 const sb: Sandbox = { metadata: { name: 's', namespace: 'n', generation: 3 }, spec: { podTemplate: { spec: { containers: [] } } } };
 const now = new Date('2026-01-01T00:00:00Z');
