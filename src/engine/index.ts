@@ -21,7 +21,7 @@ import { parseAllowPrivate } from './network/floor.ts';
 import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
-import type { RuntimeClassName } from './types.ts';
+import { RUNTIME_CLASS_NAMES, type RuntimeClassName } from './types.ts';
 
 export type { Engine } from './types.ts';
 export { LocalEngine } from './engine.ts';
@@ -101,13 +101,14 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
       unavailable.push({ name: c.name, reason: (err as Error).message });
     }
   }
-  const defaultRuntime = opts.defaultRuntime ?? (drivers.has('gvisor') ? 'gvisor' : 'runc');
+  const preferred = RUNTIME_CLASS_NAMES.filter((n) => drivers.has(n));
+  const defaultRuntime = opts.defaultRuntime ?? preferred[0] ?? RUNTIME_CLASS_NAMES[RUNTIME_CLASS_NAMES.length - 1]!;
   if (!drivers.has(defaultRuntime)) {
     const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
     throw new AgentboxError('unavailable', `runtime class '${defaultRuntime}' is not available (${why}). Run 'agentbox doctor' and 'npm run setup'.`);
   }
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
-  const buildDriver = () => drivers.get('gvisor') ?? drivers.get('runc')!;
+  const buildDriver = () => drivers.get(preferred[0]!)!;
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver), policy: opts.templates });
   const network: NetworkOptions = {
     ...DEFAULT_NETWORK,

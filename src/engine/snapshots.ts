@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { AgentboxError } from '../api/errors.ts';
 import { writeFileAtomic } from './fsutil.ts';
 import { sha256OfFile } from './runtime/assets.ts';
+import { RUNTIME_CLASS_NAMES } from './types.ts';
 
 export const MANIFEST = 'manifest.json';
 
@@ -23,7 +24,7 @@ const ManifestSchema = z.object({
   template: z.string(),
   templateBuildId: z.string(),
   layers: z.array(z.string()),
-  runtime: z.object({ name: z.enum(['gvisor', 'runc']), sha256: z.string() }),
+  runtime: z.object({ name: z.enum(RUNTIME_CLASS_NAMES), sha256: z.string() }),
   createdAt: z.string(),
   /** Checkpoint image files, relative to the snapshot dir. */
   files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),

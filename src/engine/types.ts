@@ -5,7 +5,9 @@
  *
  * Every method throws AgentboxError (src/api/errors.ts) with a machine-readable code.
  */
-export type RuntimeClassName = 'gvisor' | 'runc';
+/** The runtime classes (runtime/classes.ts), most preferred first. */
+export const RUNTIME_CLASS_NAMES = ['gvisor', 'runc'] as const;
+export type RuntimeClassName = (typeof RUNTIME_CLASS_NAMES)[number];
 
 /**
  * creating → running ⇄ paused → killed; failed when start or restore failed.
