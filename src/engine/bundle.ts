@@ -22,7 +22,7 @@ import type { UsernsSetup } from './runtime/driver.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
 import { runtimeClass } from './runtime/classes.ts';
 import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay } from './runtime/userns.ts';
-import type { SandboxRecord } from './sandbox-record.ts';
+import type { EngineRecord } from './sandbox-record.ts';
 import type { RuntimeClassName } from './types.ts';
 
 export const GUEST_PORT = 49983;
@@ -78,7 +78,7 @@ export interface GuestBundleRef {
  * `userns` (runc) the root filesystem is idmapped and the guest's config belongs to the
  * sandbox's root.
  */
-export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
+export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
   // The writable layer must be on its own disk image: on the host filesystem it would have no limit.
   if (!isMountPoint(p.disk)) throw new AgentboxError('internal', `the disk of sandbox ${record.id} is not mounted at ${p.disk}`);
   const overlay = { lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs };
