@@ -1,7 +1,7 @@
 /**
  * What the engine keeps on disk about one sandbox: `<home>/sandboxes/<id>/record.json`,
  * rewritten atomically at every state change, so a server killed at any moment finds each
- * sandbox in a state it can finish or undo (see Engine.recover).
+ * sandbox in a state it can finish or undo (recovery.ts).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
