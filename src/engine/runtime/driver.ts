@@ -40,7 +40,7 @@ export class RuntimeDriver {
   readonly name: RuntimeClassName;
   readonly binary: string;
   readonly binarySha256: string;
-  readonly runtimeClass: RuntimeClass;
+  private readonly runtimeClass: RuntimeClass;
   readonly pauseMode: PauseMode;
   readonly platform?: GvisorPlatform;
   readonly apparmorProfile?: string;
