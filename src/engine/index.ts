@@ -102,14 +102,16 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
       unavailable.push({ name: c.name, reason: (err as Error).message });
     }
   }
-  const preferred = RUNTIME_CLASS_NAMES.filter((n) => drivers.has(n));
-  const defaultRuntime = opts.defaultRuntime ?? preferred[0] ?? RUNTIME_CLASS_NAMES[RUNTIME_CLASS_NAMES.length - 1]!;
+  // The most preferred class this host runs; with none, the error below names the last in line.
+  const available = RUNTIME_CLASS_NAMES.filter((n) => drivers.has(n));
+  const defaultRuntime = opts.defaultRuntime ?? available[0] ?? RUNTIME_CLASS_NAMES.at(-1)!;
   if (!drivers.has(defaultRuntime)) {
     const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
     throw new AgentboxError('unavailable', `runtime class '${defaultRuntime}' is not available (${why}). Run 'agentbox doctor' and 'npm run setup'.`);
   }
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
-  const buildDriver = () => drivers.get(preferred[0]!)!;
+  // Template builds run under the most preferred class available (the check above ensures one).
+  const buildDriver = () => drivers.get(available[0]!)!;
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver), policy: opts.templates });
   const network: NetworkOptions = {
     ...DEFAULT_NETWORK,
