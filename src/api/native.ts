@@ -3,12 +3,13 @@
  * validates with these, the OpenAPI document (`openapi.ts`) is generated from them and the SDK
  * derives its types from them, so the three never drift apart.
  *
- * Imports nothing of ours (STYLE #2): this is the ground floor.
+ * Imports nothing of ours outside src/api/ (STYLE #2): this is the ground floor.
  */
 import { z } from 'zod';
+import { SANDBOX_ID_RE } from './ids.ts';
 
-/** Sandbox ids: 20 chars of [a-z0-9], never `-` or `.` (host routing splits on `-`). */
-export const SandboxId = z.string().regex(/^[a-z0-9]{1,64}$/, 'a sandbox id is lowercase letters and digits');
+/** Sandbox ids (ids.ts): 20 chars of [a-z0-9], never `-` or `.` (host routing splits on `-`). */
+export const SandboxId = z.string().regex(SANDBOX_ID_RE, 'a sandbox id is 20 lowercase letters and digits');
 export const TemplateName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'a template name is 1-63 chars of [a-z0-9._-]');
 export const RuntimeName = z.enum(['gvisor', 'runc']);
 

@@ -21,8 +21,9 @@ import type { LinkAddresses } from './network/addresses.ts';
 import { netnsPath } from './network/netns.ts';
 import type { UsernsSetup } from './runtime/driver.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
-import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay, usernsRootfs } from './runtime/userns.ts';
-import type { SandboxRecord } from './sandbox-record.ts';
+import { runtimeClass } from './runtime/classes.ts';
+import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay } from './runtime/userns.ts';
+import type { EngineRecord } from './sandbox-record.ts';
 import type { RuntimeClassName } from './types.ts';
 
 /** Where the guest bundle (node + libs + tini + guest.mjs) is mounted read-only in every sandbox. */
@@ -46,7 +47,10 @@ export interface SandboxPaths {
   checkpoint: string;
 }
 
-/** `runtime` matters for runc only, whose root filesystem is mounted outside `dir` (userns.ts). */
+/**
+ * Where the root filesystem is mounted depends on the runtime class (runc's is outside `dir`,
+ * userns.ts); without one it is the default place inside `dir`.
+ */
 export function sandboxPaths(dir: string, runtime?: RuntimeClassName): SandboxPaths {
   return {
     dir,
@@ -54,7 +58,7 @@ export function sandboxPaths(dir: string, runtime?: RuntimeClassName): SandboxPa
     disk: join(dir, 'disk'),
     upper: join(dir, 'disk', 'upper'),
     work: join(dir, 'disk', 'work'),
-    rootfs: runtime === 'runc' ? usernsRootfs(dir) : join(dir, 'rootfs'),
+    rootfs: runtime ? runtimeClass(runtime).rootfs(dir) : join(dir, 'rootfs'),
     bundle: join(dir, 'bundle'),
     etc: join(dir, 'etc'),
     guestDir: join(dir, 'guest'),
@@ -74,7 +78,7 @@ export interface GuestBundleRef {
  * `userns` (runc) the root filesystem is idmapped and the guest's config belongs to the
  * sandbox's root.
  */
-export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
+export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
   // The writable layer must be on its own disk image: on the host filesystem it would have no limit.
   if (!isMountPoint(p.disk)) throw new AgentboxError('internal', `the disk of sandbox ${record.id} is not mounted at ${p.disk}`);
   const overlay = { lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs };
@@ -91,8 +95,8 @@ export async function writeBundle(p: SandboxPaths, record: SandboxRecord, link: 
     defaultUser: record.imageConfig.user,
     defaultWorkdir: record.imageConfig.workdir,
     start: record.imageConfig.start,
-    // Under gVisor the host cgroup cannot count the sandbox's tasks (see oci-spec.ts).
-    pidsLimit: record.runtime === 'gvisor' ? record.limits.pids : undefined,
+    // Where the host cgroup cannot count the sandbox's tasks, the guest keeps the limit (gvisor.ts).
+    pidsLimit: runtimeClass(record.runtime).guestLimitsPids ? record.limits.pids : undefined,
   };
   await writeFile(join(p.guestDir, 'config.json'), JSON.stringify(guestConfig), { mode: 0o600 });
   if (userns) await giveToSandboxRoot(join(p.guestDir, 'config.json'), userns.mapping);

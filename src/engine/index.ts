@@ -14,14 +14,15 @@ import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle } from '../envd/bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
-import { LocalEngine, type DiskOptions, type NetworkOptions } from './engine.ts';
+import type { DiskOptions, NetworkOptions } from './engine-options.ts';
+import { LocalEngine } from './engine.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import type { BuildPolicy } from './images/build-policy.ts';
 import { parseAllowPrivate } from './network/floor.ts';
 import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
-import type { RuntimeClassName } from './types.ts';
+import { RUNTIME_CLASS_NAMES, type RuntimeClassName } from './types.ts';
 
 export type { Engine } from './types.ts';
 export { LocalEngine } from './engine.ts';
@@ -101,13 +102,16 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
       unavailable.push({ name: c.name, reason: (err as Error).message });
     }
   }
-  const defaultRuntime = opts.defaultRuntime ?? (drivers.has('gvisor') ? 'gvisor' : 'runc');
+  // The most preferred class this host runs; with none, the error below names the last in line.
+  const available = RUNTIME_CLASS_NAMES.filter((n) => drivers.has(n));
+  const defaultRuntime = opts.defaultRuntime ?? available[0] ?? RUNTIME_CLASS_NAMES.at(-1)!;
   if (!drivers.has(defaultRuntime)) {
     const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
     throw new AgentboxError('unavailable', `runtime class '${defaultRuntime}' is not available (${why}). Run 'agentbox doctor' and 'npm run setup'.`);
   }
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
-  const buildDriver = () => drivers.get('gvisor') ?? drivers.get('runc')!;
+  // Template builds run under the most preferred class available (the check above ensures one).
+  const buildDriver = () => drivers.get(available[0]!)!;
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver), policy: opts.templates });
   const network: NetworkOptions = {
     ...DEFAULT_NETWORK,

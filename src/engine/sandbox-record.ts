@@ -1,7 +1,7 @@
 /**
  * What the engine keeps on disk about one sandbox: `<home>/sandboxes/<id>/record.json`,
  * rewritten atomically at every state change, so a server killed at any moment finds each
- * sandbox in a state it can finish or undo (see Engine.recover).
+ * sandbox in a state it can finish or undo (recovery.ts).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,9 +13,9 @@ import type { EgressPolicy, RuntimeClassName, SandboxLimits } from './types.ts';
  * Persisted states. The transitional ones (`pausing`, `resuming`, `snapshotting`, `destroying`)
  * exist only on disk, so that recovery knows which step a crash interrupted.
  */
-export type RecordState = 'creating' | 'created' | 'running' | 'pausing' | 'paused' | 'resuming' | 'snapshotting' | 'destroying' | 'failed';
+export type EngineRecordState = 'creating' | 'created' | 'running' | 'pausing' | 'paused' | 'resuming' | 'snapshotting' | 'destroying' | 'failed';
 
-export interface SandboxRecord {
+export interface EngineRecord {
   id: string;
   template: string;
   templateBuildId: string;
@@ -25,7 +25,7 @@ export interface SandboxRecord {
   runtime: RuntimeClassName;
   /** sha256 of the runtime binary the sandbox was started (or restored) with. */
   runtimeSha256: string;
-  state: RecordState;
+  state: EngineRecordState;
   createdAt: string;
   pausedAt?: string;
   /** False when paused filesystem-only (stopped; resume boots again). */
@@ -52,17 +52,17 @@ export class RecordStore {
     return join(this.root, id);
   }
 
-  async save(record: SandboxRecord): Promise<void> {
+  async save(record: EngineRecord): Promise<void> {
     await writeFileAtomic(join(this.dir(record.id), 'record.json'), JSON.stringify(record, null, 2));
   }
 
   /** Every sandbox directory with its record (undefined when the crash came before the first write). */
-  scan(): { id: string; record?: SandboxRecord }[] {
+  scan(): { id: string; record?: EngineRecord }[] {
     if (!existsSync(this.root)) return [];
     return readdirSync(this.root).filter((n) => !n.startsWith('.')).map((id) => {
       const file = join(this.root, id, 'record.json');
       try {
-        return { id, record: JSON.parse(readFileSync(file, 'utf8')) as SandboxRecord };
+        return { id, record: JSON.parse(readFileSync(file, 'utf8')) as EngineRecord };
       } catch {
         return { id };
       }

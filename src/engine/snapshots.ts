@@ -13,8 +13,12 @@ import { z } from 'zod';
 import { AgentboxError } from '../api/errors.ts';
 import { writeFileAtomic } from './fsutil.ts';
 import { sha256OfFile } from './runtime/assets.ts';
+import type { EngineRecord } from './sandbox-record.ts';
+import { RUNTIME_CLASS_NAMES, type SnapshotInfo } from './types.ts';
 
 export const MANIFEST = 'manifest.json';
+/** The subdirectory of a snapshot (or a pause's checkpoint) that holds the runtime's images. */
+export const IMAGES = 'images';
 
 const ManifestSchema = z.object({
   version: z.literal(1),
@@ -23,14 +27,14 @@ const ManifestSchema = z.object({
   template: z.string(),
   templateBuildId: z.string(),
   layers: z.array(z.string()),
-  runtime: z.object({ name: z.enum(['gvisor', 'runc']), sha256: z.string() }),
+  runtime: z.object({ name: z.enum(RUNTIME_CLASS_NAMES), sha256: z.string() }),
   createdAt: z.string(),
   /** Checkpoint image files, relative to the snapshot dir. */
   files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
 });
 export type SnapshotManifest = z.infer<typeof ManifestSchema>;
 
-export async function hashImageFiles(dir: string, imagesSubdir: string): Promise<SnapshotManifest['files']> {
+async function hashImageFiles(dir: string, imagesSubdir: string): Promise<SnapshotManifest['files']> {
   const root = join(dir, imagesSubdir);
   const out: SnapshotManifest['files'] = [];
   for (const name of (await readdir(root)).sort()) {
@@ -42,8 +46,33 @@ export async function hashImageFiles(dir: string, imagesSubdir: string): Promise
   return out;
 }
 
-export async function writeManifest(dir: string, manifest: SnapshotManifest): Promise<void> {
+async function writeManifest(dir: string, manifest: SnapshotManifest): Promise<void> {
   await writeFileAtomic(join(dir, MANIFEST), JSON.stringify(manifest, null, 2));
+}
+
+/**
+ * Seals the images in `dir/images`, taken of sandbox `r` by the binary whose sha256 is
+ * `runtimeSha256`, with their manifest: from here on the snapshot is complete.
+ */
+export async function sealSnapshot(dir: string, snapshotId: string, r: EngineRecord, runtimeSha256: string): Promise<SnapshotManifest> {
+  const manifest: SnapshotManifest = {
+    version: 1,
+    snapshotId,
+    sandboxId: r.id,
+    template: r.template,
+    templateBuildId: r.templateBuildId,
+    layers: r.layers,
+    runtime: { name: r.runtime, sha256: runtimeSha256 },
+    createdAt: new Date().toISOString(),
+    files: await hashImageFiles(dir, IMAGES),
+  };
+  await writeManifest(dir, manifest);
+  return manifest;
+}
+
+/** The engine's public view of a snapshot. */
+export function snapshotInfoOfManifest(m: SnapshotManifest): SnapshotInfo {
+  return { id: m.snapshotId, sandboxId: m.sandboxId, template: m.template, runtime: m.runtime.name, createdAt: m.createdAt };
 }
 
 /**

@@ -1,13 +1,16 @@
 /**
- * The in-process API of the single-node engine. The gateway (native, E2B and OpenSandbox
- * façades) and the CLI speak only to `Engine`; `RuntimeDriver` is the lower layer that knows
- * one OCI runtime binary (runsc or runc).
+ * The in-process API of the single-node engine. The server's sandbox service (src/server/) is
+ * its client: it calls `Engine` and reads the types below, while the gateway's façades reach
+ * sandboxes only through that service. `RuntimeDriver` (runtime/driver.ts) is the lower layer
+ * that knows one OCI runtime binary (runsc or runc).
  *
  * Every method throws AgentboxError (src/api/errors.ts) with a machine-readable code.
  */
 import type { ExecRequest, ExecResult } from '../envd/client.ts';
 
-export type RuntimeClassName = 'gvisor' | 'runc';
+/** The runtime classes (runtime/classes.ts), most preferred first. */
+export const RUNTIME_CLASS_NAMES = ['gvisor', 'runc'] as const;
+export type RuntimeClassName = (typeof RUNTIME_CLASS_NAMES)[number];
 
 /**
  * creating → running ⇄ paused → killed; failed when start or restore failed.
@@ -20,7 +23,9 @@ export type SandboxState = 'creating' | 'running' | 'paused' | 'killed' | 'faile
  * - `checkpoint`: memory and processes are written to disk and the sandbox is stopped (gvisor);
  *   a paused sandbox holds no memory.
  * - `freeze`: the cgroup is frozen; memory stays resident (runc: Debian's CRIU 3.17 cannot
- *   checkpoint on this kernel, see DESIGN.md).
+ *   checkpoint on this kernel, see runtime/runc.ts).
+ * Each mode is a pause strategy (pause/checkpoint.ts, pause/freeze.ts); a runtime class
+ * declares its mode (runtime/runtime-class.ts).
  */
 export type PauseMode = 'checkpoint' | 'freeze';
 

@@ -11,6 +11,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingM
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AgentboxError } from '../api/errors.ts';
+import { SANDBOX_ID_PATTERN } from '../api/ids.ts';
 import type { Principal } from '../server/auth-store.ts';
 import { KeyedPool } from '../server/keyed-pool.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
@@ -21,7 +22,8 @@ import { DEFAULT_LIMITS, holdConnection } from './limits.ts';
 
 export interface PortRoute { id: string; port: number; path: string; viaHost: boolean }
 
-const PATH_RE = /^\/v1\/sandboxes\/([a-z0-9]{1,64})\/ports\/(\d{1,5})(\/.*)?$/;
+const PATH_RE = new RegExp(`^/v1/sandboxes/(${SANDBOX_ID_PATTERN})/ports/(\\d{1,5})(/.*)?$`);
+const HOST_RE = new RegExp(`^(\\d{1,5})-(${SANDBOX_ID_PATTERN})$`);
 
 /** The sandbox port a request is for, or undefined when it is an ordinary API request. */
 export function portRoute(url: string, host: string | undefined, domain: string | undefined): PortRoute | undefined {
@@ -33,7 +35,7 @@ export function portRoute(url: string, host: string | undefined, domain: string 
   if (!domain || !host) return undefined;
   const hostname = host.replace(/:\d+$/, '').toLowerCase();
   if (!hostname.endsWith(`.${domain}`)) return undefined;
-  const hm = /^(\d{1,5})-([a-z0-9]{1,64})$/.exec(hostname.slice(0, -domain.length - 1));
+  const hm = HOST_RE.exec(hostname.slice(0, -domain.length - 1));
   return hm ? { id: hm[2]!, port: checkPort(hm[1]!), path: url, viaHost: true } : undefined;
 }
 

@@ -13,7 +13,8 @@ import type { Engine } from '../engine/types.ts';
 import type { Subject, SandboxCost } from './policy.ts';
 import type { PoolStore } from './pool-store.ts';
 import type { Quota } from './quota.ts';
-import { newSandboxId, runRecord } from './run-record.ts';
+import { newSandboxId } from '../api/ids.ts';
+import { startFromRecord } from './start-from-record.ts';
 import type { SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { TemplateAccess } from './templates.ts';
 
@@ -143,7 +144,7 @@ export class PoolManager {
     };
     this.d.store.insert(rec);
     try {
-      await runRecord(this.d.engine, rec, tpl.name, {});
+      await startFromRecord(this.d.engine, rec, tpl.name, {});
     } catch (err) {
       this.d.store.delete(rec.id);
       throw err;

@@ -16,7 +16,8 @@ import type { GuestTokenIndex } from './guest-token-index.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
-import { newSandboxId, runRecord } from './run-record.ts';
+import { newSandboxId } from '../api/ids.ts';
+import { startFromRecord } from './start-from-record.ts';
 import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
 import type { TemplateAccess } from './templates.ts';
@@ -142,7 +143,7 @@ export class SandboxService {
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
       diskMiB: this.d.quota.diskMiB(p, body.diskMiB), createdAt: this.d.now(),
     };
-    return this.coldCreate(p, rec, () => runRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network));
+    return this.coldCreate(p, rec, () => startFromRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network));
   }
 
   /**

@@ -3,7 +3,11 @@
  * gets (runtime, resources). One statement per method, like sandbox-store.ts.
  */
 import { AgentboxError } from '../api/errors.ts';
+import { SNAPSHOT_ID_PATTERN } from '../api/ids.ts';
 import type { Db } from './db.ts';
+
+/** A page cursor: `<created_at>:<snapshot id>`, base64url. */
+const CURSOR_RE = new RegExp(`^(\\d+):(${SNAPSHOT_ID_PATTERN})$`);
 
 export interface SnapshotRecord {
   /** The engine's snapshot id (`snap-<20 chars>`). */
@@ -61,7 +65,7 @@ export class SnapshotStore {
     if (f.sandboxId) { where.push('sandbox_id = ?'); args.push(f.sandboxId); }
     if (f.name) { where.push('name = ?'); args.push(f.name); }
     if (f.after) {
-      const m = /^(\d+):(snap-[a-z0-9]+)$/.exec(Buffer.from(f.after, 'base64url').toString());
+      const m = CURSOR_RE.exec(Buffer.from(f.after, 'base64url').toString());
       if (!m) throw new AgentboxError('invalid_argument', 'nextToken is not a token this server returned: pass the value of a previous page\'s X-Next-Token');
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
       args.push(Number(m[1]), Number(m[1]), m[2]);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
-import { defaultCacheDir, discoverRuntimeClasses, probePlatform, type RuntimeClassConfig } from '../../src/engine/runtime/runtime-classes.ts';
+import { probePlatform } from '../../src/engine/runtime/gvisor.ts';
+import { defaultCacheDir, discoverRuntimeClasses, type RuntimeClassConfig } from '../../src/engine/runtime/runtime-classes.ts';
 import { sh, startTestEngine } from '../engine/fixture.ts';
 
 const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;

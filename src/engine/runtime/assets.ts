@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { chmod, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { AgentboxError } from '../../api/errors.ts';
 
 export interface Asset {
@@ -15,6 +15,11 @@ export interface Asset {
   url: string;
   /** Lowercase hex SHA-256 of the file's content. */
   sha256: string;
+}
+
+/** A binary already on this host, pinned as it is now. */
+export async function localAsset(path: string): Promise<Asset> {
+  return { url: pathToFileURL(path).href, sha256: await sha256OfFile(path) };
 }
 
 export async function sha256OfFile(path: string): Promise<string> {

@@ -1,6 +1,7 @@
 /**
- * Drives one OCI runtime binary (runsc or runc) for the engine. The two differ in flags and in
- * what pause means (see PauseMode); everything else is the OCI runtime CLI they share.
+ * Drives one OCI runtime binary (runsc or runc) for the engine. What differs between runtime
+ * classes (flags, what pause means) comes from the class's own module (runtime-class.ts);
+ * everything else is the OCI runtime CLI they share.
  */
 import { spawn } from 'node:child_process';
 import { open, readFile, rm } from 'node:fs/promises';
@@ -8,25 +9,22 @@ import { join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
 import type { PauseMode, RuntimeClassName } from '../types.ts';
+import { runtimeClass } from './classes.ts';
+import type { DriverSetup, GvisorPlatform, RuntimeClass } from './runtime-class.ts';
 import { sandboxIdMapping, type IdMapping } from './userns.ts';
+
+export type { GvisorPlatform } from './runtime-class.ts';
 
 /** The longest a `runsc checkpoint` may take (recovery waits as long for one a crash left running). */
 export const CHECKPOINT_TIMEOUT_MS = 600_000;
-export type GvisorPlatform = 'systrap' | 'ptrace' | 'kvm';
 
-export interface RuntimeDriverOptions {
+export interface RuntimeDriverOptions extends DriverSetup {
   name: RuntimeClassName;
   /** Verified binary from the asset cache. */
   binary: string;
   binarySha256: string;
   /** State directory (`--root`) private to this engine. */
   stateDir: string;
-  /** gVisor only. */
-  platform?: GvisorPlatform;
-  /** runc only: the helper that mounts a sandbox's root filesystem idmapped (userns.ts). */
-  idmapHelper?: string;
-  /** runc only: the AppArmor profile sandboxes run under, when the host has AppArmor. */
-  apparmorProfile?: string;
 }
 
 /** How a sandbox's root filesystem and spec are set up for a runtime that uses user namespaces. */
@@ -42,6 +40,7 @@ export class RuntimeDriver {
   readonly name: RuntimeClassName;
   readonly binary: string;
   readonly binarySha256: string;
+  private readonly runtimeClass: RuntimeClass;
   readonly pauseMode: PauseMode;
   readonly platform?: GvisorPlatform;
   readonly apparmorProfile?: string;
@@ -50,14 +49,19 @@ export class RuntimeDriver {
 
   constructor(opts: RuntimeDriverOptions) {
     this.name = opts.name;
+    this.runtimeClass = runtimeClass(opts.name);
     this.binary = opts.binary;
     this.binarySha256 = opts.binarySha256;
     this.stateDir = opts.stateDir;
     this.platform = opts.platform;
     this.idmapHelper = opts.idmapHelper;
     this.apparmorProfile = opts.apparmorProfile;
-    // Debian's CRIU 3.17 cannot checkpoint on this kernel (DESIGN.md), so runc pauses by freezing.
-    this.pauseMode = opts.name === 'gvisor' ? 'checkpoint' : 'freeze';
+    this.pauseMode = this.runtimeClass.pauseMode;
+  }
+
+  /** Whether this binary can checkpoint and restore (snapshots and forks need it). */
+  get canCheckpoint(): boolean {
+    return this.pauseMode === 'checkpoint';
   }
 
   /**
@@ -71,15 +75,7 @@ export class RuntimeDriver {
 
   /** Global flags before the subcommand. */
   private globals(): string[] {
-    if (this.name === 'runc') return ['--root', this.stateDir];
-    return [
-      '--root', this.stateDir,
-      `--platform=${this.platform ?? 'systrap'}`,
-      '--network=sandbox',
-      // The root filesystem is our overlay on disk; gVisor's own in-memory overlay would keep
-      // the sandbox's writes in RAM (and in every checkpoint) instead.
-      '--overlay2=none',
-    ];
+    return this.runtimeClass.globalFlags(this.stateDir, { platform: this.platform, idmapHelper: this.idmapHelper, apparmorProfile: this.apparmorProfile });
   }
 
   private cmd(args: string[], timeoutMs = 60_000) {
@@ -96,7 +92,7 @@ export class RuntimeDriver {
 
   /** Restores a checkpoint as container `id`; returns its host PID. */
   async restore(id: string, bundle: string, imageDir: string, logFile: string): Promise<number> {
-    if (this.pauseMode !== 'checkpoint') throw this.noCheckpoint();
+    if (!this.canCheckpoint) throw this.noCheckpoint();
     return this.detached(['restore', '--detach', '--bundle', bundle, '--image-path', imageDir], id, logFile);
   }
 
@@ -146,7 +142,7 @@ export class RuntimeDriver {
   }
 
   async checkpoint(id: string, imageDir: string): Promise<void> {
-    if (this.pauseMode !== 'checkpoint') throw this.noCheckpoint();
+    if (!this.canCheckpoint) throw this.noCheckpoint();
     await this.cmd(['checkpoint', '--image-path', imageDir, '--exclude-committed-zero-pages', id], CHECKPOINT_TIMEOUT_MS);
   }
 

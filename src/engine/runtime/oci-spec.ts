@@ -4,8 +4,8 @@
  * same input always yields the same bundle on one host.
  */
 import type { ResourceLimits, RuntimeClassName } from '../types.ts';
+import { runtimeClass } from './classes.ts';
 import { hostPidMax, perSandboxCeiling } from './pids-ceiling.ts';
-import { runcSeccompProfile } from './seccomp.ts';
 import type { IdMapping } from './userns.ts';
 
 export interface SpecMount {
@@ -57,17 +57,13 @@ export function shmBytes(limits: ResourceLimits): number {
 export const MAX_PIDS = 4096;
 
 /**
- * The sandbox's host cgroup pids limit. Under runc it is `pids` itself. Under gVisor the host
- * cgroup counts the sentry's threads, not the sandbox's tasks (systrap keeps about two host
- * threads per task: measured 33 idle, 245 with 100 sleeps, 845 with 400), and hitting it
- * stops the whole sandbox, so the guest keeps `pids` exactly in the sandbox's own cgroupfs,
- * where a fork bomb only gets EAGAIN, and the host limit is a backstop above that: three host
- * threads per task plus 256. Root inside the sandbox can raise the in-sandbox limit, so the
- * backstop is also capped at the per-sandbox ceiling derived from the host's pid_max
- * (pids-ceiling.ts): past it the sandbox is stopped, and the host keeps its PIDs.
+ * The sandbox's host cgroup pids limit: what its runtime class asks for (`pids` itself under
+ * runc; a backstop above the guest's own limit under gVisor, see gvisor.ts hostPids), capped
+ * at the per-sandbox ceiling derived from the host's pid_max (pids-ceiling.ts): past it the
+ * sandbox is stopped, and the host keeps its PIDs.
  */
 export function hostPidsLimit(runtime: RuntimeClassName, pids: number, pidMax = hostPidMax()): number {
-  return Math.min(runtime === 'gvisor' ? pids * 3 + 256 : pids, perSandboxCeiling(pidMax));
+  return Math.min(runtimeClass(runtime).hostPids(pids), perSandboxCeiling(pidMax));
 }
 
 /**
@@ -101,6 +97,7 @@ function idMappings(m: IdMapping): Record<string, unknown> {
 
 export function buildSpec(input: SpecInput): Record<string, unknown> {
   const { limits } = input;
+  const cls = runtimeClass(input.runtime).spec;
   const memoryBytes = limits.memoryMiB * 1024 * 1024;
   const env = Object.entries(input.env).map(([k, v]) => `${k}=${v}`);
   const mounts: Record<string, unknown>[] = [
@@ -117,10 +114,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
       options: ['rbind', 'nosuid', 'nodev', b.readonly ? 'ro' : 'rw'],
     })),
   ];
-  // gVisor: the sandbox's own cgroupfs, writable so that the guest can apply the pids limit
-  // inside the sandbox (see hostPidsLimit; root inside can undo it, the host backstop holds).
-  // runc: the host's, read-only.
-  mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', input.runtime === 'gvisor' ? 'rw' : 'ro'] });
+  mounts.push({ destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', cls.cgroupfsWritable ? 'rw' : 'ro'] });
   const linux: Record<string, unknown> = {
     namespaces: [
       ...(input.userns ? [{ type: 'user' }] : []),
@@ -138,7 +132,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
     maskedPaths: MASKED_PATHS,
     readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
   };
-  if (input.runtime === 'runc') linux.seccomp = runcSeccompProfile();
+  if (cls.seccomp) linux.seccomp = cls.seccomp();
   return {
     ociVersion: '1.0.2',
     process: {
@@ -152,8 +146,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
         effective: SANDBOX_CAPABILITIES,
         permitted: SANDBOX_CAPABILITIES,
       },
-      // runc applies rlimits after dropping CAP_SYS_RESOURCE, so it can only keep the host's.
-      ...(input.runtime === 'gvisor' ? { rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }] } : {}),
+      ...(cls.rlimits ? { rlimits: cls.rlimits } : {}),
       noNewPrivileges: true,
       ...(input.apparmorProfile ? { apparmorProfile: input.apparmorProfile } : {}),
     },

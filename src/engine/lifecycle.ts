@@ -1,0 +1,181 @@
+/**
+ * A sandbox's life: create (directory, disk, network, bundle), start, boot, run, destroy, and
+ * the teardown that removes whatever a sandbox may have, used by failed creates and recovery too.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { AgentboxError, asAgentboxError, conflict, invalidArgument } from '../api/errors.ts';
+import { newSandboxId, SANDBOX_ID_RE } from '../api/ids.ts';
+import { sandboxPaths, type SandboxPaths } from './bundle.ts';
+import type { DiskOptions } from './engine-options.ts';
+import { attachDisk, detachDisk } from './images/disk.ts';
+import { isMounted, unmount } from './images/overlay.ts';
+import type { LinkAddresses } from './network/addresses.ts';
+import { DEFAULT_EGRESS, validateEgressPolicy } from './network/egress.ts';
+import { deleteNetns, netnsExists } from './network/netns.ts';
+import { pauseStrategy } from './pause/strategies.ts';
+import { runtimeClass } from './runtime/classes.ts';
+import { MAX_PIDS } from './runtime/oci-spec.ts';
+import type { EngineRecord } from './sandbox-record.ts';
+import { publicState, type SandboxTable } from './sandbox-table.ts';
+import type { CreateSandboxRequest, SandboxInfo, SandboxLimits } from './types.ts';
+
+/** Below this ext4's journal and the guest's own files leave too little room. */
+const MIN_DISK_MIB = 32;
+/** The guest daemon, tini and the launchers take ~15 tasks; leave room for real work. */
+const MIN_PIDS = 32;
+
+export const newSecret = () => randomBytes(24).toString('hex');
+
+export async function create(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
+  const runtime = req.runtime ?? t.opts.defaultRuntime;
+  t.driver(runtime);
+  // Shipped templates (base, busybox, …) are built on first use.
+  const template = await t.opts.templates.ensure(req.template);
+  const id = newId(t, req.id);
+  const limits = resolveLimits(req.limits, template.resources, t.diskSizes);
+  const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
+  validateEnv(req.env ?? {});
+  const record: EngineRecord = {
+    id,
+    template: template.name,
+    templateBuildId: template.buildId,
+    layers: template.layers,
+    imageConfig: template.config,
+    runtime,
+    runtimeSha256: t.driver(runtime).binarySha256,
+    state: 'creating',
+    createdAt: new Date().toISOString(),
+    slot: t.allocateSlot(),
+    limits,
+    env: { ...(req.env ?? {}) },
+    egress,
+    accessToken: req.accessToken ?? newSecret(),
+    initSecret: newSecret(),
+  };
+  await materialize(t, record, async () => {
+    await t.setState(record, 'created');
+  });
+  return t.info(record);
+}
+
+/** A free, valid sandbox id: the caller's, or a new one. */
+export function newId(t: SandboxTable, requested: string | undefined): string {
+  const id = requested ?? newSandboxId();
+  if (!SANDBOX_ID_RE.test(id)) throw invalidArgument(`sandbox id '${id}' must be 20 characters of a-z and 0-9`);
+  if (t.records.has(id)) throw new AgentboxError('already_exists', `sandbox '${id}' already exists`);
+  return id;
+}
+
+/**
+ * Registers a new sandbox and lays out its directory, network and bundle, then runs `finish`
+ * (start it, restore it…). Whatever fails, everything made so far is removed and the original
+ * error surfaces. The record is registered synchronously by the caller's tick, so its id and
+ * address slot are taken before the first await.
+ */
+export async function materialize(t: SandboxTable, record: EngineRecord, finish: (p: SandboxPaths, link: LinkAddresses) => Promise<void>, seed?: (p: SandboxPaths) => Promise<void>): Promise<void> {
+  t.records.set(record.id, record);
+  const p = t.paths(record.id);
+  try {
+    await mkdir(p.dir, { recursive: true });
+    await t.store.save(record);
+    await attachDisk(t.disk(record), { create: true });
+    await seed?.(p);
+    const link = await t.ensureNetwork(record);
+    await t.prepareBundle(record, link);
+    await finish(p, link);
+  } catch (err) {
+    await teardown(t, record.id, record);
+    throw asAgentboxError(err);
+  }
+}
+
+export async function start(t: SandboxTable, id: string): Promise<SandboxInfo> {
+  return t.serialized(id, async () => {
+    const r = t.record(id);
+    if (r.state !== 'created') throw conflict(`sandbox ${id} is ${publicState(r.state)}; only a created sandbox can be started`);
+    return boot(t, r);
+  });
+}
+
+/** Boots the sandbox's bundle (first start, or resume of a filesystem-only pause). */
+export async function boot(t: SandboxTable, r: EngineRecord): Promise<SandboxInfo> {
+  const p = t.paths(r.id);
+  if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) await t.prepareBundle(r, await t.ensureNetwork(r));
+  await t.addressLink(r);
+  t.pids.set(r.id, await t.driver(r.runtime).run(r.id, p.bundle, p.log));
+  await t.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
+  await t.waitReady(r);
+  return t.info(r);
+}
+
+export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
+  const created = await create(t, req);
+  try {
+    return await start(t, created.id);
+  } catch (err) {
+    await destroy(t, created.id).catch(() => undefined);
+    throw asAgentboxError(err);
+  }
+}
+
+export async function destroy(t: SandboxTable, id: string): Promise<void> {
+  return t.serialized(id, async () => {
+    const r = t.record(id);
+    await t.setState(r, 'destroying');
+    await teardown(t, id, r);
+  });
+}
+
+/** Removes everything a sandbox may have: container, rules, namespace, mount, files. */
+export async function teardown(t: SandboxTable, id: string, r: EngineRecord | undefined): Promise<void> {
+  t.pids.delete(id);
+  t.addressed.delete(id);
+  t.dropGuest(id);
+  if (r) {
+    const driver = t.opts.drivers.get(r.runtime);
+    if (driver) {
+      await pauseStrategy(driver).release(driver, id);
+      await driver.delete(id);
+    }
+    const link = t.link(r);
+    await t.firewall.remove(link);
+    await deleteNetns(id, link);
+  } else {
+    for (const d of t.opts.drivers.values()) await d.delete(id).catch(() => undefined);
+  }
+  const p = t.paths(id, r?.runtime);
+  // A runc sandbox made before runc had user namespaces has its root filesystem at the default
+  // place in its directory.
+  for (const rootfs of new Set([p.rootfs, sandboxPaths(p.dir).rootfs])) await unmount(rootfs).catch(() => undefined);
+  if (r) await runtimeClass(r.runtime).removeRootfs(p.rootfs);
+  // Not catching: deleting the directory over a still-mounted disk would fail half-way.
+  await detachDisk({ file: p.diskImage, mount: p.disk });
+  await detachDisk({ file: p.checkpointImage, mount: p.checkpoint });
+  await rm(p.dir, { recursive: true, force: true });
+  t.records.delete(id);
+}
+
+function resolveLimits(req: Partial<SandboxLimits> | undefined, template: Omit<SandboxLimits, 'diskMiB'> & { diskMiB?: number }, disk: DiskOptions): SandboxLimits {
+  const given = Object.fromEntries(Object.entries(req ?? {}).filter(([, v]) => v !== undefined));
+  const limits = { ...template, diskMiB: template.diskMiB ?? disk.defaultMiB, ...given } as SandboxLimits;
+  if (!(limits.cpu > 0 && limits.cpu <= 64)) throw invalidArgument(`cpu must be between 0 and 64 cores, not ${limits.cpu}`);
+  if (!Number.isInteger(limits.memoryMiB) || limits.memoryMiB < 64 || limits.memoryMiB > 262_144) {
+    throw invalidArgument(`memoryMiB must be an integer from 64 to 262144, not ${limits.memoryMiB}`);
+  }
+  if (!Number.isInteger(limits.pids) || limits.pids < MIN_PIDS || limits.pids > MAX_PIDS) {
+    throw invalidArgument(`pids must be an integer from ${MIN_PIDS} to ${MAX_PIDS} (the guest daemon itself uses about 15), not ${limits.pids}`);
+  }
+  if (!Number.isInteger(limits.diskMiB) || limits.diskMiB < MIN_DISK_MIB || limits.diskMiB > disk.maxMiB) {
+    const from = given.diskMiB !== undefined ? 'asked for' : template.diskMiB !== undefined ? 'the template asks for' : 'the default is';
+    throw invalidArgument(`diskMiB must be an integer from ${MIN_DISK_MIB} to ${disk.maxMiB} on this host; ${from} ${limits.diskMiB}`);
+  }
+  return limits;
+}
+
+export function validateEnv(env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw invalidArgument(`environment variable name '${k}' is invalid`);
+    if (typeof v !== 'string') throw invalidArgument(`environment variable ${k} must be a string`);
+  }
+}
