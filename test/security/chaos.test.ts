@@ -161,7 +161,7 @@ async function checkInvariants(s: Server, home: string, ledger: Ledger, round: n
       if (attempt > 0) await new Promise((res) => setTimeout(res, 1000));
       out = await (await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo ok' })).json();
     }
-    assert.equal(out.stdout, 'ok\n', `${at}: ${id} is running but does not answer: ${JSON.stringify(out)}`);
+    if (out.stdout !== 'ok\n') assert.fail(`${at}: ${id} is running but does not answer: ${JSON.stringify(out)}; ${story(home, ledger, id)}`);
   }
   const host = await hostState({ serverHome: home, engineHome: join(home, 'engine'), network: net });
   const ids = [...byId.keys()].sort();
