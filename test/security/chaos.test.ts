@@ -10,15 +10,15 @@
 //   namespaces and the mounts under the engine's home describe the same set of sandboxes.
 // The random choices come from a seeded generator, printed on failure, so a failing run repeats.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
 import { createEngine } from '../../src/engine/index.ts';
+import { exited } from '../support/child-process.ts';
 import { fetchAny } from '../support/fake-server.ts';
+import { bootServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
 import { hostState } from './host-state.ts';
 
@@ -27,21 +27,7 @@ const ROUNDS = Number(process.env.AGENTBOX_CHAOS_ROUNDS ?? 50);
 const MAX_LIVE = 4;
 const NET = networkIndex('sec-chaos');
 const net = testNetwork(NET);
-const main = new URL('./chaos-server-main.ts', import.meta.url).pathname;
-
-interface Server { child: ChildProcess; url: string; key: string; recovery: { adopted: number; removed: number; lost: number; orphans: number } }
-
-async function boot(home: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, home, String(NET)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('server did not start in 180 s')), 180_000);
-    createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l); });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`server exited ${code} before listening`)); });
-  });
-  return { child, ...(JSON.parse(line) as Omit<Server, 'child'>) };
-}
-
-const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)));
+const boot = (home: string) => bootServerProcess(home, NET, 'gvisor');
 
 /** mulberry32: small, seedable, good enough to pick operations and delays. */
 function rng(seed: number): () => number {
@@ -67,7 +53,7 @@ class Ledger {
 }
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: () => Promise<any> }>;
-const apiOf = (s: Server): Api => (method, path, body) => fetchAny(`${s.url}${path}`, {
+const apiOf = (s: ServerProcess): Api => (method, path, body) => fetchAny(`${s.url}${path}`, {
   method, headers: { Authorization: `Bearer ${s.key}`, 'Content-Type': 'application/json' },
   ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
 }) as never;
@@ -103,7 +89,7 @@ async function step(api: Api, ledger: Ledger, pick: () => number): Promise<void>
 /** Mounts of sandboxes (the engine also keeps its own, e.g. runsc's state directory). */
 const sandboxMounts = (mounts: string[], home: string) => mounts.filter((m) => m.startsWith(join(home, 'engine', 'sandboxes') + '/'));
 
-async function checkInvariants(s: Server, home: string, ledger: Ledger, round: number): Promise<void> {
+async function checkInvariants(s: ServerProcess, home: string, ledger: Ledger, round: number): Promise<void> {
   const at = `round ${round}`;
   const api = apiOf(s);
   const list = (await (await api('GET', '/v1/sandboxes?limit=1000')).json()).sandboxes as { id: string; state: string; error?: string }[];
@@ -152,7 +138,7 @@ test(`SIGKILL at random points of a mixed workload, ${ROUNDS} times, loses and l
   const pick = rng(seed);
   const home = mkdtempSync(join(tmpdir(), 'agentbox-chaos-'));
   const ledger = new Ledger();
-  let s: Server | undefined;
+  let s: ServerProcess | undefined;
   let ops = 0;
   try {
     for (let round = 1; round <= ROUNDS; round++) {
