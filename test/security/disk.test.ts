@@ -14,10 +14,11 @@ import { runCommand } from '../../src/engine/command.ts';
 import { attachDisk, loopDevices } from '../../src/engine/images/disk.ts';
 import { createEngine } from '../../src/engine/index.ts';
 import type { ExecResult } from '../../src/engine/types.ts';
-import { sh, sleep, startTestEngine, type TestEngine } from '../engine/fixture.ts';
+import { sh, startTestEngine, type TestEngine } from '../engine/fixture.ts';
 import { fetchAny } from '../support/fake-server.ts';
 import { bootServerProcess, killServerProcess } from '../support/server-process.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
+import { waitFor } from '../support/wait.ts';
 
 const MiB = 1024 * 1024;
 /** Fills the disk: 200 MiB into a 64 MiB disk, synced, so ENOSPC cannot hide in a cache. */
@@ -32,8 +33,11 @@ function traces(dir: string): string[] {
 
 /** Waits until nothing of `dir` is attached or mounted (loop autoclear is asynchronous). */
 async function assertNoTraces(dir: string): Promise<void> {
-  for (let i = 0; i < 100 && traces(dir).length > 0; i++) await sleep(100);
-  assert.deepEqual(traces(dir), [], `loop devices or mounts left for ${dir}`);
+  await waitFor(`no loop device or mount left for ${dir}`, () => {
+    const left = traces(dir);
+    if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+    return true;
+  }, 10_000, 100);
 }
 
 /** Bytes allocated on the host filesystem under `dir`, not descending into mounts. */
