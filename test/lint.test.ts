@@ -1,5 +1,5 @@
 /**
- * Project rules that a type checker does not enforce (STYLE.md, traps #4): every error thrown
+ * Project rules that a type checker does not enforce: every error thrown
  * from src/ belongs to the AgentboxError family, so callers that catch it miss nothing.
  */
 import assert from 'node:assert/strict';
