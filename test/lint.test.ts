@@ -1,6 +1,6 @@
 /**
- * Project rules that a type checker does not enforce: every error thrown
- * from src/ belongs to the AgentboxError family, so callers that catch it miss nothing.
+ * Project rules that a type checker does not enforce: every error thrown from src/ belongs to
+ * the AgentboxError family, so callers that catch it miss nothing.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
