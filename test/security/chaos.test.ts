@@ -20,6 +20,7 @@ import { exited } from '../support/child-process.ts';
 import { fetchAny } from '../support/fake-server.ts';
 import { bootServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
+import { waitFor } from '../support/wait.ts';
 import { hostState } from './host-state.ts';
 
 const ROUNDS = Number(process.env.AGENTBOX_CHAOS_ROUNDS ?? 50);
@@ -112,12 +113,11 @@ async function checkInvariants(s: ServerProcess, home: string, ledger: Ledger, r
   for (const id of ledger.ids('running')) {
     // Alive means it answers within a bounded time: a first request may meet a guest connection
     // the restart cut (seen as 'socket hang up'), the next one must get through.
-    let out: { stdout?: string } = {};
-    for (let attempt = 0; attempt < 30 && out.stdout !== 'ok\n'; attempt++) {
-      if (attempt > 0) await new Promise((res) => setTimeout(res, 1000));
-      out = await (await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo ok' })).json();
-    }
-    assert.equal(out.stdout, 'ok\n', `${at}: ${id} is running but does not answer: ${JSON.stringify(out)}`);
+    await waitFor(`${at}: running sandbox ${id} to answer`, async () => {
+      const out = await (await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo ok' })).json();
+      if (out.stdout !== 'ok\n') throw new Error(`it answered ${JSON.stringify(out)}`);
+      return true;
+    }, 30_000, 1000);
   }
   const host = await hostState({ serverHome: home, engineHome: join(home, 'engine'), network: net });
   const ids = [...byId.keys()].sort();
