@@ -19,7 +19,7 @@ test('100 concurrent creates against a pool of 10 give 100 distinct sandboxes', 
   if (skip) return t.skip(skip);
   const conn = { apiUrl: s!.server.url, apiKey: s!.server.adminKey };
   assert.equal((await s!.api('/v1/pools/busybox', { method: 'PUT', json: { size: 10 } })).status, 200);
-  await waitFor('10 ready pool members', async () => (await (await s!.api('/v1/pools/busybox')).json()).ready === 10, 60_000, 100);
+  await waitFor('10 ready pool members', async () => (await (await s!.api('/v1/pools/busybox')).json()).ready === 10, 180_000, 100);
   const made = await Promise.all(Array.from({ length: 100 }, (_, i) =>
     Sandbox.create({ ...conn, template: 'busybox', envs: { N: String(i) }, metadata: { n: String(i) }, timeoutMs: 600_000 })));
   assert.equal(new Set(made.map((m) => m.sandboxId)).size, 100);
