@@ -26,7 +26,7 @@ const readCount = async (id: string) => Number(await sh(t.engine, id, 'cat /tmp/
 
 /** Resolves with the counter once it passes `n` (it runs at its own pace on a loaded machine). */
 const countAbove = (id: string, n: number) =>
-  waitFor(`the counter in ${id} to pass ${n}`, async () => { const c = await readCount(id); return c > n ? c : null; }, 10_000, 100);
+  waitFor(`the counter in ${id} to pass ${n}`, async () => { const c = await readCount(id); return c > n ? c : null; }, 30_000, 100);
 
 describe('gvisor pause/resume', () => {
   it('frees the memory and continues processes where they stopped, on the same address', async (ctx) => {

@@ -40,7 +40,7 @@ describe('engine restart', () => {
     assert.equal(existsSync(join(first.home, 'sandboxes', halfId)), false);
     const count = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
     await waitFor(`the re-adopted sandbox's counter to pass ${count}: it kept running`,
-      async () => Number(await sh(second!.engine, running.id, 'cat /tmp/count')) > count, 10_000, 100);
+      async () => Number(await sh(second!.engine, running.id, 'cat /tmp/count')) > count, 30_000, 100);
     await second.engine.resume(paused.id);
     assert.equal(await sh(second.engine, paused.id, 'cat /dev/shm/m'), 'before-restart');
     await second.engine.start(created.id);

@@ -117,7 +117,7 @@ async function checkInvariants(s: ServerProcess, home: string, ledger: Ledger, r
       const out = await (await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo ok' })).json();
       if (out.stdout !== 'ok\n') throw new Error(`it answered ${JSON.stringify(out)}`);
       return true;
-    }, 30_000, 1000);
+    }, 60_000, 1000);
   }
   const host = await hostState({ serverHome: home, engineHome: join(home, 'engine'), network: net });
   const ids = [...byId.keys()].sort();
