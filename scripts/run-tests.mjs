@@ -1,6 +1,9 @@
 #!/usr/bin/env node
-// Runs every *.test.ts under test/ and src/ with Node's own test runner (tsx loads TypeScript),
-// one `node --test` process per file, AGENTBOX_TEST_CONCURRENCY (default 2) files at a time.
+// Runs every *.test.ts under src/ and test/ with Node's own test runner (tsx loads TypeScript),
+// one `node --test` process per file, in two phases (the rule is test/README.md):
+// 1. unit tests, src/**/*.test.ts: pure (no root, no network, no server or process started), so
+//    they run first, as many at a time as the machine has cores, and answer in seconds;
+// 2. integration tests, test/**/*.test.ts: AGENTBOX_TEST_CONCURRENCY (default 2) files at a time.
 // Usage: npm test [-- <substring filter>...]
 //
 // Time limits. Every file has a wall-clock budget: DEFAULT_FILE_MINUTES, or the figure a file
@@ -15,7 +18,7 @@
 // suite the README claims must run, so a component that cannot start is a failure, not a skip.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -55,8 +58,12 @@ function budgetMs(file) {
   return Number(m?.[1] ?? DEFAULT_FILE_MINUTES) * 60_000;
 }
 
-const files = ['src', 'test'].flatMap((d) => walk(join(root, d), [])).sort()
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+const selected = (dir) => walk(join(root, dir), []).sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+const phases = [
+  { name: 'unit tests (src/**/*.test.ts)', files: selected('src'), concurrency: availableParallelism() },
+  { name: 'integration tests (test/**/*.test.ts)', files: selected('test'), concurrency },
+].filter((p) => p.files.length > 0);
+const files = phases.flatMap((p) => p.files);
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
@@ -120,15 +127,21 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
 }
 
 const results = [];
-let next = 0;
-async function worker() {
-  while (next < files.length) {
-    const i = next++;
-    if (!stream) console.log(`▶ ${files[i]}`);
-    results.push(await runFile(files[i], i));
-  }
+let fileIndex = 0;
+/** Runs one phase's files, `phase.concurrency` at a time; resolves when all have ended. */
+async function runPhase(phase) {
+  if (!stream) console.log(`\n━━ ${phase.name}: ${phase.files.length} files, ${phase.concurrency} at a time`);
+  let next = 0;
+  const worker = async () => {
+    while (next < phase.files.length) {
+      const file = phase.files[next++];
+      if (!stream) console.log(`▶ ${file}`);
+      results.push(await runFile(file, fileIndex++));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(phase.concurrency, phase.files.length) }, worker));
 }
-await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
+for (const phase of phases) await runPhase(phase);
 rmSync(scratch, { recursive: true, force: true });
 
 const allowed = (s) => ALLOWED_SKIPS.find((a) => s.file === a.file && (a.name ? a.name.test(s.name) : a.reason.test(s.reason)));

@@ -1,7 +1,7 @@
 /**
- * Project rules that a type checker does not enforce (STYLE.md, traps #4): every error thrown
- * from src/ belongs to the AgentboxError family, so callers that catch it miss nothing; and the
- * Kubernetes API's group, version and label strings are spelled once, in src/api/k8s/.
+ * Project rules that a type checker does not enforce: every error thrown from src/ belongs to
+ * the AgentboxError family, so callers that catch it miss nothing; and the Kubernetes API's
+ * group, version and label strings are spelled once, in src/api/k8s/.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';

@@ -8,14 +8,13 @@
 // a new engine on the same home must settle each one.
 // test-file-timeout: 20 min
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { netnsExists } from '../../src/engine/network/netns.ts';
 import { sh, startTestEngine, type TestEngine } from '../engine/fixture.ts';
+import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
 import { waitFor } from '../support/wait.ts';
 
 const child = new URL('./interrupted-engine.ts', import.meta.url).pathname;
@@ -24,16 +23,10 @@ type Ids = Record<'pausedNotRecorded' | 'pauseNotStarted' | 'pauseLostSandbox' |
 
 /** Runs interrupted-engine.ts until it reports its sandboxes, then SIGKILLs it. */
 async function prepareAndKill(home: string): Promise<Ids> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', child, home], { stdio: ['ignore', 'pipe', 'inherit'] });
-  try {
-    return await new Promise<Ids>((resolve, reject) => {
-      createInterface({ input: proc.stdout! }).once('line', (l) => resolve(JSON.parse(l) as Ids));
-      proc.once('exit', (code) => reject(new Error(`the engine process exited ${code} before its sandboxes were ready`)));
-    });
-  } finally {
-    proc.kill('SIGKILL');
-    await new Promise((r) => (proc.exitCode !== null || proc.signalCode ? r(undefined) : proc.once('exit', r)));
-  }
+  const { child: proc, line } = await spawnAndReadFirstLine('the engine process', process.execPath, ['--import', 'tsx', child, home], { timeoutMs: 600_000 });
+  proc.kill('SIGKILL');
+  await exited(proc);
+  return JSON.parse(line) as Ids;
 }
 
 function setRecordState(home: string, id: string, state: string): void {

@@ -7,9 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { skipOutsideCI } from '../support/ci.ts';
+import { exited, readFirstLine } from '../support/child-process.ts';
 
 const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;
 
@@ -31,11 +31,7 @@ test('agentbox up, then create/exec/shell/kill with the local admin key', { time
   let err = '';
   up.stderr.on('data', (c) => { err += c; });
   try {
-    const first = await new Promise<string | undefined>((resolve) => {
-      const timer = setTimeout(() => resolve(undefined), 180_000);
-      createInterface({ input: up.stdout }).once('line', (l) => { clearTimeout(timer); resolve(l); });
-      up.once('exit', () => { clearTimeout(timer); resolve(undefined); });
-    });
+    const first = await readFirstLine('agentbox up', up, 180_000).catch(() => undefined);
     if (!first) {
       if (err.includes("runtime class 'runc' is not available")) return t.skip(skipOutsideCI(`runc cannot run here: ${err.slice(-300)}`, 'run ./scripts/setup.sh as root'));
       assert.fail(`agentbox up did not start: ${err.slice(-2000)}`);
@@ -56,7 +52,7 @@ test('agentbox up, then create/exec/shell/kill with the local admin key', { time
     assert.equal((await run(['kill', id], cliEnv)).code, 0);
   } finally {
     up.kill('SIGTERM');
-    await new Promise((r) => { if (up.exitCode !== null) r(undefined); else up.once('exit', r); });
+    await exited(up);
     rmSync(home, { recursive: true, force: true });
   }
 });

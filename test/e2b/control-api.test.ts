@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 let s: FakeServer;
 before(async () => { s = await startFakeServer(); });
@@ -40,8 +41,7 @@ test('autoPauseMemory: false pauses on timeout keeping files only; the E2B lifec
   const sbx = await create({ autoPause: true, autoPauseMemory: false, timeout: 1 });
   const id = String(sbx.sandboxID);
   assert.deepEqual((await (await e2b(`/sandboxes/${id}`)).json()).lifecycle, { autoResume: false, onTimeout: 'pause' });
-  for (let i = 0; i < 100 && !s.engine.calls.includes(`pause ${id} memory=false`); i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(s.engine.calls.includes(`pause ${id} memory=false`), 'the timeout paused without memory');
+  await waitFor('the timeout to pause without memory', () => s.engine.calls.includes(`pause ${id} memory=false`), 5000);
 });
 
 test('v2 connect with memory: false resumes a paused sandbox from its files', async () => {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { cgroupPath } from '../../src/engine/runtime/cgroups.ts';
+import { waitFor } from '../support/wait.ts';
 import { destroyAfter, sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
 
 let t: TestEngine;
@@ -23,15 +24,9 @@ const COUNTER = 'i=0; while true; do i=$((i+1)); echo $i > /tmp/c.new; mv /tmp/c
 const startCounter = (id: string) => sh(t.engine, id, `(${COUNTER}) >/dev/null 2>&1 &`);
 const readCount = async (id: string) => Number(await sh(t.engine, id, 'cat /tmp/count 2>/dev/null || echo 0'));
 
-/** Polls until the counter passes `n` (it runs at its own pace on a loaded machine). */
-async function countAbove(id: string, n: number): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const c = await readCount(id);
-    if (c > n) return c;
-    await sleep(100);
-  }
-  throw new Error(`the counter in ${id} did not pass ${n} in 10 s`);
-}
+/** Resolves with the counter once it passes `n` (it runs at its own pace on a loaded machine). */
+const countAbove = (id: string, n: number) =>
+  waitFor(`the counter in ${id} to pass ${n}`, async () => { const c = await readCount(id); return c > n ? c : null; }, 30_000, 100);
 
 describe('gvisor pause/resume', () => {
   it('frees the memory and continues processes where they stopped, on the same address', async (ctx) => {
@@ -51,7 +46,6 @@ describe('gvisor pause/resume', () => {
     assert.equal(existsSync(join('/sys/fs/cgroup/memory', cgroupPath(s.id))), false, 'the memory cgroup is gone');
     assert.equal(usage.memoryBytes, 0, 'a paused sandbox holds no memory');
     await assert.rejects(t.engine.exec(s.id, { cmd: ['true'] }), (e: AgentboxError) => e.code === 'conflict');
-    await sleep(500);
     const resumed = await t.engine.resume(s.id);
     assert.equal(resumed.state, 'running');
     assert.equal(resumed.address, s.address);
@@ -133,7 +127,9 @@ describe('runc pause', () => {
     await countAbove(s.id, 0);
     const p = await t.engine.pause(s.id);
     assert.equal(p.pauseMode, 'freeze');
+    assert.equal((await readFile(join('/sys/fs/cgroup/freezer', cgroupPath(s.id), 'freezer.state'), 'utf8')).trim(), 'FROZEN');
     const before = Number(await readFile(join(t.home, 'sandboxes', s.id, 'disk', 'upper', 'tmp', 'count'), 'utf8'));
+    // Not a wait but an observation window: eight of the counter's 50 ms ticks pass, none counts.
     await sleep(400);
     const still = Number(await readFile(join(t.home, 'sandboxes', s.id, 'disk', 'upper', 'tmp', 'count'), 'utf8'));
     assert.equal(still, before, 'a frozen sandbox does not run');

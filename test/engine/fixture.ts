@@ -19,7 +19,9 @@ export async function startTestEngine(name: string, opts: Partial<CreateEngineOp
   const n = networkIndex(name);
   const home = opts.home ?? await mkdtemp(join(tmpdir(), `agentbox-${name}-`));
   const created = await createEngine({
-    readyTimeoutMs: 20_000,
+    // Tests judge behaviour, not speed: a guest that boots slowly on a loaded 2-core machine
+    // (100 concurrent creates, say) is not a failure.
+    readyTimeoutMs: 60_000,
     ...opts,
     home,
     network: { ...testNetwork(n), ...opts.network },

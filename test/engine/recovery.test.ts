@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
+import { sh, startTestEngine, type TestEngine } from './fixture.ts';
 
 let first: TestEngine | undefined;
 let second: TestEngine | undefined;
@@ -38,12 +39,8 @@ describe('engine restart', () => {
     assert.deepEqual(ids, [`${running.id}:running`, `${paused.id}:paused`, `${created.id}:creating`].sort());
     assert.equal(existsSync(join(first.home, 'sandboxes', halfId)), false);
     const count = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
-    let later = count;
-    for (let i = 0; i < 100 && later <= count; i++) {
-      await sleep(100);
-      later = Number(await sh(second.engine, running.id, 'cat /tmp/count'));
-    }
-    assert.ok(later > count, 'the re-adopted sandbox kept running');
+    await waitFor(`the re-adopted sandbox's counter to pass ${count}: it kept running`,
+      async () => Number(await sh(second!.engine, running.id, 'cat /tmp/count')) > count, 30_000, 100);
     await second.engine.resume(paused.id);
     assert.equal(await sh(second.engine, paused.id, 'cat /dev/shm/m'), 'before-restart');
     await second.engine.start(created.id);

@@ -10,6 +10,7 @@ import { ensureGuestBundle, parseLdd, type GuestBundle } from '../../src/envd/bu
 import { createGuestClient, type GuestClient } from '../../src/envd/client.ts';
 import { ENVD_VERSION } from '../../src/guest/version.ts';
 import { freePort } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 const BUSYBOX = '/bin/busybox';
 const which = (cmd: string) => { try { return execFileSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).trim(); } catch { return ''; } };
@@ -104,14 +105,11 @@ describe('busybox rootfs', { skip }, () => {
   test('orphans are reaped inside the PID namespace', async () => {
     const r = await client.exec({ cmd: ['/bin/sh', '-c', 'sleep 0.3 & echo $!'] });
     const pid = r.stdout.trim();
-    const deadline = Date.now() + 5000;
-    let state = '';
-    while (Date.now() < deadline) {
-      state = (await client.exec({ cmd: ['/bin/sh', '-c', `cat /proc/${pid}/stat 2>/dev/null || echo gone`] })).stdout;
-      if (state.trim() === 'gone') break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    assert.equal(state.trim(), 'gone', `orphan ${pid} still there: ${state}`);
+    await waitFor(`orphan ${pid} to be reaped`, async () => {
+      const state = (await client.exec({ cmd: ['/bin/sh', '-c', `cat /proc/${pid}/stat 2>/dev/null || echo gone`] })).stdout;
+      if (state.trim() !== 'gone') throw new Error(`still there: ${state}`);
+      return true;
+    }, 5000, 100);
   });
 
   test('a PTY works from the bundled addon', async () => {

@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
-import { eventually, startGuest, type RunningGuest } from './fixture.ts';
+import { startGuest, type RunningGuest } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 let g: RunningGuest;
 before(async () => { g = await startGuest(); });
@@ -30,13 +31,13 @@ describe('exec', () => {
     await assert.rejects(g.client.exec({ cmd: ['sleep', '20'], timeoutMs: 300 }),
       (e: unknown) => e instanceof AgentboxError && e.code === 'deadline_exceeded' && /raise timeoutMs/.test(e.message));
     assert.ok(Date.now() - t0 < 5000);
-    await eventually(async () => !(await g.client.process.list({})).processes.some((p) => p.config?.args.includes('20')));
+    await waitFor("the 'sleep 20' process to leave List", async () => !(await g.client.process.list({})).processes.some((p) => p.config?.args.includes('20')));
   });
 
   test('an abort signal kills the process', async () => {
     const abort = new AbortController();
     const p = g.client.exec({ cmd: ['sleep', '21'], signal: abort.signal });
-    await eventually(async () => (await g.client.process.list({})).processes.some((x) => x.config?.args.includes('21')));
+    await waitFor("the 'sleep 21' process in List", async () => (await g.client.process.list({})).processes.some((x) => x.config?.args.includes('21')));
     abort.abort();
     await assert.rejects(p, (e: unknown) => e instanceof AgentboxError && e.code === 'deadline_exceeded');
     // Rejected means killed: the process is gone already, not eventually.

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { EventType, FileType, type FilesystemEvent, type WatchDirResponse } from '../../src/guest/gen/filesystem_pb.ts';
 import { userHeader } from '../../src/api/envd-protocol.ts';
-import { eventually, startGuest, type RunningGuest } from './fixture.ts';
+import { startGuest, type RunningGuest } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 let g: RunningGuest;
 let root: string;
@@ -105,29 +106,29 @@ describe('watching', () => {
         if (r.event.case === 'filesystem') events.push(r.event.value);
       }
     })().catch(() => {});
-    await eventually(() => frames.length > 0);
+    await waitFor('the first watch frame', () => frames.length > 0);
     assert.equal(frames[0], 'start');
 
     const seen = (name: string, type: EventType) => events.some((e) => e.name === name && e.type === type);
     writeFileSync(join(dir, 'f.txt'), 'one');
-    await eventually(() => seen('f.txt', EventType.CREATE));
+    await waitFor('CREATE f.txt', () => seen('f.txt', EventType.CREATE));
     writeFileSync(join(dir, 'f.txt'), 'two two');
-    await eventually(() => seen('f.txt', EventType.WRITE));
+    await waitFor('WRITE f.txt', () => seen('f.txt', EventType.WRITE));
     chmodSync(join(dir, 'f.txt'), 0o600);
-    await eventually(() => seen('f.txt', EventType.CHMOD));
+    await waitFor('CHMOD f.txt', () => seen('f.txt', EventType.CHMOD));
     writeFileSync(join(dir, 'inner', 'deep.txt'), 'deep');
-    await eventually(() => seen('inner/deep.txt', EventType.CREATE));
+    await waitFor('CREATE inner/deep.txt', () => seen('inner/deep.txt', EventType.CREATE));
     mkdirSync(join(dir, 'newdir'));
-    await eventually(() => seen('newdir', EventType.CREATE));
+    await waitFor('CREATE newdir', () => seen('newdir', EventType.CREATE));
     writeFileSync(join(dir, 'newdir', 'n.txt'), 'n');
-    await eventually(() => seen('newdir/n.txt', EventType.CREATE));
+    await waitFor('CREATE newdir/n.txt', () => seen('newdir/n.txt', EventType.CREATE));
     renameSync(join(dir, 'f.txt'), join(dir, 'g.txt'));
-    await eventually(() => seen('g.txt', EventType.CREATE) && seen('f.txt', EventType.REMOVE));
+    await waitFor('the rename as CREATE g.txt and REMOVE f.txt', () => seen('g.txt', EventType.CREATE) && seen('f.txt', EventType.REMOVE));
     rmSync(join(dir, 'g.txt'));
-    await eventually(() => seen('g.txt', EventType.REMOVE));
+    await waitFor('REMOVE g.txt', () => seen('g.txt', EventType.REMOVE));
 
     // The entry is read when the event is handled, so the CREATE may show the file still empty.
-    await eventually(() => events.some((e) => e.name === 'inner/deep.txt' && e.entry?.path === join(dir, 'inner', 'deep.txt') && e.entry.size === 4n));
+    await waitFor('an inner/deep.txt event whose entry has size 4', () => events.some((e) => e.name === 'inner/deep.txt' && e.entry?.path === join(dir, 'inner', 'deep.txt') && e.entry.size === 4n));
     abort.abort();
     await reading;
   });
@@ -140,7 +141,7 @@ describe('watching', () => {
     writeFileSync(join(dir, 'sub', 'hidden.txt'), 'x');
     writeFileSync(join(dir, 'top.txt'), 'x');
     const events: FilesystemEvent[] = [];
-    await eventually(async () => {
+    await waitFor('the watcher to report top.txt', async () => {
       events.push(...(await g.client.filesystem.getWatcherEvents({ watcherId })).events);
       return events.some((e) => e.name === 'top.txt');
     });
@@ -155,7 +156,7 @@ describe('watching', () => {
     const { watcherId } = await g.client.filesystem.createWatcher({ path: dir, recursive: true, includeEntry: true });
     writeFileSync(join(dir, 'p.txt'), 'p');
     const events: FilesystemEvent[] = [];
-    await eventually(async () => {
+    await waitFor('the watcher to report CREATE p.txt', async () => {
       events.push(...(await g.client.filesystem.getWatcherEvents({ watcherId })).events);
       return events.some((e) => e.name === 'p.txt' && e.type === EventType.CREATE);
     });

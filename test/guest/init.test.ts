@@ -4,7 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, freePort, startGuest, TINI, type RunningGuest } from './fixture.ts';
+import { freePort, startGuest, TINI, type RunningGuest } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 function stat(pid: number): { state: string; ppid: number } | undefined {
   try {
@@ -32,17 +33,17 @@ describe('under tini', { skip: existsSync(TINI) ? false : `${TINI} missing (Debi
     const r = await g.client.exec({ cmd: ['/bin/sh', '-c', 'sleep 0.6 & echo $!'] });
     const orphan = Number(r.stdout.trim());
     assert.ok(orphan > 0);
-    await eventually(() => stat(orphan)?.ppid === g.pid, 2000);
-    await eventually(() => stat(orphan) === undefined, 5000);
+    await waitFor('tini to adopt the orphan', () => stat(orphan)?.ppid === g.pid, 2000);
+    await waitFor('tini to reap the orphan', () => stat(orphan) === undefined, 5000);
     const zombies = listChildren(g.pid).filter((p) => stat(p)?.state === 'Z');
     assert.deepEqual(zombies, []);
   });
 
   test('the start command runs at boot with its env, as a listed process tagged "start"', async () => {
-    await eventually(() => existsSync(marker) && readFileSync(marker, 'utf8') === 'started-hi\n');
+    await waitFor('the start command to write its marker', () => existsSync(marker) && readFileSync(marker, 'utf8') === 'started-hi\n');
     const listed = await g.client.process.list({});
     assert.ok(listed.processes.some((p) => p.tag === 'start'));
-    await eventually(() => g.logs.some((l) => l.includes('hello-from-start')));
+    await waitFor("the start command's output in the log", () => g.logs.some((l) => l.includes('hello-from-start')));
   });
 });
 
@@ -53,7 +54,7 @@ describe('agent-sandbox runtime', () => {
     const g = await startGuest({ config: { agentSandboxRuntimePort: port }, env: { SANDBOX_BASE_DIR: base } });
     try {
       // tsx compiles the runtime module on first use, which takes seconds on a busy machine.
-      await eventually(() => g.logs.some((l) => l.includes('agent-sandbox runtime listening')), 30_000);
+      await waitFor('the agent-sandbox runtime to listen', () => g.logs.some((l) => l.includes('agent-sandbox runtime listening')), 30_000);
       const res = await fetch(`http://127.0.0.1:${port}/`);
       assert.equal(res.status, 200);
     } finally {

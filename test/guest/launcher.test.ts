@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { LauncherPool, type LaunchRequest } from '../../src/guest/process/launcher-pool.ts';
+import { waitFor } from '../support/wait.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentbox-launcher-'));
 const launcher = join(dir, 'agentbox-launcher');
@@ -27,15 +28,8 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Waits until the pool has refilled (it refills only when idle). */
-async function launch(req: LaunchRequest) {
-  for (let i = 0; i < 100; i++) {
-    const child = await pool.launch(req);
-    if (child) return child;
-    await new Promise((r) => setTimeout(r, 60)); // longer than the idle time before a refill
-  }
-  throw new Error('the pool never had a launcher ready');
-}
+/** Launches once the pool has refilled (it refills only when idle, so each try waits longer than that). */
+const launch = (req: LaunchRequest) => waitFor('a ready launcher in the pool', () => pool.launch(req), 6000, 60);
 
 function collect(child: NonNullable<Awaited<ReturnType<LauncherPool['launch']>>>) {
   let out = '';

@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { Signal, type ConnectResponse, type StartResponse } from '../../src/guest/gen/process_pb.ts';
 import { userHeader } from '../../src/api/envd-protocol.ts';
-import { eventually, startGuest, type RunningGuest } from './fixture.ts';
+import { startGuest, type RunningGuest } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 let g: RunningGuest;
 before(async () => { g = await startGuest(); });
@@ -89,7 +90,7 @@ describe('Start', () => {
       for await (const r of stream) if (r.event?.event.case === 'start') pid = r.event.event.value.pid;
     })(), (e: unknown) => ConnectError.from(e).code === Code.DeadlineExceeded);
     assert.ok(pid > 0);
-    await eventually(() => !processAlive(pid));
+    await waitFor(`process ${pid} to be gone`, () => !processAlive(pid));
   });
 
   test('a client that disconnects does not kill the process', async () => {
@@ -106,7 +107,7 @@ describe('Start', () => {
     const listed = await g.client.process.list({});
     assert.ok(listed.processes.some((p) => p.pid === pid && p.tag === 'survivor'));
     await g.client.process.sendSignal({ process: pidSel(pid), signal: Signal.SIGKILL });
-    await eventually(() => !processAlive(pid));
+    await waitFor(`process ${pid} to be gone`, () => !processAlive(pid));
   });
 });
 
@@ -148,7 +149,7 @@ describe('Connect, List, SendInput, CloseStdin, SendSignal', () => {
 
   test('StreamInput feeds stdin as a client stream', async () => {
     const started = collect(g.client.process.start({ process: { cmd: 'cat', args: [] }, stdin: true, tag: 'streamed' }));
-    await eventually(async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'streamed'));
+    await waitFor("the 'streamed' process in List", async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'streamed'));
     const pid = (await g.client.process.list({})).processes.find((p) => p.tag === 'streamed')!.pid;
     async function* input() {
       yield { event: { case: 'start' as const, value: { process: pidSel(pid) } } };
@@ -162,7 +163,7 @@ describe('Connect, List, SendInput, CloseStdin, SendSignal', () => {
 
   test('SendSignal SIGTERM ends a process; unknown pids are NotFound', async () => {
     const started = collect(g.client.process.start({ process: { cmd: 'sleep', args: ['30'] }, stdin: false, tag: 'term-me' }));
-    await eventually(async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'term-me'));
+    await waitFor("the 'term-me' process in List", async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'term-me'));
     await g.client.process.sendSignal({ process: { selector: { case: 'tag', value: 'term-me' } }, signal: Signal.SIGTERM });
     const r = await started;
     assert.equal(r.end?.status, 'signal: terminated');
@@ -174,7 +175,7 @@ describe('Connect, List, SendInput, CloseStdin, SendSignal', () => {
 
   test('SendSignal SIGKILL answers once the process is gone: an immediate second kill is NotFound', async () => {
     const started = collect(g.client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'sleep 60 & sleep 60'] }, stdin: false, tag: 'kill-twice' }));
-    await eventually(async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'kill-twice'));
+    await waitFor("the 'kill-twice' process in List", async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'kill-twice'));
     const sel = { selector: { case: 'tag' as const, value: 'kill-twice' } };
     await g.client.process.sendSignal({ process: sel, signal: Signal.SIGKILL });
     await assert.rejects(g.client.process.sendSignal({ process: sel, signal: Signal.SIGKILL }),
@@ -185,13 +186,13 @@ describe('Connect, List, SendInput, CloseStdin, SendSignal', () => {
 
   test('signals reach the whole process group', async () => {
     const started = collect(g.client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'sleep 30 & echo $!; wait'] }, stdin: false, tag: 'group' }));
-    await eventually(async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'group'));
+    await waitFor("the 'group' process in List", async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'group'));
     await new Promise((r) => setTimeout(r, 100));
     await g.client.process.sendSignal({ process: { selector: { case: 'tag', value: 'group' } }, signal: Signal.SIGKILL });
     const r = await started;
     const child = Number(r.stdout.trim());
     assert.ok(child > 0);
-    await eventually(() => !processAlive(child));
+    await waitFor(`the group's child ${child} to be gone`, () => !processAlive(child));
   });
 });
 

@@ -3,7 +3,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { StartResponse } from '../../src/guest/gen/process_pb.ts';
-import { eventually, startGuest, type RunningGuest } from './fixture.ts';
+import { startGuest, type RunningGuest } from './fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 let g: RunningGuest;
 before(async () => { g = await startGuest(); });
@@ -27,17 +28,17 @@ test('stty size, typed input and resize through a PTY', async () => {
       if (ev.case === 'end') end = ev.value;
     }
   })();
-  await eventually(() => pid > 0);
+  await waitFor('the PTY process to start', () => pid > 0);
   const sel = { selector: { case: 'pid' as const, value: pid } };
   const type = (s: string) => g.client.process.sendInput({ process: sel, input: { input: { case: 'pty', value: Buffer.from(s) } } });
 
   await type('stty size\n');
-  await eventually(() => output.includes('30 100'));
+  await waitFor("stty's first size, 30 100", () => output.includes('30 100'));
   await g.client.process.update({ process: sel, pty: { size: { cols: 120, rows: 40 } } });
   await type('stty size; echo "mark-$((6*7))"\n');
-  await eventually(() => output.includes('40 120') && output.includes('mark-42'));
+  await waitFor('the resized 40 120 and mark-42', () => output.includes('40 120') && output.includes('mark-42'));
   await type('tty\n');
-  await eventually(() => /\/dev\/pts\/\d+/.test(output));
+  await waitFor('a /dev/pts/N tty name', () => /\/dev\/pts\/\d+/.test(output));
   await type('exit 5\n');
   await reading;
   assert.deepEqual([...kinds], ['pty']);

@@ -10,16 +10,17 @@
 //   namespaces and the mounts under the engine's home describe the same set of sandboxes.
 // The random choices come from a seeded generator, printed on failure, so a failing run repeats.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
 import { createEngine } from '../../src/engine/index.ts';
+import { exited } from '../support/child-process.ts';
 import { fetchAny } from '../support/fake-server.ts';
+import { bootServerProcess, type ServerProcess } from '../support/server-process.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
+import { waitFor } from '../support/wait.ts';
 import { hostState } from './host-state.ts';
 
 const ROUNDS = Number(process.env.AGENTBOX_CHAOS_ROUNDS ?? 50);
@@ -27,21 +28,7 @@ const ROUNDS = Number(process.env.AGENTBOX_CHAOS_ROUNDS ?? 50);
 const MAX_LIVE = 4;
 const NET = networkIndex('sec-chaos');
 const net = testNetwork(NET);
-const main = new URL('./chaos-server-main.ts', import.meta.url).pathname;
-
-interface Server { child: ChildProcess; url: string; key: string; recovery: { adopted: number; removed: number; lost: number; orphans: number } }
-
-async function boot(home: string): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, home, String(NET)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('server did not start in 180 s')), 180_000);
-    createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l); });
-    child.once('exit', (code) => { clearTimeout(t); reject(new Error(`server exited ${code} before listening`)); });
-  });
-  return { child, ...(JSON.parse(line) as Omit<Server, 'child'>) };
-}
-
-const exited = (c: ChildProcess) => (c.exitCode !== null || c.signalCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)));
+const boot = (home: string) => bootServerProcess(home, NET, 'gvisor');
 
 /** mulberry32: small, seedable, good enough to pick operations and delays. */
 function rng(seed: number): () => number {
@@ -72,7 +59,7 @@ class Ledger {
 }
 
 type Api = (method: string, path: string, body?: unknown) => Promise<{ status: number; json: () => Promise<any> }>;
-const apiOf = (s: Server): Api => (method, path, body) => fetchAny(`${s.url}${path}`, {
+const apiOf = (s: ServerProcess): Api => (method, path, body) => fetchAny(`${s.url}${path}`, {
   method, headers: { Authorization: `Bearer ${s.key}`, 'Content-Type': 'application/json' },
   ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
 }) as never;
@@ -133,7 +120,7 @@ async function describeStrays(home: string, ids: string[], ledger: Ledger): Prom
 /** Mounts of sandboxes (the engine also keeps its own, e.g. runsc's state directory). */
 const sandboxMounts = (mounts: string[], home: string) => mounts.filter((m) => m.startsWith(join(home, 'engine', 'sandboxes') + '/'));
 
-async function checkInvariants(s: Server, home: string, ledger: Ledger, round: number): Promise<void> {
+async function checkInvariants(s: ServerProcess, home: string, ledger: Ledger, round: number): Promise<void> {
   const at = `round ${round}`;
   const api = apiOf(s);
   const list = (await (await api('GET', '/v1/sandboxes?limit=1000')).json()).sandboxes as { id: string; state: string; error?: string }[];
@@ -156,12 +143,11 @@ async function checkInvariants(s: Server, home: string, ledger: Ledger, round: n
   for (const id of ledger.ids('running')) {
     // Alive means it answers within a bounded time: a first request may meet a guest connection
     // the restart cut (seen as 'socket hang up'), the next one must get through.
-    let out: { stdout?: string } = {};
-    for (let attempt = 0; attempt < 30 && out.stdout !== 'ok\n'; attempt++) {
-      if (attempt > 0) await new Promise((res) => setTimeout(res, 1000));
-      out = await (await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo ok' })).json();
-    }
-    if (out.stdout !== 'ok\n') assert.fail(`${at}: ${id} is running but does not answer: ${JSON.stringify(out)}; ${story(home, ledger, id)}`);
+    await waitFor(`${at}: running sandbox ${id} to answer`, async () => {
+      const out = await (await api('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo ok' })).json();
+      if (out.stdout !== 'ok\n') throw new Error(`it answered ${JSON.stringify(out)}`);
+      return true;
+    }, 60_000, 1000).catch((err: Error) => assert.fail(`${err.message}; ${story(home, ledger, id)}`));
   }
   const host = await hostState({ serverHome: home, engineHome: join(home, 'engine'), network: net });
   const ids = [...byId.keys()].sort();
@@ -185,7 +171,7 @@ test(`SIGKILL at random points of a mixed workload, ${ROUNDS} times, loses and l
   const pick = rng(seed);
   const home = mkdtempSync(join(tmpdir(), 'agentbox-chaos-'));
   const ledger = new Ledger();
-  let s: Server | undefined;
+  let s: ServerProcess | undefined;
   let ops = 0;
   try {
     for (let round = 1; round <= ROUNDS; round++) {

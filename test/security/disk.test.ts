@@ -6,19 +6,19 @@
  * On real gVisor and runc.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
 import { attachDisk, loopDevices } from '../../src/engine/images/disk.ts';
 import { createEngine } from '../../src/engine/index.ts';
 import type { ExecResult } from '../../src/engine/types.ts';
-import { sh, sleep, startTestEngine, type TestEngine } from '../engine/fixture.ts';
+import { sh, startTestEngine, type TestEngine } from '../engine/fixture.ts';
 import { fetchAny } from '../support/fake-server.ts';
+import { bootServerProcess, killServerProcess } from '../support/server-process.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
+import { waitFor } from '../support/wait.ts';
 
 const MiB = 1024 * 1024;
 /** Fills the disk: 200 MiB into a 64 MiB disk, synced, so ENOSPC cannot hide in a cache. */
@@ -33,8 +33,11 @@ function traces(dir: string): string[] {
 
 /** Waits until nothing of `dir` is attached or mounted (loop autoclear is asynchronous). */
 async function assertNoTraces(dir: string): Promise<void> {
-  for (let i = 0; i < 100 && traces(dir).length > 0; i++) await sleep(100);
-  assert.deepEqual(traces(dir), [], `loop devices or mounts left for ${dir}`);
+  await waitFor(`no loop device or mount left for ${dir}`, () => {
+    const left = traces(dir);
+    if (left.length > 0) throw new Error(`still there: ${left.join(', ')}`);
+    return true;
+  }, 10_000, 100);
 }
 
 /** Bytes allocated on the host filesystem under `dir`, not descending into mounts. */
@@ -146,18 +149,8 @@ describe('disk quota per sandbox (engine)', () => {
   });
 });
 
-const main = new URL('../support/real-server-main.ts', import.meta.url).pathname;
 const NET = networkIndex('server-sec-disk');
-
-async function bootServer(home: string): Promise<{ child: ChildProcess; url: string; key: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, home, String(NET)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('server did not start in 120 s')), 120_000);
-    createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(timer); resolve(l); });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { child, ...(JSON.parse(line) as { url: string; key: string }) };
-}
+const bootServer = (home: string) => bootServerProcess(home, NET);
 
 describe('disk quota through the API and across a server crash and a host reboot', () => {
   it('reports usage, re-attaches disks after SIGKILL and reboot, and leaks no loop device', { timeout: 600_000 }, async () => {
@@ -215,8 +208,7 @@ describe('disk quota through the API and across a server crash and a host reboot
       rmSync(ghost, { recursive: true });
       assert.ok(loopDevices().some((l) => l.backingFile === join(ghost, 'disk.img') && l.deleted));
 
-      srv.child.kill('SIGKILL');
-      await new Promise((r) => srv!.child.once('exit', r));
+      await killServerProcess(srv);
       // The host reboots: the paused sandbox's root filesystem, disk and checkpoint are unmounted.
       const p = join(sandboxes, paused.id);
       for (const m of ['rootfs', 'disk', 'checkpoint']) await runCommand('umount', [join(p, m)]);

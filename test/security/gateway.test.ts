@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { startGuest } from '../guest/fixture.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 const DOMAIN = 'sbx.test';
 const IDLE_MS = 3000;
@@ -75,12 +76,11 @@ async function startEcho(id: string, ports: number[]): Promise<void> {
   const run = await s!.api(`/v1/sandboxes/${id}/exec`, { method: 'POST', json: { cmd: `python3 /tmp/echo.py ${ports.join(' ')} >/dev/null 2>&1 &` } });
   assert.equal(run.status, 200, await run.text());
   for (const port of ports) {
-    for (;;) {
+    await waitFor(`the echo server on port ${port} to answer`, async () => {
       const res = await s!.api(`/v1/sandboxes/${id}/ports/${port}/ready`);
       await res.arrayBuffer();
-      if (res.status === 200) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return res.status === 200;
+    }, 60_000, 100);
   }
 }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { sh, startTestEngine, type TestEngine } from '../engine/fixture.ts';
+import { waitFor } from '../support/wait.ts';
 
 const PARENT_MAX = '/sys/fs/cgroup/pids/agentbox/pids.max';
 let t: TestEngine;
@@ -59,15 +60,12 @@ describe('pids backstop (gVisor)', () => {
     assert.equal(await sh(t.engine, neighbour.id, 'echo alive'), 'alive');
     // At the backstop the sentry cannot make threads: the sandbox either still answers, or is
     // stopped and says why (the liveness monitor notices within a second).
-    for (;;) {
+    const outcome = await waitFor('the sandbox to answer, or to be stopped for its task limit', async () => {
       const info = t.engine.get(s.id);
-      if (info.state === 'failed') {
-        assert.match(info.error ?? '', /task limit/);
-        break;
-      }
-      if ((await t.engine.exec(s.id, { cmd: ['true'], timeoutMs: 5000 }).catch(() => undefined))?.exitCode === 0) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      if (info.state === 'failed') return info;
+      return (await t.engine.exec(s.id, { cmd: ['true'], timeoutMs: 5000 }).catch(() => undefined))?.exitCode === 0 ? 'answers' : null;
+    }, 120_000, 200);
+    if (outcome !== 'answers') assert.match(outcome.error ?? '', /task limit/);
     await t.engine.destroy(s.id);
     await t.engine.destroy(neighbour.id);
   });

@@ -14,6 +14,7 @@ import Database from 'better-sqlite3';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 import { fetchAny, type AnyResponse } from '../support/fake-server.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
+import { waitFor } from '../support/wait.ts';
 
 const BIG = { runningSandboxes: 100, pausedSandboxes: 100, totalCpu: 1000, totalMemoryMiB: 1_000_000, sandboxMemoryMiBMax: 4096 };
 
@@ -55,16 +56,6 @@ async function quota(res: AnyResponse, limit: string, used: number, requested: n
   assert.match(body.message, new RegExp(`${limit} is ${used} in use \\+ ${requested} requested, over the maximum of ${max}`));
 }
 
-const waitFor = async <T>(what: string, fn: () => Promise<T | undefined>, ms = 60_000): Promise<T> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 describe('runc-default server', { timeout: 600_000 }, () => {
   let c: Ctx | undefined;
   let skip: string | false = false;
@@ -96,7 +87,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
       for (const p of (await (await c.s.api('/v1/pools', { key })).json()).pools as { template: string }[]) await c.s.api(`/v1/pools/${p.template}`, { method: 'DELETE', key });
       await killAll(key);
     }
-    await waitFor('deleted pools to empty', async () => (hostState(c!.s).rows.some((r) => r.endsWith(':1')) ? undefined : true));
+    await waitFor('deleted pools to empty', () => !hostState(c!.s).rows.some((r) => r.endsWith(':1')), 60_000, 100);
   });
 
   test('the policy API is admin-only and validated; the 0600 file applies edits without a restart; per-sandbox maxima are clamped to the host', async (t) => {
@@ -253,7 +244,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     const set = await pool('busybox', { size: 2, runtime: 'runc' });
     assert.equal(set.status, 200, await set.clone().text());
     assert.equal((await set.json()).runtime, 'runc');
-    await waitFor('pool ready', async () => ((await (await s.api('/v1/pools/busybox', { key: keys.qa })).json()).ready === 2 ? true : undefined));
+    await waitFor('pool ready', async () => (await (await s.api('/v1/pools/busybox', { key: keys.qa })).json()).ready === 2, 60_000, 100);
     const first = await create(keys.qa!, { runtime: 'runc' });
     assert.equal(first.status, 201);
     assert.equal((await first.json()).fromPool, true);
@@ -267,8 +258,8 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     const slow = build('qa-slow', [`sleep 3 # ${Date.now()}`]);
     await waitFor('the first build to run', async () => {
       const { templates } = await (await s.api('/v1/templates', { key: keys.qa })).json();
-      return (templates as { name: string; state: string }[]).some((x) => x.name === 'qa-slow' && x.state === 'building') ? true : undefined;
-    });
+      return (templates as { name: string; state: string }[]).some((x) => x.name === 'qa-slow' && x.state === 'building');
+    }, 60_000, 100);
     await quota(await build('qa-other', []), 'concurrentBuilds', 1, 1, 1);
     assert.equal((await slow).status, 201);
     await quota(await pool('qa-slow', { size: 1 }), 'pools', 1, 1, 1);

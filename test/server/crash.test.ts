@@ -3,26 +3,15 @@
 // whose state lives on disk like the real engine's, so what is tested is the server's write
 // ordering and recovery. e2e-crash.test.ts repeats this on the real engine.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fetchAny } from '../support/fake-server.ts';
+import { bootFakeServerProcess } from '../support/server-process.ts';
 import { waitFor } from '../support/wait.ts';
 
-const main = new URL('../support/fake-server-main.ts', import.meta.url).pathname;
-
-async function boot(home: string, delayMs: number): Promise<{ child: ChildProcess; url: string; key: string; recovery: Record<string, number> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main, home, String(delayMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const line = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('server did not start in 20 s')), 20_000);
-    createInterface({ input: child.stdout! }).once('line', (l) => { clearTimeout(t); resolve(l); });
-    child.once('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { child, ...(JSON.parse(line) as { url: string; key: string; recovery: Record<string, number> }) };
-}
+const boot = bootFakeServerProcess;
 
 test('SIGKILL during creates and file writes loses nothing acknowledged', async () => {
   const home = mkdtempSync(join(tmpdir(), 'agentbox-crash-'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fetchAny } from '../support/fake-server.ts';
-import { bootServerProcess, killServerProcess, removeServerHome, type ServerProcess } from '../support/real-server-process.ts';
+import { bootServerProcess, killServerProcess, removeServerHome, type ServerProcess } from '../support/server-process.ts';
 import { networkIndex } from '../support/test-network.ts';
 import { waitFor } from '../support/wait.ts';
 

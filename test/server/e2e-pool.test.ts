@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Sandbox } from 'agentbox';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
+import { waitFor } from '../support/wait.ts';
 
 let s: RealServer | undefined;
 let skip: string | false = false;
@@ -18,11 +19,7 @@ test('100 concurrent creates against a pool of 10 give 100 distinct sandboxes', 
   if (skip) return t.skip(skip);
   const conn = { apiUrl: s!.server.url, apiKey: s!.server.adminKey };
   assert.equal((await s!.api('/v1/pools/busybox', { method: 'PUT', json: { size: 10 } })).status, 200);
-  for (let i = 0; i < 600; i++) {
-    if ((await (await s!.api('/v1/pools/busybox')).json()).ready === 10) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal((await (await s!.api('/v1/pools/busybox')).json()).ready, 10);
+  await waitFor('10 ready pool members', async () => (await (await s!.api('/v1/pools/busybox')).json()).ready === 10, 180_000, 100);
   const made = await Promise.all(Array.from({ length: 100 }, (_, i) =>
     Sandbox.create({ ...conn, template: 'busybox', envs: { N: String(i) }, metadata: { n: String(i) }, timeoutMs: 600_000 })));
   assert.equal(new Set(made.map((m) => m.sandboxId)).size, 100);

@@ -21,7 +21,6 @@ before(async () => {
 });
 after(async () => { await s?.stop(); });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const counter = async (sbx: Sandbox) => Number((await sbx.files.read('/tmp/counter').catch(() => '0')).trim());
 /** Waits until the sandbox's counter loop has moved past `from`: the process is running. */
 const counterPasses = (sbx: Sandbox, from: number) => waitFor(`the counter to pass ${from}`, async () => (await counter(sbx)) > from, 30_000, 100);
@@ -45,7 +44,7 @@ describe('sdk on the real engine', () => {
     const cat = await sbx.commands.run('cat', { background: true });
     assert.ok(cat.pid > 0);
     await cat.sendStdin('hello\n');
-    for (let i = 0; i < 100 && !cat.stdout.includes('hello'); i++) await sleep(20);
+    await waitFor('cat to echo its stdin', () => cat.stdout.includes('hello'), 5000);
     assert.equal(cat.stdout, 'hello\n');
     assert.equal(await cat.kill(), true);
     await assert.rejects(cat.wait(), CommandExitError);
@@ -91,13 +90,12 @@ describe('sdk on the real engine', () => {
     const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
     await sbx.files.write('/tmp/www/index.html', 'served from the sandbox');
     await sbx.commands.run('busybox httpd -p 8080 -h /tmp/www', { background: true });
-    let body = '';
-    for (let i = 0; i < 50; i++) {
+    const body = await waitFor('httpd to serve through the port route', async () => {
       const res = await s!.api(`/v1/sandboxes/${sbx.sandboxId}/ports/8080/index.html`);
-      if (res.status === 200) { body = await res.text(); break; }
+      if (res.status === 200) return res.text();
       await res.arrayBuffer();
-      await sleep(100);
-    }
+      return null;
+    }, 10_000, 100);
     assert.equal(body, 'served from the sandbox');
     await sbx.kill();
   });

@@ -2,44 +2,17 @@
 // what is tested here is claim atomicity and timer logic, which do not depend on isolation.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { expiresAt, expiryAction, autoResumeTimeout, sleepUntil } from '../../src/server/expiry.ts';
 import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
-
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000 && Date.now() < deadline; i++) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+import { waitFor } from '../support/wait.ts';
 
 const pool = async (s: FakeServer, t = 'busybox') => (await (await s.api(`/v1/pools/${t}`)).json()) as { size: number; ready: number; starting: number };
-
-describe('expiry functions', () => {
-  test('are pure in now', () => {
-    assert.equal(expiresAt(1000, 5), 6000);
-    const rec = { state: 'running' as const, pooled: false, expiresAt: 6000, onTimeout: 'pause' as const };
-    assert.equal(expiryAction(rec, 5999), 'none');
-    assert.equal(expiryAction(rec, 6000), 'pause');
-    assert.equal(expiryAction({ ...rec, state: 'paused' }, 9999), 'none');
-    assert.equal(expiryAction({ ...rec, pooled: true }, 9999), 'none');
-    assert.equal(expiryAction({ ...rec, expiresAt: null }, 9999), 'none');
-    assert.equal(autoResumeTimeout(10), 300);
-    assert.equal(autoResumeTimeout(900), 900);
-    assert.equal(sleepUntil(undefined, 0, 50, 1000), 1000);
-    assert.equal(sleepUntil(10, 0, 50, 1000), 50);
-    assert.equal(sleepUntil(500, 0, 50, 1000), 500);
-  });
-});
 
 describe('warm pools', () => {
   test('100 concurrent creates against a pool of 10 give 100 distinct sandboxes', async () => {
     const s = await startFakeServer({ startDelayMs: 5 });
     try {
       assert.equal((await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 10 } })).status, 200);
-      await waitFor('pool ready', async () => (await pool(s)).ready === 10 || undefined);
+      await waitFor('pool ready', async () => (await pool(s)).ready === 10);
       const results = await Promise.all(Array.from({ length: 100 }, (_, i) =>
         s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', metadata: { i: String(i) }, env: { N: String(i) } } }).then(async (r) => {
           assert.equal(r.status, 201);
@@ -56,14 +29,14 @@ describe('warm pools', () => {
       const out = await (await s.api(`/v1/sandboxes/${w.id}/exec`, { method: 'POST', json: { cmd: 'echo $N' } })).json();
       assert.equal(out.stdout, `${i}\n`);
       // The pool refills in the background, and pooled sandboxes never show in listings.
-      await waitFor('refill', async () => (await pool(s)).ready === 10 || undefined);
+      await waitFor('refill', async () => (await pool(s)).ready === 10);
       const listed = await (await s.api('/v1/sandboxes?limit=1000')).json();
       assert.equal(listed.sandboxes.length, 100);
       // Shrinking the pool destroys unclaimed ones only.
       await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 2 } });
-      await waitFor('shrink', async () => (await pool(s)).ready === 2 || undefined);
+      await waitFor('shrink', async () => (await pool(s)).ready === 2);
       assert.equal((await s.api('/v1/pools/busybox', { method: 'DELETE' })).status, 204);
-      await waitFor('pool gone', () => s.engine.list().length === 100 || undefined);
+      await waitFor('pool gone', () => s.engine.list().length === 100);
     } finally {
       await s.stop();
     }
@@ -74,7 +47,7 @@ describe('warm pools', () => {
     try {
       const k = (await (await s.api('/v1/keys', { method: 'POST', json: { tenant: 'other' } })).json()).key;
       await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 1 } });
-      await waitFor('pool ready', async () => (await pool(s)).ready === 1 || undefined);
+      await waitFor('pool ready', async () => (await pool(s)).ready === 1);
       assert.deepEqual((await (await s.api('/v1/pools', { key: k })).json()).pools, []);
       const r = await (await s.api('/v1/sandboxes', { method: 'POST', key: k, json: { template: 'busybox' } })).json();
       assert.equal(r.fromPool, false, 'another tenant never gets this tenant\'s warm sandbox');
@@ -90,7 +63,7 @@ describe('warm pools', () => {
       const t0 = Date.now();
       await s.api('/v1/pools/broken', { method: 'PUT', json: { size: 2 } });
       // It keeps trying (at least three rounds of up to two creates)…
-      await waitFor('three rounds of fill attempts', async () => creates() >= 6 || undefined, 10_000);
+      await waitFor('three rounds of fill attempts', async () => creates() >= 6, 10_000);
       // …but each round waits the 200 ms retry first: two waits at least lie between them.
       // (A lower bound on time: a slow machine can only make it larger.)
       const elapsed = Date.now() - t0;
@@ -133,9 +106,9 @@ describe('lifecycle', () => {
       const kept = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       await s.api(`/v1/sandboxes/${kept.id}/timeout`, { method: 'POST', json: { timeoutSeconds: 60 } });
       clock += 2000;
-      await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404 || undefined, 5000);
-      await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused' || undefined, 5000);
-      await waitFor('filesystem-only pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${filesOnly.id}`)).json()).state === 'paused' || undefined, 5000);
+      await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404, 5000);
+      await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused', 5000);
+      await waitFor('filesystem-only pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${filesOnly.id}`)).json()).state === 'paused', 5000);
       assert.ok(s.engine.calls.includes(`pause ${pause.id}`));
       assert.ok(s.engine.calls.includes(`pause ${filesOnly.id} memory=false`));
       assert.equal((await (await s.api(`/v1/sandboxes/${kept.id}`)).json()).state, 'running');

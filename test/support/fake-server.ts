@@ -23,14 +23,29 @@ export function apiCaller(server: { url: string; adminKey: string }) {
   };
 }
 
-export interface FakeServer {
+/** A server started in the test's process, over the fake engine (here) or the real one (real-server.ts). */
+export interface TestServer {
   server: RunningServer;
-  engine: FakeEngine;
   home: string;
   /** fetch against the server with a key (the admin key by default). */
   api(path: string, init?: ApiInit): Promise<AnyResponse>;
+  /** Closes the server, then removes what the starter made for it. */
   stop(): Promise<void>;
 }
+
+/** The TestServer of a started `server` on `home`; `cleanup` runs after it closes. */
+export function testServer(server: RunningServer, home: string, cleanup: () => Promise<void> | void): TestServer {
+  return {
+    server, home,
+    api: apiCaller(server),
+    async stop() {
+      await server.close();
+      await cleanup();
+    },
+  };
+}
+
+export interface FakeServer extends TestServer { engine: FakeEngine }
 
 export async function startFakeServer(opts: Partial<ServerOptions> & { startDelayMs?: number; home?: string } = {}): Promise<FakeServer> {
   const home = opts.home ?? mkdtempSync(join(tmpdir(), 'agentbox-test-'));
@@ -39,12 +54,5 @@ export async function startFakeServer(opts: Partial<ServerOptions> & { startDela
     home, port: 0, engine, catalog: new FakeCatalog(), files: fakeFiles(engine), defaultRuntime: 'runc',
     log: () => {}, lifecycleMaxSleepMs: 100, poolRetryMs: 200, ...opts,
   });
-  return {
-    server, engine, home,
-    api: apiCaller(server),
-    async stop() {
-      await server.close();
-      if (!opts.home) rmSync(home, { recursive: true, force: true });
-    },
-  };
+  return { ...testServer(server, home, () => { if (!opts.home) rmSync(home, { recursive: true, force: true }); }), engine };
 }

@@ -8,20 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreateEngineOptions } from '../../src/engine/index.ts';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
+import { startServer, type ServerOptions } from '../../src/server/index.ts';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { startTestEngine, type TestEngine } from '../engine/fixture.ts';
 import { skipOutsideCI } from './ci.ts';
 import { networkIndex, testSubnet } from './test-network.ts';
-import { apiCaller, type AnyResponse, type ApiInit } from './fake-server.ts';
+import { testServer, type TestServer } from './fake-server.ts';
 
-export interface RealServer {
-  server: RunningServer;
-  created: TestEngine;
-  home: string;
-  api(path: string, init?: ApiInit): Promise<AnyResponse>;
-  stop(): Promise<void>;
-}
+export interface RealServer extends TestServer { created: TestEngine }
 
 /**
  * The server, or why it cannot run here: the one skip is a host where the requested runtime
@@ -47,12 +41,10 @@ export async function startRealServer(name: string, opts: Partial<ServerOptions>
     log: () => {}, lifecycleMaxSleepMs: 200, poolRetryMs: 1000, ...opts,
   });
   return {
-    server, created, home,
-    api: apiCaller(server),
-    async stop() {
-      await server.close();
+    ...testServer(server, home, async () => {
       await created.cleanup();
       rmSync(home, { recursive: true, force: true });
-    },
+    }),
+    created,
   };
 }

@@ -1,14 +1,14 @@
 /**
  * The runc hardening and the pids ceilings as data: what the OCI spec asks of the runtime.
- * runc.test.ts and pids.test.ts prove the same on real sandboxes; these pin the rules so that a
- * change to them is a visible, reviewed change.
+ * test/security/runc.test.ts and pids.test.ts prove the same on real sandboxes; these pin the
+ * rules so that a change to them is a visible, reviewed change.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildSpec, hostPidsLimit } from '../../src/engine/runtime/oci-spec.ts';
-import { allSandboxesCeiling, perSandboxCeiling } from '../../src/engine/runtime/pids-ceiling.ts';
-import { CLONE_NAMESPACE_FLAGS, runcSeccompProfile } from '../../src/engine/runtime/seccomp.ts';
-import { ID_BASE, ID_RANGE, sandboxIdMapping } from '../../src/engine/runtime/userns.ts';
+import { buildSpec, hostPidsLimit } from './oci-spec.ts';
+import { allSandboxesCeiling, perSandboxCeiling } from './pids-ceiling.ts';
+import { CLONE_NAMESPACE_FLAGS, runcSeccompProfile } from './seccomp.ts';
+import { ID_BASE, ID_RANGE, sandboxIdMapping } from './userns.ts';
 
 interface Rule { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }
 const profile = runcSeccompProfile() as { defaultAction: string; defaultErrnoRet: number; syscalls: Rule[] };
