@@ -12,6 +12,7 @@ import { teardown } from './lifecycle.ts';
 import { netnsExists } from './network/netns.ts';
 import { oomKills, pidsLimitHits } from './runtime/cgroups.ts';
 import { CHECKPOINT_TIMEOUT_MS } from './runtime/driver.ts';
+import { hostProcesses, isAlive, killAndReap, processesNaming } from './runtime/host-processes.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
 import { continueFrom } from './snapshot-ops.ts';
@@ -23,6 +24,13 @@ import { IMAGES, MANIFEST, sealSnapshot } from './snapshots.ts';
  * pause and resume are completed or rolled back by what is on disk.
  */
 export async function recover(t: SandboxTable): Promise<void> {
+  // First stop what the crashed server left running: a `runsc run` or `restore` outlives its
+  // parent and would finish a sandbox after this recovery removed it (a sandbox nobody knows).
+  const procs = hostProcesses();
+  for (const driver of new Set(t.opts.drivers.values())) {
+    const stray = driver.strayCommands(procs);
+    if (stray.length > 0) t.log('stopped runtime commands a crashed server left running', { runtime: driver.name, count: await killAndReap(stray) });
+  }
   for (const { id, record } of t.store.scan()) {
     if (!record || record.state === 'creating' || record.state === 'destroying') {
       t.log('removing unfinished sandbox', { id, state: record?.state });
@@ -155,30 +163,7 @@ export async function checkLiveness(t: SandboxTable): Promise<void> {
 /** Waits, up to a checkpoint's own time limit, until no process writes into `images`. */
 async function untilNoWriters(images: string): Promise<void> {
   const deadline = Date.now() + CHECKPOINT_TIMEOUT_MS;
-  while (processesWriting(images).length > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+  while (processesNaming(images).length > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
 }
 
 const hasImages = (dir: string) => existsSync(dir) && readdirSync(dir).length > 0;
-
-/** PIDs of processes whose command line names `path` (a checkpoint writing into it). */
-function processesWriting(path: string): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(path)) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

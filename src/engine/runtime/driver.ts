@@ -12,6 +12,7 @@ import type { PauseMode, RuntimeClassName } from '../types.ts';
 import { runtimeClass } from './classes.ts';
 import type { DriverSetup, GvisorPlatform, RuntimeClass } from './runtime-class.ts';
 import { sandboxIdMapping, type IdMapping } from './userns.ts';
+import { strayRuntimeCommands, type HostProcess } from './host-processes.ts';
 
 export type { GvisorPlatform } from './runtime-class.ts';
 
@@ -71,6 +72,11 @@ export class RuntimeDriver {
   userns(slot: number): UsernsSetup | undefined {
     if (!this.idmapHelper) return undefined;
     return { helper: this.idmapHelper, mapping: sandboxIdMapping(slot), apparmorProfile: this.apparmorProfile };
+  }
+
+  /** This runtime's commands on this engine's state that are still running (see host-processes.ts). */
+  strayCommands(procs: HostProcess[]): number[] {
+    return strayRuntimeCommands(this.binary, this.stateDir, procs);
   }
 
   /** Global flags before the subcommand. */
