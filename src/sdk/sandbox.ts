@@ -8,7 +8,7 @@
  *   console.log((await sbx.commands.run('python3 -c "print(1+1)"')).stdout);
  *   await sbx.kill();
  */
-import type { SandboxListView, SandboxView } from '../api/native.ts';
+import type { RuntimeName, SandboxListView, SandboxView } from '../api/native.ts';
 import { ApiClient } from './api-client.ts';
 import { Commands } from './commands.ts';
 import { resolveConnection, type ConnectionOptions } from './config.ts';
@@ -21,7 +21,7 @@ export type SandboxInfo = SandboxView;
 export interface SandboxCreateOptions extends ConnectionOptions {
   /** Default `base`. */
   template?: string;
-  runtime?: 'gvisor' | 'runc';
+  runtime?: RuntimeName;
   /** Sandbox lifetime, ms (rounded up to seconds); default 300 000. */
   timeoutMs?: number;
   /** What the timeout does: kill (default), pause (memory and processes kept) or pause_filesystem (files only). */

@@ -3,6 +3,7 @@
  * gets (runtime, resources). One statement per method, like sandbox-store.ts.
  */
 import { AgentboxError } from '../api/errors.ts';
+import type { RuntimeName } from '../api/native.ts';
 import type { Db } from './db.ts';
 
 export interface SnapshotRecord {
@@ -12,7 +13,7 @@ export interface SnapshotRecord {
   name?: string;
   sandboxId: string;
   template: string;
-  runtime: 'gvisor' | 'runc';
+  runtime: RuntimeName;
   cpu: number;
   memoryMiB: number;
   createdAt: number;

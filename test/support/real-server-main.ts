@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { createEngine } from '../../src/engine/index.ts';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
-import { startServer } from '../../src/server/index.ts';
+import { startServer } from '../../src/app/server.ts';
 import { testNetwork } from './test-network.ts';
 
 const [home, n] = [process.argv[2]!, Number(process.argv[3])];
