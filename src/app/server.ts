@@ -32,7 +32,8 @@ import { Quota } from '../server/quota.ts';
 import { recover, type RecoveryReport } from '../server/recovery.ts';
 import { SandboxStore } from '../server/sandbox-store.ts';
 import { SnapshotStore } from '../server/snapshot-store.ts';
-import { SandboxService } from '../server/service.ts';
+import { localBackend } from '../server/local-backend.ts';
+import { SandboxService, type ServiceEvents } from '../server/service.ts';
 import { TemplateAccess, type TemplateCatalog } from '../server/templates.ts';
 import { TrafficTokens } from '../server/traffic-tokens.ts';
 
@@ -99,9 +100,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
   const pools = new PoolManager({ engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
+  // The service tells the lifecycle loop and the proxy what changed; both are built after it
+  // and neither is called before the server listens.
+  const events: ServiceEvents = { timersChanged: () => lifecycle.poke(), checkpointed: (id) => proxy.forget(id) };
   const service = new SandboxService({
     engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
-    tokens, traffic: new TrafficTokens(db),
+    traffic: new TrafficTokens(db), events,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -111,15 +115,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
   const proxy = new PortProxy(service, o.limits?.proxyIdleTimeoutMs);
-  const e2b = createE2bFacade({ service, auth, proxy, now, timersChanged: () => lifecycle.poke(), ...(o.domain ? { domain: o.domain } : {}) });
+  const backend = localBackend({ service, auth, templates, pools, quota });
+  const e2b = createE2bFacade({ backend, proxy, now, sandboxByGuestToken: (t) => tokens.lookup(t), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
+    backend, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
-    handlers: nativeHandlers({
-      service, auth, templates, pools, quota, timersChanged: () => lifecycle.poke(),
-      ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}),
-    }),
+    handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
