@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { SANDBOX_ID_RE } from './ids.ts';
+import { repeated } from './route.ts';
 
 /** Sandbox ids (ids.ts): 20 chars of [a-z0-9], never `-` or `.` (host routing splits on `-`). */
 export const SandboxId = z.string().regex(SANDBOX_ID_RE, 'a sandbox id is 20 lowercase letters and digits');
@@ -19,6 +20,9 @@ export const RuntimeName = z.enum(['gvisor', 'runc']);
  */
 export const SandboxStateName = z.enum(['creating', 'running', 'paused', 'killed', 'failed']);
 /** `pause` keeps memory and processes; `pause_filesystem` keeps only files (resume boots again). */
+/** The states a list may filter on (a killed sandbox is gone). */
+export const ListedState = z.enum(['creating', 'running', 'paused', 'failed']);
+
 export const OnTimeout = z.enum(['kill', 'pause', 'pause_filesystem']);
 
 /** Keys and values are bounded so one tenant cannot bloat the state database. */
@@ -88,10 +92,11 @@ export const SandboxList = z.object({
 }).meta({ id: 'SandboxList' });
 
 export const ListSandboxesQuery = z.object({
-  state: z.string().regex(/^(creating|running|paused|failed)(,(creating|running|paused|failed))*$/).optional()
+  state: z.string().regex(/^(creating|running|paused|failed)(,(creating|running|paused|failed))*$/)
+    .transform((list) => list.split(',')).pipe(z.array(ListedState)).optional()
     .describe('comma-separated states'),
   /** `metadata=k=v&metadata=k2=v2` or one `k=v&k2=v2` string (URL-encoded); all pairs must match. */
-  metadata: z.array(z.string().max(2048)).max(64).optional(),
+  metadata: repeated(z.array(z.string().max(2048)).max(64).optional()),
   template: TemplateName.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   nextToken: z.string().max(200).optional(),

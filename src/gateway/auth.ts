@@ -1,9 +1,9 @@
 /** `Authorization: Bearer <key>` → the tenant principal it acts for. */
 import type { IncomingMessage } from 'node:http';
 import { AgentboxError } from '../api/errors.ts';
-import type { AuthStore, Principal } from '../server/auth-store.ts';
+import type { Principal, SandboxBackend } from '../server/backend.ts';
 
-export function authenticate(req: IncomingMessage, auth: AuthStore): Principal {
+export function authenticate(req: IncomingMessage, auth: Pick<SandboxBackend, 'authenticate'>): Principal {
   const header = req.headers.authorization;
   const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   // The E2B SDKs send X-API-Key; accepting it here costs nothing and lets one key work everywhere.

@@ -3,8 +3,10 @@
  * with the status of the error's code (src/api/errors.ts). Everything thrown is translated here.
  */
 import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
+import { endUpgrade, sendJson } from './respond.ts';
 
 export function sendError(res: ServerResponse, err: unknown): void {
   const e = asAgentboxError(err);
@@ -12,9 +14,13 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.destroy();
     return;
   }
-  const body = JSON.stringify(e.toJSON());
-  res.writeHead(e.httpStatus, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
+  sendJson(res, e.httpStatus, e.toJSON());
+}
+
+/** The same body on the socket of a refused upgrade. */
+export function sendUpgradeError(socket: Duplex, err: unknown): void {
+  const e = asAgentboxError(err);
+  endUpgrade(socket, e.httpStatus, e.code, e.toJSON());
 }
 
 /** A zod failure as invalid_argument naming the first offending field. */

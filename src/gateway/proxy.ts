@@ -11,39 +11,12 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingM
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AgentboxError } from '../api/errors.ts';
-import { SANDBOX_ID_PATTERN } from '../api/ids.ts';
-import type { Principal } from '../server/auth-store.ts';
+import { GUEST_PORT, type Principal, type ProxyTarget, type SandboxOps, type TrafficCredentials } from '../server/backend.ts';
 import { KeyedPool } from '../server/keyed-pool.ts';
-import { GUEST_PORT } from '../api/envd-protocol.ts';
-import type { ProxyTarget, SandboxService, TrafficCredentials } from '../server/service.ts';
 import { carriesApiKey } from './auth.ts';
 import { needsAccessToken, refuseInternal } from './traffic-rules.ts';
 import { DEFAULT_LIMITS, holdConnection } from './limits.ts';
-
-export interface PortRoute { id: string; port: number; path: string; viaHost: boolean }
-
-const PATH_RE = new RegExp(`^/v1/sandboxes/(${SANDBOX_ID_PATTERN})/ports/(\\d{1,5})(/.*)?$`);
-const HOST_RE = new RegExp(`^(\\d{1,5})-(${SANDBOX_ID_PATTERN})$`);
-
-/** The sandbox port a request is for, or undefined when it is an ordinary API request. */
-export function portRoute(url: string, host: string | undefined, domain: string | undefined): PortRoute | undefined {
-  const q = url.indexOf('?');
-  const pathname = q < 0 ? url : url.slice(0, q);
-  const search = q < 0 ? '' : url.slice(q);
-  const m = PATH_RE.exec(pathname);
-  if (m) return { id: m[1]!, port: checkPort(m[2]!), path: (m[3] ?? '/') + search, viaHost: false };
-  if (!domain || !host) return undefined;
-  const hostname = host.replace(/:\d+$/, '').toLowerCase();
-  if (!hostname.endsWith(`.${domain}`)) return undefined;
-  const hm = HOST_RE.exec(hostname.slice(0, -domain.length - 1));
-  return hm ? { id: hm[2]!, port: checkPort(hm[1]!), path: url, viaHost: true } : undefined;
-}
-
-function checkPort(s: string): number {
-  const port = Number(s);
-  if (port < 1 || port > 65535) throw new AgentboxError('invalid_argument', `port ${s} is out of range 1-65535`);
-  return port;
-}
+import type { PortRoute } from './port-route.ts';
 
 const HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authorization', 'host']);
 
@@ -82,11 +55,11 @@ export class PortProxy {
   /** Keep-alive pools per sandbox: addresses are reused after a kill (see keyed-pool.ts). */
   private readonly agents = new KeyedPool(512, () => new Agent({ keepAlive: true, maxSockets: 64 }), (a) => a.destroy());
 
-  constructor(private readonly service: SandboxService, private readonly idleTimeoutMs = DEFAULT_LIMITS.proxyIdleTimeoutMs) {}
+  constructor(private readonly sandboxes: Pick<SandboxOps, 'proxyTarget'>, private readonly idleTimeoutMs = DEFAULT_LIMITS.proxyIdleTimeoutMs) {}
 
   private target(req: IncomingMessage, r: PortRoute, principal: Principal | null): Promise<ProxyTarget> {
     refuseInternal(r.port, GUEST_PORT, r.path);
-    return this.service.proxyTarget(principal, r.id, r.port, { credentials: trafficCredentials(req.headers), needsAccessToken: needsAccessToken(r.port, r.path) });
+    return this.sandboxes.proxyTarget(principal, r.id, r.port, { credentials: trafficCredentials(req.headers), needsAccessToken: needsAccessToken(r.port, r.path) });
   }
 
   async http(req: IncomingMessage, res: ServerResponse, r: PortRoute, principal: Principal | null): Promise<void> {
@@ -95,7 +68,6 @@ export class PortProxy {
 
   /** Sends one request to a resolved target (façades that resolve targets themselves call this). */
   async forward(req: IncomingMessage, res: ServerResponse, r: PortRoute, target: ProxyTarget): Promise<void> {
-    if (target.resumed) this.forget(r.id);
     const u = new URL(target.url);
     // Both legs: the client's socket and the one to the sandbox are cut after this much silence.
     holdConnection(req, this.idleTimeoutMs);
@@ -147,9 +119,9 @@ export class PortProxy {
   }
 
   /**
-   * Drops the kept-alive connections to a sandbox. Called when it was paused, resumed or
-   * checkpointed: a checkpoint/restore (gVisor) leaves the host side of old connections
-   * half-open, and the next request on one fails with ECONNRESET.
+   * Drops the kept-alive connections to a sandbox. The service calls it when the sandbox was
+   * paused, resumed or checkpointed (ServiceEvents.checkpointed): a checkpoint/restore leaves the
+   * host side of old connections half-open, and the next request on one fails with ECONNRESET.
    */
   forget(id: string): void {
     this.agents.forget(id);

@@ -1,10 +1,10 @@
 /** Matches a method and path against route specs with `{param}` segments. */
 import { AgentboxError } from '../api/errors.ts';
-import type { RouteSpec } from '../api/native-routes.ts';
+import type { RouteDef } from '../api/route.ts';
 
 export interface Match<T> { route: T; params: Record<string, string> }
 
-export class Router<T extends Pick<RouteSpec, 'method' | 'path'>> {
+export class Router<T extends Pick<RouteDef, 'method' | 'path'>> {
   private readonly compiled: { route: T; re: RegExp; names: string[] }[];
 
   /** The routes in match order (the route fuzzer walks every one). */

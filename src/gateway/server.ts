@@ -6,24 +6,27 @@
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
 import { createServer as createTlsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
-import { z } from 'zod';
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
-import { nativeRoutes, type RouteSpec } from '../api/native-routes.ts';
+import { nativeRoutes } from '../api/native-routes.ts';
 import { buildOpenApi } from '../api/openapi.ts';
-import type { AuthStore, Principal } from '../server/auth-store.ts';
+import type { Principal, SandboxBackend } from '../server/backend.ts';
 import { authenticate, requireAdmin } from './auth.ts';
-import { limitedBody, readJson } from './body.ts';
-import { fromZod, sendError } from './errors.ts';
+import { limitedBody } from './body.ts';
+import { sendError, sendUpgradeError } from './errors.ts';
+import { handlerFor, RESPONDED } from './handlers.ts';
 import type { Metrics } from './metrics.ts';
 import type { E2bFacade } from './e2b/index.ts';
 import { applyServerLimits, DEFAULT_LIMITS, holdConnection, type ServerLimits } from './limits.ts';
-import { checkHandlers, RESPONDED, type Handler } from './native.ts';
-import { portRoute, type PortProxy, type PortRoute } from './proxy.ts';
+import type { NativeHandlers } from './native.ts';
+import { portRoute, type PortRoute } from './port-route.ts';
+import type { PortProxy } from './proxy.ts';
+import { parseBody, parseQuery } from './request.ts';
+import { sendJson } from './respond.ts';
 import { Router } from './router.ts';
 
 export interface GatewayDeps {
-  auth: AuthStore;
-  handlers: Record<string, Handler>;
+  backend: Pick<SandboxBackend, 'authenticate'>;
+  handlers: NativeHandlers;
   proxy: PortProxy;
   metrics: Metrics;
   /** Base domain for host routing `<port>-<id>.<domain>`; none disables it. */
@@ -40,30 +43,7 @@ export interface GatewayDeps {
   limits?: Partial<ServerLimits>;
 }
 
-/** True when a query field takes repeated values (`?metadata=a&metadata=b`). */
-function isArray(schema: z.ZodType): boolean {
-  const def = (schema as unknown as { def: { type: string; innerType?: z.ZodType } }).def;
-  if (def.type === 'array') return true;
-  return def.innerType ? isArray(def.innerType) : false;
-}
-
-function parseQuery(spec: RouteSpec, search: URLSearchParams): Record<string, unknown> {
-  if (!spec.query) return {};
-  const shape = spec.query.shape as Record<string, z.ZodType>;
-  // Keys come from the client: only the schema's own fields count (`toString`, `__proto__` are
-  // not fields), and the object is built from entries so no key can set its prototype.
-  const raw = Object.fromEntries([...new Set(search.keys())].map((key) => {
-    const all = search.getAll(key);
-    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
-    return [key, field && isArray(field) ? all : all.length === 1 ? all[0] : all];
-  }));
-  const r = spec.query.safeParse(raw);
-  if (!r.success) throw fromZod(r.error, 'query');
-  return r.data as Record<string, unknown>;
-}
-
 export function createGateway(d: GatewayDeps): Server {
-  checkHandlers(nativeRoutes, d.handlers);
   const router = new Router(nativeRoutes);
   const openapi = JSON.stringify(buildOpenApi(nativeRoutes, { title: 'agentbox native API', version: d.version }));
   const maxJson = d.maxJsonBytes ?? 16 * 1024 * 1024;
@@ -71,7 +51,7 @@ export function createGateway(d: GatewayDeps): Server {
   const maxFile = d.maxFileBytes ?? 16 * 1024 ** 3;
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...d.limits };
 
-  const principalFor = (req: IncomingMessage, r: PortRoute): Principal | null => (r.viaHost ? null : authenticate(req, d.auth));
+  const principalFor = (req: IncomingMessage, r: PortRoute): Principal | null => (r.viaHost ? null : authenticate(req, d.backend));
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (d.e2b && (await d.e2b.http(req, res))) return;
@@ -82,7 +62,7 @@ export function createGateway(d: GatewayDeps): Server {
     if (req.method === 'GET' && u.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', version: d.version });
     if (req.method === 'GET' && u.pathname === '/metrics') {
       // Pool gauges name tenants and their (possibly private) templates: operators only.
-      requireAdmin(authenticate(req, d.auth));
+      requireAdmin(authenticate(req, d.backend));
       const text = await d.metrics.registry.metrics();
       res.writeHead(200, { 'Content-Type': d.metrics.registry.contentType });
       res.end(text);
@@ -99,9 +79,9 @@ export function createGateway(d: GatewayDeps): Server {
       res.setHeader('Allow', m.allowed.join(', '));
       throw new AgentboxError('invalid_argument', `${req.method} is not allowed on ${u.pathname}; use ${m.allowed.join(' or ')}`);
     }
-    const principal = authenticate(req, d.auth);
+    const principal = authenticate(req, d.backend);
     if (m.route.admin && !principal.admin) throw new AgentboxError('permission_denied', `${m.route.method} ${m.route.path} needs an admin key`);
-    const query = parseQuery(m.route, u.searchParams);
+    const query = m.route.query ? parseQuery(m.route.query, u.searchParams) : {};
     let body: unknown;
     let raw: AsyncIterable<Uint8Array> | undefined;
     // An upload must keep moving: the idle timeout applies again while its body streams in.
@@ -109,13 +89,9 @@ export function createGateway(d: GatewayDeps): Server {
       holdConnection(req, limits.idleTimeoutMs);
       raw = liftedWhenRead(req, limitedBody(req, maxFile));
     }
-    else if (m.route.body) {
-      const parsed = m.route.body.safeParse(await readJson(req, maxJson, limits.jsonBodyTimeoutMs));
-      if (!parsed.success) throw fromZod(parsed.error, 'body');
-      body = parsed.data;
-    }
+    else if (m.route.body) body = await parseBody(req, m.route.body, maxJson, limits.jsonBodyTimeoutMs);
     const ctx = { req, res, principal, params: m.params, query, body, ...(raw ? { raw } : {}) };
-    const result = await d.handlers[m.route.id]!(ctx);
+    const result = await handlerFor<typeof ctx>(d.handlers, m.route.id)(ctx);
     if (result === RESPONDED) return;
     if (result === undefined) {
       res.writeHead(m.route.status === 200 ? 204 : m.route.status);
@@ -142,11 +118,7 @@ export function createGateway(d: GatewayDeps): Server {
       const r = portRoute(req.url ?? '/', req.headers.host, d.domain);
       if (!r) throw new AgentboxError('not_found', 'only sandbox ports accept upgrades');
       await d.proxy.upgrade(req, socket, head, r, principalFor(req, r));
-    })().catch((err: unknown) => {
-      const e = asAgentboxError(err);
-      const body = JSON.stringify(e.toJSON());
-      socket.end(`HTTP/1.1 ${e.httpStatus} ${e.code}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    });
+    })().catch((err: unknown) => sendUpgradeError(socket, err));
   });
   applyServerLimits(server, limits);
   return server;
@@ -156,10 +128,4 @@ export function createGateway(d: GatewayDeps): Server {
 async function* liftedWhenRead(req: IncomingMessage, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
   yield* body;
   holdConnection(req);
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
 }

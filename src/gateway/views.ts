@@ -1,19 +1,17 @@
-/** Service results → native API bodies. */
+/** Backend results → native API bodies. */
 import type { SandboxView } from '../api/native.ts';
-import type { SandboxDetail } from '../server/service.ts';
+import type { SandboxDetail } from '../server/backend.ts';
 
-export function sandboxView({ record: r, info }: SandboxDetail): SandboxView {
+export function sandboxView(d: SandboxDetail): SandboxView {
   const v: SandboxView = {
-    id: r.id, template: r.template, runtime: r.runtime, state: r.state, metadata: r.metadata,
-    createdAt: new Date(r.createdAt).toISOString(), timeoutSeconds: r.timeoutS, onTimeout: r.onTimeout,
-    autoResume: r.autoResume, cpu: r.cpu, memoryMiB: r.memoryMiB, fromPool: r.fromPool,
+    id: d.id, template: d.template, runtime: d.runtime, state: d.state, metadata: d.metadata,
+    createdAt: d.createdAt, timeoutSeconds: d.timeoutSeconds, onTimeout: d.onTimeout,
+    autoResume: d.autoResume, cpu: d.cpu, memoryMiB: d.memoryMiB, fromPool: d.fromPool,
   };
-  if (r.expiresAt !== null) v.expiresAt = new Date(r.expiresAt).toISOString();
-  if (info) {
-    v.envdVersion = info.guest.envdVersion;
-    v.diskMiB = info.limits.diskMiB;
-    if (info.disk) v.disk = { ...info.disk };
-  }
-  if (r.error) v.error = r.error;
+  if (d.expiresAt !== undefined) v.expiresAt = d.expiresAt;
+  if (d.guest) v.envdVersion = d.guest.envdVersion;
+  if (d.diskMiB !== undefined) v.diskMiB = d.diskMiB;
+  if (d.disk) v.disk = { ...d.disk };
+  if (d.error) v.error = d.error;
   return v;
 }

@@ -4,6 +4,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { ANNOTATION, CONDITION, LABEL, REASON } from '../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxWarmPool } from '../api/k8s/types.ts';
+import { VERSION } from '../api/version.ts';
 import { findCondition } from './conditions.ts';
 import type { Informer } from './informer.ts';
 import { controllerOf } from './ownership.ts';
@@ -59,7 +60,7 @@ export class OperatorMetrics {
       collect() { for (const [k, q] of Object.entries(queues)) depth.set({ controller: k }, q.depth); },
     });
     new Gauge({ name: 'agent_sandbox_build_info', help: 'Build information', labelNames: ['version', 'implementation'], registers: [this.registry] })
-      .set({ version: process.env.AGENTBOX_VERSION ?? '0.1.0', implementation: 'agentbox' }, 1);
+      .set({ version: process.env.AGENTBOX_VERSION ?? VERSION, implementation: 'agentbox' }, 1);
   }
 
   async timeReconcile<T>(controller: string, fn: () => Promise<T>): Promise<T> {

@@ -2,6 +2,9 @@
  * The raw HTTP client of the native API: requests, typed errors, NDJSON streams. Everything
  * above it (Sandbox, Commands, Files) builds on these few calls.
  */
+import type { z } from 'zod';
+import { nativeApi, type NativeApi } from '../api/native-routes.ts';
+import { fillPath, type AnswerOf, type BodyInput, type PathParams } from '../api/route.ts';
 import { AgentboxSdkError, errorFromBody, TimeoutError, UnavailableError } from './errors.ts';
 import type { ResolvedConnection } from './config.ts';
 
@@ -14,6 +17,16 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Overrides the connection's request timeout; 0 = none (streams). */
   timeoutMs?: number;
+}
+
+/** A native route by id (src/api/native-routes.ts). */
+export type RouteId = keyof NativeApi;
+/** A call's options; the JSON body is typed from the route's own schema (what the server validates). */
+export type CallOptions<K extends RouteId> = Omit<RequestOptions, 'json'> & (NativeApi[K] extends { body: z.ZodType } ? { json: BodyInput<NativeApi[K]> } : { json?: never });
+
+/** The path of a native route with its parameters filled in. */
+export function routePath<K extends RouteId>(id: K, params: PathParams<NativeApi[K]['path']>): string {
+  return fillPath<NativeApi[K]['path']>(nativeApi[id].path, params);
 }
 
 export class ApiClient {
@@ -58,6 +71,11 @@ export class ApiClient {
     const res = await this.request(method, path, o);
     if (res.status === 204) return undefined as T;
     return (await res.json()) as T;
+  }
+
+  /** Calls a native route: method and path from the route table, the answer typed from its response schema. */
+  async call<K extends RouteId>(id: K, params: PathParams<NativeApi[K]['path']>, o: CallOptions<K>): Promise<AnswerOf<NativeApi[K]>> {
+    return this.json<AnswerOf<NativeApi[K]>>(nativeApi[id].method, routePath(id, params), o);
   }
 
   /** The lines of an `application/x-ndjson` answer, parsed. */

@@ -2,8 +2,10 @@
  * `sbx.commands`: run a command to completion (streamed through the server's exec route) or in
  * the background (through the guest, with a handle to wait, kill and write stdin).
  */
-import type { ExecEvent, ExecResultView } from '../api/native.ts';
-import type { ApiClient } from './api-client.ts';
+import type { NativeApi } from '../api/native-routes.ts';
+import type { ExecEvent } from '../api/native.ts';
+import type { BodyInput } from '../api/route.ts';
+import { routePath, type ApiClient } from './api-client.ts';
 import type { EnvdClient } from './envd.ts';
 import { AgentboxSdkError, CommandExitError, errorFromBody } from './errors.ts';
 import { processCalls, startProcess } from './process-stream.ts';
@@ -61,20 +63,19 @@ export class Commands {
   }
 
   private async foreground(cmd: string | string[], o: RunOptions): Promise<CommandResult> {
-    const body: Record<string, unknown> = { cmd, timeoutMs: o.timeoutMs ?? 60_000 };
+    const body: BodyInput<NativeApi['exec']> = { cmd, timeoutMs: o.timeoutMs ?? 60_000 };
     if (o.envs) body.env = o.envs;
     if (o.cwd) body.cwd = o.cwd;
     if (o.user) body.user = o.user;
     if (o.stdin !== undefined) body.stdin = o.stdin;
-    const path = `/v1/sandboxes/${this.sandboxId}/exec`;
     let result: CommandResult;
     if (!o.onStdout && !o.onStderr) {
-      const r = await this.api.json<ExecResultView>('POST', path, { json: body, timeoutMs: 0 });
+      const r = await this.api.call('exec', { id: this.sandboxId }, { json: body, timeoutMs: 0 });
       result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ...(r.status ? { error: r.status } : {}) };
     } else {
       let stdout = '', stderr = '';
       let end: Extract<ExecEvent, { type: 'end' }> | undefined;
-      for await (const ev of this.api.ndjson<ExecEvent>('POST', path, { json: body })) {
+      for await (const ev of this.api.ndjson<ExecEvent>('POST', routePath('exec', { id: this.sandboxId }), { json: body })) {
         if (ev.type === 'stdout') { stdout += ev.data; o.onStdout?.(ev.data); }
         else if (ev.type === 'stderr') { stderr += ev.data; o.onStderr?.(ev.data); }
         else if (ev.type === 'error') throw errorFromBody(0, ev);

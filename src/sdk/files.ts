@@ -1,6 +1,6 @@
 /** `sbx.files`: content and directories inside a sandbox, through the server's files routes. */
 import type { FileEntryView, WatchChangeView, WatchEventView } from '../api/native.ts';
-import type { ApiClient } from './api-client.ts';
+import { routePath, type ApiClient } from './api-client.ts';
 import { AgentboxSdkError, errorFromBody, NotFoundError } from './errors.ts';
 
 export type EntryInfo = FileEntryView;
@@ -17,7 +17,7 @@ export class Files {
   /** @internal */
   constructor(private readonly api: ApiClient, private readonly sandboxId: string) {}
 
-  private get base() { return `/v1/sandboxes/${this.sandboxId}/files`; }
+  private get id() { return { id: this.sandboxId }; }
 
   /**
    * @example
@@ -27,22 +27,22 @@ export class Files {
   read(path: string, opts?: { format?: 'text' }): Promise<string>;
   read(path: string, opts: { format: 'bytes' }): Promise<Uint8Array>;
   async read(path: string, opts: { format?: 'text' | 'bytes' } = {}): Promise<string | Uint8Array> {
-    const res = await this.api.request('GET', this.base, { query: { path } });
+    const res = await this.api.request('GET', routePath('readFile', this.id), { query: { path } });
     const buf = new Uint8Array(await res.arrayBuffer());
     return opts.format === 'bytes' ? buf : new TextDecoder().decode(buf);
   }
 
   /** Writes a file, creating parent directories; acknowledged writes survive a server crash. */
   write(path: string, data: string | Uint8Array): Promise<EntryInfo> {
-    return this.api.json<EntryInfo>('PUT', this.base, { query: { path }, body: data });
+    return this.api.call('writeFile', this.id, { query: { path }, body: data });
   }
 
   async list(path: string, opts: { depth?: number } = {}): Promise<EntryInfo[]> {
-    return (await this.api.json<{ entries: EntryInfo[] }>('GET', `${this.base}/list`, { query: { path, depth: opts.depth } })).entries;
+    return (await this.api.call('listFiles', this.id, { query: { path, depth: opts.depth } })).entries;
   }
 
   getInfo(path: string): Promise<EntryInfo> {
-    return this.api.json<EntryInfo>('GET', `${this.base}/stat`, { query: { path } });
+    return this.api.call('statFile', this.id, { query: { path } });
   }
 
   async exists(path: string): Promise<boolean> {
@@ -57,7 +57,7 @@ export class Files {
 
   /** Removes a file or a directory tree. */
   async remove(path: string): Promise<void> {
-    await this.api.request('DELETE', this.base, { query: { path } });
+    await this.api.call('removeFile', this.id, { query: { path } });
   }
 
   /**
@@ -71,7 +71,7 @@ export class Files {
    */
   async watch(path: string, onEvent: (e: FilesystemEvent) => void): Promise<WatchHandle> {
     const ac = new AbortController();
-    const it = this.api.ndjson<WatchEventView | { type: 'error'; code: string; message: string }>('GET', `${this.base}/watch`, { query: { path }, signal: ac.signal });
+    const it = this.api.ndjson<WatchEventView | { type: 'error'; code: string; message: string }>('GET', routePath('watchFiles', this.id), { query: { path }, signal: ac.signal });
     const next = async () => {
       const r = await it.next();
       if (!r.done && r.value.type === 'error') throw errorFromBody(0, r.value);

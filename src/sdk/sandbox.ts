@@ -8,7 +8,9 @@
  *   console.log((await sbx.commands.run('python3 -c "print(1+1)"')).stdout);
  *   await sbx.kill();
  */
-import type { SandboxListView, SandboxView } from '../api/native.ts';
+import type { NativeApi } from '../api/native-routes.ts';
+import type { RuntimeName, SandboxView } from '../api/native.ts';
+import type { BodyInput } from '../api/route.ts';
 import { ApiClient } from './api-client.ts';
 import { Commands } from './commands.ts';
 import { resolveConnection, type ConnectionOptions } from './config.ts';
@@ -17,11 +19,12 @@ import { Files } from './files.ts';
 import { Pty } from './pty.ts';
 
 export type SandboxInfo = SandboxView;
+type CreateSandboxInput = BodyInput<NativeApi['createSandbox']>;
 
 export interface SandboxCreateOptions extends ConnectionOptions {
   /** Default `base`. */
   template?: string;
-  runtime?: 'gvisor' | 'runc';
+  runtime?: RuntimeName;
   /** Sandbox lifetime, ms (rounded up to seconds); default 300 000. */
   timeoutMs?: number;
   /** What the timeout does: kill (default), pause (memory and processes kept) or pause_filesystem (files only). */
@@ -62,7 +65,7 @@ export class Sandbox {
 
   static async create(opts: SandboxCreateOptions = {}): Promise<Sandbox> {
     const api = new ApiClient(resolveConnection(opts));
-    const body: Record<string, unknown> = { template: opts.template ?? 'base' };
+    const body: CreateSandboxInput = { template: opts.template ?? 'base' };
     if (opts.runtime) body.runtime = opts.runtime;
     if (opts.timeoutMs !== undefined) body.timeoutSeconds = Math.ceil(opts.timeoutMs / 1000);
     if (opts.onTimeout) body.onTimeout = opts.onTimeout;
@@ -73,15 +76,15 @@ export class Sandbox {
     if (opts.memoryMiB !== undefined) body.memoryMiB = opts.memoryMiB;
     if (opts.diskMiB !== undefined) body.diskMiB = opts.diskMiB;
     if (opts.network) body.network = opts.network;
-    const info = await api.json<SandboxInfo>('POST', '/v1/sandboxes', { json: body, timeoutMs: 0 });
+    const info = await api.call('createSandbox', {}, { json: body, timeoutMs: 0 });
     return new Sandbox(info.id, api, info);
   }
 
   /** Attaches to an existing sandbox; a paused one is resumed. */
   static async connect(sandboxId: string, opts: ConnectionOptions = {}): Promise<Sandbox> {
     const api = new ApiClient(resolveConnection(opts));
-    let info = await api.json<SandboxInfo>('GET', `/v1/sandboxes/${encodeURIComponent(sandboxId)}`);
-    if (info.state === 'paused') info = await api.json<SandboxInfo>('POST', `/v1/sandboxes/${sandboxId}/resume`, { timeoutMs: 0 });
+    let info = await api.call('getSandbox', { id: sandboxId }, {});
+    if (info.state === 'paused') info = await api.call('resumeSandbox', { id: sandboxId }, { timeoutMs: 0 });
     return new Sandbox(info.id, api, info);
   }
 
@@ -97,7 +100,7 @@ export class Sandbox {
     const metadata = opts.metadata ? Object.entries(opts.metadata).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&') : undefined;
     let nextToken: string | undefined;
     for (let page = 0; page < 100_000; page++) {
-      const res = await api.json<SandboxListView>('GET', '/v1/sandboxes', {
+      const res = await api.call('listSandboxes', {}, {
         query: { metadata, state: opts.state?.join(','), template: opts.template, limit: opts.limit, nextToken },
       });
       yield* res.sandboxes;
@@ -108,35 +111,35 @@ export class Sandbox {
 
   /** The latest server view (state, timeout, metadata…). */
   async getInfo(): Promise<SandboxInfo> {
-    this.info = await this.api.json<SandboxInfo>('GET', `/v1/sandboxes/${this.sandboxId}`);
+    this.info = await this.api.call('getSandbox', { id: this.sandboxId }, {});
     return this.info;
   }
 
   /** Checkpoints the sandbox; a paused sandbox holds no memory and keeps its processes. */
   async pause(): Promise<void> {
-    this.info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/pause`, { timeoutMs: 0 });
+    this.info = await this.api.call('pauseSandbox', { id: this.sandboxId }, { timeoutMs: 0 });
   }
 
   async resume(): Promise<void> {
-    this.info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/resume`, { timeoutMs: 0 });
+    this.info = await this.api.call('resumeSandbox', { id: this.sandboxId }, { timeoutMs: 0 });
   }
 
   /** Resets the timeout to `timeoutMs` from now (rounded up to seconds). */
   async setTimeout(timeoutMs: number): Promise<void> {
-    this.info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/timeout`, { json: { timeoutSeconds: Math.ceil(timeoutMs / 1000) } });
+    this.info = await this.api.call('setTimeout', { id: this.sandboxId }, { json: { timeoutSeconds: Math.ceil(timeoutMs / 1000) } });
   }
 
   /** A running copy of this sandbox (memory, processes and files). */
   async fork(opts: { metadata?: Record<string, string>; timeoutMs?: number } = {}): Promise<Sandbox> {
-    const body: Record<string, unknown> = {};
+    const body: BodyInput<NativeApi['forkSandbox']> = {};
     if (opts.metadata) body.metadata = opts.metadata;
     if (opts.timeoutMs !== undefined) body.timeoutSeconds = Math.ceil(opts.timeoutMs / 1000);
-    const info = await this.api.json<SandboxInfo>('POST', `/v1/sandboxes/${this.sandboxId}/fork`, { json: body, timeoutMs: 0 });
+    const info = await this.api.call('forkSandbox', { id: this.sandboxId }, { json: body, timeoutMs: 0 });
     return new Sandbox(info.id, this.api, info);
   }
 
   async kill(): Promise<void> {
-    await this.api.request('DELETE', `/v1/sandboxes/${this.sandboxId}`);
+    await this.api.call('killSandbox', { id: this.sandboxId }, {});
   }
 
   /**

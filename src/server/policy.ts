@@ -5,7 +5,7 @@
  * tested without a server; policy-store.ts keeps the document, quota.ts applies the rules.
  */
 import { AgentboxError } from '../api/errors.ts';
-import type { LimitsPatch, LimitsView, PolicyDocument, RuntimeName, UsageView } from '../api/native.ts';
+import { RuntimeName, type LimitsPatch, type LimitsView, type PolicyDocument, type UsageView } from '../api/native.ts';
 
 /**
  * Built-in limits, sized for the smallest host agentbox is run on (2 cores, 24 GiB): a tenant
@@ -77,7 +77,7 @@ export function subjectLimits(doc: PolicyDocument, s: Subject, host: HostCapacit
   const inf = Number.POSITIVE_INFINITY;
   return {
     ...t, runningSandboxes: inf, pausedSandboxes: inf, totalCpu: inf, totalMemoryMiB: inf, pools: inf, poolSize: inf,
-    concurrentBuilds: inf, forksPerCall: inf, sandboxCpuMax: host.cpus, sandboxMemoryMiBMax: host.memoryMiB, runtimes: ['gvisor', 'runc'],
+    concurrentBuilds: inf, forksPerCall: inf, sandboxCpuMax: host.cpus, sandboxMemoryMiBMax: host.memoryMiB, runtimes: [...RuntimeName.options],
   };
 }
 

@@ -4,6 +4,7 @@
  * leaves a consistent row that recovery (recovery.ts) can finish or undo.
  */
 import { AgentboxError } from '../api/errors.ts';
+import type { RuntimeName } from '../api/native.ts';
 import type { Db } from './db.ts';
 
 export type RecordState = 'creating' | 'running' | 'paused' | 'failed';
@@ -13,7 +14,7 @@ export interface SandboxRecord {
   id: string;
   tenantId: string;
   template: string;
-  runtime: 'gvisor' | 'runc';
+  runtime: RuntimeName;
   state: RecordState;
   /** Waiting unclaimed in its tenant's warm pool. */
   pooled: boolean;

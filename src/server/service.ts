@@ -1,7 +1,7 @@
 /**
- * The sandbox service: every operation a façade (native, E2B, OpenSandbox) offers, with tenant
- * checks, pool claims, timers and metrics, over the engine and the state database. Façades
- * translate wire shapes only; the logic lives here once.
+ * The sandbox service: the sandbox operations of the backend every façade is handed
+ * (backend.ts), with tenant checks, pool claims, timers and metrics, over the engine and the
+ * state database. Façades translate wire shapes only; the logic and its side effects live here once.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
@@ -9,10 +9,10 @@ import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
+import { type AnonymousTraffic, type Page, type ProxyTarget, type SandboxDetail, type SandboxOps, type SnapshotDetail } from './backend.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { FileContent, FileDownload } from '../envd/files.ts';
 import type { SandboxFiles } from './guest-files.ts';
-import type { GuestTokenIndex } from './guest-token-index.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
@@ -41,44 +41,22 @@ export interface ServiceDeps {
   /** Latency of each operation, for /metrics. */
   observe: (op: Op, ms: number) => void;
   log: (msg: string, fields?: Record<string, unknown>) => void;
-  /** Guest token → sandbox (index.ts hands the engine it observes to service and pools). */
-  tokens: GuestTokenIndex;
   traffic: TrafficTokens;
+  events: ServiceEvents;
 }
 
-/** A sandbox as a façade sees it: our record plus the engine's view when it has one. */
-export interface SandboxDetail {
-  record: SandboxRecord;
-  info?: SandboxInfo;
+/** What the service tells the rest of the server, so no façade has to remember it. */
+export interface ServiceEvents {
+  /** A sandbox's timer changed: the lifecycle loop re-plans its sleep. */
+  timersChanged(): void;
+  /**
+   * A sandbox was paused, resumed or checkpointed: kept-alive connections to it are dead (a
+   * restore leaves their host side half-open), so the proxy drops them.
+   */
+  checkpointed(id: string): void;
 }
 
-export interface ProxyTarget {
-  /** Base URL of the port inside the sandbox, as reachable from the host. */
-  url: string;
-  /** The guest's token, set when the port is the guest daemon's. */
-  accessToken?: string;
-  /** True when this request resumed the sandbox (connections kept from before are dead). */
-  resumed?: boolean;
-}
-
-/** What an anonymous request to a sandbox port presents (headers of the E2B protocol). */
-export interface TrafficCredentials {
-  /** X-Access-Token: the guest's (envd) access token. */
-  accessToken?: string;
-  /** e2b-traffic-access-token: the sandbox's traffic token, when its ports are private. */
-  trafficToken?: string;
-}
-
-/** How the gateway describes an anonymous request to proxyTarget. */
-export interface AnonymousTraffic {
-  /** The E2B façade: the guest port is reachable, the guest checks its own token. */
-  guestByToken?: boolean;
-  credentials?: TrafficCredentials;
-  /** The request runs code (gateway/traffic-rules.ts): it needs the guest's token. */
-  needsAccessToken?: boolean;
-}
-
-export class SandboxService {
+export class SandboxService implements SandboxOps {
   /** Per-sandbox chain of state changes, so a pause and a kill never interleave. */
   private readonly locks = new Map<string, Promise<unknown>>();
 
@@ -109,17 +87,25 @@ export class SandboxService {
     return rec;
   }
 
+  /** The engine's view of a sandbox; undefined while the engine does not know it (any other fault is thrown). */
   private engineInfo(id: string): SandboxInfo | undefined {
     try {
       return this.d.engine.get(id);
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (asAgentboxError(err).code === 'not_found') return undefined;
+      throw err;
     }
   }
 
-  private detail(rec: SandboxRecord): SandboxDetail {
-    const info = this.engineInfo(rec.id);
-    return info ? { record: rec, info } : { record: rec };
+  private detail(rec: SandboxRecord, info = this.engineInfo(rec.id)): SandboxDetail {
+    return sandboxDetail(rec, info);
+  }
+
+  /** Writes a row change that moves the sandbox's timer, and has the lifecycle loop re-plan. */
+  private retime(id: string, patch: Partial<SandboxRecord>): SandboxRecord | undefined {
+    const rec = this.d.store.update(id, patch);
+    this.d.events.timersChanged();
+    return rec;
   }
 
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
@@ -135,7 +121,10 @@ export class SandboxService {
         expiresAt: expiresAt(this.d.now(), timeoutS), claimedAt: this.d.now(),
       }));
       this.d.pools.refill(p.tenantId, body.template);
-      if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) return this.detail(claimed);
+      if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) {
+        this.d.events.timersChanged();
+        return this.detail(claimed);
+      }
     }
     const rec: SandboxRecord = {
       id: newSandboxId(), tenantId: p.tenantId, template: body.template, runtime,
@@ -159,9 +148,9 @@ export class SandboxService {
         this.d.store.delete(rec.id);
         throw asAgentboxError(err);
       });
-      const done = this.d.store.update(rec.id, { state: 'running', expiresAt: expiresAt(this.d.now(), rec.timeoutS) });
+      const done = this.retime(rec.id, { state: 'running', expiresAt: expiresAt(this.d.now(), rec.timeoutS) });
       if (!done) throw new AgentboxError('internal', `sandbox '${rec.id}' vanished while it was created`);
-      return { record: done, info };
+      return this.detail(done, info);
     });
   }
 
@@ -169,7 +158,7 @@ export class SandboxService {
     return this.detail(this.own(p, id));
   }
 
-  list(p: Principal, f: ListFilter): { items: SandboxDetail[]; next?: string } {
+  list(p: Principal, f: ListFilter): Page<SandboxDetail> {
     const { records, next } = this.d.store.list(p.tenantId, f);
     const items = records.map((r) => this.detail(r));
     return next ? { items, next } : { items };
@@ -221,7 +210,7 @@ export class SandboxService {
     const rec = this.own(p, id);
     // A paused sandbox keeps no running timer: the new value applies from its resume.
     const patch = rec.state === 'running' ? { timeoutS, expiresAt: expiresAt(this.d.now(), timeoutS) } : { timeoutS };
-    return this.detail(this.d.store.update(id, patch)!);
+    return this.detail(this.retime(id, patch)!);
   }
 
   /** `memory: false` keeps only the filesystem: the resume cold-boots the sandbox. */
@@ -243,7 +232,8 @@ export class SandboxService {
       const release = this.d.quota.beginPause(by ?? this.d.quota.owner(rec), rec);
       try {
         const info = await this.d.engine.pause(id, opts);
-        return { record: this.d.store.update(id, { state: 'paused', expiresAt: null })!, info };
+        this.d.events.checkpointed(id);
+        return this.detail(this.d.store.update(id, { state: 'paused', expiresAt: null })!, info);
       } finally {
         release();
       }
@@ -267,8 +257,9 @@ export class SandboxService {
       const release = this.d.quota.beginResume(by ?? this.d.quota.owner(rec), rec);
       try {
         const info = await this.d.engine.resume(id, opts);
+        this.d.events.checkpointed(id);
         const timeoutS = minTimeoutS === undefined ? rec.timeoutS : autoResumeTimeout(rec.timeoutS, minTimeoutS);
-        return { record: this.d.store.update(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+        return this.detail(this.retime(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info);
       } finally {
         release();
       }
@@ -294,7 +285,7 @@ export class SandboxService {
     if (now?.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${now?.state ?? 'gone'}; it cannot be connected to`);
     const wanted = expiresAt(this.d.now(), timeoutS);
     const patch = now.expiresAt === null || now.expiresAt < wanted ? { expiresAt: wanted, timeoutS: Math.max(now.timeoutS, timeoutS) } : {};
-    return { detail: this.detail(this.d.store.update(id, patch)!), resumed };
+    return { detail: this.detail(this.retime(id, patch)!), resumed };
   }
 
   /** Resource usage of a running sandbox right now (for metrics façades). */
@@ -307,15 +298,7 @@ export class SandboxService {
   async setNetwork(p: Principal, id: string, policy: EgressPolicy): Promise<SandboxDetail> {
     this.running(p, id);
     const info = await this.d.engine.setEgress(id, policy);
-    return { record: this.d.store.get(id)!, info };
-  }
-
-  /**
-   * The sandbox whose guest token is `token`, if any. The token is a per-sandbox secret, so it
-   * identifies one sandbox (E2B JS SDK 2.7–2.14.0 send /files without routing headers).
-   */
-  sandboxByGuestToken(token: string): string | undefined {
-    return this.d.tokens.lookup(token);
+    return this.detail(this.d.store.get(id)!, info);
   }
 
   /**
@@ -354,7 +337,9 @@ export class SandboxService {
         this.d.store.delete(newId);
         throw asAgentboxError(err);
       });
-      return { record: this.d.store.update(newId, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info };
+      // The fork checkpointed the source.
+      this.d.events.checkpointed(id);
+      return this.detail(this.retime(newId, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info);
     });
   }
 
@@ -362,10 +347,11 @@ export class SandboxService {
    * Checkpoints a running sandbox (it keeps running) into a snapshot the tenant owns; new
    * sandboxes start from it by id or name (`createFromSnapshot`). It outlives its sandbox.
    */
-  async snapshot(p: Principal, id: string, name?: string): Promise<SnapshotRecord> {
+  async snapshot(p: Principal, id: string, name?: string): Promise<SnapshotDetail> {
     const src = this.running(p, id);
     if (name !== undefined && this.d.snapshots.nameTaken(p.tenantId, name)) throw new AgentboxError('already_exists', `snapshot name '${name}' is taken: choose another name`);
     const info = await this.serialize(id, () => this.d.engine.snapshot(id));
+    this.d.events.checkpointed(id);
     const rec: SnapshotRecord = {
       id: info.id, tenantId: p.tenantId, sandboxId: id, template: src.template, runtime: src.runtime,
       cpu: src.cpu, memoryMiB: src.memoryMiB, createdAt: this.d.now(), ...(name !== undefined ? { name } : {}),
@@ -377,16 +363,19 @@ export class SandboxService {
       await this.d.engine.deleteSnapshot(info.id).catch(() => undefined);
       throw err;
     }
-    return rec;
+    return snapshotDetail(rec);
   }
 
   /** The caller's snapshot by id or name, if any. */
-  findSnapshot(p: Principal, ref: string): SnapshotRecord | undefined {
-    return this.d.snapshots.find(p.tenantId, ref);
+  findSnapshot(p: Principal, ref: string): SnapshotDetail | undefined {
+    const rec = this.d.snapshots.find(p.tenantId, ref);
+    return rec && snapshotDetail(rec);
   }
 
-  listSnapshots(p: Principal, f: SnapshotFilter): { records: SnapshotRecord[]; next?: string } {
-    return this.d.snapshots.list(p.tenantId, f);
+  listSnapshots(p: Principal, f: SnapshotFilter): Page<SnapshotDetail> {
+    const { records, next } = this.d.snapshots.list(p.tenantId, f);
+    const items = records.map(snapshotDetail);
+    return next ? { items, next } : { items };
   }
 
   async deleteSnapshot(p: Principal, ref: string): Promise<void> {
@@ -449,9 +438,7 @@ export class SandboxService {
     const rec = p ? this.own(p, id) : this.d.store.get(id);
     if (!rec || rec.pooled) throw notFound('sandbox', id);
     if (!p) this.admitAnonymous(rec, port, opts);
-    let resumed = false;
     if (rec.state === 'paused' && rec.autoResume) {
-      resumed = true;
       await this.resumeById(id, AUTO_RESUME_MIN_TIMEOUT_S).catch((err: unknown) => {
         // A concurrent request may have resumed it already.
         if (asAgentboxError(err).code !== 'conflict') throw err;
@@ -462,10 +449,10 @@ export class SandboxService {
     const info = this.engineInfo(id);
     if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
     if (port === GUEST_PORT) {
-      if (opts.guestByToken) return { url: info.guest.url, ...(resumed ? { resumed } : {}) };
-      return { url: info.guest.url, accessToken: info.guest.accessToken, ...(resumed ? { resumed } : {}) };
+      if (opts.guestByToken) return { url: info.guest.url };
+      return { url: info.guest.url, accessToken: info.guest.accessToken };
     }
-    return { url: `http://${hostPort(info.address, port)}`, ...(resumed ? { resumed } : {}) };
+    return { url: `http://${hostPort(info.address, port)}` };
   }
 
   /**
@@ -510,6 +497,29 @@ export class SandboxService {
 function sameSecret(given: string | undefined, want: string | undefined): boolean {
   if (given === undefined || want === undefined) return false;
   return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(want).digest());
+}
+
+/** The façades' view of a row plus what the engine knows of it. */
+function sandboxDetail(r: SandboxRecord, info: SandboxInfo | undefined): SandboxDetail {
+  const d: SandboxDetail = {
+    id: r.id, template: r.template, runtime: r.runtime, state: r.state, metadata: r.metadata,
+    createdAt: new Date(r.createdAt).toISOString(), timeoutSeconds: r.timeoutS, onTimeout: r.onTimeout,
+    autoResume: r.autoResume, cpu: r.cpu, memoryMiB: r.memoryMiB, fromPool: r.fromPool,
+  };
+  if (r.expiresAt !== null) d.expiresAt = new Date(r.expiresAt).toISOString();
+  if (r.error) d.error = r.error;
+  if (info) {
+    d.guest = { envdVersion: info.guest.envdVersion, accessToken: info.guest.accessToken };
+    d.diskMiB = info.limits.diskMiB;
+    if (info.disk) d.disk = { ...info.disk };
+    d.egress = info.egress;
+    if (info.pausedAt) d.pausedAt = info.pausedAt;
+  }
+  return d;
+}
+
+function snapshotDetail(s: SnapshotRecord): SnapshotDetail {
+  return { id: s.id, sandboxId: s.sandboxId, template: s.template, createdAt: new Date(s.createdAt).toISOString(), ...(s.name !== undefined ? { name: s.name } : {}) };
 }
 
 function hostPort(address: string, port: number): string {

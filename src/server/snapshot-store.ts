@@ -4,6 +4,7 @@
  */
 import { AgentboxError } from '../api/errors.ts';
 import { SNAPSHOT_ID_PATTERN } from '../api/ids.ts';
+import type { RuntimeName } from '../api/native.ts';
 import type { Db } from './db.ts';
 
 /** A page cursor: `<created_at>:<snapshot id>`, base64url. */
@@ -16,7 +17,7 @@ export interface SnapshotRecord {
   name?: string;
   sandboxId: string;
   template: string;
-  runtime: 'gvisor' | 'runc';
+  runtime: RuntimeName;
   cpu: number;
   memoryMiB: number;
   createdAt: number;

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { nativeRoutes, type RouteSpec } from '../../src/api/native-routes.ts';
-import { controlRoutes, type ControlDeps } from '../../src/gateway/e2b/control.ts';
+import { e2bApi } from '../../src/api/e2b.ts';
+import { routeList } from '../../src/api/route.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
 import { fetchAny } from '../support/fake-server.ts';
@@ -110,8 +111,7 @@ function targets(): Target[] {
     queryKeys: r.query ? Object.keys(r.query.shape) : [],
     ...(SAMPLES[`${r.method} ${r.path}`] ? { sample: SAMPLES[`${r.method} ${r.path}`] } : {}),
   }));
-  // The routes' handlers are closures; building the table runs none of them.
-  const e2b = controlRoutes({} as ControlDeps).routes.map((r): Target => ({
+  const e2b = routeList(e2bApi).map((r): Target => ({
     method: r.method, path: `/e2b${r.path}`, e2b: true, queryKeys: ['limit', 'state', 'metadata', 'nextToken', 'start', 'end'],
     ...(SAMPLES[`${r.method} /e2b${r.path}`] ? { sample: SAMPLES[`${r.method} /e2b${r.path}`] } : {}),
   }));

@@ -100,6 +100,27 @@ describe('sdk on the real engine', () => {
     await sbx.kill();
   });
 
+  test('gVisor: a port answers on the proxy\'s kept-alive connections after a pause and a /v1 resume', async (t) => {
+    if (skip) return t.skip(skip);
+    // A resume leaves the host side of old connections to the sandbox dead (a files-only pause
+    // cold-boots the guest): the service has the proxy drop them, or the next proxied request
+    // on one fails with ECONNRESET.
+    const res = await s!.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', runtime: 'gvisor', onTimeout: 'pause_filesystem' } });
+    const { id } = (await res.json()) as { id: string };
+    // The guest daemon keeps connections alive, so the proxy pools one to the sandbox.
+    const health = async () => {
+      const r = await s!.api(`/v1/sandboxes/${id}/ports/49983/health`);
+      return { status: r.status, body: await r.text() };
+    };
+    assert.equal((await health()).status, 204);
+    assert.equal((await health()).status, 204);
+    assert.equal((await s!.api(`/v1/sandboxes/${id}/timeout`, { method: 'POST', json: { timeoutSeconds: 1 } })).status, 200);
+    await waitFor('the timeout to pause the sandbox', async () => (await (await s!.api(`/v1/sandboxes/${id}`)).json()).state === 'paused', 30_000, 100);
+    assert.equal((await s!.api(`/v1/sandboxes/${id}/resume`, { method: 'POST' })).status, 200);
+    assert.deepEqual(await health(), { status: 204, body: '' });
+    assert.equal((await s!.api(`/v1/sandboxes/${id}`, { method: 'DELETE' })).status, 204);
+  });
+
   test('pause/resume keeps a running process; kill removes the files', async (t) => {
     if (skip) return t.skip(skip);
     const sbx = await Sandbox.create({ ...conn, template: 'busybox' });

@@ -2,7 +2,7 @@
 // Prints one JSON line {url, key} once listening. The fake engine keeps its state in <home>/engine,
 // so the next process on the same home sees the same sandboxes.
 import { join } from 'node:path';
-import { startServer } from '../../src/server/index.ts';
+import { startServer } from '../../src/app/server.ts';
 import { FakeCatalog, FakeEngine, fakeFiles } from './fake-engine.ts';
 
 const home = process.argv[2]!;

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.ts';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/app/server.ts';
 import { FakeCatalog, FakeEngine, fakeFiles } from './fake-engine.ts';
 
 /** fetch's Response with `json()` typed loosely, for terse assertions in tests. */

@@ -6,7 +6,7 @@ import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine } from '../../src/engine/index.ts';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
-import { startServer } from '../../src/server/index.ts';
+import { startServer } from '../../src/app/server.ts';
 import { testNetwork } from './test-network.ts';
 
 const [home, n, runtime] = [process.argv[2]!, Number(process.argv[3]), (process.argv[4] ?? 'runc') as 'runc' | 'gvisor'];

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CreateEngineOptions } from '../../src/engine/index.ts';
 import { engineCatalog } from '../../src/server/engine-catalog.ts';
-import { startServer, type ServerOptions } from '../../src/server/index.ts';
+import { startServer, type ServerOptions } from '../../src/app/server.ts';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { startTestEngine, type TestEngine } from '../engine/fixture.ts';
 import { skipOutsideCI } from './ci.ts';

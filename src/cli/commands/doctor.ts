@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { arch, release, tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { RuntimeName } from '../../api/native.ts';
 import { detectAppArmor, RUNC_PROFILE } from '../../engine/runtime/apparmor.ts';
 import { hostPidsLimit } from '../../engine/runtime/oci-spec.ts';
 import { allSandboxesCeiling, hostPidMax, perSandboxCeiling } from '../../engine/runtime/pids-ceiling.ts';
@@ -44,7 +45,7 @@ export const doctor: Command = async (args, io) => {
   const state = mkdtempSync(join(tmpdir(), 'agentbox-doctor-'));
   let usable = 0;
   try {
-    for (const name of ['gvisor', 'runc'] as const) {
+    for (const name of RuntimeName.options) {
       const c = classes.find((x) => x.name === name);
       if (!c) {
         add({ name: `runtime ${name}`, status: 'warn', detail: 'not installed', fix: name === 'gvisor' ? 'apt-get install runsc, or build a current runsc (scripts in scripts/)' : 'apt-get install runc' });

@@ -5,9 +5,10 @@
  * sandboxes keep running and are re-adopted by the next `up`.
  */
 import { readFileSync } from 'node:fs';
+import { RuntimeName } from '../../api/native.ts';
 import { createEngine } from '../../engine/index.ts';
 import { engineCatalog } from '../../server/engine-catalog.ts';
-import { startServer } from '../../server/index.ts';
+import { startServer } from '../../app/server.ts';
 import { agentboxHome } from '../../sdk/config.ts';
 import { parseFlags, print, UsageError, type Command } from '../io.ts';
 
@@ -15,8 +16,9 @@ export const up: Command = async (args, io) => {
   const { flags, bools, positionals } = parseFlags(args, { strings: ['host', 'port', 'runtime', 'domain', 'template', 'tls-cert', 'tls-key'], bools: ['no-base'] });
   if (positionals.length) throw new UsageError('usage: agentbox up [--host H] [--port P] [--runtime gvisor|runc] [--domain D] [--tls-cert PEM --tls-key PEM] [--template T] [--no-base]');
   if (!flags['tls-cert'] !== !flags['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
-  const runtime = flags.runtime as 'gvisor' | 'runc' | undefined;
-  if (runtime && runtime !== 'gvisor' && runtime !== 'runc') throw new UsageError('--runtime is gvisor or runc');
+  const parsed = RuntimeName.optional().safeParse(flags.runtime);
+  if (!parsed.success) throw new UsageError(`--runtime is ${RuntimeName.options.join(' or ')}`);
+  const runtime = parsed.data;
   const home = agentboxHome(io.env);
   const t0 = Date.now();
   const progress = (msg: string) => io.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);

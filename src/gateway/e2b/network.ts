@@ -3,8 +3,8 @@
  * `denyOut` naming ALL_TRAFFIC (0.0.0.0/0) turns the default to deny, `allowOut` entries beat
  * `denyOut`, and `allow_internet_access: false` is `denyOut: [ALL_TRAFFIC]`.
  */
-import type { EgressPolicy } from '../../engine/types.ts';
-import type { NetworkConfig } from './wire.ts';
+import type { NetworkConfig } from '../../api/e2b.ts';
+import type { EgressPolicy } from '../../server/backend.ts';
 
 const ALL_TRAFFIC = '0.0.0.0/0';
 

@@ -9,6 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
+import type { RuntimeName } from '../api/native.ts';
+import { VERSION } from '../api/version.ts';
 import type { Engine } from '../engine/types.ts';
 import { Metrics } from '../gateway/metrics.ts';
 import { createE2bFacade } from '../gateway/e2b/index.ts';
@@ -16,25 +18,24 @@ import { nativeHandlers } from '../gateway/native.ts';
 import { PortProxy } from '../gateway/proxy.ts';
 import type { ServerLimits } from '../gateway/limits.ts';
 import { createGateway } from '../gateway/server.ts';
-import { writeFileAtomic } from './atomic-file.ts';
-import { AuthStore, DEFAULT_TENANT } from './auth-store.ts';
-import { openDb } from './db.ts';
-import { createEnvdFiles, type SandboxFiles } from './guest-files.ts';
-import { GuestTokenIndex } from './guest-token-index.ts';
-import { LifecycleLoop } from './lifecycle.ts';
-import type { HostCapacity } from './policy.ts';
-import { PolicyStore } from './policy-store.ts';
-import { PoolStore } from './pool-store.ts';
-import { PoolManager } from './pools.ts';
-import { Quota } from './quota.ts';
-import { recover, type RecoveryReport } from './recovery.ts';
-import { SandboxStore } from './sandbox-store.ts';
-import { SnapshotStore } from './snapshot-store.ts';
-import { SandboxService } from './service.ts';
-import { TemplateAccess, type TemplateCatalog } from './templates.ts';
-import { TrafficTokens } from './traffic-tokens.ts';
-
-export const VERSION = '0.1.0';
+import { writeFileAtomic } from '../server/atomic-file.ts';
+import { AuthStore, DEFAULT_TENANT } from '../server/auth-store.ts';
+import { openDb } from '../server/db.ts';
+import { createEnvdFiles, type SandboxFiles } from '../server/guest-files.ts';
+import { GuestTokenIndex } from '../server/guest-token-index.ts';
+import { LifecycleLoop } from '../server/lifecycle.ts';
+import type { HostCapacity } from '../server/policy.ts';
+import { PolicyStore } from '../server/policy-store.ts';
+import { PoolStore } from '../server/pool-store.ts';
+import { PoolManager } from '../server/pools.ts';
+import { Quota } from '../server/quota.ts';
+import { recover, type RecoveryReport } from '../server/recovery.ts';
+import { SandboxStore } from '../server/sandbox-store.ts';
+import { SnapshotStore } from '../server/snapshot-store.ts';
+import { localBackend } from '../server/local-backend.ts';
+import { SandboxService, type ServiceEvents } from '../server/service.ts';
+import { TemplateAccess, type TemplateCatalog } from '../server/templates.ts';
+import { TrafficTokens } from '../server/traffic-tokens.ts';
 
 export interface ServerOptions {
   /** AGENTBOX_HOME: state.db, admin.key and policy.json live here. */
@@ -46,7 +47,7 @@ export interface ServerOptions {
   domain?: string;
   engine: Engine;
   catalog: TemplateCatalog;
-  defaultRuntime?: 'gvisor' | 'runc';
+  defaultRuntime?: RuntimeName;
   files?: SandboxFiles;
   now?: () => number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -99,9 +100,12 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
   const pools = new PoolManager({ engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
   let metrics: Metrics | undefined;
+  // The service tells the lifecycle loop and the proxy what changed; both are built after it
+  // and neither is called before the server listens.
+  const events: ServiceEvents = { timersChanged: () => lifecycle.poke(), checkpointed: (id) => proxy.forget(id) };
   const service = new SandboxService({
     engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
-    tokens, traffic: new TrafficTokens(db),
+    traffic: new TrafficTokens(db), events,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -111,15 +115,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
   const proxy = new PortProxy(service, o.limits?.proxyIdleTimeoutMs);
-  const e2b = createE2bFacade({ service, auth, proxy, now, timersChanged: () => lifecycle.poke(), ...(o.domain ? { domain: o.domain } : {}) });
+  const backend = localBackend({ service, auth, templates, pools, quota });
+  const e2b = createE2bFacade({ backend, proxy, now, sandboxByGuestToken: (t) => tokens.lookup(t), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    auth, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
+    backend, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
-    handlers: nativeHandlers({
-      service, auth, templates, pools, quota, timersChanged: () => lifecycle.poke(),
-      ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}),
-    }),
+    handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
