@@ -1,11 +1,12 @@
 /**
  * Project rules that a type checker does not enforce: every error thrown from src/ belongs to
  * the AgentboxError family, so callers that catch it miss nothing; and the Kubernetes API's
- * group, version and label strings are spelled once, in src/api/k8s/.
+ * group, version and label strings are spelled once, in src/api/k8s/; and no import runs back
+ * up the layers of docs/architecture.md.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -44,5 +45,42 @@ describe('source rules', () => {
 
   it('agents.x-k8s.io group/version and label strings are spelled only in src/api/k8s/', () => {
     assert.deepEqual(offendingLines(/['"`](extensions\.)?agents\.x-k8s\.io\//, (f) => f.startsWith('src/api/k8s/')), []);
+  });
+});
+
+/** What each folder of src/ may import: the layers of docs/architecture.md, top to bottom. */
+const MAY_IMPORT: Record<string, string[]> = {
+  cli: ['app', 'k8s', 'sdk', 'server', 'engine', 'api'],
+  app: ['gateway', 'server', 'engine', 'envd', 'api'],
+  gateway: ['server', 'api'],
+  server: ['engine', 'envd', 'guest', 'api'],
+  engine: ['envd', 'guest', 'api'],
+  k8s: ['envd', 'guest', 'api'],
+  sdk: ['envd', 'guest', 'api'],
+  envd: ['guest', 'api'],
+  guest: ['api'],
+  api: [],
+};
+
+/** The only parts of the in-sandbox daemon that host-side code may import: protocol types. */
+const GUEST_PROTOCOL = /^src\/guest\/(gen\/|config\.ts$|http\/init\.ts$|version\.ts$)/;
+
+describe('layers', () => {
+  it('no import runs back up, and host code takes only protocol types from the daemon', () => {
+    const offenders: string[] = [];
+    for (const file of sources(join(root, 'src'))) {
+      const rel = relative(root, file);
+      const from = rel.split('/')[1]!;
+      const allowed = MAY_IMPORT[from];
+      if (!allowed) { offenders.push(`${rel}: folder src/${from} has no entry in MAY_IMPORT`); continue; }
+      for (const m of readFileSync(file, 'utf8').matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)) {
+        const target = relative(root, resolve(dirname(file), m[1]!));
+        const to = target.split('/')[1]!;
+        if (!target.startsWith('src/') || to === from) continue;
+        if (!allowed.includes(to)) offenders.push(`${rel} imports ${target}: src/${from} may not import src/${to}`);
+        else if (to === 'guest' && !GUEST_PROTOCOL.test(target)) offenders.push(`${rel} imports ${target}: only protocol types of src/guest`);
+      }
+    }
+    assert.deepEqual(offenders, []);
   });
 });

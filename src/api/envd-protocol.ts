@@ -30,7 +30,7 @@ export type ConnectCodeName =
   | 'permission_denied' | 'resource_exhausted' | 'failed_precondition' | 'aborted' | 'out_of_range'
   | 'unimplemented' | 'internal' | 'unavailable' | 'data_loss' | 'unauthenticated';
 
-/** How the daemon reports each of our codes over Connect (the server edge, STYLE #4). */
+/** How the daemon reports each of our codes over Connect (the server edge, docs/architecture.md, rule “errors are translated at the edges”). */
 export const CONNECT_CODE_OF: Record<ErrorCode, ConnectCodeName> = {
   invalid_argument: 'invalid_argument',
   not_found: 'not_found',

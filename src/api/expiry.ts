@@ -1,5 +1,5 @@
 /**
- * Deadline arithmetic in epoch milliseconds, pure (STYLE #8, time is a parameter): the server's
+ * Deadline arithmetic in epoch milliseconds, pure (docs/architecture.md, rule “time is a parameter”, time is a parameter): the server's
  * sandbox timeouts (src/server/expiry.ts) and the operator's Sandbox and claim expiry
  * (src/k8s/expiry.ts) both build on it, so "expired" and "how long to wait" mean the same in both.
  */

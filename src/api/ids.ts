@@ -3,7 +3,7 @@
  * them. 20 chars of [a-z0-9] (E2B's id shape): never `-` or `.`, because host routing
  * (`<port>-<id>.<domain>`) splits on them, and short enough for a DNS label.
  *
- * Imports nothing of ours outside src/api/ (STYLE #2).
+ * Imports nothing of ours outside src/api/ (docs/architecture.md, rule “api is the ground floor”).
  */
 import { randomBytes } from 'node:crypto';
 

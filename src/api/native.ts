@@ -3,7 +3,7 @@
  * validates with these, the OpenAPI document (`openapi.ts`) is generated from them and the SDK
  * derives its types from them, so the three never drift apart.
  *
- * Imports nothing of ours outside src/api/ (STYLE #2): this is the ground floor.
+ * Imports nothing of ours outside src/api/ (docs/architecture.md, rule “api is the ground floor”): this is the ground floor.
  */
 import { z } from 'zod';
 import { SANDBOX_ID_RE } from './ids.ts';

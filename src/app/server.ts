@@ -1,5 +1,5 @@
 /**
- * The composition root of the agentbox server (STYLE #9): opens the state database, recovers
+ * The composition root of the agentbox server (docs/architecture.md, rule “wired by hand at the root”): opens the state database, recovers
  * from a crash, wires stores, service, pools, lifecycle, metrics and the gateway by hand, and
  * starts listening. The engine and its template catalog are passed in, so tests and `agentbox
  * up` differ only in what they pass.

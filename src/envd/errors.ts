@@ -1,6 +1,6 @@
 /**
  * A failed guest call as an AgentboxError: the client edge of the table in
- * src/api/envd-protocol.ts (STYLE #4). Everything a guest sends is hostile (root in a sandbox can
+ * src/api/envd-protocol.ts (docs/architecture.md, rule “errors are translated at the edges”). Everything a guest sends is hostile (root in a sandbox can
  * replace the daemon with anything that speaks HTTP on its port), so an answer that breaks the
  * protocol reads as `unavailable` with a message that says so, whatever code it claims.
  */

@@ -1,5 +1,5 @@
 /**
- * What every guest handler is given (STYLE #9: wired by hand in server.ts, no globals).
+ * What every guest handler is given (docs/architecture.md, rule “wired by hand at the root”: wired by hand in server.ts, no globals).
  */
 import type { GuestLog } from './log.ts';
 import type { UserDb } from './users.ts';

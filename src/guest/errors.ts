@@ -1,5 +1,5 @@
 /**
- * Failure translation at the guest's two edges (STYLE #4): handlers throw AgentboxError; the
+ * Failure translation at the guest's two edges (docs/architecture.md, rule “errors are translated at the edges”): handlers throw AgentboxError; the
  * Connect interceptor maps its code to a Connect code, the REST handlers to an HTTP status with
  * envd's `{message, code}` body. Node fs errors become AgentboxError once, here.
  */

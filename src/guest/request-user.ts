@@ -1,4 +1,4 @@
-/** The OS user an RPC runs as, from its `Authorization: Basic` header (§3.2). */
+/** The OS user an RPC runs as, from its `Authorization: Basic` header (docs/e2b.md, the guest protocol). */
 import type { HandlerContext } from '@connectrpc/connect';
 import { basicAuthUser, resolveUser } from './auth.ts';
 import type { GuestContext } from './context.ts';

@@ -1,5 +1,5 @@
 /**
- * The guest's composition root (STYLE #9): builds the shared context, registers both RPC
+ * The guest's composition root (docs/architecture.md, rule “wired by hand at the root”): builds the shared context, registers both RPC
  * services and the REST endpoints on one HTTP/1.1 server, as envd does on port 49983.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

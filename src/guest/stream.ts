@@ -4,7 +4,7 @@
  */
 import type { HandlerContext } from '@connectrpc/connect';
 
-/** envd's default when the client sends no Keepalive-Ping-Interval (§3.5). */
+/** envd's default when the client sends no Keepalive-Ping-Interval (docs/e2b.md, the guest protocol). */
 const DEFAULT_KEEPALIVE_S = 90;
 
 /** Keepalive interval in ms from the `Keepalive-Ping-Interval` header (seconds). */

@@ -1,6 +1,6 @@
 /**
  * The SDK's error family: one base class, one subclass per server error code, chosen in one
- * table (STYLE #4). Catch `AgentboxSdkError` to catch everything the SDK throws.
+ * table (docs/architecture.md, rule “errors are translated at the edges”). Catch `AgentboxSdkError` to catch everything the SDK throws.
  *
  * @example
  *   try { await Sandbox.connect(id) } catch (e) { if (e instanceof NotFoundError) … }

@@ -1,5 +1,5 @@
 /**
- * Timeout arithmetic as pure functions of `now` (STYLE #8): the lifecycle loop, the service and
+ * Timeout arithmetic as pure functions of `now` (docs/architecture.md, rule “time is a parameter”): the lifecycle loop, the service and
  * the tests share them, and no test needs a clock. The deadline arithmetic underneath is the
  * operator's too (src/api/expiry.ts).
  */

@@ -1,5 +1,5 @@
 /**
- * The server policy as pure functions (STYLE #8): which limits a tenant gets, which runtime
+ * The server policy as pure functions (docs/architecture.md, rule “time is a parameter”): which limits a tenant gets, which runtime
  * class a request runs under, and whether one more sandbox, pause, pool, fork or build fits.
  * Every input (the policy document, the host, the current use) is a parameter, so the rules are
  * tested without a server; policy-store.ts keeps the document, quota.ts applies the rules.

@@ -1,5 +1,5 @@
 /**
- * Start-up reconciliation after a crash (SIGKILL at any moment, issue 3 §5). The database and
+ * Start-up reconciliation after a crash (SIGKILL at any moment). The database and
  * the engine's own on-disk state are compared once, before the API opens:
  * - a row still `creating` is a create that was never acknowledged: its engine sandbox (if any)
  *   is destroyed and the row removed;

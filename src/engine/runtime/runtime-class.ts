@@ -2,7 +2,7 @@
  * What one runtime class is: everything that differs between gVisor and runc (or a micro-VM
  * later) lives in one sibling module that implements this interface (gvisor.ts, runc.ts), and
  * classes.ts lists them. The driver, the OCI spec, the bundle and the engine read these
- * properties and never ask which runtime they run on (STYLE #10).
+ * properties and never ask which runtime they run on (docs/architecture.md, rule “runtime classes, not runtime checks”).
  */
 import type { PauseMode } from '../types.ts';
 import type { Asset } from './assets.ts';

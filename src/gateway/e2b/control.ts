@@ -1,6 +1,6 @@
 /**
  * The E2B control API (E2B's published spec, github.com/e2b-dev/E2B `spec/`), mounted at `/e2b` and on `api.<domain>`.
- * Translation only (STYLE #11): one handler per route of src/api/e2b.ts, each receiving its
+ * Translation only (docs/architecture.md, rule “legacy in quarantine”): one handler per route of src/api/e2b.ts, each receiving its
  * route's validated body and query, calling the backend, and shaping E2B's answer with the exact
  * status codes the SDKs check (Python checks them exactly).
  */

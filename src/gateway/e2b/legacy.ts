@@ -1,5 +1,5 @@
 /**
- * E2B compatibility shims: everything that exists only for old E2B SDKs, in one place (STYLE #11,
+ * E2B compatibility shims: everything that exists only for old E2B SDKs, in one place (docs/architecture.md, rule “legacy in quarantine”,
  * after envd's `services/legacy/`). Each shim says which SDK versions need it and when it can go;
  * the rest of the façade speaks the current protocol only.
  *

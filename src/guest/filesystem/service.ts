@@ -1,6 +1,6 @@
 /**
  * The `filesystem.Filesystem` service: shared state (the polling watchers) and registration;
- * each RPC lives in its own module beside this one (STYLE #1).
+ * each RPC lives in its own module beside this one (docs/architecture.md, rule “one RPC per module”).
  */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { Filesystem } from '../gen/filesystem_pb.ts';

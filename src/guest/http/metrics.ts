@@ -1,4 +1,4 @@
-/** GET /metrics: a point-in-time snapshot of the sandbox's CPU, memory and root disk (§3.6). */
+/** GET /metrics: a point-in-time snapshot of the sandbox's CPU, memory and root disk (docs/e2b.md, the guest protocol). */
 import { statfsSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 

@@ -4,7 +4,7 @@
  */
 import { constants } from 'node:os';
 
-/** envd's chunk limits (§3.3): stdout/stderr ≤ 32 KiB, PTY ≤ 16 KiB per data frame. */
+/** envd's chunk limits (docs/e2b.md, the guest protocol): stdout/stderr ≤ 32 KiB, PTY ≤ 16 KiB per data frame. */
 export const MAX_STD_CHUNK = 32 * 1024;
 export const MAX_PTY_CHUNK = 16 * 1024;
 

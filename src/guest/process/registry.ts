@@ -1,5 +1,5 @@
 /**
- * The process service's shared state (STYLE #1: one RPC per module, state here): live processes
+ * The process service's shared state (docs/architecture.md, rule “one RPC per module”: one RPC per module, state here): live processes
  * by pid and tag, plus the ends of recently exited ones so a late Connect still gets its `end`.
  */
 import { AgentboxError } from '../../api/errors.ts';

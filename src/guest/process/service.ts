@@ -1,6 +1,6 @@
 /**
  * The `process.Process` service: shared state and registration only; each RPC lives in its own
- * module beside this one (STYLE #1).
+ * module beside this one (docs/architecture.md, rule “one RPC per module”).
  */
 import type { ConnectRouter } from '@connectrpc/connect';
 import { Process } from '../gen/process_pb.ts';
