@@ -15,6 +15,7 @@ import { EgressFirewall } from './network/egress.ts';
 import { addressForBoot, createNetns, enableForwarding, netnsExists } from './network/netns.ts';
 import { runtimeClass } from './runtime/classes.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
+import { PerKeyQueue } from './per-key-queue.ts';
 import { RecordStore, type EngineRecord, type EngineRecordState } from './sandbox-record.ts';
 import type { RuntimeClassName, SandboxInfo, SandboxState } from './types.ts';
 
@@ -32,7 +33,7 @@ export class SandboxTable {
   readonly addressed = new Set<string>();
   private readonly guests = new Map<string, GuestClient>();
   /** Per-sandbox operation chain: pause/resume/destroy/fork of one sandbox never interleave. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queue = new PerKeyQueue();
   readonly store: RecordStore;
   readonly snapshotsDir: string;
   readonly firewall: EgressFirewall;
@@ -141,13 +142,7 @@ export class SandboxTable {
 
   /** Serializes operations on one sandbox. */
   serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(id, tail);
-    // The last operation in the chain removes the entry, so the map holds only busy sandboxes.
-    void tail.then(() => { if (this.locks.get(id) === tail) this.locks.delete(id); });
-    return next;
+    return this.queue.run(id, fn);
   }
 
   /** Records the host PID of a sandbox that has just started or been restored. */

@@ -17,6 +17,7 @@ import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
 import { newSandboxId } from '../api/ids.ts';
+import { PerKeyQueue } from '../engine/per-key-queue.ts';
 import { startFromRecord } from './start-from-record.ts';
 import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
@@ -58,7 +59,7 @@ export interface ServiceEvents {
 
 export class SandboxService implements SandboxOps {
   /** Per-sandbox chain of state changes, so a pause and a kill never interleave. */
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly queue = new PerKeyQueue();
 
   constructor(private readonly d: ServiceDeps) {}
 
@@ -72,12 +73,7 @@ export class SandboxService implements SandboxOps {
   }
 
   private serialize<T>(id: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.locks.get(id) ?? Promise.resolve();
-    const next = prev.then(fn, fn);
-    const tail = next.catch(() => undefined);
-    this.locks.set(id, tail);
-    void tail.then(() => { if (this.locks.get(id) === tail) this.locks.delete(id); });
-    return next;
+    return this.queue.run(id, fn);
   }
 
   /** The caller's sandbox, or not_found (also for other tenants' ids: no existence leak). */
