@@ -11,6 +11,7 @@ import { Agent, request as httpRequest, type IncomingHttpHeaders, type IncomingM
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { AgentboxError } from '../api/errors.ts';
+import { requestHead } from '../api/http-head.ts';
 import { GUEST_PORT, type Principal, type ProxyTarget, type SandboxOps, type TrafficCredentials } from '../server/backend.ts';
 import { KeyedPool } from '../server/keyed-pool.ts';
 import { carriesApiKey } from './auth.ts';
@@ -108,10 +109,7 @@ export class PortProxy {
     upstream.setTimeout(this.idleTimeoutMs, cut);
     if ('setTimeout' in socket && typeof socket.setTimeout === 'function') (socket as Socket).setTimeout(this.idleTimeoutMs, cut);
     upstream.once('connect', () => {
-      const headers = forwardHeaders(req.headers, target, r, true);
-      let headText = `${req.method} ${r.path} HTTP/1.1\r\n`;
-      for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) headText += `${k}: ${one}\r\n`;
-      upstream.write(`${headText}\r\n`);
+      upstream.write(requestHead(req.method, r.path, forwardHeaders(req.headers, target, r, true)));
       if (head.length) upstream.write(head);
       upstream.pipe(socket);
       socket.pipe(upstream);

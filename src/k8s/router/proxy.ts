@@ -4,6 +4,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
+import { requestHead } from '../../api/http-head.ts';
 import { RouterError } from './errors.ts';
 import type { Upstream } from './resolve.ts';
 
@@ -59,10 +60,7 @@ export function proxyHttp(req: http.IncomingMessage, res: http.ServerResponse, u
 export function proxyUpgrade(req: http.IncomingMessage, client: Duplex, head: Buffer, up: Upstream): void {
   const upstream = net.connect({ host: up.host, port: up.port });
   upstream.on('connect', () => {
-    const headers = forwardHeaders(req.headers, up, true);
-    let text = `${req.method} ${req.url} HTTP/1.1\r\n`;
-    for (const [k, v] of Object.entries(headers)) for (const one of Array.isArray(v) ? v : [v]) text += `${k}: ${one}\r\n`;
-    upstream.write(`${text}\r\n`);
+    upstream.write(requestHead(req.method, req.url, forwardHeaders(req.headers, up, true)));
     if (head.length) upstream.write(head);
     upstream.pipe(client);
     client.pipe(upstream);
