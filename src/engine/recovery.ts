@@ -12,7 +12,7 @@ import { teardown } from './lifecycle.ts';
 import { netnsExists } from './network/netns.ts';
 import { oomKills, pidsLimitHits } from './runtime/cgroups.ts';
 import { CHECKPOINT_TIMEOUT_MS } from './runtime/driver.ts';
-import { hostProcesses, isAlive, killAndReap, processesNaming } from './runtime/host-processes.ts';
+import { exits, hostProcesses, isAlive, killAndReap, processesNaming } from './runtime/host-processes.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
 import { continueFrom } from './snapshot-ops.ts';
@@ -46,6 +46,9 @@ export async function recover(t: SandboxTable): Promise<void> {
   }
 }
 
+/** How long a sandbox may take to stop after the checkpoint that saved it ended. */
+const STOP_AFTER_CHECKPOINT_MS = 10_000;
+
 /**
  * Re-attaches the sandbox's disks (a host reboot unmounted them; after a server crash they
  * are still mounted and this is a no-op), then settles its state. A checkpoint image is kept
@@ -78,8 +81,11 @@ async function settle(t: SandboxTable, r: EngineRecord): Promise<void> {
         await driver.delete(r.id);
         return t.setState(r, 'paused');
       }
-      // runsc's state file still says running after a checkpoint stopped the sandbox: ask the kernel.
-      if (status && (status.status === 'running' || status.status === 'paused') && isAlive(status.pid)) {
+      // runsc's state file still says running after a checkpoint stopped the sandbox: ask the
+      // kernel. A checkpoint that saved its images stops the sandbox just after it ends, so a
+      // sandbox still alive beside images may be on its way out: it gets the time to go.
+      if (status && (status.status === 'running' || status.status === 'paused') && isAlive(status.pid)
+        && !(hasImages(images!) && await exits(status.pid, STOP_AFTER_CHECKPOINT_MS))) {
         t.pids.set(r.id, status.pid);
         return t.setState(r, 'running');
       }

@@ -42,9 +42,26 @@ export function strayRuntimeCommands(binary: string, stateDir: string, procs: Ho
   }).map((p) => p.pid);
 }
 
-export const isAlive = (pid: number): boolean => {
-  try { process.kill(pid, 0); return true; } catch { return false; }
-};
+/** Whether `pid` still runs: a zombie (exited, not yet reaped by its new parent) does not. */
+export function isAlive(pid: number): boolean {
+  try {
+    // /proc/<pid>/stat: "pid (comm) S …"; comm may hold spaces and parentheses, the state follows the last ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits up to `timeoutMs` for `pid` to exit; true when it did. */
+export async function exits(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
 
 /** SIGKILLs `pids` and waits (up to `timeoutMs`) until they are gone; returns how many it killed. */
 export async function killAndReap(pids: number[], timeoutMs = 10_000): Promise<number> {
