@@ -68,7 +68,6 @@ export async function killAndReap(pids: number[], timeoutMs = 10_000): Promise<n
   for (const pid of pids) {
     try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
   }
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
+  await Promise.all(pids.map((pid) => exits(pid, timeoutMs)));
   return pids.length;
 }
