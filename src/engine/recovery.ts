@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { asAgentboxError } from '../api/errors.ts';
 import { attachDisk, removeDisk } from './images/disk.ts';
 import { teardown } from './lifecycle.ts';
@@ -81,11 +82,7 @@ async function settle(t: SandboxTable, r: EngineRecord): Promise<void> {
         await driver.delete(r.id);
         return t.setState(r, 'paused');
       }
-      // runsc's state file still says running after a checkpoint stopped the sandbox: ask the
-      // kernel. A checkpoint that saved its images stops the sandbox just after it ends, so a
-      // sandbox still alive beside images may be on its way out: it gets the time to go.
-      if (status && (status.status === 'running' || status.status === 'paused') && isAlive(status.pid)
-        && !(hasImages(images!) && await exits(status.pid, STOP_AFTER_CHECKPOINT_MS))) {
+      if (status && await aliveAfterCheckpoint(status, images!)) {
         t.pids.set(r.id, status.pid);
         return t.setState(r, 'running');
       }
@@ -109,7 +106,7 @@ async function settle(t: SandboxTable, r: EngineRecord): Promise<void> {
     case 'snapshotting': {
       const snap = r.snapshotDir!;
       const sealed = existsSync(join(snap, MANIFEST));
-      if (status?.status === 'running' && isAlive(status.pid)) t.pids.set(r.id, status.pid);
+      if (status && await aliveAfterCheckpoint(status, images!)) t.pids.set(r.id, status.pid);
       else if (sealed || hasImages(images!)) {
         // Stopped by the snapshot's checkpoint: it continues from the images written, over
         // its own writable layer, which nothing touched since. Its rules come first.
@@ -166,10 +163,21 @@ export async function checkLiveness(t: SandboxTable): Promise<void> {
   }
 }
 
+/**
+ * Whether a sandbox whose checkpoint a crash interrupted still runs. runsc's state file still
+ * says running after a checkpoint stopped the sandbox, so the kernel decides. A checkpoint that
+ * saved its images stops the sandbox just after it ends, so a sandbox still alive beside images
+ * may be on its way out: it gets the time to go before it counts as running.
+ */
+async function aliveAfterCheckpoint(status: { status: string; pid: number }, images: string): Promise<boolean> {
+  if ((status.status !== 'running' && status.status !== 'paused') || !isAlive(status.pid)) return false;
+  return !(hasImages(images) && await exits(status.pid, STOP_AFTER_CHECKPOINT_MS));
+}
+
 /** Waits, up to a checkpoint's own time limit, until no process writes into `images`. */
 async function untilNoWriters(images: string): Promise<void> {
   const deadline = Date.now() + CHECKPOINT_TIMEOUT_MS;
-  while (processesNaming(images).length > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 200));
+  while (processesNaming(images).length > 0 && Date.now() < deadline) await sleep(200);
 }
 
 const hasImages = (dir: string) => existsSync(dir) && readdirSync(dir).length > 0;
