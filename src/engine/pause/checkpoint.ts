@@ -10,7 +10,7 @@ import { asAgentboxError } from '../../api/errors.ts';
 import { attachDisk, removeDisk } from '../images/disk.ts';
 import { isMounted } from '../images/overlay.ts';
 import { netnsExists } from '../network/netns.ts';
-import { IMAGES, sealSnapshot, verifySnapshot } from '../snapshots.ts';
+import { IMAGES, PAUSE_SEAL, sealSnapshot, verifySnapshot } from '../snapshots.ts';
 import type { PauseStrategy } from './strategy.ts';
 
 export const checkpointPause: PauseStrategy = {
@@ -28,8 +28,8 @@ export const checkpointPause: PauseStrategy = {
     t.pids.delete(id);
     await t.setState(r, 'pausing');
     try {
-      await phases.time('checkpoint', () => driver.checkpoint(id, join(p.checkpoint, IMAGES)));
-      await phases.time('seal', () => sealSnapshot(p.checkpoint, `pause-${id}`, r, driver.binarySha256));
+      await phases.time('checkpoint', () => driver.checkpoint(id, join(p.checkpoint, IMAGES), { direct: true }));
+      await phases.time('seal', () => sealSnapshot(p.checkpoint, `pause-${id}`, r, driver.binarySha256, PAUSE_SEAL));
       await phases.time('delete', () => driver.delete(id));
     } catch (err) {
       await removeDisk(t.checkpointDisk(r)).catch(() => undefined);
