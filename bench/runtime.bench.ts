@@ -23,10 +23,13 @@ import type { RuntimeDriver } from '../src/engine/runtime/driver.ts';
 import { buildSpec } from '../src/engine/runtime/oci-spec.ts';
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
 import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
+import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
 
 const MiB = 1024 * 1024;
 /** Upper bound of the density measurement (the machine may be shared). */
 const DENSITY_MAX = Number(process.env.AGENTBOX_BENCH_DENSITY_MAX ?? 50);
+/** AGENTBOX_TEST_LANE moves it aside, so benchmarks of two checkouts can run at once; a /22 holds the density run. */
+const NETWORK = { ...testNetwork(networkIndex('bench-runtime')), subnet: testSubnet(networkIndex('bench-runtime'), 22) };
 
 /** MemAvailable from /proc/meminfo, bytes. */
 async function memAvailable(): Promise<number> {
@@ -64,7 +67,7 @@ async function run(ctx: BenchContext): Promise<void> {
         if (key.startsWith(`${op}: `)) ctx.report(percentileRow(`${what}, step ${key}`, samples, 50, 'ms'));
       }
     };
-    created = await createEngine({ home, network: { subnet: '10.251.0.0/22', ifacePrefix: 'abb', table: 'agentbox_bench', dnsPort: 10099, nat: false }, onPhases });
+    created = await createEngine({ home, network: NETWORK, onPhases });
     const { engine, templates } = created;
     const template = await templates.ensure('busybox');
     const gvisor = created.runtimes.find((r) => r.name === 'gvisor');
@@ -192,7 +195,7 @@ async function run(ctx: BenchContext): Promise<void> {
     for (const id of [...ids, big.id]) await engine.destroy(id);
   } finally {
     await created?.engine.close();
-    await runCommand('nft', ['delete', 'table', 'inet', 'agentbox_bench']).catch(() => undefined);
+    await runCommand('nft', ['delete', 'table', 'inet', NETWORK.table]).catch(() => undefined);
     for (const d of created?.drivers.values() ?? []) await d.releaseStateDir();
     await rm(home, { recursive: true, force: true });
   }
