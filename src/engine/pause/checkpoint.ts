@@ -67,7 +67,7 @@ export const checkpointPause: PauseStrategy = {
     await t.setState(r, 'resuming');
     try {
       // pause deleted the container, so restore needs no delete first.
-      t.pids.set(id, await phases.time('restore', () => driver.restore(id, p.bundle, join(p.checkpoint, IMAGES), p.log)));
+      t.pids.set(id, await phases.time('restore', () => driver.restore(id, p.bundle, join(p.checkpoint, IMAGES), p.log, { background: true })));
     } catch (err) {
       await driver.delete(id).catch(() => undefined);
       await t.setState(r, 'paused');
