@@ -7,8 +7,9 @@
  * - 1 MiB file write + read through the guest's /files vs the host's own disk;
  * - pause and resume of an idle sandbox (no baseline) and of one with 512 MiB touched (vs dd
  *   writing 512 MiB of pre-generated random data to disk: the disk, not the RNG, is timed);
- * - idle memory per sandbox (PSS of every host process in its cgroup) vs a bare gVisor sandbox
- *   running `sleep`;
+ * - idle memory per sandbox (PSS of each distinct memory map in its cgroup, pss.ts: sentry, gofer,
+ *   guest) vs a bare gVisor sandbox running `sleep`;
+ * - where a cold start and a pause spend their time: p50 of each step (the engine's onPhases);
  * - density, measured: idle sandboxes started one by one until the host's memory pressure rises
  *   or DENSITY_MAX run at once; the host memory each took (MemAvailable's drop), and from that a
  *   computed (labelled) count for 16 GiB.
@@ -21,10 +22,14 @@ import { createEngine, type CreatedEngine } from '../src/engine/index.ts';
 import type { RuntimeDriver } from '../src/engine/runtime/driver.ts';
 import { buildSpec } from '../src/engine/runtime/oci-spec.ts';
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
+import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
+import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
 
 const MiB = 1024 * 1024;
 /** Upper bound of the density measurement (the machine may be shared). */
 const DENSITY_MAX = Number(process.env.AGENTBOX_BENCH_DENSITY_MAX ?? 50);
+/** AGENTBOX_TEST_LANE moves it aside, so benchmarks of two checkouts can run at once; a /22 holds the density run. */
+const NETWORK = { ...testNetwork(networkIndex('bench-runtime')), subnet: testSubnet(networkIndex('bench-runtime'), 22) };
 
 /** MemAvailable from /proc/meminfo, bytes. */
 async function memAvailable(): Promise<number> {
@@ -34,17 +39,6 @@ async function memAvailable(): Promise<number> {
 /** The share of the last 10 s in which some task stalled on memory (PSI), percent. */
 async function memoryPressure(): Promise<number> {
   return Number(/^some avg10=([\d.]+)/m.exec(await readFile('/proc/pressure/memory', 'utf8'))?.[1]);
-}
-
-/** Proportional set size of every process in a sandbox's memory cgroup, bytes. */
-async function cgroupPss(id: string): Promise<number> {
-  const procs = (await readFile(`/sys/fs/cgroup/memory/agentbox/${id}/cgroup.procs`, 'utf8')).split('\n').filter(Boolean);
-  let total = 0;
-  for (const pid of procs) {
-    const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8').catch(() => '');
-    total += Number(/^Pss:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
-  }
-  return total;
 }
 
 /** A bundle that runs `args` straight on the template's rootfs: no guest, no network. */
@@ -64,7 +58,16 @@ async function run(ctx: BenchContext): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'agentbox-bench-'));
   let created: CreatedEngine | undefined;
   try {
-    created = await createEngine({ home, network: { subnet: '10.251.0.0/22', ifacePrefix: 'abb', table: 'agentbox_bench', dnsPort: 10099, nat: false } });
+    const phases = new Map<string, number[]>();
+    const onPhases = (op: string, _id: string, p: Record<string, number>) => {
+      for (const [step, ms] of Object.entries(p)) phases.set(`${op}: ${step}`, [...(phases.get(`${op}: ${step}`) ?? []), ms]);
+    };
+    const reportPhases = (op: string, what: string) => {
+      for (const [key, samples] of phases) {
+        if (key.startsWith(`${op}: `)) ctx.report(percentileRow(`${what}, step ${key}`, samples, 50, 'ms'));
+      }
+    };
+    created = await createEngine({ home, network: NETWORK, onPhases });
     const { engine, templates } = created;
     const template = await templates.ensure('busybox');
     const gvisor = created.runtimes.find((r) => r.name === 'gvisor');
@@ -86,7 +89,9 @@ async function run(ctx: BenchContext): Promise<void> {
       await driver.runToCompletion(`bare-true-${i}`, bundle, () => undefined);
       await driver.delete(`bare-true-${i}`);
     });
-    ctx.report(percentileRow('cold start to guest ready', cold, 50, 'ms', { name: 'bare runsc run /bin/true', samples: bare }, '< 400 ms'));
+    ctx.report(percentileRow('cold start to guest ready', cold, 50, 'ms', { name: 'bare runsc run /bin/true', samples: bare }, '≤ 1.5× bare'));
+    reportPhases('create', 'cold start');
+    reportPhases('boot', 'cold start');
 
     // Exec round trip.
     const sbx = ids[0]!;
@@ -123,13 +128,17 @@ async function run(ctx: BenchContext): Promise<void> {
 
     // Idle memory per sandbox.
     await new Promise((r) => setTimeout(r, 2000));
-    const pss = stat(await Promise.all(ids.map(cgroupPss)), 50);
+    const idle = await Promise.all(ids.map((id) => cgroupPss(sandboxCgroup(id))));
     const bareSleep = await bareBundle(scratch, driver, template.layers[0]!, 'bare-sleep', ['/bin/sleep', '1000']);
     await driver.run('bare-sleep', bareSleep, join(scratch, 'bare-sleep.log'));
     await new Promise((r) => setTimeout(r, 2000));
-    const barePss = await cgroupPss('bare-sleep');
+    const barePss = await cgroupPss(sandboxCgroup('bare-sleep'));
     await driver.delete('bare-sleep');
-    ctx.report({ name: `idle memory per sandbox (PSS, sentry + gofer + guest), ${pss.label}`, value: pss.value / MiB, n: pss.n, unit: 'MiB', baseline: { name: 'bare gVisor sandbox running sleep, single sample', value: barePss / MiB } });
+    const parts: [keyof PssBreakdown, string][] = [['total', 'sentry + gofer + guest'], ['sentry', 'sentry'], ['gofer', 'gofer'], ['guest', 'guest address spaces (systrap stubs)']];
+    for (const [part, label] of parts) {
+      const v = stat(idle.map((x) => x[part]), 50);
+      ctx.report({ name: `idle memory per sandbox (PSS, ${label}), ${v.label}`, value: v.value / MiB, n: v.n, unit: 'MiB', baseline: { name: 'bare gVisor sandbox running sleep, single sample', value: barePss[part] / MiB }, ...(part === 'total' ? { target: '≤ 1.5× bare' } : {}) });
+    }
 
     // Density, measured: start idle sandboxes until memory pressure rises (or the bound).
     const pressureAtStart = await memoryPressure();
@@ -145,9 +154,11 @@ async function run(ctx: BenchContext): Promise<void> {
       }
       await new Promise((r) => setTimeout(r, 2000));
       const perSandbox = (availableAtStart - await memAvailable()) / dense.length;
+      const densePss = stat(await Promise.all(dense.map(async (id) => (await cgroupPss(sandboxCgroup(id))).total)), 50);
       ctx.report({ name: `idle sandboxes running at once, stopped by ${stoppedBy}`, value: dense.length, n: 1, unit: 'sandboxes' });
       ctx.report({ name: `host memory per idle sandbox (MemAvailable drop over ${dense.length} sandboxes)`, value: perSandbox / MiB, n: dense.length, unit: 'MiB', computed: `drop ÷ ${dense.length}; other processes on the host move MemAvailable too` });
-      ctx.report({ name: 'idle sandboxes that would fit in 16 GiB', value: Math.floor((16 * 1024 * MiB) / perSandbox), n: dense.length, unit: 'sandboxes', computed: '16 GiB ÷ the host memory per idle sandbox above; not a run of that many' });
+      ctx.report({ name: `PSS per idle sandbox with ${dense.length} running, ${densePss.label}`, value: densePss.value / MiB, n: densePss.n, unit: 'MiB' });
+      ctx.report({ name: 'idle sandboxes that would fit in 16 GiB', value: Math.floor((16 * 1024 * MiB) / perSandbox), n: dense.length, unit: 'sandboxes', computed: '16 GiB ÷ the host memory per idle sandbox above; not a run of that many', target: '≥ 800' });
     } finally {
       for (const id of dense) await engine.destroy(id).catch(() => undefined);
     }
@@ -161,11 +172,15 @@ async function run(ctx: BenchContext): Promise<void> {
     }
     ctx.report(percentileRow('pause idle sandbox', pauseIdle, 50, 'ms'));
     ctx.report(percentileRow('resume idle sandbox', resumeIdle, 50, 'ms', undefined, '< 300 ms'));
+    reportPhases('pause', 'pause idle sandbox');
+    reportPhases('resume', 'resume idle sandbox');
+    phases.clear();
 
     // Pause / resume with 512 MiB touched (random bytes: zero pages would be skipped).
     const big = await engine.run({ template: 'busybox', limits: { memoryMiB: 1536 } });
     const touched = await engine.exec(big.id, { cmd: ['/bin/sh', '-c', 'head -c 536870912 /dev/urandom > /dev/shm/touched && echo ok'] });
     if (touched.stdout.trim() !== 'ok') throw new Error(`touching 512 MiB failed: ${touched.stderr}`);
+    phases.clear();
     const pauseBig = await timeOnce(() => engine.pause(big.id));
     const resumeBig = await timeOnce(() => engine.resume(big.id));
     // The baseline writes random data generated beforehand, so only the disk is timed.
@@ -174,11 +189,13 @@ async function run(ctx: BenchContext): Promise<void> {
     const dd = await timeOnce(() => runCommand('dd', [`if=${random}`, `of=${join(home, 'dd.bin')}`, 'bs=1M', 'conv=fsync', 'status=none']));
     ctx.report({ name: 'pause with 512 MiB touched, single sample', value: pauseBig, n: 1, unit: 'ms', baseline: { name: 'dd of 512 MiB pre-generated random data to disk with fsync, single sample', value: dd }, target: '< 512 ms (1 s/GiB)' });
     ctx.report({ name: 'resume with 512 MiB touched, single sample', value: resumeBig, n: 1, unit: 'ms' });
+    reportPhases('pause', 'pause with 512 MiB touched');
+    reportPhases('resume', 'resume with 512 MiB touched');
 
     for (const id of [...ids, big.id]) await engine.destroy(id);
   } finally {
     await created?.engine.close();
-    await runCommand('nft', ['delete', 'table', 'inet', 'agentbox_bench']).catch(() => undefined);
+    await runCommand('nft', ['delete', 'table', 'inet', NETWORK.table]).catch(() => undefined);
     for (const d of created?.drivers.values() ?? []) await d.releaseStateDir();
     await rm(home, { recursive: true, force: true });
   }

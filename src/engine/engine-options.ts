@@ -1,5 +1,6 @@
 /** What the single-node engine is configured with (index.ts builds it from the host). */
 import type { GuestBundleRef } from './bundle.ts';
+import type { PhaseReport } from './phase-times.ts';
 import type { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import type { RuntimeClassName } from './types.ts';
@@ -36,4 +37,6 @@ export interface LocalEngineOptions {
   /** How long a cold start may take until the guest answers. */
   readyTimeoutMs?: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Receives the duration of each step of a create, boot, pause and resume (benchmarks, profiling). */
+  onPhases?: PhaseReport;
 }

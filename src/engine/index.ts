@@ -23,9 +23,11 @@ import { TemplateStore } from './images/template-store.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { createDriver, defaultCacheDir, loadRuntimeClasses, type RuntimeClassConfig } from './runtime/runtime-classes.ts';
 import { RUNTIME_CLASS_NAMES, type RuntimeClassName } from './types.ts';
+import type { PhaseReport } from './phase-times.ts';
 
 export type { Engine } from './types.ts';
 export { LocalEngine } from './engine.ts';
+export type { PhaseReport } from './phase-times.ts';
 export { TemplateStore } from './images/template-store.ts';
 
 export interface CreateEngineOptions {
@@ -44,6 +46,8 @@ export interface CreateEngineOptions {
   templates?: Partial<BuildPolicy>;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   onProgress?: (msg: string) => void;
+  /** Receives the duration of each step of a create, boot, pause and resume (engine-options.ts). */
+  onPhases?: PhaseReport;
 }
 
 export interface EngineRuntimeReport {
@@ -130,6 +134,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     disk: opts.disk,
     readyTimeoutMs: opts.readyTimeoutMs,
     log: opts.log,
+    onPhases: opts.onPhases,
   });
   await engine.init();
   return {

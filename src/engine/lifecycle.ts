@@ -59,6 +59,14 @@ export async function create(t: SandboxTable, req: CreateSandboxRequest): Promis
   return t.info(record);
 }
 
+/** Promise.all that waits for every step to end before it rejects with the first failure. */
+async function allSettled<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const results = await Promise.allSettled(steps);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
 /** A free, valid sandbox id: the caller's, or a new one. */
 export function newId(t: SandboxTable, requested: string | undefined): string {
   const id = requested ?? newSandboxId();
@@ -76,14 +84,26 @@ export function newId(t: SandboxTable, requested: string | undefined): string {
 export async function materialize(t: SandboxTable, record: EngineRecord, finish: (p: SandboxPaths, link: LinkAddresses) => Promise<void>, seed?: (p: SandboxPaths) => Promise<void>): Promise<void> {
   t.records.set(record.id, record);
   const p = t.paths(record.id);
+  const phases = t.phases('create', record.id);
   try {
-    await mkdir(p.dir, { recursive: true });
-    await t.store.save(record);
-    await attachDisk(t.disk(record), { create: true });
-    await seed?.(p);
-    const link = await t.ensureNetwork(record);
-    await t.prepareBundle(record, link);
-    await finish(p, link);
+    await phases.time('record', async () => {
+      await mkdir(p.dir, { recursive: true });
+      await t.store.save(record);
+    });
+    // The disk (mkfs, mount) and the network (netns, veth, firewall) share nothing and each
+    // waits mostly on child processes, so they are made side by side: ~75 ms less per cold
+    // create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
+    // so the teardown never races a step still in flight.
+    const [, link] = await allSettled([
+      phases.time('disk', async () => {
+        await attachDisk(t.disk(record), { create: true });
+        if (seed) await seed(p);
+      }),
+      phases.time('network', () => t.ensureNetwork(record)),
+    ]);
+    await phases.time('bundle', () => t.prepareBundle(record, link));
+    await phases.time('finish', () => finish(p, link));
+    phases.done();
   } catch (err) {
     await teardown(t, record.id, record);
     throw asAgentboxError(err);
@@ -101,11 +121,13 @@ export async function start(t: SandboxTable, id: string): Promise<SandboxInfo> {
 /** Boots the sandbox's bundle (first start, or resume of a filesystem-only pause). */
 export async function boot(t: SandboxTable, r: EngineRecord): Promise<SandboxInfo> {
   const p = t.paths(r.id);
-  if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) await t.prepareBundle(r, await t.ensureNetwork(r));
-  await t.addressLink(r);
-  t.pids.set(r.id, await t.driver(r.runtime).run(r.id, p.bundle, p.log));
-  await t.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined });
-  await t.waitReady(r);
+  const phases = t.phases('boot', r.id);
+  if (!netnsExists(r.id) || !(await isMounted(p.rootfs))) await phases.time('bundle', async () => t.prepareBundle(r, await t.ensureNetwork(r)));
+  await phases.time('address', () => t.addressLink(r));
+  t.pids.set(r.id, await phases.time('runtime start', () => t.driver(r.runtime).run(r.id, p.bundle, p.log)));
+  await phases.time('record', () => t.setState(r, 'running', { pausedAt: undefined, pausedWithMemory: undefined }));
+  await phases.time('guest ready', () => t.waitReady(r));
+  phases.done();
   return t.info(r);
 }
 

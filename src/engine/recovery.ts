@@ -17,7 +17,7 @@ import { exits, hostProcesses, isAlive, killAndReap, processesNaming } from './r
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
 import { continueFrom } from './snapshot-ops.ts';
-import { IMAGES, MANIFEST, sealSnapshot } from './snapshots.ts';
+import { IMAGES, MANIFEST, PAUSE_SEAL, sealSnapshot } from './snapshots.ts';
 
 /**
  * Finishes or undoes whatever a crash interrupted: half-created and half-destroyed sandboxes
@@ -90,7 +90,7 @@ async function settle(t: SandboxTable, r: EngineRecord): Promise<void> {
       // complete (runsc stops a sandbox only after a successful save). Seal them with the
       // manifest the server never wrote, instead of losing the sandbox.
       if (hasImages(images!)) {
-        await sealSnapshot(paths.checkpoint, `pause-${r.id}`, r, driver.binarySha256);
+        await sealSnapshot(paths.checkpoint, `pause-${r.id}`, r, driver.binarySha256, PAUSE_SEAL);
         await driver.delete(r.id);
         return t.setState(r, 'paused', { pausedAt: new Date().toISOString(), pausedWithMemory: true });
       }

@@ -16,6 +16,7 @@ import { addressForBoot, createNetns, enableForwarding, netnsExists } from './ne
 import { runtimeClass } from './runtime/classes.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
+import { PhaseTimes } from './phase-times.ts';
 import { RecordStore, type EngineRecord, type EngineRecordState } from './sandbox-record.ts';
 import type { RuntimeClassName, SandboxInfo, SandboxState } from './types.ts';
 
@@ -52,6 +53,11 @@ export class SandboxTable {
 
   log(msg: string, fields?: Record<string, unknown>): void {
     this.opts.log?.(msg, fields);
+  }
+
+  /** Times the steps of operation `op` on sandbox `id` for `onPhases` (free when nobody listens). */
+  phases(op: string, id: string): PhaseTimes {
+    return new PhaseTimes(op, id, this.opts.onPhases);
   }
 
   driver(name: RuntimeClassName): RuntimeDriver {

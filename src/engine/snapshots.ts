@@ -3,8 +3,15 @@
  * sandbox's writable layer (for snapshots that outlive their sandbox), and `manifest.json`,
  * written last: a directory without a manifest is an unfinished snapshot and is never restored.
  * The manifest pins the runtime binary that took the checkpoint (a checkpoint is only
- * meaningful to the same sentry build) and the sha256 of every file, so a corrupted or
+ * meaningful to the same sentry build) and the size and sha256 of every file, so a corrupted or
  * foreign snapshot is refused with a clear error instead of a crashed restore.
+ *
+ * A pause's checkpoint is sealed by size only (`PAUSE_SEAL`): it never leaves the host, lives on
+ * the sandbox's own checkpoint disk image that only runsc writes, and is read back by the same
+ * binary on resume, while hashing it meant reading every byte of the sandbox's memory once more
+ * at pause and again at resume: for 512 MiB touched that was more than the checkpoint itself
+ * (BENCHMARKS.md, issue #13). Snapshots, which are kept, forked and restored later, keep their
+ * hashes.
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
@@ -30,18 +37,26 @@ const ManifestSchema = z.object({
   runtime: z.object({ name: z.enum(RUNTIME_CLASS_NAMES), sha256: z.string() }),
   createdAt: z.string(),
   /** Checkpoint image files, relative to the snapshot dir. */
-  files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string() })),
+  /** `sha256` is absent for a pause's checkpoint (sealed by size only, see above). */
+  files: z.array(z.object({ path: z.string(), size: z.number(), sha256: z.string().optional() })),
 });
 export type SnapshotManifest = z.infer<typeof ManifestSchema>;
 
-async function hashImageFiles(dir: string, imagesSubdir: string): Promise<SnapshotManifest['files']> {
+export interface SealOptions {
+  /** Hash every image file's content (snapshots); without, sizes only (a pause's checkpoint). */
+  hash: boolean;
+}
+
+export const PAUSE_SEAL: SealOptions = { hash: false };
+
+async function listImageFiles(dir: string, imagesSubdir: string, opts: SealOptions): Promise<SnapshotManifest['files']> {
   const root = join(dir, imagesSubdir);
   const out: SnapshotManifest['files'] = [];
   for (const name of (await readdir(root)).sort()) {
     const path = join(root, name);
     const s = await stat(path);
     if (!s.isFile()) continue;
-    out.push({ path: relative(dir, path), size: s.size, sha256: await sha256OfFile(path) });
+    out.push({ path: relative(dir, path), size: s.size, ...(opts.hash ? { sha256: await sha256OfFile(path) } : {}) });
   }
   return out;
 }
@@ -54,7 +69,7 @@ async function writeManifest(dir: string, manifest: SnapshotManifest): Promise<v
  * Seals the images in `dir/images`, taken of sandbox `r` by the binary whose sha256 is
  * `runtimeSha256`, with their manifest: from here on the snapshot is complete.
  */
-export async function sealSnapshot(dir: string, snapshotId: string, r: EngineRecord, runtimeSha256: string): Promise<SnapshotManifest> {
+export async function sealSnapshot(dir: string, snapshotId: string, r: EngineRecord, runtimeSha256: string, opts: SealOptions = { hash: true }): Promise<SnapshotManifest> {
   const manifest: SnapshotManifest = {
     version: 1,
     snapshotId,
@@ -64,7 +79,7 @@ export async function sealSnapshot(dir: string, snapshotId: string, r: EngineRec
     layers: r.layers,
     runtime: { name: r.runtime, sha256: runtimeSha256 },
     createdAt: new Date().toISOString(),
-    files: await hashImageFiles(dir, IMAGES),
+    files: await listImageFiles(dir, IMAGES, opts),
   };
   await writeManifest(dir, manifest);
   return manifest;
@@ -102,7 +117,7 @@ export async function verifySnapshot(dir: string, runtimeSha256Of: (runtime: Sna
   for (const f of manifest.files) {
     const path = join(dir, f.path);
     const s = await stat(path).catch(() => undefined);
-    if (!s || s.size !== f.size || (await sha256OfFile(path)) !== f.sha256) {
+    if (!s || s.size !== f.size || (f.sha256 !== undefined && (await sha256OfFile(path)) !== f.sha256)) {
       throw new AgentboxError('integrity_error', `snapshot ${manifest.snapshotId} is corrupted: ${f.path} does not match its manifest`, {
         details: { file: f.path },
       });

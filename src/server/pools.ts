@@ -149,7 +149,19 @@ export class PoolManager {
       this.d.store.delete(rec.id);
       throw err;
     }
+    await this.warmUp(rec.id);
     this.d.store.update(rec.id, { state: 'running' });
+  }
+
+  /**
+   * Runs one shell command in a new pool member before it can be claimed. A fresh guest's first
+   * exec costs about twice a later one (the guest compiles its exec path lazily, the sandbox
+   * loads the shell for the first time): paid here, in the background, instead of by the first
+   * command after a claim (issue #13, BENCHMARKS.md). Best effort: a template without a shell
+   * is still a good pool member.
+   */
+  private async warmUp(id: string): Promise<void> {
+    await this.d.engine.exec(id, { cmd: ['/bin/sh', '-c', 'true'], timeoutMs: 10_000 }).catch(() => undefined);
   }
 
   private async remove(id: string): Promise<void> {
