@@ -33,6 +33,7 @@ import { recover, type RecoveryReport } from '../server/recovery.ts';
 import { SandboxStore } from '../server/sandbox-store.ts';
 import { SnapshotStore } from '../server/snapshot-store.ts';
 import { localBackend } from '../server/local-backend.ts';
+import type { AccountOps, SandboxBackend } from '../server/backend.ts';
 import { SandboxService, type ServiceEvents } from '../server/service.ts';
 import { TemplateAccess, type TemplateCatalog } from '../server/templates.ts';
 import { TrafficTokens } from '../server/traffic-tokens.ts';
@@ -86,7 +87,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const db = openDb(join(o.home, 'state.db'));
   const auth = new AuthStore(db, now);
   const adminKeyPath = join(o.home, 'admin.key');
-  const adminKey = ensureAdminKey(auth, adminKeyPath);
+  const adminKey = await ensureAdminKey(auth, adminKeyPath);
   const store = new SandboxStore(db);
   const envdFiles = o.files ? undefined : createEnvdFiles(o.maxDownloadBytes !== undefined ? { maxDownloadBytes: o.maxDownloadBytes } : {});
   const tokens = new GuestTokenIndex(o.engine);
@@ -114,11 +115,41 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
-  const proxy = new PortProxy(service, o.limits?.proxyIdleTimeoutMs);
   const backend = localBackend({ service, auth, templates, pools, quota });
-  const e2b = createE2bFacade({ backend, proxy, now, sandboxByGuestToken: (t) => tokens.lookup(t), ...(o.domain ? { domain: o.domain } : {}) });
+  const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t) });
+  const proxy = gw.proxy;
+  lifecycle.start();
+  pools.reconcileAll();
+  return {
+    url: gw.url, port: gw.port, adminKeyPath, adminKey, recovery, service,
+    async close() {
+      await gw.close();
+      envdFiles?.close();
+      await lifecycle.stop();
+      await pools.close();
+      db.close();
+    },
+  };
+}
+
+/** What the HTTP side of the server takes from either backend (listenGateway). */
+export type GatewayOptions = Pick<ServerOptions, 'host' | 'port' | 'domain' | 'tls' | 'maxFileBytes' | 'maxExecOutputBytes' | 'limits'>;
+
+export interface ListeningGateway { url: string; port: number; proxy: PortProxy; close(): Promise<void> }
+
+/**
+ * The façades (`/v1`, E2B, the port proxy) over a backend, listening: the one HTTP wiring that
+ * `startServer` (one machine) and `startKubernetesServer` (a cluster) share.
+ */
+export async function listenGateway(o: GatewayOptions, d: {
+  backend: SandboxBackend; metrics: Metrics; now: () => number; sandboxByGuestToken: (token: string) => string | undefined;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}): Promise<ListeningGateway> {
+  const { backend } = d;
+  const proxy = new PortProxy(backend.sandboxes, o.limits?.proxyIdleTimeoutMs);
+  const e2b = createE2bFacade({ backend, proxy, now: d.now, sandboxByGuestToken: d.sandboxByGuestToken, ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    backend, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
+    backend, proxy, metrics: d.metrics, domain: o.domain, version: VERSION, log: d.log, e2b, ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),
@@ -127,19 +158,13 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     server.once('error', reject);
     server.listen(o.port ?? 7420, o.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
   });
-  lifecycle.start();
-  pools.reconcileAll();
   const addr = server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `${o.tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port, adminKeyPath, adminKey, recovery, service,
+    url: `${o.tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port, proxy,
     async close() {
       await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
       proxy.close();
-      envdFiles?.close();
-      await lifecycle.stop();
-      await pools.close();
-      db.close();
     },
   };
 }
@@ -149,7 +174,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
  * still knows it; otherwise a new one is made and the file replaced atomically (write, fsync,
  * rename), so a crash never leaves a half-written key.
  */
-function ensureAdminKey(auth: AuthStore, path: string): string {
+export async function ensureAdminKey(auth: Pick<SandboxBackend, 'authenticate'> & { createKey: AccountOps['createKey'] }, path: string): Promise<string> {
   if (existsSync(path)) {
     const key = readFileSync(path, 'utf8').trim();
     try {
@@ -158,7 +183,7 @@ function ensureAdminKey(auth: AuthStore, path: string): string {
       if (!(err instanceof AgentboxError) || err.code !== 'unauthenticated') throw err;
     }
   }
-  const created = auth.createKey({ tenant: DEFAULT_TENANT, name: 'admin', admin: true });
+  const created = await auth.createKey({ tenant: DEFAULT_TENANT, name: 'admin', admin: true });
   writeFileAtomic(path, `${created.key}\n`);
   return created.key;
 }

@@ -98,13 +98,36 @@ export class ClusterAccounts implements AccountOps {
     const { secret, id, prefix } = mintApiKey();
     const name = opts.name ?? '';
     const admin = !!opts.admin;
-    const made = await this.client.create<Secret>(SECRETS, this.namespace, {
-      metadata: { name: keyObject(id), labels: { [CLUSTER_LABEL.apiKey]: 'true', [CLUSTER_LABEL.tenant]: tenant.id.replace(/_/g, '-') } },
-      type: 'Opaque',
-      data: { id: b64(id), tenantId: b64(tenant.id), hash: b64(hashKey(secret)), prefix: b64(prefix), name: b64(name), admin: b64(String(admin)) },
-    } as Secret);
+    const made = await this.client.create<Secret>(SECRETS, this.namespace, this.keySecret(id, tenant.id, secret, name, admin));
     this.keys.observe(made);
     return { id, tenant: tenant.name, name, admin, prefix, createdAt: made.metadata.creationTimestamp ?? new Date().toISOString(), key: secret };
+  }
+
+  /**
+   * Stores the hash of an admin key given from outside (a Deployment's Secret) unless a key with
+   * that hash exists; returns the key. Its Secret name is derived from the hash, so replicas
+   * starting together make it once.
+   */
+  async ensureBootstrapKey(secret: string): Promise<string> {
+    const hash = hashKey(secret);
+    if (this.records().some((r) => r.hash === hash && !r.revokedAt)) return secret;
+    if (this.records().some((r) => r.hash === hash)) throw new AgentboxError('permission_denied', 'the bootstrap admin key was revoked; give the server a new one');
+    const tenant = await this.ensureTenant(DEFAULT_TENANT);
+    const id = `k_boot${hash.slice(0, 12)}`;
+    try {
+      this.keys.observe(await this.client.create<Secret>(SECRETS, this.namespace, this.keySecret(id, tenant.id, secret, 'bootstrap admin', true)));
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+    }
+    return secret;
+  }
+
+  private keySecret(id: string, tenantId: string, secret: string, name: string, admin: boolean): Secret {
+    return {
+      metadata: { name: keyObject(id), labels: { [CLUSTER_LABEL.apiKey]: 'true', [CLUSTER_LABEL.tenant]: tenantId.replace(/_/g, '-') } },
+      type: 'Opaque',
+      data: { id: b64(id), tenantId: b64(tenantId), hash: b64(hashKey(secret)), prefix: b64(secret.slice(0, 10)), name: b64(name), admin: b64(String(admin)) },
+    } as Secret;
   }
 
   async revokeKey(id: string): Promise<void> {

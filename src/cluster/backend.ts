@@ -9,7 +9,7 @@
 import { AgentboxError } from '../api/errors.ts';
 import { ANNOTATION } from '../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate } from '../api/k8s/types.ts';
-import { SECRETS, type KubeClient } from '../k8s/client.ts';
+import { KubeClient, SECRETS } from '../k8s/client.ts';
 import { GUEST_SECRET_LABEL, type Secret } from '../k8s/extensions/guest-secret.ts';
 import { Informer } from '../k8s/informer.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES } from '../k8s/resources.ts';
@@ -20,6 +20,9 @@ import { ChangeSignal } from './change-signal.ts';
 import { CLUSTER_LABEL } from './labels.ts';
 import { RouterRoutes, type RouterAccess } from './router-access.ts';
 import { ClusterSandboxes } from './sandboxes.ts';
+
+/** The app layer builds the client (src/k8s stays out of its imports). */
+export { KubeClient };
 
 export interface ClusterBackendOptions {
   client: KubeClient;

@@ -5,7 +5,6 @@
  * files reach the pod's injected guest through the sandbox router (router-access.ts). What the
  * cluster cannot do yet answers `not_supported` (docs/kubernetes.md lists it), never a pretence.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { AgentboxError, notFound } from '../api/errors.ts';
 import type { CreateSandboxBody, FileEntryView, WatchEventView } from '../api/native.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from '../api/native.ts';
@@ -23,6 +22,7 @@ import {
 } from '../server/backend.ts';
 import type { GuestAddress, SandboxFiles } from '../server/guest-files.ts';
 import { KeyedPool } from '../server/keyed-pool.ts';
+import { sameSecret } from '../server/same-secret.ts';
 import type { ChangeSignal } from './change-signal.ts';
 import { boundSandboxOf, claimDetail, claimState, shutdownTimeAfter } from './claim-view.ts';
 import { CLUSTER_ANNOTATION, CLUSTER_LABEL } from './labels.ts';
@@ -41,11 +41,6 @@ export interface ClusterSandboxesDeps {
   /** How long a create waits for its claim to be Ready and its guest to answer (default 120 s). */
   startTimeoutMs?: number;
 }
-
-const sameSecret = (given: string | undefined, want: string) => {
-  const digest = (x: string) => createHash('sha256').update(x).digest();
-  return given !== undefined && timingSafeEqual(digest(given), digest(want));
-};
 
 const notSupported = (what: string, instead: string) =>
   new AgentboxError('not_supported', `${what} is not available on the Kubernetes backend yet; ${instead} (docs/kubernetes.md)`);
