@@ -11,7 +11,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SandboxClaim } from '../../src/api/k8s/types.ts';
@@ -24,7 +24,8 @@ import type { AuthMode } from '../../src/k8s/router/auth.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { runScenarios, scenarioFile, sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, markPodReady, waitFor } from './harness.ts';
+import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, markPodReady, waitFor } from './harness.ts';
 
 const skip = ensureEnv();
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -226,6 +227,28 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     assert.equal((await api(server, `/v1/sandboxes/${id}`, { method: 'DELETE' })).status, 204);
     assert.equal((await api(server, `/v1/sandboxes/${id}`)).status, 404);
     await waitFor('claim deleted', async () => !(await client.getOrNull(CLAIMS, ns, id)));
+  });
+
+  it('`agentbox up --kubernetes` serves the cluster\'s sandboxes and keys', { timeout: 60_000 }, async () => {
+    const cliHome = mkdtempSync(join(tmpdir(), 'agentbox-k8s-cli-'));
+    const keyFile = join(cliHome, 'router.key');
+    writeFileSync(keyFile, auth.mode === 'scoped-token' ? auth.key : '');
+    const { child, line } = await spawnAndReadFirstLine('agentbox up --kubernetes', process.execPath, [join(ROOT, 'bin/agentbox.mjs'), 'up', '--kubernetes',
+      '--namespace', ns, '--kubeconfig', KUBECONFIG, '--router-url', `http://127.0.0.1:${router.port}`, '--router-scoped-token-key-file', keyFile, '--port', '0'],
+    { env: { ...process.env, AGENTBOX_HOME: cliHome }, timeoutMs: 45_000 });
+    try {
+      const url = /running on (\S+)/.exec(line)?.[1];
+      assert.ok(url, line);
+      const key = readFileSync(join(cliHome, 'admin.key'), 'utf8').trim();
+      const res = await fetch(`${url}/v1/keys`, { headers: { Authorization: `Bearer ${key}` } });
+      assert.equal(res.status, 200);
+      const keys = (await res.json() as { keys: { id: string }[] }).keys;
+      assert.ok(keys.length >= 2, 'it sees the keys the other servers made in the namespace');
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+      rmSync(cliHome, { recursive: true, force: true });
+    }
   });
 
   const manifest = sdkManifest();
