@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { startClusterBackend, type KubeClient } from '../cluster/backend.ts';
 import type { RouterAccess } from '../cluster/router-access.ts';
 import { Metrics } from '../gateway/metrics.ts';
-import { ensureAdminKey, listenGateway, type GatewayOptions } from './server.ts';
+import { ensureAdminKey, listenGateway, type GatewayOptions } from './gateway.ts';
 
 export interface KubernetesServerOptions extends GatewayOptions {
   client: KubeClient;
