@@ -173,6 +173,21 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     assert.ok(list.entries.some((e) => e.name === 'a.txt'), JSON.stringify(list));
   });
 
+  it('reaches a port of the sandbox through the router (the port proxy over the cluster)', { timeout: 60_000 }, async () => {
+    const claim = await client.get<SandboxClaim>(CLAIMS, ns, id);
+    const podIp = claim.status?.sandbox?.podIPs?.[0];
+    assert.ok(podIp, JSON.stringify(claim.status));
+    // The app inside the sandbox: an HTTP server on the pod's address (the simulated pod's guest runs it here).
+    const bg = await api(server, `/v1/sandboxes/${id}/exec`, { method: 'POST', json: { cmd: `nohup /usr/bin/python3 -m http.server 8123 --bind ${podIp} --directory /home/user >/dev/null 2>&1 &` } });
+    assert.equal(bg.status, 200, await bg.clone().text());
+    const body = await waitFor('the app answers through the router', async () => {
+      const r = await api(server, `/v1/sandboxes/${id}/ports/8123/a.txt`);
+      return r.status === 200 ? r.text() : null;
+    }, 30_000, 200);
+    assert.equal(body, 'hello cluster');
+    await api(server, `/v1/sandboxes/${id}/exec`, { method: 'POST', json: { cmd: 'pkill -f "http.server 8123" || true' } });
+  });
+
   it('any replica serves any sandbox: state is in the cluster', async () => {
     const got = await waitFor('the replica sees the sandbox', async () => {
       const r = await api(replica, `/v1/sandboxes/${id}`);
