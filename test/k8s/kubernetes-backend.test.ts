@@ -14,12 +14,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxClaim } from '../../src/api/k8s/types.ts';
+import type { SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { startKubernetesServer, type RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
 import { isNotFound, PODS, SECRETS, type KubeClient } from '../../src/k8s/client.ts';
 import type { Secret } from '../../src/k8s/extensions/guest-secret.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
-import { CLAIMS, TEMPLATES } from '../../src/k8s/resources.ts';
+import { CLAIMS, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import type { AuthMode } from '../../src/k8s/router/auth.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
@@ -153,6 +153,24 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     assert.equal(claim.spec.warmPoolRef.name, 'agentbox-base', 'a template without a pool gets agentbox\'s pool of 0');
     assert.equal(claim.spec.lifecycle?.shutdownPolicy, 'Delete');
     assert.equal(Date.parse(claim.spec.lifecycle!.shutdownTime!), Date.parse(sb.expiresAt));
+  });
+
+  it('claims from a warm pool of the template when there is one: a pool member with its own guest', { timeout: 90_000 }, async () => {
+    await client.create(TEMPLATES, ns, { metadata: { name: 'pooled' }, spec: { podTemplate: {
+      metadata: { annotations: { 'agentbox.dev/inject-guest': 'agentbox/guest:0.1.0' } }, spec: basicPodSpec(),
+    } } });
+    await client.create(WARM_POOLS, ns, { metadata: { name: 'pooled-pool' }, spec: { replicas: 1, sandboxTemplateRef: { name: 'pooled' } } });
+    await waitFor('a ready pool member', async () => (await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'pooled-pool')).status?.readyReplicas === 1, 60_000, 200);
+    const res = await api(server, '/v1/sandboxes', { method: 'POST', json: { template: 'pooled' } });
+    assert.equal(res.status, 201, await res.clone().text());
+    const sb = await res.json() as { id: string; fromPool: boolean };
+    assert.equal(sb.fromPool, true);
+    const claim = await client.get<SandboxClaim>(CLAIMS, ns, sb.id);
+    assert.equal(claim.spec.warmPoolRef.name, 'pooled-pool');
+    assert.match(claim.status!.sandbox!.name!, /^pooled-pool-/, 'bound to the pool member');
+    const r = await (await api(server, `/v1/sandboxes/${sb.id}/exec`, { method: 'POST', json: { cmd: 'echo warm' } })).json() as { stdout: string };
+    assert.equal(r.stdout, 'warm\n');
+    assert.equal((await api(server, `/v1/sandboxes/${sb.id}`, { method: 'DELETE' })).status, 204);
   });
 
   it('runs commands in the pod\'s guest through the router, with the create\'s env', async () => {
