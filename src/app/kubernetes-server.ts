@@ -46,10 +46,8 @@ export async function startKubernetesServer(o: KubernetesServerOptions): Promise
   let adminKey: string | undefined;
   if (o.adminKey) adminKey = await backend.accounts.ensureBootstrapKey(o.adminKey);
   else if (adminKeyPath) adminKey = await ensureAdminKey({ authenticate: (k) => backend.authenticate(k), createKey: (x) => backend.accounts.createKey(x) }, adminKeyPath);
-  const metrics = new Metrics({
-    sandboxCounts: () => [],
-    poolSizes: () => [],
-  });
+  // Pool sizes are the SandboxWarmPools' status, which the operator exports in its own metrics.
+  const metrics = new Metrics({ sandboxCounts: () => backend.sandboxes.counts(), poolSizes: () => [] });
   const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => backend.sandboxByGuestToken(t) });
   return {
     url: gw.url, port: gw.port, ...(adminKey ? { adminKey } : {}), ...(adminKeyPath ? { adminKeyPath } : {}),

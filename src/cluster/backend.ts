@@ -36,6 +36,7 @@ export interface ClusterBackendOptions {
 
 export interface ClusterBackend extends SandboxBackend {
   readonly accounts: ClusterAccounts;
+  readonly sandboxes: ClusterSandboxes;
   /** Guest tokens → sandbox ids, for the E2B façade's old-SDK routing. */
   sandboxByGuestToken(token: string): string | undefined;
   close(): Promise<void>;

@@ -174,10 +174,20 @@ export class ClusterSandboxes implements SandboxOps {
       .filter((d) => (!f.states || f.states.includes(d.state)) && (!f.template || d.template === f.template)
         && Object.entries(f.metadata ?? {}).every(([k, v]) => d.metadata[k] === v))
       .sort((a, b) => order * (a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
-    const start = f.after ? rows.findIndex((d) => d.id === f.after) + 1 : 0;
+    const at = f.after ? rows.findIndex((d) => d.id === f.after) : -1;
+    // The cursor is the last id of the previous page; once that sandbox is gone the page cannot be placed.
+    if (f.after && at < 0) throw new AgentboxError('invalid_argument', `cursor '${f.after}' names no sandbox of yours any more; list again from the start`);
+    const start = at + 1;
     const items = rows.slice(start, start + f.limit);
     const more = start + f.limit < rows.length;
     return more ? { items, next: items[items.length - 1]!.id } : { items };
+  }
+
+  /** Sandboxes by state, for /metrics. */
+  counts(): { state: string; n: number }[] {
+    const n = new Map<string, number>();
+    for (const c of this.d.claims.list((x) => !this.deleted.has(x.metadata.name!), this.d.namespace)) n.set(claimState(c), (n.get(claimState(c)) ?? 0) + 1);
+    return [...n].map(([state, count]) => ({ state, n: count }));
   }
 
   /** The sandbox whose guest has `token` (old E2B SDKs route by it). */

@@ -206,6 +206,14 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     await api(server, `/v1/sandboxes/${id}/exec`, { method: 'POST', json: { cmd: 'pkill -f "http.server 8123" || true' } });
   });
 
+  it('counts the cluster\'s sandboxes in /metrics and pages the list by cursor', async () => {
+    assert.match(await (await api(server, '/metrics')).text(), /^agentbox_sandboxes\{state="running"\} [1-9]/m);
+    const page = await (await api(server, '/v1/sandboxes?limit=1')).json() as { sandboxes: { id: string }[] };
+    assert.equal(page.sandboxes.length, 1);
+    const bad = await api(server, '/v1/sandboxes?limit=1&nextToken=zzzzzzzzzzzzzzzzzzzz');
+    assert.equal(bad.status, 400);
+  });
+
   it('any replica serves any sandbox: state is in the cluster', async () => {
     const got = await waitFor('the replica sees the sandbox', async () => {
       const r = await api(replica, `/v1/sandboxes/${id}`);
