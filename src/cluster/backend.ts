@@ -42,6 +42,8 @@ export interface ClusterBackend extends SandboxBackend {
   close(): Promise<void>;
 }
 
+const EXPIRY_SWEEP_MS = 1000;
+
 const notSupported = (what: string, instead: string) =>
   new AgentboxError('not_supported', `${what} is not available on the Kubernetes backend; ${instead} (docs/kubernetes.md)`);
 
@@ -68,6 +70,10 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
     ...(o.startTimeoutMs !== undefined ? { startTimeoutMs: o.startTimeoutMs } : {}),
   });
   const accounts = new ClusterAccounts(client, namespace, tenants, keys);
+  // Timeouts that pause (filesystem mode) are the server's to act on; the claim's shutdownTime
+  // only deletes. Whole seconds, like shutdownTime; the sweep reads the cache only.
+  const expirySweep = setInterval(() => void ops.pauseExpired(), EXPIRY_SWEEP_MS);
+  expirySweep.unref();
   const limitsUnsupported = () => { throw notSupported('tenant limits and the server policy', 'use a ResourceQuota on the sandbox namespace'); };
 
   return {
@@ -93,6 +99,7 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
     limits: { mine: limitsUnsupported, policy: limitsUnsupported, setDefaults: limitsUnsupported, ofTenant: limitsUnsupported, setTenant: limitsUnsupported, clearTenant: limitsUnsupported },
     sandboxByGuestToken: (token) => ops.idByGuestToken(token),
     async close() {
+      clearInterval(expirySweep);
       ops.close();
       files.close();
       await Promise.all(caches.map((i) => i.stop()));

@@ -34,6 +34,14 @@ describe('claim view', () => {
     assert.deepEqual(claimDetail(claim(undefined, { annotations: { 'agentbox.dev/metadata': 'not json' } }), undefined).metadata, {});
   });
 
+  it('a filesystem-pause sandbox: its timer is the expires-at annotation, stopped while its Sandbox is suspended', () => {
+    const fs = claim(ready('True', 'DependenciesReady', 'abc'), { annotations: { 'agentbox.dev/on-timeout': 'pause_filesystem', 'agentbox.dev/expires-at': '2026-11-30T03:09:00Z' } });
+    const running = claimDetail(fs, 'tok');
+    assert.deepEqual([running.state, running.onTimeout, running.expiresAt], ['running', 'pause_filesystem', '2026-11-30T03:09:00.000Z']);
+    const paused = claimDetail(fs, 'tok', true);
+    assert.deepEqual([paused.state, paused.expiresAt, paused.guest], ['paused', undefined, undefined]);
+  });
+
   it('puts shutdownTime on whole seconds, never before the timeout', () => {
     assert.equal(shutdownTimeAfter(Date.parse('2026-11-30T03:00:00.000Z'), 60), '2026-11-30T03:01:00Z');
     assert.equal(shutdownTimeAfter(Date.parse('2026-11-30T03:00:00.400Z'), 60), '2026-11-30T03:01:01Z');

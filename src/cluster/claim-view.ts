@@ -17,8 +17,12 @@ export function shutdownTimeAfter(nowMs: number, timeoutS: number): string {
 /** The Sandbox a claim is bound to, once the operator has bound it. */
 export const boundSandboxOf = (c: SandboxClaim): string | undefined => c.status?.sandbox?.name || undefined;
 
-/** running: Ready; failed: a terminal reason (expired, pod failed…); else creating. */
-export function claimState(c: SandboxClaim): RecordState {
+/** Whether the sandbox pauses by suspending its Sandbox (docs/kubernetes.md, "Filesystem pause"). */
+export const pausesFilesystem = (c: SandboxClaim) => c.metadata.annotations?.[CLUSTER_ANNOTATION.onTimeout] === 'pause_filesystem';
+
+/** paused: its Sandbox is suspended; running: Ready; failed: a terminal reason (expired, pod failed…); else creating. */
+export function claimState(c: SandboxClaim, suspended = false): RecordState {
+  if (suspended) return 'paused';
   const ready = c.status?.conditions?.find((x) => x.type === CONDITION.ready);
   if (ready?.status === 'True' && boundSandboxOf(c)) return 'running';
   if (ready && ready.status === 'False' && /Expired|Failed|Succeeded|Missing/.test(ready.reason ?? '')) return 'failed';
@@ -35,8 +39,8 @@ export function claimMetadata(c: SandboxClaim): Record<string, string> {
 }
 
 /** The backend's view of a claim; `accessToken` is the guest's, once its Secret exists. */
-export function claimDetail(c: SandboxClaim, accessToken: string | undefined): SandboxDetail {
-  const state = claimState(c);
+export function claimDetail(c: SandboxClaim, accessToken: string | undefined, suspended = false): SandboxDetail {
+  const state = claimState(c, suspended);
   const d: SandboxDetail = {
     id: c.metadata.name!,
     template: c.metadata.labels?.[CLUSTER_LABEL.template] ?? '',
@@ -45,7 +49,7 @@ export function claimDetail(c: SandboxClaim, accessToken: string | undefined): S
     metadata: claimMetadata(c),
     createdAt: c.metadata.creationTimestamp ?? new Date(0).toISOString(),
     timeoutSeconds: Number(c.metadata.annotations?.[CLUSTER_ANNOTATION.timeoutSeconds] ?? 0),
-    onTimeout: 'kill',
+    onTimeout: pausesFilesystem(c) ? 'pause_filesystem' : 'kill',
     autoResume: false,
     // Resources are the SandboxTemplate's pod spec's business on Kubernetes, not the claim's.
     cpu: 0,
@@ -53,8 +57,8 @@ export function claimDetail(c: SandboxClaim, accessToken: string | undefined): S
     // A cold start makes a Sandbox named after the claim; a pool member keeps its own name.
     fromPool: !!boundSandboxOf(c) && boundSandboxOf(c) !== c.metadata.name,
   };
-  const shutdown = c.spec.lifecycle?.shutdownTime;
-  if (shutdown) d.expiresAt = new Date(shutdown).toISOString();
+  const expiry = pausesFilesystem(c) ? c.metadata.annotations?.[CLUSTER_ANNOTATION.expiresAt] : c.spec.lifecycle?.shutdownTime;
+  if (expiry && state !== 'paused') d.expiresAt = new Date(expiry).toISOString();
   const ready = c.status?.conditions?.find((x) => x.type === CONDITION.ready);
   if (state === 'failed' && ready?.message) d.error = ready.message;
   if (accessToken && state === 'running') d.guest = { envdVersion: ENVD_VERSION, accessToken };

@@ -21,4 +21,12 @@ export const CLUSTER_ANNOTATION = {
   metadata: 'agentbox.dev/metadata',
   /** The timeout the sandbox was given, in seconds (the claim holds only the instant). */
   timeoutSeconds: 'agentbox.dev/timeout-seconds',
+  /**
+   * `pause_filesystem`: the sandbox pauses by suspending its Sandbox (pod deleted, volumes kept).
+   * Its timeout is then `expiresAt` below, acted on by the server (the claim's shutdownTime would
+   * delete it); absent: kill at the claim's shutdownTime.
+   */
+  onTimeout: 'agentbox.dev/on-timeout',
+  /** Filesystem-pause sandboxes: when the timeout pauses it (RFC 3339); absent while paused. */
+  expiresAt: 'agentbox.dev/expires-at',
 } as const;

@@ -8,23 +8,23 @@
 import { AgentboxError, notFound } from '../api/errors.ts';
 import type { CreateSandboxBody, FileEntryView, WatchEventView } from '../api/native.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from '../api/native.ts';
-import { ANNOTATION, SHUTDOWN_POLICY } from '../api/k8s/constants.ts';
+import { ANNOTATION, OPERATING_MODE, SHUTDOWN_POLICY } from '../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
 import { newSandboxId } from '../api/ids.ts';
 import { createGuestClient, type GuestClient } from '../envd/client.ts';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../k8s/client.ts';
 import { guestSecretNameOf, readGuestSecret, type GuestSecret, type Secret } from '../k8s/extensions/guest-secret.ts';
 import type { Informer } from '../k8s/informer.ts';
-import { CLAIMS, TEMPLATES, WARM_POOLS } from '../k8s/resources.ts';
+import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../k8s/resources.ts';
 import {
-  GUEST_PORT, type ExecRequest, type ExecResult, type FileContent, type FileDownload, type ListFilter, type Page, type Principal,
+  GUEST_PORT, type ExecRequest, type PauseOptions, type ExecResult, type FileContent, type FileDownload, type ListFilter, type Page, type Principal,
   type ProxyTarget, type SandboxDetail, type SandboxOps, type SnapshotDetail,
 } from '../server/backend.ts';
 import type { GuestAddress, SandboxFiles } from '../server/guest-files.ts';
 import { KeyedPool } from '../server/keyed-pool.ts';
 import { sameSecret } from '../server/same-secret.ts';
 import type { ChangeSignal } from './change-signal.ts';
-import { boundSandboxOf, claimDetail, claimState, shutdownTimeAfter } from './claim-view.ts';
+import { boundSandboxOf, claimDetail, claimState, pausesFilesystem, shutdownTimeAfter } from './claim-view.ts';
 import { CLUSTER_ANNOTATION, CLUSTER_LABEL } from './labels.ts';
 import type { RouterRoutes } from './router-access.ts';
 
@@ -52,8 +52,8 @@ function refuseUnsupported(body: CreateSandboxBody): void {
     if (body[k] !== undefined) throw notSupported(`'${k}' at create`, 'set resources in the SandboxTemplate\'s pod spec');
   }
   if (body.network) throw notSupported('a per-sandbox network policy', 'set networkPolicy in the SandboxTemplate');
-  if (body.onTimeout && body.onTimeout !== 'kill') throw notSupported(`onTimeout '${body.onTimeout}'`, 'memory pause on Kubernetes is the next issue; use onTimeout kill');
-  if (body.autoResume) throw notSupported('autoResume', 'a sandbox on Kubernetes is never paused');
+  if (body.onTimeout === 'pause') throw notSupported('onTimeout \'pause\' (memory pause)', 'memory pause on Kubernetes is the next issue; use onTimeout pause_filesystem (pod deleted, volumes kept) or kill');
+  if (body.autoResume) throw notSupported('autoResume', 'resume a paused sandbox with connect or resume');
 }
 
 export class ClusterSandboxes implements SandboxOps {
@@ -87,14 +87,21 @@ export class ClusterSandboxes implements SandboxOps {
     return sb && secret ? readGuestSecret(secret, sb) : undefined;
   }
 
+  /** Whether the claim's Sandbox is suspended (a filesystem pause). */
+  private suspended(c: SandboxClaim): boolean {
+    const name = boundSandboxOf(c);
+    return !!name && this.d.sandboxes.get(this.d.namespace, name)?.spec.operatingMode === OPERATING_MODE.suspended;
+  }
+
   private detail(c: SandboxClaim): SandboxDetail {
-    return claimDetail(c, this.guestOf(c)?.accessToken);
+    return claimDetail(c, this.guestOf(c)?.accessToken, this.suspended(c));
   }
 
   /** The guest of a running sandbox, addressed through the router. */
   private address(c: SandboxClaim, port = GUEST_PORT): GuestAddress & { sandbox: string } {
     const sandbox = boundSandboxOf(c);
     const guest = this.guestOf(c);
+    if (this.suspended(c)) throw new AgentboxError('conflict', `sandbox '${c.metadata.name}' is paused; connect or resume it first`);
     if (claimState(c) !== 'running' || !sandbox || !guest) {
       throw new AgentboxError('unavailable', `sandbox '${c.metadata.name}' is not running yet (its claim is not Ready); retry in a moment`);
     }
@@ -138,33 +145,44 @@ export class ClusterSandboxes implements SandboxOps {
     const pool = await this.poolFor(body.template);
     const id = newSandboxId();
     const timeoutSeconds = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const expiry = shutdownTimeAfter(this.d.now(), timeoutSeconds);
+    const filesystemPause = body.onTimeout === 'pause_filesystem';
     const claim = await this.d.client.create<SandboxClaim>(CLAIMS, this.d.namespace, {
       metadata: {
         name: id,
         labels: { [CLUSTER_LABEL.tenant]: p.tenantId, [CLUSTER_LABEL.template]: body.template },
-        annotations: { [CLUSTER_ANNOTATION.metadata]: JSON.stringify(body.metadata ?? {}), [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutSeconds) },
+        annotations: {
+          [CLUSTER_ANNOTATION.metadata]: JSON.stringify(body.metadata ?? {}), [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutSeconds),
+          ...(filesystemPause ? { [CLUSTER_ANNOTATION.onTimeout]: 'pause_filesystem', [CLUSTER_ANNOTATION.expiresAt]: expiry } : {}),
+        },
       },
       spec: {
         warmPoolRef: { name: pool },
-        lifecycle: { shutdownTime: shutdownTimeAfter(this.d.now(), timeoutSeconds), shutdownPolicy: SHUTDOWN_POLICY.delete },
+        ...(filesystemPause ? {} : { lifecycle: { shutdownTime: expiry, shutdownPolicy: SHUTDOWN_POLICY.delete } }),
       },
     } as SandboxClaim);
     this.d.claims.observe(claim);
     try {
-      const ready = await this.d.changes.until(`sandbox '${id}' Ready with its guest`, () => {
-        const c = this.d.claims.get(this.d.namespace, id);
-        if (c && claimState(c) === 'failed') throw new AgentboxError('unavailable', `sandbox '${id}' failed to start: ${this.detail(c).error ?? 'its claim failed'}`);
-        return c && claimState(c) === 'running' && this.guestOf(c) ? c : undefined;
-      }, this.d.startTimeoutMs ?? 120_000);
-      const guest = this.guest(ready);
-      await guest.waitUntilReady({ timeoutMs: this.d.startTimeoutMs ?? 120_000 });
-      if (body.env && Object.keys(body.env).length) await guest.init(this.guestOf(ready)!.initSecret, { envVars: body.env });
+      const ready = await this.untilGuestAnswers(id);
+      if (body.env && Object.keys(body.env).length) await this.guest(ready).init(this.guestOf(ready)!.initSecret, { envVars: body.env });
       return this.detail(ready);
     } catch (err) {
       // Undo the half-made sandbox and report why it failed, not how the cleanup went.
       await this.d.client.delete(CLAIMS, this.d.namespace, id).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Waits for the claim to be Ready, bound, its Sandbox running and its guest answering through the router. */
+  private async untilGuestAnswers(id: string): Promise<SandboxClaim> {
+    const timeoutMs = this.d.startTimeoutMs ?? 120_000;
+    const ready = await this.d.changes.until(`sandbox '${id}' Ready with its guest`, () => {
+      const c = this.d.claims.get(this.d.namespace, id);
+      if (c && claimState(c) === 'failed') throw new AgentboxError('unavailable', `sandbox '${id}' failed to start: ${this.detail(c).error ?? 'its claim failed'}`);
+      return c && !this.suspended(c) && claimState(c) === 'running' && this.guestOf(c) ? c : undefined;
+    }, timeoutMs);
+    await this.guest(ready).waitUntilReady({ timeoutMs });
+    return ready;
   }
 
   list(p: Principal, f: ListFilter): Page<SandboxDetail> {
@@ -219,27 +237,73 @@ export class ClusterSandboxes implements SandboxOps {
   /** Moves the claim's shutdownTime to `timeoutS` from now (`onlyLater`: never earlier than it was). */
   private async extend(c: SandboxClaim, timeoutS: number, onlyLater: boolean): Promise<SandboxDetail> {
     const at = shutdownTimeAfter(this.d.now(), timeoutS);
-    const current = c.spec.lifecycle?.shutdownTime;
+    const fs = pausesFilesystem(c);
+    const current = fs ? c.metadata.annotations?.[CLUSTER_ANNOTATION.expiresAt] : c.spec.lifecycle?.shutdownTime;
     if (onlyLater && current && Date.parse(current) >= Date.parse(at)) return this.detail(c);
-    const patched = await this.d.client.patch<SandboxClaim>(CLAIMS, this.d.namespace, c.metadata.name!, {
-      metadata: { annotations: { [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutS) } },
-      spec: { lifecycle: { shutdownTime: at, shutdownPolicy: SHUTDOWN_POLICY.delete } },
-    }, 'merge');
+    // A paused sandbox's timer is stopped: only its timeout is kept, counted again from its resume.
+    const paused = this.suspended(c);
+    return this.patchClaim(c, {
+      metadata: { annotations: { [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutS), ...(fs && !paused ? { [CLUSTER_ANNOTATION.expiresAt]: at } : {}) } },
+      ...(fs ? {} : { spec: { lifecycle: { shutdownTime: at, shutdownPolicy: SHUTDOWN_POLICY.delete } } }),
+    });
+  }
+
+  private async patchClaim(c: SandboxClaim, patch: Record<string, unknown>): Promise<SandboxDetail> {
+    const patched = await this.d.client.patch<SandboxClaim>(CLAIMS, this.d.namespace, c.metadata.name!, patch, 'merge');
     this.d.claims.observe(patched);
     return this.detail(patched);
   }
 
-  pause(): Promise<SandboxDetail> {
-    return Promise.reject(notSupported('pause', 'memory pause on Kubernetes is the next issue; kill the sandbox or keep it running'));
+  private async setOperatingMode(c: SandboxClaim, mode: typeof OPERATING_MODE[keyof typeof OPERATING_MODE]): Promise<void> {
+    const patched = await this.d.client.patch<Sandbox>(SANDBOXES, this.d.namespace, boundSandboxOf(c)!, { spec: { operatingMode: mode } }, 'merge');
+    this.d.sandboxes.observe(patched);
   }
 
-  resume(p: Principal, id: string): Promise<SandboxDetail> {
-    this.claim(p, id);
-    return Promise.reject(new AgentboxError('conflict', `sandbox '${id}' is not paused (sandboxes on Kubernetes are never paused)`));
+  /**
+   * A filesystem pause (docs/kubernetes.md): the Sandbox is suspended, so its pod is deleted and
+   * its volumes kept; memory and processes are lost. Only for sandboxes created with onTimeout
+   * pause_filesystem, so nobody is surprised by what a pause keeps.
+   */
+  async pause(p: Principal, id: string, _opts?: PauseOptions): Promise<SandboxDetail> {
+    const c = this.claim(p, id);
+    if (!pausesFilesystem(c)) {
+      throw notSupported('pause of this sandbox', 'memory pause on Kubernetes is the next issue; create the sandbox with onTimeout pause_filesystem (E2B: autoPause with autoPauseMemory false) for a filesystem pause');
+    }
+    if (this.suspended(c)) throw new AgentboxError('conflict', `sandbox '${id}' is already paused`);
+    if (claimState(c) !== 'running') throw new AgentboxError('unavailable', `sandbox '${id}' is not running yet; retry in a moment`);
+    return this.suspend(c);
+  }
+
+  private async suspend(c: SandboxClaim): Promise<SandboxDetail> {
+    await this.setOperatingMode(c, OPERATING_MODE.suspended);
+    return this.patchClaim(c, { metadata: { annotations: { [CLUSTER_ANNOTATION.expiresAt]: null } } });
+  }
+
+  /** Filesystem-pause sandboxes whose timeout passed are paused (every replica may do it: the patches are idempotent). */
+  async pauseExpired(): Promise<void> {
+    const now = this.d.now();
+    const due = this.d.claims.list((c) => pausesFilesystem(c) && !this.deleted.has(c.metadata.name!) && claimState(c) === 'running' && !this.suspended(c)
+      && Date.parse(c.metadata.annotations?.[CLUSTER_ANNOTATION.expiresAt] ?? '') <= now, this.d.namespace);
+    await Promise.all(due.map((c) => this.suspend(c).catch(() => undefined)));
+  }
+
+  /** Brings a paused sandbox back: a new pod with the same volumes and guest secrets; its timer restarts at `timeoutS`. */
+  private async wake(c: SandboxClaim, timeoutS: number): Promise<SandboxDetail> {
+    await this.patchClaim(c, { metadata: { annotations: { [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutS), [CLUSTER_ANNOTATION.expiresAt]: shutdownTimeAfter(this.d.now(), timeoutS) } } });
+    await this.setOperatingMode(c, OPERATING_MODE.running);
+    return this.detail(await this.untilGuestAnswers(c.metadata.name!));
+  }
+
+  async resume(p: Principal, id: string): Promise<SandboxDetail> {
+    const c = this.claim(p, id);
+    if (!this.suspended(c)) throw new AgentboxError('conflict', `sandbox '${id}' is not paused`);
+    return this.wake(c, Number(c.metadata.annotations?.[CLUSTER_ANNOTATION.timeoutSeconds] ?? DEFAULT_TIMEOUT_SECONDS));
   }
 
   async connect(p: Principal, id: string, timeoutS: number): Promise<{ detail: SandboxDetail; resumed: boolean }> {
-    return { detail: await this.extend(this.claim(p, id), timeoutS, true), resumed: false };
+    const c = this.claim(p, id);
+    if (this.suspended(c)) return { detail: await this.wake(c, timeoutS), resumed: true };
+    return { detail: await this.extend(c, timeoutS, true), resumed: false };
   }
 
   fork(): Promise<SandboxDetail> {

@@ -14,12 +14,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
+import type { Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { startKubernetesServer, type RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
 import { isNotFound, PODS, SECRETS, type KubeClient } from '../../src/k8s/client.ts';
 import type { Secret } from '../../src/k8s/extensions/guest-secret.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
-import { CLAIMS, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
+import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import type { AuthMode } from '../../src/k8s/router/auth.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
@@ -46,6 +46,7 @@ interface SimPod { child: ChildProcess; dir: string }
 
 /** Plays the kubelet for sandbox pods: runs each pod's guest locally (see the header), then marks it Ready. */
 function simulatedKubelet(client: KubeClient, ns: string): { stop(): Promise<void> } {
+  /** By pod UID: a resumed Sandbox's new pod has the old one's name. */
   const running = new Map<string, SimPod>();
   let n = 0;
   let stopped = false;
@@ -62,7 +63,7 @@ function simulatedKubelet(client: KubeClient, ns: string): { stop(): Promise<voi
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /home && mkdir -p /home/user && exec "$0" "$@"',
       process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')], { cwd: ROOT, env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') }, stdio: ['ignore', 'ignore', 'pipe'] });
-    running.set(name, { child, dir });
+    running.set(pod.metadata.uid!, { child, dir });
     await new Promise<void>((resolve, reject) => {
       let buf = '';
       child.stderr!.on('data', (b: Buffer) => { buf += b.toString(); if (buf.includes('"guest listening"')) resolve(); });
@@ -75,11 +76,11 @@ function simulatedKubelet(client: KubeClient, ns: string): { stop(): Promise<voi
       try {
         const pods = (await client.list<Pod>(PODS, ns)).items;
         for (const p of pods) {
-          if (!p.metadata.deletionTimestamp && !running.has(p.metadata.name!) && p.status?.phase !== 'Running') await start(p);
+          if (!p.metadata.deletionTimestamp && !running.has(p.metadata.uid!) && p.status?.phase !== 'Running') await start(p);
         }
         // A deleted pod's guest stops, as its container would.
-        for (const [name, sim] of running) {
-          if (!pods.some((p) => p.metadata.name === name && !p.metadata.deletionTimestamp)) { sim.child.kill('SIGKILL'); running.delete(name); rmSync(sim.dir, { recursive: true, force: true }); }
+        for (const [uid, sim] of running) {
+          if (!pods.some((p) => p.metadata.uid === uid && !p.metadata.deletionTimestamp)) { sim.child.kill('SIGKILL'); running.delete(uid); rmSync(sim.dir, { recursive: true, force: true }); }
         }
       } catch (e) { if (!isNotFound(e)) console.error('# simulated kubelet:', e); }
       await new Promise((r) => setTimeout(r, 100));
@@ -243,7 +244,7 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
 
   it('answers clear errors for what the cluster does not do yet, and for templates without the guest', async () => {
     const pause = await api(server, `/v1/sandboxes/${id}/pause`, { method: 'POST' });
-    assert.equal((await pause.json() as { code: string }).code, 'not_supported');
+    assert.equal((await pause.json() as { code: string; message: string }).code, 'not_supported', 'a sandbox created to be killed at its timeout has no pause');
     assert.ok(pause.status >= 400 && pause.status < 600);
     const mem = await api(server, '/v1/sandboxes', { method: 'POST', json: { template: 'base', onTimeout: 'pause' } });
     assert.equal((await mem.json() as { code: string }).code, 'not_supported');
@@ -262,6 +263,37 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     const { expiresAt } = await set.json() as { expiresAt: string };
     assert.equal((await client.get<SandboxClaim>(CLAIMS, ns, short)).spec.lifecycle?.shutdownTime, expiresAt.replace(/\.\d{3}Z$/, 'Z'));
     await waitFor('the expired sandbox is gone', async () => (await api(server, `/v1/sandboxes/${short}`)).status === 404, 60_000, 200);
+  });
+
+  it('filesystem pause (onTimeout pause_filesystem): pause suspends the Sandbox (pod deleted), resume brings a new pod, the timeout pauses', { timeout: 120_000 }, async () => {
+    const res = await api(server, '/v1/sandboxes', { method: 'POST', json: { template: 'base', onTimeout: 'pause_filesystem' } });
+    assert.equal(res.status, 201, await res.clone().text());
+    const fs = (await res.json() as { id: string }).id;
+    const claim = await client.get<SandboxClaim>(CLAIMS, ns, fs);
+    assert.equal(claim.spec.lifecycle?.shutdownTime, undefined, 'the operator must not delete it at the timeout');
+    const sandboxName = claim.status!.sandbox!.name!;
+    const podUid = (await client.get<Pod>(PODS, ns, sandboxName)).metadata.uid;
+
+    const paused = await api(server, `/v1/sandboxes/${fs}/pause`, { method: 'POST' });
+    assert.equal(paused.status, 200, await paused.clone().text());
+    const view = await paused.json() as { state: string; expiresAt?: string };
+    assert.deepEqual([view.state, view.expiresAt], ['paused', undefined], 'paused, and its timer stopped');
+    assert.equal((await client.get<Sandbox>(SANDBOXES, ns, sandboxName)).spec.operatingMode, 'Suspended');
+    await waitFor('the pod is deleted', async () => !(await client.getOrNull(PODS, ns, sandboxName)), 30_000, 100);
+    const exec = await api(server, `/v1/sandboxes/${fs}/exec`, { method: 'POST', json: { cmd: 'true' } });
+    assert.equal((await exec.json() as { code: string }).code, 'conflict', 'no commands while paused');
+
+    const resumed = await api(server, `/v1/sandboxes/${fs}/resume`, { method: 'POST' });
+    assert.equal(resumed.status, 200, await resumed.clone().text());
+    assert.equal((await resumed.json() as { state: string }).state, 'running');
+    assert.notEqual((await client.get<Pod>(PODS, ns, sandboxName)).metadata.uid, podUid, 'a new pod');
+    const r = await (await api(server, `/v1/sandboxes/${fs}/exec`, { method: 'POST', json: { cmd: 'echo back' } })).json() as { stdout: string };
+    assert.equal(r.stdout, 'back\n');
+
+    assert.equal((await api(server, `/v1/sandboxes/${fs}/timeout`, { method: 'POST', json: { timeoutSeconds: 1 } })).status, 200);
+    await waitFor('the timeout pauses it', async () => ((await (await api(server, `/v1/sandboxes/${fs}`)).json()) as { state: string }).state === 'paused', 30_000, 200);
+    assert.ok(await client.getOrNull(CLAIMS, ns, fs), 'paused, not deleted');
+    assert.equal((await api(server, `/v1/sandboxes/${fs}`, { method: 'DELETE' })).status, 204);
   });
 
   it('kill deletes the claim', async () => {
