@@ -12,7 +12,7 @@ import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError, notFound } from '../../src/api/errors.ts';
 import type { FileEntryView, TemplateBody } from '../../src/api/native.ts';
-import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, GuestEndpoint, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
+import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
 import type { GuestAddress, SandboxFiles } from '../../src/server/guest-files.ts';
 import type { CatalogEntry, CatalogTarget, TemplateCatalog } from '../../src/server/templates.ts';
 
