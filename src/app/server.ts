@@ -4,22 +4,13 @@
  * starts listening. The engine and its template catalog are passed in, so tests and `agentbox
  * up` differ only in what they pass.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { AgentboxError } from '../api/errors.ts';
 import type { RuntimeName } from '../api/native.ts';
-import { VERSION } from '../api/version.ts';
 import type { Engine } from '../engine/types.ts';
 import { Metrics } from '../gateway/metrics.ts';
-import { createE2bFacade } from '../gateway/e2b/index.ts';
-import { nativeHandlers } from '../gateway/native.ts';
-import { PortProxy } from '../gateway/proxy.ts';
 import type { ServerLimits } from '../gateway/limits.ts';
-import { createGateway } from '../gateway/server.ts';
-import { writeFileAtomic } from '../server/atomic-file.ts';
-import { AuthStore, DEFAULT_TENANT } from '../server/auth-store.ts';
+import { AuthStore } from '../server/auth-store.ts';
 import { openDb } from '../server/db.ts';
 import { createEnvdFiles, type SandboxFiles } from '../server/guest-files.ts';
 import { GuestTokenIndex } from '../server/guest-token-index.ts';
@@ -33,6 +24,7 @@ import { recover, type RecoveryReport } from '../server/recovery.ts';
 import { SandboxStore } from '../server/sandbox-store.ts';
 import { SnapshotStore } from '../server/snapshot-store.ts';
 import { localBackend } from '../server/local-backend.ts';
+import { ensureAdminKey, listenGateway } from './gateway.ts';
 import { SandboxService, type ServiceEvents } from '../server/service.ts';
 import { TemplateAccess, type TemplateCatalog } from '../server/templates.ts';
 import { TrafficTokens } from '../server/traffic-tokens.ts';
@@ -86,7 +78,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const db = openDb(join(o.home, 'state.db'));
   const auth = new AuthStore(db, now);
   const adminKeyPath = join(o.home, 'admin.key');
-  const adminKey = ensureAdminKey(auth, adminKeyPath);
+  const adminKey = await ensureAdminKey(auth, adminKeyPath);
   const store = new SandboxStore(db);
   const envdFiles = o.files ? undefined : createEnvdFiles(o.maxDownloadBytes !== undefined ? { maxDownloadBytes: o.maxDownloadBytes } : {});
   const tokens = new GuestTokenIndex(o.engine);
@@ -114,51 +106,19 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
-  const proxy = new PortProxy(service, o.limits?.proxyIdleTimeoutMs);
   const backend = localBackend({ service, auth, templates, pools, quota });
-  const e2b = createE2bFacade({ backend, proxy, now, sandboxByGuestToken: (t) => tokens.lookup(t), ...(o.domain ? { domain: o.domain } : {}) });
-  const server = createGateway({
-    backend, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
-    ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
-    ...(o.limits ? { limits: o.limits } : {}),
-    handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 7420, o.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
-  });
+  const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t) });
+  const proxy = gw.proxy;
   lifecycle.start();
   pools.reconcileAll();
-  const addr = server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   return {
-    url: `${o.tls ? 'https' : 'http'}://${host}:${addr.port}`, port: addr.port, adminKeyPath, adminKey, recovery, service,
+    url: gw.url, port: gw.port, adminKeyPath, adminKey, recovery, service,
     async close() {
-      await new Promise<void>((resolve) => { server.close(() => resolve()); server.closeAllConnections(); });
-      proxy.close();
+      await gw.close();
       envdFiles?.close();
       await lifecycle.stop();
       await pools.close();
       db.close();
     },
   };
-}
-
-/**
- * The admin key of the default tenant, kept in `admin.key` (0600). Reused while the database
- * still knows it; otherwise a new one is made and the file replaced atomically (write, fsync,
- * rename), so a crash never leaves a half-written key.
- */
-function ensureAdminKey(auth: AuthStore, path: string): string {
-  if (existsSync(path)) {
-    const key = readFileSync(path, 'utf8').trim();
-    try {
-      if (auth.authenticate(key).admin) return key;
-    } catch (err) {
-      if (!(err instanceof AgentboxError) || err.code !== 'unauthenticated') throw err;
-    }
-  }
-  const created = auth.createKey({ tenant: DEFAULT_TENANT, name: 'admin', admin: true });
-  writeFileAtomic(path, `${created.key}\n`);
-  return created.key;
 }

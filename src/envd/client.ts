@@ -61,6 +61,11 @@ export interface GuestClientOptions {
   /** Base URL of the guest, e.g. http://10.88.0.6:49983 */
   url: string;
   accessToken?: string;
+  /**
+   * Sent with every request, for a guest reached through a router (the Kubernetes backend sends
+   * the sandbox router's X-Sandbox-* headers and its token). They win over per-call headers.
+   */
+  headers?: Record<string, string>;
 }
 
 export interface GuestClient {
@@ -116,6 +121,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const auth: Interceptor = (next) => (req) => {
     if (opts.accessToken) req.header.set(ACCESS_TOKEN_HEADER, opts.accessToken);
+    for (const [k, v] of Object.entries(opts.headers ?? {})) req.header.set(k, v);
     return next(req);
   };
   const transport = createConnectTransport({
@@ -129,11 +135,11 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   });
   const processClient = createClient(Process, transport);
   const filesystemClient = createClient(Filesystem, transport);
-  const files = createGuestFiles(filesystemClient, base, opts.accessToken);
+  const files = createGuestFiles(filesystemClient, base, opts.accessToken, opts.headers);
 
   function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      const req = request(`${base}${path}`, { method, agent, headers, timeout: timeoutMs }, (res) => {
+      const req = request(`${base}${path}`, { method, agent, headers: { ...headers, ...opts.headers }, timeout: timeoutMs }, (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
       });

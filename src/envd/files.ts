@@ -86,10 +86,10 @@ async function restError(res: GuestResponse, what: string): Promise<AgentboxErro
   return new AgentboxError(ERROR_CODE_OF_STATUS[res.status] ?? 'internal', `${what}: ${message}`);
 }
 
-export function createGuestFiles(filesystem: Client<typeof Filesystem>, base: string, accessToken: string | undefined): GuestFiles {
+export function createGuestFiles(filesystem: Client<typeof Filesystem>, base: string, accessToken: string | undefined, routing: Record<string, string> = {}): GuestFiles {
   // Created on the first /files call: the engine's clients never make one.
   let agent: Agent | undefined;
-  const headers = (extra: Record<string, string> = {}) => (accessToken ? { [ACCESS_TOKEN_HEADER]: accessToken, ...extra } : extra);
+  const headers = (extra: Record<string, string> = {}) => ({ ...(accessToken ? { [ACCESS_TOKEN_HEADER]: accessToken } : {}), ...extra, ...routing });
   const filesUrl = (path: string) => `${base}/files?path=${encodeURIComponent(path)}`;
   const fetchGuest = (url: string, init: Parameters<typeof fetch>[1] = {}) =>
     fetch(url, { ...init, dispatcher: (agent ??= new Agent({ keepAliveTimeout: 10_000 })) }).catch((err: unknown) => {

@@ -84,8 +84,8 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
     async killSandbox({ principal, params }) {
       await sandboxes.kill(principal, sandboxId(params.id));
     },
-    setTimeout({ principal, params, body }) {
-      return sandboxView(sandboxes.setTimeout(principal, sandboxId(params.id), body.timeoutSeconds));
+    async setTimeout({ principal, params, body }) {
+      return sandboxView(await sandboxes.setTimeout(principal, sandboxId(params.id), body.timeoutSeconds));
     },
     async pauseSandbox({ principal, params }) {
       return sandboxView(await sandboxes.pause(principal, sandboxId(params.id)));
@@ -219,9 +219,9 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
       if (body.name !== undefined) opts.name = body.name;
       return accounts.createKey(opts);
     },
-    revokeKey({ principal, params }) {
+    async revokeKey({ principal, params }) {
       requireAdmin(principal);
-      accounts.revokeKey(params.keyId);
+      await accounts.revokeKey(params.keyId);
     },
   };
 }

@@ -34,6 +34,7 @@ function forwardHeaders(h: IncomingHttpHeaders, target: ProxyTarget, r: PortRout
   }
   out.host = new URL(target.url).host;
   if (target.accessToken) out['x-access-token'] = target.accessToken;
+  for (const [k, v] of Object.entries(target.headers ?? {})) out[k.toLowerCase()] = v;
   return out;
 }
 

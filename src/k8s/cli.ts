@@ -125,7 +125,8 @@ export async function operatorCommand(args: string[]): Promise<number> {
 /** `--namespace a,b`: the sandbox namespaces; empty = all. */
 const namespaceList = (v: string) => v.split(',').map((x) => x.trim()).filter(Boolean);
 
-function routerAuth(mode: string, tokenFile: string, keyFile: string): AuthMode {
+/** The router's authorisation from its flags; `agentbox up --kubernetes` takes the same to reach it. */
+export function routerAuth(mode: string, tokenFile: string, keyFile: string): AuthMode {
   if (mode === 'allow-all') return { mode: 'allow-all' };
   if (mode === 'token') {
     const token = tokenFile ? readFileSync(tokenFile, 'utf8').trim() : process.env.ROUTER_AUTH_TOKEN ?? '';

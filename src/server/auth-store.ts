@@ -19,7 +19,20 @@ interface KeyRow { id: string; tenant_id: string; tenant_name: string; hash: str
 
 export const DEFAULT_TENANT = 'default';
 
-const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex');
+/** What is stored of a key: its SHA-256 (hex). Shared with the Kubernetes backend's key Secrets. */
+export const hashKey = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+/** A new key: its secret (shown once), id and recognisable prefix. */
+export function mintApiKey(): { secret: string; id: string; prefix: string } {
+  const secret = `e2b_${randomBytes(20).toString('hex')}`;
+  return { secret, id: `k_${randomBytes(8).toString('hex')}`, prefix: secret.slice(0, 10) };
+}
+
+/** A new tenant's id (the default tenant keeps its name as id). */
+export const newTenantId = (name: string) => (name === DEFAULT_TENANT ? DEFAULT_TENANT : `t_${randomBytes(8).toString('hex')}`);
+
+/** The error for a key that is unknown or revoked. */
+export const unknownKey = () => new AgentboxError('unauthenticated', 'unknown or revoked API key: pass a valid key as "Authorization: Bearer <key>"');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export class AuthStore {
@@ -32,7 +45,7 @@ export class AuthStore {
   }
 
   createTenant(name: string): TenantView {
-    const id = name === DEFAULT_TENANT ? DEFAULT_TENANT : `t_${randomBytes(8).toString('hex')}`;
+    const id = newTenantId(name);
     const at = this.now();
     try {
       this.db.prepare('INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?)').run(id, name, at);
@@ -56,13 +69,12 @@ export class AuthStore {
 
   createKey(opts: { tenant: string; name?: string; admin?: boolean }): CreatedKeyView {
     const tenant = this.ensureTenant(opts.tenant);
-    const secret = `e2b_${randomBytes(20).toString('hex')}`;
-    const id = `k_${randomBytes(8).toString('hex')}`;
+    const { secret, id, prefix } = mintApiKey();
     const at = this.now();
     const name = opts.name ?? '';
     this.db.prepare('INSERT INTO api_keys (id, tenant_id, hash, prefix, name, admin, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(id, tenant.id, hashKey(secret), secret.slice(0, 10), name, opts.admin ? 1 : 0, at);
-    return { id, tenant: tenant.name, name, admin: !!opts.admin, prefix: secret.slice(0, 10), createdAt: iso(at), key: secret };
+      .run(id, tenant.id, hashKey(secret), prefix, name, opts.admin ? 1 : 0, at);
+    return { id, tenant: tenant.name, name, admin: !!opts.admin, prefix, createdAt: iso(at), key: secret };
   }
 
   listKeys(): ApiKeyView[] {
@@ -78,7 +90,7 @@ export class AuthStore {
   /** The principal a bearer secret acts as; unauthenticated for unknown or revoked keys. */
   authenticate(secret: string): Principal {
     const row = this.db.prepare(`SELECT k.*, t.name AS tenant_name FROM api_keys k JOIN tenants t ON t.id = k.tenant_id WHERE k.hash = ?`).get(hashKey(secret)) as KeyRow | undefined;
-    if (!row || row.revoked_at !== null) throw new AgentboxError('unauthenticated', 'unknown or revoked API key: pass a valid key as "Authorization: Bearer <key>"');
+    if (!row || row.revoked_at !== null) throw unknownKey();
     return { tenantId: row.tenant_id, tenantName: row.tenant_name, keyId: row.id, admin: row.admin === 1 };
   }
 }

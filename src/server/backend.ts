@@ -64,6 +64,8 @@ export interface ProxyTarget {
   url: string;
   /** The guest's token, set when the port is the guest daemon's. */
   accessToken?: string;
+  /** Headers set on the forwarded request (over the client's): a router's addressing and token. */
+  headers?: Record<string, string>;
 }
 
 /** What an anonymous request to a sandbox port presents (headers of the E2B protocol). */
@@ -88,8 +90,11 @@ export interface SandboxOps {
   list(p: Principal, f: ListFilter): Page<SandboxDetail>;
   get(p: Principal, id: string): SandboxDetail;
   kill(p: Principal, id: string): Promise<void>;
-  /** Restarts the timer at `timeoutS` from now (a paused sandbox: from its resume). */
-  setTimeout(p: Principal, id: string, timeoutS: number): SandboxDetail;
+  /**
+   * Restarts the timer at `timeoutS` from now (a paused sandbox: from its resume). May answer a
+   * promise (here and in AccountOps): a cluster-backed backend writes the API server first.
+   */
+  setTimeout(p: Principal, id: string, timeoutS: number): SandboxDetail | Promise<SandboxDetail>;
   pause(p: Principal, id: string, opts?: PauseOptions): Promise<SandboxDetail>;
   resume(p: Principal, id: string): Promise<SandboxDetail>;
   /** Resumes a paused sandbox and extends (never shortens) its timer to `timeoutS` from now. */
@@ -149,10 +154,10 @@ export interface LimitOps {
 
 export interface AccountOps {
   listTenants(): TenantView[];
-  createTenant(name: string): TenantView;
+  createTenant(name: string): TenantView | Promise<TenantView>;
   listKeys(): ApiKeyView[];
-  createKey(opts: { tenant: string; name?: string; admin?: boolean }): CreatedKeyView;
-  revokeKey(id: string): void;
+  createKey(opts: { tenant: string; name?: string; admin?: boolean }): CreatedKeyView | Promise<CreatedKeyView>;
+  revokeKey(id: string): void | Promise<void>;
 }
 
 export interface SandboxBackend {

@@ -23,17 +23,20 @@ export interface GuestReadLimits {
 
 const DEFAULT_MAX_DOWNLOAD_BYTES = 16 * 1024 ** 3;
 
+/** Where a guest is reached: its URL and token, and headers when a router stands between. */
+export type GuestAddress = Pick<GuestEndpoint, 'url' | 'accessToken'> & { headers?: Record<string, string> };
+
 export interface SandboxFiles {
-  read(guest: GuestEndpoint, path: string): Promise<FileDownload>;
-  write(guest: GuestEndpoint, path: string, data: FileContent): Promise<FileEntryView>;
-  remove(guest: GuestEndpoint, path: string): Promise<void>;
-  list(guest: GuestEndpoint, path: string, depth: number): Promise<FileEntryView[]>;
-  stat(guest: GuestEndpoint, path: string): Promise<FileEntryView>;
+  read(guest: GuestAddress, path: string): Promise<FileDownload>;
+  write(guest: GuestAddress, path: string, data: FileContent): Promise<FileEntryView>;
+  remove(guest: GuestAddress, path: string): Promise<void>;
+  list(guest: GuestAddress, path: string, depth: number): Promise<FileEntryView[]>;
+  stat(guest: GuestAddress, path: string): Promise<FileEntryView>;
   /**
    * Calls `onEvent` (awaiting it: backpressure) until `signal` aborts or the guest ends the
    * stream: `start` first, once the watch is live in the sandbox, then one event per change.
    */
-  watch(guest: GuestEndpoint, path: string, onEvent: (e: WatchEventView) => void | Promise<void>, signal: AbortSignal): Promise<void>;
+  watch(guest: GuestAddress, path: string, onEvent: (e: WatchEventView) => void | Promise<void>, signal: AbortSignal): Promise<void>;
 }
 
 const TYPES: Partial<Record<FileType, FileEntryView['type']>> = { [FileType.FILE]: 'file', [FileType.DIRECTORY]: 'dir', [FileType.SYMLINK]: 'symlink' };
@@ -51,12 +54,12 @@ function toEntry(e: EntryInfo): FileEntryView {
 export function createEnvdFiles(limits: GuestReadLimits = {}): SandboxFiles & { close(): void } {
   const maxDownload = limits.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
   // One client per sandbox, keyed by its guest's token, which is unique per sandbox (see
-  // keyed-pool.ts for why), and its URL.
+  // keyed-pool.ts for why), its URL and its routing headers.
   const clients = new KeyedPool<GuestClient>(512, (key) => {
-    const [accessToken, url] = key.split('\n') as [string, string];
-    return createGuestClient({ url, accessToken });
+    const [accessToken, url, headers] = key.split('\n') as [string, string, string];
+    return createGuestClient({ url, accessToken, headers: JSON.parse(headers) as Record<string, string> });
   }, (c) => c.close());
-  const files = (g: GuestEndpoint) => clients.get(`${g.accessToken}\n${g.url}`).files;
+  const files = (g: GuestAddress) => clients.get(`${g.accessToken}\n${g.url}\n${JSON.stringify(g.headers ?? {})}`).files;
   return {
     close: () => clients.close(),
     read: (g, path) => files(g).download(path, maxDownload),

@@ -3,7 +3,7 @@
  * (backend.ts), with tenant checks, pool claims, timers and metrics, over the engine and the
  * state database. Façades translate wire shapes only; the logic and its side effects live here once.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from './same-secret.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
@@ -489,11 +489,6 @@ export class SandboxService implements SandboxOps {
   }
 }
 
-/** Constant-time equality of two secrets (digests, so lengths never differ); absent never matches. */
-function sameSecret(given: string | undefined, want: string | undefined): boolean {
-  if (given === undefined || want === undefined) return false;
-  return timingSafeEqual(createHash('sha256').update(given).digest(), createHash('sha256').update(want).digest());
-}
 
 /** The façades' view of a row plus what the engine knows of it. */
 function sandboxDetail(r: SandboxRecord, info: SandboxInfo | undefined): SandboxDetail {

@@ -1,5 +1,5 @@
 // README "Kubernetes" / deploy/README.md: the kustomize base and the Helm chart install the
-// operator and router. Both are rendered by the real tools (`kubectl kustomize`, `helm template`
+// operator, router and server (`agentbox up --kubernetes`). Both are rendered by the real tools (`kubectl kustomize`, `helm template`
 // from scripts/build-helm.sh) and sent to the local kube-apiserver: namespaced objects are
 // created for real in a namespace of this test; cluster-scoped ones (CRDs, ClusterRoles and
 // their bindings, which other test files running at the same time rely on) go through the API
@@ -112,10 +112,29 @@ describe('deploy manifests on the local kube-apiserver', { skip: skip ?? false }
     const objs = parse(run(HELM, ['template', 'agentbox', 'deploy/helm/agentbox-operator', '--namespace', ns, '--include-crds']));
     assertCoherent(objs);
     const kustomized = parse(kubectl(['kustomize', 'deploy/kustomize/base'])).filter((o) => o.kind !== 'Namespace').map(key).sort();
-    // The chart generates the router's signing key; with kustomize it is a documented install
-    // step (deploy/README.md), never a key committed to the repository.
-    const charted = objs.map(key).filter((k) => k !== 'Secret/sandbox-router-auth').sort();
+    // The chart generates the router's signing key and the server's admin key; with kustomize
+    // they are documented install steps (deploy/README.md), never keys committed to the repository.
+    const charted = objs.map(key).filter((k) => k !== 'Secret/sandbox-router-auth' && k !== 'Secret/agentbox-server-admin').sort();
+    const admin = objs.find((o) => key(o) === 'Secret/agentbox-server-admin') as Obj & { data: { key: string } };
+    assert.match(Buffer.from(admin.data.key, 'base64').toString(), /^e2b_[0-9a-f]{40}$/, 'the generated admin key has the shape E2B SDKs accept');
     assert.deepEqual(charted, kustomized, 'the chart installs what the kustomize base installs');
     apply(objs, ns);
+  });
+
+  test('both install the server: `up --kubernetes` with the router\'s key, bound in the sandbox namespace only, admitted by the router\'s NetworkPolicy', { skip: helmMissing, timeout: 120_000 }, () => {
+    for (const objs of [parse(kubectl(['kustomize', 'deploy/kustomize/base'])), parse(run(HELM, ['template', 'agentbox', 'deploy/helm/agentbox-operator', '--namespace', 'agent-sandbox-system']))]) {
+      const server = objs.find((o) => key(o) === 'Deployment/agentbox-server')!;
+      const c = (server.spec as { template: { spec: { containers: { args: string[]; env: { name: string }[] }[] } } }).template.spec.containers[0]!;
+      assert.deepEqual(c.args.slice(0, 2), ['up', '--kubernetes']);
+      assert.ok(c.args.includes('--router-scoped-token-key-file=/etc/router-auth/key'), c.args.join(' '));
+      assert.ok(c.args.includes('--router-url=http://sandbox-router-svc.agent-sandbox-system:8080'), c.args.join(' '));
+      assert.ok(c.env.some((e) => e.name === 'AGENTBOX_ADMIN_KEY'));
+      const bindings = objs.filter((o) => (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') && o.roleRef?.name === 'agentbox-server');
+      assert.deepEqual(bindings.map((b) => `${b.kind}/${b.metadata.namespace}`), ['RoleBinding/default']);
+      const role = objs.find((o) => key(o) === 'ClusterRole/agentbox-server') as Obj & { rules: { resources: string[] }[] };
+      assert.ok(!role.rules.some((r) => r.resources.includes('pods')), 'the server never touches pods: it reaches them through the router');
+      const np = objs.find((o) => key(o) === 'NetworkPolicy/sandbox-router')!;
+      assert.match(JSON.stringify(np.spec), /"app":"agentbox-server"/);
+    }
   });
 });

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 
 const sdkDir = process.env.E2B_SDK_DIR;
 const template = process.env.E2B_TEMPLATE ?? 'base';
-const only = process.env.E2B_SCENARIOS ? new Set(process.env.E2B_SCENARIOS.split(',')) : undefined;
+// E2B_SCENARIOS: the scenario names to run, separated by `|` (names contain commas).
+const only = process.env.E2B_SCENARIOS ? new Set(process.env.E2B_SCENARIOS.split('|')) : undefined;
 const req = createRequire(join(sdkDir, 'package.json'));
 const { Sandbox } = await import(pathToFileURL(req.resolve('e2b')).href);
 

@@ -12,8 +12,8 @@ import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError, notFound } from '../../src/api/errors.ts';
 import type { FileEntryView, TemplateBody } from '../../src/api/native.ts';
-import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, GuestEndpoint, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
-import type { SandboxFiles } from '../../src/server/guest-files.ts';
+import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
+import type { GuestAddress, SandboxFiles } from '../../src/server/guest-files.ts';
 import type { CatalogEntry, CatalogTarget, TemplateCatalog } from '../../src/server/templates.ts';
 
 export interface FakeEngineOptions {
@@ -155,9 +155,9 @@ export class FakeCatalog implements TemplateCatalog {
 
 /** FAKE guest files: the sandbox's host directory stands in for its root filesystem. */
 export function fakeFiles(engine: FakeEngine): SandboxFiles {
-  const idOf = (g: GuestEndpoint) => g.url.replace('fake://', '');
-  const host = (g: GuestEndpoint, p: string) => join(engine.dir(idOf(g)), p);
-  const entry = async (g: GuestEndpoint, p: string): Promise<FileEntryView> => {
+  const idOf = (g: GuestAddress) => g.url.replace('fake://', '');
+  const host = (g: GuestAddress, p: string) => join(engine.dir(idOf(g)), p);
+  const entry = async (g: GuestAddress, p: string): Promise<FileEntryView> => {
     const st = await lstat(host(g, p)).catch(() => { throw notFound('file', p); });
     return { name: p.split('/').pop() ?? p, path: p, type: st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file', size: st.size, mode: st.mode & 0o777, modifiedTime: st.mtime.toISOString() };
   };

@@ -11,9 +11,20 @@ import { engineCatalog } from '../../server/engine-catalog.ts';
 import { startServer } from '../../app/server.ts';
 import { agentboxHome } from '../../sdk/config.ts';
 import { parseFlags, print, UsageError, type Command } from '../io.ts';
+import { upKubernetes } from './up-kubernetes.ts';
 
 export const up: Command = async (args, io) => {
-  const { flags, bools, positionals } = parseFlags(args, { strings: ['host', 'port', 'runtime', 'domain', 'template', 'tls-cert', 'tls-key'], bools: ['no-base'] });
+  const { flags, bools, positionals } = parseFlags(args, {
+    strings: ['host', 'port', 'runtime', 'domain', 'template', 'tls-cert', 'tls-key', 'namespace', 'kubeconfig', 'router-url', 'router-authz-mode', 'router-scoped-token-key-file', 'router-token-file'],
+    bools: ['no-base', 'kubernetes'],
+  });
+  if (bools.has('kubernetes')) {
+    if (positionals.length) throw new UsageError('usage: agentbox up --kubernetes [flags]; see docs/kubernetes.md');
+    return upKubernetes(flags, io);
+  }
+  for (const k of ['namespace', 'kubeconfig', 'router-url', 'router-authz-mode', 'router-scoped-token-key-file', 'router-token-file']) {
+    if (flags[k] !== undefined) throw new UsageError(`--${k} goes with --kubernetes`);
+  }
   if (positionals.length) throw new UsageError('usage: agentbox up [--host H] [--port P] [--runtime gvisor|runc] [--domain D] [--tls-cert PEM --tls-key PEM] [--template T] [--no-base]');
   if (!flags['tls-cert'] !== !flags['tls-key']) throw new UsageError('--tls-cert and --tls-key go together');
   const parsed = RuntimeName.optional().safeParse(flags.runtime);

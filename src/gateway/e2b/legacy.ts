@@ -60,7 +60,7 @@ export function legacyControl(backend: SandboxBackend): Pick<ControlHandlers<E2b
     async setTimeoutLegacy({ principal, params: { id }, body }) {
       // 404 on a paused sandbox makes these SDKs call /resume next.
       if (s.get(principal, id).state === 'paused') throw new AgentboxError('not_found', `sandbox '${id}' is paused; resume it (connect) first`);
-      s.setTimeout(principal, id, body.timeout);
+      await s.setTimeout(principal, id, body.timeout);
     },
     async resumeLegacy({ principal, params: { id }, body }) {
       // `autoPause` in the body is ignored on purpose: the policy chosen at create survives a
