@@ -13,6 +13,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startEchoApp, type EchoApp } from '../support/echo-app.ts';
+import { wsRoundTrip } from '../support/ws.ts';
 import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { importJsSdk, openSandboxSdks, sdkProblems, type OpenSandboxSdks } from './fixture.ts';
@@ -123,6 +124,7 @@ for (const sdk of typeof sdks === 'string' ? [] : installed.js) {
       assert.deepEqual(await hello.json(), { method: 'GET', url: '/hello?x=1', body: '', apiKeyHeader: null });
       const anonymous = await fetchAny(`http://${ep.endpoint}/hello`);
       assert.equal(anonymous.status, 401, 'a sandbox port needs an agentbox key');
+      assert.equal(await wsRoundTrip(`ws://${ep.endpoint}/socket`, ep.headers, 'ping'), 'echo:ping', 'WebSocket through the same endpoint (execd\'s PTY uses one)');
 
       // Renew: the SDK sends now + seconds; the answer and the sandbox agree.
       const renewed = await sbx.renew(1200);
