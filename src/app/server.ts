@@ -14,6 +14,7 @@ import { VERSION } from '../api/version.ts';
 import type { Engine } from '../engine/types.ts';
 import { Metrics } from '../gateway/metrics.ts';
 import { createE2bFacade } from '../gateway/e2b/index.ts';
+import { createOpenSandboxFacade } from '../gateway/opensandbox/index.ts';
 import { nativeHandlers } from '../gateway/native.ts';
 import { PortProxy } from '../gateway/proxy.ts';
 import type { ServerLimits } from '../gateway/limits.ts';
@@ -118,7 +119,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const backend = localBackend({ service, auth, templates, pools, quota });
   const e2b = createE2bFacade({ backend, proxy, now, sandboxByGuestToken: (t) => tokens.lookup(t), ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    backend, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, ...(o.tls ? { tls: o.tls } : {}),
+    backend, proxy, metrics, domain: o.domain, version: VERSION, log, e2b, openSandbox: createOpenSandboxFacade({ backend, proxy, now }), ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),

@@ -1,0 +1,77 @@
+/**
+ * The OpenSandbox façade (issue 12): `Sandbox.create` through the official OpenSandbox SDK (npm
+ * `@alibaba-group/opensandbox`, latest installed by scripts/opensandbox-sdks.sh) with
+ * `extensions.poolRef` on a warm pool of `base`, beside the native SDK's create from the same
+ * pool in the same run. Both sides claim from the pool, full before every create.
+ *
+ * What is timed is create → ready as the SDK sees it: the create, then the endpoint look-ups for
+ * execd (44772) and egress (18080) the SDK always makes. execd is not in the guest yet, so the
+ * SDK's health check is skipped and no command runs; once execd lands, drop `skipHealthCheck`
+ * and time `commands.run('true')` as bench/e2b.bench.ts does. The kill is not timed.
+ */
+import { Sandbox as NativeSandbox } from '../src/sdk/index.ts';
+import { importJsSdk, openSandboxSdks } from '../test/opensandbox/fixture.ts';
+import { startRealServer, type RealServer } from '../test/support/real-server.ts';
+import { cannotRun, percentileRow, timeOnce, type BenchSuite } from './harness.ts';
+
+const N = 10;
+const POOL = 2;
+const TEMPLATE = 'base';
+
+interface OsSandbox { id: string; kill(): Promise<void> }
+interface OsSandboxClass { create(opts: Record<string, unknown>): Promise<OsSandbox> }
+
+async function poolFull(s: RealServer, size: number): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if ((await (await s.api(`/v1/pools/${TEMPLATE}`)).json()).ready >= size) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the ${TEMPLATE} pool did not fill to ${size} in 2 min`);
+}
+
+const suite: BenchSuite = {
+  name: 'OpenSandbox SDK (warm pool of base, poolRef)',
+  async run(ctx) {
+    const sdks = openSandboxSdks();
+    if (typeof sdks === 'string') cannotRun('OpenSandbox', sdks);
+    const latest = sdks.js.at(-1) ?? cannotRun('OpenSandbox', 'the SDK manifest names no npm release; run scripts/opensandbox-sdks.sh');
+    const { Sandbox: Os } = (await importJsSdk(latest.dir)) as { Sandbox: OsSandboxClass };
+    const s = await startRealServer('bench-opensandbox', { runtime: 'gvisor', wideSubnet: true });
+    if (typeof s === 'string') cannotRun('OpenSandbox', s);
+    const osOpts = {
+      connectionConfig: { domain: `${s.server.url}/opensandbox`, apiKey: s.server.adminKey, disableMetrics: true },
+      // SDK 0.1.11 insists on an image even with poolRef; the pool decides what starts.
+      image: TEMPLATE, extensions: { poolRef: TEMPLATE }, skipHealthCheck: true,
+    };
+    const conn = { apiUrl: s.server.url, apiKey: s.server.adminKey };
+    /**
+     * One create at a time on a full pool, its kill and the refill waited for untimed: on 2 cores
+     * a refill (a gVisor start) running beside the next create would time the machine's load,
+     * not the path, and the slower side would pay more of it.
+     */
+    const claims = async (create: () => Promise<{ kill(): Promise<void> }>) => {
+      const samples: number[] = [];
+      for (let i = 0; i < N; i++) {
+        await poolFull(s, POOL);
+        let sbx: { kill(): Promise<void> } | undefined;
+        samples.push(await timeOnce(async () => { sbx = await create(); }));
+        await sbx!.kill();
+      }
+      return samples;
+    };
+    try {
+      await s.created.templates.ensure(TEMPLATE);
+      await s.api(`/v1/pools/${TEMPLATE}`, { method: 'PUT', json: { size: POOL } });
+      const viaOs = await claims(() => Os.create(osOpts));
+      const viaNative = await claims(() => NativeSandbox.create({ ...conn, template: TEMPLATE }));
+      await s.api(`/v1/pools/${TEMPLATE}`, { method: 'DELETE' });
+      const native = { name: 'native SDK create', samples: viaNative };
+      const what = `create → ready, poolRef (OpenSandbox SDK ${latest.version}, no execd health check)`;
+      ctx.report(percentileRow(what, viaOs, 50, 'ms', native));
+      ctx.report(percentileRow(what, viaOs, 99, 'ms', native));
+    } finally {
+      await s.stop();
+    }
+  },
+};
+export default suite;
