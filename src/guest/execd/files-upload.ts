@@ -43,7 +43,12 @@ export async function uploadFiles(deps: ExecdDeps, req: IncomingMessage, res: Se
   const writes: Promise<void>[] = [];
   let files = 0;
   const metaAt = (i: number): Promise<Metadata> => {
-    while (metadata.length <= i) metadata.push(new Promise((r) => resolvers.push(r)));
+    while (metadata.length <= i) {
+      const m = new Promise<Metadata>((r) => resolvers.push(r));
+      // Bad metadata may fail before its file arrives; the file's write reports it.
+      m.catch(() => undefined);
+      metadata.push(m);
+    }
     return metadata[i]!;
   };
   let metas = 0;
@@ -69,7 +74,8 @@ export async function uploadFiles(deps: ExecdDeps, req: IncomingMessage, res: Se
         await writeFile(deps, user, path, content);
         applyPermission(path, m, deps.users);
       });
-      write.catch(() => undefined);
+      // A refused file is still read to its end, or busboy waits on it and never closes.
+      write.catch(() => stream.resume());
       writes.push(write);
     });
     bb.on('error', (err) => reject(execdError('invalid_argument', 'INVALID_FILE', `bad multipart request: ${(err as Error).message}`)));
