@@ -1,7 +1,6 @@
 /**
  * execd's routes (OpenSandbox `specs/execd-api.yaml`), one handler module each (docs/architecture.md,
- * rule “one RPC per module”); this module only matches and holds the shared state. Loaded on
- * the first execd request (listen.ts), so a sandbox nobody drives through execd pays nothing.
+ * rule “one RPC per module”); this module only matches routes and holds the shared state.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMetricsReader } from '../http/metrics.ts';
