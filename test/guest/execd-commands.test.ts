@@ -20,7 +20,10 @@ after(async () => { await g?.stop(); });
 
 describe('ping and auth', () => {
   test('/ping answers 200 without a token; other routes need the sandbox token', async () => {
-    assert.equal((await fetch(`${c.url}/ping`)).status, 200);
+    const ping = await fetch(`${c.url}/ping`);
+    assert.equal(ping.status, 200);
+    // Generated clients (openapi-fetch in the OpenSandbox SDKs) parse a body unless told it is empty.
+    assert.equal(ping.headers.get('content-length'), '0');
     const none = await execdFetch({ url: c.url }, '/metrics');
     assert.equal(none.status, 401);
     assert.equal(((await none.json()) as { code: string }).code, 'UNAUTHORIZED');
@@ -121,7 +124,9 @@ describe('background commands', () => {
   test('DELETE /command?id= interrupts a running command', async () => {
     const r = await streamEvents(c, '/command', { command: 'sleep 60', background: true });
     const id = r.events[0]!.text!;
-    assert.equal((await execdFetch(c, `/command?id=${id}`, { method: 'DELETE' })).status, 200);
+    const interrupted = await execdFetch(c, `/command?id=${id}`, { method: 'DELETE' });
+    assert.equal(interrupted.status, 200);
+    assert.equal(interrupted.headers.get('content-length'), '0');
     const s = await waitFor('the interrupted command to end', async () => {
       const st = await (await execdFetch(c, `/command/status/${id}`)).json() as Record<string, unknown>;
       return st.running === false ? st : undefined;

@@ -3,7 +3,7 @@
  * /code/contexts[?language=], GET and DELETE /code/contexts/{id}.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson } from '../http/respond.ts';
+import { sendEmpty, sendJson } from '../http/respond.ts';
 import { deleteContext, findContext, interpreterFetch, listContexts, type InterpreterContext } from './code-interpreter.ts';
 import type { ExecdDeps } from './deps.ts';
 import { readBody } from './request.ts';
@@ -32,7 +32,7 @@ export async function getContexts(deps: ExecdDeps, url: URL, res: ServerResponse
 
 export async function deleteContexts(deps: ExecdDeps, url: URL, res: ServerResponse): Promise<void> {
   for (const c of await contextsOf(deps, url)) await deleteContext(deps, c.id);
-  res.writeHead(200).end();
+  sendEmpty(res);
 }
 
 export async function getContext(deps: ExecdDeps, id: string, res: ServerResponse): Promise<void> {
@@ -42,5 +42,5 @@ export async function getContext(deps: ExecdDeps, id: string, res: ServerRespons
 export async function deleteOneContext(deps: ExecdDeps, id: string, res: ServerResponse): Promise<void> {
   await findContext(deps, id);
   await deleteContext(deps, id);
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

@@ -1,4 +1,5 @@
 /** DELETE /command?id=: kills a running command's process group; a command that already ended is left as it is. */
+import { sendEmpty } from '../http/respond.ts';
 import type { ServerResponse } from 'node:http';
 import type { ExecdDeps } from './deps.ts';
 import { requireQuery } from './request.ts';
@@ -7,5 +8,5 @@ export function interruptCommand(deps: ExecdDeps, url: URL, res: ServerResponse)
   const [id] = requireQuery(url, 'id');
   const rec = deps.commands.get(id!);
   if (!rec.handle.end) rec.handle.driver.kill('SIGKILL');
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

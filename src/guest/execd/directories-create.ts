@@ -1,4 +1,5 @@
 /** POST /directories: `{ "<path>": {mode, owner?, group?} }`, each created with its parents (mkdir -p). */
+import { sendEmpty } from '../http/respond.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveUser } from '../auth.ts';
 import { makeDirAs } from '../filesystem/make-dir.ts';
@@ -16,5 +17,5 @@ export async function createDirectories(deps: ExecdDeps, req: IncomingMessage, r
     makeDirAs(user, path);
     applyPermission(path, perm, deps.users);
   }
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

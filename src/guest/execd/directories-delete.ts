@@ -1,4 +1,5 @@
 /** DELETE /directories?path=…: removes each directory tree (rm -rf). */
+import { sendEmpty } from '../http/respond.ts';
 import type { ServerResponse } from 'node:http';
 import { AgentboxError } from '../../api/errors.ts';
 import { removePath } from '../filesystem/remove.ts';
@@ -14,5 +15,5 @@ export function deleteDirectories(deps: ExecdDeps, url: URL, res: ServerResponse
     if (type !== 'directory') throw new AgentboxError('invalid_argument', `'${path}' is a ${type}; delete it with DELETE /files`);
     removePath(path);
   }
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

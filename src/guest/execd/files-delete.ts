@@ -1,4 +1,5 @@
 /** DELETE /files?path=…: deletes files (directories go through DELETE /directories). */
+import { sendEmpty } from '../http/respond.ts';
 import { lstatSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { fsError } from '../errors.ts';
@@ -16,5 +17,5 @@ export function deleteFiles(deps: ExecdDeps, url: URL, res: ServerResponse): voi
     if (isDir) throw execdError('invalid_argument', 'INVALID_FILE', `'${path}' is a directory; delete it with DELETE /directories`);
     removePath(path);
   }
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

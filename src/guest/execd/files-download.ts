@@ -69,7 +69,7 @@ export async function downloadFile(deps: ExecdDeps, req: IncomingMessage, url: U
   }
   const r = byteRange(range, size);
   if (!r) {
-    res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
+    res.writeHead(416, { 'Content-Range': `bytes */${size}`, 'Content-Length': 0 }).end();
     return;
   }
   res.writeHead(206, { ...headers, 'Content-Length': r[1] - r[0] + 1, 'Content-Range': `bytes ${r[0]}-${r[1]}/${size}` });

@@ -1,4 +1,5 @@
 /** POST /files/mv: `[{src, dest}]`, renamed in order through the filesystem service's move. */
+import { sendEmpty } from '../http/respond.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { resolveUser } from '../auth.ts';
 import { moveAs } from '../filesystem/move.ts';
@@ -11,5 +12,5 @@ export async function moveFiles(deps: ExecdDeps, req: IncomingMessage, res: Serv
   const moves = await readBody(req, MovesSchema);
   const user = resolveUser(deps, undefined);
   for (const m of moves) moveAs(user, execdPath(deps, m.src), execdPath(deps, m.dest));
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fsError } from '../errors.ts';
-import { sendJson } from '../http/respond.ts';
+import { sendEmpty, sendJson } from '../http/respond.ts';
 import type { ExecdDeps } from './deps.ts';
 import { execdPath } from './path.ts';
 import { readBody } from './request.ts';
@@ -29,5 +29,5 @@ export async function replaceContents(deps: ExecdDeps, req: IncomingMessage, url
     counts[e.p] = { replacedCount: e.count };
   }
   if (url.searchParams.get('verbose') === 'true') sendJson(res, 200, counts);
-  else res.writeHead(200).end();
+  else sendEmpty(res);
 }

@@ -4,6 +4,7 @@
  * Files are written as the sandbox's default user through envd's writer (http/files-post.ts),
  * parents created; a file that arrives before its metadata is held in memory until it comes.
  */
+import { sendEmpty } from '../http/respond.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import busboy from 'busboy';
@@ -88,5 +89,5 @@ export async function uploadFiles(deps: ExecdDeps, req: IncomingMessage, res: Se
     throw execdError('invalid_argument', 'INVALID_FILE_METADATA', `got ${files} "file" and ${metas} "metadata" parts; send one metadata part per file`);
   }
   await Promise.all(writes);
-  res.writeHead(200).end();
+  sendEmpty(res);
 }

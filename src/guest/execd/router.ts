@@ -2,6 +2,7 @@
  * execd's routes (OpenSandbox `specs/execd-api.yaml`), one handler module each (docs/architecture.md,
  * rule “one RPC per module”); this module only matches routes and holds the shared state.
  */
+import { sendEmpty } from '../http/respond.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMetricsReader } from '../http/metrics.ts';
 import type { ProcessDeps } from '../process/deps.ts';
@@ -36,7 +37,7 @@ export type ExecdHandler = (req: IncomingMessage, res: ServerResponse) => void;
 async function route(d: ExecdDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://execd');
   const key = `${req.method} ${url.pathname}`;
-  if (key === 'GET /ping') return void res.writeHead(200).end();
+  if (key === 'GET /ping') return sendEmpty(res);
   requireExecdToken(d, req);
   switch (key) {
     case 'POST /command': return runCommand(d, req, res);

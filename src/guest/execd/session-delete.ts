@@ -1,4 +1,5 @@
 /** DELETE /session/{id}: ends the session's bash and everything it started. */
+import { sendEmpty } from '../http/respond.ts';
 import type { ServerResponse } from 'node:http';
 import type { BashSession } from './bash-session.ts';
 import type { ExecdDeps } from './deps.ts';
@@ -13,5 +14,5 @@ export function findSession(deps: ExecdDeps, id: string): BashSession {
 export function deleteSession(deps: ExecdDeps, id: string, res: ServerResponse): void {
   findSession(deps, id).close();
   deps.sessions.delete(id);
-  res.writeHead(200).end();
+  sendEmpty(res);
 }
