@@ -7,6 +7,9 @@
 /** execd's TCP port in every sandbox, as OpenSandbox's SDKs assume (`DEFAULT_EXECD_PORT`). */
 export const EXECD_PORT = 44772;
 
+/** The sandbox env file every execd command starts with, where upstream's execd keeps it. */
+export const EXECD_ENV_FILE = '/opt/opensandbox/.env';
+
 /** Carries the sandbox's access token on every execd call but /ping. */
 export const EXECD_TOKEN_HEADER = 'x-execd-access-token';
 

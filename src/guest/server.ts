@@ -86,7 +86,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
   const port = (server.address() as AddressInfo).port;
   const execd = config.execdPort === undefined ? undefined : await listenExecd({
     port: config.execdPort, host: config.host, idleTimeoutMs: IDLE_TIMEOUT_MS,
-    deps: { ...context, registry, launchers }, codeInterpreterUrl: config.codeInterpreterUrl,
+    deps: { ...context, registry, launchers }, codeInterpreterUrl: config.codeInterpreterUrl, envFile: config.execdEnvFile,
   });
   if (execd) opts.log.info('execd listening', { host: config.host, port: execd.port });
   opts.log.info('guest listening', { host: config.host, port });

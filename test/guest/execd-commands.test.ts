@@ -3,8 +3,9 @@
 // bash sessions and metrics; every refusal in execd's {code, message} shape.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { EXECD_TAIL_CURSOR_HEADER } from '../../src/api/opensandbox-execd.ts';
 import { execdFetch, streamEvents, texts, type ExecdCaller } from '../support/execd-client.ts';
 import { waitFor } from '../support/wait.ts';
@@ -12,11 +13,15 @@ import { startGuest, type RunningGuest } from './fixture.ts';
 
 let g: RunningGuest;
 let c: ExecdCaller;
+const envFile = join(tmpdir(), `execd-env-${process.pid}`, '.env');
 before(async () => {
-  g = await startGuest({ config: { execdPort: 0 } });
+  g = await startGuest({ config: { execdPort: 0, execdEnvFile: envFile } });
   c = { url: g.execdUrl!, token: g.accessToken };
 });
-after(async () => { await g?.stop(); });
+after(async () => {
+  await g?.stop();
+  rmSync(dirname(envFile), { recursive: true, force: true });
+});
 
 describe('ping and auth', () => {
   test('/ping answers 200 without a token; other routes need the sandbox token', async () => {
@@ -68,6 +73,15 @@ describe('POST /command', () => {
     mkdirSync(dir, { recursive: true });
     const r = await streamEvents(c, '/command', { command: 'pwd; echo $MINE $SANDBOX_WIDE; id -u', cwd: dir, envs: { MINE: 'mine' }, uid: 65534 });
     assert.deepEqual(texts(r.events, 'stdout'), [dir, 'mine yes', '65534']);
+  });
+
+  test('the sandbox env file (EXECD_ENVS): what is appended reaches later commands and sessions; a request\'s envs win', async () => {
+    const first = await streamEvents(c, '/command', { command: 'echo "$EXECD_ENVS"; echo "FROMFILE=yes" >> "$EXECD_ENVS"; echo "SHADOWED=file" >> "$EXECD_ENVS"' });
+    assert.deepEqual(texts(first.events, 'stdout'), [envFile]);
+    const later = await streamEvents(c, '/command', { command: 'echo $FROMFILE $SHADOWED', envs: { SHADOWED: 'request' } });
+    assert.deepEqual(texts(later.events, 'stdout'), ['yes request']);
+    const { session_id: id } = await (await execdFetch(c, '/session', { body: {} })).json() as { session_id: string };
+    assert.deepEqual(texts((await streamEvents(c, `/session/${id}/run`, { command: 'echo $FROMFILE' })).events, 'stdout'), ['yes']);
   });
 
   test('timeout kills the process group: error with exit -1', async () => {

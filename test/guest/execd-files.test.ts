@@ -41,7 +41,8 @@ describe('upload and download', () => {
   test('upload writes each file at its metadata path with its mode; parents created', async () => {
     const a = join(root, 'up', 'deep', 'a.txt');
     const b = join(root, 'up', 'b.sh');
-    const res = await execdFetch(c, '/files/upload', { raw: uploadForm([{ meta: { path: a }, data: 'alpha\nbeta\ngamma\n' }, { meta: { path: b, mode: 755 }, data: '#!/bin/sh\n' }]) });
+    // The Python SDK sends unset fields as null.
+    const res = await execdFetch(c, '/files/upload', { raw: uploadForm([{ meta: { path: a, owner: null, group: null }, data: 'alpha\nbeta\ngamma\n' }, { meta: { path: b, mode: 755 }, data: '#!/bin/sh\n' }]) });
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(readFileSync(a, 'utf8'), 'alpha\nbeta\ngamma\n');
     assert.equal(statSync(b).mode & 0o777, 0o755);
@@ -141,6 +142,7 @@ describe('info, search, replace, permissions, move, delete', () => {
     const f = join(root, 'perm.txt');
     writeFileSync(f, '');
     assert.equal((await execdFetch(c, '/files/permissions', { body: { [f]: { mode: 640, owner: 'nobody', group: 'nogroup' } } })).status, 200);
+    assert.equal((await execdFetch(c, '/files/permissions', { body: { [f]: { mode: 640, owner: null, group: null } } })).status, 200);
     const st = statSync(f);
     assert.equal(st.mode & 0o777, 0o640);
     assert.equal(st.uid, 65534);

@@ -14,4 +14,6 @@ export interface ExecdDeps extends ProcessDeps {
   metrics: () => Record<string, number>;
   /** Where the code interpreter of the sandbox listens (templates/code-interpreter-v1.yaml). */
   codeInterpreterUrl: string;
+  /** The sandbox env file (env-file.ts); absent = none. */
+  envFile?: string;
 }

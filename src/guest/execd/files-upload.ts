@@ -17,13 +17,14 @@ import { execdError } from './errors.ts';
 import { applyPermission } from './permissions.ts';
 import { execdPath } from './path.ts';
 import { UploadMetadataSchema } from './schemas.ts';
+import { withoutNulls } from './request.ts';
 
 type Metadata = z.output<typeof UploadMetadataSchema>;
 
 function parseMetadata(text: string): Metadata {
   let raw: unknown;
   try { raw = JSON.parse(text); } catch { throw execdError('invalid_argument', 'INVALID_FILE_METADATA', 'a metadata part is not JSON'); }
-  const parsed = UploadMetadataSchema.safeParse(raw);
+  const parsed = UploadMetadataSchema.safeParse(withoutNulls(raw));
   if (!parsed.success) throw execdError('invalid_argument', 'INVALID_FILE_METADATA', `invalid metadata: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }

@@ -20,10 +20,11 @@ export interface ExecdListenOptions {
   idleTimeoutMs: number;
   deps: ProcessDeps;
   codeInterpreterUrl: string;
+  envFile?: string;
 }
 
 export async function listenExecd(o: ExecdListenOptions): Promise<ExecdListener> {
-  const server: Server = createServer({ keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, createExecdHandler(o.deps, o.codeInterpreterUrl));
+  const server: Server = createServer({ keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, createExecdHandler(o.deps, o.codeInterpreterUrl, o.envFile));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

@@ -6,6 +6,16 @@ import { describeIssues } from '../config.ts';
 import { readJsonBody } from '../http/respond.ts';
 import { execdError } from './errors.ts';
 
+/**
+ * A JSON document with its `null` members dropped: the Python SDK sends every unset optional
+ * field as `null` (`"owner": null`), which means the same as leaving it out.
+ */
+export function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+}
+
 /** The body parsed by `schema`; malformed JSON or a wrong shape is 400 INVALID_REQUEST_BODY. */
 export async function readBody<T extends z.ZodMiniType>(req: IncomingMessage, schema: T): Promise<z.output<T>> {
   let raw: unknown;
@@ -15,7 +25,7 @@ export async function readBody<T extends z.ZodMiniType>(req: IncomingMessage, sc
     if (err instanceof AgentboxError) throw err;
     throw new AgentboxError('invalid_argument', `the request body is not JSON: ${(err as Error).message}`);
   }
-  const parsed = schema.safeParse(raw);
+  const parsed = schema.safeParse(withoutNulls(raw));
   if (!parsed.success) throw new AgentboxError('invalid_argument', `invalid request body: ${describeIssues(parsed.error)}`);
   return parsed.data;
 }

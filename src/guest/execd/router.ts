@@ -6,7 +6,9 @@ import { sendEmpty } from '../http/respond.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createMetricsReader } from '../http/metrics.ts';
 import type { ProcessDeps } from '../process/deps.ts';
+import { resolveUser } from '../auth.ts';
 import { requireExecdToken } from './auth.ts';
+import { prepareEnvFile } from './env-file.ts';
 import { createContext, deleteContexts, deleteOneContext, getContext, getContexts } from './code-contexts.ts';
 import { runCode } from './code-run.ts';
 import { interruptCommand } from './command-interrupt.ts';
@@ -74,8 +76,12 @@ async function route(d: ExecdDeps, req: IncomingMessage, res: ServerResponse): P
   throw execdError('not_found', 'NOT_SUPPORTED', `execd has no route ${key}`);
 }
 
-export function createExecdHandler(p: ProcessDeps, codeInterpreterUrl: string): ExecdHandler {
-  const deps: ExecdDeps = { ...p, commands: new CommandStore(), sessions: new Map(), metrics: createMetricsReader(), codeInterpreterUrl };
+export function createExecdHandler(p: ProcessDeps, codeInterpreterUrl: string, envFile?: string): ExecdHandler {
+  const deps: ExecdDeps = { ...p, commands: new CommandStore(), sessions: new Map(), metrics: createMetricsReader(), codeInterpreterUrl, envFile };
+  if (envFile) {
+    // A read-only image must not stop the guest: commands then run without the file.
+    try { prepareEnvFile(envFile, resolveUser(p, undefined)); } catch (err) { p.log.error('execd env file not created', { path: envFile, error: (err as Error).message }); }
+  }
   return (req, res) => {
     route(deps, req, res).catch((err) => sendExecdError(res, err));
   };

@@ -12,6 +12,8 @@ import type { ProcessHandle } from '../process/handle.ts';
 import type { ProcessDeps } from '../process/deps.ts';
 import { launch } from '../process/start.ts';
 import type { OsUser } from '../users.ts';
+import type { ExecdDeps } from './deps.ts';
+import { envFileVariables } from './env-file.ts';
 
 export function shellPath(): string {
   return existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
@@ -37,9 +39,11 @@ export interface ShellLaunch {
   tag: string;
 }
 
-export function launchShell(deps: ProcessDeps, l: ShellLaunch): Promise<ProcessHandle> {
+/** Starts the shell with the sandbox env file's variables under the request's own `envs`. */
+export function launchShell(deps: ExecdDeps, l: ShellLaunch): Promise<ProcessHandle> {
+  const envs = { ...(deps.envFile ? envFileVariables(deps.envFile) : {}), ...l.envs };
   return launch(deps, l.user, create(StartRequestSchema, {
-    process: { cmd: shellPath(), args: l.args, envs: l.envs ?? {}, cwd: l.cwd },
+    process: { cmd: shellPath(), args: l.args, envs, cwd: l.cwd },
     stdin: l.stdin ?? false,
     tag: l.tag,
   }));
