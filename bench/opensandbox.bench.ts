@@ -11,8 +11,8 @@
  */
 import { Sandbox as NativeSandbox } from '../src/sdk/index.ts';
 import { importJsSdk, openSandboxSdks } from '../test/opensandbox/fixture.ts';
-import { startRealServer, type RealServer } from '../test/support/real-server.ts';
-import { cannotRun, percentileRow, timeOnce, type BenchSuite } from './harness.ts';
+import { startRealServer } from '../test/support/real-server.ts';
+import { cannotRun, percentileRow, poolFull, timeOnce, type BenchSuite } from './harness.ts';
 
 const N = 10;
 const POOL = 2;
@@ -20,14 +20,6 @@ const TEMPLATE = 'base';
 
 interface OsSandbox { id: string; kill(): Promise<void> }
 interface OsSandboxClass { create(opts: Record<string, unknown>): Promise<OsSandbox> }
-
-async function poolFull(s: RealServer, size: number): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if ((await (await s.api(`/v1/pools/${TEMPLATE}`)).json()).ready >= size) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the ${TEMPLATE} pool did not fill to ${size} in 2 min`);
-}
 
 const suite: BenchSuite = {
   name: 'OpenSandbox SDK (warm pool of base, poolRef)',
@@ -52,7 +44,7 @@ const suite: BenchSuite = {
     const claims = async (create: () => Promise<{ kill(): Promise<void> }>) => {
       const samples: number[] = [];
       for (let i = 0; i < N; i++) {
-        await poolFull(s, POOL);
+        await poolFull(s.api, TEMPLATE, POOL);
         let sbx: { kill(): Promise<void> } | undefined;
         samples.push(await timeOnce(async () => { sbx = await create(); }));
         await sbx!.kill();
