@@ -71,6 +71,7 @@ describe('OpenSandbox wire rules', { skip }, () => {
       [{ image: { uri: 'base' }, entrypoint: ['x'], resourceLimits: { memory: 'lots' } }, /resourceLimits\.memory 'lots'/],
       [{ image: { uri: 'base' }, entrypoint: ['x'], resourceLimits: {}, metadata: { 'opensandbox.io/x': '1' } }, /reserved/],
       [{ image: { uri: 'base' }, entrypoint: ['x'], resourceLimits: {}, timeout: 10 }, /timeout/],
+      [{ extensions: { poolRef: 'busybox' }, networkPolicy: { defaultAction: 'deny' } }, /networkPolicy cannot be combined with extensions\.poolRef/],
     ] as const) {
       const r = await post(body);
       const b = await r.json();
