@@ -11,8 +11,6 @@ import { z } from 'zod';
 import { MAX_TIMEOUT_SECONDS } from './native.ts';
 import { defineRoutes, repeated } from './route.ts';
 
-/** What execd listens on inside every OpenSandbox sandbox (and the SDKs' DEFAULT_EXECD_PORT). */
-export const EXECD_PORT = 44772;
 
 /** The SDKs' default entrypoint: "keep the container alive", which agentbox's guest already does. */
 export const KEEP_ALIVE_ENTRYPOINT = ['tail', '-f', '/dev/null'];
@@ -97,6 +95,15 @@ export const EndpointQuery = z.object({
 });
 /** `endpoint` is host[:port][/path] without a scheme; the SDKs merge `headers` into every request to it. */
 export const Endpoint = z.object({ endpoint: z.string(), headers: z.record(z.string(), z.string()).optional() });
+
+/** Where the SDKs reach OpenSandbox's egress sidecar (DEFAULT_EGRESS_PORT); the façade answers it itself. */
+export const EGRESS_PORT = 18080;
+/** `PATCH /policy` on the egress port: rules merged by target. */
+export const EgressPatch = z.array(NetworkRule).max(256);
+/** `DELETE /policy` on the egress port: the targets whose rules go. */
+export const EgressDelete = z.array(z.string().min(1).max(253)).max(256);
+/** `POST|PUT /policy`: the whole policy replaced. */
+export const EgressReplace = NetworkPolicy;
 
 /** SDK 0.1.11 reports each create here, fire-and-forget; agentbox keeps its own metrics. */
 export const MetricsEvent = z.looseObject({ eventType: z.string().optional() });

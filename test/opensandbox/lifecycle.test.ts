@@ -71,6 +71,7 @@ describe('OpenSandbox wire rules', { skip }, () => {
       [{ image: { uri: 'base' }, entrypoint: ['x'], resourceLimits: { memory: 'lots' } }, /resourceLimits\.memory 'lots'/],
       [{ image: { uri: 'base' }, entrypoint: ['x'], resourceLimits: {}, metadata: { 'opensandbox.io/x': '1' } }, /reserved/],
       [{ image: { uri: 'base' }, entrypoint: ['x'], resourceLimits: {}, timeout: 10 }, /timeout/],
+      [{ extensions: { poolRef: 'busybox' }, networkPolicy: { defaultAction: 'deny' } }, /networkPolicy cannot be combined with extensions\.poolRef/],
     ] as const) {
       const r = await post(body);
       const b = await r.json();
@@ -89,11 +90,14 @@ for (const sdk of typeof sdks === 'string' ? [] : installed.js) {
     const connection = () => ({ domain: domain(), apiKey: srv.server.adminKey });
     before(async () => { os = await importJsSdk(sdk.dir); });
 
-    /** The SandboxApiException a call fails with (or a failure when it succeeds). */
-    const apiError = async (p: Promise<unknown>) => {
+    /** The SandboxApiException a call fails with, checked for its status and OpenSandbox code. */
+    const refused = async (p: Promise<unknown>, status: number, code: string) => {
       const err = await p.then(() => assert.fail('expected the call to fail'), (e: unknown) => e);
       assert.ok(err instanceof os.SandboxApiException, `expected SandboxApiException, got ${String(err)}`);
-      return err as { statusCode: number; error: { code: string; message: string } };
+      const e = err as { statusCode: number; error: { code: string; message: string } };
+      assert.equal(e.statusCode, status);
+      assert.equal(e.error.code, code);
+      return e;
     };
 
     test('create from an image, get, endpoints, renew, pause/resume, kill', async () => {
@@ -135,19 +139,13 @@ for (const sdk of typeof sdks === 'string' ? [] : installed.js) {
       const manager = os.SandboxManager.create({ connectionConfig: connection() });
       await sbx.pause();
       assert.equal((await sbx.getInfo()).status.state, 'Paused');
-      const again = await apiError(sbx.pause());
-      assert.equal(again.statusCode, 409);
-      assert.equal(again.error.code, 'DOCKER::SANDBOX_NOT_RUNNING');
+      await refused(sbx.pause(), 409, 'DOCKER::SANDBOX_NOT_RUNNING');
       await manager.resumeSandbox(sbx.id);
       assert.equal((await sbx.getInfo()).status.state, 'Running');
-      const notPaused = await apiError(manager.resumeSandbox(sbx.id));
-      assert.equal(notPaused.statusCode, 409);
-      assert.equal(notPaused.error.code, 'DOCKER::SANDBOX_NOT_PAUSED');
+      await refused(manager.resumeSandbox(sbx.id), 409, 'DOCKER::SANDBOX_NOT_PAUSED');
 
       await sbx.kill();
-      const gone = await apiError(manager.getSandboxInfo(sbx.id));
-      assert.equal(gone.statusCode, 404);
-      assert.equal(gone.error.code, 'DOCKER::SANDBOX_NOT_FOUND');
+      await refused(manager.getSandboxInfo(sbx.id), 404, 'DOCKER::SANDBOX_NOT_FOUND');
       await manager.close();
     });
 
@@ -164,9 +162,7 @@ for (const sdk of typeof sdks === 'string' ? [] : installed.js) {
 
     test('an unknown image is OpenSandbox\'s error at once, and leaves nothing behind', async () => {
       const before = (await (await srv.api('/v1/sandboxes')).json()).sandboxes.length;
-      const err = await apiError(os.Sandbox.create({ connectionConfig: connection(), image: 'python:3.11', skipHealthCheck: true }));
-      assert.equal(err.statusCode, 400);
-      assert.equal(err.error.code, 'DOCKER::SANDBOX_IMAGE_PULL_FAILED');
+      const err = await refused(os.Sandbox.create({ connectionConfig: connection(), image: 'python:3.11', skipHealthCheck: true }), 400, 'DOCKER::SANDBOX_IMAGE_PULL_FAILED');
       assert.match(err.error.message, /template 'python-3.11'/);
       assert.equal((await (await srv.api('/v1/sandboxes')).json()).sandboxes.length, before);
     });
@@ -181,9 +177,25 @@ for (const sdk of typeof sdks === 'string' ? [] : installed.js) {
       assert.equal(native.template, 'busybox');
       const raw = await (await fetchAny(`${domain()}/v1/sandboxes/${sbx.id}`, { headers: { 'OPEN-SANDBOX-API-KEY': srv.server.adminKey } })).json();
       assert.deepEqual(raw.allocation, { mode: 'pool', poolRef: 'busybox', state: 'allocated' });
-      const err = await apiError(os.Sandbox.create({ connectionConfig: connection(), skipHealthCheck: true, image: 'base', extensions: { poolRef: 'nope' } }));
-      assert.equal(err.statusCode, 404);
-      assert.equal(err.error.code, 'KUBERNETES::POOL_NOT_FOUND');
+      await refused(os.Sandbox.create({ connectionConfig: connection(), skipHealthCheck: true, image: 'base', extensions: { poolRef: 'nope' } }), 404, 'KUBERNETES::POOL_NOT_FOUND');
+      await sbx.kill();
+    });
+
+    test('the egress API on 18080 reads and changes the sandbox\'s egress rules', async () => {
+      const sbx = await os.Sandbox.create({
+        connectionConfig: connection(), image: 'base', skipHealthCheck: true,
+        networkPolicy: { defaultAction: 'deny', egress: [{ action: 'allow', target: 'pypi.org' }] },
+      });
+      // The rules the engine was given (its firewall enforces them; the fake engine records them).
+      const native = async () => srv.engine.get(sbx.id).egress;
+      assert.deepEqual(await native(), { defaultAction: 'deny', allow: ['pypi.org'], deny: [] }, 'the create\'s policy is the sandbox\'s rules');
+      assert.deepEqual(await sbx.getEgressPolicy(), { defaultAction: 'deny', egress: [{ action: 'allow', target: 'pypi.org' }] });
+      await sbx.patchEgressRules([{ action: 'allow', target: 'github.com' }, { action: 'deny', target: 'pypi.org' }]);
+      assert.deepEqual(await native(), { defaultAction: 'deny', allow: ['github.com'], deny: ['pypi.org'] });
+      if (typeof sbx.deleteEgressRules === 'function') {
+        await sbx.deleteEgressRules(['pypi.org']);
+        assert.deepEqual(await native(), { defaultAction: 'deny', allow: ['github.com'], deny: [] });
+      }
       await sbx.kill();
     });
 

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentboxError, notFound } from '../../api/errors.ts';
 import { SandboxId } from '../../api/native.ts';
-import { openSandboxApi, type OpenSandboxApi } from '../../api/opensandbox.ts';
+import { EGRESS_PORT, openSandboxApi, type OpenSandboxApi } from '../../api/opensandbox.ts';
 import { routeList, type Route } from '../../api/route.ts';
 import type { Principal, SandboxBackend } from '../../server/backend.ts';
 import { presentedKey } from '../auth.ts';
@@ -22,6 +22,7 @@ import type { PortProxy } from '../proxy.ts';
 import { parseBody, parseQuery } from '../request.ts';
 import { sendJson } from '../respond.ts';
 import { Router } from '../router.ts';
+import { serveEgress } from './egress.ts';
 import { endOpenSandboxUpgrade, sendOpenSandboxError, type ConflictMeaning } from './errors.ts';
 import { lifecycleHandlers, type LifecycleReply } from './lifecycle.ts';
 
@@ -103,8 +104,9 @@ export function createOpenSandboxFacade(d: OpenSandboxDeps): OpenSandboxFacade {
       res.setHeader('X-Request-ID', typeof incoming === 'string' && incoming ? incoming : randomUUID().replaceAll('-', ''));
       try {
         const port = proxyRoute(path);
-        if (port) await d.proxy.http(req, res, port, authenticated(req, d.backend).principal);
-        else await serveRoute(req, res, path);
+        if (!port) await serveRoute(req, res, path);
+        else if (port.port === EGRESS_PORT) await serveEgress(req, res, d.backend, authenticated(req, d.backend).principal, port.id, port.path);
+        else await d.proxy.http(req, res, port, authenticated(req, d.backend).principal);
       } catch (err) {
         sendOpenSandboxError(res, err);
       }

@@ -43,6 +43,8 @@ const sameArgv = (a: string[], b: string[]) => a.length === b.length && a.every(
 function checkCreate(b: CreateSandboxRequest, poolRef: string | undefined): void {
   if (poolRef !== undefined) {
     if (b.snapshotId) throw invalidArgument('snapshotId cannot be combined with extensions.poolRef: a pooled sandbox starts from its pool');
+    // Refused rather than dropped: a warm member's egress rules were fixed when it started.
+    if (b.networkPolicy) throw invalidArgument('networkPolicy cannot be combined with extensions.poolRef: a pooled sandbox has its pool\'s network');
     return;
   }
   if (!b.image === !b.snapshotId) throw invalidArgument('give exactly one of image and snapshotId');

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { AgentboxError } from '../../api/errors.ts';
-import { egressOf, openSandboxState, parseCpu, parseMemoryMiB, recordStates, resourcesOf, templateForImage } from './translate.ts';
+import { egressOf, openSandboxState, parseCpu, parseMemoryMiB, patchRules, recordStates, resourcesOf, rulesOf, templateForImage, withoutTargets } from './translate.ts';
 
 const refused = (fn: () => unknown, re: RegExp) => assert.throws(fn, (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument' && re.test(e.message));
 
@@ -37,6 +37,16 @@ describe('OpenSandbox translations', () => {
     assert.deepEqual(egressOf({ egress: [{ action: 'allow', target: 'pypi.org' }, { action: 'deny', target: '10.0.0.0/8' }] }),
       { defaultAction: 'deny', allow: ['pypi.org'], deny: ['10.0.0.0/8'] });
     assert.deepEqual(egressOf({ defaultAction: 'allow' }), { defaultAction: 'allow', allow: [], deny: [] });
+  });
+
+  test('egress rules read, patch (incoming wins per target) and delete as the egress sidecar does', () => {
+    const p = { defaultAction: 'deny' as const, allow: ['pypi.org', 'a.com'], deny: ['10.0.0.0/8'] };
+    assert.deepEqual(rulesOf(p), { defaultAction: 'deny', egress: [
+      { action: 'allow', target: 'pypi.org' }, { action: 'allow', target: 'a.com' }, { action: 'deny', target: '10.0.0.0/8' },
+    ] });
+    assert.deepEqual(patchRules(p, [{ action: 'deny', target: 'a.com' }, { action: 'allow', target: 'b.com' }]),
+      { defaultAction: 'deny', allow: ['pypi.org', 'b.com'], deny: ['10.0.0.0/8', 'a.com'] });
+    assert.deepEqual(withoutTargets(p, ['a.com', '10.0.0.0/8', 'never.set']), { defaultAction: 'deny', allow: ['pypi.org'], deny: [] });
   });
 
   test('states map both ways; names agentbox never reaches match nothing', () => {

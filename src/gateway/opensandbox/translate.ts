@@ -7,7 +7,7 @@ import { invalidArgument } from '../../api/errors.ts';
 import type { NetworkPolicy as NativeNetworkPolicy } from '../../api/native.ts';
 import type { z } from 'zod';
 import type { NetworkPolicy } from '../../api/opensandbox.ts';
-import type { SandboxDetail } from '../../server/backend.ts';
+import type { EgressPolicy, SandboxDetail } from '../../server/backend.ts';
 
 type RecordState = SandboxDetail['state'];
 
@@ -70,6 +70,33 @@ export function egressOf(policy: z.output<typeof NetworkPolicy>): z.output<typeo
     allow: rules.filter((r) => r.action === 'allow').map((r) => r.target),
     deny: rules.filter((r) => r.action === 'deny').map((r) => r.target),
   };
+}
+
+type Rule = { action: 'allow' | 'deny'; target: string };
+
+/** agentbox's egress rules as OpenSandbox's egress sidecar reports them (`GET /policy` on 18080). */
+export function rulesOf(p: EgressPolicy): { defaultAction: 'allow' | 'deny'; egress: Rule[] } {
+  return {
+    defaultAction: p.defaultAction,
+    egress: [...p.allow.map((target) => ({ action: 'allow' as const, target })), ...p.deny.map((target) => ({ action: 'deny' as const, target }))],
+  };
+}
+
+/** `PATCH /policy`: each incoming rule replaces any rule for the same target (the incoming one wins). */
+export function patchRules(p: EgressPolicy, rules: Rule[]): EgressPolicy {
+  const incoming = new Set(rules.map((r) => r.target));
+  const keep = (list: string[]) => list.filter((t) => !incoming.has(t));
+  return {
+    defaultAction: p.defaultAction,
+    allow: [...keep(p.allow), ...rules.filter((r) => r.action === 'allow').map((r) => r.target)],
+    deny: [...keep(p.deny), ...rules.filter((r) => r.action === 'deny').map((r) => r.target)],
+  };
+}
+
+/** `DELETE /policy`: the rules for these targets go; the default action stays. */
+export function withoutTargets(p: EgressPolicy, targets: string[]): EgressPolicy {
+  const gone = new Set(targets);
+  return { defaultAction: p.defaultAction, allow: p.allow.filter((t) => !gone.has(t)), deny: p.deny.filter((t) => !gone.has(t)) };
 }
 
 const STATE: Record<RecordState, string> = {
