@@ -9,22 +9,14 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Sandbox as NativeSandbox } from '../src/sdk/index.ts';
 import { sdkManifest } from '../test/e2b/fixture.ts';
-import { startRealServer, type RealServer } from '../test/support/real-server.ts';
-import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
+import { startRealServer } from '../test/support/real-server.ts';
+import { cannotRun, percentileRow, poolFull, timeMany, type BenchSuite } from './harness.ts';
 
 const N = 10;
 const TEMPLATE = 'base';
 
 interface E2bSandbox { sandboxId: string; commands: { run(cmd: string): Promise<{ exitCode: number }> }; kill(): Promise<void> }
 interface E2bSandboxClass { create(template: string, opts: Record<string, unknown>): Promise<E2bSandbox> }
-
-async function poolFull(s: RealServer, size: number): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if ((await (await s.api(`/v1/pools/${TEMPLATE}`)).json()).ready >= size) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`the ${TEMPLATE} pool did not fill to ${size} in 2 min`);
-}
 
 const suite: BenchSuite = {
   name: 'E2B SDK (warm pool of base)',
@@ -42,14 +34,14 @@ const suite: BenchSuite = {
     try {
       await s.created.templates.ensure(TEMPLATE);
       await s.api(`/v1/pools/${TEMPLATE}`, { method: 'PUT', json: { size: N } });
-      await poolFull(s, N);
+      await poolFull(s.api, TEMPLATE, N);
       const viaE2b = await timeMany(N, async () => {
         const sbx = await E2b.create(TEMPLATE, e2bOpts);
         if ((await sbx.commands.run('true')).exitCode !== 0) throw new Error('true failed');
         kills.push(sbx.kill());
       });
       await Promise.all(kills.splice(0));
-      await poolFull(s, N);
+      await poolFull(s.api, TEMPLATE, N);
       const viaNative = await timeMany(N, async () => {
         const sbx = await NativeSandbox.create({ ...conn, template: TEMPLATE });
         await sbx.commands.run('true');

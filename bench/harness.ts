@@ -77,3 +77,12 @@ export async function timeOnce(fn: () => Promise<unknown>): Promise<number> {
 export function cannotRun(suite: string, why: string): never {
   throw new Error(`${suite} cannot run: ${why}`);
 }
+
+/** Waits until the warm pool of `template` has `size` ready members; 2 min at most (a first fill builds nothing, it only starts). */
+export async function poolFull(api: (path: string) => Promise<{ json(): Promise<{ ready: number }> }>, template: string, size: number): Promise<void> {
+  for (let i = 0; i < 1200; i++) {
+    if ((await (await api(`/v1/pools/${template}`)).json()).ready >= size) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`the ${template} pool did not fill to ${size} in 2 min`);
+}

@@ -208,18 +208,52 @@ export const TemplateUploadQuery = z.object({
   description: z.string().max(500).optional(),
 }).strict();
 
+/** Most members (idle and allocated) one pool may count; the idle ones are bounded by the policy's poolSize. */
+export const MAX_POOL_MEMBERS = 10_000;
+const PoolCount = z.number().int().min(0).max(MAX_POOL_MEMBERS);
+
+/**
+ * OpenSandbox's capacity of a pool (its `Pool.spec.capacitySpec`): keep between bufferMin and
+ * bufferMax members idle, and never fewer than poolMin nor more than poolMax members in total
+ * (idle + allocated). The arithmetic is src/server/pool-capacity.ts.
+ */
+export const PoolCapacity = z.object({ bufferMin: PoolCount, bufferMax: PoolCount, poolMin: PoolCount, poolMax: PoolCount });
+export type PoolCapacity = z.infer<typeof PoolCapacity>;
+
+/** A pool is sized by `size` (keep exactly that many idle) or by a capacity (all four fields). */
+export type PoolSizing = { size: number } | PoolCapacity;
+
 export const PoolBody = z.object({
-  size: z.number().int().min(0).max(256).describe('at most the policy\'s poolSize'),
+  size: z.number().int().min(0).max(256).optional().describe('idle sandboxes to keep, at most the policy\'s poolSize; or give the four capacity fields instead'),
+  bufferMin: PoolCount.optional().describe('capacity: fewest idle sandboxes (with bufferMax, poolMin, poolMax)'),
+  bufferMax: PoolCount.optional().describe('capacity: most idle sandboxes'),
+  poolMin: PoolCount.optional().describe('capacity: fewest members in total, idle and allocated'),
+  poolMax: PoolCount.optional().describe('capacity: most members in total, idle and allocated'),
   runtime: RuntimeName.optional().describe('runtime class of the warm sandboxes; default: what a create without `runtime` gets'),
-}).strict().meta({ id: 'SetPool' });
+}).strict().transform((b, ctx) => {
+  const capacity = { bufferMin: b.bufferMin, bufferMax: b.bufferMax, poolMin: b.poolMin, poolMax: b.poolMax };
+  const given = Object.values(capacity).filter((v) => v !== undefined).length;
+  const runtime = b.runtime ? { runtime: b.runtime } : {};
+  if (b.size !== undefined && given === 0) return { sizing: { size: b.size } as PoolSizing, ...runtime };
+  if (b.size === undefined && given === 4) return { sizing: capacity as PoolCapacity as PoolSizing, ...runtime };
+  ctx.addIssue({ code: 'custom', message: 'give either size or all four of bufferMin, bufferMax, poolMin, poolMax' });
+  return z.NEVER;
+}).meta({ id: 'SetPool' });
 export const Pool = z.object({
   template: z.string(),
+  /** Idle sandboxes kept (for a capacity pool: the most it keeps idle at once). */
   size: z.number().int(),
   runtime: RuntimeName,
   /** Warm sandboxes ready to be claimed now. */
   ready: z.number().int(),
   /** Warm sandboxes being started. */
   starting: z.number().int(),
+  /** Set when the pool was sized by capacity rather than `size`. */
+  capacity: PoolCapacity.optional(),
+  /** OpenSandbox's pool status: members in total (idle + allocated), allocated (claimed and alive), available (idle and ready). */
+  total: z.number().int(),
+  allocated: z.number().int(),
+  available: z.number().int(),
 }).meta({ id: 'Pool' });
 export const PoolList = z.object({ pools: z.array(Pool) }).meta({ id: 'PoolList' });
 

@@ -10,6 +10,7 @@ import { VERSION } from '../api/version.ts';
 import { createE2bFacade } from '../gateway/e2b/index.ts';
 import type { Metrics } from '../gateway/metrics.ts';
 import { nativeHandlers } from '../gateway/native.ts';
+import { createOpenSandboxFacade } from '../gateway/opensandbox/index.ts';
 import { PortProxy } from '../gateway/proxy.ts';
 import { createGateway } from '../gateway/server.ts';
 import { writeFileAtomic } from '../server/atomic-file.ts';
@@ -23,7 +24,7 @@ export type GatewayOptions = Pick<ServerOptions, 'host' | 'port' | 'domain' | 't
 export interface ListeningGateway { url: string; port: number; proxy: PortProxy; close(): Promise<void> }
 
 /**
- * The façades (`/v1`, E2B, the port proxy) over a backend, listening: the one HTTP wiring that
+ * The façades (`/v1`, E2B, OpenSandbox, the port proxy) over a backend, listening: the one HTTP wiring that
  * `startServer` (one machine) and `startKubernetesServer` (a cluster) share.
  */
 export async function listenGateway(o: GatewayOptions, d: {
@@ -34,7 +35,7 @@ export async function listenGateway(o: GatewayOptions, d: {
   const proxy = new PortProxy(backend.sandboxes, o.limits?.proxyIdleTimeoutMs);
   const e2b = createE2bFacade({ backend, proxy, now: d.now, sandboxByGuestToken: d.sandboxByGuestToken, ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    backend, proxy, metrics: d.metrics, domain: o.domain, version: VERSION, log: d.log, e2b, ...(o.tls ? { tls: o.tls } : {}),
+    backend, proxy, metrics: d.metrics, domain: o.domain, version: VERSION, log: d.log, e2b, openSandbox: createOpenSandboxFacade({ backend, proxy, now: d.now }), ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),

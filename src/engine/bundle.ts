@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { GuestConfigInput } from '../guest/config.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
+import { EXECD_ENV_FILE, EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { AgentboxError } from '../api/errors.ts';
 import { isMountPoint } from './images/disk.ts';
 import { mountOverlay } from './images/overlay.ts';
@@ -89,6 +90,8 @@ export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: L
   await writeFile(join(p.etc, 'hosts'), `127.0.0.1\tlocalhost\n::1\tlocalhost\n${link.sandboxIp}\t${record.id}\n`);
   const guestConfig: GuestConfigInput = {
     port: GUEST_PORT,
+    execdPort: EXECD_PORT,
+    execdEnvFile: EXECD_ENV_FILE,
     accessToken: record.accessToken,
     initSecret: record.initSecret,
     envVars: { ...record.imageConfig.env, ...record.env },

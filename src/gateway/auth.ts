@@ -3,12 +3,27 @@ import type { IncomingMessage } from 'node:http';
 import { AgentboxError } from '../api/errors.ts';
 import type { Principal, SandboxBackend } from '../server/backend.ts';
 
-export function authenticate(req: IncomingMessage, auth: Pick<SandboxBackend, 'authenticate'>): Principal {
+/** Key headers of other clients that agentbox accepts too, so one key works everywhere. */
+const OTHER_KEY_HEADERS = [
+  'x-api-key', // the E2B SDKs
+  'open-sandbox-api-key', // the OpenSandbox SDKs (docs/opensandbox.md)
+] as const;
+
+/** The API key a request presents, in any header agentbox accepts; undefined when none. */
+export function presentedKey(req: IncomingMessage): string | undefined {
   const header = req.headers.authorization;
   const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  // The E2B SDKs send X-API-Key; accepting it here costs nothing and lets one key work everywhere.
-  const key = m?.[1] ?? (typeof req.headers['x-api-key'] === 'string' ? req.headers['x-api-key'] : undefined);
-  if (!key) throw new AgentboxError('unauthenticated', 'missing API key: send "Authorization: Bearer <key>" (agentbox up prints the admin key path)');
+  if (m) return m[1];
+  for (const name of OTHER_KEY_HEADERS) {
+    const v = req.headers[name];
+    if (typeof v === 'string' && v) return v;
+  }
+  return undefined;
+}
+
+export function authenticate(req: IncomingMessage, auth: Pick<SandboxBackend, 'authenticate'>): Principal {
+  const key = presentedKey(req);
+  if (!key) throw new AgentboxError('unauthenticated', 'missing API key: send "Authorization: Bearer <key>" (agentbox up prints the admin key path)', { details: { missingKey: true } });
   return auth.authenticate(key);
 }
 

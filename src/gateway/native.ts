@@ -173,7 +173,7 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
       return pools.get(principal, templateParam(params.template));
     },
     async setPool({ principal, params, body }) {
-      return pools.set(principal, templateParam(params.template), body.size, body.runtime);
+      return pools.set(principal, templateParam(params.template), body.sizing, body.runtime);
     },
     deletePool({ principal, params }) {
       pools.delete(principal, templateParam(params.template));

@@ -28,8 +28,9 @@ function forwardHeaders(h: IncomingHttpHeaders, target: ProxyTarget, r: PortRout
     // An agentbox key is for agentbox, never for the code inside the sandbox, however the request
     // was routed: X-API-Key is the SDKs' key header, always dropped; Authorization is dropped when
     // it holds a key. Other credentials pass: the SDK selects the guest's user with Basic auth,
-    // and an app in the sandbox may use its own bearer tokens.
-    if (k === 'x-api-key' || (k === 'authorization' && carriesApiKey(v))) continue;
+    // and an app in the sandbox may use its own bearer tokens. OPEN-SANDBOX-API-KEY is the
+    // OpenSandbox SDKs' key header (docs/opensandbox.md), always dropped too.
+    if (k === 'x-api-key' || k === 'open-sandbox-api-key' || (k === 'authorization' && carriesApiKey(v))) continue;
     out[k] = v;
   }
   out.host = new URL(target.url).host;

@@ -16,6 +16,7 @@ import { sendError, sendUpgradeError } from './errors.ts';
 import { handlerFor, RESPONDED } from './handlers.ts';
 import type { Metrics } from './metrics.ts';
 import type { E2bFacade } from './e2b/index.ts';
+import type { OpenSandboxFacade } from './opensandbox/index.ts';
 import { applyServerLimits, DEFAULT_LIMITS, holdConnection, type ServerLimits } from './limits.ts';
 import type { NativeHandlers } from './native.ts';
 import { portRoute, type PortRoute } from './port-route.ts';
@@ -37,6 +38,8 @@ export interface GatewayDeps {
   maxFileBytes?: number;
   /** The E2B façade (`/e2b`, `/e2b/sandbox`, `api.<domain>`); asked first about every request. */
   e2b?: E2bFacade;
+  /** The OpenSandbox façade (`/opensandbox`), asked after the E2B one. */
+  openSandbox?: OpenSandboxFacade;
   /** PEM certificate and key: serve HTTPS (needed by E2B SDKs before 2.7 for host routing). */
   tls?: { cert: string; key: string };
   /** Timeouts and the connection cap (limits.ts); unset fields keep their defaults. */
@@ -55,6 +58,7 @@ export function createGateway(d: GatewayDeps): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (d.e2b && (await d.e2b.http(req, res))) return;
+    if (d.openSandbox && (await d.openSandbox.http(req, res))) return;
     const url = req.url ?? '/';
     const ports = portRoute(url, req.headers.host, d.domain);
     if (ports) return d.proxy.http(req, res, ports, principalFor(req, ports));
@@ -115,6 +119,7 @@ export function createGateway(d: GatewayDeps): Server {
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     void (async () => {
       if (d.e2b && (await d.e2b.upgrade(req, socket, head))) return;
+      if (d.openSandbox && (await d.openSandbox.upgrade(req, socket, head))) return;
       const r = portRoute(req.url ?? '/', req.headers.host, d.domain);
       if (!r) throw new AgentboxError('not_found', 'only sandbox ports accept upgrades');
       await d.proxy.upgrade(req, socket, head, r, principalFor(req, r));

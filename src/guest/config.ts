@@ -13,6 +13,18 @@ import { AgentboxError } from '../api/errors.ts';
 export const GuestConfigSchema = z.object({
   /** TCP port of the envd protocol; 0 picks a free one (tests), logged as "guest listening". */
   port: z._default(z.int().check(z.minimum(0), z.maximum(65535)), GUEST_PORT),
+  /**
+   * TCP port of OpenSandbox's execd protocol (src/guest/execd), served by this same process;
+   * absent = not served, 0 picks a free one (tests), logged as "execd listening".
+   */
+  execdPort: z.optional(z.int().check(z.minimum(0), z.maximum(65535))),
+  /**
+   * execd's sandbox env file (upstream `EXECD_ENVS`; src/guest/execd/env-file.ts), created empty
+   * for the default user at start; absent = none.
+   */
+  execdEnvFile: z.optional(z.string().check(z.minLength(1))),
+  /** Where execd's code contexts find the sandbox's code interpreter (templates/code-interpreter-v1.yaml). */
+  codeInterpreterUrl: z._default(z.string(), 'http://127.0.0.1:49999'),
   /** Address to listen on; all interfaces by default because the host reaches the sandbox over its veth. */
   host: z._default(z.string(), '0.0.0.0'),
   /** The X-Access-Token every request must carry (except /health, /files with a signature, /init). Absent = open. */

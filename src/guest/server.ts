@@ -1,6 +1,7 @@
 /**
  * The guest's composition root (docs/architecture.md, rule “wired by hand at the root”): builds the shared context, registers both RPC
- * services and the REST endpoints on one HTTP/1.1 server, as envd does on port 49983.
+ * services and the REST endpoints on one HTTP/1.1 server, as envd does on port 49983, and
+ * OpenSandbox's execd over the same process and file services on a second port (execd/listen.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import { LauncherPool } from './process/launcher-pool.ts';
 import type { FilesystemDeps } from './filesystem/deps.ts';
 import { closeWatchers, registerFilesystemService } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
+import { listenExecd } from './execd/listen.ts';
 
 /** envd keeps idle connections 640 s so long-lived SDK clients reuse them. */
 const IDLE_TIMEOUT_MS = 640_000;
@@ -82,6 +84,11 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     server.listen(config.port, config.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const execd = config.execdPort === undefined ? undefined : await listenExecd({
+    port: config.execdPort, host: config.host, idleTimeoutMs: IDLE_TIMEOUT_MS,
+    deps: { ...context, registry, launchers }, codeInterpreterUrl: config.codeInterpreterUrl, envFile: config.execdEnvFile,
+  });
+  if (execd) opts.log.info('execd listening', { host: config.host, port: execd.port });
   opts.log.info('guest listening', { host: config.host, port });
   return {
     port,
@@ -90,6 +97,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     close: () => new Promise<void>((resolve) => {
       closeWatchers(fsDeps);
       launchers?.close();
+      void execd?.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

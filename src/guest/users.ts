@@ -15,6 +15,9 @@ export interface OsUser {
 
 export interface UserDb {
   byName(name: string): OsUser | undefined;
+  byUid(uid: number): OsUser | undefined;
+  /** The gid of a group name; undefined when the image has no such group. */
+  groupId(name: string): number | undefined;
   userName(uid: number): string;
   groupName(gid: number): string;
 }
@@ -30,11 +33,19 @@ function readLines(path: string): string[][] {
 export function createUserDb(etcDir = '/etc'): UserDb {
   const users = () => readLines(`${etcDir}/passwd`);
   const groups = () => readLines(`${etcDir}/group`);
+  const toUser = (f: string[]): OsUser => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/', shell: f[6] || '/bin/sh' });
   return {
     byName(name) {
       const f = users().find((u) => u[0] === name);
-      if (!f) return undefined;
-      return { name, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/', shell: f[6] || '/bin/sh' };
+      return f && toUser(f);
+    },
+    byUid(uid) {
+      const f = users().find((u) => Number(u[2]) === uid);
+      return f && toUser(f);
+    },
+    groupId(name) {
+      const f = groups().find((g) => g[0] === name);
+      return f && Number(f[2]);
     },
     userName(uid) {
       return users().find((u) => Number(u[2]) === uid)?.[0] ?? String(uid);

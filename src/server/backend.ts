@@ -6,7 +6,7 @@
  * connections dropped after a checkpoint), so no façade can forget one.
  */
 import type {
-  ApiKeyView, CreateSandboxBody, CreatedKeyView, FileEntryView, LimitsPatch, PolicyView, PoolView, RuntimeName,
+  ApiKeyView, CreateSandboxBody, CreatedKeyView, FileEntryView, LimitsPatch, PolicyView, PoolSizing, PoolView, RuntimeName,
   TemplateBody, TemplateView, TenantLimitsView, TenantView, WatchEventView,
 } from '../api/native.ts';
 import type { EgressPolicy, ExecRequest, ExecResult, PauseOptions, SandboxUsage } from '../engine/types.ts';
@@ -138,7 +138,8 @@ export interface TemplateOps {
 export interface PoolOps {
   list(p: Principal): PoolView[];
   get(p: Principal, template: string): PoolView;
-  set(p: Principal, template: string, size: number, runtime?: RuntimeName): Promise<PoolView>;
+  /** Sized by `size` (that many idle) or by OpenSandbox's capacity (server/pool-capacity.ts). */
+  set(p: Principal, template: string, sizing: PoolSizing, runtime?: RuntimeName): Promise<PoolView>;
   delete(p: Principal, template: string): void;
 }
 

@@ -41,9 +41,9 @@ export function localBackend({ service, auth, templates, pools, quota }: LocalBa
         if (!pool) throw notFound('pool', template);
         return pool;
       },
-      async set(p, template, size, runtime) {
+      async set(p, template, sizing, runtime) {
         const tpl = await templates.usable(p, template);
-        return pools.set(p, template, size, tpl, runtime);
+        return pools.set(p, template, sizing, tpl, runtime);
       },
       delete(p, template) {
         if (!pools.delete(p.tenantId, template)) throw notFound('pool', template);

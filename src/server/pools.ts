@@ -1,6 +1,7 @@
 /**
- * Warm pools: keep `size` started, unclaimed sandboxes per (tenant, template). Claims happen in
- * SandboxStore.claim (one atomic UPDATE); this module only refills and trims, in the background.
+ * Warm pools: keep started, unclaimed sandboxes per (tenant, template) — `size` of them, or as
+ * many as OpenSandbox's capacity asks for (pool-capacity.ts). Claims happen in SandboxStore.claim
+ * (one atomic UPDATE); this module only refills and trims, in the background.
  *
  * Warm sandboxes have their own limits, checked when a pool is set (`pools`, `poolSize`, the
  * size of one sandbox, the runtime class): they do not count against the tenant's running
@@ -8,10 +9,11 @@
  * no key, so they are never refused halfway: the bound was decided at `set`.
  */
 import { asAgentboxError, notFound } from '../api/errors.ts';
-import type { PoolView, RuntimeName } from '../api/native.ts';
+import type { PoolCapacity, PoolSizing, PoolView, RuntimeName } from '../api/native.ts';
 import type { Engine } from '../engine/types.ts';
 import type { Subject, SandboxCost } from './policy.ts';
-import type { PoolStore } from './pool-store.ts';
+import { capacityOf, desiredIdle, peakIdle } from './pool-capacity.ts';
+import type { PoolSpec, PoolStore } from './pool-store.ts';
 import type { Quota } from './quota.ts';
 import { newSandboxId } from '../api/ids.ts';
 import { startFromRecord } from './start-from-record.ts';
@@ -48,23 +50,25 @@ export class PoolManager {
   }
 
   /**
-   * Sets a pool of `size` sandboxes of `cost` (the template's resources) if the caller's limits
-   * allow it; its members run under `runtime`, or what a create without one gets.
+   * Sets a pool of sandboxes of `cost` (the template's resources), sized by `size` or a capacity,
+   * if the caller's limits allow the most it keeps idle; its members run under `runtime`, or what
+   * a create without one gets.
    */
-  set(s: Subject, template: string, size: number, cost: SandboxCost, runtime?: RuntimeName): PoolView {
-    const chosen = this.d.quota.checkPool(s, template, size, cost, runtime);
-    this.d.pools.set(s.tenantId, template, size, chosen);
+  set(s: Subject, template: string, sizing: PoolSizing, cost: SandboxCost, runtime?: RuntimeName): PoolView {
+    const peak = peakIdle(capacityOf(sizing));
+    const chosen = this.d.quota.checkPool(s, template, peak, cost, runtime);
+    this.d.pools.set(s.tenantId, template, peak, chosen, 'size' in sizing ? undefined : sizing);
     this.refill(s.tenantId, template);
-    return this.view(s.tenantId, template, size, chosen);
+    return this.view(this.d.pools.get(s.tenantId, template)!);
   }
 
   get(tenantId: string, template: string): PoolView | undefined {
     const spec = this.d.pools.get(tenantId, template);
-    return spec && this.view(tenantId, template, spec.size, spec.runtime ?? this.d.defaultRuntime);
+    return spec && this.view(spec);
   }
 
   list(tenantId: string): PoolView[] {
-    return this.d.pools.list(tenantId).map((s) => this.view(tenantId, s.template, s.size, s.runtime ?? this.d.defaultRuntime));
+    return this.d.pools.list(tenantId).map((s) => this.view(s));
   }
 
   /** Deletes the pool; its unclaimed sandboxes are destroyed by the reconcile that follows. */
@@ -74,12 +78,15 @@ export class PoolManager {
     return existed;
   }
 
-  private view(tenantId: string, template: string, size: number, runtime: RuntimeName): PoolView {
-    const members = this.d.store.poolMembers(tenantId, template);
+  private view(spec: PoolSpec): PoolView {
+    const members = this.d.store.poolMembers(spec.tenantId, spec.template);
+    const ready = members.filter((m) => m.state === 'running').length;
+    const starting = members.filter((m) => m.state === 'creating').length;
+    const allocated = this.d.store.allocatedFromPool(spec.tenantId, spec.template);
     return {
-      template, size, runtime,
-      ready: members.filter((m) => m.state === 'running').length,
-      starting: members.filter((m) => m.state === 'creating').length,
+      template: spec.template, size: spec.size, runtime: spec.runtime ?? this.d.defaultRuntime, ready, starting,
+      ...(spec.capacity ? { capacity: spec.capacity } : {}),
+      total: ready + starting + allocated, allocated, available: ready,
     };
   }
 
@@ -106,18 +113,19 @@ export class PoolManager {
 
   private async reconcile(tenantId: string, template: string): Promise<void> {
     const spec = this.d.pools.get(tenantId, template);
-    const size = spec?.size ?? 0;
+    const capacity: PoolCapacity = spec?.capacity ?? capacityOf({ size: spec?.size ?? 0 });
     const runtime = spec?.runtime ?? this.d.defaultRuntime;
     // Members of another runtime (the pool was set again with a new one) are never claimed: replaced.
     const stale = (m: SandboxRecord) => m.state === 'failed' || (m.state === 'running' && m.runtime !== runtime);
     const members = this.d.store.poolMembers(tenantId, template);
     for (const m of members.filter(stale)) await this.remove(m.id);
     const live = members.filter((m) => !stale(m) && (m.state === 'creating' || m.state === 'running'));
-    if (live.length > size) {
-      for (const m of live.filter((x) => x.state === 'running').slice(0, live.length - size)) await this.remove(m.id);
+    const want = desiredIdle(capacity, { idle: live.length, allocated: this.d.store.allocatedFromPool(tenantId, template) });
+    if (live.length > want) {
+      for (const m of live.filter((x) => x.state === 'running').slice(0, live.length - want)) await this.remove(m.id);
       return;
     }
-    let missing = size - live.length;
+    let missing = want - live.length;
     const batch = this.d.concurrency ?? 2;
     while (missing > 0 && !this.closed) {
       const n = Math.min(batch, missing);

@@ -194,6 +194,11 @@ export class SandboxStore {
     return (this.db.prepare('SELECT * FROM sandboxes WHERE tenant_id = ? AND template = ? AND pooled = 1').all(tenantId, template) as Row[]).map(fromRow);
   }
 
+  /** Sandboxes claimed from a pool that are still alive: the pool's `allocated` (pool-capacity.ts). */
+  allocatedFromPool(tenantId: string, template: string): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM sandboxes WHERE tenant_id = ? AND template = ? AND pooled = 0 AND from_pool = 1').get(tenantId, template) as { n: number }).n;
+  }
+
   /** Running or paused, claimed sandboxes whose timer elapsed at `now`. */
   dueAt(now: number): SandboxRecord[] {
     return (this.db.prepare(`SELECT * FROM sandboxes WHERE expires_at IS NOT NULL AND expires_at <= ? AND pooled = 0 AND state = 'running'`).all(now) as Row[]).map(fromRow);

@@ -5,6 +5,7 @@
  */
 import { sameSecret } from './same-secret.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
+import { EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
@@ -199,6 +200,8 @@ export class SandboxService implements SandboxOps {
         }
       }
       this.d.traffic.delete(id);
+      // One allocated member fewer: a pool with poolMin (server/pool-capacity.ts) may start another.
+      if (rec?.fromPool) this.d.pools.refill(rec.tenantId, rec.template);
     }));
   }
 
@@ -448,7 +451,11 @@ export class SandboxService implements SandboxOps {
       if (opts.guestByToken) return { url: info.guest.url };
       return { url: info.guest.url, accessToken: info.guest.accessToken };
     }
-    return { url: `http://${hostPort(info.address, port)}` };
+    const url = `http://${hostPort(info.address, port)}`;
+    // execd (src/guest/execd) checks the same token as the guest: a caller with an API key gets it
+    // added; anonymous traffic does not, so execd refuses it unless it brings the token itself.
+    if (port === EXECD_PORT && p) return { url, accessToken: info.guest.accessToken };
+    return { url };
   }
 
   /**

@@ -23,6 +23,8 @@ export interface RunningGuest {
   client: GuestClient;
   accessToken: string;
   initSecret: string;
+  /** execd's base URL when the config asked for it (`execdPort`). */
+  execdUrl?: string;
   logs: string[];
   stop(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   const logs: string[] = [];
+  let execdPort: number | undefined;
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`guest did not start in 20 s:\n${logs.join('\n')}`)), 20_000);
     let buf = '';
@@ -69,6 +72,7 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
         logs.push(line);
         try {
           const rec = JSON.parse(line) as { msg?: string; port?: number };
+          if (rec.msg === 'execd listening') execdPort = rec.port;
           if (rec.msg === 'guest listening' && rec.port) { clearTimeout(timer); resolve(rec.port); }
         } catch { /* not a log record */ }
       }
@@ -79,6 +83,7 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
   const client = createGuestClient({ url, accessToken: opts.open ? undefined : accessToken });
   return {
     url, port, pid: child.pid!, dir, client, accessToken, initSecret, logs,
+    execdUrl: execdPort === undefined ? undefined : `http://127.0.0.1:${execdPort}`,
     async stop() {
       client.close();
       if (child.exitCode === null && child.signalCode === null) {

@@ -12,7 +12,7 @@ import { lstat, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError, notFound } from '../../src/api/errors.ts';
 import type { FileEntryView, TemplateBody } from '../../src/api/native.ts';
-import type { CreateSandboxRequest, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
+import type { CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
 import type { GuestAddress, SandboxFiles } from '../../src/server/guest-files.ts';
 import type { CatalogEntry, CatalogTarget, TemplateCatalog } from '../../src/server/templates.ts';
 
@@ -113,7 +113,8 @@ export class FakeEngine implements Engine {
     return info;
   }
 
-  async setEgress(id: string): Promise<SandboxInfo> { return this.get(id); }
+  /** Records the rules (nothing is enforced): what the engine reports back is what was set. */
+  async setEgress(id: string, egress: EgressPolicy): Promise<SandboxInfo> { return this.save({ ...this.get(id), egress }); }
   async setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo> { const info = this.get(id); return this.save({ ...info, env: { ...info.env, ...env } }); }
   async inspect() { return { memoryBytes: 0, cpuNanos: 0, pids: 0 }; }
 

@@ -37,22 +37,34 @@ export const template: Command = async (args, io) => {
   throw new UsageError('usage: agentbox template build FILE | agentbox template import NAME DOCKER_ARCHIVE [--ref IMAGE] | agentbox template ls [--json]');
 };
 
+/** `--buffer-min` … → the capacity fields of PUT /v1/pools/{template} (server/pool-capacity.ts). */
+const CAPACITY_FLAGS = { 'buffer-min': 'bufferMin', 'buffer-max': 'bufferMax', 'pool-min': 'poolMin', 'pool-max': 'poolMax' } as const;
+
+/** One pool on one line; `ls` pads the template name into a column. */
+const poolLine = (p: PoolView, width = 0) => {
+  const cap = p.capacity ? ` buffer=${p.capacity.bufferMin}..${p.capacity.bufferMax} pool=${p.capacity.poolMin}..${p.capacity.poolMax}` : ` size=${p.size}`;
+  return `${p.template.padEnd(width)}${cap} total=${p.total} allocated=${p.allocated} available=${p.available} starting=${p.starting}`;
+};
+
 export const pool: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { flags, bools, positionals } = parseFlags(rest, { strings: ['size'], bools: ['json'] });
+  const { flags, bools, positionals } = parseFlags(rest, { strings: ['size', ...Object.keys(CAPACITY_FLAGS)], bools: ['json'] });
   const api = client(io);
-  if (sub === 'set' && positionals.length === 1 && flags.size !== undefined) {
-    const p = await api.json<PoolView>('PUT', `/v1/pools/${positionals[0]}`, { json: { size: Number(flags.size) } });
-    print(io, bools.has('json') ? JSON.stringify(p) : `${p.template} size=${p.size} ready=${p.ready}`);
+  const capacity = Object.fromEntries(Object.entries(CAPACITY_FLAGS).filter(([flag]) => flags[flag] !== undefined).map(([flag, field]) => [field, Number(flags[flag])]));
+  if (sub === 'set' && positionals.length === 1 && (flags.size !== undefined || Object.keys(capacity).length > 0)) {
+    // The server checks that size and the capacity fields are not mixed, and that all four are there.
+    const body = { ...(flags.size !== undefined ? { size: Number(flags.size) } : {}), ...capacity };
+    const p = await api.json<PoolView>('PUT', `/v1/pools/${positionals[0]}`, { json: body });
+    print(io, bools.has('json') ? JSON.stringify(p) : poolLine(p));
     return 0;
   }
   if (sub === 'ls' && positionals.length === 0) {
     const { pools } = await api.json<{ pools: PoolView[] }>('GET', '/v1/pools');
     if (bools.has('json')) print(io, JSON.stringify(pools));
-    else for (const p of pools) print(io, `${p.template.padEnd(24)} size=${p.size} ready=${p.ready} starting=${p.starting}`);
+    else for (const p of pools) print(io, poolLine(p, 24));
     return 0;
   }
-  throw new UsageError('usage: agentbox pool set TEMPLATE --size N | agentbox pool ls [--json]');
+  throw new UsageError('usage: agentbox pool set TEMPLATE (--size N | --buffer-min N --buffer-max N --pool-min N --pool-max N) | agentbox pool ls [--json]');
 };
 
 export const keys: Command = async (args, io) => {

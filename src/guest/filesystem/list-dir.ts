@@ -10,7 +10,8 @@ import { statEntry, type WireEntry } from './entry.ts';
 import type { FilesystemDeps } from './deps.ts';
 import type { UserDb } from '../users.ts';
 
-function walk(dir: string, depth: number, users: UserDb, out: WireEntry[]): void {
+/** Appends the entries under `dir` down to `depth` levels, in lexical order; symlinks are not followed. */
+export function walk(dir: string, depth: number, users: UserDb, out: WireEntry[]): void {
   let names: string[];
   try { names = readdirSync(dir).sort(); } catch (err) { throw fsError(err, dir); }
   for (const name of names) {

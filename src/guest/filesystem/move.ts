@@ -8,11 +8,18 @@ import { fsError } from '../errors.ts';
 import { chownAll, missingAncestors } from './chown.ts';
 import { statEntry } from './entry.ts';
 import type { FilesystemDeps } from './deps.ts';
+import type { OsUser } from '../users.ts';
 
 export async function move(deps: FilesystemDeps, req: MoveRequest, ctx: HandlerContext) {
   const user = requestUser(deps, ctx);
   const source = userPath(deps, user, req.source);
   const destination = userPath(deps, user, req.destination);
+  moveAs(user, source, destination);
+  return { entry: statEntry(destination, deps.users) };
+}
+
+/** Renames absolute `source` to `destination`, creating the destination's parents owned by `user`. */
+export function moveAs(user: OsUser, source: string, destination: string): void {
   try {
     const created = missingAncestors(dirname(destination));
     mkdirSync(dirname(destination), { recursive: true });
@@ -28,5 +35,4 @@ export async function move(deps: FilesystemDeps, req: MoveRequest, ctx: HandlerC
   } catch (err) {
     throw fsError(err, source);
   }
-  return { entry: statEntry(destination, deps.users) };
 }

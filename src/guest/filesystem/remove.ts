@@ -9,6 +9,11 @@ import type { FilesystemDeps } from './deps.ts';
 export async function remove(deps: FilesystemDeps, req: RemoveRequest, ctx: HandlerContext) {
   const user = requestUser(deps, ctx);
   const path = userPath(deps, user, req.path);
-  try { rmSync(path, { recursive: true }); } catch (err) { throw fsError(err, path); }
+  removePath(path);
   return {};
+}
+
+/** Deletes a file or a directory tree at an absolute path; not_found when missing. */
+export function removePath(path: string): void {
+  try { rmSync(path, { recursive: true }); } catch (err) { throw fsError(err, path); }
 }

@@ -49,7 +49,7 @@ function asUser<T>(user: OsUser, fn: () => T): T {
   }
 }
 
-async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable): Promise<WrittenFile> {
+export async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable): Promise<WrittenFile> {
   const path = userPath(g, user, target);
   let fd: number | undefined;
   try {

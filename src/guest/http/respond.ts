@@ -8,6 +8,14 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/**
+ * A body-less answer that says so: `Content-Length: 0`, which generated clients (openapi-fetch in
+ * OpenSandbox's SDKs) need to skip parsing; without it they try to read JSON from nothing.
+ */
+export function sendEmpty(res: ServerResponse, status = 200): void {
+  res.writeHead(status, { 'Content-Length': 0 }).end();
+}
+
 /** `statusOverride` maps an error code to a route-specific status (e.g. 507 for a full disk on upload). */
 export function sendError(res: ServerResponse, err: unknown, statusOverride?: Partial<Record<string, number>>): void {
   const e = asAgentboxError(err);

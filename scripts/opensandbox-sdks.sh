@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Installs the official OpenSandbox SDKs the compatibility suite (test/opensandbox) drives, each
+# version in its own directory under ~/.cache/agentbox/opensandbox-sdks/, and writes manifest.json
+# naming them. Idempotent: a directory whose install finished (marked by .done) is reused.
+#   npm @alibaba-group/opensandbox: the oldest published release (0.1.6; every release so far is
+#   on the 0.1 line, so there is no older minor) and the latest;
+#   PyPI opensandbox: the newest 1.1.x and the newest of the older 0.1 line, one virtualenv each.
+set -euo pipefail
+ROOT="${AGENTBOX_OPENSANDBOX_SDKS:-$HOME/.cache/agentbox/opensandbox-sdks}"
+PKG=@alibaba-group/opensandbox
+mkdir -p "$ROOT"
+
+JS_VERSIONS=$(npm view "$PKG" versions --json 2>/dev/null | python3 -c '
+import json, sys
+vs = [v for v in json.load(sys.stdin) if "-" not in v]
+key = lambda v: tuple(int(x) for x in v.split("."))
+vs.sort(key=key)
+print(vs[0], vs[-1])')
+
+PY_VERSIONS=$(python3 -m pip index versions opensandbox 2>/dev/null | sed -n 's/^Available versions: //p' | python3 -c '
+import sys
+vs = [v.strip() for v in sys.stdin.read().split(",") if v.strip()]
+key = lambda v: tuple(int(x) for x in v.split("."))
+newest = lambda line: max((v for v in vs if v.startswith(line + ".")), key=key)
+print(newest("0.1"), newest("1.1"))')
+
+JS=()
+for v in $JS_VERSIONS; do
+  dir="$ROOT/js-$v"
+  if [ ! -f "$dir/.done" ]; then
+    rm -rf "$dir" && mkdir -p "$dir"
+    (cd "$dir" && echo '{"name":"opensandbox-sdk-scratch","private":true,"type":"module"}' > package.json \
+      && npm install --no-audit --no-fund --loglevel=error "$PKG@$v" >/dev/null)
+    touch "$dir/.done"
+  fi
+  JS+=("$dir")
+done
+
+PY=()
+for v in $PY_VERSIONS; do
+  dir="$ROOT/py-$v"
+  if [ ! -f "$dir/.done" ]; then
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check "opensandbox==$v"
+    touch "$dir/.done"
+  fi
+  PY+=("$dir")
+done
+
+python3 - "$ROOT/manifest.json" "${#JS[@]}" "${JS[@]}" "${PY[@]}" <<'PY'
+import json, os, sys
+out, njs, *dirs = sys.argv[1:]
+js, py = dirs[:int(njs)], dirs[int(njs):]
+ver = lambda d: d.rsplit("-", 1)[1]
+json.dump({
+    "js": [{"version": ver(d), "dir": d} for d in js],
+    "python": [{"version": ver(d), "dir": d, "python": os.path.join(d, "bin", "python")} for d in py],
+}, open(out + ".tmp", "w"), indent=2)
+os.replace(out + ".tmp", out)
+PY
+echo "OpenSandbox SDKs ready: $ROOT/manifest.json"
