@@ -53,3 +53,41 @@ describe('operator process with leader election', { skip: skip ?? false }, () =>
     await waitFor('pod from the new leader', () => client.getOrNull(PODS, ns, 'two'), 30_000);
   });
 });
+
+describe('operator process out of cluster', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  let ns: string;
+  const procs: OperatorProc[] = [];
+
+  before(async () => {
+    client = await adminClient();
+    await installCrds(client);
+    ns = await createNamespace(client, 'op-ooc');
+  });
+  after(async () => {
+    for (const p of procs) await stopOperatorProcess(p);
+    if (ns) await deleteNamespace(client, ns);
+    client?.close();
+  });
+
+  it('runs without leader election by default: it reconciles and writes no Lease', async () => {
+    const p = await startOperatorProcess(ns, ['--enable-webhook=false']);
+    procs.push(p);
+    await client.create<Sandbox>(SANDBOXES, ns, { metadata: { name: 'solo' }, spec: { podTemplate: { spec: basicPodSpec() } } } as Sandbox);
+    await waitFor('pod from the operator', () => client.getOrNull(PODS, ns, 'solo'), 30_000);
+    assert.equal(await client.getOrNull(LEASES, ns, 'agentbox-operator-leader'), null);
+    assert.doesNotMatch(p.stderr.join(''), /waiting for leadership/);
+  });
+
+  it('with --leader-elect and a namespace that does not exist, exits with a message saying so', async () => {
+    const missing = `${ns}-missing`;
+    const p = await startOperatorProcess(ns, ['--enable-webhook=false', '--leader-elect', `--leader-election-namespace=${missing}`]);
+    procs.push(p);
+    // 'close' rather than 'exit': stderr is read to its end before the message is checked.
+    const code = await new Promise<number | null>((r) => p.child.once('close', (c) => r(c)));
+    assert.equal(code, 1);
+    const err = p.stderr.join('');
+    assert.match(err, new RegExp(`not_found: leader election needs the namespace "${missing}"`));
+    assert.match(err, /--leader-election-namespace/);
+  });
+});
