@@ -77,6 +77,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
 
   if (f['enable-webhook']) {
     const dns = [`${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc`, `${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc.${f['cluster-domain']}`, 'localhost'];
+    if (!f['webhook-cert-dir'] && !f['manage-webhook-certs']) throw new AgentboxError('invalid_argument', '--manage-webhook-certs=false needs --webhook-cert-dir (tls.crt, tls.key, ca.crt)');
     const certs = f['webhook-cert-dir']
       ? { certPem: readFileSync(`${f['webhook-cert-dir']}/tls.crt`, 'utf8'), keyPem: readFileSync(`${f['webhook-cert-dir']}/tls.key`, 'utf8'), caPem: readFileSync(`${f['webhook-cert-dir']}/ca.crt`, 'utf8') }
       : generateWebhookCerts(dns, ['127.0.0.1']);
@@ -84,13 +85,13 @@ export async function operatorCommand(args: string[]): Promise<number> {
       certs, port: f['webhook-port'],
       lookup: (ns, pool) => operator?.poolTemplate(ns, pool),
     });
-    if (f['manage-webhook-certs']) {
-      const target: WebhookTarget = f['webhook-url']
-        ? { url: f['webhook-url'] }
-        : { service: { namespace: f['webhook-service-namespace'], name: f['webhook-service-name'], path: '/convert', port: 443 } };
-      await patchCrdConversion(client, target, certs.caPem);
-      log('conversion webhook ready; CRD caBundle patched', { port: webhook.port });
-    }
+    // Set whether the certificates are ours or brought in --webhook-cert-dir: the CRD manifests
+    // carry no conversion stanza, so nobody else would point them at this webhook.
+    const target: WebhookTarget = f['webhook-url']
+      ? { url: f['webhook-url'] }
+      : { service: { namespace: f['webhook-service-namespace'], name: f['webhook-service-name'], path: '/convert', port: 443 } };
+    await patchCrdConversion(client, target, certs.caPem);
+    log('conversion webhook ready; CRD conversion patched', { port: webhook.port, ...target });
   }
 
   const abort = new AbortController();

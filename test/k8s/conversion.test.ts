@@ -8,7 +8,11 @@ import { CRDS } from '../../src/k8s/client.ts';
 import { freePort, startOperatorProcess, stopOperatorProcess, type OperatorProc } from './operator-proc.ts';
 import { HUB_STATE_ANNOTATION } from '../../src/k8s/conversion/convert.ts';
 import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
 
 type Any = KubeObject & { apiVersion: string; kind: string; spec: Record<string, unknown>; status?: Record<string, unknown> };
 const skip = ensureEnv();
@@ -18,6 +22,7 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
   let client: KubeClient;
   let ns: string;
   let op: OperatorProc;
+  let webhookUrl = '';
 
   // The whole operator path: `agentbox operator` makes its CA and serving certificate, serves the
   // webhook, patches the CRDs' caBundle and URL, and resolves pool → template from its cache.
@@ -26,7 +31,7 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     await installCrds(client);
     ns = await createNamespace(client, 'conv');
     const port = await freePort();
-    const url = `https://127.0.0.1:${port}/convert`;
+    const url = webhookUrl = `https://127.0.0.1:${port}/convert`;
     op = await startOperatorProcess(ns, ['--leader-elect=false', `--webhook-port=${port}`, `--webhook-url=${url}`]);
     await waitFor('CRDs point at the operator webhook with a CA bundle', async () => {
       const crd = await client.get<KubeObject & { spec: { conversion: { webhook: { clientConfig: { url?: string; caBundle?: string } } } } }>(CRDS, undefined, 'sandboxes.agents.x-k8s.io');
@@ -38,6 +43,22 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     if (op) await stopOperatorProcess(op);
     if (ns) await deleteNamespace(client, ns);
     client?.close();
+  });
+
+  it('leaves deploy/crds appliable: kubectl apply -k after the operator pointed the CRDs at its URL', () => {
+    const r = spawnSync('kubectl', ['--kubeconfig', KUBECONFIG, 'apply', '-k', join(root, 'deploy/crds')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /sandboxes\.agents\.x-k8s\.io (configured|unchanged)/);
+  });
+
+  it('keeps the operator\'s conversion through a re-apply of the manifests', async () => {
+    for (const name of ['sandboxes.agents.x-k8s.io', 'sandboxclaims.extensions.agents.x-k8s.io']) {
+      const crd = await client.get<KubeObject & { spec: { conversion: { strategy: string; webhook?: { clientConfig: { url?: string; service?: unknown; caBundle?: string } } } } }>(CRDS, undefined, name);
+      assert.equal(crd.spec.conversion.strategy, 'Webhook', name);
+      assert.equal(crd.spec.conversion.webhook?.clientConfig.url, webhookUrl, name);
+      assert.equal(crd.spec.conversion.webhook?.clientConfig.service, undefined, name);
+      assert.ok(crd.spec.conversion.webhook?.clientConfig.caBundle, name);
+    }
   });
 
   it('round-trips a v1alpha1 Sandbox losslessly (replicas ⇄ operatingMode, stash annotation)', async () => {

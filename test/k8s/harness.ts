@@ -69,7 +69,9 @@ export async function installCrds(client: KubeClient, opts: CrdOptions = {}): Pr
     if (!existing) {
       try { await client.create(CRDS, undefined, want as KubeObject); } catch (e) { if (!isAlreadyExists(e)) throw e; }
     } else if (existing.metadata.annotations?.['agentbox.dev/schema-hash'] !== hash) {
-      await client.update(CRDS, { ...want, metadata: { ...want.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
+      // The conversion stanza is the running operator's (src/api/k8s/crds.ts buildCrd): kept.
+      const conversion = (existing as KubeObject & { spec?: { conversion?: unknown } }).spec?.conversion;
+      await client.update(CRDS, { ...want, spec: { ...want.spec, conversion }, metadata: { ...want.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
         .catch((e) => { if (!isConflict(e)) throw e; });
     }
   }

@@ -55,7 +55,11 @@ export function startConversionWebhook(opts: { certs: WebhookCerts; port: number
   });
 }
 
-/** Points every CRD's conversion webhook at `target` with our CA (merge patch, idempotent). */
+/**
+ * Points every CRD's conversion webhook at `target` with our CA (merge patch, idempotent). The
+ * operator owns `spec.conversion` whole: the generated manifests leave it out (see buildCrd), so a
+ * user's later `kubectl apply` of them neither conflicts with nor undoes this patch.
+ */
 export async function patchCrdConversion(client: KubeClient, target: WebhookTarget, caPem: string): Promise<void> {
   for (const kind of ALL_KINDS) {
     const conversion = conversionSpec({ webhook: target, caBundlePem: caPem });
