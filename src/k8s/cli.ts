@@ -81,10 +81,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
     const certs = f['webhook-cert-dir']
       ? { certPem: readFileSync(`${f['webhook-cert-dir']}/tls.crt`, 'utf8'), keyPem: readFileSync(`${f['webhook-cert-dir']}/tls.key`, 'utf8'), caPem: readFileSync(`${f['webhook-cert-dir']}/ca.crt`, 'utf8') }
       : generateWebhookCerts(dns, ['127.0.0.1']);
-    webhook = await startConversionWebhook({
-      certs, port: f['webhook-port'],
-      lookup: (ns, pool) => operator?.poolTemplate(ns, pool),
-    });
+    webhook = await startConversionWebhook({ certs, port: f['webhook-port'] });
     // Set whether the certificates are ours or brought in --webhook-cert-dir: the CRD manifests
     // carry no conversion stanza, so nobody else would point them at this webhook.
     const target: WebhookTarget = f['webhook-url']

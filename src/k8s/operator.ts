@@ -45,8 +45,6 @@ export interface RunningOperator {
   idle(): Promise<void>;
   metrics: OperatorMetrics;
   sandboxes: Informer<Sandbox>;
-  /** Template of a warm pool, from the cache (conversion webhook: v1beta1 claim → v1alpha1). */
-  poolTemplate(namespace: string, pool: string): string | undefined;
 }
 
 const splitKey = (key: string) => {
@@ -84,12 +82,10 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services, sandboxPolicies];
   const queues: WorkQueue[] = [sandboxQ];
-  let poolTemplate: (ns: string, pool: string) => string | undefined = () => undefined;
 
   if (o.extensions) {
     const templates = inf<SandboxTemplate>(TEMPLATES);
     const pools = inf<SandboxWarmPool>(WARM_POOLS);
-    poolTemplate = (ns, pool) => pools.get(ns, pool)?.spec.sandboxTemplateRef.name;
     const claims = inf<SandboxClaim>(CLAIMS);
     const policies = inf<NetworkPolicy>(NETWORK_POLICIES, LABEL.templateRefHash);
     informers.push(templates, pools, claims, policies);
@@ -137,7 +133,6 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return {
     metrics,
     sandboxes,
-    poolTemplate: (ns, pool) => poolTemplate(ns, pool),
     async idle() {
       // Two rounds: finishing one queue can enqueue work in another.
       for (let i = 0; i < 3; i++) await Promise.all(queues.map((q) => q.idle()));

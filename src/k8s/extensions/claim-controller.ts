@@ -105,13 +105,17 @@ export class ClaimController {
       const expiry = await this.handleExpiry(claim);
       if (expiry.done) return;
       let outcome = await this.ensureSandbox(claim);
+      await this.flushAnnotations(claim);
       if (!(outcome instanceof StatusOutcome)) outcome = await this.syncPodMetadata(claim, outcome);
       const result = await this.report(claim, outcome);
       // Come back at the expiry time, or sooner if the pass asked for it.
       const after = Math.min(result?.requeueAfterMs ?? Infinity, expiry.requeueMs ?? Infinity);
       return Number.isFinite(after) ? { requeueAfterMs: after } : undefined;
     } catch (e) {
-      if (e instanceof ClaimInputError) return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
+      if (e instanceof ClaimInputError) {
+        await this.flushAnnotations(claim);
+        return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
+      }
       await this.report(claim, new StatusOutcome({ status: 'False', reason: REASON.reconcilerError, message: `Error seen: ${(e as Error).message}` })).catch(() => undefined);
       throw e;
     }
@@ -129,10 +133,24 @@ export class ClaimController {
     return claim;
   }
 
-  /** Annotations to add on the next claim write (the pending first-observed stamp). */
+  /**
+   * Annotations to add on the next claim write: the pending first-observed stamp, and the
+   * template of the claim's pool when the claim does not record it yet (the v1alpha1 conversion
+   * reads it from the claim; src/k8s/conversion/convert.ts).
+   */
   private pendingAnnotations(claim: SandboxClaim): Record<string, string> {
+    const out: Record<string, string> = {};
     const at = this.firstObserved.get(claim.metadata.uid!);
-    return at && !claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ? { [ANNOTATION.controllerFirstObservedAt]: at } : {};
+    if (at && !claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt]) out[ANNOTATION.controllerFirstObservedAt] = at;
+    const template = this.d.pools.get(claim.metadata.namespace, claim.spec.warmPoolRef.name)?.spec.sandboxTemplateRef.name;
+    if (template && claim.metadata.annotations?.[ANNOTATION.claimTemplate] !== template) out[ANNOTATION.claimTemplate] = template;
+    return out;
+  }
+
+  /** Writes the pending annotations when no adoption patch has carried them (cold starts, waits, refusals). */
+  private async flushAnnotations(claim: SandboxClaim): Promise<void> {
+    const latest = this.d.claims.get(claim.metadata.namespace, claim.metadata.name!) ?? claim;
+    if (Object.keys(this.pendingAnnotations(latest)).length) await this.patchClaim(latest, { metadata: {} });
   }
 
   /** Applies the shutdown policy once expired (`done`); otherwise says when expiry is due. */
