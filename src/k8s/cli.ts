@@ -57,6 +57,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
     'sandbox-concurrent-workers': 16, 'sandbox-claim-concurrent-workers': 16,
     'sandbox-warm-pool-concurrent-workers': 2, 'sandbox-template-concurrent-workers': 1,
     'sandbox-warm-pool-readiness-grace-period': 300,
+    'sandbox-warm-pool-max-batch-size': 300, 'sandbox-warm-pool-create-qps': 0, 'sandbox-claim-max-warm-wait': 10,
   });
   const client = await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-operator');
   const metrics = new OperatorMetrics();
@@ -123,6 +124,9 @@ export async function operatorCommand(args: string[]): Promise<number> {
     poolWorkers: f['sandbox-warm-pool-concurrent-workers'],
     templateWorkers: f['sandbox-template-concurrent-workers'],
     readinessGraceMs: f['sandbox-warm-pool-readiness-grace-period'] * 1000,
+    poolMaxBatch: f['sandbox-warm-pool-max-batch-size'],
+    poolCreateQps: f['sandbox-warm-pool-create-qps'],
+    claimMaxWarmWaitMs: f['sandbox-claim-max-warm-wait'] * 1000,
   });
   await Promise.race([stopped, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }))]);
   await operator.stop();

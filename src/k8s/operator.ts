@@ -34,6 +34,12 @@ export interface OperatorOptions {
   templateWorkers?: number;
   /** Warm-pool members not Ready after this are replaced (unless unschedulable). */
   readinessGraceMs?: number;
+  /** Most warm-pool members created in one pass, all at once. */
+  poolMaxBatch?: number;
+  /** Warm-pool member creates per second per pool (0 = no limit). */
+  poolCreateQps?: number;
+  /** Ceiling on a claim's wait for the starting pool member it counts on. */
+  claimMaxWarmWaitMs?: number;
   now?: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   metrics?: OperatorMetrics;
@@ -102,6 +108,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       client: o.client, pools, templates, sandboxes, now, metrics,
       events: eventRecorder(o.client, 'sandboxwarmpool-controller', onError),
       readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
+      maxBatch: o.poolMaxBatch, createQps: o.poolCreateQps,
     });
     const poolQ = new WorkQueue({
       workers: o.poolWorkers ?? 2, onError: queueError('warmpool'),
@@ -111,7 +118,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
     const claimCtl = new ClaimController({
       client: o.client, claims, pools, templates, sandboxes, events: extEvents, now, metrics, log,
-      enqueue: (key) => claimQ.add(key),
+      enqueue: (key) => claimQ.add(key), maxWarmWaitMs: o.claimMaxWarmWaitMs,
     });
     const claimQ = new WorkQueue({
       workers: o.claimWorkers ?? 16, onError: queueError('claim'),

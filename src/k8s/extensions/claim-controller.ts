@@ -22,9 +22,8 @@ import { CLAIMS, SANDBOXES } from '../resources.ts';
 import { blueprintFromTemplate, isStale } from './blueprint.ts';
 import { ClaimInputError, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, normaliseCreatedBy, validatePodMetadata } from './claim-inputs.ts';
 
-/** A claim waits this long after creation for a warm member to get an IP before going cold. */
-export const WARM_WAIT_MS = 2000;
-const WARM_RETRY_MS = 500;
+/** Default ceiling on a claim's wait for the starting pool member it counts on (then it goes cold). */
+export const DEFAULT_MAX_WARM_WAIT_MS = 10_000;
 const MISSING_DEP_REQUEUE_MS = 60_000;
 const ADOPTION_ATTEMPTS = 3;
 
@@ -41,6 +40,8 @@ export interface ClaimControllerDeps {
   labelDomains?: readonly string[];
   /** Requeues a claim (wired to the claim queue by the composition root). */
   enqueue?: (key: string) => void;
+  /** Ceiling on a wait for a starting pool member (`--sandbox-claim-max-warm-wait`). */
+  maxWarmWaitMs?: number;
 }
 
 type Result = { requeueAfterMs?: number } | void;
@@ -55,7 +56,10 @@ export class ClaimController {
   private readonly reserved = new Map<string, string>();
   /** Claim uid → first observation time not yet written to the claim. */
   private readonly firstObserved = new Map<string, string>();
-  /** Claims waiting for a warm member to get an IP, per pool key. */
+  /**
+   * Claims waiting for a starting warm member to get an IP, per pool key. Each counts on one
+   * member: a claim waits only while the pool has more starting members than earlier waiters.
+   */
   private readonly waiting = new Map<string, Set<string>>();
 
   constructor(private readonly d: ClaimControllerDeps) {}
@@ -68,10 +72,10 @@ export class ClaimController {
   watch(enqueue: (key: string) => void): void {
     const { claims, pools, templates, sandboxes } = this.d;
     claims.on((type, c) => { if (type === 'delete') this.forget(c); else enqueue(objectKey(c)); });
-    sandboxes.on((_t, sb) => {
+    sandboxes.on((type, sb) => {
       const owner = controllerOf(sb);
       if (owner?.kind === 'SandboxClaim') enqueue(`${sb.metadata.namespace}/${owner.name}`);
-      this.observeSandbox(sb);
+      this.observeSandbox(sb, type === 'delete');
     });
     pools.on((_t, p) => { for (const c of claims.list((c) => c.spec.warmPoolRef?.name === p.metadata.name && !c.status?.sandbox?.name, p.metadata.namespace)) enqueue(objectKey(c)); });
     templates.on((type, t) => {
@@ -88,12 +92,15 @@ export class ClaimController {
     this.firstObserved.delete(claim.metadata.uid!);
   }
 
-  /** Wakes claims waiting on a pool when one of its members changes. */
-  private observeSandbox(sb: Sandbox): void {
+  /**
+   * Wakes the claims waiting on a pool when one of its members gets an IP (one of them adopts it)
+   * or goes away (one of them counted on it and must now count again, or go cold).
+   */
+  private observeSandbox(sb: Sandbox, deleted: boolean): void {
     const owner = controllerOf(sb);
     if (owner?.kind !== 'SandboxWarmPool') return;
     const set = this.waiting.get(`${sb.metadata.namespace}/${owner.name}`);
-    if (!set?.size || !sb.status?.podIPs?.length) return;
+    if (!set?.size || !(deleted || sb.status?.podIPs?.length)) return;
     for (const key of set) this.d.enqueue?.(key);
   }
 
@@ -286,14 +293,18 @@ export class ClaimController {
       const { withIp, withoutIp } = this.candidates(claim, pool, template);
       const pick = withIp[0];
       if (!pick) {
-        const age = this.d.now().getTime() - Date.parse(claim.metadata.creationTimestamp ?? '');
-        if (withoutIp > 0 && age < WARM_WAIT_MS) {
-          let set = this.waiting.get(poolKey);
-          if (!set) this.waiting.set(poolKey, (set = new Set()));
-          set.add(objectKey(claim));
-          return new StatusOutcome({ status: 'False', reason: REASON.dependenciesNotReady, message: 'Waiting for a warm sandbox to get an IP' }, WARM_RETRY_MS);
+        // Wait only for a member already starting that no earlier waiter counts on: it is ahead
+        // of any pod a cold start would begin now. Otherwise go cold at once, so a burst larger
+        // than the pool starts all its pods together. The wait is woken by the member's events
+        // (observeSandbox); the requeue is only the ceiling, never a polling step.
+        const set = this.waiting.get(poolKey) ?? new Set<string>();
+        const others = set.size - (set.has(objectKey(claim)) ? 1 : 0);
+        const left = (this.d.maxWarmWaitMs ?? DEFAULT_MAX_WARM_WAIT_MS) - (this.d.now().getTime() - Date.parse(claim.metadata.creationTimestamp ?? ''));
+        if (withoutIp > others && left > 0) {
+          this.waiting.set(poolKey, set.add(objectKey(claim)));
+          return new StatusOutcome({ status: 'False', reason: REASON.dependenciesNotReady, message: 'Waiting for a starting warm sandbox to get an IP' }, left);
         }
-        this.waiting.get(poolKey)?.delete(objectKey(claim));
+        set.delete(objectKey(claim));
         return null;
       }
       this.waiting.get(poolKey)?.delete(objectKey(claim));
