@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeClient } from '../../src/k8s/client.ts';
 import { CLAIMS, SANDBOXES, WARM_POOLS } from '../../src/k8s/resources.ts';
-import type { KubeObject, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { autoKubelet, ensureEnv, waitFor } from './harness.ts';
 import { extensionsFixture } from './extensions-fixture.ts';
 
@@ -66,6 +66,13 @@ describe('warm pool and claims under a burst', { skip: skip ?? false }, () => {
     assert.match(bound[1]!, /^pool-w-/, 'w2 adopted the member it waited for');
     assert.notEqual(bound[0], bound[1]);
     assert.equal(bound[2], 'w3');
+    // None of these claims names its client: the Sandboxes say the controller made them (a claimed
+    // pool member keeps `controller`, it does not turn `unknown`), and so do their pods.
+    for (const name of bound) {
+      const sb = await client.get<Sandbox>(SANDBOXES, ns, name!);
+      assert.equal(sb.metadata.labels?.['agents.x-k8s.io/created-by'], 'controller', name);
+      assert.equal(sb.spec.podTemplate.metadata?.labels?.['agents.x-k8s.io/created-by'], 'controller', name);
+    }
   });
 
   it('binds every claim of a burst larger than the pool, each to its own Sandbox, and refills the pool', async () => {

@@ -20,7 +20,7 @@ import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { CLAIMS, SANDBOXES } from '../resources.ts';
 import { blueprintFromTemplate, isStale } from './blueprint.ts';
-import { ClaimInputError, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, normaliseCreatedBy, validatePodMetadata } from './claim-inputs.ts';
+import { ClaimInputError, createdByOf, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, validatePodMetadata } from './claim-inputs.ts';
 
 /** Default ceiling on a claim's wait for the starting pool member it counts on (then it goes cold). */
 export const DEFAULT_MAX_WARM_WAIT_MS = 10_000;
@@ -240,7 +240,7 @@ export class ClaimController {
     return {
       labels: {
         ...merged.labels, [LABEL.claimUid]: claim.metadata.uid!, [LABEL.templateRefHash]: nameHash(template.metadata.name!),
-        [LABEL.createdBy]: normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]),
+        [LABEL.createdBy]: createdByOf(claim),
       },
       annotations: merged.annotations ?? {},
     };
@@ -338,7 +338,7 @@ export class ClaimController {
 
   /** Moves a pool member to the claim: optimistic lock on the Sandbox's resourceVersion. */
   private async transfer(sb: Sandbox, claim: SandboxClaim, template: SandboxTemplate): Promise<Sandbox> {
-    const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
+    const createdBy = createdByOf(claim);
     const podMeta = this.podMetadataFor(claim, template);
     const trace = claim.metadata.annotations?.[ANNOTATION.traceContext];
     const patch = {
@@ -370,7 +370,7 @@ export class ClaimController {
     blueprint.podTemplate.spec = injectEnv(blueprint.podTemplate.spec, claim, template);
     const vcts = mergeVolumeClaimTemplates(blueprint.volumeClaimTemplates, claim, template);
     const refHash = nameHash(template.metadata.name!);
-    const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
+    const createdBy = createdByOf(claim);
     const podMeta = this.podMetadataFor(claim, template);
     const sb: Sandbox = {
       metadata: {
@@ -404,7 +404,7 @@ export class ClaimController {
     this.d.metrics.claimCreation.inc({
       namespace: claim.metadata.namespace ?? '', sandbox_template: t.metadata.name!, launch_type: launch,
       warmpool_name: pool.metadata.name!, pod_condition: isTrue(sb.status?.conditions, CONDITION.ready) ? 'ready' : 'not_ready',
-      created_by: normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]),
+      created_by: createdByOf(claim),
     });
     this.d.metrics.poolWarmHits.inc({ namespace: claim.metadata.namespace ?? '', warmpool: pool.metadata.name!, launch_type: launch });
   }
