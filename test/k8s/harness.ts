@@ -138,8 +138,10 @@ export function autoKubelet(client: KubeClient, ns: string, filter: (p: Pod) => 
   return async () => { stopped = true; await done; };
 }
 
+// `protocol` written out: the CRDs default it (a list-map key must be), so what a test reads back
+// equals what it wrote.
 export const basicPodSpec = (extra: Record<string, unknown> = {}) => ({
-  containers: [{ name: 'main', image: 'agentbox/test:1', ports: [{ containerPort: 8888 }] }],
+  containers: [{ name: 'main', image: 'agentbox/test:1', ports: [{ containerPort: 8888, protocol: 'TCP' }] }],
   ...extra,
 });
 
