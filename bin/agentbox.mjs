@@ -1,8 +1,17 @@
 #!/usr/bin/env node
-// The `agentbox` command. agentbox ships TypeScript sources run through tsx (no build step), so
-// the loader is registered here before the CLI itself is imported.
-import { register } from 'tsx/esm/api';
+// The `agentbox` command. From a checkout it runs the TypeScript sources through tsx (no build
+// step, so an edit is live at once). Where only the bundled build is shipped (`npm run build` →
+// dist/, as in deploy/docker/operator.Dockerfile) it runs that: no run-time compiling, a fraction
+// of the start-up time and memory. The sources win when both are there, so a stale dist/ can
+// never shadow an edit.
+import { existsSync } from 'node:fs';
 
-register();
-const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const root = new URL('..', import.meta.url);
+if (!existsSync(new URL('src/cli/main.ts', root)) && existsSync(new URL('dist/agentbox.mjs', root))) {
+  await import(new URL('dist/agentbox.mjs', root).href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  const { main } = await import('../src/cli/main.ts');
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,7 +1,7 @@
 // `agentbox operator` and `agentbox router`: flags → composition. Flag names and defaults follow
 // upstream's agent-sandbox-controller and sandbox-router where they exist.
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { AgentboxError } from '../api/errors.ts';
 import { KubeClient } from './client.ts';
 import { parseBind, parseFlags } from './flags.ts';
@@ -33,10 +33,22 @@ function serve(bind: { host: string; port: number }, handler: http.RequestListen
   });
 }
 
+const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/** The pod's own namespace when running in a cluster (what client-go's in-cluster config reads). */
+function inClusterNamespace(): string | undefined {
+  if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(`${SERVICE_ACCOUNT_DIR}/namespace`)) return undefined;
+  return readFileSync(`${SERVICE_ACCOUNT_DIR}/namespace`, 'utf8').trim() || undefined;
+}
+
 export async function operatorCommand(args: string[]): Promise<number> {
+  // Leader election is on in a cluster (several replicas of a Deployment) and off outside one,
+  // where a developer runs one process and there may be no namespace for the Lease; its Lease
+  // lives in the operator's own namespace, as controller-runtime's does.
+  const podNamespace = inClusterNamespace();
   const f = parseFlags(args, {
-    kubeconfig: '', namespace: '', extensions: false, 'leader-elect': true,
-    'leader-election-namespace': 'agent-sandbox-system', 'leader-election-lease-duration': 15,
+    kubeconfig: '', namespace: '', extensions: false, 'leader-elect': podNamespace !== undefined,
+    'leader-election-namespace': podNamespace ?? 'agent-sandbox-system', 'leader-election-lease-duration': 15,
     'cluster-domain': 'cluster.local', 'runtime-class': DEFAULT_RUNTIME_CLASS,
     'metrics-bind-address': ':8080', 'health-probe-bind-address': ':8081',
     'enable-webhook': true, 'manage-webhook-certs': true, 'webhook-port': 9443,
@@ -45,6 +57,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
     'sandbox-concurrent-workers': 16, 'sandbox-claim-concurrent-workers': 16,
     'sandbox-warm-pool-concurrent-workers': 2, 'sandbox-template-concurrent-workers': 1,
     'sandbox-warm-pool-readiness-grace-period': 300,
+    'sandbox-warm-pool-max-batch-size': 300, 'sandbox-warm-pool-create-qps': 0, 'sandbox-claim-max-warm-wait': 10,
   });
   const client = await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-operator');
   const metrics = new OperatorMetrics();
@@ -65,20 +78,18 @@ export async function operatorCommand(args: string[]): Promise<number> {
 
   if (f['enable-webhook']) {
     const dns = [`${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc`, `${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc.${f['cluster-domain']}`, 'localhost'];
+    if (!f['webhook-cert-dir'] && !f['manage-webhook-certs']) throw new AgentboxError('invalid_argument', '--manage-webhook-certs=false needs --webhook-cert-dir (tls.crt, tls.key, ca.crt)');
     const certs = f['webhook-cert-dir']
       ? { certPem: readFileSync(`${f['webhook-cert-dir']}/tls.crt`, 'utf8'), keyPem: readFileSync(`${f['webhook-cert-dir']}/tls.key`, 'utf8'), caPem: readFileSync(`${f['webhook-cert-dir']}/ca.crt`, 'utf8') }
       : generateWebhookCerts(dns, ['127.0.0.1']);
-    webhook = await startConversionWebhook({
-      certs, port: f['webhook-port'],
-      lookup: (ns, pool) => operator?.poolTemplate(ns, pool),
-    });
-    if (f['manage-webhook-certs']) {
-      const target: WebhookTarget = f['webhook-url']
-        ? { url: f['webhook-url'] }
-        : { service: { namespace: f['webhook-service-namespace'], name: f['webhook-service-name'], path: '/convert', port: 443 } };
-      await patchCrdConversion(client, target, certs.caPem);
-      log('conversion webhook ready; CRD caBundle patched', { port: webhook.port });
-    }
+    webhook = await startConversionWebhook({ certs, port: f['webhook-port'] });
+    // Set whether the certificates are ours or brought in --webhook-cert-dir: the CRD manifests
+    // carry no conversion stanza, so nobody else would point them at this webhook.
+    const target: WebhookTarget = f['webhook-url']
+      ? { url: f['webhook-url'] }
+      : { service: { namespace: f['webhook-service-namespace'], name: f['webhook-service-name'], path: '/convert', port: 443 } };
+    await patchCrdConversion(client, target, certs.caPem);
+    log('conversion webhook ready; CRD conversion patched', { port: webhook.port, ...target });
   }
 
   const abort = new AbortController();
@@ -91,15 +102,16 @@ export async function operatorCommand(args: string[]): Promise<number> {
     })
     : undefined;
   const stopped = untilSignal().then(() => abort.abort());
+  const closeAll = async () => {
+    await webhook?.close();
+    for (const s of servers) { s.closeAllConnections(); s.close(); }
+    client.close();
+  };
   if (elector) {
-    log('waiting for leadership', { identity: elector.identity });
-    const leading = await elector.run(() => { log('lost leadership; exiting'); exitCode = 1; abort.abort(); }, abort.signal);
-    if (!leading) {
-      await webhook?.close();
-      for (const s of servers) { s.closeAllConnections(); s.close(); }
-      client.close();
-      return 0;
-    }
+    log('waiting for leadership', { identity: elector.identity, namespace: f['leader-election-namespace'] });
+    const leading = await elector.run(() => { log('lost leadership; exiting'); exitCode = 1; abort.abort(); }, abort.signal)
+      .catch(async (e: unknown) => { await closeAll(); throw e; });
+    if (!leading) { await closeAll(); return 0; }
   }
   operator = await startOperator({
     client, metrics, log,
@@ -112,13 +124,14 @@ export async function operatorCommand(args: string[]): Promise<number> {
     poolWorkers: f['sandbox-warm-pool-concurrent-workers'],
     templateWorkers: f['sandbox-template-concurrent-workers'],
     readinessGraceMs: f['sandbox-warm-pool-readiness-grace-period'] * 1000,
+    poolMaxBatch: f['sandbox-warm-pool-max-batch-size'],
+    poolCreateQps: f['sandbox-warm-pool-create-qps'],
+    claimMaxWarmWaitMs: f['sandbox-claim-max-warm-wait'] * 1000,
   });
   await Promise.race([stopped, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }))]);
   await operator.stop();
   await elector?.release();
-  await webhook?.close();
-  for (const s of servers) { s.closeAllConnections(); s.close(); }
-  client.close();
+  await closeAll();
   return exitCode;
 }
 

@@ -3,7 +3,8 @@
 // does). Every write carries the Lease's resourceVersion, so two candidates cannot both win.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { isAlreadyExists, isConflict, LEASES, type KubeClient } from './client.ts';
+import { AgentboxError } from '../api/errors.ts';
+import { isAlreadyExists, isConflict, isNotFound, LEASES, type KubeClient } from './client.ts';
 import type { KubeObject } from '../api/k8s/types.ts';
 
 interface Lease extends KubeObject {
@@ -61,11 +62,19 @@ export class LeaderElector {
     } catch (e) { if (isConflict(e)) return (this.leading = false); throw e; }
   }
 
-  /** Waits until leading (polling), then renews in the background; `onLost` fires once. */
+  /**
+   * Waits until leading (polling), then renews in the background; `onLost` fires once. A Lease
+   * cannot be created in a namespace that does not exist, and no retry will change that, so a
+   * missing namespace ends the wait with an error that says what to do.
+   */
   async run(onLost: () => void, signal: AbortSignal): Promise<boolean> {
     const every = this.o.renewEveryMs ?? 2000;
     while (!signal.aborted) {
-      if (await this.tryAcquire().catch(() => false)) break;
+      const acquired = await this.tryAcquire().catch((e: unknown) => {
+        if (isNotFound(e)) throw this.missingNamespace(e);
+        return false;
+      });
+      if (acquired) break;
       await new Promise((r) => setTimeout(r, every));
     }
     if (signal.aborted) return false;
@@ -75,6 +84,13 @@ export class LeaderElector {
       });
     }, every);
     return true;
+  }
+
+  private missingNamespace(cause: unknown): AgentboxError {
+    return new AgentboxError('not_found',
+      `leader election needs the namespace "${this.o.namespace}" for its Lease, and it does not exist: create it, ` +
+      'pass --leader-election-namespace=<an existing namespace>, or run one replica with --leader-elect=false',
+      { cause, details: { namespace: this.o.namespace } });
   }
 
   /** Stops renewing and hands the lease back, so a standby takes over without waiting. */

@@ -34,6 +34,12 @@ export interface OperatorOptions {
   templateWorkers?: number;
   /** Warm-pool members not Ready after this are replaced (unless unschedulable). */
   readinessGraceMs?: number;
+  /** Most warm-pool members created in one pass, all at once. */
+  poolMaxBatch?: number;
+  /** Warm-pool member creates per second per pool (0 = no limit). */
+  poolCreateQps?: number;
+  /** Ceiling on a claim's wait for the starting pool member it counts on. */
+  claimMaxWarmWaitMs?: number;
   now?: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   metrics?: OperatorMetrics;
@@ -45,8 +51,6 @@ export interface RunningOperator {
   idle(): Promise<void>;
   metrics: OperatorMetrics;
   sandboxes: Informer<Sandbox>;
-  /** Template of a warm pool, from the cache (conversion webhook: v1beta1 claim → v1alpha1). */
-  poolTemplate(namespace: string, pool: string): string | undefined;
 }
 
 const splitKey = (key: string) => {
@@ -84,12 +88,10 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services, sandboxPolicies];
   const queues: WorkQueue[] = [sandboxQ];
-  let poolTemplate: (ns: string, pool: string) => string | undefined = () => undefined;
 
   if (o.extensions) {
     const templates = inf<SandboxTemplate>(TEMPLATES);
     const pools = inf<SandboxWarmPool>(WARM_POOLS);
-    poolTemplate = (ns, pool) => pools.get(ns, pool)?.spec.sandboxTemplateRef.name;
     const claims = inf<SandboxClaim>(CLAIMS);
     const policies = inf<NetworkPolicy>(NETWORK_POLICIES, LABEL.templateRefHash);
     informers.push(templates, pools, claims, policies);
@@ -106,6 +108,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       client: o.client, pools, templates, sandboxes, now, metrics,
       events: eventRecorder(o.client, 'sandboxwarmpool-controller', onError),
       readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
+      maxBatch: o.poolMaxBatch, createQps: o.poolCreateQps,
     });
     const poolQ = new WorkQueue({
       workers: o.poolWorkers ?? 2, onError: queueError('warmpool'),
@@ -115,7 +118,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
     const claimCtl = new ClaimController({
       client: o.client, claims, pools, templates, sandboxes, events: extEvents, now, metrics, log,
-      enqueue: (key) => claimQ.add(key),
+      enqueue: (key) => claimQ.add(key), maxWarmWaitMs: o.claimMaxWarmWaitMs,
     });
     const claimQ = new WorkQueue({
       workers: o.claimWorkers ?? 16, onError: queueError('claim'),
@@ -137,7 +140,6 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return {
     metrics,
     sandboxes,
-    poolTemplate: (ns, pool) => poolTemplate(ns, pool),
     async idle() {
       // Two rounds: finishing one queue can enqueue work in another.
       for (let i = 0; i < 3; i++) await Promise.all(queues.map((q) => q.idle()));

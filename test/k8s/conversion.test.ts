@@ -7,8 +7,13 @@ import { atVersion, CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k
 import { CRDS } from '../../src/k8s/client.ts';
 import { freePort, startOperatorProcess, stopOperatorProcess, type OperatorProc } from './operator-proc.ts';
 import { HUB_STATE_ANNOTATION } from '../../src/k8s/conversion/convert.ts';
+import { ANNOTATION } from '../../src/api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname;
 
 type Any = KubeObject & { apiVersion: string; kind: string; spec: Record<string, unknown>; status?: Record<string, unknown> };
 const skip = ensureEnv();
@@ -18,15 +23,16 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
   let client: KubeClient;
   let ns: string;
   let op: OperatorProc;
+  let webhookUrl = '';
 
   // The whole operator path: `agentbox operator` makes its CA and serving certificate, serves the
-  // webhook, patches the CRDs' caBundle and URL, and resolves pool → template from its cache.
+  // webhook, patches the CRDs' conversion (URL and caBundle), and records each claim's template on the claim.
   before(async () => {
     client = await adminClient();
     await installCrds(client);
     ns = await createNamespace(client, 'conv');
     const port = await freePort();
-    const url = `https://127.0.0.1:${port}/convert`;
+    const url = webhookUrl = `https://127.0.0.1:${port}/convert`;
     op = await startOperatorProcess(ns, ['--leader-elect=false', `--webhook-port=${port}`, `--webhook-url=${url}`]);
     await waitFor('CRDs point at the operator webhook with a CA bundle', async () => {
       const crd = await client.get<KubeObject & { spec: { conversion: { webhook: { clientConfig: { url?: string; caBundle?: string } } } } }>(CRDS, undefined, 'sandboxes.agents.x-k8s.io');
@@ -38,6 +44,22 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     if (op) await stopOperatorProcess(op);
     if (ns) await deleteNamespace(client, ns);
     client?.close();
+  });
+
+  it('leaves deploy/crds appliable: kubectl apply -k after the operator pointed the CRDs at its URL', () => {
+    const r = spawnSync('kubectl', ['--kubeconfig', KUBECONFIG, 'apply', '-k', join(root, 'deploy/crds')], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /sandboxes\.agents\.x-k8s\.io (configured|unchanged)/);
+  });
+
+  it('keeps the operator\'s conversion through a re-apply of the manifests', async () => {
+    for (const name of ['sandboxes.agents.x-k8s.io', 'sandboxclaims.extensions.agents.x-k8s.io']) {
+      const crd = await client.get<KubeObject & { spec: { conversion: { strategy: string; webhook?: { clientConfig: { url?: string; service?: unknown; caBundle?: string } } } } }>(CRDS, undefined, name);
+      assert.equal(crd.spec.conversion.strategy, 'Webhook', name);
+      assert.equal(crd.spec.conversion.webhook?.clientConfig.url, webhookUrl, name);
+      assert.equal(crd.spec.conversion.webhook?.clientConfig.service, undefined, name);
+      assert.ok(crd.spec.conversion.webhook?.clientConfig.caBundle, name);
+    }
   });
 
   it('round-trips a v1alpha1 Sandbox losslessly (replicas ⇄ operatingMode, stash annotation)', async () => {
@@ -69,9 +91,13 @@ describe('conversion webhook through the API server', { skip: skip ?? false }, (
     await client.create<SandboxWarmPool>(WARM_POOLS, ns, { metadata: { name: 'pool-x' }, spec: { sandboxTemplateRef: { name: 'tpl-x' } } } as SandboxWarmPool);
     const vcts = [{ metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }];
     await client.create<SandboxClaim>(CLAIMS, ns, { metadata: { name: 'c1' }, spec: { warmPoolRef: { name: 'pool-x' }, volumeClaimTemplates: vcts } } as SandboxClaim);
+    // The v1alpha1 view is a function of the object: once the operator has reconciled the claim
+    // (it records the pool's template on it), that view names the template, whatever any cache holds.
+    await waitFor('claim records its template', async () =>
+      (await client.get<SandboxClaim>(CLAIMS, ns, 'c1')).metadata.annotations?.[ANNOTATION.claimTemplate] === 'tpl-x' ? true : null, 20_000);
     const alphaRt = atVersion(CLAIMS, 'v1alpha1');
-    const alpha = await waitFor('v1alpha1 read', () => client.get<Any>(alphaRt, ns, 'c1'), 20_000, 200);
-    assert.deepEqual(alpha.spec.sandboxTemplateRef, { name: 'tpl-x' }, 'template resolved through the operator cache');
+    const alpha = await client.get<Any>(alphaRt, ns, 'c1');
+    assert.deepEqual(alpha.spec.sandboxTemplateRef, { name: 'tpl-x' }, 'template recorded on the claim');
     assert.equal(alpha.spec.warmpool, 'pool-x');
     assert.ok(alpha.metadata.annotations?.[HUB_STATE_ANNOTATION]);
     // Read-modify-write through v1alpha1 (retried on conflicts: the operator writes the claim too).

@@ -4,7 +4,7 @@
 import { after, before } from 'node:test';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import { type KubeClient, PODS } from '../../src/k8s/client.ts';
-import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
+import { startOperator, type OperatorOptions, type RunningOperator } from '../../src/k8s/operator.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { adminClient, autoKubelet, basicPodSpec, createNamespace, deleteNamespace, installCrds, markPodReady, waitFor } from './harness.ts';
@@ -30,8 +30,16 @@ export interface ExtensionsFixture {
   coldClaim(name: string, spec?: Record<string, unknown>): Promise<SandboxClaim>;
 }
 
+export interface FixtureOptions {
+  readinessGraceMs?: number;
+  /** More operator options (pool rates, claim wait ceiling). */
+  operator?: Partial<OperatorOptions>;
+  /** Wraps the client the operator uses (to observe its API calls). */
+  wrapClient?: (client: KubeClient) => KubeClient;
+}
+
 /** Registers before/after hooks that make a namespace and start the operator for it. */
-export function extensionsFixture(prefix: string, opts: { readinessGraceMs?: number } = {}): ExtensionsFixture {
+export function extensionsFixture(prefix: string, opts: FixtureOptions = {}): ExtensionsFixture {
   let client!: KubeClient;
   let ns = '';
   let op: RunningOperator | undefined;
@@ -54,7 +62,7 @@ export function extensionsFixture(prefix: string, opts: { readinessGraceMs?: num
     get ns() { return ns; },
     get op() { return op!; },
     async startOperator(readinessGraceMs = defaultGraceMs) {
-      op = await startOperator({ client, namespace: ns, extensions: true, readinessGraceMs });
+      op = await startOperator({ ...opts.operator, client: opts.wrapClient ? opts.wrapClient(client) : client, namespace: ns, extensions: true, readinessGraceMs });
     },
     template: (name, spec = {}) =>
       client.create<SandboxTemplate>(TEMPLATES, ns, { metadata: { name }, spec: { podTemplate: { spec: basicPodSpec() }, ...spec } } as SandboxTemplate),

@@ -69,7 +69,9 @@ export async function installCrds(client: KubeClient, opts: CrdOptions = {}): Pr
     if (!existing) {
       try { await client.create(CRDS, undefined, want as KubeObject); } catch (e) { if (!isAlreadyExists(e)) throw e; }
     } else if (existing.metadata.annotations?.['agentbox.dev/schema-hash'] !== hash) {
-      await client.update(CRDS, { ...want, metadata: { ...want.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
+      // The conversion stanza is the running operator's (src/api/k8s/crds.ts buildCrd): kept.
+      const conversion = (existing as KubeObject & { spec?: { conversion?: unknown } }).spec?.conversion;
+      await client.update(CRDS, { ...want, spec: { ...want.spec, conversion }, metadata: { ...want.metadata, resourceVersion: existing.metadata.resourceVersion } } as KubeObject)
         .catch((e) => { if (!isConflict(e)) throw e; });
     }
   }
@@ -136,8 +138,10 @@ export function autoKubelet(client: KubeClient, ns: string, filter: (p: Pod) => 
   return async () => { stopped = true; await done; };
 }
 
+// `protocol` written out: the CRDs default it (a list-map key must be), so what a test reads back
+// equals what it wrote.
 export const basicPodSpec = (extra: Record<string, unknown> = {}) => ({
-  containers: [{ name: 'main', image: 'agentbox/test:1', ports: [{ containerPort: 8888 }] }],
+  containers: [{ name: 'main', image: 'agentbox/test:1', ports: [{ containerPort: 8888, protocol: 'TCP' }] }],
   ...extra,
 });
 

@@ -54,6 +54,10 @@ export const ANNOTATION = {
   /** Lossless v1alpha1 round trip: the whole v1alpha1 object as JSON, kept on the hub. */
   v1alpha1SandboxState: 'api.agents.x-k8s.io/v1alpha1-sandbox-state',
   v1alpha1ClaimState: 'api.agents.x-k8s.io/v1alpha1-sandboxclaim-state',
+  /** agentbox, on a claim: the SandboxTemplate its warm pool named when the claim was last
+   * reconciled. The v1alpha1 view (`spec.sandboxTemplateRef`) is converted from it, so that view
+   * is a function of the object alone, never of what some cache has seen of the pool. */
+  claimTemplate: 'agentbox.dev/sandbox-template',
   /** agentbox: inject the guest daemon into pods of this template (OpenSandbox pool pattern). */
   injectGuest: 'agentbox.dev/inject-guest',
 } as const;

@@ -39,6 +39,7 @@ function version(name: string, def: VersionDef, storage: boolean) {
   };
 }
 
+/** The conversion stanza the operator sets on its CRDs (the in-cluster Service unless told). */
 export function conversionSpec(opts: CrdOptions = {}) {
   const target = opts.webhook ?? DEFAULT_WEBHOOK;
   return {
@@ -53,6 +54,13 @@ export function conversionSpec(opts: CrdOptions = {}) {
   };
 }
 
+/**
+ * A CRD. Without `opts.webhook` it carries no `spec.conversion` (the API server defaults it to
+ * `None`): the conversion stanza belongs to the operator, which serves the webhook and sets it at
+ * start-up. A manifest that also declared it would fight the operator on every `kubectl apply`
+ * (an out-of-cluster `--webhook-url` leaves `url` where the manifest says `service`, which the API
+ * server refuses), so deploy/crds declares none and a re-apply leaves the operator's in place.
+ */
 export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
@@ -68,7 +76,7 @@ export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
         shortNames: kind.shortNames,
       },
       scope: 'Namespaced',
-      conversion: conversionSpec(opts),
+      ...(opts.webhook ? { conversion: conversionSpec(opts) } : {}),
       versions: [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)],
     },
   };

@@ -3,6 +3,8 @@
 // install into a real API server. Field names, enums, defaults and CEL rules follow
 // kubernetes-sigs/agent-sandbox; agentbox additions are marked.
 
+import { NETWORK_POLICY_EGRESS_RULE, NETWORK_POLICY_INGRESS_RULE, PERSISTENT_VOLUME_CLAIM_SPEC, POD_SPEC } from './core-schemas.gen.ts';
+
 export type Schema = Record<string, unknown>;
 
 const str: Schema = { type: 'string' };
@@ -14,20 +16,20 @@ const enumOf = (values: string[], dflt?: string): Schema =>
   ({ type: 'string', enum: values, ...(dflt === undefined ? {} : { default: dflt }) });
 const obj = (properties: Record<string, Schema>, required?: string[]): Schema =>
   ({ type: 'object', properties, ...(required ? { required } : {}) });
-/** Core Kubernetes objects (PodSpec, PVC spec, policy rules): the API server validates them when
- * the operator creates the real Pod/PVC/NetworkPolicy, so the CRD keeps them opaque. */
-const opaque: Schema = { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
 const nameRef: Schema = obj({ name: str }, ['name']);
 
 const podMetadata = obj({ labels: stringMap, annotations: stringMap });
 const embeddedMetadata = obj({ name: str, labels: stringMap, annotations: stringMap });
-const podTemplate = obj({ metadata: podMetadata, spec: opaque }, ['spec']);
+// The core objects a Sandbox carries (PodSpec, PVC spec, policy rules) are Kubernetes' own schemas
+// (core-schemas.gen.ts), so the API server refuses a bad pod template when the Sandbox is written,
+// not later when the operator creates its Pod.
+const podTemplate = obj({ metadata: podMetadata, spec: POD_SPEC }, ['spec']);
 const volumeClaimTemplates: Schema = {
   type: 'array',
   // Bounded so the CEL immutability rule has a finite estimated cost.
   maxItems: 32,
   'x-kubernetes-list-type': 'atomic',
-  items: obj({ metadata: embeddedMetadata, spec: opaque }, ['spec']),
+  items: obj({ metadata: embeddedMetadata, spec: PERSISTENT_VOLUME_CLAIM_SPEC }, ['spec']),
 };
 const conditions: Schema = {
   type: 'array',
@@ -53,8 +55,8 @@ const sandboxShutdownPolicy = enumOf(['Delete', 'Retain'], 'Retain');
 // agentbox addition (upstream #729): what to do with a Failed pod.
 const podFailurePolicy = enumOf(['Ignore', 'Recreate'], 'Ignore');
 const networkPolicy = obj({
-  ingress: { type: 'array', items: opaque },
-  egress: { type: 'array', items: opaque },
+  ingress: { type: 'array', items: NETWORK_POLICY_INGRESS_RULE },
+  egress: { type: 'array', items: NETWORK_POLICY_EGRESS_RULE },
 });
 const templateCommon = {
   networkPolicy,

@@ -1,4 +1,5 @@
-// v1alpha1 ⇄ v1beta1 conversion of the four kinds (hub = v1beta1), pure.
+// v1alpha1 ⇄ v1beta1 conversion of the four kinds (hub = v1beta1), pure: a function of the object
+// alone, so the API server sees the same view whenever and through whichever replica it asks.
 //
 // Lossless both ways:
 // - v1alpha1 → v1beta1 stashes the v1alpha1 spec/status in the hub annotation upstream uses
@@ -14,16 +15,13 @@ export const HUB_STATE_ANNOTATION = 'agentbox.dev/v1beta1-state';
 type Obj = KubeObject & { apiVersion: string; kind: string; spec?: Record<string, unknown>; status?: Record<string, unknown> };
 type Json = Record<string, unknown>;
 
-/** Resolves a pool's template name (the webhook reads it from the operator's cache). */
-export type PoolTemplateLookup = (namespace: string, pool: string) => string | undefined;
-
 interface KindConversion {
   /** Hub-only fields, stashed on the v1alpha1 object. */
   hubOnlySpec: string[];
   hubOnlyStatus: string[];
   alphaStash?: string;
   up(alpha: Obj): Obj;
-  down(hub: Obj, lookup: PoolTemplateLookup): Obj;
+  down(hub: Obj): Obj;
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -77,11 +75,14 @@ const claim: KindConversion = {
     spec.warmPoolRef = { name: pool };
     return { ...a, spec };
   },
-  down(h, lookup) {
+  down(h) {
     const spec = omit(h.spec, ['warmPoolRef', 'volumeClaimTemplates']) ?? {};
     const pool = (h.spec?.warmPoolRef as { name?: string } | undefined)?.name ?? '';
     const shadow = pool.startsWith('shadow-pool-') ? pool.slice('shadow-pool-'.length) : undefined;
-    spec.sandboxTemplateRef = { name: shadow ?? lookup(h.metadata.namespace ?? '', pool) ?? pool };
+    // The template the claim controller recorded; before its first pass, the pool's own name
+    // (what v1alpha1's `warmpool` policy maps back to the same pool).
+    const recorded = h.metadata.annotations?.[ANNOTATION.claimTemplate];
+    spec.sandboxTemplateRef = { name: shadow ?? recorded ?? pool };
     spec.warmpool = shadow ? 'default' : pool;
     return { ...h, spec };
   },
@@ -141,14 +142,14 @@ export function toHub(obj: Obj): Obj {
   return withVersion(hub, HUB_VERSION);
 }
 
-export function fromHub(obj: Obj, version: string, lookup: PoolTemplateLookup): Obj {
+export function fromHub(obj: Obj, version: string): Obj {
   const k = KINDS[obj.kind];
   if (!k || version === HUB_VERSION) return withVersion(obj, version);
   const h = clone(obj);
   const ann = annotations(h);
   const stash = k.alphaStash ? ann[k.alphaStash] : undefined;
   if (k.alphaStash) delete ann[k.alphaStash];
-  let alpha = k.down(setAnnotations(h, ann), lookup);
+  let alpha = k.down(setAnnotations(h, ann));
   if (stash) {
     // Restore what v1beta1 cannot say, but only while the hub still agrees with the stash.
     const st = JSON.parse(stash) as { spec?: Json; status?: Json };
@@ -172,9 +173,9 @@ export function fromHub(obj: Obj, version: string, lookup: PoolTemplateLookup): 
 }
 
 /** Converts one object to `desiredAPIVersion` (group/version), through the hub. */
-export function convertObject(obj: Obj, desiredAPIVersion: string, lookup: PoolTemplateLookup): Obj {
+export function convertObject(obj: Obj, desiredAPIVersion: string): Obj {
   const version = desiredAPIVersion.split('/')[1] ?? desiredAPIVersion;
   const from = obj.apiVersion.split('/')[1];
   if (from === version) return obj;
-  return fromHub(toHub(obj), version, lookup);
+  return fromHub(toHub(obj), version);
 }

@@ -6,7 +6,7 @@ import { conversionSpec, crdName, type WebhookTarget } from '../../api/k8s/crds.
 import { ALL_KINDS } from '../../api/k8s/schemas.ts';
 import { CRDS, type KubeClient } from '../client.ts';
 import type { KubeObject } from '../../api/k8s/types.ts';
-import { convertObject, type PoolTemplateLookup } from './convert.ts';
+import { convertObject } from './convert.ts';
 import type { WebhookCerts } from './certs.ts';
 
 interface ConversionReview {
@@ -19,7 +19,7 @@ const MAX_BODY = 32 * 1024 * 1024;
 
 export interface RunningWebhook { port: number; close(): Promise<void> }
 
-export function startConversionWebhook(opts: { certs: WebhookCerts; port: number; host?: string; lookup: PoolTemplateLookup }): Promise<RunningWebhook> {
+export function startConversionWebhook(opts: { certs: WebhookCerts; port: number; host?: string }): Promise<RunningWebhook> {
   const server = https.createServer({ cert: opts.certs.certPem, key: opts.certs.keyPem }, (req, res) => {
     if (req.method !== 'POST' || !req.url?.startsWith('/convert')) { res.writeHead(404).end(); return; }
     const chunks: Buffer[] = [];
@@ -35,7 +35,7 @@ export function startConversionWebhook(opts: { certs: WebhookCerts; port: number
       if (!r) { res.writeHead(400).end('missing request'); return; }
       let response: Record<string, unknown>;
       try {
-        const convertedObjects = r.objects.map((o) => convertObject(o, r.desiredAPIVersion, opts.lookup));
+        const convertedObjects = r.objects.map((o) => convertObject(o, r.desiredAPIVersion));
         response = { uid: r.uid, convertedObjects, result: { status: 'Success' } };
       } catch (e) {
         response = { uid: r.uid, convertedObjects: [], result: { status: 'Failure', message: (e as Error).message } };
@@ -55,7 +55,11 @@ export function startConversionWebhook(opts: { certs: WebhookCerts; port: number
   });
 }
 
-/** Points every CRD's conversion webhook at `target` with our CA (merge patch, idempotent). */
+/**
+ * Points every CRD's conversion webhook at `target` with our CA (merge patch, idempotent). The
+ * operator owns `spec.conversion` whole: the generated manifests leave it out (see buildCrd), so a
+ * user's later `kubectl apply` of them neither conflicts with nor undoes this patch.
+ */
 export async function patchCrdConversion(client: KubeClient, target: WebhookTarget, caPem: string): Promise<void> {
   for (const kind of ALL_KINDS) {
     const conversion = conversionSpec({ webhook: target, caBundlePem: caPem });

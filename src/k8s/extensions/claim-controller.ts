@@ -20,11 +20,10 @@ import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { CLAIMS, SANDBOXES } from '../resources.ts';
 import { blueprintFromTemplate, isStale } from './blueprint.ts';
-import { ClaimInputError, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, normaliseCreatedBy, validatePodMetadata } from './claim-inputs.ts';
+import { ClaimInputError, createdByOf, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, validatePodMetadata } from './claim-inputs.ts';
 
-/** A claim waits this long after creation for a warm member to get an IP before going cold. */
-export const WARM_WAIT_MS = 2000;
-const WARM_RETRY_MS = 500;
+/** Default ceiling on a claim's wait for the starting pool member it counts on (then it goes cold). */
+export const DEFAULT_MAX_WARM_WAIT_MS = 10_000;
 const MISSING_DEP_REQUEUE_MS = 60_000;
 const ADOPTION_ATTEMPTS = 3;
 
@@ -41,6 +40,8 @@ export interface ClaimControllerDeps {
   labelDomains?: readonly string[];
   /** Requeues a claim (wired to the claim queue by the composition root). */
   enqueue?: (key: string) => void;
+  /** Ceiling on a wait for a starting pool member (`--sandbox-claim-max-warm-wait`). */
+  maxWarmWaitMs?: number;
 }
 
 type Result = { requeueAfterMs?: number } | void;
@@ -55,7 +56,10 @@ export class ClaimController {
   private readonly reserved = new Map<string, string>();
   /** Claim uid → first observation time not yet written to the claim. */
   private readonly firstObserved = new Map<string, string>();
-  /** Claims waiting for a warm member to get an IP, per pool key. */
+  /**
+   * Claims waiting for a starting warm member to get an IP, per pool key. Each counts on one
+   * member: a claim waits only while the pool has more starting members than earlier waiters.
+   */
   private readonly waiting = new Map<string, Set<string>>();
 
   constructor(private readonly d: ClaimControllerDeps) {}
@@ -68,10 +72,10 @@ export class ClaimController {
   watch(enqueue: (key: string) => void): void {
     const { claims, pools, templates, sandboxes } = this.d;
     claims.on((type, c) => { if (type === 'delete') this.forget(c); else enqueue(objectKey(c)); });
-    sandboxes.on((_t, sb) => {
+    sandboxes.on((type, sb) => {
       const owner = controllerOf(sb);
       if (owner?.kind === 'SandboxClaim') enqueue(`${sb.metadata.namespace}/${owner.name}`);
-      this.observeSandbox(sb);
+      this.observeSandbox(sb, type === 'delete');
     });
     pools.on((_t, p) => { for (const c of claims.list((c) => c.spec.warmPoolRef?.name === p.metadata.name && !c.status?.sandbox?.name, p.metadata.namespace)) enqueue(objectKey(c)); });
     templates.on((type, t) => {
@@ -88,12 +92,15 @@ export class ClaimController {
     this.firstObserved.delete(claim.metadata.uid!);
   }
 
-  /** Wakes claims waiting on a pool when one of its members changes. */
-  private observeSandbox(sb: Sandbox): void {
+  /**
+   * Wakes the claims waiting on a pool when one of its members gets an IP (one of them adopts it)
+   * or goes away (one of them counted on it and must now count again, or go cold).
+   */
+  private observeSandbox(sb: Sandbox, deleted: boolean): void {
     const owner = controllerOf(sb);
     if (owner?.kind !== 'SandboxWarmPool') return;
     const set = this.waiting.get(`${sb.metadata.namespace}/${owner.name}`);
-    if (!set?.size || !sb.status?.podIPs?.length) return;
+    if (!set?.size || !(deleted || sb.status?.podIPs?.length)) return;
     for (const key of set) this.d.enqueue?.(key);
   }
 
@@ -105,13 +112,17 @@ export class ClaimController {
       const expiry = await this.handleExpiry(claim);
       if (expiry.done) return;
       let outcome = await this.ensureSandbox(claim);
+      await this.flushAnnotations(claim);
       if (!(outcome instanceof StatusOutcome)) outcome = await this.syncPodMetadata(claim, outcome);
       const result = await this.report(claim, outcome);
       // Come back at the expiry time, or sooner if the pass asked for it.
       const after = Math.min(result?.requeueAfterMs ?? Infinity, expiry.requeueMs ?? Infinity);
       return Number.isFinite(after) ? { requeueAfterMs: after } : undefined;
     } catch (e) {
-      if (e instanceof ClaimInputError) return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
+      if (e instanceof ClaimInputError) {
+        await this.flushAnnotations(claim);
+        return this.report(claim, new StatusOutcome({ status: 'False', reason: e.reason, message: e.message }));
+      }
       await this.report(claim, new StatusOutcome({ status: 'False', reason: REASON.reconcilerError, message: `Error seen: ${(e as Error).message}` })).catch(() => undefined);
       throw e;
     }
@@ -129,10 +140,24 @@ export class ClaimController {
     return claim;
   }
 
-  /** Annotations to add on the next claim write (the pending first-observed stamp). */
+  /**
+   * Annotations to add on the next claim write: the pending first-observed stamp, and the
+   * template of the claim's pool when the claim does not record it yet (the v1alpha1 conversion
+   * reads it from the claim; src/k8s/conversion/convert.ts).
+   */
   private pendingAnnotations(claim: SandboxClaim): Record<string, string> {
+    const out: Record<string, string> = {};
     const at = this.firstObserved.get(claim.metadata.uid!);
-    return at && !claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt] ? { [ANNOTATION.controllerFirstObservedAt]: at } : {};
+    if (at && !claim.metadata.annotations?.[ANNOTATION.controllerFirstObservedAt]) out[ANNOTATION.controllerFirstObservedAt] = at;
+    const template = this.d.pools.get(claim.metadata.namespace, claim.spec.warmPoolRef.name)?.spec.sandboxTemplateRef.name;
+    if (template && claim.metadata.annotations?.[ANNOTATION.claimTemplate] !== template) out[ANNOTATION.claimTemplate] = template;
+    return out;
+  }
+
+  /** Writes the pending annotations when no adoption patch has carried them (cold starts, waits, refusals). */
+  private async flushAnnotations(claim: SandboxClaim): Promise<void> {
+    const latest = this.d.claims.get(claim.metadata.namespace, claim.metadata.name!) ?? claim;
+    if (Object.keys(this.pendingAnnotations(latest)).length) await this.patchClaim(latest, { metadata: {} });
   }
 
   /** Applies the shutdown policy once expired (`done`); otherwise says when expiry is due. */
@@ -215,7 +240,7 @@ export class ClaimController {
     return {
       labels: {
         ...merged.labels, [LABEL.claimUid]: claim.metadata.uid!, [LABEL.templateRefHash]: nameHash(template.metadata.name!),
-        [LABEL.createdBy]: normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]),
+        [LABEL.createdBy]: createdByOf(claim),
       },
       annotations: merged.annotations ?? {},
     };
@@ -268,14 +293,18 @@ export class ClaimController {
       const { withIp, withoutIp } = this.candidates(claim, pool, template);
       const pick = withIp[0];
       if (!pick) {
-        const age = this.d.now().getTime() - Date.parse(claim.metadata.creationTimestamp ?? '');
-        if (withoutIp > 0 && age < WARM_WAIT_MS) {
-          let set = this.waiting.get(poolKey);
-          if (!set) this.waiting.set(poolKey, (set = new Set()));
-          set.add(objectKey(claim));
-          return new StatusOutcome({ status: 'False', reason: REASON.dependenciesNotReady, message: 'Waiting for a warm sandbox to get an IP' }, WARM_RETRY_MS);
+        // Wait only for a member already starting that no earlier waiter counts on: it is ahead
+        // of any pod a cold start would begin now. Otherwise go cold at once, so a burst larger
+        // than the pool starts all its pods together. The wait is woken by the member's events
+        // (observeSandbox); the requeue is only the ceiling, never a polling step.
+        const set = this.waiting.get(poolKey) ?? new Set<string>();
+        const others = set.size - (set.has(objectKey(claim)) ? 1 : 0);
+        const left = (this.d.maxWarmWaitMs ?? DEFAULT_MAX_WARM_WAIT_MS) - (this.d.now().getTime() - Date.parse(claim.metadata.creationTimestamp ?? ''));
+        if (withoutIp > others && left > 0) {
+          this.waiting.set(poolKey, set.add(objectKey(claim)));
+          return new StatusOutcome({ status: 'False', reason: REASON.dependenciesNotReady, message: 'Waiting for a starting warm sandbox to get an IP' }, left);
         }
-        this.waiting.get(poolKey)?.delete(objectKey(claim));
+        set.delete(objectKey(claim));
         return null;
       }
       this.waiting.get(poolKey)?.delete(objectKey(claim));
@@ -309,7 +338,7 @@ export class ClaimController {
 
   /** Moves a pool member to the claim: optimistic lock on the Sandbox's resourceVersion. */
   private async transfer(sb: Sandbox, claim: SandboxClaim, template: SandboxTemplate): Promise<Sandbox> {
-    const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
+    const createdBy = createdByOf(claim);
     const podMeta = this.podMetadataFor(claim, template);
     const trace = claim.metadata.annotations?.[ANNOTATION.traceContext];
     const patch = {
@@ -341,7 +370,7 @@ export class ClaimController {
     blueprint.podTemplate.spec = injectEnv(blueprint.podTemplate.spec, claim, template);
     const vcts = mergeVolumeClaimTemplates(blueprint.volumeClaimTemplates, claim, template);
     const refHash = nameHash(template.metadata.name!);
-    const createdBy = normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]);
+    const createdBy = createdByOf(claim);
     const podMeta = this.podMetadataFor(claim, template);
     const sb: Sandbox = {
       metadata: {
@@ -375,7 +404,7 @@ export class ClaimController {
     this.d.metrics.claimCreation.inc({
       namespace: claim.metadata.namespace ?? '', sandbox_template: t.metadata.name!, launch_type: launch,
       warmpool_name: pool.metadata.name!, pod_condition: isTrue(sb.status?.conditions, CONDITION.ready) ? 'ready' : 'not_ready',
-      created_by: normaliseCreatedBy(claim.metadata.labels?.[LABEL.createdBy]),
+      created_by: createdByOf(claim),
     });
     this.d.metrics.poolWarmHits.inc({ namespace: claim.metadata.namespace ?? '', warmpool: pool.metadata.name!, launch_type: launch });
   }

@@ -2,7 +2,7 @@
 // environment variables and volume claim templates. Pure functions; each failure is a
 // ClaimInputError whose `reason` is the claim's Ready reason (user error: no hot retry loop).
 import { AgentboxError } from '../../api/errors.ts';
-import { ANNOTATION, CORE_GROUP, DEFAULT_LABEL_DOMAIN_ALLOWLIST, REASON, ROUTER_APP_LABEL } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CORE_GROUP, LABEL, DEFAULT_LABEL_DOMAIN_ALLOWLIST, REASON, ROUTER_APP_LABEL } from '../../api/k8s/constants.ts';
 import type { PersistentVolumeClaimTemplate, PodMetadata, PodSpec, SandboxClaim, SandboxTemplate } from '../../api/k8s/types.ts';
 
 export class ClaimInputError extends AgentboxError {
@@ -93,6 +93,16 @@ export function mergeVolumeClaimTemplates(base: PersistentVolumeClaimTemplate[] 
 }
 
 /** created-by label values are normalised so that clients cannot invent cardinality. */
-export function normaliseCreatedBy(v: string | undefined): string {
+function normaliseCreatedBy(v: string | undefined): string {
   return v === 'go-client' || v === 'python-client' || v === 'controller' ? v : 'unknown';
+}
+
+/**
+ * created-by of a claim's Sandbox and pod: the client the claim names, normalised; when the claim
+ * names none (kubectl, a manifest), the controller, which made the Sandbox (a warm member keeps
+ * the `controller` its pool gave it instead of turning `unknown` when claimed).
+ */
+export function createdByOf(claim: { metadata: { labels?: Record<string, string> } }): string {
+  const v = claim.metadata.labels?.[LABEL.createdBy];
+  return v === undefined ? 'controller' : normaliseCreatedBy(v);
 }

@@ -12,9 +12,10 @@ import { SANDBOXES, WARM_POOLS } from '../resources.ts';
 import { writeStatus } from '../status-writer.ts';
 import type { EventRecorder } from '../events.ts';
 import { blueprintFromTemplate, blueprintHash, isStale, podTemplateHash } from './blueprint.ts';
+import { TokenBucket } from '../token-bucket.ts';
 
-/** Upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
-export const MAX_BATCH = 300;
+/** Default upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
+export const DEFAULT_MAX_BATCH = 300;
 const TEMPLATE_MISSING_REQUEUE_MS = 60_000;
 
 export interface WarmPoolControllerDeps {
@@ -28,6 +29,10 @@ export interface WarmPoolControllerDeps {
   readinessGraceMs: number;
   /** How often a pool holding unschedulable members is looked at again. */
   unschedulableRecheckMs?: number;
+  /** Most members created in one pass, all at once (`--sandbox-warm-pool-max-batch-size`). */
+  maxBatch?: number;
+  /** Member creates per second per pool, `maxBatch` deep; 0 = no limit (`--sandbox-warm-pool-create-qps`). */
+  createQps?: number;
 }
 
 export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${nameHash(poolName)}`;
@@ -35,6 +40,8 @@ export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${na
 export class WarmPoolController {
   /** Pools (uid) that reported WarmPoolNotProgressing and have not recovered yet. */
   private readonly stuck = new Set<string>();
+  /** Create allowance per pool (uid), when a rate is set. */
+  private readonly buckets = new Map<string, TokenBucket>();
 
   constructor(private readonly d: WarmPoolControllerDeps) {}
 
@@ -44,7 +51,10 @@ export class WarmPoolController {
    * (adoption): the pool that lost it must refill.
    */
   watch(enqueue: (key: string) => void): void {
-    this.d.pools.on((_t, p) => enqueue(objectKey(p)));
+    this.d.pools.on((type, p) => {
+      if (type === 'delete') { this.buckets.delete(p.metadata.uid!); this.stuck.delete(p.metadata.uid!); }
+      enqueue(objectKey(p));
+    });
     this.d.templates.on((_t, t) => {
       for (const p of this.d.pools.list((p) => p.spec.sandboxTemplateRef.name === t.metadata.name, t.metadata.namespace)) enqueue(objectKey(p));
     });
@@ -115,7 +125,12 @@ export class WarmPoolController {
     const desired = pool.spec.replicas ?? 1;
     const occupied = active.length + terminating.length;
     if (occupied < desired) {
-      active.push(...await this.scaleUp(pool, template, Math.min(desired - occupied, MAX_BATCH)));
+      const shortfall = desired - occupied;
+      const allowed = this.allowance(pool, shortfall);
+      active.push(...await this.scaleUp(pool, template, allowed));
+      // What the rate held back comes when the next token does (a larger shortfall than one
+      // batch is looked at again as soon as this pass's creates are seen).
+      if (allowed < shortfall) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, Math.max(1, this.bucket(pool).msUntilNext(now)));
     } else if (active.length > desired) {
       // Unready first, then newest first.
       const order = [...active].sort((a, b) => {
@@ -133,19 +148,29 @@ export class WarmPoolController {
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
-  /** Creates in slow-start batches 1, 2, 4…: a failing create (quota, admission) stops early. */
+  private bucket(pool: SandboxWarmPool): TokenBucket {
+    let b = this.buckets.get(pool.metadata.uid!);
+    if (!b) this.buckets.set(pool.metadata.uid!, (b = new TokenBucket(this.d.createQps ?? 0, this.maxBatch, this.d.now().getTime())));
+    return b;
+  }
+
+  private get maxBatch(): number { return this.d.maxBatch ?? DEFAULT_MAX_BATCH; }
+
+  /** How many of `shortfall` members may be created now: one batch at most, within the rate. */
+  private allowance(pool: SandboxWarmPool, shortfall: number): number {
+    return this.bucket(pool).take(Math.min(shortfall, this.maxBatch), this.d.now().getTime());
+  }
+
+  /**
+   * Creates the whole allowance at once: under a burst of claims every member the pool lost is
+   * starting again after one round trip, not after log2(n) of them. A failed create (quota,
+   * admission) fails the pass after the others have landed; the queue retries with backoff.
+   */
   private async scaleUp(pool: SandboxWarmPool, t: SandboxTemplate, count: number): Promise<Sandbox[]> {
-    const made: Sandbox[] = [];
-    let batch = 1;
-    while (made.length < count) {
-      const n = Math.min(batch, count - made.length);
-      const results = await Promise.allSettled(Array.from({ length: n }, () => this.createMember(pool, t)));
-      for (const r of results) if (r.status === 'fulfilled') made.push(r.value);
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) throw (failed as PromiseRejectedResult).reason;
-      batch *= 2;
-    }
-    return made;
+    const results = await Promise.allSettled(Array.from({ length: count }, () => this.createMember(pool, t)));
+    const failed = results.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    return results.map((r) => (r as PromiseFulfilledResult<Sandbox>).value);
   }
 
   private async createMember(pool: SandboxWarmPool, t: SandboxTemplate): Promise<Sandbox> {
