@@ -51,10 +51,8 @@ export const template: Command = async (args, io) => {
 async function exportOci(name: string, out: string, ref: string | undefined, withGuest: boolean, io: CliIo) {
   const { openTemplateStore } = await import('../../engine/index.ts');
   const { exportTemplate } = await import('../../engine/images/oci-export.ts');
-  const { ensureGuestBundle } = await import('../../envd/bundle.ts');
   const progress = (m: string) => io.stderr.write(`${m}\n`);
-  const extra = withGuest ? [{ dir: (await ensureGuestBundle({ onProgress: progress })).dir, under: 'agentbox' }] : [];
-  const image = await exportTemplate(await openTemplateStore(), name, { out: resolve(out), ref, extra, onProgress: progress });
+  const image = await exportTemplate(await openTemplateStore(), name, { out: resolve(out), ref, withGuest, onProgress: progress });
   print(io, `${image} ${out}`);
 }
 

@@ -14,6 +14,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
+import { ensureGuestBundle } from '../../envd/bundle.ts';
 import { runCommand } from '../command.ts';
 import { mountReadOnly, unmount } from './overlay.ts';
 import type { TemplateStore } from './template-store.ts';
@@ -148,8 +149,8 @@ export interface TemplateExport {
   out: string;
   /** Default `agentbox.local/<template>:latest`. */
   ref?: string;
-  /** Extra layers on top of the template (the guest bundle under /agentbox for the guest image). */
-  extra?: LayerSource[];
+  /** Adds the guest bundle under /agentbox: the image `agentbox.dev/inject-guest` copies it from. */
+  withGuest?: boolean;
   onProgress?: (message: string) => void;
 }
 
@@ -157,11 +158,12 @@ export interface TemplateExport {
 export async function exportTemplate(store: TemplateStore, name: string, opts: TemplateExport): Promise<string> {
   const info = await store.ensure(name, (e) => opts.onProgress?.(e.message));
   const ref = opts.ref ?? `agentbox.local/${name}:latest`;
+  const extra = opts.withGuest ? [{ dir: (await ensureGuestBundle({ onProgress: opts.onProgress })).dir, under: 'agentbox' }] : [];
   opts.onProgress?.(`exporting ${name} as ${ref}`);
   await mkdir(dirname(opts.out), { recursive: true });
   await withMergedRootfs(info.layers, dirname(opts.out), (rootfs) => writeOciArchive(opts.out, {
     ref,
-    layers: [{ dir: rootfs }, ...(opts.extra ?? [])],
+    layers: [{ dir: rootfs }, ...extra],
     cmd: info.config.start?.cmd ?? ['/bin/sh'],
     env: info.config.env,
     workdir: info.config.workdir,
