@@ -8,8 +8,10 @@
 # settings, so a second instance (AGENTBOX_K8S_HOME + ports) cannot clash with the first. Only
 # one node should run on a machine at a time: the kubelet manages the host's pod cgroups.
 #
-# The node carries the taint agentbox.dev/real-node=true:NoSchedule: pods that want to run on it
-# tolerate it, and the tests that play the kubelet through the API keep their pods unscheduled.
+# Its scheduler is named agentbox-real-node and schedules only pods that ask for it
+# (spec.schedulerName): the tests that play the kubelet through the API share the API server, and
+# their pods must stay untouched (a scheduler would write PodScheduled=False over their status, a
+# kubelet would run them).
 
 CONTAINERD_VERSION="${AGENTBOX_CONTAINERD_VERSION:-v2.4.2}"
 LOCAL_PATH_VERSION="${AGENTBOX_LOCAL_PATH_VERSION:-v0.0.30}"
@@ -27,7 +29,7 @@ POD_SUBNET="${AGENTBOX_K8S_POD_SUBNET:-10.244.$((API_PORT % 256)).0/24}"
 POD_GATEWAY="${POD_SUBNET%.0/24}.1"
 BRIDGE="abk$API_PORT"
 CTR_SOCK="$NODE/containerd/containerd.sock"
-TAINT="agentbox.dev/real-node=true:NoSchedule"
+SCHEDULER_NAME=agentbox-real-node
 PAUSE_IMAGE="agentbox.local/pause:3.10"
 GUEST_IMAGE="agentbox.local/guest:0.1.0"
 NODE_COMPONENTS=(kube-scheduler containerd kubelet local-path-provisioner)
@@ -227,8 +229,6 @@ cgroupDriver: cgroupfs
 containerRuntimeEndpoint: "unix://$CTR_SOCK"
 failSwapOn: false
 podLogsDir: "$NODE/pods-logs"
-registerWithTaints:
-- {key: agentbox.dev/real-node, value: "true", effect: NoSchedule}
 evictionHard: {memory.available: "50Mi", nodefs.available: "1%", nodefs.inodesFree: "1%", imagefs.available: "1%"}
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
@@ -259,11 +259,20 @@ node_up() {
   export PATH="$NODE_BIN/containerd/$CONTAINERD_VERSION:$NODE_BIN/gvisor-shim/$GVISOR_VERSION:$PATH"
   start containerd "$(ctd_bin containerd)" --config "$NODE/containerd/config.toml"
   wait_for containerd 30 ctr version
-  start kube-scheduler "$BIN/kube-scheduler" --kubeconfig "$KUBECONFIG_OUT" \
+  cat >"$NODE/scheduler.yaml" <<EOF
+apiVersion: kubescheduler.config.k8s.io/v1
+kind: KubeSchedulerConfiguration
+clientConnection: {kubeconfig: "$KUBECONFIG_OUT"}
+leaderElection: {leaderElect: false}
+profiles:
+- schedulerName: $SCHEDULER_NAME
+EOF
+  start kube-scheduler "$BIN/kube-scheduler" --config "$NODE/scheduler.yaml" \
     --authentication-kubeconfig "$KUBECONFIG_OUT" --authorization-kubeconfig "$KUBECONFIG_OUT" \
-    --leader-elect=false --bind-address 127.0.0.1 --secure-port 0
+    --bind-address 127.0.0.1 --secure-port 0
   start kubelet "$BIN/kubelet" --config "$NODE/kubelet/config.yaml" --kubeconfig "$NODE/kubelet/kubeconfig" \
-    --root-dir "$NODE/kubelet/root" --hostname-override "$NODE_NAME" --node-ip "$POD_GATEWAY"
+    --root-dir "$NODE/kubelet/root" --hostname-override "$NODE_NAME" --node-ip "$POD_GATEWAY" \
+    --node-labels agentbox.dev/real-node=true
   kctl() { kubectl --kubeconfig "$KUBECONFIG_OUT" "$@"; }
   kctl apply -f - >/dev/null <<EOF
 apiVersion: node.k8s.io/v1
@@ -313,7 +322,7 @@ EOF
   wait_for "node $NODE_NAME Ready" 120 node_ready
   local c
   for c in "${NODE_COMPONENTS[@]}"; do alive "$c" || { log "$c exited; see $RUN/$c.log"; exit 1; }; done
-  ctr images ls -q | grep -qx "$PAUSE_IMAGE" || log "node ready; import its images next: bash scripts/k8s-env.sh images"
+  grep -qx "$PAUSE_IMAGE" <<<"$(ctr images ls -q)" || log "node ready; import its images next: bash scripts/k8s-env.sh images"
 }
 
 node_ready() {

@@ -21,14 +21,14 @@ import { readProcessEvents } from '../../src/envd/process-events.ts';
 import type { Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
-import { ensureRealNode, IMAGE, kubectl, podReady, TOLERATE_NODE } from './real-node.ts';
+import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER, podReady } from './real-node.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping real-node tests: ${skip}`);
 
 /** A busybox container that prints its hostname and sleeps: the pod's main process. */
 const podSpec = (extra: Record<string, unknown> = {}) => ({
-  tolerations: TOLERATE_NODE,
+  schedulerName: NODE_SCHEDULER,
   containers: [{
     name: 'main', image: IMAGE.busybox, imagePullPolicy: 'IfNotPresent',
     command: ['sh', '-c', 'echo "started on $(hostname)"; exec sleep 100000'], ...extra,

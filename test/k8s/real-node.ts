@@ -1,5 +1,5 @@
 // The real node of scripts/k8s-node.sh for the tests that run real pods: its name, its images,
-// and kubectl against it. Pods that want it tolerate its taint (the tests that play the kubelet
+// and kubectl against it. Pods that want it name its scheduler (the tests that play the kubelet
 // keep theirs unscheduled that way).
 import { execFile, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,20 +13,19 @@ import { KUBECONFIG, waitFor } from './harness.ts';
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
 
-export const NODE_TAINT = 'agentbox.dev/real-node';
-export const TOLERATE_NODE = [{ key: NODE_TAINT, operator: 'Exists', effect: 'NoSchedule' }];
+export const NODE_SCHEDULER = 'agentbox-real-node';
 /** Imported by `bash scripts/k8s-env.sh images`; pods must not try to pull them. */
 export const IMAGE = { busybox: 'agentbox.local/busybox:latest', guest: 'agentbox.local/guest:0.1.0' };
 
 const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
-type Node = KubeObject & { spec?: { taints?: { key: string }[] }; status?: { conditions?: { type: string; status: string }[] } };
+type Node = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
 /**
  * The Ready real node, with its images imported (imported here when they are missing, which
  * builds the templates once). Null when there is none outside CI, with the reason on `skip`.
  */
 export async function ensureRealNode(client: KubeClient): Promise<{ name: string } | { skip: string }> {
-  const nodes = (await client.list<Node>(NODES, undefined)).items.filter((n) => n.spec?.taints?.some((t) => t.key === NODE_TAINT));
+  const nodes = (await client.list<Node>(NODES, undefined, { labelSelector: 'agentbox.dev/real-node=true' })).items;
   if (nodes.length === 0) return { skip: skipOutsideCI('no real node is registered', 'start it with npm run k8s:env (AGENTBOX_K8S_NODE unset)') };
   const name = nodes[0]!.metadata.name!;
   await waitFor(`node ${name} Ready`, async () => {
