@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Local Kubernetes control plane for the operator tests: a real etcd (Debian's etcd-server),
-# kube-apiserver and kube-controller-manager built from the k8s.io/kubernetes Go module at a
-# pinned version. No kubelet and no scheduler: tests play the kubelet through the API.
+# Local Kubernetes for the operator tests: a real etcd (Debian's etcd-server), kube-apiserver
+# and kube-controller-manager built from the k8s.io/kubernetes Go module at a pinned version, and
+# a real node on this machine (scripts/k8s-node.sh: scheduler, kubelet, containerd, gVisor).
 #
 #   bash scripts/k8s-env.sh [up]    build if needed, start, write the kubeconfig (idempotent)
 #   bash scripts/k8s-env.sh build   only build/cache the binaries
+#   bash scripts/k8s-env.sh images [--force]  export templates, guest and pause images into the node
 #   bash scripts/k8s-env.sh down    stop what `up` started, by the PIDs it recorded
 #   bash scripts/k8s-env.sh status
 #
 # Everything lives under ~/.cache/agentbox/k8s; the kubeconfig is ~/.cache/agentbox/k8s/kubeconfig.
+# AGENTBOX_K8S_NODE=0 starts the control plane alone (tests then play the kubelet).
 set -euo pipefail
 
 K8S_VERSION="${AGENTBOX_K8S_VERSION:-v1.33.13}"
@@ -23,6 +25,8 @@ ETCD_PORT="${AGENTBOX_K8S_ETCD_PORT:-23790}"
 API_PORT="${AGENTBOX_K8S_API_PORT:-16443}"
 
 log() { echo "k8s-env: $*" >&2; }
+# shellcheck source=scripts/k8s-node.sh
+source "$(dirname "${BASH_SOURCE[0]}")/k8s-node.sh"
 
 ensure_etcd() {
   if command -v etcd >/dev/null 2>&1; then return; fi
@@ -30,13 +34,22 @@ ensure_etcd() {
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq etcd-server >/dev/null
 }
 
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet)
+
 build() {
   ensure_etcd
-  if [[ -x "$BIN/kube-apiserver" && -x "$BIN/kube-controller-manager" ]]; then return; fi
+  build_kube
+  if node_enabled; then build_node; fi
+}
+
+build_kube() {
+  local cmd missing=0 t0=$SECONDS
+  for cmd in "${KUBE_COMMANDS[@]}"; do [[ -x "$BIN/$cmd" ]] || missing=1; done
+  ((missing)) || return 0
   command -v go >/dev/null || { log "go toolchain missing"; exit 1; }
   local mod="$ROOT/$K8S_VERSION/src"
   mkdir -p "$mod" "$BIN"
-  log "building kube-apiserver and kube-controller-manager $K8S_VERSION (slow, cached afterwards)"
+  log "building ${KUBE_COMMANDS[*]} $K8S_VERSION (slow, cached afterwards)"
   # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with local paths,
   # which do not exist outside its repository; a consuming module must replace each with the
   # published tag. The list comes from the module's own go.mod.
@@ -63,19 +76,20 @@ package tools
 import (
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubelet"
 )
 EOF
   (
     cd "$mod"
     GOFLAGS=-mod=mod go mod tidy >/dev/null 2>&1 || GOFLAGS=-mod=mod go get "k8s.io/kubernetes@$K8S_VERSION"
-    GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/" \
-      k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager
+    GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/" "${KUBE_COMMANDS[@]/#/k8s.io/kubernetes/cmd/}"
     # The tests drive `kubectl scale`; build it too where the machine has none.
     if ! command -v kubectl >/dev/null 2>&1; then
       GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$BIN/" k8s.io/kubernetes/cmd/kubectl
     fi
   )
-  log "built into $BIN"
+  log "built into $BIN in $((SECONDS - t0))s"
 }
 
 pki() {
@@ -132,6 +146,27 @@ alive() {
   kill -0 "$pid" 2>/dev/null && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$1"
 }
 
+# Stops a daemon `start` started, by its recorded PID (TERM, then KILL after 10 s).
+stop() {
+  local pid i
+  [[ -f "$RUN/$1.pid" ]] || return 0
+  pid="$(cat "$RUN/$1.pid")"
+  if alive "$1"; then
+    kill "$pid"
+    for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+  fi
+  rm -f "$RUN/$1.pid"
+}
+
+# A daemon started by an older version of this script, without `flag`, is restarted with it.
+restart_without() { # name, flag
+  if alive "$1" && ! tr '\0' ' ' <"/proc/$(cat "$RUN/$1.pid")/cmdline" | grep -q -- "$2"; then
+    log "restarting $1: it runs without $2"
+    stop "$1"
+  fi
+}
+
 start() { # name, then command
   local name="$1"; shift
   alive "$name" && return
@@ -154,6 +189,7 @@ wait_for() { # description, seconds, command
 up() {
   build
   pki
+  node_pki
   mkdir -p "$RUN" "$ROOT/etcd"
   kubeconfig
   start etcd etcd --data-dir "$ROOT/etcd" --name agentbox \
@@ -163,6 +199,8 @@ up() {
     --initial-cluster "agentbox=http://127.0.0.1:$((ETCD_PORT + 1))" \
     --quota-backend-bytes 4294967296 --unsafe-no-fsync
   wait_for etcd 30 curl -sf "http://127.0.0.1:$ETCD_PORT/health"
+  # exec, logs and port-forward: the API server calls the kubelet with its own client cert.
+  restart_without kube-apiserver --kubelet-client-certificate
   start kube-apiserver "$BIN/kube-apiserver" \
     --etcd-servers "http://127.0.0.1:$ETCD_PORT" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$API_PORT" \
@@ -171,39 +209,35 @@ up() {
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range 10.0.0.0/24 \
     --enable-priority-and-fairness=false --disable-admission-plugins ServiceAccount \
-    --endpoint-reconciler-type none
+    --endpoint-reconciler-type none \
+    --kubelet-client-certificate "$PKI/apiserver-kubelet-client.crt" --kubelet-client-key "$PKI/apiserver-kubelet-client.key" \
+    --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP
   wait_for kube-apiserver 90 curl -sf --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
     "https://127.0.0.1:$API_PORT/readyz"
   # Controllers the tests rely on: garbage collection (ownerReference cascades, foreground
-  # deletion) and namespace cleanup. Pods are never scheduled: there is no node.
+  # deletion), namespace cleanup, PersistentVolumeClaim binding and the node's lifecycle taints.
+  restart_without kube-controller-manager persistentvolume-binder
   start kube-controller-manager "$BIN/kube-controller-manager" \
     --kubeconfig "$KUBECONFIG_OUT" --authentication-kubeconfig "$KUBECONFIG_OUT" \
     --authorization-kubeconfig "$KUBECONFIG_OUT" --bind-address 127.0.0.1 --secure-port 0 \
-    --leader-elect=false --controllers garbagecollector,namespace,serviceaccount-token \
+    --leader-elect=false --controllers garbagecollector,namespace,serviceaccount-token,persistentvolume-binder,nodelifecycle \
     --service-account-private-key-file "$PKI/sa.key" --root-ca-file "$PKI/ca.crt"
   sleep 1
   alive kube-controller-manager || { log "kube-controller-manager exited; see $RUN/kube-controller-manager.log"; exit 1; }
+  if node_enabled; then node_up; fi
   log "ready: KUBECONFIG=$KUBECONFIG_OUT"
 }
 
 down() {
-  local name pid i
-  for name in kube-controller-manager kube-apiserver etcd; do
-    [[ -f "$RUN/$name.pid" ]] || continue
-    pid="$(cat "$RUN/$name.pid")"
-    if alive "$name"; then
-      kill "$pid"
-      for ((i = 0; i < 40; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-    fi
-    rm -f "$RUN/$name.pid"
-  done
+  local name
+  node_down
+  for name in kube-controller-manager kube-apiserver etcd; do stop "$name"; done
   log "stopped"
 }
 
 status() {
   local name
-  for name in etcd kube-apiserver kube-controller-manager; do
+  for name in etcd kube-apiserver kube-controller-manager "${NODE_COMPONENTS[@]}"; do
     if alive "$name"; then echo "$name running (pid $(cat "$RUN/$name.pid"))"; else echo "$name stopped"; fi
   done
 }
@@ -216,7 +250,8 @@ flock 9
 case "${1:-up}" in
   up) up ;;
   build) build ;;
+  images) images "${2:-}" ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 [up|build|down|status]" >&2; exit 2 ;;
+  *) echo "usage: $0 [up|build|images|down|status]" >&2; exit 2 ;;
 esac

@@ -22,7 +22,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   pause: { run: lazy(sandboxes, (m) => m.pause), help: 'pause a sandbox' },
   resume: { run: lazy(sandboxes, (m) => m.resume), help: 'resume a sandbox' },
   kill: { run: lazy(sandboxes, (m) => m.kill), help: 'kill a sandbox and remove its files' },
-  template: { run: lazy(admin, (m) => m.template), help: 'template build FILE | template import NAME ARCHIVE [--ref IMAGE] | template ls' },
+  template: { run: lazy(admin, (m) => m.template), help: 'template build FILE | template import NAME ARCHIVE [--ref IMAGE] | template ls | template export NAME --oci FILE [--ref IMAGE] [--with-guest]' },
   pool: { run: lazy(admin, (m) => m.pool), help: 'pool set TEMPLATE --size N | pool ls' },
   keys: { run: lazy(admin, (m) => m.keys), help: 'keys create|ls|revoke (admin key)' },
   policy: { run: lazy(policy, (m) => m.policy), help: 'policy [show] | policy set LIMIT=VALUE… (admin key)' },

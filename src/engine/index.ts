@@ -92,11 +92,10 @@ export const DEFAULT_NETWORK: NetworkOptions = {
   allowPrivate: [],
 };
 
-export async function createEngine(opts: CreateEngineOptions = {}): Promise<CreatedEngine> {
-  const home = opts.home ?? defaultHome();
-  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+/** The usable runtime classes' drivers (most preferred first in `available`) and why the others are not. */
+async function createDrivers(home: string, cacheDir: string, configured?: RuntimeClassConfig[]) {
   await ensurePrivateDir(cacheDir);
-  const classes = opts.runtimeClasses ?? await loadRuntimeClasses(home, cacheDir);
+  const classes = configured ?? await loadRuntimeClasses(home, cacheDir);
   const drivers = new Map<RuntimeClassName, RuntimeDriver>();
   const unavailable: { name: string; reason: string }[] = [];
   for (const c of classes) {
@@ -106,8 +105,31 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
       unavailable.push({ name: c.name, reason: (err as Error).message });
     }
   }
-  // The most preferred class this host runs; with none, the error below names the last in line.
-  const available = RUNTIME_CLASS_NAMES.filter((n) => drivers.has(n));
+  // The most preferred class this host runs; with none, callers name the last in line.
+  return { drivers, unavailable, available: RUNTIME_CLASS_NAMES.filter((n) => drivers.has(n)) };
+}
+
+/**
+ * The template store alone, without the engine's network, DNS proxy or recovery, for work
+ * beside a running server such as `agentbox template export`. Builds run under the most
+ * preferred runtime class this host has.
+ */
+export async function openTemplateStore(opts: Pick<CreateEngineOptions, 'home' | 'cacheDir' | 'runtimeClasses' | 'templates'> = {}): Promise<TemplateStore> {
+  const home = opts.home ?? defaultHome();
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const { drivers, unavailable, available } = await createDrivers(home, cacheDir, opts.runtimeClasses);
+  const runSteps = sandboxedStepRunner(() => {
+    const driver = available[0] && drivers.get(available[0]);
+    if (driver) return driver;
+    throw new AgentboxError('unavailable', `no runtime class can run template build steps here (${unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ')})`);
+  });
+  return new TemplateStore({ home, cacheDir, runSteps, policy: opts.templates });
+}
+
+export async function createEngine(opts: CreateEngineOptions = {}): Promise<CreatedEngine> {
+  const home = opts.home ?? defaultHome();
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const { drivers, unavailable, available } = await createDrivers(home, cacheDir, opts.runtimeClasses);
   const defaultRuntime = opts.defaultRuntime ?? available[0] ?? RUNTIME_CLASS_NAMES.at(-1)!;
   if (!drivers.has(defaultRuntime)) {
     const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
@@ -115,8 +137,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
   }
   const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
   // Template builds run under the most preferred class available (the check above ensures one).
-  const buildDriver = () => drivers.get(available[0]!)!;
-  const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(buildDriver), policy: opts.templates });
+  const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(() => drivers.get(available[0]!)!), policy: opts.templates });
   const network: NetworkOptions = {
     ...DEFAULT_NETWORK,
     dnsUpstream: hostResolver(),

@@ -1,13 +1,14 @@
 /** `template build|import|ls`, `pool set|ls`, `keys create|ls|revoke`. */
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView } from '../../api/native.ts';
-import { parseFlags, print, UsageError, type Command } from '../io.ts';
+import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
 
 export const template: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { flags, bools, positionals } = parseFlags(rest, { strings: ['ref'], bools: ['json'] });
+  const { flags, bools, positionals } = parseFlags(rest, { strings: ['ref', 'oci'], bools: ['json', 'with-guest'] });
   if (sub === 'build' && positionals.length === 1) {
     let recipe: unknown;
     try {
@@ -34,8 +35,26 @@ export const template: Command = async (args, io) => {
     else for (const t of templates) print(io, `${t.name.padEnd(24)} ${t.state.padEnd(9)} ${t.visibility}`);
     return 0;
   }
-  throw new UsageError('usage: agentbox template build FILE | agentbox template import NAME DOCKER_ARCHIVE [--ref IMAGE] | agentbox template ls [--json]');
+  if (sub === 'export' && positionals.length === 1 && flags.oci) {
+    await exportOci(positionals[0]!, flags.oci, flags.ref, bools.has('with-guest'), io);
+    return 0;
+  }
+  throw new UsageError('usage: agentbox template build FILE | agentbox template import NAME DOCKER_ARCHIVE [--ref IMAGE] | agentbox template ls [--json]'
+    + ' | agentbox template export NAME --oci FILE [--ref IMAGE] [--with-guest]');
 };
+
+/**
+ * Local, not through the server: builds the template in $AGENTBOX_HOME if needed and writes an
+ * OCI archive for `ctr images import` (a Kubernetes node without a registry). `--with-guest`
+ * adds the guest bundle under /agentbox: the image `agentbox.dev/inject-guest` copies it from.
+ */
+async function exportOci(name: string, out: string, ref: string | undefined, withGuest: boolean, io: CliIo) {
+  const { openTemplateStore } = await import('../../engine/index.ts');
+  const { exportTemplate } = await import('../../engine/images/oci-export.ts');
+  const progress = (m: string) => io.stderr.write(`${m}\n`);
+  const image = await exportTemplate(await openTemplateStore(), name, { out: resolve(out), ref, withGuest, onProgress: progress });
+  print(io, `${image} ${out}`);
+}
 
 /** `--buffer-min` … → the capacity fields of PUT /v1/pools/{template} (server/pool-capacity.ts). */
 const CAPACITY_FLAGS = { 'buffer-min': 'bufferMin', 'buffer-max': 'bufferMax', 'pool-min': 'poolMin', 'pool-max': 'poolMax' } as const;

@@ -28,6 +28,11 @@ export async function mountOverlay(p: OverlayPaths): Promise<void> {
   await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', options, p.target]);
 }
 
+/** A read-only view of two or more layers (overlayfs needs an upper dir below two). */
+export async function mountReadOnly(lower: string[], target: string): Promise<void> {
+  await runCommand('mount', ['-t', 'overlay', 'overlay', '-o', `ro,nosuid,nodev,lowerdir=${lower.join(':')}`, target]);
+}
+
 export async function unmount(target: string): Promise<void> {
   if (!(await isMounted(target))) return;
   // Lazy: a process that still holds the mount (a dying gofer) must not block deletion.

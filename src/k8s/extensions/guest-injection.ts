@@ -51,7 +51,9 @@ export function injectGuest(spec: PodSpec, annotations: Record<string, string> |
   const copier: Container = {
     name: 'agentbox-guest-install',
     image,
-    command: ['/bin/sh', '-c', `cp -a /agentbox/. ${GUEST_MOUNT}/`],
+    // -R, not -a: the copier runs as the image's non-root user, which may not set owners or the
+    // times of the emptyDir's root; busybox's cp then fails the pod (seen on a real node).
+    command: ['/bin/sh', '-c', `cp -R /agentbox/. ${GUEST_MOUNT}/`],
     volumeMounts: [{ name: GUEST_VOLUME, mountPath: GUEST_MOUNT }],
   };
   out.volumes = [...(out.volumes ?? []), { name: GUEST_VOLUME, emptyDir: {} }, { name: GUEST_CONFIG_VOLUME, secret: { secretName } }];

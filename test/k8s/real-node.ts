@@ -1,0 +1,53 @@
+// The real node of scripts/k8s-node.sh for the tests that run real pods: its name, its images,
+// and kubectl against it. Pods that want it name its scheduler (the tests that play the kubelet
+// keep theirs unscheduled that way).
+import { execFile, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { PODS, type KubeClient } from '../../src/k8s/client.ts';
+import type { KubeObject } from '../../src/api/k8s/types.ts';
+import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import { skipOutsideCI } from '../support/ci.ts';
+import { KUBECONFIG, waitFor } from './harness.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const run = promisify(execFile);
+
+export const NODE_SCHEDULER = 'agentbox-real-node';
+/** Imported by `bash scripts/k8s-env.sh images`; pods must not try to pull them. */
+export const IMAGE = { busybox: 'agentbox.local/busybox:latest', guest: 'agentbox.local/guest:0.1.0' };
+
+const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
+type Node = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+
+/**
+ * The Ready real node, with its images imported (imported here when they are missing, which
+ * builds the templates once). Null when there is none outside CI, with the reason on `skip`.
+ */
+export async function ensureRealNode(client: KubeClient): Promise<{ name: string } | { skip: string }> {
+  const nodes = (await client.list<Node>(NODES, undefined, { labelSelector: 'agentbox.dev/real-node=true' })).items;
+  if (nodes.length === 0) return { skip: skipOutsideCI('no real node is registered', 'start it with npm run k8s:env (AGENTBOX_K8S_NODE unset)') };
+  const name = nodes[0]!.metadata.name!;
+  await waitFor(`node ${name} Ready`, async () => {
+    const n = await client.get<Node>(NODES, undefined, name);
+    return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : null;
+  }, 120_000);
+  const r = spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), 'images'], { encoding: 'utf8', timeout: 20 * 60_000 });
+  if (r.status !== 0) throw new Error(`scripts/k8s-env.sh images failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join(' | ')}`);
+  return { name };
+}
+
+export async function kubectl(...args: string[]): Promise<string> {
+  const { stdout } = await run('kubectl', ['--kubeconfig', KUBECONFIG, ...args], { timeout: 60_000 });
+  return stdout;
+}
+
+const isReady = (p: Pod | null) => !p?.metadata.deletionTimestamp && p?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** Waits until the kubelet reports pod `name` Ready (a different pod than `notUid`, when given). */
+export function podReady(client: KubeClient, ns: string, name: string, notUid?: string, timeoutMs = 120_000): Promise<Pod> {
+  return waitFor(`pod ${name} Ready`, async () => {
+    const p = await client.getOrNull<Pod>(PODS, ns, name);
+    return p && isReady(p) && p.metadata.uid !== notUid ? p : null;
+  }, timeoutMs, 200);
+}
