@@ -1,5 +1,8 @@
 // SandboxClaim reconciler against a real kube-apiserver: warm adoption, cold start, failure
 // reasons, expiry, the no-double-adoption invariant under a burst, and restart recovery.
+// The kubelet is played by the test (pod status patched), not the real node of test/k8s/real-node.test.ts:
+// these cases inject what a real node cannot be made to do on demand (a pod that fails, never
+// becomes Ready, or a burst of 20 members Ready within one tick) and check exact controller steps.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EVENTS, PODS } from '../../src/k8s/client.ts';

@@ -1,6 +1,8 @@
 // Compatibility: the upstream Python client (PyPI k8s-agent-sandbox, in a venv made by
 // scripts/k8s-pyclient.sh) creates a claim against the operator and runs a command through the
 // router, against a "pod" whose guest runtime is a local process on a loopback address.
+// The pod is a local guest process (the kubelet is played): the upstream client's protocol is
+// what is tested here; real gVisor pods reached through the router are in real-node.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';

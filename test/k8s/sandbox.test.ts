@@ -1,5 +1,8 @@
 // Sandbox reconciler against a real kube-apiserver: pods/services/PVCs, every Sandbox condition
 // reason, suspend/resume, pod deletion and failure recovery, expiry policies, adoption.
+// The kubelet is played by the test (pod status patched), not the real node of test/k8s/real-node.test.ts:
+// every condition reason needs a pod in a chosen phase (Failed, Pending, Succeeded) at a chosen
+// moment, which failure injection gives and a real node does not; real pods are covered there.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { EVENTS, KubeClient, PODS, PVCS, SERVICES } from '../../src/k8s/client.ts';

@@ -1,5 +1,8 @@
 // SandboxWarmPool reconciler against a real kube-apiserver: filling from the template, scaling,
 // rollout per update strategy, and the readiness grace period.
+// The kubelet is played by the test (pod status patched), not the real node of test/k8s/real-node.test.ts:
+// rollouts and the readiness grace period are checked by holding members un-Ready on purpose;
+// a real pool member becoming Ready through its probe is in real-node.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
