@@ -5,8 +5,9 @@
 // the config from the pod's guest Secret, on a loopback address of its own, in a private mount
 // namespace whose /home is a tmpfs (the scenarios write under /home/user), and marks the pod Ready
 // with that address. Everything else is real: claim → pool → Sandbox → pod by the operator,
-// exec/files/PTY server → router (scoped tokens) → guest. Once the real node lands in
-// scripts/k8s-env.sh, `simulatedKubelet` goes and the same assertions run on gVisor pods.
+// exec/files/PTY server → router (scoped tokens) → guest. Simulated pods start in a second, so
+// this file covers every path of the backend; kubernetes-backend-real-node.test.ts runs the E2B
+// scenarios on real gVisor pods of the test node.
 // test-file-timeout: 20 min
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,24 +24,14 @@ import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resource
 import type { AuthMode } from '../../src/k8s/router/auth.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
-import { runScenarios, scenarioFile, sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
+import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
+import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
 import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
 import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, markPodReady, waitFor } from './harness.ts';
 
 const skip = ensureEnv();
 const ROOT = new URL('../..', import.meta.url).pathname;
 const LANE = Number(process.env.AGENTBOX_TEST_LANE ?? 0);
-
-/**
- * The E2B scenarios (test/e2b/scenarios.mjs, the same script the one-machine conformance suite
- * runs) that the Kubernetes backend supports; pause, snapshots, fork and metrics answer
- * not_supported there (docs/kubernetes.md).
- */
-export const KUBERNETES_E2B_SCENARIOS = [
-  'create', 'commands.run with streaming callbacks', 'background command, connect by pid, kill', 'pty',
-  'files write/read/list/exists/remove/watch', 'upload and download 5 MiB', 'metadata list filters', 'getInfo and setTimeout',
-  'kill, and kill of an unknown id is false',
-];
 
 interface SimPod { child: ChildProcess; dir: string }
 
@@ -326,14 +317,6 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
 
   const manifest = sdkManifest();
   it('passes the E2B SDK scenarios that pass on one machine (npm e2b latest)', { skip: typeof manifest === 'string' ? manifest : false, timeout: 300_000 }, async () => {
-    const sdk = (manifest as SdkManifest).js.find((x) => x.line === 'latest')!;
-    const env = {
-      E2B_API_KEY: server.adminKey!, E2B_API_URL: `${server.url}/e2b`, E2B_SANDBOX_URL: `${server.url}/e2b/sandbox`,
-      E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version, E2B_SCENARIOS: KUBERNETES_E2B_SCENARIOS.join('|'),
-    };
-    const run = await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], env, 240_000);
-    const failed = run.results.filter((r) => !r.ok);
-    assert.deepEqual(failed.map((r) => `${r.name}: ${r.error}`), []);
-    assert.deepEqual(run.results.map((r) => r.name), KUBERNETES_E2B_SCENARIOS, run.stderr);
+    await assertE2bScenariosPass(manifest as SdkManifest, server);
   });
 });

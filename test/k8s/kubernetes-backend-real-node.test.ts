@@ -1,0 +1,91 @@
+// test-file-timeout: 30 min
+// `agentbox up --kubernetes` over real gVisor pods (issue 11 §2 on the node of scripts/k8s-node.sh):
+// the server's /e2b over SandboxClaims, the real operator and sandbox router in-process, and
+// nothing playing the kubelet. The E2B SDK scenarios that pass on one machine pass here, with
+// every command and file going server → router (scoped tokens) → the pod's injected guest, and
+// the sandbox's commands run under gVisor. kubernetes-backend.test.ts holds the rest of the
+// backend's behaviour over simulated pods (quick to start, so it covers every API path).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startKubernetesServer, type RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
+import type { KubeClient } from '../../src/k8s/client.ts';
+import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
+import { TEMPLATES } from '../../src/k8s/resources.ts';
+import type { AuthMode } from '../../src/k8s/router/auth.ts';
+import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
+import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
+import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds } from './harness.ts';
+import { ensureRealNode, IMAGE, NODE_SCHEDULER } from './real-node.ts';
+
+const skip = ensureEnv();
+const manifest = sdkManifest();
+
+describe('agentbox on Kubernetes over real gVisor pods', { skip: skip ?? (typeof manifest === 'string' ? manifest : false) }, () => {
+  let client: KubeClient;
+  let ns = '';
+  let nodeSkip: string | undefined;
+  let op: RunningOperator;
+  let router: RunningRouter;
+  let server: RunningKubernetesServer;
+  let home = '';
+  const auth: AuthMode = { mode: 'scoped-token', key: Buffer.from('r'.repeat(32)) };
+
+  before(async () => {
+    client = await adminClient();
+    const node = await ensureRealNode(client);
+    if ('skip' in node) { nodeSkip = node.skip; return; }
+    await installCrds(client);
+    ns = await createNamespace(client, 'kbr');
+    op = await startOperator({ client, namespace: ns, extensions: true });
+    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
+    await client.create(TEMPLATES, ns, { metadata: { name: 'base' }, spec: { podTemplate: {
+      metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest } },
+      spec: {
+        schedulerName: NODE_SCHEDULER,
+        containers: [{
+          name: 'main', image: 'agentbox.local/base:latest', imagePullPolicy: 'IfNotPresent',
+          // The guest runs as root, as in a single-node sandbox: it makes the runtime's /app and
+          // switches users for commands (setgroups), which the operator's default drop-ALL forbids.
+          securityContext: { runAsUser: 0, capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL'] } },
+        }],
+      },
+    } } });
+    home = mkdtempSync(join(tmpdir(), 'agentbox-k8s-real-home-'));
+    server = await startKubernetesServer({ client, namespace: ns, router: { url: `http://127.0.0.1:${router.port}`, auth }, home, host: '127.0.0.1', port: 0, log: () => {} });
+  });
+  after(async () => {
+    await server?.close();
+    await router?.close();
+    await op?.stop();
+    if (ns) await deleteNamespace(client, ns);
+    client?.close();
+    if (home) rmSync(home, { recursive: true, force: true });
+  });
+
+  it('runs a command in a gVisor pod through the router', { timeout: 300_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    const api = (path: string, init: { method?: string; json?: unknown } = {}) => fetch(`${server.url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { Authorization: `Bearer ${server.adminKey}`, 'Content-Type': 'application/json' },
+      ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}),
+    });
+    const created = await api('/v1/sandboxes', { method: 'POST', json: { template: 'base', timeoutSeconds: 600 } });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = (await created.json()) as { id: string };
+    const run = await api(`/v1/sandboxes/${id}/exec`, { method: 'POST', json: { cmd: ['/bin/sh', '-c', 'dmesg | head -3'] } });
+    assert.equal(run.status, 200, await run.clone().text());
+    const r = (await run.json()) as { exitCode: number; stdout: string };
+    assert.equal(r.exitCode, 0);
+    assert.match(r.stdout, /gVisor/, 'the command ran under gVisor');
+    assert.equal((await api(`/v1/sandboxes/${id}`, { method: 'DELETE' })).status, 204);
+  });
+
+  it('passes the E2B SDK scenarios that pass on one machine (npm e2b latest)', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await assertE2bScenariosPass(manifest as SdkManifest, server, 540_000);
+  });
+});
