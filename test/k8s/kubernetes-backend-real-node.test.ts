@@ -19,7 +19,7 @@ import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts'
 import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
 import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds } from './harness.ts';
-import { ensureRealNode, IMAGE, NODE_SCHEDULER } from './real-node.ts';
+import { ensureRealNode, guestPodSpec, IMAGE } from './real-node.ts';
 
 const skip = ensureEnv();
 const manifest = sdkManifest();
@@ -44,15 +44,7 @@ describe('agentbox on Kubernetes over real gVisor pods', { skip: skip ?? (typeof
     router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
     await client.create(TEMPLATES, ns, { metadata: { name: 'base' }, spec: { podTemplate: {
       metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest } },
-      spec: {
-        schedulerName: NODE_SCHEDULER,
-        containers: [{
-          name: 'main', image: 'agentbox.local/base:latest', imagePullPolicy: 'IfNotPresent',
-          // The guest runs as root, as in a single-node sandbox: it makes the runtime's /app and
-          // switches users for commands (setgroups), which the operator's default drop-ALL forbids.
-          securityContext: { runAsUser: 0, capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL'] } },
-        }],
-      },
+      spec: guestPodSpec('agentbox.local/base:latest'),
     } } });
     home = mkdtempSync(join(tmpdir(), 'agentbox-k8s-real-home-'));
     server = await startKubernetesServer({ client, namespace: ns, router: { url: `http://127.0.0.1:${router.port}`, auth }, home, host: '127.0.0.1', port: 0, log: () => {} });

@@ -17,6 +17,21 @@ export const NODE_SCHEDULER = 'agentbox-real-node';
 /** Imported by `bash scripts/k8s-env.sh images`; pods must not try to pull them. */
 export const IMAGE = { busybox: 'agentbox.local/busybox:latest', guest: 'agentbox.local/guest:0.1.0' };
 
+/**
+ * The pod spec of a template whose pods run on the real node with agentbox's injected guest. The
+ * guest runs as root, as in a single-node sandbox: it makes the runtime's /app and switches users
+ * for commands (setgroups), which the operator's default drop-ALL forbids.
+ */
+export function guestPodSpec(image: string): Record<string, unknown> {
+  return {
+    schedulerName: NODE_SCHEDULER,
+    containers: [{
+      name: 'main', image, imagePullPolicy: 'IfNotPresent',
+      securityContext: { runAsUser: 0, capabilities: { drop: ['ALL'], add: ['SETUID', 'SETGID', 'CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'KILL'] } },
+    }],
+  };
+}
+
 const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
 type Node = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
