@@ -332,8 +332,9 @@ node_ready() {
 
 # Every template shipped in templates/ as agentbox.local/<name>:latest, the pause image and the
 # guest image (busybox plus the guest bundle under /agentbox), exported by the agentbox CLI into
-# OCI archives under $ROOT/images and imported into the node's containerd. Images already there
-# are kept unless --force.
+# OCI archives under $ROOT/images and imported into the node's containerd. An image already there
+# is kept while what it is made from is unchanged (its template recipe; for the guest image, the
+# guest's sources), unless --force: the tags never change, so a stale guest would go unnoticed.
 images() {
   alive containerd || { log "containerd is not running: start the node first (bash scripts/k8s-env.sh up)"; exit 1; }
   local force=0 repo out present t0=$SECONDS name
@@ -344,22 +345,27 @@ images() {
   # Templates are built in a home of their own, not in a server's.
   export AGENTBOX_HOME="$ROOT/agentbox-home"
   agentbox() { node "$repo/bin/agentbox.mjs" "$@"; }
-  import_image() { # ref, archive name, exporter command…
-    local ref="$1" file="$out/$2.tar" t=$SECONDS; shift 2
-    if ((!force)) && grep -qx "$ref" <<<"$present"; then return; fi
+  fingerprint() { find "$@" -type f | sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
+  import_image() { # ref, archive name, fingerprint of its sources, exporter command…
+    local ref="$1" file="$out/$2.tar" stamp="$out/$2.sources" sources="$3" t=$SECONDS; shift 3
+    if ((!force)) && grep -qx "$ref" <<<"$present" && [[ "$(cat "$stamp" 2>/dev/null)" == "$sources" ]]; then return; fi
     log "image $ref: exporting…"
     "$@" "$file" >/dev/null
     log "image $ref: importing $(du -h "$file" | cut -f1)…"
     ctr images import "$file" >/dev/null
+    echo "$sources" >"$stamp"
     log "image $ref: done in $((SECONDS - t))s"
   }
   mkdir -p "$out/pause-rootfs"
-  for name in $(sed -n 's/^name: *//p' "$repo"/templates/*.yaml); do
-    import_image "agentbox.local/$name:latest" "$name" agentbox template export "$name" --oci
+  local recipe
+  for recipe in "$repo"/templates/*.yaml; do
+    name="$(sed -n 's/^name: *//p' "$recipe")"
+    import_image "agentbox.local/$name:latest" "$name" "$(fingerprint "$recipe")" agentbox template export "$name" --oci
   done
-  import_image "$GUEST_IMAGE" guest agentbox template export busybox --with-guest --ref "$GUEST_IMAGE" --oci
+  import_image "$GUEST_IMAGE" guest "$(fingerprint "$repo/templates/busybox.yaml" "$repo/src/guest" "$repo/src/api")" \
+    agentbox template export busybox --with-guest --ref "$GUEST_IMAGE" --oci
   cp "$NODE_BIN/pause/$K8S_VERSION/pause" "$out/pause-rootfs/pause"
-  import_image "$PAUSE_IMAGE" pause node --import tsx "$repo/scripts/k8s-pause-image.ts" "$out/pause-rootfs" "$PAUSE_IMAGE"
+  import_image "$PAUSE_IMAGE" pause "$(fingerprint "$out/pause-rootfs/pause")" node --import tsx "$repo/scripts/k8s-pause-image.ts" "$out/pause-rootfs" "$PAUSE_IMAGE"
   log "images ready in $((SECONDS - t0))s"
 }
 

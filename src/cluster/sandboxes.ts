@@ -8,9 +8,10 @@
 import { AgentboxError, notFound } from '../api/errors.ts';
 import type { CreateSandboxBody, FileEntryView, WatchEventView } from '../api/native.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from '../api/native.ts';
-import { ANNOTATION, OPERATING_MODE, SHUTDOWN_POLICY } from '../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, OPERATING_MODE, SHUTDOWN_POLICY } from '../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
 import { newSandboxId } from '../api/ids.ts';
+import { EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { createGuestClient, type GuestClient } from '../envd/client.ts';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../k8s/client.ts';
 import { guestSecretNameOf, readGuestSecret, type GuestSecret, type Secret } from '../k8s/extensions/guest-secret.ts';
@@ -88,6 +89,13 @@ export class ClusterSandboxes implements SandboxOps {
   }
 
   /** Whether the claim's Sandbox is suspended (a filesystem pause). */
+  /** Whether the claim's Sandbox is Ready as of `generation` (its Ready condition observed it). */
+  private sandboxReadyAt(c: SandboxClaim, generation: number): boolean {
+    if (generation === 0) return true;
+    const sb = this.d.sandboxes.get(this.d.namespace, boundSandboxOf(c)!);
+    return !!sb?.status?.conditions?.some((x) => x.type === CONDITION.ready && x.status === 'True' && (x.observedGeneration ?? 0) >= generation);
+  }
+
   private suspended(c: SandboxClaim): boolean {
     const name = boundSandboxOf(c);
     return !!name && this.d.sandboxes.get(this.d.namespace, name)?.spec.operatingMode === OPERATING_MODE.suspended;
@@ -173,13 +181,18 @@ export class ClusterSandboxes implements SandboxOps {
     }
   }
 
-  /** Waits for the claim to be Ready, bound, its Sandbox running and its guest answering through the router. */
-  private async untilGuestAnswers(id: string): Promise<SandboxClaim> {
+  /**
+   * Waits for the claim to be Ready, bound, its Sandbox running and its guest answering through
+   * the router. After a resume, `sandboxGeneration` is the Sandbox's generation that set it
+   * running: until the operator has reported on that generation, a Ready from before the pause
+   * may still be in the caches, and the sandbox would be reported running before its new pod is.
+   */
+  private async untilGuestAnswers(id: string, sandboxGeneration = 0): Promise<SandboxClaim> {
     const timeoutMs = this.d.startTimeoutMs ?? 120_000;
     const ready = await this.d.changes.until(`sandbox '${id}' Ready with its guest`, () => {
       const c = this.d.claims.get(this.d.namespace, id);
       if (c && claimState(c) === 'failed') throw new AgentboxError('unavailable', `sandbox '${id}' failed to start: ${this.detail(c).error ?? 'its claim failed'}`);
-      return c && !this.suspended(c) && claimState(c) === 'running' && this.guestOf(c) ? c : undefined;
+      return c && !this.suspended(c) && claimState(c) === 'running' && this.guestOf(c) && this.sandboxReadyAt(c, sandboxGeneration) ? c : undefined;
     }, timeoutMs);
     await this.guest(ready).waitUntilReady({ timeoutMs });
     return ready;
@@ -254,9 +267,11 @@ export class ClusterSandboxes implements SandboxOps {
     return this.detail(patched);
   }
 
-  private async setOperatingMode(c: SandboxClaim, mode: typeof OPERATING_MODE[keyof typeof OPERATING_MODE]): Promise<void> {
+  /** Sets the bound Sandbox's operating mode; answers the Sandbox's generation that carries it. */
+  private async setOperatingMode(c: SandboxClaim, mode: typeof OPERATING_MODE[keyof typeof OPERATING_MODE]): Promise<number> {
     const patched = await this.d.client.patch<Sandbox>(SANDBOXES, this.d.namespace, boundSandboxOf(c)!, { spec: { operatingMode: mode } }, 'merge');
     this.d.sandboxes.observe(patched);
+    return patched.metadata.generation ?? 0;
   }
 
   /**
@@ -290,8 +305,8 @@ export class ClusterSandboxes implements SandboxOps {
   /** Brings a paused sandbox back: a new pod with the same volumes and guest secrets; its timer restarts at `timeoutS`. */
   private async wake(c: SandboxClaim, timeoutS: number): Promise<SandboxDetail> {
     await this.patchClaim(c, { metadata: { annotations: { [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutS), [CLUSTER_ANNOTATION.expiresAt]: shutdownTimeAfter(this.d.now(), timeoutS) } } });
-    await this.setOperatingMode(c, OPERATING_MODE.running);
-    return this.detail(await this.untilGuestAnswers(c.metadata.name!));
+    const generation = await this.setOperatingMode(c, OPERATING_MODE.running);
+    return this.detail(await this.untilGuestAnswers(c.metadata.name!, generation));
   }
 
   async resume(p: Principal, id: string): Promise<SandboxDetail> {
@@ -389,6 +404,8 @@ export class ClusterSandboxes implements SandboxOps {
     if (!p && (port === GUEST_PORT || opts.needsAccessToken) && !sameSecret(opts.credentials?.accessToken, a.accessToken)) {
       throw new AgentboxError('permission_denied', `port ${port} of sandbox '${id}' runs code: send the sandbox's X-Access-Token`);
     }
-    return { url: a.url, headers: a.headers!, ...(port === GUEST_PORT && p ? { accessToken: a.accessToken } : {}) };
+    // An API key's holder gets the guest's token added for the guest's own ports (envd, execd),
+    // as on one machine (server/service.ts).
+    return { url: a.url, headers: a.headers!, ...((port === GUEST_PORT || port === EXECD_PORT) && p ? { accessToken: a.accessToken } : {}) };
   }
 }

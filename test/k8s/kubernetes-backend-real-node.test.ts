@@ -3,7 +3,8 @@
 // the server's /e2b over SandboxClaims, the real operator and sandbox router in-process, and
 // nothing playing the kubelet. The E2B SDK scenarios that pass on one machine pass here, with
 // every command and file going server → router (scoped tokens) → the pod's injected guest, and
-// the sandbox's commands run under gVisor. kubernetes-backend.test.ts holds the rest of the
+// the sandbox's commands run under gVisor; the OpenSandbox SDK's commands and files reach execd
+// in the pod's guest the same way. kubernetes-backend.test.ts holds the rest of the
 // backend's behaviour over simulated pods (quick to start, so it covers every API path).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { TEMPLATES } from '../../src/k8s/resources.ts';
 import type { AuthMode } from '../../src/k8s/router/auth.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
+import { importJsSdk, openSandboxSdks } from '../opensandbox/fixture.ts';
 import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds } from './harness.ts';
 import { ensureRealNode, guestPodSpec, IMAGE } from './real-node.ts';
@@ -79,5 +81,21 @@ describe('agentbox on Kubernetes over real gVisor pods', { skip: skip ?? (typeof
   it('passes the E2B SDK scenarios that pass on one machine (npm e2b latest)', { timeout: 600_000 }, async (t) => {
     if (nodeSkip) return t.skip(nodeSkip);
     await assertE2bScenariosPass(manifest as SdkManifest, server, 540_000);
+  });
+
+  it('serves the OpenSandbox SDK: create, commands and files through execd in the pod', { timeout: 300_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    const sdks = openSandboxSdks();
+    if (typeof sdks === 'string') return t.skip(sdks);
+    const os = await importJsSdk(sdks.js.at(-1)!.dir);
+    const sbx = await os.Sandbox.create({ connectionConfig: { domain: `${server.url}/opensandbox`, apiKey: server.adminKey }, image: 'base', timeoutSeconds: 600 });
+    try {
+      const r = await sbx.commands.run('hostname; dmesg | head -3');
+      assert.match(r.logs.stdout.map((l: { text: string }) => l.text).join('\n'), /gVisor/, 'execd runs in the gVisor pod');
+      await sbx.files.writeFiles([{ path: '/tmp/os.txt', data: 'from the SDK' }]);
+      assert.equal(await sbx.files.readFile('/tmp/os.txt'), 'from the SDK');
+    } finally {
+      await sbx.kill();
+    }
   });
 });

@@ -279,7 +279,7 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     assert.equal((await resumed.json() as { state: string }).state, 'running');
     assert.notEqual((await client.get<Pod>(PODS, ns, sandboxName)).metadata.uid, podUid, 'a new pod');
     const r = await (await api(server, `/v1/sandboxes/${fs}/exec`, { method: 'POST', json: { cmd: 'echo back' } })).json() as { stdout: string };
-    assert.equal(r.stdout, 'back\n');
+    assert.equal(r.stdout, 'back\n', JSON.stringify(r));
 
     assert.equal((await api(server, `/v1/sandboxes/${fs}/timeout`, { method: 'POST', json: { timeoutSeconds: 1 } })).status, 200);
     await waitFor('the timeout pauses it', async () => ((await (await api(server, `/v1/sandboxes/${fs}`)).json()) as { state: string }).state === 'paused', 30_000, 200);

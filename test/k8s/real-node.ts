@@ -1,7 +1,7 @@
 // The real node of scripts/k8s-node.sh for the tests that run real pods: its name, its images,
 // and kubectl against it. Pods that want it name its scheduler (the tests that play the kubelet
 // keep theirs unscheduled that way).
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
@@ -47,8 +47,11 @@ export async function ensureRealNode(client: KubeClient): Promise<{ name: string
     const n = await client.get<Node>(NODES, undefined, name);
     return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? n : null;
   }, 120_000);
-  const r = spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), 'images'], { encoding: 'utf8', timeout: 20 * 60_000 });
-  if (r.status !== 0) throw new Error(`scripts/k8s-env.sh images failed: ${(r.stderr || r.error?.message || '').trim().split('\n').slice(-5).join(' | ')}`);
+  // Asynchronously: an import takes minutes, and a blocked event loop would leave the client's
+  // idle keep-alive sockets to the API server closed under it (the next request: socket hang up).
+  await run('bash', [join(root, 'scripts/k8s-env.sh'), 'images'], { encoding: 'utf8', timeout: 20 * 60_000, maxBuffer: 64 << 20 }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`scripts/k8s-env.sh images failed: ${(err.stderr || err.message).trim().split('\n').slice(-5).join(' | ')}`);
+  });
   return { name };
 }
 

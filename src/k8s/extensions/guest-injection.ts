@@ -7,6 +7,7 @@
 // template-derived and bare Sandboxes alike. The guest's config, with its own random envd access
 // token and init secret, is the per-Sandbox Secret of guest-secret.ts, mounted read-only.
 import { GUEST_PORT } from '../../api/envd-protocol.ts';
+import { EXECD_ENV_FILE, EXECD_PORT } from '../../api/opensandbox-execd.ts';
 import { ANNOTATION } from '../../api/k8s/constants.ts';
 import type { Container, PodSpec } from '../../api/k8s/types.ts';
 import type { GuestConfigInput } from '../../guest/config.ts';
@@ -35,7 +36,12 @@ const injected = (spec: PodSpec) => spec.volumes?.some((v) => v.name === GUEST_V
 export function guestConfigOf(spec: PodSpec): Omit<GuestConfigInput, 'initSecret' | 'accessToken'> {
   const main = spec.containers[0];
   const original = [...(main?.command ?? []), ...(main?.args ?? [])];
-  return { port: GUEST_PORT, agentSandboxRuntimePort: RUNTIME_PORT, ...(original.length ? { start: { cmd: original } } : {}) };
+  // execd (OpenSandbox's API) on its port as in a one-machine sandbox, so the OpenSandbox façade
+  // reaches pods the same way (docs/opensandbox.md, "The endpoint contract").
+  return {
+    port: GUEST_PORT, agentSandboxRuntimePort: RUNTIME_PORT, execdPort: EXECD_PORT, execdEnvFile: EXECD_ENV_FILE,
+    ...(original.length ? { start: { cmd: original } } : {}),
+  };
 }
 
 /** Whether the Sandbox's pod gets the guest (and so needs its guest Secret first). */
