@@ -11,6 +11,7 @@ import { DEFAULT_TIMEOUT_SECONDS } from '../api/native.ts';
 import { ANNOTATION, CONDITION, OPERATING_MODE, SHUTDOWN_POLICY } from '../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
 import { newSandboxId } from '../api/ids.ts';
+import { parseCpu, parseMemoryMiB } from '../api/quantity.ts';
 import { EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { createGuestClient, type GuestClient } from '../envd/client.ts';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../k8s/client.ts';
@@ -49,12 +50,27 @@ const notSupported = (what: string, instead: string) =>
 /** Options of a create that the cluster cannot honour; each is refused by name rather than ignored. */
 function refuseUnsupported(body: CreateSandboxBody): void {
   if (body.runtime && body.runtime !== 'gvisor') throw notSupported(`runtime '${body.runtime}'`, 'the SandboxTemplate\'s runtimeClassName chooses the runtime');
-  for (const k of ['cpu', 'memoryMiB', 'diskMiB'] as const) {
-    if (body[k] !== undefined) throw notSupported(`'${k}' at create`, 'set resources in the SandboxTemplate\'s pod spec');
-  }
+  if (body.diskMiB !== undefined) throw notSupported('\'diskMiB\' at create', 'set the volume size in the SandboxTemplate\'s volumeClaimTemplates');
   if (body.network) throw notSupported('a per-sandbox network policy', 'set networkPolicy in the SandboxTemplate');
   if (body.onTimeout === 'pause') throw notSupported('onTimeout \'pause\' (memory pause)', 'memory pause on Kubernetes is the next issue; use onTimeout pause_filesystem (pod deleted, volumes kept) or kill');
   if (body.autoResume) throw notSupported('autoResume', 'resume a paused sandbox with connect or resume');
+}
+
+/**
+ * On a cluster the SandboxTemplate sets a sandbox's resources (its pods come from it, often from
+ * a warm pool started before the create), so a create's `cpu` and `memoryMiB` are what it needs at
+ * least: accepted when the template's main container limits give that much (or set no limit), and
+ * refused, naming both, when they do not. Never silently less than asked.
+ */
+function fitsTemplate(t: SandboxTemplate, body: CreateSandboxBody): void {
+  const limits = (t.spec.podTemplate.spec.containers[0]?.resources as { limits?: Record<string, string> } | undefined)?.limits ?? {};
+  const name = t.metadata.name;
+  if (body.cpu !== undefined && limits.cpu !== undefined && parseCpu(limits.cpu, `SandboxTemplate '${name}' limits.cpu`) < body.cpu) {
+    throw new AgentboxError('invalid_argument', `cpu ${body.cpu} is more than SandboxTemplate '${name}' gives its sandboxes (limits.cpu ${limits.cpu}); ask for less or use a template with more (docs/kubernetes.md)`);
+  }
+  if (body.memoryMiB !== undefined && limits.memory !== undefined && parseMemoryMiB(limits.memory, `SandboxTemplate '${name}' limits.memory`) < body.memoryMiB) {
+    throw new AgentboxError('invalid_argument', `memoryMiB ${body.memoryMiB} is more than SandboxTemplate '${name}' gives its sandboxes (limits.memory ${limits.memory}); ask for less or use a template with more (docs/kubernetes.md)`);
+  }
 }
 
 export class ClusterSandboxes implements SandboxOps {
@@ -139,17 +155,18 @@ export class ClusterSandboxes implements SandboxOps {
     return name;
   }
 
-  private async checkTemplate(name: string): Promise<void> {
+  private async checkTemplate(name: string, body: CreateSandboxBody): Promise<void> {
     const t = await this.d.client.getOrNull<SandboxTemplate>(TEMPLATES, this.d.namespace, name);
     if (!t) throw notFound('template', name);
     if (!t.spec.podTemplate.metadata?.annotations?.[ANNOTATION.injectGuest]) {
       throw new AgentboxError('invalid_argument', `SandboxTemplate '${name}' has no ${ANNOTATION.injectGuest} annotation on its pod template, so its pods have no agentbox guest to run commands in; add it (docs/kubernetes.md)`);
     }
+    fitsTemplate(t, body);
   }
 
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
     refuseUnsupported(body);
-    await this.checkTemplate(body.template);
+    await this.checkTemplate(body.template, body);
     const pool = await this.poolFor(body.template);
     const id = newSandboxId();
     const timeoutSeconds = body.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;

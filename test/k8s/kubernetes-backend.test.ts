@@ -243,6 +243,17 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     assert.equal(plain.status, 400);
     assert.match((await plain.json() as { message: string }).message, /agentbox\.dev\/inject-guest/);
     assert.equal((await api(server, '/v1/sandboxes', { method: 'POST', json: { template: 'nope' } })).status, 404);
+    // The template sets a sandbox's resources; a create may not ask for more than it gives.
+    await client.create(TEMPLATES, ns, { metadata: { name: 'small' }, spec: { podTemplate: {
+      metadata: { annotations: { 'agentbox.dev/inject-guest': 'agentbox/guest:0.1.0' } },
+      spec: basicPodSpec({ containers: [{ name: 'main', image: 'agentbox/test:1', resources: { limits: { cpu: '500m', memory: '256Mi' } } }] }),
+    } } });
+    for (const [json, re] of [[{ cpu: 2 }, /cpu 2 is more than SandboxTemplate 'small' gives its sandboxes \(limits\.cpu 500m\)/], [{ memoryMiB: 1024 }, /memoryMiB 1024 is more than .*limits\.memory 256Mi/]] as const) {
+      const big = await api(server, '/v1/sandboxes', { method: 'POST', json: { template: 'small', ...json } });
+      assert.equal(big.status, 400);
+      assert.match((await big.json() as { message: string }).message, re);
+    }
+    assert.equal((await client.list<SandboxClaim>(CLAIMS, ns, { labelSelector: 'agentbox.dev/template=small' })).items.length, 0, 'a refused create leaves no claim');
   });
 
   it('a timeout is the claim\'s shutdownTime: the operator deletes it and the sandbox is gone', async () => {

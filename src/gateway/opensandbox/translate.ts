@@ -4,6 +4,7 @@
  * translate.test.ts covers every rule without a server.
  */
 import { invalidArgument } from '../../api/errors.ts';
+import { parseCpu, parseMemoryMiB } from '../../api/quantity.ts';
 import type { NetworkPolicy as NativeNetworkPolicy } from '../../api/native.ts';
 import type { z } from 'zod';
 import type { NetworkPolicy } from '../../api/opensandbox.ts';
@@ -30,35 +31,13 @@ export function templateForImage(uri: string): string {
   return joined.toLowerCase();
 }
 
-const CPU_RE = /^(\d+(?:\.\d+)?)(m?)$/;
-const MEMORY_RE = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|K|M|G|T)?$/;
-const MEMORY_UNIT_BYTES: Record<string, number> = {
-  '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12,
-};
-
-/** `"500m"` → 0.5, `"2"` → 2 (Kubernetes CPU quantities). */
-export function parseCpu(q: string): number {
-  const m = CPU_RE.exec(q.trim());
-  const cores = m ? Number(m[1]) / (m[2] ? 1000 : 1) : NaN;
-  if (!(cores > 0)) throw invalidArgument(`resourceLimits.cpu '${q}' is not a CPU quantity such as "500m" or "2"`);
-  return cores;
-}
-
-/** `"512Mi"` → 512, `"2Gi"` → 2048, `"1G"` → 954 (Kubernetes memory quantities, rounded up to MiB). */
-export function parseMemoryMiB(q: string): number {
-  const m = MEMORY_RE.exec(q.trim());
-  const mib = m ? Math.ceil((Number(m[1]) * MEMORY_UNIT_BYTES[m[2] ?? '']!) / 2 ** 20) : NaN;
-  if (!(mib > 0)) throw invalidArgument(`resourceLimits.memory '${q}' is not a memory quantity such as "512Mi" or "2Gi"`);
-  return mib;
-}
-
 /** What of `resourceLimits` agentbox applies: cpu and memory; a GPU cannot be given to a sandbox here. */
 export function resourcesOf(limits: Record<string, string>): { cpu?: number; memoryMiB?: number } {
   const gpu = limits.gpu;
   if (gpu !== undefined && Number(gpu) !== 0) throw invalidArgument('resourceLimits.gpu: agentbox sandboxes have no GPU; remove the gpu limit');
   return {
-    ...(limits.cpu !== undefined ? { cpu: parseCpu(limits.cpu) } : {}),
-    ...(limits.memory !== undefined ? { memoryMiB: parseMemoryMiB(limits.memory) } : {}),
+    ...(limits.cpu !== undefined ? { cpu: parseCpu(limits.cpu, 'resourceLimits.cpu') } : {}),
+    ...(limits.memory !== undefined ? { memoryMiB: parseMemoryMiB(limits.memory, 'resourceLimits.memory') } : {}),
   };
 }
 
