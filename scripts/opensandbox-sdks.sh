@@ -39,26 +39,25 @@ for v in $JS_VERSIONS; do
   JS+=("$dir")
 done
 
+# A virtualenv at $1 with the pinned requirement $2, reused once its install finished.
+venv_with() {
+  if [ ! -f "$1/.done" ]; then
+    rm -rf "$1"
+    python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+    touch "$1/.done"
+  fi
+}
+
 PY=()
 for v in $PY_VERSIONS; do
-  dir="$ROOT/py-$v"
-  if [ ! -f "$dir/.done" ]; then
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check "opensandbox==$v"
-    touch "$dir/.done"
-  fi
-  PY+=("$dir")
+  venv_with "$ROOT/py-$v" "opensandbox==$v"
+  PY+=("$ROOT/py-$v")
 done
 
 FRAMEWORK=agent-sandbox-backends FRAMEWORK_VERSION=0.1.0
 FW="$ROOT/framework-$FRAMEWORK-$FRAMEWORK_VERSION"
-if [ ! -f "$FW/.done" ]; then
-  rm -rf "$FW"
-  python3 -m venv "$FW"
-  "$FW/bin/pip" install --quiet --disable-pip-version-check "$FRAMEWORK==$FRAMEWORK_VERSION"
-  touch "$FW/.done"
-fi
+venv_with "$FW" "$FRAMEWORK==$FRAMEWORK_VERSION"
 
 python3 - "$ROOT/manifest.json" "$FRAMEWORK" "$FW" "${#JS[@]}" "${JS[@]}" "${PY[@]}" <<'PY'
 import json, os, sys
