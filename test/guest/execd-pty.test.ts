@@ -131,6 +131,32 @@ describe('replay and reconnect', () => {
   });
 });
 
+describe('flow control', () => {
+  const FLOOD = 32 * 1024 * 1024;
+  for (const mode of ['0', '1']) {
+    test(`pty=${mode}: a client that stops reading holds the process back; once it reads again it gets every byte`, async () => {
+      const id = await newPty({ command: `head -c ${FLOOD} /dev/zero | tr '\\0' x` });
+      const t = await attach(id, `?pty=${mode}`);
+      const socket = (t.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket;
+      socket.pause();
+      // Without flow control the flood ends at once (the guest would buffer it all for the client).
+      let last = -1;
+      const held = await waitFor('the output to stop advancing', async () => {
+        const s = await status(id);
+        const stable = s.output_offset === last;
+        last = s.output_offset;
+        return stable && s;
+      }, 60_000, 500);
+      assert.equal(held.running, true, 'the process was blocked, not finished');
+      assert.ok(held.output_offset < FLOOD, `held at ${held.output_offset} of ${FLOOD} bytes`);
+      socket.resume();
+      assert.equal((await t.frame('exit')).exit_code, 0);
+      assert.equal(Buffer.byteLength(t.stdout), FLOOD);
+      assert.equal((await status(id)).output_offset, FLOOD);
+    });
+  }
+});
+
 describe('one client per session', () => {
   test('a second client is refused with 409; takeover=1 replaces the first, which is closed with 4001 TAKEN_OVER', async () => {
     const id = await newPty();

@@ -85,7 +85,7 @@ export async function attachPty(deps: ExecdDeps, wss: WebSocketServer, id: strin
   const handle = await s.start(deps, o.onTerminal);
   wss.handleUpgrade(req, socket, head, (ws) => {
     const previous = s.client;
-    s.client = ws;
+    s.setClient(ws);
     previous?.close(TAKEN_OVER_CLOSE.code, TAKEN_OVER_CLOSE.reason);
     sendJsonFrame(ws, { type: 'connected', session_id: id, pty: handle.isPty, output_offset: s.output.end });
     if (o.since !== undefined) {
@@ -98,7 +98,7 @@ export async function attachPty(deps: ExecdDeps, wss: WebSocketServer, id: strin
     }
     ws.on('message', (data, isBinary) => onMessage(s, ws, data, isBinary));
     ws.on('close', () => {
-      if (s.client === ws) s.client = undefined;
+      if (s.client === ws) s.setClient(undefined);
     });
   });
 }

@@ -26,10 +26,18 @@ export interface PtySessionSpec {
   command?: string;
 }
 
+/**
+ * Flow control toward a slow client: past this many bytes waiting in the WebSocket's send buffer
+ * the process's output is held (ProcessHandle.hold: the driver stops reading, so the process
+ * blocks on write) until the client has taken all of it; the guest's memory stays bounded.
+ */
+const CLIENT_BACKLOG_BYTES = 1024 * 1024;
+
 export class PtySession {
   handle?: ProcessHandle;
   client?: WebSocket;
   readonly output = new PtyOutput();
+  private holding = false;
 
   constructor(readonly spec: PtySessionSpec) {}
 
@@ -58,13 +66,37 @@ export class PtySession {
     handle.subscribe((ev) => {
       if (ev.type === 'data') {
         this.output.append(ev.data);
-        this.client?.send(Buffer.concat([Buffer.of(ev.kind === 'stderr' ? PTY_CHANNEL.stderr : PTY_CHANNEL.stdout), ev.data]));
+        this.sendOutput(Buffer.concat([Buffer.of(ev.kind === 'stderr' ? PTY_CHANNEL.stderr : PTY_CHANNEL.stdout), ev.data]));
       } else {
         this.client?.send(JSON.stringify({ type: 'exit', exit_code: ev.end.exitCode }));
         this.client?.close(1000, 'exited');
       }
     });
     return handle;
+  }
+
+  private sendOutput(frame: Buffer): void {
+    const ws = this.client;
+    if (!ws) return;
+    ws.send(frame, () => {
+      if (ws.bufferedAmount === 0) this.release();
+    });
+    if (!this.holding && ws.bufferedAmount > CLIENT_BACKLOG_BYTES) {
+      this.holding = true;
+      this.handle!.hold();
+    }
+  }
+
+  private release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    this.handle?.release();
+  }
+
+  /** The one attached client (undefined: none); a new or departed client ends any hold. */
+  setClient(ws: WebSocket | undefined): void {
+    this.client = ws;
+    this.release();
   }
 
   signal(signal: NodeJS.Signals): void {
