@@ -4,7 +4,10 @@
 # naming them. Idempotent: a directory whose install finished (marked by .done) is reused.
 #   npm @alibaba-group/opensandbox: the oldest published release (0.1.6; every release so far is
 #   on the 0.1 line, so there is no older minor) and the latest;
-#   PyPI opensandbox: the newest 1.1.x and the newest of the older 0.1 line, one virtualenv each.
+#   PyPI opensandbox: the newest 1.1.x and the newest of the older 0.1 line, one virtualenv each;
+#   an agent framework's backend over that SDK, pinned: PyPI agent-sandbox-backends (the lightest
+#   of the OpenSandbox backends for agent frameworks: opensandbox, pydantic, pathspec; no model
+#   client), in its own virtualenv (test/opensandbox/framework.test.ts).
 set -euo pipefail
 ROOT="${AGENTBOX_OPENSANDBOX_SDKS:-$HOME/.cache/agentbox/opensandbox-sdks}"
 PKG=@alibaba-group/opensandbox
@@ -36,26 +39,35 @@ for v in $JS_VERSIONS; do
   JS+=("$dir")
 done
 
+# A virtualenv at $1 with the pinned requirement $2, reused once its install finished.
+venv_with() {
+  if [ ! -f "$1/.done" ]; then
+    rm -rf "$1"
+    python3 -m venv "$1"
+    "$1/bin/pip" install --quiet --disable-pip-version-check "$2"
+    touch "$1/.done"
+  fi
+}
+
 PY=()
 for v in $PY_VERSIONS; do
-  dir="$ROOT/py-$v"
-  if [ ! -f "$dir/.done" ]; then
-    rm -rf "$dir"
-    python3 -m venv "$dir"
-    "$dir/bin/pip" install --quiet --disable-pip-version-check "opensandbox==$v"
-    touch "$dir/.done"
-  fi
-  PY+=("$dir")
+  venv_with "$ROOT/py-$v" "opensandbox==$v"
+  PY+=("$ROOT/py-$v")
 done
 
-python3 - "$ROOT/manifest.json" "${#JS[@]}" "${JS[@]}" "${PY[@]}" <<'PY'
+FRAMEWORK=agent-sandbox-backends FRAMEWORK_VERSION=0.1.0
+FW="$ROOT/framework-$FRAMEWORK-$FRAMEWORK_VERSION"
+venv_with "$FW" "$FRAMEWORK==$FRAMEWORK_VERSION"
+
+python3 - "$ROOT/manifest.json" "$FRAMEWORK" "$FW" "${#JS[@]}" "${JS[@]}" "${PY[@]}" <<'PY'
 import json, os, sys
-out, njs, *dirs = sys.argv[1:]
+out, fw_name, fw_dir, njs, *dirs = sys.argv[1:]
 js, py = dirs[:int(njs)], dirs[int(njs):]
 ver = lambda d: d.rsplit("-", 1)[1]
 json.dump({
     "js": [{"version": ver(d), "dir": d} for d in js],
     "python": [{"version": ver(d), "dir": d, "python": os.path.join(d, "bin", "python")} for d in py],
+    "frameworks": [{"name": fw_name, "version": ver(fw_dir), "dir": fw_dir, "python": os.path.join(fw_dir, "bin", "python")}],
 }, open(out + ".tmp", "w"), indent=2)
 os.replace(out + ".tmp", out)
 PY

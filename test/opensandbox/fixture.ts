@@ -11,6 +11,8 @@ import { skipOutsideCI } from '../support/ci.ts';
 export interface OpenSandboxSdks {
   js: { version: string; dir: string }[];
   python: { version: string; dir: string; python: string }[];
+  /** Agent-framework backends over the PyPI SDK, each in its own virtualenv (absent in manifests written before them). */
+  frameworks?: { name: string; version: string; dir: string; python: string }[];
 }
 
 /** The installed SDKs; outside CI, why the suite must skip when they are not installed. */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
+import { PtyClient } from '../support/execd-pty-client.ts';
 import { waitFor } from '../support/wait.ts';
 import { importJsSdk, openSandboxSdks, type OpenSandboxSdks } from './fixture.ts';
 
@@ -81,6 +82,37 @@ describe('OpenSandbox SDKs through execd', { skip }, () => {
       }
     });
   }
+
+  // No released SDK has a PTY client yet (npm 0.1.11 and PyPI 1.1.1 have none), so this drives
+  // execd's PTY WebSocket the way one would: through the endpoint the SDK names for port 44772,
+  // with the headers it names, so the WebSocket crosses the server's port proxy.
+  test('execd\'s PTY WebSocket through the 44772 endpoint an SDK names', async (t) => {
+    if (skip || skipServer) return t.skip(String(skip || skipServer));
+    const os = await importJsSdk(installed.js.at(-1)!.dir);
+    const connectionConfig = { domain: `${srv!.server.url}/opensandbox`, apiKey: srv!.server.adminKey };
+    const sbx = await os.Sandbox.create({ connectionConfig, image: 'base', timeoutSeconds: 600 });
+    try {
+      const ep = (await sbx.getEndpoint(44772)) as { endpoint: string; headers: Record<string, string> };
+      const created = await fetch(`http://${ep.endpoint}/pty`, { method: 'POST', headers: { ...ep.headers, 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(created.status, 200);
+      const { session_id: id } = (await created.json()) as { session_id: string };
+      const term = await PtyClient.open(`ws://${ep.endpoint}/pty/${id}/ws`, ep.headers);
+      assert.equal((await term.frame('connected')).pty, true);
+      term.type('test -t 0 && echo "on-a-tty $(whoami)"\n');
+      await term.output(/on-a-tty user/);
+      const mark = Buffer.byteLength(term.stdout);
+      term.close();
+      await term.closedWith();
+      const again = await PtyClient.open(`ws://${ep.endpoint}/pty/${id}/ws?since=0`, ep.headers);
+      const replay = await waitFor('the replay frame', () => again.replays[0]);
+      assert.equal(replay.offset, 0);
+      assert.equal(Buffer.byteLength(replay.data), mark);
+      again.type('exit 9\n');
+      assert.equal((await again.frame('exit')).exit_code, 9);
+    } finally {
+      await sbx.kill();
+    }
+  });
 
   for (const py of skip ? [] : installed.python) {
     test(`PyPI opensandbox ${py.version}: commands, sessions and files`, async (t) => {

@@ -4,7 +4,8 @@
  * body of OpenSandbox's execd. A handler that needs a more specific execd code (FILE_NOT_FOUND,
  * CONTEXT_NOT_FOUND, MISSING_QUERY…) makes its error with `execdError`.
  */
-import type { ServerResponse } from 'node:http';
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { AgentboxError, asAgentboxError, type ErrorCode } from '../../api/errors.ts';
 import type { ExecdErrorCode } from '../../api/opensandbox-execd.ts';
 import { sendJson } from '../http/respond.ts';
@@ -30,13 +31,26 @@ export function execdError(code: ErrorCode, execdCode: ExecdErrorCode, message: 
   return new AgentboxError(code, message, { cause, details: { execdCode } });
 }
 
+/** The HTTP status and `{code, message}` body execd answers `err` with. */
+function execdErrorResponse(err: unknown): { status: number; body: { code: ExecdErrorCode; message: string } } {
+  const e = asAgentboxError(err);
+  const code = (e.details?.execdCode as ExecdErrorCode | undefined) ?? EXECD_CODE_OF[e.code];
+  return { status: e.httpStatus, body: { code, message: e.message } };
+}
+
 /** The one writer of execd's error body. After the stream began, the connection is cut instead. */
 export function sendExecdError(res: ServerResponse, err: unknown): void {
-  const e = asAgentboxError(err);
   if (res.headersSent) {
     res.destroy();
     return;
   }
-  const code = (e.details?.execdCode as ExecdErrorCode | undefined) ?? EXECD_CODE_OF[e.code];
-  sendJson(res, e.httpStatus, { code, message: e.message });
+  const { status, body } = execdErrorResponse(err);
+  sendJson(res, status, body);
+}
+
+/** The same answer to a WebSocket upgrade that is refused: written on the raw socket, which then closes. */
+export function refuseUpgrade(socket: Duplex, err: unknown): void {
+  const { status, body } = execdErrorResponse(err);
+  const json = JSON.stringify(body);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`);
 }

@@ -24,7 +24,9 @@ export interface ExecdListenOptions {
 }
 
 export async function listenExecd(o: ExecdListenOptions): Promise<ExecdListener> {
-  const server: Server = createServer({ keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, createExecdHandler(o.deps, o.codeInterpreterUrl, o.envFile));
+  const handler = createExecdHandler(o.deps, o.codeInterpreterUrl, o.envFile);
+  const server: Server = createServer({ keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, handler.request);
+  server.on('upgrade', handler.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

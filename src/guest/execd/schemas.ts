@@ -20,6 +20,8 @@ export const RunCommandSchema = z.object({
 
 export const CreateSessionSchema = z.object({ cwd: z.optional(z.string()) });
 
+export const CreatePtySchema = z.object({ cwd: z.optional(z.string()), command: z.optional(z.string()) });
+
 export const RunInSessionSchema = z.object({
   command: z.string().check(z.minLength(1)),
   cwd: z.optional(z.string()),

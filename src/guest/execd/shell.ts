@@ -36,6 +36,8 @@ export interface ShellLaunch {
   envs?: Record<string, string>;
   /** Keep stdin open (a bash session reads its commands from it). */
   stdin?: boolean;
+  /** Run on a pseudo-terminal of this size instead of pipes (a PTY session, pty-session.ts). */
+  pty?: { cols: number; rows: number };
   tag: string;
 }
 
@@ -45,6 +47,7 @@ export function launchShell(deps: ExecdDeps, l: ShellLaunch): Promise<ProcessHan
   return launch(deps, l.user, create(StartRequestSchema, {
     process: { cmd: shellPath(), args: l.args, envs, cwd: l.cwd },
     stdin: l.stdin ?? false,
+    pty: l.pty && { size: l.pty },
     tag: l.tag,
   }));
 }
