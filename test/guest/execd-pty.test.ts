@@ -133,7 +133,10 @@ describe('replay and reconnect', () => {
 
 describe('flow control', () => {
   const FLOOD = 32 * 1024 * 1024;
-  for (const mode of ['0', '1']) {
+  // Pipe mode only: a terminal's output is not held back (src/guest/process/spawn-pty.ts; pausing
+  // node-pty lost the output still in the terminal when the process exited, 1 run in 4), so a slow
+  // terminal client is buffered by the guest (docs/opensandbox-execd.md).
+  for (const mode of ['0']) {
     test(`pty=${mode}: a client that stops reading holds the process back; once it reads again it gets every byte`, async () => {
       const id = await newPty({ command: `head -c ${FLOOD} /dev/zero | tr '\\0' x` });
       const t = await attach(id, `?pty=${mode}`);

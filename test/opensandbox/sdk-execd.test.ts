@@ -22,7 +22,7 @@ let skipServer: string | false = false;
 
 before(async () => {
   if (skip) return;
-  const s = await startRealServer('execd-sdk');
+  const s = await startRealServer('execd-sdk', { runtime: 'gvisor' });
   if (typeof s === 'string') { skipServer = s; return; }
   srv = s;
   await srv.created.templates.ensure('base');

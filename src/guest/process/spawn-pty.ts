@@ -56,9 +56,6 @@ export async function spawnWithPty(opts: PtySpawnOptions): Promise<ProcessHandle
     resize(cols, rows) { term.resize(cols, rows); },
     // forkpty makes the child a session leader, so its group is its pid.
     kill(signal) { killGroup(pid, signal); },
-    // Stops reading the terminal: its buffer fills and the process blocks on write.
-    pauseOutput() { term.pause(); },
-    resumeOutput() { term.resume(); },
   }, opts.spec, true, opts.tag);
   term.onData((d: string | Buffer) => handle.emitData('pty', typeof d === 'string' ? Buffer.from(d) : d));
   term.onExit(({ exitCode, signal }) => {
