@@ -138,7 +138,7 @@ export interface TemplateOps {
 export interface PoolOps {
   list(p: Principal): PoolView[];
   get(p: Principal, template: string): PoolView;
-  /** Sized by `size` (that many idle) or by OpenSandbox's capacity (server/pool-capacity.ts). */
+  /** Sized by `size` (that many idle) or by OpenSandbox's capacity (api/pool-capacity.ts). */
   set(p: Principal, template: string, sizing: PoolSizing, runtime?: RuntimeName): Promise<PoolView>;
   delete(p: Principal, template: string): void;
 }
