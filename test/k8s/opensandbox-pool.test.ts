@@ -10,6 +10,7 @@ import type { SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../../src/a
 import { BATCH_SANDBOXES, CLAIMS, POOLS, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import { autoKubelet, ensureEnv, KUBECONFIG, waitFor } from './harness.ts';
 import { extensionsFixture } from './extensions-fixture.ts';
+import { poolAt, type PoolCounts } from './pool-status.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping OpenSandbox pool tests: ${skip}`);
@@ -22,19 +23,7 @@ describe('OpenSandbox Pool and BatchSandbox', { skip: skip ?? false }, () => {
     assert.equal(r.status, 0, r.stderr);
     return r.stdout;
   };
-  const poolStatus = async (want: { total: number; allocated: number; available: number }) => {
-    let last: Pool | undefined;
-    try {
-      return await waitFor(`pool agent-pool at ${JSON.stringify(want)}`, async () => {
-        const p = last = await f.client.get<Pool>(POOLS, f.ns, 'agent-pool');
-        const s = p.status ?? {};
-        return s.total === want.total && s.allocated === want.allocated && s.available === want.available ? p : null;
-      }, 30_000);
-    } catch (e) {
-      const wp = await f.client.getOrNull<SandboxWarmPool>(WARM_POOLS, f.ns, 'agent-pool');
-      throw new Error(`${String(e)}; last status ${JSON.stringify(last?.status)}, warm pool ${JSON.stringify({ spec: wp?.spec, status: wp?.status, annotations: wp?.metadata.annotations })}`);
-    }
-  };
+  const poolStatus = (want: PoolCounts) => poolAt(f.client, f.ns, 'agent-pool', want);
   const batch = (name: string, spec: Record<string, unknown>) =>
     f.client.create<BatchSandbox>(BATCH_SANDBOXES, f.ns, { metadata: { name }, spec } as BatchSandbox);
 
