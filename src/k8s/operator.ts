@@ -111,7 +111,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     templateCtl.watch((key) => templateQ.add(key));
 
     const poolCtl = new WarmPoolController({
-      client: o.client, pools, templates, sandboxes, now, metrics,
+      client: o.client, pools, templates, sandboxes, claims, now, metrics,
       events: eventRecorder(o.client, 'sandboxwarmpool-controller', onError),
       readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
       maxBatch: o.poolMaxBatch, createQps: o.poolCreateQps,

@@ -1,10 +1,10 @@
 // Waiting for an OpenSandbox Pool's status counts, shared by the tests of the Pool controller. On
-// a timeout the error carries the last status and the warm pool behind it, which is what tells a
+// a timeout the error carries the last status, the warm pool behind it and the namespace's Sandboxes, which is what tells a
 // sizing mistake from a slow kubelet.
 import type { Pool, PoolStatus } from '../../src/api/k8s/opensandbox.ts';
-import type { SandboxWarmPool } from '../../src/api/k8s/types.ts';
+import type { Sandbox, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import type { KubeClient } from '../../src/k8s/client.ts';
-import { POOLS, WARM_POOLS } from '../../src/k8s/resources.ts';
+import { POOLS, SANDBOXES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import { waitFor } from './harness.ts';
 
 export type PoolCounts = Required<Pick<PoolStatus, 'total' | 'allocated' | 'available'>>;
@@ -19,6 +19,9 @@ export async function poolAt(client: KubeClient, ns: string, name: string, want:
     }, timeoutMs, 200);
   } catch (e) {
     const wp = await client.getOrNull<SandboxWarmPool>(WARM_POOLS, ns, name);
-    throw new Error(`${String(e)}; last status ${JSON.stringify(last?.status)}, warm pool ${JSON.stringify({ spec: wp?.spec, status: wp?.status, annotations: wp?.metadata.annotations })}`);
+    const sandboxes = (await client.list<Sandbox>(SANDBOXES, ns)).items.map((sb) => ({
+      name: sb.metadata.name, owner: sb.metadata.ownerReferences?.map((r) => `${r.kind}/${r.name}/${r.uid}`), ready: sb.status?.conditions?.find((c) => c.type === 'Ready')?.status,
+    }));
+    throw new Error(`${String(e)}; last status ${JSON.stringify(last?.status)}, warm pool ${JSON.stringify({ uid: wp?.metadata.uid, spec: wp?.spec, status: wp?.status, annotations: wp?.metadata.annotations })}, sandboxes ${JSON.stringify(sandboxes)}`);
   }
 }

@@ -16,6 +16,9 @@ import { writeStatus } from '../status-writer.ts';
 import { boundTo, claimsOf, idleMembers, isReady } from './membership.ts';
 import { agentboxPodTemplate } from './pod-template.ts';
 
+/** How often a Pool whose warm pool is still filling is looked at again. */
+const SETTLE_RECHECK_MS = 1000;
+
 export interface PoolControllerDeps {
   client: KubeClient;
   pools: Informer<Pool>;
@@ -57,7 +60,7 @@ export class PoolController {
     });
   }
 
-  async reconcile(namespace: string, name: string): Promise<void> {
+  async reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number } | void> {
     const pool = this.d.pools.get(namespace, name);
     if (!pool || pool.metadata.deletionTimestamp) return;
     await this.ensureTemplate(pool);
@@ -76,6 +79,11 @@ export class PoolController {
     };
     const w = await writeStatus(this.d.client, POOLS, pool, next);
     if (w.outcome === 'written') this.d.pools.observe(w.updated);
+    // Until the warm pool has settled (every member it should have, all Ready), look again: its
+    // members' events arrive in any order with the claims', and a count is only final once both
+    // have been seen.
+    const settled = members.length === wp.spec.replicas && next.available === members.length;
+    return settled ? undefined : { requeueAfterMs: SETTLE_RECHECK_MS };
   }
 
   private async ensureTemplate(pool: Pool): Promise<void> {
