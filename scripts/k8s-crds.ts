@@ -1,6 +1,6 @@
 // Generates src/api/k8s/core-schemas.gen.ts (the core Kubernetes schemas the CRDs embed, from the
 // pinned k8s.io/kubernetes module's OpenAPI; scripts/k8s-core-schemas.ts) and then
-// deploy/crds/*.yaml and the Helm chart's copy from src/api/k8s/schemas.ts.
+// deploy/crds/*.yaml and the Helm chart's copy from src/api/k8s/schemas.ts and opensandbox-schemas.ts.
 // Usage: npm run k8s:crds [-- --check]   (--check fails when a file is out of date)
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,15 +33,15 @@ emit('src/api/k8s/core-schemas.gen.ts', [
 ].join('\n'));
 
 // Imported only now, so the CRDs are built from the schemas just written.
-const { buildCrd, crdName } = await import('../src/api/k8s/crds.ts');
-const { ALL_KINDS } = await import('../src/api/k8s/schemas.ts');
-for (const kind of ALL_KINDS) {
-  const text = header + stringify(buildCrd(kind), { lineWidth: 0, aliasDuplicateObjects: false });
-  for (const dir of outDirs) emit(join(dir, `${crdName(kind)}.yaml`), text);
+const { buildAllCrds } = await import('../src/api/k8s/crds.ts');
+const crds = buildAllCrds();
+for (const crd of crds) {
+  const text = header + stringify(crd, { lineWidth: 0, aliasDuplicateObjects: false });
+  for (const dir of outDirs) emit(join(dir, `${crd.metadata.name}.yaml`), text);
 }
 // kustomize only loads files under a kustomization root, so deploy/crds is one.
 emit('deploy/crds/kustomization.yaml', header + stringify({
   apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization',
-  resources: ALL_KINDS.map((k) => `${crdName(k)}.yaml`),
+  resources: crds.map((c) => `${c.metadata.name}.yaml`),
 }));
 process.exit(stale ? 1 : 0);

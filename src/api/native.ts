@@ -215,7 +215,7 @@ const PoolCount = z.number().int().min(0).max(MAX_POOL_MEMBERS);
 /**
  * OpenSandbox's capacity of a pool (its `Pool.spec.capacitySpec`): keep between bufferMin and
  * bufferMax members idle, and never fewer than poolMin nor more than poolMax members in total
- * (idle + allocated). The arithmetic is src/server/pool-capacity.ts.
+ * (idle + allocated). The arithmetic is src/api/pool-capacity.ts.
  */
 export const PoolCapacity = z.object({ bufferMin: PoolCount, bufferMax: PoolCount, poolMin: PoolCount, poolMax: PoolCount });
 export type PoolCapacity = z.infer<typeof PoolCapacity>;

@@ -19,6 +19,7 @@ import { ClusterAccounts, CONFIG_MAPS, type ConfigMap } from './accounts.ts';
 import { ChangeSignal } from './change-signal.ts';
 import { CLUSTER_LABEL } from './labels.ts';
 import { RouterRoutes, type RouterAccess } from './router-access.ts';
+import { poolView } from './pools.ts';
 import { ClusterSandboxes } from './sandboxes.ts';
 
 /** The app layer builds the client (src/k8s stays out of its imports). */
@@ -92,7 +93,8 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
     },
     pools: {
       list: () => [],
-      get: (_p, template) => { throw notSupported(`the pool of '${template}'`, 'manage SandboxWarmPools with kubectl; creates use a matching pool'); },
+      // OpenSandbox Pools (pools.ts), which `extensions.poolRef` names.
+      get: (_p, name) => poolView(client, namespace, name),
       set: () => Promise.reject(notSupported('pool changes', 'manage SandboxWarmPools with kubectl; creates use a matching pool')),
       delete: () => { throw notSupported('pool changes', 'manage SandboxWarmPools with kubectl'); },
     },

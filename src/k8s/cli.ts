@@ -14,6 +14,7 @@ import { startRouter } from './router/server.ts';
 import { mintScopedToken, type AuthMode } from './router/auth.ts';
 import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
 import type { WebhookTarget } from '../api/k8s/crds.ts';
+import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 
 const log = (msg: string, fields: Record<string, unknown> = {}) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
@@ -47,7 +48,9 @@ export async function operatorCommand(args: string[]): Promise<number> {
   // lives in the operator's own namespace, as controller-runtime's does.
   const podNamespace = inClusterNamespace();
   const f = parseFlags(args, {
-    kubeconfig: '', namespace: '', extensions: false, 'leader-elect': podNamespace !== undefined,
+    kubeconfig: '', namespace: '', extensions: false,
+    // OpenSandbox's Pool and BatchSandbox (src/k8s/opensandbox/); needs --extensions and their CRDs.
+    opensandbox: false, 'opensandbox-guest-image': DEFAULT_GUEST_IMAGE, 'leader-elect': podNamespace !== undefined,
     'leader-election-namespace': podNamespace ?? 'agent-sandbox-system', 'leader-election-lease-duration': 15,
     'cluster-domain': 'cluster.local', 'runtime-class': DEFAULT_RUNTIME_CLASS,
     'metrics-bind-address': ':8080', 'health-probe-bind-address': ':8081',
@@ -117,6 +120,8 @@ export async function operatorCommand(args: string[]): Promise<number> {
     client, metrics, log,
     namespace: f.namespace || undefined,
     extensions: f.extensions,
+    openSandbox: f.opensandbox,
+    openSandboxGuestImage: f['opensandbox-guest-image'],
     clusterDomain: f['cluster-domain'],
     runtimeClassName: f['runtime-class'],
     sandboxWorkers: f['sandbox-concurrent-workers'],

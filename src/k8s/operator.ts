@@ -18,6 +18,8 @@ import { WarmPoolController } from './extensions/warmpool-controller.ts';
 import { ClaimController } from './extensions/claim-controller.ts';
 import { OperatorMetrics } from './metrics.ts';
 import type { NetworkPolicy } from './extensions/network-policy.ts';
+import { openSandboxControllers } from './opensandbox/controllers.ts';
+import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -38,6 +40,10 @@ export interface OperatorOptions {
   poolMaxBatch?: number;
   /** Warm-pool member creates per second per pool (0 = no limit). */
   poolCreateQps?: number;
+  /** Also serve OpenSandbox's Pool and BatchSandbox (needs `extensions` and their CRDs). */
+  openSandbox?: boolean;
+  /** Guest image injected into pods of OpenSandbox kinds whose template names none. */
+  openSandboxGuestImage?: string;
   /** Ceiling on a claim's wait for the starting pool member it counts on. */
   claimMaxWarmWaitMs?: number;
   now?: () => Date;
@@ -105,7 +111,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     templateCtl.watch((key) => templateQ.add(key));
 
     const poolCtl = new WarmPoolController({
-      client: o.client, pools, templates, sandboxes, now, metrics,
+      client: o.client, pools, templates, sandboxes, claims, now, metrics,
       events: eventRecorder(o.client, 'sandboxwarmpool-controller', onError),
       readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
       maxBatch: o.poolMaxBatch, createQps: o.poolCreateQps,
@@ -126,6 +132,15 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     });
     claimCtl.watch((key) => claimQ.add(key));
     queues.push(templateQ, poolQ, claimQ);
+    if (o.openSandbox) {
+      const os = openSandboxControllers({
+        client: o.client, inf, templates, warmPools: pools, sandboxes, claims, now,
+        guestImage: o.openSandboxGuestImage ?? DEFAULT_GUEST_IMAGE, onError: queueError,
+        time: (kind, fn) => metrics.timeReconcile(kind, fn),
+      });
+      informers.push(...os.informers);
+      queues.push(...os.queues);
+    }
     metrics.watchQueues({ template: templateQ, warmpool: poolQ, claim: claimQ });
     metrics.collectSandboxes(sandboxes, pools, claims);
   }

@@ -1,5 +1,6 @@
 // Resource types of the agents.x-k8s.io kinds as the operator reads and writes them (hub version).
 import { CORE_GROUP, EXT_GROUP, HUB_VERSION } from '../api/k8s/constants.ts';
+import { OPENSANDBOX_GROUP, OPENSANDBOX_VERSION } from '../api/k8s/opensandbox.ts';
 import type { ResourceType } from './client.ts';
 
 export const SANDBOXES: ResourceType = { group: CORE_GROUP, version: HUB_VERSION, plural: 'sandboxes', kind: 'Sandbox' };
@@ -11,3 +12,7 @@ export const WARM_POOLS: ResourceType = { group: EXT_GROUP, version: HUB_VERSION
 export function atVersion(rt: ResourceType, version: string): ResourceType {
   return { ...rt, version };
 }
+
+/** OpenSandbox's kinds, served at their only version (src/k8s/opensandbox/). */
+export const POOLS: ResourceType = { group: OPENSANDBOX_GROUP, version: OPENSANDBOX_VERSION, plural: 'pools', kind: 'Pool' };
+export const BATCH_SANDBOXES: ResourceType = { group: OPENSANDBOX_GROUP, version: OPENSANDBOX_VERSION, plural: 'batchsandboxes', kind: 'BatchSandbox' };

@@ -137,8 +137,9 @@ export interface TemplateOps {
 /** Warm pools of the caller's tenant; `get`, `delete` throw not_found for an unknown pool. */
 export interface PoolOps {
   list(p: Principal): PoolView[];
-  get(p: Principal, template: string): PoolView;
-  /** Sized by `size` (that many idle) or by OpenSandbox's capacity (server/pool-capacity.ts). */
+  /** A promise where the pool is read from elsewhere (the Kubernetes backend reads a Pool). */
+  get(p: Principal, template: string): PoolView | Promise<PoolView>;
+  /** Sized by `size` (that many idle) or by OpenSandbox's capacity (api/pool-capacity.ts). */
   set(p: Principal, template: string, sizing: PoolSizing, runtime?: RuntimeName): Promise<PoolView>;
   delete(p: Principal, template: string): void;
 }

@@ -100,7 +100,7 @@ const MIGRATIONS: string[] = [
    DROP TABLE templates;
    ALTER TABLE templates_v2 RENAME TO templates;
    CREATE UNIQUE INDEX templates_owner_name ON templates(ifnull(owner_tenant, ''), name);`,
-  // OpenSandbox's pool capacity (issue 12, server/pool-capacity.ts): NULL for pools sized by
+  // OpenSandbox's pool capacity (issue 12, api/pool-capacity.ts): NULL for pools sized by
   // `size` alone; then `size` is the most the pool keeps idle.
   `ALTER TABLE pools ADD COLUMN buffer_min INTEGER;
    ALTER TABLE pools ADD COLUMN buffer_max INTEGER;

@@ -5,7 +5,7 @@ import type { Db } from './db.ts';
 /**
  * `runtime` is the runtime class of the warm sandboxes; absent for pools set before it was
  * recorded. `capacity` is set for pools sized by OpenSandbox's capacity; `size` is then the most
- * the pool keeps idle (pool-capacity.ts peakIdle), which is what quotas and metrics count.
+ * the pool keeps idle (api/pool-capacity.ts peakIdle), which is what quotas and metrics count.
  */
 export interface PoolSpec { tenantId: string; template: string; size: number; runtime?: RuntimeName; capacity?: PoolCapacity }
 

@@ -1,6 +1,6 @@
 /**
  * Warm pools: keep started, unclaimed sandboxes per (tenant, template) — `size` of them, or as
- * many as OpenSandbox's capacity asks for (pool-capacity.ts). Claims happen in SandboxStore.claim
+ * many as OpenSandbox's capacity asks for (api/pool-capacity.ts). Claims happen in SandboxStore.claim
  * (one atomic UPDATE); this module only refills and trims, in the background.
  *
  * Warm sandboxes have their own limits, checked when a pool is set (`pools`, `poolSize`, the
@@ -12,7 +12,7 @@ import { asAgentboxError, notFound } from '../api/errors.ts';
 import type { PoolCapacity, PoolSizing, PoolView, RuntimeName } from '../api/native.ts';
 import type { Engine } from '../engine/types.ts';
 import type { Subject, SandboxCost } from './policy.ts';
-import { capacityOf, desiredIdle, peakIdle } from './pool-capacity.ts';
+import { capacityOf, desiredIdle, peakIdle } from '../api/pool-capacity.ts';
 import type { PoolSpec, PoolStore } from './pool-store.ts';
 import type { Quota } from './quota.ts';
 import { newSandboxId } from '../api/ids.ts';

@@ -194,7 +194,7 @@ export class SandboxStore {
     return (this.db.prepare('SELECT * FROM sandboxes WHERE tenant_id = ? AND template = ? AND pooled = 1').all(tenantId, template) as Row[]).map(fromRow);
   }
 
-  /** Sandboxes claimed from a pool that are still alive: the pool's `allocated` (pool-capacity.ts). */
+  /** Sandboxes claimed from a pool that are still alive: the pool's `allocated` (api/pool-capacity.ts). */
   allocatedFromPool(tenantId: string, template: string): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM sandboxes WHERE tenant_id = ? AND template = ? AND pooled = 0 AND from_pool = 1').get(tenantId, template) as { n: number }).n;
   }

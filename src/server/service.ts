@@ -200,7 +200,7 @@ export class SandboxService implements SandboxOps {
         }
       }
       this.d.traffic.delete(id);
-      // One allocated member fewer: a pool with poolMin (server/pool-capacity.ts) may start another.
+      // One allocated member fewer: a pool with poolMin (api/pool-capacity.ts) may start another.
       if (rec?.fromPool) this.d.pools.refill(rec.tenantId, rec.template);
     }));
   }

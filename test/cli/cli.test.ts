@@ -82,7 +82,7 @@ test('keys, pools and templates', async () => {
   assert.equal((await cli(['ls'], { AGENTBOX_API_KEY: key })).code, 1);
 
   assert.match((await cli(['pool', 'set', 'busybox', '--size', '1'])).stdout, /busybox size=1/);
-  // OpenSandbox's capacity instead of a size (server/pool-capacity.ts); mixing the two is refused by the server.
+  // OpenSandbox's capacity instead of a size (api/pool-capacity.ts); mixing the two is refused by the server.
   assert.match((await cli(['pool', 'set', 'busybox', '--buffer-min', '0', '--buffer-max', '1', '--pool-min', '0', '--pool-max', '3'])).stdout, /busybox buffer=0\.\.1 pool=0\.\.3 total=\d+ allocated=0/);
   const mixed = await cli(['pool', 'set', 'busybox', '--size', '1', '--pool-max', '3']);
   assert.equal(mixed.code, 1);

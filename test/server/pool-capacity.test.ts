@@ -1,7 +1,7 @@
 // OpenSandbox's pool capacity on one machine (issue 12 section 3): `PUT /v1/pools/{template}`
 // with {bufferMin, bufferMax, poolMin, poolMax} (here through the TS SDK's Pools), claims by
 // creates, and the status total/allocated/available, over the fake engine. The arithmetic itself
-// is src/server/pool-capacity.test.ts.
+// is src/api/pool-capacity.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Pools } from '../../src/sdk/index.ts';

@@ -1,5 +1,6 @@
 // Builds CustomResourceDefinition objects from the schemas in ./schemas.ts. Used by the CRD
 // generator (deploy/crds) and by tests and the operator, which install or patch them.
+import { OPENSANDBOX_KINDS, type SingleVersionKindDef } from './opensandbox-schemas.ts';
 import { ALL_KINDS, type KindDef, type VersionDef } from './schemas.ts';
 
 /** Where the API server reaches the conversion webhook. */
@@ -17,16 +18,16 @@ export interface CrdOptions {
   caBundlePem?: string;
 }
 
-export function crdName(kind: KindDef): string {
+export function crdName(kind: Pick<KindDef, 'plural' | 'group'>): string {
   return `${kind.plural}.${kind.group}`;
 }
 
-function version(name: string, def: VersionDef, storage: boolean) {
+function version(name: string, def: VersionDef, storage: boolean, deprecated = !storage) {
   return {
     name,
     served: true,
     storage,
-    ...(storage ? {} : {
+    ...(!deprecated ? {} : {
       deprecated: true,
       deprecationWarning: `${name} is deprecated; use v1beta1`,
     }),
@@ -62,6 +63,15 @@ export function conversionSpec(opts: CrdOptions = {}) {
  * server refuses), so deploy/crds declares none and a re-apply leaves the operator's in place.
  */
 export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
+  return crdOf(kind, [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)], opts.webhook ? conversionSpec(opts) : undefined);
+}
+
+/** The CRD of one of OpenSandbox's kinds: one version, nothing to convert. */
+export function buildOpenSandboxCrd(kind: SingleVersionKindDef) {
+  return crdOf(kind, [version(kind.version, kind.def, true, false)]);
+}
+
+function crdOf(kind: Omit<KindDef, 'v1beta1' | 'v1alpha1'>, versions: ReturnType<typeof version>[], conversion?: ReturnType<typeof conversionSpec>) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -76,12 +86,13 @@ export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
         shortNames: kind.shortNames,
       },
       scope: 'Namespaced',
-      ...(opts.webhook ? { conversion: conversionSpec(opts) } : {}),
-      versions: [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)],
+      ...(conversion ? { conversion } : {}),
+      versions,
     },
   };
 }
 
+/** agentbox's four kinds (with `opts`), then OpenSandbox's two. */
 export function buildAllCrds(opts: CrdOptions = {}) {
-  return ALL_KINDS.map((k) => buildCrd(k, opts));
+  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...OPENSANDBOX_KINDS.map(buildOpenSandboxCrd)];
 }

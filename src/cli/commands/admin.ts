@@ -56,7 +56,7 @@ async function exportOci(name: string, out: string, ref: string | undefined, wit
   print(io, `${image} ${out}`);
 }
 
-/** `--buffer-min` … → the capacity fields of PUT /v1/pools/{template} (server/pool-capacity.ts). */
+/** `--buffer-min` … → the capacity fields of PUT /v1/pools/{template} (api/pool-capacity.ts). */
 const CAPACITY_FLAGS = { 'buffer-min': 'bufferMin', 'buffer-max': 'bufferMax', 'pool-min': 'poolMin', 'pool-max': 'poolMax' } as const;
 
 /** One pool on one line; `ls` pads the template name into a column. */

@@ -88,7 +88,7 @@ export function lifecycleHandlers(d: LifecycleDeps): LifecycleHandlers {
     if (b.snapshotId) detail = await s.createFromSnapshot(p, b.snapshotId, common);
     else if (poolRef !== undefined) {
       // A pool is named by its template; resources and network are the pool's, so the create claims a warm member.
-      d.backend.pools.get(p, poolRef);
+      await d.backend.pools.get(p, poolRef);
       detail = await s.create(p, { template: poolRef, ...common });
     } else {
       detail = await s.create(p, {

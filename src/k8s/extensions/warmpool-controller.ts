@@ -1,7 +1,7 @@
 // SandboxWarmPool reconciler: keeps `replicas` unclaimed, fresh Sandboxes built from the pool's
 // template, replaces stale ones per update strategy, and reports rollout progress.
 import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
-import type { Sandbox, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
+import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
 import { isNotFound, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, setCondition } from '../conditions.ts';
 import { nameHash } from '../hash.ts';
@@ -23,6 +23,8 @@ export interface WarmPoolControllerDeps {
   pools: Informer<SandboxWarmPool>;
   templates: Informer<SandboxTemplate>;
   sandboxes: Informer<Sandbox>;
+  /** Claims, whose binding tells the pool a member left (see `watch`). */
+  claims: Informer<SandboxClaim>;
   metrics: OperatorMetrics;
   events: EventRecorder;
   now: () => Date;
@@ -48,7 +50,7 @@ export class WarmPoolController {
   /**
    * Maps the changes this reconciler cares about to its queue keys: a pool, the pools of a
    * changed template, and the pool of a member that changed, including one that just left it
-   * (adoption): the pool that lost it must refill.
+   * (adoption): the pool that lost it must refill; and the pool a claim draws from.
    */
   watch(enqueue: (key: string) => void): void {
     this.d.pools.on((type, p) => {
@@ -64,6 +66,10 @@ export class WarmPoolController {
       const oldOwner = old ? controllerOf(old) : undefined;
       if (oldOwner?.kind === 'SandboxWarmPool' && oldOwner.uid !== owner?.uid) enqueue(`${sb.metadata.namespace}/${oldOwner.name}`);
     });
+    // The claim controller writes an adopted member through to the shared cache, so the watch
+    // event of the adoption may arrive with `old` already adopted and name no pool; the claim's
+    // own change that follows (bound, Ready) does name it.
+    this.d.claims.on((_t, c) => { if (c.spec.warmPoolRef?.name) enqueue(`${c.metadata.namespace}/${c.spec.warmPoolRef.name}`); });
   }
 
   async reconcile(namespace: string, name: string): Promise<{ requeueAfterMs?: number } | void> {

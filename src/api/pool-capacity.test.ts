@@ -2,7 +2,7 @@
 // runs them on a server's warm pools.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { AgentboxError } from '../api/errors.ts';
+import { AgentboxError } from './errors.ts';
 import { capacityOf, desiredIdle, peakIdle } from './pool-capacity.ts';
 
 describe('pool capacity', () => {

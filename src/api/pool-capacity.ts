@@ -7,8 +7,8 @@
  * the pool aims at the middle of the range; the total (idle + allocated) is raised to poolMin and
  * capped at poolMax, poolMax winning.
  */
-import { invalidArgument } from '../api/errors.ts';
-import type { PoolCapacity, PoolSizing } from '../api/native.ts';
+import { invalidArgument } from './errors.ts';
+import type { PoolCapacity, PoolSizing } from './native.ts';
 
 /** A pool's members now: idle (started or starting, unclaimed) and allocated (claimed from it, alive). */
 export interface PoolCounts { idle: number; allocated: number }

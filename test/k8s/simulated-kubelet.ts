@@ -1,0 +1,70 @@
+// The kubelet for sandbox pods of a control plane without a node, shared by the tests that drive
+// the Kubernetes backend (kubernetes-backend.test.ts, opensandbox-kubernetes.test.ts): each pod's
+// guest runs as a local process with the config from its guest Secret, on a loopback address of
+// its own, in a private mount namespace whose /home is a tmpfs (scenarios write under /home/user),
+// and the pod is marked Ready with that address.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isNotFound, PODS, SECRETS, type KubeClient } from '../../src/k8s/client.ts';
+import type { Secret } from '../../src/k8s/extensions/guest-secret.ts';
+import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import { markPodReady } from './harness.ts';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const LANE = Number(process.env.AGENTBOX_TEST_LANE ?? 0);
+
+interface SimPod { child: ChildProcess; dir: string }
+
+/** Plays the kubelet for sandbox pods: runs each pod's guest locally (see the header), then marks it Ready. */
+export function simulatedKubelet(client: KubeClient, ns: string): { stop(): Promise<void> } {
+  /** By pod UID: a resumed Sandbox's new pod has the old one's name. */
+  const running = new Map<string, SimPod>();
+  let n = 0;
+  let stopped = false;
+  const start = async (pod: Pod) => {
+    const name = pod.metadata.name!;
+    const owner = pod.metadata.ownerReferences?.find((r) => r.kind === 'Sandbox')?.name;
+    if (!owner) return;
+    const secret = await client.getOrNull<Secret>(SECRETS, ns, `${owner}-agentbox-guest`);
+    if (!secret?.data?.['config.json']) return;
+    n++;
+    const ip = `127.${40 + LANE}.${(n >> 8) & 255}.${n & 255}`;
+    const dir = mkdtempSync(join(tmpdir(), 'agentbox-simpod-'));
+    const config = { ...JSON.parse(Buffer.from(secret.data['config.json'], 'base64').toString()), host: ip };
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /home && mkdir -p /home/user && exec "$0" "$@"',
+      process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')], { cwd: ROOT, env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') }, stdio: ['ignore', 'ignore', 'pipe'] });
+    running.set(pod.metadata.uid!, { child, dir });
+    await new Promise<void>((resolve, reject) => {
+      let buf = '';
+      child.stderr!.on('data', (b: Buffer) => { buf += b.toString(); if (buf.includes('"guest listening"')) resolve(); });
+      child.once('exit', (code) => reject(new Error(`simulated pod ${name}: guest exited ${code}: ${buf}`)));
+    });
+    await markPodReady(client, ns, name, ip);
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      try {
+        const pods = (await client.list<Pod>(PODS, ns)).items;
+        for (const p of pods) {
+          if (!p.metadata.deletionTimestamp && !running.has(p.metadata.uid!) && p.status?.phase !== 'Running') await start(p);
+        }
+        // A deleted pod's guest stops, as its container would.
+        for (const [uid, sim] of running) {
+          if (!pods.some((p) => p.metadata.uid === uid && !p.metadata.deletionTimestamp)) { sim.child.kill('SIGKILL'); running.delete(uid); rmSync(sim.dir, { recursive: true, force: true }); }
+        }
+      } catch (e) { if (!isNotFound(e)) console.error('# simulated kubelet:', e); }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      for (const sim of running.values()) { sim.child.kill('SIGKILL'); rmSync(sim.dir, { recursive: true, force: true }); }
+    },
+  };
+}
+
