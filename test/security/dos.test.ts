@@ -23,9 +23,9 @@ const OUTPUT_BYTES = Number(process.env.AGENTBOX_DOS_OUTPUT_BYTES ?? 1000 ** 3);
  * the point is "bounded", not a tight figure; without the caps it grows by the whole output. */
 const RSS_BOUND = 512 * MiB;
 /** Where a producer nobody reads must have stopped: measured stalls were 90-215 MiB of a GB on a loaded machine,
- * and 415 MiB once while other gVisor sandboxes and a Kubernetes node ran beside the test (see the buffers named
- * in the test); a server that did not wait for the reader lets all of the GB through, or trips the RSS bound. */
-const HELD_BACK_WITHIN = 600 * MiB;
+ * and 415-488 MiB while other gVisor sandboxes and Kubernetes tests ran beside it (the buffers named in the test
+ * grow with the load); a server that did not wait for the reader lets all of the GB through, or trips the RSS bound. */
+const HELD_BACK_WITHIN = 800 * MiB;
 
 /** Samples this process's RSS (the in-process server's) and fails fast once it passes the bound. */
 function rssWatch(): { max(): number; stop(): void; over: Promise<never> } {
