@@ -32,7 +32,6 @@ import { simulatedKubelet } from './simulated-kubelet.ts';
 const skip = ensureEnv();
 const ROOT = new URL('../..', import.meta.url).pathname;
 
-
 describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip ?? false }, () => {
   let client: KubeClient;
   let ns = '';

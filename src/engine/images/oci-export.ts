@@ -9,13 +9,12 @@
  * read-only overlay mount, so overlayfs whiteouts and opaque directories never need translating
  * into OCI's `.wh.` names.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { ensureGuestBundle } from '../../envd/bundle.ts';
 import { runCommand } from '../command.ts';
+import { sha256OfFile } from '../runtime/assets.ts';
 import { mountReadOnly, unmount } from './overlay.ts';
 import type { TemplateStore } from './template-store.ts';
 
@@ -51,9 +50,7 @@ const ociArch = (arch: NodeJS.Architecture) => (arch === 'x64' ? 'amd64' : arch)
 interface Blob { digest: string; size: number }
 
 async function sha256File(path: string): Promise<Blob> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return { digest: `sha256:${hash.digest('hex')}`, size: (await stat(path)).size };
+  return { digest: `sha256:${await sha256OfFile(path)}`, size: (await stat(path)).size };
 }
 
 /** Moves `file` into the layout's blob store under its digest. */
