@@ -15,6 +15,7 @@ import { parseCpu, parseMemoryMiB } from '../api/quantity.ts';
 import { EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { createGuestClient, type GuestClient } from '../envd/client.ts';
 import { isAlreadyExists, isNotFound, type KubeClient } from '../k8s/client.ts';
+import { findCondition } from '../k8s/conditions.ts';
 import { guestSecretNameOf, readGuestSecret, type GuestSecret, type Secret } from '../k8s/extensions/guest-secret.ts';
 import type { Informer } from '../k8s/informer.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../k8s/resources.ts';
@@ -108,8 +109,8 @@ export class ClusterSandboxes implements SandboxOps {
   /** Whether the claim's Sandbox is Ready as of `generation` (its Ready condition observed it). */
   private sandboxReadyAt(c: SandboxClaim, generation: number): boolean {
     if (generation === 0) return true;
-    const sb = this.d.sandboxes.get(this.d.namespace, boundSandboxOf(c)!);
-    return !!sb?.status?.conditions?.some((x) => x.type === CONDITION.ready && x.status === 'True' && (x.observedGeneration ?? 0) >= generation);
+    const ready = findCondition(this.d.sandboxes.get(this.d.namespace, boundSandboxOf(c)!)?.status?.conditions, CONDITION.ready);
+    return ready?.status === 'True' && (ready.observedGeneration ?? 0) >= generation;
   }
 
   private suspended(c: SandboxClaim): boolean {
