@@ -154,7 +154,10 @@ const failedTests = count('fail') + failed.filter((r) => !r.outcomes.some((o) =>
 const refused = inCI ? skips.filter((s) => !allowed(s)) : [];
 
 console.log(`\n━━ summary: ${files.length} files, ${files.length - failed.length} passed, ${failed.length} failed`);
-for (const r of failed) console.log(`  ✖ ${r.file}${r.timedOut ? ' (timed out)' : ''}`);
+for (const r of failed) {
+  console.log(`  ✖ ${r.file}${r.timedOut ? ' (timed out)' : ''}`);
+  for (const o of r.outcomes.filter((x) => x.outcome === 'fail' && x.error)) console.log(`      › ${o.name}: ${o.error.replace(/\s*\n\s*/g, ' ⏎ ')}`);
+}
 if (skips.length) {
   console.log(`skipped tests: ${skips.length}${inCI ? ` (${refused.length} not on the CI allow-list in scripts/run-tests.mjs)` : ''}`);
   for (const s of skips) {

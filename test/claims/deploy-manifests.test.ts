@@ -67,7 +67,11 @@ function assertCoherent(objs: Obj[]): void {
     assert.ok(names.has(`${b.roleRef!.kind}/${b.roleRef!.name}`), `${key(b)} binds ${b.roleRef!.kind} ${b.roleRef!.name}, which is installed`);
     for (const s of b.subjects ?? []) assert.ok(names.has(`ServiceAccount/${s.name}`), `${key(b)} binds ServiceAccount ${s.name}, which is installed`);
   }
-  assert.equal(objs.filter((o) => o.kind === 'CustomResourceDefinition').length, 4, 'the four Agent Sandbox CRDs');
+  assert.deepEqual(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort(), [
+    'batchsandboxes.sandbox.opensandbox.io', 'pools.sandbox.opensandbox.io',
+    'sandboxclaims.extensions.agents.x-k8s.io', 'sandboxes.agents.x-k8s.io',
+    'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io',
+  ], "the four Agent Sandbox CRDs and OpenSandbox's Pool and BatchSandbox");
 }
 
 /** Sends the manifests to the API server: namespaced objects for real into `ns`, the rest dry-run. */

@@ -3,6 +3,9 @@
 // one client per session with takeover, the exit frame and the refusals.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EXECD_TOKEN_HEADER } from '../../src/api/opensandbox-execd.ts';
 import { execdFetch, streamEvents, texts, type ExecdCaller } from '../support/execd-client.ts';
 import { PtyClient } from '../support/execd-pty-client.ts';
@@ -12,7 +15,11 @@ import { startGuest, type RunningGuest } from './fixture.ts';
 let g: RunningGuest;
 let c: ExecdCaller;
 before(async () => {
-  g = await startGuest({ config: { execdPort: 0 } });
+  // The interactive shells run on the host here, not in a sandbox: an empty HOME keeps the host
+  // user's ~/.bashrc out of them (pyenv's rehash there waits up to a minute on its lock file, and
+  // a shell these tests kill mid-rehash leaves that lock behind for the next one).
+  const home = mkdtempSync(join(tmpdir(), 'agentbox-pty-home-'));
+  g = await startGuest({ config: { execdPort: 0, envVars: { HOME: home } } });
   c = { url: g.execdUrl!, token: g.accessToken };
 });
 after(async () => { await g?.stop(); });

@@ -34,7 +34,9 @@ export function simulatedKubelet(client: KubeClient, ns: string): { stop(): Prom
     const dir = mkdtempSync(join(tmpdir(), 'agentbox-simpod-'));
     const config = { ...JSON.parse(Buffer.from(secret.data['config.json'], 'base64').toString()), host: ip };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /home && mkdir -p /home/user && exec "$0" "$@"',
+    // The pod's home directories are its own (empty tmpfs), as in a container: the host's /root,
+    // with rc files an interactive shell would run (pyenv's rehash and its lock), stays out.
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /home && mkdir -p /home/user && mount -t tmpfs tmpfs /root && exec "$0" "$@"',
       process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')], { cwd: ROOT, env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') }, stdio: ['ignore', 'ignore', 'pipe'] });
     running.set(pod.metadata.uid!, { child, dir });
     await new Promise<void>((resolve, reject) => {
