@@ -5,7 +5,7 @@
  * port; the server proves it may reach that one sandbox with the router's credential: a scoped
  * token minted per sandbox (src/k8s/router/auth.ts), the shared token, or nothing (allow-all).
  */
-import { mintScopedToken, type AuthMode } from '../k8s/router/auth.ts';
+import { mintScopedToken, ROUTER_CREDENTIAL_HEADER, type AuthMode } from '../k8s/router/auth.ts';
 
 export interface RouterAccess {
   /** Base URL of the router, e.g. http://sandbox-router-svc.agent-sandbox-system:8080 */
@@ -31,7 +31,8 @@ export class RouterRoutes {
   headers(sandboxName: string, port: number): Record<string, string> {
     const h: Record<string, string> = { 'x-sandbox-id': sandboxName, 'x-sandbox-namespace': this.namespace, 'x-sandbox-port': String(port) };
     const bearer = this.bearer(sandboxName);
-    if (bearer) h.authorization = `Bearer ${bearer}`;
+    // Not in Authorization: that header is the client's, for the guest (E2B's Basic user).
+    if (bearer) h[ROUTER_CREDENTIAL_HEADER] = `Bearer ${bearer}`;
     return h;
   }
 

@@ -58,6 +58,8 @@ const scenarios = [
     eq(err.join(''), 'e\n', 'streamed stderr');
     const failed = await ctx.sbx.commands.run('exit 3').catch((e) => e);
     eq(failed.exitCode, 3, 'exit error code');
+    eq((await ctx.sbx.commands.run('whoami')).stdout.trim(), 'user', "the SDK's default user");
+    eq((await ctx.sbx.commands.run('whoami', { user: 'root' })).stdout.trim(), 'root', 'user: root');
   }],
   ['background command, connect by pid, kill', async () => {
     const h = await ctx.sbx.commands.run('for i in 1 2 3 4 5 6 7 8 9 10; do echo tick$i; sleep 0.2; done; sleep 60', { background: true, timeoutMs: 0 });

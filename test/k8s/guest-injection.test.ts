@@ -23,7 +23,8 @@ describe('guest injection', () => {
     assert.equal(main.args, undefined);
     assert.deepEqual(main.env, [{ name: 'AGENTBOX_GUEST_CONFIG', value: '/run/agentbox-guest/config.json' }]);
     assert.deepEqual(main.volumeMounts?.map((m) => [m.mountPath, m.readOnly]), [['/opt/agentbox', true], ['/run/agentbox-guest', true]]);
-    assert.deepEqual(guestConfigOf(spec), { port: 49983, agentSandboxRuntimePort: 8888, execdPort: 44772, execdEnvFile: '/opt/opensandbox/.env', start: { cmd: ['python', '-m', 'http.server'] } });
+    assert.deepEqual(guestConfigOf(spec, ann), { port: 49983, agentSandboxRuntimePort: 8888, execdPort: 44772, execdEnvFile: '/opt/opensandbox/.env', start: { cmd: ['python', '-m', 'http.server'] } });
+    assert.equal(guestConfigOf(spec, { ...ann, 'agentbox.dev/default-user': 'user' }).defaultUser, 'user', "commands run as the image's user when a caller names none");
     assert.deepEqual(main.ports?.map((p) => p.containerPort), [8888, 49983]);
     assert.deepEqual(injectGuest(spec, ann, 'sb-agentbox-guest'), out, 'deterministic');
     assert.equal(injectGuest(out, { 'agentbox.dev/inject-guest': 'x' }, 'other'), out, 'idempotent');

@@ -45,7 +45,7 @@ describe('agentbox on Kubernetes over real gVisor pods', { skip: skip ?? (typeof
     op = await startOperator({ client, namespace: ns, extensions: true });
     router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
     await client.create(TEMPLATES, ns, { metadata: { name: 'base' }, spec: { podTemplate: {
-      metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest } },
+      metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest, 'agentbox.dev/default-user': 'user' } },
       spec: guestPodSpec('agentbox.local/base:latest'),
     } } });
     home = mkdtempSync(join(tmpdir(), 'agentbox-k8s-real-home-'));

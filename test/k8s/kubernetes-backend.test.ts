@@ -58,7 +58,7 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
     router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
     kubelet = simulatedKubelet(client, ns);
     await client.create(TEMPLATES, ns, { metadata: { name: 'base' }, spec: { podTemplate: {
-      metadata: { annotations: { 'agentbox.dev/inject-guest': 'agentbox/guest:0.1.0' } }, spec: basicPodSpec(),
+      metadata: { annotations: { 'agentbox.dev/inject-guest': 'agentbox/guest:0.1.0', 'agentbox.dev/default-user': 'user' } }, spec: basicPodSpec(),
     } } });
     await client.create(TEMPLATES, ns, { metadata: { name: 'plain' }, spec: { podTemplate: { spec: basicPodSpec() } } });
     home = mkdtempSync(join(tmpdir(), 'agentbox-k8s-home-'));

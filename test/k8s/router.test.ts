@@ -7,7 +7,7 @@ import http from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { KubeClient } from '../../src/k8s/client.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
-import { mintScopedToken } from '../../src/k8s/router/auth.ts';
+import { mintScopedToken, ROUTER_CREDENTIAL_HEADER } from '../../src/k8s/router/auth.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
 import { adminClient, createNamespace, createSandboxObject, createSandboxPod, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
 
@@ -34,6 +34,7 @@ describe('sandbox router', { skip: skip ?? false }, () => {
     upstream = http.createServer((req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
         path: req.url, host: req.headers.host, auth: req.headers.authorization ?? null, local: req.socket.localAddress,
+        routerCredential: req.headers[ROUTER_CREDENTIAL_HEADER] ?? null,
       }));
     });
     wss = new WebSocketServer({ server: upstream });
@@ -70,7 +71,10 @@ describe('sandbox router', { skip: skip ?? false }, () => {
       const x = await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, Authorization: 'Bearer nope' });
       return x.status === 200 ? x : null;
     });
-    assert.deepEqual(r.body, { path: '/x?y=1', host: `${ip}:8888`, auth: null, local: ip });
+    assert.deepEqual(r.body, { path: '/x?y=1', host: `${ip}:8888`, auth: null, local: ip, routerCredential: null });
+    const basic = 'Basic dXNlcjo=';
+    const user = await call(open, { 'X-Sandbox-ID': 'sb1', 'X-Sandbox-Namespace': ns, Authorization: basic });
+    assert.equal(user.body?.auth, basic, "Basic auth is the sandbox's (the E2B SDKs choose the guest's user with it) and passes");
   });
 
   it('validates headers and reports errors as {"detail"}', async () => {
@@ -97,6 +101,13 @@ describe('sandbox router', { skip: skip ?? false }, () => {
     const ok = await call(tokenRouter, { ...h, Authorization: 'Bearer secret' });
     assert.equal(ok.status, 200);
     assert.equal(ok.body?.auth, null, 'the token is not forwarded to the sandbox');
+    // A caller that forwards its client's Authorization (the agentbox server) sends the token in
+    // the router's own header; that header stays in the router and Authorization passes.
+    assert.equal((await call(tokenRouter, { ...h, [ROUTER_CREDENTIAL_HEADER]: 'Bearer wrong', Authorization: 'Bearer secret' })).status, 403, "the router's own header comes first");
+    const forwarded = await call(tokenRouter, { ...h, [ROUTER_CREDENTIAL_HEADER]: 'Bearer secret', Authorization: 'Basic dXNlcjo=' });
+    assert.equal(forwarded.status, 200);
+    assert.deepEqual([forwarded.body?.auth, forwarded.body?.routerCredential], ['Basic dXNlcjo=', null]);
+    assert.equal((await call(tokenRouter, { ...h, Authorization: 'Basic dXNlcjo=' })).status, 401, 'Basic auth is no router credential');
   });
 
   it('scoped-token mode binds a token to one sandbox until it expires', async () => {

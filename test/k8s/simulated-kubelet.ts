@@ -1,8 +1,8 @@
 // The kubelet for sandbox pods of a control plane without a node, shared by the tests that drive
 // the Kubernetes backend (kubernetes-backend.test.ts, opensandbox-kubernetes.test.ts): each pod's
 // guest runs as a local process with the config from its guest Secret, on a loopback address of
-// its own, in a private mount namespace whose /home is a tmpfs (scenarios write under /home/user),
-// and the pod is marked Ready with that address.
+// its own, in a private mount namespace shaped like a base image's pod (POD_FILESYSTEM), and the
+// pod is marked Ready with that address.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,20 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const LANE = Number(process.env.AGENTBOX_TEST_LANE ?? 0);
 
 interface SimPod { child: ChildProcess; dir: string }
+
+/**
+ * What a base image's pod sees, in the guest's private mount namespace: home directories of its
+ * own (empty tmpfs; the host's /root, with rc files an interactive shell would run, stays out) and
+ * the image's unprivileged `user` (a uid the host does not use), whom E2B's SDKs run commands as.
+ */
+const POD_FILESYSTEM = [
+  'mount -t tmpfs tmpfs /home', 'mkdir -p /home/user', 'chown 61000:61000 /home/user', 'mount -t tmpfs tmpfs /root',
+  'cp /etc/passwd /etc/group "$POD_DIR"/',
+  "grep -q '^user:' /etc/passwd || echo 'user:x:61000:61000::/home/user:/bin/sh' >> \"$POD_DIR/passwd\"",
+  "grep -q '^user:' /etc/group || echo 'user:x:61000:' >> \"$POD_DIR/group\"",
+  'mount --bind "$POD_DIR/passwd" /etc/passwd', 'mount --bind "$POD_DIR/group" /etc/group',
+  'exec "$0" "$@"',
+].join(' && ');
 
 /** Plays the kubelet for sandbox pods: runs each pod's guest locally (see the header), then marks it Ready. */
 export function simulatedKubelet(client: KubeClient, ns: string): { stop(): Promise<void> } {
@@ -34,10 +48,8 @@ export function simulatedKubelet(client: KubeClient, ns: string): { stop(): Prom
     const dir = mkdtempSync(join(tmpdir(), 'agentbox-simpod-'));
     const config = { ...JSON.parse(Buffer.from(secret.data['config.json'], 'base64').toString()), host: ip };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-    // The pod's home directories are its own (empty tmpfs), as in a container: the host's /root,
-    // with rc files an interactive shell would run (pyenv's rehash and its lock), stays out.
-    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount -t tmpfs tmpfs /home && mkdir -p /home/user && mount -t tmpfs tmpfs /root && exec "$0" "$@"',
-      process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')], { cwd: ROOT, env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', POD_FILESYSTEM,
+      process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')], { cwd: ROOT, env: { ...process.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json'), POD_DIR: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
     running.set(pod.metadata.uid!, { child, dir });
     await new Promise<void>((resolve, reject) => {
       let buf = '';

@@ -60,6 +60,9 @@ export const ANNOTATION = {
   claimTemplate: 'agentbox.dev/sandbox-template',
   /** agentbox: inject the guest daemon into pods of this template (OpenSandbox pool pattern). */
   injectGuest: 'agentbox.dev/inject-guest',
+  /** agentbox, beside injectGuest: the image's user that commands run as when a caller names none
+   * (E2B's SDKs name none and expect the image's `user`); root when absent. */
+  defaultUser: 'agentbox.dev/default-user',
 } as const;
 
 /** Prefixes tenants may not set through podTemplate metadata (Service selector spoofing). */

@@ -33,7 +33,7 @@ export const guestImageOf = (annotations: Record<string, string> | undefined) =>
 const injected = (spec: PodSpec) => spec.volumes?.some((v) => v.name === GUEST_VOLUME) ?? false;
 
 /** The guest config of a pod spec, without its secrets: ports and the original command. */
-export function guestConfigOf(spec: PodSpec): Omit<GuestConfigInput, 'initSecret' | 'accessToken'> {
+export function guestConfigOf(spec: PodSpec, annotations: Record<string, string> | undefined): Omit<GuestConfigInput, 'initSecret' | 'accessToken'> {
   const main = spec.containers[0];
   const original = [...(main?.command ?? []), ...(main?.args ?? [])];
   // execd (OpenSandbox's API) on its port as in a one-machine sandbox, so the OpenSandbox façade
@@ -41,6 +41,7 @@ export function guestConfigOf(spec: PodSpec): Omit<GuestConfigInput, 'initSecret
   return {
     port: GUEST_PORT, agentSandboxRuntimePort: RUNTIME_PORT, execdPort: EXECD_PORT, execdEnvFile: EXECD_ENV_FILE,
     ...(original.length ? { start: { cmd: original } } : {}),
+    ...(annotations?.[ANNOTATION.defaultUser] ? { defaultUser: annotations[ANNOTATION.defaultUser] } : {}),
   };
 }
 

@@ -16,7 +16,7 @@ export const GUEST_SECRET_LABEL = 'agentbox.dev/guest-secret';
 export const guestSecretNameOf = (sandboxName: string) => `${sandboxName}-agentbox-guest`;
 
 export function buildGuestSecret(sb: Sandbox, spec: PodSpec): Secret {
-  const config = { ...guestConfigOf(spec), accessToken: randomBytes(32).toString('hex'), initSecret: randomBytes(32).toString('hex') };
+  const config = { ...guestConfigOf(spec, sb.spec.podTemplate.metadata?.annotations), accessToken: randomBytes(32).toString('hex'), initSecret: randomBytes(32).toString('hex') };
   return {
     apiVersion: 'v1', kind: 'Secret', type: 'Opaque',
     metadata: {

@@ -2,6 +2,9 @@
 // - allow-all: no check (upstream default; rely on NetworkPolicy).
 // - token: `Authorization: Bearer <token>` must equal the configured shared token
 //   (upstream Python router's ROUTER_AUTH_TOKEN).
+// The credential may come in ROUTER_CREDENTIAL_HEADER instead of Authorization: a caller that
+// forwards its own client's Authorization to the sandbox (the E2B SDKs choose the guest's user
+// with Basic auth) sends the router's credential there, and the router passes Authorization on.
 // - scoped-token: HMAC-SHA256 token `v1.<base64url payload>.<base64url sig>` whose payload
 //   `{"ns","name","exp"}` binds it to one sandbox until `exp` (unix seconds). Pod-IP and UID
 //   hints are refused in this mode, so a token for one sandbox cannot reach another.
@@ -12,7 +15,24 @@ import type { Target } from './target.ts';
 
 export type AuthMode = { mode: 'allow-all' } | { mode: 'token'; token: string } | { mode: 'scoped-token'; key: Buffer };
 
-const bearer = (h: IncomingHttpHeaders) => /^Bearer\s+(.+)$/i.exec(h.authorization ?? '')?.[1]?.trim();
+/** The router's own credential header, taken before Authorization and never forwarded. */
+export const ROUTER_CREDENTIAL_HEADER = 'x-sandbox-router-authorization';
+
+/**
+ * The header holding what the router takes as its credential: its own header when present, else
+ * Authorization when it is a bearer token. The proxy never forwards it (proxy.ts); any other
+ * Authorization (Basic) is the sandbox's and passes.
+ */
+export function credentialHeader(h: IncomingHttpHeaders): typeof ROUTER_CREDENTIAL_HEADER | 'authorization' | undefined {
+  if (h[ROUTER_CREDENTIAL_HEADER] !== undefined) return ROUTER_CREDENTIAL_HEADER;
+  return /^Bearer\s/i.test(h.authorization ?? '') ? 'authorization' : undefined;
+}
+
+const bearer = (h: IncomingHttpHeaders) => {
+  const name = credentialHeader(h);
+  const v = name && h[name];
+  return /^Bearer\s+(.+)$/i.exec((Array.isArray(v) ? v[0] : v) ?? '')?.[1]?.trim();
+};
 const eq = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
 export function mintScopedToken(key: Buffer, namespace: string, name: string, expUnix: number): string {

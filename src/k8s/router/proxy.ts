@@ -5,6 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { requestHead } from '../../api/http-head.ts';
+import { credentialHeader, ROUTER_CREDENTIAL_HEADER } from './auth.ts';
 import { RouterError } from './errors.ts';
 import type { Upstream } from './resolve.ts';
 
@@ -15,8 +16,10 @@ export interface ProxyHooks { onRetry(): void }
 
 function forwardHeaders(h: http.IncomingHttpHeaders, up: Upstream, keepUpgrade: boolean): http.OutgoingHttpHeaders {
   const out: http.OutgoingHttpHeaders = {};
+  // The router's credential stays here (auth.ts credentialHeader); other Authorization is the sandbox's.
+  const credential = credentialHeader(h);
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined || k === 'host' || k === 'authorization') continue;
+    if (v === undefined || k === 'host' || k === credential || k === ROUTER_CREDENTIAL_HEADER) continue;
     if (!keepUpgrade && HOP_BY_HOP.has(k)) continue;
     if (keepUpgrade && k === 'origin') continue;
     out[k] = v;
