@@ -288,7 +288,9 @@ describe('the floor holds against the tenant allow list', { timeout: 300_000 }, 
     ctx.diagnostic(`1,000 distinct names in ${seconds.toFixed(1)} s: ${runs} nft processes, ${learnt} addresses learnt, bound ${bound}`);
     assert.ok(runs <= bound, `${runs} nft processes in ${seconds.toFixed(1)} s (bound ${bound})`);
     assert.ok(learnt >= LEARN_BURST && learnt <= bound, `${learnt} addresses learnt (bound ${bound})`);
-    assert.equal(ok, learnt, 'every answered query was learnt; the others were refused (SERVFAIL)');
+    // Every answered query was learnt; the others were refused (SERVFAIL). A name can be learnt
+    // and its answer arrive after nslookup gave up (a loaded host), so answered ≤ learnt.
+    assert.ok(ok <= learnt && ok >= LEARN_BURST, `${ok} queries answered, ${learnt} addresses learnt`);
     await t.engine.destroy(s.id);
   });
 });
