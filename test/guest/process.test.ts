@@ -185,13 +185,13 @@ describe('Connect, List, SendInput, CloseStdin, SendSignal', () => {
   });
 
   test('signals reach the whole process group', async () => {
-    const started = collect(g.client.process.start({ process: { cmd: '/bin/sh', args: ['-c', 'sleep 30 & echo $!; wait'] }, stdin: false, tag: 'group' }));
-    await waitFor("the 'group' process in List", async () => (await g.client.process.list({})).processes.some((p) => p.tag === 'group'));
-    await new Promise((r) => setTimeout(r, 100));
+    const pidFile = `${g.dir}/group-child.pid`;
+    const started = collect(g.client.process.start({ process: { cmd: '/bin/sh', args: ['-c', `sleep 30 & echo $! > ${pidFile}; wait`] }, stdin: false, tag: 'group' }));
+    // The child is running once its pid is written: only then does the signal have a group to reach.
+    const child = await waitFor('the group\'s child pid', () => { try { return Number(readFileSync(pidFile, 'utf8').trim()) || undefined; } catch { return undefined; } });
+    assert.ok(processAlive(child));
     await g.client.process.sendSignal({ process: { selector: { case: 'tag', value: 'group' } }, signal: Signal.SIGKILL });
-    const r = await started;
-    const child = Number(r.stdout.trim());
-    assert.ok(child > 0);
+    assert.equal((await started).end?.status, 'signal: killed');
     await waitFor(`the group's child ${child} to be gone`, () => !processAlive(child));
   });
 });

@@ -8,19 +8,13 @@
 // backend's behaviour over simulated pods (quick to start, so it covers every API path).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startKubernetesServer, type RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
+import type { RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
 import type { KubeClient } from '../../src/k8s/client.ts';
-import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
-import { TEMPLATES } from '../../src/k8s/resources.ts';
-import type { AuthMode } from '../../src/k8s/router/auth.ts';
-import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
 import { importJsSdk, openSandboxSdks } from '../opensandbox/fixture.ts';
 import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
-import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds } from './harness.ts';
+import { adminClient, ensureEnv } from './harness.ts';
+import { startKubernetesStack, type KubernetesStack } from './kubernetes-stack.ts';
 import { ensureRealNode, guestPodSpec, IMAGE } from './real-node.ts';
 
 const skip = ensureEnv();
@@ -28,36 +22,26 @@ const manifest = sdkManifest();
 
 describe('agentbox on Kubernetes over real gVisor pods', { skip: skip ?? (typeof manifest === 'string' ? manifest : false) }, () => {
   let client: KubeClient;
-  let ns = '';
   let nodeSkip: string | undefined;
-  let op: RunningOperator;
-  let router: RunningRouter;
+  let stack: KubernetesStack | undefined;
   let server: RunningKubernetesServer;
-  let home = '';
-  const auth: AuthMode = { mode: 'scoped-token', key: Buffer.from('r'.repeat(32)) };
 
   before(async () => {
     client = await adminClient();
     const node = await ensureRealNode(client);
     if ('skip' in node) { nodeSkip = node.skip; return; }
-    await installCrds(client);
-    ns = await createNamespace(client, 'kbr');
-    op = await startOperator({ client, namespace: ns, extensions: true });
-    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
-    await client.create(TEMPLATES, ns, { metadata: { name: 'base' }, spec: { podTemplate: {
-      metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest, 'agentbox.dev/default-user': 'user' } },
-      spec: guestPodSpec('agentbox.local/base:latest'),
-    } } });
-    home = mkdtempSync(join(tmpdir(), 'agentbox-k8s-real-home-'));
-    server = await startKubernetesServer({ client, namespace: ns, router: { url: `http://127.0.0.1:${router.port}`, auth }, home, host: '127.0.0.1', port: 0, log: () => {} });
+    stack = await startKubernetesStack(client, {
+      namespace: 'kbr', simulatedPods: false,
+      templates: [{ name: 'base', podTemplate: {
+        metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest, 'agentbox.dev/default-user': 'user' } },
+        spec: guestPodSpec('agentbox.local/base:latest'),
+      } }],
+    });
+    server = stack.server;
   });
   after(async () => {
-    await server?.close();
-    await router?.close();
-    await op?.stop();
-    if (ns) await deleteNamespace(client, ns);
+    await stack?.close();
     client?.close();
-    if (home) rmSync(home, { recursive: true, force: true });
   });
 
   it('runs a command in a gVisor pod through the router', { timeout: 300_000 }, async (t) => {

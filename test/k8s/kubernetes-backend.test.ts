@@ -3,8 +3,8 @@
 // in-process. THE PODS ARE SIMULATED: this control plane has no kubelet yet, so when a sandbox
 // pod appears the test plays the kubelet: it runs the real guest daemon as a local process with
 // the config from the pod's guest Secret, on a loopback address of its own, in a private mount
-// namespace whose /home is a tmpfs (the scenarios write under /home/user), and marks the pod Ready
-// with that address. Everything else is real: claim → pool → Sandbox → pod by the operator,
+// namespace shaped like a base image's pod (simulated-kubelet.ts), and marks the pod Ready with
+// that address. Everything else is real: claim → pool → Sandbox → pod by the operator,
 // exec/files/PTY server → router (scoped tokens) → guest. Simulated pods start in a second, so
 // this file covers every path of the backend; kubernetes-backend-real-node.test.ts runs the E2B
 // scenarios on real gVisor pods of the test node.
@@ -18,30 +18,27 @@ import type { Sandbox, SandboxClaim, SandboxWarmPool } from '../../src/api/k8s/t
 import { startKubernetesServer, type RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
 import { PODS, SECRETS, type KubeClient } from '../../src/k8s/client.ts';
 import type { Secret } from '../../src/k8s/extensions/guest-secret.ts';
-import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import type { AuthMode } from '../../src/k8s/router/auth.ts';
-import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
+import type { RunningRouter } from '../../src/k8s/router/server.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
 import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
 import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
-import { simulatedKubelet } from './simulated-kubelet.ts';
+import { adminClient, basicPodSpec, ensureEnv, KUBECONFIG, waitFor } from './harness.ts';
+import { startKubernetesStack, type KubernetesStack } from './kubernetes-stack.ts';
 
 const skip = ensureEnv();
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip ?? false }, () => {
   let client: KubeClient;
+  let stack: KubernetesStack;
   let ns = '';
-  let op: RunningOperator;
   let router: RunningRouter;
-  let kubelet: { stop(): Promise<void> };
+  let auth: AuthMode;
   let server: RunningKubernetesServer;
   let replica: RunningKubernetesServer;
-  let home = '';
-  const auth: AuthMode = { mode: 'scoped-token', key: Buffer.from('s'.repeat(32)) };
 
   const api = (s: RunningKubernetesServer, path: string, init: { method?: string; json?: unknown; key?: string; body?: string } = {}) =>
     fetch(`${s.url}${path}`, {
@@ -52,29 +49,22 @@ describe('agentbox on Kubernetes: /v1 and /e2b over SandboxClaims', { skip: skip
 
   before(async () => {
     client = await adminClient();
-    await installCrds(client);
-    ns = await createNamespace(client, 'kb');
-    op = await startOperator({ client, namespace: ns, extensions: true, readinessGraceMs: 600_000 });
-    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
-    kubelet = simulatedKubelet(client, ns);
-    await client.create(TEMPLATES, ns, { metadata: { name: 'base' }, spec: { podTemplate: {
-      metadata: { annotations: { 'agentbox.dev/inject-guest': 'agentbox/guest:0.1.0', 'agentbox.dev/default-user': 'user' } }, spec: basicPodSpec(),
-    } } });
-    await client.create(TEMPLATES, ns, { metadata: { name: 'plain' }, spec: { podTemplate: { spec: basicPodSpec() } } });
-    home = mkdtempSync(join(tmpdir(), 'agentbox-k8s-home-'));
-    const routerAccess = { url: `http://127.0.0.1:${router.port}`, auth };
-    server = await startKubernetesServer({ client, namespace: ns, router: routerAccess, home, host: '127.0.0.1', port: 0, log: () => {} });
-    replica = await startKubernetesServer({ client, namespace: ns, router: routerAccess, host: '127.0.0.1', port: 0, log: () => {} });
+    const guest = { 'agentbox.dev/inject-guest': 'agentbox/guest:0.1.0' };
+    stack = await startKubernetesStack(client, {
+      namespace: 'kb', operator: { readinessGraceMs: 600_000 }, simulatedPods: true,
+      templates: [
+        { name: 'base', podTemplate: { metadata: { annotations: { ...guest, 'agentbox.dev/default-user': 'user' } }, spec: basicPodSpec() } },
+        { name: 'plain', podTemplate: { spec: basicPodSpec() } },
+      ],
+    });
+    ({ ns, router, server } = stack);
+    auth = stack.routerAccess.auth;
+    replica = await startKubernetesServer({ client, namespace: ns, router: stack.routerAccess, host: '127.0.0.1', port: 0, log: () => {} });
   });
   after(async () => {
-    await server?.close();
     await replica?.close();
-    await kubelet?.stop();
-    await router?.close();
-    await op?.stop();
-    if (ns) await deleteNamespace(client, ns);
+    await stack?.close();
     client?.close();
-    if (home) rmSync(home, { recursive: true, force: true });
   });
 
   let id = '';

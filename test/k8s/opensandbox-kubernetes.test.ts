@@ -5,34 +5,23 @@
 // (simulated-kubelet.ts), each running the real guest.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Pool } from '../../src/api/k8s/opensandbox.ts';
 import type { SandboxClaim } from '../../src/api/k8s/types.ts';
-import { startKubernetesServer, type RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
+import type { RunningKubernetesServer } from '../../src/app/kubernetes-server.ts';
 import type { KubeClient } from '../../src/k8s/client.ts';
-import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { CLAIMS, POOLS } from '../../src/k8s/resources.ts';
-import type { AuthMode } from '../../src/k8s/router/auth.ts';
-import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds } from './harness.ts';
+import { adminClient, basicPodSpec, ensureEnv } from './harness.ts';
+import { startKubernetesStack, type KubernetesStack } from './kubernetes-stack.ts';
 import { poolAt, type PoolCounts } from './pool-status.ts';
-import { simulatedKubelet } from './simulated-kubelet.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping OpenSandbox poolRef on Kubernetes: ${skip}`);
 
 describe('OpenSandbox poolRef creates on the Kubernetes backend', { skip: skip ?? false }, () => {
   let client: KubeClient;
+  let stack: KubernetesStack;
   let ns = '';
-  let op: RunningOperator;
-  let router: RunningRouter;
-  let kubelet: { stop(): Promise<void> };
   let server: RunningKubernetesServer;
-  /** Where the server writes its admin key. */
-  let home = '';
-  const auth: AuthMode = { mode: 'scoped-token', key: Buffer.from('o'.repeat(32)) };
 
   const api = (path: string, init: { method?: string; json?: unknown; openSandbox?: boolean } = {}) =>
     fetch(`${server.url}${init.openSandbox ? '/opensandbox/v1' : '/v1'}${path}`, {
@@ -47,22 +36,12 @@ describe('OpenSandbox poolRef creates on the Kubernetes backend', { skip: skip ?
 
   before(async () => {
     client = await adminClient();
-    await installCrds(client);
-    ns = await createNamespace(client, 'ospr');
-    op = await startOperator({ client, namespace: ns, extensions: true, openSandbox: true, readinessGraceMs: 600_000 });
-    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth, clusterDomain: '' });
-    kubelet = simulatedKubelet(client, ns);
-    home = mkdtempSync(join(tmpdir(), 'agentbox-ospr-home-'));
-    server = await startKubernetesServer({ client, namespace: ns, router: { url: `http://127.0.0.1:${router.port}`, auth }, home, host: '127.0.0.1', port: 0, log: () => {} });
+    stack = await startKubernetesStack(client, { namespace: 'ospr', operator: { openSandbox: true, readinessGraceMs: 600_000 }, simulatedPods: true });
+    ({ ns, server } = stack);
   });
   after(async () => {
-    await server?.close();
-    await kubelet?.stop();
-    await router?.close();
-    await op?.stop();
-    if (ns) await deleteNamespace(client, ns);
+    await stack?.close();
     client?.close();
-    if (home) rmSync(home, { recursive: true, force: true });
   });
 
   it('claims from the named Pool\'s warm pool, which counts it allocated; an unknown poolRef is 404', { timeout: 120_000 }, async () => {

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
-import type { KubeObject } from '../../src/api/k8s/types.ts';
+import type { KubeObject, PodSpec } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { KUBECONFIG, waitFor } from './harness.ts';
@@ -22,7 +22,7 @@ export const IMAGE = { busybox: 'agentbox.local/busybox:latest', guest: 'agentbo
  * guest runs as root, as in a single-node sandbox: it makes the runtime's /app and switches users
  * for commands (setgroups), which the operator's default drop-ALL forbids.
  */
-export function guestPodSpec(image: string): Record<string, unknown> {
+export function guestPodSpec(image: string): PodSpec {
   return {
     schedulerName: NODE_SCHEDULER,
     containers: [{

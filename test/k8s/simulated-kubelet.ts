@@ -44,7 +44,8 @@ export function simulatedKubelet(client: KubeClient, ns: string): { stop(): Prom
     const secret = await client.getOrNull<Secret>(SECRETS, ns, `${owner}-agentbox-guest`);
     if (!secret?.data?.['config.json']) return;
     n++;
-    const ip = `127.${40 + LANE}.${(n >> 8) & 255}.${n & 255}`;
+    // Lane and process apart: two suites of one lane may each run a kubelet at the same time.
+    const ip = `127.${40 + LANE}.${process.pid & 255}.${n & 255}`;
     const dir = mkdtempSync(join(tmpdir(), 'agentbox-simpod-'));
     const config = { ...JSON.parse(Buffer.from(secret.data['config.json'], 'base64').toString()), host: ip };
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
