@@ -27,7 +27,7 @@ import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay } from './runtim
 import type { EngineRecord } from './sandbox-record.ts';
 import type { RuntimeClassName } from './types.ts';
 
-/** Where the guest bundle (node + libs + tini + guest.mjs) is mounted read-only in every sandbox. */
+/** Where the guest bundle (node + libs + tini + the guest's code) is mounted read-only in every sandbox. */
 export const GUEST_MOUNT = '/opt/agentbox';
 const GUEST_CONFIG_MOUNT = '/.agentbox';
 

@@ -2,10 +2,11 @@
  * Builds the self-contained guest directory that the engine bind-mounts read-only at
  * /opt/agentbox in every sandbox, whatever its image (glibc, musl, busybox, no Node):
  *
- *   guest.mjs                       the guest daemon, one esbuild bundle
+ *   guest.cjs, guest-code.js        the guest daemon: an entry and one esbuild bundle (guest/code-cache.ts)
+ *   guest-code.cache                V8's code cache of the guest's start, made by running it once here
  *   bin/node, bin/tini              the host's node binary; Debian's static tini (PID 1, reaps orphans)
  *   lib/*.so*, lib/ld-linux-*.so.2  every library `ldd` lists for node and the PTY addon
- *   node_modules/node-pty/          the PTY addon (JS + pty.node), loaded by guest.mjs on demand
+ *   node_modules/node-pty/          the PTY addon (JS + pty.node), loaded by the guest on demand
  *   manifest.json                   written last: hash, envd version, argv
  *
  * node starts through the bundled loader with --library-path, so the image's libc is never used.
@@ -13,14 +14,18 @@
  * renamed into place, so concurrent callers never see half a bundle.
  */
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createHash, randomUUID } from 'node:crypto';
+import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AgentboxError } from '../api/errors.ts';
 import { ENVD_VERSION } from '../guest/version.ts';
+import type { GuestConfigInput } from '../guest/config.ts';
+import {
+  GUEST_CODE, GUEST_CODE_BANNER, GUEST_CODE_FOOTER, GUEST_CODE_IMPORT_META_URL, GUEST_ENTRY, WRITE_CODE_CACHE_ENV,
+} from '../guest/code-cache.ts';
 
 export interface GuestBundle {
   dir: string;
@@ -39,6 +44,9 @@ export const GUEST_MOUNT = '/opt/agentbox';
 const TINI_STATIC = '/usr/bin/tini-static';
 const LAUNCHER_SOURCE = fileURLToPath(new URL('../guest/native/launcher.c', import.meta.url));
 const MAIN = fileURLToPath(new URL('../guest/main.ts', import.meta.url));
+const ENTRY = fileURLToPath(new URL('../guest/entry.ts', import.meta.url));
+/** Writing the code cache runs the guest's start once; far longer means it hangs. */
+const CODE_CACHE_TIMEOUT_MS = 30_000;
 
 export function defaultGuestCacheDir(): string {
   return join(homedir(), '.cache', 'agentbox', 'guest');
@@ -81,27 +89,55 @@ export function guestArgv(loader: string): string[] {
   return [
     `${GUEST_MOUNT}/bin/tini`, '-s', '-g', '--',
     `${GUEST_MOUNT}/lib/${loader}`, '--library-path', `${GUEST_MOUNT}/lib`,
-    `${GUEST_MOUNT}/bin/node`, `${GUEST_MOUNT}/guest.mjs`,
+    `${GUEST_MOUNT}/bin/node`, `${GUEST_MOUNT}/${GUEST_ENTRY}`,
   ];
 }
 
-async function bundleGuest(): Promise<Uint8Array> {
+interface GuestCodeFiles {
+  entry: Uint8Array;
+  code: Uint8Array;
+}
+
+/** The entry (guest.cjs) and the daemon as one function expression (guest-code.js; code-cache.ts). */
+async function bundleGuest(): Promise<GuestCodeFiles> {
   const esbuild = await import('esbuild');
-  const result = await esbuild.build({
-    entryPoints: [MAIN],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    write: false,
-    legalComments: 'none',
-    // The native addon ships beside guest.mjs under node_modules/.
-    external: ['node-pty'],
-    // CommonJS dependencies (busboy) call require() for Node built-ins.
-    banner: { js: "import { createRequire as __agentboxRequire } from 'node:module'; const require = __agentboxRequire(import.meta.url);" },
-    logLevel: 'silent',
-  });
-  return result.outputFiles[0]!.contents;
+  const common = {
+    bundle: true, platform: 'node', format: 'cjs', target: 'node20', write: false, legalComments: 'none', logLevel: 'silent',
+  } as const;
+  const [entry, code] = await Promise.all([
+    esbuild.build({ ...common, entryPoints: [ENTRY] }),
+    esbuild.build({
+      ...common,
+      entryPoints: [MAIN],
+      banner: { js: GUEST_CODE_BANNER },
+      footer: { js: GUEST_CODE_FOOTER },
+      define: { 'import.meta.url': GUEST_CODE_IMPORT_META_URL },
+    }),
+  ]);
+  return { entry: entry.outputFiles[0]!.contents, code: code.outputFiles[0]!.contents };
+}
+
+/**
+ * Writes guest-code.cache into the bundle being built in `dir` by starting the guest there once
+ * (loopback, free ports, no start command) with node's bare environment: the sandbox passes
+ * node no options either, and V8 rejects a cache made under other flags. Without it the guest
+ * compiles as before, only slower.
+ */
+function writeCodeCache(dir: string, nodeBin: string, progress: (msg: string) => void): void {
+  const work = mkdtempSync(join(tmpdir(), 'agentbox-guest-cache-'));
+  try {
+    const config: GuestConfigInput = { port: 0, execdPort: 0, host: '127.0.0.1', initSecret: randomUUID() };
+    writeFileSync(join(work, 'config.json'), JSON.stringify(config));
+    execFileSync(nodeBin, [join(dir, GUEST_ENTRY)], {
+      env: { AGENTBOX_GUEST_CONFIG: join(work, 'config.json'), [WRITE_CODE_CACHE_ENV]: '1' },
+      stdio: 'pipe',
+      timeout: CODE_CACHE_TIMEOUT_MS,
+    });
+  } catch (err) {
+    progress(`no code cache in this bundle (starting the guest failed: ${(err as Error).message.split('\n')[0]}); sandboxes start slower`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }
 
 function nodePtyDir(): string {
@@ -133,7 +169,7 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
   if (!existsSync(TINI_STATIC)) {
     throw new AgentboxError('not_supported', `${TINI_STATIC} is missing; install the Debian package tini`);
   }
-  const code = await bundleGuest();
+  const { entry, code } = await bundleGuest();
   const libs = sharedLibraries([nodeBin, ptyAddon]);
   const loader = loaderName(libs);
   // The node binary (~100 MB) is identified by version, path, size and mtime instead of its
@@ -141,6 +177,7 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
   const nodeStat = statSync(nodeBin);
   const h = createHash('sha256')
     .update(ENVD_VERSION).update('\0')
+    .update(entry).update('\0')
     .update(code).update('\0')
     .update(`${process.version}:${nodeBin}:${nodeStat.size}:${nodeStat.mtimeMs}`).update('\0')
     .update(readFileSync(ptyAddon)).update('\0')
@@ -161,7 +198,8 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
   try {
     mkdirSync(join(tmp, 'bin'), { recursive: true });
     mkdirSync(join(tmp, 'lib'));
-    writeFileSync(join(tmp, 'guest.mjs'), code);
+    writeFileSync(join(tmp, GUEST_ENTRY), entry);
+    writeFileSync(join(tmp, GUEST_CODE), code);
     copyFileSync(nodeBin, join(tmp, 'bin', 'node'));
     copyFileSync(TINI_STATIC, join(tmp, 'bin', 'tini'));
     chmodSync(join(tmp, 'bin', 'node'), 0o755);
@@ -177,6 +215,8 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
       recursive: true,
       filter: (src) => !/\.(test\.js|map)$/.test(src),
     });
+    // Last before the manifest: the guest's start needs the launcher and node-pty in place.
+    writeCodeCache(tmp, nodeBin, progress);
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ hash, envdVersion: ENVD_VERSION, argv, node: process.version }, null, 2) + '\n');
     mkdirSync(cacheDir, { recursive: true });
     try {

@@ -1,7 +1,7 @@
 /**
  * Starts the agent-sandbox in-pod runtime protocol (written by the Kubernetes side in
  * ./agent-sandbox-runtime/) only when the config asks for it. The import is lazy so ordinary
- * sandboxes never load that code; esbuild still bundles it into guest.mjs as a separate chunk
+ * sandboxes never load that code; esbuild still bundles it into guest-code.js as a separate chunk
  * of the same file, so it works from /opt/agentbox too.
  */
 import type { GuestConfig } from './config.ts';

@@ -1,6 +1,6 @@
 /**
- * Entry point of the guest daemon (bundled to guest.mjs). Runs as the sandbox's init behind
- * tini, which reaps orphans: Node only waits for its own children.
+ * The guest daemon (bundled to guest-code.js, which the bundle's entry runs; code-cache.ts). Runs
+ * as the sandbox's init behind tini, which reaps orphans: Node only waits for its own children.
  */
 import { fileURLToPath } from 'node:url';
 import { loadGuestConfig } from './config.ts';
@@ -23,7 +23,7 @@ async function main(): Promise<void> {
   // root guest drops its own: a PTY shell of `user` must not keep root's group 0.
   if (process.getuid?.() === 0) process.setgroups?.([]);
   if (config.pidsLimit !== undefined) confinePids(config.pidsLimit, log);
-  // In the bundle the launcher sits beside guest.mjs in bin/; run from source there is none.
+  // In the bundle the launcher sits beside guest-code.js in bin/; run from source there is none.
   const launcherPath = fileURLToPath(new URL('./bin/agentbox-launcher', import.meta.url));
   const server = await startGuestServer(config, { log, launcherPath });
   if (config.start) {
@@ -41,7 +41,8 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => stop('SIGINT'));
 }
 
-main().catch((err) => {
+/** Settles once the guest serves and its start command runs (the bundle's code cache is written then). */
+export const started = main().catch((err) => {
   process.stderr.write(`guest failed: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ensureGuestBundle, parseLdd, type GuestBundle } from '../../src/envd/bundle.ts';
 import { createGuestClient, type GuestClient } from '../../src/envd/client.ts';
 import { ENVD_VERSION } from '../../src/guest/version.ts';
+import { GUEST_CODE, GUEST_CODE_CACHE, GUEST_ENTRY } from '../../src/guest/code-cache.ts';
 import { freePort } from './fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -81,7 +82,7 @@ describe('busybox rootfs', { skip }, () => {
   });
 
   test('the bundle holds node, its loader and libraries, tini, the PTY addon and a manifest', async () => {
-    for (const f of ['guest.mjs', 'bin/node', 'bin/tini', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'node_modules/node-pty/build/Release/pty.node', 'manifest.json']) {
+    for (const f of [GUEST_ENTRY, GUEST_CODE, GUEST_CODE_CACHE, 'bin/node', 'bin/tini', 'lib/ld-linux-x86-64.so.2', 'lib/libc.so.6', 'node_modules/node-pty/build/Release/pty.node', 'manifest.json']) {
       assert.ok(existsSync(join(bundle.dir, f)), f);
     }
     assert.equal(bundle.envdVersion, ENVD_VERSION);
@@ -89,6 +90,14 @@ describe('busybox rootfs', { skip }, () => {
     assert.equal(bundle.argv[0], '/opt/agentbox/bin/tini');
     const again = await ensureGuestBundle({ cacheDir: join(work, 'cache') });
     assert.equal(again.dir, bundle.dir);
+  });
+
+  test("the bundle's node accepts its code cache (V8 would compile everything again otherwise)", () => {
+    const check = `const { Script } = require('node:vm'); const { readFileSync } = require('node:fs');
+      const s = new Script(readFileSync(process.argv[1], 'utf8'), { filename: process.argv[1], cachedData: readFileSync(process.argv[2]) });
+      process.stdout.write(String(s.cachedDataRejected));`;
+    const rejected = execFileSync(join(bundle.dir, 'bin/node'), ['-e', check, join(bundle.dir, GUEST_CODE), join(bundle.dir, GUEST_CODE_CACHE)], { encoding: 'utf8', env: {} });
+    assert.equal(rejected, 'false');
   });
 
   test('tini is PID 1 and commands run through Start in the busybox image', async () => {

@@ -3,6 +3,7 @@
  * needed by PTY sessions, so a guest whose addon fails to load still serves everything else).
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { AgentboxError } from '../../api/errors.ts';
 import { ProcessHandle, processEnd, signalName } from './handle.ts';
 import { killGroup } from './kill.ts';
@@ -12,7 +13,10 @@ type NodePty = typeof import('node-pty');
 let loading: Promise<NodePty> | undefined;
 
 function loadNodePty(): Promise<NodePty> {
-  loading ??= import('node-pty').then((m) => ((m as { default?: NodePty }).default ?? m) as NodePty);
+  // require(), not import(): the bundle's code runs from V8's code cache (../code-cache.ts), and
+  // Node 20 loses a cached script's dynamic-import callback. node-pty is CommonJS; in the bundle
+  // import.meta.url is guest-code.js, beside node_modules/.
+  loading ??= new Promise((resolve) => resolve(createRequire(import.meta.url)('node-pty') as NodePty));
   return loading.catch((err) => {
     loading = undefined;
     throw new AgentboxError('not_supported', `PTY support is unavailable in this guest (node-pty failed to load: ${(err as Error).message})`, { cause: err });

@@ -1,5 +1,5 @@
 // The OpenSandbox pool pattern: an init container (the agentbox guest image) copies the
-// self-contained guest bundle (node, tini, libraries, guest.mjs) into an emptyDir; the main
+// self-contained guest bundle (node, tini, libraries, the guest's code) into an emptyDir; the main
 // container's entrypoint becomes the guest, which starts the original command and serves both the
 // envd protocol and agent-sandbox's runtime protocol on port 8888. A pod then runs the same guest
 // as a single-node sandbox, whatever its image (no Node needed in it).
