@@ -4,7 +4,7 @@
  *   disk.img → disk/       the sandbox's disk: a sparse ext4 image mounted here (images/disk.ts)
  *   disk/upper disk/work   the overlay's private writable layer, inside the disk image
  *   rootfs/                the overlay mount: image layers + the writable layer
- *   checkpoint.img → checkpoint/   while paused: the checkpoint images, in an image of their own
+ *   checkpoint.img → checkpoint/   from the first pause on: the checkpoint images, in an image of their own
  *   etc/                   resolv.conf and hosts, bind-mounted read-only
  *   guest/config.json      the guest daemon's configuration, mounted at /.agentbox
  *   bundle/config.json     the OCI spec
@@ -43,7 +43,7 @@ export interface SandboxPaths {
   etc: string;
   guestDir: string;
   log: string;
-  /** The checkpoint's disk image and its mount point (present only while paused). */
+  /** The checkpoint's disk image and its mount point (from the first pause on, pause/checkpoint-image.ts). */
   checkpointImage: string;
   checkpoint: string;
 }

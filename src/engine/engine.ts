@@ -88,6 +88,7 @@ export class LocalEngine implements Engine {
 
   async close(): Promise<void> {
     clearInterval(this.monitor);
+    await this.t.afterwardDone();
     this.t.closeGuests();
     await this.dns.stop();
     this.t.firewall.stop();

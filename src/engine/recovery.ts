@@ -53,7 +53,8 @@ const STOP_AFTER_CHECKPOINT_MS = 10_000;
 /**
  * Re-attaches the sandbox's disks (a host reboot unmounted them; after a server crash they
  * are still mounted and this is a no-op), then settles its state. A checkpoint image is kept
- * only while the sandbox stays paused.
+ * only while the sandbox stays paused: one a crash left beside a running sandbox may still hold
+ * the restored checkpoint, and its next pause makes a new one.
  */
 async function adopt(t: SandboxTable, r: EngineRecord): Promise<void> {
   if (r.state === 'failed') return;
@@ -129,6 +130,9 @@ async function settle(t: SandboxTable, r: EngineRecord): Promise<void> {
       if (status.status === 'running') t.pids.set(r.id, status.pid);
       return;
     case 'paused':
+      // A checkpoint's container is deleted after the pause returned (pause/checkpoint.ts); a
+      // crash before that left it, and restore needs its id free. (A frozen one is runc's.)
+      if (status && driver.canCheckpoint) await driver.delete(r.id);
       return; // resume() rebuilds whatever a reboot removed
     default:
       return;

@@ -40,6 +40,8 @@ export async function setEnv(t: SandboxTable, id: string, env: Record<string, st
 export async function inspect(t: SandboxTable, id: string): Promise<SandboxUsage> {
   const r = t.record(id);
   const [status, usage] = await Promise.all([t.driver(r.runtime).status(id), cgroupUsage(id)]);
-  const running = status?.status === 'running' || status?.status === 'paused';
+  // t.pids, not runsc alone: runsc's state still says running for a sandbox a checkpoint stopped
+  // until its container is deleted, just after the pause (pause/checkpoint.ts).
+  const running = t.pids.has(id) && (status?.status === 'running' || status?.status === 'paused');
   return { pid: running ? status!.pid : undefined, ...usage, disk: diskUsage(t.paths(id).disk) };
 }

@@ -35,6 +35,7 @@ export class SandboxTable {
   private readonly guests = new Map<string, GuestClient>();
   /** Per-sandbox operation chain: pause/resume/destroy/fork of one sandbox never interleave. */
   private readonly queue = new PerKeyQueue();
+  private readonly queuedAfterward = new Set<Promise<void>>();
   readonly store: RecordStore;
   readonly snapshotsDir: string;
   readonly firewall: EgressFirewall;
@@ -149,6 +150,23 @@ export class SandboxTable {
   /** Serializes operations on one sandbox. */
   serialized<T>(id: string, fn: () => Promise<T>): Promise<T> {
     return this.queue.run(id, fn);
+  }
+
+  /**
+   * Queues `fn` behind the operation now running on sandbox `id`, without waiting for it: work
+   * the caller need not wait for (a pause's or a resume's clean-up) leaves its path, yet still
+   * ends before the sandbox's next operation starts. A failure is logged; what a crash leaves
+   * undone, recovery.ts removes.
+   */
+  afterward(id: string, what: string, fn: () => Promise<void>): void {
+    const job = this.queue.run(id, fn).catch((err) => this.log(`${what} failed`, { id, err: String(err) }));
+    this.queuedAfterward.add(job);
+    void job.finally(() => this.queuedAfterward.delete(job));
+  }
+
+  /** Waits for the work queued by `afterward`, so that an engine that closes leaves none undone. */
+  async afterwardDone(): Promise<void> {
+    while (this.queuedAfterward.size > 0) await Promise.all(this.queuedAfterward);
   }
 
   /** Records the host PID of a sandbox that has just started or been restored. */

@@ -1,7 +1,7 @@
 /**
  * Sandbox disks: a sparse ext4 image per sandbox on a loop device, mounted `nosuid,nodev`
  * where its writable layer (overlay upper and work dirs) lives, and a second one for its
- * checkpoint images while it is paused. The kernel enforces their size: a sandbox that fills its
+ * checkpoint images from its first pause on (pause/checkpoint-image.ts). The kernel enforces their size: a sandbox that fills its
  * disk gets ENOSPC inside, and the host filesystem never holds more than the image's size.
  *
  * Works on any Linux host filesystem that supports sparse files (no reformatting, no quota
@@ -103,7 +103,7 @@ export async function detachDisk(d: Pick<DiskImage, 'file' | 'mount'>): Promise<
   await releaseLoops((backing) => backing === d.file);
 }
 
-/** Detaches and deletes a disk image (a checkpoint that has been restored or discarded). */
+/** Detaches and deletes a disk image (a checkpoint image that is no longer wanted). */
 export async function removeDisk(d: Pick<DiskImage, 'file' | 'mount'>): Promise<void> {
   await detachDisk(d);
   await rm(d.file, { force: true });
