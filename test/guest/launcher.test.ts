@@ -63,9 +63,11 @@ describe('launcher', () => {
   it('refills at once when a launch takes the last launcher, so back-to-back launches keep finding one', async () => {
     await launch({ cmd: 'true', args: [], env: { PATH: '/bin:/usr/bin' }, cwd: '/', user: root, stdin: false });
     // Tries every 5 ms never leave the pool idle for its idle refill: beyond the launchers it
-    // held, only the refill after running dry can answer them.
+    // held, only the refill after running dry can answer them. Bounded in time, not in tries:
+    // on a loaded host a refill's spawn outlasts many tries, and without the refill no amount
+    // of time brings a launcher.
     let started = 0;
-    for (let i = 0; i < 60 && started < 6; i++) {
+    for (const deadline = Date.now() + 20_000; Date.now() < deadline && started < 6;) {
       if (await pool.launch({ cmd: 'true', args: [], env: { PATH: '/bin:/usr/bin' }, cwd: '/', user: root, stdin: false })) started++;
       await new Promise((r) => setTimeout(r, 5));
     }

@@ -40,6 +40,8 @@ export function encodeLaunchRequest(r: LaunchRequest): Buffer {
 export class LauncherPool {
   private readonly ready: ChildProcess[] = [];
   private timer?: NodeJS.Timeout;
+  /** Launchers spawned and not yet ready: a refill counts them against POOL_SIZE. */
+  private starting = 0;
   private disabled = false;
 
   constructor(private readonly path: string) {
@@ -65,8 +67,9 @@ export class LauncherPool {
     });
     (child.stdio[3] as NodeJS.WritableStream).end(encodeLaunchRequest(req));
     const failure = (await status).trim();
-    // The exec is done (or failed): from here the guest only waits for the program.
-    if (ranDry) this.scheduleRefill(0);
+    // The exec is done (or failed): from here the guest only waits for the program. Not through
+    // scheduleRefill: the next launch, however soon, must not postpone this refill to idle.
+    if (ranDry) setImmediate(() => this.refill());
     if (failure) {
       const message = failure.replace(/^\d+ /, '');
       throw new AgentboxError('invalid_argument', `cannot start '${req.cmd}': ${message}`);
@@ -83,10 +86,14 @@ export class LauncherPool {
   }
 
   private refill(): void {
-    if (this.ready.length >= POOL_SIZE) return;
+    if (this.disabled || this.ready.length + this.starting >= POOL_SIZE) return;
+    this.starting++;
     const child = spawn(this.path, [], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-    child.once('error', () => { this.disabled = true; });
+    child.once('error', () => { this.starting--; this.disabled = true; });
     child.once('spawn', () => {
+      this.starting--;
+      // Closed while it started: retire it as close() retires the waiting ones.
+      if (this.disabled) return void (child.stdio[3] as NodeJS.WritableStream).end();
       this.ready.push(child);
       this.scheduleRefill();
     });
