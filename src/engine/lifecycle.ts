@@ -18,6 +18,7 @@ import { runtimeClass } from './runtime/classes.ts';
 import { MAX_PIDS } from './runtime/oci-spec.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import { publicState, type SandboxTable } from './sandbox-table.ts';
+import { allSettled } from './settle.ts';
 import type { CreateSandboxRequest, SandboxInfo, SandboxLimits } from './types.ts';
 
 /** Below this ext4's journal and the guest's own files leave too little room. */
@@ -57,14 +58,6 @@ export async function create(t: SandboxTable, req: CreateSandboxRequest): Promis
     await t.setState(record, 'created');
   });
   return t.info(record);
-}
-
-/** Promise.all that waits for every step to end before it rejects with the first failure. */
-async function allSettled<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
 /** A free, valid sandbox id: the caller's, or a new one. */
