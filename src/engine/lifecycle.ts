@@ -83,13 +83,15 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
       await mkdir(p.dir, { recursive: true });
       await t.store.save(record);
     });
-    // The disk (mkfs, mount) and the network (netns, veth, firewall) share nothing and each
-    // waits mostly on child processes, so they are made side by side: ~75 ms less per cold
-    // create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
+    // The disk (a prepared image or mkfs, then mount) and the network (netns, veth, firewall)
+    // share nothing and each waits mostly on child processes, so they are made side by side:
+    // ~75 ms less per cold create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
     // so the teardown never races a step still in flight.
     const [, link] = await allSettled([
       phases.time('disk', async () => {
-        await attachDisk(t.disk(record), { create: true });
+        const disk = t.disk(record);
+        await t.preparedDisks.take(disk.file, disk.sizeMiB);
+        await attachDisk(disk, { create: true });
         if (seed) await seed(p);
       }),
       phases.time('network', () => t.ensureNetwork(record)),

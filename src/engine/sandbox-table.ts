@@ -10,6 +10,7 @@ import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { sandboxPaths, writeBundle, type SandboxPaths } from './bundle.ts';
 import { DEFAULT_DISK, type DiskOptions, type LocalEngineOptions } from './engine-options.ts';
 import { attachDisk, diskUsage, type DiskImage } from './images/disk.ts';
+import { PreparedDisks } from './images/prepared-disks.ts';
 import { freeSlot, linkAddresses, type LinkAddresses } from './network/addresses.ts';
 import { EgressFirewall } from './network/egress.ts';
 import { addressForBoot, createNetns, enableForwarding, netnsExists } from './network/netns.ts';
@@ -41,6 +42,8 @@ export class SandboxTable {
   readonly firewall: EgressFirewall;
   readonly readyTimeoutMs: number;
   readonly diskSizes: DiskOptions;
+  /** Formatted images waiting for a create (started by the engine's init, stopped by close). */
+  readonly preparedDisks: PreparedDisks;
   private nextSlot = 0;
 
   constructor(readonly opts: LocalEngineOptions) {
@@ -48,6 +51,7 @@ export class SandboxTable {
     this.snapshotsDir = join(opts.home, 'snapshots');
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.diskSizes = { ...DEFAULT_DISK, ...opts.disk };
+    this.preparedDisks = new PreparedDisks({ dir: join(opts.home, 'prepared-disks'), sizeMiB: this.diskSizes.defaultMiB, count: this.diskSizes.prepared, log: (msg, fields) => this.log(msg, fields) });
     const n = opts.network;
     this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat, allowPrivate: n.allowPrivate ?? [] });
   }
