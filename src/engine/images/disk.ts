@@ -14,9 +14,7 @@
  * Crash safety: an image appears under its final name only once mkfs has finished; the loop
  * device is set up by mount(8) with autoclear, so it goes away with the last unmount and never
  * outlives its mount, even when the server is killed between the two; `sweepOrphanLoops`
- * removes what a crash in the middle of a teardown may leave. An image prepared ahead of time
- * (prepared-disks.ts) comes on a loop device of its own without autoclear: detachDisk releases
- * it, and so does `sweepOrphanLoops` once its sandbox is gone.
+ * removes what a crash in the middle of a teardown may leave.
  */
 import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
@@ -39,7 +37,7 @@ export interface DiskImage {
  * binaries, device nodes), which must mean nothing on the host. discard: deleted files give
  * their blocks back to the host (the loop driver punches holes in the image).
  */
-const HOST_OPTIONS = 'nosuid,nodev,noatime,discard';
+const MOUNT_OPTIONS = 'loop,nosuid,nodev,noatime,discard';
 
 /**
  * `-T default`: 4 KiB blocks and one inode per 16 KiB even for small images (mke2fs would pick
@@ -72,36 +70,13 @@ export async function attachDisk(d: DiskImage, opts: { create: boolean }): Promi
     await makeImage(d.file, d.sizeMiB);
   }
   await mkdir(d.mount, { recursive: true });
-  // An image prepared ahead of time (prepared-disks.ts) is on its loop device already, with
-  // direct I/O: one process on the path of the create instead of two. That device has no
-  // autoclear; detachDisk releases it like any other.
-  const attached = loopDevices().find((l) => l.backingFile === d.file && !l.deleted);
-  if (attached) {
-    await runCommand('mount', ['-t', 'ext4', '-o', HOST_OPTIONS, attached.device, d.mount]);
-  } else {
-    await runCommand('mount', ['-t', 'ext4', '-o', `loop,${HOST_OPTIONS}`, d.file, d.mount]);
-    const device = mountSource(d.mount);
-    if (device) await directIo(device);
-  }
-}
-
-/**
- * Direct I/O: the loop device writes straight to the image instead of through a second page
- * cache; 256 MiB + fsync takes ~0.6 s instead of ~4 s here (BENCHMARKS.md). mount(8) cannot ask
- * for it, so it is switched on the bound device. A host filesystem without O_DIRECT (tmpfs)
- * refuses it; the disk then stays correct, only slower.
- */
-async function directIo(device: string): Promise<void> {
-  await runCommand('losetup', ['--direct-io=on', device]).catch(() => undefined);
-}
-
-/**
- * Binds `file` to a free loop device with direct I/O, for a mount later (prepared-disks.ts).
- * Not autoclear (nothing mounts it yet): `releaseLoopsUnder` or detachDisk release it.
- */
-export async function attachLoop(file: string): Promise<void> {
-  // Where the host filesystem has no O_DIRECT the kernel binds the device without it.
-  await runCommand('losetup', ['--find', '--direct-io=on', file]);
+  await runCommand('mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, d.file, d.mount]);
+  // Direct I/O: the loop device writes straight to the image instead of through a second page
+  // cache; 256 MiB + fsync takes ~0.6 s instead of ~4 s here (BENCHMARKS.md). mount(8) cannot
+  // ask for it, so it is switched on the bound device. A host filesystem without O_DIRECT
+  // (tmpfs) refuses it; the disk then stays correct, only slower.
+  const device = mountSource(d.mount);
+  if (device) await runCommand('losetup', ['--direct-io=on', device]).catch(() => undefined);
 }
 
 /** Makes a formatted, sparse image at `file`; it appears under that name only once complete. */
@@ -212,12 +187,6 @@ function mountsOf(devices: Set<string>): string[] {
 /** The device mounted at `target` (the last mount there wins, as in the kernel). */
 function mountSource(target: string): string | undefined {
   return mounts().filter((m) => m.target === target).at(-1)?.source;
-}
-
-/** Unmounts and releases every loop device backed by a file under `dir`. */
-export async function releaseLoopsUnder(dir: string): Promise<void> {
-  const prefix = dir.endsWith(sep) ? dir : dir + sep;
-  await releaseLoops((file) => file.startsWith(prefix));
 }
 
 /**

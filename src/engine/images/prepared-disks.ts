@@ -9,18 +9,15 @@
  * same image and none gets one that was mounted before. Limits: only an image of exactly the
  * size the create asks for is used; any other size is made on the spot as before.
  *
- * A prepared image also waits on its loop device (with direct I/O), so the create runs one
- * process (mount) instead of two (mount -o loop, then losetup for direct I/O).
- *
- * Crash safety: a prepared image is never mounted while it waits. The engine releases the
- * loop devices of the whole directory and removes it when it starts (whatever a crash left
- * there is not trusted: it may be half written) and when it stops.
+ * Crash safety: a prepared image is a plain file, never mounted while it waits (no loop device,
+ * no mount to leak). The engine removes the whole directory when it starts (whatever a crash
+ * left there is not trusted: it may be half written) and when it stops.
  */
 import { existsSync } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../fsutil.ts';
-import { attachLoop, makeImage, releaseLoopsUnder } from './disk.ts';
+import { makeImage } from './disk.ts';
 
 export interface PreparedDisksOptions {
   /** Where the images wait; removed whole at start and stop. */
@@ -52,7 +49,7 @@ export class PreparedDisks {
 
   /** Removes what an earlier run left behind and starts making images. */
   async start(): Promise<void> {
-    await this.remove();
+    await rm(this.opts.dir, { recursive: true, force: true });
     if (this.opts.count === 0) return;
     await ensurePrivateDir(this.opts.dir);
     this.topUp();
@@ -80,11 +77,6 @@ export class PreparedDisks {
     clearTimeout(this.refill);
     await this.queue;
     this.ready.length = 0;
-    await this.remove();
-  }
-
-  private async remove(): Promise<void> {
-    await releaseLoopsUnder(this.opts.dir);
     await rm(this.opts.dir, { recursive: true, force: true });
   }
 
@@ -101,8 +93,6 @@ export class PreparedDisks {
       if (this.stopped) return;
       const file = join(this.opts.dir, `${++this.made}.img`);
       await makeImage(file, this.opts.sizeMiB);
-      // Without a device the image is still good: the create then binds one as it mounts.
-      await attachLoop(file).catch((err) => this.opts.log?.('binding a prepared disk image to a loop device failed', { err: String(err) }));
       this.ready.push(file);
     } catch (err) {
       this.opts.log?.('preparing a disk image failed', { err: String(err) });
