@@ -22,9 +22,11 @@ export interface DiskOptions {
   defaultMiB: number;
   /** The most a create request or template may ask for; default 100 GiB. */
   maxMiB: number;
+  /** Images of the default size formatted ahead of time (images/prepared-disks.ts); default 2. */
+  prepared: number;
 }
 
-export const DEFAULT_DISK: DiskOptions = { defaultMiB: 10_240, maxMiB: 102_400 };
+export const DEFAULT_DISK: DiskOptions = { defaultMiB: 10_240, maxMiB: 102_400, prepared: 2 };
 
 export interface LocalEngineOptions {
   home: string;

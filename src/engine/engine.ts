@@ -55,6 +55,7 @@ export class LocalEngine implements Engine {
     await recover(t);
     const swept = await sweepOrphanLoops(t.store.root, (id) => t.records.has(id));
     if (swept > 0) t.log('released loop devices of removed sandboxes', { count: swept });
+    await t.preparedDisks.start();
     this.monitor = setInterval(() => void checkLiveness(t), LIVENESS_INTERVAL_MS);
     this.monitor.unref();
   }
@@ -92,5 +93,6 @@ export class LocalEngine implements Engine {
     this.t.closeGuests();
     await this.dns.stop();
     this.t.firewall.stop();
+    await this.t.preparedDisks.stop();
   }
 }

@@ -18,6 +18,7 @@ import { runtimeClass } from './runtime/classes.ts';
 import { MAX_PIDS } from './runtime/oci-spec.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import { publicState, type SandboxTable } from './sandbox-table.ts';
+import { allSettled } from './settle.ts';
 import type { CreateSandboxRequest, SandboxInfo, SandboxLimits } from './types.ts';
 
 /** Below this ext4's journal and the guest's own files leave too little room. */
@@ -59,14 +60,6 @@ export async function create(t: SandboxTable, req: CreateSandboxRequest): Promis
   return t.info(record);
 }
 
-/** Promise.all that waits for every step to end before it rejects with the first failure. */
-async function allSettled<T extends readonly unknown[]>(steps: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
-  const results = await Promise.allSettled(steps);
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
-}
-
 /** A free, valid sandbox id: the caller's, or a new one. */
 export function newId(t: SandboxTable, requested: string | undefined): string {
   const id = requested ?? newSandboxId();
@@ -90,13 +83,15 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
       await mkdir(p.dir, { recursive: true });
       await t.store.save(record);
     });
-    // The disk (mkfs, mount) and the network (netns, veth, firewall) share nothing and each
-    // waits mostly on child processes, so they are made side by side: ~75 ms less per cold
-    // create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
+    // The disk (a prepared image or mkfs, then mount) and the network (netns, veth, firewall)
+    // share nothing and each waits mostly on child processes, so they are made side by side:
+    // ~75 ms less per cold create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
     // so the teardown never races a step still in flight.
     const [, link] = await allSettled([
       phases.time('disk', async () => {
-        await attachDisk(t.disk(record), { create: true });
+        const disk = t.disk(record);
+        await t.preparedDisks.take(disk.file, disk.sizeMiB);
+        await attachDisk(disk, { create: true });
         if (seed) await seed(p);
       }),
       phases.time('network', () => t.ensureNetwork(record)),

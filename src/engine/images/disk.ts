@@ -79,7 +79,8 @@ export async function attachDisk(d: DiskImage, opts: { create: boolean }): Promi
   if (device) await runCommand('losetup', ['--direct-io=on', device]).catch(() => undefined);
 }
 
-async function makeImage(file: string, sizeMiB: number): Promise<void> {
+/** Makes a formatted, sparse image at `file`; it appears under that name only once complete. */
+export async function makeImage(file: string, sizeMiB: number): Promise<void> {
   const tmp = `${file}.tmp`;
   const fh = await open(tmp, 'w', 0o600);
   try {

@@ -12,8 +12,10 @@ export const netnsPath = (sandboxId: string) => `/run/netns/${netnsName(sandboxI
 
 export async function createNetns(sandboxId: string, link: LinkAddresses): Promise<void> {
   const ns = netnsName(sandboxId);
-  // Leftovers of a crashed create (or of a sandbox that held this slot) go first.
-  await deleteNetns(sandboxId, link);
+  // Leftovers of a crashed create (or of a sandbox that held this slot) go first. Looked for
+  // before deleting: on a clean host there are none, and the two `ip` calls that would fail
+  // cost 10-60 ms of every cold create (BENCHMARKS.md, issue #13).
+  if (netnsExists(sandboxId) || linkExists(link.hostIface)) await deleteNetns(sandboxId, link);
   const host = [
     `netns add ${ns}`,
     `link add ${link.hostIface} type veth peer name eth0 netns ${ns}`,
@@ -47,6 +49,11 @@ export async function deleteNetns(sandboxId: string, link: LinkAddresses): Promi
 
 export function netnsExists(sandboxId: string): boolean {
   return existsSync(netnsPath(sandboxId));
+}
+
+/** Whether the host has a network interface of this name (sysfs lists every one). */
+function linkExists(iface: string): boolean {
+  return existsSync(`/sys/class/net/${iface}`);
 }
 
 /**
