@@ -62,7 +62,9 @@ function answerFor(q: dnsPacket.Question): dnsPacket.Answer[] {
       const [, owner, ip] = r.split(':');
       return [{ type: 'A', name: owner!, ttl: 300, data: ip! }];
     }
-    return [{ type: 'A', name, ttl: 300, data: r }];
+    // The burst test's names live longer than the test: on a loaded host its 1,000 lookups took
+    // past 300 s, and the first addresses learnt expired before it counted them.
+    return [{ type: 'A', name, ttl: burst ? 86_400 : 300, data: r }];
   });
 }
 
@@ -288,9 +290,7 @@ describe('the floor holds against the tenant allow list', { timeout: 300_000 }, 
     ctx.diagnostic(`1,000 distinct names in ${seconds.toFixed(1)} s: ${runs} nft processes, ${learnt} addresses learnt, bound ${bound}`);
     assert.ok(runs <= bound, `${runs} nft processes in ${seconds.toFixed(1)} s (bound ${bound})`);
     assert.ok(learnt >= LEARN_BURST && learnt <= bound, `${learnt} addresses learnt (bound ${bound})`);
-    // Every answered query was learnt; the others were refused (SERVFAIL). A name can be learnt
-    // and its answer arrive after nslookup gave up (a loaded host), so answered ≤ learnt.
-    assert.ok(ok <= learnt && ok >= LEARN_BURST, `${ok} queries answered, ${learnt} addresses learnt`);
+    assert.equal(ok, learnt, 'every answered query was learnt; the others were refused (SERVFAIL)');
     await t.engine.destroy(s.id);
   });
 });
