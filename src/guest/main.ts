@@ -2,6 +2,7 @@
  * The guest daemon (bundled to guest-code.js, which the bundle's entry runs; code-cache.ts). Runs
  * as the sandbox's init behind tini, which reaps orphans: Node only waits for its own children.
  */
+import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { loadGuestConfig } from './config.ts';
 import { createGuestLog } from './log.ts';
@@ -23,6 +24,11 @@ async function main(): Promise<void> {
   // root guest drops its own: a PTY shell of `user` must not keep root's group 0.
   if (process.getuid?.() === 0) process.setgroups?.([]);
   if (config.pidsLimit !== undefined) confinePids(config.pidsLimit, log);
+  // libuv starts its thread pool on the first asynchronous file operation and aborts the process
+  // when it cannot create those threads: a workload at its pids limit would take the guest down
+  // with it. Started now, inside the sandbox's pids cgroup, the pool's threads count against the
+  // limit like the guest's others, and the guest keeps serving a sandbox at its limit.
+  await stat('/');
   // In the bundle the launcher sits beside guest-code.js in bin/; run from source there is none.
   const launcherPath = fileURLToPath(new URL('./bin/agentbox-launcher', import.meta.url));
   const server = await startGuestServer(config, { log, launcherPath });

@@ -89,7 +89,12 @@ export class LauncherPool {
     if (this.disabled || this.ready.length + this.starting >= POOL_SIZE) return;
     this.starting++;
     const child = spawn(this.path, [], { stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
-    child.once('error', () => { this.starting--; this.disabled = true; });
+    // A launcher that is missing or not executable never will be; any other failure (EAGAIN at
+    // the sandbox's pids limit) is retried at the next refill.
+    child.once('error', (err: NodeJS.ErrnoException) => {
+      this.starting--;
+      if (err.code === 'ENOENT' || err.code === 'EACCES') this.disabled = true;
+    });
     child.once('spawn', () => {
       this.starting--;
       // Closed while it started: retire it as close() retires the waiting ones.
