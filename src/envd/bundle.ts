@@ -25,7 +25,7 @@ import { ENVD_VERSION } from '../guest/version.ts';
 import type { GuestConfigInput } from '../guest/config.ts';
 import {
   GUEST_CODE, GUEST_CODE_BANNER, GUEST_CODE_FOOTER, GUEST_CODE_IMPORT_META_URL, GUEST_ENTRY, WRITE_CODE_CACHE_ENV,
-} from '../guest/code-cache.ts';
+} from '../api/guest-bundle.ts';
 
 export interface GuestBundle {
   dir: string;

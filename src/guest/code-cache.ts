@@ -16,23 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-
-export const GUEST_ENTRY = 'guest.cjs';
-export const GUEST_CODE = 'guest-code.js';
-export const GUEST_CODE_CACHE = 'guest-code.cache';
-/** Set by the bundle build: start the guest, write guest-code.cache once it has started, exit. */
-export const WRITE_CODE_CACHE_ENV = 'AGENTBOX_GUEST_WRITE_CODE_CACHE';
-
-/**
- * guest-code.js evaluates to this function (esbuild's CommonJS output between a banner and a
- * footer): `module.exports.started` settles when the guest has started; `importMetaUrl` stands in
- * for main.ts's import.meta.url.
- */
-export type GuestCode = (require: NodeJS.Require, module: { exports: { started?: Promise<void> } }, importMetaUrl: string) => void;
-
-export const GUEST_CODE_BANNER = '(function (require, module, __agentboxImportMetaUrl) {';
-export const GUEST_CODE_FOOTER = '})';
-export const GUEST_CODE_IMPORT_META_URL = '__agentboxImportMetaUrl';
+import { GUEST_CODE, GUEST_CODE_CACHE, WRITE_CODE_CACHE_ENV, type GuestCode } from '../api/guest-bundle.ts';
 
 function readCache(path: string): Buffer | undefined {
   try {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ensureGuestBundle, parseLdd, type GuestBundle } from '../../src/envd/bundle.ts';
 import { createGuestClient, type GuestClient } from '../../src/envd/client.ts';
 import { ENVD_VERSION } from '../../src/guest/version.ts';
-import { GUEST_CODE, GUEST_CODE_CACHE, GUEST_ENTRY } from '../../src/guest/code-cache.ts';
+import { GUEST_CODE, GUEST_CODE_CACHE, GUEST_ENTRY } from '../../src/api/guest-bundle.ts';
 import { freePort } from './fixture.ts';
 import { waitFor } from '../support/wait.ts';
 
