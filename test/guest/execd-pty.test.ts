@@ -3,7 +3,7 @@
 // one client per session with takeover, the exit frame and the refusals.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXECD_TOKEN_HEADER } from '../../src/api/opensandbox-execd.ts';
@@ -13,16 +13,20 @@ import { waitFor } from '../support/wait.ts';
 import { startGuest, type RunningGuest } from './fixture.ts';
 
 let g: RunningGuest;
+let home = '';
 let c: ExecdCaller;
 before(async () => {
   // The interactive shells run on the host here, not in a sandbox: an empty HOME keeps the host
   // user's ~/.bashrc out of them (pyenv's rehash there waits up to a minute on its lock file, and
   // a shell these tests kill mid-rehash leaves that lock behind for the next one).
-  const home = mkdtempSync(join(tmpdir(), 'agentbox-pty-home-'));
+  home = mkdtempSync(join(tmpdir(), 'agentbox-pty-home-'));
   g = await startGuest({ config: { execdPort: 0, envVars: { HOME: home } } });
   c = { url: g.execdUrl!, token: g.accessToken };
 });
-after(async () => { await g?.stop(); });
+after(async () => {
+  await g?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
 
 async function newPty(body: Record<string, unknown> = {}): Promise<string> {
   const r = await execdFetch(c, '/pty', { body });
