@@ -3,13 +3,13 @@
  * Under gVisor, forking the guest (a Node process) costs ~9 ms of a `true` exec's ~13 ms; a
  * waiting launcher only has to execve (measured 4.6 ms vs 9.2 ms per process in a sandbox).
  *
- * Spawning a launcher is itself a fork of the guest and blocks its event loop for those ~9 ms
- * (more under load), so it must not land where a request waits for the guest. Refills happen
- * after the guest has been idle for a moment; an agent's usual pace (a command, then thinking)
- * always finds a launcher ready. A launch that takes the last launcher refills at once instead,
- * in the shadow of the program it just started: the guest only waits for that program's output
- * and exit, so back-to-back commands keep finding a launcher rather than each paying the fork
- * on its own path (a plain spawn forks the guest too).
+ * Refills happen only after the guest has been idle for a moment: spawning a launcher is
+ * itself a fork of the guest and blocks its event loop for those ~9 ms, which must not land in
+ * the middle of a request. Back-to-back execs therefore drain the pool and fall back to a plain
+ * spawn; an agent's usual pace (a command, then thinking) always finds a launcher ready.
+ * (Refilling at once when a launch took the last launcher was tried: back to back on a quiet
+ * machine it gave 69-76 ms per exec against 67 ms without, since each exec still pays one fork
+ * of the guest, only later; BENCHMARKS.md, issue #13.)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -57,7 +57,6 @@ export class LauncherPool {
     const child = this.ready.shift();
     this.scheduleRefill();
     if (!child) return undefined;
-    const ranDry = this.ready.length === 0;
     const status = new Promise<string>((resolve) => {
       let text = '';
       const s = child.stdio[4]!;
@@ -67,9 +66,6 @@ export class LauncherPool {
     });
     (child.stdio[3] as NodeJS.WritableStream).end(encodeLaunchRequest(req));
     const failure = (await status).trim();
-    // The exec is done (or failed): from here the guest only waits for the program. Not through
-    // scheduleRefill: the next launch, however soon, must not postpone this refill to idle.
-    if (ranDry) setImmediate(() => this.refill());
     if (failure) {
       const message = failure.replace(/^\d+ /, '');
       throw new AgentboxError('invalid_argument', `cannot start '${req.cmd}': ${message}`);
