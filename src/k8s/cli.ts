@@ -15,6 +15,7 @@ import { mintScopedToken, type AuthMode } from './router/auth.ts';
 import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
 import type { WebhookTarget } from '../api/k8s/crds.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
+import { startExternalScaler, type RunningExternalScaler } from './keda/external-scaler.ts';
 
 const log = (msg: string, fields: Record<string, unknown> = {}) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
@@ -61,11 +62,17 @@ export async function operatorCommand(args: string[]): Promise<number> {
     'sandbox-warm-pool-concurrent-workers': 2, 'sandbox-template-concurrent-workers': 1,
     'sandbox-warm-pool-readiness-grace-period': 300,
     'sandbox-warm-pool-max-batch-size': 300, 'sandbox-warm-pool-create-qps': 0, 'sandbox-claim-max-warm-wait': 10,
+    // KEDA's external scaler (gRPC, src/k8s/keda/), e.g. ":9090"; needs --extensions. Off by
+    // default: a cluster without KEDA has no use for another open port.
+    'keda-external-scaler-bind-address': '0',
   });
+  const scalerBind = parseBind(f['keda-external-scaler-bind-address']);
+  if (scalerBind && !f.extensions) throw new AgentboxError('invalid_argument', '--keda-external-scaler-bind-address needs --extensions (it scales SandboxWarmPools)');
   const client = await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-operator');
   const metrics = new OperatorMetrics();
   let operator: RunningOperator | undefined;
   let webhook: RunningWebhook | undefined;
+  let scaler: RunningExternalScaler | undefined;
   const servers: http.Server[] = [];
 
   const metricsBind = parseBind(f['metrics-bind-address']);
@@ -78,6 +85,16 @@ export async function operatorCommand(args: string[]): Promise<number> {
     const ok = req.url === '/healthz' || operator !== undefined || f['leader-elect'];
     res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ok ? 'ok' : 'not ready');
   }));
+
+  if (scalerBind) {
+    scaler = await startExternalScaler(scalerBind, {
+      view: () => {
+        if (!operator?.demand) throw new AgentboxError('unavailable', 'this operator replica is not the leader yet; its caches are not running');
+        return operator.demand;
+      },
+    });
+    log('KEDA external scaler listening', { port: scaler.port });
+  }
 
   if (f['enable-webhook']) {
     const dns = [`${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc`, `${f['webhook-service-name']}.${f['webhook-service-namespace']}.svc.${f['cluster-domain']}`, 'localhost'];
@@ -107,6 +124,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
   const stopped = untilSignal().then(() => abort.abort());
   const closeAll = async () => {
     await webhook?.close();
+    await scaler?.close();
     for (const s of servers) { s.closeAllConnections(); s.close(); }
     client.close();
   };

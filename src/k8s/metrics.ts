@@ -9,6 +9,7 @@ import { findCondition } from './conditions.ts';
 import type { Informer } from './informer.ts';
 import { controllerOf } from './ownership.ts';
 import type { WorkQueue } from './queue.ts';
+import { DEFAULT_WINDOW_MS, type PoolDemandView } from './keda/demand.ts';
 
 const LATENCY_BUCKETS_MS = [100, 250, 500, 1000, 2500, 5000, 10_000, 30_000, 60_000, 120_000, 240_000];
 
@@ -109,6 +110,31 @@ export class OperatorMetrics {
         }
       },
     });
+  }
+
+  /**
+   * The warm-pool demand KEDA's Prometheus scaler queries (docs/kubernetes-scaling.md): the same
+   * numbers the external scaler answers with, over its default window.
+   */
+  collectDemand(view: PoolDemandView): void {
+    const labelNames = ['namespace', 'warmpool'];
+    const registers = [this.registry];
+    // One collect fills all three, so a scrape never mixes two reads of the caches; it is the
+    // first-registered gauge's, as a scrape reads the gauges in registration order.
+    const waiting: Gauge = new Gauge({
+      name: 'agentbox_warmpool_waiting_claims', help: 'Claims of the pool not Ready yet (and not failed for good)', labelNames, registers,
+      collect() {
+        for (const g of [waiting, rate, wanted]) g.reset();
+        for (const { namespace, pool, demand } of view.all()) {
+          const labels = { namespace, warmpool: pool };
+          waiting.set(labels, demand.waiting);
+          rate.set(labels, demand.arrivals / (DEFAULT_WINDOW_MS / 1000));
+          wanted.set(labels, demand.wanted);
+        }
+      },
+    });
+    const rate = new Gauge({ name: 'agentbox_warmpool_claim_arrival_rate', help: `Claims of the pool per second over the last ${DEFAULT_WINDOW_MS / 1000} s`, labelNames, registers });
+    const wanted = new Gauge({ name: 'agentbox_warmpool_wanted_replicas', help: 'Warm members the pool should keep: max(waiting claims, claims arrived in the window); 0 = idle', labelNames, registers });
   }
 
   sandboxReady(sb: Sandbox, now: Date): void {

@@ -20,6 +20,7 @@ import { OperatorMetrics } from './metrics.ts';
 import type { NetworkPolicy } from './extensions/network-policy.ts';
 import { openSandboxControllers } from './opensandbox/controllers.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
+import { PoolDemandView } from './keda/demand.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -57,6 +58,8 @@ export interface RunningOperator {
   idle(): Promise<void>;
   metrics: OperatorMetrics;
   sandboxes: Informer<Sandbox>;
+  /** Warm-pool demand for autoscalers (KEDA); with `extensions` only. */
+  demand?: PoolDemandView;
 }
 
 const splitKey = (key: string) => {
@@ -94,6 +97,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services, sandboxPolicies];
   const queues: WorkQueue[] = [sandboxQ];
+  let demand: PoolDemandView | undefined;
 
   if (o.extensions) {
     const templates = inf<SandboxTemplate>(TEMPLATES);
@@ -143,6 +147,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     }
     metrics.watchQueues({ template: templateQ, warmpool: poolQ, claim: claimQ });
     metrics.collectSandboxes(sandboxes, pools, claims);
+    demand = new PoolDemandView(pools, claims, now);
+    metrics.collectDemand(demand);
   }
   metrics.watchQueues({ sandbox: sandboxQ });
   if (!o.extensions) metrics.collectSandboxes(sandboxes);
@@ -155,6 +161,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   return {
     metrics,
     sandboxes,
+    demand,
     async idle() {
       // Two rounds: finishing one queue can enqueue work in another.
       for (let i = 0; i < 3; i++) await Promise.all(queues.map((q) => q.idle()));
