@@ -5,7 +5,6 @@
 // what is tested here; real gVisor pods reached through the router are in real-node.test.ts.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { KubeClient, PODS } from '../../src/k8s/client.ts';
 import { CLAIMS, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
@@ -13,16 +12,11 @@ import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import type { KubeObject } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
-import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, markPodReady, waitFor } from './harness.ts';
+import { adminClient, basicPodSpec, createNamespace, deleteNamespace, ensureEnv, installCrds, markPodReady, waitFor } from './harness.ts';
 import { startRuntimeProcess, type RuntimeProcess } from './runtime-process.ts';
+import { pythonClientReason, runPythonClient } from './python-client.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
-const venvPython = join(process.env.AGENTBOX_K8S_HOME ?? join(process.env.HOME ?? '', '.cache/agentbox/k8s'), 'venv/bin/python');
-
-function pythonClientReason(): string | null {
-  const r = spawnSync('bash', [join(root, 'scripts/k8s-pyclient.sh')], { encoding: 'utf8', timeout: 10 * 60_000 });
-  return r.status === 0 ? null : `k8s-agent-sandbox venv could not be created: ${(r.stderr || '').trim().split('\n').slice(-2).join(' | ')}`;
-}
 
 const skip = ensureEnv() ?? pythonClientReason();
 if (skip) console.log(`# skipping python client test: ${skip}`);
@@ -59,18 +53,7 @@ describe('PyPI k8s-agent-sandbox client against agentbox', { skip: skip ?? false
     await markPodReady(client, ns, pod.metadata.name!, podIp);
     await waitFor('pool ready', async () => ((await client.get<KubeObject & { status?: { readyReplicas?: number } }>(WARM_POOLS, ns, 'py-pool')).status?.readyReplicas === 1 ? true : null));
 
-    const py = spawn(venvPython, [join(root, 'test/k8s/fixtures/pyclient.py'), `http://127.0.0.1:${router.port}`, ns, 'py-pool'],
-      { env: { ...process.env, KUBECONFIG }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    py.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-    py.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-    const code = await new Promise<number | null>((resolve) => {
-      const t = setTimeout(() => { py.kill('SIGKILL'); }, 120_000);
-      py.on('exit', (c) => { clearTimeout(t); resolve(c); });
-    });
-    assert.equal(code, 0, `python client failed:\n${stderr.slice(-3000)}`);
-    const out = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    const out = await runPythonClient(join(root, 'test/k8s/fixtures/pyclient.py'), [`http://127.0.0.1:${router.port}`, ns, 'py-pool']);
     assert.match(out.claim as string, /^sandbox-claim-[0-9a-f]{8}$/);
     assert.equal(out.sandbox, pod.metadata.name, 'the warm sandbox was adopted');
     assert.deepEqual(out.exec, { stdout: 'hello-from-agentbox\n', stderr: '', exit_code: 0 });
