@@ -13,7 +13,7 @@ import { ExternalScaler, type ScaledObjectRef } from './gen/externalscaler_pb.ts
 import { DEFAULT_WINDOW_MS, MAX_WINDOW_MS, type PoolDemand, type PoolDemandView } from './demand.ts';
 
 /** Keys of a ScaledObject trigger's `metadata` that this scaler reads. */
-export const SCALER_METADATA = { warmPool: 'warmPool', namespace: 'namespace', windowSeconds: 'windowSeconds' } as const;
+const SCALER_METADATA = { warmPool: 'warmPool', namespace: 'namespace', windowSeconds: 'windowSeconds' } as const;
 
 /** One warm member serves one claim: KEDA's HPA sets replicas = ceil(wanted / 1). */
 const TARGET_PER_REPLICA = 1;
@@ -36,7 +36,7 @@ export function targetOf(ref: ScaledObjectRef | undefined): Target {
 }
 
 /** The metric KEDA names in GetMetrics; one per pool, so several ScaledObjects never collide. */
-export const metricNameOf = (t: Target) => `warmpool-${t.namespace}-${t.pool}`;
+const metricNameOf = (t: Target) => `warmpool-${t.namespace}-${t.pool}`;
 
 function demandOf(view: PoolDemandView, t: Target): PoolDemand {
   const d = view.demand(t.namespace, t.pool, t.windowMs);
@@ -70,6 +70,8 @@ async function* activeStream(view: PoolDemandView, t: Target, signal: AbortSigna
   let wake = () => {};
   const unsubscribe = view.subscribe(() => wake());
   const timer = setInterval(() => wake(), recheckMs);
+  // One promise for the stream's life: a listener per wait would pile up on a long stream.
+  const closed = aborted(signal);
   try {
     let last: boolean | undefined;
     while (!signal.aborted) {
@@ -77,7 +79,7 @@ async function* activeStream(view: PoolDemandView, t: Target, signal: AbortSigna
       const changed = new Promise<void>((r) => { wake = r; });
       const active = (view.demand(t.namespace, t.pool, t.windowMs)?.wanted ?? 0) > 0;
       if (active !== last) yield { result: (last = active) };
-      await Promise.race([changed, aborted(signal)]);
+      await Promise.race([changed, closed]);
     }
   } finally {
     unsubscribe();
@@ -85,7 +87,7 @@ async function* activeStream(view: PoolDemandView, t: Target, signal: AbortSigna
   }
 }
 
-export function registerExternalScaler(router: ConnectRouter, o: ExternalScalerOptions): void {
+function registerExternalScaler(router: ConnectRouter, o: ExternalScalerOptions): void {
   const recheckMs = o.recheckMs ?? 5_000;
   router.service(ExternalScaler, {
     isActive: (ref) => ({ result: demandOf(o.view(), targetOf(ref)).wanted > 0 }),
