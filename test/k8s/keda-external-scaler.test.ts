@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code, ConnectError, createClient, type Client } from '@connectrpc/connect';
 import { createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import type { KubeClient } from '../../src/k8s/client.ts';
+import { LEASES, type KubeClient } from '../../src/k8s/client.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import type { KubeObject, Sandbox, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { ExternalScaler, type IsActiveResponse } from '../../src/k8s/keda/gen/externalscaler_pb.ts';
@@ -130,5 +130,28 @@ describe('KEDA external scaler in the operator', { skip: skip ?? false }, () => 
     await patchScale(0);
     await poolAt(0, 0);
     abort.abort();
+  });
+
+  it('on a replica standing by for leadership, answers Unavailable (KEDA retries) instead of a wrong demand', async () => {
+    // A Lease another live operator holds: this process waits for leadership with its caches off.
+    await client.create(LEASES, ns, { metadata: { name: 'agentbox-operator-leader' }, spec: {
+      holderIdentity: 'another-operator', leaseDurationSeconds: 3600, renewTime: new Date().toISOString().replace('Z', '000Z'),
+    } } as KubeObject);
+    const port = await freePort();
+    const standby = await startOperatorProcess(ns, ['--enable-webhook=false', '--leader-elect', `--leader-election-namespace=${ns}`, `--keda-external-scaler-bind-address=127.0.0.1:${port}`]);
+    const sessions = new Http2SessionManager(`http://127.0.0.1:${port}`);
+    try {
+      const standbyScaler = createClient(ExternalScaler, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}`, sessionManager: sessions }));
+      // Until the process listens, the call fails to connect; then it answers, with our message.
+      const err = await waitFor('the standby answers', () => standbyScaler.isActive(ref()).then(
+        () => { throw new Error('a standby answered IsActive'); },
+        (e: unknown) => (e instanceof ConnectError && /not the leader/.test(e.rawMessage) ? e : null),
+      ), 60_000, 200);
+      assert.equal(err.code, Code.Unavailable);
+      await waitFor('the standby says it waits for leadership', () => (/waiting for leadership/.test(standby.stderr.join('')) ? true : null), 30_000);
+    } finally {
+      sessions.abort();
+      await stopOperatorProcess(standby);
+    }
   });
 });
