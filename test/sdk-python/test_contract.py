@@ -1,11 +1,12 @@
 """What the Python SDK must agree with, checked against the live server and the TypeScript SDK:
 the models against the server's OpenAPI document, the error classes against src/sdk/errors.ts,
 the Connect code table against src/api/envd-protocol.ts (python-sdk.test.ts writes the last two
-to AGENTBOX_TEST_CONTRACT), and the configuration the CLI reads."""
+to AGENTBOX_TEST_CONTRACT), the configuration the CLI reads, and the types py.typed promises."""
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -52,3 +53,9 @@ def test_connection_comes_from_arguments_then_environment_then_the_local_server(
     assert (local.api_url, local.api_key) == (DEFAULT_URL, "from-file")
     with pytest.raises(AuthenticationError, match="AGENTBOX_API_KEY"):
         resolve_connection(env={"AGENTBOX_HOME": str(tmp_path / "empty")})
+
+
+def test_the_package_type_checks_strictly(tmp_path: Path) -> None:
+    """py.typed promises callers checked types: mypy --strict must find nothing to say."""
+    run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), str(SDK / "agentbox")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr

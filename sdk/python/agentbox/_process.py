@@ -89,6 +89,19 @@ class ProcessCalls:
         await self._envd.unary("process.Process/Update", {**self._process, "pty": {"size": {"cols": cols, "rows": rows}}})
 
 
+class ProcessHandle:
+    """What background commands and PTYs share: the pid, the end, and the calls on the process."""
+
+    def __init__(self, envd: EnvdClient, started: StartedProcess) -> None:
+        self.pid = started.pid
+        self._ended = started.ended
+        self._calls = ProcessCalls(envd, started.pid)
+
+    async def kill(self) -> bool:
+        """SIGKILL; False when the process was already gone."""
+        return await self._calls.kill()
+
+
 async def call_back(fn: Optional[Callable[[Any], Any]], value: Any) -> None:
     """Calls a user callback, awaiting it when it is a coroutine function's."""
     if fn is not None:

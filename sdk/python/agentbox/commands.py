@@ -9,7 +9,7 @@ from typing import Any, Awaitable, Callable, Literal, Optional, TypedDict, Union
 
 from ._envd import EnvdClient
 from ._http import ApiClient, no_stream, sandbox_path
-from ._process import OutputKind, ProcessCalls, ProcessEnd, call_back, start_process
+from ._process import OutputKind, ProcessHandle, StartedProcess, call_back, start_process
 from .errors import CommandExitError
 from .models import ExecResult
 
@@ -45,13 +45,11 @@ def _checked(result: CommandResult) -> CommandResult:
     return result
 
 
-class AsyncCommandHandle:
+class AsyncCommandHandle(ProcessHandle):
     """A command running in the background; ``stdout``/``stderr`` grow as it writes."""
 
-    def __init__(self, pid: int, ended: "asyncio.Task[ProcessEnd]", calls: ProcessCalls, output: dict[str, str]) -> None:
-        self.pid = pid
-        self._ended = ended
-        self._calls = calls
+    def __init__(self, envd: EnvdClient, started: StartedProcess, output: dict[str, str]) -> None:
+        super().__init__(envd, started)
         self._output = output
 
     @property
@@ -66,10 +64,6 @@ class AsyncCommandHandle:
         """Waits for the end; raises CommandExitError on a non-zero exit code."""
         end = await asyncio.shield(self._ended)
         return _checked(CommandResult(end.exit_code, self.stdout, self.stderr, end.error))
-
-    async def kill(self) -> bool:
-        """SIGKILL; False when the process was already gone."""
-        return await self._calls.kill()
 
     async def send_stdin(self, data: str | bytes) -> None:
         await self._calls.send_input("stdin", data)
@@ -135,4 +129,4 @@ class AsyncCommands:
             await call_back(callbacks[kind], text)
 
         started = await start_process(self._envd, {"process": process, "stdin": True}, on_data, user=opts.get("user"), timeout_ms=opts.get("timeout_ms") or 0)
-        return AsyncCommandHandle(started.pid, started.ended, ProcessCalls(self._envd, started.pid), output)
+        return AsyncCommandHandle(self._envd, started, output)

@@ -5,26 +5,18 @@ import asyncio
 from typing import Awaitable, Callable, Optional, Union
 
 from ._envd import EnvdClient
-from ._process import OutputKind, ProcessCalls, ProcessEnd, call_back, start_process
+from ._process import OutputKind, ProcessEnd, ProcessHandle, call_back, start_process
 
 #: Receives the terminal's output bytes; may be a coroutine function in the async flavour.
 PtyDataCallback = Callable[[bytes], Union[None, Awaitable[None]]]
 
 
-class AsyncPtyHandle:
-    def __init__(self, pid: int, ended: "asyncio.Task[ProcessEnd]", calls: ProcessCalls) -> None:
-        self.pid = pid
-        self._ended = ended
-        self._calls = calls
-
+class AsyncPtyHandle(ProcessHandle):
     async def send_input(self, data: str | bytes) -> None:
         await self._calls.send_input("pty", data)
 
     async def resize(self, cols: int, rows: int) -> None:
         await self._calls.resize(cols, rows)
-
-    async def kill(self) -> bool:
-        return await self._calls.kill()
 
     async def wait(self) -> ProcessEnd:
         """Returns when the shell exits."""
@@ -54,4 +46,4 @@ class AsyncPty:
                 await call_back(on_data, data)
 
         started = await start_process(self._envd, {"process": process, "pty": {"size": {"cols": cols, "rows": rows}}}, on_output, user=user)
-        return AsyncPtyHandle(started.pid, started.ended, ProcessCalls(self._envd, started.pid))
+        return AsyncPtyHandle(self._envd, started)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Iterator, Literal, Union, Unpack, overload
 
 from ._config import ConnectionOptions
+from ._process import ProcessHandle
 from ._sync import blocking, blocking_static, blocking_wrapped, iterate, run
 from .commands import AsyncCommandHandle, AsyncCommands, CommandResult, RunOptions
 from .files import AsyncFiles, AsyncWatchHandle, WatchCallback
@@ -22,12 +23,18 @@ from .sandbox import AsyncSandbox, SandboxCreateOptions, SandboxListOptions
 from .templates import AsyncPools, AsyncTemplates
 
 
-class CommandHandle:
-    """A command running in the background; ``stdout``/``stderr`` grow as it writes."""
-
-    def __init__(self, handle: AsyncCommandHandle) -> None:
+class _ProcessHandle:
+    def __init__(self, handle: ProcessHandle) -> None:
         self._async = handle
         self.pid = handle.pid
+
+    kill = blocking(ProcessHandle.kill)
+
+
+class CommandHandle(_ProcessHandle):
+    """A command running in the background; ``stdout``/``stderr`` grow as it writes."""
+
+    _async: AsyncCommandHandle
 
     @property
     def stdout(self) -> str:
@@ -38,7 +45,6 @@ class CommandHandle:
         return self._async.stderr
 
     wait = blocking(AsyncCommandHandle.wait)
-    kill = blocking(AsyncCommandHandle.kill)
     send_stdin = blocking(AsyncCommandHandle.send_stdin)
     close_stdin = blocking(AsyncCommandHandle.close_stdin)
 
@@ -84,14 +90,9 @@ class Files:
         return iterate(self._async.read_stream(path))
 
 
-class PtyHandle:
-    def __init__(self, handle: AsyncPtyHandle) -> None:
-        self._async = handle
-        self.pid = handle.pid
-
+class PtyHandle(_ProcessHandle):
     send_input = blocking(AsyncPtyHandle.send_input)
     resize = blocking(AsyncPtyHandle.resize)
-    kill = blocking(AsyncPtyHandle.kill)
     wait = blocking(AsyncPtyHandle.wait)
 
 
