@@ -1,7 +1,8 @@
 // The Python SDK (sdk/python, package `agentbox`) against a real agentbox server on the real
 // engine with gVisor sandboxes: pytest runs the sync and asyncio scenarios of this folder
 // (test_*.py) in the venv of scripts/python-sdk.sh, configured only through AGENTBOX_URL and
-// AGENTBOX_API_KEY, and each pytest case is reported here as a subtest by name. The TypeScript
+// AGENTBOX_API_KEY (plus the paths of fixtures made here), and each pytest case is reported here
+// as a subtest by name. The TypeScript
 // SDK's error classes and the guest's Connect codes are handed to pytest as the contract its
 // tables must match (test_contract.py).
 // test-file-timeout: 25 min
@@ -12,6 +13,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CONNECT_CODE_OF, ERROR_CODE_OF_CONNECT } from '../../src/api/envd-protocol.ts';
+import { runCommand } from '../../src/engine/command.ts';
+import { exportTemplate } from '../../src/engine/images/oci-export.ts';
 import { errorFromBody } from '../../src/sdk/internal.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
@@ -34,6 +37,10 @@ before(async () => {
   // Built here, not inside a pytest case: a first build (mmdebstrap) outlasts a request timeout.
   for (const template of ['base', 'busybox']) await s.created.templates.ensure(template);
   dir = mkdtempSync(join(tmpdir(), 'agentbox-py-sdk-'));
+  // A `docker save` archive for Templates.upload: busybox exported as OCI, converted by skopeo.
+  const oci = join(dir, 'busybox-oci.tar');
+  await exportTemplate(s.created.templates, 'busybox', { out: oci });
+  await runCommand('skopeo', ['copy', '--quiet', `oci-archive:${oci}`, `docker-archive:${join(dir, 'upload.tar')}:py-sdk/upload:v1`]);
 });
 after(async () => {
   await s?.stop();
@@ -86,7 +93,9 @@ test('the Python SDK passes its scenarios against a real server (pytest, sync an
   const contractFile = join(dir, 'contract.json');
   writeFileSync(contractFile, JSON.stringify(contract()));
   const report = join(dir, 'pytest.xml');
-  const run = await runPytest({ AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_TEST_CONTRACT: contractFile }, report);
+  const run = await runPytest({
+    AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_TEST_CONTRACT: contractFile, AGENTBOX_TEST_DOCKER_ARCHIVE: join(dir, 'upload.tar'),
+  }, report);
   assert.ok(existsSync(report), `pytest wrote no report (exit ${run.code}):\n${run.output}`);
   const cases = junitCases(readFileSync(report, 'utf8'));
   for (const c of cases) {

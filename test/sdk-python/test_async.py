@@ -72,8 +72,7 @@ async def test_coroutine_callbacks_background_and_pty() -> None:
 
 
 async def test_files_watch_and_fork() -> None:
-    sbx = await AsyncSandbox.create(template="base")
-    try:
+    async with await AsyncSandbox.create(template="base") as sbx:
         await sbx.files.write("/tmp/dir/seed", "s")
         changes: asyncio.Queue[WatchChange] = asyncio.Queue()
         w = await sbx.files.watch("/tmp/dir", changes.put)
@@ -88,13 +87,10 @@ async def test_files_watch_and_fork() -> None:
 
         await sbx.files.write("/tmp/dir/streamed", parts())
         assert b"".join([c async for c in sbx.files.read_stream("/tmp/dir/streamed")]) == b"async chunks"
-        child = await sbx.fork()
-        try:
+        async with await sbx.fork() as child:
             assert await child.files.read("/tmp/dir/streamed", "bytes") == b"async chunks"
-        finally:
-            await child.kill()
-    finally:
-        await sbx.kill()
+    with pytest.raises(NotFoundError):
+        await AsyncSandbox.connect(sbx.sandbox_id)
 
 
 async def test_templates_async() -> None:

@@ -30,6 +30,8 @@ def test_create_get_info_set_timeout_pause_resume_kill() -> None:
         assert sbx.pause().state == "paused"
         with pytest.raises(ConflictError):
             sbx.commands.run("true")
+        with pytest.raises(ConflictError):  # the guest's route answers with the server's own code
+            sbx.commands.run("true", background=True)
         again = Sandbox.connect(sbx.sandbox_id)
         assert again.get_info().state == "running", "connect resumes a paused sandbox"
         assert again.files.read("/tmp/state") == "kept\n"
@@ -37,6 +39,13 @@ def test_create_get_info_set_timeout_pause_resume_kill() -> None:
         sbx.kill()
     with pytest.raises(NotFoundError):
         sbx.get_info()
+    with pytest.raises(NotFoundError):
+        Sandbox.connect(sbx.sandbox_id)
+
+
+def test_a_with_block_kills_its_sandbox() -> None:
+    with Sandbox.create(template="busybox") as sbx:
+        assert sbx.commands.run("echo in").stdout == "in\n"
     with pytest.raises(NotFoundError):
         Sandbox.connect(sbx.sandbox_id)
 
@@ -96,6 +105,15 @@ def test_background_command_stdin_streaming_and_kill(sbx: Sandbox) -> None:
     with pytest.raises(CommandExitError) as failed:
         failing.wait()
     assert failed.value.exit_code == 4 and failed.value.stderr == "oops\n"
+
+
+def test_killing_the_sandbox_ends_its_background_work_with_a_typed_error() -> None:
+    sbx = Sandbox.create(template="busybox")
+    h = sbx.commands.run("sleep 600", background=True)
+    sbx.kill()
+    # The guest may report the kill (CommandExitError) or vanish first (UnavailableError): never a hang or a raw transport error.
+    with pytest.raises((CommandExitError, UnavailableError)):
+        h.wait()
 
 
 def test_pty_typing_and_reading_back(sbx: Sandbox) -> None:
@@ -210,6 +228,17 @@ def test_templates_list_build_and_refuse_a_bad_recipe() -> None:
         sandbox.kill()
     with pytest.raises(InvalidArgumentError):
         Templates.build({"name": "py-sdk-bad", "from": {"nothing": {}}})
+
+
+def test_templates_upload_streams_a_docker_archive() -> None:
+    with open(os.environ["AGENTBOX_TEST_DOCKER_ARCHIVE"], "rb") as archive:
+        uploaded = Templates.upload("py-sdk-upload", archive)
+    assert uploaded.name == "py-sdk-upload" and uploaded.state == "ready"
+    assert "py-sdk-upload" in [t.name for t in Templates.list()]
+    with Sandbox.create(template="py-sdk-upload") as sandbox:
+        assert sandbox.commands.run("busybox echo uploaded").stdout == "uploaded\n"
+    with pytest.raises(InvalidArgumentError):
+        Templates.upload("py-sdk-upload-bad", b"not an archive")
 
 
 def test_pools_set_claim_and_delete() -> None:

@@ -17,7 +17,7 @@ import json
 import struct
 from typing import Any, AsyncIterator, Optional
 
-from ._http import ApiClient, no_stream, sandbox_path
+from ._http import ApiClient, guarded, no_stream, sandbox_path
 from .errors import AgentboxSdkError, error_from_body
 
 #: The daemon's port in every sandbox (src/api/envd-protocol.ts GUEST_PORT).
@@ -83,7 +83,7 @@ class EnvdClient:
         res = await self._api.send(req, True, envd_error)
         try:
             buf = bytearray()
-            async for chunk in res.aiter_bytes():
+            async for chunk in guarded(res, res.aiter_bytes()):
                 buf.extend(chunk)
                 while len(buf) >= 5:
                     flags, length = struct.unpack(">BI", buf[:5])

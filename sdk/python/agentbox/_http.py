@@ -5,16 +5,40 @@ from __future__ import annotations
 
 import json
 from contextlib import asynccontextmanager
-from typing import Any, AsyncGenerator, AsyncIterator, Callable, Mapping, Optional, Union
+from typing import IO, Any, AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Iterable, Mapping, Optional, TypeVar, Union
 
 import httpx
 
 from ._config import Connection
 from .errors import AgentboxSdkError, TimeoutError, UnavailableError, error_from_body
 
+T = TypeVar("T")
 Query = Mapping[str, Union[str, int, None]]
-#: What a request body may be: JSON (a dict or list), raw bytes/text, or an async stream of bytes.
+#: A raw request body: bytes, text, or an async stream of bytes (JSON goes as ``json_body``).
 Content = Union[str, bytes, AsyncIterator[bytes]]
+#: What uploads take: text, bytes, a binary file object, or an (async) iterable of byte chunks.
+Body = Union[str, bytes, IO[bytes], Iterable[bytes], AsyncIterable[bytes]]
+
+_CHUNK = 64 * 1024
+
+
+async def _chunks(data: Union[IO[bytes], Iterable[bytes]]) -> AsyncIterator[bytes]:
+    """httpx's async client streams only async iterables: a file or a plain iterable is read here."""
+    if hasattr(data, "read"):
+        while chunk := data.read(_CHUNK):
+            yield chunk
+    else:
+        for chunk in data:
+            yield chunk
+
+
+def body_content(data: Body) -> Content:
+    """An upload as httpx's async client sends it; files and iterables are streamed, not read whole."""
+    if isinstance(data, (str, bytes)):
+        return data
+    if isinstance(data, AsyncIterable):
+        return data.__aiter__()
+    return _chunks(data)
 
 
 class ApiClient:
@@ -74,13 +98,22 @@ class ApiClient:
     async def ndjson(self, method: str, path: str, **kw: Any) -> AsyncGenerator[dict[str, Any], None]:
         """The lines of an ``application/x-ndjson`` answer, parsed; an ``error`` line is raised."""
         async with self.stream(method, path, headers={"Accept": "application/x-ndjson"}, **kw) as res:
-            async for line in res.aiter_lines():
+            async for line in guarded(res, res.aiter_lines()):
                 if not line.strip():
                     continue
                 event = json.loads(line)
                 if event.get("type") == "error":
                     raise error_from_body(0, event)
                 yield event
+
+
+async def guarded(res: httpx.Response, parts: AsyncIterator[T]) -> AsyncGenerator[T, None]:
+    """The parts of an answer's body; a connection that breaks midway is an UnavailableError, as one that cannot open."""
+    try:
+        async for part in parts:
+            yield part
+    except httpx.TransportError as err:
+        raise UnavailableError("unavailable", f"the answer to {res.request.method} {res.request.url.path} broke off: {err!r}") from err
 
 
 def _parse_error(text: str) -> Optional[dict[str, Any]]:

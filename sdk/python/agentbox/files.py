@@ -3,37 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import IO, AsyncGenerator, AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Literal, Optional, Union, overload
+from typing import AsyncGenerator, Awaitable, Callable, Literal, Optional, Union, overload
 
-from ._http import ApiClient, Content, no_stream, sandbox_path
+from ._http import ApiClient, Body, body_content, guarded, no_stream, sandbox_path
 from ._process import call_back
 from .errors import NotFoundError
 from .models import FileEntry, WatchChange
 
-#: What ``write`` takes: text, bytes, a binary file object, or an (async) iterable of byte chunks.
-WriteData = Union[str, bytes, IO[bytes], Iterable[bytes], AsyncIterable[bytes]]
 #: Receives each change under a watched directory; may be a coroutine function in the async flavour.
 WatchCallback = Callable[[WatchChange], Union[None, Awaitable[None]]]
-
-_CHUNK = 64 * 1024
-
-
-async def _chunks(data: Union[IO[bytes], Iterable[bytes]]) -> AsyncIterator[bytes]:
-    """httpx's async client streams only async iterables: a file or a plain iterable is read here."""
-    if hasattr(data, "read"):
-        while chunk := data.read(_CHUNK):
-            yield chunk
-    else:
-        for chunk in data:
-            yield chunk
-
-
-def _content(data: WriteData) -> Content:
-    if isinstance(data, (str, bytes)):
-        return data
-    if isinstance(data, AsyncIterable):
-        return data.__aiter__()
-    return _chunks(data)
 
 
 class AsyncWatchHandle:
@@ -69,12 +47,12 @@ class AsyncFiles:
     async def read_stream(self, path: str) -> AsyncGenerator[bytes, None]:
         """The file's bytes as they arrive, for files too big to hold in memory."""
         async with self._api.stream("GET", self._path, query={"path": path}) as res:
-            async for chunk in res.aiter_bytes():
+            async for chunk in guarded(res, res.aiter_bytes()):
                 yield chunk
 
-    async def write(self, path: str, data: WriteData) -> FileEntry:
+    async def write(self, path: str, data: Body) -> FileEntry:
         """Writes a file, creating parent directories; a file object or an iterable is streamed."""
-        return FileEntry.from_json(await self._api.json("PUT", self._path, query={"path": path}, content=_content(data), timeout_ms=0))
+        return FileEntry.from_json(await self._api.json("PUT", self._path, query={"path": path}, content=body_content(data), timeout_ms=0))
 
     async def list(self, path: str, depth: Optional[int] = None) -> list[FileEntry]:
         body = await self._api.json("GET", self._path + "/list", query={"path": path, "depth": depth})

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-from typing import Any, AsyncIterator, Literal, Optional, TypedDict, Unpack
+from typing import Any, AsyncIterator, Awaitable, Literal, Optional, TypedDict, TypeVar, Unpack
 
 from ._config import ConnectionOptions, resolve_connection
 from ._envd import EnvdClient
@@ -20,6 +20,8 @@ from .commands import AsyncCommands
 from .files import AsyncFiles
 from .models import Sandbox as SandboxInfo
 from .pty import AsyncPty
+
+T = TypeVar("T")
 
 
 class NetworkPolicy(TypedDict, total=False):
@@ -66,6 +68,15 @@ def _split(opts: Any) -> tuple[ApiClient, dict[str, Any]]:
     return api, {k: v for k, v in opts.items() if k not in conn_keys}
 
 
+async def _or_close(api: ApiClient, call: Awaitable[T]) -> T:
+    """The result of a sandbox's first call; when it fails, nobody gets the client, so it is closed here."""
+    try:
+        return await call
+    except BaseException:
+        await api.aclose()
+        raise
+
+
 class AsyncSandbox:
     def __init__(self, api: ApiClient, info: SandboxInfo) -> None:
         envd = EnvdClient(api, info.id)
@@ -92,16 +103,20 @@ class AsyncSandbox:
             body["network"] = {"defaultAction" if k == "default_action" else k: v for k, v in network.items()}
         names = {"envs": "env", "on_timeout": "onTimeout", "auto_resume": "autoResume", "memory_mib": "memoryMiB", "disk_mib": "diskMiB"}
         body.update({names.get(k, k): v for k, v in o.items()})
-        return cls(api, SandboxInfo.from_json(await api.json("POST", "/v1/sandboxes", json_body=body, timeout_ms=0)))
+        return cls(api, SandboxInfo.from_json(await _or_close(api, api.json("POST", "/v1/sandboxes", json_body=body, timeout_ms=0))))
 
     @classmethod
     async def connect(cls, sandbox_id: str, **opts: Unpack[ConnectionOptions]) -> "AsyncSandbox":
         """Attaches to an existing sandbox; a paused one is resumed."""
         api, _ = _split(opts)
-        info = SandboxInfo.from_json(await api.json("GET", sandbox_path(sandbox_id)))
-        if info.state == "paused":
-            info = SandboxInfo.from_json(await api.json("POST", sandbox_path(sandbox_id, "/resume"), timeout_ms=0))
-        return cls(api, info)
+
+        async def running() -> SandboxInfo:
+            info = SandboxInfo.from_json(await api.json("GET", sandbox_path(sandbox_id)))
+            if info.state != "paused":
+                return info
+            return SandboxInfo.from_json(await api.json("POST", sandbox_path(sandbox_id, "/resume"), timeout_ms=0))
+
+        return cls(api, await _or_close(api, running()))
 
     @classmethod
     async def list(cls, **opts: Unpack[SandboxListOptions]) -> AsyncIterator[SandboxInfo]:
@@ -152,13 +167,25 @@ class AsyncSandbox:
             body["metadata"] = metadata
         if timeout_ms is not None:
             body["timeoutSeconds"] = _seconds(timeout_ms)
-        return type(self)(self._api, await self._update("POST", "/fork", json_body=body, timeout_ms=0))
+        info = await self._update("POST", "/fork", json_body=body, timeout_ms=0)
+        # The copy gets a client of its own, so closing either leaves the other usable.
+        return type(self)(ApiClient(self._api.conn), info)
 
     async def kill(self) -> None:
         await self._api.request("DELETE", self._path)
 
+    async def __aenter__(self) -> "AsyncSandbox":
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """``async with await AsyncSandbox.create() as sbx:`` kills the sandbox at the end of the block."""
+        try:
+            await self.kill()
+        finally:
+            await self.close()
+
     async def close(self) -> None:
-        """Releases this client's connections (the sandbox keeps running)."""
+        """Releases this object's connections (the sandbox keeps running)."""
         await self._api.aclose()
 
     def get_host(self, port: int) -> str:

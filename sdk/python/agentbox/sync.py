@@ -10,22 +10,31 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Iterator, Literal, Union, Unpack, overload
+from typing import Generic, Iterator, Literal, TypeVar, Union, Unpack, overload
 
 from ._config import ConnectionOptions
 from ._process import ProcessHandle
 from ._sync import blocking, blocking_static, blocking_wrapped, iterate, run
 from .commands import AsyncCommandHandle, AsyncCommands, CommandResult, RunOptions
-from .files import AsyncFiles, AsyncWatchHandle, WatchCallback
+from .files import AsyncFiles, AsyncWatchHandle
 from .models import Sandbox as SandboxInfo
 from .pty import AsyncPty, AsyncPtyHandle
 from .sandbox import AsyncSandbox, SandboxCreateOptions, SandboxListOptions
 from .templates import AsyncPools, AsyncTemplates
 
+A = TypeVar("A")
 
-class _ProcessHandle:
+
+class _Forwarding(Generic[A]):
+    """Holds the async twin that each blocking method forwards to."""
+
+    def __init__(self, twin: A) -> None:
+        self._async = twin
+
+
+class _ProcessHandle(_Forwarding[ProcessHandle]):
     def __init__(self, handle: ProcessHandle) -> None:
-        self._async = handle
+        super().__init__(handle)
         self.pid = handle.pid
 
     kill = blocking(ProcessHandle.kill)
@@ -49,10 +58,7 @@ class CommandHandle(_ProcessHandle):
     close_stdin = blocking(AsyncCommandHandle.close_stdin)
 
 
-class Commands:
-    def __init__(self, commands: AsyncCommands) -> None:
-        self._async = commands
-
+class Commands(_Forwarding[AsyncCommands]):
     @overload
     def run(self, cmd: str | list[str], *, background: Literal[True], **opts: Unpack[RunOptions]) -> CommandHandle: ...
 
@@ -65,18 +71,12 @@ class Commands:
         return CommandHandle(result) if isinstance(result, AsyncCommandHandle) else result
 
 
-class WatchHandle:
-    def __init__(self, handle: AsyncWatchHandle) -> None:
-        self._async = handle
-
+class WatchHandle(_Forwarding[AsyncWatchHandle]):
     stop = blocking(AsyncWatchHandle.stop)
     wait = blocking(AsyncWatchHandle.wait)
 
 
-class Files:
-    def __init__(self, files: AsyncFiles) -> None:
-        self._async = files
-
+class Files(_Forwarding[AsyncFiles]):
     read = blocking(AsyncFiles.read)
     write = blocking(AsyncFiles.write)
     list = blocking(AsyncFiles.list)
@@ -96,18 +96,15 @@ class PtyHandle(_ProcessHandle):
     wait = blocking(AsyncPtyHandle.wait)
 
 
-class Pty:
-    def __init__(self, pty: AsyncPty) -> None:
-        self._async = pty
-
+class Pty(_Forwarding[AsyncPty]):
     create = blocking_wrapped(AsyncPty.create, PtyHandle)
 
 
-class Sandbox:
+class Sandbox(_Forwarding[AsyncSandbox]):
     """A sandbox; see ``AsyncSandbox`` for what each method does."""
 
     def __init__(self, sandbox: AsyncSandbox) -> None:
-        self._async = sandbox
+        super().__init__(sandbox)
         self.sandbox_id = sandbox.sandbox_id
         self.commands = Commands(sandbox.commands)
         self.files = Files(sandbox.files)
@@ -131,6 +128,13 @@ class Sandbox:
         """All matching sandboxes, newest first, fetching pages as it goes."""
         return iterate(AsyncSandbox.list(**opts))
 
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """``with Sandbox.create() as sbx:`` kills the sandbox at the end of the block."""
+        run(self._async.__aexit__(*exc))
+
     get_info = blocking(AsyncSandbox.get_info)
     pause = blocking(AsyncSandbox.pause)
     resume = blocking(AsyncSandbox.resume)
@@ -146,6 +150,7 @@ class Sandbox:
 class Templates:
     list = blocking_static(AsyncTemplates.list)
     build = blocking_static(AsyncTemplates.build)
+    upload = blocking_static(AsyncTemplates.upload)
 
 
 class Pools:

@@ -6,6 +6,7 @@ and buffer_max idle, pool_min to pool_max members in total), as src/sdk/pools.ts
 Example::
 
     await AsyncTemplates.build({"name": "mine", "from": {"template": "base"}, "run": ["pip install x"]})
+    await AsyncTemplates.upload("app", open("app.tar", "rb"), ref="app:v1")   # a `docker save` archive
     await AsyncPools.set("base", size=3)
 """
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from typing import Any, Literal, Optional, Unpack
 
 from ._config import ConnectionOptions, resolve_connection
-from ._http import ApiClient
+from ._http import ApiClient, Body, body_content
 from .models import Pool, Template
 
 
@@ -36,6 +37,15 @@ class AsyncTemplates:
         """Builds a template from a recipe, as in ``templates/*.yaml`` (``name``, ``from``, ``packages``,
         ``run``…); returns once it is built."""
         return Template.from_json(await _call(opts, "POST", "/v1/templates", json_body=recipe, timeout_ms=0))
+
+
+    @staticmethod
+    async def upload(name: str, archive: Body, *, ref: Optional[str] = None, description: Optional[str] = None,
+                     **opts: Unpack[ConnectionOptions]) -> Template:
+        """Builds a template from an image: ``archive`` is a ``docker save`` tarball (a file object is
+        streamed); ``ref`` picks an image in it. Returns once it is built."""
+        return Template.from_json(await _call(opts, "POST", f"/v1/templates/{name}/oci", content=body_content(archive),
+                                              query={"ref": ref, "description": description}, timeout_ms=0))
 
 
 class AsyncPools:

@@ -8,13 +8,19 @@ tests/test_models.py regenerates it from a live server and fails when the file i
 """
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from agentbox._model import snake  # noqa: E402 - the one spelling of field names, shared with the parser
+# The one spelling of field names, shared with the parser; loaded by path, so generating needs
+# neither the package's dependencies nor an install.
+_spec = importlib.util.spec_from_file_location("_model", Path(__file__).resolve().parent.parent / "agentbox" / "_model.py")
+assert _spec and _spec.loader
+_model = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_model)
+snake = _model.snake
 
 #: The schemas the SDK hands to callers (the lists around them are unwrapped by the SDK).
 SCHEMAS = ["Sandbox", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool"]
@@ -24,7 +30,7 @@ Schema = dict[str, Any]
 
 def py_type(schema: Schema, owner: str, field: str, nested: list[tuple[str, Schema]]) -> str:
     if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[1]
+        return str(schema["$ref"]).rsplit("/", 1)[1]
     if "enum" in schema:
         return "Literal[" + ", ".join(json.dumps(v) for v in schema["enum"]) + "]"
     kind = schema.get("type")
@@ -66,7 +72,7 @@ def generate(document: Schema) -> str:
         "from __future__ import annotations",
         "",
         "from dataclasses import dataclass",
-        "from typing import Any, Literal, Optional",
+        "from typing import " + ", ".join(n for n in ["Any", "Literal", "Optional"] if any(f"{n}[" in line or f"{n}]" in line for line in body)),
         "",
         "from ._model import Model",
         "",
