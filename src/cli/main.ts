@@ -1,6 +1,6 @@
 /** `agentbox <command>`: dispatch, and the one place errors become messages and exit codes. */
 import { AgentboxSdkError } from '../sdk/errors.ts';
-import { UsageError, type CliIo, type Command } from './io.ts';
+import { BROKEN_PIPE_EXIT, watchPipes, UsageError, type CliIo, type Command } from './io.ts';
 
 /** Kubernetes roles, written by the Kubernetes side (src/k8s/cli.ts); loaded only when used. */
 const k8s = () => import('../k8s/cli.ts');
@@ -37,7 +37,24 @@ function usage(io: CliIo): void {
   io.stdout.write('\nAGENTBOX_URL and AGENTBOX_API_KEY select the server and key (default: the local `agentbox up`).\n');
 }
 
+/**
+ * The process entry (bin/agentbox.mjs, entry.ts). A broken pipe ends the process at once, as
+ * SIGPIPE ends a C tool, even while the command still runs (`top`, `logs -f`).
+ */
+export async function runProcess(argv: string[]): Promise<void> {
+  const code = await main(argv);
+  if (code === BROKEN_PIPE_EXIT) process.exit(code);
+  process.exitCode = code;
+}
+
+/** Runs one command; ends with BROKEN_PIPE_EXIT, quietly, when the reader of its output goes away. */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+  const pipes = watchPipes(io);
+  const code = await Promise.race([dispatch(argv, io), pipes.gone.then(() => BROKEN_PIPE_EXIT)]);
+  return pipes.happened() ? BROKEN_PIPE_EXIT : code;
+}
+
+async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') { usage(io); return name ? 0 : 2; }
   const cmd = COMMANDS[name];
