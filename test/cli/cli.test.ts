@@ -54,7 +54,10 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   assert.equal((await cli(['kill', id])).code, 0);
   const gone = await cli(['kill', id]);
   assert.equal(gone.code, 1);
-  assert.match(gone.stderr, /not_found/);
+  assert.match(gone.stderr, new RegExp(`sandbox_ended: sandbox '${id}' was killed at `));
+  const unknown = await cli(['kill', 'nosuchsandbox0000000']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /not_found/);
 });
 
 test('keys, pools and templates', async () => {
