@@ -2,12 +2,15 @@
 // FAKE engine (test/support/fake-engine.ts). `agentbox up` on the real engine is in
 // test/server/e2e.test.ts.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
-import { runCli } from './run-cli.ts';
+import { waitFor } from '../support/wait.ts';
+import { bin, runCli } from './run-cli.ts';
 
 let s: FakeServer;
 let dir: string;
@@ -129,4 +132,19 @@ test('a closed pipe ends a command quietly with status 141', async () => {
   }
   const refused = await runCli(['kill', 'nosuchsandbox'], { env, closeStderr: true });
   assert.deepEqual({ code: refused.code, stdout: refused.stdout }, { code: 141, stdout: '' });
+});
+
+// On a terminal `top` refreshes in place until Ctrl-C. `script` (util-linux) gives it one: the ^C
+// written to script's input reaches top through the terminal as SIGINT, as a user's keypress does.
+test('top on a terminal refreshes until Ctrl-C', async () => {
+  const id = (await cli(['create', '--template', 'busybox'])).stdout.trim();
+  const env = { PATH: process.env.PATH ?? '', TERM: 'xterm', AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir };
+  const child = spawn('script', ['-qfec', `${process.execPath} ${bin} top --interval 0.1`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  const closed = once(child, 'close');
+  await waitFor('two refreshes showing the sandbox', () => out.split('\x1b[H\x1b[2J').length > 2 && out.includes(id), 30_000);
+  child.stdin.write('\x03');
+  // script -e answers 128 + the signal that ended top: SIGINT.
+  assert.deepEqual(await closed, [128 + 2, null]);
 });
