@@ -103,6 +103,10 @@ test('logs shows the start command\'s output and follows it until the sandbox en
   assert.equal((await cli(['exec', id, '--', 'sh', '-c', 'echo said-later > /tmp/say'])).code, 0);
   await waitFor('logs -f to print what came later', () => followed.includes('"msg":"said-later"'), 60_000);
 
+  // `agentbox logs -f ID | head -1`: a follow that would run on ends at once, quietly, when its reader goes.
+  const piped = await runCli(['logs', '-f', id], { env, closeStdout: true, timeoutMs: 60_000 });
+  assert.deepEqual({ code: piped.code, stderr: piped.stderr }, { code: 141, stderr: '' });
+
   const top = await cli(['top', '--once', '--interval', '0.2']);
   assert.equal(top.code, 0, top.stderr);
   assert.match(top.stdout, /^ID\s+TEMPLATE\s+STATE\s+CPU%\s+CPU TIME\s+MEMORY\s+LIMIT\s+PIDS\s+DISK\n/);
