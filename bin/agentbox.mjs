@@ -12,6 +12,6 @@ if (!existsSync(new URL('src/cli/main.ts', root)) && existsSync(new URL('dist/ag
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  const { main } = await import('../src/cli/main.ts');
-  process.exitCode = await main(process.argv.slice(2));
+  const { runProcess } = await import('../src/cli/main.ts');
+  await runProcess(process.argv.slice(2));
 }

@@ -44,7 +44,7 @@ step "runsc (gVisor)"
 bash scripts/build-runsc.sh
 
 if ((FOR_TESTS)); then
-  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh; do
+  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh scripts/cli-shells.sh; do
     # Each one prepares a suite the README claims; without it those tests could not run.
     if [[ ! -f "$s" ]]; then
       echo "setup: $s is missing from this checkout; the tests it prepares could not run." >&2

@@ -5,8 +5,8 @@ import { codeFromString } from '@connectrpc/connect/protocol-connect';
 import { CONNECT_CODE_OF, ERROR_CODE_OF_CONNECT } from './envd-protocol.ts';
 import type { ErrorCode } from './errors.ts';
 
-test('every code the guest sends reads back as itself on the host, but the two that fold', () => {
-  const folded: Partial<Record<ErrorCode, ErrorCode | undefined>> = { quota_exceeded: 'resource_exhausted', internal: undefined };
+test('every code the guest sends reads back as itself on the host, but the three that fold', () => {
+  const folded: Partial<Record<ErrorCode, ErrorCode | undefined>> = { quota_exceeded: 'resource_exhausted', sandbox_ended: 'not_found', internal: undefined };
   for (const [ours, connect] of Object.entries(CONNECT_CODE_OF) as [ErrorCode, string][]) {
     const back = ERROR_CODE_OF_CONNECT[connect];
     assert.equal(back, ours in folded ? folded[ours] : ours, `${ours} → ${connect} → ${back}`);

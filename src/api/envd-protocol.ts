@@ -34,6 +34,7 @@ export type ConnectCodeName =
 export const CONNECT_CODE_OF: Record<ErrorCode, ConnectCodeName> = {
   invalid_argument: 'invalid_argument',
   not_found: 'not_found',
+  sandbox_ended: 'not_found',
   already_exists: 'already_exists',
   conflict: 'failed_precondition',
   unauthenticated: 'unauthenticated',

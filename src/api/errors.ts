@@ -8,6 +8,7 @@
 export type ErrorCode =
   | 'invalid_argument'      // the caller's input is wrong; the message says what to change
   | 'not_found'             // the named sandbox, template, snapshot, key or file does not exist
+  | 'sandbox_ended'         // the sandbox existed and ended; details: {sandbox, reason: 'expired'|'killed', endedAt}
   | 'already_exists'
   | 'conflict'              // the resource is in a state that does not allow the operation
   | 'unauthenticated'
@@ -23,6 +24,7 @@ export type ErrorCode =
 const HTTP_STATUS: Record<ErrorCode, number> = {
   invalid_argument: 400,
   not_found: 404,
+  sandbox_ended: 410,
   already_exists: 409,
   conflict: 409,
   unauthenticated: 401,
@@ -59,6 +61,15 @@ export class AgentboxError extends Error {
 
 export const notFound = (what: string, name: string) =>
   new AgentboxError('not_found', `${what} '${name}' does not exist`, { details: { [what]: name } });
+
+/** Why a sandbox ended: its timeout ran out (onTimeout kill), or a kill call. */
+export type EndReason = 'expired' | 'killed';
+
+/** A call on a sandbox that ended: what happened and when (`endedAt` in ISO 8601). */
+export const sandboxEnded = (id: string, reason: EndReason, endedAt: string) =>
+  new AgentboxError('sandbox_ended', `sandbox '${id}' ${reason === 'expired' ? 'expired (its timeout ran out)' : 'was killed'} at ${endedAt}; create a new one`, {
+    details: { sandbox: id, reason, endedAt },
+  });
 
 export const invalidArgument = (message: string, details?: Record<string, unknown>) =>
   new AgentboxError('invalid_argument', message, { details });

@@ -29,6 +29,8 @@ export const nativeApi = defineNative({
   pauseSandbox: { method: 'POST', path: '/v1/sandboxes/{id}/pause', summary: 'Pause (checkpoint) a sandbox', status: 200, response: S.Sandbox },
   resumeSandbox: { method: 'POST', path: '/v1/sandboxes/{id}/resume', summary: 'Resume a paused sandbox; its timer restarts', status: 200, response: S.Sandbox },
   forkSandbox: { method: 'POST', path: '/v1/sandboxes/{id}/fork', summary: 'Fork a running sandbox into a new one', body: S.ForkBody, status: 201, response: S.Sandbox },
+  getSandboxLogs: { method: 'GET', path: '/v1/sandboxes/{id}/logs', summary: 'The sandbox\'s console: the guest daemon\'s log (JSON lines) with its start command\'s output; `follow=true` keeps sending until the sandbox ends', query: S.LogsQuery, status: 200, response: 'bytes' },
+  getSandboxUsage: { method: 'GET', path: '/v1/sandboxes/{id}/usage', summary: 'CPU time, memory, pids and disk a running sandbox uses now (its cgroup)', status: 200, response: S.SandboxUsage },
   exec: { method: 'POST', path: '/v1/sandboxes/{id}/exec', summary: 'Run a command; streams ExecEvent lines with Accept: application/x-ndjson', body: S.ExecBody, status: 200, response: S.ExecResult, ndjson: S.ExecEvent },
   readFile: { method: 'GET', path: '/v1/sandboxes/{id}/files', summary: 'Read a file', query: S.FilePathQuery, status: 200, response: 'bytes' },
   writeFile: { method: 'PUT', path: '/v1/sandboxes/{id}/files', summary: 'Write a file (parents are created)', query: S.FilePathQuery, rawBody: true, status: 200, response: S.FileEntry },

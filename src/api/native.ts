@@ -152,6 +152,19 @@ export const SandboxPath = z.string().min(1).max(4096)
   .refine((p) => !p.split('/').includes('..'), { message: 'path must not contain ".." segments' });
 
 export const FilePathQuery = z.object({ path: SandboxPath }).strict();
+export const LogsQuery = z.object({
+  /** Keep the response open and send what the sandbox logs next, until it ends or the client leaves. */
+  follow: z.stringbool().default(false),
+}).strict();
+/** What a running sandbox uses now, from its cgroup (`agentbox top`). */
+export const SandboxUsage = z.object({
+  /** CPU time consumed since it started, nanoseconds. */
+  cpuNanos: z.number(),
+  /** Memory charged to its cgroup, bytes. */
+  memoryBytes: z.number(),
+  pids: z.number().int(),
+  disk: z.object({ usedBytes: z.number().int(), limitBytes: z.number().int() }).optional(),
+}).meta({ id: 'SandboxUsage' });
 export const ListFilesQuery = z.object({
   path: SandboxPath,
   depth: z.coerce.number().int().min(1).max(32).default(1),
@@ -371,4 +384,5 @@ export type LimitsPatch = z.infer<typeof LimitsPatch>;
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 export type PolicyView = z.infer<typeof Policy>;
 export type UsageView = z.infer<typeof Usage>;
+export type SandboxUsageView = z.infer<typeof SandboxUsage>;
 export type TenantLimitsView = z.infer<typeof TenantLimits>;

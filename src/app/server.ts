@@ -22,6 +22,7 @@ import { PoolManager } from '../server/pools.ts';
 import { Quota } from '../server/quota.ts';
 import { recover, type RecoveryReport } from '../server/recovery.ts';
 import { SandboxStore } from '../server/sandbox-store.ts';
+import { EndedStore } from '../server/ended-store.ts';
 import { SnapshotStore } from '../server/snapshot-store.ts';
 import { localBackend } from '../server/local-backend.ts';
 import { ensureAdminKey, listenGateway } from './gateway.ts';
@@ -96,7 +97,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // and neither is called before the server listens.
   const events: ServiceEvents = { timersChanged: () => lifecycle.poke(), checkpointed: (id) => proxy.forget(id) };
   const service = new SandboxService({
-    engine, store, snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
+    engine, store, ended: new EndedStore(db), snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
     traffic: new TrafficTokens(db), events,
     observe: (op, ms) => metrics?.observe(op, ms),
   });

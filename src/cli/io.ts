@@ -50,6 +50,32 @@ export function pairs(items: string[] | undefined, what: string): Record<string,
   return out;
 }
 
+/** The exit status of a writer whose reader went away: 128 + SIGPIPE, what `yes | head -1` gives `yes`. */
+export const BROKEN_PIPE_EXIT = 128 + 13;
+
+const isEpipe = (err: unknown): boolean => (err as NodeJS.ErrnoException | null | undefined)?.code === 'EPIPE';
+
+/**
+ * Watches stdout and stderr for a reader that went away (`agentbox ls | head -1`). Node ignores
+ * SIGPIPE, so a write to a closed pipe fails with EPIPE, emitted on the stream: unhandled, that
+ * is a stack trace. The listener stays for the life of the streams, so every later write to the
+ * broken one is swallowed too; other stream errors are not ours to hide. `gone` resolves once
+ * it happened; `happened()` also sees a write that failed just now, whose event is still queued
+ * (Node marks the stream `errored` at once and emits on a later tick).
+ */
+export function watchPipes(io: CliIo): { gone: Promise<void>; happened(): boolean } {
+  const streams = [io.stdout, io.stderr];
+  const gone = new Promise<void>((resolve) => {
+    for (const stream of streams) {
+      stream.on('error', (err: unknown) => {
+        if (!isEpipe(err)) throw err;
+        resolve();
+      });
+    }
+  });
+  return { gone, happened: () => streams.some((s) => isEpipe((s as { errored?: unknown }).errored)) };
+}
+
 export function print(io: CliIo, line: string): void {
   io.stdout.write(`${line}\n`);
 }

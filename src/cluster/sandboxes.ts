@@ -355,6 +355,10 @@ export class ClusterSandboxes implements SandboxOps {
     return Promise.reject(notSupported('usage metrics', 'read the pod\'s metrics from the cluster (metrics-server)'));
   }
 
+  logs(): AsyncIterable<Uint8Array> {
+    throw notSupported('sandbox logs', 'read the pod\'s logs from the cluster (kubectl logs)');
+  }
+
   setNetwork(): Promise<SandboxDetail> {
     return Promise.reject(notSupported('a per-sandbox network policy', 'set networkPolicy in the SandboxTemplate'));
   }

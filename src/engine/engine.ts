@@ -77,6 +77,7 @@ export class LocalEngine implements Engine {
   setEgress(id: string, policy: EgressPolicy): Promise<SandboxInfo> { return running.setEgress(this.t, id, policy); }
   setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo> { return running.setEnv(this.t, id, env); }
   inspect(id: string): Promise<SandboxUsage> { return running.inspect(this.t, id); }
+  logPath(id: string): string { return this.t.paths(this.t.record(id).id).log; }
 
   pause(id: string, opts?: PauseOptions): Promise<SandboxInfo> { return pauseResume.pause(this.t, id, opts); }
   resume(id: string, opts?: PauseOptions): Promise<SandboxInfo> { return pauseResume.resume(this.t, id, opts); }

@@ -188,6 +188,11 @@ export interface Engine {
    */
   setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo>;
   inspect(id: string): Promise<SandboxUsage>;
+  /**
+   * The file the runtime writes the sandbox's console to: the guest daemon's log (JSON lines),
+   * its start command's output among them. Absent until the sandbox first starts.
+   */
+  logPath(id: string): string;
   /** Stops the sandbox and removes all its files. Idempotent for unknown ids: throws not_found. */
   destroy(id: string): Promise<void>;
   close(): Promise<void>;

@@ -4,6 +4,7 @@
  * validated params, query and body with their inferred types.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
 import * as S from '../api/native.ts';
@@ -128,6 +129,19 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
         await write(end);
       });
       return RESPONDED;
+    },
+    async getSandboxLogs({ req, res, principal, params, query }) {
+      const ac = clientGone(req, res);
+      const chunks = sandboxes.logs(principal, sandboxId(params.id), { follow: query.follow, signal: ac.signal });
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+      res.flushHeaders();
+      // Backpressure as for a file; a read that fails midway cuts the response short.
+      await pipeline(Readable.from(chunks), res).catch(() => { res.destroy(); });
+      return RESPONDED;
+    },
+    async getSandboxUsage({ principal, params }) {
+      const u = await sandboxes.usage(principal, sandboxId(params.id));
+      return { cpuNanos: u.cpuNanos, memoryBytes: u.memoryBytes, pids: u.pids, ...(u.disk ? { disk: { usedBytes: u.disk.usedBytes, limitBytes: u.disk.limitBytes } } : {}) };
     },
     async readFile({ res, principal, params, query }) {
       const file = await sandboxes.readFile(principal, sandboxId(params.id), query.path);

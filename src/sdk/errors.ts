@@ -25,6 +25,14 @@ export class AuthenticationError extends AgentboxSdkError {}
 export class PermissionError extends AgentboxSdkError {}
 /** A sandbox, template, file, key or pool does not exist (or belongs to another tenant). */
 export class NotFoundError extends AgentboxSdkError {}
+/**
+ * The sandbox expired (its timeout ran out) or was killed; `details` holds `reason` ('expired' or
+ * 'killed') and `endedAt`. A NotFoundError too, so code that catches that keeps working.
+ */
+export class SandboxEndedError extends NotFoundError {
+  get reason(): string | undefined { return this.details?.reason as string | undefined; }
+  get endedAt(): Date | undefined { return typeof this.details?.endedAt === 'string' ? new Date(this.details.endedAt) : undefined; }
+}
 /** The input was wrong; the message says what to change. */
 export class InvalidArgumentError extends AgentboxSdkError {}
 /** The resource is in a state that does not allow this (e.g. exec on a paused sandbox). */
@@ -52,6 +60,7 @@ const BY_CODE: Record<string, typeof AgentboxSdkError> = {
   unauthenticated: AuthenticationError,
   permission_denied: PermissionError,
   not_found: NotFoundError,
+  sandbox_ended: SandboxEndedError,
   invalid_argument: InvalidArgumentError,
   conflict: ConflictError,
   already_exists: ConflictError,

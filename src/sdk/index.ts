@@ -13,5 +13,5 @@ export type { PtyHandle, PtyOptions } from './pty.ts';
 export type { ConnectionOptions } from './config.ts';
 export {
   AgentboxSdkError, AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError,
-  NotSupportedError, PermissionError, RateLimitError, TimeoutError, UnavailableError,
+  NotSupportedError, PermissionError, RateLimitError, SandboxEndedError, TimeoutError, UnavailableError,
 } from './errors.ts';

@@ -9,9 +9,9 @@
  *   await sbx.kill();
  */
 import type { NativeApi } from '../api/native-routes.ts';
-import type { RuntimeName, SandboxView } from '../api/native.ts';
+import type { RuntimeName, SandboxUsageView, SandboxView } from '../api/native.ts';
 import type { BodyInput } from '../api/route.ts';
-import { ApiClient } from './api-client.ts';
+import { ApiClient, routePath } from './api-client.ts';
 import { Commands } from './commands.ts';
 import { resolveConnection, type ConnectionOptions } from './config.ts';
 import { EnvdClient } from './envd.ts';
@@ -136,6 +136,31 @@ export class Sandbox {
     if (opts.timeoutMs !== undefined) body.timeoutSeconds = Math.ceil(opts.timeoutMs / 1000);
     const info = await this.api.call('forkSandbox', { id: this.sandboxId }, { json: body, timeoutMs: 0 });
     return new Sandbox(info.id, this.api, info);
+  }
+
+  /**
+   * The sandbox's console as text: its guest daemon's log (JSON lines) with its start command's
+   * output. With `follow`, it goes on with what comes next, until the sandbox ends or `signal` aborts.
+   *
+   * @example
+   *   for await (const text of sbx.logs()) process.stdout.write(text);
+   */
+  async *logs(opts: { follow?: boolean; signal?: AbortSignal } = {}): AsyncGenerator<string> {
+    const res = await this.api.request('GET', routePath('getSandboxLogs', { id: this.sandboxId }), {
+      query: { follow: opts.follow ? 'true' : undefined }, timeoutMs: 0, ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    const decoder = new TextDecoder();
+    for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) {
+      const text = decoder.decode(chunk, { stream: true });
+      if (text) yield text;
+    }
+    const rest = decoder.decode();
+    if (rest) yield rest;
+  }
+
+  /** CPU time, memory, pids and disk the running sandbox uses now. */
+  async usage(): Promise<SandboxUsageView> {
+    return this.api.call('getSandboxUsage', { id: this.sandboxId }, {});
   }
 
   async kill(): Promise<void> {

@@ -104,6 +104,8 @@ export interface SandboxOps {
   checkForkCount(p: Principal, count: number): void;
   exec(p: Principal, id: string, req: ExecRequest): Promise<ExecResult>;
   usage(p: Principal, id: string): Promise<SandboxUsage>;
+  /** The sandbox's console (guest log, start command output); `follow` keeps reading until it ends or `signal` aborts. */
+  logs(p: Principal, id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<Uint8Array>;
   setNetwork(p: Principal, id: string, policy: EgressPolicy): Promise<SandboxDetail>;
   /** Makes the sandbox's ports private to anonymous traffic; returns the token it must carry. */
   makeTrafficPrivate(p: Principal, id: string): string;

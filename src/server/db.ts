@@ -106,6 +106,16 @@ const MIGRATIONS: string[] = [
    ALTER TABLE pools ADD COLUMN buffer_max INTEGER;
    ALTER TABLE pools ADD COLUMN pool_min INTEGER;
    ALTER TABLE pools ADD COLUMN pool_max INTEGER;`,
+  // Sandboxes that ended (server/ended-store.ts, issue 16): a call on one says it expired or was
+  // killed, and when, instead of "does not exist". Bounded: the oldest rows go first (by seq).
+  `CREATE TABLE ended_sandboxes (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     tenant_id TEXT NOT NULL,
+     -- 'expired' (its timeout ran out) or 'killed' (a kill call).
+     reason TEXT NOT NULL,
+     ended_at INTEGER NOT NULL
+   );`,
 ];
 
 export function openDb(path: string, opts: { durable?: boolean } = {}): Db {

@@ -6,13 +6,15 @@
 import { sameSecret } from './same-secret.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { EXECD_PORT } from '../api/opensandbox-execd.ts';
-import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
+import { AgentboxError, asAgentboxError, notFound, sandboxEnded, type EndReason } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { type AnonymousTraffic, type Page, type ProxyTarget, type SandboxDetail, type SandboxOps, type SnapshotDetail } from './backend.ts';
 import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { FileContent, FileDownload } from '../envd/files.ts';
+import { readConsoleLog } from './console-log.ts';
+import type { EndedStore } from './ended-store.ts';
 import type { SandboxFiles } from './guest-files.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
@@ -33,6 +35,8 @@ export type Op = 'create' | 'claim' | 'exec' | 'pause' | 'resume' | 'fork' | 'ki
 export interface ServiceDeps {
   engine: Engine;
   store: SandboxStore;
+  /** Sandboxes that expired or were killed, so calls on them say so (and when). */
+  ended: EndedStore;
   snapshots: SnapshotStore;
   templates: TemplateAccess;
   files: SandboxFiles;
@@ -77,11 +81,16 @@ export class SandboxService implements SandboxOps {
     return this.queue.run(id, fn);
   }
 
-  /** The caller's sandbox, or not_found (also for other tenants' ids: no existence leak). */
+  /**
+   * The caller's sandbox; sandbox_ended when the caller's sandbox expired or was killed, else
+   * not_found (also for other tenants' ids, live or ended: no existence leak).
+   */
   private own(p: Principal, id: string): SandboxRecord {
     const rec = this.d.store.get(id);
-    if (!rec || rec.pooled || rec.tenantId !== p.tenantId) throw notFound('sandbox', id);
-    return rec;
+    if (rec && !rec.pooled && rec.tenantId === p.tenantId) return rec;
+    const ended = rec ? undefined : this.d.ended.find(p.tenantId, id);
+    if (ended) throw sandboxEnded(id, ended.reason, new Date(ended.endedAt).toISOString());
+    throw notFound('sandbox', id);
   }
 
   /** The engine's view of a sandbox; undefined while the engine does not know it (any other fault is thrown). */
@@ -179,23 +188,29 @@ export class SandboxService implements SandboxOps {
 
   async kill(p: Principal, id: string): Promise<void> {
     this.own(p, id);
-    await this.destroy(id);
+    await this.destroy(id, 'killed');
   }
 
   /**
    * Removes a sandbox everywhere. The row goes first: after a crash midway the engine's sandbox
    * has no row, and recovery destroys it as an orphan (a row left behind would read as a
    * sandbox the engine lost). A destroy that fails puts the row back, so the caller can retry.
+   * With a `reason`, a claimed sandbox is recorded as ended in the same transaction, so a call
+   * on its id finds either the sandbox or the record of its end, never neither.
    */
-  async destroy(id: string): Promise<void> {
+  async destroy(id: string, reason?: EndReason): Promise<void> {
     await this.serialize(id, () => this.timed('kill', async () => {
       const rec = this.d.store.get(id);
-      this.d.store.delete(id);
+      const ended = reason !== undefined && rec && !rec.pooled ? { id, tenantId: rec.tenantId, reason, endedAt: this.d.now() } : undefined;
+      this.d.store.atomically(() => {
+        this.d.store.delete(id);
+        if (ended) this.d.ended.record(ended);
+      });
       try {
         await this.d.engine.destroy(id);
       } catch (err) {
         if (asAgentboxError(err).code !== 'not_found') {
-          if (rec) this.d.store.insert(rec);
+          if (rec) this.d.store.atomically(() => { this.d.ended.forget(id); this.d.store.insert(rec); });
           throw err;
         }
       }
@@ -285,6 +300,16 @@ export class SandboxService implements SandboxOps {
     const wanted = expiresAt(this.d.now(), timeoutS);
     const patch = now.expiresAt === null || now.expiresAt < wanted ? { expiresAt: wanted, timeoutS: Math.max(now.timeoutS, timeoutS) } : {};
     return { detail: this.detail(this.retime(id, patch)!), resumed };
+  }
+
+  /**
+   * The sandbox's console log (guest log and start command output), in any state; see
+   * console-log.ts. Checked at the call, so a bad id fails before a response starts.
+   */
+  logs(p: Principal, id: string, opts: { follow: boolean; signal: AbortSignal }): AsyncIterable<Uint8Array> {
+    this.own(p, id);
+    const path = this.d.engine.logPath(id);
+    return readConsoleLog(path, { ...opts, ended: () => this.d.store.get(id) === undefined });
   }
 
   /** Resource usage of a running sandbox right now (for metrics façades). */
@@ -486,7 +511,7 @@ export class SandboxService implements SandboxOps {
   /** Applies the lifecycle action of an expired sandbox (called by the lifecycle loop). */
   async expire(rec: SandboxRecord, action: OnTimeoutAction): Promise<void> {
     this.d.log(`timeout: ${action} ${rec.id}`);
-    if (action === 'kill') await this.destroy(rec.id);
+    if (action === 'kill') await this.destroy(rec.id, 'expired');
     else await this.pauseById(rec.id, { memory: action === 'pause' });
   }
 

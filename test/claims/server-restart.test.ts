@@ -62,7 +62,12 @@ test('timers set before a SIGKILL fire after the restart; paused sandboxes stay 
     assert.equal((await call('POST', `/v1/sandboxes/${paused.id}/exec`, { cmd: 'cat /tmp/mark' })).body.stdout, 'kept\n');
 
     // The timers fire in the new process: kill, and pause.
-    await waitFor('the kill timer', async () => (await call('GET', `/v1/sandboxes/${killed.id}`)).status === 404, (TIMEOUT_S + 60) * 1000, 250);
+    // It ended by its timeout, and the API says so (server/ended-store.ts).
+    const ended = await waitFor('the kill timer', async () => {
+      const r = await call('GET', `/v1/sandboxes/${killed.id}`);
+      return r.status === 410 && (r.body as unknown as { code: string; details: { reason: string } });
+    }, (TIMEOUT_S + 60) * 1000, 250);
+    assert.deepEqual([ended.code, ended.details.reason], ['sandbox_ended', 'expired']);
     assert.ok(Date.now() >= deadline.killed, 'killed at or after its deadline');
     await waitFor('the pause timer', async () => (await call('GET', `/v1/sandboxes/${pausedAtTimeout.id}`)).body.state === 'paused', 60_000, 250);
     assert.equal((await call('GET', `/v1/sandboxes/${untimed.id}`)).body.state, 'running');

@@ -3,13 +3,15 @@
 // test/server/e2e.test.ts.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
+import { waitFor } from '../support/wait.ts';
+import { bin, runCli } from './run-cli.ts';
 
-const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;
 let s: FakeServer;
 let dir: string;
 
@@ -22,19 +24,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      env: { PATH: process.env.PATH ?? '', AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (c) => { stdout += c; });
-    child.stderr.on('data', (c) => { stderr += c; });
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`agentbox ${args.join(' ')} took over 30 s`)); }, 30_000);
-    child.on('close', (code) => { clearTimeout(t); resolve({ code: code ?? -1, stdout, stderr }); });
-  });
-}
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  runCli(args, { env: { AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir, ...env } });
 
 test('create, ls, exec, cp, pause, resume, kill', async () => {
   const c = await cli(['create', '--template', 'busybox', '--env', 'A=1', '--metadata', 'team=x']);
@@ -66,7 +57,10 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   assert.equal((await cli(['kill', id])).code, 0);
   const gone = await cli(['kill', id]);
   assert.equal(gone.code, 1);
-  assert.match(gone.stderr, /not_found/);
+  assert.match(gone.stderr, new RegExp(`sandbox_ended: sandbox '${id}' was killed at `));
+  const unknown = await cli(['kill', 'nosuchsandbox0000000']);
+  assert.equal(unknown.code, 1);
+  assert.match(unknown.stderr, /not_found/);
 });
 
 test('keys, pools and templates', async () => {
@@ -124,4 +118,33 @@ test('usage errors exit 2; the local admin key is found without AGENTBOX_API_KEY
   writeFileSync(join(dir, 'admin.key'), `${s.server.adminKey}\n`);
   const r = await cli(['ls', '--json'], { AGENTBOX_API_KEY: '' });
   assert.equal(r.code, 0, r.stderr);
+});
+
+// A reader that goes away (`agentbox ls | head -1`) ends a command quietly with 141, the status
+// SIGPIPE gives `yes` in `yes | head -1`. The mechanism is one (src/cli/main.ts, io.ts), so these
+// stand for every command: the usage text, a table, streamed exec output, an error on stderr.
+test('a closed pipe ends a command quietly with status 141', async () => {
+  const env = { AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir };
+  const id = (await cli(['create', '--template', 'busybox'])).stdout.trim();
+  for (const args of [['help'], ['ls'], ['exec', id, '--', 'echo', 'hi'], ['template', 'ls']]) {
+    const r = await runCli(args, { env, closeStdout: true });
+    assert.deepEqual({ code: r.code, stderr: r.stderr }, { code: 141, stderr: '' }, args.join(' '));
+  }
+  const refused = await runCli(['kill', 'nosuchsandbox'], { env, closeStderr: true });
+  assert.deepEqual({ code: refused.code, stdout: refused.stdout }, { code: 141, stdout: '' });
+});
+
+// On a terminal `top` refreshes in place until Ctrl-C. `script` (util-linux) gives it one: the ^C
+// written to script's input reaches top through the terminal as SIGINT, as a user's keypress does.
+test('top on a terminal refreshes until Ctrl-C', async () => {
+  const id = (await cli(['create', '--template', 'busybox'])).stdout.trim();
+  const env = { PATH: process.env.PATH ?? '', TERM: 'xterm', AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir };
+  const child = spawn('script', ['-qfec', `${process.execPath} ${bin} top --interval 0.1`, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c) => { out += c; });
+  const closed = once(child, 'close');
+  await waitFor('two refreshes showing the sandbox', () => out.split('\x1b[H\x1b[2J').length > 2 && out.includes(id), 30_000);
+  child.stdin.write('\x03');
+  // script -e answers 128 + the signal that ended top: SIGINT.
+  assert.deepEqual(await closed, [128 + 2, null]);
 });

@@ -38,7 +38,9 @@ describe(`PyPI ${FRAMEWORK} over the OpenSandbox SDK`, { skip }, () => {
     });
     const { stdout } = await run.catch((err: { stderr?: string }) => assert.fail(`framework.py failed:\n${String(err.stderr).slice(-4000)}`));
     const sandboxId = stdout.trim().split('\n').at(-1)!;
-    // The backend's cleanup policy (on close) deleted the sandbox it created.
-    assert.equal((await srv!.api(`/v1/sandboxes/${sandboxId}`)).status, 404, `sandbox ${sandboxId} outlived the backend`);
+    // The backend's cleanup policy (on close) deleted the sandbox it created: killed, says the native API.
+    const gone = await srv!.api(`/v1/sandboxes/${sandboxId}`);
+    assert.equal(gone.status, 410, `sandbox ${sandboxId} outlived the backend`);
+    assert.equal((await gone.json()).details.reason, 'killed');
   });
 });

@@ -72,24 +72,35 @@ describe('sandboxes', () => {
     const got = await (await s.api(`/v1/sandboxes/${sb.id}`, { key: keyA })).json();
     assert.equal(got.id, sb.id);
     assert.equal((await s.api(`/v1/sandboxes/${sb.id}`, { method: 'DELETE', key: keyA })).status, 204);
-    assert.equal((await s.api(`/v1/sandboxes/${sb.id}`, { key: keyA })).status, 404);
+    // Its owner is told it was killed, and when (server/ended-store.ts).
+    const gone = await s.api(`/v1/sandboxes/${sb.id}`, { key: keyA });
+    assert.equal(gone.status, 410);
+    const body = await gone.json();
+    assert.deepEqual({ code: body.code, sandbox: body.details.sandbox, reason: body.details.reason }, { code: 'sandbox_ended', sandbox: sb.id, reason: 'killed' });
     assert.throws(() => s.engine.get(sb.id), /does not exist/);
   });
 
-  test('tenant isolation: B can neither see nor touch A\'s sandbox', async () => {
+  test('tenant isolation: B can neither see nor touch A\'s sandbox, live or ended', async () => {
     const sb = await create(keyA);
-    for (const [method, path, json] of [
-      ['GET', `/v1/sandboxes/${sb.id}`], ['DELETE', `/v1/sandboxes/${sb.id}`], ['POST', `/v1/sandboxes/${sb.id}/pause`],
-      ['POST', `/v1/sandboxes/${sb.id}/timeout`, { timeoutSeconds: 5 }], ['POST', `/v1/sandboxes/${sb.id}/exec`, { cmd: 'true' }],
-      ['GET', `/v1/sandboxes/${sb.id}/files?path=/x`], ['GET', `/v1/sandboxes/${sb.id}/ports/8080/`],
-    ] as const) {
-      const res = await s.api(path, { method, key: keyB, ...(json ? { json } : {}) });
-      assert.equal(res.status, 404, `${method} ${path}`);
-      assert.equal((await res.json()).code, 'not_found');
-    }
+    const bIsRefused = async () => {
+      for (const [method, path, json] of [
+        ['GET', `/v1/sandboxes/${sb.id}`], ['DELETE', `/v1/sandboxes/${sb.id}`], ['POST', `/v1/sandboxes/${sb.id}/pause`],
+        ['POST', `/v1/sandboxes/${sb.id}/timeout`, { timeoutSeconds: 5 }], ['POST', `/v1/sandboxes/${sb.id}/exec`, { cmd: 'true' }],
+        ['GET', `/v1/sandboxes/${sb.id}/files?path=/x`], ['GET', `/v1/sandboxes/${sb.id}/ports/8080/`],
+        ['GET', `/v1/sandboxes/${sb.id}/logs`], ['GET', `/v1/sandboxes/${sb.id}/usage`],
+      ] as const) {
+        const res = await s.api(path, { method, key: keyB, ...(json ? { json } : {}) });
+        assert.equal(res.status, 404, `${method} ${path}`);
+        assert.equal((await res.json()).code, 'not_found');
+      }
+    };
+    await bIsRefused();
     const listB = await (await s.api('/v1/sandboxes', { key: keyB })).json();
     assert.ok(!listB.sandboxes.some((x: { id: string }) => x.id === sb.id));
     assert.equal((await (await s.api(`/v1/sandboxes/${sb.id}`, { key: keyA })).json()).state, 'running');
+    // Once A's sandbox ended, B still learns nothing: the same not_found as for an unknown id.
+    assert.equal((await s.api(`/v1/sandboxes/${sb.id}`, { method: 'DELETE', key: keyA })).status, 204);
+    await bIsRefused();
   });
 
   test('bad input gets a 4xx with a code and changes nothing', async () => {

@@ -117,6 +117,8 @@ export class FakeEngine implements Engine {
   async setEgress(id: string, egress: EgressPolicy): Promise<SandboxInfo> { return this.save({ ...this.get(id), egress }); }
   async setEnv(id: string, env: Record<string, string>): Promise<SandboxInfo> { const info = this.get(id); return this.save({ ...info, env: { ...info.env, ...env } }); }
   async inspect() { return { memoryBytes: 0, cpuNanos: 0, pids: 0 }; }
+  /** The fake writes no console: the file stays absent, as before a real sandbox first starts. */
+  logPath(id: string): string { this.get(id); return join(this.dir(id), 'runtime.log'); }
 
   async destroy(id: string): Promise<void> {
     this.get(id);

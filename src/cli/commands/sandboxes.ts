@@ -25,13 +25,39 @@ export const create: Command = async (args, io) => {
   const metadata = pairs(multi.metadata, '--metadata');
   if (metadata) body.metadata = metadata;
   const sbx = await client(io).json<SandboxView>('POST', '/v1/sandboxes', { json: body, timeoutMs: 0 });
-  print(io, bools.has('json') ? JSON.stringify(sbx) : sbx.id);
+  if (bools.has('json')) { print(io, JSON.stringify(sbx)); return 0; }
+  print(io, sbx.id);
+  // On stderr, so `id=$(agentbox create)` still captures the id alone.
+  io.stderr.write(`${expiryNote(sbx)}\n`);
+  return 0;
+};
+
+/** "5m", "1h30m", "45s". */
+export function duration(seconds: number): string {
+  const h = Math.floor(seconds / 3600), m = Math.floor((seconds % 3600) / 60), s = seconds % 60;
+  return [h ? `${h}h` : '', m ? `${m}m` : '', s || (!h && !m) ? `${s}s` : ''].join('');
+}
+
+/** When a sandbox's timeout acts and what it does then, so no sandbox disappears without a word. */
+function expiryNote(sbx: SandboxView): string {
+  const then = sbx.onTimeout === 'kill' ? 'killed' : 'paused';
+  const when = sbx.expiresAt ? ` at ${sbx.expiresAt}` : '';
+  return `sandbox ${sbx.id} is ${then} after ${duration(sbx.timeoutSeconds)}${when}; \`agentbox timeout ${sbx.id} SECONDS\` changes it`;
+}
+
+/** `timeout ID SECONDS`: restarts the sandbox's timer at SECONDS from now. */
+export const timeout: Command = async (args, io) => {
+  const { positionals } = parseFlags(args, {});
+  const seconds = Number(positionals[1]);
+  if (positionals.length !== 2 || !Number.isInteger(seconds) || seconds <= 0) throw new UsageError('usage: agentbox timeout ID SECONDS');
+  const sbx = await client(io).json<SandboxView>('POST', `/v1/sandboxes/${positionals[0]}/timeout`, { json: { timeoutSeconds: seconds } });
+  print(io, expiryNote(sbx));
   return 0;
 };
 
 export const ls: Command = async (args, io) => {
-  const { flags, multi, bools, positionals } = parseFlags(args, { strings: ['state', 'template'], multi: ['metadata'], bools: ['json'] });
-  if (positionals.length) throw new UsageError('usage: agentbox ls [--state S] [--metadata K=V] [--template T] [--json]');
+  const { flags, multi, bools, positionals } = parseFlags(args, { strings: ['state', 'template'], multi: ['metadata'], bools: ['json', 'quiet'] });
+  if (positionals.length) throw new UsageError('usage: agentbox ls [--state S] [--metadata K=V] [--template T] [--json | --quiet]');
   const api = client(io);
   const all: SandboxView[] = [];
   let nextToken: string | undefined;
@@ -44,6 +70,7 @@ export const ls: Command = async (args, io) => {
     if (!nextToken) break;
   }
   if (bools.has('json')) { print(io, JSON.stringify(all)); return 0; }
+  if (bools.has('quiet')) { for (const s of all) print(io, s.id); return 0; }
   const rows = [['ID', 'TEMPLATE', 'STATE', 'CREATED', 'EXPIRES', 'METADATA'], ...all.map((s) => [
     s.id, s.template, s.state, s.createdAt, s.expiresAt ?? '-', Object.entries(s.metadata).map(([k, v]) => `${k}=${v}`).join(',') || '-',
   ])];

@@ -16,6 +16,7 @@ import { parseBody, parseQuery } from '../request.ts';
 import { sendJson } from '../respond.ts';
 import { Router } from '../router.ts';
 import { legacyControl } from './legacy.ts';
+import { e2bErrorBody } from './errors.ts';
 import { egressPolicy } from './network.ts';
 import { listedSandbox, metricPoint, sandboxDetail, sandboxObject, snapshotInfo } from './views.ts';
 
@@ -139,8 +140,7 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
           const fork = await s.fork(principal, id, b.timeout ? { timeoutSeconds: b.timeout } : {});
           out.push({ sandbox: sandboxObject(fork, isPrivate ? s.makeTrafficPrivate(principal, fork.id) : undefined) });
         } catch (err) {
-          const e = err instanceof AgentboxError ? err : new AgentboxError('internal', String(err));
-          out.push({ error: { code: e.httpStatus, message: e.message } });
+          out.push({ error: e2bErrorBody(err) });
         }
       }
       return { body: out };

@@ -5,7 +5,7 @@
  * `code` (kill → false on 404, pause → false on 409), so it always mirrors the status.
  */
 import type { ServerResponse } from 'node:http';
-import { asAgentboxError } from '../../api/errors.ts';
+import { asAgentboxError, type AgentboxError } from '../../api/errors.ts';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -13,9 +13,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(text);
 }
 
+/**
+ * The E2B status of an error. A sandbox that ended is 404 to E2B's clients, as on E2B: the SDKs
+ * read 404 (kill → false, connect → NotFoundError), and the message still says when it ended.
+ */
+export function e2bStatus(err: AgentboxError): number {
+  return err.code === 'sandbox_ended' ? 404 : err.httpStatus;
+}
+
 export function e2bErrorBody(err: unknown): { code: number; message: string } {
   const e = asAgentboxError(err);
-  return { code: e.httpStatus, message: e.message };
+  return { code: e2bStatus(e), message: e.message };
 }
 
 export function sendE2bError(res: ServerResponse, err: unknown): void {

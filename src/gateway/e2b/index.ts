@@ -50,7 +50,7 @@ const under = (url: string, prefix: string): string | undefined => {
 };
 
 /** Errors that mean "this sandbox cannot be reached now", which E2B's proxy answers with 502. */
-const GONE = new Set(['not_found', 'conflict', 'unavailable']);
+const GONE = new Set(['not_found', 'sandbox_ended', 'conflict', 'unavailable']);
 
 export function createE2bFacade(d: E2bDeps): E2bFacade {
   const control = controlApi({ backend: d.backend, now: d.now });

@@ -38,7 +38,8 @@ const BY_CODE: Partial<Record<ErrorCode, string>> = {
 };
 
 function codeOf(e: AgentboxError, conflict: ConflictMeaning): string {
-  if (e.code === 'not_found') {
+  // OpenSandbox has no code for a sandbox that ended: its clients see the not-found they expect.
+  if (e.code === 'not_found' || e.code === 'sandbox_ended') {
     const what = Object.keys(e.details ?? {}).find((k) => k in NOT_FOUND);
     return what ? NOT_FOUND[what]! : 'SANDBOX::NOT_FOUND';
   }
@@ -55,6 +56,7 @@ function codeOf(e: AgentboxError, conflict: ConflictMeaning): string {
  */
 function statusOf(e: AgentboxError): number {
   if (e.code === 'unavailable') return 502;
+  if (e.code === 'sandbox_ended') return 404;
   if (e.code === 'not_found' && e.details?.template !== undefined) return 400;
   return e.httpStatus;
 }

@@ -13,6 +13,7 @@ import { sendJson } from '../http/respond.ts';
 const EXECD_CODE_OF: Record<ErrorCode, ExecdErrorCode> = {
   invalid_argument: 'INVALID_REQUEST_BODY',
   not_found: 'FILE_NOT_FOUND',
+  sandbox_ended: 'RUNTIME_ERROR',
   already_exists: 'RUNTIME_ERROR',
   conflict: 'RUNTIME_ERROR',
   unauthenticated: 'UNAUTHORIZED',
