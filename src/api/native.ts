@@ -216,8 +216,15 @@ export const Template = z.object({
 }).meta({ id: 'Template' });
 export const TemplateList = z.object({ templates: z.array(Template) }).meta({ id: 'TemplateList' });
 /** `POST /v1/templates/{template}/oci`: the body is a `docker save` archive; `ref` picks an image in it. */
+/**
+ * An image in an archive: a `docker save` archive names its images `app:v1` or
+ * `registry.example/app:v1`; an OCI layout tags them (`org.opencontainers.image.ref.name`), `v1`.
+ * One rule for the upload route and for recipes' `from.oci.ref`.
+ */
+export const ImageRefInArchive = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$/, 'an image reference in the archive, such as app:v1 (docker save) or v1 (an OCI layout\'s tag)');
+
 export const TemplateUploadQuery = z.object({
-  ref: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$/, 'ref is an image reference in the archive, such as app:v1').optional(),
+  ref: ImageRefInArchive.optional(),
   description: z.string().max(500).optional(),
 }).strict();
 

@@ -4,6 +4,7 @@ fork), against real gVisor sandboxes."""
 from __future__ import annotations
 
 import io
+import json
 import os
 import socket
 import urllib.parse
@@ -12,8 +13,8 @@ import pytest
 from conftest import Collected, wait_until
 
 from agentbox import (
-    AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError, Pools, Sandbox, Templates,
-    TimeoutError, UnavailableError,
+    AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError, Pools, Sandbox,
+    SandboxEndedError, Templates, TimeoutError, UnavailableError,
 )
 
 
@@ -37,10 +38,19 @@ def test_create_get_info_set_timeout_pause_resume_kill() -> None:
         assert again.files.read("/tmp/state") == "kept\n"
     finally:
         sbx.kill()
-    with pytest.raises(NotFoundError):
+    with pytest.raises(SandboxEndedError) as ended:
         sbx.get_info()
-    with pytest.raises(NotFoundError):
+    assert ended.value.reason == "killed" and ended.value.ended_at is not None
+    with pytest.raises(NotFoundError):  # a SandboxEndedError is a NotFoundError too
         Sandbox.connect(sbx.sandbox_id)
+
+
+def test_logs_and_usage_of_a_running_sandbox(sbx: Sandbox) -> None:
+    sbx.commands.run("head -c 1000000 /dev/zero > /dev/null")
+    usage = sbx.usage()
+    assert usage.memory_bytes > 0 and usage.pids > 0 and usage.cpu_nanos > 0, usage
+    lines = [json.loads(line) for line in "".join(sbx.logs()).splitlines() if line.startswith("{")]
+    assert any(line.get("msg") == "guest listening" for line in lines), lines
 
 
 def test_a_with_block_kills_its_sandbox() -> None:
@@ -232,7 +242,7 @@ def test_templates_list_build_and_refuse_a_bad_recipe() -> None:
 
 def test_templates_upload_streams_a_docker_archive() -> None:
     with open(os.environ["AGENTBOX_TEST_DOCKER_ARCHIVE"], "rb") as archive:
-        uploaded = Templates.upload("py-sdk-upload", archive)
+        uploaded = Templates.upload("py-sdk-upload", archive, ref="py-sdk/upload:v1")  # a name with a registry path
     assert uploaded.name == "py-sdk-upload" and uploaded.state == "ready"
     assert "py-sdk-upload" in [t.name for t in Templates.list()]
     with Sandbox.create(template="py-sdk-upload") as sandbox:

@@ -12,10 +12,10 @@ from ._process import ProcessEnd
 from .commands import AsyncCommandHandle, CommandResult, RunOptions
 from .errors import (
     AgentboxSdkError, AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError,
-    NotSupportedError, PermissionError, RateLimitError, TimeoutError, UnavailableError,
+    NotSupportedError, PermissionError, RateLimitError, SandboxEndedError, TimeoutError, UnavailableError,
 )
 from .files import AsyncWatchHandle
-from .models import ExecResult, FileEntry, Pool, Template, WatchChange
+from .models import ExecResult, FileEntry, Pool, SandboxUsage, Template, WatchChange
 from .models import Sandbox as SandboxInfo
 from .pty import AsyncPtyHandle
 from .sandbox import AsyncSandbox, SandboxCreateOptions, SandboxListOptions
@@ -27,7 +27,7 @@ __all__ = [
     "CommandHandle", "AsyncCommandHandle", "CommandResult", "RunOptions", "ProcessEnd",
     "PtyHandle", "AsyncPtyHandle", "WatchHandle", "AsyncWatchHandle",
     "Templates", "AsyncTemplates", "Pools", "AsyncPools",
-    "ExecResult", "FileEntry", "Pool", "Template", "WatchChange",
+    "ExecResult", "FileEntry", "Pool", "SandboxUsage", "Template", "WatchChange",
     "AgentboxSdkError", "AuthenticationError", "CommandExitError", "ConflictError", "InvalidArgumentError", "NotFoundError",
-    "NotSupportedError", "PermissionError", "RateLimitError", "TimeoutError", "UnavailableError",
+    "NotSupportedError", "PermissionError", "RateLimitError", "SandboxEndedError", "TimeoutError", "UnavailableError",
 ]

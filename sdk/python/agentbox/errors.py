@@ -11,6 +11,7 @@ Example::
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Mapping, Optional
 
 
@@ -35,6 +36,21 @@ class PermissionError(AgentboxSdkError):  # noqa: A001 - the TypeScript SDK's na
 
 class NotFoundError(AgentboxSdkError):
     """A sandbox, template, file, key or pool does not exist (or belongs to another tenant)."""
+
+
+class SandboxEndedError(NotFoundError):
+    """The sandbox expired (its timeout ran out) or was killed; ``reason`` is ``'expired'`` or
+    ``'killed'`` and ``ended_at`` when. A ``NotFoundError`` too, so code that catches that keeps working."""
+
+    @property
+    def reason(self) -> Optional[str]:
+        reason = (self.details or {}).get("reason")
+        return reason if isinstance(reason, str) else None
+
+    @property
+    def ended_at(self) -> Optional[datetime]:
+        ended = (self.details or {}).get("endedAt")
+        return datetime.fromisoformat(ended) if isinstance(ended, str) else None
 
 
 class InvalidArgumentError(AgentboxSdkError):
@@ -86,6 +102,7 @@ _BY_CODE: dict[str, type[AgentboxSdkError]] = {
     "unauthenticated": AuthenticationError,
     "permission_denied": PermissionError,
     "not_found": NotFoundError,
+    "sandbox_ended": SandboxEndedError,
     "invalid_argument": InvalidArgumentError,
     "conflict": ConflictError,
     "already_exists": ConflictError,

@@ -7,7 +7,7 @@ from typing import Literal, Optional
 
 from ._model import Model
 
-__all__ = ["Sandbox", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool"]
+__all__ = ["Sandbox", "SandboxUsage", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -35,6 +35,20 @@ class Sandbox(Model):
     disk: Optional[SandboxDisk] = None
     envd_version: Optional[str] = None
     error: Optional[str] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxUsageDisk(Model):
+    used_bytes: int
+    limit_bytes: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxUsage(Model):
+    cpu_nanos: float
+    memory_bytes: float
+    pids: int
+    disk: Optional[SandboxUsageDisk] = None
 
 
 @dataclass(frozen=True, kw_only=True)

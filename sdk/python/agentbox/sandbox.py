@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-from typing import Any, AsyncIterator, Awaitable, Literal, Optional, TypedDict, TypeVar, Unpack
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Literal, Optional, TypedDict, TypeVar, Unpack
 
 from ._config import ConnectionOptions, resolve_connection
 from ._envd import EnvdClient
-from ._http import ApiClient, sandbox_path
+from ._http import ApiClient, guarded, sandbox_path
 from .commands import AsyncCommands
 from .files import AsyncFiles
 from .models import Sandbox as SandboxInfo
+from .models import SandboxUsage
 from .pty import AsyncPty
 
 T = TypeVar("T")
@@ -170,6 +171,17 @@ class AsyncSandbox:
         info = await self._update("POST", "/fork", json_body=body, timeout_ms=0)
         # The copy gets a client of its own, so closing either leaves the other usable.
         return type(self)(ApiClient(self._api.conn), info)
+
+    async def logs(self, *, follow: bool = False) -> AsyncGenerator[str, None]:
+        """The sandbox's console as text: its guest daemon's log (JSON lines) with its start
+        command's output. With ``follow``, it goes on with what comes next until the sandbox ends."""
+        async with self._api.stream("GET", self._path + "/logs", query={"follow": "true" if follow else None}) as res:
+            async for text in guarded(res, res.aiter_text()):
+                yield text
+
+    async def usage(self) -> SandboxUsage:
+        """CPU time, memory, pids and disk the running sandbox uses now."""
+        return SandboxUsage.from_json(await self._api.json("GET", self._path + "/usage"))
 
     async def kill(self) -> None:
         await self._api.request("DELETE", self._path)

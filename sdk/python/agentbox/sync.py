@@ -140,8 +140,13 @@ class Sandbox(_Forwarding[AsyncSandbox]):
     resume = blocking(AsyncSandbox.resume)
     set_timeout = blocking(AsyncSandbox.set_timeout)
     fork = blocking_wrapped(AsyncSandbox.fork, lambda forked: Sandbox(forked))
+    usage = blocking(AsyncSandbox.usage)
     kill = blocking(AsyncSandbox.kill)
     close = blocking(AsyncSandbox.close)
+
+    def logs(self, *, follow: bool = False) -> Iterator[str]:
+        """As ``AsyncSandbox.logs``."""
+        return iterate(self._async.logs(follow=follow))
 
     def get_host(self, port: int) -> str:
         return self._async.get_host(port)

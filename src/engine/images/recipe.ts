@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { AgentboxError } from '../../api/errors.ts';
+import { ImageRefInArchive } from '../../api/native.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -48,7 +49,7 @@ const FromSchema = z.union([
   z.object({ oci: z.object({
     /** Inside the engine's import directory (see layers.ts `resolveImportPath`). */
     path: z.string().min(1).max(4096).startsWith('/', 'oci.path is an absolute path inside the import directory'),
-    ref: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, 'oci.ref is a tag such as latest or v1').optional(),
+    ref: ImageRefInArchive.optional(),
   }).strict() }).strict(),
 ]);
 
