@@ -140,6 +140,17 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
     await assert.rejects(client.update(TEMPLATES, stored), (e: KubeApiError) => e.status === 422 && /hostNetwork must be false/.test(e.message));
   });
 
+  it("leaves out OpenSandbox's task-executor and execd-installer, which the operator drops", async () => {
+    const upstream = goodPod();
+    upstream.containers.push({ name: 'task-executor', image: 'task-executor', securityContext: { capabilities: { add: ['SYS_PTRACE'] } } });
+    (upstream.initContainers as unknown[]).push({ name: 'execd-installer', image: 'execd' });
+    for (const k of KINDS.filter((x) => x.kind === 'Pool' || x.kind === 'BatchSandbox')) {
+      assert.equal((await tryCreate(k.rt, enforced, k.wrap('upstream', upstream)))?.message ?? null, null, k.kind);
+    }
+    const err = await tryCreate(SANDBOXES, enforced, KINDS[0]!.wrap('upstream', upstream));
+    assert.match(err?.message ?? 'admitted', /(missing in: task-executor, execd-installer|task-executor adds SYS_PTRACE)$/, 'a Sandbox runs every container it names');
+  });
+
   it('leaves a BatchSandbox that takes its pods from a Pool to the Pool\'s checks', async () => {
     assert.equal(await tryCreate(BATCH_SANDBOXES, enforced, { metadata: { name: 'from-pool' }, spec: { poolRef: 'checked-pool' } } as KubeObject), null);
   });
