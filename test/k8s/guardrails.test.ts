@@ -3,8 +3,8 @@
 // dry-run creates (which run admission exactly as a real create does and store nothing). Each
 // policy admits a good Sandbox, SandboxTemplate, OpenSandbox Pool and BatchSandbox and refuses a
 // bad one with its message; the allowed RuntimeClasses change by editing the GuardrailParameters
-// object alone; a namespace without the label is not affected. The Helm chart renders the same
-// objects.
+// object alone; a namespace without the label is not affected; the operator works under them.
+// The Helm chart renders the same objects.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { BATCH_SANDBOXES, POOLS, SANDBOXES, TEMPLATES } from '../../src/k8s/reso
 import type { KubeObject } from '../../src/api/k8s/types.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
 import { HELM, helmMissing, kubectl, parseManifests, run, toYaml } from './manifests.ts';
+import { extensionsFixture } from './extensions-fixture.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping k8s guardrail tests: ${skip}`);
@@ -171,6 +172,20 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
         assert.equal((await tryCreate(k.rt, unlabelled, k.wrap('bad', badPod(bad.change))))?.message ?? null, null, `${k.kind}: ${bad.rule}`);
       }
     }
+  });
+
+  describe('the operator in a labelled namespace', () => {
+    const f = extensionsFixture('guard-op');
+    before(async () => {
+      await f.client.patch(NAMESPACES, undefined, f.ns, { metadata: { labels: { 'agentbox.dev/guardrails': 'enforced' } } });
+      await waitFor('policies in force in the operator\'s namespace', async () => !!(await tryCreate(SANDBOXES, f.ns, KINDS[0]!.wrap('probe', badPod(BAD[0]!.change)))), 30_000, 200);
+    });
+
+    it('fills a warm pool and binds a claim: every Sandbox the operator writes passes the policies', async () => {
+      await f.readyPool('checked', 2, { podTemplate: { spec: goodPod() } });
+      await f.claim('checked-claim', 'checked');
+      await f.claimReason('checked-claim', 'DependenciesReady');
+    });
   });
 
   it('Helm renders the same policies, parameters and bindings (guardrails.enabled)', { skip: helmMissing }, () => {
