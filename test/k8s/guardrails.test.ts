@@ -141,6 +141,19 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
     await assert.rejects(client.update(TEMPLATES, stored), (e: KubeApiError) => e.status === 422 && /hostNetwork must be false/.test(e.message));
   });
 
+  it('judges an object written before its namespace was labelled only when its pod template changes (a label edit passes)', async () => {
+    const late = await createNamespace(client, 'guard-late');
+    try {
+      const hostNetwork = badPod((p) => { p.hostNetwork = true; });
+      await client.create(TEMPLATES, late, KINDS[1]!.wrap('old', hostNetwork));
+      await client.patch(NAMESPACES, undefined, late, { metadata: { labels: { 'agentbox.dev/guardrails': 'enforced' } } });
+      await waitFor('policies in force in the newly labelled namespace', async () => !!(await tryCreate(TEMPLATES, late, KINDS[1]!.wrap('probe', badPod(BAD[0]!.change)))), 30_000, 200);
+      await client.patch(TEMPLATES, late, 'old', { metadata: { labels: { team: 'a' } } });
+      await assert.rejects(client.patch(TEMPLATES, late, 'old', { spec: { podTemplate: { spec: { ...hostNetwork, hostIPC: true } } } }),
+        (e: KubeApiError) => e.status === 422 && /hostNetwork, hostIPC must be false/.test(e.message));
+    } finally { await deleteNamespace(client, late); }
+  });
+
   it("leaves out OpenSandbox's task-executor and execd-installer, which the operator drops", async () => {
     const upstream = goodPod();
     upstream.containers.push({ name: 'task-executor', image: 'task-executor', securityContext: { capabilities: { add: ['SYS_PTRACE'] } } });
