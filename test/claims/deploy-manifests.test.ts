@@ -9,20 +9,12 @@
 // test-file-timeout: 20 min
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { parseAllDocuments } from 'yaml';
-import { defaultCacheDir } from '../../src/engine/runtime/runtime-classes.ts';
 import type { KubeClient } from '../../src/k8s/client.ts';
-import { skipOutsideCI } from '../support/ci.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, KUBECONFIG } from '../k8s/harness.ts';
+import { HELM, helmMissing, kubectl, parseManifests, run, toYaml } from '../k8s/manifests.ts';
 
-const root = new URL('../..', import.meta.url).pathname;
 const skip = ensureEnv();
-const helmVersion = /AGENTBOX_HELM_VERSION:-(v[0-9.]+)/.exec(readFileSync(join(root, 'scripts/build-helm.sh'), 'utf8'))![1]!;
-const HELM = join(defaultCacheDir(), 'helm', helmVersion, 'helm');
-const helmMissing = existsSync(HELM) ? false : skipOutsideCI(`helm ${helmVersion} is not built (${HELM})`, 'run bash scripts/build-helm.sh, or ./scripts/setup.sh --for-tests');
 
 interface Obj {
   apiVersion: string; kind: string;
@@ -34,14 +26,7 @@ interface Obj {
 const CLUSTER_SCOPED = new Set(['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding', 'Namespace']);
 const key = (o: Obj) => `${o.kind}/${o.metadata.name}`;
 
-function run(cmd: string, args: string[], input?: string): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', input, timeout: 120_000, cwd: root });
-  assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr || r.error?.message}`);
-  return r.stdout;
-}
-const kubectl = (args: string[], input?: string) => run('kubectl', ['--kubeconfig', KUBECONFIG, ...args], input);
-const parse = (text: string) => parseAllDocuments(text).map((d) => d.toJS() as Obj | null).filter((o): o is Obj => !!o);
-const toYaml = (objs: Obj[]) => objs.map((o) => JSON.stringify(o)).join('\n---\n');
+const parse = (text: string) => parseManifests<Obj>(text);
 
 /** Pod template of a Deployment. */
 const pod = (d: Obj) => (d.spec as { template: { metadata: { labels: Record<string, string> }; spec: { serviceAccountName?: string; containers: { image: string; ports?: { name?: string; containerPort: number }[] }[] } } }).template;
@@ -68,10 +53,10 @@ function assertCoherent(objs: Obj[]): void {
     for (const s of b.subjects ?? []) assert.ok(names.has(`ServiceAccount/${s.name}`), `${key(b)} binds ServiceAccount ${s.name}, which is installed`);
   }
   assert.deepEqual(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort(), [
-    'batchsandboxes.sandbox.opensandbox.io', 'pools.sandbox.opensandbox.io',
+    'batchsandboxes.sandbox.opensandbox.io', 'guardrailparameters.agentbox.dev', 'pools.sandbox.opensandbox.io',
     'sandboxclaims.extensions.agents.x-k8s.io', 'sandboxes.agents.x-k8s.io',
     'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io',
-  ], "the four Agent Sandbox CRDs and OpenSandbox's Pool and BatchSandbox");
+  ], "the four Agent Sandbox CRDs, OpenSandbox's Pool and BatchSandbox, and the guardrails' parameters");
 }
 
 /** Sends the manifests to the API server: namespaced objects for real into `ns`, the rest dry-run. */

@@ -1,5 +1,6 @@
 // Builds CustomResourceDefinition objects from the schemas in ./schemas.ts. Used by the CRD
 // generator (deploy/crds) and by tests and the operator, which install or patch them.
+import { GUARDRAIL_PARAMETERS } from './guardrail-schemas.ts';
 import { OPENSANDBOX_KINDS, type SingleVersionKindDef } from './opensandbox-schemas.ts';
 import { ALL_KINDS, type KindDef, type VersionDef } from './schemas.ts';
 
@@ -66,8 +67,8 @@ export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
   return crdOf(kind, [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)], opts.webhook ? conversionSpec(opts) : undefined);
 }
 
-/** The CRD of one of OpenSandbox's kinds: one version, nothing to convert. */
-export function buildOpenSandboxCrd(kind: SingleVersionKindDef) {
+/** The CRD of a kind served at one version, nothing to convert (OpenSandbox's, the guardrail parameters). */
+export function buildSingleVersionCrd(kind: SingleVersionKindDef) {
   return crdOf(kind, [version(kind.version, kind.def, true, false)]);
 }
 
@@ -92,7 +93,7 @@ function crdOf(kind: Omit<KindDef, 'v1beta1' | 'v1alpha1'>, versions: ReturnType
   };
 }
 
-/** agentbox's four kinds (with `opts`), then OpenSandbox's two. */
+/** agentbox's four kinds (with `opts`), then OpenSandbox's two, then the guardrail parameters. */
 export function buildAllCrds(opts: CrdOptions = {}) {
-  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...OPENSANDBOX_KINDS.map(buildOpenSandboxCrd)];
+  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...[...OPENSANDBOX_KINDS, GUARDRAIL_PARAMETERS].map(buildSingleVersionCrd)];
 }

@@ -1,7 +1,9 @@
 // Managed NetworkPolicies: one per SandboxTemplate, selecting its pods by the template-ref-hash
 // label, and one per bare Sandbox (not made from a template), selecting its pod by name hash.
-// Default rules are secure: ingress only from the router, egress only to public addresses
-// (cluster-internal, CGNAT, loopback, link-local metadata and every non-global IPv6 range denied).
+// Default rules are secure: ingress only from the router (the agentbox server reaches pods through
+// it too, src/cluster/router-access.ts), egress only to public addresses (cluster-internal, CGNAT,
+// loopback, link-local metadata and every non-global IPv6 range denied). A template's own rules
+// replace them, with DNS added when they allow egress (templateRules).
 import { KIND, LABEL, ROUTER_APP_LABEL, ROUTER_NAMESPACE } from '../../api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxTemplate } from '../../api/k8s/types.ts';
 import { canonicalJson, nameHash } from '../hash.ts';
@@ -35,10 +37,33 @@ export function defaultRules(): { ingress: unknown[]; egress: unknown[] } {
   };
 }
 
+/**
+ * Egress to the cluster's DNS service (CoreDNS pods labelled k8s-app=kube-dns in kube-system, as
+ * kubeadm, GKE, EKS and AKS deploy it), port 53 over UDP and TCP.
+ */
+export const CLUSTER_DNS_EGRESS = {
+  to: [{
+    namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+    podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+  }],
+  ports: [{ protocol: 'UDP', port: 53 }, { protocol: 'TCP', port: 53 }],
+};
+
+/**
+ * A template's own rules (upstream's `spec.networkPolicy`), plus DNS when its egress lets
+ * anything out: its pods keep the cluster's DNS (blueprint.ts points only pods under the default
+ * rules at public resolvers), and an allow-list whose names cannot be resolved allows nothing.
+ * As on one machine, where any sandbox with egress reaches the DNS proxy
+ * (src/engine/network/egress.ts). Upstream copies the rules alone and leaves DNS to the template;
+ * an empty egress list stays deny-all here too.
+ */
+function templateRules(np: NonNullable<SandboxTemplate['spec']['networkPolicy']>): { ingress: unknown[]; egress: unknown[] } {
+  const egress = np.egress ?? [];
+  return { ingress: np.ingress ?? [], egress: egress.length ? [...egress, CLUSTER_DNS_EGRESS] : [] };
+}
+
 export function buildNetworkPolicy(t: SandboxTemplate): NetworkPolicy {
-  const rules = t.spec.networkPolicy
-    ? { ingress: t.spec.networkPolicy.ingress ?? [], egress: t.spec.networkPolicy.egress ?? [] }
-    : defaultRules();
+  const rules = t.spec.networkPolicy ? templateRules(t.spec.networkPolicy) : defaultRules();
   const hash = nameHash(t.metadata.name!);
   return {
     apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy',
