@@ -18,6 +18,8 @@ const INDEX: Record<string, number> = {
   'sec-gateway': 62, 'server-sec-gateway': 63, 'server-sec-fuzz': 64, 'sec-chaos': 65, 'server-sec-chaos': 66,
   // Coverage of README claims on the real engine.
   'claims-1': 70, 'claims-2': 71, 'claims-3': 72, 'server-claims-1': 73, 'server-claims-2': 74, 'server-claims-3': 75,
+  // The web console in a browser (test/console).
+  'server-console': 82,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);
