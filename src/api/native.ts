@@ -202,6 +202,15 @@ export const Template = z.object({
   error: z.string().optional(),
 }).meta({ id: 'Template' });
 export const TemplateList = z.object({ templates: z.array(Template) }).meta({ id: 'TemplateList' });
+/**
+ * `POST /v1/templates` with `Accept: application/x-ndjson`: the build's progress lines as they
+ * happen, then exactly one `end` (the built template) or `error` line.
+ */
+export const TemplateBuildEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('log'), line: z.string() }),
+  z.object({ type: z.literal('end'), template: Template }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]).meta({ id: 'TemplateBuildEvent' });
 /** `POST /v1/templates/{template}/oci`: the body is a `docker save` archive; `ref` picks an image in it. */
 export const TemplateUploadQuery = z.object({
   ref: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$/, 'ref is an image reference in the archive, such as app:v1').optional(),

@@ -12,7 +12,7 @@ const scrape = (creates: number, execCount: number, execSum: number) => parseMet
   `agentbox_operation_duration_seconds_count{op="exec"} ${execCount}`,
   'agentbox_sandboxes{state="running"} 3',
   'agentbox_sandboxes{state="paused"} 1',
-  'agentbox_process_resident_memory_bytes 104857600',
+  'agentbox_process_process_resident_memory_bytes 104857600',
   'agentbox_pool_size{tenant="a \\"b\\"",template="base",kind="ready"} 2',
 ].join('\n'));
 

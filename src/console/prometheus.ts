@@ -56,6 +56,7 @@ export function pointBetween(before: Sample[], after: Sample[], seconds: number)
     claimMs: meanMs('claim'),
     execMs: meanMs('exec'),
     sandboxes: Object.fromEntries(SANDBOX_STATES.map((s) => [s, total(after, 'agentbox_sandboxes', { state: s })])) as Point['sandboxes'],
-    residentMiB: total(after, 'agentbox_process_resident_memory_bytes') / 1024 / 1024,
+    // prom-client's default metrics under the prefix src/gateway/metrics.ts gives them.
+    residentMiB: total(after, 'agentbox_process_process_resident_memory_bytes') / 1024 / 1024,
   };
 }

@@ -6,6 +6,7 @@
 // With AGENTBOX_CONSOLE_SCREENSHOTS=<dir> it also saves the screenshots of docs/console/ there.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -190,6 +191,15 @@ describe('web console', () => {
     assert.equal(((await (await api(`/v1/sandboxes/${id}`)).json()) as { state: string }).state, 'running');
     assert.equal(await (await api(`/v1/sandboxes/${id}/files?path=/tmp/hello.txt`)).text(), content, 'the file survived pause and resume');
 
+    // Fork: the page links the new sandbox, which has the original's files.
+    await page.click('button[data-action=fork]');
+    const forkLink = page.locator('a:near(:text("forked into"))[href^="#/sandboxes/"]').first();
+    await page.waitForSelector('text=forked into', { timeout: 120_000 });
+    const forkId = (await forkLink.innerText()).trim();
+    assert.notEqual(forkId, id);
+    assert.equal(await (await api(`/v1/sandboxes/${forkId}/files?path=/tmp/hello.txt`)).text(), content, 'the fork has the files');
+    assert.equal((await api(`/v1/sandboxes/${forkId}`, { method: 'DELETE' })).status, 204);
+
     // Kill from the list: the row goes, and so does the sandbox.
     await page.click('nav a:has-text("Sandboxes")');
     await page.click(`tr[data-sandbox="${id}"] button[data-action=kill]`);
@@ -202,8 +212,23 @@ describe('web console', () => {
     if (skip) return t.skip(skip);
     const tab = await signedIn(s!.server.adminKey);
     const { page } = tab;
+    // The streamed build's failure is its one last line, with the API's code; nothing is built.
+    const bad = await api('/v1/templates', { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/x-ndjson' }, body: JSON.stringify({ name: 'console-bad', from: { nothing: {} } }) });
+    assert.equal(bad.headers.get('content-type'), 'application/x-ndjson');
+    const lines = (await bad.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; code?: string });
+    assert.deepEqual([lines.at(-1)!.type, lines.at(-1)!.code], ['error', 'invalid_argument']);
+    assert.ok(!((await (await api('/v1/templates')).json()) as { templates: { name: string }[] }).templates.some((x) => x.name === 'console-bad'));
+
+    // A build from a recipe, its progress lines streamed into the page while it runs.
     await page.click('nav a:has-text("Templates")');
     await page.waitForSelector('tr[data-template="busybox"]');
+    await page.fill('input[name=name]', 'console-built');
+    // A step of its own (the engine caches the result of steps it has run before).
+    await page.fill('textarea[name=recipe]', JSON.stringify({ from: { template: 'busybox' }, run: [`echo ${randomUUID()} > /built`] }));
+    await page.click('button:has-text("Build")');
+    await page.waitForSelector('[data-testid=build-result]:has-text("console-built: ready")', { timeout: 300_000 });
+    assert.match(await page.locator('[data-testid=build-log]').innerText(), /running 1 step\(s\) in a sandbox[\s\S]*template console-built built/);
+    await page.waitForSelector('tr[data-template="console-built"] td:has-text("ready")');
     await shot(page, 'templates');
 
     await page.click('nav a:has-text("Pools")');
@@ -222,14 +247,23 @@ describe('web console', () => {
     assert.equal((await fetch(`${s!.server.url}/v1/limits`, { headers: { Authorization: `Bearer ${secret}` } })).status, 200, 'the key the console made works');
     await shot(page, 'admin');
 
-    // Metrics: the charts are drawn from scrapes of /metrics (two are needed for a rate).
-    const scrapes: string[] = [];
-    page.on('response', (r) => { if (new URL(r.url()).pathname === '/metrics' && r.status() === 200) scrapes.push(r.url()); });
+    // Metrics: the charts follow scrapes of /metrics; execs run meanwhile show as exec latency.
+    const sbx = (await (await api('/v1/sandboxes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ template: 'busybox' }) })).json()) as { id: string };
     await page.click('nav a:has-text("Metrics")');
-    await waitFor('two scrapes of /metrics', () => scrapes.length >= 2, 30_000, 100);
     assert.equal(await page.locator('figure canvas').count(), 4, 'four charts');
+    const latency = page.locator('figure[data-chart^="Claim and exec"] .latest');
+    await waitFor('exec latency on the chart', async () => {
+      const r = await api(`/v1/sandboxes/${sbx.id}/exec`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ cmd: 'true' }) });
+      assert.equal(r.status, 200);
+      return /exec \d+\.\d ms/.test(await latency.innerText());
+    }, 60_000, 500);
+    assert.match(await page.locator('figure[data-chart="Sandboxes by state"] .latest').innerText(), /running 1\.0/);
+    assert.match(await page.locator('figure[data-chart^="Server memory"] .latest').innerText(), /RSS [1-9]\d*\.\d MiB/);
+    // For the screenshot, lines rather than a first dot: a few more scrapes.
+    if (screenshots) await waitFor('six scrapes', async () => Number(await page.locator('figure[data-chart^="Server memory"]').getAttribute('data-points')) >= 6, 60_000, 200);
     assert.equal(await page.locator('#metrics-error .error').count(), 0);
     await shot(page, 'metrics');
+    assert.equal((await api(`/v1/sandboxes/${sbx.id}`, { method: 'DELETE' })).status, 204);
 
     // A tenant's key sees no admin pages' data: the server refuses and the page says so.
     const other = await signedIn(secret);

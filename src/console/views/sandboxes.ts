@@ -66,7 +66,7 @@ export const sandboxesView: View = (root) => {
   const draw = () => show(root, html`
     <h2>Sandboxes</h2>
     <form class="inline" @submit=${create}>
-      <label>Template <select name="template" required>${templates.map((t) => html`<option value=${t.name}>${t.name}${t.state === 'ready' ? '' : ` (${t.state})`}</option>`)}</select></label>
+      <label>Template <select name="template" required>${templates.map((t) => html`<option>${t.name}</option>`)}</select></label>
       <label>Timeout (s) <input name="timeout" type="number" min="1" max="86400" placeholder="300"></label>
       <button type="submit" ?disabled=${busy}>Create sandbox</button>
     </form>
