@@ -231,8 +231,14 @@ describe('web console', () => {
     await page.waitForSelector('tr[data-template="console-built"] td:has-text("ready")');
     await shot(page, 'templates');
 
+    // A pool set from the page fills, and the page shows it ready.
     await page.click('nav a:has-text("Pools")');
-    await page.waitForSelector('h2:has-text("Warm pools")');
+    await page.fill('input[name=template]', 'busybox');
+    await page.fill('input[name=size]', '1');
+    await page.click('button:has-text("Set")');
+    await page.waitForSelector('tr[data-pool="busybox"] td:has-text("1/1")', { timeout: 120_000 });
+    assert.equal(((await (await api('/v1/pools/busybox')).json()) as { ready: number }).ready, 1);
+    assert.equal((await api('/v1/pools/busybox', { method: 'DELETE' })).status, 204);
 
     await page.click('nav a:has-text("Tenants and keys")');
     await page.fill('input[name=name][pattern]', 'console-team');
