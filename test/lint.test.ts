@@ -58,6 +58,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   engine: ['envd', 'guest', 'api'],
   k8s: ['envd', 'guest', 'api'],
   sdk: ['envd', 'guest', 'api'],
+  // The web console runs in a browser: the API's types and protocol facts, nothing of the server.
+  console: ['api'],
   envd: ['guest', 'api'],
   guest: ['api'],
   api: [],

@@ -39,7 +39,7 @@ export const nativeApi = defineNative({
   statFile: { method: 'GET', path: '/v1/sandboxes/{id}/files/stat', summary: 'Stat a path', query: S.FilePathQuery, status: 200, response: S.FileEntry },
   watchFiles: { method: 'GET', path: '/v1/sandboxes/{id}/files/watch', summary: 'Watch a directory; streams WatchEvent lines (application/x-ndjson), `start` first once the watch is live', query: S.FilePathQuery, status: 200, ndjson: S.WatchEvent },
   listTemplates: { method: 'GET', path: '/v1/templates', summary: 'Templates the caller may use', status: 200, response: S.TemplateList },
-  buildTemplate: { method: 'POST', path: '/v1/templates', summary: 'Build a template from a recipe (waits until built)', body: S.TemplateBody, status: 201, response: S.Template },
+  buildTemplate: { method: 'POST', path: '/v1/templates', summary: 'Build a template from a recipe (waits until built); streams TemplateBuildEvent lines with Accept: application/x-ndjson', body: S.TemplateBody, status: 201, response: S.Template, ndjson: S.TemplateBuildEvent },
   uploadTemplate: { method: 'POST', path: '/v1/templates/{template}/oci', summary: 'Build a template from an uploaded image (the body is a docker-save archive; waits until built)', rawBody: true, query: S.TemplateUploadQuery, status: 201, response: S.Template },
   listPools: { method: 'GET', path: '/v1/pools', summary: 'The caller\'s warm pools', status: 200, response: S.PoolList },
   getPool: { method: 'GET', path: '/v1/pools/{template}', summary: 'A warm pool', status: 200, response: S.Pool },

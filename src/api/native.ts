@@ -215,6 +215,15 @@ export const Template = z.object({
   error: z.string().optional(),
 }).meta({ id: 'Template' });
 export const TemplateList = z.object({ templates: z.array(Template) }).meta({ id: 'TemplateList' });
+/**
+ * `POST /v1/templates` with `Accept: application/x-ndjson`: the build's progress lines as they
+ * happen, then exactly one `end` (the built template) or `error` line.
+ */
+export const TemplateBuildEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('log'), line: z.string() }),
+  z.object({ type: z.literal('end'), template: Template }),
+  z.object({ type: z.literal('error'), code: z.string(), message: z.string() }),
+]).meta({ id: 'TemplateBuildEvent' });
 /** `POST /v1/templates/{template}/oci`: the body is a `docker save` archive; `ref` picks an image in it. */
 /**
  * An image in an archive: a `docker save` archive names its images `app:v1` or

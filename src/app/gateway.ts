@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { AgentboxError } from '../api/errors.ts';
 import { VERSION } from '../api/version.ts';
+import { consoleFiles } from '../gateway/console.ts';
 import { createE2bFacade } from '../gateway/e2b/index.ts';
 import type { Metrics } from '../gateway/metrics.ts';
 import { nativeHandlers } from '../gateway/native.ts';
@@ -24,7 +25,7 @@ export type GatewayOptions = Pick<ServerOptions, 'host' | 'port' | 'domain' | 't
 export interface ListeningGateway { url: string; port: number; proxy: PortProxy; close(): Promise<void> }
 
 /**
- * The façades (`/v1`, E2B, OpenSandbox, the port proxy) over a backend, listening: the one HTTP wiring that
+ * The façades (`/v1`, E2B, OpenSandbox, the port proxy) and the web console (`/ui`) over a backend, listening: the one HTTP wiring that
  * `startServer` (one machine) and `startKubernetesServer` (a cluster) share.
  */
 export async function listenGateway(o: GatewayOptions, d: {
@@ -35,7 +36,7 @@ export async function listenGateway(o: GatewayOptions, d: {
   const proxy = new PortProxy(backend.sandboxes, o.limits?.proxyIdleTimeoutMs);
   const e2b = createE2bFacade({ backend, proxy, now: d.now, sandboxByGuestToken: d.sandboxByGuestToken, ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
-    backend, proxy, metrics: d.metrics, domain: o.domain, version: VERSION, log: d.log, e2b, openSandbox: createOpenSandboxFacade({ backend, proxy, now: d.now }), ...(o.tls ? { tls: o.tls } : {}),
+    backend, proxy, metrics: d.metrics, domain: o.domain, version: VERSION, log: d.log, e2b, console: consoleFiles(), openSandbox: createOpenSandboxFacade({ backend, proxy, now: d.now }), ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),
     ...(o.limits ? { limits: o.limits } : {}),
     handlers: nativeHandlers({ backend, ...(o.maxExecOutputBytes !== undefined ? { maxExecOutputBytes: o.maxExecOutputBytes } : {}) }),

@@ -174,8 +174,15 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
     listTemplates({ principal }) {
       return { templates: templates.list(principal) };
     },
-    async buildTemplate({ principal, body }) {
-      return templates.build(principal, body);
+    async buildTemplate({ req, res, principal, body }) {
+      if (!wantsNdjson(req)) return templates.build(principal, body);
+      // The build's own progress lines, as they happen; the build goes on if the client leaves.
+      const write = streamNdjson(res);
+      await endStream(write, res, async () => {
+        const template = await templates.build(principal, body, (line) => { void write({ type: 'log', line }); });
+        await write({ type: 'end', template });
+      });
+      return RESPONDED;
     },
     async uploadTemplate({ principal, params, query, raw }) {
       return templates.buildFromUpload(principal, templateParam(params.template), raw ?? (async function* () {})(), query);

@@ -1,6 +1,6 @@
 /**
- * The HTTP server: `/healthz`, `/metrics`, `/v1/openapi.json`, sandbox port traffic and the
- * native API. Each request is: route → authenticate → validate (route schemas) → handler →
+ * The HTTP server: `/healthz`, `/metrics`, `/v1/openapi.json`, the web console (`/ui`), sandbox
+ * port traffic and the native API. Each request is: route → authenticate → validate (route schemas) → handler →
  * JSON or error body (errors.ts).
  */
 import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +14,7 @@ import { authenticate, requireAdmin } from './auth.ts';
 import { limitedBody } from './body.ts';
 import { sendError, sendUpgradeError } from './errors.ts';
 import { handlerFor, RESPONDED } from './handlers.ts';
+import type { ConsoleFiles } from './console.ts';
 import type { Metrics } from './metrics.ts';
 import type { E2bFacade } from './e2b/index.ts';
 import type { OpenSandboxFacade } from './opensandbox/index.ts';
@@ -44,6 +45,8 @@ export interface GatewayDeps {
   tls?: { cert: string; key: string };
   /** Timeouts and the connection cap (limits.ts); unset fields keep their defaults. */
   limits?: Partial<ServerLimits>;
+  /** The web console's static files at `/ui` (console.ts). */
+  console?: ConsoleFiles;
 }
 
 export function createGateway(d: GatewayDeps): Server {
@@ -64,6 +67,7 @@ export function createGateway(d: GatewayDeps): Server {
     if (ports) return d.proxy.http(req, res, ports, principalFor(req, ports));
     const u = new URL(url, 'http://x');
     if (req.method === 'GET' && u.pathname === '/healthz') return sendJson(res, 200, { status: 'ok', version: d.version });
+    if (d.console?.http(req, res, u.pathname)) return;
     if (req.method === 'GET' && u.pathname === '/metrics') {
       // Pool gauges name tenants and their (possibly private) templates: operators only.
       requireAdmin(authenticate(req, d.backend));

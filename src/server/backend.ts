@@ -132,7 +132,7 @@ export interface SandboxOps {
 
 export interface TemplateOps {
   list(p: Principal): TemplateView[];
-  build(p: Principal, recipe: TemplateBody): Promise<TemplateView>;
+  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView>;
   buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
 }
 

@@ -31,7 +31,7 @@ export function localBackend({ service, auth, templates, pools, quota }: LocalBa
     sandboxes: service,
     templates: {
       list: (p) => templates.list(p),
-      build: (p, recipe) => templates.build(p, recipe),
+      build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
     },
     pools: {

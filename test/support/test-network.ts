@@ -21,6 +21,8 @@ const INDEX: Record<string, number> = {
   'claims-1': 70, 'claims-2': 71, 'claims-3': 72, 'server-claims-1': 73, 'server-claims-2': 74, 'server-claims-3': 75,
   // The CLI on the real engine (test/cli).
   'server-cli-days': 84,
+  // The web console in a browser (test/console).
+  'server-console': 82,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);
