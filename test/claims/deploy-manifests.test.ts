@@ -54,9 +54,9 @@ function assertCoherent(objs: Obj[]): void {
   }
   assert.deepEqual(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort(), [
     'batchsandboxes.sandbox.opensandbox.io', 'guardrailparameters.agentbox.dev', 'pools.sandbox.opensandbox.io',
-    'sandboxclaims.extensions.agents.x-k8s.io', 'sandboxes.agents.x-k8s.io',
+    'sandboxclaims.extensions.agents.x-k8s.io', 'sandboxconfigs.agentbox.dev', 'sandboxes.agents.x-k8s.io',
     'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io',
-  ], "the four Agent Sandbox CRDs, OpenSandbox's Pool and BatchSandbox, and the guardrails' parameters");
+  ], "the four Agent Sandbox CRDs, OpenSandbox's Pool and BatchSandbox, the guardrails' parameters and SandboxConfig");
 }
 
 /** Sends the manifests to the API server: namespaced objects for real into `ns`, the rest dry-run. */

@@ -7,6 +7,7 @@ import { KubeApiError, type KubeClient } from '../../src/k8s/client.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES } from '../../src/k8s/resources.ts';
 import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds } from './harness.ts';
+import { goodSandboxConfig, SANDBOX_CONFIGS, type SandboxConfig } from './sandbox-config-fixture.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping CRD validation tests: ${skip}`);
@@ -82,5 +83,47 @@ describe('CRD validation by the API server', { skip: skip ?? false }, () => {
     // The list-map key's default (the one default a CRD must keep) is filled in; nothing else is.
     assert.deepEqual(c.ports, [{ containerPort: 8080, name: 'http', protocol: 'TCP' }]);
     assert.equal(c.imagePullPolicy, undefined);
+  });
+
+  describe('SandboxConfig (cluster-scoped)', () => {
+    /** A server-side dry-run create: full validation, nothing stored in the shared cluster. */
+    const dryRun = (obj: SandboxConfig) => client.request('POST', `${client.path(SANDBOX_CONFIGS)}?dryRun=All`, obj);
+    const withAmd64 = (asset: Record<string, unknown>) => {
+      const c = goodSandboxConfig('sbxconfig-bad');
+      c.spec.runtime.assets.amd64 = asset;
+      return c;
+    };
+    const url = 'https://example.com/runsc';
+
+    it('accepts a valid SandboxConfig, with no namespace, keeping what it says', async () => {
+      const name = `sbxconfig-crdval-${process.pid}-${n++}`;
+      const created = await client.create(SANDBOX_CONFIGS, undefined, goodSandboxConfig(name, { default: false }));
+      try {
+        assert.equal(created.metadata.namespace, undefined);
+        assert.deepEqual(created.spec, goodSandboxConfig(name, { default: false }).spec);
+      } finally { await client.delete(SANDBOX_CONFIGS, undefined, name); }
+    });
+
+    it('refuses an asset without a sha256, or with one that is short, upper-case or not hex', async () => {
+      await refused(dryRun(withAmd64({ url })), /spec\.runtime\.assets\.amd64\.sha256: Required value/);
+      for (const sha256 of ['a'.repeat(63), 'A'.repeat(64), 'g'.repeat(64), `${'a'.repeat(64)}\n`]) {
+        await refused(dryRun(withAmd64({ url, sha256 })), /spec\.runtime\.assets\.amd64\.sha256/, /should match '\^\[a-f0-9\]\{64\}\$'/);
+      }
+    });
+
+    it('refuses an asset URL that is neither https:// nor file:///, and an asset without one', async () => {
+      const sha256 = 'b'.repeat(64);
+      for (const bad of ['http://example.com/runsc', 'ftp://example.com/runsc', 'file://host/runsc', 'runsc', 'https://']) {
+        await refused(dryRun(withAmd64({ url: bad, sha256 })), /spec\.runtime\.assets\.amd64\.url/, /url must be an https:\/\/ or file:\/\/\/ URL/);
+      }
+      await refused(dryRun(withAmd64({ sha256 })), /spec\.runtime\.assets\.amd64\.url: Required value/);
+    });
+
+    it('refuses an unknown class, no assets, and assets only for an architecture it does not know (pruned, leaving none)', async () => {
+      await refused(dryRun(goodSandboxConfig('sbxconfig-bad', { class: 'runc' })), /spec\.class: Unsupported value: "runc"/);
+      await refused(dryRun(goodSandboxConfig('sbxconfig-bad', { runtime: { assets: {} } })), /spec\.runtime\.assets/, /should have at least 1 properties/);
+      const riscv = goodSandboxConfig('sbxconfig-bad', { runtime: { assets: { riscv64: { url, sha256: 'c'.repeat(64) } } } });
+      await refused(dryRun(riscv), /spec\.runtime\.assets/);
+    });
   });
 });

@@ -1,6 +1,7 @@
 // Builds CustomResourceDefinition objects from the schemas in ./schemas.ts. Used by the CRD
 // generator (deploy/crds) and by tests and the operator, which install or patch them.
 import { GUARDRAIL_PARAMETERS } from './guardrail-schemas.ts';
+import { SANDBOX_CONFIG } from './sandbox-config-schemas.ts';
 import { OPENSANDBOX_KINDS, type SingleVersionKindDef } from './opensandbox-schemas.ts';
 import { ALL_KINDS, type KindDef, type VersionDef } from './schemas.ts';
 
@@ -67,12 +68,12 @@ export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
   return crdOf(kind, [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)], opts.webhook ? conversionSpec(opts) : undefined);
 }
 
-/** The CRD of a kind served at one version, nothing to convert (OpenSandbox's, the guardrail parameters). */
+/** The CRD of a kind served at one version, nothing to convert (OpenSandbox's, the guardrail parameters, SandboxConfig). */
 export function buildSingleVersionCrd(kind: SingleVersionKindDef) {
   return crdOf(kind, [version(kind.version, kind.def, true, false)]);
 }
 
-function crdOf(kind: Omit<KindDef, 'v1beta1' | 'v1alpha1'>, versions: ReturnType<typeof version>[], conversion?: ReturnType<typeof conversionSpec>) {
+function crdOf(kind: Omit<KindDef, 'v1beta1' | 'v1alpha1'> & Pick<SingleVersionKindDef, 'scope'>, versions: ReturnType<typeof version>[], conversion?: ReturnType<typeof conversionSpec>) {
   return {
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -86,14 +87,14 @@ function crdOf(kind: Omit<KindDef, 'v1beta1' | 'v1alpha1'>, versions: ReturnType
         singular: kind.singular,
         shortNames: kind.shortNames,
       },
-      scope: 'Namespaced',
+      scope: kind.scope ?? 'Namespaced',
       ...(conversion ? { conversion } : {}),
       versions,
     },
   };
 }
 
-/** agentbox's four kinds (with `opts`), then OpenSandbox's two, then the guardrail parameters. */
+/** agentbox's four kinds (with `opts`), then OpenSandbox's two, then the guardrail parameters and SandboxConfig. */
 export function buildAllCrds(opts: CrdOptions = {}) {
-  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...[...OPENSANDBOX_KINDS, GUARDRAIL_PARAMETERS].map(buildSingleVersionCrd)];
+  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...[...OPENSANDBOX_KINDS, GUARDRAIL_PARAMETERS, SANDBOX_CONFIG].map(buildSingleVersionCrd)];
 }

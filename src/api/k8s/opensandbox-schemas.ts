@@ -25,6 +25,8 @@ export interface SingleVersionKindDef {
   singular: string;
   shortNames: string[];
   version: string;
+  /** Namespaced unless said. */
+  scope?: 'Namespaced' | 'Cluster';
   def: VersionDef;
 }
 
