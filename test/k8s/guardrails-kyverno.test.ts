@@ -1,12 +1,13 @@
 // The Kyverno examples (deploy/examples/kyverno/guardrails.yaml) stay equivalent in scope to the
 // shipped ValidatingAdmissionPolicies: well-formed ClusterPolicies, one per policy and of the same
-// name, enforcing on the same kinds, operations and namespace label, reading the same
-// GuardrailParameters. No Kyverno runs here, so what the rules decide is documented, not tested;
+// name, enforcing on the same kinds, operations and namespace label (none for the cluster-scoped
+// SandboxConfig), reading the same GuardrailParameters. No Kyverno runs here, so what the rules decide is documented, not tested;
 // the policies themselves are tested on the API server in guardrails.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { BATCH_SANDBOXES, POOLS, SANDBOXES, TEMPLATES } from '../../src/k8s/resources.ts';
+import { SANDBOX_CONFIGS } from './sandbox-config-fixture.ts';
 import { parseManifests } from './manifests.ts';
 
 const root = new URL('../..', import.meta.url).pathname;
@@ -14,11 +15,11 @@ const read = (path: string) => readFileSync(`${root}/${path}`, 'utf8');
 
 interface Rule {
   name: string;
-  match: { any: { resources: { kinds: string[]; operations: string[]; namespaceSelector: unknown } }[] };
+  match: { any: { resources: { kinds: string[]; operations: string[]; namespaceSelector?: unknown } }[] };
   context?: { name: string; apiCall?: { urlPath: string } }[];
   validate: { failureAction: string; message: string; pattern?: unknown; deny?: unknown };
 }
-interface Doc { apiVersion: string; kind: string; metadata: { name: string }; spec: { rules?: Rule[]; policyName?: string; paramRef?: { name: string; namespace: string }; matchResources?: { namespaceSelector: unknown }; matchConstraints?: { resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[] } } }
+interface Doc { apiVersion: string; kind: string; metadata: { name: string }; spec: { rules?: Rule[]; policyName?: string; paramRef?: { name?: string; namespace?: string; selector?: unknown; parameterNotFoundAction?: string }; matchResources?: { namespaceSelector: unknown }; matchConstraints?: { resourceRules: { apiGroups: string[]; resources: string[]; operations: string[] }[] } } }
 
 const kyverno = parseManifests<Doc>(read('deploy/examples/kyverno/guardrails.yaml'));
 const policies = parseManifests<Doc>(read('deploy/helm/agentbox-operator/files/guardrails/policies.yaml'));
@@ -26,7 +27,7 @@ const bindings = parseManifests<Doc>(read('deploy/kustomize/guardrails/bindings.
 const params = parseManifests<Doc & { metadata: { namespace: string } }>(read('deploy/kustomize/guardrails/params.yaml'))[0]!;
 
 // Kyverno's name (group/*/Kind) of each resource the policies match.
-const KIND_OF = new Map([SANDBOXES, TEMPLATES, POOLS, BATCH_SANDBOXES].map((rt) => [`${rt.group}/${rt.plural}`, `${rt.group}/*/${rt.kind}`]));
+const KIND_OF = new Map([SANDBOXES, TEMPLATES, POOLS, BATCH_SANDBOXES, SANDBOX_CONFIGS].map((rt) => [`${rt.group}/${rt.plural}`, `${rt.group}/*/${rt.kind}`]));
 
 describe('Kyverno examples of the guardrails', () => {
   it('are kyverno.io/v1 ClusterPolicies, one per ValidatingAdmissionPolicy and of its name', () => {
@@ -44,7 +45,7 @@ describe('Kyverno examples of the guardrails', () => {
         assert.ok(rule.validate.message.length > 20, `${rule.name} says what is wrong`);
         assert.ok(rule.validate.pattern || rule.validate.deny, `${rule.name} validates something`);
         for (const m of rule.match.any) {
-          assert.deepEqual(m.resources.namespaceSelector, binding.spec.matchResources!.namespaceSelector, rule.name);
+          assert.deepEqual(m.resources.namespaceSelector, binding.spec.matchResources?.namespaceSelector, rule.name);
           for (const r of policy.spec.matchConstraints!.resourceRules) assert.deepEqual(m.resources.operations, r.operations, rule.name);
           for (const k of m.resources.kinds) kinds.add(k);
         }
@@ -59,5 +60,12 @@ describe('Kyverno examples of the guardrails', () => {
     assert.deepEqual([binding.spec.paramRef!.namespace, binding.spec.paramRef!.name], [params.metadata.namespace, params.metadata.name]);
     const calls = kyverno.find((d) => d.metadata.name === 'agentbox-runtime-class')!.spec.rules!.map((r) => r.context?.find((c) => c.name === 'allowed')?.apiCall?.urlPath);
     assert.deepEqual(calls, calls.map(() => `/apis/${params.apiVersion}/namespaces/${params.metadata.namespace}/guardrailparameters/${params.metadata.name}`));
+  });
+
+  it('agentbox-sandbox-config-default lists the SandboxConfigs, as the binding takes them all as parameters', () => {
+    const binding = bindings.find((b) => b.metadata.name === 'agentbox-sandbox-config-default')!;
+    assert.deepEqual(binding.spec.paramRef, { selector: {}, parameterNotFoundAction: 'Allow' });
+    const calls = kyverno.find((d) => d.metadata.name === 'agentbox-sandbox-config-default')!.spec.rules!.map((r) => r.context?.find((c) => c.name === 'defaults')?.apiCall?.urlPath);
+    assert.deepEqual(calls, [`/apis/${SANDBOX_CONFIGS.group}/${SANDBOX_CONFIGS.version}/${SANDBOX_CONFIGS.plural}`]);
   });
 });

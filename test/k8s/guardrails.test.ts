@@ -4,6 +4,8 @@
 // policy admits a good Sandbox, SandboxTemplate, OpenSandbox Pool and BatchSandbox and refuses a
 // bad one with its message; the allowed RuntimeClasses change by editing the GuardrailParameters
 // object alone; a namespace without the label is not affected; the operator works under them.
+// The cluster-scoped SandboxConfig is guarded cluster-wide: its assets carry a sha256 (its CRD's
+// schema) and there is at most one default per class (agentbox-sandbox-config-default).
 // The Helm chart renders the same objects.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +17,7 @@ import type { KubeObject } from '../../src/api/k8s/types.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
 import { HELM, helmMissing, kubectl, parseManifests, run, toYaml } from './manifests.ts';
 import { extensionsFixture } from './extensions-fixture.ts';
+import { goodSandboxConfig, SANDBOX_CONFIGS } from './sandbox-config-fixture.ts';
 
 const skip = ensureEnv();
 if (skip) console.log(`# skipping k8s guardrail tests: ${skip}`);
@@ -64,7 +67,7 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
   let installed: Manifest[] = [];
 
   /** A dry-run create: null when admitted, the API error when refused. */
-  async function tryCreate(rt: ResourceType, ns: string, obj: KubeObject): Promise<KubeApiError | null> {
+  async function tryCreate(rt: ResourceType, ns: string | undefined, obj: KubeObject): Promise<KubeApiError | null> {
     const body = { apiVersion: `${rt.group}/${rt.version}`, kind: rt.kind, ...obj };
     try {
       await client.request('POST', `${client.path(rt, ns)}?dryRun=All`, body);
@@ -86,7 +89,8 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
     installed = parse(kubectl(['kustomize', 'deploy/kustomize/guardrails'])).map((o) => {
       if (o.kind === 'GuardrailParameters') return { ...o, metadata: { ...o.metadata, namespace: enforced } };
       const paramRef = (o.spec as { paramRef?: Record<string, unknown> } | undefined)?.paramRef;
-      return paramRef ? { ...o, spec: { ...o.spec, paramRef: { ...paramRef, namespace: enforced } } } : o;
+      // (SandboxConfig's binding has none to move: its parameters are cluster-scoped.)
+      return paramRef?.namespace ? { ...o, spec: { ...o.spec, paramRef: { ...paramRef, namespace: enforced } } } : o;
     });
     kubectl(['apply', '-f', '-'], toYaml(installed));
     // The API server loads policies, bindings and parameters asynchronously: wait until each
@@ -185,6 +189,77 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
         assert.equal((await tryCreate(k.rt, unlabelled, k.wrap('bad', badPod(bad.change))))?.message ?? null, null, `${k.kind}: ${bad.rule}`);
       }
     }
+  });
+
+  describe('SandboxConfig, cluster-scoped and so bound cluster-wide', () => {
+    const suffix = `${process.pid}-${Date.now().toString(36)}`;
+    const stored = `guard-default-${suffix}`;
+    const defaultOf = (name: string, cls = 'gvisor') => goodSandboxConfig(name, { class: cls, default: true });
+    const classClash = new RegExp(`ValidatingAdmissionPolicy 'agentbox-sandbox-config-default' with binding 'agentbox-sandbox-config-default' denied request: SandboxConfig ${stored} is already the default of class gvisor: set its spec\\.default to false first \\(at most one default per class\\)`);
+
+    before(async () => {
+      await client.create(SANDBOX_CONFIGS, undefined, defaultOf(stored));
+      // The policy's parameters (every stored SandboxConfig) reach it through the API server's cache.
+      await waitFor('the stored default seen by agentbox-sandbox-config-default', async () =>
+        (await tryCreate(SANDBOX_CONFIGS, undefined, defaultOf(`probe-${suffix}`)))?.message.match(classClash) ?? null, 30_000, 200);
+    });
+    after(async () => { await client.delete(SANDBOX_CONFIGS, undefined, stored); });
+
+    it('binds agentbox-sandbox-config-default to every SandboxConfig, with all of them as parameters', () => {
+      const binding = byKey(installed).get('ValidatingAdmissionPolicyBinding/agentbox-sandbox-config-default')!.spec as Record<string, unknown>;
+      assert.equal(binding.matchResources, undefined, 'no namespace selector: it would not select a cluster-scoped object anyway');
+      assert.deepEqual(binding.paramRef, { selector: {}, parameterNotFoundAction: 'Allow' });
+      assert.deepEqual(binding.validationActions, ['Deny']);
+    });
+
+    it('admits a good SandboxConfig', async () => {
+      assert.equal((await tryCreate(SANDBOX_CONFIGS, undefined, goodSandboxConfig(`good-${suffix}`)))?.message ?? null, null);
+    });
+
+    it('refuses an asset with a missing or short sha256, with its message (HTTP 422 Invalid)', async () => {
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [{ url: 'https://example.com/runsc' }, /spec\.runtime\.assets\.arm64\.sha256: Required value/],
+        [{ url: 'https://example.com/runsc', sha256: 'abc123' }, /spec\.runtime\.assets\.arm64\.sha256: Invalid value: "abc123": spec\.runtime\.assets\.arm64\.sha256 in body should match '\^\[a-f0-9\]\{64\}\$'/],
+      ];
+      for (const [arm64, message] of cases) {
+        const bad = goodSandboxConfig(`bad-${suffix}`);
+        bad.spec.runtime.assets.arm64 = arm64;
+        const err = await tryCreate(SANDBOX_CONFIGS, undefined, bad);
+        assert.ok(err, `admitted: ${JSON.stringify(arm64)}`);
+        assert.equal(err.status, 422, err.message);
+        assert.equal(err.reason, 'Invalid');
+        assert.match(err.message, message);
+      }
+    });
+
+    it('refuses a second default of a class, naming the one there is', async () => {
+      const err = await tryCreate(SANDBOX_CONFIGS, undefined, defaultOf(`second-${suffix}`));
+      assert.equal(err?.status, 422, err?.message ?? 'admitted');
+      assert.match(err.message, classClash);
+    });
+
+    it('admits a default of the other class, a non-default of the same class, and a write of the default itself', async () => {
+      assert.equal((await tryCreate(SANDBOX_CONFIGS, undefined, defaultOf(`microvm-${suffix}`, 'microvm')))?.message ?? null, null);
+      assert.equal((await tryCreate(SANDBOX_CONFIGS, undefined, goodSandboxConfig(`spare-${suffix}`, { default: false })))?.message ?? null, null);
+      await client.patch(SANDBOX_CONFIGS, undefined, stored, { spec: { runtime: { version: 'release-20250601.0' } } });
+    });
+
+    it('refuses making a second config the default by an update, and admits it once the first stops being one', async () => {
+      const spare = `spare-${suffix}`;
+      await client.create(SANDBOX_CONFIGS, undefined, goodSandboxConfig(spare, { default: false }));
+      try {
+        await assert.rejects(client.patch(SANDBOX_CONFIGS, undefined, spare, { spec: { default: true } }),
+          (e: KubeApiError) => e.status === 422 && classClash.test(e.message));
+        await client.patch(SANDBOX_CONFIGS, undefined, stored, { spec: { default: false } });
+        await waitFor('the former default no longer blocks', async () =>
+          client.patch(SANDBOX_CONFIGS, undefined, spare, { spec: { default: true } }).then(() => true, (e: unknown) => {
+            if (e instanceof KubeApiError && e.status === 422) return null;
+            throw e;
+          }), 30_000, 200);
+      } finally {
+        await client.delete(SANDBOX_CONFIGS, undefined, spare);
+      }
+    });
   });
 
   describe('the operator in a labelled namespace', () => {
