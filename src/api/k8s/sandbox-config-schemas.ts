@@ -5,6 +5,7 @@
 // agentbox-sandbox-config-default, deploy/helm/agentbox-operator/files/guardrails/policies.yaml).
 // The schema itself refuses an asset without a well-formed sha256 or with a URL the node agent
 // cannot fetch, so a SandboxConfig is safe to install from with or without the guardrails.
+import { z } from 'zod';
 import type { SingleVersionKindDef } from './opensandbox-schemas.ts';
 import type { Schema } from './schemas.ts';
 
@@ -12,15 +13,13 @@ export const SANDBOX_CLASSES = ['gvisor', 'microvm'] as const;
 export const ASSET_ARCHITECTURES = ['amd64', 'arm64'] as const;
 /** Lower-case hex, as `sha256sum` prints it. */
 export const SHA256_PATTERN = '^[a-f0-9]{64}$';
+/** Fetched over TLS, or already on the node (file:///path, no host). */
+export const ASSET_URL_PATTERN = '^(https://|file:///)[^\\s]+$';
 
 const asset: Schema = {
   type: 'object', required: ['url', 'sha256'],
   properties: {
-    url: {
-      type: 'string', maxLength: 2048,
-      description: 'Where the node agent fetches the binary: https://, or file:/// for one already on the node.',
-      'x-kubernetes-validations': [{ rule: "self.matches('^(https://|file:///)[^\\\\s]+$')", message: 'url must be an https:// or file:/// URL' }],
-    },
+    url: { type: 'string', maxLength: 2048, pattern: ASSET_URL_PATTERN, description: 'Where the node agent fetches the binary: https://, or file:/// for one already on the node.' },
     sha256: { type: 'string', pattern: SHA256_PATTERN, description: 'Hex sha256 of the binary at url (64 lower-case hex digits).' },
   },
 };
@@ -62,3 +61,22 @@ export const SANDBOX_CONFIG: SingleVersionKindDef = {
     },
   },
 };
+
+/**
+ * The same spec for the code that reads SandboxConfigs (the node agent of issue #14), built from
+ * the same constants; sandbox-config-schemas.test.ts checks it against the CRD schema above.
+ */
+const AssetSpec = z.object({
+  url: z.string().max(2048).regex(new RegExp(ASSET_URL_PATTERN)),
+  sha256: z.string().regex(new RegExp(SHA256_PATTERN)),
+});
+export const SandboxConfigSpec = z.object({
+  class: z.enum(SANDBOX_CLASSES),
+  default: z.boolean().optional(),
+  runtime: z.object({
+    version: z.string().max(128).optional(),
+    assets: z.object({ amd64: AssetSpec.optional(), arm64: AssetSpec.optional() })
+      .refine((a) => Object.keys(a).length > 0, 'spec.runtime.assets must name at least one architecture'),
+  }),
+});
+export type SandboxConfigSpec = z.infer<typeof SandboxConfigSpec>;
