@@ -44,11 +44,11 @@ export const sandboxView: View = (root, [id]) => {
 
   const refresh = async () => {
     info = await json<z.infer<typeof Sandbox>>('GET', `/v1/sandboxes/${sandboxId}`);
+    error = undefined;
+    drawBar();
     // A paused sandbox uses nothing: no read, no figures.
     usage = (await readUsage(info.state === 'running' ? [sandboxId] : [])).get(sandboxId);
-    error = undefined;
     drawSummary();
-    drawBar();
   };
   const act = async (name: keyof typeof sandboxActions) => {
     try {

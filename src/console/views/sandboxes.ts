@@ -38,8 +38,10 @@ export const sandboxesView: View = (root) => {
 
   const refresh = async () => {
     sandboxes = (await json<z.infer<typeof SandboxList>>('GET', '/v1/sandboxes', { query: { limit: 1000 } })).sandboxes;
-    usage = await readUsage(sandboxes.filter((s) => s.state === 'running').map((s) => s.id));
     error = undefined;
+    // The list first: a failed usage read shows its error above the list, not instead of it.
+    draw();
+    usage = await readUsage(sandboxes.filter((s) => s.state === 'running').map((s) => s.id));
     draw();
   };
   const act = async (what: () => Promise<unknown>) => {
