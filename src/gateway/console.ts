@@ -1,6 +1,6 @@
 /**
  * The web console's static files at `/ui` (docs/console.md): the bundle that
- * scripts/build-console.mjs writes (setup.sh runs it), served from memory with its content type,
+ * scripts/build-console.mjs writes (setup.sh runs it; scripts/build.mjs too, into dist/), served from memory with its content type,
  * a strict Content-Security-Policy and caching by name: the hashed assets never change, so they
  * are cached for good; `index.html` names the current ones, so it is revalidated every time.
  *
@@ -14,8 +14,13 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentboxError } from '../api/errors.ts';
 
-/** Where scripts/build-console.mjs writes the bundle, from this checkout's root. */
-export const CONSOLE_BUNDLE_DIR = fileURLToPath(new URL('../../build/console/', import.meta.url));
+/**
+ * Where the bundle is. Run from the sources (tsx, this file is .ts): build/console/ of the
+ * checkout, written by scripts/build-console.mjs. Run from the single-file build (this code is in
+ * one of dist/'s .mjs files, scripts/build.mjs): dist/console/, which that build writes beside them.
+ */
+const RUNS_FROM_SOURCE = import.meta.url.endsWith('.ts');
+export const CONSOLE_BUNDLE_DIR = fileURLToPath(new URL(RUNS_FROM_SOURCE ? '../../build/console/' : 'console/', import.meta.url));
 
 export const CONSOLE_PATH = '/ui';
 
@@ -88,7 +93,7 @@ export function consoleFiles(dir: string = CONSOLE_BUNDLE_DIR): ConsoleFiles {
 
 function loadAssets(dir: string): Map<string, Asset> {
   if (!existsSync(join(dir, 'index.html'))) {
-    throw new AgentboxError('unavailable', `the web console is not built (no ${join(dir, 'index.html')}): run scripts/setup.sh or npm run build:console`);
+    throw new AgentboxError('unavailable', `the web console is not built (no ${join(dir, 'index.html')}): ${RUNS_FROM_SOURCE ? 'run scripts/setup.sh or npm run build:console' : 'npm run build writes it beside the server'}`);
   }
   const assets = new Map<string, Asset>();
   // The bundle is index.html and assets/* (build-console.mjs): two levels, no deeper.

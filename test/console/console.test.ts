@@ -150,6 +150,19 @@ describe('web console', () => {
     const id = (await row.getAttribute('data-sandbox'))!;
     assert.equal(await row.locator('td').nth(2).innerText(), 'busybox');
     assert.match(await row.locator('td').nth(4).innerText(), /^600s/);
+    // Live use, read from the sandbox's cgroup: its memory as the row shows it is above zero;
+    // CPU% comes from the second read on.
+    const memory = row.locator('[data-usage=memory]');
+    await memory.waitFor({ timeout: 30_000 });
+    const [, amount, unit] = /^(\d+(?:\.\d+)?) (B|KiB|MiB|GiB)$/.exec(await memory.innerText()) ?? [];
+    assert.ok(Number(amount) > 0 && unit, `memory in use as the row shows it: ${await memory.innerText()}`);
+    const cpu = row.locator('[data-usage=cpu]');
+    await waitFor('a CPU% in the row', async () => {
+      const text = await cpu.innerText();
+      if (!/^\d+\.\d%$/.test(text)) throw new Error(`CPU reads ${text}`);
+      return true;
+    }, 30_000, 100);
+    assert.ok(Number(await row.locator('[data-usage=pids]').innerText()) >= 1, 'at least the guest daemon runs');
     const listed = (await (await api('/v1/sandboxes')).json()) as { sandboxes: { id: string; state: string }[] };
     assert.deepEqual(listed.sandboxes.map((x) => [x.id, x.state]), [[id, 'running']]);
     await shot(page, 'sandboxes');
@@ -183,8 +196,10 @@ describe('web console', () => {
     await shot(page, 'sandbox');
 
     // Pause and resume from the sandbox's page; the server agrees.
+    assert.ok(await page.locator('#summary [data-testid=usage]').isVisible(), 'a running sandbox\'s page shows its use');
     await page.click('button[data-action=pause]');
     await page.waitForSelector('[data-testid=state]:has-text("paused")', { timeout: 120_000 });
+    assert.equal(await page.locator('#summary [data-testid=usage]').count(), 0, 'a paused sandbox shows no use');
     assert.equal(((await (await api(`/v1/sandboxes/${id}`)).json()) as { state: string }).state, 'paused');
     await page.click('button[data-action=resume]');
     await page.waitForSelector('[data-testid=state]:has-text("running")', { timeout: 120_000 });
@@ -204,7 +219,9 @@ describe('web console', () => {
     await page.click('nav a:has-text("Sandboxes")');
     await page.click(`tr[data-sandbox="${id}"] button[data-action=kill]`);
     await page.locator(`tr[data-sandbox="${id}"]`).waitFor({ state: 'detached', timeout: 60_000 });
-    assert.equal((await api(`/v1/sandboxes/${id}`)).status, 404);
+    const killed = await api(`/v1/sandboxes/${id}`);
+    assert.equal(killed.status, 410);
+    assert.equal(((await killed.json()) as { code: string }).code, 'sandbox_ended');
     await closeTab(tab);
   });
 

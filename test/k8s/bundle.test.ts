@@ -1,10 +1,11 @@
 // The bundled build (npm run build → dist/) in the layout the operator image ships (bin/, dist/,
 // package.json; no src/, no node_modules): `agentbox operator` and `agentbox router` run from it,
-// and the operator reconciles.
+// the operator reconciles, and `agentbox up --kubernetes` serves the web console that the build
+// put beside it (dist/console/).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
@@ -23,10 +24,11 @@ describe('bundled build, as the image ships it', { skip: skip ?? false }, () => 
   const children: ChildProcess[] = [];
 
   before(async () => {
-    const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, encoding: 'utf8' });
-    assert.equal(build.status, 0, build.stderr);
     image = mkdtempSync(join(tmpdir(), 'agentbox-image-'));
-    for (const part of ['bin', 'dist', 'package.json']) cpSync(join(root, part), join(image, part), { recursive: true });
+    const build = spawnSync(process.execPath, [join(root, 'scripts/build.mjs'), join(image, 'dist')], { cwd: root, encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr);
+    for (const part of ['bin', 'package.json']) cpSync(join(root, part), join(image, part), { recursive: true });
+    mkdirSync(join(image, 'home'));
     client = await adminClient();
     await installCrds(client);
     ns = await createNamespace(client, 'bundle');
@@ -38,25 +40,44 @@ describe('bundled build, as the image ships it', { skip: skip ?? false }, () => 
     if (image) rmSync(image, { recursive: true, force: true });
   });
 
-  /** Runs the image's `agentbox <args>`; resolves once its stderr log (JSON lines) says `msg`. */
-  const runUntil = async (args: string[], msg: string) => {
-    const child = spawn(process.execPath, [join(image, 'bin/agentbox.mjs'), ...args], { cwd: image, stdio: ['ignore', 'ignore', 'pipe'] });
+  /** Runs the image's `agentbox <args>`; resolves with the match once its output (stdout and stderr) matches `wanted`. */
+  const runUntil = async (args: string[], wanted: RegExp) => {
+    // Its own AGENTBOX_HOME: `up` keeps its admin key there.
+    const child = spawn(process.execPath, [join(image, 'bin/agentbox.mjs'), ...args], { cwd: image, env: { ...process.env, AGENTBOX_HOME: join(image, 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let log = '';
-    child.stderr!.on('data', (b: Buffer) => { log += b.toString(); });
-    await waitFor(`"${msg}" from the bundled ${args[0]}`, () => {
+    for (const stream of [child.stdout!, child.stderr!]) stream.on('data', (b: Buffer) => { log += b.toString(); });
+    return waitFor(`${wanted} from the bundled ${args[0]}`, () => {
       if (child.exitCode !== null) throw new Error(`${args[0]} exited ${child.exitCode}: ${log.slice(-400)}`);
-      return log.includes(`"msg":"${msg}"`) ? true : null;
+      return wanted.exec(log);
     }, 30_000);
   };
 
   it('runs the operator, which reconciles a Sandbox', async () => {
-    await runUntil(['operator', '--kubeconfig', KUBECONFIG, '--namespace', ns, '--extensions', '--enable-webhook=false', '--metrics-bind-address=0', '--health-probe-bind-address=0'], 'operator started');
+    await runUntil(['operator', '--kubeconfig', KUBECONFIG, '--namespace', ns, '--extensions', '--enable-webhook=false', '--metrics-bind-address=0', '--health-probe-bind-address=0'], /"msg":"operator started"/);
     await client.create<Sandbox>(SANDBOXES, ns, { metadata: { name: 'from-bundle' }, spec: { podTemplate: { spec: basicPodSpec() } } } as Sandbox);
     await waitFor('pod from the bundled operator', () => client.getOrNull(PODS, ns, 'from-bundle'), 30_000);
   });
 
   it('runs the router', async () => {
-    await runUntil(['router', '--kubeconfig', KUBECONFIG, '--namespace', ns, '--authz-mode=allow-all', '--host', '127.0.0.1', '--port', '0'], 'router listening');
+    await runUntil(['router', '--kubeconfig', KUBECONFIG, '--namespace', ns, '--authz-mode=allow-all', '--host', '127.0.0.1', '--port', '0'], /"msg":"router listening"/);
+  });
+
+  it('runs the server, which serves the web console at /ui', async () => {
+    // The router is never called here: /ui is the server's own static files.
+    const [, url] = await runUntil(['up', '--kubernetes', '--kubeconfig', KUBECONFIG, '--namespace', ns, '--router-url', 'http://127.0.0.1:9',
+      '--router-authz-mode', 'allow-all', '--host', '127.0.0.1', '--port', '0'], /agentbox is running on (http:\/\/\S+)/);
+    const page = await fetch(`${url}/ui/`);
+    const html = await page.text();
+    assert.equal(page.status, 200, html);
+    assert.equal(page.headers.get('content-type'), 'text/html; charset=utf-8');
+    const assets = [...html.matchAll(/(?:src|href)="(assets\/console-[^"]+)"/g)].map((m) => m[1]!);
+    assert.equal(assets.length, 2, `the page names its script and style: ${html}`);
+    for (const asset of assets) {
+      const res = await fetch(`${url}/ui/${asset}`);
+      const body = await res.text();
+      assert.equal(res.status, 200, `${asset}: ${body}`);
+      assert.ok(body.length > 0, asset);
+    }
   });
 });

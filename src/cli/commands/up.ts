@@ -6,9 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { RuntimeName } from '../../api/native.ts';
-import { createEngine } from '../../engine/index.ts';
-import { engineCatalog } from '../../server/engine-catalog.ts';
-import { startServer } from '../../app/server.ts';
 import { agentboxHome } from '../../sdk/config.ts';
 import { parseFlags, print, UsageError, type Command } from '../io.ts';
 import { upKubernetes } from './up-kubernetes.ts';
@@ -30,6 +27,11 @@ export const up: Command = async (args, io) => {
   const parsed = RuntimeName.optional().safeParse(flags.runtime);
   if (!parsed.success) throw new UsageError(`--runtime is ${RuntimeName.options.join(' or ')}`);
   const runtime = parsed.data;
+  // Loaded here, not at the top: they need native addons (better-sqlite3) that the image of the
+  // bundled build, which runs `up --kubernetes`, does not ship (deploy/docker/operator.Dockerfile).
+  const [{ createEngine }, { engineCatalog }, { startServer }] = await Promise.all([
+    import('../../engine/index.ts'), import('../../server/engine-catalog.ts'), import('../../app/server.ts'),
+  ]);
   const home = agentboxHome(io.env);
   const t0 = Date.now();
   const progress = (msg: string) => io.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);

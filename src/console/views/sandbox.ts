@@ -1,9 +1,10 @@
-/** One sandbox: its state and actions, a terminal, a command runner and its files. */
+/** One sandbox: its state, live resource use and actions, a terminal, a command runner and its files. */
 import { html } from 'lit-html';
 import type { z } from 'zod';
 import type { Sandbox } from '../../api/native.ts';
 import { json } from '../api.ts';
 import { age, remaining } from '../format.ts';
+import { usageFigures, usageReader, type LiveUsage } from '../usage.ts';
 import { errorLine, every, show, type Stop, type View } from '../view.ts';
 import { mountExec } from './exec.ts';
 import { mountFiles } from './files.ts';
@@ -17,6 +18,8 @@ export const sandboxView: View = (root, [id]) => {
   let terminalStatus = 'closed';
   let stopTerminal: Stop | undefined;
   let forked = '';
+  let usage: LiveUsage | undefined;
+  const readUsage = usageReader();
 
   // Sections whose content other modules render keep their own elements across redraws.
   show(root, html`
@@ -42,8 +45,10 @@ export const sandboxView: View = (root, [id]) => {
   const refresh = async () => {
     info = await json<z.infer<typeof Sandbox>>('GET', `/v1/sandboxes/${sandboxId}`);
     error = undefined;
-    drawSummary();
     drawBar();
+    // A paused sandbox uses nothing: no read, no figures.
+    usage = (await readUsage(info.state === 'running' ? [sandboxId] : [])).get(sandboxId);
+    drawSummary();
   };
   const act = async (name: keyof typeof sandboxActions) => {
     try {
@@ -63,6 +68,7 @@ export const sandboxView: View = (root, [id]) => {
         <dt>Age</dt><dd>${age(info.createdAt)}</dd>
         <dt>Timeout</dt><dd>${info.timeoutSeconds}s, on timeout: ${info.onTimeout}; ${remaining(info.expiresAt)} left</dd>
         <dt>Resources</dt><dd>${info.cpu} CPU, ${info.memoryMiB} MiB</dd>
+        ${usage ? html`<dt>In use</dt><dd>${usageFigures(usage)}</dd>` : ''}
       </dl>
       <p class="actions">${actionButtons(info, (name) => void act(name))}
         ${forked ? html`<span class="muted">forked into <a href="#/sandboxes/${forked}">${forked}</a></span>` : ''}</p>` : ''}`);

@@ -1,12 +1,13 @@
 /**
- * The sandbox list: state, template, age, timeout and resource use of each, refreshed every two
- * seconds; create one from a template, and pause, resume, fork or kill from its row.
+ * The sandbox list: state, template, age, timeout, resources and live use (CPU%, memory, pids of
+ * each running one, usage.ts) of each, refreshed every two seconds while the tab is shown; create one from a template, and pause, resume, fork or kill from its row.
  */
 import { html } from 'lit-html';
 import type { z } from 'zod';
 import type { Sandbox, SandboxList, TemplateList } from '../../api/native.ts';
 import { json } from '../api.ts';
 import { age, bytes, remaining } from '../format.ts';
+import { usageFigures, usageReader, type LiveUsage } from '../usage.ts';
 import { errorLine, every, show, type View } from '../view.ts';
 
 type SandboxInfo = z.infer<typeof Sandbox>;
@@ -30,12 +31,17 @@ export function actionButtons(s: SandboxInfo, act: (name: keyof typeof sandboxAc
 export const sandboxesView: View = (root) => {
   let sandboxes: SandboxInfo[] = [];
   let templates: z.infer<typeof TemplateList>['templates'] = [];
+  let usage = new Map<string, LiveUsage>();
+  const readUsage = usageReader();
   let error: unknown;
   let busy = false;
 
   const refresh = async () => {
     sandboxes = (await json<z.infer<typeof SandboxList>>('GET', '/v1/sandboxes', { query: { limit: 1000 } })).sandboxes;
     error = undefined;
+    // The list first: a failed usage read shows its error above the list, not instead of it.
+    draw();
+    usage = await readUsage(sandboxes.filter((s) => s.state === 'running').map((s) => s.id));
     draw();
   };
   const act = async (what: () => Promise<unknown>) => {
@@ -60,6 +66,7 @@ export const sandboxesView: View = (root) => {
       <td>${age(s.createdAt)}</td>
       <td title="expires ${s.expiresAt ?? 'never (timer stopped)'}">${s.timeoutSeconds}s · ${remaining(s.expiresAt)} left</td>
       <td>${s.cpu} CPU · ${s.memoryMiB} MiB${s.disk ? html` · disk ${bytes(s.disk.usedBytes)} / ${bytes(s.disk.limitBytes)}` : ''}</td>
+      <td>${usageFigures(usage.get(s.id))}</td>
       <td class="actions">${actionButtons(s, (name) => void act(() => sandboxActions[name](s.id)))}</td>
     </tr>`;
 
@@ -72,7 +79,7 @@ export const sandboxesView: View = (root) => {
     </form>
     ${errorLine(error)}
     <table>
-      <thead><tr><th>ID</th><th>State</th><th>Template</th><th>Age</th><th>Timeout</th><th>Resources</th><th></th></tr></thead>
+      <thead><tr><th>ID</th><th>State</th><th>Template</th><th>Age</th><th>Timeout</th><th>Resources</th><th>In use</th><th></th></tr></thead>
       <tbody>${sandboxes.map(row)}</tbody>
     </table>
     ${sandboxes.length ? '' : html`<p class="muted">No sandboxes.</p>`}`);
