@@ -106,7 +106,10 @@ describe('lifecycle', () => {
       const kept = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', timeoutSeconds: 1 } })).json();
       await s.api(`/v1/sandboxes/${kept.id}/timeout`, { method: 'POST', json: { timeoutSeconds: 60 } });
       clock += 2000;
-      await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 404, 5000);
+      // An expired sandbox answers 410 sandbox_ended with why, not a bare 404.
+      await waitFor('kill on timeout', async () => (await s.api(`/v1/sandboxes/${kill.id}`)).status === 410, 5000);
+      const ended = await (await s.api(`/v1/sandboxes/${kill.id}`)).json();
+      assert.deepEqual([ended.code, ended.details.reason], ['sandbox_ended', 'expired']);
       await waitFor('pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${pause.id}`)).json()).state === 'paused', 5000);
       await waitFor('filesystem-only pause on timeout', async () => (await (await s.api(`/v1/sandboxes/${filesOnly.id}`)).json()).state === 'paused', 5000);
       assert.ok(s.engine.calls.includes(`pause ${pause.id}`));
