@@ -1,6 +1,6 @@
 /** `agentbox <command>`: dispatch, and the one place errors become messages and exit codes. */
 import { AgentboxSdkError } from '../sdk/errors.ts';
-import { COMMANDS } from './command-table.ts';
+import { COMMANDS, commandNamed } from './command-table.ts';
 import { BROKEN_PIPE_EXIT, watchPipes, UsageError, type CliIo } from './io.ts';
 
 function usage(io: CliIo): void {
@@ -29,7 +29,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
 async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
   if (!name || name === 'help' || name === '--help' || name === '-h') { usage(io); return name ? 0 : 2; }
-  const cmd = COMMANDS[name];
+  const cmd = commandNamed(name);
   if (!cmd) { io.stderr.write(`agentbox: unknown command '${name}'\n`); usage(io); return 2; }
   try {
     return await cmd.run(args, io);
