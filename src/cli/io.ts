@@ -14,8 +14,26 @@ export class UsageError extends AgentboxSdkError {
   constructor(message: string) { super('usage', message); }
 }
 
-/** `--key value`, `--key=value`, repeated keys and flags; the rest are positionals. */
-export function parseFlags(args: string[], spec: { strings?: string[]; multi?: string[]; bools?: string[] }): {
+/**
+ * One option of a command, declared once in the command table (src/cli/command-table.ts): the
+ * command's parser reads it and the completion scripts offer it.
+ */
+export interface Flag {
+  /** Without the dashes: `template` is `--template`. */
+  name: string;
+  /** The placeholder of its value (`SECONDS`); absent for a switch such as `--json`. */
+  value?: string;
+  /** Given more than once, every value is kept (`--env A=1 --env B=2`). */
+  repeats?: boolean;
+  /** One letter that stands for it: `f` makes `-f` mean `--follow`. */
+  short?: string;
+  help: string;
+  /** What completion offers as its value: these words, template names from the server, or files. */
+  completes?: readonly string[] | 'template' | 'files';
+}
+
+/** `--key value`, `--key=value`, `-k` for a flag with a short letter, repeated flags; the rest are positionals. */
+export function parseFlags(args: string[], spec: readonly Flag[] = []): {
   flags: Record<string, string | undefined>; multi: Record<string, string[]>; bools: Set<string>; positionals: string[];
 } {
   const flags: Record<string, string | undefined> = {};
@@ -24,15 +42,16 @@ export function parseFlags(args: string[], spec: { strings?: string[]; multi?: s
   const positionals: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
-    if (!a.startsWith('--') || a === '--') { positionals.push(a); continue; }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (spec.bools?.includes(name)) { bools.add(name); continue; }
-    const isMulti = spec.multi?.includes(name);
-    if (!isMulti && !spec.strings?.includes(name)) throw new UsageError(`unknown option --${name}`);
+    const short = /^-([a-zA-Z])$/.exec(a) && spec.find((f) => f.short === a[1]);
+    if (!short && (!a.startsWith('--') || a === '--')) { positionals.push(a); continue; }
+    const eq = short ? -1 : a.indexOf('=');
+    const name = short ? short.name : a.slice(2, eq < 0 ? undefined : eq);
+    const flag = short || spec.find((f) => f.name === name);
+    if (!flag) throw new UsageError(`unknown option --${name}`);
+    if (!flag.value) { bools.add(name); continue; }
     const value = eq < 0 ? args[++i] : a.slice(eq + 1);
     if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    if (isMulti) (multi[name] ??= []).push(value);
+    if (flag.repeats) (multi[name] ??= []).push(value);
     else flags[name] = value;
   }
   return { flags, multi, bools, positionals };

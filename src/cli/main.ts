@@ -1,13 +1,24 @@
 /** `agentbox <command>`: dispatch, and the one place errors become messages and exit codes. */
 import { AgentboxSdkError } from '../sdk/errors.ts';
-import { COMMANDS } from './command-table.ts';
-import { BROKEN_PIPE_EXIT, watchPipes, UsageError, type CliIo } from './io.ts';
+import { COMMANDS, commandNamed, type CommandEntry } from './command-table.ts';
+import { BROKEN_PIPE_EXIT, watchPipes, UsageError, type CliIo, type Flag } from './io.ts';
 
 function usage(io: CliIo): void {
   io.stdout.write('usage: agentbox <command> [options]\n\n');
   for (const [name, c] of Object.entries(COMMANDS)) io.stdout.write(`  ${name.padEnd(10)} ${c.help}\n`);
-  io.stdout.write('\nAGENTBOX_URL and AGENTBOX_API_KEY select the server and key (default: the local `agentbox up`).\n');
+  io.stdout.write('\n`agentbox help COMMAND` lists its options. AGENTBOX_URL and AGENTBOX_API_KEY select the server and key (default: the local `agentbox up`).\n');
 }
+
+/** `agentbox help CMD`, `agentbox CMD --help`: its line of help and its flags, from the command table as completion has them. */
+function commandHelp(name: string, cmd: CommandEntry, io: CliIo): void {
+  io.stdout.write(`agentbox ${name}: ${cmd.help}\n`);
+  const spell = (f: Flag) => `${f.short ? `-${f.short}, ` : ''}--${f.name}${f.value ? ` ${f.value}` : ''}`;
+  const values = (f: Flag) => (Array.isArray(f.completes) ? ` (${f.completes.join('|')})` : '');
+  for (const f of cmd.flags ?? []) io.stdout.write(`  ${spell(f).padEnd(34)} ${f.help}${values(f)}\n`);
+}
+
+/** A plea for help among a command's options, not among the arguments of the command `exec` runs after `--`. */
+const asksHelp = (args: string[]) => args.slice(0, args.includes('--') ? args.indexOf('--') : undefined).some((a) => a === '--help' || a === '-h');
 
 /**
  * The process entry (bin/agentbox.mjs, entry.ts). A broken pipe ends the process at once, as
@@ -28,9 +39,12 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
 
 async function dispatch(argv: string[], io: CliIo): Promise<number> {
   const [name, ...args] = argv;
+  const about = name === 'help' && args.length === 1 ? commandNamed(args[0]!) : undefined;
+  if (about) { commandHelp(args[0]!, about, io); return 0; }
   if (!name || name === 'help' || name === '--help' || name === '-h') { usage(io); return name ? 0 : 2; }
-  const cmd = COMMANDS[name];
+  const cmd = commandNamed(name);
   if (!cmd) { io.stderr.write(`agentbox: unknown command '${name}'\n`); usage(io); return 2; }
+  if (asksHelp(args)) { commandHelp(name, cmd, io); return 0; }
   try {
     return await cmd.run(args, io);
   } catch (err) {

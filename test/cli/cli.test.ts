@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { COMMANDS } from '../../src/cli/command-table.ts';
 import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
 import { waitFor } from '../support/wait.ts';
 import { bin, runCli } from './run-cli.ts';
@@ -118,6 +119,18 @@ test('usage errors exit 2; the local admin key is found without AGENTBOX_API_KEY
   writeFileSync(join(dir, 'admin.key'), `${s.server.adminKey}\n`);
   const r = await cli(['ls', '--json'], { AGENTBOX_API_KEY: '' });
   assert.equal(r.code, 0, r.stderr);
+});
+
+test('a command\'s help lists the flags of the command table, the ones its parser takes', async () => {
+  for (const args of [['create', '--help'], ['help', 'create'], ['create', '--timeout', '60', '-h']]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trimEnd().split('\n');
+    assert.match(lines[0]!, /^agentbox create: create a sandbox/);
+    assert.deepEqual(lines.slice(1).map((l) => l.trim().split(' ')[0]), COMMANDS.create.flags.map((f) => `--${f.name}`));
+  }
+  assert.match((await cli(['create', '--help'])).stdout, /--runtime RUNTIME +the sandbox runtime \(gvisor\|runc\)/);
+  assert.match((await cli(['logs', '--help'])).stdout, /-f, --follow/);
 });
 
 // A reader that goes away (`agentbox ls | head -1`) ends a command quietly with 141, the status

@@ -3,12 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView } from '../../api/native.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
 
 export const template: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { flags, bools, positionals } = parseFlags(rest, { strings: ['ref', 'oci'], bools: ['json', 'with-guest'] });
+  const { flags, bools, positionals } = parseFlags(rest, flagsOf('template'));
   if (sub === 'build' && positionals.length === 1) {
     let recipe: unknown;
     try {
@@ -32,6 +33,7 @@ export const template: Command = async (args, io) => {
   if (sub === 'ls' && positionals.length === 0) {
     const { templates } = await client(io).json<{ templates: TemplateView[] }>('GET', '/v1/templates');
     if (bools.has('json')) print(io, JSON.stringify(templates));
+    else if (bools.has('quiet')) for (const t of templates) print(io, t.name);
     else for (const t of templates) print(io, `${t.name.padEnd(24)} ${t.state.padEnd(9)} ${t.visibility}`);
     return 0;
   }
@@ -39,7 +41,7 @@ export const template: Command = async (args, io) => {
     await exportOci(positionals[0]!, flags.oci, flags.ref, bools.has('with-guest'), io);
     return 0;
   }
-  throw new UsageError('usage: agentbox template build FILE | agentbox template import NAME DOCKER_ARCHIVE [--ref IMAGE] | agentbox template ls [--json]'
+  throw new UsageError('usage: agentbox template build FILE | agentbox template import NAME DOCKER_ARCHIVE [--ref IMAGE] | agentbox template ls [--json | --quiet]'
     + ' | agentbox template export NAME --oci FILE [--ref IMAGE] [--with-guest]');
 };
 
@@ -67,7 +69,7 @@ const poolLine = (p: PoolView, width = 0) => {
 
 export const pool: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { flags, bools, positionals } = parseFlags(rest, { strings: ['size', ...Object.keys(CAPACITY_FLAGS)], bools: ['json'] });
+  const { flags, bools, positionals } = parseFlags(rest, flagsOf('pool'));
   const api = client(io);
   const capacity = Object.fromEntries(Object.entries(CAPACITY_FLAGS).filter(([flag]) => flags[flag] !== undefined).map(([flag, field]) => [field, Number(flags[flag])]));
   if (sub === 'set' && positionals.length === 1 && (flags.size !== undefined || Object.keys(capacity).length > 0)) {
@@ -88,7 +90,7 @@ export const pool: Command = async (args, io) => {
 
 export const keys: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { flags, bools, positionals } = parseFlags(rest, { strings: ['tenant', 'name'], bools: ['json', 'admin'] });
+  const { flags, bools, positionals } = parseFlags(rest, flagsOf('keys'));
   const api = client(io);
   if (sub === 'create' && positionals.length === 0) {
     const body: Record<string, unknown> = { admin: bools.has('admin') };

@@ -1,5 +1,6 @@
 /** `cp SRC DST`: copies a file between the host and a sandbox (`ID:/path` on either side). */
 import { readFile, writeFile } from 'node:fs/promises';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, UsageError, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
 
@@ -9,7 +10,7 @@ const remote = (spec: string) => {
 };
 
 export const cp: Command = async (args, io) => {
-  const { positionals } = parseFlags(args, {});
+  const { positionals } = parseFlags(args, flagsOf('cp'));
   if (positionals.length !== 2) throw new UsageError('usage: agentbox cp SRC DST   (ID:/absolute/path on one side)');
   const [src, dst] = positionals.map(remote);
   const api = client(io);

@@ -11,6 +11,7 @@ import { hostPidsLimit } from '../../engine/runtime/oci-spec.ts';
 import { allSandboxesCeiling, hostPidMax, perSandboxCeiling } from '../../engine/runtime/pids-ceiling.ts';
 import { createDriver, defaultCacheDir, discoverRuntimeClasses } from '../../engine/runtime/runtime-classes.ts';
 import { agentboxHome, DEFAULT_URL } from '../../sdk/config.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 
 type Status = 'ok' | 'warn' | 'fail';
@@ -25,7 +26,7 @@ function onPath(io: CliIo, bin: string): string | undefined {
 }
 
 export const doctor: Command = async (args, io) => {
-  const { bools, positionals } = parseFlags(args, { bools: ['json'] });
+  const { bools, positionals } = parseFlags(args, flagsOf('doctor'));
   if (positionals.length) throw new UsageError('usage: agentbox doctor [--json]');
   const checks: Check[] = [];
   const add = (c: Check) => checks.push(c);

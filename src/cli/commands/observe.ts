@@ -1,12 +1,13 @@
 /** `logs` and `top`: what a sandbox says and what it uses. */
 import type { SandboxListView, SandboxUsageView, SandboxView } from '../../api/native.ts';
 import type { ApiClient } from '../../sdk/api-client.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
 
 /** `logs ID [-f]`: the sandbox's console (guest log and start command output), followed with -f. */
 export const logs: Command = async (args, io) => {
-  const { bools, positionals } = parseFlags(args.map((a) => (a === '-f' ? '--follow' : a)), { bools: ['follow'] });
+  const { bools, positionals } = parseFlags(args, flagsOf('logs'));
   if (positionals.length !== 1) throw new UsageError('usage: agentbox logs ID [-f|--follow]');
   const res = await client(io).request('GET', `/v1/sandboxes/${positionals[0]}/logs`, { query: { follow: bools.has('follow') ? 'true' : undefined }, timeoutMs: 0 });
   for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) io.stdout.write(chunk);
@@ -51,7 +52,7 @@ export function topTable(sandboxes: SandboxView[], now: Sample, before: Sample):
  * a terminal, it prints one table (two samples one interval apart, for CPU%) and ends.
  */
 export const top: Command = async (args, io) => {
-  const { flags, bools, positionals } = parseFlags(args, { strings: ['interval'], bools: ['once'] });
+  const { flags, bools, positionals } = parseFlags(args, flagsOf('top'));
   const interval = Number(flags.interval ?? 2);
   if (positionals.length || !(interval > 0)) throw new UsageError('usage: agentbox top [--once] [--interval SECONDS]');
   const api = client(io);

@@ -4,6 +4,7 @@
  * falls back to the defaults again. The server validates every value.
  */
 import type { LimitsPatch, LimitsView, PolicyView, TenantLimitsView } from '../../api/native.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
 
@@ -36,7 +37,7 @@ function printLimits(io: CliIo, l: Partial<LimitsView>, usage?: Record<string, n
 
 export const policy: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { bools, positionals } = parseFlags(rest, { bools: ['json'] });
+  const { bools, positionals } = parseFlags(rest, flagsOf('policy'));
   const api = client(io);
   if (sub === 'set' && positionals.length > 0) {
     const current = await api.json<PolicyView>('GET', '/v1/policy');
@@ -61,7 +62,7 @@ export const policy: Command = async (args, io) => {
 
 export const tenant: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { bools, positionals } = parseFlags(rest, { bools: ['json', 'reset'] });
+  const { bools, positionals } = parseFlags(rest, flagsOf('tenant'));
   const [name, ...pairs] = positionals;
   if (sub !== 'limits' || !name) throw new UsageError('usage: agentbox tenant limits TENANT [LIMIT=VALUE…] [--reset] [--json]');
   const api = client(io);

@@ -3,6 +3,7 @@ import type { ExecEvent, SandboxListView, SandboxView } from '../../api/native.t
 import { ApiClient } from '../../sdk/api-client.ts';
 import { resolveConnection } from '../../sdk/config.ts';
 import { errorFromBody } from '../../sdk/errors.ts';
+import { flagsOf } from '../command-table.ts';
 import { pairs, parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 
 export const client = (io: CliIo) => new ApiClient(resolveConnection({}, io.env));
@@ -13,7 +14,7 @@ const oneId = (positionals: string[], usage: string): string => {
 };
 
 export const create: Command = async (args, io) => {
-  const { flags, multi, bools, positionals } = parseFlags(args, { strings: ['template', 'runtime', 'timeout', 'on-timeout'], multi: ['env', 'metadata'], bools: ['json', 'auto-resume'] });
+  const { flags, multi, bools, positionals } = parseFlags(args, flagsOf('create'));
   if (positionals.length) throw new UsageError('usage: agentbox create [--template T] [--runtime R] [--env K=V] [--metadata K=V] [--timeout SECONDS] [--on-timeout kill|pause] [--auto-resume] [--json]');
   const body: Record<string, unknown> = { template: flags.template ?? 'base' };
   if (flags.runtime) body.runtime = flags.runtime;
@@ -47,7 +48,7 @@ function expiryNote(sbx: SandboxView): string {
 
 /** `timeout ID SECONDS`: restarts the sandbox's timer at SECONDS from now. */
 export const timeout: Command = async (args, io) => {
-  const { positionals } = parseFlags(args, {});
+  const { positionals } = parseFlags(args, flagsOf('timeout'));
   const seconds = Number(positionals[1]);
   if (positionals.length !== 2 || !Number.isInteger(seconds) || seconds <= 0) throw new UsageError('usage: agentbox timeout ID SECONDS');
   const sbx = await client(io).json<SandboxView>('POST', `/v1/sandboxes/${positionals[0]}/timeout`, { json: { timeoutSeconds: seconds } });
@@ -56,7 +57,7 @@ export const timeout: Command = async (args, io) => {
 };
 
 export const ls: Command = async (args, io) => {
-  const { flags, multi, bools, positionals } = parseFlags(args, { strings: ['state', 'template'], multi: ['metadata'], bools: ['json', 'quiet'] });
+  const { flags, multi, bools, positionals } = parseFlags(args, flagsOf('ls'));
   if (positionals.length) throw new UsageError('usage: agentbox ls [--state S] [--metadata K=V] [--template T] [--json | --quiet]');
   const api = client(io);
   const all: SandboxView[] = [];
@@ -84,7 +85,7 @@ export const exec: Command = async (args, io) => {
   const dash = args.indexOf('--');
   const head = dash < 0 ? args.slice(0, 1) : args.slice(0, dash);
   const cmd = dash < 0 ? args.slice(1) : args.slice(dash + 1);
-  const { flags, multi, positionals } = parseFlags(head, { strings: ['cwd', 'user', 'timeout-ms'], multi: ['env'] });
+  const { flags, multi, positionals } = parseFlags(head, flagsOf('exec'));
   if (positionals.length !== 1 || cmd.length === 0) throw new UsageError('usage: agentbox exec ID [--cwd DIR] [--user U] [--env K=V] -- CMD [ARGS…]');
   const body: Record<string, unknown> = { cmd: cmd.length === 1 ? cmd[0] : cmd };
   if (flags.cwd) body.cwd = flags.cwd;
@@ -102,7 +103,7 @@ export const exec: Command = async (args, io) => {
 };
 
 const action = (verb: 'pause' | 'resume'): Command => async (args, io) => {
-  const id = oneId(parseFlags(args, {}).positionals, `agentbox ${verb} ID`);
+  const id = oneId(parseFlags(args, flagsOf(verb)).positionals, `agentbox ${verb} ID`);
   const sbx = await client(io).json<SandboxView>('POST', `/v1/sandboxes/${id}/${verb}`, { timeoutMs: 0 });
   print(io, `${sbx.id} ${sbx.state}`);
   return 0;
@@ -111,7 +112,7 @@ export const pause = action('pause');
 export const resume = action('resume');
 
 export const kill: Command = async (args, io) => {
-  const id = oneId(parseFlags(args, {}).positionals, 'agentbox kill ID');
+  const id = oneId(parseFlags(args, flagsOf('kill')).positionals, 'agentbox kill ID');
   await client(io).request('DELETE', `/v1/sandboxes/${id}`);
   print(io, `${id} killed`);
   return 0;

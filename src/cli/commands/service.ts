@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { RuntimeName } from '../../api/native.ts';
 import { AgentboxSdkError } from '../../sdk/errors.ts';
 import { writeFileAtomic } from '../../server/atomic-file.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { DEFAULT_SERVICE_HOME, serviceUnit, UNIT_NAME } from '../systemd-unit.ts';
 
@@ -42,7 +43,7 @@ function requireSystemd(io: CliIo): void {
 
 export const service: Command = async (args, io) => {
   const [sub, ...rest] = args;
-  const { flags, positionals } = parseFlags(rest, { strings: ['home', 'host', 'port', 'runtime', 'unit-dir'] });
+  const { flags, positionals } = parseFlags(rest, flagsOf('service'));
   if (positionals.length || (sub !== 'install' && sub !== 'uninstall')) throw new UsageError(USAGE);
   const unitPath = join(flags['unit-dir'] ?? '/etc/systemd/system', UNIT_NAME);
   if (sub === 'uninstall') {

@@ -3,11 +3,12 @@ import { ApiClient } from '../../sdk/api-client.ts';
 import { resolveConnection } from '../../sdk/config.ts';
 import { EnvdClient } from '../../sdk/envd.ts';
 import { Pty } from '../../sdk/pty.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, UsageError, type Command } from '../io.ts';
 
 export const shell: Command = async (args, io) => {
   const dash = args.indexOf('--');
-  const { flags, positionals } = parseFlags(dash < 0 ? args : args.slice(0, dash), { strings: ['user', 'cwd'] });
+  const { flags, positionals } = parseFlags(dash < 0 ? args : args.slice(0, dash), flagsOf('shell'));
   if (positionals.length !== 1) throw new UsageError('usage: agentbox shell ID [--user U] [--cwd DIR] [-- CMD…]');
   const id = positionals[0]!;
   const api = new ApiClient(resolveConnection({}, io.env));

@@ -7,14 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { RuntimeName } from '../../api/native.ts';
 import { agentboxHome } from '../../sdk/config.ts';
+import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type Command } from '../io.ts';
 import { upKubernetes } from './up-kubernetes.ts';
 
 export const up: Command = async (args, io) => {
-  const { flags, bools, positionals } = parseFlags(args, {
-    strings: ['host', 'port', 'runtime', 'domain', 'template', 'tls-cert', 'tls-key', 'namespace', 'kubeconfig', 'router-url', 'router-authz-mode', 'router-scoped-token-key-file', 'router-token-file'],
-    bools: ['no-base', 'kubernetes'],
-  });
+  const { flags, bools, positionals } = parseFlags(args, flagsOf('up'));
   if (bools.has('kubernetes')) {
     if (positionals.length) throw new UsageError('usage: agentbox up --kubernetes [flags]; see docs/kubernetes.md');
     return upKubernetes(flags, io);
