@@ -46,8 +46,11 @@ function rng(seed: number): () => number {
 class Ledger {
   readonly acked = new Map<string, 'running' | 'paused'>();
   readonly killed = new Set<string>();
-  /** Kills sent but not answered when the server died: the sandbox may be gone or not. */
-  readonly killing = new Set<string>();
+  /**
+   * Kills in flight per sandbox (two workers may kill the same one); those not answered when the
+   * server died leave the sandbox gone or not.
+   */
+  readonly killing = new Map<string, number>();
   /** What happened to each sandbox, for the message when an invariant breaks. */
   readonly history = new Map<string, string[]>();
   note(id: string, what: string) { this.history.set(id, [...(this.history.get(id) ?? []), what]); }
@@ -55,6 +58,8 @@ class Ledger {
   /** A pause or resume answered after a concurrent kill of the same sandbox was answered does not bring it back. */
   settled(id: string, state: 'running' | 'paused') { if (this.acked.has(id)) this.acked.set(id, state); }
   gone(id: string) { this.acked.delete(id); this.killed.add(id); }
+  killSent(id: string) { this.killing.set(id, (this.killing.get(id) ?? 0) + 1); }
+  killAnswered(id: string) { const n = (this.killing.get(id) ?? 1) - 1; if (n > 0) this.killing.set(id, n); else this.killing.delete(id); }
   ids(state?: 'running' | 'paused'): string[] { return [...this.acked].filter(([, s]) => !state || s === state).map(([id]) => id); }
 }
 
@@ -82,15 +87,18 @@ async function step(api: Api, ledger: Ledger, pick: () => number): Promise<void>
     ledger.note(id, `${op} sent`);
     const status = (await api(method, path, body)).status;
     ledger.note(id, `${op} ${status}`);
+    // 410 sandbox_ended: the server says it was killed (by a concurrent kill whose answer the
+    // crash may yet swallow); it must never come back.
+    if (status === 410) ledger.gone(id);
     return status;
   };
   if (op === 'exec') await call('POST', `/v1/sandboxes/${id}/exec`, { cmd: 'echo $$ >> /tmp/log' });
   else if (op === 'pause') { if (await call('POST', `/v1/sandboxes/${id}/pause`) === 200) ledger.settled(id, 'paused'); }
   else if (op === 'resume') { if (await call('POST', `/v1/sandboxes/${id}/resume`) === 200) ledger.settled(id, 'running'); }
   else if (op === 'kill') {
-    ledger.killing.add(id);
+    ledger.killSent(id);
     if (await call('DELETE', `/v1/sandboxes/${id}`) === 204) ledger.gone(id);
-    ledger.killing.delete(id);
+    ledger.killAnswered(id);
   }
   else if (op === 'fork') {
     const r = await api('POST', `/v1/sandboxes/${id}/fork`, {});
