@@ -4,16 +4,14 @@
  * `/v1/sandboxes/{id}/ports/49983/…`, as the SDK does (src/sdk/envd.ts). The key goes as
  * `X-API-Key` (src/gateway/auth.ts), leaving `Authorization` to the guest.
  *
- * Written out rather than taken from the SDK: the console may import only src/api, and the two
- * things needed here (the 5-byte envelope and protobuf's JSON mapping of bytes as base64) are
- * each a few lines, per the Connect protocol spec ("Streaming RPCs": flags byte, big-endian length).
+ * The envelope framing and the end-of-stream frame are @connectrpc/connect's, as in the SDK;
+ * only the fetch is ours (the console may import only src/api of ours, so not the SDK's client).
  */
+import { codeToString, endStreamFlag, endStreamFromJson } from '@connectrpc/connect/protocol-connect';
+import { createEnvelopeReadableStream, encodeEnvelope } from '@connectrpc/connect/protocol';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { ApiError, errorOf } from './api.ts';
 import { savedKey } from './key.ts';
-
-/** The end-of-stream flag of a Connect envelope. */
-const END_STREAM = 0b10;
 
 const toBase64 = (bytes: Uint8Array): string => btoa(Array.from(bytes, (b) => String.fromCharCode(b)).join(''));
 const fromBase64 = (s: string): Uint8Array => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
@@ -40,28 +38,17 @@ interface ProcessEvent {
 /** Each message of a Connect server stream, until its end frame (which may carry an error). */
 async function* envelopes(res: Response): AsyncGenerator<unknown> {
   if (!res.body) return;
-  const reader = res.body.getReader();
-  let buf = new Uint8Array(0);
+  const reader = createEnvelopeReadableStream(res.body).getReader();
+  const decoder = new TextDecoder();
   for (;;) {
-    const { value, done } = await reader.read();
+    const { value: frame, done } = await reader.read();
     if (done) return;
-    const joined = new Uint8Array(buf.length + value.length);
-    joined.set(buf);
-    joined.set(value, buf.length);
-    buf = joined;
-    while (buf.length >= 5) {
-      const length = new DataView(buf.buffer, buf.byteOffset + 1, 4).getUint32(0);
-      if (buf.length < 5 + length) break;
-      const flags = buf[0]!;
-      const message = JSON.parse(new TextDecoder().decode(buf.subarray(5, 5 + length))) as Record<string, unknown>;
-      buf = buf.slice(5 + length);
-      if (flags & END_STREAM) {
-        const error = message.error as { code?: string; message?: string } | undefined;
-        if (error) throw new ApiError(0, error.code ?? 'unknown', error.message ?? 'the terminal stream failed');
-        return;
-      }
-      yield message;
+    if (frame.flags & endStreamFlag) {
+      const { error } = endStreamFromJson(frame.data);
+      if (error) throw new ApiError(0, codeToString(error.code), error.rawMessage || 'the terminal stream failed');
+      return;
     }
+    yield JSON.parse(decoder.decode(frame.data));
   }
 }
 
@@ -102,11 +89,8 @@ export interface Terminal {
 /** A shell on a PTY in the sandbox; its output goes to `onData` as it arrives. */
 export async function openTerminal(sandboxId: string, size: { cols: number; rows: number }, onData: (bytes: Uint8Array) => void): Promise<Terminal> {
   const request = { process: { cmd: '/bin/sh', args: ['-i'], envs: { TERM: 'xterm-256color', LANG: 'C.UTF-8' } }, pty: { size } };
-  const json = new TextEncoder().encode(JSON.stringify(request));
-  const framed = new Uint8Array(5 + json.length);
-  new DataView(framed.buffer).setUint32(1, json.length);
-  framed.set(json, 5);
-  const res = await fetch(methodUrl(sandboxId, 'Start'), { method: 'POST', headers: headers('application/connect+json'), body: framed });
+  const body = encodeEnvelope(0, new TextEncoder().encode(JSON.stringify(request)));
+  const res = await fetch(methodUrl(sandboxId, 'Start'), { method: 'POST', headers: headers('application/connect+json'), body });
   if (!res.ok) throw await errorOf(res);
   const events = envelopes(res);
   const first = await events.next();
