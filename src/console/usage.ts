@@ -1,34 +1,26 @@
 /**
  * Live resource use of running sandboxes (`GET /v1/sandboxes/{id}/usage`, SandboxUsage in
- * src/api/native.ts). Memory and pids are shown as read; the API reports CPU as the total time
- * used since the sandbox started, so CPU% is the growth of that total between two reads over the
- * wall time between them: the first read of a sandbox has no CPU% yet.
+ * src/api/native.ts). Memory and pids are shown as read; CPU% needs two reads (src/api/usage.ts),
+ * so the first read of a sandbox has none yet.
  */
 import { html, type TemplateResult } from 'lit-html';
 import type { z } from 'zod';
 import type { SandboxUsage } from '../api/native.ts';
+import { cpuPercent, type CpuRead } from '../api/usage.ts';
 import { ApiError, json } from './api.ts';
 import { bytes } from './format.ts';
 
 /** The answers of a sandbox that stopped running between the list and its usage read. */
 const GONE_FROM_RUNNING = new Set(['conflict', 'not_found', 'sandbox_ended']);
 
-interface Sample { cpuNanos: number; atMs: number }
 export interface LiveUsage { cpuPercent: number | undefined; memoryBytes: number; pids: number }
-
-/** CPU use between two reads, in percent of one CPU; undefined when the total went back (a restore). */
-export function cpuPercent(before: Sample, after: Sample): number | undefined {
-  const wallNanos = (after.atMs - before.atMs) * 1e6;
-  const used = after.cpuNanos - before.cpuNanos;
-  return wallNanos > 0 && used >= 0 ? (used / wallNanos) * 100 : undefined;
-}
 
 /**
  * Reads the usage of the given running sandboxes, keeping each one's last read for its CPU%.
  * A sandbox not asked for any more (paused, gone) is forgotten, so a resumed one starts afresh.
  */
 export function usageReader(): (runningIds: string[]) => Promise<Map<string, LiveUsage>> {
-  let last = new Map<string, Sample>();
+  let last = new Map<string, CpuRead>();
   return async (ids) => {
     const read = await Promise.all(ids.map(async (id) => {
       try {
@@ -40,7 +32,7 @@ export function usageReader(): (runningIds: string[]) => Promise<Map<string, Liv
         throw err;
       }
     }));
-    const next = new Map<string, Sample>();
+    const next = new Map<string, CpuRead>();
     const usage = new Map<string, LiveUsage>();
     for (const r of read) {
       if (!r) continue;

@@ -1,5 +1,6 @@
 /** `logs` and `top`: what a sandbox says and what it uses. */
 import type { SandboxListView, SandboxUsageView, SandboxView } from '../../api/native.ts';
+import { cpuPercent } from '../../api/usage.ts';
 import type { ApiClient } from '../../sdk/api-client.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
@@ -29,14 +30,14 @@ async function sample(api: ApiClient, running: SandboxView[]): Promise<Sample> {
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)}M`;
 
-/** The table of one refresh; CPU% is the CPU time used between `before` and `now` over the wall time between them. */
+/** The table of one refresh; CPU% is the growth of CPU time between `before` and `now` (src/api/usage.ts). */
 export function topTable(sandboxes: SandboxView[], now: Sample, before: Sample): string[] {
   const rows = [['ID', 'TEMPLATE', 'STATE', 'CPU%', 'CPU TIME', 'MEMORY', 'LIMIT', 'PIDS', 'DISK']];
   for (const s of sandboxes) {
     const u = now.usage.get(s.id);
     const prev = before.usage.get(s.id);
-    const wallNs = (now.at - before.at) * 1e6;
-    const cpu = u && prev && wallNs > 0 ? `${((100 * (u.cpuNanos - prev.cpuNanos)) / wallNs).toFixed(1)}` : '-';
+    const percent = u && prev ? cpuPercent({ cpuNanos: prev.cpuNanos, atMs: before.at }, { cpuNanos: u.cpuNanos, atMs: now.at }) : undefined;
+    const cpu = percent === undefined ? '-' : percent.toFixed(1);
     rows.push([
       s.id, s.template, s.state, cpu, u ? `${(u.cpuNanos / 1e9).toFixed(1)}s` : '-', u ? mib(u.memoryBytes) : '-', `${s.memoryMiB}M`,
       u ? String(u.pids) : '-', u?.disk ? `${mib(u.disk.usedBytes)}/${mib(u.disk.limitBytes)}` : '-',
