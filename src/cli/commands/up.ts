@@ -54,6 +54,7 @@ export const up: Command = async (args, io) => {
   if (r.adopted + r.removed + r.lost + r.orphans > 0) progress(`recovered: ${r.adopted} re-adopted, ${r.removed} half-created removed, ${r.lost} lost, ${r.orphans} orphans removed`);
   print(io, `agentbox is running on ${server.url} (runtime ${defaultRuntime})`);
   print(io, `admin key: ${server.adminKeyPath} (mode 0600)`);
+  print(io, `web console: ${server.url}/ui/ (paste the admin key)`);
   print(io, '');
   print(io, `  export AGENTBOX_URL=${server.url}`);
   print(io, `  export AGENTBOX_API_KEY=$(cat ${server.adminKeyPath})`);
