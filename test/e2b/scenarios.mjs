@@ -152,7 +152,7 @@ const scenarios = [
     }
   }],
   ['pause then connect: a running process keeps counting', async () => {
-    await ctx.sbx.commands.run('i=0; while true; do echo $i > /tmp/count; i=$((i+1)); sleep 0.1; done', { background: true, timeoutMs: 0 });
+    await ctx.sbx.commands.run('i=0; while true; do echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; i=$((i+1)); sleep 0.1; done', { background: true, timeoutMs: 0 });
     await poll(async () => Number((await ctx.sbx.files.read('/tmp/count').catch(() => '0')).trim()) > 3, 'the counter');
     const pause = ctx.sbx.pause ? ctx.sbx.pause.bind(ctx.sbx) : ctx.sbx.betaPause.bind(ctx.sbx);
     await pause();

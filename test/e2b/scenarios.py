@@ -103,7 +103,7 @@ def info_timeout():
 
 def pause_connect():
     sbx = ctx["sbx"]
-    sbx.commands.run("i=0; while true; do echo $i > /tmp/count; i=$((i+1)); sleep 0.1; done", background=True, timeout=0)
+    sbx.commands.run("i=0; while true; do echo $i > /tmp/count.new; mv /tmp/count.new /tmp/count; i=$((i+1)); sleep 0.1; done", background=True, timeout=0)
     def count():
         try:
             return int(sbx.files.read("/tmp/count").strip() or 0)

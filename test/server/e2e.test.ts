@@ -124,7 +124,7 @@ describe('sdk on the real engine', () => {
   test('pause/resume keeps a running process; kill removes the files', async (t) => {
     if (skip) return t.skip(skip);
     const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
-    const bg = await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done', { background: true });
+    const bg = await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.1; done', { background: true });
     await counterPasses(sbx, 2);
     await sbx.pause();
     assert.equal((await sbx.getInfo()).state, 'paused');
@@ -153,7 +153,7 @@ describe('sdk on the real engine', () => {
     if (skip) return t.skip(skip);
     const sbx = await Sandbox.create({ ...conn, template: 'busybox', runtime: 'gvisor' });
     assert.equal((await sbx.getInfo()).runtime, 'gvisor');
-    await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter; sleep 0.1; done', { background: true });
+    await sbx.commands.run('i=0; while true; do i=$((i+1)); echo $i > /tmp/counter.new; mv /tmp/counter.new /tmp/counter; sleep 0.1; done', { background: true });
     await counterPasses(sbx, 2);
     await sbx.pause();
     const usage = await s!.created.engine.inspect(sbx.sandboxId);
