@@ -15,6 +15,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { mountOverlay, unmount } from './images/overlay.ts';
+import { fileBytes } from './images/recipe.ts';
 import type { StepRunner } from './images/template-store.ts';
 import { buildSpec } from './runtime/oci-spec.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
@@ -58,7 +59,7 @@ export function sandboxedStepRunner(driver: () => RuntimeDriver): StepRunner {
       await copyFile(HOST_BUSYBOX, join(stage, 'busybox')).catch((err: unknown) => {
         throw new AgentboxError('unavailable', `${HOST_BUSYBOX} is missing: install Debian's busybox-static package (apt-get install busybox-static)`, { cause: err });
       });
-      await Promise.all(files.map((f, i) => writeFile(join(stage, 'files', String(i)), f.content, { mode: 0o600 })));
+      await Promise.all(files.map((f, i) => writeFile(join(stage, 'files', String(i)), fileBytes(f), { mode: 0o600 })));
       await writeFile(join(stage, 'files.sh'), filesScript(files));
       await writeFile(join(stage, 'steps.sh'), stepsScript(run, marker));
       // Files first (with the staged busybox), then the steps with the image's own shell.
@@ -102,7 +103,8 @@ export function sandboxedStepRunner(driver: () => RuntimeDriver): StepRunner {
         if (clock.expired) throw clock.expired;
         const exit = ((err as AgentboxError).details?.exitCode as number | undefined) ?? 'unknown';
         const which = clock.step > 0 ? `run step ${clock.step} (${JSON.stringify(clock.describe())})` : 'copying the recipe files';
-        throw new AgentboxError('invalid_argument', `${which} of template '${template}' failed (exit ${exit}); last output:\n${[...tail, partial].join('\n').trim()}`, { cause: err });
+        throw new AgentboxError('invalid_argument', `${which} of template '${template}' failed (exit ${exit}); last output:\n${[...tail, partial].join('\n').trim()}`,
+          { cause: err, details: { template, step: clock.step } });
       } finally {
         clock.stop();
       }

@@ -62,6 +62,8 @@ export const TemplateRecipeSchema = z.object({
   files: z.array(z.object({
     path: ImagePath,
     content: z.string(),
+    /** `base64`: `content` is base64 (binary files, as E2B's COPY uploads them); absent: UTF-8 text. Optional, so older recipes keep their hash. */
+    encoding: z.literal('base64').optional(),
     /** Permission bits only: setuid, setgid and sticky are refused (a run step can chmod if it must). */
     mode: z.number().int().min(0).max(0o777, 'file modes are 0 to 0o777: setuid, setgid and sticky bits are not allowed').default(0o644),
   }).strict()).max(FILE_LIMITS.count, `at most ${FILE_LIMITS.count} files per recipe`).default([]),
@@ -84,7 +86,7 @@ export const TemplateRecipeSchema = z.object({
     diskMiB: z.number().int().min(32).optional(),
   }).strict().default({ cpu: 1, memoryMiB: 512, pids: 1024 }),
 }).strict().superRefine((r, ctx) => {
-  const bytes = r.files.reduce((n, f) => n + Buffer.byteLength(f.content), 0);
+  const bytes = r.files.reduce((n, f) => n + fileBytes(f).length, 0);
   if (bytes > FILE_LIMITS.totalBytes) {
     ctx.addIssue({ code: 'custom', path: ['files'], message: `files hold ${bytes} bytes, more than ${FILE_LIMITS.totalBytes}: put large content in a parent image (OCI upload) instead` });
   }
@@ -94,6 +96,9 @@ export const TemplateRecipeSchema = z.object({
 });
 
 export type TemplateRecipe = z.infer<typeof TemplateRecipeSchema>;
+
+/** A recipe file's bytes, decoded as its `encoding` says. */
+export const fileBytes = (f: { content: string; encoding?: 'base64' | undefined }): Buffer => Buffer.from(f.content, f.encoding ?? 'utf8');
 
 export function parseRecipe(input: unknown): TemplateRecipe {
   const parsed = TemplateRecipeSchema.safeParse(input);
