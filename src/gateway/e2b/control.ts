@@ -170,9 +170,9 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
 /** E2B words a refused query value by itself (`limit must be …`), without the field path. */
 const queryError = (e: { issues: { message: string }[] }) => new AgentboxError('invalid_argument', e.issues[0]?.message ?? 'invalid query');
 
-export interface ControlApi {
+export interface ControlApi<T extends Record<string, RouteDef> = E2bApi> {
   router: Router<Route>;
-  handlers: ControlHandlers<E2bApi>;
+  handlers: ControlHandlers<T>;
 }
 
 export function controlApi(d: ControlDeps): ControlApi {
@@ -180,7 +180,7 @@ export function controlApi(d: ControlDeps): ControlApi {
 }
 
 /** Runs the control route for a request; false when no route matches the path. */
-export async function handleControl(api: ControlApi, req: IncomingMessage, res: ServerResponse, path: string, principal: () => Principal): Promise<boolean> {
+export async function handleControl<T extends Record<string, RouteDef>>(api: ControlApi<T>, req: IncomingMessage, res: ServerResponse, path: string, principal: () => Principal): Promise<boolean> {
   const u = new URL(path, 'http://x');
   const m = api.router.match(req.method ?? 'GET', u.pathname);
   if (!m) return false;

@@ -22,6 +22,9 @@ import { controlApi, handleControl } from './control.ts';
 import { e2bErrorBody, sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
 import { hostRoutedGuestRoute, type GuestTokenLookup } from './legacy.ts';
 import { isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
+import { BuildRecords } from './template-build/records.ts';
+import { templateBuildApi } from './template-build/routes.ts';
+import { handleUpload } from './template-build/upload.ts';
 
 export interface E2bDeps {
   backend: SandboxBackend;
@@ -54,6 +57,8 @@ const GONE = new Set(['not_found', 'sandbox_ended', 'conflict', 'unavailable']);
 
 export function createE2bFacade(d: E2bDeps): E2bFacade {
   const control = controlApi({ backend: d.backend, now: d.now });
+  const buildRecords = new BuildRecords(d.now);
+  const templateBuilds = templateBuildApi({ backend: d.backend, records: buildRecords });
   const byToken = d.sandboxByGuestToken;
 
   /** The traffic route of a request, or undefined when the request is not E2B sandbox traffic. */
@@ -96,7 +101,10 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
       const controlPath = isApiHost(req.headers.host, d.domain) ? url : under(url, PREFIX);
       if (controlPath === undefined) return false;
       try {
-        const served = await handleControl(control, req, res, controlPath, () => authenticate(req, d.backend));
+        const principal = () => authenticate(req, d.backend);
+        // Template build routes first: control's `/templates/{template}` would answer their paths with "method not allowed".
+        const served = await handleUpload(buildRecords, req, res, controlPath) || await handleControl(templateBuilds, req, res, controlPath, principal)
+          || await handleControl(control, req, res, controlPath, principal);
         if (!served) throw new AgentboxError('not_found', `no E2B route ${req.method} ${controlPath.split('?')[0]}`);
       } catch (err) {
         sendE2bError(res, err);
