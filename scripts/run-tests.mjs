@@ -39,6 +39,11 @@ const ALLOWED_SKIPS = [
     why: 'an E2B scenario for a feature newer than the SDK version under test; conformance.test.ts fails the'
       + ' scenario instead when the version under test has the feature, and checks that every claimed version is installed',
   },
+  {
+    file: 'test/e2b/template-build.test.ts',
+    reason: /arrived in SDK \d+\.\d+/,
+    why: 'E2B\'s Template builder is not in npm e2b 2.0.x; the file fails the scenario instead when the version under test has it',
+  },
 ];
 
 function walk(dir, out) {

@@ -23,6 +23,8 @@ const INDEX: Record<string, number> = {
   'server-cli-days': 84,
   // The web console in a browser (test/console).
   'server-console': 82,
+  // E2B template builds through the SDK's Template (test/e2b/template-build.test.ts).
+  'server-e2b-tbuild': 91,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);
