@@ -100,7 +100,8 @@ export function templateBuildHandlers(d: TemplateBuildDeps): ControlHandlers<E2b
       r.status = 'building';
       records.log(r, `Building template '${r.templateID}' from ${JSON.stringify(translated.recipe.from)}: ${body.steps.length} steps`);
       const { stepOfRunLine } = translated;
-      templates.build(principal, translated.recipe, (line) => records.log(r, line)).then(
+      // Through a promise even if a backend throws at once: the record must end either way.
+      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line))).then(
         () => records.finish(r, { ready: true }),
         (err: unknown) => {
           const e = asAgentboxError(err);
