@@ -50,6 +50,57 @@ describe('E2B Template builds through E2B_API_URL', () => {
     });
   }
 
+  test('the build API refuses bad requests clearly, and its upload URLs are one-time, bounded and per tenant (plain HTTP)', async (t) => {
+    if (skip) return t.skip(skip);
+    const call = async (path: string, init: { method?: string; json?: unknown; key?: string; body?: Uint8Array } = {}) => {
+      const res = await fetch(path.startsWith('http') ? path : `${env.E2B_API_URL}${path}`, {
+        method: init.method ?? 'GET', headers: { 'X-API-Key': init.key ?? env.E2B_API_KEY!, ...(init.json ? { 'Content-Type': 'application/json' } : {}) },
+        ...(init.json ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) as { code?: number; message?: string } & Record<string, unknown> : {} };
+    };
+    const refused = (r: { status: number; body: { code?: number; message?: string } }, status: number, re: RegExp) => {
+      assert.equal(r.status, status, JSON.stringify(r.body));
+      assert.equal(r.body.code, status);
+      assert.match(r.body.message ?? '', re);
+    };
+    refused(await call('/v3/templates', { method: 'POST', json: {} }), 400, /name is required/);
+    refused(await call('/v3/templates', { method: 'POST', json: { name: 'Bad Name' } }), 400, /template name 'Bad Name' is invalid/);
+    refused(await call('/templates/tags', { method: 'POST', json: { target: 'x:v1', tags: ['prod'] } }), 501, /tags are not supported/);
+
+    const requested = await call('/v3/templates', { method: 'POST', json: { name: `raw-${RUN}:v1`, cpuCount: 1, memoryMB: 512 } });
+    assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    const { templateID, buildID } = requested.body as { templateID: string; buildID: string };
+    assert.equal(templateID, `raw-${RUN}`);
+    assert.deepEqual(requested.body.tags, ['v1']);
+    refused(await call(`/templates/${templateID}/files/not-a-hash`), 400, /not a sha256/);
+    const hash = 'e'.repeat(64);
+    refused(await call(`/templates/${templateID}/files/${hash}`, { key: env.E2B_OTHER_API_KEY }), 404, /does not exist/);
+    const link = await call(`/templates/${templateID}/files/${hash}`);
+    assert.equal(link.status, 201);
+    assert.equal(link.body.present, false);
+    const url = link.body.url as string;
+    assert.ok(url.startsWith(`${env.E2B_API_URL}/template-uploads/`), url);
+    // Too large: refused, and the URL is used up.
+    refused(await call(url, { method: 'PUT', body: new Uint8Array(25 * 1024 * 1024) }), 400, /larger than/);
+    refused(await call(url, { method: 'PUT', body: new Uint8Array(10) }), 403, /unknown, used or expired/);
+    const again = await call(`/templates/${templateID}/files/${hash}`);
+    assert.equal((await call(again.body.url as string, { method: 'PUT', body: new Uint8Array(10) })).status, 200);
+    assert.equal((await call(`/templates/${templateID}/files/${hash}`)).body.present, true);
+    // The other tenant's same hash is its own: not present for it.
+    const theirs = await call('/v3/templates', { method: 'POST', key: env.E2B_OTHER_API_KEY, json: { name: `raw-${RUN}` } });
+    assert.equal((await call(`/templates/${templateID}/files/${hash}`, { key: env.E2B_OTHER_API_KEY })).body.present, false, JSON.stringify(theirs.body));
+
+    const start = `/v2/templates/${templateID}/builds/${buildID}`;
+    refused(await call(start, { method: 'POST', json: { fromTemplate: 'base', steps: [{ type: 'ADD', args: ['x', '/x'] }] } }), 400, /'ADD' is not a build instruction/);
+    const status = await call(`/templates/${templateID}/builds/${buildID}/status`);
+    assert.equal(status.body.status, 'error');
+    assert.deepEqual(status.body.reason, { message: "step 1: 'ADD' is not a build instruction agentbox knows (COPY, ENV, RUN, WORKDIR, USER)", step: '1' });
+    refused(await call(start, { method: 'POST', json: { fromTemplate: 'base' } }), 409, /was started already/);
+    refused(await call(`/templates/${templateID}/builds/${buildID}/status`, { key: env.E2B_OTHER_API_KEY }), 404, /does not exist/);
+  });
+
   test('PyPI e2b (latest, sync Template)', async (t) => {
     if (skip) return t.skip(skip);
     await report(t, await runScenarios(sdks.python.python, [scenarioFile('template_build_scenarios.py')], { ...env, TB_PREFIX: `py-${RUN}` }, SCRIPT_TIMEOUT_MS), 3);
