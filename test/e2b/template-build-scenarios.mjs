@@ -102,6 +102,19 @@ const scenarios = [
     eq(status.reason?.step, '2', 'reason.step (the second instruction)');
     check(/exit 7/.test(status.reason?.message ?? ''), `reason ${JSON.stringify(status.reason)}`);
   }],
+  ['fromTemplate of an image imported as a docker-save archive (native API), then Sandbox.create', async () => {
+    const name = `${prefix}-on-import`;
+    await build(Template().fromTemplate(process.env.TB_IMPORTED).setUser('root').setWorkdir('/srv').runCmd(`echo on-import-${prefix} > marker.txt`), name);
+    const sbx = await Sandbox.create(name, { timeoutMs: 120_000 });
+    try {
+      // Through files: the SDK runs commands with /bin/bash, which a busybox image does not have.
+      eq(await sbx.files.read('/srv/marker.txt'), `on-import-${prefix}\n`, 'what the RUN wrote in the workdir');
+      eq(await sbx.files.exists('/usr/bin/python3'), false, 'the image is the imported busybox, not base');
+      eq(await sbx.files.exists('/bin/busybox'), true, 'the imported image has its busybox');
+    } finally {
+      await sbx.kill();
+    }
+  }],
   ['bad requests are refused with a clear error', async () => {
     const pulled = await rejects(build(Template().fromImage('python:3.12').runCmd('true'), `${prefix}-py`), 'a registry image');
     check(/cannot be pulled/.test(pulled.message) && /agentbox template import/.test(pulled.message), `registry image: ${pulled.message}`);

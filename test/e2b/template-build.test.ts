@@ -6,7 +6,12 @@
 // admins), so their templates are private, and a second tenant checks isolation.
 // test-file-timeout: 45 min
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runCommand } from '../../src/engine/command.ts';
+import { exportTemplate } from '../../src/engine/images/oci-export.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 import { report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
 
@@ -27,26 +32,39 @@ describe('E2B Template builds through E2B_API_URL', () => {
   let s: RealServer | undefined;
   let skip: string | false = typeof manifest === 'string' ? manifest : false;
   let env: Record<string, string> = {};
+  let dir = '';
   before(async () => {
     if (skip) return;
     const r = await startRealServer('e2b-tbuild', { runtime: 'gvisor' });
     if (typeof r === 'string') { skip = r; return; }
     s = r;
     // Built here, not inside an SDK call: a first build (mmdebstrap) outlasts the SDKs' request timeouts.
-    await s.created.templates.ensure('base');
+    for (const template of ['base', 'busybox']) await s.created.templates.ensure(template);
+    const builder = await tenantKey(s, 'builder');
+    // An image from outside, as a user brings one: busybox exported as OCI, made a `docker save`
+    // archive by skopeo, uploaded by the tenant through the native API (POST /v1/templates/{name}/oci).
+    dir = mkdtempSync(join(tmpdir(), 'agentbox-tbuild-'));
+    await exportTemplate(s.created.templates, 'busybox', { out: join(dir, 'oci.tar') });
+    await runCommand('skopeo', ['copy', '--quiet', `oci-archive:${join(dir, 'oci.tar')}`, `docker-archive:${join(dir, 'upload.tar')}:tb/imported:v1`]);
+    const imported = await s.api(`/v1/templates/imported-${RUN}/oci`, { method: 'POST', key: builder, body: readFileSync(join(dir, 'upload.tar')) });
+    assert.equal(imported.status, 201, await imported.text());
     env = {
-      E2B_API_KEY: await tenantKey(s, 'builder'), E2B_OTHER_API_KEY: await tenantKey(s, 'neighbour'),
+      TB_IMPORTED: `imported-${RUN}`,
+      E2B_API_KEY: builder, E2B_OTHER_API_KEY: await tenantKey(s, 'neighbour'),
       E2B_API_URL: `${s.server.url}/e2b`, E2B_SANDBOX_URL: `${s.server.url}/e2b/sandbox`,
     };
   });
-  after(async () => { await s?.stop(); });
+  after(async () => {
+    await s?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   const js = typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === 'latest' || x.line === '2.7' || x.line === '2.0');
   for (const sdk of js) {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
       await report(t, await runScenarios(process.execPath, [scenarioFile('template-build-scenarios.mjs')],
-        { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version, TB_PREFIX: `js${sdk.version.replaceAll('.', '')}-${RUN}` }, SCRIPT_TIMEOUT_MS), 5, sdk.version);
+        { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version, TB_PREFIX: `js${sdk.version.replaceAll('.', '')}-${RUN}` }, SCRIPT_TIMEOUT_MS), 6, sdk.version);
     });
   }
 
