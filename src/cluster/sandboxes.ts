@@ -239,9 +239,12 @@ export class ClusterSandboxes implements SandboxOps {
     return [...n].map(([state, count]) => ({ state, n: count }));
   }
 
-  /** The sandbox whose guest has `token` (old E2B SDKs route by it). */
-  idByGuestToken(token: string): string | undefined {
-    return this.d.claims.list((c) => this.guestOf(c)?.accessToken === token, this.d.namespace)[0]?.metadata.name;
+  /** The sandbox whose guest token satisfies `matches` (old E2B SDKs route by the token, signed file URLs by a digest of it). */
+  idWhereGuestToken(matches: (token: string) => boolean): string | undefined {
+    return this.d.claims.list((c) => {
+      const token = this.guestOf(c)?.accessToken;
+      return token !== undefined && matches(token);
+    }, this.d.namespace)[0]?.metadata.name;
   }
 
   get(p: Principal, id: string): SandboxDetail {
