@@ -221,6 +221,7 @@ export class ClusterSandboxes implements SandboxOps {
     const rows = this.d.claims.list((c) => c.metadata.labels?.[CLUSTER_LABEL.tenant] === p.tenantId && !this.deleted.has(c.metadata.name!), this.d.namespace)
       .map((c) => this.detail(c))
       .filter((d) => (!f.states || f.states.includes(d.state)) && (!f.template || d.template === f.template)
+        && (f.startedAfter === undefined || Date.parse(d.createdAt) >= f.startedAfter)
         && Object.entries(f.metadata ?? {}).every(([k, v]) => d.metadata[k] === v))
       .sort((a, b) => order * (a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
     const at = f.after ? rows.findIndex((d) => d.id === f.after) : -1;
