@@ -1,8 +1,9 @@
 /**
  * The E2B façade (issue 4): E2B's control API at `/e2b` (and on `api.<domain>`), sandbox traffic at
- * `/e2b/sandbox` (and on `49983-<id>.<domain>` for the guest port). It translates onto the
- * backend (src/server/backend.ts) and the gateway's PortProxy only; shims for old SDKs are in
- * legacy.ts (docs/architecture.md, rule “legacy in quarantine”).
+ * `/e2b/sandbox` (and on `49983-<id>.<domain>` for the guest port), signed file URLs at `/files`
+ * (signed-files.ts). It translates onto the backend (src/server/backend.ts) and the gateway's
+ * PortProxy only; shims for old SDKs are in legacy.ts (docs/architecture.md, rule “legacy in
+ * quarantine”).
  *
  * Sandbox traffic carries no API key, as on E2B: the guest checks the sandbox's own
  * X-Access-Token (always minted); other ports are public unless the sandbox was created with

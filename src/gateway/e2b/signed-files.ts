@@ -6,7 +6,8 @@
  * - with host routing (SDK 2.0–2.6) it is `49983-<id>.<domain>/files`, without X-Access-Token.
  * A plain HTTP client fetches it with no E2B header. The signature is a digest of the sandbox's
  * guest token, so the one sandbox whose token it was made with is found by recomputing it for
- * each sandbox's token (src/api/file-signature.ts). A signature that matches no token gets the
+ * each sandbox's token (src/api/file-signature.ts): one SHA-256 per sandbox of the machine per
+ * signed request, small next to the file it moves. A signature that matches no token gets the
  * same answer whatever sandboxes exist, so a forged one learns nothing; the signature is checked
  * before its expiry, as envd does, so a forger never learns whether the expiry was the problem.
  * The guest daemon checks the signature again (src/guest/auth.ts requireFileAccess).
