@@ -90,6 +90,15 @@ const scenarios = [
     const err = await Sandbox.getInfo(sbx.sandboxId).then(() => undefined, (e) => e);
     // E2B's 404 for an ended sandbox (SDK ≥2.x: SandboxNotFoundError "not found"; 2.0: "404: … expired").
     check(err && /not found|^404: /i.test(err.message), `getInfo after the end: ${err?.message}`);
+    if (!atLeast(2, 14)) return undefined;
+    // With onTimeout: 'pause' (`lifecycle`, SDK ≥2.14) the timeout action is a pause.
+    const paused = await create({ lifecycle: { onTimeout: 'pause' } });
+    try {
+      await paused.setTimeout(0);
+      await poll(async () => (await paused.getInfo()).state === 'paused', 'the sandbox to pause', WAIT_MS);
+    } finally {
+      await paused.kill();
+    }
   }],
 
   // Group 7, as E2B's own tests check it: a plain client on the port's address, 403 without the
