@@ -12,10 +12,11 @@ import { defineRoutes, repeated } from './route.ts';
 /** E2B's v1 create defaults to 15 s when the body has no timeout (v2: 300 s, DEFAULT_TIMEOUT_SECONDS). */
 export const V1_DEFAULT_TIMEOUT_S = 15;
 
-/** Seconds; E2B answers 400 for ≤0 and above the team maximum (here agentbox's 24 h ceiling). */
-export const TimeoutSeconds = z.number().int()
-  .refine((n) => n > 0, { message: 'Timeout must be greater than 0' })
-  .refine((n) => n <= MAX_TIMEOUT_SECONDS, { message: `Timeout cannot be greater than ${MAX_TIMEOUT_SECONDS / 3600} hours` });
+/** Seconds up to the team maximum (here agentbox's 24 h ceiling). */
+const AtMostMaxTimeout = z.number().int().refine((n) => n <= MAX_TIMEOUT_SECONDS, { message: `Timeout cannot be greater than ${MAX_TIMEOUT_SECONDS / 3600} hours` });
+
+/** Seconds; E2B answers 400 for ≤0 and above the team maximum. */
+export const TimeoutSeconds = AtMostMaxTimeout.refine((n) => n > 0, { message: 'Timeout must be greater than 0' });
 
 /** One CIDR, address or domain name; the same bounds as the native API's egress lists. */
 const EgressEntry = z.string().min(1).max(253);
@@ -38,13 +39,21 @@ export const NewSandbox = z.looseObject({
   // The native API's bounds, so neither façade lets a tenant bloat the state database.
   metadata: MetadataMap.nullish(),
   envVars: EnvMap.nullish(),
+  /** The SDK's MCP gateway (JS ≥2.x `mcp`): not served; any value is refused (control.ts). */
+  mcp: z.unknown().optional(),
 });
 export type NewSandbox = z.infer<typeof NewSandbox>;
 
 /** v1 connect requires `timeout`; v2 makes the whole body optional (default 300 s). */
 export const ConnectBody = z.looseObject({ timeout: TimeoutSeconds.optional(), memory: z.boolean().optional() });
 export const ResumeBody = z.looseObject({ timeout: TimeoutSeconds.optional(), autoPause: z.boolean().optional() });
-export const TimeoutBody = z.looseObject({ timeout: TimeoutSeconds });
+/**
+ * `setTimeout`: E2B's minimum is 0 there, which sets the sandbox's end to now, so its timeout
+ * action (kill, or pause with autoPause) runs at once (docs/e2b.md).
+ */
+export const TimeoutBody = z.looseObject({
+  timeout: AtMostMaxTimeout.refine((n) => n >= 0, { message: 'Timeout must be 0 or greater' }),
+});
 export const PauseBody = z.looseObject({ memory: z.boolean().optional() });
 export const ForkBody = z.looseObject({ timeout: TimeoutSeconds.optional(), count: z.number().int().min(1).max(100).default(1) });
 export const RefreshBody = z.looseObject({ duration: z.number().int().min(0).max(3600).optional() });
@@ -80,12 +89,35 @@ const Order = z.string().optional().transform((raw, ctx) => {
   return z.NEVER;
 });
 
+/** RFC 3339 with an offset (the SDKs send `toISOString()` / Python's `isoformat()` of an aware datetime). */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** `?startedAfter=<date-time>` → epoch ms. */
+const StartedAfter = z.string().optional().transform((raw, ctx) => {
+  if (raw === undefined) return undefined;
+  const ms = RFC3339.test(raw) ? Date.parse(raw) : NaN;
+  if (Number.isFinite(ms)) return ms;
+  ctx.addIssue({ code: 'custom', message: `startedAfter '${raw}' is not an RFC 3339 date-time (such as 2025-01-31T12:00:00Z)` });
+  return z.NEVER;
+});
+
+/** `?start=` / `?end=` of the metrics: Unix seconds, as the SDKs send them. */
+const UnixSeconds = (name: string) => z.string().optional().transform((raw, ctx) => {
+  if (raw === undefined) return undefined;
+  if (/^\d{1,12}$/.test(raw)) return Number(raw);
+  ctx.addIssue({ code: 'custom', message: `${name} '${raw}' is not a time in Unix seconds (a non-negative integer)` });
+  return z.NEVER;
+});
+
 /** `metadata=k=v&k2=v2` (each part URL-encoded), repeatable; all pairs must match. */
 const MetadataFilter = repeated(z.array(z.string()).optional());
 
 /** v1 `GET /sandboxes`: running sandboxes only, all of them. */
 export const LegacyListQuery = z.object({ metadata: MetadataFilter, order: Order, nextToken: z.string().optional(), template: z.string().optional() });
-export const ListQuery = LegacyListQuery.extend({ state: States, limit: Limit });
+export const ListQuery = LegacyListQuery.extend({ state: States, limit: Limit, startedAfter: StartedAfter });
+/** The window of `getMetrics({start, end})`; start after end is refused. */
+export const MetricsQuery = z.object({ start: UnixSeconds('start'), end: UnixSeconds('end') })
+  .refine((q) => q.start === undefined || q.end === undefined || q.start <= q.end, { message: 'start must not be after end' });
 export const SnapshotsQuery = z.object({ limit: Limit, nextToken: z.string().optional(), sandboxID: z.string().optional(), name: z.string().optional() });
 
 /** The Sandbox object of create, connect and resume answers. */
@@ -146,7 +178,7 @@ export const e2bApi = defineRoutes({
   refresh: { method: 'POST', path: '/sandboxes/{id}/refreshes', body: RefreshBody, status: 204 },
   resumeLegacy: { method: 'POST', path: '/sandboxes/{id}/resume', body: ResumeBody, status: 201, response: Sandbox },
   pause: { method: 'POST', path: '/sandboxes/{id}/pause', body: PauseBody, status: 204 },
-  metrics: { method: 'GET', path: '/sandboxes/{id}/metrics', status: 200, response: z.array(SandboxMetric) },
+  metrics: { method: 'GET', path: '/sandboxes/{id}/metrics', query: MetricsQuery, status: 200, response: z.array(SandboxMetric) },
   fork: { method: 'POST', path: '/sandboxes/{id}/fork', body: ForkBody, status: 201, response: z.array(ForkResult) },
   createSnapshot: { method: 'POST', path: '/sandboxes/{id}/snapshots', body: SnapshotBody, status: 201, response: SnapshotInfo },
   listSnapshots: { method: 'GET', path: '/snapshots', query: SnapshotsQuery, status: 200, response: z.array(SnapshotInfo) },

@@ -30,11 +30,12 @@ export interface ListeningGateway { url: string; port: number; proxy: PortProxy;
  */
 export async function listenGateway(o: GatewayOptions, d: {
   backend: SandboxBackend; metrics: Metrics; now: () => number; sandboxByGuestToken: (token: string) => string | undefined;
+  sandboxWhereGuestToken: (matches: (token: string) => boolean) => string | undefined;
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }): Promise<ListeningGateway> {
   const { backend } = d;
   const proxy = new PortProxy(backend.sandboxes, o.limits?.proxyIdleTimeoutMs);
-  const e2b = createE2bFacade({ backend, proxy, now: d.now, sandboxByGuestToken: d.sandboxByGuestToken, ...(o.domain ? { domain: o.domain } : {}) });
+  const e2b = createE2bFacade({ backend, proxy, now: d.now, sandboxByGuestToken: d.sandboxByGuestToken, sandboxWhereGuestToken: d.sandboxWhereGuestToken, ...(o.domain ? { domain: o.domain } : {}) });
   const server = createGateway({
     backend, proxy, metrics: d.metrics, domain: o.domain, version: VERSION, log: d.log, e2b, console: consoleFiles(), openSandbox: createOpenSandboxFacade({ backend, proxy, now: d.now }), ...(o.tls ? { tls: o.tls } : {}),
     ...(o.maxFileBytes !== undefined ? { maxFileBytes: o.maxFileBytes } : {}),

@@ -48,7 +48,7 @@ export async function startKubernetesServer(o: KubernetesServerOptions): Promise
   else if (adminKeyPath) adminKey = await ensureAdminKey({ authenticate: (k) => backend.authenticate(k), createKey: (x) => backend.accounts.createKey(x) }, adminKeyPath);
   // Pool sizes are the SandboxWarmPools' status, which the operator exports in its own metrics.
   const metrics = new Metrics({ sandboxCounts: () => backend.sandboxes.counts(), poolSizes: () => [] });
-  const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => backend.sandboxByGuestToken(t) });
+  const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => backend.sandboxByGuestToken(t), sandboxWhereGuestToken: (m) => backend.sandboxWhereGuestToken(m) });
   return {
     url: gw.url, port: gw.port, ...(adminKey ? { adminKey } : {}), ...(adminKeyPath ? { adminKeyPath } : {}),
     async close() {

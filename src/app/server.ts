@@ -108,7 +108,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
   const backend = localBackend({ service, auth, templates, pools, quota });
-  const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t) });
+  const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t), sandboxWhereGuestToken: (m) => tokens.find(m) });
   const proxy = gw.proxy;
   lifecycle.start();
   pools.reconcileAll();

@@ -40,6 +40,8 @@ export interface ClusterBackend extends SandboxBackend {
   readonly sandboxes: ClusterSandboxes;
   /** Guest tokens → sandbox ids, for the E2B façade's old-SDK routing. */
   sandboxByGuestToken(token: string): string | undefined;
+  /** The sandbox whose guest token satisfies `matches`, for signed file URLs (gateway/e2b/signed-files.ts). */
+  sandboxWhereGuestToken(matches: (token: string) => boolean): string | undefined;
   close(): Promise<void>;
 }
 
@@ -99,7 +101,8 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
       delete: () => { throw notSupported('pool changes', 'manage SandboxWarmPools with kubectl'); },
     },
     limits: { mine: limitsUnsupported, policy: limitsUnsupported, setDefaults: limitsUnsupported, ofTenant: limitsUnsupported, setTenant: limitsUnsupported, clearTenant: limitsUnsupported },
-    sandboxByGuestToken: (token) => ops.idByGuestToken(token),
+    sandboxByGuestToken: (token) => ops.idWhereGuestToken((t) => t === token),
+    sandboxWhereGuestToken: (matches) => ops.idWhereGuestToken(matches),
     async close() {
       clearInterval(expirySweep);
       ops.close();

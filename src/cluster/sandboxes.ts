@@ -221,6 +221,7 @@ export class ClusterSandboxes implements SandboxOps {
     const rows = this.d.claims.list((c) => c.metadata.labels?.[CLUSTER_LABEL.tenant] === p.tenantId && !this.deleted.has(c.metadata.name!), this.d.namespace)
       .map((c) => this.detail(c))
       .filter((d) => (!f.states || f.states.includes(d.state)) && (!f.template || d.template === f.template)
+        && (f.startedAfter === undefined || Date.parse(d.createdAt) >= f.startedAfter)
         && Object.entries(f.metadata ?? {}).every(([k, v]) => d.metadata[k] === v))
       .sort((a, b) => order * (a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)));
     const at = f.after ? rows.findIndex((d) => d.id === f.after) : -1;
@@ -239,9 +240,12 @@ export class ClusterSandboxes implements SandboxOps {
     return [...n].map(([state, count]) => ({ state, n: count }));
   }
 
-  /** The sandbox whose guest has `token` (old E2B SDKs route by it). */
-  idByGuestToken(token: string): string | undefined {
-    return this.d.claims.list((c) => this.guestOf(c)?.accessToken === token, this.d.namespace)[0]?.metadata.name;
+  /** The sandbox whose guest token satisfies `matches` (old E2B SDKs route by the token, signed file URLs by a digest of it). */
+  idWhereGuestToken(matches: (token: string) => boolean): string | undefined {
+    return this.d.claims.list((c) => {
+      const token = this.guestOf(c)?.accessToken;
+      return token !== undefined && matches(token);
+    }, this.d.namespace)[0]?.metadata.name;
   }
 
   get(p: Principal, id: string): SandboxDetail {

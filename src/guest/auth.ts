@@ -2,10 +2,14 @@
  * Who may call and as whom (E2B's published spec, github.com/e2b-dev/E2B `spec/`): the X-Access-Token check, the
  * Basic-auth user selection, and the v1_ signatures that make /files URLs shareable.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { AgentboxError } from '../api/errors.ts';
+import { fileSignature } from '../api/file-signature.ts';
 import type { GuestContext } from './context.ts';
 import type { OsUser } from './users.ts';
+
+// Computed by the E2B façade too (it finds a signed URL's sandbox), so it lives on the ground floor.
+export { fileSignature };
 
 function sameSecret(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -42,13 +46,6 @@ export function resolveUser(ctx: GuestContext, name: string | undefined): OsUser
   const user = ctx.users.byName(wanted);
   if (!user) throw new AgentboxError('unauthenticated', `user '${wanted}' does not exist in this sandbox's /etc/passwd`);
   return user;
-}
-
-/** v1_ + base64(sha256("<path>:<op>:<username>:<token>[:<expiration>]")) without padding. */
-export function fileSignature(path: string, op: 'read' | 'write', username: string, token: string, expiration?: number): string {
-  const parts = [path, op, username, token];
-  if (expiration !== undefined) parts.push(String(expiration));
-  return 'v1_' + createHash('sha256').update(parts.join(':')).digest('base64').replace(/=+$/, '');
 }
 
 export interface FileAuth {

@@ -55,6 +55,14 @@ export class GuestTokenIndex {
     return sha256(current) === want ? id : undefined;
   }
 
+  /**
+   * The sandbox whose guest token satisfies `matches`: a signed file URL names its sandbox only
+   * through a digest of the token (gateway/e2b/signed-files.ts), so each token is tried.
+   */
+  find(matches: (token: string) => boolean): string | undefined {
+    return this.engine.list().find((info) => matches(info.guest.accessToken))?.id;
+  }
+
   private rebuild(): void {
     this.stale = false;
     const next = new Map<string, string>();

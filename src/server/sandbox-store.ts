@@ -65,6 +65,8 @@ export interface ListFilter {
   states?: RecordState[];
   metadata?: Record<string, string>;
   template?: string;
+  /** Only sandboxes created at or after this time (epoch ms). */
+  startedAfter?: number;
   limit: number;
   /** Opaque cursor from a previous page. */
   after?: string;
@@ -163,6 +165,7 @@ export class SandboxStore {
     const args: unknown[] = [tenantId];
     if (f.states?.length) { where.push(`state IN (${f.states.map(() => '?').join(',')})`); args.push(...f.states); }
     if (f.template) { where.push('template = ?'); args.push(f.template); }
+    if (f.startedAfter !== undefined) { where.push('created_at >= ?'); args.push(f.startedAfter); }
     for (const [k, v] of Object.entries(f.metadata ?? {})) {
       where.push('EXISTS (SELECT 1 FROM json_each(sandboxes.metadata) WHERE key = ? AND value = ?)');
       args.push(k, v);

@@ -12,16 +12,11 @@
 // Versions run one after another (2 cores); a warm pool of `base` serves the creates.
 // test-file-timeout: 60 min
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
-import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { manifestProblems, report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
+import type { RealServer } from '../support/real-server.ts';
+import { hostRoutedSuite, manifestProblems, reportScenarios as report, runJsScenarios, runScenarios, scenarioFile, sdkManifest, startSandboxUrlServer, type SandboxUrlServer, type SdkManifest } from './fixture.ts';
 
 const RUNTIME = (process.env.AGENTBOX_E2B_RUNTIME ?? 'gvisor') as 'gvisor' | 'runc';
-const DOMAIN = 'agentbox.test';
 const SCRIPT_TIMEOUT_MS = 240_000;
 const manifest = sdkManifest();
 const skipAll = typeof manifest === 'string' ? manifest : false;
@@ -39,73 +34,41 @@ async function warmPool(s: RealServer, template: string, size: number): Promise<
 }
 
 describe('E2B SDKs through E2B_API_URL / E2B_SANDBOX_URL', () => {
-  let s: RealServer | undefined;
+  let srv: SandboxUrlServer | undefined;
   let skip: string | false = skipAll;
-  let env: Record<string, string> = {};
   before(async () => {
     if (skip) return;
-    const r = await startRealServer('e2b', { runtime: RUNTIME });
+    const r = await startSandboxUrlServer('e2b', RUNTIME, ['base', 'code-interpreter-v1']);
     if (typeof r === 'string') { skip = r; return; }
-    s = r;
-    env = { E2B_API_KEY: s.server.adminKey, E2B_API_URL: `${s.server.url}/e2b`, E2B_SANDBOX_URL: `${s.server.url}/e2b/sandbox` };
-    // Built here, not inside an SDK call: a first build (mmdebstrap) outlasts the SDKs' 60 s
-    // request timeout. Cached under ~/.cache/agentbox/layers afterwards.
-    for (const template of ['base', 'code-interpreter-v1']) await s.created.templates.ensure(template);
-    await warmPool(s, 'base', 1);
+    srv = r;
+    await warmPool(srv.server, 'base', 1);
   });
-  after(async () => { await s?.stop(); });
+  after(async () => { await srv?.server.stop(); });
 
   for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => !beforeHeaders(x.version))) {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
-      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 13, sdk.version);
+      await runJsScenarios(t, 'scenarios.mjs', sdk, srv!.env, 13, SCRIPT_TIMEOUT_MS);
     });
   }
 
   test('PyPI e2b (latest)', async (t) => {
     if (skip) return t.skip(skip);
-    await report(t, await runScenarios(sdks.python.python, [scenarioFile('scenarios.py')], env, SCRIPT_TIMEOUT_MS), 10);
+    await report(t, await runScenarios(sdks.python.python, [scenarioFile('scenarios.py')], srv!.env, SCRIPT_TIMEOUT_MS), 10);
   });
 
   test('npm @e2b/code-interpreter (latest)', async (t) => {
     if (skip) return t.skip(skip);
-    await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios-code-interpreter.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir }, SCRIPT_TIMEOUT_MS * 2), 5);
+    await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios-code-interpreter.mjs')], { ...srv!.env, E2B_SDK_DIR: sdks.codeInterpreter.dir }, SCRIPT_TIMEOUT_MS * 2), 5);
   });
 
   test('PyPI e2b-code-interpreter (latest)', async (t) => {
     if (skip) return t.skip(skip);
-    await report(t, await runScenarios(sdks.python.python, [scenarioFile('scenarios_code_interpreter.py')], env, SCRIPT_TIMEOUT_MS), 4);
+    await report(t, await runScenarios(sdks.python.python, [scenarioFile('scenarios_code_interpreter.py')], srv!.env, SCRIPT_TIMEOUT_MS), 4);
   });
 });
 
-describe('E2B SDK 2.0.x through https://api.<domain> and <port>-<id>.<domain> (TLS host routing)', () => {
-  let s: RealServer | undefined;
-  let skip: string | false = skipAll;
-  let dir = '';
-  let env: Record<string, string> = {};
-  before(async () => {
-    if (skip) return;
-    const certs = generateWebhookCerts([`*.${DOMAIN}`, DOMAIN]);
-    dir = mkdtempSync(join(tmpdir(), 'agentbox-e2b-tls-'));
-    writeFileSync(join(dir, 'ca.pem'), certs.caPem);
-    const r = await startRealServer('e2b-tls', { runtime: RUNTIME, domain: DOMAIN, tls: { cert: certs.certPem, key: certs.keyPem } });
-    if (typeof r === 'string') { skip = r; return; }
-    s = r;
-    await s.created.templates.ensure('base');
-    env = {
-      E2B_API_KEY: s.server.adminKey, E2B_DOMAIN: `${DOMAIN}:${s.server.port}`, E2B_TEST_DOMAIN: DOMAIN,
-      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), NODE_OPTIONS: `--import=${scenarioFile('resolve-test-domain.mjs')}`,
-    };
-  });
-  after(async () => {
-    await s?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
-
-  for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => beforeHeaders(x.version))) {
-    test(`npm e2b@${sdk.version}`, async (t) => {
-      if (skip) return t.skip(skip);
-      await report(t, await runScenarios(process.execPath, [scenarioFile('scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, SCRIPT_TIMEOUT_MS), 13, sdk.version);
-    });
-  }
+hostRoutedSuite({
+  title: 'E2B SDK 2.0.x through https://api.<domain> and <port>-<id>.<domain> (TLS host routing)', serverName: 'e2b-tls', runtime: RUNTIME, skip: skipAll,
+  sdks: typeof manifest === 'string' ? [] : sdks.js.filter((x) => beforeHeaders(x.version)), script: 'scenarios.mjs', expected: 13, timeoutMs: SCRIPT_TIMEOUT_MS,
 });

@@ -5,11 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
 import { skipOutsideCI } from '../support/ci.ts';
+import { startRealServer, type RealServer } from '../support/real-server.ts';
 
 export interface SdkManifest {
   js: { line: string; version: string; dir: string }[];
@@ -94,7 +96,7 @@ export const scenarioFile = (name: string) => join(HERE, name);
  * One subtest per scenario, so a report names exactly what an SDK version could not do. A skip
  * is reported as one only when the feature arrived after `sdkVersion`; otherwise it fails.
  */
-export async function report(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number, sdkVersion?: string): Promise<void> {
+export async function reportScenarios(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number, sdkVersion?: string): Promise<void> {
   for (const r of run.results) {
     const wrong = r.skip ? illegitimateSkip(r.skip, sdkVersion) : undefined;
     await t.test(r.name, r.skip && !wrong ? { skip: `SDK ${sdkVersion}: ${r.skip}` } : {}, () => {
@@ -103,4 +105,82 @@ export async function report(t: TestContext, run: { results: ScenarioResult[]; s
     });
   }
   assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
+}
+
+export interface SandboxUrlServer { server: RealServer; env: Record<string, string> }
+
+/**
+ * A real server for SDK ≥2.7 and Python, reached through E2B_API_URL / E2B_SANDBOX_URL, with
+ * `templates` built: here, not inside an SDK call, since a first build (mmdebstrap) outlasts the
+ * SDKs' 60 s request timeout (cached under ~/.cache/agentbox/layers afterwards).
+ */
+export async function startSandboxUrlServer(name: string, runtime: 'gvisor' | 'runc', templates: string[]): Promise<SandboxUrlServer | string> {
+  const r = await startRealServer(name, { runtime });
+  if (typeof r === 'string') return r;
+  for (const template of templates) await r.created.templates.ensure(template);
+  return { server: r, env: { E2B_API_KEY: r.server.adminKey, E2B_API_URL: `${r.server.url}/e2b`, E2B_SANDBOX_URL: `${r.server.url}/e2b/sandbox` } };
+}
+
+/** The wildcard domain the host-routed servers serve (resolved to loopback by resolve-test-domain.mjs). */
+export const TEST_DOMAIN = 'agentbox.test';
+
+export interface HostRoutedServer { server: RealServer; env: Record<string, string>; stop(): Promise<void> }
+
+/**
+ * A real server for SDK 2.0.x, which reaches only https://api.<domain> and
+ * https://<port>-<id>.<domain>: TLS with a self-signed wildcard certificate, and the child
+ * process's environment that trusts it and resolves the test domain to 127.0.0.1.
+ */
+export async function startHostRoutedServer(name: string, runtime: 'gvisor' | 'runc'): Promise<HostRoutedServer | string> {
+  const certs = generateWebhookCerts([`*.${TEST_DOMAIN}`, TEST_DOMAIN]);
+  const dir = mkdtempSync(join(tmpdir(), `agentbox-${name}-`));
+  writeFileSync(join(dir, 'ca.pem'), certs.caPem);
+  const r = await startRealServer(name, { runtime, domain: TEST_DOMAIN, tls: { cert: certs.certPem, key: certs.keyPem } });
+  if (typeof r === 'string') {
+    rmSync(dir, { recursive: true, force: true });
+    return r;
+  }
+  return {
+    server: r,
+    env: {
+      E2B_API_KEY: r.server.adminKey, E2B_DOMAIN: `${TEST_DOMAIN}:${r.server.port}`, E2B_TEST_DOMAIN: TEST_DOMAIN,
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), NODE_OPTIONS: `--import=${scenarioFile('resolve-test-domain.mjs')}`,
+    },
+    async stop() {
+      await r.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs one npm `e2b` version's scenario script and reports it (reportScenarios). */
+export async function runJsScenarios(t: TestContext, script: string, sdk: { dir: string; version: string }, env: Record<string, string>, expected: number, timeoutMs: number): Promise<void> {
+  await reportScenarios(t, await runScenarios(process.execPath, [scenarioFile(script)], { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version }, timeoutMs), expected, sdk.version);
+}
+
+/** A suite that runs `script` with each of `sdks` (SDK 2.0.x) against its own host-routed server. */
+export function hostRoutedSuite(o: {
+  title: string; serverName: string; runtime: 'gvisor' | 'runc'; skip: string | false;
+  sdks: { dir: string; version: string }[]; script: string; expected: number; timeoutMs: number;
+}): void {
+  describe(o.title, () => {
+    let h: HostRoutedServer | undefined;
+    let skip = o.skip;
+    before(async () => {
+      if (skip) return;
+      const r = await startHostRoutedServer(o.serverName, o.runtime);
+      if (typeof r === 'string') { skip = r; return; }
+      h = r;
+      // Built here, not inside an SDK call: a first build outlasts the SDKs' request timeout.
+      await h.server.created.templates.ensure('base');
+    });
+    after(async () => { await h?.stop(); });
+
+    for (const sdk of o.sdks) {
+      test(`npm e2b@${sdk.version}`, async (t) => {
+        if (skip) return t.skip(skip);
+        await runJsScenarios(t, o.script, sdk, h!.env, o.expected, o.timeoutMs);
+      });
+    }
+  });
 }

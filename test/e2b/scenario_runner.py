@@ -1,6 +1,18 @@
-"""Runs (name, fn) scenarios in order for conformance.test.ts: one JSON line per scenario with
-its outcome and duration; every scenario but `create` needs the sandbox `create` made."""
+"""Runs (name, fn) scenarios in order for the E2B scenario scripts (conformance.test.ts,
+api-parity.test.ts): one JSON line per scenario with its outcome and duration; every scenario but
+`create` needs the sandbox `create` made."""
 import json, time, traceback
+
+
+def poll(fn, what, seconds=10):
+    """Waits until fn returns a truthy value (an event, not a time), at most `seconds`."""
+    end = time.time() + seconds
+    while time.time() < end:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def check(cond, msg):

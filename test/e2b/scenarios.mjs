@@ -7,6 +7,7 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { atLeast, check, eq, listAll as listAllOf, poll, sleep } from './scenario-kit.mjs';
 
 const sdkDir = process.env.E2B_SDK_DIR;
 const template = process.env.E2B_TEMPLATE ?? 'base';
@@ -15,31 +16,7 @@ const only = process.env.E2B_SCENARIOS ? new Set(process.env.E2B_SCENARIOS.split
 const req = createRequire(join(sdkDir, 'package.json'));
 const { Sandbox } = await import(pathToFileURL(req.resolve('e2b')).href);
 
-const version = (process.env.E2B_SDK_VERSION ?? '0.0.0').split('.').map(Number);
-const atLeast = (major, minor) => version[0] > major || (version[0] === major && version[1] >= minor);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const check = (cond, msg) => { if (!cond) throw new Error(msg); };
-const eq = (a, b, msg) => check(a === b, `${msg}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
-
-async function poll(fn, what, ms = 10_000) {
-  const end = Date.now() + ms;
-  for (let i = 0; i < 1000 && Date.now() < end; i++) {
-    const v = await fn();
-    if (v) return v;
-    await sleep(50);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
-/** Sandbox.list is an array before 2.x paginators and a paginator after; both become an array. */
-async function listAll(query) {
-  const r = Sandbox.list({ query });
-  const v = await r;
-  if (Array.isArray(v)) return v;
-  const out = [];
-  for (let i = 0; i < 20 && v.hasNext; i++) out.push(...(await v.nextItems()));
-  return out;
-}
+const listAll = (query) => listAllOf(Sandbox, query);
 
 const ctx = {};
 const scenarios = [

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
 import { exportTemplate } from '../../src/engine/images/oci-export.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
+import { reportScenarios as report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
 
 const SCRIPT_TIMEOUT_MS = 900_000;
 /** In template names and RUN lines, so no run is served from an earlier run's build cache (its RUN output would be missing from the logs). */

@@ -10,6 +10,8 @@ const INDEX: Record<string, number> = {
   lifecycle: 1, egress: 2, checkpoint: 3, templates: 4, limits: 5, recovery: 6, 'guest-in-sandbox': 7, 'execd-sandbox': 17, 'server-execd-port': 18, 'server-execd-sdk': 19, 'server-os-framework': 47,
   'server-e2e': 20, 'server-pool': 21, 'server-crash': 22, 'server-e2b': 23, 'server-e2b-tls': 24,
   'server-py-sdk': 83,
+  // E2B control-API and traffic parity (test/e2b/api-parity.test.ts).
+  'server-e2b-parity': 91, 'server-e2b-parity-tls': 92,
   // Benchmarks reuse the test fixtures.
   'server-bench': 40, 'server-bench-e2b': 41, 'server-bench-burst': 42, 'bench-runtime': 43, 'server-bench-k8s-node': 45, 'server-bench-opensandbox': 46,
   // The adversarial suite (test/security): an engine and a real server per area.
@@ -24,7 +26,7 @@ const INDEX: Record<string, number> = {
   // The web console in a browser (test/console).
   'server-console': 82,
   // E2B template builds through the SDK's Template (test/e2b/template-build.test.ts).
-  'server-e2b-tbuild': 91,
+  'server-e2b-tbuild': 93,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);

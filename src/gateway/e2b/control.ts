@@ -51,6 +51,15 @@ export function templateName(templateID: string): string {
 type Create = (c: { principal: Principal; body: BodyOf<E2bApi['createSandbox']> }) => Promise<ControlReply<ResponseOf<E2bApi['createSandbox']>>>;
 type Connect = (c: { principal: Principal; params: { id: string }; body: BodyOf<E2bApi['connect']> }) => Promise<ControlReply<ResponseOf<E2bApi['connect']>>>;
 
+/**
+ * agentbox keeps no metric history: the answer is one sample taken now, standing for the
+ * sandbox's life so far. It is in a window `[start, end]` (Unix seconds) that reaches into that
+ * life: not one that ends before the sandbox started or starts after now.
+ */
+export function sampleInWindow(w: { start?: number | undefined; end?: number | undefined }, startedMs: number, nowMs: number): boolean {
+  return (w.start === undefined || w.start <= Math.floor(nowMs / 1000)) && (w.end === undefined || w.end >= Math.floor(startedMs / 1000));
+}
+
 /** The cursor of the next page, if there is one. */
 const nextPage = (next: string | undefined): Record<string, string> => (next ? { 'X-Next-Token': next } : {});
 
@@ -58,6 +67,10 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
   const s = d.backend.sandboxes;
 
   const create = (v2: boolean): Create => async ({ principal, body: b }) => {
+    // Refused rather than ignored: the SDK would go on to run `mcp-gateway` in a sandbox without one.
+    if (b.mcp !== undefined && b.mcp !== null) {
+      throw new AgentboxError('not_supported', "the MCP gateway (create's `mcp` option) is not supported by agentbox; run your MCP servers in the sandbox yourself");
+    }
     // autoPauseMemory: false (JS ≥2.31) pauses keeping files only.
     const onTimeout: OnTimeoutAction = !b.autoPause ? 'kill' : b.autoPauseMemory === false ? 'pause_filesystem' : 'pause';
     const network = egressPolicy(b.network, b.allow_internet_access);
@@ -94,6 +107,7 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
       const page = s.list(principal, {
         states: q.state, limit: q.limit, order: q.order,
         ...(metadata ? { metadata } : {}), ...(q.nextToken ? { after: q.nextToken } : {}), ...(q.template ? { template: templateName(q.template) } : {}),
+        ...(q.startedAfter !== undefined ? { startedAfter: q.startedAfter } : {}),
       });
       return { body: page.items.map(listedSandbox), headers: nextPage(page.next) };
     },
@@ -121,10 +135,11 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
       // JS ≥2.31 sends `{memory}`; older SDKs no body (= keep memory).
       await s.pause(principal, params.id, body.memory === false ? { memory: false } : {});
     },
-    async metrics({ principal, params }) {
+    async metrics({ principal, params, query }) {
       const detail = s.get(principal, params.id);
-      if (detail.state !== 'running') return { body: [] };
-      return { body: [metricPoint(await s.usage(principal, params.id), detail, d.now())] };
+      const now = d.now();
+      if (detail.state !== 'running' || !sampleInWindow(query, Date.parse(detail.createdAt), now)) return { body: [] };
+      return { body: [metricPoint(await s.usage(principal, params.id), detail, now)] };
     },
     async fork({ principal, params: { id }, body: b }) {
       s.get(principal, id);

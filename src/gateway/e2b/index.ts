@@ -1,10 +1,11 @@
 /**
  * The E2B façade (issue 4): E2B's control API at `/e2b` (and on `api.<domain>`), sandbox traffic at
- * `/e2b/sandbox` (and on `49983-<id>.<domain>` for the guest port). It translates onto the
- * backend (src/server/backend.ts) and the gateway's PortProxy only; shims for old SDKs are in
- * legacy.ts (docs/architecture.md, rule “legacy in quarantine”). E2B's template build API
- * (`Template.build`) is template-build/, its upload URLs answered here before authentication
- * (the one-time token in the URL is their credential, as E2B's presigned URLs are).
+ * `/e2b/sandbox` (and on `49983-<id>.<domain>` for the guest port), signed file URLs at `/files`
+ * (signed-files.ts). It translates onto the backend (src/server/backend.ts) and the gateway's
+ * PortProxy only; shims for old SDKs are in legacy.ts (docs/architecture.md, rule “legacy in
+ * quarantine”). E2B's template build API (`Template.build`) is template-build/, its upload URLs
+ * answered here before authentication (the one-time token in the URL is their credential, as
+ * E2B's presigned URLs are).
  *
  * Sandbox traffic carries no API key, as on E2B: the guest checks the sandbox's own
  * X-Access-Token (always minted); other ports are public unless the sandbox was created with
@@ -14,7 +15,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AgentboxError, asAgentboxError } from '../../api/errors.ts';
-import type { ProxyTarget, SandboxBackend } from '../../server/backend.ts';
+import { GUEST_PORT, type ProxyTarget, type SandboxBackend } from '../../server/backend.ts';
 import { authenticate } from '../auth.ts';
 import { portRoute } from '../port-route.ts';
 import { trafficCredentials, type PortProxy } from '../proxy.ts';
@@ -23,6 +24,7 @@ import { needsAccessToken } from '../traffic-rules.ts';
 import { controlApi, handleControl } from './control.ts';
 import { e2bErrorBody, sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
 import { hostRoutedGuestRoute, type GuestTokenLookup } from './legacy.ts';
+import { sandboxOfSignedFile, signedFileRequest, type GuestTokenSearch } from './signed-files.ts';
 import { isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
 import { BuildRecords } from './template-build/records.ts';
 import { templateBuildApi } from './template-build/routes.ts';
@@ -34,6 +36,8 @@ export interface E2bDeps {
   now: () => number;
   /** For old SDKs that route sandbox traffic by the guest's token (legacy.ts). */
   sandboxByGuestToken: GuestTokenLookup;
+  /** For signed file URLs, which name their sandbox only by a digest of its guest token (signed-files.ts). */
+  sandboxWhereGuestToken: GuestTokenSearch;
   /** The wildcard domain for `api.<domain>` and `<port>-<id>.<domain>`; none disables host routing. */
   domain?: string;
 }
@@ -68,8 +72,15 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
     const url = req.url ?? '/';
     const sandboxPath = under(url, SANDBOX_PREFIX);
     if (sandboxPath !== undefined) return trafficRoute(req, sandboxPath, byToken);
+    const host = portRoute(url, req.headers.host, d.domain);
+    const signed = signedFileRequest(req.method, url);
+    // A signed file URL: at the root (E2B_SANDBOX_URL) or on the guest's host name (host routing).
+    if (signed && (!host || (host.viaHost && host.port === GUEST_PORT))) {
+      const search: GuestTokenSearch = host ? (matches) => (d.sandboxWhereGuestToken(matches) === host.id ? host.id : undefined) : d.sandboxWhereGuestToken;
+      return { id: sandboxOfSignedFile(signed, search, d.now()), port: GUEST_PORT, path: url };
+    }
     // Everything else host-routed stays with the native proxy (which keeps the guest port closed).
-    const r = hostRoutedGuestRoute(req, portRoute(url, req.headers.host, d.domain), byToken);
+    const r = hostRoutedGuestRoute(req, host, byToken);
     if (r) refuseInternal(r);
     return r;
   }
