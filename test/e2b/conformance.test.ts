@@ -12,16 +12,11 @@
 // Versions run one after another (2 cores); a warm pool of `base` serves the creates.
 // test-file-timeout: 60 min
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { illegitimateSkip, manifestProblems, runScenarios, scenarioFile, sdkManifest, type ScenarioResult, type SdkManifest } from './fixture.ts';
+import { illegitimateSkip, manifestProblems, runScenarios, scenarioFile, sdkManifest, startTlsE2bServer, type E2bServer, type ScenarioResult, type SdkManifest } from './fixture.ts';
 
 const RUNTIME = (process.env.AGENTBOX_E2B_RUNTIME ?? 'gvisor') as 'gvisor' | 'runc';
-const DOMAIN = 'agentbox.test';
 const SCRIPT_TIMEOUT_MS = 240_000;
 const manifest = sdkManifest();
 const skipAll = typeof manifest === 'string' ? manifest : false;
@@ -94,28 +89,17 @@ describe('E2B SDKs through E2B_API_URL / E2B_SANDBOX_URL', () => {
 });
 
 describe('E2B SDK 2.0.x through https://api.<domain> and <port>-<id>.<domain> (TLS host routing)', () => {
-  let s: RealServer | undefined;
+  let tls: E2bServer | undefined;
   let skip: string | false = skipAll;
-  let dir = '';
   let env: Record<string, string> = {};
   before(async () => {
     if (skip) return;
-    const certs = generateWebhookCerts([`*.${DOMAIN}`, DOMAIN]);
-    dir = mkdtempSync(join(tmpdir(), 'agentbox-e2b-tls-'));
-    writeFileSync(join(dir, 'ca.pem'), certs.caPem);
-    const r = await startRealServer('e2b-tls', { runtime: RUNTIME, domain: DOMAIN, tls: { cert: certs.certPem, key: certs.keyPem } });
+    const r = await startTlsE2bServer('e2b-tls', RUNTIME, ['base']);
     if (typeof r === 'string') { skip = r; return; }
-    s = r;
-    await s.created.templates.ensure('base');
-    env = {
-      E2B_API_KEY: s.server.adminKey, E2B_DOMAIN: `${DOMAIN}:${s.server.port}`, E2B_TEST_DOMAIN: DOMAIN,
-      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), NODE_OPTIONS: `--import=${scenarioFile('resolve-test-domain.mjs')}`,
-    };
+    tls = r;
+    env = tls.env;
   });
-  after(async () => {
-    await s?.stop();
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  after(async () => { await tls?.stop(); });
 
   for (const sdk of typeof manifest === 'string' ? [] : sdks.js.filter((x) => beforeHeaders(x.version))) {
     test(`npm e2b@${sdk.version}`, async (t) => {

@@ -4,10 +4,13 @@
  * in a child process with nothing but the SDK's own environment variables.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before, type TestContext } from 'node:test';
+import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
 import { skipOutsideCI } from '../support/ci.ts';
+import { startRealServer, type RealServer } from '../support/real-server.ts';
 
 export interface SdkManifest {
   js: { line: string; version: string; dir: string }[];
@@ -87,3 +90,73 @@ export function runScenarios(cmd: string, args: string[], env: Record<string, st
 }
 
 export const scenarioFile = (name: string) => join(HERE, name);
+
+/** The domain of the TLS server that SDK 2.0.x, which knows only https://<port>-<id>.<domain>, is run against. */
+export const TLS_TEST_DOMAIN = 'agentbox.test';
+
+/** A real server for E2B SDKs, and the environment that points a scenario child at it. */
+export interface E2bServer {
+  server: RealServer;
+  /** The SDK's own variables (and, for TLS, its CA and the test domain's resolver, resolve-test-domain.mjs). */
+  env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+/** The templates are built before any SDK call: a first build (mmdebstrap) outlasts the SDKs' 60 s request timeout. */
+async function withTemplates(s: RealServer, templates: string[]): Promise<RealServer> {
+  for (const template of templates) await s.created.templates.ensure(template);
+  return s;
+}
+
+/** A real server reached through E2B_API_URL / E2B_SANDBOX_URL (SDK ≥2.7 and PyPI), or why it cannot run. */
+export async function startE2bServer(name: string, runtime: 'gvisor' | 'runc', templates: string[]): Promise<E2bServer | string> {
+  const server = await startRealServer(name, { runtime });
+  if (typeof server === 'string') return server;
+  await withTemplates(server, templates);
+  const url = server.server.url;
+  return { server, env: { E2B_API_KEY: server.server.adminKey, E2B_API_URL: `${url}/e2b`, E2B_SANDBOX_URL: `${url}/e2b/sandbox` }, stop: () => server.stop() };
+}
+
+/**
+ * A real server speaking TLS with a self-signed wildcard certificate for `*.agentbox.test`, as
+ * SDK 2.0.x needs (https://api.<domain>, https://<port>-<id>.<domain>); or why it cannot run.
+ */
+export async function startTlsE2bServer(name: string, runtime: 'gvisor' | 'runc', templates: string[]): Promise<E2bServer | string> {
+  const certs = generateWebhookCerts([`*.${TLS_TEST_DOMAIN}`, TLS_TEST_DOMAIN]);
+  const dir = mkdtempSync(join(tmpdir(), 'agentbox-e2b-tls-'));
+  writeFileSync(join(dir, 'ca.pem'), certs.caPem);
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  const server = await startRealServer(name, { runtime, domain: TLS_TEST_DOMAIN, tls: { cert: certs.certPem, key: certs.keyPem } });
+  if (typeof server === 'string') { removeDir(); return server; }
+  await withTemplates(server, templates);
+  return {
+    server,
+    env: {
+      E2B_API_KEY: server.server.adminKey, E2B_DOMAIN: `${TLS_TEST_DOMAIN}:${server.server.port}`, E2B_TEST_DOMAIN: TLS_TEST_DOMAIN,
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), NODE_OPTIONS: `--import=${scenarioFile('resolve-test-domain.mjs')}`,
+    },
+    stop: async () => { await server.stop(); removeDir(); },
+  };
+}
+
+/**
+ * Starts `start` before the enclosing describe's tests and stops it after them. `ready(t)` is the
+ * server, or undefined once `t` is skipped with the reason (none given, `skipAll`, or the start's).
+ */
+export function e2bServerHooks(skipAll: string | false, start: () => Promise<E2bServer | string>): { ready(t: TestContext): E2bServer | undefined } {
+  let e: E2bServer | undefined;
+  let skip = skipAll;
+  before(async () => {
+    if (skip) return;
+    const r = await start();
+    if (typeof r === 'string') skip = r;
+    else e = r;
+  });
+  after(async () => { await e?.stop(); });
+  return {
+    ready(t) {
+      if (skip) t.skip(skip);
+      return skip ? undefined : e;
+    },
+  };
+}

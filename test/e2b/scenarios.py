@@ -3,20 +3,10 @@ the SDK's virtualenv. Connection from E2B_API_KEY / E2B_API_URL / E2B_SANDBOX_UR
 line per scenario: {name, ok, error?, ms}."""
 import os, time
 from e2b import Sandbox
-from scenario_runner import check, run_scenarios
+from scenario_runner import check, poll, run_scenarios
 
 TEMPLATE = os.environ.get("E2B_TEMPLATE", "base")
 ctx = {}
-
-
-def poll(fn, what, seconds=10):
-    end = time.time() + seconds
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def create():

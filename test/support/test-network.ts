@@ -23,6 +23,8 @@ const INDEX: Record<string, number> = {
   'server-cli-days': 84,
   // The web console in a browser (test/console).
   'server-console': 82,
+  // The guest's envd protocol through the E2B SDKs (test/e2b/envd-parity.test.ts).
+  'server-envd-parity': 91, 'server-envd-parity-tls': 92,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);
