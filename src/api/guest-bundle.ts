@@ -20,3 +20,10 @@ export type GuestCode = (require: NodeJS.Require, module: { exports: { started?:
 export const GUEST_CODE_BANNER = '(function (require, module, __agentboxImportMetaUrl) {';
 export const GUEST_CODE_FOOTER = '})';
 export const GUEST_CODE_IMPORT_META_URL = '__agentboxImportMetaUrl';
+
+/**
+ * The npm package with the xattr addon the guest loads (src/guest/filesystem/metadata.ts) and
+ * the bundle carries in its node_modules: @napi-rs/xattr's prebuilt build for this machine. The
+ * glibc (`-gnu`) one, since the guest runs on the bundle's copy of the host's glibc.
+ */
+export const XATTR_ADDON_PACKAGE = `@napi-rs/xattr-${process.platform}-${process.arch}-gnu`;

@@ -34,7 +34,7 @@ export const nativeApi = defineNative({
   exec: { method: 'POST', path: '/v1/sandboxes/{id}/exec', summary: 'Run a command; streams ExecEvent lines with Accept: application/x-ndjson', body: S.ExecBody, status: 200, response: S.ExecResult, ndjson: S.ExecEvent },
   readFile: { method: 'GET', path: '/v1/sandboxes/{id}/files', summary: 'Read a file', query: S.FilePathQuery, status: 200, response: 'bytes' },
   writeFile: { method: 'PUT', path: '/v1/sandboxes/{id}/files', summary: 'Write a file (parents are created)', query: S.FilePathQuery, rawBody: true, status: 200, response: S.FileEntry },
-  removeFile: { method: 'DELETE', path: '/v1/sandboxes/{id}/files', summary: 'Remove a file or directory (recursive)', query: S.FilePathQuery, status: 204 },
+  removeFile: { method: 'DELETE', path: '/v1/sandboxes/{id}/files', summary: 'Remove a file or directory (recursive); a missing path is no error', query: S.FilePathQuery, status: 204 },
   listFiles: { method: 'GET', path: '/v1/sandboxes/{id}/files/list', summary: 'List a directory', query: S.ListFilesQuery, status: 200, response: S.FileList },
   statFile: { method: 'GET', path: '/v1/sandboxes/{id}/files/stat', summary: 'Stat a path', query: S.FilePathQuery, status: 200, response: S.FileEntry },
   watchFiles: { method: 'GET', path: '/v1/sandboxes/{id}/files/watch', summary: 'Watch a directory; streams WatchEvent lines (application/x-ndjson), `start` first once the watch is live', query: S.FilePathQuery, status: 200, ndjson: S.WatchEvent },

@@ -5,8 +5,9 @@
  *   guest.cjs, guest-code.js        the guest daemon: an entry and one esbuild bundle (guest/code-cache.ts)
  *   guest-code.cache                V8's code cache of the guest's start, made by running it once here
  *   bin/node, bin/tini              the host's node binary; Debian's static tini (PID 1, reaps orphans)
- *   lib/*.so*, lib/ld-linux-*.so.2  every library `ldd` lists for node and the PTY addon
+ *   lib/*.so*, lib/ld-linux-*.so.2  every library `ldd` lists for node and the two addons
  *   node_modules/node-pty/          the PTY addon (JS + pty.node), loaded by the guest on demand
+ *   node_modules/@napi-rs/xattr-*   the xattr addon that keeps files' metadata (guest/filesystem/metadata.ts)
  *   manifest.json                   written last: hash, envd version, argv
  *
  * node starts through the bundled loader with --library-path, so the image's libc is never used.
@@ -24,7 +25,7 @@ import { AgentboxError } from '../api/errors.ts';
 import { ENVD_VERSION } from '../guest/version.ts';
 import type { GuestConfigInput } from '../guest/config.ts';
 import {
-  GUEST_CODE, GUEST_CODE_BANNER, GUEST_CODE_FOOTER, GUEST_CODE_IMPORT_META_URL, GUEST_ENTRY, WRITE_CODE_CACHE_ENV,
+  GUEST_CODE, GUEST_CODE_BANNER, GUEST_CODE_FOOTER, GUEST_CODE_IMPORT_META_URL, GUEST_ENTRY, WRITE_CODE_CACHE_ENV, XATTR_ADDON_PACKAGE,
 } from '../api/guest-bundle.ts';
 
 export interface GuestBundle {
@@ -140,9 +141,21 @@ function writeCodeCache(dir: string, nodeBin: string, progress: (msg: string) =>
   }
 }
 
-function nodePtyDir(): string {
+function packageDir(name: string): string {
   const require = createRequire(import.meta.url);
-  return dirname(require.resolve('node-pty/package.json'));
+  return dirname(require.resolve(`${name}/package.json`));
+}
+
+/** The xattr addon's package: its package.json names the .node file as `main`. */
+function xattrAddon(): { dir: string; file: string } {
+  let dir: string;
+  try {
+    dir = packageDir(XATTR_ADDON_PACKAGE);
+  } catch (err) {
+    throw new AgentboxError('not_supported', `${XATTR_ADDON_PACKAGE} is not installed (npm installs @napi-rs/xattr's build for this machine); run: npm ci`, { cause: err });
+  }
+  const main = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { main: string }).main;
+  return { dir, file: join(dir, main) };
 }
 
 /**
@@ -161,7 +174,7 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
   const progress = opts.onProgress ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultGuestCacheDir();
   const nodeBin = realpathSync(process.execPath);
-  const ptyDir = nodePtyDir();
+  const ptyDir = packageDir('node-pty');
   const ptyAddon = join(ptyDir, 'build', 'Release', 'pty.node');
   if (!existsSync(ptyAddon)) {
     throw new AgentboxError('not_supported', `node-pty's addon is not built (${ptyAddon}); run: npm install-scripts approve node-pty && npm rebuild node-pty`);
@@ -169,8 +182,9 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
   if (!existsSync(TINI_STATIC)) {
     throw new AgentboxError('not_supported', `${TINI_STATIC} is missing; install the Debian package tini`);
   }
+  const xattr = xattrAddon();
   const { entry, code } = await bundleGuest();
-  const libs = sharedLibraries([nodeBin, ptyAddon]);
+  const libs = sharedLibraries([nodeBin, ptyAddon, xattr.file]);
   const loader = loaderName(libs);
   // The node binary (~100 MB) is identified by version, path, size and mtime instead of its
   // bytes: hashing it would add ~0.3 s to every call on the engine's start path.
@@ -181,6 +195,7 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
     .update(code).update('\0')
     .update(`${process.version}:${nodeBin}:${nodeStat.size}:${nodeStat.mtimeMs}`).update('\0')
     .update(readFileSync(ptyAddon)).update('\0')
+    .update(readFileSync(xattr.file)).update('\0')
     .update(readFileSync(TINI_STATIC)).update('\0')
     .update(readFileSync(LAUNCHER_SOURCE)).update('\0');
   for (const [name, path] of [...libs].sort()) {
@@ -215,7 +230,10 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
       recursive: true,
       filter: (src) => !/\.(test\.js|map)$/.test(src),
     });
-    // Last before the manifest: the guest's start needs the launcher and node-pty in place.
+    const xattrOut = join(tmp, 'node_modules', XATTR_ADDON_PACKAGE);
+    mkdirSync(xattrOut, { recursive: true });
+    for (const f of ['package.json', basename(xattr.file)]) copyFileSync(join(xattr.dir, f), join(xattrOut, f));
+    // Last before the manifest: the guest's start needs the launcher and both addons in place.
     writeCodeCache(tmp, nodeBin, progress);
     writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ hash, envdVersion: ENVD_VERSION, argv, node: process.version }, null, 2) + '\n');
     mkdirSync(cacheDir, { recursive: true });

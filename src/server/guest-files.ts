@@ -45,7 +45,7 @@ const CHANGES: Partial<Record<EventType, Exclude<WatchEventView['type'], 'start'
 };
 
 function toEntry(e: EntryInfo): FileEntryView {
-  const v: FileEntryView = { name: e.name, path: e.path, type: TYPES[e.type] ?? 'other', size: Number(e.size), mode: e.mode };
+  const v: FileEntryView = { name: e.name, path: e.path, type: e.isSymlink ? 'symlink' : TYPES[e.type] ?? 'other', size: Number(e.size), mode: e.mode };
   // The proto JSON form of a Timestamp: RFC 3339 with the guest's nanoseconds kept.
   if (e.modifiedTime) v.modifiedTime = toJson(TimestampSchema, e.modifiedTime) as string;
   return v;

@@ -10,7 +10,7 @@
 // A scenario for a feature newer than the SDK skips saying when it arrived (illegitimateSkip).
 // test-file-timeout: 40 min
 import { after, before, describe, test } from 'node:test';
-import { hostRoutedSuite, reportScenarios as report, runJsScenarios, runScenarios, scenarioFile, sdkManifest, startSandboxUrlServer, type SandboxUrlServer, type SdkManifest } from './fixture.ts';
+import { hostRoutedSuite, reportScenarios as report, runJsScenarios, runScenarios, scenarioFile, sdkManifest, startE2bServer, type E2bServer, type SdkManifest } from './fixture.ts';
 
 const RUNTIME = (process.env.AGENTBOX_E2B_RUNTIME ?? 'gvisor') as 'gvisor' | 'runc';
 const SCRIPT_TIMEOUT_MS = 300_000;
@@ -22,11 +22,11 @@ const sdks = manifest as SdkManifest;
 const jsLine = (line: string) => (typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === line));
 
 describe('E2B API parity through E2B_API_URL / E2B_SANDBOX_URL', () => {
-  let srv: SandboxUrlServer | undefined;
+  let srv: E2bServer | undefined;
   let skip: string | false = skipAll;
   before(async () => {
     if (skip) return;
-    const r = await startSandboxUrlServer('e2b-parity', RUNTIME, ['base']);
+    const r = await startE2bServer('e2b-parity', RUNTIME, ['base']);
     if (typeof r === 'string') skip = r;
     else srv = r;
   });

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { RealServer } from '../support/real-server.ts';
-import { hostRoutedSuite, manifestProblems, reportScenarios as report, runJsScenarios, runScenarios, scenarioFile, sdkManifest, startSandboxUrlServer, type SandboxUrlServer, type SdkManifest } from './fixture.ts';
+import { hostRoutedSuite, manifestProblems, reportScenarios as report, runJsScenarios, runScenarios, scenarioFile, sdkManifest, startE2bServer, type E2bServer, type SdkManifest } from './fixture.ts';
 
 const RUNTIME = (process.env.AGENTBOX_E2B_RUNTIME ?? 'gvisor') as 'gvisor' | 'runc';
 const SCRIPT_TIMEOUT_MS = 240_000;
@@ -34,11 +34,11 @@ async function warmPool(s: RealServer, template: string, size: number): Promise<
 }
 
 describe('E2B SDKs through E2B_API_URL / E2B_SANDBOX_URL', () => {
-  let srv: SandboxUrlServer | undefined;
+  let srv: E2bServer | undefined;
   let skip: string | false = skipAll;
   before(async () => {
     if (skip) return;
-    const r = await startSandboxUrlServer('e2b', RUNTIME, ['base', 'code-interpreter-v1']);
+    const r = await startE2bServer('e2b', RUNTIME, ['base', 'code-interpreter-v1']);
     if (typeof r === 'string') { skip = r; return; }
     srv = r;
     await warmPool(srv.server, 'base', 1);

@@ -107,31 +107,31 @@ export async function reportScenarios(t: TestContext, run: { results: ScenarioRe
   assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
 }
 
-export interface SandboxUrlServer { server: RealServer; env: Record<string, string> }
+/** A real server for E2B SDKs, the environment that points a scenario child at it, and its stop. */
+export interface E2bServer { server: RealServer; env: Record<string, string>; stop(): Promise<void> }
 
 /**
  * A real server for SDK ≥2.7 and Python, reached through E2B_API_URL / E2B_SANDBOX_URL, with
  * `templates` built: here, not inside an SDK call, since a first build (mmdebstrap) outlasts the
  * SDKs' 60 s request timeout (cached under ~/.cache/agentbox/layers afterwards).
  */
-export async function startSandboxUrlServer(name: string, runtime: 'gvisor' | 'runc', templates: string[]): Promise<SandboxUrlServer | string> {
+export async function startE2bServer(name: string, runtime: 'gvisor' | 'runc', templates: string[]): Promise<E2bServer | string> {
   const r = await startRealServer(name, { runtime });
   if (typeof r === 'string') return r;
   for (const template of templates) await r.created.templates.ensure(template);
-  return { server: r, env: { E2B_API_KEY: r.server.adminKey, E2B_API_URL: `${r.server.url}/e2b`, E2B_SANDBOX_URL: `${r.server.url}/e2b/sandbox` } };
+  return { server: r, env: { E2B_API_KEY: r.server.adminKey, E2B_API_URL: `${r.server.url}/e2b`, E2B_SANDBOX_URL: `${r.server.url}/e2b/sandbox` }, stop: () => r.stop() };
 }
 
 /** The wildcard domain the host-routed servers serve (resolved to loopback by resolve-test-domain.mjs). */
 export const TEST_DOMAIN = 'agentbox.test';
 
-export interface HostRoutedServer { server: RealServer; env: Record<string, string>; stop(): Promise<void> }
-
 /**
  * A real server for SDK 2.0.x, which reaches only https://api.<domain> and
  * https://<port>-<id>.<domain>: TLS with a self-signed wildcard certificate, and the child
- * process's environment that trusts it and resolves the test domain to 127.0.0.1.
+ * process's environment that trusts it and resolves the test domain to 127.0.0.1; `templates`
+ * built as in startE2bServer.
  */
-export async function startHostRoutedServer(name: string, runtime: 'gvisor' | 'runc'): Promise<HostRoutedServer | string> {
+export async function startHostRoutedServer(name: string, runtime: 'gvisor' | 'runc', templates: string[]): Promise<E2bServer | string> {
   const certs = generateWebhookCerts([`*.${TEST_DOMAIN}`, TEST_DOMAIN]);
   const dir = mkdtempSync(join(tmpdir(), `agentbox-${name}-`));
   writeFileSync(join(dir, 'ca.pem'), certs.caPem);
@@ -140,6 +140,7 @@ export async function startHostRoutedServer(name: string, runtime: 'gvisor' | 'r
     rmSync(dir, { recursive: true, force: true });
     return r;
   }
+  for (const template of templates) await r.created.templates.ensure(template);
   return {
     server: r,
     env: {
@@ -164,23 +165,34 @@ export function hostRoutedSuite(o: {
   sdks: { dir: string; version: string }[]; script: string; expected: number; timeoutMs: number;
 }): void {
   describe(o.title, () => {
-    let h: HostRoutedServer | undefined;
-    let skip = o.skip;
-    before(async () => {
-      if (skip) return;
-      const r = await startHostRoutedServer(o.serverName, o.runtime);
-      if (typeof r === 'string') { skip = r; return; }
-      h = r;
-      // Built here, not inside an SDK call: a first build outlasts the SDKs' request timeout.
-      await h.server.created.templates.ensure('base');
-    });
-    after(async () => { await h?.stop(); });
-
+    const server = e2bServerHooks(o.skip, () => startHostRoutedServer(o.serverName, o.runtime, ['base']));
     for (const sdk of o.sdks) {
       test(`npm e2b@${sdk.version}`, async (t) => {
-        if (skip) return t.skip(skip);
-        await runJsScenarios(t, o.script, sdk, h!.env, o.expected, o.timeoutMs);
+        const h = server.ready(t);
+        if (h) await runJsScenarios(t, o.script, sdk, h.env, o.expected, o.timeoutMs);
       });
     }
   });
+}
+
+/**
+ * Starts `start` before the enclosing describe's tests and stops it after them. `ready(t)` is the
+ * server, or undefined once `t` is skipped with the reason (none given, `skipAll`, or the start's).
+ */
+export function e2bServerHooks(skipAll: string | false, start: () => Promise<E2bServer | string>): { ready(t: TestContext): E2bServer | undefined } {
+  let e: E2bServer | undefined;
+  let skip = skipAll;
+  before(async () => {
+    if (skip) return;
+    const r = await start();
+    if (typeof r === 'string') skip = r;
+    else e = r;
+  });
+  after(async () => { await e?.stop(); });
+  return {
+    ready(t) {
+      if (skip) t.skip(skip);
+      return skip ? undefined : e;
+    },
+  };
 }

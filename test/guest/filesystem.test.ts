@@ -1,6 +1,7 @@
 // filesystem.Filesystem driven through a Connect JSON client against a real guest on real temp dirs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -32,11 +33,56 @@ describe('Stat, MakeDir, Move, ListDir, Remove', () => {
     assert.equal(entry?.permissions, '-rw-r-----');
     assert.equal(entry?.owner, 'root');
     assert.ok(Math.abs(Number(entry!.modifiedTime!.seconds) - statSync(join(root, 'a.txt')).mtimeMs / 1000) < 2);
-    symlinkSync(join(root, 'a.txt'), join(root, 'link'));
-    const link = await g.client.filesystem.stat({ path: join(root, 'link') });
-    assert.equal(link.entry?.type, FileType.SYMLINK);
-    assert.equal(link.entry?.symlinkTarget, join(root, 'a.txt'));
     await assert.rejects(g.client.filesystem.stat({ path: join(root, 'missing') }), code(Code.NotFound));
+  });
+
+  test("a symlink reports its target's type and mode, isSymlink, and the fully resolved target (envd 0.6.x)", async () => {
+    const dir = join(root, 'links');
+    mkdirSync(join(dir, 'real-dir'), { recursive: true });
+    writeFileSync(join(dir, 'real.txt'), 'real');
+    chmodSync(join(dir, 'real.txt'), 0o640);
+    symlinkSync('real.txt', join(dir, 'to-file'));
+    symlinkSync('to-file', join(dir, 'chain')); // a link to a link resolves to the file
+    symlinkSync(join(dir, 'real-dir'), join(dir, 'to-dir'));
+    symlinkSync('nowhere', join(dir, 'dangling'));
+    symlinkSync('.', join(dir, 'real-dir', 'loop'));
+    const stat = async (name: string) => (await g.client.filesystem.stat({ path: join(dir, name) })).entry!;
+    for (const name of ['to-file', 'chain']) {
+      const e = await stat(name);
+      assert.deepEqual([e.type, e.isSymlink, e.symlinkTarget, e.mode, e.permissions], [FileType.FILE, true, join(dir, 'real.txt'), 0o640, 'lrwxrwxrwx'], name);
+    }
+    const toDir = await stat('to-dir');
+    assert.deepEqual([toDir.type, toDir.isSymlink, toDir.symlinkTarget], [FileType.DIRECTORY, true, join(dir, 'real-dir')]);
+    const dangling = await stat('dangling');
+    assert.deepEqual([dangling.type, dangling.isSymlink, dangling.symlinkTarget], [FileType.SYMLINK, true, join(dir, 'nowhere')]);
+    const plain = await stat('real.txt');
+    assert.deepEqual([plain.type, plain.isSymlink, plain.symlinkTarget], [FileType.FILE, false, undefined]);
+
+    // ListDir describes links the same way and does not descend into a linked directory, so a
+    // loop (real-dir/loop → real-dir) ends.
+    const { entries } = await g.client.filesystem.listDir({ path: dir, depth: 5 });
+    const byPath = new Map(entries.map((e) => [e.path.slice(dir.length + 1), e]));
+    assert.deepEqual([...byPath.keys()].sort(), ['chain', 'dangling', 'real-dir', 'real-dir/loop', 'real.txt', 'to-dir', 'to-file']);
+    assert.deepEqual([byPath.get('to-dir')?.type, byPath.get('to-dir')?.isSymlink], [FileType.DIRECTORY, true]);
+    assert.deepEqual([byPath.get('real-dir/loop')?.type, byPath.get('real-dir/loop')?.symlinkTarget], [FileType.DIRECTORY, join(dir, 'real-dir')]);
+  });
+
+  test('metadata: user.e2b.* xattrs of a file, however set, appear in Stat, ListDir and Move; a link shows its target\'s', async () => {
+    const dir = join(root, 'meta');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'tagged.txt'), 'x');
+    // Set inside the sandbox by another tool, as E2B's own test does with setfattr.
+    execFileSync('python3', ['-c', 'import os,sys; os.setxattr(sys.argv[1], "user.e2b.author", b"mish"); os.setxattr(sys.argv[1], "user.other", b"no")', join(dir, 'tagged.txt')]);
+    symlinkSync('tagged.txt', join(dir, 'link'));
+    const stat = async (name: string) => (await g.client.filesystem.stat({ path: join(dir, name) })).entry!;
+    assert.deepEqual((await stat('tagged.txt')).metadata, { author: 'mish' });
+    assert.deepEqual((await stat('link')).metadata, { author: 'mish' });
+    const { entries } = await g.client.filesystem.listDir({ path: dir, depth: 1 });
+    assert.deepEqual(entries.find((e) => e.name === 'tagged.txt')?.metadata, { author: 'mish' });
+    const moved = await g.client.filesystem.move({ source: join(dir, 'tagged.txt'), destination: join(dir, 'renamed.txt') });
+    assert.deepEqual(moved.entry?.metadata, { author: 'mish' });
+    writeFileSync(join(dir, 'plain.txt'), 'x');
+    assert.deepEqual((await stat('plain.txt')).metadata, {});
   });
 
   test('MakeDir creates parents, owned by the user; AlreadyExists; InvalidArgument over a file', async () => {
@@ -84,11 +130,12 @@ describe('Stat, MakeDir, Move, ListDir, Remove', () => {
     await assert.rejects(g.client.filesystem.listDir({ path: join(base, 'top.txt'), depth: 1 }), code(Code.InvalidArgument));
   });
 
-  test('Remove deletes trees; NotFound when missing', async () => {
+  test('Remove deletes trees; a missing path is no error (envd removes with os.RemoveAll)', async () => {
     mkdirSync(join(root, 'gone', 'x'), { recursive: true });
     await g.client.filesystem.remove({ path: join(root, 'gone') });
     assert.ok(!existsSync(join(root, 'gone')));
-    await assert.rejects(g.client.filesystem.remove({ path: join(root, 'gone') }), code(Code.NotFound));
+    await g.client.filesystem.remove({ path: join(root, 'gone') });
+    await g.client.filesystem.remove({ path: join(root, 'never', 'was') });
   });
 });
 
@@ -161,6 +208,13 @@ describe('watching', () => {
       return events.some((e) => e.name === 'p.txt' && e.type === EventType.CREATE);
     });
     assert.equal(events.find((e) => e.name === 'p.txt')?.entry?.name, 'p.txt');
+    rmSync(join(dir, 'p.txt'));
+    await waitFor('the watcher to report REMOVE p.txt', async () => {
+      events.push(...(await g.client.filesystem.getWatcherEvents({ watcherId })).events);
+      return events.some((e) => e.name === 'p.txt' && e.type === EventType.REMOVE);
+    });
+    // A removed entry has no EntryInfo to give (envd sends entries on create, write and chmod only).
+    assert.equal(events.find((e) => e.name === 'p.txt' && e.type === EventType.REMOVE)?.entry, undefined);
     await new Promise((r) => setTimeout(r, 100));
     await g.client.filesystem.getWatcherEvents({ watcherId });
     assert.deepEqual((await g.client.filesystem.getWatcherEvents({ watcherId })).events, []);

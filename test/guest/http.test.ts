@@ -2,7 +2,7 @@
 // /health, /envs, /metrics, /init, and the access-token rule across REST and RPC.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -68,6 +68,43 @@ describe('POST /files', () => {
 });
 
 describe('GET /files', () => {
+  test('X-Metadata-* headers become the files\' metadata, returned by the write and by Stat; an overwrite replaces it', async () => {
+    const path = join(root, 'meta', 'm.txt');
+    const post = (headers: Record<string, string>, body = 'content') => fetch(`${g.url}/files?${q({ path, username: 'nobody' })}`, {
+      method: 'POST', body, headers: { ...auth(), 'content-type': 'application/octet-stream', ...headers },
+    });
+    let res = await post({ 'X-Metadata-Author': 'mish', 'x-metadata-purpose': 'upload' });
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), [{ name: 'm.txt', path, type: 'file', metadata: { author: 'mish', purpose: 'upload' } }]);
+    const stat = async () => (await g.client.filesystem.stat({ path })).entry?.metadata;
+    assert.deepEqual(await stat(), { author: 'mish', purpose: 'upload' });
+    // An overwrite keeps a file's xattrs, so a write without metadata must clear them.
+    res = await post({ 'X-Metadata-Author': 'kept' });
+    assert.deepEqual((await res.json() as { metadata?: object }[])[0]?.metadata, { author: 'kept' });
+    res = await post({});
+    assert.deepEqual(await res.json(), [{ name: 'm.txt', path, type: 'file' }]);
+    assert.deepEqual(await stat(), {});
+
+    const form = new FormData();
+    form.append('file', new Blob(['1']), join(root, 'meta', 'one.txt'));
+    form.append('file', new Blob(['2']), join(root, 'meta', 'two.txt'));
+    res = await fetch(`${g.url}/files`, { method: 'POST', body: form, headers: { ...auth(), 'X-Metadata-Source': 'suite' } });
+    assert.deepEqual((await res.json() as { metadata?: object }[]).map((f) => f.metadata), [{ source: 'suite' }, { source: 'suite' }]);
+  });
+
+  test('bad metadata is 400 and writes nothing', async () => {
+    const path = join(root, 'meta-bad.txt');
+    const bad: Record<string, string>[] = [{ ['X-Metadata-' + 'k'.repeat(247)]: 'v' }, { 'X-Metadata-A': 'x'.repeat(2100), 'X-Metadata-B': 'y'.repeat(2100) }];
+    for (const headers of bad) {
+      const res = await fetch(`${g.url}/files?${q({ path })}`, { method: 'POST', body: 'x', headers: { ...auth(), 'content-type': 'application/octet-stream', ...headers } });
+      assert.equal(res.status, 400);
+      const body = await res.json() as { code: number; message: string };
+      assert.equal(body.code, 400);
+      assert.match(body.message, /metadata/);
+    }
+    assert.ok(!existsSync(path));
+  });
+
   test('plain and gzip download with Content-Disposition; 406 for unsupported encodings', async () => {
     writeFileSync(join(root, 'dl.txt'), 'download me '.repeat(100));
     const url = `${g.url}/files?${q({ path: join(root, 'dl.txt') })}`;

@@ -218,6 +218,8 @@ describe('files', () => {
     assert.deepEqual(list.entries.map((e: { name: string }) => e.name), ['a.txt']);
     assert.equal((await (await s.api(`/v1/sandboxes/${sb.id}/files/stat?path=/d`, { key: keyA })).json()).type, 'dir');
     assert.equal((await s.api(`/v1/sandboxes/${sb.id}/files?path=/d`, { method: 'DELETE', key: keyA })).status, 204);
+    // Again: a missing path is no error, as E2B's envd (os.RemoveAll) and the guest.
+    assert.equal((await s.api(`/v1/sandboxes/${sb.id}/files?path=/d`, { method: 'DELETE', key: keyA })).status, 204);
     const gone = await s.api(`/v1/sandboxes/${sb.id}/files?path=/d/sub/a.txt`, { key: keyA });
     assert.equal(gone.status, 404);
     assert.equal((await gone.json()).code, 'not_found');

@@ -175,7 +175,8 @@ export function fakeFiles(engine: FakeEngine): SandboxFiles {
       await writeFile(host(g, p), data);
       return entry(g, p);
     },
-    async remove(g, p) { await entry(g, p); await rm(host(g, p), { recursive: true, force: true }); },
+    // A missing path is no error, as the guest's Remove (src/guest/filesystem/remove.ts).
+    async remove(g, p) { await rm(host(g, p), { recursive: true, force: true }); },
     async list(g, p) {
       if ((await entry(g, p)).type !== 'dir') throw new AgentboxError('invalid_argument', `${p} is not a directory`);
       const names = await new Promise<string[]>((res, rej) => readdir(host(g, p), (e, n) => (e ? rej(e) : res(n))));

@@ -27,6 +27,8 @@ const INDEX: Record<string, number> = {
   'server-console': 82,
   // E2B template builds through the SDK's Template (test/e2b/template-build.test.ts).
   'server-e2b-tbuild': 93,
+  // The guest's envd protocol through the E2B SDKs (test/e2b/envd-parity.test.ts).
+  'server-envd-parity': 94, 'server-envd-parity-tls': 95,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);

@@ -19,6 +19,7 @@ export function searchFiles(deps: ExecdDeps, url: URL, res: ServerResponse): voi
   const matches = globMatcher(url.searchParams.get('pattern') || '**');
   const entries: WireEntry[] = [];
   walk(dir, Infinity, deps.users, entries);
-  const found = entries.filter((e) => e.type === FileType.FILE && matches(relative(dir, e.path!)));
+  // Regular files only: a symlink reports its target's type (filesystem/entry.ts).
+  const found = entries.filter((e) => e.type === FileType.FILE && !e.isSymlink && matches(relative(dir, e.path!)));
   sendJson(res, 200, found.map((e) => fileInfo(e.path!, deps.users)));
 }

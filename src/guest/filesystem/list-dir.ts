@@ -10,7 +10,10 @@ import { statEntry, type WireEntry } from './entry.ts';
 import type { FilesystemDeps } from './deps.ts';
 import type { UserDb } from '../users.ts';
 
-/** Appends the entries under `dir` down to `depth` levels, in lexical order; symlinks are not followed. */
+/**
+ * Appends the entries under `dir` down to `depth` levels, in lexical order. A symlink to a
+ * directory is listed (with its target's type) but not descended into, so a link loop ends.
+ */
 export function walk(dir: string, depth: number, users: UserDb, out: WireEntry[]): void {
   let names: string[];
   try { names = readdirSync(dir).sort(); } catch (err) { throw fsError(err, dir); }
@@ -19,7 +22,7 @@ export function walk(dir: string, depth: number, users: UserDb, out: WireEntry[]
     let entry: WireEntry;
     try { entry = statEntry(path, users); } catch { continue; /* removed while listing */ }
     out.push(entry);
-    if (depth > 1 && entry.type === FileType.DIRECTORY) walk(path, depth - 1, users, out);
+    if (depth > 1 && entry.type === FileType.DIRECTORY && !entry.isSymlink) walk(path, depth - 1, users, out);
   }
 }
 

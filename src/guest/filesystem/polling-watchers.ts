@@ -3,16 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { HandlerContext } from '@connectrpc/connect';
 import { AgentboxError } from '../../api/errors.ts';
 import type { CreateWatcherRequest, GetWatcherEventsRequest, RemoveWatcherRequest } from '../gen/filesystem_pb.ts';
-import { requestUser, userPath } from '../request-user.ts';
-import { startWatch } from './watch-events.ts';
+import { startWatch, watchSpec } from './watch-events.ts';
 import type { FilesystemDeps, PollingWatcher } from './deps.ts';
 
 /** Events kept per watcher between polls; older ones are dropped first. */
 const MAX_PENDING_EVENTS = 10_000;
 
 export async function createWatcher(deps: FilesystemDeps, req: CreateWatcherRequest, ctx: HandlerContext) {
-  const user = requestUser(deps, ctx);
-  const spec = { path: userPath(deps, user, req.path), recursive: req.recursive, includeEntry: req.includeEntry };
+  const spec = watchSpec(deps, req, ctx);
   const events: PollingWatcher['events'] = [];
   const watcher = startWatch(spec, deps.users, (ev) => {
     events.push(ev);

@@ -1,4 +1,7 @@
-/** Remove: deletes a file or a directory tree; not_found when missing. */
+/**
+ * Remove: deletes a file or a directory tree. A path that does not exist is no error: E2B's envd
+ * removes with Go's os.RemoveAll, which succeeds on a missing path, and its SDKs pass that on.
+ */
 import { rmSync } from 'node:fs';
 import type { HandlerContext } from '@connectrpc/connect';
 import type { RemoveRequest } from '../gen/filesystem_pb.ts';
@@ -13,7 +16,7 @@ export async function remove(deps: FilesystemDeps, req: RemoveRequest, ctx: Hand
   return {};
 }
 
-/** Deletes a file or a directory tree at an absolute path; not_found when missing. */
+/** Deletes a file or a directory tree at an absolute path; nothing there is no error. */
 export function removePath(path: string): void {
-  try { rmSync(path, { recursive: true }); } catch (err) { throw fsError(err, path); }
+  try { rmSync(path, { recursive: true, force: true }); } catch (err) { throw fsError(err, path); }
 }

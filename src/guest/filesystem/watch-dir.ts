@@ -2,16 +2,14 @@
 import type { HandlerContext } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { WatchDirRequest, WatchDirResponseSchema } from '../gen/filesystem_pb.ts';
-import { requestUser, userPath } from '../request-user.ts';
 import { eventStream, keepaliveMs } from '../stream.ts';
-import { startWatch } from './watch-events.ts';
+import { startWatch, watchSpec } from './watch-events.ts';
 import type { FilesystemDeps } from './deps.ts';
 
 type Frame = MessageInitShape<typeof WatchDirResponseSchema>;
 
 export async function* watchDir(deps: FilesystemDeps, req: WatchDirRequest, ctx: HandlerContext): AsyncGenerator<Frame> {
-  const user = requestUser(deps, ctx);
-  const spec = { path: userPath(deps, user, req.path), recursive: req.recursive, includeEntry: req.includeEntry };
+  const spec = watchSpec(deps, req, ctx);
   const pending: Frame[] = [];
   let push: ((f: Frame) => void) | undefined;
   // The watch starts before the start frame is sent, so nothing that happens after the client

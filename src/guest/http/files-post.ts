@@ -2,13 +2,14 @@
  * POST /files: writes files as the request's user. Either multipart/form-data (every part named
  * `file`; the part's filename is the target path when the `path` query is absent) or a raw
  * `application/octet-stream` body for `path`, optionally `Content-Encoding: gzip`. Parents are
- * created as needed. 200 with `[{name, path, type: "file"}]`.
+ * created as needed. `X-Metadata-<key>` headers become every written file's metadata, replacing
+ * what it had (filesystem/metadata.ts). 200 with `[{name, path, type: "file", metadata?}]`.
  *
  * The guest runs as root, but a write for a user is done with that user's permissions: parents
  * and file are opened with the process's effective uid/gid switched to the user's, so a symlink
  * the user planted (`~/notes.txt -> /etc/shadow`) leads only where the user could write anyway.
  */
-import { closeSync, constants, createWriteStream, mkdirSync, openSync } from 'node:fs';
+import { closeSync, constants, createWriteStream, mkdirSync, openSync, realpathSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -20,6 +21,7 @@ import type { GuestContext } from '../context.ts';
 import { fsError } from '../errors.ts';
 import { userPath } from '../request-user.ts';
 import type { OsUser } from '../users.ts';
+import { metadataFromHeaders, readMetadata, validateMetadata, writeMetadata, type Metadata } from '../filesystem/metadata.ts';
 import { authorizeFileRequest, requirePath, type FileRequest } from './file-user.ts';
 import { sendJson } from './respond.ts';
 
@@ -27,6 +29,7 @@ interface WrittenFile {
   name: string;
   path: string;
   type: 'file';
+  metadata?: Metadata;
 }
 
 /**
@@ -49,9 +52,11 @@ function asUser<T>(user: OsUser, fn: () => T): T {
   }
 }
 
-export async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable): Promise<WrittenFile> {
+/** `metadata` replaces the file's (E2B's POST /files always sends a set); absent, it is left alone (execd). */
+export async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable, metadata?: Metadata): Promise<WrittenFile> {
   const path = userPath(g, user, target);
   let fd: number | undefined;
+  let kept: Metadata | undefined;
   try {
     fd = asUser(user, () => {
       mkdirSync(dirname(path), { recursive: true });
@@ -61,15 +66,22 @@ export async function writeFile(g: GuestContext, user: OsUser, target: string, b
     const out = createWriteStream(path, { fd });
     fd = undefined;
     await pipeline(body, out);
+    // As the user too, on the file the write reached: a link the user planted cannot lend the
+    // metadata to a file the user could not write. Read back, so the answer says what was kept.
+    if (metadata) kept = asUser(user, () => {
+      const file = realpathSync(path);
+      writeMetadata(file, metadata);
+      return readMetadata(file);
+    });
   } catch (err) {
     if (fd !== undefined) closeSync(fd);
     body.resume(); // drain what is left so the request can complete
     throw fsError(err, path);
   }
-  return { name: basename(path), path, type: 'file' };
+  return { name: basename(path), path, type: 'file', ...(kept && { metadata: kept }) };
 }
 
-function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage): Promise<WrittenFile[]> {
+function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage, metadata: Metadata): Promise<WrittenFile[]> {
   return new Promise((resolve, reject) => {
     const writes: Promise<WrittenFile>[] = [];
     let bb: busboy.Busboy;
@@ -87,7 +99,7 @@ function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage):
         writes.push(Promise.reject(new AgentboxError('invalid_argument', 'a multipart part has no filename and the path query is absent')));
         return;
       }
-      const write = writeFile(g, f.user, target, stream);
+      const write = writeFile(g, f.user, target, stream, metadata);
       // Awaited all together at 'close'; until then a failure must not count as unhandled.
       write.catch(() => undefined);
       writes.push(write);
@@ -102,10 +114,12 @@ function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage):
 
 export async function postFiles(g: GuestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const f = authorizeFileRequest(g, req, url, 'write', Date.now());
+  const metadata = metadataFromHeaders(req.headersDistinct);
+  validateMetadata(metadata);
   const type = (req.headers['content-type'] ?? '').toLowerCase();
   let written: WrittenFile[];
   if (type.startsWith('multipart/form-data')) {
-    written = await uploadMultipart(g, f, req);
+    written = await uploadMultipart(g, f, req, metadata);
   } else {
     const target = requirePath(f);
     const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
@@ -113,7 +127,7 @@ export async function postFiles(g: GuestContext, req: IncomingMessage, res: Serv
       throw new AgentboxError('invalid_argument', `Content-Encoding '${encoding}' is not supported; use gzip or none`);
     }
     const body: Readable = encoding === 'gzip' ? req.pipe(createGunzip()) : req;
-    written = [await writeFile(g, f.user, target, body)];
+    written = [await writeFile(g, f.user, target, body, metadata)];
   }
   if (written.length === 0) throw new AgentboxError('invalid_argument', 'no file part in the request; send parts named "file"');
   sendJson(res, 200, written);
