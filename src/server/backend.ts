@@ -10,6 +10,7 @@ import type {
   TemplateBody, TemplateView, TenantLimitsView, TenantView, WatchEventView,
 } from '../api/native.ts';
 import type { EgressPolicy, ExecRequest, ExecResult, PauseOptions, SandboxUsage } from '../engine/types.ts';
+import type { EventType, SandboxEventView } from '../api/events.ts';
 import type { Principal } from './auth-store.ts';
 import type { FileContent, FileDownload } from '../envd/files.ts';
 import type { ListFilter, OnTimeoutAction, RecordState } from './sandbox-store.ts';
@@ -164,6 +165,50 @@ export interface AccountOps {
   revokeKey(id: string): void | Promise<void>;
 }
 
+/** Which events a caller reads: its tenant's (an admin: every tenant's). */
+export interface EventQuery {
+  sandboxId?: string;
+  types?: readonly EventType[];
+  /** Unix ms: at or after. */
+  since?: number;
+  /** After this seq (SSE's Last-Event-ID). */
+  after?: number;
+  limit: number;
+  offset?: number;
+  order?: 'asc' | 'desc';
+}
+
+/** A webhook as façades show it: never its secret. */
+export interface WebhookDetail {
+  id: string;
+  tenantId: string;
+  name: string;
+  url: string;
+  events: EventType[];
+  enabled: boolean;
+  createdAt: string;
+}
+
+export interface WebhookInput {
+  name?: string;
+  url: string;
+  events: EventType[];
+  signatureSecret: string;
+  enabled: boolean;
+}
+
+/** Lifecycle events of the caller's sandboxes, and its webhooks (issue 15). */
+export interface EventOps {
+  list(p: Principal, q: EventQuery): SandboxEventView[];
+  /** Calls `onEvent` with each new event the caller may see that matches; returns the unsubscribe. */
+  subscribe(p: Principal, q: Pick<EventQuery, 'sandboxId' | 'types'>, onEvent: (e: SandboxEventView) => void): () => void;
+  createWebhook(p: Principal, w: WebhookInput): WebhookDetail;
+  listWebhooks(p: Principal): WebhookDetail[];
+  getWebhook(p: Principal, id: string): WebhookDetail;
+  updateWebhook(p: Principal, id: string, patch: Partial<WebhookInput>): WebhookDetail;
+  deleteWebhook(p: Principal, id: string): void;
+}
+
 export interface SandboxBackend {
   /** The principal an API key acts for; unauthenticated when the key is unknown or revoked. */
   authenticate(key: string): Principal;
@@ -172,4 +217,5 @@ export interface SandboxBackend {
   readonly pools: PoolOps;
   readonly limits: LimitOps;
   readonly accounts: AccountOps;
+  readonly events: EventOps;
 }
