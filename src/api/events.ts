@@ -54,9 +54,9 @@ export const MAX_EVENT_PAGE = 1000;
 export const ListEventsQuery = z.object({
   sandboxId: z.string().max(64).optional(),
   /** `types=a&types=b` or `types=a,b`. */
-  types: repeated(z.array(z.string().max(200)).max(16).optional())
+  types: repeated(z.array(z.string().max(200)).max(16).optional()
     .transform((v) => v?.flatMap((t) => t.split(',')).filter(Boolean))
-    .pipe(z.array(EventTypeName).optional()),
+    .pipe(z.array(EventTypeName).optional())),
   since: z.iso.datetime({ offset: true }).optional().describe('ISO 8601: events at or after this time'),
   after: z.coerce.number().int().min(0).optional().describe('events after this seq (what Last-Event-ID resumes from)'),
   limit: z.coerce.number().int().min(1).max(MAX_EVENT_PAGE).default(100),

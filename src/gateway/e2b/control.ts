@@ -16,6 +16,8 @@ import { parseBody, parseQuery } from '../request.ts';
 import { sendJson } from '../respond.ts';
 import { Router } from '../router.ts';
 import { legacyControl } from './legacy.ts';
+import { e2bEventsApi, eventHandlers } from './events.ts';
+import type { E2bEventsApi } from '../../api/e2b-events.ts';
 import { e2bErrorBody } from './errors.ts';
 import { egressPolicy } from './network.ts';
 import { listedSandbox, metricPoint, sandboxDetail, sandboxObject, snapshotInfo } from './views.ts';
@@ -172,11 +174,11 @@ const queryError = (e: { issues: { message: string }[] }) => new AgentboxError('
 
 export interface ControlApi {
   router: Router<Route>;
-  handlers: ControlHandlers<E2bApi>;
+  handlers: ControlHandlers<E2bApi> & ControlHandlers<E2bEventsApi>;
 }
 
 export function controlApi(d: ControlDeps): ControlApi {
-  return { router: new Router<Route>(routeList(e2bApi)), handlers: controlHandlers(d) };
+  return { router: new Router<Route>([...routeList(e2bApi), ...routeList(e2bEventsApi)]), handlers: { ...controlHandlers(d), ...eventHandlers(d.backend) } };
 }
 
 /** Runs the control route for a request; false when no route matches the path. */

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { toE2bEvent } from '../../api/e2b-events.ts';
-import { asAgentboxError } from '../../api/errors.ts';
+import { AgentboxError, asAgentboxError } from '../../api/errors.ts';
 import { sleepUntil } from '../expiry.ts';
 import type { Delivery, Outbox } from './outbox.ts';
 import { e2bSignature, SIGNATURE_VERSION } from './signature.ts';
@@ -88,7 +88,7 @@ export class WebhookDeliverer {
         this.o.outbox.finish(d.id);
         return;
       }
-      throw new Error(status >= 300 && status < 400 ? `answered ${status}; redirects are not followed` : `answered ${status}`);
+      throw new AgentboxError('unavailable', status >= 300 && status < 400 ? `answered ${status}; redirects are not followed` : `answered ${status}`);
     } catch (err) {
       const e = asAgentboxError(err);
       // A refused target stays refused: retrying would only knock on the same door.
@@ -125,7 +125,7 @@ export class WebhookDeliverer {
         resolve(res.statusCode ?? 0);
         res.destroy();
       });
-      req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new AgentboxError('deadline_exceeded', `no answer within ${this.timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body);
     });

@@ -45,7 +45,8 @@ export class EventLog {
     this.db.prepare('DELETE FROM events WHERE at < ?').run(at - this.retentionMs);
     const event = eventFromRow(row);
     // A transaction completes synchronously, so by the time this runs it committed or rolled back.
-    queueMicrotask(() => { if (this.exists(event.seq)) for (const l of this.listeners) l(event); });
+    // By id, not seq: a rolled-back seq is handed out again to the next event.
+    queueMicrotask(() => { if (this.exists(event.id)) for (const l of this.listeners) l(event); });
     return event;
   }
 
@@ -85,7 +86,7 @@ export class EventLog {
     return () => { this.listeners.delete(l); };
   }
 
-  private exists(seq: number): boolean {
-    return this.db.prepare('SELECT 1 FROM events WHERE seq = ?').get(seq) !== undefined;
+  private exists(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
   }
 }

@@ -48,7 +48,7 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
       if (bad) return callback(privateTargetError(hostname, bad.address), '');
       if ((options as LookupAllOptions).all) return callback(null, list);
       const first = list[0];
-      if (!first) return callback(new Error(`${hostname} has no address`), '');
+      if (!first) return callback(new AgentboxError('unavailable', `${hostname} has no address`), '');
       callback(null, first.address, first.family);
     });
   }) as LookupFunction;
