@@ -322,6 +322,8 @@ export class SandboxService implements SandboxOps {
     const wanted = expiresAt(this.d.now(), timeoutS);
     if (now.expiresAt !== null && now.expiresAt >= wanted) return { detail: this.detail(now), resumed };
     const patch = { expiresAt: wanted, timeoutS: Math.max(now.timeoutS, timeoutS) };
+    // A connect that resumed the sandbox is its `resumed` event; the timer it sets is part of it.
+    if (resumed) return { detail: this.detail(this.retime(id, patch)!), resumed };
     return { detail: this.detail(this.transition('sandbox.lifecycle.updated', id, patch, () => timerData(patch))!), resumed };
   }
 

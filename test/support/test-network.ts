@@ -23,6 +23,8 @@ const INDEX: Record<string, number> = {
   'server-cli-days': 84,
   // The web console in a browser (test/console).
   'server-console': 82,
+  // Lifecycle events and webhooks (test/server/events.test.ts).
+  'server-events': 97, 'server-events-crash': 98,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);
