@@ -29,7 +29,7 @@ import { ensureAdminKey, listenGateway } from './gateway.ts';
 import { SandboxService, type ServiceEvents } from '../server/service.ts';
 import { TemplateAccess, type TemplateCatalog } from '../server/templates.ts';
 import { TrafficTokens } from '../server/traffic-tokens.ts';
-import { WebhookDeliverer } from '../server/events/deliverer.ts';
+import { WebhookDeliverer, type DeliveryTuning } from '../server/events/deliverer.ts';
 import { EventLog } from '../server/events/event-log.ts';
 import { localEventOps } from '../server/events/event-ops.ts';
 import { Outbox } from '../server/events/outbox.ts';
@@ -68,7 +68,7 @@ export interface ServerOptions {
    * Webhook delivery (server/events/deliverer.ts). `allowPrivateTargets` lets webhooks reach
    * loopback, private and link-local addresses (default: env AGENTBOX_WEBHOOK_ALLOW_PRIVATE=1).
    */
-  webhooks?: { allowPrivateTargets?: boolean; retryBaseMs?: number; timeoutMs?: number };
+  webhooks?: { allowPrivateTargets?: boolean; tuning?: Partial<DeliveryTuning> };
 }
 
 export interface RunningServer {
@@ -105,11 +105,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const outbox = new Outbox(db);
   const eventLog = new EventLog(db, outbox, now);
   const allowPrivateTargets = o.webhooks?.allowPrivateTargets ?? process.env.AGENTBOX_WEBHOOK_ALLOW_PRIVATE === '1';
-  const deliverer = new WebhookDeliverer({
-    outbox, now, log, allowPrivateTargets,
-    ...(o.webhooks?.retryBaseMs !== undefined ? { retryBaseMs: o.webhooks.retryBaseMs } : {}),
-    ...(o.webhooks?.timeoutMs !== undefined ? { timeoutMs: o.webhooks.timeoutMs } : {}),
-  });
+  const deliverer = new WebhookDeliverer({ outbox, now, log, allowPrivateTargets, ...(o.webhooks?.tuning ? { tuning: o.webhooks.tuning } : {}) });
   eventLog.subscribe(() => deliverer.poke());
   let metrics: Metrics | undefined;
   // The service tells the lifecycle loop and the proxy what changed; both are built after it

@@ -15,8 +15,9 @@ import type { Principal } from './auth-store.ts';
 import type { FileContent, FileDownload } from '../envd/files.ts';
 import type { ListFilter, OnTimeoutAction, RecordState } from './sandbox-store.ts';
 import type { SnapshotFilter } from './snapshot-store.ts';
+import type { EventQuery } from './events/event-log.ts';
 
-export type { EgressPolicy, ExecRequest, ExecResult, FileContent, FileDownload, ListFilter, OnTimeoutAction, PauseOptions, Principal, SandboxUsage, SnapshotFilter };
+export type { EventQuery, EgressPolicy, ExecRequest, ExecResult, FileContent, FileDownload, ListFilter, OnTimeoutAction, PauseOptions, Principal, SandboxUsage, SnapshotFilter };
 
 export { GUEST_PORT } from '../api/envd-protocol.ts';
 
@@ -163,19 +164,6 @@ export interface AccountOps {
   listKeys(): ApiKeyView[];
   createKey(opts: { tenant: string; name?: string; admin?: boolean }): CreatedKeyView | Promise<CreatedKeyView>;
   revokeKey(id: string): void | Promise<void>;
-}
-
-/** Which events a caller reads: its tenant's (an admin: every tenant's). */
-export interface EventQuery {
-  sandboxId?: string;
-  types?: readonly EventType[];
-  /** Unix ms: at or after. */
-  since?: number;
-  /** After this seq (SSE's Last-Event-ID). */
-  after?: number;
-  limit: number;
-  offset?: number;
-  order?: 'asc' | 'desc';
 }
 
 /** A webhook as façades show it: never its secret. */

@@ -49,7 +49,7 @@ let s: RealServer | undefined;
 let skip: string | false = false;
 
 before(async () => {
-  const r = await startRealServer('events', { runtime: 'gvisor', webhooks: { allowPrivateTargets: true, retryBaseMs: 100 } });
+  const r = await startRealServer('events', { runtime: 'gvisor', webhooks: { allowPrivateTargets: true, tuning: { retryBaseMs: 100 } } });
   if (typeof r === 'string') { skip = r; return; }
   s = r;
 });

@@ -40,7 +40,7 @@ function setup(allowPrivateTargets: boolean) {
   const outbox = new Outbox(db);
   const log = new EventLog(db, outbox, Date.now);
   const logged: string[] = [];
-  const deliverer = new WebhookDeliverer({ outbox, now: Date.now, log: (msg, f) => logged.push(`${msg} ${JSON.stringify(f)}`), allowPrivateTargets, retryBaseMs: 10, maxAttempts: 4 });
+  const deliverer = new WebhookDeliverer({ outbox, now: Date.now, log: (msg, f) => logged.push(`${msg} ${JSON.stringify(f)}`), allowPrivateTargets, tuning: { retryBaseMs: 10, maxAttempts: 4 } });
   log.subscribe(() => deliverer.poke());
   deliverer.start();
   return { outbox, log, webhooks: new WebhookStore(db, Date.now), deliverer, logged };

@@ -19,35 +19,39 @@ import { checkWebhookUrl, guardedLookup } from './target-guard.ts';
 /** Event metadata is bounded (64 entries of 1 KiB), so a real event is far below this. */
 export const MAX_PAYLOAD_BYTES = 256 * 1024;
 
+/** How deliveries are paced and bounded; DEFAULT_TUNING unless the server is told otherwise. */
+export interface DeliveryTuning {
+  /** Longest wait for a receiver's answer. */
+  timeoutMs: number;
+  /** POSTs in flight at once. */
+  concurrency: number;
+  /** Attempts per delivery before it is abandoned. */
+  maxAttempts: number;
+  /** Delay after the first failure; doubled after each further one, up to 10 minutes. */
+  retryBaseMs: number;
+  /** Longest sleep between looks at the outbox; a new event wakes it through `poke` anyway. */
+  maxSleepMs: number;
+}
+
+export const DEFAULT_TUNING: DeliveryTuning = { timeoutMs: 10_000, concurrency: 4, maxAttempts: 8, retryBaseMs: 2_000, maxSleepMs: 5_000 };
+
 export interface DelivererOptions {
   outbox: Outbox;
   now: () => number;
   log: (msg: string, fields?: Record<string, unknown>) => void;
   /** Lifts the target guard: loopback and private receivers are reached (an admin's choice). */
   allowPrivateTargets: boolean;
-  timeoutMs?: number;
-  concurrency?: number;
-  maxAttempts?: number;
-  /** Delay after the first failure; doubled after each further one, up to 10 minutes. */
-  retryBaseMs?: number;
-  /** Longest sleep between looks at the outbox; a new event wakes it through `poke` anyway. */
-  maxSleepMs?: number;
+  tuning?: Partial<DeliveryTuning>;
 }
 
 export class WebhookDeliverer {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = new Set<Promise<void>>();
   private stopped = false;
-  private readonly timeoutMs: number;
-  private readonly concurrency: number;
-  private readonly maxAttempts: number;
-  private readonly retryBaseMs: number;
+  private readonly t: DeliveryTuning;
 
   constructor(private readonly o: DelivererOptions) {
-    this.timeoutMs = o.timeoutMs ?? 10_000;
-    this.concurrency = o.concurrency ?? 4;
-    this.maxAttempts = o.maxAttempts ?? 8;
-    this.retryBaseMs = o.retryBaseMs ?? 2_000;
+    this.t = { ...DEFAULT_TUNING, ...o.tuning };
   }
 
   start(): void {
@@ -68,14 +72,14 @@ export class WebhookDeliverer {
 
   private tick(): void {
     const now = this.o.now();
-    const free = this.concurrency - this.inFlight.size;
+    const free = this.t.concurrency - this.inFlight.size;
     // The lease outlasts the POST's timeout: only a server that died mid-POST lets it run out.
-    const due = free > 0 ? this.o.outbox.claim(now, free, now + 2 * this.timeoutMs) : [];
+    const due = free > 0 ? this.o.outbox.claim(now, free, now + 2 * this.t.timeoutMs) : [];
     for (const d of due) {
       const p = this.attempt(d).finally(() => { this.inFlight.delete(p); this.poke(); });
       this.inFlight.add(p);
     }
-    if (this.inFlight.size < this.concurrency) this.schedule(sleepUntil(this.o.outbox.nextDue(), this.o.now(), 50, this.o.maxSleepMs ?? 5_000));
+    if (this.inFlight.size < this.t.concurrency) this.schedule(sleepUntil(this.o.outbox.nextDue(), this.o.now(), 50, this.t.maxSleepMs));
   }
 
   private async attempt(d: Delivery): Promise<void> {
@@ -92,8 +96,8 @@ export class WebhookDeliverer {
     } catch (err) {
       const e = asAgentboxError(err);
       // A refused target stays refused: retrying would only knock on the same door.
-      if (e.code === 'permission_denied' || d.attempts + 1 >= this.maxAttempts) return this.abandon(d, e.message);
-      this.o.outbox.retryAt(d.id, this.o.now() + Math.min(this.retryBaseMs * 2 ** d.attempts, 600_000), e.message);
+      if (e.code === 'permission_denied' || d.attempts + 1 >= this.t.maxAttempts) return this.abandon(d, e.message);
+      this.o.outbox.retryAt(d.id, this.o.now() + Math.min(this.t.retryBaseMs * 2 ** d.attempts, 600_000), e.message);
     }
   }
 
@@ -110,7 +114,7 @@ export class WebhookDeliverer {
       const req = request(url, {
         method: 'POST',
         lookup: guardedLookup(this.o.allowPrivateTargets),
-        timeout: this.timeoutMs,
+        timeout: this.t.timeoutMs,
         headers: {
           'Content-Type': 'application/json',
           'Content-Length': Buffer.byteLength(body),
@@ -125,7 +129,7 @@ export class WebhookDeliverer {
         resolve(res.statusCode ?? 0);
         res.destroy();
       });
-      req.on('timeout', () => req.destroy(new AgentboxError('deadline_exceeded', `no answer within ${this.timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new AgentboxError('deadline_exceeded', `no answer within ${this.t.timeoutMs} ms`)));
       req.on('error', reject);
       req.end(body);
     });

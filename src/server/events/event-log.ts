@@ -12,19 +12,21 @@ import type { SandboxRecord } from '../sandbox-store.ts';
 import { eventFromRow, type EventRow } from './event-row.ts';
 import type { Outbox } from './outbox.ts';
 
-export interface EventFilter {
-  /** Undefined: every tenant's (an admin's view). */
-  tenantId?: string;
+/** Which events a caller reads (backend.ts re-exports it for the façades). */
+export interface EventQuery {
   sandboxId?: string;
   types?: readonly EventType[];
   /** Unix ms: events at or after it. */
   since?: number;
-  /** Events after this seq. */
+  /** Events after this seq (SSE's Last-Event-ID). */
   after?: number;
   limit: number;
   offset?: number;
   order?: 'asc' | 'desc';
 }
+
+/** A query of one tenant's events; without `tenantId`, every tenant's (an admin's view). */
+export type EventFilter = EventQuery & { tenantId?: string };
 
 export type EventListener = (e: SandboxEventView) => void;
 
