@@ -5,6 +5,7 @@
  * SDK builds its requests from it, so what is documented is what is enforced.
  */
 import type { z } from 'zod';
+import * as E from './events.ts';
 import * as S from './native.ts';
 import { defineRoutes, routeList, type Route, type RouteDef } from './route.ts';
 
@@ -38,6 +39,7 @@ export const nativeApi = defineNative({
   listFiles: { method: 'GET', path: '/v1/sandboxes/{id}/files/list', summary: 'List a directory', query: S.ListFilesQuery, status: 200, response: S.FileList },
   statFile: { method: 'GET', path: '/v1/sandboxes/{id}/files/stat', summary: 'Stat a path', query: S.FilePathQuery, status: 200, response: S.FileEntry },
   watchFiles: { method: 'GET', path: '/v1/sandboxes/{id}/files/watch', summary: 'Watch a directory; streams WatchEvent lines (application/x-ndjson), `start` first once the watch is live', query: S.FilePathQuery, status: 200, ndjson: S.WatchEvent },
+  listEvents: { method: 'GET', path: '/v1/events', summary: 'Lifecycle events of the caller\'s sandboxes (an admin: every tenant\'s), oldest first, kept 7 days; with Accept: text/event-stream, a Server-Sent Events stream of them and then of new ones (Last-Event-ID resumes)', query: E.ListEventsQuery, status: 200, response: E.EventList },
   listTemplates: { method: 'GET', path: '/v1/templates', summary: 'Templates the caller may use', status: 200, response: S.TemplateList },
   buildTemplate: { method: 'POST', path: '/v1/templates', summary: 'Build a template from a recipe (waits until built); streams TemplateBuildEvent lines with Accept: application/x-ndjson', body: S.TemplateBody, status: 201, response: S.Template, ndjson: S.TemplateBuildEvent },
   uploadTemplate: { method: 'POST', path: '/v1/templates/{template}/oci', summary: 'Build a template from an uploaded image (the body is a docker-save archive; waits until built)', rawBody: true, query: S.TemplateUploadQuery, status: 201, response: S.Template },

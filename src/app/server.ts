@@ -29,6 +29,11 @@ import { ensureAdminKey, listenGateway } from './gateway.ts';
 import { SandboxService, type ServiceEvents } from '../server/service.ts';
 import { TemplateAccess, type TemplateCatalog } from '../server/templates.ts';
 import { TrafficTokens } from '../server/traffic-tokens.ts';
+import { WebhookDeliverer, type DeliveryTuning } from '../server/events/deliverer.ts';
+import { EventLog } from '../server/events/event-log.ts';
+import { localEventOps } from '../server/events/event-ops.ts';
+import { Outbox } from '../server/events/outbox.ts';
+import { WebhookStore } from '../server/events/webhook-store.ts';
 
 export interface ServerOptions {
   /** AGENTBOX_HOME: state.db, admin.key and policy.json live here. */
@@ -59,6 +64,11 @@ export interface ServerOptions {
   maxExecOutputBytes?: number;
   /** HTTP timeouts and the connection cap (gateway/limits.ts). */
   limits?: Partial<ServerLimits>;
+  /**
+   * Webhook delivery (server/events/deliverer.ts). `allowPrivateTargets` lets webhooks reach
+   * loopback, private and link-local addresses (default: env AGENTBOX_WEBHOOK_ALLOW_PRIVATE=1).
+   */
+  webhooks?: { allowPrivateTargets?: boolean; tuning?: Partial<DeliveryTuning> };
 }
 
 export interface RunningServer {
@@ -92,13 +102,18 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
   const pools = new PoolManager({ engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const outbox = new Outbox(db);
+  const eventLog = new EventLog(db, outbox, now);
+  const allowPrivateTargets = o.webhooks?.allowPrivateTargets ?? process.env.AGENTBOX_WEBHOOK_ALLOW_PRIVATE === '1';
+  const deliverer = new WebhookDeliverer({ outbox, now, log, allowPrivateTargets, ...(o.webhooks?.tuning ? { tuning: o.webhooks.tuning } : {}) });
+  eventLog.subscribe(() => deliverer.poke());
   let metrics: Metrics | undefined;
   // The service tells the lifecycle loop and the proxy what changed; both are built after it
   // and neither is called before the server listens.
   const events: ServiceEvents = { timersChanged: () => lifecycle.poke(), checkpointed: (id) => proxy.forget(id) };
   const service = new SandboxService({
     engine, store, ended: new EndedStore(db), snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
-    traffic: new TrafficTokens(db), events,
+    traffic: new TrafficTokens(db), events, eventLog,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
   metrics = new Metrics({
@@ -107,10 +122,11 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
-  const backend = localBackend({ service, auth, templates, pools, quota });
+  const backend = localBackend({ service, auth, templates, pools, quota, events: localEventOps({ log: eventLog, webhooks: new WebhookStore(db, now), allowPrivateTargets }) });
   const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t), sandboxWhereGuestToken: (m) => tokens.find(m) });
   const proxy = gw.proxy;
   lifecycle.start();
+  deliverer.start();
   pools.reconcileAll();
   return {
     url: gw.url, port: gw.port, adminKeyPath, adminKey, recovery, service,
@@ -118,6 +134,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
       await gw.close();
       envdFiles?.close();
       await lifecycle.stop();
+      await deliverer.stop();
       await pools.close();
       db.close();
     },

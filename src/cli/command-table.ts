@@ -82,6 +82,10 @@ export const COMMANDS = {
     run: lazy(observe, (m) => m.logs), help: 'logs ID [-f]: the sandbox\'s start command output and guest log', completes: 'sandbox',
     flags: [{ name: 'follow', short: 'f', help: 'keep printing as it comes' }],
   },
+  events: {
+    run: lazy(observe, (m) => m.events), help: 'events [ID] [-f]: lifecycle events (created, updated, paused, resumed, killed) of your sandboxes or one', completes: 'sandbox',
+    flags: [{ name: 'follow', short: 'f', help: 'keep printing new events as they happen' }, json],
+  },
   top: {
     run: lazy(observe, (m) => m.top), help: 'CPU, memory, pids and disk per sandbox, live (--once: one table)',
     flags: [count('interval', 'seconds between samples (default 2)'), { name: 'once', help: 'print one table and exit' }],

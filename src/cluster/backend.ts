@@ -78,6 +78,7 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
   const expirySweep = setInterval(() => void ops.pauseExpired(), EXPIRY_SWEEP_MS);
   expirySweep.unref();
   const limitsUnsupported = () => { throw notSupported('tenant limits and the server policy', 'use a ResourceQuota on the sandbox namespace'); };
+  const eventsUnsupported = () => { throw notSupported('lifecycle events and webhooks', 'watch SandboxClaims with kubectl or the Kubernetes API'); };
 
   return {
     authenticate: (key) => accounts.authenticate(key),
@@ -101,6 +102,10 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
       delete: () => { throw notSupported('pool changes', 'manage SandboxWarmPools with kubectl'); },
     },
     limits: { mine: limitsUnsupported, policy: limitsUnsupported, setDefaults: limitsUnsupported, ofTenant: limitsUnsupported, setTenant: limitsUnsupported, clearTenant: limitsUnsupported },
+    events: {
+      list: eventsUnsupported, subscribe: eventsUnsupported, createWebhook: eventsUnsupported, listWebhooks: eventsUnsupported,
+      getWebhook: eventsUnsupported, updateWebhook: eventsUnsupported, deleteWebhook: eventsUnsupported,
+    },
     sandboxByGuestToken: (token) => ops.idWhereGuestToken((t) => t === token),
     sandboxWhereGuestToken: (matches) => ops.idWhereGuestToken(matches),
     async close() {

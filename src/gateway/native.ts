@@ -11,6 +11,7 @@ import * as S from '../api/native.ts';
 import type { NativeApi } from '../api/native-routes.ts';
 import type { ExecRequest, SandboxBackend } from '../server/backend.ts';
 import { requireAdmin } from './auth.ts';
+import { resumePoint, serveEventStream, wantsEventStream } from './event-stream.ts';
 import { RESPONDED, type Handlers } from './handlers.ts';
 import { parseMetadataFilter } from './metadata-filter.ts';
 import { sandboxView } from './views.ts';
@@ -64,7 +65,7 @@ function clientGone(req: IncomingMessage, res: ServerResponse): AbortController 
 }
 
 export function nativeHandlers(d: NativeDeps): NativeHandlers {
-  const { sandboxes, templates, pools, limits, accounts } = d.backend;
+  const { sandboxes, templates, pools, limits, accounts, events } = d.backend;
   return {
     async createSandbox({ principal, body }) {
       return sandboxView(await sandboxes.create(principal, body));
@@ -169,6 +170,16 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
       const ac = clientGone(req, res);
       const write = streamNdjson(res);
       await endStream(write, res, () => sandboxes.watchFiles(principal, id, query.path, (e) => write(e), ac.signal));
+      return RESPONDED;
+    },
+    async listEvents({ req, res, principal, query: q }) {
+      const filter = {
+        ...(q.sandboxId !== undefined ? { sandboxId: q.sandboxId } : {}), ...(q.types ? { types: q.types } : {}),
+        ...(q.since !== undefined ? { since: Date.parse(q.since) } : {}),
+      };
+      const after = resumePoint(req, q.after);
+      if (!wantsEventStream(req)) return { events: events.list(principal, { ...filter, ...(after !== undefined ? { after } : {}), limit: q.limit, order: 'asc' }) };
+      await serveEventStream(req, res, events, principal, { ...filter, ...(after !== undefined ? { after } : {}) });
       return RESPONDED;
     },
     listTemplates({ principal }) {

@@ -11,6 +11,7 @@ export { CommandHandle, type CommandResult, type RunOptions } from './commands.t
 export type { EntryInfo, FilesystemEvent, WatchHandle } from './files.ts';
 export type { PtyHandle, PtyOptions } from './pty.ts';
 export type { ConnectionOptions } from './config.ts';
+export type { EventsOptions, SandboxEvent } from './events.ts';
 export {
   AgentboxSdkError, AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError,
   NotSupportedError, PermissionError, RateLimitError, SandboxEndedError, TimeoutError, UnavailableError,

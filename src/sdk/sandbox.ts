@@ -14,6 +14,7 @@ import type { BodyInput } from '../api/route.ts';
 import { ApiClient, routePath } from './api-client.ts';
 import { Commands } from './commands.ts';
 import { resolveConnection, type ConnectionOptions } from './config.ts';
+import { sandboxEvents, type EventsOptions, type SandboxEvent } from './events.ts';
 import { EnvdClient } from './envd.ts';
 import { Files } from './files.ts';
 import { Pty } from './pty.ts';
@@ -107,6 +108,22 @@ export class Sandbox {
       nextToken = res.nextToken;
       if (!nextToken) return;
     }
+  }
+
+  /**
+   * Lifecycle events of the caller's sandboxes (created, updated, paused, resumed, killed),
+   * oldest first; with `follow`, then each new one as it happens, until `signal` aborts.
+   *
+   * @example
+   *   for await (const e of Sandbox.events({ follow: true, signal })) console.log(e.type, e.sandboxId);
+   */
+  static events(opts: EventsOptions & ConnectionOptions = {}): AsyncGenerator<SandboxEvent> {
+    return sandboxEvents(new ApiClient(resolveConnection(opts)), opts);
+  }
+
+  /** This sandbox's lifecycle events (see `Sandbox.events`). */
+  events(opts: Omit<EventsOptions, 'sandboxId'> = {}): AsyncGenerator<SandboxEvent> {
+    return sandboxEvents(this.api, { ...opts, sandboxId: this.sandboxId });
   }
 
   /** The latest server view (state, timeout, metadata…). */

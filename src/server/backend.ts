@@ -10,12 +10,14 @@ import type {
   TemplateBody, TemplateView, TenantLimitsView, TenantView, WatchEventView,
 } from '../api/native.ts';
 import type { EgressPolicy, ExecRequest, ExecResult, PauseOptions, SandboxUsage } from '../engine/types.ts';
+import type { EventType, SandboxEventView } from '../api/events.ts';
 import type { Principal } from './auth-store.ts';
 import type { FileContent, FileDownload } from '../envd/files.ts';
 import type { ListFilter, OnTimeoutAction, RecordState } from './sandbox-store.ts';
 import type { SnapshotFilter } from './snapshot-store.ts';
+import type { EventQuery } from './events/event-log.ts';
 
-export type { EgressPolicy, ExecRequest, ExecResult, FileContent, FileDownload, ListFilter, OnTimeoutAction, PauseOptions, Principal, SandboxUsage, SnapshotFilter };
+export type { EventQuery, EgressPolicy, ExecRequest, ExecResult, FileContent, FileDownload, ListFilter, OnTimeoutAction, PauseOptions, Principal, SandboxUsage, SnapshotFilter };
 
 export { GUEST_PORT } from '../api/envd-protocol.ts';
 
@@ -164,6 +166,37 @@ export interface AccountOps {
   revokeKey(id: string): void | Promise<void>;
 }
 
+/** A webhook as façades show it: never its secret. */
+export interface WebhookDetail {
+  id: string;
+  tenantId: string;
+  name: string;
+  url: string;
+  events: EventType[];
+  enabled: boolean;
+  createdAt: string;
+}
+
+export interface WebhookInput {
+  name?: string;
+  url: string;
+  events: EventType[];
+  signatureSecret: string;
+  enabled: boolean;
+}
+
+/** Lifecycle events of the caller's sandboxes, and its webhooks (issue 15). */
+export interface EventOps {
+  list(p: Principal, q: EventQuery): SandboxEventView[];
+  /** Calls `onEvent` with each new event the caller may see that matches; returns the unsubscribe. */
+  subscribe(p: Principal, q: Pick<EventQuery, 'sandboxId' | 'types'>, onEvent: (e: SandboxEventView) => void): () => void;
+  createWebhook(p: Principal, w: WebhookInput): WebhookDetail;
+  listWebhooks(p: Principal): WebhookDetail[];
+  getWebhook(p: Principal, id: string): WebhookDetail;
+  updateWebhook(p: Principal, id: string, patch: Partial<WebhookInput>): WebhookDetail;
+  deleteWebhook(p: Principal, id: string): void;
+}
+
 export interface SandboxBackend {
   /** The principal an API key acts for; unauthenticated when the key is unknown or revoked. */
   authenticate(key: string): Principal;
@@ -172,4 +205,5 @@ export interface SandboxBackend {
   readonly pools: PoolOps;
   readonly limits: LimitOps;
   readonly accounts: AccountOps;
+  readonly events: EventOps;
 }

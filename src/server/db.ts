@@ -116,6 +116,47 @@ const MIGRATIONS: string[] = [
      reason TEXT NOT NULL,
      ended_at INTEGER NOT NULL
    );`,
+  // Lifecycle events and webhooks (server/events/, issue 15). `seq` orders events and is the
+  // SSE id; events older than the retention (7 days, as E2B keeps them) are pruned. A delivery
+  // row is written in the same transaction as its event (a transactional outbox), so an event
+  // that happened is delivered even if the server dies before the POST; delivered or abandoned
+  // rows are deleted.
+  `CREATE TABLE events (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     id TEXT NOT NULL UNIQUE,
+     tenant_id TEXT NOT NULL,
+     sandbox_id TEXT NOT NULL,
+     type TEXT NOT NULL,
+     template TEXT NOT NULL,
+     metadata TEXT NOT NULL,
+     data TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX events_tenant ON events(tenant_id, seq);
+   CREATE INDEX events_sandbox ON events(sandbox_id, seq);
+   CREATE INDEX events_at ON events(at);
+   CREATE TABLE webhooks (
+     id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL REFERENCES tenants(id),
+     name TEXT NOT NULL,
+     url TEXT NOT NULL,
+     -- JSON array of event types.
+     events TEXT NOT NULL,
+     -- Kept as given: every delivery is signed with it.
+     secret TEXT NOT NULL,
+     enabled INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE INDEX webhooks_tenant ON webhooks(tenant_id, created_at);
+   CREATE TABLE webhook_deliveries (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     webhook_id TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+     event_seq INTEGER NOT NULL REFERENCES events(seq) ON DELETE CASCADE,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     last_error TEXT
+   );
+   CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at);`,
 ];
 
 export function openDb(path: string, opts: { durable?: boolean } = {}): Db {

@@ -5,7 +5,7 @@
 import { notFound } from '../api/errors.ts';
 import type { TenantView } from '../api/native.ts';
 import type { AuthStore } from './auth-store.ts';
-import type { SandboxBackend } from './backend.ts';
+import type { EventOps, SandboxBackend } from './backend.ts';
 import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
 import type { SandboxService } from './service.ts';
@@ -17,9 +17,10 @@ export interface LocalBackendParts {
   templates: TemplateAccess;
   pools: PoolManager;
   quota: Quota;
+  events: EventOps;
 }
 
-export function localBackend({ service, auth, templates, pools, quota }: LocalBackendParts): SandboxBackend {
+export function localBackend({ service, auth, templates, pools, quota, events }: LocalBackendParts): SandboxBackend {
   /** The tenant named by name or id, or not_found. */
   const tenant = (ref: string): TenantView => {
     const t = auth.findTenant(ref);
@@ -29,6 +30,7 @@ export function localBackend({ service, auth, templates, pools, quota }: LocalBa
   return {
     authenticate: (key) => auth.authenticate(key),
     sandboxes: service,
+    events,
     templates: {
       list: (p) => templates.list(p),
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),

@@ -8,6 +8,7 @@ import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { AgentboxError, asAgentboxError, notFound, sandboxEnded, type EndReason } from '../api/errors.ts';
 import { DEFAULT_TIMEOUT_SECONDS, type CreateSandboxBody, type FileEntryView, type WatchEventView } from '../api/native.ts';
+import type { EventData, EventType } from '../api/events.ts';
 import type { EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo, SandboxUsage } from '../engine/types.ts';
 import type { Principal } from './auth-store.ts';
 import { type AnonymousTraffic, type Page, type ProxyTarget, type SandboxDetail, type SandboxOps, type SnapshotDetail } from './backend.ts';
@@ -15,6 +16,7 @@ import { autoResumeTimeout, expiresAt } from './expiry.ts';
 import type { FileContent, FileDownload } from '../envd/files.ts';
 import { readConsoleLog } from './console-log.ts';
 import type { EndedStore } from './ended-store.ts';
+import { EventLog } from './events/event-log.ts';
 import type { SandboxFiles } from './guest-files.ts';
 import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
@@ -49,6 +51,8 @@ export interface ServiceDeps {
   log: (msg: string, fields?: Record<string, unknown>) => void;
   traffic: TrafficTokens;
   events: ServiceEvents;
+  /** Lifecycle events (created, updated, paused, resumed, killed), each recorded in its transition's transaction. */
+  eventLog: EventLog;
 }
 
 /** What the service tells the rest of the server, so no façade has to remember it. */
@@ -114,6 +118,19 @@ export class SandboxService implements SandboxOps {
     return rec;
   }
 
+  /**
+   * Writes a row change that is a lifecycle transition and its event in one transaction, so the
+   * event is recorded (and its webhooks queued) exactly when the transition is.
+   */
+  private transition(type: EventType, id: string, patch: Partial<SandboxRecord>, data: (before: SandboxRecord) => EventData = () => ({})): SandboxRecord | undefined {
+    return this.d.store.atomically(() => {
+      const before = this.d.store.get(id);
+      const rec = before && this.retime(id, patch);
+      if (before && rec) this.d.eventLog.record(type, rec, data(before));
+      return rec;
+    });
+  }
+
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
     // Refused before the template is looked up: a refused request never starts a first-use build.
     const runtime = this.d.quota.runtime(p, body.runtime);
@@ -128,6 +145,8 @@ export class SandboxService implements SandboxOps {
       }));
       this.d.pools.refill(p.tenantId, body.template);
       if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) {
+        // Recorded once the claim stands: a warm sandbox that could not take the env is discarded unseen.
+        this.d.eventLog.record('sandbox.lifecycle.created', claimed);
         this.d.events.timersChanged();
         return this.detail(claimed);
       }
@@ -154,7 +173,7 @@ export class SandboxService implements SandboxOps {
         this.d.store.delete(rec.id);
         throw asAgentboxError(err);
       });
-      const done = this.retime(rec.id, { state: 'running', expiresAt: expiresAt(this.d.now(), rec.timeoutS) });
+      const done = this.transition('sandbox.lifecycle.created', rec.id, { state: 'running', expiresAt: expiresAt(this.d.now(), rec.timeoutS) });
       if (!done) throw new AgentboxError('internal', `sandbox '${rec.id}' vanished while it was created`);
       return this.detail(done, info);
     });
@@ -202,15 +221,17 @@ export class SandboxService implements SandboxOps {
     await this.serialize(id, () => this.timed('kill', async () => {
       const rec = this.d.store.get(id);
       const ended = reason !== undefined && rec && !rec.pooled ? { id, tenantId: rec.tenantId, reason, endedAt: this.d.now() } : undefined;
-      this.d.store.atomically(() => {
+      const event = this.d.store.atomically(() => {
         this.d.store.delete(id);
-        if (ended) this.d.ended.record(ended);
+        if (!ended || !rec) return undefined;
+        this.d.ended.record(ended);
+        return this.d.eventLog.record('sandbox.lifecycle.killed', rec, { reason: ended.reason, execution: EventLog.execution(rec, ended.endedAt) });
       });
       try {
         await this.d.engine.destroy(id);
       } catch (err) {
         if (asAgentboxError(err).code !== 'not_found') {
-          if (rec) this.d.store.atomically(() => { this.d.ended.forget(id); this.d.store.insert(rec); });
+          if (rec) this.d.store.atomically(() => { this.d.ended.forget(id); if (event) this.d.eventLog.forget(event.seq); this.d.store.insert(rec); });
           throw err;
         }
       }
@@ -224,7 +245,7 @@ export class SandboxService implements SandboxOps {
     const rec = this.own(p, id);
     // A paused sandbox keeps no running timer: the new value applies from its resume.
     const patch = rec.state === 'running' ? { timeoutS, expiresAt: expiresAt(this.d.now(), timeoutS) } : { timeoutS };
-    return this.detail(this.retime(id, patch)!);
+    return this.detail(this.transition('sandbox.lifecycle.updated', id, patch, () => timerData(patch))!);
   }
 
   /** `memory: false` keeps only the filesystem: the resume cold-boots the sandbox. */
@@ -247,7 +268,8 @@ export class SandboxService implements SandboxOps {
       try {
         const info = await this.d.engine.pause(id, opts);
         this.d.events.checkpointed(id);
-        return this.detail(this.d.store.update(id, { state: 'paused', expiresAt: null })!, info);
+        const data = (r: SandboxRecord): EventData => ({ reason: by ? 'requested' : 'timeout', execution: EventLog.execution(r, this.d.now()) });
+        return this.detail(this.transition('sandbox.lifecycle.paused', id, { state: 'paused', expiresAt: null }, data)!, info);
       } finally {
         release();
       }
@@ -273,7 +295,7 @@ export class SandboxService implements SandboxOps {
         const info = await this.d.engine.resume(id, opts);
         this.d.events.checkpointed(id);
         const timeoutS = minTimeoutS === undefined ? rec.timeoutS : autoResumeTimeout(rec.timeoutS, minTimeoutS);
-        return this.detail(this.retime(id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info);
+        return this.detail(this.transition('sandbox.lifecycle.resumed', id, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info);
       } finally {
         release();
       }
@@ -298,8 +320,11 @@ export class SandboxService implements SandboxOps {
     const now = this.d.store.get(id);
     if (now?.state !== 'running') throw new AgentboxError('conflict', `sandbox '${id}' is ${now?.state ?? 'gone'}; it cannot be connected to`);
     const wanted = expiresAt(this.d.now(), timeoutS);
-    const patch = now.expiresAt === null || now.expiresAt < wanted ? { expiresAt: wanted, timeoutS: Math.max(now.timeoutS, timeoutS) } : {};
-    return { detail: this.detail(this.retime(id, patch)!), resumed };
+    if (now.expiresAt !== null && now.expiresAt >= wanted) return { detail: this.detail(now), resumed };
+    const patch = { expiresAt: wanted, timeoutS: Math.max(now.timeoutS, timeoutS) };
+    // A connect that resumed the sandbox is its `resumed` event; the timer it sets is part of it.
+    if (resumed) return { detail: this.detail(this.retime(id, patch)!), resumed };
+    return { detail: this.detail(this.transition('sandbox.lifecycle.updated', id, patch, () => timerData(patch))!), resumed };
   }
 
   /**
@@ -363,7 +388,7 @@ export class SandboxService implements SandboxOps {
       });
       // The fork checkpointed the source.
       this.d.events.checkpointed(id);
-      return this.detail(this.retime(newId, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info);
+      return this.detail(this.transition('sandbox.lifecycle.created', newId, { state: 'running', expiresAt: expiresAt(this.d.now(), timeoutS) })!, info);
     });
   }
 
@@ -547,6 +572,11 @@ function snapshotDetail(s: SnapshotRecord): SnapshotDetail {
 
 function hostPort(address: string, port: number): string {
   return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** An `updated` event's data: when the timer now ends, if it runs. */
+function timerData(patch: Partial<SandboxRecord>): EventData {
+  return typeof patch.expiresAt === 'number' ? { expiresAt: new Date(patch.expiresAt).toISOString() } : {};
 }
 
 /** Timeout and what happens at it, with the defaults; autoResume only makes sense after a pause. */

@@ -29,6 +29,8 @@ const INDEX: Record<string, number> = {
   'server-e2b-tbuild': 93,
   // The guest's envd protocol through the E2B SDKs (test/e2b/envd-parity.test.ts).
   'server-envd-parity': 94, 'server-envd-parity-tls': 95,
+  // Lifecycle events and webhooks (test/server/events.test.ts).
+  'server-events': 97, 'server-events-crash': 98,
 };
 
 export const TEST_LANE = lane(process.env.AGENTBOX_TEST_LANE);

@@ -1,7 +1,8 @@
-/** `logs` and `top`: what a sandbox says and what it uses. */
+/** `logs`, `events` and `top`: what a sandbox says, what happened to it, and what it uses. */
 import type { SandboxListView, SandboxUsageView, SandboxView } from '../../api/native.ts';
 import { cpuPercent } from '../../api/usage.ts';
 import type { ApiClient } from '../../sdk/api-client.ts';
+import { sandboxEvents } from '../../sdk/events.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
@@ -12,6 +13,18 @@ export const logs: Command = async (args, io) => {
   if (positionals.length !== 1) throw new UsageError('usage: agentbox logs ID [-f|--follow]');
   const res = await client(io).request('GET', `/v1/sandboxes/${positionals[0]}/logs`, { query: { follow: bools.has('follow') ? 'true' : undefined }, timeoutMs: 0 });
   for await (const chunk of (res.body ?? []) as AsyncIterable<Uint8Array>) io.stdout.write(chunk);
+  return 0;
+};
+
+/** `events [ID] [-f] [--json]`: lifecycle events, one line each (oldest first); -f keeps printing new ones. */
+export const events: Command = async (args, io) => {
+  const { bools, positionals } = parseFlags(args, flagsOf('events'));
+  if (positionals.length > 1) throw new UsageError('usage: agentbox events [ID] [-f|--follow] [--json]');
+  const stream = sandboxEvents(client(io), { ...(positionals[0] ? { sandboxId: positionals[0] } : {}), follow: bools.has('follow') });
+  for await (const e of stream) {
+    const reason = e.data.reason ? ` (${e.data.reason})` : '';
+    io.stdout.write(bools.has('json') ? `${JSON.stringify(e)}\n` : `${e.timestamp}  ${e.type.replace('sandbox.lifecycle.', '').padEnd(8)} ${e.sandboxId}  ${e.template}${reason}\n`);
+  }
   return 0;
 };
 

@@ -16,6 +16,8 @@ import { parseBody, parseQuery } from '../request.ts';
 import { sendJson } from '../respond.ts';
 import { Router } from '../router.ts';
 import { legacyControl } from './legacy.ts';
+import { e2bEventsApi, eventHandlers } from './events.ts';
+import type { E2bEventsApi } from '../../api/e2b-events.ts';
 import { e2bErrorBody } from './errors.ts';
 import { egressPolicy } from './network.ts';
 import { listedSandbox, metricPoint, sandboxDetail, sandboxObject, snapshotInfo } from './views.ts';
@@ -185,13 +187,13 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
 /** E2B words a refused query value by itself (`limit must be …`), without the field path. */
 const queryError = (e: { issues: { message: string }[] }) => new AgentboxError('invalid_argument', e.issues[0]?.message ?? 'invalid query');
 
-export interface ControlApi<T extends Record<string, RouteDef> = E2bApi> {
+export interface ControlApi<T extends Record<string, RouteDef> = E2bApi & E2bEventsApi> {
   router: Router<Route>;
   handlers: ControlHandlers<T>;
 }
 
 export function controlApi(d: ControlDeps): ControlApi {
-  return { router: new Router<Route>(routeList(e2bApi)), handlers: controlHandlers(d) };
+  return { router: new Router<Route>([...routeList(e2bApi), ...routeList(e2bEventsApi)]), handlers: { ...controlHandlers(d), ...eventHandlers(d.backend) } };
 }
 
 /** Runs the control route for a request; false when no route matches the path. */
