@@ -10,6 +10,7 @@ import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
 import type { SandboxService } from './service.ts';
 import type { TemplateAccess } from './templates.ts';
+import type { VolumeService } from './volumes/volume-service.ts';
 
 export interface LocalBackendParts {
   service: SandboxService;
@@ -17,9 +18,10 @@ export interface LocalBackendParts {
   templates: TemplateAccess;
   pools: PoolManager;
   quota: Quota;
+  volumes: VolumeService;
 }
 
-export function localBackend({ service, auth, templates, pools, quota }: LocalBackendParts): SandboxBackend {
+export function localBackend({ service, auth, templates, pools, quota, volumes }: LocalBackendParts): SandboxBackend {
   /** The tenant named by name or id, or not_found. */
   const tenant = (ref: string): TenantView => {
     const t = auth.findTenant(ref);
@@ -29,6 +31,7 @@ export function localBackend({ service, auth, templates, pools, quota }: LocalBa
   return {
     authenticate: (key) => auth.authenticate(key),
     sandboxes: service,
+    volumes,
     templates: {
       list: (p) => templates.list(p),
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),

@@ -22,6 +22,7 @@ import { controlApi, handleControl } from './control.ts';
 import { e2bErrorBody, sandboxGoneBody, sendE2bError, sendSandboxGone } from './errors.ts';
 import { hostRoutedGuestRoute, type GuestTokenLookup } from './legacy.ts';
 import { isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './traffic.ts';
+import { handleVolumes } from './volumes.ts';
 
 export interface E2bDeps {
   backend: SandboxBackend;
@@ -96,7 +97,7 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
       const controlPath = isApiHost(req.headers.host, d.domain) ? url : under(url, PREFIX);
       if (controlPath === undefined) return false;
       try {
-        const served = await handleControl(control, req, res, controlPath, () => authenticate(req, d.backend));
+        const served = await handleVolumes(d.backend, req, res, controlPath, () => authenticate(req, d.backend)) || await handleControl(control, req, res, controlPath, () => authenticate(req, d.backend));
         if (!served) throw new AgentboxError('not_found', `no E2B route ${req.method} ${controlPath.split('?')[0]}`);
       } catch (err) {
         sendE2bError(res, err);

@@ -36,6 +36,11 @@ export class VolumeStore {
     return row && fromRow(row);
   }
 
+  byId(id: string): VolumeRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM volumes WHERE id = ?').get(id) as Row | undefined;
+    return row && fromRow(row);
+  }
+
   byToken(token: string): VolumeRecord | undefined {
     const row = this.db.prepare('SELECT * FROM volumes WHERE token = ?').get(token) as Row | undefined;
     return row && fromRow(row);
