@@ -15,10 +15,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { illegitimateSkip, manifestProblems, runScenarios, scenarioFile, sdkManifest, type ScenarioResult, type SdkManifest } from './fixture.ts';
+import { manifestProblems, report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
 
 const RUNTIME = (process.env.AGENTBOX_E2B_RUNTIME ?? 'gvisor') as 'gvisor' | 'runc';
 const DOMAIN = 'agentbox.test';
@@ -27,21 +27,6 @@ const manifest = sdkManifest();
 const skipAll = typeof manifest === 'string' ? manifest : false;
 const sdks = manifest as SdkManifest;
 const beforeHeaders = (v: string) => { const [a, b] = v.split('.').map(Number); return a === 2 && b! < 7; };
-
-/**
- * One subtest per scenario, so a report names exactly what an SDK version could not do. A skip
- * is reported as one only when the feature arrived after `sdkVersion`; otherwise it fails.
- */
-async function report(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number, sdkVersion?: string): Promise<void> {
-  for (const r of run.results) {
-    const wrong = r.skip ? illegitimateSkip(r.skip, sdkVersion) : undefined;
-    await t.test(r.name, r.skip && !wrong ? { skip: `SDK ${sdkVersion}: ${r.skip}` } : {}, () => {
-      assert.equal(wrong, undefined);
-      assert.ok(r.ok, r.error);
-    });
-  }
-  assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
-}
 
 test('the installed E2B SDKs are every version the docs claim', (t) => {
   if (skipAll) return t.skip(skipAll);

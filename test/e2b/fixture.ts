@@ -3,10 +3,12 @@
  * agentbox server over the real engine, and a runner for the scenario scripts, each of which runs
  * in a child process with nothing but the SDK's own environment variables.
  */
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { TestContext } from 'node:test';
 import { skipOutsideCI } from '../support/ci.ts';
 
 export interface SdkManifest {
@@ -66,6 +68,21 @@ export function illegitimateSkip(reason: string, sdkVersion: string | undefined)
   if (!m || !sdkVersion) return `a scenario skipped without naming the SDK version its feature arrived in: ${reason}`;
   if (compareVersions(sdkVersion, `${m[1]}.${m[2]}.0`) >= 0) return `SDK ${sdkVersion} has this feature (${reason}), yet the scenario skipped it`;
   return undefined;
+}
+
+/**
+ * One subtest per scenario, so a report names exactly what an SDK version could not do. A skip
+ * is reported as one only when the feature arrived after `sdkVersion`; otherwise it fails.
+ */
+export async function report(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number, sdkVersion?: string): Promise<void> {
+  for (const r of run.results) {
+    const wrong = r.skip ? illegitimateSkip(r.skip, sdkVersion) : undefined;
+    await t.test(r.name, r.skip && !wrong ? { skip: `SDK ${sdkVersion}: ${r.skip}` } : {}, () => {
+      assert.equal(wrong, undefined);
+      assert.ok(r.ok, r.error);
+    });
+  }
+  assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
 }
 
 /** Runs a scenario script; resolves with its JSON lines. Bounded by `timeoutMs`. */

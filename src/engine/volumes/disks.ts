@@ -45,6 +45,8 @@ export class VolumeDisks {
     const d = this.disk(id, sizeMiB);
     await ensurePrivateDir(join(this.root, id));
     await attachDisk(d, { create: true });
+    // A new volume is empty, as on E2B: mkfs's lost+found would show in every listing.
+    await rm(join(d.mount, 'lost+found'), { recursive: true, force: true });
     await chown(d.mount, VOLUME_OWNER_ID, VOLUME_OWNER_ID);
   }
 
