@@ -70,6 +70,15 @@ const scenarios = [
     ctx.c = await Sandbox.create('base', { volumeMounts: { '/srv/vol': ctx.vol }, timeoutMs: 300_000 });
     eq((await run(ctx.c, 'cat /srv/vol/a.txt /srv/vol/b.txt')).stdout, 'from-a\nfrom-b\n', 'a third sandbox reads them');
   }],
+  ['pause and resume keep the mount; files changed meanwhile are seen', async () => {
+    await run(ctx.c, 'echo before > /srv/vol/held.txt');
+    await ctx.c.pause();
+    await ctx.vol.writeFile('/held.txt', 'changed while paused\n');
+    await ctx.vol.writeFile('/new.txt', 'new\n');
+    await Sandbox.connect(ctx.c.sandboxId);
+    eq((await run(ctx.c, 'cat /srv/vol/held.txt /srv/vol/new.txt')).stdout, 'changed while paused\nnew\n', 'after resume');
+    eq((await run(ctx.c, 'echo after > /srv/vol/after.txt && cat /srv/vol/after.txt')).stdout, 'after\n', 'writable after resume');
+  }],
   ['bad names and mount paths are refused', async () => {
     check(/Invalid volume name/.test((await rejection(Volume.create('no spaces allowed'), 'a bad name')).message), 'bad name');
     check(/Invalid volume name/.test((await rejection(Volume.create('../etc'), 'a traversing name')).message), 'traversing name');

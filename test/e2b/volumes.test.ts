@@ -15,7 +15,7 @@ const SCRIPT_TIMEOUT_MS = 600_000;
 const manifest = sdkManifest();
 const skipAll = typeof manifest === 'string' ? manifest : false;
 const sdks = manifest as SdkManifest;
-const SCENARIOS = 9;
+const SCENARIOS = 10;
 
 describe('E2B Volumes through the official SDKs', () => {
   let s: RealServer | undefined;
