@@ -43,6 +43,29 @@ export const NetworkPolicy = z.object({
   deny: z.array(z.string().min(1).max(253)).max(256).default([]),
 }).strict();
 
+/** A volume's name: unique per tenant; E2B's rule (letters, digits, `_`, `-`). */
+export const VolumeName = z.string().regex(/^[a-zA-Z0-9_-]{1,63}$/, 'a volume name is 1 to 63 letters, digits, _ or -');
+
+/** A volume mounted read-write at an absolute path inside the sandbox (docs/volumes.md lists the paths refused). */
+export const VolumeMountBody = z.object({ name: z.string().min(1).max(63), path: z.string().min(1).max(4096) }).strict().meta({ id: 'VolumeMount' });
+
+export const CreateVolumeBody = z.object({
+  name: VolumeName,
+  sizeMiB: z.number().int().min(32).max(16_777_216).optional()
+    .describe("the volume's size; at most the policy's diskMiB, which is also the default; a full volume is ENOSPC inside"),
+}).strict().meta({ id: 'CreateVolume' });
+
+export const Volume = z.object({
+  id: z.string(),
+  name: z.string(),
+  sizeMiB: z.number().int(),
+  createdAt: z.string(),
+  /** Bearer token of the volume's content API (E2B's `/volumecontent`). */
+  token: z.string(),
+}).meta({ id: 'Volume' });
+
+export const VolumeList = z.object({ volumes: z.array(Volume) }).meta({ id: 'VolumeList' });
+
 export const CreateSandboxBody = z.object({
   template: TemplateName,
   runtime: RuntimeName.optional(),
@@ -59,6 +82,7 @@ export const CreateSandboxBody = z.object({
   diskMiB: z.number().int().min(32).max(16_777_216).optional()
     .describe("size of the sandbox's disk (its writable layer); at most the policy's diskMiB, which is also the default; a full disk is ENOSPC inside"),
   network: NetworkPolicy.optional(),
+  volumes: z.array(VolumeMountBody).max(16).optional().describe('volumes of the caller\'s tenant to mount (gvisor only); such a sandbox cannot be snapshotted or forked'),
 }).strict().meta({ id: 'CreateSandbox' });
 
 export const Sandbox = z.object({
@@ -376,6 +400,9 @@ export const ErrorBody = z.object({
 }).meta({ id: 'Error' });
 
 export type CreateSandboxBody = z.infer<typeof CreateSandboxBody>;
+export type VolumeMountBody = z.infer<typeof VolumeMountBody>;
+export type CreateVolumeBody = z.infer<typeof CreateVolumeBody>;
+export type VolumeView = z.infer<typeof Volume>;
 export type SandboxView = z.infer<typeof Sandbox>;
 export type SandboxListView = z.infer<typeof SandboxList>;
 export type ListSandboxesQuery = z.infer<typeof ListSandboxesQuery>;

@@ -24,6 +24,8 @@ import { recover, type RecoveryReport } from '../server/recovery.ts';
 import { SandboxStore } from '../server/sandbox-store.ts';
 import { EndedStore } from '../server/ended-store.ts';
 import { SnapshotStore } from '../server/snapshot-store.ts';
+import { VolumeService } from '../server/volumes/volume-service.ts';
+import { VolumeStore } from '../server/volumes/volume-store.ts';
 import { localBackend } from '../server/local-backend.ts';
 import { ensureAdminKey, listenGateway } from './gateway.ts';
 import { SandboxService, type ServiceEvents } from '../server/service.ts';
@@ -111,8 +113,9 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   // The service tells the lifecycle loop and the proxy what changed; both are built after it
   // and neither is called before the server listens.
   const events: ServiceEvents = { timersChanged: () => lifecycle.poke(), checkpointed: (id) => proxy.forget(id) };
+  const volumes = new VolumeService({ engine, store: new VolumeStore(db), quota, now });
   const service = new SandboxService({
-    engine, store, ended: new EndedStore(db), snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
+    engine, store, volumes, ended: new EndedStore(db), snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
     traffic: new TrafficTokens(db), events, eventLog,
     observe: (op, ms) => metrics?.observe(op, ms),
   });
@@ -122,7 +125,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   });
   const recovery = await recover(o.engine, store, now(), log);
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
-  const backend = localBackend({ service, auth, templates, pools, quota, events: localEventOps({ log: eventLog, webhooks: new WebhookStore(db, now), allowPrivateTargets }) });
+  const backend = localBackend({ service, auth, templates, pools, quota, events: localEventOps({ log: eventLog, webhooks: new WebhookStore(db, now), allowPrivateTargets }), volumes });
   const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t), sandboxWhereGuestToken: (m) => tokens.find(m) });
   const proxy = gw.proxy;
   lifecycle.start();

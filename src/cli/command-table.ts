@@ -65,7 +65,8 @@ export const COMMANDS = {
     flags: [
       { ...template, help: 'the template to start from (default base)' }, runtime, env, metadata,
       count('timeout', 'seconds until the timeout acts'), { name: 'on-timeout', value: 'ACTION', help: 'what the timeout does', completes: OnTimeout.options },
-      { name: 'auto-resume', help: 'resume when paused and reached' }, json,
+      { name: 'auto-resume', help: 'resume when paused and reached' },
+      { name: 'volume', value: 'NAME:PATH', repeats: true, help: 'mount a volume at PATH (repeatable)' }, json,
     ],
   },
   ls: {
@@ -107,6 +108,10 @@ export const COMMANDS = {
       count('size', 'a fixed number of ready sandboxes'), count('buffer-min', 'fewest ready spares'), count('buffer-max', 'most ready spares'),
       count('pool-min', 'fewest sandboxes in the pool'), count('pool-max', 'most sandboxes in the pool'), json,
     ],
+  },
+  volumes: {
+    run: lazy(admin, (m) => m.volumes), help: 'volumes create NAME [--size MIB] | volumes ls | volumes rm NAME', completes: ['create', 'ls', 'rm'],
+    flags: [count('size', 'create: the size in MiB (default: the policy\'s diskMiB)'), json, { name: 'quiet', help: 'ls: names only' }],
   },
   keys: {
     run: lazy(admin, (m) => m.keys), help: 'keys create|ls|revoke (admin key)', completes: ['create', 'ls', 'revoke'],

@@ -77,6 +77,7 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
   // only deletes. Whole seconds, like shutdownTime; the sweep reads the cache only.
   const expirySweep = setInterval(() => void ops.pauseExpired(), EXPIRY_SWEEP_MS);
   expirySweep.unref();
+  const volumesUnsupported = () => notSupported('volumes', 'mount a PersistentVolumeClaim through the SandboxTemplate\'s volumeClaimTemplates (docs/volumes.md)');
   const limitsUnsupported = () => { throw notSupported('tenant limits and the server policy', 'use a ResourceQuota on the sandbox namespace'); };
   const eventsUnsupported = () => { throw notSupported('lifecycle events and webhooks', 'watch SandboxClaims with kubectl or the Kubernetes API'); };
 
@@ -100,6 +101,13 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
       get: (_p, name) => poolView(client, namespace, name),
       set: () => Promise.reject(notSupported('pool changes', 'manage SandboxWarmPools with kubectl; creates use a matching pool')),
       delete: () => { throw notSupported('pool changes', 'manage SandboxWarmPools with kubectl'); },
+    },
+    volumes: {
+      create: () => Promise.reject(volumesUnsupported()),
+      list: () => { throw volumesUnsupported(); },
+      get: () => { throw volumesUnsupported(); },
+      delete: () => Promise.reject(volumesUnsupported()),
+      content: () => { throw volumesUnsupported(); },
     },
     limits: { mine: limitsUnsupported, policy: limitsUnsupported, setDefaults: limitsUnsupported, ofTenant: limitsUnsupported, setTenant: limitsUnsupported, clearTenant: limitsUnsupported },
     events: {

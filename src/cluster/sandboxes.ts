@@ -55,6 +55,7 @@ function refuseUnsupported(body: CreateSandboxBody): void {
   if (body.network) throw notSupported('a per-sandbox network policy', 'set networkPolicy in the SandboxTemplate');
   if (body.onTimeout === 'pause') throw notSupported('onTimeout \'pause\' (memory pause)', 'memory pause on Kubernetes is the next issue; use onTimeout pause_filesystem (pod deleted, volumes kept) or kill');
   if (body.autoResume) throw notSupported('autoResume', 'resume a paused sandbox with connect or resume');
+  if (body.volumes?.length) throw notSupported('volumes', 'mount a PersistentVolumeClaim through the SandboxTemplate\'s volumeClaimTemplates (docs/volumes.md)');
 }
 
 /**

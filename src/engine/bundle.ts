@@ -21,7 +21,7 @@ import { mountOverlay } from './images/overlay.ts';
 import type { LinkAddresses } from './network/addresses.ts';
 import { netnsPath } from './network/netns.ts';
 import type { UsernsSetup } from './runtime/driver.ts';
-import { buildSpec } from './runtime/oci-spec.ts';
+import { buildSpec, type SpecMount } from './runtime/oci-spec.ts';
 import { runtimeClass } from './runtime/classes.ts';
 import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay } from './runtime/userns.ts';
 import type { EngineRecord } from './sandbox-record.ts';
@@ -77,9 +77,10 @@ export interface GuestBundleRef {
 /**
  * Mounts the root filesystem and writes every file the runtime needs; idempotent. With
  * `userns` (runc) the root filesystem is idmapped and the guest's config belongs to the
- * sandbox's root.
+ * sandbox's root. `volumes` are bound after the engine's own mounts (volumes/mount-path.ts
+ * keeps them off and above those).
  */
-export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: LinkAddresses, guest: GuestBundleRef, userns?: UsernsSetup): Promise<void> {
+export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: LinkAddresses, guest: GuestBundleRef, volumes: SpecMount[], userns?: UsernsSetup): Promise<void> {
   // The writable layer must be on its own disk image: on the host filesystem it would have no limit.
   if (!isMountPoint(p.disk)) throw new AgentboxError('internal', `the disk of sandbox ${record.id} is not mounted at ${p.disk}`);
   const overlay = { lower: record.layers, upper: p.upper, work: p.work, target: p.rootfs };
@@ -121,6 +122,7 @@ export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: L
       { source: p.guestDir, destination: GUEST_CONFIG_MOUNT, readonly: true },
       { source: join(p.etc, 'resolv.conf'), destination: '/etc/resolv.conf', readonly: true },
       { source: join(p.etc, 'hosts'), destination: '/etc/hosts', readonly: true },
+      ...volumes,
     ],
     cgroupsPath: `/agentbox/${record.id}`,
     userns: userns?.mapping,

@@ -7,6 +7,7 @@
  * This class is the `Engine` façade: it owns start-up and shutdown and delegates each call to
  * the module of its job over the shared sandbox table (sandbox-table.ts).
  */
+import { conflict } from '../api/errors.ts';
 import type { LocalEngineOptions } from './engine-options.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import { sweepOrphanLoops } from './images/disk.ts';
@@ -52,6 +53,8 @@ export class LocalEngine implements Engine {
     await capAllSandboxes();
     await t.firewall.init(this.opts.network.nat ? await openUplinks() : []);
     await this.dns.start();
+    // Before recovery: a sandbox it boots again binds its volumes' mounted directories.
+    await t.volumes.attachAll((msg, fields) => t.log(msg, fields));
     await recover(t);
     const swept = await sweepOrphanLoops(t.store.root, (id) => t.records.has(id));
     if (swept > 0) t.log('released loop devices of removed sandboxes', { count: swept });
@@ -87,6 +90,15 @@ export class LocalEngine implements Engine {
   deleteSnapshot(snapshotId: string): Promise<void> { return snapshots.deleteSnapshot(this.t, snapshotId); }
   restoreSnapshot(snapshotId: string, req?: ForkRequest): Promise<SandboxInfo> { return snapshots.restoreSnapshot(this.t, snapshotId, req); }
   fork(id: string, req?: ForkRequest): Promise<SandboxInfo> { return snapshots.fork(this.t, id, req); }
+
+  createVolume(id: string, sizeMiB: number): Promise<void> { return this.t.volumes.create(id, sizeMiB); }
+  volumeDir(id: string): string { return this.t.volumes.dir(id); }
+
+  async deleteVolume(id: string): Promise<void> {
+    const users = [...this.t.records.values()].filter((r) => r.volumes?.some((v) => v.volumeId === id)).map((r) => r.id);
+    if (users.length > 0) throw conflict(`volume ${id} is mounted by sandbox ${users.join(', ')}; kill ${users.length > 1 ? 'them' : 'it'} first`, { sandboxes: users });
+    await this.t.volumes.remove(id);
+  }
 
   async close(): Promise<void> {
     clearInterval(this.monitor);

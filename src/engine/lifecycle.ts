@@ -19,7 +19,8 @@ import { MAX_PIDS } from './runtime/oci-spec.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import { publicState, type SandboxTable } from './sandbox-table.ts';
 import { allSettled } from './settle.ts';
-import type { CreateSandboxRequest, SandboxInfo, SandboxLimits } from './types.ts';
+import type { CreateSandboxRequest, RuntimeClassName, SandboxInfo, SandboxLimits, VolumeMount } from './types.ts';
+import { mountListProblems } from './volumes/mount-path.ts';
 
 /** Below this ext4's journal and the guest's own files leave too little room. */
 const MIN_DISK_MIB = 32;
@@ -37,6 +38,7 @@ export async function create(t: SandboxTable, req: CreateSandboxRequest): Promis
   const limits = resolveLimits(req.limits, template.resources, t.diskSizes);
   const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
   validateEnv(req.env ?? {});
+  const volumes = validateVolumes(t, runtime, req.volumes ?? []);
   const record: EngineRecord = {
     id,
     template: template.name,
@@ -53,6 +55,7 @@ export async function create(t: SandboxTable, req: CreateSandboxRequest): Promis
     egress,
     accessToken: req.accessToken ?? newSecret(),
     initSecret: newSecret(),
+    ...(volumes.length > 0 ? { volumes } : {}),
   };
   await materialize(t, record, async () => {
     await t.setState(record, 'created');
@@ -188,6 +191,16 @@ function resolveLimits(req: Partial<SandboxLimits> | undefined, template: Omit<S
     throw invalidArgument(`diskMiB must be an integer from ${MIN_DISK_MIB} to ${disk.maxMiB} on this host; ${from} ${limits.diskMiB}`);
   }
   return limits;
+}
+
+/** The volumes a create asks for: the runtime class can mount them, each exists, every path is allowed. */
+function validateVolumes(t: SandboxTable, runtime: RuntimeClassName, volumes: VolumeMount[]): VolumeMount[] {
+  if (volumes.length === 0) return [];
+  if (!runtimeClass(runtime).mountsVolumes) throw new AgentboxError('not_supported', `volumes need the gvisor runtime class; the ${runtime} runtime class shifts user ids per sandbox`);
+  const problems = mountListProblems(volumes);
+  if (problems.length > 0) throw invalidArgument(`invalid mounts: ${problems.map((p) => `volume mount #${p.index}: ${p.reason}`).join('; ')}`, { mounts: problems });
+  for (const v of volumes) t.volumes.dir(v.volumeId);
+  return volumes.map((v) => ({ volumeId: v.volumeId, path: v.path }));
 }
 
 export function validateEnv(env: Record<string, string>): void {

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from './fsutil.ts';
 import type { ImageConfig } from './images/template-store.ts';
-import type { EgressPolicy, RuntimeClassName, SandboxLimits } from './types.ts';
+import type { EgressPolicy, RuntimeClassName, SandboxLimits, VolumeMount } from './types.ts';
 
 /**
  * Persisted states. The transitional ones (`pausing`, `resuming`, `snapshotting`, `destroying`)
@@ -40,6 +40,8 @@ export interface EngineRecord {
   /** Guards the guest's POST /init; never leaves the engine. */
   initSecret: string;
   fromSnapshot?: string;
+  /** Volumes bind-mounted into the sandbox at every boot and restore (absent: none). */
+  volumes?: VolumeMount[];
   /** While `snapshotting`: the snapshot's directory, whose images the sandbox continues from. */
   snapshotDir?: string;
   error?: string;

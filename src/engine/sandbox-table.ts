@@ -21,6 +21,7 @@ import { PhaseTimes } from './phase-times.ts';
 import { RecordStore, type EngineRecord, type EngineRecordState } from './sandbox-record.ts';
 import { allSettled } from './settle.ts';
 import type { RuntimeClassName, SandboxInfo, SandboxState } from './types.ts';
+import { VolumeDisks } from './volumes/disks.ts';
 
 /**
  * A checkpoint holds the sandbox's memory (bounded by its memory limit) plus the sentry's
@@ -45,11 +46,13 @@ export class SandboxTable {
   readonly diskSizes: DiskOptions;
   /** Formatted images waiting for a create (started by the engine's init, stopped by close). */
   readonly preparedDisks: PreparedDisks;
+  readonly volumes: VolumeDisks;
   private nextSlot = 0;
 
   constructor(readonly opts: LocalEngineOptions) {
     this.store = new RecordStore(join(opts.home, 'sandboxes'));
     this.snapshotsDir = join(opts.home, 'snapshots');
+    this.volumes = new VolumeDisks(join(opts.home, 'volumes'));
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.diskSizes = { ...DEFAULT_DISK, ...opts.disk };
     this.preparedDisks = new PreparedDisks({ dir: join(opts.home, 'prepared-disks'), sizeMiB: this.diskSizes.defaultMiB, count: this.diskSizes.prepared, log: (msg, fields) => this.log(msg, fields) });
@@ -90,15 +93,17 @@ export class SandboxTable {
     return { file: p.checkpointImage, mount: p.checkpoint, sizeMiB: r.limits.memoryMiB + CHECKPOINT_EXTRA_MIB };
   }
 
-  /** Mounts the sandbox's disk, then writes its bundle (first boot, or after a host reboot). */
+  /** Mounts the sandbox's disk and volumes, then writes its bundle (first boot, or after a host reboot). */
   async prepareBundle(r: EngineRecord, link: LinkAddresses): Promise<void> {
     await attachDisk(this.disk(r), { create: false });
+    for (const v of r.volumes ?? []) await this.volumes.attach(v.volumeId);
     await this.writeBundle(r, link);
   }
 
   /** The sandbox's bundle; under runc in a user namespace of its own (runtime/userns.ts). */
   writeBundle(r: EngineRecord, link: LinkAddresses): Promise<void> {
-    return writeBundle(this.paths(r.id), r, link, this.opts.guest, this.driver(r.runtime).userns(r.slot));
+    const volumes = (r.volumes ?? []).map((v) => ({ source: this.volumes.dir(v.volumeId), destination: v.path, readonly: false }));
+    return writeBundle(this.paths(r.id), r, link, this.opts.guest, volumes, this.driver(r.runtime).userns(r.slot));
   }
 
   link(r: EngineRecord): LinkAddresses {
@@ -199,6 +204,7 @@ export class SandboxTable {
       address: link.sandboxIp,
       guest: { url: `http://${link.sandboxIp}:${GUEST_PORT}`, accessToken: r.accessToken, envdVersion: this.opts.guest.envdVersion },
       fromSnapshot: r.fromSnapshot,
+      volumes: (r.volumes ?? []).map((v) => ({ ...v })),
       error: r.error,
     };
   }

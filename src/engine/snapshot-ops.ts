@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
+import { AgentboxError, asAgentboxError, conflict, notFound } from '../api/errors.ts';
 import { newSnapshotId, SNAPSHOT_ID_RE } from '../api/ids.ts';
 import { createGuestClient } from '../envd/client.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
@@ -23,6 +23,9 @@ export async function snapshot(t: SandboxTable, id: string): Promise<SnapshotInf
   return t.serialized(id, async () => {
     const r = t.record(id);
     t.requireRunning(r, 'snapshot');
+    // A snapshot holds files and memory of one instant; a volume's files live on outside it, and
+    // a copy restored later would find them changed under its open files (docs/volumes.md).
+    if (r.volumes?.length) throw conflict(`sandbox ${id} mounts volumes; a sandbox with volumes cannot be snapshotted or forked`, { volumes: r.volumes.map((v) => v.path) });
     const driver = t.driver(r.runtime);
     if (!driver.canCheckpoint) {
       throw new AgentboxError('not_supported', `the ${r.runtime} runtime class cannot take memory snapshots on this host; use the gvisor runtime class`);

@@ -67,6 +67,12 @@ export interface EgressPolicy {
   deny: string[];
 }
 
+/** A volume (volumes/disks.ts) mounted read-write at `path` inside a sandbox (volumes/mount-path.ts). */
+export interface VolumeMount {
+  volumeId: string;
+  path: string;
+}
+
 export interface CreateSandboxRequest {
   /** Name of a built template (see TemplateStore). */
   template: string;
@@ -80,6 +86,8 @@ export interface CreateSandboxRequest {
   egress?: EgressPolicy;
   /** The guest's X-Access-Token. Minted when absent. */
   accessToken?: string;
+  /** Volumes to mount (gVisor only); a sandbox with volumes cannot be snapshotted or forked. */
+  volumes?: VolumeMount[];
 }
 
 export interface GuestEndpoint {
@@ -112,6 +120,7 @@ export interface SandboxInfo {
   guest: GuestEndpoint;
   /** Set when the sandbox was forked or restored from a snapshot. */
   fromSnapshot?: string;
+  volumes: VolumeMount[];
   /** Why the sandbox is `failed`. */
   error?: string;
 }
@@ -181,6 +190,12 @@ export interface Engine {
   /** snapshot + restoreSnapshot: a running copy of a running sandbox. */
   fork(id: string, req?: ForkRequest): Promise<SandboxInfo>;
   setEgress(id: string, policy: EgressPolicy): Promise<SandboxInfo>;
+  /** Makes a volume of `sizeMiB` (a disk image of its own, volumes/disks.ts). */
+  createVolume(id: string, sizeMiB: number): Promise<void>;
+  /** Deletes a volume and its files; conflict while a sandbox (running or paused) mounts it. */
+  deleteVolume(id: string): Promise<void>;
+  /** The host directory holding a volume's files (for the content API). */
+  volumeDir(id: string): string;
   /**
    * Merges `env` into the sandbox-wide environment of a running sandbox: every process the
    * guest starts from now on sees it (a warm-pool claim applies the caller's env this way).

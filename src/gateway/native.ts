@@ -65,7 +65,7 @@ function clientGone(req: IncomingMessage, res: ServerResponse): AbortController 
 }
 
 export function nativeHandlers(d: NativeDeps): NativeHandlers {
-  const { sandboxes, templates, pools, limits, accounts, events } = d.backend;
+  const { sandboxes, templates, pools, limits, accounts, events, volumes } = d.backend;
   return {
     async createSandbox({ principal, body }) {
       return sandboxView(await sandboxes.create(principal, body));
@@ -197,6 +197,18 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
     },
     async uploadTemplate({ principal, params, query, raw }) {
       return templates.buildFromUpload(principal, templateParam(params.template), raw ?? (async function* () {})(), query);
+    },
+    listVolumes({ principal }) {
+      return { volumes: volumes.list(principal) };
+    },
+    createVolume({ principal, body }) {
+      return volumes.create(principal, body.name, body.sizeMiB);
+    },
+    getVolume({ principal, params }) {
+      return volumes.get(principal, params.volume);
+    },
+    async deleteVolume({ principal, params }) {
+      await volumes.delete(principal, params.volume);
     },
     listPools({ principal }) {
       return { pools: pools.list(principal) };

@@ -7,6 +7,7 @@
  */
 export { Sandbox, type SandboxCreateOptions, type SandboxInfo, type SandboxListOptions } from './sandbox.ts';
 export { Pools, type PoolInfo, type PoolSizing } from './pools.ts';
+export { Volumes, type VolumeInfo } from './volumes.ts';
 export { CommandHandle, type CommandResult, type RunOptions } from './commands.ts';
 export type { EntryInfo, FilesystemEvent, WatchHandle } from './files.ts';
 export type { PtyHandle, PtyOptions } from './pty.ts';

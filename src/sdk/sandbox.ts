@@ -39,6 +39,8 @@ export interface SandboxCreateOptions extends ConnectionOptions {
   /** Size of the sandbox's disk (its writable layer); a full disk is ENOSPC inside. */
   diskMiB?: number;
   network?: { defaultAction?: 'allow' | 'deny'; allow?: string[]; deny?: string[] };
+  /** Volumes of the tenant to mount read-write (docs/volumes.md). */
+  volumes?: { name: string; path: string }[];
 }
 
 export interface SandboxListOptions extends ConnectionOptions {
@@ -77,6 +79,7 @@ export class Sandbox {
     if (opts.memoryMiB !== undefined) body.memoryMiB = opts.memoryMiB;
     if (opts.diskMiB !== undefined) body.diskMiB = opts.diskMiB;
     if (opts.network) body.network = opts.network;
+    if (opts.volumes) body.volumes = opts.volumes;
     const info = await api.call('createSandbox', {}, { json: body, timeoutMs: 0 });
     return new Sandbox(info.id, api, info);
   }

@@ -16,7 +16,9 @@ import type { FileContent, FileDownload } from '../envd/files.ts';
 import type { ListFilter, OnTimeoutAction, RecordState } from './sandbox-store.ts';
 import type { SnapshotFilter } from './snapshot-store.ts';
 import type { EventQuery } from './events/event-log.ts';
+import type { VolumeOps } from './volumes/volume-service.ts';
 
+export type { VolumeOps };
 export type { EventQuery, EgressPolicy, ExecRequest, ExecResult, FileContent, FileDownload, ListFilter, OnTimeoutAction, PauseOptions, Principal, SandboxUsage, SnapshotFilter };
 
 export { GUEST_PORT } from '../api/envd-protocol.ts';
@@ -48,6 +50,8 @@ export interface SandboxDetail {
   egress?: EgressPolicy;
   /** Set while paused. */
   pausedAt?: string;
+  /** The volumes it mounts, by name (absent while the engine does not know the sandbox). */
+  volumeMounts?: { name: string; path: string }[];
 }
 
 export interface SnapshotDetail {
@@ -203,6 +207,8 @@ export interface SandboxBackend {
   readonly sandboxes: SandboxOps;
   readonly templates: TemplateOps;
   readonly pools: PoolOps;
+  /** Volumes of the caller's tenant (server/volumes/); not_supported on a cluster. */
+  readonly volumes: VolumeOps;
   readonly limits: LimitOps;
   readonly accounts: AccountOps;
   readonly events: EventOps;

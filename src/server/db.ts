@@ -157,6 +157,18 @@ const MIGRATIONS: string[] = [
      last_error TEXT
    );
    CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_at);`,
+  // Volumes (server/volumes/, issue 15): a tenant's named, persistent directories that its
+  // sandboxes mount. The engine holds the files (a disk image per volume); the row says whose it
+  // is and holds the bearer token of its content API (E2B hands the same token out on every get).
+  `CREATE TABLE volumes (
+     id TEXT PRIMARY KEY,
+     tenant_id TEXT NOT NULL REFERENCES tenants(id),
+     name TEXT NOT NULL,
+     token TEXT NOT NULL UNIQUE,
+     size_mib INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE UNIQUE INDEX volumes_name ON volumes(tenant_id, name);`,
 ];
 
 export function openDb(path: string, opts: { durable?: boolean } = {}): Db {

@@ -10,6 +10,7 @@ import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
 import type { SandboxService } from './service.ts';
 import type { TemplateAccess } from './templates.ts';
+import type { VolumeService } from './volumes/volume-service.ts';
 
 export interface LocalBackendParts {
   service: SandboxService;
@@ -18,9 +19,10 @@ export interface LocalBackendParts {
   pools: PoolManager;
   quota: Quota;
   events: EventOps;
+  volumes: VolumeService;
 }
 
-export function localBackend({ service, auth, templates, pools, quota, events }: LocalBackendParts): SandboxBackend {
+export function localBackend({ service, auth, templates, pools, quota, events, volumes }: LocalBackendParts): SandboxBackend {
   /** The tenant named by name or id, or not_found. */
   const tenant = (ref: string): TenantView => {
     const t = auth.findTenant(ref);
@@ -31,6 +33,7 @@ export function localBackend({ service, auth, templates, pools, quota, events }:
     authenticate: (key) => auth.authenticate(key),
     sandboxes: service,
     events,
+    volumes,
     templates: {
       list: (p) => templates.list(p),
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),

@@ -28,6 +28,7 @@ import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxSt
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';
 import type { TemplateAccess } from './templates.ts';
 import type { TrafficTokens } from './traffic-tokens.ts';
+import type { VolumeService } from './volumes/volume-service.ts';
 
 /** After a traffic-triggered resume a sandbox lives at least this long (E2B does the same). */
 const AUTO_RESUME_MIN_TIMEOUT_S = 300;
@@ -53,6 +54,8 @@ export interface ServiceDeps {
   events: ServiceEvents;
   /** Lifecycle events (created, updated, paused, resumed, killed), each recorded in its transition's transaction. */
   eventLog: EventLog;
+  /** Resolves a create's volume names to the engine's mounts. */
+  volumes: VolumeService;
 }
 
 /** What the service tells the rest of the server, so no façade has to remember it. */
@@ -108,7 +111,9 @@ export class SandboxService implements SandboxOps {
   }
 
   private detail(rec: SandboxRecord, info = this.engineInfo(rec.id)): SandboxDetail {
-    return sandboxDetail(rec, info);
+    const d = sandboxDetail(rec, info);
+    if (info) d.volumeMounts = this.d.volumes.named(info.volumes ?? []);
+    return d;
   }
 
   /** Writes a row change that moves the sandbox's timer, and has the lifecycle loop re-plan. */
@@ -136,8 +141,9 @@ export class SandboxService implements SandboxOps {
     const runtime = this.d.quota.runtime(p, body.runtime);
     const tpl = await this.d.templates.usable(p, body.template);
     const { timeoutS, onTimeout, autoResume } = lifecyclePolicy(body);
-    // A warm sandbox matches when nothing fixed at start differs: runtime, resources and network.
-    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.diskMiB === undefined && body.network === undefined;
+    const volumes = this.d.volumes.mounts(p, body.volumes ?? []);
+    // A warm sandbox matches when nothing fixed at start differs: runtime, resources, network and volumes.
+    const claimable = body.cpu === undefined && body.memoryMiB === undefined && body.diskMiB === undefined && body.network === undefined && volumes.length === 0;
     if (claimable && this.d.pools.has(p.tenantId, body.template)) {
       const claimed = await this.timed('claim', async () => this.d.quota.claim(p, body.template, runtime, {
         metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
@@ -157,7 +163,7 @@ export class SandboxService implements SandboxOps {
       timeoutS, onTimeout, autoResume, expiresAt: null, cpu: body.cpu ?? tpl.cpu, memoryMiB: body.memoryMiB ?? tpl.memoryMiB,
       diskMiB: this.d.quota.diskMiB(p, body.diskMiB), createdAt: this.d.now(),
     };
-    return this.coldCreate(p, rec, () => startFromRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network));
+    return this.coldCreate(p, rec, () => startFromRecord(this.d.engine, rec, tpl.name, body.env ?? {}, body.network, volumes));
   }
 
   /**

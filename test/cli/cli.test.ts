@@ -161,3 +161,21 @@ test('top on a terminal refreshes until Ctrl-C', async () => {
   // script -e answers 128 + the signal that ended top: SIGINT.
   assert.deepEqual(await closed, [128 + 2, null]);
 });
+
+test('volumes create, ls, mount at create, rm', async () => {
+  const made = await cli(['volumes', 'create', 'cli-data', '--size', '64']);
+  assert.equal(made.code, 0, made.stderr);
+  assert.match(made.stdout, /^cli-data [0-9a-f-]{36}  64 MiB/);
+  assert.equal((await cli(['volumes', 'ls', '--quiet'])).stdout, 'cli-data\n');
+  const c = await cli(['create', '--template', 'busybox', '--volume', 'cli-data:/mnt/data', '--json']);
+  assert.equal(c.code, 0, c.stderr);
+  const id = JSON.parse(c.stdout).id as string;
+  const busy = await cli(['volumes', 'rm', 'cli-data']);
+  assert.notEqual(busy.code, 0);
+  assert.match(busy.stderr, /mounted by a sandbox/);
+  assert.equal((await cli(['kill', id])).code, 0);
+  assert.equal((await cli(['volumes', 'rm', 'cli-data'])).code, 0);
+  assert.equal((await cli(['volumes', 'ls', '--quiet'])).stdout, '');
+  const bad = await cli(['create', '--template', 'busybox', '--volume', 'no-colon']);
+  assert.match(bad.stderr, /--volume takes NAME:PATH/);
+});

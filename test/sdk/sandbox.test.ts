@@ -3,7 +3,7 @@
 // are covered in test/server/e2e.test.ts on the real engine.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError, Sandbox, UnavailableError } from 'agentbox';
+import { AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError, Sandbox, UnavailableError, Volumes } from 'agentbox';
 import { startFakeServer, type FakeServer } from '../support/fake-server.ts';
 
 let s: FakeServer;
@@ -84,4 +84,17 @@ test('getHost', async () => {
   assert.equal(sbx.getHost(8080), `${new URL(s.server.url).host}/v1/sandboxes/${sbx.sandboxId}/ports/8080`);
   const routed = await Sandbox.connect(sbx.sandboxId, { ...conn, domain: 'sbx.local' });
   assert.equal(routed.getHost(8080), `8080-${sbx.sandboxId}.sbx.local:${new URL(s.server.url).port}`);
+});
+
+test('Volumes: create, list, get, mount at create, delete refused while mounted', async () => {
+  const v = await Volumes.create('sdk-data', { ...conn, sizeMiB: 64 });
+  assert.equal(v.sizeMiB, 64);
+  assert.deepEqual((await Volumes.list(conn)).map((x) => x.name), ['sdk-data']);
+  assert.equal((await Volumes.get('sdk-data', conn)).id, v.id);
+  const sbx = await Sandbox.create({ ...conn, template: 'busybox', volumes: [{ name: 'sdk-data', path: '/mnt/data' }] });
+  await assert.rejects(Volumes.delete('sdk-data', conn), ConflictError);
+  await sbx.kill();
+  await Volumes.delete('sdk-data', conn);
+  await assert.rejects(Volumes.get('sdk-data', conn), NotFoundError);
+  await assert.rejects(Volumes.create('bad name', conn), InvalidArgumentError);
 });

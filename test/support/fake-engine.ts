@@ -51,7 +51,7 @@ export class FakeEngine implements Engine {
       id, hostname: id, template: req.template, runtime: req.runtime ?? 'runc', state: 'creating', pauseMode: 'freeze',
       createdAt: new Date().toISOString(), limits: { cpu: req.limits?.cpu ?? 1, memoryMiB: req.limits?.memoryMiB ?? 512, pids: 512, diskMiB: req.limits?.diskMiB ?? 10_240 },
       env: req.env ?? {}, egress: req.egress ?? { defaultAction: 'allow', allow: [], deny: [] }, address: this.o.address ?? '127.0.0.1',
-      guest: { url: `fake://${id}`, accessToken: 'fake-token', envdVersion: '0.5.7' },
+      guest: { url: `fake://${id}`, accessToken: 'fake-token', envdVersion: '0.5.7' }, volumes: req.volumes ?? [],
     });
   }
 
@@ -125,6 +125,19 @@ export class FakeEngine implements Engine {
     this.calls.push(`destroy ${id}`);
     rmSync(this.dir(id), { recursive: true, force: true });
     rmSync(this.statePath(id), { force: true });
+  }
+
+  // Volumes: a plain host directory each, with no size limit (the real engine's are disk images).
+  async createVolume(id: string): Promise<void> { mkdirSync(join(this.o.root, 'volumes', id), { recursive: true }); }
+  volumeDir(id: string): string {
+    const dir = join(this.o.root, 'volumes', id);
+    if (!existsSync(dir)) throw notFound('volume', id);
+    return dir;
+  }
+  async deleteVolume(id: string): Promise<void> {
+    const users = this.list().filter((s) => s.volumes?.some((v) => v.volumeId === id));
+    if (users.length > 0) throw new AgentboxError('conflict', `fake: volume ${id} is mounted`);
+    rmSync(this.volumeDir(id), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {}

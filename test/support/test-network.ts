@@ -9,6 +9,7 @@
 const INDEX: Record<string, number> = {
   lifecycle: 1, egress: 2, checkpoint: 3, templates: 4, limits: 5, recovery: 6, 'guest-in-sandbox': 7, 'execd-sandbox': 17, 'server-execd-port': 18, 'server-execd-sdk': 19, 'server-os-framework': 47,
   'server-e2e': 20, 'server-pool': 21, 'server-crash': 22, 'server-e2b': 23, 'server-e2b-tls': 24,
+  'server-e2b-volumes': 96,
   'server-py-sdk': 83,
   // E2B control-API and traffic parity (test/e2b/api-parity.test.ts).
   'server-e2b-parity': 91, 'server-e2b-parity-tls': 92,

@@ -1,8 +1,8 @@
-/** `template build|import|ls`, `pool set|ls`, `keys create|ls|revoke`. */
+/** `template build|import|ls`, `pool set|ls`, `volumes create|ls|rm`, `keys create|ls|revoke`. */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView } from '../../api/native.ts';
+import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView, VolumeView } from '../../api/native.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
@@ -86,6 +86,31 @@ export const pool: Command = async (args, io) => {
     return 0;
   }
   throw new UsageError('usage: agentbox pool set TEMPLATE (--size N | --buffer-min N --buffer-max N --pool-min N --pool-max N) | agentbox pool ls [--json]');
+};
+
+/** One volume on one line; `ls` pads the name into a column. */
+const volumeLine = (v: VolumeView, width = 0) => `${v.name.padEnd(width)} ${v.id}  ${v.sizeMiB} MiB  ${v.createdAt}`;
+
+export const volumes: Command = async (args, io) => {
+  const [sub, ...rest] = args;
+  const { flags, bools, positionals } = parseFlags(rest, flagsOf('volumes'));
+  const api = client(io);
+  if (sub === 'create' && positionals.length === 1) {
+    const v = await api.json<VolumeView>('POST', '/v1/volumes', { json: { name: positionals[0], ...(flags.size !== undefined ? { sizeMiB: Number(flags.size) } : {}) } });
+    print(io, bools.has('json') ? JSON.stringify(v) : volumeLine(v));
+    return 0;
+  }
+  if (sub === 'ls' && positionals.length === 0) {
+    const { volumes: list } = await api.json<{ volumes: VolumeView[] }>('GET', '/v1/volumes');
+    if (bools.has('json')) print(io, JSON.stringify(list));
+    else for (const v of list) print(io, bools.has('quiet') ? v.name : volumeLine(v, 24));
+    return 0;
+  }
+  if (sub === 'rm' && positionals.length === 1) {
+    await api.request('DELETE', `/v1/volumes/${encodeURIComponent(positionals[0]!)}`);
+    return 0;
+  }
+  throw new UsageError('usage: agentbox volumes create NAME [--size MIB] [--json] | agentbox volumes ls [--json|--quiet] | agentbox volumes rm NAME');
 };
 
 export const keys: Command = async (args, io) => {

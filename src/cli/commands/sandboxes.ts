@@ -15,7 +15,7 @@ const oneId = (positionals: string[], usage: string): string => {
 
 export const create: Command = async (args, io) => {
   const { flags, multi, bools, positionals } = parseFlags(args, flagsOf('create'));
-  if (positionals.length) throw new UsageError('usage: agentbox create [--template T] [--runtime R] [--env K=V] [--metadata K=V] [--timeout SECONDS] [--on-timeout kill|pause] [--auto-resume] [--json]');
+  if (positionals.length) throw new UsageError('usage: agentbox create [--template T] [--runtime R] [--env K=V] [--metadata K=V] [--timeout SECONDS] [--on-timeout kill|pause] [--auto-resume] [--volume NAME:PATH] [--json]');
   const body: Record<string, unknown> = { template: flags.template ?? 'base' };
   if (flags.runtime) body.runtime = flags.runtime;
   if (flags.timeout) body.timeoutSeconds = Number(flags.timeout);
@@ -25,6 +25,7 @@ export const create: Command = async (args, io) => {
   if (env) body.env = env;
   const metadata = pairs(multi.metadata, '--metadata');
   if (metadata) body.metadata = metadata;
+  if (multi.volume?.length) body.volumes = multi.volume.map(volumeMount);
   const sbx = await client(io).json<SandboxView>('POST', '/v1/sandboxes', { json: body, timeoutMs: 0 });
   if (bools.has('json')) { print(io, JSON.stringify(sbx)); return 0; }
   print(io, sbx.id);
@@ -32,6 +33,13 @@ export const create: Command = async (args, io) => {
   io.stderr.write(`${expiryNote(sbx)}\n`);
   return 0;
 };
+
+/** `--volume data:/mnt/data` → {name, path}; the server checks both. */
+function volumeMount(arg: string): { name: string; path: string } {
+  const at = arg.indexOf(':');
+  if (at <= 0) throw new UsageError(`--volume takes NAME:PATH, not '${arg}'`);
+  return { name: arg.slice(0, at), path: arg.slice(at + 1) };
+}
 
 /** "5m", "1h30m", "45s". */
 export function duration(seconds: number): string {

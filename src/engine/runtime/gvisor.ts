@@ -64,6 +64,7 @@ export const gvisor: RuntimeClass = {
   removeRootfs: async () => undefined,
 
   guestLimitsPids: true,
+  mountsVolumes: true,
   /**
    * The host cgroup counts the sentry's threads, not the sandbox's tasks (systrap keeps about
    * two host threads per task: measured 33 idle, 245 with 100 sleeps, 845 with 400), and

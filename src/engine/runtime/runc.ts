@@ -44,6 +44,7 @@ export const runc: RuntimeClass = {
   removeRootfs: removeUsernsRootfs,
 
   guestLimitsPids: false,
+  mountsVolumes: false,
   hostPids: (pids) => pids,
 
   spec: {

@@ -50,6 +50,12 @@ export interface RuntimeClass {
    * cgroup does not count the sandbox's own tasks.
    */
   readonly guestLimitsPids: boolean;
+  /**
+   * Whether the sandbox may mount volumes (volumes/disks.ts): its user ids are the host's, so a
+   * file a sandbox writes to a shared volume keeps its owner in the next sandbox. Not under runc,
+   * whose user namespace shifts every sandbox's ids by its own offset (userns.ts).
+   */
+  readonly mountsVolumes: boolean;
   /** The sandbox's host cgroup pids limit for `pids` tasks, before the per-sandbox ceiling. */
   hostPids(pids: number): number;
   /** What the class changes in the OCI spec (runtime/oci-spec.ts). */

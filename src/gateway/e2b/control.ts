@@ -20,6 +20,7 @@ import { e2bEventsApi, eventHandlers } from './events.ts';
 import type { E2bEventsApi } from '../../api/e2b-events.ts';
 import { e2bErrorBody } from './errors.ts';
 import { egressPolicy } from './network.ts';
+import { volumeMountsOf } from './volumes.ts';
 import { listedSandbox, metricPoint, sandboxDetail, sandboxObject, snapshotInfo } from './views.ts';
 
 const MAX_JSON = 1024 * 1024;
@@ -88,7 +89,7 @@ export function controlHandlers(d: ControlDeps): ControlHandlers<E2bApi> {
     const snapshot = s.findSnapshot(principal, b.templateID.replace(/:default$/, ''));
     const detail = snapshot
       ? await s.createFromSnapshot(principal, snapshot.id, common)
-      : await s.create(principal, { template: templateName(b.templateID), ...common, ...(network ? { network } : {}) });
+      : await s.create(principal, { template: templateName(b.templateID), ...common, ...(network ? { network } : {}), ...volumeMountsOf(b) });
     // E2B: private ports need the token returned here (e2b-traffic-access-token).
     const traffic = b.network?.allowPublicTraffic === false ? s.makeTrafficPrivate(principal, detail.id) : undefined;
     return { body: sandboxObject(detail, traffic) };

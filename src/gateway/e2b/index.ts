@@ -29,6 +29,7 @@ import { isApiHost, refuseInternal, trafficRoute, type TrafficRoute } from './tr
 import { BuildRecords } from './template-build/records.ts';
 import { templateBuildApi } from './template-build/routes.ts';
 import { handleUpload } from './template-build/upload.ts';
+import { handleVolumes } from './volumes.ts';
 
 export interface E2bDeps {
   backend: SandboxBackend;
@@ -116,7 +117,7 @@ export function createE2bFacade(d: E2bDeps): E2bFacade {
       try {
         const principal = () => authenticate(req, d.backend);
         // Template build routes first: control's `/templates/{template}` would answer their paths with "method not allowed".
-        const served = await handleUpload(buildRecords, req, res, controlPath) || await handleControl(templateBuilds, req, res, controlPath, principal)
+        const served = await handleUpload(buildRecords, req, res, controlPath) || await handleVolumes(d.backend, req, res, controlPath, principal) || await handleControl(templateBuilds, req, res, controlPath, principal)
           || await handleControl(control, req, res, controlPath, principal);
         if (!served) throw new AgentboxError('not_found', `no E2B route ${req.method} ${controlPath.split('?')[0]}`);
       } catch (err) {

@@ -34,7 +34,7 @@ export function listedSandbox(d: SandboxDetail): z.input<typeof E.ListedSandbox>
     // The size of the sandbox's own disk; 0 while the engine does not know the sandbox.
     cpuCount: Math.max(1, Math.ceil(d.cpu)), memoryMB: d.memoryMiB, diskSizeMB: d.diskMiB ?? 0,
     state: e2bState(d.state), envdVersion: d.guest?.envdVersion ?? FALLBACK_ENVD_VERSION,
-    metadata: d.metadata, volumeMounts: [],
+    metadata: d.metadata, volumeMounts: d.volumeMounts ?? [],
   };
 }
 
