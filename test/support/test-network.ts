@@ -9,7 +9,7 @@
 const INDEX: Record<string, number> = {
   lifecycle: 1, egress: 2, checkpoint: 3, templates: 4, limits: 5, recovery: 6, 'guest-in-sandbox': 7, 'execd-sandbox': 17, 'server-execd-port': 18, 'server-execd-sdk': 19, 'server-os-framework': 47,
   'server-e2e': 20, 'server-pool': 21, 'server-crash': 22, 'server-e2b': 23, 'server-e2b-tls': 24,
-  'server-py-sdk': 83,
+  'server-py-sdk': 83, 'server-e2b-images': 93,
   // Benchmarks reuse the test fixtures.
   'server-bench': 40, 'server-bench-e2b': 41, 'server-bench-burst': 42, 'bench-runtime': 43, 'server-bench-k8s-node': 45, 'server-bench-opensandbox': 46,
   // The adversarial suite (test/security): an engine and a real server per area.
