@@ -64,8 +64,8 @@ export interface DebianBase {
 
 /**
  * What dpkg leaves out of every Debian layer: documentation, man and info pages and message
- * translations, which a sandbox never reads and which grew the code interpreter's image by a
- * fifth (copyright files stay). Part of the layer's key, so changing it rebuilds.
+ * translations, which a sandbox never reads (71 MB of the 283 MB the former base image took;
+ * copyright files stay). Part of the layer's key, so changing it rebuilds.
  * mmdebstrap(1), "Exclude paths to reduce chroot size".
  */
 export const DPKG_PATH_EXCLUDES = [
