@@ -3,7 +3,8 @@
 # already done: Debian packages, npm dependencies, the `agentbox` command on PATH, a current runsc
 # built from gVisor's Go module.
 # With --for-tests it also prepares what the test suite uses (Kubernetes control-plane binaries,
-# the E2B SDKs, the Python agent-sandbox client and helm), all cached under ~/.cache/agentbox.
+# the E2B SDKs, the Python agent-sandbox client, helm and the shipped templates), all cached
+# under ~/.cache/agentbox.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FOR_TESTS=0
@@ -48,7 +49,7 @@ step "web console"
 node scripts/build-console.mjs
 
 if ((FOR_TESTS)); then
-  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh scripts/cli-shells.sh scripts/console-browser.sh; do
+  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh scripts/cli-shells.sh scripts/console-browser.sh scripts/shipped-templates.sh; do
     # Each one prepares a suite the README claims; without it those tests could not run.
     if [[ ! -f "$s" ]]; then
       echo "setup: $s is missing from this checkout; the tests it prepares could not run." >&2

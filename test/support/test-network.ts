@@ -13,6 +13,7 @@ const INDEX: Record<string, number> = {
   'server-py-sdk': 83,
   // E2B control-API and traffic parity (test/e2b/api-parity.test.ts).
   'server-e2b-parity': 91, 'server-e2b-parity-tls': 92,
+  'server-e2b-images': 99,
   // Benchmarks reuse the test fixtures.
   'server-bench': 40, 'server-bench-e2b': 41, 'server-bench-burst': 42, 'bench-runtime': 43, 'server-bench-k8s-node': 45, 'server-bench-opensandbox': 46,
   // The adversarial suite (test/security): an engine and a real server per area.

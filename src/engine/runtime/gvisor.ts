@@ -56,6 +56,9 @@ export const gvisor: RuntimeClass = {
       // The root filesystem is our overlay on disk; gVisor's own in-memory overlay would keep
       // the sandbox's writes in RAM (and in every checkpoint) instead.
       '--overlay2=none',
+      // sudo works as on E2B (templates/base.yaml): the sentry honours setuid bits only with this
+      // flag and without no_new_privs (spec below). What it grants is the sandbox's own root.
+      '--allow-suid',
     ];
   },
 
@@ -80,5 +83,8 @@ export const gvisor: RuntimeClass = {
     // the sandbox (see hostPids).
     cgroupfsWritable: true,
     rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1048576, soft: 1048576 }],
+    // Setuid programs may raise a sandbox user to the sandbox's root (the guest daemon's own
+    // identity, with the same capability set); the sentry stays the boundary (docs/security.md).
+    noNewPrivileges: false,
   },
 };

@@ -147,7 +147,7 @@ export function buildSpec(input: SpecInput): Record<string, unknown> {
         permitted: SANDBOX_CAPABILITIES,
       },
       ...(cls.rlimits ? { rlimits: cls.rlimits } : {}),
-      noNewPrivileges: true,
+      noNewPrivileges: cls.noNewPrivileges,
       ...(input.apparmorProfile ? { apparmorProfile: input.apparmorProfile } : {}),
     },
     root: { path: input.rootfs, readonly: false },

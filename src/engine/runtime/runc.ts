@@ -52,5 +52,7 @@ export const runc: RuntimeClass = {
     cgroupfsWritable: false,
     seccomp: runcSeccompProfile,
     // No rlimits: runc applies them after dropping CAP_SYS_RESOURCE, so it can only keep the host's.
+    // The host kernel is the boundary here: no process gains privileges through setuid programs.
+    noNewPrivileges: true,
   },
 };

@@ -66,5 +66,10 @@ export interface RuntimeClass {
     seccomp?: () => unknown;
     /** rlimits for PID 1. */
     rlimits?: { type: string; hard: number; soft: number }[];
+    /**
+     * Whether every process has no_new_privs, so that setuid programs (sudo, su) grant nothing.
+     * False only where root inside the sandbox is no more than the sandbox's root.
+     */
+    noNewPrivileges: boolean;
   };
 }

@@ -1,0 +1,122 @@
+// Template parity scenarios (issue 15, groups 8 and 9), run by test/e2b/template-parity.test.ts in
+// a child process against one installed npm SDK (unchanged), configured only by the SDK's own
+// environment variables. E2B_GROUP picks the group: `base` (npm `e2b` in E2B_SDK_DIR: the tools of
+// E2B's base image, used as `user`) or `code-interpreter` (`@e2b/code-interpreter` in E2B_SDK_DIR:
+// the libraries of E2B's code-interpreter image and plt.show()'s PNG and chart). Prints one JSON
+// line per scenario: {name, ok, ms, error?}.
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const group = process.env.E2B_GROUP;
+const req = createRequire(join(process.env.E2B_SDK_DIR, 'package.json'));
+const { Sandbox } = await import(pathToFileURL(req.resolve(group === 'base' ? 'e2b' : '@e2b/code-interpreter')).href);
+const check = (cond, msg) => { if (!cond) throw new Error(msg); };
+const eq = (a, b, msg) => check(a === b, `${msg}: expected ${JSON.stringify(b)}, got ${JSON.stringify(a)}`);
+/** CapEff of root in every sandbox (docs/security.md): sudo reaches that root and nothing more. */
+const SANDBOX_ROOT_CAPS = '00000000000405fb';
+
+const ctx = {};
+/** Runs a shell line as the template's user; its stdout, trimmed; a non-zero exit fails with its stderr. */
+async function sh(cmd) {
+  const r = await ctx.sbx.commands.run(cmd).catch((e) => { throw new Error(`${cmd}: exit ${e.exitCode}: ${e.stderr ?? e.message}`); });
+  return r.stdout.trim();
+}
+/** Runs Python in the code interpreter; fails on a Python error. */
+async function py(code) {
+  const r = await ctx.sbx.runCode(code);
+  check(!r.error, `${code}\n${r.error?.name}: ${r.error?.value}\n${r.error?.traceback}`);
+  return r;
+}
+/** The one result of a figure shown by `code`: its PNG checked, its chart returned. */
+async function shownChart(code) {
+  const r = await py(`import matplotlib.pyplot as plt\n${code}\nplt.show()`);
+  const shown = r.results.filter((x) => x.png);
+  eq(shown.length, 1, 'results with a PNG');
+  eq(Buffer.from(shown[0].png, 'base64').subarray(0, 8).toString('latin1'), '\x89PNG\r\n\x1a\n', 'PNG signature');
+  check(shown[0].chart, `no chart beside the PNG: formats ${JSON.stringify(shown[0].formats?.())}`);
+  return shown[0].chart;
+}
+
+const base = [
+  ['create base', async () => { ctx.sbx = await Sandbox.create('base', { timeoutMs: 300_000 }); }],
+  ['commands run as user in /home/user', async () => {
+    eq(await sh('whoami'), 'user', 'whoami');
+    eq(await sh('pwd'), '/home/user', 'pwd');
+  }],
+  ['sudo -n works without a password and reaches only the sandbox root', async () => {
+    await sh('sudo -n true');
+    eq(await sh('sudo -n id -u'), '0', 'uid under sudo');
+    eq(await sh("sudo -n awk '/^CapEff/ {print $2}' /proc/self/status"), SANDBOX_ROOT_CAPS, 'capabilities under sudo');
+    eq(await sh('sudo -n touch /etc/sudo-probe && stat -c %u /etc/sudo-probe'), '0', 'owner of a file sudo wrote in /etc');
+  }],
+  ['python and python3 are Python 3', async () => {
+    eq(await sh("python -c 'import sys; print(sys.version_info[0])'"), '3', 'python');
+    check(/^Python 3\.\d+/.test(await sh('python3 --version')), 'python3 --version');
+  }],
+  ['pip installs as user without a venv', async () => {
+    check(/^pip \d+/.test(await sh('pip --version')), 'pip --version');
+    await sh("mkdir -p /tmp/abx && cd /tmp/abx && echo 'ANSWER = 42' > abx.py && printf 'from setuptools import setup\\nsetup(name=\"abx\", version=\"1\", py_modules=[\"abx\"])\\n' > setup.py");
+    await sh('cd /tmp/abx && pip install --no-index --no-build-isolation --quiet . 2>&1');
+    eq(await sh("cd / && python -c 'import abx; print(abx.ANSWER, abx.__file__.startswith(\"/home/user/.local/\"))'"), '42 True', 'installed module');
+  }],
+  ['node and npm run', async () => {
+    eq(await sh("node -e 'console.log(6 * 7)'"), '42', 'node -e');
+    check(/^\d+\.\d+\.\d+$/.test(await sh('npm --version')), 'npm --version');
+  }],
+  ['git, curl and the everyday tools are there', async () => {
+    check(/^git version \d/.test(await sh('git --version')), 'git --version');
+    check(/^curl \d/.test(await sh('curl --version')), 'curl --version');
+    await sh('for t in wget jq unzip zip less file ssh vi xz bzip2 gcc g++ make; do command -v $t >/dev/null || { echo "missing $t" >&2; exit 1; }; done');
+    await sh('cd /tmp && git init -q repo && cd repo && git -c user.name=u -c user.email=u@x commit -q --allow-empty -m first && git log --oneline | grep -q first');
+  }],
+];
+
+const codeInterpreter = [
+  ['create code-interpreter-v1', async () => { ctx.sbx = await Sandbox.create({ timeoutMs: 300_000 }); }],
+  ["E2B image's libraries import", async () => {
+    const r = await py('import pandas, numpy, scipy, seaborn, sklearn, matplotlib, requests, openpyxl, bs4, sympy, plotly, xlrd, docx, PIL, aiohttp, nltk, xarray\n'
+      + 'import pandas as pd\npd.DataFrame({"a": [1, 2, 3]}).a.sum()');
+    eq(r.results[0]?.text, '6', 'pandas sum');
+  }],
+  ['scikit-learn and scipy compute', async () => {
+    const r = await py('from sklearn.linear_model import LinearRegression\nfrom scipy import stats\n'
+      + 'm = LinearRegression().fit([[1], [2], [3]], [2, 4, 6])\nround(float(m.coef_[0]), 3), round(float(stats.norm.cdf(0)), 3)');
+    eq(r.results[0]?.text, '(2.0, 0.5)', 'coefficient and cdf');
+  }],
+  ['plt.show() of a line chart returns its PNG and chart', async () => {
+    const chart = await shownChart('plt.plot([1, 2, 3], [1, 4, 9], label="squares")\nplt.title("Squares")\nplt.xlabel("n")\nplt.ylabel("Area (m2)")\nplt.legend()');
+    eq(chart.type, 'line', 'type');
+    eq(chart.title, 'Squares', 'title');
+    eq(chart.x_label, 'n', 'x_label');
+    eq(chart.y_unit, 'm2', 'y_unit');
+    eq(chart.x_scale, 'linear', 'x_scale');
+    eq(chart.elements[0].label, 'squares', 'label');
+    eq(JSON.stringify(chart.elements[0].points), '[[1,1],[2,4],[3,9]]', 'points');
+    check(chart.x_ticks.length > 0 && chart.x_ticks.length === chart.x_tick_labels.length, `ticks ${JSON.stringify(chart.x_ticks)} ${JSON.stringify(chart.x_tick_labels)}`);
+  }],
+  ['bar, pie and several axes come back as E2B chart types', async () => {
+    const bar = await shownChart('plt.bar(["A", "B"], [3, 5], label="sales")');
+    eq(bar.type, 'bar', 'bar type');
+    eq(JSON.stringify(bar.elements.map((e) => [e.label, Number(e.value), e.group])), '[["A",3,"sales"],["B",5,"sales"]]', 'bars');
+    const pie = await shownChart('plt.pie([1, 3], labels=["x", "y"])');
+    eq(pie.type, 'pie', 'pie type');
+    eq(JSON.stringify(pie.elements.map((e) => [e.label, Math.round(e.angle)])), '[["x",90],["y",270]]', 'slices');
+    const sup = await shownChart('fig, (a, b) = plt.subplots(1, 2)\nfig.suptitle("Two")\na.plot([0, 1], [1, 0])\nb.scatter([1, 2], [3, 4])');
+    eq(sup.type, 'superchart', 'superchart type');
+    eq(sup.title, 'Two', 'superchart title');
+    eq(JSON.stringify(sup.elements.map((e) => e.type)), '["line","scatter"]', 'superchart elements');
+  }],
+  ['a seaborn plot is shown as a PNG', async () => {
+    await shownChart('import seaborn as sns\nsns.histplot([1, 2, 2, 3, 3, 3])');
+  }],
+];
+
+const scenarios = group === 'base' ? base : codeInterpreter;
+for (const [name, run] of scenarios) {
+  const t0 = Date.now();
+  const outcome = await (ctx.sbx || name.startsWith('create') ? run() : Promise.reject(new Error('no sandbox (create failed)')))
+    .then(() => ({}), (err) => ({ error: String(err?.stack ?? err).slice(0, 2000) }));
+  console.log(JSON.stringify({ name, ok: !outcome.error, ms: Date.now() - t0, ...outcome }));
+}
+if (ctx.sbx) await ctx.sbx.kill().catch(() => undefined);

@@ -1,0 +1,67 @@
+// Template parity (issue 15, groups 8 and 9): the shipped `base` and `code-interpreter-v1`
+// templates give what E2B's images give their users, checked through the official SDKs (unchanged)
+// on a real server with gVisor sandboxes. `base`: sudo without a password (reaching the sandbox's
+// root and no more), python besides python3, pip without a venv, Node.js and npm, git, curl and
+// the everyday tools, all as `user`. `code-interpreter-v1`: pandas, scipy, seaborn, scikit-learn
+// and the rest import, and plt.show() returns a PNG and E2B's chart data.
+// SDK versions: the npm `e2b` newest and the oldest minor on plain HTTP (2.7); 2.0.x differs only in
+// how it reaches the server (TLS host routing, covered by conformance.test.ts), not in what runs
+// inside the image, so it adds nothing here. PyPI `e2b` and `e2b-code-interpreter` (sync: the
+// async client runs the same commands). `@e2b/code-interpreter` at the installed version.
+// test-file-timeout: 40 min
+import assert from 'node:assert/strict';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { startRealServer, type RealServer } from '../support/real-server.ts';
+import { runScenarios, scenarioFile, sdkManifest, type ScenarioResult, type SdkManifest } from './fixture.ts';
+
+const SCRIPT_TIMEOUT_MS = 300_000;
+const manifest = sdkManifest();
+const sdks = manifest as SdkManifest;
+
+/** One subtest per scenario, so a failure names what the image lacks; all must have run. */
+async function expectAll(t: TestContext, run: { results: ScenarioResult[]; stderr: string }, expected: number): Promise<void> {
+  for (const r of run.results) await t.test(r.name, () => assert.ok(r.ok, r.error));
+  assert.equal(run.results.length, expected, `the scenario script stopped early: ${run.stderr}`);
+}
+
+describe('E2B images: base and code-interpreter-v1 through the official SDKs', () => {
+  let s: RealServer | undefined;
+  let skip: string | false = typeof manifest === 'string' ? manifest : false;
+  let env: Record<string, string> = {};
+  before(async () => {
+    if (skip) return;
+    const r = await startRealServer('e2b-images', { runtime: 'gvisor' });
+    if (typeof r === 'string') { skip = r; return; }
+    s = r;
+    env = { E2B_API_KEY: s.server.adminKey, E2B_API_URL: `${s.server.url}/e2b`, E2B_SANDBOX_URL: `${s.server.url}/e2b/sandbox` };
+    // Built here and before each code-interpreter test, not inside an SDK call: a first build
+    // outlasts the SDKs' request timeout. Cached under ~/.cache/agentbox/layers afterwards.
+    await s.created.templates.ensure('base');
+  });
+  after(async () => { await s?.stop(); });
+
+  const jsLines = typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === '2.7' || x.line === 'latest');
+  for (const sdk of jsLines) {
+    test(`base through npm e2b@${sdk.version}`, async (t) => {
+      if (skip) return t.skip(skip);
+      await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_GROUP: 'base' }, SCRIPT_TIMEOUT_MS), 7);
+    });
+  }
+
+  test('base through PyPI e2b', async (t) => {
+    if (skip) return t.skip(skip);
+    await expectAll(t, await runScenarios(sdks.python.python, [scenarioFile('template_parity_scenarios.py'), 'base'], env, SCRIPT_TIMEOUT_MS), 6);
+  });
+
+  test('code-interpreter-v1 through npm @e2b/code-interpreter', async (t) => {
+    if (skip) return t.skip(skip);
+    await s!.created.templates.ensure('code-interpreter-v1');
+    await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 6);
+  });
+
+  test('code-interpreter-v1 through PyPI e2b-code-interpreter', async (t) => {
+    if (skip) return t.skip(skip);
+    await s!.created.templates.ensure('code-interpreter-v1');
+    await expectAll(t, await runScenarios(sdks.python.python, [scenarioFile('template_parity_scenarios.py'), 'code-interpreter'], env, SCRIPT_TIMEOUT_MS), 4);
+  });
+});
