@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
-import { MANIFEST, sealNodeSnapshot, verifyNodeSnapshot } from './manifest.ts';
+import { MANIFEST, normalizeImageRef, sealNodeSnapshot, verifyNodeSnapshot } from './manifest.ts';
 
 const RUNSC = 'a'.repeat(64);
 const containers = [{ name: 'main', image: 'agentbox.local/busybox:latest' }];
@@ -54,7 +54,15 @@ describe('node snapshot manifest', () => {
   });
 
   it('refuses a pod of other containers or images', async () => {
-    await refusal({ runtimeSha256: RUNSC, containers: [{ name: 'main', image: 'other:1' }] }, /holds containers \[main=agentbox.local\/busybox:latest\] but the pod to restore has \[main=other:1\]/);
+    await refusal({ runtimeSha256: RUNSC, containers: [{ name: 'main', image: 'other:1' }] }, /holds containers \[main=agentbox.local\/busybox:latest\] but the pod to restore has \[main=docker.io\/library\/other:1\]/);
     await refusal({ runtimeSha256: RUNSC, containers: [...containers, { name: 'side', image: 'x' }] }, /but the pod to restore has/);
+  });
+
+  it('compares images as containerd names them', async () => {
+    assert.equal(normalizeImageRef('busybox'), 'docker.io/library/busybox:latest');
+    assert.equal(normalizeImageRef('me/app:1'), 'docker.io/me/app:1');
+    assert.equal(normalizeImageRef('localhost:5000/app'), 'localhost:5000/app:latest');
+    assert.equal(normalizeImageRef('ghcr.io/a/b@sha256:00'), 'ghcr.io/a/b@sha256:00');
+    await verifyNodeSnapshot(dir, { runtimeSha256: RUNSC, containers: [{ name: 'main', image: 'agentbox.local/busybox' }] });
   });
 });

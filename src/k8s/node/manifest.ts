@@ -38,6 +38,20 @@ export async function sha256OfFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/**
+ * An image reference as containerd names it (CRI's image-name annotation): `busybox` is
+ * `docker.io/library/busybox:latest`, so a pod spec's short name matches what the node ran.
+ */
+export function normalizeImageRef(ref: string): string {
+  const slash = ref.indexOf('/');
+  const first = slash < 0 ? '' : ref.slice(0, slash);
+  const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
+  let out = hasDomain ? ref : `docker.io/${slash < 0 ? 'library/' : ''}${ref}`;
+  const lastPart = out.slice(out.lastIndexOf('/') + 1);
+  if (!lastPart.includes(':') && !out.includes('@')) out += ':latest';
+  return out;
+}
+
 /** Seals the checkpoint images in `dir/images` with their manifest: from here on the snapshot is complete. */
 export async function sealNodeSnapshot(dir: string, m: Omit<NodeSnapshotManifest, 'version' | 'files'>): Promise<NodeSnapshotManifest> {
   const files: NodeSnapshotManifest['files'] = [];
@@ -76,7 +90,7 @@ export async function verifyNodeSnapshot(dir: string, want: RestoreExpectation):
       `(${want.runtimeSha256.slice(0, 12)}…); a checkpoint can only be restored by the binary that took it`,
     { snapshotRuntime: m.runtime.sha256, nodeRuntime: want.runtimeSha256 });
   }
-  const describe = (cs: SnapshotContainer[]) => cs.map((c) => `${c.name}=${c.image}`).sort().join(', ');
+  const describe = (cs: SnapshotContainer[]) => cs.map((c) => `${c.name}=${normalizeImageRef(c.image)}`).sort().join(', ');
   if (describe(m.containers) !== describe(want.containers)) {
     throw refuse(`snapshot ${m.snapshotId} holds containers [${describe(m.containers)}] but the pod to restore has [${describe(want.containers)}]`);
   }

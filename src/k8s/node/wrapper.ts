@@ -14,9 +14,7 @@
 // snapshot was released simply starts.
 import { isAbsolute } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
-
-/** The pod annotation naming the snapshot directory a new pod is restored from. */
-export const RESTORE_FROM_ANNOTATION = 'agentbox.dev/restore-from';
+import { ANNOTATION } from '../../api/k8s/constants.ts';
 /** The file in a snapshot directory that allows one pod (`<namespace>/<name>`) to restore it. */
 export const GRANT_FILE = 'restore-grant';
 /** Where a snapshot's checkpoint images live, under its directory. */
@@ -36,6 +34,9 @@ const safePath = (what: string, p: string) => {
   return p.replace(/\/+$/, '');
 };
 
+/** A key as a literal in sed's basic regex: its dots escaped. */
+const sedLiteral = (key: string) => key.replaceAll('.', '\\.');
+
 export function renderWrapper(paths: WrapperPaths): string {
   const runsc = safePath('the runsc path', paths.runsc);
   const snapshots = safePath('the snapshots directory', paths.snapshots);
@@ -52,7 +53,7 @@ for a; do i=$((i + 1)); [ "$i" -le $((n - 2)) ] && set -- "$@" "$a"; done
 shift "$n"
 bundle=$("$REAL" "$@" state "$id" | sed -n 's/^ *"bundle": *"\\([^"]*\\)".*/\\1/p')
 annotation() { sed -n "s|.*\\"$1\\": *\\"\\([^\\"]*\\)\\".*|\\1|p" "$bundle/config.json" 2>/dev/null; }
-dir=$(annotation 'agentbox\\.dev/restore-from')
+dir=$(annotation '${sedLiteral(ANNOTATION.restoreFrom)}')
 [ -n "$dir" ] || exec "$REAL" "$@" start "$id"
 pod="$(annotation 'io\\.kubernetes\\.cri\\.sandbox-namespace')/$(annotation 'io\\.kubernetes\\.cri\\.sandbox-name')"
 case "$dir" in
