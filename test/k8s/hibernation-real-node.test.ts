@@ -35,12 +35,13 @@ const cond = (sb: Sandbox | null, type: string) => (sb?.status?.conditions as Co
 const COUNTER = 'i=$(( (RANDOM << 15 | RANDOM) * 1000 )); while true; do i=$((i + 1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done';
 
 describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? false }, () => {
+  /** Suspend and resume figures for the report, printed at the end. */
+  const timings: Record<string, number> = {};
   let client: KubeClient;
+  let agent: RunningNodeAgent | undefined;
+  let op: RunningOperator | undefined;
   let ns = '';
   let nodeSkip: string | undefined;
-  let op: RunningOperator | undefined;
-  let agent: RunningNodeAgent | undefined;
-  const timings: Record<string, number> = {};
 
   before(async () => {
     client = await adminClient();
@@ -61,11 +62,12 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
     op = await startOperator({ client, namespace: ns, nodeAgents: new HttpNodeAgents({ token, urlOf: agentUrlOf }) });
   }, { timeout: 25 * 60_000 });
   after(async () => {
-    await op?.stop();
-    await agent?.close();
-    if (ns) await deleteNamespace(client, ns);
-    client?.close();
     if (Object.keys(timings).length) console.log(`# hibernation timings (ms): ${JSON.stringify(timings)}`);
+    await op?.stop();
+    // The agent after the operator, its only client.
+    if (ns) await deleteNamespace(client, ns);
+    await agent?.close();
+    client?.close();
   });
 
   const sandbox = (name: string, command: string, annotations: Record<string, string> = {}) => client.create<Sandbox>(SANDBOXES, ns, {
@@ -111,6 +113,7 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
 
     const { asleep, suspendMs, resumeMs } = await suspendResume('counter');
     timings.suspend = Math.round(suspendMs); timings.resume = Math.round(resumeMs);
+    timings.checkpoint = Number(/checkpoint (\d+) ms/.exec(cond(asleep, 'Hibernated')!.message)![1]);
     assert.equal(cond(asleep, 'Hibernated')?.reason, 'Checkpointed', JSON.stringify(cond(asleep, 'Hibernated')));
     assert.match(cond(asleep, 'Hibernated')!.message, /^memory snapshot snap-[a-z0-9]{16} \(\d+ KiB\) on node /);
     const snap = snapshotOf(asleep)!;
@@ -135,8 +138,9 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
     await until('mem64', 'Ready', ready);
     await waitFor('64 MiB written', async () => ((await exec('mem64', 'cat /tmp/sum 2>/dev/null')) || null), 60_000, 200);
     const sum = await exec('mem64', 'cat /tmp/sum');
-    const { suspendMs, resumeMs } = await suspendResume('mem64');
+    const { asleep, suspendMs, resumeMs } = await suspendResume('mem64');
     timings.suspend64MiB = Math.round(suspendMs); timings.resume64MiB = Math.round(resumeMs);
+    timings.checkpoint64MiB = Number(/checkpoint (\d+) ms/.exec(cond(asleep, 'Hibernated')!.message)![1]);
     assert.equal(await exec('mem64', 'md5sum /dev/shm/blob'), sum, 'the 64 MiB in memory came back unchanged');
   });
 
