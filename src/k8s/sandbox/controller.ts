@@ -120,7 +120,11 @@ export class SandboxController {
       if (pod && !pod.metadata.deletionTimestamp) {
         const step = await this.hibernator.beforeDelete(sb, pod);
         ({ condition: hibernation, requeueAfterMs } = step);
-        if (step.deletePod) await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
+        if (step.deletePod) {
+          await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
+            preconditions: { uid: pod.metadata.uid }, ...(step.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: step.gracePeriodSeconds }),
+          });
+        }
       }
       if (sb.metadata.annotations?.[ANNOTATION.podName]) {
         await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: null } } });

@@ -65,7 +65,8 @@ export interface HibernatorDeps {
   patchSandbox(sb: Sandbox, patch: unknown): Promise<void>;
 }
 
-export interface SuspendStep { deletePod: boolean; condition?: HibernationCondition; requeueAfterMs?: number }
+/** `gracePeriodSeconds` 0 after a checkpoint: the pod's containers have ended already, nothing is left to stop gracefully. */
+export interface SuspendStep { deletePod: boolean; gracePeriodSeconds?: number; condition?: HibernationCondition; requeueAfterMs?: number }
 export interface ResumeStep { pod: Pod | null; condition?: HibernationCondition; requeueAfterMs?: number }
 
 export class Hibernator {
@@ -92,7 +93,7 @@ export class Hibernator {
       await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
       const message = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) on node ${node}, checkpoint ${snap.checkpointMs} ms`;
       this.event(sb, 'Normal', REASON.checkpointed, message);
-      return { deletePod: true, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.checkpointed, message } };
+      return { deletePod: true, gracePeriodSeconds: 0, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.checkpointed, message } };
     } catch (e) {
       const giveUp = mayColdStart(sb);
       const message = `checkpoint failed: ${reasonOf(e)}; ${giveUp
