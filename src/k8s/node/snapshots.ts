@@ -4,6 +4,7 @@
 // A snapshot has an id, a manifest, a node and a path: what snapshot objects and other stores
 // (issue 14, items 3–5) build on.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckpointRequest, CheckpointResponse, RestoreRequest, RestoreResponse } from '../../api/k8s/node-agent.ts';
@@ -63,6 +64,7 @@ export class NodeSnapshots {
 
   async prepareRestore(req: RestoreRequest): Promise<RestoreResponse> {
     const dir = this.pathOf(req.namespace, req.snapshotId);
+    if (!existsSync(dir)) throw new AgentboxError('not_found', `snapshot ${req.snapshotId} of namespace ${req.namespace} is not on node ${this.o.node}`);
     const t0 = performance.now();
     const m = await verifyNodeSnapshot(dir, { runtimeSha256: await this.runtimeSha256(), containers: req.containers });
     if (m.pod.namespace !== req.namespace || m.node !== this.o.node) {
