@@ -33,6 +33,10 @@ SCHEDULER_NAME=agentbox-real-node
 PAUSE_IMAGE="agentbox.local/pause:3.10"
 GUEST_IMAGE="agentbox.local/guest:0.1.0"
 NODE_COMPONENTS=(kube-scheduler containerd kubelet local-path-provisioner)
+# Memory hibernation (docs/kubernetes-hibernation.md): the shim runs agentbox's runsc wrapper,
+# which restores a pod granted a snapshot under SNAPSHOTS (the node agent's directory).
+RUNSC_WRAPPER="$NODE/runsc-wrapper"
+SNAPSHOTS="$NODE/snapshots"
 
 node_enabled() { [[ "${AGENTBOX_K8S_NODE:-1}" != 0 ]]; }
 
@@ -122,7 +126,7 @@ extendedKeyUsage=serverAuth"
 }
 
 node_config() {
-  mkdir -p "$NODE"/{containerd,cni/net.d,cni/ipam,kubelet,pods-logs,local-pv,runsc-logs}
+  mkdir -p "$NODE"/{containerd,cni/net.d,cni/ipam,kubelet,pods-logs,local-pv,runsc-logs,snapshots}
   # The kubelet listens on the bridge's address (not loopback: a kubelet refuses a loopback node
   # IP); created here so the kubelet can bind before the first pod makes the CNI create it.
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
@@ -143,12 +147,19 @@ node_config() {
   ]
 }
 EOF
+  # The shim reads runsc.toml at each pod's start. Restore: the wrapper as its runsc, and
+  # restore-spec-validation relaxed, since every new pod's spec differs from the checkpointed
+  # one (the shim writes the pod UID into it); the node agent verifies each snapshot instead. The
+  # flag must be in the sandbox's config at create: on `restore` alone it has no effect.
+  node "$(dirname "${BASH_SOURCE[0]}")/../bin/agentbox.mjs" node wrapper --runsc "$RUNSC" --snapshots "$SNAPSHOTS" >"$RUNSC_WRAPPER.new"
+  chmod 755 "$RUNSC_WRAPPER.new" && mv -f "$RUNSC_WRAPPER.new" "$RUNSC_WRAPPER"
   cat >"$NODE/containerd/runsc.toml" <<EOF
-binary_name = "$RUNSC"
+binary_name = "$RUNSC_WRAPPER"
 root = "$NODE/containerd/runsc"
 log_path = "$NODE/runsc-logs/%ID%/shim.log"
 [runsc_config]
   platform = "systrap"
+  restore-spec-validation = "warning"
 EOF
   # Config version 3 is containerd 2.x's. Sockets, state, the CRI stream server (random port)
   # and the runtimes' roots are all this instance's own; NRI (a fixed /var/run socket) is off.
@@ -186,6 +197,8 @@ disabled_plugins = ["io.containerd.nri.v1.nri"]
         SystemdCgroup = false
     [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runsc]
       runtime_type = "io.containerd.runsc.v1"
+      # agentbox.dev/restore-from reaches every container's OCI spec, where the wrapper reads it.
+      pod_annotations = ["agentbox.dev/*"]
       [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runsc.options]
         TypeUrl = "io.containerd.runsc.v1.options"
         ConfigPath = "$NODE/containerd/runsc.toml"
@@ -257,7 +270,16 @@ node_up() {
   node_pki
   node_config
   export PATH="$NODE_BIN/containerd/$CONTAINERD_VERSION:$NODE_BIN/gvisor-shim/$GVISOR_VERSION:$PATH"
+  # containerd reads its config only at start: one started with another config is restarted
+  # (pods keep running: their shims outlive containerd).
+  local config_sum
+  config_sum="$(sha256sum "$NODE/containerd/config.toml" | cut -d' ' -f1)"
+  if alive containerd && [[ "$(cat "$RUN/containerd.config-sha256" 2>/dev/null)" != "$config_sum" ]]; then
+    log "restarting containerd: its config changed"
+    stop containerd
+  fi
   start containerd "$(ctd_bin containerd)" --config "$NODE/containerd/config.toml"
+  echo "$config_sum" >"$RUN/containerd.config-sha256"
   wait_for containerd 30 ctr version
   cat >"$NODE/scheduler.yaml" <<EOF
 apiVersion: kubescheduler.config.k8s.io/v1

@@ -122,6 +122,7 @@ export const COMMANDS = {
   completion: { run: lazy(() => import('./commands/completion.ts'), (m) => m.completion), help: 'completion bash|zsh: the shell completion script (source <(agentbox completion bash))', completes: ['bash', 'zsh'] },
   operator: { run: lazy(k8s, (m) => m.operatorCommand), help: 'run the Kubernetes operator' },
   router: { run: lazy(k8s, (m) => m.routerCommand), help: 'run the Kubernetes sandbox router' },
+  node: { run: lazy(() => import('../k8s/node/cli.ts'), (m) => m.nodeCommand), help: 'run the node agent of a gVisor Kubernetes node (memory hibernation)', completes: ['wrapper'] },
 } satisfies Record<string, CommandEntry>;
 
 export type CommandName = keyof typeof COMMANDS;

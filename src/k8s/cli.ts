@@ -16,6 +16,8 @@ import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
 import type { WebhookTarget } from '../api/k8s/crds.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { startExternalScaler, type RunningExternalScaler } from './keda/external-scaler.ts';
+import { agentAtNodeIP, HttpNodeAgents } from './node/client.ts';
+import { NODE_AGENT_PORT } from '../api/k8s/node-agent.ts';
 
 const log = (msg: string, fields: Record<string, unknown> = {}) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
@@ -65,6 +67,9 @@ export async function operatorCommand(args: string[]): Promise<number> {
     // KEDA's external scaler (gRPC, src/k8s/keda/), e.g. ":9090"; needs --extensions. Off by
     // default: a cluster without KEDA has no use for another open port.
     'keda-external-scaler-bind-address': '0',
+    // Memory hibernation: the token shared with the node agents (`agentbox node`), on their port
+    // at each node's InternalIP. Without it a Sandbox asking for memory hibernation is told so.
+    'node-agent-token-file': '', 'node-agent-port': NODE_AGENT_PORT,
   });
   const scalerBind = parseBind(f['keda-external-scaler-bind-address']);
   if (scalerBind && !f.extensions) throw new AgentboxError('invalid_argument', '--keda-external-scaler-bind-address needs --extensions (it scales SandboxWarmPools)');
@@ -150,6 +155,9 @@ export async function operatorCommand(args: string[]): Promise<number> {
     poolMaxBatch: f['sandbox-warm-pool-max-batch-size'],
     poolCreateQps: f['sandbox-warm-pool-create-qps'],
     claimMaxWarmWaitMs: f['sandbox-claim-max-warm-wait'] * 1000,
+    nodeAgents: f['node-agent-token-file']
+      ? new HttpNodeAgents({ token: readFileSync(f['node-agent-token-file'], 'utf8').trim(), urlOf: agentAtNodeIP(client, f['node-agent-port']) })
+      : undefined,
   });
   await Promise.race([stopped, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }))]);
   await operator.stop();

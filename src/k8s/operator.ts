@@ -21,6 +21,7 @@ import type { NetworkPolicy } from './extensions/network-policy.ts';
 import { openSandboxControllers } from './opensandbox/controllers.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { PoolDemandView } from './keda/demand.ts';
+import type { NodeAgents } from './node/client.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -47,6 +48,8 @@ export interface OperatorOptions {
   openSandboxGuestImage?: string;
   /** Ceiling on a claim's wait for the starting pool member it counts on. */
   claimMaxWarmWaitMs?: number;
+  /** The node agents that checkpoint and restore pods (memory hibernation, docs/kubernetes-hibernation.md). */
+  nodeAgents?: NodeAgents;
   now?: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   metrics?: OperatorMetrics;
@@ -87,6 +90,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     clusterDomain: o.clusterDomain ?? 'cluster.local',
     podLabelHook: o.extensions ? extensionPodLabels : undefined,
     onReady: (sb) => metrics.sandboxReady(sb, now()),
+    nodeAgents: o.nodeAgents,
   });
   const queueError = (kind: string) => (key: string, e: unknown) => { metrics.reconcileErrors.inc({ controller: kind }); log(`${kind} reconcile failed`, { key, err: String(e) }); };
   const sandboxQ = new WorkQueue({

@@ -63,11 +63,25 @@ export const ANNOTATION = {
   /** agentbox, beside injectGuest: the image's user that commands run as when a caller names none
    * (E2B's SDKs name none and expect the image's `user`); root when absent. */
   defaultUser: 'agentbox.dev/default-user',
+  /** agentbox, on a Sandbox or its pod template: `memory` keeps memory and processes across a
+   * suspend (docs/kubernetes-hibernation.md). */
+  hibernation: 'agentbox.dev/hibernation',
+  /** agentbox, beside hibernation: `cold-start` lets a sandbox whose checkpoint or restore failed
+   * lose its memory (suspend anyway, or start fresh); without it the operator waits and says why. */
+  hibernationFallback: 'agentbox.dev/hibernation-fallback',
+  /** agentbox, on a suspended Sandbox: its memory snapshot, `{"id","node","podUid"}` (JSON). */
+  hibernationSnapshot: 'agentbox.dev/hibernation-snapshot',
+  /** agentbox, on a pod: the snapshot directory its containers are restored from (the runsc
+   * wrapper reads it, src/k8s/node/wrapper.ts). Only the operator sets it. */
+  restoreFrom: 'agentbox.dev/restore-from',
 } as const;
+
+export const HIBERNATION_MEMORY = 'memory';
+export const HIBERNATION_FALLBACK_COLD_START = 'cold-start';
 
 /** Prefixes tenants may not set through podTemplate metadata (Service selector spoofing). */
 export const RESERVED_PREFIXES = ['agents.x-k8s.io/', 'extensions.agents.x-k8s.io/'];
-export const RESERVED_KEYS: readonly string[] = [ANNOTATION.traceContext];
+export const RESERVED_KEYS: readonly string[] = [ANNOTATION.traceContext, ANNOTATION.restoreFrom, ANNOTATION.hibernationSnapshot];
 
 export const LAUNCH_COLD = 'cold';
 export const LAUNCH_WARM = 'warm';
@@ -91,6 +105,10 @@ export const CONDITION = {
   podScheduled: 'PodScheduled',
   /** Warm pool (agentbox addition): every member matches the current template. */
   rolledOut: 'RolledOut',
+  /** Memory hibernation (agentbox): True/Checkpointed while suspended with its memory,
+   * True/Restoring then True/Restored after resume; False/CheckpointFailed, False/RestoreFailed
+   * with the reason (and whether memory was given up under hibernation-fallback). */
+  hibernated: 'Hibernated',
 } as const;
 
 export const REASON = {
@@ -122,6 +140,11 @@ export const REASON = {
   /** Warm pool rollout (agentbox): all members current / some members stale. */
   upToDate: 'UpToDate',
   staleMembers: 'StaleMembers',
+  checkpointed: 'Checkpointed',
+  checkpointFailed: 'CheckpointFailed',
+  restoring: 'Restoring',
+  restored: 'Restored',
+  restoreFailed: 'RestoreFailed',
 } as const;
 
 /** Claim reasons after which waiting is pointless (the Python SDK fails fast on them). */

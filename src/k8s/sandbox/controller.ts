@@ -1,7 +1,7 @@
 // Sandbox reconciler: Sandbox → PVCs, one Pod (with its guest Secret when the guest is injected),
 // an optional headless Service, the default NetworkPolicy of a bare Sandbox, and status.
-// Phases per pass: expiry → PVCs → policy → pod (suspend/resume, adoption, failure policy) →
-// Service → status. No finalizers: deletion relies on ownerReference garbage collection.
+// Phases per pass: expiry → PVCs → policy → pod (suspend/resume with memory hibernation,
+// adoption, failure policy) → Service → status. No finalizers: deletion relies on ownerReference garbage collection.
 import { ANNOTATION, CONDITION, KIND, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
@@ -22,6 +22,8 @@ import type { PodDefaults } from './pod-defaults.ts';
 import { buildPvc, type Pvc } from './pvc.ts';
 import { buildService, serviceDriftPatch, type Service } from './service.ts';
 import { computeStatus } from './status.ts';
+import { Hibernator, type HibernationCondition, type ResumeStep } from './hibernation.ts';
+import type { NodeAgents } from '../node/client.ts';
 
 export interface SandboxControllerDeps {
   client: KubeClient;
@@ -39,12 +41,18 @@ export interface SandboxControllerDeps {
   podLabelHook?: PodLabelHook;
   /** Called with each Sandbox whose Ready condition turned True (metrics). */
   onReady?: (sb: Sandbox) => void;
+  /** The node agents that checkpoint and restore pods (memory hibernation); none = not offered. */
+  nodeAgents?: NodeAgents;
 }
 
 export type ReconcileResult = { requeueAfterMs?: number } | void;
 
 export class SandboxController {
-  constructor(private readonly d: SandboxControllerDeps) {}
+  private readonly hibernator: Hibernator;
+
+  constructor(private readonly d: SandboxControllerDeps) {
+    this.hibernator = new Hibernator({ agents: d.nodeAgents, events: d.events, patchSandbox: (sb, patch) => this.patchSandbox(sb, patch) });
+  }
 
   /**
    * Maps the changes this reconciler cares about to its queue keys: a Sandbox itself, and the
@@ -101,6 +109,7 @@ export class SandboxController {
     let podNotOwned = false;
     let podLookupFailed = false;
     let requeueAfterMs: number | undefined;
+    let hibernation: HibernationCondition | undefined;
     if (suspended) {
       let named: Pod | null | undefined = this.d.pods.get(sb.metadata.namespace, podNameOf(sb));
       // An unlabelled pod of that name is not in our cache; look it up once the cache shows none.
@@ -109,13 +118,21 @@ export class SandboxController {
       }
       podNotOwned = !pod && !!named && !isControlledBy(named, sb);
       if (pod && !pod.metadata.deletionTimestamp) {
-        await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid } });
+        const step = await this.hibernator.beforeDelete(sb, pod);
+        ({ condition: hibernation, requeueAfterMs } = step);
+        if (step.deletePod) {
+          await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, {
+            preconditions: { uid: pod.metadata.uid }, ...(step.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: step.gracePeriodSeconds }),
+          });
+        }
       }
       if (sb.metadata.annotations?.[ANNOTATION.podName]) {
         await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: null } } });
       }
     } else {
-      pod = await this.ensurePod(sb, pod);
+      const made = await this.ensurePod(sb, pod);
+      ({ pod, condition: hibernation, requeueAfterMs } = made);
+      if (pod) hibernation = await this.hibernator.afterReady(sb, pod) ?? hibernation;
       if (pod && pod.status?.phase === 'Failed' && sb.spec.podFailurePolicy === 'Recreate' && !pod.metadata.deletionTimestamp) {
         // agentbox addition (upstream #729): replace the failed pod; PVCs stay, so data survives.
         await this.d.client.delete(PODS, pod.metadata.namespace, pod.metadata.name!, { preconditions: { uid: pod.metadata.uid }, gracePeriodSeconds: 0 });
@@ -126,7 +143,7 @@ export class SandboxController {
 
     const { serviceName, serviceRequired } = await this.ensureService(sb);
     const status = computeStatus({
-      sandbox: sb, pod, suspended, podNotOwned, podLookupFailed, serviceRequired, serviceName,
+      sandbox: sb, pod, suspended, podNotOwned, podLookupFailed, serviceRequired, serviceName, hibernation,
       clusterDomain: this.d.clusterDomain, now,
     });
     await this.writeStatus(sb, status);
@@ -179,19 +196,26 @@ export class SandboxController {
     }
   }
 
-  /** Returns the sandbox's pod after creating, adopting or syncing it. */
-  private async ensurePod(sb: Sandbox, owned: Pod | null): Promise<Pod | null> {
+  /**
+   * Returns the sandbox's pod after creating (restored from its memory snapshot when it has one),
+   * adopting or syncing it; no pod when a restore was refused and no cold start is allowed.
+   */
+  private async ensurePod(sb: Sandbox, owned: Pod | null): Promise<ResumeStep> {
     const ns = sb.metadata.namespace!;
     const podName = podNameOf(sb);
     let pod = owned;
+    let step: Omit<ResumeStep, 'pod'> = {};
     if (!pod) {
       const named = this.d.pods.get(ns, podName) ?? null;
       if (named) {
         pod = await this.adoptPod(sb, named);
       } else {
         await this.ensureGuestSecret(sb);
+        const restore = await this.hibernator.restorePod(sb, buildPod(sb, { ...this.d.podDefaults, defaultPolicy: this.isBare(sb) }, this.d.podLabelHook));
+        if (!restore.pod) return restore;
+        step = restore;
         try {
-          pod = await this.d.client.create(PODS, ns, buildPod(sb, { ...this.d.podDefaults, defaultPolicy: this.isBare(sb) }, this.d.podLabelHook));
+          pod = await this.d.client.create(PODS, ns, restore.pod);
           this.d.pods.observe(pod);
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
@@ -210,7 +234,7 @@ export class SandboxController {
     if (pod && sb.metadata.annotations?.[ANNOTATION.podName] !== pod.metadata.name) {
       await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: pod.metadata.name } } });
     }
-    return pod;
+    return { ...step, pod };
   }
 
   /**

@@ -17,6 +17,8 @@ export interface Observed {
   podLookupFailed?: boolean;
   serviceRequired: boolean;
   serviceName: string | null;
+  /** What memory hibernation did this pass (hibernation.ts); the last one is kept otherwise. */
+  hibernation?: Omit<ConditionInput, 'observedGeneration'>;
   clusterDomain: string;
   now: Date;
 }
@@ -67,6 +69,8 @@ export function computeStatus(o: Observed): SandboxStatus {
       set({ type: CONDITION.podScheduled, status: 'Unknown', reason: REASON.podSchedulingUnknown, message: 'Pod has no PodScheduled condition yet' });
     }
   }
+
+  if (o.hibernation) set(o.hibernation);
 
   const ips = podIPs(pod);
   return {

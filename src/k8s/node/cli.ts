@@ -1,0 +1,55 @@
+// `agentbox node`: the node agent of one gVisor node (docs/kubernetes-hibernation.md), and
+// `agentbox node wrapper`, which prints the runsc wrapper (what scripts/k8s-node.sh installs).
+import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { AgentboxError } from '../../api/errors.ts';
+import { NODE_AGENT_PORT } from '../../api/k8s/node-agent.ts';
+import { parseFlags } from '../flags.ts';
+import { startNodeAgentServer } from './server.ts';
+import { NodeSnapshots } from './snapshots.ts';
+import { renderWrapper } from './wrapper.ts';
+
+const log = (msg: string, fields: Record<string, unknown> = {}) =>
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...fields })}\n`);
+
+export const DEFAULT_SNAPSHOTS_DIR = '/var/lib/agentbox/snapshots';
+
+const required = (flags: Record<string, unknown>, names: string[]) => {
+  const missing = names.filter((n) => !flags[n]);
+  if (missing.length) throw new AgentboxError('invalid_argument', `agentbox node needs ${missing.map((n) => `--${n}`).join(', ')}`);
+};
+
+/** Writes the wrapper beside its final path and renames it there: the shim never runs half a file. */
+async function installWrapper(path: string, content: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(`${path}.new`, content);
+  await chmod(`${path}.new`, 0o755);
+  await rename(`${path}.new`, path);
+}
+
+export async function nodeCommand(args: string[]): Promise<number> {
+  if (args[0] === 'wrapper') {
+    const f = parseFlags(args.slice(1), { runsc: '', snapshots: DEFAULT_SNAPSHOTS_DIR });
+    required(f, ['runsc']);
+    process.stdout.write(renderWrapper({ runsc: f.runsc, snapshots: f.snapshots }));
+    return 0;
+  }
+  const f = parseFlags(args, {
+    'node-name': process.env.NODE_NAME ?? '', runsc: '', 'runsc-root': '', snapshots: DEFAULT_SNAPSHOTS_DIR,
+    'token-file': '', host: '0.0.0.0', port: NODE_AGENT_PORT, 'install-wrapper': '',
+  });
+  required(f, ['node-name', 'runsc', 'runsc-root', 'token-file']);
+  const token = (await readFile(f['token-file'], 'utf8')).trim();
+  if (token.length < 32) throw new AgentboxError('invalid_argument', `--token-file ${f['token-file']} holds ${token.length} characters; use at least 32 random ones`);
+  await mkdir(f.snapshots, { recursive: true, mode: 0o700 });
+  if (f['install-wrapper']) {
+    await installWrapper(f['install-wrapper'], renderWrapper({ runsc: f.runsc, snapshots: f.snapshots }));
+    log('runsc wrapper installed', { path: f['install-wrapper'] });
+  }
+  const snapshots = new NodeSnapshots({ node: f['node-name'], runsc: { binary: f.runsc, root: f['runsc-root'] }, dir: f.snapshots });
+  const server = await startNodeAgentServer({ snapshots, token, host: f.host, port: f.port, log });
+  log('node agent listening', { node: f['node-name'], port: server.port, snapshots: f.snapshots });
+  await new Promise<void>((r) => { process.once('SIGTERM', () => r()); process.once('SIGINT', () => r()); });
+  await server.close();
+  return 0;
+}

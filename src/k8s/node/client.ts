@@ -1,0 +1,70 @@
+// The operator's client of the node agents (src/k8s/node/server.ts): one agent per gVisor node,
+// reached at the node's InternalIP on the agent's port (a hostNetwork DaemonSet), with the token
+// shared through a Secret.
+import { AgentboxError, type ErrorCode } from '../../api/errors.ts';
+import type { KubeObject } from '../../api/k8s/types.ts';
+import {
+  CheckpointResponse, RestoreResponse, snapshotPath, type CheckpointRequest, type RestoreRequest,
+} from '../../api/k8s/node-agent.ts';
+import type { KubeClient } from '../client.ts';
+
+export interface NodeAgents {
+  checkpoint(node: string, req: CheckpointRequest): Promise<CheckpointResponse>;
+  prepareRestore(node: string, req: RestoreRequest): Promise<RestoreResponse>;
+  deleteSnapshot(node: string, namespace: string, snapshotId: string): Promise<void>;
+}
+
+export interface HttpNodeAgentsOptions {
+  token: string;
+  /** The base URL of the agent on a node (e.g. `http://10.0.0.5:7421`). */
+  urlOf: (node: string) => Promise<string>;
+  /** A checkpoint writes the sandbox's memory to disk: seconds per GiB. */
+  timeoutMs?: number;
+}
+
+const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
+type Node = KubeObject & { status?: { addresses?: { type: string; address: string }[] } };
+
+/** The agent of a node at its InternalIP (needs `get` on nodes). */
+export function agentAtNodeIP(client: KubeClient, port: number): (node: string) => Promise<string> {
+  return async (name) => {
+    const ip = (await client.get<Node>(NODES, undefined, name)).status?.addresses?.find((a) => a.type === 'InternalIP')?.address;
+    if (!ip) throw new AgentboxError('unavailable', `node ${name} has no InternalIP to reach its node agent at`);
+    return `http://${ip.includes(':') ? `[${ip}]` : ip}:${port}`;
+  };
+}
+
+export class HttpNodeAgents implements NodeAgents {
+  constructor(private readonly o: HttpNodeAgentsOptions) {}
+
+  async checkpoint(node: string, req: CheckpointRequest): Promise<CheckpointResponse> {
+    return CheckpointResponse.parse(await this.call(node, 'POST', '/v1/checkpoints', req));
+  }
+
+  async prepareRestore(node: string, req: RestoreRequest): Promise<RestoreResponse> {
+    return RestoreResponse.parse(await this.call(node, 'POST', '/v1/restores', req));
+  }
+
+  async deleteSnapshot(node: string, namespace: string, snapshotId: string): Promise<void> {
+    await this.call(node, 'DELETE', snapshotPath(namespace, snapshotId));
+  }
+
+  private async call(node: string, method: string, path: string, body?: unknown): Promise<unknown> {
+    const url = `${await this.o.urlOf(node)}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method, signal: AbortSignal.timeout(this.o.timeoutMs ?? 300_000),
+        headers: { Authorization: `Bearer ${this.o.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    } catch (e) {
+      throw new AgentboxError('unavailable', `the node agent of ${node} (${url}) is unreachable: ${(e as Error).message}`);
+    }
+    if (res.status === 204) return null;
+    const text = await res.text();
+    if (res.ok) return JSON.parse(text);
+    const err = (() => { try { return JSON.parse(text) as { code?: ErrorCode; message?: string; details?: Record<string, unknown> }; } catch { return {}; } })();
+    throw new AgentboxError(err.code ?? 'internal', `node agent of ${node}: ${err.message ?? `HTTP ${res.status}: ${text.slice(0, 200)}`}`, { details: err.details });
+  }
+}

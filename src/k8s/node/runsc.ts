@@ -1,0 +1,64 @@
+// runsc against the state of the node's gVisor containerd shim: which gVisor sandbox is a pod's,
+// and its checkpoint. The node agent runs runsc directly (as the shim itself does for its
+// Checkpoint, pkg/shim/v1/runsc/service.go) rather than the shim's ttrpc GvisorTaskService:
+// the same operation, without a ttrpc client in Node, and with the shim's root as its only input.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { AgentboxError } from '../../api/errors.ts';
+import type { SnapshotContainer } from './manifest.ts';
+
+const run = promisify(execFile);
+
+/** CRI's annotations on every container of a pod (containerd's pkg/cri/annotations). */
+const CRI = {
+  type: 'io.kubernetes.cri.container-type',
+  namespace: 'io.kubernetes.cri.sandbox-namespace',
+  name: 'io.kubernetes.cri.sandbox-name',
+  uid: 'io.kubernetes.cri.sandbox-uid',
+  container: 'io.kubernetes.cri.container-name',
+  image: 'io.kubernetes.cri.image-name',
+} as const;
+
+interface ContainerState { id: string; status: string; bundle: string; annotations?: Record<string, string> }
+
+export interface PodSandbox {
+  /** The gVisor sandbox id: the id of the pod's sandbox (pause) container. */
+  id: string;
+  containers: SnapshotContainer[];
+}
+
+export interface Runsc {
+  /** The real runsc binary (not the wrapper). */
+  binary: string;
+  /** The shim's runsc root for containerd's k8s.io namespace. */
+  root: string;
+}
+
+export async function listContainers(r: Runsc): Promise<ContainerState[]> {
+  const { stdout } = await run(r.binary, ['--root', r.root, 'list', '-format=json'], { maxBuffer: 16 << 20 });
+  return (JSON.parse(stdout) as ContainerState[] | null) ?? [];
+}
+
+/** The running gVisor sandbox of pod namespace/name with that UID; not_found when this node runs none. */
+export async function findPodSandbox(r: Runsc, pod: { namespace: string; name: string; uid: string }): Promise<PodSandbox> {
+  const mine = (await listContainers(r)).filter((c) => c.annotations?.[CRI.namespace] === pod.namespace
+    && c.annotations?.[CRI.name] === pod.name && c.annotations?.[CRI.uid] === pod.uid);
+  const sandbox = mine.find((c) => c.annotations?.[CRI.type] === 'sandbox' && c.status === 'running');
+  if (!sandbox) {
+    throw new AgentboxError('not_found', `pod ${pod.namespace}/${pod.name} (uid ${pod.uid}) has no running gVisor sandbox on this node`, { details: { pod } });
+  }
+  const containers = mine.filter((c) => c.annotations?.[CRI.type] === 'container' && c.status === 'running')
+    .map((c) => ({ name: c.annotations![CRI.container]!, image: c.annotations![CRI.image] ?? '' }));
+  if (containers.length === 0) throw new AgentboxError('conflict', `pod ${pod.namespace}/${pod.name} has no running container to checkpoint`);
+  return { id: sandbox.id, containers };
+}
+
+/** Checkpoints the whole gVisor sandbox into `imagePath`; its containers end, as runsc does. */
+export async function checkpoint(r: Runsc, sandboxId: string, imagePath: string): Promise<void> {
+  try {
+    await run(r.binary, ['--root', r.root, 'checkpoint', '--image-path', imagePath, sandboxId], { maxBuffer: 16 << 20 });
+  } catch (e) {
+    const err = e as { stderr?: string; message: string };
+    throw new AgentboxError('internal', `runsc checkpoint of sandbox ${sandboxId} failed: ${(err.stderr || err.message).trim().slice(-1000)}`);
+  }
+}

@@ -1,0 +1,149 @@
+// Memory hibernation of a Sandbox (docs/kubernetes-hibernation.md): on suspend its pod's gVisor
+// sandbox is checkpointed by the node agent of its node before the pod is deleted; on resume the
+// new pod carries `agentbox.dev/restore-from` and is pinned to that node (snapshots are
+// node-local), and once it is Ready the snapshot is released. Each step says what happened in the
+// Hibernated condition; memory is given up after a failure only under hibernation-fallback.
+import {
+  ANNOTATION, CONDITION, HIBERNATION_FALLBACK_COLD_START, HIBERNATION_MEMORY, KIND, REASON,
+} from '../../api/k8s/constants.ts';
+import type { PodSpec, Sandbox } from '../../api/k8s/types.ts';
+import { AgentboxError } from '../../api/errors.ts';
+import type { ConditionInput } from '../conditions.ts';
+import type { EventRecorder } from '../events.ts';
+import type { NodeAgents } from '../node/client.ts';
+import type { Pod } from './pod.ts';
+
+export type HibernationCondition = Omit<ConditionInput, 'observedGeneration'>;
+
+/** The snapshot a suspended Sandbox's memory is in. */
+export interface SnapshotRef { id: string; node: string; podUid: string }
+
+const setting = (sb: Sandbox, key: string) => sb.metadata.annotations?.[key] ?? sb.spec.podTemplate.metadata?.annotations?.[key];
+export const wantsMemoryHibernation = (sb: Sandbox) => setting(sb, ANNOTATION.hibernation) === HIBERNATION_MEMORY;
+const mayColdStart = (sb: Sandbox) => setting(sb, ANNOTATION.hibernationFallback) === HIBERNATION_FALLBACK_COLD_START;
+
+export function snapshotOf(sb: Sandbox): SnapshotRef | null {
+  const raw = sb.metadata.annotations?.[ANNOTATION.hibernationSnapshot];
+  if (!raw) return null;
+  try {
+    const v = JSON.parse(raw) as Partial<SnapshotRef>;
+    return typeof v.id === 'string' && typeof v.node === 'string' && typeof v.podUid === 'string' ? { id: v.id, node: v.node, podUid: v.podUid } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The pod spec required onto `node`, ANDed with every node selector term the template has. */
+export function pinToNode(spec: PodSpec, node: string): PodSpec {
+  const field = { key: 'metadata.name', operator: 'In', values: [node] };
+  const affinity = (spec.affinity ?? {}) as { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchFields?: unknown[] }[] } } };
+  const terms = affinity.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? [{}];
+  return {
+    ...spec,
+    affinity: {
+      ...affinity,
+      nodeAffinity: {
+        ...affinity.nodeAffinity,
+        requiredDuringSchedulingIgnoredDuringExecution: {
+          nodeSelectorTerms: terms.map((t) => ({ ...t, matchFields: [...(t.matchFields ?? []), field] })),
+        },
+      },
+    },
+  };
+}
+
+const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** Worth retrying: the agent was unreachable or busy; a refused snapshot stays refused. */
+const transient = (e: unknown) => !(e instanceof AgentboxError) || ['unavailable', 'internal', 'deadline_exceeded'].includes(e.code);
+const RETRY_MS = 5_000;
+
+export interface HibernatorDeps {
+  /** Absent when the operator was started without node agents: hibernation then always fails. */
+  agents?: NodeAgents;
+  events: EventRecorder;
+  /** Merge-patches the Sandbox's metadata (its snapshot annotation). */
+  patchSandbox(sb: Sandbox, patch: unknown): Promise<void>;
+}
+
+/** `gracePeriodSeconds` 0 after a checkpoint: the pod's containers have ended already, nothing is left to stop gracefully. */
+export interface SuspendStep { deletePod: boolean; gracePeriodSeconds?: number; condition?: HibernationCondition; requeueAfterMs?: number }
+export interface ResumeStep { pod: Pod | null; condition?: HibernationCondition; requeueAfterMs?: number }
+
+export class Hibernator {
+  constructor(private readonly d: HibernatorDeps) {}
+
+  private agents(): NodeAgents {
+    if (!this.d.agents) throw new AgentboxError('not_supported', 'this operator runs without node agents (start it with --node-agent-token-file)');
+    return this.d.agents;
+  }
+
+  private event(sb: Sandbox, type: 'Normal' | 'Warning', reason: string, message: string) {
+    this.d.events.record({ ...sb, ...KIND.Sandbox }, type, reason, 'Hibernating', message);
+  }
+
+  /** Suspend: checkpoint the running pod before it is deleted (or say why it is kept). */
+  async beforeDelete(sb: Sandbox, pod: Pod): Promise<SuspendStep> {
+    if (!wantsMemoryHibernation(sb)) return { deletePod: true };
+    if (snapshotOf(sb)?.podUid === pod.metadata.uid) return { deletePod: true };
+    const node = pod.spec.nodeName;
+    try {
+      if (!node || pod.status?.phase !== 'Running') throw new AgentboxError('conflict', `pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}, not Running: there is no memory to checkpoint`);
+      const snap = await this.agents().checkpoint(node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
+      const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
+      await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
+      const message = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) on node ${node}, checkpoint ${snap.checkpointMs} ms`;
+      this.event(sb, 'Normal', REASON.checkpointed, message);
+      return { deletePod: true, gracePeriodSeconds: 0, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.checkpointed, message } };
+    } catch (e) {
+      const giveUp = mayColdStart(sb);
+      const message = `checkpoint failed: ${reasonOf(e)}; ${giveUp
+        ? `suspended without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
+        : `the pod keeps running until a checkpoint succeeds (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to suspend without memory)`}`;
+      this.event(sb, 'Warning', REASON.checkpointFailed, message);
+      const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.checkpointFailed, message };
+      return giveUp ? { deletePod: true, condition } : { deletePod: false, condition, requeueAfterMs: RETRY_MS };
+    }
+  }
+
+  /** Resume: the pod to create, restored from the Sandbox's snapshot when it has one. */
+  async restorePod(sb: Sandbox, pod: Pod): Promise<ResumeStep> {
+    const snap = snapshotOf(sb);
+    if (!snap || !wantsMemoryHibernation(sb)) return { pod };
+    try {
+      const granted = await this.agents().prepareRestore(snap.node, {
+        namespace: pod.metadata.namespace!, name: pod.metadata.name!, snapshotId: snap.id,
+        containers: pod.spec.containers.map((c) => ({ name: c.name, image: c.image ?? '' })),
+      });
+      const restored: Pod = {
+        ...pod,
+        metadata: { ...pod.metadata, annotations: { ...pod.metadata.annotations, [ANNOTATION.restoreFrom]: granted.restoreFrom } },
+        spec: pinToNode(pod.spec, snap.node),
+      };
+      return { pod: restored, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.restoring, message: `restoring memory snapshot ${snap.id} on node ${snap.node}` } };
+    } catch (e) {
+      const giveUp = mayColdStart(sb);
+      const message = `restore of memory snapshot ${snap.id} on node ${snap.node} refused or failed: ${reasonOf(e)}; ${giveUp
+        ? `started without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
+        : `no pod is started (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to start it without memory)`}`;
+      this.event(sb, 'Warning', REASON.restoreFailed, message);
+      const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.restoreFailed, message };
+      if (giveUp) {
+        await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: null } } });
+        return { pod, condition };
+      }
+      return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
+    }
+  }
+
+  /** After resume: once the restored pod is Ready, its snapshot is released. */
+  async afterReady(sb: Sandbox, pod: Pod): Promise<HibernationCondition | undefined> {
+    const snap = snapshotOf(sb);
+    if (!snap || !pod.metadata.annotations?.[ANNOTATION.restoreFrom]) return undefined;
+    if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return undefined;
+    await this.agents().deleteSnapshot(snap.node, pod.metadata.namespace!, snap.id);
+    await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: null } } });
+    const message = `restored from memory snapshot ${snap.id} on node ${snap.node}; the snapshot is released`;
+    this.event(sb, 'Normal', REASON.restored, message);
+    return { type: CONDITION.hibernated, status: 'True', reason: REASON.restored, message };
+  }
+}

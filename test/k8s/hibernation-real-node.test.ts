@@ -1,0 +1,172 @@
+// test-file-timeout: 20 min
+// Memory hibernation on the real node of scripts/k8s-node.sh (issue 14 §1–2): a Sandbox with
+// `agentbox.dev/hibernation: memory` is suspended and resumed by the real operator; the real node
+// agent checkpoints its gVisor pod with runsc against the shim's state, and the new pod is
+// restored by the node's runsc wrapper under the real gVisor shim. The node agent runs in this
+// process, on the machine that is the node, listening at the node's InternalIP where the operator
+// finds it (a cluster runs it as the DaemonSet in deploy/).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { PODS, type KubeClient } from '../../src/k8s/client.ts';
+import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
+import { SANDBOXES } from '../../src/k8s/resources.ts';
+import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
+import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
+import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
+import type { Pod } from '../../src/k8s/sandbox/pod.ts';
+import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
+import { skipOutsideCI } from '../support/ci.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
+import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER } from './real-node.ts';
+
+const skip = ensureEnv();
+const NODE_DIR = join(dirname(KUBECONFIG), 'node');
+const WRAPPER = join(NODE_DIR, 'runsc-wrapper');
+
+type Cond = { type: string; status: string; reason: string; message: string };
+const cond = (sb: Sandbox | null, type: string) => (sb?.status?.conditions as Cond[] | undefined)?.find((c) => c.type === type);
+
+// A counter in the shell's memory from a random start: a fresh start would be elsewhere. Each
+// value is written to a new file renamed over the old, so a read never sees a half-written one.
+const COUNTER = 'i=$(( (RANDOM << 15 | RANDOM) * 1000 )); while true; do i=$((i + 1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done';
+
+describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? false }, () => {
+  /** Suspend and resume figures for the report, printed at the end. */
+  const timings: Record<string, number> = {};
+  let client: KubeClient;
+  let agent: RunningNodeAgent | undefined;
+  let op: RunningOperator | undefined;
+  let ns = '';
+  let nodeSkip: string | undefined;
+
+  before(async () => {
+    client = await adminClient();
+    const node = await ensureRealNode(client);
+    if ('skip' in node) { nodeSkip = node.skip; return; }
+    if (!existsSync(WRAPPER)) { nodeSkip = skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up'); return; }
+    const runsc = /^REAL=(.+)$/m.exec(readFileSync(WRAPPER, 'utf8'))![1]!;
+    await installCrds(client);
+    ns = await createNamespace(client, 'hib');
+    const token = randomBytes(24).toString('hex');
+    const urlOf = agentAtNodeIP(client, 0);
+    const nodeIP = new URL(await urlOf(node.name)).hostname;
+    agent = await startNodeAgentServer({
+      snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots') }),
+      token, host: nodeIP, port: 0,
+    });
+    const agentUrlOf = agentAtNodeIP(client, agent.port);
+    op = await startOperator({ client, namespace: ns, nodeAgents: new HttpNodeAgents({ token, urlOf: agentUrlOf }) });
+  }, { timeout: 25 * 60_000 });
+  after(async () => {
+    if (Object.keys(timings).length) console.log(`# hibernation timings (ms): ${JSON.stringify(timings)}`);
+    await op?.stop();
+    // The agent after the operator, its only client.
+    if (ns) await deleteNamespace(client, ns);
+    await agent?.close();
+    client?.close();
+  });
+
+  const sandbox = (name: string, command: string, annotations: Record<string, string> = {}) => client.create<Sandbox>(SANDBOXES, ns, {
+    metadata: { name, annotations: { 'agentbox.dev/hibernation': 'memory', ...annotations } },
+    spec: {
+      service: true,
+      podTemplate: { spec: {
+        schedulerName: NODE_SCHEDULER, terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'main', image: IMAGE.busybox, imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', command] }],
+      } },
+    },
+  } as KubeObject as Sandbox);
+  const get = (name: string) => client.get<Sandbox>(SANDBOXES, ns, name);
+  const until = (name: string, what: string, ok: (sb: Sandbox) => boolean, ms = 180_000) =>
+    waitFor(`${name}: ${what}`, async () => { const sb = await get(name); return ok(sb) ? sb : null; }, ms, 100);
+  const ready = (sb: Sandbox) => cond(sb, 'Ready')?.status === 'True';
+  const suspended = (sb: Sandbox) => cond(sb, 'Suspended')?.status === 'True';
+  const setMode = (name: string, operatingMode: 'Suspended' | 'Running') => client.patch(SANDBOXES, ns, name, { spec: { operatingMode } });
+  const exec = async (name: string, script: string) => (await kubectl('-n', ns, 'exec', name, '-c', 'main', '--', 'sh', '-c', script)).trim();
+  const count = async (name: string) => Number(await exec(name, 'cat /tmp/count'));
+  /** Suspends and resumes, timing each to its condition. */
+  const suspendResume = async (name: string) => {
+    let t0 = performance.now();
+    await setMode(name, 'Suspended');
+    const asleep = await until(name, 'suspended', suspended);
+    const suspendMs = performance.now() - t0;
+    t0 = performance.now();
+    await setMode(name, 'Running');
+    await until(name, 'Ready after resume', ready);
+    return { asleep, suspendMs, resumeMs: performance.now() - t0 };
+  };
+
+  it('a suspended Sandbox resumes with its processes, memory and files; same hostname and Service', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await sandbox('counter', COUNTER);
+    let sb = await until('counter', 'Ready', ready);
+    const pod1 = await client.get<Pod>(PODS, ns, 'counter');
+    const marker = randomBytes(8).toString('hex');
+    await exec('counter', `echo ${marker} > /tmp/marker`);
+    const before = await count('counter');
+    const hostname = await exec('counter', 'hostname');
+    const service = sb.status?.serviceFQDN;
+
+    const { asleep, suspendMs, resumeMs } = await suspendResume('counter');
+    timings.suspend = Math.round(suspendMs); timings.resume = Math.round(resumeMs);
+    timings.checkpoint = Number(/checkpoint (\d+) ms/.exec(cond(asleep, 'Hibernated')!.message)![1]);
+    assert.equal(cond(asleep, 'Hibernated')?.reason, 'Checkpointed', JSON.stringify(cond(asleep, 'Hibernated')));
+    assert.match(cond(asleep, 'Hibernated')!.message, /^memory snapshot snap-[a-z0-9]{16} \(\d+ KiB\) on node /);
+    const snap = snapshotOf(asleep)!;
+    assert.equal(snap.podUid, pod1.metadata.uid);
+
+    const pod2 = await client.get<Pod>(PODS, ns, 'counter');
+    assert.notEqual(pod2.metadata.uid, pod1.metadata.uid, 'a new pod');
+    assert.equal(pod2.metadata.annotations?.['agentbox.dev/restore-from'], join(NODE_DIR, 'snapshots', ns, snap.id));
+    const after = await count('counter');
+    assert.ok(after > before && after - before < 5_000, `the counter went on from ${before} (now ${after}), not from a new random start`);
+    assert.equal(await exec('counter', 'cat /tmp/marker'), marker, 'the file written before suspend is there');
+    assert.equal(await exec('counter', 'hostname'), hostname);
+    sb = await until('counter', 'Restored', (s) => cond(s, 'Hibernated')?.reason === 'Restored');
+    assert.equal(sb.status?.serviceFQDN, service);
+    assert.equal(snapshotOf(sb), null, 'the snapshot is released once restored');
+    assert.equal(existsSync(join(NODE_DIR, 'snapshots', ns, snap.id)), false);
+  });
+
+  it('keeps 64 MiB of touched memory across suspend and resume', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await sandbox('mem64', 'head -c 67108864 /dev/urandom > /dev/shm/blob && md5sum /dev/shm/blob > /tmp/sum && sleep 100000');
+    await until('mem64', 'Ready', ready);
+    await waitFor('64 MiB written', async () => ((await exec('mem64', 'cat /tmp/sum 2>/dev/null')) || null), 60_000, 200);
+    const sum = await exec('mem64', 'cat /tmp/sum');
+    const { asleep, suspendMs, resumeMs } = await suspendResume('mem64');
+    timings.suspend64MiB = Math.round(suspendMs); timings.resume64MiB = Math.round(resumeMs);
+    timings.checkpoint64MiB = Number(/checkpoint (\d+) ms/.exec(cond(asleep, 'Hibernated')!.message)![1]);
+    assert.equal(await exec('mem64', 'md5sum /dev/shm/blob'), sum, 'the 64 MiB in memory came back unchanged');
+  });
+
+  it('refuses a snapshot tampered with on disk, and starts cold only when allowed', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await sandbox('tampered', COUNTER);
+    await until('tampered', 'Ready', ready);
+    await exec('tampered', 'echo before > /tmp/marker');
+    await setMode('tampered', 'Suspended');
+    const snap = snapshotOf(await until('tampered', 'suspended', suspended))!;
+    const pages = join(NODE_DIR, 'snapshots', ns, snap.id, 'images', 'pages.img');
+    const bytes = readFileSync(pages);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(pages, bytes);
+
+    await setMode('tampered', 'Running');
+    let sb = await until('tampered', 'restore refused', (s) => cond(s, 'Hibernated')?.reason === 'RestoreFailed');
+    assert.match(cond(sb, 'Hibernated')!.message, /is corrupted: images\/pages\.img does not match its manifest; no pod is started \(set agentbox\.dev\/hibernation-fallback: cold-start/);
+    assert.equal(await client.getOrNull(PODS, ns, 'tampered'), null, 'no pod from a refused snapshot');
+    assert.equal(cond(sb, 'Ready')?.status, 'False');
+
+    await client.patch(SANDBOXES, ns, 'tampered', { metadata: { annotations: { 'agentbox.dev/hibernation-fallback': 'cold-start' } } });
+    sb = await until('tampered', 'Ready cold', ready);
+    assert.match(cond(sb, 'Hibernated')!.message, /started without its memory/);
+    const pod = await client.get<Pod>(PODS, ns, 'tampered');
+    assert.equal(pod.metadata.annotations?.['agentbox.dev/restore-from'], undefined, 'a plain start');
+    assert.equal(await exec('tampered', 'cat /tmp/marker 2>/dev/null || echo gone'), 'gone', 'memory and files outside volumes are gone in a cold start');
+  });
+});

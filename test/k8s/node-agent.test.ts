@@ -1,0 +1,80 @@
+// The node agent's API at its edge: the token, bad bodies, unknown routes and pods, a refused
+// restore, each with its HTTP status and code, through the operator's own client. It runs the
+// real runsc built by scripts/build-runsc.sh against a runsc root of its own (no sandboxes in it);
+// checkpoints and restores of real pods are test/k8s/hibernation-real-node.test.ts.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AgentboxError } from '../../src/api/errors.ts';
+import { defaultCacheDir } from '../../src/engine/runtime/runtime-classes.ts';
+import { HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
+import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
+import { skipOutsideCI } from '../support/ci.ts';
+
+const root = new URL('../..', import.meta.url).pathname;
+const pin = /RUNSC_VERSION:-(v[^}]+)\}/.exec(readFileSync(join(root, 'scripts/build-runsc.sh'), 'utf8'))![1]!;
+const RUNSC = join(defaultCacheDir(), 'runsc', pin, 'runsc');
+const skip = existsSync(RUNSC) ? false : skipOutsideCI(`runsc ${pin} is not built`, 'run bash scripts/build-runsc.sh');
+
+describe('node agent API', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'abx-node-agent-'));
+  const token = randomBytes(24).toString('hex');
+  let agent: RunningNodeAgent;
+  let url = '';
+  const client = () => new HttpNodeAgents({ token, urlOf: async () => url });
+  const raw = (path: string, init: RequestInit = {}) => fetch(`${url}${path}`, init);
+  const bearer = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' };
+
+  before(async () => {
+    const snapshots = new NodeSnapshots({ node: 'n1', runsc: { binary: RUNSC, root: join(dir, 'runsc-root') }, dir: join(dir, 'snapshots') });
+    agent = await startNodeAgentServer({ snapshots, token, host: '127.0.0.1', port: 0 });
+    url = `http://127.0.0.1:${agent.port}`;
+  });
+  after(async () => {
+    await agent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const code = async (res: Response) => ({ status: res.status, ...(await res.json() as { code: string; message: string }) });
+
+  it('answers 401 without the token, or with another one; /healthz needs none', async () => {
+    const body = JSON.stringify({ namespace: 'ns', name: 'p', uid: 'u' });
+    assert.deepEqual(await code(await raw('/v1/checkpoints', { method: 'POST', body })),
+      { status: 401, code: 'unauthenticated', message: 'the node agent needs its token as Authorization: Bearer' });
+    assert.equal((await raw('/v1/checkpoints', { method: 'POST', body, headers: { Authorization: `Bearer ${token.slice(1)}x` } })).status, 401);
+    assert.equal((await raw('/healthz')).status, 200);
+  });
+
+  it('answers 400 naming the field for a bad body, 404 for an unknown route', async () => {
+    const bad = await code(await raw('/v1/checkpoints', { method: 'POST', headers: bearer, body: JSON.stringify({ namespace: 'NS!', name: 'p' }) }));
+    assert.equal(bad.status, 400);
+    assert.match(bad.message, /namespace: a Kubernetes object name; uid: .*expected string/);
+    assert.equal((await code(await raw('/v1/checkpoints', { method: 'POST', headers: bearer, body: '{' }))).message, 'request body is not JSON');
+    assert.equal((await raw('/v1/snapshots/ns/not-an-id', { method: 'DELETE', headers: bearer })).status, 400);
+    assert.equal((await raw('/v1/nothing', { headers: bearer })).status, 404);
+  });
+
+  it('answers not_found for a pod without a gVisor sandbox on the node', async () => {
+    await assert.rejects(client().checkpoint('n1', { namespace: 'ns', name: 'p', uid: 'u1' }),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'not_found' && /pod ns\/p \(uid u1\) has no running gVisor sandbox on this node/.test(e.message));
+  });
+
+  it('answers not_found for a snapshot the node does not hold, integrity_error for an unfinished one', async () => {
+    const req = { namespace: 'ns', name: 'p', snapshotId: 'snap-0123456789abcdef', containers: [{ name: 'main', image: 'busybox' }] };
+    await assert.rejects(client().prepareRestore('n1', req),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'not_found' && /snapshot snap-0123456789abcdef of namespace ns is not on node n1/.test(e.message));
+    mkdirSync(join(dir, 'snapshots', 'ns', req.snapshotId, 'images'), { recursive: true });
+    await assert.rejects(client().prepareRestore('n1', req),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'integrity_error' && /has no manifest: it was never completed/.test(e.message));
+  });
+
+  it('says when the agent is unreachable', async () => {
+    const down = new HttpNodeAgents({ token, urlOf: async () => 'http://127.0.0.1:1' });
+    await assert.rejects(down.deleteSnapshot('n9', 'ns', 'snap-0123456789abcdef'),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'unavailable' && /the node agent of n9 .* is unreachable/.test(e.message));
+  });
+});
