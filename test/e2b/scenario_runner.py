@@ -20,17 +20,6 @@ def check(cond, msg):
         raise AssertionError(msg)
 
 
-def poll(fn, what, seconds=10):
-    """fn's first truthy answer, asked every 50 ms for at most `seconds`."""
-    end = time.time() + seconds
-    while time.time() < end:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def run_scenarios(scenarios, ctx, create, kill):
     for name, fn in scenarios:
         t0 = time.time()
