@@ -122,6 +122,14 @@ export async function startE2bServer(name: string, runtime: 'gvisor' | 'runc', t
   return { server: r, env: { E2B_API_KEY: r.server.adminKey, E2B_API_URL: `${r.server.url}/e2b`, E2B_SANDBOX_URL: `${r.server.url}/e2b/sandbox` }, stop: () => r.stop() };
 }
 
+/** A new API key of `tenant` on a real server (created with the tenant). */
+export async function tenantKey(s: RealServer, tenant: string): Promise<string> {
+  const res = await s.api('/v1/keys', { method: 'POST', json: { tenant } });
+  const body = await res.json() as { key: string };
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return body.key;
+}
+
 /** The wildcard domain the host-routed servers serve (resolved to loopback by resolve-test-domain.mjs). */
 export const TEST_DOMAIN = 'agentbox.test';
 

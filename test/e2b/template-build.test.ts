@@ -13,20 +13,13 @@ import { after, before, describe, test } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
 import { exportTemplate } from '../../src/engine/images/oci-export.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { reportScenarios as report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
+import { reportScenarios as report, runScenarios, tenantKey, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
 
 const SCRIPT_TIMEOUT_MS = 900_000;
 /** In template names and RUN lines, so no run is served from an earlier run's build cache (its RUN output would be missing from the logs). */
 const RUN = Date.now().toString(36);
 const manifest = sdkManifest();
 const sdks = manifest as SdkManifest;
-
-async function tenantKey(s: RealServer, tenant: string): Promise<string> {
-  const res = await s.api('/v1/keys', { method: 'POST', json: { tenant } });
-  const body = await res.json();
-  assert.equal(res.status, 201, JSON.stringify(body));
-  return body.key as string;
-}
 
 describe('E2B Template builds through E2B_API_URL', () => {
   let s: RealServer | undefined;

@@ -11,8 +11,7 @@
 // test-file-timeout: 40 min
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { runScenarios, scenarioFile, sdkManifest, type ScenarioResult, type SdkManifest } from './fixture.ts';
+import { runScenarios, scenarioFile, sdkManifest, startE2bServer, type E2bServer, type ScenarioResult, type SdkManifest } from './fixture.ts';
 
 const SCRIPT_TIMEOUT_MS = 300_000;
 const manifest = sdkManifest();
@@ -25,20 +24,18 @@ async function expectAll(t: TestContext, run: { results: ScenarioResult[]; stder
 }
 
 describe('E2B images: base and code-interpreter-v1 through the official SDKs', () => {
-  let s: RealServer | undefined;
+  let e: E2bServer | undefined;
   let skip: string | false = typeof manifest === 'string' ? manifest : false;
   let env: Record<string, string> = {};
   before(async () => {
     if (skip) return;
-    const r = await startRealServer('e2b-images', { runtime: 'gvisor' });
+    // `code-interpreter-v1` is built before each of its tests, also outside an SDK call.
+    const r = await startE2bServer('e2b-images', 'gvisor', ['base']);
     if (typeof r === 'string') { skip = r; return; }
-    s = r;
-    env = { E2B_API_KEY: s.server.adminKey, E2B_API_URL: `${s.server.url}/e2b`, E2B_SANDBOX_URL: `${s.server.url}/e2b/sandbox` };
-    // Built here and before each code-interpreter test, not inside an SDK call: a first build
-    // outlasts the SDKs' request timeout. Cached under ~/.cache/agentbox/layers afterwards.
-    await s.created.templates.ensure('base');
+    e = r;
+    env = e.env;
   });
-  after(async () => { await s?.stop(); });
+  after(async () => { await e?.stop(); });
 
   const jsLines = typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === '2.7' || x.line === 'latest');
   for (const sdk of jsLines) {
@@ -55,13 +52,13 @@ describe('E2B images: base and code-interpreter-v1 through the official SDKs', (
 
   test('code-interpreter-v1 through npm @e2b/code-interpreter', async (t) => {
     if (skip) return t.skip(skip);
-    await s!.created.templates.ensure('code-interpreter-v1');
+    await e!.server.created.templates.ensure('code-interpreter-v1');
     await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 6);
   });
 
   test('code-interpreter-v1 through PyPI e2b-code-interpreter', async (t) => {
     if (skip) return t.skip(skip);
-    await s!.created.templates.ensure('code-interpreter-v1');
+    await e!.server.created.templates.ensure('code-interpreter-v1');
     await expectAll(t, await runScenarios(sdks.python.python, [scenarioFile('template_parity_scenarios.py'), 'code-interpreter'], env, SCRIPT_TIMEOUT_MS), 4);
   });
 });

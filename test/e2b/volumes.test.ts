@@ -8,8 +8,7 @@
 // test-file-timeout: 30 min
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { startRealServer, type RealServer } from '../support/real-server.ts';
-import { reportScenarios as report, runScenarios, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
+import { reportScenarios as report, runScenarios, scenarioFile, sdkManifest, startE2bServer, tenantKey, type E2bServer, type SdkManifest } from './fixture.ts';
 
 const SCRIPT_TIMEOUT_MS = 600_000;
 const manifest = sdkManifest();
@@ -18,31 +17,22 @@ const sdks = manifest as SdkManifest;
 const SCENARIOS = 10;
 
 describe('E2B Volumes through the official SDKs', () => {
-  let s: RealServer | undefined;
+  let e: E2bServer | undefined;
   let skip: string | false = skipAll;
   let env: Record<string, string> = {};
   before(async () => {
     if (skip) return;
-    const r = await startRealServer('e2b-volumes', { runtime: 'gvisor' });
+    const r = await startE2bServer('e2b-volumes', 'gvisor', ['base']);
     if (typeof r === 'string') { skip = r; return; }
-    s = r;
-    await s.created.templates.ensure('base');
-    const key = async (tenant: string) => {
-      const res = await s!.api('/v1/keys', { method: 'POST', json: { tenant } });
-      assert.equal(res.status, 201, await res.clone().text());
-      return ((await res.json()) as { key: string }).key;
-    };
-    const other = await key('vol-other');
-    const quota = await key('vol-quota');
+    e = r;
+    const other = await tenantKey(e.server, 'vol-other');
+    const quota = await tenantKey(e.server, 'vol-quota');
     // The quota tenant's policy gives each volume (and sandbox disk) 64 MiB.
-    const limits = await s.api('/v1/tenants/vol-quota/limits', { method: 'PUT', json: { diskMiB: 64 } });
+    const limits = await e.server.api('/v1/tenants/vol-quota/limits', { method: 'PUT', json: { diskMiB: 64 } });
     assert.equal(limits.status, 200, await limits.text());
-    env = {
-      E2B_API_KEY: s.server.adminKey, E2B_API_URL: `${s.server.url}/e2b`, E2B_SANDBOX_URL: `${s.server.url}/e2b/sandbox`,
-      E2B_VOLUME_API_URL: `${s.server.url}/e2b`, OTHER_TENANT_KEY: other, QUOTA_TENANT_KEY: quota,
-    };
+    env = { ...e.env, E2B_VOLUME_API_URL: e.env.E2B_API_URL!, OTHER_TENANT_KEY: other, QUOTA_TENANT_KEY: quota };
   });
-  after(async () => { await s?.stop(); });
+  after(async () => { await e?.stop(); });
 
   for (const line of ['latest', '2.50']) {
     const sdk = typeof manifest === 'string' ? undefined : sdks.js.find((x) => x.line === line);
