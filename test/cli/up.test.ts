@@ -4,12 +4,14 @@
 // only when the engine refuses to start because the runc runtime class cannot run here.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { openTemplateStore } from '../../src/engine/index.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { exited, readFirstLine } from '../support/child-process.ts';
+import { waitFor } from '../support/wait.ts';
 
 const bin = new URL('../../bin/agentbox.mjs', import.meta.url).pathname;
 
@@ -50,6 +52,35 @@ test('agentbox up, then create/exec/shell/kill with the local admin key', { time
     assert.equal(sh.code, 4, sh.stderr);
     assert.match(sh.stdout, /24 80/);
     assert.equal((await run(['kill', id], cliEnv)).code, 0);
+  } finally {
+    up.kill('SIGTERM');
+    await exited(up);
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('agentbox up rebuilds a shipped template built from an older shipped recipe, serving the old build meanwhile', { timeout: 600_000 }, async () => {
+  const home = mkdtempSync(join(tmpdir(), 'agentbox-up-upgrade-'));
+  // What an older agentbox left: busybox built from a recipe it shipped then (a record of that
+  // time carries no 'shipped' mark).
+  await (await openTemplateStore({ home })).ensure('busybox');
+  const record = join(home, 'templates', 'busybox.json');
+  const old = JSON.parse(readFileSync(record, 'utf8')) as { recipe: { description: string }; shipped?: boolean; buildId: string };
+  old.recipe.description = 'the recipe an older agentbox shipped';
+  old.buildId = 'older';
+  delete old.shipped;
+  writeFileSync(record, JSON.stringify(old));
+  const up = spawn(process.execPath, [bin, 'up', '--port', '0', '--runtime', 'runc', '--template', 'busybox'], { env: { ...process.env, AGENTBOX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  up.stderr.on('data', (c) => { err += c; });
+  try {
+    assert.ok(await readFirstLine('agentbox up', up, 180_000).catch(() => undefined), err.slice(-2000));
+    assert.doesNotMatch(err, /building the 'busybox' template/, 'the old build serves: up does not wait for the rebuild');
+    await waitFor('the rebuild', () => /template 'busybox' rebuilt from the shipped recipe/.test(err), 300_000);
+    const now = JSON.parse(readFileSync(record, 'utf8')) as { recipe: { description: string }; shipped: boolean; buildId: string };
+    assert.notEqual(now.buildId, 'older');
+    assert.equal(now.shipped, true);
+    assert.notEqual(now.recipe.description, old.recipe.description);
   } finally {
     up.kill('SIGTERM');
     await exited(up);

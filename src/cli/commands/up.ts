@@ -9,6 +9,7 @@ import { RuntimeName } from '../../api/native.ts';
 import { agentboxHome } from '../../sdk/config.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type Command } from '../io.ts';
+import type { TemplateStore } from '../../engine/images/template-store.ts';
 import { upKubernetes } from './up-kubernetes.ts';
 
 export const up: Command = async (args, io) => {
@@ -44,6 +45,7 @@ export const up: Command = async (args, io) => {
     progress(`building the '${first}' template (first use; cached afterwards)`);
     await catalog.ensureBuiltin(first, progress);
   }
+  refreshOutdatedTemplates(created.templates, progress);
   const server = await startServer({
     home, engine: created.engine, catalog, defaultRuntime, log,
     host: flags.host ?? '127.0.0.1', port: flags.port === undefined ? 7420 : Number(flags.port),
@@ -74,3 +76,18 @@ export const up: Command = async (args, io) => {
   await created.engine.close();
   return 0;
 };
+
+/**
+ * Rebuilds, in the background, shipped templates whose build predates the recipe this agentbox
+ * ships (an upgrade): new sandboxes get the previous build until the new one is recorded, and
+ * running ones keep the layers they started on.
+ */
+function refreshOutdatedTemplates(store: TemplateStore, progress: (msg: string) => void): void {
+  for (const key of store.outdatedShipped()) {
+    progress(`template '${key}' was built from an older shipped recipe; rebuilding it in the background (sandboxes use the previous build until then)`);
+    store.refreshShipped(key, (e) => progress(`${key}: ${e.message}`)).then(
+      () => progress(`template '${key}' rebuilt from the shipped recipe`),
+      (err: Error) => progress(`template '${key}' could not be rebuilt, the previous build stays in use: ${err.message}`),
+    );
+  }
+}

@@ -36,6 +36,12 @@ export interface TemplateInfo {
   resources: TemplateRecipe['resources'];
   builtAt: string;
   recipe: TemplateRecipe;
+  /**
+   * Whether the recipe was the one agentbox shipped under this name when it was built. After an
+   * upgrade ships a new recipe, such a build is outdated (outdatedShipped); a build of an admin's
+   * own recipe under a shipped name is not. Absent on records written before agentbox kept it.
+   */
+  shipped?: boolean;
 }
 
 export interface TemplateBuildEvent {
@@ -125,6 +131,26 @@ export class TemplateStore {
     const t = this.find(key);
     if (!t) throw notFound('template', key);
     return t;
+  }
+
+  /**
+   * Shipped templates built from an older shipped recipe (agentbox was upgraded since), by key.
+   * They keep serving until refreshShipped rebuilds them. A record from before agentbox noted
+   * `shipped` counts as shipped: nothing told a shipped build from an admin's then, and the
+   * admin's own recipe can be built again where the shipped one could not be left stale.
+   */
+  outdatedShipped(): string[] {
+    return [...this.shipped].filter(([key, recipe]) => {
+      const built = this.find(key);
+      return built !== undefined && built.shipped !== false && hashOf(built.recipe) !== hashOf(recipe);
+    }).map(([key]) => key);
+  }
+
+  /** Builds the current shipped recipe of `key` (see outdatedShipped); the old build serves until it is done. */
+  refreshShipped(key: string, onEvent?: (e: TemplateBuildEvent) => void): Promise<TemplateInfo> {
+    const recipe = this.shipped.get(key);
+    if (!recipe) throw notFound('template', key);
+    return this.build(recipe, onEvent);
   }
 
   /** A built template, building a shipped recipe of that name on first use. */
@@ -241,6 +267,7 @@ export class TemplateStore {
       resources: recipe.resources,
       builtAt: new Date().toISOString(),
       recipe,
+      shipped: this.shipped.has(key) && hashOf(this.shipped.get(key)) === hashOf(recipe),
     };
     await ensurePrivateDir(this.dir);
     await writeFileAtomic(this.file(key), JSON.stringify(info, null, 2));
