@@ -10,7 +10,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { KubeApiError, NAMESPACES, type KubeClient, type ResourceType } from '../../src/k8s/client.ts';
+import { EVENTS, KubeApiError, NAMESPACES, type KubeClient, type ResourceType } from '../../src/k8s/client.ts';
 import { GUARDRAIL_PARAMETERS } from '../../src/api/k8s/guardrail-schemas.ts';
 import { BATCH_SANDBOXES, POOLS, SANDBOXES, TEMPLATES } from '../../src/k8s/resources.ts';
 import type { KubeObject } from '../../src/api/k8s/types.ts';
@@ -265,6 +265,8 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
   describe('the operator in a labelled namespace', () => {
     const f = extensionsFixture('guard-op');
     before(async () => {
+      // Written before the label, so admitted: a template the guardrails would refuse now.
+      await f.template('legacy', { podTemplate: { spec: { ...goodPod(), runtimeClassName: 'runc' } } });
       await f.client.patch(NAMESPACES, undefined, f.ns, { metadata: { labels: { 'agentbox.dev/guardrails': 'enforced' } } });
       await waitFor('policies in force in the operator\'s namespace', async () => !!(await tryCreate(SANDBOXES, f.ns, KINDS[0]!.wrap('probe', badPod(BAD[0]!.change)))), 30_000, 200);
     });
@@ -273,6 +275,15 @@ describe('admission guardrails on the kube-apiserver', { skip: skip ?? false }, 
       await f.readyPool('checked', 2, { podTemplate: { spec: goodPod() } });
       await f.claim('checked-claim', 'checked');
       await f.claimReason('checked-claim', 'DependenciesReady');
+    });
+
+    it("refuses the members of a warm pool whose template breaks the policies, and says why on the pool (FailedCreate)", async () => {
+      await f.pool('legacy', 'legacy', 1);
+      const event = await waitFor('FailedCreate event on the pool', async () => (await f.client.list<KubeObject & { type?: string; reason?: string; note?: string; regarding?: { kind?: string; name?: string } }>(EVENTS, f.ns)).items
+        .find((e) => e.reason === 'FailedCreate' && e.regarding?.kind === 'SandboxWarmPool' && e.regarding.name === 'legacy'), 30_000, 200);
+      assert.equal(event.type, 'Warning');
+      assert.match(event.note ?? '', /^Error creating: .*ValidatingAdmissionPolicy 'agentbox-runtime-class' with binding 'agentbox-runtime-class' denied request: runtimeClassName runc is not allowed: set the pod spec runtimeClassName to one of \[gvisor\]/);
+      assert.deepEqual(await f.members('legacy'), [], 'no member was created');
     });
   });
 

@@ -1,6 +1,6 @@
 // The default-deny NetworkPolicy the operator keeps per SandboxTemplate, on the real kube-apiserver
 // (and its garbage collector): a template's egress allow-list becomes the policy's egress with DNS
-// added, deny-all stays deny-all, the policy follows template edits and undoes hand edits, is
+// added and the egress floor cut out (src/k8s/extensions/egress-floor.ts), deny-all stays deny-all, the policy follows template edits and undoes hand edits, is
 // owned by the template and goes with it. Whether packets are dropped is the network plugin's
 // business (docs/kubernetes-guardrails.md); this checks the object the plugin enforces.
 import { describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { isDeepStrictEqual } from 'node:util';
 import { NETWORK_POLICIES } from '../../src/k8s/client.ts';
 import { TEMPLATES } from '../../src/k8s/resources.ts';
+import { FLOOR_V4 } from '../../src/api/egress-floor.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
 import type { SandboxTemplate } from '../../src/api/k8s/types.ts';
 import type { NetworkPolicy } from '../../src/k8s/extensions/network-policy.ts';
@@ -39,6 +40,19 @@ describe('NetworkPolicy per SandboxTemplate', { skip: skip ?? false }, () => {
     assert.deepEqual(p.spec.podSelector, { matchLabels: { 'agents.x-k8s.io/sandbox-template-ref-hash': nameHash('allow') } });
     assert.deepEqual(p.spec.policyTypes, ['Ingress', 'Egress']);
     assert.deepEqual(p.metadata.ownerReferences, [{ apiVersion: 'extensions.agents.x-k8s.io/v1beta1', kind: 'SandboxTemplate', name: 'allow', uid: t.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+  });
+
+  it("cuts the egress floor out of the template's allow-list, as on one machine (metadata, private and cluster ranges stay closed)", async () => {
+    await f.template('floored', { networkPolicy: { ingress: ROUTER_ONLY, egress: [
+      HTTPS_TO('0.0.0.0/0'),
+      { to: [{ ipBlock: { cidr: '169.254.169.254/32' } }, { ipBlock: { cidr: '10.0.0.0/8' } }] },
+      HTTPS_TO('fd00::/8'),
+    ] } });
+    const p = await rulesBecome('floored', 'floored allow-list', ROUTER_ONLY, [{ to: [{ ipBlock: { cidr: '0.0.0.0/0', except: FLOOR_V4 } }], ports: [{ protocol: 'TCP', port: 443 }] }, DNS]);
+    // The API server stored the excepts as written: every one a strict subset of its CIDR.
+    assert.deepEqual((p.spec.egress as { to: { ipBlock: { except: string[] } }[] }[])[0]!.to[0]!.ipBlock.except, FLOOR_V4);
+    await f.template('private-only', { networkPolicy: { ingress: ROUTER_ONLY, egress: [HTTPS_TO('192.168.0.0/16')] } });
+    await rulesBecome('private-only', 'nothing left to allow: deny-all, no DNS', ROUTER_ONLY, []);
   });
 
   it('keeps an empty egress list deny-all: no DNS either', async () => {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { NETWORK_POLICIES } from '../../src/k8s/client.ts';
 import { TEMPLATES } from '../../src/k8s/resources.ts';
+import { FLOOR_V4 } from '../../src/api/egress-floor.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
 import type { SandboxTemplate } from '../../src/api/k8s/types.ts';
 import type { NetworkPolicy } from '../../src/k8s/extensions/network-policy.ts';
@@ -28,7 +29,7 @@ describe('template controller', { skip: skip ?? false }, () => {
       podSelector: { matchLabels: { app: 'sandbox-router' } },
     }] }]);
     assert.deepEqual(np.spec.egress, [{ to: [
-      { ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } },
+      { ipBlock: { cidr: '0.0.0.0/0', except: FLOOR_V4 } },
       { ipBlock: { cidr: '2000::/3', except: ['2001::/32', '2001:db8::/32', '2002::/16'] } },
     ] }]);
     const t = await client.get<SandboxTemplate>(TEMPLATES, ns, 'tpl-net');

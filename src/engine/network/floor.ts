@@ -11,21 +11,11 @@
  */
 import { networkInterfaces } from 'node:os';
 import { AgentboxError } from '../../api/errors.ts';
+import { FLOOR_V4 } from '../../api/egress-floor.ts';
 import { intToIp, ipToInt, parseCidr } from './addresses.ts';
 
-/** Non-global IPv4: private, shared (CGNAT), loopback, link-local and metadata, benchmarking, multicast, reserved. */
-export const FLOOR_V4 = [
-  '0.0.0.0/8', // "this network"
-  '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', // RFC 1918
-  '100.64.0.0/10', // shared address space; also Alibaba's metadata 100.100.100.200
-  '127.0.0.0/8',
-  '169.254.0.0/16', // link-local: AWS/GCP/Azure metadata 169.254.169.254
-  '168.63.129.16/32', // Azure's platform endpoint (wireserver)
-  '192.0.0.0/24', // IETF protocol assignments
-  '198.18.0.0/15', // benchmarking
-  '224.0.0.0/4', // multicast
-  '240.0.0.0/4', // reserved, and the limited broadcast address
-];
+/** The floor's ranges are shared with the Kubernetes operator's NetworkPolicies. */
+export { FLOOR_V4 };
 
 export type CidrMatcher = (ip: string) => boolean;
 

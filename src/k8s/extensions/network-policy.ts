@@ -1,13 +1,15 @@
 // Managed NetworkPolicies: one per SandboxTemplate, selecting its pods by the template-ref-hash
 // label, and one per bare Sandbox (not made from a template), selecting its pod by name hash.
 // Default rules are secure: ingress only from the router (the agentbox server reaches pods through
-// it too, src/cluster/router-access.ts), egress only to public addresses (cluster-internal, CGNAT,
-// loopback, link-local metadata and every non-global IPv6 range denied). A template's own rules
-// replace them, with DNS added when they allow egress (templateRules).
+// it too, src/cluster/router-access.ts), egress only to global addresses (beneath the egress
+// floor of one machine: cluster-internal, CGNAT, loopback, link-local metadata, reserved and
+// every non-global IPv6 range denied). A template's own rules replace them, floored too, with DNS
+// added when they allow egress (templateRules).
 import { KIND, LABEL, ROUTER_APP_LABEL, ROUTER_NAMESPACE } from '../../api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxTemplate } from '../../api/k8s/types.ts';
 import { canonicalJson, nameHash } from '../hash.ts';
 import { controllerRef } from '../ownership.ts';
+import { GLOBAL_PEERS, withEgressFloor, type EgressRule } from './egress-floor.ts';
 
 export interface NetworkPolicy extends KubeObject {
   spec: {
@@ -26,14 +28,7 @@ export function defaultRules(): { ingress: unknown[]; egress: unknown[] } {
         podSelector: { matchLabels: { app: ROUTER_APP_LABEL } },
       }],
     }],
-    egress: [{
-      to: [
-        { ipBlock: { cidr: '0.0.0.0/0', except: ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.168.0.0/16'] } },
-        // Global unicast only (no ULA, link-local, loopback, IPv4-mapped or NAT64); 6to4 and
-        // Teredo are excepted because they embed IPv4 addresses, which may be private ones.
-        { ipBlock: { cidr: '2000::/3', except: ['2001::/32', '2001:db8::/32', '2002::/16'] } },
-      ],
-    }],
+    egress: [{ to: GLOBAL_PEERS }],
   };
 }
 
@@ -50,15 +45,16 @@ export const CLUSTER_DNS_EGRESS = {
 };
 
 /**
- * A template's own rules (upstream's `spec.networkPolicy`), plus DNS when its egress lets
- * anything out: its pods keep the cluster's DNS (blueprint.ts points only pods under the default
+ * A template's own rules (upstream's `spec.networkPolicy`) with the egress floor cut out of its
+ * egress (egress-floor.ts: its allow-list cannot open private or metadata addresses, as on one
+ * machine), plus DNS when its egress lets anything out: its pods keep the cluster's DNS (blueprint.ts points only pods under the default
  * rules at public resolvers), and an allow-list whose names cannot be resolved allows nothing.
  * As on one machine, where any sandbox with egress reaches the DNS proxy
  * (src/engine/network/egress.ts). Upstream copies the rules alone and leaves DNS to the template;
  * an empty egress list stays deny-all here too.
  */
 function templateRules(np: NonNullable<SandboxTemplate['spec']['networkPolicy']>): { ingress: unknown[]; egress: unknown[] } {
-  const egress = np.egress ?? [];
+  const egress = withEgressFloor((np.egress ?? []) as EgressRule[]);
   return { ingress: np.ingress ?? [], egress: egress.length ? [...egress, CLUSTER_DNS_EGRESS] : [] };
 }
 

@@ -2,7 +2,7 @@
 // template, replaces stale ones per update strategy, and reports rollout progress.
 import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_WARM, REASON, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool, SandboxWarmPoolStatus } from '../../api/k8s/types.ts';
-import { isNotFound, type KubeClient } from '../client.ts';
+import { isNotFound, KubeApiError, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, setCondition } from '../conditions.ts';
 import { nameHash } from '../hash.ts';
 import { objectKey, type Informer } from '../informer.ts';
@@ -17,6 +17,8 @@ import { TokenBucket } from '../token-bucket.ts';
 /** Default upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
 export const DEFAULT_MAX_BATCH = 300;
 const TEMPLATE_MISSING_REQUEUE_MS = 60_000;
+/** Statuses of an API server that refused a member (admission, quota, validation), not one that failed to answer. */
+const REFUSALS = new Set([400, 403, 422]);
 
 export interface WarmPoolControllerDeps {
   client: KubeClient;
@@ -171,11 +173,20 @@ export class WarmPoolController {
    * Creates the whole allowance at once: under a burst of claims every member the pool lost is
    * starting again after one round trip, not after log2(n) of them. A failed create (quota,
    * admission) fails the pass after the others have landed; the queue retries with backoff.
+   * The refusal is told on the pool as a FailedCreate event (as a ReplicaSet's are): a pool
+   * whose template the admission guardrails refuse (docs/kubernetes-guardrails.md) would
+   * otherwise just stay empty, its reason only in the operator's log.
    */
   private async scaleUp(pool: SandboxWarmPool, t: SandboxTemplate, count: number): Promise<Sandbox[]> {
     const results = await Promise.allSettled(Array.from({ length: count }, () => this.createMember(pool, t)));
     const failed = results.find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
+    if (failed) {
+      const reason = (failed as PromiseRejectedResult).reason;
+      if (reason instanceof KubeApiError && REFUSALS.has(reason.status)) {
+        this.d.events.record({ ...pool, ...KIND.SandboxWarmPool }, 'Warning', 'FailedCreate', 'Replenishing', `Error creating: ${reason.message}`);
+      }
+      throw reason;
+    }
     return results.map((r) => (r as PromiseFulfilledResult<Sandbox>).value);
   }
 
