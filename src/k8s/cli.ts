@@ -208,7 +208,7 @@ export async function routerCommand(args: string[]): Promise<number> {
   const client = await KubeClient.fromFile(f.kubeconfig || undefined, 'agentbox-router');
   const router = await startRouter({
     port: f.port, host: f.host, client, namespaces: namespaceList(f.namespace), auth,
-    clusterDomain: f['cluster-domain'], proxyTimeoutMs: f['proxy-timeout'] * 1000,
+    clusterDomain: f['cluster-domain'], proxyTimeoutMs: f['proxy-timeout'] * 1000, log: (msg) => log(msg),
   });
   log('router listening', { port: router.port, authz: auth.mode, namespaces: namespaceList(f.namespace) });
   await untilSignal();

@@ -12,6 +12,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
+import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { SANDBOXES } from '../../src/k8s/resources.ts';
 import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
 import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
@@ -40,6 +41,7 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
   let client: KubeClient;
   let agent: RunningNodeAgent | undefined;
   let op: RunningOperator | undefined;
+  let router: RunningRouter | undefined;
   let ns = '';
   let nodeSkip: string | undefined;
 
@@ -60,9 +62,12 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
     });
     const agentUrlOf = agentAtNodeIP(client, agent.port);
     op = await startOperator({ client, namespace: ns, nodeAgents: new HttpNodeAgents({ token, urlOf: agentUrlOf }) });
+    // Traffic is written every 500 ms so that a short idle limit can be tested.
+    router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth: { mode: 'allow-all' }, clusterDomain: '', activityFlushMs: 500 });
   }, { timeout: 25 * 60_000 });
   after(async () => {
     if (Object.keys(timings).length) console.log(`# hibernation timings (ms): ${JSON.stringify(timings)}`);
+    await router?.close();
     await op?.stop();
     // The agent after the operator, its only client.
     if (ns) await deleteNamespace(client, ns);
@@ -168,5 +173,44 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
     const pod = await client.get<Pod>(PODS, ns, 'tampered');
     assert.equal(pod.metadata.annotations?.['agentbox.dev/restore-from'], undefined, 'a plain start');
     assert.equal(await exec('tampered', 'cat /tmp/marker 2>/dev/null || echo gone'), 'gone', 'memory and files outside volumes are gone in a cold start');
+  });
+
+  it('suspends a Sandbox idle past suspend-after-idle and resumes it with its memory when a request comes through the router', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    // busybox httpd serves the in-memory counter's file on 8080, through the router.
+    await sandbox('idler', `mkdir -p /tmp/www && httpd -p 8080 -h /tmp/www && ${COUNTER.replaceAll('/tmp/count', '/tmp/www/count')}`, { 'agentbox.dev/suspend-after-idle': '4' });
+    await until('idler', 'Ready', ready);
+    const fetchCount = async () => {
+      const res = await fetch(`http://127.0.0.1:${router!.port}/count`, { headers: { 'X-Sandbox-ID': 'idler', 'X-Sandbox-Namespace': ns, 'X-Sandbox-Port': '8080' } });
+      assert.equal(res.status, 200, await res.clone().text());
+      return Number((await res.text()).trim());
+    };
+    let lastError = '';
+    const first = await waitFor('the counter served', () => fetchCount().catch((e: Error) => { lastError = e.message; return null; }), 60_000, 200)
+      .catch((e: Error) => assert.fail(`${e.message}; last answer: ${lastError}`));
+    // Requests keep it awake: 6 s of traffic every second, past its 4 s limit.
+    for (let i = 0; i < 6; i++) {
+      await fetchCount();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    let sb = await get('idler');
+    assert.notEqual(sb.spec.operatingMode, 'Suspended', 'traffic within the limit keeps it running');
+    assert.ok(sb.metadata.annotations?.['agentbox.dev/last-activity'], 'the router wrote the last traffic');
+
+    const asleep = await until('idler', 'suspended for idleness', suspended, 120_000);
+    assert.equal(asleep.spec.operatingMode, 'Suspended');
+    assert.equal(asleep.metadata.annotations?.['agentbox.dev/suspended-by'], 'idle');
+    assert.equal(cond(asleep, 'Hibernated')?.reason, 'Checkpointed', JSON.stringify(cond(asleep, 'Hibernated')));
+
+    // One request wakes it: held while the pod is restored, then answered from the same memory.
+    const t0 = performance.now();
+    const woken = await fetchCount();
+    timings.wakeOnRequest = Math.round(performance.now() - t0);
+    assert.ok(woken > first && woken - first < 20_000, `the counter went on from ${first} (now ${woken}), not from a new random start`);
+    sb = await get('idler');
+    assert.equal(sb.spec.operatingMode, 'Running');
+    assert.equal(sb.metadata.annotations?.['agentbox.dev/suspended-by'], undefined);
+    const metrics = await router!.registry.getSingleMetricAsString('sandbox_router_wakes_total');
+    assert.match(metrics, /sandbox_router_wakes_total 1$/m);
   });
 });

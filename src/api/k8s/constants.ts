@@ -74,7 +74,17 @@ export const ANNOTATION = {
   /** agentbox, on a pod: the snapshot directory its containers are restored from (the runsc
    * wrapper reads it, src/k8s/node/wrapper.ts). Only the operator sets it. */
   restoreFrom: 'agentbox.dev/restore-from',
+  /** agentbox, on a Sandbox: suspend it after this many seconds without traffic through the
+   * router, and resume it when a request arrives (docs/kubernetes-hibernation.md). */
+  suspendAfterIdle: 'agentbox.dev/suspend-after-idle',
+  /** agentbox, on a Sandbox: when the router last saw traffic for it (RFC 3339); the router
+   * keeps it current while requests or connections are open. */
+  lastActivity: 'agentbox.dev/last-activity',
+  /** agentbox, on a Sandbox the operator suspended for being idle: `idle`. */
+  suspendedBy: 'agentbox.dev/suspended-by',
 } as const;
+
+export const SUSPENDED_BY_IDLE = 'idle';
 
 export const HIBERNATION_MEMORY = 'memory';
 export const HIBERNATION_FALLBACK_COLD_START = 'cold-start';
@@ -145,6 +155,9 @@ export const REASON = {
   restoring: 'Restoring',
   restored: 'Restored',
   restoreFailed: 'RestoreFailed',
+  /** Event: the operator suspended an idle Sandbox; and a suspend-after-idle it cannot read. */
+  suspendedIdle: 'SuspendedIdle',
+  invalidIdleSetting: 'InvalidIdleSetting',
 } as const;
 
 /** Claim reasons after which waiting is pointless (the Python SDK fails fast on them). */

@@ -7,12 +7,17 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { KubeClient } from '../client.ts';
 import { ACCESS_TOKEN_HEADER, GUEST_PORT } from '../../api/envd-protocol.ts';
+import { OPERATING_MODE } from '../../api/k8s/constants.ts';
+import { SANDBOXES } from '../resources.ts';
+import { wakesOnTraffic } from '../sandbox/idle.ts';
+import { ActivityRecorder } from './activity.ts';
 import { authorize, type AuthMode } from './auth.ts';
 import { ClusterView } from './cluster-view.ts';
 import { RouterError, writeError } from './errors.ts';
 import { proxyHttp, proxyUpgrade } from './proxy.ts';
 import { resolveUpstream } from './resolve.ts';
-import { parseTarget } from './target.ts';
+import { parseTarget, type Target } from './target.ts';
+import { Waker } from './wake.ts';
 
 export interface RouterOptions {
   port: number;
@@ -24,6 +29,12 @@ export interface RouterOptions {
   auth: AuthMode;
   clusterDomain?: string;
   proxyTimeoutMs?: number;
+  /** How often the traffic of Sandboxes that suspend when idle is written to them (default 10 s). */
+  activityFlushMs?: number;
+  /** How long a request for a Sandbox that is resuming is held for its pod (default 120 s). */
+  wakeTimeoutMs?: number;
+  /** Failures the router recovers from but an operator should see (a failed activity write). */
+  log?: (msg: string) => void;
 }
 
 export interface RunningRouter { port: number; registry: Registry; close(): Promise<void> }
@@ -36,6 +47,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const upstreamErrors = new Counter({ name: 'sandbox_router_upstream_errors_total', help: 'Failed upstream calls', registers: [registry] });
   const retries = new Counter({ name: 'sandbox_router_upstream_retries_total', help: 'Upstream dial retries', registers: [registry] });
   const authz = new Counter({ name: 'sandbox_router_authz_decisions_total', help: 'Authorization decisions', labelNames: ['decision'], registers: [registry] });
+  const wakes = new Counter({ name: 'sandbox_router_wakes_total', help: 'Suspended Sandboxes resumed by a request', registers: [registry] });
   new Gauge({ name: 'sandbox_router_build_info', help: 'Build information', labelNames: ['implementation'], registers: [registry] }).set({ implementation: 'agentbox' }, 1);
 
   const auth = o.auth;
@@ -44,10 +56,30 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   const view = new ClusterView(o.client, o.namespaces);
   await view.start();
 
+  const patchSandbox = (namespace: string, name: string, patch: unknown) => o.client.patch(SANDBOXES, namespace, name, patch).then(() => undefined);
+  const activity = new ActivityRecorder({
+    patch: (namespace, name, annotations) => patchSandbox(namespace, name, { metadata: { annotations } }),
+    now: () => new Date(),
+    everyMs: o.activityFlushMs ?? 10_000,
+    onError: (sandbox, e) => o.log?.(`recording traffic of sandbox ${sandbox} failed: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  activity.start();
+  const waker = new Waker();
+  const wakeTimeoutMs = o.wakeTimeoutMs ?? 120_000;
+
+  /** The target's upstream; a Sandbox that suspends when idle is resumed and waited for first. */
+  const resolveOrWake = (target: Target) => {
+    const livePod = () => resolveUpstream(target, view, clusterDomain);
+    const sb = view.watches(target.namespace) ? view.sandbox(target.namespace, target.id) : undefined;
+    if (!sb || !wakesOnTraffic(sb)) return livePod();
+    if (sb.spec.operatingMode === OPERATING_MODE.suspended) wakes.inc();
+    return waker.wake(sb, { patch: patchSandbox, livePod, timeoutMs: wakeTimeoutMs });
+  };
+
   const route = async (req: http.IncomingMessage) => {
     const target = parseTarget(req.headers);
     try { authorize(auth, req.headers, target, Math.floor(Date.now() / 1000)); authz.inc({ decision: 'allow' }); } catch (e) { authz.inc({ decision: 'deny' }); throw e; }
-    const up = resolveUpstream(target, view, clusterDomain);
+    const up = await resolveOrWake(target);
     if (up.port === GUEST_PORT) {
       const token = await view.guestToken(up.sandbox);
       if (token) up.headers = { [ACCESS_TOKEN_HEADER]: token };
@@ -69,7 +101,12 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     let via = 'none';
     const finish = (code: number) => { inflight.dec(); end({ code: String(code) }); requests.inc({ code: String(code), resolved_via: via }); };
     route(req)
-      .then((up) => { via = up.via; return proxyHttp(req, res, up, timeoutMs, { onRetry: () => retries.inc() }); })
+      .then((up) => {
+        via = up.via;
+        // Ends with the response, whether it completed or the client went away.
+        res.once('close', activity.begin(up.sandbox));
+        return proxyHttp(req, res, up, timeoutMs, { onRetry: () => retries.inc() });
+      })
       .then(() => finish(res.statusCode))
       .catch((e: unknown) => {
         const status = e instanceof RouterError ? e.status : 502;
@@ -81,6 +118,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
   server.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     route(req).then((up) => {
+      socket.once('close', activity.begin(up.sandbox));
       proxyUpgrade(req, socket, head, up);
       requests.inc({ code: '101', resolved_via: 'upgrade' });
     }, (e: unknown) => {
@@ -99,6 +137,7 @@ export async function startRouter(o: RouterOptions): Promise<RunningRouter> {
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
+      await activity.stop();
       await view.stop();
     },
   };

@@ -2,7 +2,7 @@
 // an optional headless Service, the default NetworkPolicy of a bare Sandbox, and status.
 // Phases per pass: expiry → PVCs → policy → pod (suspend/resume with memory hibernation,
 // adoption, failure policy) → Service → status. No finalizers: deletion relies on ownerReference garbage collection.
-import { ANNOTATION, CONDITION, KIND, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, KIND, LABEL, OPERATING_MODE, REASON, SHUTDOWN_POLICY, SUSPENDED_BY_IDLE } from '../../api/k8s/constants.ts';
 import type { KubeObject, Sandbox, SandboxStatus } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { isAlreadyExists, isNotFound, NETWORK_POLICIES, PODS, PVCS, SECRETS, SERVICES, type KubeClient } from '../client.ts';
@@ -23,6 +23,7 @@ import { buildPvc, type Pvc } from './pvc.ts';
 import { buildService, serviceDriftPatch, type Service } from './service.ts';
 import { computeStatus } from './status.ts';
 import { Hibernator, type HibernationCondition, type ResumeStep } from './hibernation.ts';
+import { idleDecision, suspendAfterIdle } from './idle.ts';
 import type { NodeAgents } from '../node/client.ts';
 
 export interface SandboxControllerDeps {
@@ -130,6 +131,9 @@ export class SandboxController {
         await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.podName]: null } } });
       }
     } else {
+      if (sb.metadata.annotations?.[ANNOTATION.suspendedBy]) {
+        await this.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.suspendedBy]: null } } });
+      }
       const made = await this.ensurePod(sb, pod);
       ({ pod, condition: hibernation, requeueAfterMs } = made);
       if (pod) hibernation = await this.hibernator.afterReady(sb, pod) ?? hibernation;
@@ -147,9 +151,36 @@ export class SandboxController {
       clusterDomain: this.d.clusterDomain, now,
     });
     await this.writeStatus(sb, status);
+    if (!suspended) {
+      const idleCheckMs = await this.suspendIfIdle(sb, status, now);
+      if (idleCheckMs !== undefined) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, idleCheckMs);
+    }
     if (podLookupFailed) requeueAfterMs = 1000;
     if (exp.requeueMs !== null) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, exp.requeueMs);
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  /**
+   * Suspends a Ready Sandbox that has been idle past its suspend-after-idle (idle.ts), marking it
+   * suspended-by idle; otherwise returns when to look again.
+   */
+  private async suspendIfIdle(sb: Sandbox, status: SandboxStatus, now: Date): Promise<number | undefined> {
+    const limit = suspendAfterIdle(sb);
+    if (limit instanceof AgentboxError) {
+      this.d.events.record({ ...sb, ...KIND.Sandbox }, 'Warning', REASON.invalidIdleSetting, 'Reconciling', `${limit.message}; the Sandbox is not suspended for idleness`);
+      return undefined;
+    }
+    const ready = findCondition(status.conditions, CONDITION.ready);
+    const readySince = ready?.status === 'True' && ready.lastTransitionTime ? new Date(ready.lastTransitionTime) : undefined;
+    const decision = idleDecision(sb, readySince, now);
+    if (!decision.suspend) return decision.checkAgainMs;
+    await this.patchSandbox(sb, {
+      metadata: { annotations: { [ANNOTATION.suspendedBy]: SUSPENDED_BY_IDLE } },
+      spec: { operatingMode: OPERATING_MODE.suspended },
+    });
+    this.d.events.record({ ...sb, ...KIND.Sandbox }, 'Normal', REASON.suspendedIdle, 'Suspending',
+      `no traffic through the router for ${Math.round(decision.idleMs / 1000)} s (${ANNOTATION.suspendAfterIdle}: ${limit}); a request through the router resumes it`);
+    return undefined;
   }
 
   /** First pass marks the Sandbox expired; the next deletes its pod and Service (never PVCs). */
