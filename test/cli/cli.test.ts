@@ -147,6 +147,27 @@ test('a closed pipe ends a command quietly with status 141', async () => {
   assert.deepEqual({ code: refused.code, stdout: refused.stdout }, { code: 141, stdout: '' });
 });
 
+// Every command of the table, each through the output it gives here without side effects: its
+// help, and what each listing or report prints (the fake engine's sandboxes have no console, so
+// `logs` prints nothing here: sandbox-days.test.ts pipes it). None may end with a stack trace.
+test('every command of the command table ends quietly with 141 when its reader goes away', async () => {
+  const env = { AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir };
+  const id = (await cli(['create', '--template', 'busybox'])).stdout.trim();
+  // So that `volumes ls` has a line to print: a listing of nothing writes nothing and ends with 0.
+  assert.equal((await cli(['volumes', 'create', 'pipe-data', '--size', '64'])).code, 0);
+  const runs = [
+    ...Object.keys(COMMANDS).map((name) => [name, '--help']),
+    ['ls'], ['ls', '--quiet'], ['ls', '--json'], ['exec', id, '--', 'echo', 'hi'], ['events'], ['events', id, '--json'],
+    ['top'], ['template', 'ls'], ['template', 'ls', '--quiet'], ['pool', 'ls'], ['volumes', 'ls'], ['keys', 'ls'],
+    ['policy', 'show'], ['tenant', 'limits', 'default'], ['completion', 'bash'], ['completion', 'zsh'], ['doctor', '--json'],
+  ];
+  for (const args of runs) {
+    const r = await runCli(args, { env, closeStdout: true });
+    assert.deepEqual({ code: r.code, stderr: r.stderr }, { code: 141, stderr: '' }, `agentbox ${args.join(' ')} | head -0`);
+  }
+  assert.equal((await cli(['volumes', 'rm', 'pipe-data'])).code, 0);
+});
+
 // On a terminal `top` refreshes in place until Ctrl-C. `script` (util-linux) gives it one: the ^C
 // written to script's input reaches top through the terminal as SIGINT, as a user's keypress does.
 test('top on a terminal refreshes until Ctrl-C', async () => {

@@ -1,5 +1,5 @@
 // `agentbox up` from the CLI on the REAL engine: no configuration but AGENTBOX_HOME, the admin
-// key written 0600, then `create`/`exec`/`kill` through the CLI with only AGENTBOX_HOME set
+// key written 0600, the web console at /ui/ on the same port, then `create`/`exec`/`kill` through the CLI with only AGENTBOX_HOME set
 // (the CLI finds the local key) and AGENTBOX_URL for the free port. Skipped only outside CI and
 // only when the engine refuses to start because the runc runtime class cannot run here.
 import assert from 'node:assert/strict';
@@ -26,7 +26,7 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
-test('agentbox up, then create/exec/shell/kill with the local admin key', { timeout: 600_000 }, async (t) => {
+test('agentbox up serves the API and the web console on one port, then create/exec/shell/kill with the local admin key', { timeout: 600_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'agentbox-up-'));
   const env = { AGENTBOX_HOME: home, AGENTBOX_API_KEY: '', AGENTBOX_URL: '' };
   const up = spawn(process.execPath, [bin, 'up', '--port', '0', '--runtime', 'runc', '--template', 'busybox'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,6 +42,10 @@ test('agentbox up, then create/exec/shell/kill with the local admin key', { time
     assert.ok(url, first);
     assert.match(err, /building the 'busybox' template|\[/);
     assert.equal(statSync(join(home, 'admin.key')).mode & 0o777, 0o600);
+    // The web console on the API's own port (the bundle setup.sh builds; its pages: test/console).
+    const ui = await fetch(`${url}/ui/`);
+    assert.equal(ui.status, 200);
+    assert.match(await ui.text(), /<script [^>]*src="assets\/console-[^"]+\.js"/);
     const cliEnv = { ...env, AGENTBOX_URL: url };
     const c = await run(['create', '--template', 'busybox'], cliEnv);
     assert.equal(c.code, 0, c.stderr);

@@ -148,8 +148,12 @@ describe('web console', () => {
     const row = page.locator('tr[data-sandbox][data-state=running]');
     await row.waitFor({ timeout: 120_000 });
     const id = (await row.getAttribute('data-sandbox'))!;
+    // The columns: state, template, age, timeout (and what is left of it), resources.
+    assert.equal(await row.locator('td').nth(1).innerText(), 'running');
     assert.equal(await row.locator('td').nth(2).innerText(), 'busybox');
-    assert.match(await row.locator('td').nth(4).innerText(), /^600s/);
+    assert.match(await row.locator('td').nth(3).innerText(), /^\d+s$|^\d+m \d+s$/);
+    assert.match(await row.locator('td').nth(4).innerText(), /^600s · (\d+m )?\d+s left$/);
+    assert.match(await row.locator('td').nth(5).innerText(), /^\d+(\.\d+)? CPU · \d+ MiB/);
     // Live use, read from the sandbox's cgroup: its memory as the row shows it is above zero;
     // CPU% comes from the second read on.
     const memory = row.locator('[data-usage=memory]');
@@ -282,6 +286,12 @@ describe('web console', () => {
     }, 60_000, 500);
     assert.match(await page.locator('figure[data-chart="Sandboxes by state"] .latest').innerText(), /running 1\.0/);
     assert.match(await page.locator('figure[data-chart^="Server memory"] .latest').innerText(), /RSS [1-9]\d*\.\d MiB/);
+    // Creates per second: a cold create while the page scrapes shows on its chart. The figure
+    // holds one scrape's rate until the next (two seconds), so Playwright watches it in the page.
+    const createShown = page.locator('figure[data-chart="Creates per second"] .latest', { hasText: /cold creates (?!0\.0 )\d+\.\d/ }).waitFor({ timeout: 60_000 });
+    const second = (await (await api('/v1/sandboxes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ template: 'busybox' }) })).json()) as { id: string };
+    await createShown;
+    assert.equal((await api(`/v1/sandboxes/${second.id}`, { method: 'DELETE' })).status, 204);
     // For the screenshot, lines rather than a first dot: a few more scrapes.
     if (screenshots) await waitFor('six scrapes', async () => Number(await page.locator('figure[data-chart^="Server memory"]').getAttribute('data-points')) >= 6, 60_000, 200);
     assert.equal(await page.locator('#metrics-error .error').count(), 0);
@@ -294,6 +304,14 @@ describe('web console', () => {
     await other.page.waitForSelector('.error:has-text("permission_denied")');
     assert.equal(await other.page.locator('td:has-text("console-team")').count(), 0);
     await closeTab(other);
+
+    // Revoke the key from the page (after the browser's confirm): the server refuses it from then on.
+    await page.click('nav a:has-text("Tenants and keys")');
+    const revoke = page.locator('tr:has(td:text-is("ci")):has(td:text-is("console-team")) button:has-text("Revoke")');
+    page.once('dialog', (d) => void d.accept());
+    await revoke.click();
+    await revoke.waitFor({ state: 'detached' });
+    assert.equal((await fetch(`${s!.server.url}/v1/limits`, { headers: { Authorization: `Bearer ${secret}` } })).status, 401, 'a revoked key is refused');
     await closeTab(tab);
   });
 });

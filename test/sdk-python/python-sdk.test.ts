@@ -23,7 +23,7 @@ const HERE = import.meta.dirname;
 const PYTHON = join(process.env.AGENTBOX_PYTHON_SDK_HOME ?? join(homedir(), '.cache', 'agentbox', 'python-sdk'), 'venv', 'bin', 'python');
 const PYTEST_TIMEOUT_MS = 20 * 60_000;
 /** Fewer cases than this means pytest stopped collecting or running early. */
-const EXPECTED_CASES = 20;
+const EXPECTED_CASES = 30;
 
 let s: RealServer | undefined;
 let skip: string | false = existsSync(PYTHON) ? false : skipOutsideCI(`the Python SDK venv is missing (no ${PYTHON})`, 'run ./scripts/setup.sh --for-tests, or bash scripts/python-sdk.sh');

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from agentbox import AsyncSandbox, AsyncTemplates, CommandExitError, ConflictError, NotFoundError, WatchChange
+from agentbox import AsyncSandbox, AsyncTemplates, AsyncVolumes, CommandExitError, ConflictError, NotFoundError, WatchChange
 
 pytestmark = pytest.mark.anyio
 
@@ -95,3 +95,20 @@ async def test_files_watch_and_fork() -> None:
 
 async def test_templates_async() -> None:
     assert "busybox" in [t.name for t in await AsyncTemplates.list()]
+
+
+async def test_events_followed_and_volumes_async() -> None:
+    volume = await AsyncVolumes.create("py-sdk-async", size_mib=32)
+    sbx = await AsyncSandbox.create(template="busybox", volumes=[{"name": "py-sdk-async", "path": "/mnt/v"}])
+    live = sbx.events(follow=True)
+    try:
+        assert (await asyncio.wait_for(anext(live), 60)).type == "sandbox.lifecycle.created"
+        await sbx.kill()
+        killed = await asyncio.wait_for(anext(live), 60)
+        assert (killed.type, killed.sandbox_id) == ("sandbox.lifecycle.killed", sbx.sandbox_id)
+    finally:
+        await live.aclose()
+        await sbx.close()
+    assert [e.type async for e in AsyncSandbox.events(sandbox_id=sbx.sandbox_id)][-1] == "sandbox.lifecycle.killed"
+    await AsyncVolumes.delete(volume.id)
+    assert "py-sdk-async" not in [v.name for v in await AsyncVolumes.list()]

@@ -1,13 +1,16 @@
 """What the Python SDK must agree with, checked against the live server and the TypeScript SDK:
 the models against the server's OpenAPI document, the error classes against src/sdk/errors.ts,
 the Connect code table against src/api/envd-protocol.ts (python-sdk.test.ts writes the last two
-to AGENTBOX_TEST_CONTRACT), the configuration the CLI reads, and the types py.typed promises."""
+to AGENTBOX_TEST_CONTRACT), the configuration the CLI reads, the types py.typed promises, and the
+wheel PyPI would get."""
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -60,3 +63,21 @@ def test_the_package_type_checks_strictly(tmp_path: Path) -> None:
     run = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), str(SDK / "agentbox"), str(SDK / "scripts")],
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_the_package_builds_a_wheel_named_agentbox_with_every_module_and_py_typed(tmp_path: Path) -> None:
+    """PyPI-ready: pyproject.toml builds a wheel that carries the package whole and needs only httpx.
+    Built from a copy, so the checkout gets no build directory."""
+    src = tmp_path / "src"
+    shutil.copytree(SDK, src, ignore=shutil.ignore_patterns("*.egg-info", "__pycache__", "build"))
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "--quiet",
+                          "--wheel-dir", str(tmp_path / "dist"), str(src)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    [wheel] = (tmp_path / "dist").glob("agentbox-*.whl")
+    with zipfile.ZipFile(wheel) as z:
+        names = set(z.namelist())
+        metadata = z.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
+    modules = {f"agentbox/{p.name}" for p in (SDK / "agentbox").glob("*.py")}
+    assert modules | {"agentbox/py.typed"} <= names, sorted(names)
+    assert "Name: agentbox" in metadata.splitlines()
+    assert [line for line in metadata.splitlines() if line.startswith("Requires-Dist:") and "extra ==" not in line] == ["Requires-Dist: httpx<1,>=0.27"]

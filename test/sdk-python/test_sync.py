@@ -14,7 +14,7 @@ from conftest import Collected, wait_until
 
 from agentbox import (
     AuthenticationError, CommandExitError, ConflictError, InvalidArgumentError, NotFoundError, Pools, Sandbox,
-    SandboxEndedError, Templates, TimeoutError, UnavailableError,
+    SandboxEndedError, Templates, TimeoutError, UnavailableError, Volumes,
 )
 
 
@@ -268,3 +268,44 @@ def test_pools_set_claim_and_delete() -> None:
         Pools.get("busybox")
     with pytest.raises(InvalidArgumentError):
         Pools.set("busybox", size=1, buffer_min=1)
+
+
+def test_volumes_create_list_get_mount_at_create_and_delete_refused_while_mounted() -> None:
+    v = Volumes.create("py-sdk-data", size_mib=64)
+    assert v.size_mib == 64 and v.name == "py-sdk-data"
+    assert "py-sdk-data" in [x.name for x in Volumes.list()]
+    assert Volumes.get("py-sdk-data").id == v.id == Volumes.get(v.id).id
+    mount = [{"name": "py-sdk-data", "path": "/mnt/data"}]
+    with Sandbox.create(template="busybox", volumes=mount) as sbx:
+        sbx.files.write("/mnt/data/kept.txt", "on the volume")
+        with pytest.raises(ConflictError):
+            Volumes.delete("py-sdk-data")
+    with Sandbox.create(template="busybox", volumes=mount) as again:
+        assert again.files.read("/mnt/data/kept.txt") == "on the volume", "a volume's files outlive its sandbox"
+    Volumes.delete("py-sdk-data")
+    with pytest.raises(NotFoundError):
+        Volumes.get("py-sdk-data")
+    with pytest.raises(InvalidArgumentError):
+        Volumes.create("bad name")
+    with pytest.raises(InvalidArgumentError, match="volume 'py-sdk-none' not found"):
+        Sandbox.create(template="busybox", volumes=[{"name": "py-sdk-none", "path": "/mnt/data"}])
+
+
+def test_events_stored_filtered_by_sandbox_type_and_seq_then_followed_live() -> None:
+    sbx = Sandbox.create(template="busybox", metadata={"who": "py-events"})
+    sbx.pause()
+    sbx.resume()
+    mine = list(sbx.events())
+    assert [e.type for e in mine] == ["sandbox.lifecycle.created", "sandbox.lifecycle.paused", "sandbox.lifecycle.resumed"]
+    assert mine[0].metadata == {"who": "py-events"} and mine[0].sandbox_id == sbx.sandbox_id
+    created = list(Sandbox.events(types=["sandbox.lifecycle.created"]))
+    assert any(e.sandbox_id == sbx.sandbox_id for e in created)
+    assert all(e.type == "sandbox.lifecycle.created" for e in created)
+    assert [e.seq for e in Sandbox.events(sandbox_id=sbx.sandbox_id, after=mine[1].seq)] == [mine[2].seq]
+    # Followed: the stored events first, then the kill as it happens.
+    live = sbx.events(follow=True)
+    assert [next(live).seq for _ in mine] == [e.seq for e in mine]
+    sbx.kill()
+    killed = next(live)
+    live.close()
+    assert (killed.type, killed.data.reason) == ("sandbox.lifecycle.killed", "killed")

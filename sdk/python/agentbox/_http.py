@@ -9,7 +9,7 @@ from typing import IO, Any, AsyncGenerator, AsyncIterable, AsyncIterator, Callab
 
 import httpx
 
-from ._config import Connection
+from ._config import Connection, ConnectionOptions, resolve_connection
 from .errors import AgentboxSdkError, TimeoutError, UnavailableError, error_from_body
 
 T = TypeVar("T")
@@ -105,6 +105,15 @@ class ApiClient:
                 if event.get("type") == "error":
                     raise error_from_body(0, event)
                 yield event
+
+
+async def call_once(opts: ConnectionOptions, method: str, path: str, **kw: Any) -> Any:
+    """One JSON call on a client of its own, for the calls that belong to no sandbox (templates, pools, volumes)."""
+    api = ApiClient(resolve_connection(**opts))
+    try:
+        return await api.json(method, path, **kw)
+    finally:
+        await api.aclose()
 
 
 async def guarded(res: httpx.Response, parts: AsyncIterator[T]) -> AsyncGenerator[T, None]:

@@ -7,7 +7,7 @@ from typing import Literal, Optional
 
 from ._model import Model
 
-__all__ = ["Sandbox", "SandboxUsage", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool"]
+__all__ = ["Sandbox", "SandboxUsage", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool", "Volume", "SandboxEvent"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -103,3 +103,40 @@ class Pool(Model):
     allocated: int
     available: int
     capacity: Optional[PoolCapacity] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Volume(Model):
+    id: str
+    name: str
+    size_mib: int
+    created_at: str
+    token: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxEventDataExecution(Model):
+    started_at: str
+    cpu: float
+    memory_mib: int
+    runtime_ms: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxEventData(Model):
+    reason: Optional[Literal["killed", "expired", "requested", "timeout"]] = None
+    expires_at: Optional[str] = None
+    execution: Optional[SandboxEventDataExecution] = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SandboxEvent(Model):
+    seq: int
+    id: str
+    type: Literal["sandbox.lifecycle.created", "sandbox.lifecycle.updated", "sandbox.lifecycle.paused", "sandbox.lifecycle.resumed", "sandbox.lifecycle.killed"]
+    sandbox_id: str
+    tenant_id: str
+    template: str
+    metadata: dict[str, str]
+    timestamp: str
+    data: SandboxEventData

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import math
 import urllib.parse
-from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Literal, Optional, TypedDict, TypeVar, Unpack
+from typing import Any, AsyncGenerator, AsyncIterator, Awaitable, Literal, Optional, Protocol, TypedDict, TypeVar, Unpack, cast
 
+from ._class_or_instance import class_or_instance
 from ._config import ConnectionOptions, resolve_connection
 from ._envd import EnvdClient
 from ._http import ApiClient, guarded, sandbox_path
 from .commands import AsyncCommands
+from .events import EventsOptions, sandbox_events
 from .files import AsyncFiles
 from .models import Sandbox as SandboxInfo
-from .models import SandboxUsage
+from .models import SandboxEvent, SandboxUsage
 from .pty import AsyncPty
+from .volumes import VolumeMount
 
 T = TypeVar("T")
 
@@ -48,6 +51,8 @@ class SandboxCreateOptions(ConnectionOptions, total=False):
     #: Size of the sandbox's disk (its writable layer); a full disk is ENOSPC inside.
     disk_mib: int
     network: NetworkPolicy
+    #: Volumes of the tenant to mount (``AsyncVolumes``); such a sandbox cannot be forked.
+    volumes: list[VolumeMount]
 
 
 class SandboxListOptions(ConnectionOptions, total=False):
@@ -67,6 +72,40 @@ def _split(opts: Any) -> tuple[ApiClient, dict[str, Any]]:
     conn_keys = ConnectionOptions.__annotations__.keys()
     api = ApiClient(resolve_connection(**{k: v for k, v in opts.items() if k in conn_keys}))
     return api, {k: v for k, v in opts.items() if k not in conn_keys}
+
+
+class AllEventsOptions(EventsOptions, ConnectionOptions, total=False):
+    #: Only this sandbox's events.
+    sandbox_id: str
+
+
+async def _all_events(**opts: Unpack[AllEventsOptions]) -> AsyncGenerator[SandboxEvent, None]:
+    """Lifecycle events of the caller's sandboxes (an admin's: every tenant's), oldest first: created,
+    updated, paused, resumed, killed, whichever API or timeout caused them.
+
+    Example::
+
+        async for e in AsyncSandbox.events(follow=True): print(e.type, e.sandbox_id)
+    """
+    api, o = _split(opts)
+    try:
+        sandbox_id = o.pop("sandbox_id", None)
+        async for e in sandbox_events(api, sandbox_id, cast(EventsOptions, o)):
+            yield e
+    finally:
+        await api.aclose()
+
+
+class OwnEvents(Protocol):
+    """``sbx.events(...)``: this sandbox's lifecycle events (see ``AsyncSandbox.events``)."""
+
+    def __call__(self, **opts: Unpack[EventsOptions]) -> AsyncGenerator[SandboxEvent, None]: ...
+
+
+def _events_of(sbx: "AsyncSandbox") -> OwnEvents:
+    def events(**opts: Unpack[EventsOptions]) -> AsyncGenerator[SandboxEvent, None]:
+        return sandbox_events(sbx._api, sbx.sandbox_id, opts)
+    return events
 
 
 async def _or_close(api: ApiClient, call: Awaitable[T]) -> T:
@@ -142,6 +181,9 @@ class AsyncSandbox:
                     return
         finally:
             await api.aclose()
+
+    #: ``AsyncSandbox.events(**opts)``: every sandbox's events; ``sbx.events(**opts)``: this one's.
+    events = class_or_instance(_all_events, _events_of)
 
     async def _update(self, method: str, rest: str = "", **kw: Any) -> SandboxInfo:
         return SandboxInfo.from_json(await self._api.json(method, self._path + rest, **kw))

@@ -10,17 +10,21 @@ Example::
 """
 from __future__ import annotations
 
-from typing import Generic, Iterator, Literal, TypeVar, Union, Unpack, overload
+from typing import Generic, Iterator, Literal, Protocol, TypeVar, Union, Unpack, overload
 
+from ._class_or_instance import class_or_instance
 from ._config import ConnectionOptions
 from ._process import ProcessHandle
 from ._sync import blocking, blocking_static, blocking_wrapped, iterate, run
 from .commands import AsyncCommandHandle, AsyncCommands, CommandResult, RunOptions
+from .events import EventsOptions
 from .files import AsyncFiles, AsyncWatchHandle
 from .models import Sandbox as SandboxInfo
+from .models import SandboxEvent
 from .pty import AsyncPty, AsyncPtyHandle
-from .sandbox import AsyncSandbox, SandboxCreateOptions, SandboxListOptions
+from .sandbox import AllEventsOptions, AsyncSandbox, SandboxCreateOptions, SandboxListOptions
 from .templates import AsyncPools, AsyncTemplates
+from .volumes import AsyncVolumes
 
 A = TypeVar("A")
 
@@ -100,6 +104,23 @@ class Pty(_Forwarding[AsyncPty]):
     create = blocking_wrapped(AsyncPty.create, PtyHandle)
 
 
+def _all_events(**opts: Unpack[AllEventsOptions]) -> Iterator[SandboxEvent]:
+    """As ``AsyncSandbox.events``; with ``follow``, it blocks for the next event until the loop is left."""
+    return iterate(AsyncSandbox.events(**opts))
+
+
+class OwnEvents(Protocol):
+    """``sbx.events(...)``: this sandbox's lifecycle events."""
+
+    def __call__(self, **opts: Unpack[EventsOptions]) -> Iterator[SandboxEvent]: ...
+
+
+def _events_of(sbx: "Sandbox") -> OwnEvents:
+    def events(**opts: Unpack[EventsOptions]) -> Iterator[SandboxEvent]:
+        return iterate(sbx._async.events(**opts))
+    return events
+
+
 class Sandbox(_Forwarding[AsyncSandbox]):
     """A sandbox; see ``AsyncSandbox`` for what each method does."""
 
@@ -144,6 +165,9 @@ class Sandbox(_Forwarding[AsyncSandbox]):
     kill = blocking(AsyncSandbox.kill)
     close = blocking(AsyncSandbox.close)
 
+    #: ``Sandbox.events(**opts)``: every sandbox's events; ``sbx.events(**opts)``: this one's.
+    events = class_or_instance(_all_events, _events_of)
+
     def logs(self, *, follow: bool = False) -> Iterator[str]:
         """As ``AsyncSandbox.logs``."""
         return iterate(self._async.logs(follow=follow))
@@ -163,3 +187,10 @@ class Pools:
     get = blocking_static(AsyncPools.get)
     list = blocking_static(AsyncPools.list)
     delete = blocking_static(AsyncPools.delete)
+
+
+class Volumes:
+    create = blocking_static(AsyncVolumes.create)
+    get = blocking_static(AsyncVolumes.get)
+    list = blocking_static(AsyncVolumes.list)
+    delete = blocking_static(AsyncVolumes.delete)

@@ -13,30 +13,22 @@ from __future__ import annotations
 
 from typing import Any, Literal, Optional, Unpack
 
-from ._config import ConnectionOptions, resolve_connection
-from ._http import ApiClient, Body, body_content
+from ._config import ConnectionOptions
+from ._http import Body, body_content, call_once
 from .models import Pool, Template
-
-
-async def _call(opts: ConnectionOptions, method: str, path: str, **kw: Any) -> Any:
-    api = ApiClient(resolve_connection(**opts))
-    try:
-        return await api.json(method, path, **kw)
-    finally:
-        await api.aclose()
 
 
 class AsyncTemplates:
     @staticmethod
     async def list(**opts: Unpack[ConnectionOptions]) -> list[Template]:
         """Templates the caller may use: public ones and its tenant's own."""
-        return [Template.from_json(t) for t in (await _call(opts, "GET", "/v1/templates"))["templates"]]
+        return [Template.from_json(t) for t in (await call_once(opts, "GET", "/v1/templates"))["templates"]]
 
     @staticmethod
     async def build(recipe: dict[str, Any], **opts: Unpack[ConnectionOptions]) -> Template:
         """Builds a template from a recipe, as in ``templates/*.yaml`` (``name``, ``from``, ``packages``,
         ``run``…); returns once it is built."""
-        return Template.from_json(await _call(opts, "POST", "/v1/templates", json_body=recipe, timeout_ms=0))
+        return Template.from_json(await call_once(opts, "POST", "/v1/templates", json_body=recipe, timeout_ms=0))
 
 
     @staticmethod
@@ -44,7 +36,7 @@ class AsyncTemplates:
                      **opts: Unpack[ConnectionOptions]) -> Template:
         """Builds a template from an image: ``archive`` is a ``docker save`` tarball (a file object is
         streamed); ``ref`` picks an image in it. Returns once it is built."""
-        return Template.from_json(await _call(opts, "POST", f"/v1/templates/{name}/oci", content=body_content(archive),
+        return Template.from_json(await call_once(opts, "POST", f"/v1/templates/{name}/oci", content=body_content(archive),
                                               query={"ref": ref, "description": description}, timeout_ms=0))
 
 
@@ -55,17 +47,17 @@ class AsyncPools:
                   **opts: Unpack[ConnectionOptions]) -> Pool:
         """Sizes the pool by ``size`` or by all four capacity fields."""
         fields = {"size": size, "bufferMin": buffer_min, "bufferMax": buffer_max, "poolMin": pool_min, "poolMax": pool_max, "runtime": runtime}
-        return Pool.from_json(await _call(opts, "PUT", f"/v1/pools/{template}", json_body={k: v for k, v in fields.items() if v is not None}))
+        return Pool.from_json(await call_once(opts, "PUT", f"/v1/pools/{template}", json_body={k: v for k, v in fields.items() if v is not None}))
 
     @staticmethod
     async def get(template: str, **opts: Unpack[ConnectionOptions]) -> Pool:
-        return Pool.from_json(await _call(opts, "GET", f"/v1/pools/{template}"))
+        return Pool.from_json(await call_once(opts, "GET", f"/v1/pools/{template}"))
 
     @staticmethod
     async def list(**opts: Unpack[ConnectionOptions]) -> list[Pool]:
-        return [Pool.from_json(p) for p in (await _call(opts, "GET", "/v1/pools"))["pools"]]
+        return [Pool.from_json(p) for p in (await call_once(opts, "GET", "/v1/pools"))["pools"]]
 
     @staticmethod
     async def delete(template: str, **opts: Unpack[ConnectionOptions]) -> None:
         """Deletes the pool; its idle sandboxes go, claimed ones stay."""
-        await _call(opts, "DELETE", f"/v1/pools/{template}")
+        await call_once(opts, "DELETE", f"/v1/pools/{template}")

@@ -23,7 +23,7 @@ _spec.loader.exec_module(_model)
 snake = _model.snake
 
 #: The schemas the SDK hands to callers (the lists around them are unwrapped by the SDK).
-SCHEMAS = ["Sandbox", "SandboxUsage", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool"]
+SCHEMAS = ["Sandbox", "SandboxUsage", "ExecResult", "FileEntry", "WatchChange", "Template", "Pool", "Volume", "SandboxEvent"]
 
 Schema = dict[str, Any]
 
