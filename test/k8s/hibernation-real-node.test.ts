@@ -4,21 +4,23 @@
 // agent checkpoints its gVisor pod with runsc against the shim's state, and the new pod is
 // restored by the node's runsc wrapper under the real gVisor shim. The node agent runs in this
 // process, on the machine that is the node, listening at the node's InternalIP where the operator
-// finds it (a cluster runs it as the DaemonSet in deploy/).
+// finds it (a cluster runs it as the DaemonSet in deploy/). Each checkpoint is a SandboxSnapshot
+// object (issue 14 §3) whose deletion, by hand or with its Sandbox, removes the data on the node.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
-import { SANDBOXES } from '../../src/k8s/resources.ts';
+import { SANDBOX_SNAPSHOTS, SANDBOXES } from '../../src/k8s/resources.ts';
 import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
 import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
 import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
-import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
+import type { KubeObject, Sandbox, SandboxSnapshot } from '../../src/api/k8s/types.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
 import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER } from './real-node.ts';
@@ -41,12 +43,14 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
   let agent: RunningNodeAgent | undefined;
   let op: RunningOperator | undefined;
   let ns = '';
+  let nodeName = '';
   let nodeSkip: string | undefined;
 
   before(async () => {
     client = await adminClient();
     const node = await ensureRealNode(client);
     if ('skip' in node) { nodeSkip = node.skip; return; }
+    nodeName = node.name;
     if (!existsSync(WRAPPER)) { nodeSkip = skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up'); return; }
     const runsc = /^REAL=(.+)$/m.exec(readFileSync(WRAPPER, 'utf8'))![1]!;
     await installCrds(client);
@@ -88,6 +92,13 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
   const setMode = (name: string, operatingMode: 'Suspended' | 'Running') => client.patch(SANDBOXES, ns, name, { spec: { operatingMode } });
   const exec = async (name: string, script: string) => (await kubectl('-n', ns, 'exec', name, '-c', 'main', '--', 'sh', '-c', script)).trim();
   const count = async (name: string) => Number(await exec(name, 'cat /tmp/count'));
+  const snapshotDir = (id: string) => join(NODE_DIR, 'snapshots', ns, id);
+  const snapshotObject = (id: string) => client.getOrNull<SandboxSnapshot>(SANDBOX_SNAPSHOTS, ns, id);
+  /** Waits until the SandboxSnapshot is gone (its finalizer has run), then says whether its data is. */
+  const dataLeftAfterObjectGone = async (id: string) => {
+    await waitFor(`SandboxSnapshot ${id} deleted`, async () => ((await snapshotObject(id)) ? null : true), 60_000, 100);
+    return existsSync(snapshotDir(id));
+  };
   /** Suspends and resumes, timing each to its condition. */
   const suspendResume = async (name: string) => {
     let t0 = performance.now();
@@ -129,7 +140,7 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
     sb = await until('counter', 'Restored', (s) => cond(s, 'Hibernated')?.reason === 'Restored');
     assert.equal(sb.status?.serviceFQDN, service);
     assert.equal(snapshotOf(sb), null, 'the snapshot is released once restored');
-    assert.equal(existsSync(join(NODE_DIR, 'snapshots', ns, snap.id)), false);
+    assert.equal(await dataLeftAfterObjectGone(snap.id), false, 'its object and data are gone');
   });
 
   it('keeps 64 MiB of touched memory across suspend and resume', { timeout: 600_000 }, async (t) => {
@@ -168,5 +179,44 @@ describe('memory hibernation of Sandboxes on the real node', { skip: skip ?? fal
     const pod = await client.get<Pod>(PODS, ns, 'tampered');
     assert.equal(pod.metadata.annotations?.['agentbox.dev/restore-from'], undefined, 'a plain start');
     assert.equal(await exec('tampered', 'cat /tmp/marker 2>/dev/null || echo gone'), 'gone', 'memory and files outside volumes are gone in a cold start');
+    assert.equal(await dataLeftAfterObjectGone(snap.id), false, 'the memory given up, its snapshot is deleted');
+  });
+
+  it('records each checkpoint as a SandboxSnapshot (kubectl columns); deleting it removes its data, deleting its Sandbox deletes it', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await Promise.all([sandbox('dropped', COUNTER), sandbox('owner', COUNTER)]);
+    await Promise.all([until('dropped', 'Ready', ready), until('owner', 'Ready', ready)]);
+    await Promise.all([setMode('dropped', 'Suspended'), setMode('owner', 'Suspended')]);
+    const [asleep, owner] = await Promise.all([until('dropped', 'suspended', suspended), until('owner', 'suspended', suspended)]);
+    const dropped = snapshotOf(asleep)!;
+    const owned = snapshotOf(owner)!;
+    assert.ok(existsSync(snapshotDir(dropped.id)) && existsSync(snapshotDir(owned.id)), 'both snapshots on the node');
+
+    // The snapshot as an object: what it is of, where it lives, and the digest of its manifest.
+    const obj = (await snapshotObject(owned.id))!;
+    assert.ok(obj, `a SandboxSnapshot named ${owned.id}`);
+    const manifest = readFileSync(join(snapshotDir(owned.id), 'manifest.json'));
+    const files = (JSON.parse(manifest.toString()) as { files: { size: number }[] }).files;
+    assert.deepEqual({ ...obj.status, conditions: undefined }, {
+      phase: 'Ready', snapshotId: owned.id, node: nodeName, storage: 'Node', conditions: undefined,
+      sizeBytes: files.reduce((n, f) => n + f.size, 0), location: `node://${nodeName}${snapshotDir(owned.id)}`,
+      manifestSha256: createHash('sha256').update(manifest).digest('hex'),
+    });
+    assert.ok(obj.status!.sizeBytes! > 0);
+    assert.equal(obj.spec.sandboxName, 'owner');
+    assert.deepEqual(obj.metadata.ownerReferences?.map((r) => [r.kind, r.uid, r.controller]), [['Sandbox', owner.metadata.uid, true]]);
+    assert.deepEqual(obj.metadata.finalizers, ['agentbox.dev/snapshot-data']);
+    const table = (await kubectl('-n', ns, 'get', 'sbxsnap', '-o', 'wide')).trim().split('\n').map((l) => l.trim().split(/\s+/));
+    assert.deepEqual(table[0], ['NAME', 'SANDBOX', 'PHASE', 'NODE', 'SIZE', 'STORAGE', 'LOCATION', 'DIGEST', 'AGE']);
+    assert.deepEqual(table.find((r) => r[0] === owned.id)?.slice(0, 8), [owned.id, 'owner', 'Ready', nodeName, String(obj.status!.sizeBytes), 'Node', obj.status!.location, obj.status!.manifestSha256]);
+
+    await kubectl('-n', ns, 'delete', 'sandboxsnapshot', dropped.id, '--wait=false');
+    assert.equal(await dataLeftAfterObjectGone(dropped.id), false, 'kubectl delete removed the data on the node');
+    await setMode('dropped', 'Running');
+    const refused = await until('dropped', 'restore refused', (s) => cond(s, 'Hibernated')?.reason === 'RestoreFailed');
+    assert.match(cond(refused, 'Hibernated')!.message, new RegExp(`snapshot ${dropped.id} of namespace ${ns} is not on node ${nodeName}; no pod is started`));
+
+    await client.delete(SANDBOXES, ns, 'owner');
+    assert.equal(await dataLeftAfterObjectGone(owned.id), false, 'garbage collection of the Sandbox took its snapshot and data');
   });
 });

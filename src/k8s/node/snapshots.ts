@@ -1,15 +1,15 @@
 // The node agent's snapshots: checkpoint a pod's gVisor sandbox into
 // `<snapshots>/<namespace>/<snapshotId>/` (images/ + manifest.json), verify one for the pod
 // about to be restored from it and grant that pod the restore (the wrapper's condition), delete one.
-// A snapshot has an id, a manifest, a node and a path: what snapshot objects and other stores
-// (issue 14, items 3–5) build on.
+// A snapshot has an id, a manifest (its digest is the SandboxSnapshot object's manifestSha256), a
+// node and a path: what the operator records in a SandboxSnapshot (src/k8s/snapshot/).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckpointRequest, CheckpointResponse, RestoreRequest, RestoreResponse } from '../../api/k8s/node-agent.ts';
 import { AgentboxError } from '../../api/errors.ts';
-import { sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
+import { MANIFEST, sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
 import { checkpoint, findPodSandbox, type Runsc } from './runsc.ts';
 import { GRANT_FILE, IMAGES_DIR } from './wrapper.ts';
 
@@ -55,6 +55,7 @@ export class NodeSnapshots {
       return {
         snapshotId, node: this.o.node, sizeBytes: m.files.reduce((n, f) => n + f.size, 0),
         checkpointMs: Math.round(t1 - t0), sealMs: Math.round(performance.now() - t1),
+        manifestSha256: await sha256OfFile(join(dir, MANIFEST)), location: `node://${this.o.node}${dir}`,
       };
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
