@@ -14,7 +14,9 @@ export const CheckpointResponse = z.object({
   snapshotId, node: z.string(), sizeBytes: z.number(), checkpointMs: z.number(), sealMs: z.number(),
   /** sha256 of the sealed manifest.json, which pins the runsc binary and every image file's sha256. */
   manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
-  /** Where the data is: `node://<node><directory>` for a node-local snapshot. */
+  /** Node: on this node only; S3: also in the node agents' object store, restorable on any node. */
+  storage: z.enum(['Node', 'S3']),
+  /** Where the data is: `node://<node><directory>`, or `s3://<bucket>/<key prefix>`. */
   location: z.string(),
 });
 

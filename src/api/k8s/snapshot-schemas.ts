@@ -9,8 +9,8 @@ import { conditions, type Schema } from './schemas.ts';
 
 /** Ready: its data is complete (the operator writes the object once the checkpoint is sealed). */
 export const SNAPSHOT_PHASES = ['Ready'] as const;
-/** Where a snapshot's data lives: on the node that took it. */
-export const SNAPSHOT_STORAGE = ['Node'] as const;
+/** Where a snapshot's data lives: on the node that took it, or also in an S3-compatible bucket. */
+export const SNAPSHOT_STORAGE = ['Node', 'S3'] as const;
 
 const str: Schema = { type: 'string' };
 const bytes: Schema = { type: 'integer', format: 'int64', minimum: 0 };
@@ -48,8 +48,8 @@ export const SANDBOX_SNAPSHOT: SingleVersionKindDef = {
             snapshotId: { ...str, description: "The node agent's id of the data (snap-<16 [a-z0-9]>)." },
             node: { ...str, description: 'The node that took it, whose agent holds and deletes the data.' },
             sizeBytes: { ...bytes, description: 'Total size of the checkpoint image files.' },
-            storage: { type: 'string', enum: [...SNAPSHOT_STORAGE], description: 'Node: on the node that took it.' },
-            location: { ...str, description: 'Where the data is: node://<node><directory>.' },
+            storage: { type: 'string', enum: [...SNAPSHOT_STORAGE], description: 'Node: on the node that took it; S3: also in the node agents\' S3-compatible bucket, so any node can restore it.' },
+            location: { ...str, description: 'Where the data is: node://<node><directory>, or s3://<bucket>/<key prefix>.' },
             manifestSha256: { ...str, description: "sha256 of the snapshot's manifest.json (runsc binary and sha256 of every image file)." },
             conditions,
           },

@@ -160,7 +160,7 @@ export interface SandboxSnapshotStatus {
   snapshotId?: string;
   node?: string;
   sizeBytes?: number;
-  storage?: 'Node';
+  storage?: 'Node' | 'S3';
   location?: string;
   manifestSha256?: string;
   conditions?: Condition[];

@@ -17,7 +17,7 @@ export const SNAPSHOT_DATA_FINALIZER = 'agentbox.dev/snapshot-data';
 export function readyStatus(snap: CheckpointResponse, now: Date): SandboxSnapshotStatus {
   return {
     phase: 'Ready', snapshotId: snap.snapshotId, node: snap.node, sizeBytes: snap.sizeBytes,
-    storage: 'Node', location: snap.location, manifestSha256: snap.manifestSha256,
+    storage: snap.storage, location: snap.location, manifestSha256: snap.manifestSha256,
     conditions: setCondition(undefined, {
       type: CONDITION.ready, status: 'True', reason: REASON.checkpointed,
       message: `checkpoint ${snap.checkpointMs} ms, manifest sealed in ${snap.sealMs} ms`,
