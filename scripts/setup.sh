@@ -49,7 +49,7 @@ step "web console"
 node scripts/build-console.mjs
 
 if ((FOR_TESTS)); then
-  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh scripts/cli-shells.sh scripts/console-browser.sh scripts/shipped-templates.sh; do
+  for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/s3-server.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh scripts/cli-shells.sh scripts/console-browser.sh scripts/shipped-templates.sh; do
     # Each one prepares a suite the README claims; without it those tests could not run.
     if [[ ! -f "$s" ]]; then
       echo "setup: $s is missing from this checkout; the tests it prepares could not run." >&2

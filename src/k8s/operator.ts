@@ -2,12 +2,12 @@
 // each reconciler's `watch` wired to its queue (the mapping of changes to keys lives beside each
 // reconciler). Everything is passed explicitly; nothing global.
 import { LABEL } from '../api/k8s/constants.ts';
-import type { KubeObject, Sandbox, SandboxClaim, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxSnapshot, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
 import { NETWORK_POLICIES, PODS, SERVICES, type KubeClient, type ResourceType } from './client.ts';
 import { eventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { WorkQueue } from './queue.ts';
-import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
+import { CLAIMS, SANDBOX_SNAPSHOTS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
 import { SandboxController } from './sandbox/controller.ts';
 import type { Pod } from './sandbox/pod.ts';
 import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
@@ -22,6 +22,7 @@ import { openSandboxControllers } from './opensandbox/controllers.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { PoolDemandView } from './keda/demand.ts';
 import type { NodeAgents } from './node/client.ts';
+import { SnapshotController } from './snapshot/controller.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -101,6 +102,20 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
 
   const informers: { start(): Promise<void>; stop(): Promise<void> }[] = [sandboxes, pods, services, sandboxPolicies];
   const queues: WorkQueue[] = [sandboxQ];
+
+  if (o.nodeAgents) {
+    // SandboxSnapshots exist only where node agents take them; their finalizer needs the agents.
+    const snapshots = inf<SandboxSnapshot>(SANDBOX_SNAPSHOTS);
+    const snapshotCtl = new SnapshotController({ client: o.client, snapshots, agents: o.nodeAgents });
+    const snapshotQ = new WorkQueue({
+      workers: 2, onError: queueError('snapshot'),
+      handler: (key) => metrics.timeReconcile('snapshot', () => snapshotCtl.reconcile(...splitKey(key))),
+    });
+    snapshotCtl.watch((key) => snapshotQ.add(key));
+    informers.push(snapshots);
+    queues.push(snapshotQ);
+    metrics.watchQueues({ snapshot: snapshotQ });
+  }
   let demand: PoolDemandView | undefined;
 
   if (o.extensions) {

@@ -1,5 +1,5 @@
 // Resource types of the agents.x-k8s.io kinds as the operator reads and writes them (hub version).
-import { CORE_GROUP, EXT_GROUP, HUB_VERSION } from '../api/k8s/constants.ts';
+import { AGENTBOX_GROUP, AGENTBOX_VERSION, CORE_GROUP, EXT_GROUP, HUB_VERSION } from '../api/k8s/constants.ts';
 import { OPENSANDBOX_GROUP, OPENSANDBOX_VERSION } from '../api/k8s/opensandbox.ts';
 import type { ResourceType } from './client.ts';
 
@@ -16,3 +16,6 @@ export function atVersion(rt: ResourceType, version: string): ResourceType {
 /** OpenSandbox's kinds, served at their only version (src/k8s/opensandbox/). */
 export const POOLS: ResourceType = { group: OPENSANDBOX_GROUP, version: OPENSANDBOX_VERSION, plural: 'pools', kind: 'Pool' };
 export const BATCH_SANDBOXES: ResourceType = { group: OPENSANDBOX_GROUP, version: OPENSANDBOX_VERSION, plural: 'batchsandboxes', kind: 'BatchSandbox' };
+
+/** agentbox's SandboxSnapshot (src/api/k8s/snapshot-schemas.ts). */
+export const SANDBOX_SNAPSHOTS: ResourceType = { group: AGENTBOX_GROUP, version: AGENTBOX_VERSION, plural: 'sandboxsnapshots', kind: 'SandboxSnapshot' };

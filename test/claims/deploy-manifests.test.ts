@@ -55,8 +55,8 @@ function assertCoherent(objs: Obj[]): void {
   assert.deepEqual(objs.filter((o) => o.kind === 'CustomResourceDefinition').map((o) => o.metadata.name).sort(), [
     'batchsandboxes.sandbox.opensandbox.io', 'guardrailparameters.agentbox.dev', 'pools.sandbox.opensandbox.io',
     'sandboxclaims.extensions.agents.x-k8s.io', 'sandboxconfigs.agentbox.dev', 'sandboxes.agents.x-k8s.io',
-    'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io',
-  ], "the four Agent Sandbox CRDs, OpenSandbox's Pool and BatchSandbox, the guardrails' parameters and SandboxConfig");
+    'sandboxsnapshots.agentbox.dev', 'sandboxtemplates.extensions.agents.x-k8s.io', 'sandboxwarmpools.extensions.agents.x-k8s.io',
+  ], "the four Agent Sandbox CRDs, OpenSandbox's Pool and BatchSandbox, the guardrails' parameters, SandboxConfig and SandboxSnapshot");
 }
 
 /** Sends the manifests to the API server: namespaced objects for real into `ns`, the rest dry-run. */

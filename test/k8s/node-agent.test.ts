@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { defaultCacheDir } from '../../src/engine/runtime/runtime-classes.ts';
 import { HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import { nodeCommand } from '../../src/k8s/node/cli.ts';
 import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
 import { skipOutsideCI } from '../support/ci.ts';
@@ -70,6 +71,14 @@ describe('node agent API', { skip }, () => {
     mkdirSync(join(dir, 'snapshots', 'ns', req.snapshotId, 'images'), { recursive: true });
     await assert.rejects(client().prepareRestore('n1', req),
       (e: unknown) => e instanceof AgentboxError && e.code === 'integrity_error' && /has no manifest: it was never completed/.test(e.message));
+  });
+
+  it('refuses an unknown --store, and --store s3 without a bucket, before it starts', async () => {
+    const base = ['--node-name', 'n1', '--runsc', RUNSC, '--runsc-root', join(dir, 'runsc-root'), '--token-file', join(dir, 'no-token')];
+    await assert.rejects(nodeCommand([...base, '--store', 'pvc']),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument' && e.message === '--store is node or s3, not "pvc"');
+    await assert.rejects(nodeCommand([...base, '--store', 's3']),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument' && e.message === 'agentbox node needs --s3-bucket');
   });
 
   it('says when the agent is unreachable', async () => {

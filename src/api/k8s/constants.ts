@@ -6,16 +6,20 @@ export const CORE_GROUP = 'agents.x-k8s.io';
 export const EXT_GROUP = 'extensions.agents.x-k8s.io';
 /** Storage version and conversion hub. */
 export const HUB_VERSION = 'v1beta1';
+/** agentbox's own kinds (snapshots, guardrail parameters, SandboxConfig), served at one version. */
+export const AGENTBOX_GROUP = 'agentbox.dev';
+export const AGENTBOX_VERSION = 'v1alpha1';
 
 /** apiVersion and kind of an object (Kubernetes TypeMeta), as owner references and events name it. */
 export interface TypeMeta { apiVersion: string; kind: string }
 
-/** The four kinds at the hub version; the one place their apiVersion strings are spelled. */
+/** The four kinds at the hub version, and agentbox's SandboxSnapshot; the one place their apiVersion strings are spelled. */
 export const KIND = {
   Sandbox: { apiVersion: `${CORE_GROUP}/${HUB_VERSION}`, kind: 'Sandbox' },
   SandboxTemplate: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxTemplate' },
   SandboxClaim: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxClaim' },
   SandboxWarmPool: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxWarmPool' },
+  SandboxSnapshot: { apiVersion: `${AGENTBOX_GROUP}/${AGENTBOX_VERSION}`, kind: 'SandboxSnapshot' },
 } as const satisfies Record<string, TypeMeta>;
 
 export const LABEL = {

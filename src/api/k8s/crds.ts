@@ -2,6 +2,7 @@
 // generator (deploy/crds) and by tests and the operator, which install or patch them.
 import { GUARDRAIL_PARAMETERS } from './guardrail-schemas.ts';
 import { SANDBOX_CONFIG } from './sandbox-config-schemas.ts';
+import { SANDBOX_SNAPSHOT } from './snapshot-schemas.ts';
 import { OPENSANDBOX_KINDS, type SingleVersionKindDef } from './opensandbox-schemas.ts';
 import { ALL_KINDS, type KindDef, type VersionDef } from './schemas.ts';
 
@@ -68,7 +69,7 @@ export function buildCrd(kind: KindDef, opts: CrdOptions = {}) {
   return crdOf(kind, [version('v1beta1', kind.v1beta1, true), version('v1alpha1', kind.v1alpha1, false)], opts.webhook ? conversionSpec(opts) : undefined);
 }
 
-/** The CRD of a kind served at one version, nothing to convert (OpenSandbox's, the guardrail parameters, SandboxConfig). */
+/** The CRD of a kind served at one version, nothing to convert (OpenSandbox's, the guardrail parameters, SandboxConfig, SandboxSnapshot). */
 export function buildSingleVersionCrd(kind: SingleVersionKindDef) {
   return crdOf(kind, [version(kind.version, kind.def, true, false)]);
 }
@@ -94,7 +95,7 @@ function crdOf(kind: Omit<KindDef, 'v1beta1' | 'v1alpha1'> & Pick<SingleVersionK
   };
 }
 
-/** agentbox's four kinds (with `opts`), then OpenSandbox's two, then the guardrail parameters and SandboxConfig. */
+/** agentbox's four kinds (with `opts`), then OpenSandbox's two, then the guardrail parameters, SandboxConfig and SandboxSnapshot. */
 export function buildAllCrds(opts: CrdOptions = {}) {
-  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...[...OPENSANDBOX_KINDS, GUARDRAIL_PARAMETERS, SANDBOX_CONFIG].map(buildSingleVersionCrd)];
+  return [...ALL_KINDS.map((k) => buildCrd(k, opts)), ...[...OPENSANDBOX_KINDS, GUARDRAIL_PARAMETERS, SANDBOX_CONFIG, SANDBOX_SNAPSHOT].map(buildSingleVersionCrd)];
 }

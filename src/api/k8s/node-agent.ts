@@ -12,6 +12,12 @@ export const NODE_AGENT_PORT = 7421;
 export const CheckpointRequest = z.object({ namespace: name, name, uid: z.string().min(1).max(64) }).strict();
 export const CheckpointResponse = z.object({
   snapshotId, node: z.string(), sizeBytes: z.number(), checkpointMs: z.number(), sealMs: z.number(),
+  /** sha256 of the sealed manifest.json, which pins the runsc binary and every image file's sha256. */
+  manifestSha256: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Node: on this node only; S3: also in the node agents' object store, restorable on any node. */
+  storage: z.enum(['Node', 'S3']),
+  /** Where the data is: `node://<node><directory>`, or `s3://<bucket>/<key prefix>`. */
+  location: z.string(),
 });
 
 /** POST /v1/restores: verify a snapshot for the pod to be made from it, and grant that pod the restore. */

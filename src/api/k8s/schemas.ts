@@ -31,7 +31,8 @@ const volumeClaimTemplates: Schema = {
   'x-kubernetes-list-type': 'atomic',
   items: obj({ metadata: embeddedMetadata, spec: PERSISTENT_VOLUME_CLAIM_SPEC }, ['spec']),
 };
-const conditions: Schema = {
+/** metav1.Condition list, shared by agentbox's own kinds (snapshot-schemas.ts). */
+export const conditions: Schema = {
   type: 'array',
   'x-kubernetes-list-type': 'map',
   'x-kubernetes-list-map-keys': ['type'],
@@ -83,7 +84,7 @@ const root = (spec: Schema, status?: Schema): Schema => obj({
   ...(status ? { status } : {}),
 }, ['spec']);
 
-export interface PrinterColumn { name: string; type: string; jsonPath: string; description?: string }
+export interface PrinterColumn { name: string; type: string; jsonPath: string; description?: string; priority?: number }
 export interface ScaleSubresource { specReplicasPath: string; statusReplicasPath: string; labelSelectorPath: string }
 export interface VersionDef {
   schema: Schema;

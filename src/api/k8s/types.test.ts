@@ -1,5 +1,5 @@
 // types.ts (what the operator reads and writes) and schemas.ts (what the API server enforces, the
-// CRD source) describe the same four kinds by hand; this walks every field of the TypeScript
+// CRD source) describe the same four kinds by hand, and snapshot-schemas.ts agentbox's SandboxSnapshot; this walks every field of the TypeScript
 // shapes against the v1beta1 schemas, so neither can gain, lose or retype a field alone.
 // The core Kubernetes objects the CRDs embed (PodSpec, PVC spec, NetworkPolicy rules, generated
 // into core-schemas.gen.ts from Kubernetes' own OpenAPI) are typed loosely on purpose in types.ts
@@ -8,7 +8,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import ts from 'typescript';
-import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL, type KindDef, type Schema } from './schemas.ts';
+import { SANDBOX, SANDBOX_CLAIM, SANDBOX_TEMPLATE, SANDBOX_WARM_POOL, type Schema } from './schemas.ts';
+import { SANDBOX_SNAPSHOT } from './snapshot-schemas.ts';
 import * as core from './core-schemas.gen.ts';
 
 const typesFile = new URL('./types.ts', import.meta.url).pathname;
@@ -77,17 +78,19 @@ function compare(t: ts.Type, s: Schema, path: string, out: string[], skip: Reado
   }
 }
 
-const KINDS: [string, KindDef][] = [
-  ['Sandbox', SANDBOX], ['SandboxTemplate', SANDBOX_TEMPLATE], ['SandboxClaim', SANDBOX_CLAIM], ['SandboxWarmPool', SANDBOX_WARM_POOL],
+/** Each kind's TS shape name and its schema at the version the operator reads (hub, or the only one). */
+const KINDS: [string, Schema][] = [
+  ...[SANDBOX, SANDBOX_TEMPLATE, SANDBOX_CLAIM, SANDBOX_WARM_POOL].map((k) => [k.kind, k.v1beta1.schema] as [string, Schema]),
+  [SANDBOX_SNAPSHOT.kind, SANDBOX_SNAPSHOT.def.schema],
 ];
 
-describe('Kubernetes kinds: types.ts agrees with schemas.ts (v1beta1)', () => {
-  for (const [name, kind] of KINDS) {
+describe('Kubernetes kinds: types.ts agrees with their schemas', () => {
+  for (const [name, schema] of KINDS) {
     it(name, () => {
       const type = exported.get(name);
       assert.ok(type, `types.ts exports ${name}`);
       const out: string[] = [];
-      compare(type, kind.v1beta1.schema, name, out, TYPE_META);
+      compare(type, schema, name, out, TYPE_META);
       assert.deepEqual(out, []);
     });
   }

@@ -1,4 +1,4 @@
-// TypeScript shapes of the four kinds as they travel over the wire (JSON, timestamps as RFC 3339
+// TypeScript shapes of the four kinds (and agentbox's SandboxSnapshot) as they travel over the wire (JSON, timestamps as RFC 3339
 // strings). Core Kubernetes sub-objects (PodSpec, PVC spec, NetworkPolicy rules) are validated by
 // the API server when the operator creates the real objects, so they are typed loosely here.
 // Every other field must agree with the v1beta1 schemas in ./schemas.ts: ./types.test.ts walks
@@ -151,3 +151,18 @@ export interface SandboxWarmPoolStatus {
   conditions?: Condition[];
 }
 export interface SandboxWarmPool extends KubeObject { spec: SandboxWarmPoolSpec; status?: SandboxWarmPoolStatus }
+
+/** agentbox.dev/v1alpha1 (src/api/k8s/snapshot-schemas.ts): a memory snapshot of a Sandbox's pod. */
+export interface SandboxSnapshotSpec { sandboxName: string }
+export type SnapshotPhase = 'Ready';
+export interface SandboxSnapshotStatus {
+  phase?: SnapshotPhase;
+  snapshotId?: string;
+  node?: string;
+  sizeBytes?: number;
+  storage?: 'Node' | 'S3';
+  location?: string;
+  manifestSha256?: string;
+  conditions?: Condition[];
+}
+export interface SandboxSnapshot extends KubeObject { spec: SandboxSnapshotSpec; status?: SandboxSnapshotStatus }

@@ -7,6 +7,7 @@ import { NODE_AGENT_PORT } from '../../api/k8s/node-agent.ts';
 import { parseFlags } from '../flags.ts';
 import { startNodeAgentServer } from './server.ts';
 import { NodeSnapshots } from './snapshots.ts';
+import { S3SnapshotStore } from './store.ts';
 import { renderWrapper } from './wrapper.ts';
 
 const log = (msg: string, fields: Record<string, unknown> = {}) =>
@@ -37,8 +38,11 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const f = parseFlags(args, {
     'node-name': process.env.NODE_NAME ?? '', runsc: '', 'runsc-root': '', snapshots: DEFAULT_SNAPSHOTS_DIR,
     'token-file': '', host: '0.0.0.0', port: NODE_AGENT_PORT, 'install-wrapper': '',
+    store: 'node', 's3-bucket': '', 's3-endpoint': '', 's3-region': 'us-east-1', 's3-prefix': '',
   });
   required(f, ['node-name', 'runsc', 'runsc-root', 'token-file']);
+  if (f.store !== 'node' && f.store !== 's3') throw new AgentboxError('invalid_argument', `--store is node or s3, not ${JSON.stringify(f.store)}`);
+  if (f.store === 's3') required(f, ['s3-bucket']);
   const token = (await readFile(f['token-file'], 'utf8')).trim();
   if (token.length < 32) throw new AgentboxError('invalid_argument', `--token-file ${f['token-file']} holds ${token.length} characters; use at least 32 random ones`);
   await mkdir(f.snapshots, { recursive: true, mode: 0o700 });
@@ -46,10 +50,14 @@ export async function nodeCommand(args: string[]): Promise<number> {
     await installWrapper(f['install-wrapper'], renderWrapper({ runsc: f.runsc, snapshots: f.snapshots }));
     log('runsc wrapper installed', { path: f['install-wrapper'] });
   }
-  const snapshots = new NodeSnapshots({ node: f['node-name'], runsc: { binary: f.runsc, root: f['runsc-root'] }, dir: f.snapshots });
+  const store = f.store === 's3'
+    ? new S3SnapshotStore({ bucket: f['s3-bucket'], endpoint: f['s3-endpoint'] || undefined, region: f['s3-region'], prefix: f['s3-prefix'] })
+    : undefined;
+  const snapshots = new NodeSnapshots({ node: f['node-name'], runsc: { binary: f.runsc, root: f['runsc-root'] }, dir: f.snapshots, store });
   const server = await startNodeAgentServer({ snapshots, token, host: f.host, port: f.port, log });
   log('node agent listening', { node: f['node-name'], port: server.port, snapshots: f.snapshots });
   await new Promise<void>((r) => { process.once('SIGTERM', () => r()); process.once('SIGINT', () => r()); });
   await server.close();
+  store?.close();
   return 0;
 }

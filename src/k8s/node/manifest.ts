@@ -32,6 +32,9 @@ const ManifestSchema = z.object({
 });
 export type NodeSnapshotManifest = z.infer<typeof ManifestSchema>;
 
+/** A manifest's JSON, checked against its schema (throws on anything else). */
+export const parseManifest = (text: string): NodeSnapshotManifest => ManifestSchema.parse(JSON.parse(text));
+
 export async function sha256OfFile(path: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
@@ -81,7 +84,7 @@ export async function verifyNodeSnapshot(dir: string, want: RestoreExpectation):
   if (!existsSync(file)) throw refuse(`snapshot ${dir} has no manifest: it was never completed and cannot be restored`);
   let m: NodeSnapshotManifest;
   try {
-    m = ManifestSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+    m = parseManifest(await readFile(file, 'utf8'));
   } catch (err) {
     throw refuse(`snapshot manifest ${file} is unreadable or corrupted: ${(err as Error).message}`);
   }

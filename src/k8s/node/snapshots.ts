@@ -1,16 +1,17 @@
 // The node agent's snapshots: checkpoint a pod's gVisor sandbox into
 // `<snapshots>/<namespace>/<snapshotId>/` (images/ + manifest.json), verify one for the pod
 // about to be restored from it and grant that pod the restore (the wrapper's condition), delete one.
-// A snapshot has an id, a manifest, a node and a path: what snapshot objects and other stores
-// (issue 14, items 3–5) build on.
+// A snapshot has an id, a manifest (its digest is the SandboxSnapshot object's manifestSha256), a
+// node and a path: what the operator records in a SandboxSnapshot (src/k8s/snapshot/).
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CheckpointRequest, CheckpointResponse, RestoreRequest, RestoreResponse } from '../../api/k8s/node-agent.ts';
 import { AgentboxError } from '../../api/errors.ts';
-import { sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
+import { MANIFEST, sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
 import { checkpoint, findPodSandbox, type Runsc } from './runsc.ts';
+import type { S3SnapshotStore } from './store.ts';
 import { GRANT_FILE, IMAGES_DIR } from './wrapper.ts';
 
 export interface NodeSnapshotsOptions {
@@ -18,6 +19,8 @@ export interface NodeSnapshotsOptions {
   runsc: Runsc;
   /** The snapshots directory on the host (the wrapper's too). */
   dir: string;
+  /** Where snapshots are also kept, so other nodes can restore them; node-local only when unset. */
+  store?: S3SnapshotStore;
   now?: () => Date;
 }
 
@@ -52,22 +55,33 @@ export class NodeSnapshots {
         containers: sandbox.containers, runtime: { name: 'runsc', sha256: await this.runtimeSha256() },
         createdAt: (this.o.now?.() ?? new Date()).toISOString(),
       });
+      const sealMs = Math.round(performance.now() - t1);
+      const store = this.o.store;
+      await store?.upload(req.namespace, snapshotId, dir, m.files.map((f) => f.path));
       return {
         snapshotId, node: this.o.node, sizeBytes: m.files.reduce((n, f) => n + f.size, 0),
-        checkpointMs: Math.round(t1 - t0), sealMs: Math.round(performance.now() - t1),
+        checkpointMs: Math.round(t1 - t0), sealMs,
+        manifestSha256: await sha256OfFile(join(dir, MANIFEST)),
+        storage: store?.storage ?? 'Node', location: store?.location(req.namespace, snapshotId) ?? `node://${this.o.node}${dir}`,
       };
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
+      await this.o.store?.delete(req.namespace, snapshotId).catch(() => undefined);
       throw e;
     }
   }
 
   async prepareRestore(req: RestoreRequest): Promise<RestoreResponse> {
     const dir = this.pathOf(req.namespace, req.snapshotId);
-    if (!existsSync(dir)) throw new AgentboxError('not_found', `snapshot ${req.snapshotId} of namespace ${req.namespace} is not on node ${this.o.node}`);
     const t0 = performance.now();
+    if (!existsSync(dir)) {
+      if (!this.o.store) throw new AgentboxError('not_found', `snapshot ${req.snapshotId} of namespace ${req.namespace} is not on node ${this.o.node}`);
+      // Taken on another node, or this node's copy is gone: the store's copy, verified below.
+      await this.o.store.download(req.namespace, req.snapshotId, dir);
+    }
     const m = await verifyNodeSnapshot(dir, { runtimeSha256: await this.runtimeSha256(), containers: req.containers });
-    if (m.pod.namespace !== req.namespace || m.node !== this.o.node) {
+    // With a store any node may restore a snapshot; without, only the node that took it holds it.
+    if (m.pod.namespace !== req.namespace || (!this.o.store && m.node !== this.o.node)) {
       throw new AgentboxError('integrity_error', `snapshot ${req.snapshotId} belongs to ${m.pod.namespace} on node ${m.node}, not to ${req.namespace} on ${this.o.node}`);
     }
     await writeFile(join(dir, GRANT_FILE), `${req.namespace}/${req.name}`, { mode: 0o600 });
@@ -76,5 +90,6 @@ export class NodeSnapshots {
 
   async delete(namespace: string, snapshotId: string): Promise<void> {
     await rm(this.pathOf(namespace, snapshotId), { recursive: true, force: true });
+    await this.o.store?.delete(namespace, snapshotId);
   }
 }

@@ -25,6 +25,7 @@ import { computeStatus } from './status.ts';
 import { Hibernator, type HibernationCondition, type ResumeStep } from './hibernation.ts';
 import { idleDecision, suspendAfterIdle } from './idle.ts';
 import type { NodeAgents } from '../node/client.ts';
+import { SnapshotRecords } from '../snapshot/records.ts';
 
 export interface SandboxControllerDeps {
   client: KubeClient;
@@ -52,7 +53,10 @@ export class SandboxController {
   private readonly hibernator: Hibernator;
 
   constructor(private readonly d: SandboxControllerDeps) {
-    this.hibernator = new Hibernator({ agents: d.nodeAgents, events: d.events, patchSandbox: (sb, patch) => this.patchSandbox(sb, patch) });
+    this.hibernator = new Hibernator({
+      agents: d.nodeAgents, events: d.events, records: new SnapshotRecords(d.client, d.now),
+      patchSandbox: (sb, patch) => this.patchSandbox(sb, patch),
+    });
   }
 
   /**

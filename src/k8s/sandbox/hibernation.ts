@@ -1,7 +1,9 @@
 // Memory hibernation of a Sandbox (docs/kubernetes-hibernation.md): on suspend its pod's gVisor
 // sandbox is checkpointed by the node agent of its node before the pod is deleted; on resume the
 // new pod carries `agentbox.dev/restore-from` and is pinned to that node (snapshots are
-// node-local), and once it is Ready the snapshot is released. Each step says what happened in the
+// node-local), and once it is Ready the snapshot is released. Every checkpoint is recorded as a
+// SandboxSnapshot object (../snapshot/records.ts), and releasing a snapshot is deleting that
+// object: its finalizer has the node agent remove the data. Each step says what happened in the
 // Hibernated condition; memory is given up after a failure only under hibernation-fallback.
 import {
   ANNOTATION, CONDITION, HIBERNATION_FALLBACK_COLD_START, HIBERNATION_MEMORY, KIND, REASON,
@@ -11,6 +13,7 @@ import { AgentboxError } from '../../api/errors.ts';
 import type { ConditionInput } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import type { NodeAgents } from '../node/client.ts';
+import type { SnapshotRecords } from '../snapshot/records.ts';
 import type { Pod } from './pod.ts';
 
 export type HibernationCondition = Omit<ConditionInput, 'observedGeneration'>;
@@ -61,6 +64,8 @@ export interface HibernatorDeps {
   /** Absent when the operator was started without node agents: hibernation then always fails. */
   agents?: NodeAgents;
   events: EventRecorder;
+  /** The SandboxSnapshot objects: one written per checkpoint, deleted to release it. */
+  records: SnapshotRecords;
   /** Merge-patches the Sandbox's metadata (its snapshot annotation). */
   patchSandbox(sb: Sandbox, patch: unknown): Promise<void>;
 }
@@ -88,7 +93,13 @@ export class Hibernator {
     const node = pod.spec.nodeName;
     try {
       if (!node || pod.status?.phase !== 'Running') throw new AgentboxError('conflict', `pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}, not Running: there is no memory to checkpoint`);
-      const snap = await this.agents().checkpoint(node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
+      const agents = this.agents();
+      const snap = await agents.checkpoint(node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
+      await this.d.records.record(sb, snap).catch(async (e: unknown) => {
+        // Data no object names would never be deleted; the pod's memory is lost either way now.
+        await agents.deleteSnapshot(node, pod.metadata.namespace!, snap.snapshotId).catch(() => undefined);
+        throw e;
+      });
       const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
       await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
       const message = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) on node ${node}, checkpoint ${snap.checkpointMs} ms`;
@@ -128,7 +139,7 @@ export class Hibernator {
       this.event(sb, 'Warning', REASON.restoreFailed, message);
       const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.restoreFailed, message };
       if (giveUp) {
-        await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: null } } });
+        await this.release(sb, snap);
         return { pod, condition };
       }
       return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
@@ -140,10 +151,18 @@ export class Hibernator {
     const snap = snapshotOf(sb);
     if (!snap || !pod.metadata.annotations?.[ANNOTATION.restoreFrom]) return undefined;
     if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return undefined;
-    await this.agents().deleteSnapshot(snap.node, pod.metadata.namespace!, snap.id);
-    await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: null } } });
+    await this.release(sb, snap);
     const message = `restored from memory snapshot ${snap.id} on node ${snap.node}; the snapshot is released`;
     this.event(sb, 'Normal', REASON.restored, message);
     return { type: CONDITION.hibernated, status: 'True', reason: REASON.restored, message };
+  }
+
+  /** The snapshot is no longer wanted: its object (and so its data) is deleted, then the Sandbox forgets it. */
+  private async release(sb: Sandbox, snap: SnapshotRef): Promise<void> {
+    if (!(await this.d.records.release(sb.metadata.namespace!, snap.id))) {
+      // No object: a user deleted it already, or an operator from before SandboxSnapshots took it.
+      await this.agents().deleteSnapshot(snap.node, sb.metadata.namespace!, snap.id);
+    }
+    await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: null } } });
   }
 }
