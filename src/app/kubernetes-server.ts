@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { startClusterBackend, type KubeClient } from '../cluster/backend.ts';
 import type { RouterAccess } from '../cluster/router-access.ts';
+import type { ClusterVolumeOptions } from '../cluster/volumes.ts';
 import { Metrics } from '../gateway/metrics.ts';
 import { ensureAdminKey, listenGateway, type GatewayOptions } from './gateway.ts';
 
@@ -23,6 +24,8 @@ export interface KubernetesServerOptions extends GatewayOptions {
   adminKey?: string;
   now?: () => number;
   startTimeoutMs?: number;
+  /** Storage class, access mode and default size of volumes (docs/volumes.md). */
+  volumes?: ClusterVolumeOptions;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -41,6 +44,7 @@ export async function startKubernetesServer(o: KubernetesServerOptions): Promise
   const backend = await startClusterBackend({
     client: o.client, namespace: o.namespace, router: o.router, now, log,
     ...(o.startTimeoutMs !== undefined ? { startTimeoutMs: o.startTimeoutMs } : {}),
+    ...(o.volumes ? { volumes: o.volumes } : {}),
   });
   const adminKeyPath = o.home ? join(o.home, 'admin.key') : undefined;
   let adminKey: string | undefined;

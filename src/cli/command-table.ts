@@ -53,6 +53,8 @@ export const COMMANDS = {
       { name: 'router-url', value: 'URL', help: 'with --kubernetes: the sandbox router' },
       { name: 'router-authz-mode', value: 'MODE', help: 'with --kubernetes: scoped-token, token or allow-all' },
       file('router-scoped-token-key-file', 'with --kubernetes: the key of scoped router tokens'), file('router-token-file', 'with --kubernetes: the router token'),
+      { name: 'volume-storage-class', value: 'CLASS', help: 'with --kubernetes: the storage class of volumes\' PVCs (default: the cluster\'s default)' },
+      { name: 'volume-access-mode', value: 'MODE', help: 'with --kubernetes: ReadWriteOnce (default: one node) or ReadWriteMany' },
     ],
   },
   service: {

@@ -7,9 +7,9 @@
  * types; neither of those imports it.
  */
 import { AgentboxError } from '../api/errors.ts';
-import { ANNOTATION } from '../api/k8s/constants.ts';
+import { ANNOTATION, LABEL } from '../api/k8s/constants.ts';
 import type { Sandbox, SandboxClaim, SandboxTemplate } from '../api/k8s/types.ts';
-import { KubeClient, SECRETS } from '../k8s/client.ts';
+import { KubeClient, PVCS, SECRETS } from '../k8s/client.ts';
 import { GUEST_SECRET_LABEL, type Secret } from '../k8s/extensions/guest-secret.ts';
 import { Informer } from '../k8s/informer.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES } from '../k8s/resources.ts';
@@ -21,6 +21,7 @@ import { CLUSTER_LABEL } from './labels.ts';
 import { RouterRoutes, type RouterAccess } from './router-access.ts';
 import { poolView } from './pools.ts';
 import { ClusterSandboxes } from './sandboxes.ts';
+import { ClusterVolumes, type ClusterVolumeOptions, type Pvc } from './volumes.ts';
 
 /** The app layer builds the client (src/k8s stays out of its imports). */
 export { KubeClient };
@@ -32,6 +33,8 @@ export interface ClusterBackendOptions {
   router: RouterAccess;
   now?: () => number;
   startTimeoutMs?: number;
+  /** Storage class, access mode and default size of volumes' PVCs (docs/volumes.md). */
+  volumes?: ClusterVolumeOptions;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -60,16 +63,19 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
   const keys = new Informer<Secret>(client, SECRETS, { namespace, labelSelector: CLUSTER_LABEL.apiKey, onError });
   const tenants = new Informer<ConfigMap>(client, CONFIG_MAPS, { namespace, labelSelector: CLUSTER_LABEL.tenantRecord, onError });
   const templates = new Informer<SandboxTemplate>(client, TEMPLATES, { namespace, onError });
+  const pvcs = new Informer<Pvc>(client, PVCS, { namespace, labelSelector: LABEL.volume, onError });
   const changes = new ChangeSignal();
   for (const i of [claims, sandboxes, guestSecrets] as Informer<SandboxClaim | Sandbox | Secret>[]) i.on(changes.notify);
-  const caches = [claims, sandboxes, guestSecrets, keys, tenants, templates];
+  const caches = [claims, sandboxes, guestSecrets, keys, tenants, templates, pvcs];
   await Promise.all(caches.map((i) => i.start()));
 
   const now = o.now ?? Date.now;
   const files = createEnvdFiles();
   const routes = new RouterRoutes(o.router, namespace, () => Math.floor(now() / 1000));
+  // Each needs the other: a create resolves its volumes, a volume's delete asks which sandboxes mount it.
+  const volumes: ClusterVolumes = new ClusterVolumes({ client, namespace, pvcs, ...o.volumes, mountedBy: (pvc) => ops.mountedBy(pvc) });
   const ops = new ClusterSandboxes({
-    client, namespace, claims, sandboxes, guestSecrets, changes, routes, files, now,
+    client, namespace, claims, sandboxes, guestSecrets, changes, routes, files, now, volumes,
     ...(o.startTimeoutMs !== undefined ? { startTimeoutMs: o.startTimeoutMs } : {}),
   });
   const accounts = new ClusterAccounts(client, namespace, tenants, keys);
@@ -77,7 +83,6 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
   // only deletes. Whole seconds, like shutdownTime; the sweep reads the cache only.
   const expirySweep = setInterval(() => void ops.pauseExpired(), EXPIRY_SWEEP_MS);
   expirySweep.unref();
-  const volumesUnsupported = () => notSupported('volumes', 'mount a PersistentVolumeClaim through the SandboxTemplate\'s volumeClaimTemplates (docs/volumes.md)');
   const limitsUnsupported = () => { throw notSupported('tenant limits and the server policy', 'use a ResourceQuota on the sandbox namespace'); };
   const eventsUnsupported = () => { throw notSupported('lifecycle events and webhooks', 'watch SandboxClaims with kubectl or the Kubernetes API'); };
 
@@ -102,13 +107,7 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
       set: () => Promise.reject(notSupported('pool changes', 'manage SandboxWarmPools with kubectl; creates use a matching pool')),
       delete: () => { throw notSupported('pool changes', 'manage SandboxWarmPools with kubectl'); },
     },
-    volumes: {
-      create: () => Promise.reject(volumesUnsupported()),
-      list: () => { throw volumesUnsupported(); },
-      get: () => { throw volumesUnsupported(); },
-      delete: () => Promise.reject(volumesUnsupported()),
-      content: () => { throw volumesUnsupported(); },
-    },
+    volumes,
     limits: { mine: limitsUnsupported, policy: limitsUnsupported, setDefaults: limitsUnsupported, ofTenant: limitsUnsupported, setTenant: limitsUnsupported, clearTenant: limitsUnsupported },
     events: {
       list: eventsUnsupported, subscribe: eventsUnsupported, createWebhook: eventsUnsupported, listWebhooks: eventsUnsupported,

@@ -2,12 +2,13 @@
  * A SandboxClaim made by agentbox ⇄ the backend's SandboxDetail: what a claim carries (pure, so
  * any replica derives the same view from the same object, and tests need no cluster).
  */
-import { CONDITION } from '../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION } from '../api/k8s/constants.ts';
 import type { SandboxClaim } from '../api/k8s/types.ts';
 import type { RecordState } from '../server/sandbox-store.ts';
 import type { SandboxDetail } from '../server/backend.ts';
 import { ENVD_VERSION } from '../guest/version.ts';
 import { CLUSTER_ANNOTATION, CLUSTER_LABEL } from './labels.ts';
+import type { ClaimVolume } from './volumes.ts';
 
 /** The instant of a claim's shutdownTime for `timeoutS` from `nowMs`: RFC 3339, whole seconds (metav1.Time). */
 export function shutdownTimeAfter(nowMs: number, timeoutS: number): string {
@@ -38,6 +39,18 @@ export function claimMetadata(c: SandboxClaim): Record<string, string> {
   }
 }
 
+/** The volumes the claim's pod mounts, as the server wrote them at create (cluster/volumes.ts). */
+export function claimVolumes(c: SandboxClaim): ClaimVolume[] {
+  const raw = c.metadata.annotations?.[ANNOTATION.volumeMounts];
+  if (!raw) return [];
+  try {
+    const v = JSON.parse(raw) as unknown;
+    return Array.isArray(v) ? v as ClaimVolume[] : [];
+  } catch {
+    return [];
+  }
+}
+
 /** The backend's view of a claim; `accessToken` is the guest's, once its Secret exists. */
 export function claimDetail(c: SandboxClaim, accessToken: string | undefined, suspended = false): SandboxDetail {
   const state = claimState(c, suspended);
@@ -56,6 +69,7 @@ export function claimDetail(c: SandboxClaim, accessToken: string | undefined, su
     memoryMiB: 0,
     // A cold start makes a Sandbox named after the claim; a pool member keeps its own name.
     fromPool: !!boundSandboxOf(c) && boundSandboxOf(c) !== c.metadata.name,
+    volumeMounts: claimVolumes(c).map(({ name, path }) => ({ name, path })),
   };
   const expiry = pausesFilesystem(c) ? c.metadata.annotations?.[CLUSTER_ANNOTATION.expiresAt] : c.spec.lifecycle?.shutdownTime;
   if (expiry && state !== 'paused') d.expiresAt = new Date(expiry).toISOString();

@@ -3,9 +3,11 @@
  * replica needs is on the objects themselves, so any replica of the server can serve any request
  * (docs/kubernetes.md, "State in the cluster").
  */
+import { LABEL } from '../api/k8s/constants.ts';
+
 export const CLUSTER_LABEL = {
-  /** On a SandboxClaim made by agentbox: the tenant id it belongs to. */
-  tenant: 'agentbox.dev/tenant',
+  /** On a SandboxClaim made by agentbox, and on a volume's PVC: the tenant id it belongs to. */
+  tenant: LABEL.tenant,
   /** On a SandboxClaim: the SandboxTemplate asked for (the claim itself names a pool). */
   template: 'agentbox.dev/template',
   /** On a Secret: it holds one API key's hash. */

@@ -5,7 +5,7 @@
  * files reach the pod's injected guest through the sandbox router (router-access.ts). What the
  * cluster cannot do yet answers `not_supported` (docs/kubernetes.md lists it), never a pretence.
  */
-import { AgentboxError, notFound } from '../api/errors.ts';
+import { AgentboxError, conflict, notFound } from '../api/errors.ts';
 import type { CreateSandboxBody, FileEntryView, WatchEventView } from '../api/native.ts';
 import { DEFAULT_TIMEOUT_SECONDS } from '../api/native.ts';
 import { ANNOTATION, CONDITION, OPERATING_MODE, SHUTDOWN_POLICY } from '../api/k8s/constants.ts';
@@ -27,9 +27,10 @@ import type { GuestAddress, SandboxFiles } from '../server/guest-files.ts';
 import { KeyedPool } from '../server/keyed-pool.ts';
 import { sameSecret } from '../server/same-secret.ts';
 import type { ChangeSignal } from './change-signal.ts';
-import { boundSandboxOf, claimDetail, claimState, pausesFilesystem, shutdownTimeAfter } from './claim-view.ts';
+import { boundSandboxOf, claimDetail, claimState, claimVolumes, pausesFilesystem, shutdownTimeAfter } from './claim-view.ts';
 import { CLUSTER_ANNOTATION, CLUSTER_LABEL } from './labels.ts';
 import type { RouterRoutes } from './router-access.ts';
+import type { ClusterVolumes } from './volumes.ts';
 
 export interface ClusterSandboxesDeps {
   client: KubeClient;
@@ -40,6 +41,8 @@ export interface ClusterSandboxesDeps {
   changes: ChangeSignal;
   routes: RouterRoutes;
   files: SandboxFiles;
+  /** Resolves a create's `volumes` to the tenant's PVCs. */
+  volumes: Pick<ClusterVolumes, 'claimVolumes'>;
   now: () => number;
   /** How long a create waits for its claim to be Ready and its guest to answer (default 120 s). */
   startTimeoutMs?: number;
@@ -55,7 +58,6 @@ function refuseUnsupported(body: CreateSandboxBody): void {
   if (body.network) throw notSupported('a per-sandbox network policy', 'set networkPolicy in the SandboxTemplate');
   if (body.onTimeout === 'pause') throw notSupported('onTimeout \'pause\' (memory pause)', 'memory pause on Kubernetes is the next issue; use onTimeout pause_filesystem (pod deleted, volumes kept) or kill');
   if (body.autoResume) throw notSupported('autoResume', 'resume a paused sandbox with connect or resume');
-  if (body.volumes?.length) throw notSupported('volumes', 'mount a PersistentVolumeClaim through the SandboxTemplate\'s volumeClaimTemplates (docs/volumes.md)');
 }
 
 /**
@@ -168,6 +170,7 @@ export class ClusterSandboxes implements SandboxOps {
 
   async create(p: Principal, body: CreateSandboxBody): Promise<SandboxDetail> {
     refuseUnsupported(body);
+    const volumes = this.d.volumes.claimVolumes(p, body.volumes ?? []);
     await this.checkTemplate(body.template, body);
     const pool = await this.poolFor(body.template);
     const id = newSandboxId();
@@ -181,6 +184,8 @@ export class ClusterSandboxes implements SandboxOps {
         annotations: {
           [CLUSTER_ANNOTATION.metadata]: JSON.stringify(body.metadata ?? {}), [CLUSTER_ANNOTATION.timeoutSeconds]: String(timeoutSeconds),
           ...(filesystemPause ? { [CLUSTER_ANNOTATION.onTimeout]: 'pause_filesystem', [CLUSTER_ANNOTATION.expiresAt]: expiry } : {}),
+          // The operator mounts these PVCs in the claim's pod (k8s/extensions/claim-inputs.ts); a claim has no field for them.
+          ...(volumes.length ? { [ANNOTATION.volumeMounts]: JSON.stringify(volumes) } : {}),
         },
       },
       spec: {
@@ -232,6 +237,12 @@ export class ClusterSandboxes implements SandboxOps {
     const items = rows.slice(start, start + f.limit);
     const more = start + f.limit < rows.length;
     return more ? { items, next: items[items.length - 1]!.id } : { items };
+  }
+
+  /** The sandboxes, running or paused, whose claims mount PVC `claimName` (a volume's delete is refused while there are any). */
+  mountedBy(claimName: string): string[] {
+    return this.d.claims.list((c) => !this.deleted.has(c.metadata.name!) && !c.metadata.deletionTimestamp
+      && claimVolumes(c).some((v) => v.claimName === claimName), this.d.namespace).map((c) => c.metadata.name!);
   }
 
   /** Sandboxes by state, for /metrics. */
@@ -344,8 +355,15 @@ export class ClusterSandboxes implements SandboxOps {
     return { detail: await this.extend(c, timeoutS, true), resumed: false };
   }
 
-  fork(): Promise<SandboxDetail> {
-    return Promise.reject(notSupported('fork', 'create a new sandbox from the template'));
+  async fork(p: Principal, id: string): Promise<SandboxDetail> {
+    this.refuseWithVolumes(this.claim(p, id));
+    throw notSupported('fork', 'create a new sandbox from the template');
+  }
+
+  /** As on one machine (engine/snapshot-ops.ts): a copy of one instant would find the volume changed under its open files. */
+  private refuseWithVolumes(c: SandboxClaim): void {
+    const volumes = claimVolumes(c);
+    if (volumes.length) throw conflict(`sandbox ${c.metadata.name} mounts volumes; a sandbox with volumes cannot be snapshotted or forked`, { volumes: volumes.map((v) => v.path) });
   }
 
   checkForkCount(): void {
@@ -400,8 +418,9 @@ export class ClusterSandboxes implements SandboxOps {
     return this.d.files.watch(this.address(this.claim(p, id)), path, onEvent, signal);
   }
 
-  snapshot(): Promise<SnapshotDetail> {
-    return Promise.reject(notSupported('snapshots', 'keep state on a volume (volumeClaimTemplates)'));
+  async snapshot(p: Principal, id: string): Promise<SnapshotDetail> {
+    this.refuseWithVolumes(this.claim(p, id));
+    throw notSupported('snapshots', 'keep state on a volume (volumeClaimTemplates)');
   }
 
   findSnapshot(): undefined {

@@ -77,7 +77,7 @@ export interface GuestBundleRef {
 /**
  * Mounts the root filesystem and writes every file the runtime needs; idempotent. With
  * `userns` (runc) the root filesystem is idmapped and the guest's config belongs to the
- * sandbox's root. `volumes` are bound after the engine's own mounts (volumes/mount-path.ts
+ * sandbox's root. `volumes` are bound after the engine's own mounts (../api/volume-mount-path.ts
  * keeps them off and above those).
  */
 export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: LinkAddresses, guest: GuestBundleRef, volumes: SpecMount[], userns?: UsernsSetup): Promise<void> {

@@ -20,7 +20,7 @@ import type { EngineRecord } from './sandbox-record.ts';
 import { publicState, type SandboxTable } from './sandbox-table.ts';
 import { allSettled } from './settle.ts';
 import type { CreateSandboxRequest, RuntimeClassName, SandboxInfo, SandboxLimits, VolumeMount } from './types.ts';
-import { mountListProblems } from './volumes/mount-path.ts';
+import { checkMountPaths } from '../api/volume-mount-path.ts';
 
 /** Below this ext4's journal and the guest's own files leave too little room. */
 const MIN_DISK_MIB = 32;
@@ -197,8 +197,7 @@ function resolveLimits(req: Partial<SandboxLimits> | undefined, template: Omit<S
 function validateVolumes(t: SandboxTable, runtime: RuntimeClassName, volumes: VolumeMount[]): VolumeMount[] {
   if (volumes.length === 0) return [];
   if (!runtimeClass(runtime).mountsVolumes) throw new AgentboxError('not_supported', `volumes need the gvisor runtime class; the ${runtime} runtime class shifts user ids per sandbox`);
-  const problems = mountListProblems(volumes);
-  if (problems.length > 0) throw invalidArgument(`invalid mounts: ${problems.map((p) => `volume mount #${p.index}: ${p.reason}`).join('; ')}`, { mounts: problems });
+  checkMountPaths(volumes);
   for (const v of volumes) t.volumes.dir(v.volumeId);
   return volumes.map((v) => ({ volumeId: v.volumeId, path: v.path }));
 }

@@ -67,7 +67,7 @@ export interface EgressPolicy {
   deny: string[];
 }
 
-/** A volume (volumes/disks.ts) mounted read-write at `path` inside a sandbox (volumes/mount-path.ts). */
+/** A volume (volumes/disks.ts) mounted read-write at `path` inside a sandbox (../api/volume-mount-path.ts). */
 export interface VolumeMount {
   volumeId: string;
   path: string;

@@ -5,7 +5,8 @@
 // becomes Ready, or a burst of 20 members Ready within one tick) and check exact controller steps.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EVENTS, PODS } from '../../src/k8s/client.ts';
+import { EVENTS, PODS, PVCS } from '../../src/k8s/client.ts';
+import { ANNOTATION, LABEL } from '../../src/api/k8s/constants.ts';
 import { CLAIMS, SANDBOXES } from '../../src/k8s/resources.ts';
 import type { KubeObject, Sandbox, SandboxClaim } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
@@ -101,6 +102,41 @@ describe('claim controller', { skip: skip ?? false }, () => {
     await waitFor('pod', () => client.getOrNull(PODS, ns, 'c-cold'));
     await markPodReady(client, ns, 'c-cold');
     await f.claimReason('c-cold', 'DependenciesReady');
+  });
+
+  it('mounts the agentbox volumes a claim names (cold), and only PVCs labelled as volumes of its tenant', async () => {
+    const { client, ns } = f;
+    const pvc = (name: string, labels: Record<string, string>) => client.create(PVCS, ns, {
+      metadata: { name, labels }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } } },
+    } as KubeObject);
+    await pvc('vol-mine', { [LABEL.volume]: 'true', [LABEL.tenant]: 't1' });
+    await pvc('vol-theirs', { [LABEL.volume]: 'true', [LABEL.tenant]: 't2' });
+    await pvc('plain', {});
+    // A warm member is there to take; a pod with new volumes cannot be a warm one.
+    await f.readyPool('pool-vol', 1);
+    const claim = (name: string, mounts: unknown) => client.create<SandboxClaim>(CLAIMS, ns, {
+      metadata: { name, labels: { [LABEL.tenant]: 't1' }, annotations: { [ANNOTATION.volumeMounts]: JSON.stringify(mounts) } },
+      spec: { warmPoolRef: { name: 'pool-vol' } },
+    } as SandboxClaim);
+    await claim('c-vol', [{ claimName: 'vol-mine', name: 'mine', path: '/data' }]);
+    const sb = await waitFor('cold sandbox with the volume', () => client.getOrNull<Sandbox>(SANDBOXES, ns, 'c-vol'));
+    assert.equal(sb.metadata.labels?.['agents.x-k8s.io/launch-type'], 'cold');
+    const spec = sb.spec.podTemplate.spec;
+    assert.deepEqual(spec.volumes?.filter((v) => v.persistentVolumeClaim), [{ name: 'agentbox-volume-0', persistentVolumeClaim: { claimName: 'vol-mine' } }]);
+    assert.deepEqual(spec.containers[0]!.volumeMounts, [{ name: 'agentbox-volume-0', mountPath: '/data' }]);
+    assert.equal((await f.members('pool-vol')).length, 1, 'the warm member was not taken');
+    for (const [name, mounts] of [
+      ['c-vol-theirs', [{ claimName: 'vol-theirs', path: '/data' }]],
+      ['c-vol-plain', [{ claimName: 'plain', path: '/data' }]],
+      ['c-vol-missing', [{ claimName: 'nope', path: '/data' }]],
+      ['c-vol-path', [{ claimName: 'vol-mine', path: '/proc' }]],
+      ['c-vol-shape', { claimName: 'vol-mine' }],
+    ] as const) {
+      await claim(name, mounts);
+      const failed = await f.claimReason(name, 'VolumeMountFailed');
+      assert.match(failed.status?.conditions?.find((x) => x.type === 'Ready')?.message ?? '', /volume/, name);
+      assert.equal(await client.getOrNull(SANDBOXES, ns, name), null, `${name}: no Sandbox`);
+    }
   });
 
   it('forwards SandboxExpired and SandboxMissing from the bound sandbox', async () => {

@@ -14,8 +14,7 @@ import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
 import { importJsSdk, openSandboxSdks } from '../opensandbox/fixture.ts';
 import { assertE2bScenariosPass } from './e2b-on-kubernetes.ts';
 import { adminClient, ensureEnv } from './harness.ts';
-import { startKubernetesStack, type KubernetesStack } from './kubernetes-stack.ts';
-import { ensureRealNode, guestPodSpec, IMAGE } from './real-node.ts';
+import { startRealNodeStack, type KubernetesStack } from './kubernetes-stack.ts';
 
 const skip = ensureEnv();
 const manifest = sdkManifest();
@@ -28,15 +27,9 @@ describe('agentbox on Kubernetes over real gVisor pods', { skip: skip ?? (typeof
 
   before(async () => {
     client = await adminClient();
-    const node = await ensureRealNode(client);
-    if ('skip' in node) { nodeSkip = node.skip; return; }
-    stack = await startKubernetesStack(client, {
-      namespace: 'kbr', simulatedPods: false,
-      templates: [{ name: 'base', podTemplate: {
-        metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest, 'agentbox.dev/default-user': 'user' } },
-        spec: guestPodSpec('agentbox.local/base:latest'),
-      } }],
-    });
+    const started = await startRealNodeStack(client, 'kbr');
+    if ('skip' in started) { nodeSkip = started.skip; return; }
+    stack = started;
     server = stack.server;
   });
   after(async () => {

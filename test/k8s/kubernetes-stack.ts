@@ -13,6 +13,7 @@ import { startOperator, type OperatorOptions, type RunningOperator } from '../..
 import { TEMPLATES } from '../../src/k8s/resources.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { createNamespace, deleteNamespace, installCrds } from './harness.ts';
+import { ensureRealNode, guestPodSpec, IMAGE } from './real-node.ts';
 import { simulatedKubelet } from './simulated-kubelet.ts';
 
 export interface KubernetesStack {
@@ -64,4 +65,21 @@ export async function startKubernetesStack(client: KubeClient, o: StackOptions):
     await close();
     throw err;
   }
+}
+
+/**
+ * The stack over the real node (scripts/k8s-node.sh) with the template `base`: agentbox's base
+ * image with the guest injected and `user` as the default user, as the E2B SDKs expect. The
+ * reason to skip when there is no real node (outside CI).
+ */
+export async function startRealNodeStack(client: KubeClient, namespace: string): Promise<KubernetesStack | { skip: string }> {
+  const node = await ensureRealNode(client);
+  if ('skip' in node) return node;
+  return startKubernetesStack(client, {
+    namespace, simulatedPods: false,
+    templates: [{ name: 'base', podTemplate: {
+      metadata: { annotations: { 'agentbox.dev/inject-guest': IMAGE.guest, 'agentbox.dev/default-user': 'user' } },
+      spec: guestPodSpec('agentbox.local/base:latest'),
+    } }],
+  });
 }

@@ -38,6 +38,10 @@ export const LABEL = {
   claimUid: 'agents.x-k8s.io/claim-uid',
   /** "true" on an unowned Pod/Service/PVC authorises adoption by a Sandbox. */
   adoptable: 'agents.x-k8s.io/adoptable',
+  /** agentbox, on a SandboxClaim (and on a volume's PVC): the tenant of the agentbox server it belongs to. */
+  tenant: 'agentbox.dev/tenant',
+  /** agentbox, on a PersistentVolumeClaim: `true` when it is a volume of the server's Volumes API (docs/volumes.md). */
+  volume: 'agentbox.dev/volume',
 } as const;
 
 export const ANNOTATION = {
@@ -86,11 +90,25 @@ export const ANNOTATION = {
   lastActivity: 'agentbox.dev/last-activity',
   /** agentbox, on a Sandbox the operator suspended for being idle: `idle`. */
   suspendedBy: 'agentbox.dev/suspended-by',
+  /** agentbox, on a volume's PersistentVolumeClaim: the volume's name in the Volumes API (names
+   * may hold `_` and capitals, which object names may not). */
+  volumeName: 'agentbox.dev/volume-name',
+  /**
+   * agentbox, on a SandboxClaim: the volumes (PVCs labelled `agentbox.dev/volume` of the claim's
+   * tenant) its pod mounts, `[{"claimName","path"}]` (JSON). A SandboxClaim has no field for
+   * existing volumes (its volumeClaimTemplates make new PVCs per sandbox), so the operator reads
+   * this when it makes the claim's Sandbox (k8s/extensions/claim-inputs.ts).
+   */
+  volumeMounts: 'agentbox.dev/volume-mounts',
 } as const;
 
 export const SUSPENDED_BY_IDLE = 'idle';
 
 export const HIBERNATION_MEMORY = 'memory';
+
+/** The access modes a volume's PVC may ask for (docs/volumes.md); several sandboxes mount one volume, so never ReadWriteOncePod. */
+export const VOLUME_ACCESS_MODES = ['ReadWriteOnce', 'ReadWriteMany'] as const;
+export type VolumeAccessMode = typeof VOLUME_ACCESS_MODES[number];
 export const HIBERNATION_FALLBACK_COLD_START = 'cold-start';
 
 /** Prefixes tenants may not set through podTemplate metadata (Service selector spoofing). */
@@ -148,6 +166,9 @@ export const REASON = {
   invalidMetadata: 'InvalidMetadata',
   envVarsInjectionRejected: 'EnvVarsInjectionRejected',
   volumeClaimTemplatesError: 'VolumeClaimTemplatesError',
+  /** agentbox: the claim's `agentbox.dev/volume-mounts` is malformed or names a PVC it may not
+   * mount. "Failed", so the server reports the create failed at once (cluster/claim-view.ts). */
+  volumeMountFailed: 'VolumeMountFailed',
   claimExpired: 'ClaimExpired',
   sandboxMissing: 'SandboxMissing',
   sandboxNotReady: 'SandboxNotReady',

@@ -18,7 +18,7 @@ export const up: Command = async (args, io) => {
     if (positionals.length) throw new UsageError('usage: agentbox up --kubernetes [flags]; see docs/kubernetes.md');
     return upKubernetes(flags, io);
   }
-  for (const k of ['namespace', 'kubeconfig', 'router-url', 'router-authz-mode', 'router-scoped-token-key-file', 'router-token-file']) {
+  for (const k of ['namespace', 'kubeconfig', 'router-url', 'router-authz-mode', 'router-scoped-token-key-file', 'router-token-file', 'volume-storage-class', 'volume-access-mode']) {
     if (flags[k] !== undefined) throw new UsageError(`--${k} goes with --kubernetes`);
   }
   if (positionals.length) throw new UsageError('usage: agentbox up [--host H] [--port P] [--runtime gvisor|runc] [--domain D] [--tls-cert PEM --tls-key PEM] [--template T] [--no-base]');

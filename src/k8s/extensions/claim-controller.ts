@@ -9,7 +9,7 @@
 import { ANNOTATION, CONDITION, KIND, LABEL, LAUNCH_COLD, LAUNCH_WARM, REASON, SHUTDOWN_POLICY, UPDATE_STRATEGY } from '../../api/k8s/constants.ts';
 import type { Condition, Sandbox, SandboxClaim, SandboxClaimStatus, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
-import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from '../client.ts';
+import { isAlreadyExists, isConflict, isNotFound, PVCS, type KubeClient } from '../client.ts';
 import { findCondition, isTrue, removeCondition, setCondition, type ConditionInput } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import { claimExpiry, expiryState } from '../expiry.ts';
@@ -20,7 +20,7 @@ import type { OperatorMetrics } from '../metrics.ts';
 import { controllerOf, controllerRef, isControlledBy } from '../ownership.ts';
 import { CLAIMS, SANDBOXES } from '../resources.ts';
 import { blueprintFromTemplate, isStale } from './blueprint.ts';
-import { ClaimInputError, createdByOf, injectEnv, mergePodMetadata, mergeVolumeClaimTemplates, validatePodMetadata } from './claim-inputs.ts';
+import { ClaimInputError, createdByOf, injectEnv, injectVolumeMounts, mergePodMetadata, mergeVolumeClaimTemplates, validatePodMetadata, volumeMountsOf, type ClaimVolumeMount } from './claim-inputs.ts';
 
 /** Default ceiling on a claim's wait for the starting pool member it counts on (then it goes cold). */
 export const DEFAULT_MAX_WARM_WAIT_MS = 10_000;
@@ -225,8 +225,8 @@ export class ClaimController {
     const template = this.d.templates.get(ns, pool.spec.sandboxTemplateRef.name);
     if (!template) return new StatusOutcome({ status: 'False', reason: REASON.templateNotFound, message: `SandboxTemplate ${pool.spec.sandboxTemplateRef.name} not found` }, MISSING_DEP_REQUEUE_MS);
 
-    // d. env / VCTs change the pod spec, which a running warm pod cannot take: cold start.
-    const needsCold = (claim.spec.env?.length ?? 0) > 0 || (claim.spec.volumeClaimTemplates?.length ?? 0) > 0;
+    // d. env / VCTs / volume mounts change the pod spec, which a running warm pod cannot take: cold start.
+    const needsCold = (claim.spec.env?.length ?? 0) > 0 || (claim.spec.volumeClaimTemplates?.length ?? 0) > 0 || volumeMountsOf(claim).length > 0;
     if (!needsCold) {
       const warm = await this.adoptWarm(claim, pool, template);
       if (warm instanceof StatusOutcome || warm) return warm;
@@ -367,7 +367,7 @@ export class ClaimController {
 
   private async createCold(claim: SandboxClaim, pool: SandboxWarmPool, template: SandboxTemplate): Promise<Sandbox | StatusOutcome> {
     const blueprint = blueprintFromTemplate(template);
-    blueprint.podTemplate.spec = injectEnv(blueprint.podTemplate.spec, claim, template);
+    blueprint.podTemplate.spec = injectVolumeMounts(injectEnv(blueprint.podTemplate.spec, claim, template), await this.mountableVolumes(claim));
     const vcts = mergeVolumeClaimTemplates(blueprint.volumeClaimTemplates, claim, template);
     const refHash = nameHash(template.metadata.name!);
     const createdBy = createdByOf(claim);
@@ -398,6 +398,24 @@ export class ClaimController {
       if (!isAlreadyExists(e)) throw e;
       return new StatusOutcome({ status: 'False', reason: REASON.sandboxCreatePending, message: 'Sandbox creation is pending' }, 200);
     }
+  }
+
+  /**
+   * The claim's volume mounts, once each PVC is known to be one it may mount: an agentbox volume
+   * (LABEL.volume) of the claim's own tenant (LABEL.tenant). Whoever may create claims in the
+   * namespace could otherwise mount any PVC there through the annotation.
+   */
+  private async mountableVolumes(claim: SandboxClaim): Promise<ClaimVolumeMount[]> {
+    const mounts = volumeMountsOf(claim);
+    const tenant = claim.metadata.labels?.[LABEL.tenant];
+    for (const m of mounts) {
+      const pvc = await this.d.client.getOrNull<{ metadata: { labels?: Record<string, string>; deletionTimestamp?: string } }>(PVCS, claim.metadata.namespace, m.claimName);
+      const labels = pvc?.metadata.labels ?? {};
+      if (!pvc || pvc.metadata.deletionTimestamp || labels[LABEL.volume] !== 'true' || tenant === undefined || labels[LABEL.tenant] !== tenant) {
+        throw new ClaimInputError(REASON.volumeMountFailed, `PersistentVolumeClaim ${m.claimName} is not a volume of this claim's tenant (labels ${LABEL.volume}=true and ${LABEL.tenant}=${tenant ?? '<none>'})`);
+      }
+    }
+    return mounts;
   }
 
   private countAssignment(claim: SandboxClaim, pool: SandboxWarmPool, t: SandboxTemplate, launch: string, sb: Sandbox): void {

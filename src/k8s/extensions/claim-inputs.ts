@@ -1,9 +1,10 @@
 // What a claim may ask for, checked and merged against its template: additional pod metadata,
-// environment variables and volume claim templates. Pure functions; each failure is a
+// environment variables, volume claim templates and agentbox's volume mounts. Pure functions; each failure is a
 // ClaimInputError whose `reason` is the claim's Ready reason (user error: no hot retry loop).
 import { AgentboxError } from '../../api/errors.ts';
 import { ANNOTATION, CORE_GROUP, LABEL, DEFAULT_LABEL_DOMAIN_ALLOWLIST, REASON, ROUTER_APP_LABEL } from '../../api/k8s/constants.ts';
 import type { PersistentVolumeClaimTemplate, PodMetadata, PodSpec, SandboxClaim, SandboxTemplate } from '../../api/k8s/types.ts';
+import { mountListProblems } from '../../api/volume-mount-path.ts';
 
 export class ClaimInputError extends AgentboxError {
   constructor(readonly reason: string, message: string) {
@@ -89,6 +90,40 @@ export function mergeVolumeClaimTemplates(base: PersistentVolumeClaimTemplate[] 
     if (at >= 0 && policy === 'Allowed') fail(`volumeClaimTemplate "${v.metadata?.name}" is defined by the template; policy Allowed only appends`);
     if (at >= 0) out[at] = v; else out.push(v);
   }
+  return out;
+}
+
+/** A volume the claim's pod mounts: an existing PVC of the namespace (docs/volumes.md). */
+export interface ClaimVolumeMount { claimName: string; path: string }
+
+/**
+ * The claim's `agentbox.dev/volume-mounts` (written by the agentbox server), checked: well-formed,
+ * and every path one a volume may take (api/volume-mount-path.ts, the server's own rule). Whether
+ * each PVC may be mounted by the claim is the controller's check (it reads the PVCs).
+ */
+export function volumeMountsOf(claim: SandboxClaim): ClaimVolumeMount[] {
+  const raw = claim.metadata.annotations?.[ANNOTATION.volumeMounts];
+  if (raw === undefined) return [];
+  const fail = (m: string): never => { throw new ClaimInputError(REASON.volumeMountFailed, `annotation ${ANNOTATION.volumeMounts}: ${m}`); };
+  let mounts: unknown;
+  try { mounts = JSON.parse(raw); } catch { fail('not JSON'); }
+  if (!Array.isArray(mounts) || mounts.some((m) => typeof m?.claimName !== 'string' || typeof m?.path !== 'string')) fail('must be a list of {claimName, path}');
+  const list = (mounts as ClaimVolumeMount[]).map(({ claimName, path }) => ({ claimName, path }));
+  const problems = mountListProblems(list);
+  if (problems.length > 0) fail(problems.map((x) => `mount #${x.index}: ${x.reason}`).join('; '));
+  return list;
+}
+
+/** Volume name in the pod of the claim's i-th mount. */
+const mountVolumeName = (i: number) => `agentbox-volume-${i}`;
+
+/** The pod spec with each PVC as a volume, mounted read-write in the main (first) container, where the guest runs commands. */
+export function injectVolumeMounts(spec: PodSpec, mounts: ClaimVolumeMount[]): PodSpec {
+  if (mounts.length === 0) return spec;
+  const out = structuredClone(spec);
+  const main = out.containers[0]!;
+  out.volumes = [...(out.volumes ?? []), ...mounts.map((m, i) => ({ name: mountVolumeName(i), persistentVolumeClaim: { claimName: m.claimName } }))];
+  main.volumeMounts = [...(main.volumeMounts ?? []), ...mounts.map((m, i) => ({ name: mountVolumeName(i), mountPath: m.path }))];
   return out;
 }
 

@@ -25,6 +25,21 @@ export interface VolumeOps {
   content(id: string, token: string | undefined): VolumeFiles;
 }
 
+/**
+ * The volumes a create's `volumes` name (the caller's, by name; `find` looks in its tenant only):
+ * every unknown one is named at once, in E2B's words ("volume mount #1: volume 'x' not found");
+ * the paths themselves are checked by the backend (api/volume-mount-path.ts). Both backends
+ * resolve mounts with it.
+ */
+export function resolveMounts<V extends { name: string }>(wanted: VolumeMountBody[], find: (name: string) => V | undefined): { volume: V; path: string }[] {
+  const found = wanted.map((m, index) => ({ index, m, v: find(m.name) }));
+  const missing = found.filter((x) => !x.v || x.v.name !== x.m.name);
+  if (missing.length > 0) {
+    throw invalidArgument(`invalid mounts: ${missing.map((x) => `volume mount #${x.index}: volume '${x.m.name}' not found`).join('; ')}`);
+  }
+  return found.map((x) => ({ volume: x.v!, path: x.m.path }));
+}
+
 export interface VolumeDeps {
   engine: Engine;
   store: VolumeStore;
@@ -76,17 +91,9 @@ export class VolumeService implements VolumeOps {
     this.d.store.delete(v.id);
   }
 
-  /**
-   * The engine mounts of a create's `volumes` (names of the caller's volumes): every bad entry
-   * is named at once, in E2B's words ("volume mount #1: volume 'x' not found"); the paths
-   * themselves are checked by the engine (engine/volumes/mount-path.ts).
-   */
+  /** The engine mounts of a create's `volumes` (names of the caller's volumes; see resolveMounts). */
   mounts(p: Principal, wanted: VolumeMountBody[]): VolumeMount[] {
-    const missing = wanted.map((m, index) => ({ index, m, v: this.d.store.find(p.tenantId, m.name) })).filter((x) => !x.v || x.v.name !== x.m.name);
-    if (missing.length > 0) {
-      throw invalidArgument(`invalid mounts: ${missing.map((x) => `volume mount #${x.index}: volume '${x.m.name}' not found`).join('; ')}`);
-    }
-    return wanted.map((m) => ({ volumeId: this.d.store.find(p.tenantId, m.name)!.id, path: m.path }));
+    return resolveMounts(wanted, (name) => this.d.store.find(p.tenantId, name)).map((m) => ({ volumeId: m.volume.id, path: m.path }));
   }
 
   /** Names of the volumes an engine sandbox mounts, for its details. */

@@ -3,14 +3,21 @@
  * the native API's `volumes`), so it is checked before anything is laid out: absolute, already
  * normalised (no `.`, `..`, `//` or trailing `/`, as E2B demands), and never over, under or
  * above what the sandbox needs to work or what isolates it: its kernel interfaces (/proc, /sys,
- * /dev), the guest daemon (bundle.ts GUEST_MOUNT and its config) and the files the engine binds
+ * /dev), the guest daemon (envd/bundle.ts GUEST_MOUNT and its config; the operator injects it at
+ * the same path, k8s/extensions/guest-injection.ts) and the files the engine binds
  * (/etc/resolv.conf, /etc/hosts). "Above" matters: a volume at /opt would hide the guest daemon,
- * one at / the whole image.
+ * one at / the whole image. One rule for both backends (engine/lifecycle.ts, cluster/volumes.ts),
+ * so it lives on the ground floor.
  */
 import { posix } from 'node:path';
+import { invalidArgument } from './errors.ts';
 
-/** Paths a volume may not cover, sit inside, or shadow from above. */
-export const RESERVED_PATHS = ['/proc', '/sys', '/dev', '/opt/agentbox', '/.agentbox', '/etc/resolv.conf', '/etc/hosts'];
+/**
+ * Paths a volume may not cover, sit inside, or shadow from above. `/run/agentbox-guest` is where
+ * the operator mounts the guest's configuration in a pod (k8s/extensions/guest-injection.ts
+ * GUEST_CONFIG_DIR; `/.agentbox` on one machine).
+ */
+export const RESERVED_PATHS = ['/proc', '/sys', '/dev', '/opt/agentbox', '/.agentbox', '/run/agentbox-guest', '/etc/resolv.conf', '/etc/hosts'];
 
 const MAX_PATH = 4096;
 
@@ -38,4 +45,10 @@ export function mountListProblems(mounts: { path: string }[]): { index: number; 
     used.add(m.path);
   });
   return out;
+}
+
+/** Throws one 400 naming every bad mount (`invalid mounts: volume mount #1: …; …`), as both backends answer. */
+export function checkMountPaths(mounts: { path: string }[]): void {
+  const problems = mountListProblems(mounts);
+  if (problems.length > 0) throw invalidArgument(`invalid mounts: ${problems.map((p) => `volume mount #${p.index}: ${p.reason}`).join('; ')}`, { mounts: problems });
 }
