@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { PODS, type KubeClient } from '../../src/k8s/client.ts';
+import { NODES, PODS, type KubeClient } from '../../src/k8s/client.ts';
 import type { KubeObject, PodSpec } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { skipOutsideCI } from '../support/ci.ts';
@@ -32,7 +32,6 @@ export function guestPodSpec(image: string): PodSpec {
   };
 }
 
-const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
 type Node = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
 /**

@@ -20,6 +20,7 @@ export const KIND = {
   SandboxClaim: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxClaim' },
   SandboxWarmPool: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxWarmPool' },
   SandboxSnapshot: { apiVersion: `${AGENTBOX_GROUP}/${AGENTBOX_VERSION}`, kind: 'SandboxSnapshot' },
+  SandboxConfig: { apiVersion: `${AGENTBOX_GROUP}/${AGENTBOX_VERSION}`, kind: 'SandboxConfig' },
 } as const satisfies Record<string, TypeMeta>;
 
 export const LABEL = {
