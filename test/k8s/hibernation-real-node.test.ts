@@ -183,6 +183,42 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
     assert.equal(await exec('mem64', 'md5sum /dev/shm/blob'), sum, 'the 64 MiB in memory came back unchanged');
   });
 
+  // A fork is a checkpoint and a restore on one node, wherever snapshots are kept: once, node-local.
+  if (storage === 'Node') it('forks a running Sandbox: the fork starts from its memory and files, the source runs on, and they diverge', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await sandbox('origin', COUNTER);
+    await until('origin', 'Ready', ready);
+    await exec('origin', 'echo from-origin > /tmp/marker');
+    const atFork = await count('origin');
+    const t0 = performance.now();
+    await sandbox('branch', COUNTER, { 'agentbox.dev/fork-from': 'origin' });
+    let branch = await until('branch', 'Ready', ready);
+    timings.fork = Math.round(performance.now() - t0);
+
+    const forked = JSON.parse(branch.metadata.annotations!['agentbox.dev/forked']!) as { from: string; snapshot: string };
+    assert.equal(forked.from, 'origin');
+    const pod = await client.get<Pod>(PODS, ns, 'branch');
+    assert.equal(pod.metadata.annotations?.['agentbox.dev/restore-from'], join(NODE_DIR, 'snapshots', ns, forked.snapshot));
+    const [origin, fork] = [await count('origin'), await count('branch')];
+    assert.ok(fork > atFork && fork - atFork < 5_000, `the fork counts on from the origin's ${atFork} (now ${fork}), not from a new random start`);
+    assert.ok(origin > atFork, `the origin went on running (${atFork} → ${origin})`);
+    assert.equal(await exec('branch', 'cat /tmp/marker'), 'from-origin', "the origin's files are in the fork");
+    await exec('branch', 'echo from-branch > /tmp/marker');
+    assert.equal(await exec('origin', 'cat /tmp/marker'), 'from-origin', 'a write in the fork stays in the fork');
+    console.log(`# fork hostname: ${await exec('branch', 'hostname')} (origin: ${await exec('origin', 'hostname')})`);
+
+    branch = await until('branch', 'Restored', (s) => cond(s, 'Hibernated')?.reason === 'Restored');
+    assert.equal(snapshotOf(branch), null, "the fork's snapshot is released once it runs");
+    assert.equal(await dataLeftAfterObjectGone(forked.snapshot), false);
+    // A later pod of the fork starts as any pod does: the fork was taken once.
+    await client.delete(PODS, ns, 'branch', { gracePeriodSeconds: 0 });
+    await waitFor('a new pod of branch', async () => {
+      const p = await client.getOrNull<Pod>(PODS, ns, 'branch');
+      return p && p.metadata.uid !== pod.metadata.uid ? p : null;
+    }, 60_000, 200);
+    assert.equal((await client.get<Pod>(PODS, ns, 'branch')).metadata.annotations?.['agentbox.dev/restore-from'], undefined);
+  });
+
   it('refuses a snapshot tampered with on disk, and starts cold only when allowed', { timeout: 600_000 }, async (t) => {
     if (nodeSkip) return t.skip(nodeSkip);
     await sandbox('tampered', COUNTER);

@@ -9,8 +9,12 @@ const snapshotId = z.string().regex(/^snap-[a-z0-9]{16}$/, 'a snapshot id (snap-
 
 export const NODE_AGENT_PORT = 7421;
 
-/** POST /v1/checkpoints: checkpoint the gVisor sandbox of the pod with this UID (its containers end). */
-export const CheckpointRequest = z.object({ namespace: name, name, uid: z.string().min(1).max(64) }).strict();
+/** POST /v1/checkpoints: checkpoint the gVisor sandbox of the pod with this UID (its containers end, unless leaveRunning). */
+export const CheckpointRequest = z.object({
+  namespace: name, name, uid: z.string().min(1).max(64),
+  /** Fork: the pod goes on running after its checkpoint (runsc checkpoint --leave-running). */
+  leaveRunning: z.boolean().optional(),
+}).strict();
 export const CheckpointResponse = z.object({
   snapshotId, node: z.string(), sizeBytes: z.number(), checkpointMs: z.number(), sealMs: z.number(),
   /** sha256 of the sealed manifest.json, which pins the runsc binary and every image file's sha256. */

@@ -65,10 +65,10 @@ export function sandboxBinary(pid: number): Promise<string | undefined> {
   return realpath(`/proc/${pid}/exe`).catch(() => undefined);
 }
 
-/** Checkpoints the whole gVisor sandbox into `imagePath`; its containers end, as runsc does. */
-export async function checkpoint(r: Runsc, sandboxId: string, imagePath: string): Promise<void> {
+/** Checkpoints the whole gVisor sandbox into `imagePath`; its containers end, as runsc does, unless `leaveRunning`. */
+export async function checkpoint(r: Runsc, sandboxId: string, imagePath: string, leaveRunning = false): Promise<void> {
   try {
-    await run(r.binary, ['--root', r.root, 'checkpoint', '--image-path', imagePath, sandboxId], { maxBuffer: 16 << 20 });
+    await run(r.binary, ['--root', r.root, 'checkpoint', ...(leaveRunning ? ['--leave-running'] : []), '--image-path', imagePath, sandboxId], { maxBuffer: 16 << 20 });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new AgentboxError('internal', `runsc checkpoint of sandbox ${sandboxId} failed: ${(err.stderr || err.message).trim().slice(-1000)}`);

@@ -45,7 +45,7 @@ export class NodeSnapshots {
     await mkdir(join(dir, IMAGES_DIR), { recursive: true, mode: 0o700 });
     try {
       const t0 = performance.now();
-      await checkpoint(runsc, sandbox.id, join(dir, IMAGES_DIR));
+      await checkpoint(runsc, sandbox.id, join(dir, IMAGES_DIR), req.leaveRunning);
       const t1 = performance.now();
       const m = await sealNodeSnapshot(dir, {
         snapshotId, node: this.o.node, pod: { namespace: req.namespace, name: req.name, uid: req.uid },
