@@ -11,22 +11,20 @@
  * Run with `npm run bench -- k8s-hibernation` after `npm run k8s:env`.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { KubeObject, Sandbox } from '../src/api/k8s/types.ts';
 import { agentAtNodeIP, HttpNodeAgents } from '../src/k8s/node/client.ts';
 import { startNodeAgentServer } from '../src/k8s/node/server.ts';
 import { NodeSnapshots } from '../src/k8s/node/snapshots.ts';
 import { startOperator } from '../src/k8s/operator.ts';
 import { SANDBOXES } from '../src/k8s/resources.ts';
-import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from '../test/k8s/harness.ts';
-import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER } from '../test/k8s/real-node.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from '../test/k8s/harness.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER } from '../test/k8s/real-node.ts';
 import { cannotRun, percentileRow, stat, timeOnce, type BenchSuite } from './harness.ts';
 
 const CYCLES = 5;
 const COLD = 5;
 const FORKS = 5;
-const NODE_DIR = join(dirname(KUBECONFIG), 'node');
 
 type Cond = { type: string; status: string };
 const condIs = (sb: Sandbox, type: string) => (sb.status?.conditions as Cond[] | undefined)?.some((c) => c.type === type && c.status === 'True') ?? false;
@@ -37,10 +35,9 @@ const suite: BenchSuite = {
     const skip = ensureEnv();
     if (skip) cannotRun('k8s-hibernation', skip);
     const client = await adminClient();
-    const node = await ensureRealNode(client);
+    const node = await ensureGvisorNode(client);
     if ('skip' in node) cannotRun('k8s-hibernation', node.skip);
-    const wrapper = join(NODE_DIR, 'runsc-wrapper');
-    const runsc = (existsSync(wrapper) ? /^REAL=(.+)$/m.exec(readFileSync(wrapper, 'utf8'))?.[1] : undefined) ?? cannotRun('k8s-hibernation', 'the node has no runsc wrapper; restart it with bash scripts/k8s-env.sh up');
+    const runsc = node.runsc;
     await installCrds(client);
     const ns = await createNamespace(client, 'bench-hib');
     const token = randomBytes(24).toString('hex');

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
@@ -29,14 +29,11 @@ import { S3SnapshotStore } from '../../src/k8s/node/store.ts';
 import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { KubeObject, Sandbox, SandboxSnapshot } from '../../src/api/k8s/types.ts';
-import { skipOutsideCI } from '../support/ci.ts';
 import { s3Skip, startS3Server, type RunningS3 } from '../support/s3-server.ts';
-import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
-import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER } from './real-node.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER } from './real-node.ts';
 
 const skip = ensureEnv();
-const NODE_DIR = join(dirname(KUBECONFIG), 'node');
-const WRAPPER = join(NODE_DIR, 'runsc-wrapper');
 
 type Cond = { type: string; status: string; reason: string; message: string };
 const cond = (sb: Sandbox | null, type: string) => (sb?.status?.conditions as Cond[] | undefined)?.find((c) => c.type === type);
@@ -61,11 +58,10 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
 
   before(async () => {
     client = await adminClient();
-    const node = await ensureRealNode(client);
+    const node = await ensureGvisorNode(client);
     if ('skip' in node) { nodeSkip = node.skip; return; }
     nodeName = node.name;
-    if (!existsSync(WRAPPER)) { nodeSkip = skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up'); return; }
-    runsc = /^REAL=(.+)$/m.exec(readFileSync(WRAPPER, 'utf8'))![1]!;
+    runsc = node.runsc;
     await installCrds(client);
     ns = await createNamespace(client, 'hib');
     if (storage === 'S3') {

@@ -12,8 +12,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
 import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
@@ -28,13 +28,10 @@ import { SANDBOX_CONFIGS, SANDBOXES } from '../../src/k8s/resources.ts';
 import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { KubeObject, Sandbox, SandboxConfig } from '../../src/api/k8s/types.ts';
-import { skipOutsideCI } from '../support/ci.ts';
-import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
-import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER } from './real-node.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER, RUNSC_WRAPPER } from './real-node.ts';
 
 const skip = ensureEnv();
-const NODE_DIR = join(dirname(KUBECONFIG), 'node');
-const WRAPPER = join(NODE_DIR, 'runsc-wrapper');
 const COUNTER = 'i=$(( (RANDOM << 15 | RANDOM) * 1000 )); while true; do i=$((i + 1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done';
 
 type Cond = { type: string; status: string; reason: string; message: string };
@@ -55,12 +52,11 @@ describe('SandboxConfig-installed runsc on the real node', { skip: skip ?? false
 
   before(async () => {
     client = await adminClient();
-    const node = await ensureRealNode(client);
+    const node = await ensureGvisorNode(client);
     if ('skip' in node) { nodeSkip = node.skip; return; }
     nodeName = node.name;
-    if (!existsSync(WRAPPER)) { nodeSkip = skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up'); return; }
-    originalWrapper = readFileSync(WRAPPER, 'utf8');
-    const runsc = /^REAL=(.+)$/m.exec(originalWrapper)![1]!;
+    const runsc = node.runsc;
+    originalWrapper = readFileSync(RUNSC_WRAPPER, 'utf8');
     await installCrds(client);
     const others = (await client.list<SandboxConfig>(SANDBOX_CONFIGS)).items
       .filter((c) => (c.spec as { class?: string; default?: boolean }).class === 'gvisor' && (c.spec as { default?: boolean }).default);
@@ -76,7 +72,7 @@ describe('SandboxConfig-installed runsc on the real node', { skip: skip ?? false
     }
     runtime = new NodeRuntime({ dir: runtimeDir, initial: runsc });
     await runtime.init();
-    writeFileSync(WRAPPER, renderWrapper({ runsc: runtime.path, snapshots: join(NODE_DIR, 'snapshots') }));
+    writeFileSync(RUNSC_WRAPPER, renderWrapper({ runsc: runtime.path, snapshots: join(NODE_DIR, 'snapshots') }));
 
     const token = randomBytes(24).toString('hex');
     const nodeIP = new URL(await agentAtNodeIP(client, 0)(nodeName)).hostname;
@@ -91,7 +87,7 @@ describe('SandboxConfig-installed runsc on the real node', { skip: skip ?? false
   }, { timeout: 25 * 60_000 });
   after(async () => {
     // The node's own wrapper first: nothing after this test may run the test's builds.
-    if (originalWrapper) writeFileSync(WRAPPER, originalWrapper);
+    if (originalWrapper) writeFileSync(RUNSC_WRAPPER, originalWrapper);
     await op?.stop();
     await client?.delete(SANDBOX_CONFIGS, undefined, config).catch(() => undefined);
     if (ns) await deleteNamespace(client, ns);
