@@ -17,6 +17,7 @@ import type { WebhookTarget } from '../api/k8s/crds.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { startExternalScaler, type RunningExternalScaler } from './keda/external-scaler.ts';
 import { agentAtNodeIP, HttpNodeAgents } from './node/client.ts';
+import { DEFAULT_RUNTIME_NODE_SELECTOR } from './runtime/controller.ts';
 import { NODE_AGENT_PORT } from '../api/k8s/node-agent.ts';
 
 const log = (msg: string, fields: Record<string, unknown> = {}) =>
@@ -69,7 +70,7 @@ export async function operatorCommand(args: string[]): Promise<number> {
     'keda-external-scaler-bind-address': '0',
     // Memory hibernation: the token shared with the node agents (`agentbox node`), on their port
     // at each node's InternalIP. Without it a Sandbox asking for memory hibernation is told so.
-    'node-agent-token-file': '', 'node-agent-port': NODE_AGENT_PORT,
+    'node-agent-token-file': '', 'node-agent-port': NODE_AGENT_PORT, 'runtime-node-selector': DEFAULT_RUNTIME_NODE_SELECTOR,
   });
   const scalerBind = parseBind(f['keda-external-scaler-bind-address']);
   if (scalerBind && !f.extensions) throw new AgentboxError('invalid_argument', '--keda-external-scaler-bind-address needs --extensions (it scales SandboxWarmPools)');
@@ -158,6 +159,8 @@ export async function operatorCommand(args: string[]): Promise<number> {
     nodeAgents: f['node-agent-token-file']
       ? new HttpNodeAgents({ token: readFileSync(f['node-agent-token-file'], 'utf8').trim(), urlOf: agentAtNodeIP(client, f['node-agent-port']) })
       : undefined,
+    // Empty turns SandboxConfig roll-out off (nodes keep the runsc they were set up with).
+    runtimeNodeSelector: f['node-agent-token-file'] && f['runtime-node-selector'] ? f['runtime-node-selector'] : undefined,
   });
   await Promise.race([stopped, new Promise<void>((r) => abort.signal.addEventListener('abort', () => r(), { once: true }))]);
   await operator.stop();

@@ -2,12 +2,12 @@
 // each reconciler's `watch` wired to its queue (the mapping of changes to keys lives beside each
 // reconciler). Everything is passed explicitly; nothing global.
 import { LABEL } from '../api/k8s/constants.ts';
-import type { KubeObject, Sandbox, SandboxClaim, SandboxSnapshot, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
-import { NETWORK_POLICIES, PODS, SERVICES, type KubeClient, type ResourceType } from './client.ts';
+import type { KubeObject, Sandbox, SandboxClaim, SandboxConfig, SandboxSnapshot, SandboxTemplate, SandboxWarmPool } from '../api/k8s/types.ts';
+import { NETWORK_POLICIES, NODES, PODS, SERVICES, type KubeClient, type ResourceType } from './client.ts';
 import { eventRecorder } from './events.ts';
 import { Informer } from './informer.ts';
 import { WorkQueue } from './queue.ts';
-import { CLAIMS, SANDBOX_SNAPSHOTS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
+import { CLAIMS, SANDBOX_CONFIGS, SANDBOX_SNAPSHOTS, SANDBOXES, TEMPLATES, WARM_POOLS } from './resources.ts';
 import { SandboxController } from './sandbox/controller.ts';
 import type { Pod } from './sandbox/pod.ts';
 import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
@@ -23,6 +23,7 @@ import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { PoolDemandView } from './keda/demand.ts';
 import type { NodeAgents } from './node/client.ts';
 import { SnapshotController } from './snapshot/controller.ts';
+import { RuntimeController, type RuntimeNode } from './runtime/controller.ts';
 
 export interface OperatorOptions {
   client: KubeClient;
@@ -51,6 +52,11 @@ export interface OperatorOptions {
   claimMaxWarmWaitMs?: number;
   /** The node agents that checkpoint and restore pods (memory hibernation, docs/kubernetes-hibernation.md). */
   nodeAgents?: NodeAgents;
+  /**
+   * With node agents: the label selector of the gVisor nodes, each of which the operator keeps on
+   * the runsc of the default SandboxConfig (src/k8s/runtime/); unset leaves nodes' runsc alone.
+   */
+  runtimeNodeSelector?: string;
   now?: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   metrics?: OperatorMetrics;
@@ -115,6 +121,25 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     informers.push(snapshots);
     queues.push(snapshotQ);
     metrics.watchQueues({ snapshot: snapshotQ });
+    if (o.runtimeNodeSelector !== undefined) {
+      // Cluster-scoped, whatever namespace the operator serves.
+      const cluster = <T extends KubeObject>(rt: ResourceType, labelSelector?: string) =>
+        new Informer<T>(o.client, rt, { labelSelector, resyncMs: o.resyncMs ?? 10 * 60_000, onError });
+      const configs = cluster<SandboxConfig>(SANDBOX_CONFIGS);
+      const nodes = cluster<RuntimeNode>(NODES, o.runtimeNodeSelector);
+      const runtimeCtl = new RuntimeController({
+        client: o.client, configs, nodes, agents: o.nodeAgents, now,
+        events: eventRecorder(o.client, 'sandboxconfig-controller', onError),
+      });
+      const runtimeQ = new WorkQueue({
+        workers: 1, onError: queueError('sandboxconfig'),
+        handler: (key) => metrics.timeReconcile('sandboxconfig', () => runtimeCtl.reconcile(key)),
+      });
+      runtimeCtl.watch((key) => runtimeQ.add(key));
+      informers.push(configs, nodes);
+      queues.push(runtimeQ);
+      metrics.watchQueues({ sandboxconfig: runtimeQ });
+    }
   }
   let demand: PoolDemandView | undefined;
 

@@ -19,3 +19,6 @@ export const BATCH_SANDBOXES: ResourceType = { group: OPENSANDBOX_GROUP, version
 
 /** agentbox's SandboxSnapshot (src/api/k8s/snapshot-schemas.ts). */
 export const SANDBOX_SNAPSHOTS: ResourceType = { group: AGENTBOX_GROUP, version: AGENTBOX_VERSION, plural: 'sandboxsnapshots', kind: 'SandboxSnapshot' };
+
+/** agentbox's SandboxConfig (src/api/k8s/sandbox-config-schemas.ts), cluster-scoped. */
+export const SANDBOX_CONFIGS: ResourceType = { group: AGENTBOX_GROUP, version: AGENTBOX_VERSION, plural: 'sandboxconfigs', kind: 'SandboxConfig' };

@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
@@ -29,14 +29,11 @@ import { S3SnapshotStore } from '../../src/k8s/node/store.ts';
 import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { KubeObject, Sandbox, SandboxSnapshot } from '../../src/api/k8s/types.ts';
-import { skipOutsideCI } from '../support/ci.ts';
 import { s3Skip, startS3Server, type RunningS3 } from '../support/s3-server.ts';
-import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, KUBECONFIG, waitFor } from './harness.ts';
-import { ensureRealNode, IMAGE, kubectl, NODE_SCHEDULER } from './real-node.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER } from './real-node.ts';
 
 const skip = ensureEnv();
-const NODE_DIR = join(dirname(KUBECONFIG), 'node');
-const WRAPPER = join(NODE_DIR, 'runsc-wrapper');
 
 type Cond = { type: string; status: string; reason: string; message: string };
 const cond = (sb: Sandbox | null, type: string) => (sb?.status?.conditions as Cond[] | undefined)?.find((c) => c.type === type);
@@ -61,11 +58,10 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
 
   before(async () => {
     client = await adminClient();
-    const node = await ensureRealNode(client);
+    const node = await ensureGvisorNode(client);
     if ('skip' in node) { nodeSkip = node.skip; return; }
     nodeName = node.name;
-    if (!existsSync(WRAPPER)) { nodeSkip = skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up'); return; }
-    runsc = /^REAL=(.+)$/m.exec(readFileSync(WRAPPER, 'utf8'))![1]!;
+    runsc = node.runsc;
     await installCrds(client);
     ns = await createNamespace(client, 'hib');
     if (storage === 'S3') {
@@ -181,6 +177,43 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
     timings.suspend64MiB = Math.round(suspendMs); timings.resume64MiB = Math.round(resumeMs);
     timings.checkpoint64MiB = Number(/checkpoint (\d+) ms/.exec(cond(asleep, 'Hibernated')!.message)![1]);
     assert.equal(await exec('mem64', 'md5sum /dev/shm/blob'), sum, 'the 64 MiB in memory came back unchanged');
+  });
+
+  // A fork is a checkpoint and a restore on one node, wherever snapshots are kept: once, node-local.
+  if (storage === 'Node') it('forks a running Sandbox: the fork starts from its memory and files, the source runs on, and they diverge', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await sandbox('origin', COUNTER);
+    await until('origin', 'Ready', ready);
+    await exec('origin', 'echo from-origin > /tmp/marker');
+    const atFork = await count('origin');
+    const t0 = performance.now();
+    await sandbox('branch', COUNTER, { 'agentbox.dev/fork-from': 'origin' });
+    let branch = await until('branch', 'Ready', ready);
+    timings.fork = Math.round(performance.now() - t0);
+
+    const forked = JSON.parse(branch.metadata.annotations!['agentbox.dev/forked']!) as { from: string; snapshot: string };
+    assert.equal(forked.from, 'origin');
+    const pod = await client.get<Pod>(PODS, ns, 'branch');
+    assert.equal(pod.metadata.annotations?.['agentbox.dev/restore-from'], join(NODE_DIR, 'snapshots', ns, forked.snapshot));
+    const [origin, fork] = [await count('origin'), await count('branch')];
+    assert.ok(fork > atFork && fork - atFork < 5_000, `the fork counts on from the origin's ${atFork} (now ${fork}), not from a new random start`);
+    assert.ok(origin > atFork, `the origin went on running (${atFork} → ${origin})`);
+    assert.equal(await exec('branch', 'cat /tmp/marker'), 'from-origin', "the origin's files are in the fork");
+    await exec('branch', 'echo from-branch > /tmp/marker');
+    assert.equal(await exec('origin', 'cat /tmp/marker'), 'from-origin', 'a write in the fork stays in the fork');
+    assert.equal(await exec('branch', 'hostname'), 'branch', "the fork's hostname is its own (gVisor takes it from the new pod's spec on restore)");
+    assert.equal(await exec('origin', 'hostname'), 'origin');
+
+    branch = await until('branch', 'Restored', (s) => cond(s, 'Hibernated')?.reason === 'Restored');
+    assert.equal(snapshotOf(branch), null, "the fork's snapshot is released once it runs");
+    assert.equal(await dataLeftAfterObjectGone(forked.snapshot), false);
+    // A later pod of the fork starts as any pod does: the fork was taken once.
+    await client.delete(PODS, ns, 'branch', { gracePeriodSeconds: 0 });
+    await waitFor('a new pod of branch', async () => {
+      const p = await client.getOrNull<Pod>(PODS, ns, 'branch');
+      return p && p.metadata.uid !== pod.metadata.uid ? p : null;
+    }, 60_000, 200);
+    assert.equal((await client.get<Pod>(PODS, ns, 'branch')).metadata.annotations?.['agentbox.dev/restore-from'], undefined);
   });
 
   it('refuses a snapshot tampered with on disk, and starts cold only when allowed', { timeout: 600_000 }, async (t) => {

@@ -81,6 +81,18 @@ describe('node agent API', { skip }, () => {
       (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument' && e.message === 'agentbox node needs --s3-bucket');
   });
 
+  it('answers the runtime routes with 400 for a bad body and 501 when it does not manage its runsc', async () => {
+    const bad = await code(await raw('/v1/runtime', { method: 'PUT', headers: bearer, body: JSON.stringify({ config: 'c', url: 'http://plain.example/runsc', sha256: 'A'.repeat(64) }) }));
+    assert.equal(bad.status, 400);
+    assert.match(bad.message, /url: an https:\/\/ or file:\/\/\/ URL; sha256: 64 lower-case hex digits/);
+    assert.deepEqual(await code(await raw('/v1/runtime', { headers: bearer })), {
+      status: 501, code: 'not_supported', message: 'this node agent runs without --runtime-dir, so its runsc is not managed by SandboxConfigs',
+    });
+    await assert.rejects(client().installRuntime('n1', { config: 'c', url: 'file:///opt/runsc', sha256: 'a'.repeat(64) }),
+      (e: unknown) => e instanceof AgentboxError && e.code === 'not_supported');
+    assert.equal((await raw('/v1/runtime', { method: 'PUT', body: '{}' })).status, 401);
+  });
+
   it('says when the agent is unreachable', async () => {
     const down = new HttpNodeAgents({ token, urlOf: async () => 'http://127.0.0.1:1' });
     await assert.rejects(down.deleteSnapshot('n9', 'ns', 'snap-0123456789abcdef'),

@@ -2,13 +2,18 @@
 // and kubectl against it. Pods that want it name its scheduler (the tests that play the kubelet
 // keep theirs unscheduled that way).
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { PODS, type KubeClient } from '../../src/k8s/client.ts';
+import { NODES, PODS, type KubeClient } from '../../src/k8s/client.ts';
 import type { KubeObject, PodSpec } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { KUBECONFIG, waitFor } from './harness.ts';
+
+/** The real node's state directory, and the runsc wrapper its gVisor shim runs (scripts/k8s-node.sh). */
+export const NODE_DIR = join(dirname(KUBECONFIG), 'node');
+export const RUNSC_WRAPPER = join(NODE_DIR, 'runsc-wrapper');
 
 const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
@@ -32,7 +37,6 @@ export function guestPodSpec(image: string): PodSpec {
   };
 }
 
-const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
 type Node = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
 
 /**
@@ -53,6 +57,14 @@ export async function ensureRealNode(client: KubeClient): Promise<{ name: string
     throw new Error(`scripts/k8s-env.sh images failed: ${(err.stderr || err.message).trim().split('\n').slice(-5).join(' | ')}`);
   });
   return { name };
+}
+
+/** The real node and the runsc its wrapper runs (`REAL=`), for what checkpoints its pods. */
+export async function ensureGvisorNode(client: KubeClient): Promise<{ name: string; runsc: string } | { skip: string }> {
+  const node = await ensureRealNode(client);
+  if ('skip' in node) return node;
+  if (!existsSync(RUNSC_WRAPPER)) return { skip: skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up') };
+  return { name: node.name, runsc: /^REAL=(.+)$/m.exec(readFileSync(RUNSC_WRAPPER, 'utf8'))![1]! };
 }
 
 export async function kubectl(...args: string[]): Promise<string> {

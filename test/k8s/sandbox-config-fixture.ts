@@ -1,10 +1,9 @@
 // A SandboxConfig (src/api/k8s/sandbox-config-schemas.ts) that its CRD and the guardrails admit,
 // for crd-validation.test.ts and guardrails.test.ts to break one field at a time.
-import type { ResourceType } from '../../src/k8s/client.ts';
 import type { KubeObject } from '../../src/api/k8s/types.ts';
 import { SANDBOX_CONFIG } from '../../src/api/k8s/sandbox-config-schemas.ts';
 
-export const SANDBOX_CONFIGS: ResourceType = { group: SANDBOX_CONFIG.group, version: SANDBOX_CONFIG.version, plural: SANDBOX_CONFIG.plural, kind: SANDBOX_CONFIG.kind };
+export { SANDBOX_CONFIGS } from '../../src/k8s/resources.ts';
 
 export interface Asset { url?: string; sha256?: string }
 export type SandboxConfig = KubeObject & { spec: { class: string; default?: boolean; runtime: { version?: string; assets: Record<string, Asset> } } };

@@ -20,6 +20,7 @@ export const KIND = {
   SandboxClaim: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxClaim' },
   SandboxWarmPool: { apiVersion: `${EXT_GROUP}/${HUB_VERSION}`, kind: 'SandboxWarmPool' },
   SandboxSnapshot: { apiVersion: `${AGENTBOX_GROUP}/${AGENTBOX_VERSION}`, kind: 'SandboxSnapshot' },
+  SandboxConfig: { apiVersion: `${AGENTBOX_GROUP}/${AGENTBOX_VERSION}`, kind: 'SandboxConfig' },
 } as const satisfies Record<string, TypeMeta>;
 
 export const LABEL = {
@@ -82,6 +83,12 @@ export const ANNOTATION = {
   /** agentbox, on a pod: the snapshot directory its containers are restored from (the runsc
    * wrapper reads it, src/k8s/node/wrapper.ts). Only the operator sets it. */
   restoreFrom: 'agentbox.dev/restore-from',
+  /** agentbox, on a new Sandbox: the running Sandbox (same namespace) to fork, whose memory,
+   * processes and files it starts from (docs/kubernetes-hibernation.md). */
+  forkFrom: 'agentbox.dev/fork-from',
+  /** agentbox, on a forked Sandbox: the fork was taken (`{"from","snapshot","at"}`, JSON), so a
+   * later pod of it starts as any pod does and never forks again. Only the operator sets it. */
+  forked: 'agentbox.dev/forked',
   /** agentbox, on a Sandbox: suspend it after this many seconds without traffic through the
    * router, and resume it when a request arrives (docs/kubernetes-hibernation.md). */
   suspendAfterIdle: 'agentbox.dev/suspend-after-idle',
@@ -180,6 +187,9 @@ export const REASON = {
   restoring: 'Restoring',
   restored: 'Restored',
   restoreFailed: 'RestoreFailed',
+  /** A fork's snapshot of its source's running pod was taken / could not be. */
+  forked: 'Forked',
+  forkFailed: 'ForkFailed',
   /** Event: the operator suspended an idle Sandbox; and a suspend-after-idle it cannot read. */
   suspendedIdle: 'SuspendedIdle',
   invalidIdleSetting: 'InvalidIdleSetting',

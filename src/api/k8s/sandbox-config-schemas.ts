@@ -7,7 +7,7 @@
 // cannot fetch, so a SandboxConfig is safe to install from with or without the guardrails.
 import { z } from 'zod';
 import type { SingleVersionKindDef } from './opensandbox-schemas.ts';
-import type { Schema } from './schemas.ts';
+import { conditions, type Schema } from './schemas.ts';
 
 export const SANDBOX_CLASSES = ['gvisor', 'microvm'] as const;
 export const ASSET_ARCHITECTURES = ['amd64', 'arm64'] as const;
@@ -15,6 +15,8 @@ export const ASSET_ARCHITECTURES = ['amd64', 'arm64'] as const;
 export const SHA256_PATTERN = '^[a-f0-9]{64}$';
 /** Fetched over TLS, or already on the node (file:///path, no host). */
 export const ASSET_URL_PATTERN = '^(https://|file:///)[^\\s]+$';
+/** A node's state in a SandboxConfig's status: it runs the config's binary, or refused it (why in message). */
+export const NODE_RUNTIME_PHASES = ['Installed', 'Failed'] as const;
 
 const asset: Schema = {
   type: 'object', required: ['url', 'sha256'],
@@ -28,11 +30,13 @@ export const SANDBOX_CONFIG: SingleVersionKindDef = {
   group: 'agentbox.dev', kind: 'SandboxConfig', plural: 'sandboxconfigs', singular: 'sandboxconfig',
   shortNames: ['sbxconfig'], version: 'v1alpha1', scope: 'Cluster',
   def: {
-    status: false,
+    status: true,
     printerColumns: [
       { name: 'CLASS', type: 'string', jsonPath: '.spec.class' },
       { name: 'DEFAULT', type: 'boolean', jsonPath: '.spec.default' },
       { name: 'VERSION', type: 'string', jsonPath: '.spec.runtime.version' },
+      { name: 'INSTALLED', type: 'integer', jsonPath: '.status.installedNodes', description: 'Nodes that run this config\'s binary.' },
+      { name: 'READY', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
       { name: 'AGE', type: 'date', jsonPath: '.metadata.creationTimestamp' },
     ],
     schema: {
@@ -55,6 +59,29 @@ export const SANDBOX_CONFIG: SingleVersionKindDef = {
                 },
               },
             },
+          },
+        },
+        status: {
+          type: 'object',
+          description: "Written by the operator from what each node's agent reported (src/k8s/runtime/controller.ts).",
+          properties: {
+            observedGeneration: { type: 'integer', format: 'int64' },
+            installedNodes: { type: 'integer', minimum: 0, description: 'How many nodes run the binary.' },
+            nodes: {
+              type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'],
+              items: {
+                type: 'object', required: ['name', 'phase'],
+                properties: {
+                  name: { type: 'string', description: 'The node.' },
+                  phase: { type: 'string', enum: [...NODE_RUNTIME_PHASES] },
+                  sha256: { type: 'string', description: 'sha256 of the binary the node runs now.' },
+                  version: { type: 'string', description: 'The first line of `runsc --version` on the node.' },
+                  message: { type: 'string', description: 'Why the node refused or could not install the binary.' },
+                  lastTransitionTime: { type: 'string', format: 'date-time' },
+                },
+              },
+            },
+            conditions,
           },
         },
       },

@@ -165,4 +165,21 @@ export interface SandboxSnapshotStatus {
   manifestSha256?: string;
   conditions?: Condition[];
 }
+/** SandboxConfig (src/api/k8s/sandbox-config-schemas.ts): its spec is SandboxConfigSpec, parsed with zod where it is read. */
+export interface SandboxConfigNodeStatus {
+  name: string;
+  phase: 'Installed' | 'Failed';
+  sha256?: string;
+  version?: string;
+  message?: string;
+  lastTransitionTime?: string;
+}
+export interface SandboxConfigStatus {
+  observedGeneration?: number;
+  installedNodes?: number;
+  nodes?: SandboxConfigNodeStatus[];
+  conditions?: Condition[];
+}
+export interface SandboxConfig extends KubeObject { spec: unknown; status?: SandboxConfigStatus }
+
 export interface SandboxSnapshot extends KubeObject { spec: SandboxSnapshotSpec; status?: SandboxSnapshotStatus }

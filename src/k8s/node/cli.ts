@@ -6,6 +6,7 @@ import { AgentboxError } from '../../api/errors.ts';
 import { NODE_AGENT_PORT } from '../../api/k8s/node-agent.ts';
 import { parseFlags } from '../flags.ts';
 import { startNodeAgentServer } from './server.ts';
+import { NodeRuntime } from './runtime.ts';
 import { NodeSnapshots } from './snapshots.ts';
 import { S3SnapshotStore } from './store.ts';
 import { renderWrapper } from './wrapper.ts';
@@ -37,7 +38,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
   }
   const f = parseFlags(args, {
     'node-name': process.env.NODE_NAME ?? '', runsc: '', 'runsc-root': '', snapshots: DEFAULT_SNAPSHOTS_DIR,
-    'token-file': '', host: '0.0.0.0', port: NODE_AGENT_PORT, 'install-wrapper': '',
+    'token-file': '', host: '0.0.0.0', port: NODE_AGENT_PORT, 'install-wrapper': '', 'runtime-dir': '',
     store: 'node', 's3-bucket': '', 's3-endpoint': '', 's3-region': 'us-east-1', 's3-prefix': '',
   });
   required(f, ['node-name', 'runsc', 'runsc-root', 'token-file']);
@@ -46,15 +47,20 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const token = (await readFile(f['token-file'], 'utf8')).trim();
   if (token.length < 32) throw new AgentboxError('invalid_argument', `--token-file ${f['token-file']} holds ${token.length} characters; use at least 32 random ones`);
   await mkdir(f.snapshots, { recursive: true, mode: 0o700 });
+  // With --runtime-dir the node runs the runsc its SandboxConfig names, through a link there
+  // that starts out at --runsc (runtime.ts); the wrapper and the agent run the link.
+  const runtime = f['runtime-dir'] ? new NodeRuntime({ dir: f['runtime-dir'], initial: f.runsc }) : undefined;
+  await runtime?.init();
+  const runsc = runtime?.path ?? f.runsc;
   if (f['install-wrapper']) {
-    await installWrapper(f['install-wrapper'], renderWrapper({ runsc: f.runsc, snapshots: f.snapshots }));
+    await installWrapper(f['install-wrapper'], renderWrapper({ runsc, snapshots: f.snapshots }));
     log('runsc wrapper installed', { path: f['install-wrapper'] });
   }
   const store = f.store === 's3'
     ? new S3SnapshotStore({ bucket: f['s3-bucket'], endpoint: f['s3-endpoint'] || undefined, region: f['s3-region'], prefix: f['s3-prefix'] })
     : undefined;
-  const snapshots = new NodeSnapshots({ node: f['node-name'], runsc: { binary: f.runsc, root: f['runsc-root'] }, dir: f.snapshots, store });
-  const server = await startNodeAgentServer({ snapshots, token, host: f.host, port: f.port, log });
+  const snapshots = new NodeSnapshots({ node: f['node-name'], runsc: { binary: runsc, root: f['runsc-root'] }, dir: f.snapshots, store });
+  const server = await startNodeAgentServer({ snapshots, runtime, token, host: f.host, port: f.port, log });
   log('node agent listening', { node: f['node-name'], port: server.port, snapshots: f.snapshots });
   await new Promise<void>((r) => { process.once('SIGTERM', () => r()); process.once('SIGINT', () => r()); });
   await server.close();

@@ -4,14 +4,17 @@
 import { AgentboxError, type ErrorCode } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/k8s/types.ts';
 import {
-  CheckpointResponse, RestoreResponse, snapshotPath, type CheckpointRequest, type RestoreRequest,
+  CheckpointResponse, RestoreResponse, RUNTIME_PATH, RuntimeState, snapshotPath,
+  type CheckpointRequest, type RestoreRequest, type RuntimeInstallRequest,
 } from '../../api/k8s/node-agent.ts';
-import type { KubeClient } from '../client.ts';
+import { NODES, type KubeClient } from '../client.ts';
 
 export interface NodeAgents {
   checkpoint(node: string, req: CheckpointRequest): Promise<CheckpointResponse>;
   prepareRestore(node: string, req: RestoreRequest): Promise<RestoreResponse>;
   deleteSnapshot(node: string, namespace: string, snapshotId: string): Promise<void>;
+  /** Makes the node run the runsc of a SandboxConfig (src/k8s/runtime/). */
+  installRuntime(node: string, req: RuntimeInstallRequest): Promise<RuntimeState>;
 }
 
 export interface HttpNodeAgentsOptions {
@@ -22,7 +25,6 @@ export interface HttpNodeAgentsOptions {
   timeoutMs?: number;
 }
 
-const NODES = { group: '', version: 'v1', plural: 'nodes', kind: 'Node' };
 type Node = KubeObject & { status?: { addresses?: { type: string; address: string }[] } };
 
 /** The agent of a node at its InternalIP (needs `get` on nodes). */
@@ -47,6 +49,10 @@ export class HttpNodeAgents implements NodeAgents {
 
   async deleteSnapshot(node: string, namespace: string, snapshotId: string): Promise<void> {
     await this.call(node, 'DELETE', snapshotPath(namespace, snapshotId));
+  }
+
+  async installRuntime(node: string, req: RuntimeInstallRequest): Promise<RuntimeState> {
+    return RuntimeState.parse(await this.call(node, 'PUT', RUNTIME_PATH, req));
   }
 
   private async call(node: string, method: string, path: string, body?: unknown): Promise<unknown> {

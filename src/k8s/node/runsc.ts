@@ -3,6 +3,7 @@
 // Checkpoint, pkg/shim/v1/runsc/service.go) rather than the shim's ttrpc GvisorTaskService:
 // the same operation, without a ttrpc client in Node, and with the shim's root as its only input.
 import { execFile } from 'node:child_process';
+import { realpath } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { AgentboxError } from '../../api/errors.ts';
 import type { SnapshotContainer } from './manifest.ts';
@@ -19,11 +20,13 @@ const CRI = {
   image: 'io.kubernetes.cri.image-name',
 } as const;
 
-interface ContainerState { id: string; status: string; bundle: string; annotations?: Record<string, string> }
+interface ContainerState { id: string; status: string; pid: number; bundle: string; annotations?: Record<string, string> }
 
 export interface PodSandbox {
   /** The gVisor sandbox id: the id of the pod's sandbox (pause) container. */
   id: string;
+  /** The host PID of the sandbox process (the sentry). */
+  pid: number;
   containers: SnapshotContainer[];
 }
 
@@ -50,13 +53,22 @@ export async function findPodSandbox(r: Runsc, pod: { namespace: string; name: s
   const containers = mine.filter((c) => c.annotations?.[CRI.type] === 'container' && c.status === 'running')
     .map((c) => ({ name: c.annotations![CRI.container]!, image: c.annotations![CRI.image] ?? '' }));
   if (containers.length === 0) throw new AgentboxError('conflict', `pod ${pod.namespace}/${pod.name} has no running container to checkpoint`);
-  return { id: sandbox.id, containers };
+  return { id: sandbox.id, pid: sandbox.pid, containers };
 }
 
-/** Checkpoints the whole gVisor sandbox into `imagePath`; its containers end, as runsc does. */
-export async function checkpoint(r: Runsc, sandboxId: string, imagePath: string): Promise<void> {
+/**
+ * The runsc binary a running sandbox was started from, its sentry's executable: the binary a
+ * checkpoint of it must be made and recorded with, even if the node's runsc changed since
+ * (runtime.ts). Undefined when the process or the file is gone.
+ */
+export function sandboxBinary(pid: number): Promise<string | undefined> {
+  return realpath(`/proc/${pid}/exe`).catch(() => undefined);
+}
+
+/** Checkpoints the whole gVisor sandbox into `imagePath`; its containers end, as runsc does, unless `leaveRunning`. */
+export async function checkpoint(r: Runsc, sandboxId: string, imagePath: string, leaveRunning = false): Promise<void> {
   try {
-    await run(r.binary, ['--root', r.root, 'checkpoint', '--image-path', imagePath, sandboxId], { maxBuffer: 16 << 20 });
+    await run(r.binary, ['--root', r.root, 'checkpoint', ...(leaveRunning ? ['--leave-running'] : []), '--image-path', imagePath, sandboxId], { maxBuffer: 16 << 20 });
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new AgentboxError('internal', `runsc checkpoint of sandbox ${sandboxId} failed: ${(err.stderr || err.message).trim().slice(-1000)}`);

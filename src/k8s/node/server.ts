@@ -5,11 +5,14 @@ import http from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { AgentboxError } from '../../api/errors.ts';
-import { CheckpointRequest, RestoreRequest, SnapshotKey, SNAPSHOT_PATH_RE } from '../../api/k8s/node-agent.ts';
+import { CheckpointRequest, RestoreRequest, RUNTIME_PATH, RuntimeInstallRequest, SnapshotKey, SNAPSHOT_PATH_RE } from '../../api/k8s/node-agent.ts';
+import type { NodeRuntime } from './runtime.ts';
 import type { NodeSnapshots } from './snapshots.ts';
 
 export interface NodeAgentServerOptions {
   snapshots: NodeSnapshots;
+  /** The SandboxConfig-managed runsc; without it (no `--runtime-dir`) the node keeps its own. */
+  runtime?: NodeRuntime;
   token: string;
   host: string;
   port: number;
@@ -45,6 +48,11 @@ export function startNodeAgentServer(o: NodeAgentServerOptions): Promise<Running
     if (!authorized(req)) throw new AgentboxError('unauthenticated', 'the node agent needs its token as Authorization: Bearer');
     if (req.method === 'POST' && path === '/v1/checkpoints') return o.snapshots.checkpoint(await body(req, CheckpointRequest));
     if (req.method === 'POST' && path === '/v1/restores') return o.snapshots.prepareRestore(await body(req, RestoreRequest));
+    if (path === RUNTIME_PATH && (req.method === 'GET' || req.method === 'PUT')) {
+      const install = req.method === 'PUT' ? await body(req, RuntimeInstallRequest) : undefined;
+      if (!o.runtime) throw new AgentboxError('not_supported', 'this node agent runs without --runtime-dir, so its runsc is not managed by SandboxConfigs');
+      return install ? o.runtime.install(install) : o.runtime.state();
+    }
     const m = SNAPSHOT_PATH_RE.exec(path);
     if (req.method === 'DELETE' && m) {
       const key = SnapshotKey.safeParse({ namespace: decodeURIComponent(m[1]!), snapshotId: decodeURIComponent(m[2]!) });

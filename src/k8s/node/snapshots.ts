@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { CheckpointRequest, CheckpointResponse, RestoreRequest, RestoreResponse } from '../../api/k8s/node-agent.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { MANIFEST, sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
-import { checkpoint, findPodSandbox, type Runsc } from './runsc.ts';
+import { checkpoint, findPodSandbox, sandboxBinary, type Runsc } from './runsc.ts';
+import { BinaryDigests } from './runtime.ts';
 import type { S3SnapshotStore } from './store.ts';
 import { GRANT_FILE, IMAGES_DIR } from './wrapper.ts';
 
@@ -27,7 +28,7 @@ export interface NodeSnapshotsOptions {
 const newSnapshotId = () => `snap-${randomBytes(10).toString('hex').slice(0, 16)}`;
 
 export class NodeSnapshots {
-  private runscSha256?: Promise<string>;
+  private readonly digests = new BinaryDigests();
 
   constructor(private readonly o: NodeSnapshotsOptions) {}
 
@@ -35,24 +36,20 @@ export class NodeSnapshots {
     return join(this.o.dir, namespace, snapshotId);
   }
 
-  /** Hashed once: the binary is the node's, pinned for the agent's lifetime. */
-  private runtimeSha256(): Promise<string> {
-    this.runscSha256 ??= sha256OfFile(this.o.runsc.binary);
-    return this.runscSha256;
-  }
-
   async checkpoint(req: CheckpointRequest): Promise<CheckpointResponse> {
     const sandbox = await findPodSandbox(this.o.runsc, req);
+    // The sandbox's own binary checkpoints it, and is the one the manifest pins.
+    const runsc = { ...this.o.runsc, binary: (await sandboxBinary(sandbox.pid)) ?? this.o.runsc.binary };
     const snapshotId = newSnapshotId();
     const dir = this.pathOf(req.namespace, snapshotId);
     await mkdir(join(dir, IMAGES_DIR), { recursive: true, mode: 0o700 });
     try {
       const t0 = performance.now();
-      await checkpoint(this.o.runsc, sandbox.id, join(dir, IMAGES_DIR));
+      await checkpoint(runsc, sandbox.id, join(dir, IMAGES_DIR), req.leaveRunning);
       const t1 = performance.now();
       const m = await sealNodeSnapshot(dir, {
         snapshotId, node: this.o.node, pod: { namespace: req.namespace, name: req.name, uid: req.uid },
-        containers: sandbox.containers, runtime: { name: 'runsc', sha256: await this.runtimeSha256() },
+        containers: sandbox.containers, runtime: { name: 'runsc', sha256: await this.digests.of(runsc.binary) },
         createdAt: (this.o.now?.() ?? new Date()).toISOString(),
       });
       const sealMs = Math.round(performance.now() - t1);
@@ -79,7 +76,8 @@ export class NodeSnapshots {
       // Taken on another node, or this node's copy is gone: the store's copy, verified below.
       await this.o.store.download(req.namespace, req.snapshotId, dir);
     }
-    const m = await verifyNodeSnapshot(dir, { runtimeSha256: await this.runtimeSha256(), containers: req.containers });
+    // The binary the wrapper will restore with: what the runsc path resolves to now (runtime.ts).
+    const m = await verifyNodeSnapshot(dir, { runtimeSha256: await this.digests.of(this.o.runsc.binary), containers: req.containers });
     // With a store any node may restore a snapshot; without, only the node that took it holds it.
     if (m.pod.namespace !== req.namespace || (!this.o.store && m.node !== this.o.node)) {
       throw new AgentboxError('integrity_error', `snapshot ${req.snapshotId} belongs to ${m.pod.namespace} on node ${m.node}, not to ${req.namespace} on ${this.o.node}`);

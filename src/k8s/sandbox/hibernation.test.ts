@@ -1,9 +1,16 @@
 // The pure parts of memory hibernation: whether a Sandbox asks for it (itself or its template's
-// pod template), its snapshot annotation, and pinning the restored pod to the snapshot's node.
+// pod template), its snapshot annotation, and pinning the restored pod to the snapshot's node; and
+// the fork's decisions with the node agents and the API recorded in memory (the real checkpoint and
+// restore of a fork are test/k8s/hibernation-real-node.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { AgentboxError } from '../../api/errors.ts';
+import type { CheckpointRequest, CheckpointResponse } from '../../api/k8s/node-agent.ts';
 import type { Sandbox } from '../../api/k8s/types.ts';
-import { pinToNode, snapshotOf, wantsMemoryHibernation } from './hibernation.ts';
+import type { NodeAgents } from '../node/client.ts';
+import type { SnapshotRecords } from '../snapshot/records.ts';
+import { Hibernator, pinToNode, snapshotOf, wantsMemoryHibernation } from './hibernation.ts';
+import type { Pod } from './pod.ts';
 
 const sb = (annotations?: Record<string, string>, podAnnotations?: Record<string, string>) => ({
   metadata: { name: 's', namespace: 'n', annotations },
@@ -37,5 +44,86 @@ describe('memory hibernation', () => {
       { ...zoneA, matchFields: [field] },
       { matchFields: [{ key: 'metadata.name', operator: 'NotIn', values: ['n2'] }, field] },
     ] } } });
+  });
+});
+
+describe('fork of a running Sandbox', () => {
+  const pod = (name: string, extra: Partial<Pod['status']> = { phase: 'Running' }) => ({
+    metadata: { name, namespace: 'n', uid: `uid-${name}`, annotations: {} },
+    spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox' }] },
+    status: extra,
+  }) as unknown as Pod;
+  const world = (source: Pod | null | 'none') => {
+    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; recorded: string[]; patches: unknown[]; events: string[] } =
+      { checkpoints: [], restores: [], recorded: [], patches: [], events: [] };
+    const agents = {
+      checkpoint: async (_node: string, req: CheckpointRequest): Promise<CheckpointResponse> => {
+        calls.checkpoints.push(req);
+        return { snapshotId: 'snap-0123456789abcdef', node: 'node-1', sizeBytes: 4096, checkpointMs: 12, sealMs: 1, manifestSha256: 'a'.repeat(64), storage: 'Node', location: 'node://node-1/x' };
+      },
+      prepareRestore: async (_node: string, req: { name: string; snapshotId: string }) => { calls.restores.push(`${req.name}<-${req.snapshotId}`); return { restoreFrom: `/snap/${req.snapshotId}`, verifyMs: 1 }; },
+      deleteSnapshot: async () => undefined,
+      installRuntime: async () => { throw new Error('unused'); },
+    } as unknown as NodeAgents;
+    const h = new Hibernator({
+      agents,
+      events: { record: (_o, type, reason, _a, note) => calls.events.push(`${type} ${reason}: ${note}`) },
+      records: { record: async (sb: Sandbox, snap: CheckpointResponse, of: string) => { calls.recorded.push(`${snap.snapshotId} of ${of} owned by ${sb.metadata.name}`); return {}; } } as unknown as SnapshotRecords,
+      patchSandbox: async (_sb, patch) => { calls.patches.push(patch); },
+      podOfSandbox: async (_ns, name) => {
+        if (source === 'none') throw new AgentboxError('not_found', `there is no Sandbox ${name} in namespace n`);
+        return source;
+      },
+    });
+    return { h, calls };
+  };
+
+  it("checkpoints the source's running pod with it left running, and restores the fork's first pod from that, pinned to the node", async () => {
+    const { h, calls } = world(pod('source'));
+    const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'source' }), pod('s'));
+    assert.deepEqual(calls.checkpoints, [{ namespace: 'n', name: 'source', uid: 'uid-source', leaveRunning: true }]);
+    assert.deepEqual(calls.recorded, ['snap-0123456789abcdef of source owned by s']);
+    const annotations = (calls.patches[0] as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
+    assert.deepEqual(JSON.parse(annotations['agentbox.dev/hibernation-snapshot']!), { id: 'snap-0123456789abcdef', node: 'node-1', podUid: 'uid-source' });
+    assert.deepEqual({ ...JSON.parse(annotations['agentbox.dev/forked']!), at: 'x' }, { from: 'source', snapshot: 'snap-0123456789abcdef', at: 'x' });
+    assert.deepEqual(calls.restores, ['s<-snap-0123456789abcdef']);
+    assert.equal(step.pod?.metadata.annotations?.['agentbox.dev/restore-from'], '/snap/snap-0123456789abcdef');
+    assert.ok(JSON.stringify(step.pod?.spec.affinity).includes('"values":["node-1"]'));
+    assert.equal(step.condition?.reason, 'Restoring');
+    assert.match(calls.events[0]!, /^Normal Forked: forked Sandbox source: memory snapshot snap-0123456789abcdef \(4 KiB\) of its running pod on node node-1/);
+  });
+
+  it('never forks again once the fork was taken: a later pod starts as any pod does', async () => {
+    const { h, calls } = world(pod('source'));
+    const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'source', 'agentbox.dev/forked': '{"from":"source"}' }), pod('s'));
+    assert.deepEqual(calls.checkpoints, []);
+    assert.equal(step.pod?.metadata.annotations?.['agentbox.dev/restore-from'], undefined);
+  });
+
+  it('waits, and says why, while the source has no running pod; refuses itself and a missing source without retrying', async () => {
+    for (const [source, self, pattern, retried] of [
+      [pod('source', { phase: 'Pending' }), false, /fork of Sandbox source failed: Sandbox source has no running pod to fork yet; no pod is started until it succeeds/, true],
+      ['none', false, /fork of Sandbox source failed: there is no Sandbox source in namespace n;/, false],
+      [pod('s'), true, /a Sandbox cannot fork itself/, false],
+    ] as const) {
+      const { h, calls } = world(source);
+      const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': self ? 's' : 'source' }), pod('s'));
+      assert.equal(step.pod, null);
+      assert.equal(step.condition?.reason, 'ForkFailed');
+      assert.match(step.condition!.message, pattern);
+      assert.equal(step.requeueAfterMs !== undefined, retried);
+      assert.deepEqual(calls.checkpoints, []);
+      assert.match(calls.events[0]!, /^Warning ForkFailed: /);
+    }
+  });
+
+  it('starts fresh when the fork fails and cold start is allowed, and does not fork later', async () => {
+    const { h, calls } = world(pod('source', { phase: 'Pending' }));
+    const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'source', 'agentbox.dev/hibernation-fallback': 'cold-start' }), pod('s'));
+    assert.equal(step.pod?.metadata.name, 's');
+    assert.equal(step.pod?.metadata.annotations?.['agentbox.dev/restore-from'], undefined);
+    assert.match(step.condition!.message, /started without its memory/);
+    const forked = (calls.patches[0] as { metadata: { annotations: Record<string, string> } }).metadata.annotations['agentbox.dev/forked']!;
+    assert.equal(JSON.parse(forked).coldStart, true);
   });
 });

@@ -24,6 +24,8 @@ export interface SnapshotRef { id: string; node: string; podUid: string }
 const setting = (sb: Sandbox, key: string) => sb.metadata.annotations?.[key] ?? sb.spec.podTemplate.metadata?.annotations?.[key];
 export const wantsMemoryHibernation = (sb: Sandbox) => setting(sb, ANNOTATION.hibernation) === HIBERNATION_MEMORY;
 const mayColdStart = (sb: Sandbox) => setting(sb, ANNOTATION.hibernationFallback) === HIBERNATION_FALLBACK_COLD_START;
+/** The running Sandbox this one forks, until the fork has been taken. */
+const pendingForkOf = (sb: Sandbox) => (sb.metadata.annotations?.[ANNOTATION.forked] ? undefined : sb.metadata.annotations?.[ANNOTATION.forkFrom]);
 
 export function snapshotOf(sb: Sandbox): SnapshotRef | null {
   const raw = sb.metadata.annotations?.[ANNOTATION.hibernationSnapshot];
@@ -68,6 +70,8 @@ export interface HibernatorDeps {
   records: SnapshotRecords;
   /** Merge-patches the Sandbox's metadata (its snapshot annotation). */
   patchSandbox(sb: Sandbox, patch: unknown): Promise<void>;
+  /** The pod of Sandbox `name` in `namespace` (a fork's source); not_found when there is no such Sandbox. */
+  podOfSandbox(namespace: string, name: string): Promise<Pod | null>;
 }
 
 /** `gracePeriodSeconds` 0 after a checkpoint: the pod's containers have ended already, nothing is left to stop gracefully. */
@@ -116,10 +120,53 @@ export class Hibernator {
     }
   }
 
-  /** Resume: the pod to create, restored from the Sandbox's snapshot when it has one. */
+  /**
+   * Fork (issue 14 §5): a checkpoint of the source's running pod, which goes on running, becomes
+   * this Sandbox's snapshot, restored into its first pod like a resume (pinned to that node).
+   */
+  private async takeFork(sb: Sandbox, from: string): Promise<SnapshotRef> {
+    const ns = sb.metadata.namespace!;
+    if (from === sb.metadata.name) throw new AgentboxError('invalid_argument', `a Sandbox cannot fork itself (${ANNOTATION.forkFrom}: ${from})`);
+    const source = await this.d.podOfSandbox(ns, from);
+    const node = source?.spec.nodeName;
+    if (!source || !node || source.status?.phase !== 'Running' || source.metadata.deletionTimestamp) {
+      throw new AgentboxError('unavailable', `Sandbox ${from} has no running pod to fork yet`);
+    }
+    const agents = this.agents();
+    const snap = await agents.checkpoint(node, { namespace: ns, name: source.metadata.name!, uid: source.metadata.uid!, leaveRunning: true });
+    await this.d.records.record(sb, snap, from).catch(async (e: unknown) => {
+      await agents.deleteSnapshot(node, ns, snap.snapshotId).catch(() => undefined);
+      throw e;
+    });
+    const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: source.metadata.uid! };
+    await this.d.patchSandbox(sb, { metadata: { annotations: {
+      [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref),
+      [ANNOTATION.forked]: JSON.stringify({ from, snapshot: snap.snapshotId, at: new Date().toISOString() }),
+    } } });
+    this.event(sb, 'Normal', REASON.forked, `forked Sandbox ${from}: memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) of its running pod on node ${node}, checkpoint ${snap.checkpointMs} ms`);
+    return ref;
+  }
+
+  /** Resume: the pod to create, restored from the Sandbox's snapshot when it has one (a fork's first pod: from its source's). */
   async restorePod(sb: Sandbox, pod: Pod): Promise<ResumeStep> {
-    const snap = snapshotOf(sb);
-    if (!snap || !wantsMemoryHibernation(sb)) return { pod };
+    let snap = snapshotOf(sb);
+    const from = pendingForkOf(sb);
+    if (!snap && from) {
+      try {
+        snap = await this.takeFork(sb, from);
+      } catch (e) {
+        const giveUp = mayColdStart(sb);
+        const message = `fork of Sandbox ${from} failed: ${reasonOf(e)}; ${giveUp
+          ? `started without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
+          : `no pod is started until it succeeds (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to start it fresh)`}`;
+        this.event(sb, 'Warning', REASON.forkFailed, message);
+        const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.forkFailed, message };
+        if (!giveUp) return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
+        await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.forked]: JSON.stringify({ from, coldStart: true, at: new Date().toISOString() }) } } });
+        return { pod, condition };
+      }
+    }
+    if (!snap || !(wantsMemoryHibernation(sb) || sb.metadata.annotations?.[ANNOTATION.forkFrom])) return { pod };
     try {
       const granted = await this.agents().prepareRestore(snap.node, {
         namespace: pod.metadata.namespace!, name: pod.metadata.name!, snapshotId: snap.id,

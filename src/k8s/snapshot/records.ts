@@ -28,15 +28,15 @@ export function readyStatus(snap: CheckpointResponse, now: Date): SandboxSnapsho
 export class SnapshotRecords {
   constructor(private readonly client: KubeClient, private readonly now: () => Date) {}
 
-  /** The object of a checkpoint just taken of `sb`'s pod, Ready. */
-  async record(sb: Sandbox, snap: CheckpointResponse): Promise<SandboxSnapshot> {
+  /** The object of a checkpoint just taken of `sb`'s pod (of Sandbox `of`'s, for a fork), Ready and owned by `sb`. */
+  async record(sb: Sandbox, snap: CheckpointResponse, of = sb.metadata.name!): Promise<SandboxSnapshot> {
     const created = await this.client.create<SandboxSnapshot>(SANDBOX_SNAPSHOTS, sb.metadata.namespace, {
       ...KIND.SandboxSnapshot,
       metadata: {
         name: snap.snapshotId, namespace: sb.metadata.namespace,
         ownerReferences: [controllerRef(sb, KIND.Sandbox)], finalizers: [SNAPSHOT_DATA_FINALIZER],
       },
-      spec: { sandboxName: sb.metadata.name! },
+      spec: { sandboxName: of },
     });
     const written = await writeStatus(this.client, SANDBOX_SNAPSHOTS, created, readyStatus(snap, this.now()));
     return written.outcome === 'written' ? written.updated : created;
