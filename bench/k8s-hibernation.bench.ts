@@ -7,7 +7,9 @@
  *   random bytes in /dev/shm (incompressible: the worst case for the image), CYCLES cycles each on
  *   the same Sandbox, beside a cold Sandbox → Ready of the same pod spec in the same run;
  * - fork of a running 64 MiB Sandbox (a new Sandbox with agentbox.dev/fork-from → Ready, the
- *   source left running) beside the same cold start.
+ *   source left running) beside the same cold start;
+ * - a Sandbox of a golden template (its pod template forks a running Sandbox that imported pandas:
+ *   what each warm-pool member of that template is) beside the same template started cold.
  * Run with `npm run bench -- k8s-hibernation` after `npm run k8s:env`.
  */
 import { randomBytes } from 'node:crypto';
@@ -19,7 +21,7 @@ import { NodeSnapshots } from '../src/k8s/node/snapshots.ts';
 import { startOperator } from '../src/k8s/operator.ts';
 import { SANDBOXES } from '../src/k8s/resources.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from '../test/k8s/harness.ts';
-import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER } from '../test/k8s/real-node.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER, pythonPodTemplate } from '../test/k8s/real-node.ts';
 import { cannotRun, percentileRow, stat, timeOnce, type BenchSuite } from './harness.ts';
 
 const CYCLES = 5;
@@ -96,6 +98,25 @@ const suite: BenchSuite = {
         }
         await client.delete(SANDBOXES, ns, name);
       }
+
+      // Golden: a Sandbox whose pod template forks a running golden Sandbox (what a warm-pool member
+      // of such a template is) against the same template started cold; Ready = pandas imported.
+      const python = (name: string, annotations: Record<string, string> = {}) => client.create(SANDBOXES, ns,
+        { metadata: { name }, spec: { podTemplate: pythonPodTemplate(NODE_SCHEDULER, annotations) } } as KubeObject);
+      const pyCold: number[] = [];
+      for (let i = 0; i < COLD; i++) {
+        pyCold.push(await timeOnce(async () => { await python(`py-cold-${i}`); await until(`py-cold-${i}`, 'Ready', (sb) => condIs(sb, 'Ready')); }));
+        await client.delete(SANDBOXES, ns, `py-cold-${i}`);
+      }
+      await python('golden');
+      await until('golden', 'Ready', (sb) => condIs(sb, 'Ready'));
+      const golden: number[] = [];
+      for (let i = 0; i < FORKS; i++) {
+        golden.push(await timeOnce(async () => { await python(`py-golden-${i}`, { 'agentbox.dev/fork-from': 'golden' }); await until(`py-golden-${i}`, 'Ready', (sb) => condIs(sb, 'Ready')); }));
+        await client.delete(SANDBOXES, ns, `py-golden-${i}`);
+      }
+      ctx.report(percentileRow('Sandbox of a golden template (a pool member: fork of a running Sandbox that imported pandas) → Ready', golden, 50, 'ms',
+        { name: 'the same template started cold (python3 imports pandas) → Ready', samples: pyCold }));
     } finally {
       await op.stop();
       await deleteNamespace(client, ns);

@@ -20,7 +20,36 @@ const run = promisify(execFile);
 
 export const NODE_SCHEDULER = 'agentbox-real-node';
 /** Imported by `bash scripts/k8s-env.sh images`; pods must not try to pull them. */
-export const IMAGE = { busybox: 'agentbox.local/busybox:latest', guest: 'agentbox.local/guest:0.1.0' };
+export const IMAGE = { busybox: 'agentbox.local/busybox:latest', guest: 'agentbox.local/guest:0.1.0', codeInterpreter: 'agentbox.local/code-interpreter-v1:latest' };
+
+/**
+ * A start command that takes seconds, as an agent's does: it imports pandas (the seconds it took
+ * go to /tmp/ready, which the readiness probe waits for), then counts in its own memory from a
+ * random start, each value written to /tmp/count by rename.
+ */
+const PYTHON_START = [
+  'import os, random, time',
+  't = time.time()',
+  'import pandas',
+  "open('/tmp/ready.new', 'w').write('%.3f' % (time.time() - t)); os.rename('/tmp/ready.new', '/tmp/ready')",
+  'i = random.randrange(1 << 30) * 1000',
+  'while True:',
+  "    i += 1; open('/tmp/c.new', 'w').write(str(i)); os.rename('/tmp/c.new', '/tmp/count'); time.sleep(0.05)",
+].join('\n');
+
+/** A pod template of the code-interpreter image running PYTHON_START, Ready once pandas is imported. */
+export function pythonPodTemplate(schedulerName: string, annotations: Record<string, string> = {}) {
+  return {
+    metadata: { annotations },
+    spec: {
+      schedulerName, terminationGracePeriodSeconds: 1,
+      containers: [{
+        name: 'main', image: IMAGE.codeInterpreter, imagePullPolicy: 'IfNotPresent', command: ['python3', '-c', PYTHON_START],
+        readinessProbe: { exec: { command: ['test', '-f', '/tmp/ready'] }, periodSeconds: 1 },
+      }],
+    },
+  };
+}
 
 /**
  * The pod spec of a template whose pods run on the real node with agentbox's injected guest. The

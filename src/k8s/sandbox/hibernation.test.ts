@@ -93,6 +93,16 @@ describe('fork of a running Sandbox', () => {
     assert.match(calls.events[0]!, /^Normal Forked: forked Sandbox source: memory snapshot snap-0123456789abcdef \(4 KiB\) of its running pod on node node-1/);
   });
 
+  it("forks the golden Sandbox its template's pod template names, unless the Sandbox itself says otherwise", async () => {
+    const { h, calls } = world(pod('golden'));
+    await h.restorePod(sb(undefined, { 'agentbox.dev/fork-from': 'golden' }), pod('s'));
+    assert.deepEqual(calls.checkpoints.map((c) => c.name), ['golden']);
+    const plain = world(pod('golden'));
+    const step = await plain.h.restorePod(sb({ 'agentbox.dev/fork-from': '' }, { 'agentbox.dev/fork-from': 'golden' }), pod('golden'));
+    assert.deepEqual(plain.calls.checkpoints, [], 'the golden Sandbox itself, made with the same pod template, starts plainly');
+    assert.equal(step.pod?.metadata.annotations?.['agentbox.dev/restore-from'], undefined);
+  });
+
   it('never forks again once the fork was taken: a later pod starts as any pod does', async () => {
     const { h, calls } = world(pod('source'));
     const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'source', 'agentbox.dev/forked': '{"from":"source"}' }), pod('s'));

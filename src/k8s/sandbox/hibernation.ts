@@ -24,8 +24,13 @@ export interface SnapshotRef { id: string; node: string; podUid: string }
 const setting = (sb: Sandbox, key: string) => sb.metadata.annotations?.[key] ?? sb.spec.podTemplate.metadata?.annotations?.[key];
 export const wantsMemoryHibernation = (sb: Sandbox) => setting(sb, ANNOTATION.hibernation) === HIBERNATION_MEMORY;
 const mayColdStart = (sb: Sandbox) => setting(sb, ANNOTATION.hibernationFallback) === HIBERNATION_FALLBACK_COLD_START;
-/** The running Sandbox this one forks, until the fork has been taken. */
-const pendingForkOf = (sb: Sandbox) => (sb.metadata.annotations?.[ANNOTATION.forked] ? undefined : sb.metadata.annotations?.[ANNOTATION.forkFrom]);
+/**
+ * The running Sandbox this one forks, until the fork has been taken. Set on the Sandbox, or on its
+ * template's pod template: then every Sandbox of the template, warm-pool members included, starts
+ * as a copy of that golden Sandbox, its start command already done.
+ */
+const forkSourceOf = (sb: Sandbox) => setting(sb, ANNOTATION.forkFrom) || undefined;
+const pendingForkOf = (sb: Sandbox) => (sb.metadata.annotations?.[ANNOTATION.forked] ? undefined : forkSourceOf(sb));
 
 export function snapshotOf(sb: Sandbox): SnapshotRef | null {
   const raw = sb.metadata.annotations?.[ANNOTATION.hibernationSnapshot];
@@ -166,7 +171,7 @@ export class Hibernator {
         return { pod, condition };
       }
     }
-    if (!snap || !(wantsMemoryHibernation(sb) || sb.metadata.annotations?.[ANNOTATION.forkFrom])) return { pod };
+    if (!snap || !(wantsMemoryHibernation(sb) || forkSourceOf(sb))) return { pod };
     try {
       const granted = await this.agents().prepareRestore(snap.node, {
         namespace: pod.metadata.namespace!, name: pod.metadata.name!, snapshotId: snap.id,

@@ -1,0 +1,76 @@
+// test-file-timeout: 15 min
+// Warm pools from a golden Sandbox on the real node (issue 14 §4): a SandboxTemplate whose pod
+// template says `agentbox.dev/fork-from: <golden>` makes every Sandbox of it, warm-pool members
+// included, a fork of that running Sandbox, so the members skip its start command. The start
+// command here imports pandas in the code-interpreter template's image (its readiness probe waits
+// for the import) and then counts in its own memory; the members count on from the golden's
+// value, hold its files, and have their own hostnames. Real operator, node agent, shim and wrapper.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { KubeClient } from '../../src/k8s/client.ts';
+import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
+import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
+import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
+import { SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
+import type { KubeObject, Sandbox, SandboxWarmPool } from '../../src/api/k8s/types.ts';
+import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
+import { ensureGvisorNode, kubectl, NODE_DIR, NODE_SCHEDULER, pythonPodTemplate } from './real-node.ts';
+
+const skip = ensureEnv();
+
+describe('warm pool filled from a golden Sandbox on the real node', { skip: skip ?? false }, () => {
+  let client: KubeClient;
+  let agent: RunningNodeAgent | undefined;
+  let op: RunningOperator | undefined;
+  let ns = '';
+  let nodeSkip: string | undefined;
+
+  before(async () => {
+    client = await adminClient();
+    const node = await ensureGvisorNode(client);
+    if ('skip' in node) { nodeSkip = node.skip; return; }
+    await installCrds(client);
+    ns = await createNamespace(client, 'golden');
+    const token = randomBytes(24).toString('hex');
+    const nodeIP = new URL(await agentAtNodeIP(client, 0)(node.name)).hostname;
+    agent = await startNodeAgentServer({
+      snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: node.runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots') }),
+      token, host: nodeIP, port: 0,
+    });
+    op = await startOperator({ client, namespace: ns, extensions: true, nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port) }) });
+  }, { timeout: 25 * 60_000 });
+  after(async () => {
+    await op?.stop();
+    if (ns) await deleteNamespace(client, ns);
+    await agent?.close();
+    client?.close();
+  });
+
+  const exec = async (name: string, script: string) => (await kubectl('-n', ns, 'exec', name, '-c', 'main', '--', 'sh', '-c', script)).trim();
+  const ready = (sb: Sandbox) => (sb.status?.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+  it("fills the pool with copies of the golden Sandbox: its start done, its memory and files, their own hostnames", { timeout: 900_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await client.create<Sandbox>(SANDBOXES, ns, { metadata: { name: 'golden' }, spec: { podTemplate: pythonPodTemplate(NODE_SCHEDULER) } } as KubeObject as Sandbox);
+    await waitFor('golden Ready (pandas imported)', async () => (ready(await client.get<Sandbox>(SANDBOXES, ns, 'golden')) ? true : null), 300_000, 200);
+    const imported = await exec('golden', 'cat /tmp/ready');
+
+    await client.create(TEMPLATES, ns, { metadata: { name: 'py' }, spec: { podTemplate: pythonPodTemplate(NODE_SCHEDULER, { 'agentbox.dev/fork-from': 'golden' }) } } as KubeObject);
+    await client.create(WARM_POOLS, ns, { metadata: { name: 'py' }, spec: { replicas: 2, sandboxTemplateRef: { name: 'py' } } } as KubeObject);
+    await waitFor('the pool Ready', async () => ((await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'py')).status?.readyReplicas === 2 ? true : null), 300_000, 200);
+    const members = (await client.list<Sandbox>(SANDBOXES, ns)).items.filter((s) => s.metadata.name !== 'golden');
+    assert.equal(members.length, 2);
+    const goldenCount = Number(await exec('golden', 'cat /tmp/count'));
+    for (const m of members) {
+      const name = m.metadata.name!;
+      assert.equal(JSON.parse(m.metadata.annotations!['agentbox.dev/forked']!).from, 'golden');
+      assert.equal(await exec(name, 'cat /tmp/ready'), imported, "the golden's import, not one of its own");
+      const count = Number(await exec(name, 'cat /tmp/count'));
+      assert.ok(Math.abs(count - goldenCount) < 5_000, `member ${name} counts on from the golden's value (${count} against ${goldenCount}), not from a fresh random start`);
+      assert.equal(await exec(name, 'hostname'), name);
+    }
+  });
+});
