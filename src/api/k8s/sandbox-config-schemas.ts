@@ -90,7 +90,7 @@ export const SANDBOX_CONFIG: SingleVersionKindDef = {
 };
 
 /**
- * The same spec for the code that reads SandboxConfigs (the node agent of issue #14), built from
+ * The same spec for the code that reads SandboxConfigs (src/k8s/runtime/controller.ts), built from
  * the same constants; sandbox-config-schemas.test.ts checks it against the CRD schema above.
  */
 const AssetSpec = z.object({
