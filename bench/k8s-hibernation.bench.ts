@@ -12,16 +12,11 @@
  *   what each warm-pool member of that template is) beside the same template started cold.
  * Run with `npm run bench -- k8s-hibernation` after `npm run k8s:env`.
  */
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { KubeObject, Sandbox } from '../src/api/k8s/types.ts';
-import { agentAtNodeIP, HttpNodeAgents } from '../src/k8s/node/client.ts';
-import { startNodeAgentServer } from '../src/k8s/node/server.ts';
-import { NodeSnapshots } from '../src/k8s/node/snapshots.ts';
 import { startOperator } from '../src/k8s/operator.ts';
 import { SANDBOXES } from '../src/k8s/resources.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from '../test/k8s/harness.ts';
-import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER, pythonPodTemplate } from '../test/k8s/real-node.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_SCHEDULER, pythonPodTemplate, startRealNodeAgent } from '../test/k8s/real-node.ts';
 import { cannotRun, percentileRow, stat, timeOnce, type BenchSuite } from './harness.ts';
 
 const CYCLES = 5;
@@ -39,16 +34,10 @@ const suite: BenchSuite = {
     const client = await adminClient();
     const node = await ensureGvisorNode(client);
     if ('skip' in node) cannotRun('k8s-hibernation', node.skip);
-    const runsc = node.runsc;
     await installCrds(client);
     const ns = await createNamespace(client, 'bench-hib');
-    const token = randomBytes(24).toString('hex');
-    const nodeIP = new URL(await agentAtNodeIP(client, 0)(node.name)).hostname;
-    const agent = await startNodeAgentServer({
-      snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots') }),
-      token, host: nodeIP, port: 0,
-    });
-    const op = await startOperator({ client, namespace: ns, nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port) }) });
+    const { agent, nodeAgents } = await startRealNodeAgent(client, node);
+    const op = await startOperator({ client, namespace: ns, nodeAgents });
     const create = (name: string, command: string, annotations: Record<string, string> = {}) => client.create<Sandbox>(SANDBOXES, ns, {
       metadata: { name, annotations: { 'agentbox.dev/hibernation': 'memory', ...annotations } },
       spec: { podTemplate: { spec: {

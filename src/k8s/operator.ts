@@ -82,8 +82,9 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const now = o.now ?? (() => new Date());
   const metrics = o.metrics ?? new OperatorMetrics();
   const onError = (e: unknown) => log('informer error', { err: String(e) });
-  const inf = <T extends KubeObject>(rt: ResourceType, labelSelector?: string) =>
-    new Informer<T>(o.client, rt, { namespace: o.namespace, labelSelector, resyncMs: o.resyncMs ?? 10 * 60_000, onError });
+  /** An informer of the served namespace, or of the whole cluster for cluster-scoped kinds. */
+  const inf = <T extends KubeObject>(rt: ResourceType, labelSelector?: string, scope: 'namespace' | 'cluster' = 'namespace') =>
+    new Informer<T>(o.client, rt, { namespace: scope === 'cluster' ? undefined : o.namespace, labelSelector, resyncMs: o.resyncMs ?? 10 * 60_000, onError });
 
   const sandboxes = inf<Sandbox>(SANDBOXES);
   const pods = inf<Pod>(PODS, LABEL.sandboxNameHash);
@@ -122,11 +123,8 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     queues.push(snapshotQ);
     metrics.watchQueues({ snapshot: snapshotQ });
     if (o.runtimeNodeSelector !== undefined) {
-      // Cluster-scoped, whatever namespace the operator serves.
-      const cluster = <T extends KubeObject>(rt: ResourceType, labelSelector?: string) =>
-        new Informer<T>(o.client, rt, { labelSelector, resyncMs: o.resyncMs ?? 10 * 60_000, onError });
-      const configs = cluster<SandboxConfig>(SANDBOX_CONFIGS);
-      const nodes = cluster<RuntimeNode>(NODES, o.runtimeNodeSelector);
+      const configs = inf<SandboxConfig>(SANDBOX_CONFIGS, undefined, 'cluster');
+      const nodes = inf<RuntimeNode>(NODES, o.runtimeNodeSelector, 'cluster');
       const runtimeCtl = new RuntimeController({
         client: o.client, configs, nodes, agents: o.nodeAgents, now,
         events: eventRecorder(o.client, 'sandboxconfig-controller', onError),

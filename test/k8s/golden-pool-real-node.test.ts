@@ -7,17 +7,14 @@
 // value, hold its files, and have their own hostnames. Real operator, node agent, shim and wrapper.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { KubeClient } from '../../src/k8s/client.ts';
-import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
-import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
-import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
+import type { HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import type { RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import type { KubeObject, Sandbox, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
-import { ensureGvisorNode, kubectl, NODE_DIR, NODE_SCHEDULER, pythonPodTemplate } from './real-node.ts';
+import { ensureGvisorNode, kubectl, NODE_SCHEDULER, pythonPodTemplate, startRealNodeAgent } from './real-node.ts';
 
 const skip = ensureEnv();
 
@@ -34,13 +31,9 @@ describe('warm pool filled from a golden Sandbox on the real node', { skip: skip
     if ('skip' in node) { nodeSkip = node.skip; return; }
     await installCrds(client);
     ns = await createNamespace(client, 'golden');
-    const token = randomBytes(24).toString('hex');
-    const nodeIP = new URL(await agentAtNodeIP(client, 0)(node.name)).hostname;
-    agent = await startNodeAgentServer({
-      snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: node.runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots') }),
-      token, host: nodeIP, port: 0,
-    });
-    op = await startOperator({ client, namespace: ns, extensions: true, nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port) }) });
+    let nodeAgents: HttpNodeAgents;
+    ({ agent, nodeAgents } = await startRealNodeAgent(client, node));
+    op = await startOperator({ client, namespace: ns, extensions: true, nodeAgents });
   }, { timeout: 25 * 60_000 });
   after(async () => {
     await op?.stop();

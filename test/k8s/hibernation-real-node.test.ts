@@ -22,8 +22,8 @@ import { PODS, type KubeClient } from '../../src/k8s/client.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { SANDBOX_SNAPSHOTS, SANDBOXES } from '../../src/k8s/resources.ts';
-import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
-import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
+import type { HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import type { RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
 import { S3SnapshotStore } from '../../src/k8s/node/store.ts';
 import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
@@ -31,7 +31,7 @@ import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { KubeObject, Sandbox, SandboxSnapshot } from '../../src/api/k8s/types.ts';
 import { s3Skip, startS3Server, type RunningS3 } from '../support/s3-server.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
-import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER } from './real-node.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER, startRealNodeAgent } from './real-node.ts';
 
 const skip = ensureEnv();
 
@@ -68,15 +68,9 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
       s3 = await startS3Server(`agentbox-${ns}`);
       store = new S3SnapshotStore({ bucket: s3.bucket, endpoint: s3.endpoint, region: 'us-east-1', prefix: 'snapshots/' });
     }
-    const token = randomBytes(24).toString('hex');
-    const urlOf = agentAtNodeIP(client, 0);
-    const nodeIP = new URL(await urlOf(node.name)).hostname;
-    agent = await startNodeAgentServer({
-      snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots'), store }),
-      token, host: nodeIP, port: 0,
-    });
-    const agentUrlOf = agentAtNodeIP(client, agent.port);
-    op = await startOperator({ client, namespace: ns, nodeAgents: new HttpNodeAgents({ token, urlOf: agentUrlOf }) });
+    let nodeAgents: HttpNodeAgents;
+    ({ agent, nodeAgents } = await startRealNodeAgent(client, node, { store }));
+    op = await startOperator({ client, namespace: ns, nodeAgents });
     // Traffic is written every 500 ms so that a short idle limit can be tested.
     router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth: { mode: 'allow-all' }, clusterDomain: '', activityFlushMs: 500 });
   }, { timeout: 25 * 60_000 });

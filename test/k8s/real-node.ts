@@ -2,10 +2,16 @@
 // and kubectl against it. Pods that want it name its scheduler (the tests that play the kubelet
 // keep theirs unscheduled that way).
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { NODES, PODS, type KubeClient } from '../../src/k8s/client.ts';
+import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import type { NodeRuntime } from '../../src/k8s/node/runtime.ts';
+import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
+import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
+import type { S3SnapshotStore } from '../../src/k8s/node/store.ts';
 import type { KubeObject, PodSpec } from '../../src/api/k8s/types.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { skipOutsideCI } from '../support/ci.ts';
@@ -94,6 +100,22 @@ export async function ensureGvisorNode(client: KubeClient): Promise<{ name: stri
   if ('skip' in node) return node;
   if (!existsSync(RUNSC_WRAPPER)) return { skip: skipOutsideCI('the node has no runsc wrapper', 'restart it with bash scripts/k8s-env.sh up') };
   return { name: node.name, runsc: /^REAL=(.+)$/m.exec(readFileSync(RUNSC_WRAPPER, 'utf8'))![1]! };
+}
+
+/**
+ * The real node's agent, run in this process at the node's InternalIP (where the operator finds
+ * it; a cluster runs it as the DaemonSet in deploy/), over the node's shim state and snapshots
+ * directory, and the operator's client of it with a fresh token.
+ */
+export async function startRealNodeAgent(client: KubeClient, node: { name: string; runsc: string },
+  o: { runtime?: NodeRuntime; store?: S3SnapshotStore } = {}): Promise<{ agent: RunningNodeAgent; nodeAgents: HttpNodeAgents }> {
+  const token = randomBytes(24).toString('hex');
+  const host = new URL(await agentAtNodeIP(client, 0)(node.name)).hostname;
+  const agent = await startNodeAgentServer({
+    snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: o.runtime?.path ?? node.runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots'), store: o.store }),
+    runtime: o.runtime, token, host, port: 0,
+  });
+  return { agent, nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port) }) };
 }
 
 export async function kubectl(...args: string[]): Promise<string> {

@@ -16,12 +16,11 @@ import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PODS, type KubeClient } from '../../src/k8s/client.ts';
-import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import type { HttpNodeAgents } from '../../src/k8s/node/client.ts';
 import { parseManifest, sha256OfFile } from '../../src/k8s/node/manifest.ts';
 import { NodeRuntime } from '../../src/k8s/node/runtime.ts';
 import { findPodSandbox, sandboxBinary } from '../../src/k8s/node/runsc.ts';
-import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
-import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
+import type { RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { renderWrapper } from '../../src/k8s/node/wrapper.ts';
 import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { SANDBOX_CONFIGS, SANDBOXES } from '../../src/k8s/resources.ts';
@@ -29,7 +28,7 @@ import { snapshotOf } from '../../src/k8s/sandbox/hibernation.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { KubeObject, Sandbox, SandboxConfig } from '../../src/api/k8s/types.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
-import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER, RUNSC_WRAPPER } from './real-node.ts';
+import { ensureGvisorNode, IMAGE, kubectl, NODE_DIR, NODE_SCHEDULER, RUNSC_WRAPPER, startRealNodeAgent } from './real-node.ts';
 
 const skip = ensureEnv();
 const COUNTER = 'i=$(( (RANDOM << 15 | RANDOM) * 1000 )); while true; do i=$((i + 1)); echo $i > /tmp/c.new; mv /tmp/c.new /tmp/count; sleep 0.05; done';
@@ -74,16 +73,9 @@ describe('SandboxConfig-installed runsc on the real node', { skip: skip ?? false
     await runtime.init();
     writeFileSync(RUNSC_WRAPPER, renderWrapper({ runsc: runtime.path, snapshots: join(NODE_DIR, 'snapshots') }));
 
-    const token = randomBytes(24).toString('hex');
-    const nodeIP = new URL(await agentAtNodeIP(client, 0)(nodeName)).hostname;
-    agent = await startNodeAgentServer({
-      snapshots: new NodeSnapshots({ node: nodeName, runsc: { binary: runtime.path, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots') }),
-      runtime, token, host: nodeIP, port: 0,
-    });
-    op = await startOperator({
-      client, namespace: ns, runtimeNodeSelector: `kubernetes.io/hostname=${nodeName}`,
-      nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port) }),
-    });
+    let nodeAgents: HttpNodeAgents;
+    ({ agent, nodeAgents } = await startRealNodeAgent(client, node, { runtime }));
+    op = await startOperator({ client, namespace: ns, runtimeNodeSelector: `kubernetes.io/hostname=${nodeName}`, nodeAgents });
   }, { timeout: 25 * 60_000 });
   after(async () => {
     // The node's own wrapper first: nothing after this test may run the test's builds.

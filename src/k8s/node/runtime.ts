@@ -110,16 +110,15 @@ export class NodeRuntime {
     const before = await this.digests.of(this.path).catch(() => undefined);
     const target = join(this.o.dir, 'sha256', req.sha256, 'runsc');
     const have = await this.digests.of(target).catch(() => undefined);
-    if (have !== req.sha256) await this.fetchVerified(req, target);
-    const version = await runscVersion(target);
+    const version = have === req.sha256 ? await runscVersion(target) : await this.fetchVerified(req, target);
     if (before !== req.sha256) await this.link(join('sha256', req.sha256, 'runsc'));
     await writeFile(join(this.o.dir, `${CURRENT_FILE}.new`), JSON.stringify({ config: req.config, sha256: req.sha256 }));
     await rename(join(this.o.dir, `${CURRENT_FILE}.new`), join(this.o.dir, CURRENT_FILE));
     return { sha256: req.sha256, version, config: req.config, changed: before !== req.sha256 };
   }
 
-  /** Fetches the asset beside its place, hashing as it arrives; only a verified, runnable runsc is moved in. */
-  private async fetchVerified(req: RuntimeInstallRequest, target: string): Promise<void> {
+  /** Fetches the asset beside its place, hashing as it arrives; only a verified, runnable runsc is moved in. Returns its version. */
+  private async fetchVerified(req: RuntimeInstallRequest, target: string): Promise<string> {
     const incoming = join(this.o.dir, 'incoming');
     await mkdir(incoming, { recursive: true, mode: 0o700 });
     const tmp = join(incoming, `runsc-${randomBytes(6).toString('hex')}`);
@@ -141,9 +140,10 @@ export class NodeRuntime {
         throw refuse(`${req.url} has sha256 ${got}, but SandboxConfig ${req.config} says ${req.sha256}; not installed`, { url: req.url, expected: req.sha256, actual: got });
       }
       await chmod(tmp, 0o755);
-      await runscVersion(tmp);
+      const version = await runscVersion(tmp);
       await mkdir(join(target, '..'), { recursive: true, mode: 0o755 });
       await rename(tmp, target);
+      return version;
     } finally {
       await rm(tmp, { force: true });
     }

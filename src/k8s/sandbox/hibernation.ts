@@ -12,6 +12,7 @@ import type { PodSpec, Sandbox } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import type { ConditionInput } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
+import type { CheckpointRequest, CheckpointResponse } from '../../api/k8s/node-agent.ts';
 import type { NodeAgents } from '../node/client.ts';
 import type { SnapshotRecords } from '../snapshot/records.ts';
 import type { Pod } from './pod.ts';
@@ -95,6 +96,24 @@ export class Hibernator {
     this.d.events.record({ ...sb, ...KIND.Sandbox }, type, reason, 'Hibernating', message);
   }
 
+  /** Checkpoints a pod on its node and records it as a SandboxSnapshot of Sandbox `of`, owned by `sb`. */
+  private async checkpointRecorded(sb: Sandbox, node: string, req: CheckpointRequest, of?: string): Promise<CheckpointResponse> {
+    const agents = this.agents();
+    const snap = await agents.checkpoint(node, req);
+    await this.d.records.record(sb, snap, of).catch(async (e: unknown) => {
+      // Data no object names would never be deleted; the pod's memory is lost either way now.
+      await agents.deleteSnapshot(node, req.namespace, snap.snapshotId).catch(() => undefined);
+      throw e;
+    });
+    return snap;
+  }
+
+  /** A step that failed: said in a Warning Event and in the Hibernated condition. */
+  private failed(sb: Sandbox, reason: string, message: string): HibernationCondition {
+    this.event(sb, 'Warning', reason, message);
+    return { type: CONDITION.hibernated, status: 'False', reason, message };
+  }
+
   /** Suspend: checkpoint the running pod before it is deleted (or say why it is kept). */
   async beforeDelete(sb: Sandbox, pod: Pod): Promise<SuspendStep> {
     if (!wantsMemoryHibernation(sb)) return { deletePod: true };
@@ -102,13 +121,7 @@ export class Hibernator {
     const node = pod.spec.nodeName;
     try {
       if (!node || pod.status?.phase !== 'Running') throw new AgentboxError('conflict', `pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}, not Running: there is no memory to checkpoint`);
-      const agents = this.agents();
-      const snap = await agents.checkpoint(node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
-      await this.d.records.record(sb, snap).catch(async (e: unknown) => {
-        // Data no object names would never be deleted; the pod's memory is lost either way now.
-        await agents.deleteSnapshot(node, pod.metadata.namespace!, snap.snapshotId).catch(() => undefined);
-        throw e;
-      });
+      const snap = await this.checkpointRecorded(sb, node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
       const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
       await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
       const message = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) on node ${node}, checkpoint ${snap.checkpointMs} ms`;
@@ -119,8 +132,7 @@ export class Hibernator {
       const message = `checkpoint failed: ${reasonOf(e)}; ${giveUp
         ? `suspended without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
         : `the pod keeps running until a checkpoint succeeds (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to suspend without memory)`}`;
-      this.event(sb, 'Warning', REASON.checkpointFailed, message);
-      const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.checkpointFailed, message };
+      const condition = this.failed(sb, REASON.checkpointFailed, message);
       return giveUp ? { deletePod: true, condition } : { deletePod: false, condition, requeueAfterMs: RETRY_MS };
     }
   }
@@ -137,12 +149,7 @@ export class Hibernator {
     if (!source || !node || source.status?.phase !== 'Running' || source.metadata.deletionTimestamp) {
       throw new AgentboxError('unavailable', `Sandbox ${from} has no running pod to fork yet`);
     }
-    const agents = this.agents();
-    const snap = await agents.checkpoint(node, { namespace: ns, name: source.metadata.name!, uid: source.metadata.uid!, leaveRunning: true });
-    await this.d.records.record(sb, snap, from).catch(async (e: unknown) => {
-      await agents.deleteSnapshot(node, ns, snap.snapshotId).catch(() => undefined);
-      throw e;
-    });
+    const snap = await this.checkpointRecorded(sb, node, { namespace: ns, name: source.metadata.name!, uid: source.metadata.uid!, leaveRunning: true }, from);
     const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: source.metadata.uid! };
     await this.d.patchSandbox(sb, { metadata: { annotations: {
       [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref),
@@ -164,8 +171,7 @@ export class Hibernator {
         const message = `fork of Sandbox ${from} failed: ${reasonOf(e)}; ${giveUp
           ? `started without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
           : `no pod is started until it succeeds (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to start it fresh)`}`;
-        this.event(sb, 'Warning', REASON.forkFailed, message);
-        const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.forkFailed, message };
+        const condition = this.failed(sb, REASON.forkFailed, message);
         if (!giveUp) return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
         await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.forked]: JSON.stringify({ from, coldStart: true, at: new Date().toISOString() }) } } });
         return { pod, condition };
@@ -188,8 +194,7 @@ export class Hibernator {
       const message = `restore of memory snapshot ${snap.id} on node ${snap.node} refused or failed: ${reasonOf(e)}; ${giveUp
         ? `started without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
         : `no pod is started (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to start it without memory)`}`;
-      this.event(sb, 'Warning', REASON.restoreFailed, message);
-      const condition: HibernationCondition = { type: CONDITION.hibernated, status: 'False', reason: REASON.restoreFailed, message };
+      const condition = this.failed(sb, REASON.restoreFailed, message);
       if (giveUp) {
         await this.release(sb, snap);
         return { pod, condition };
