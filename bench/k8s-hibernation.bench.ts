@@ -9,7 +9,9 @@
  * - fork of a running 64 MiB Sandbox (a new Sandbox with agentbox.dev/fork-from → Ready, the
  *   source left running) beside the same cold start;
  * - a Sandbox of a golden template (its pod template forks a running Sandbox that imported pandas:
- *   what each warm-pool member of that template is) beside the same template started cold.
+ *   what each warm-pool member of that template is) beside the same template started cold;
+ * - a fork of that golden Sandbox once it is suspended with its memory: what each member of a
+ *   golden-snapshot pool is (a restore of the one stored snapshot, no checkpoint of its own).
  * Run with `npm run bench -- k8s-hibernation` after `npm run k8s:env`.
  */
 import type { KubeObject, Sandbox } from '../src/api/k8s/types.ts';
@@ -97,15 +99,25 @@ const suite: BenchSuite = {
         pyCold.push(await timeOnce(async () => { await python(`py-cold-${i}`); await until(`py-cold-${i}`, 'Ready', (sb) => condIs(sb, 'Ready')); }));
         await client.delete(SANDBOXES, ns, `py-cold-${i}`);
       }
-      await python('golden');
+      await python('golden', { 'agentbox.dev/hibernation': 'memory' });
       await until('golden', 'Ready', (sb) => condIs(sb, 'Ready'));
       const golden: number[] = [];
       for (let i = 0; i < FORKS; i++) {
         golden.push(await timeOnce(async () => { await python(`py-golden-${i}`, { 'agentbox.dev/fork-from': 'golden' }); await until(`py-golden-${i}`, 'Ready', (sb) => condIs(sb, 'Ready')); }));
         await client.delete(SANDBOXES, ns, `py-golden-${i}`);
       }
-      ctx.report(percentileRow('Sandbox of a golden template (a pool member: fork of a running Sandbox that imported pandas) → Ready', golden, 50, 'ms',
-        { name: 'the same template started cold (python3 imports pandas) → Ready', samples: pyCold }));
+      const pyColdBaseline = { name: 'the same template started cold (python3 imports pandas) → Ready', samples: pyCold };
+      ctx.report(percentileRow('Sandbox of a golden template (a pool member: fork of a running Sandbox that imported pandas) → Ready', golden, 50, 'ms', pyColdBaseline));
+
+      // Golden snapshot: the golden suspended with its memory, then forks of it restore that stored snapshot.
+      await setMode('golden', 'Suspended');
+      await until('golden', 'Suspended with a snapshot', (sb) => condIs(sb, 'Suspended') && !!sb.metadata.annotations?.['agentbox.dev/hibernation-snapshot']);
+      const stored: number[] = [];
+      for (let i = 0; i < FORKS; i++) {
+        stored.push(await timeOnce(async () => { await python(`py-stored-${i}`, { 'agentbox.dev/fork-from': 'golden' }); await until(`py-stored-${i}`, 'Ready', (sb) => condIs(sb, 'Ready')); }));
+        await client.delete(SANDBOXES, ns, `py-stored-${i}`);
+      }
+      ctx.report(percentileRow('member of a golden-snapshot pool (restore of the suspended golden\'s one stored snapshot, pandas imported) → Ready', stored, 50, 'ms', pyColdBaseline));
     } finally {
       await op.stop();
       await deleteNamespace(client, ns);

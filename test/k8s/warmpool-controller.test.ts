@@ -107,6 +107,45 @@ describe('warm pool controller', { skip: skip ?? false }, () => {
       assert.equal(m.spec.podTemplate.spec.hostname, 'v2');
     } finally { await stopKubelet(); }
   });
+
+  it('a golden-snapshot pool starts its golden Sandbox, suspends it once Ready, and creates no member until its snapshot is stored', async () => {
+    // This operator runs without node agents, so the golden's checkpoint fails: the pool says so and
+    // stays empty rather than filling with members that would start cold. A stored snapshot and the
+    // members restoring it are test/k8s/golden-pool-real-node.test.ts.
+    const { client, ns } = f;
+    const stopKubelet = autoKubelet(client, ns);
+    try {
+      await f.template('tpl-golden', { podTemplate: { metadata: { annotations: { 'agentbox.dev/fork-from': 'elsewhere' } }, spec: basicPodSpec() } });
+      await client.create<SandboxWarmPool>(WARM_POOLS, ns, {
+        metadata: { name: 'pool-golden', annotations: { 'agentbox.dev/golden-snapshot': 'true' } },
+        spec: { replicas: 2, sandboxTemplateRef: { name: 'tpl-golden' } },
+      } as SandboxWarmPool);
+      const condition = async () => (await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'pool-golden')).status?.conditions?.find((c) => c.type === 'GoldenSnapshotReady');
+      const failed = await waitFor('GoldenSnapshotReady False/GoldenSnapshotFailed', async () => {
+        const c = await condition();
+        return c?.reason === 'GoldenSnapshotFailed' ? c : null;
+      }, 30_000);
+      assert.equal(failed.status, 'False');
+      assert.match(failed.message!, /golden Sandbox pool-golden-golden: checkpoint failed: this operator runs without node agents/);
+      const golden = await client.get<Sandbox>(SANDBOXES, ns, 'pool-golden-golden');
+      assert.equal(golden.spec.operatingMode, 'Suspended', 'suspended once Ready, to be checkpointed');
+      assert.equal(golden.metadata.annotations?.['agentbox.dev/hibernation'], 'memory');
+      assert.equal(golden.metadata.annotations?.['agentbox.dev/fork-from'], '', "the golden forks nothing, whatever its template's pod template says");
+      assert.equal(golden.metadata.labels?.['agentbox.dev/golden-of'], nameHash('pool-golden'));
+      assert.equal(golden.metadata.labels?.['agents.x-k8s.io/warm-pool-sandbox'], undefined, 'not a member: no claim takes it');
+      assert.equal(golden.metadata.ownerReferences?.[0]?.name, 'pool-golden');
+      assert.equal(await client.getOrNull<Pod>(PODS, ns, 'pool-golden-golden').then((p) => p?.metadata.deletionTimestamp === undefined && p !== null), true,
+        'its pod keeps running until a checkpoint succeeds');
+      assert.deepEqual(await f.members('pool-golden'), []);
+
+      // Without the annotation the golden goes, the condition too, and the pool fills plainly.
+      await client.patch(WARM_POOLS, ns, 'pool-golden', { metadata: { annotations: { 'agentbox.dev/golden-snapshot': null } } });
+      await waitFor('the golden Sandbox deleted', async () => ((await client.getOrNull<Sandbox>(SANDBOXES, ns, 'pool-golden-golden')) ? null : true), 30_000);
+      await waitFor('two members', async () => ((await f.members('pool-golden')).length === 2 ? true : null), 30_000);
+      assert.equal(await condition(), undefined);
+      for (const m of await f.members('pool-golden')) assert.equal(m.metadata.annotations?.['agentbox.dev/fork-from'], undefined);
+    } finally { await stopKubelet(); }
+  });
 });
 
 describe('warm pool readiness grace', { skip: skip ?? false }, () => {

@@ -37,6 +37,8 @@ export const LABEL = {
   launchType: 'agents.x-k8s.io/launch-type',
   createdBy: 'agents.x-k8s.io/created-by',
   claimUid: 'agents.x-k8s.io/claim-uid',
+  /** agentbox, on the golden Sandbox of a golden-snapshot warm pool: NameHash(pool name). */
+  goldenOf: 'agentbox.dev/golden-of',
   /** "true" on an unowned Pod/Service/PVC authorises adoption by a Sandbox. */
   adoptable: 'agents.x-k8s.io/adoptable',
   /** agentbox, on a SandboxClaim (and on a volume's PVC): the tenant of the agentbox server it belongs to. */
@@ -89,6 +91,9 @@ export const ANNOTATION = {
   /** agentbox, on a forked Sandbox: the fork was taken (`{"from","snapshot","at"}`, JSON), so a
    * later pod of it starts as any pod does and never forks again. Only the operator sets it. */
   forked: 'agentbox.dev/forked',
+  /** agentbox, on a SandboxWarmPool: `true` fills the pool from one memory snapshot of a golden
+   * Sandbox of its template, taken once it is Ready (k8s/extensions/golden-snapshot.ts). */
+  goldenSnapshot: 'agentbox.dev/golden-snapshot',
   /** agentbox, on a Sandbox: suspend it after this many seconds without traffic through the
    * router, and resume it when a request arrives (docs/kubernetes-hibernation.md). */
   suspendAfterIdle: 'agentbox.dev/suspend-after-idle',
@@ -148,6 +153,9 @@ export const CONDITION = {
    * True/Restoring then True/Restored after resume; False/CheckpointFailed, False/RestoreFailed
    * with the reason (and whether memory was given up under hibernation-fallback). */
   hibernated: 'Hibernated',
+  /** Golden-snapshot warm pool (agentbox): True/GoldenSnapshotStored once members can restore the
+   * golden Sandbox's snapshot; False/GoldenSnapshotPending on the way, False/GoldenSnapshotFailed. */
+  goldenSnapshotReady: 'GoldenSnapshotReady',
 } as const;
 
 export const REASON = {
@@ -190,6 +198,9 @@ export const REASON = {
   /** A fork's snapshot of its source's running pod was taken / could not be. */
   forked: 'Forked',
   forkFailed: 'ForkFailed',
+  goldenSnapshotStored: 'GoldenSnapshotStored',
+  goldenSnapshotPending: 'GoldenSnapshotPending',
+  goldenSnapshotFailed: 'GoldenSnapshotFailed',
   /** Event: the operator suspended an idle Sandbox; and a suspend-after-idle it cannot read. */
   suspendedIdle: 'SuspendedIdle',
   invalidIdleSetting: 'InvalidIdleSetting',

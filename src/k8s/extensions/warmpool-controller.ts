@@ -12,6 +12,7 @@ import { SANDBOXES, WARM_POOLS } from '../resources.ts';
 import { writeStatus } from '../status-writer.ts';
 import type { EventRecorder } from '../events.ts';
 import { blueprintFromTemplate, blueprintHash, isStale, podTemplateHash } from './blueprint.ts';
+import { GoldenSnapshots, wantsGoldenSnapshot, type GoldenState } from './golden-snapshot.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 /** Default upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
@@ -46,8 +47,11 @@ export class WarmPoolController {
   private readonly stuck = new Set<string>();
   /** Create allowance per pool (uid), when a rate is set. */
   private readonly buckets = new Map<string, TokenBucket>();
+  private readonly golden: GoldenSnapshots;
 
-  constructor(private readonly d: WarmPoolControllerDeps) {}
+  constructor(private readonly d: WarmPoolControllerDeps) {
+    this.golden = new GoldenSnapshots({ client: d.client, sandboxes: d.sandboxes, sandboxOf: (pool, t, meta) => this.sandboxOf(pool, t, meta) });
+  }
 
   /**
    * Maps the changes this reconciler cares about to its queue keys: a pool, the pools of a
@@ -130,12 +134,15 @@ export class WarmPoolController {
       this.d.events.record(poolRef, 'Normal', 'WarmPoolProgressing', 'Replenishing', 'Unschedulable members recovered');
     }
 
+    // A golden-snapshot pool creates members only once there is a snapshot for them to restore.
+    const golden = wantsGoldenSnapshot(pool) ? await this.golden.ensure(pool, template) : undefined;
+    if (!golden) await this.golden.retire(pool);
     const desired = pool.spec.replicas ?? 1;
     const occupied = active.length + terminating.length;
-    if (occupied < desired) {
+    if (occupied < desired && golden?.stored !== false) {
       const shortfall = desired - occupied;
       const allowed = this.allowance(pool, shortfall);
-      active.push(...await this.scaleUp(pool, template, allowed));
+      active.push(...await this.scaleUp(pool, template, allowed, golden?.name));
       // What the rate held back comes when the next token does (a larger shortfall than one
       // batch is looked at again as soon as this pass's creates are seen).
       if (allowed < shortfall) requeueAfterMs = Math.min(requeueAfterMs ?? Infinity, Math.max(1, this.bucket(pool).msUntilNext(now)));
@@ -152,7 +159,7 @@ export class WarmPoolController {
       active = active.filter((s) => !excess.includes(s));
     }
     const updated = active.filter((sb) => !isStale(sb, template)).length;
-    await this.writeStatus(pool, active, updated);
+    await this.writeStatus(pool, active, updated, golden);
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
   }
 
@@ -177,8 +184,8 @@ export class WarmPoolController {
    * whose template the admission guardrails refuse (docs/kubernetes-guardrails.md) would
    * otherwise just stay empty, its reason only in the operator's log.
    */
-  private async scaleUp(pool: SandboxWarmPool, t: SandboxTemplate, count: number): Promise<Sandbox[]> {
-    const results = await Promise.allSettled(Array.from({ length: count }, () => this.createMember(pool, t)));
+  private async scaleUp(pool: SandboxWarmPool, t: SandboxTemplate, count: number, forkFrom?: string): Promise<Sandbox[]> {
+    const results = await Promise.allSettled(Array.from({ length: count }, () => this.createMember(pool, t, forkFrom)));
     const failed = results.find((r) => r.status === 'rejected');
     if (failed) {
       const reason = (failed as PromiseRejectedResult).reason;
@@ -190,34 +197,43 @@ export class WarmPoolController {
     return results.map((r) => (r as PromiseFulfilledResult<Sandbox>).value);
   }
 
-  private async createMember(pool: SandboxWarmPool, t: SandboxTemplate): Promise<Sandbox> {
-    const hash = nameHash(pool.metadata.name!);
-    const blueprint = blueprintFromTemplate(t);
-    blueprint.podTemplate.metadata = {
-      labels: { ...(blueprint.podTemplate.metadata?.labels ?? {}) },
-      annotations: { ...(blueprint.podTemplate.metadata?.annotations ?? {}), [ANNOTATION.safeToEvict]: 'true' },
-    };
-    const sb: Sandbox = {
-      metadata: {
-        generateName: `${pool.metadata.name}-`,
-        namespace: pool.metadata.namespace,
-        labels: {
-          [LABEL.warmPoolSandbox]: hash,
-          [LABEL.templateRefHash]: nameHash(t.metadata.name!),
-          [LABEL.launchType]: LAUNCH_WARM,
-          [LABEL.podTemplateHash]: podTemplateHash(t),
-          [LABEL.templateHash]: blueprintHash(t),
-          [LABEL.createdBy]: 'controller',
-        },
-        annotations: { [ANNOTATION.templateRef]: t.metadata.name! },
-        ownerReferences: [controllerRef(pool, KIND.SandboxWarmPool)],
-      },
-      spec: blueprint,
-    };
+  /** A member, forking `forkFrom` (the golden Sandbox of a golden-snapshot pool) when given. */
+  private async createMember(pool: SandboxWarmPool, t: SandboxTemplate, forkFrom?: string): Promise<Sandbox> {
+    const sb = this.sandboxOf(pool, t, {
+      generateName: `${pool.metadata.name}-`,
+      labels: { [LABEL.warmPoolSandbox]: nameHash(pool.metadata.name!), [LABEL.launchType]: LAUNCH_WARM },
+      annotations: forkFrom ? { [ANNOTATION.forkFrom]: forkFrom } : {},
+    });
+    sb.spec.podTemplate.metadata!.annotations![ANNOTATION.safeToEvict] = 'true';
     const created = await this.d.client.create(SANDBOXES, pool.metadata.namespace, sb);
     // Write-through: the next pass counts it even before the watch delivers it (no over-creation).
     this.d.sandboxes.observe(created);
     return created;
+  }
+
+  /** A Sandbox of the pool's template, controlled by the pool, with `meta`'s name and additions. */
+  private sandboxOf(pool: SandboxWarmPool, t: SandboxTemplate, meta: { name?: string; generateName?: string; labels: Record<string, string>; annotations: Record<string, string> }): Sandbox {
+    const blueprint = blueprintFromTemplate(t);
+    blueprint.podTemplate.metadata = {
+      labels: { ...(blueprint.podTemplate.metadata?.labels ?? {}) },
+      annotations: { ...(blueprint.podTemplate.metadata?.annotations ?? {}) },
+    };
+    return {
+      metadata: {
+        ...(meta.name ? { name: meta.name } : { generateName: meta.generateName }),
+        namespace: pool.metadata.namespace,
+        labels: {
+          ...meta.labels,
+          [LABEL.templateRefHash]: nameHash(t.metadata.name!),
+          [LABEL.podTemplateHash]: podTemplateHash(t),
+          [LABEL.templateHash]: blueprintHash(t),
+          [LABEL.createdBy]: 'controller',
+        },
+        annotations: { ...meta.annotations, [ANNOTATION.templateRef]: t.metadata.name! },
+        ownerReferences: [controllerRef(pool, KIND.SandboxWarmPool)],
+      },
+      spec: blueprint,
+    };
   }
 
   private async adopt(sb: Sandbox, pool: SandboxWarmPool): Promise<void> {
@@ -245,11 +261,19 @@ export class WarmPoolController {
     }
   }
 
-  private async writeStatus(pool: SandboxWarmPool, active: Sandbox[], updated: number): Promise<void> {
+  private async writeStatus(pool: SandboxWarmPool, active: Sandbox[], updated: number, golden?: GoldenState): Promise<void> {
     const ready = active.filter((sb) => isTrue(sb.status?.conditions, CONDITION.ready)).length;
     this.d.metrics.poolReady.set({ namespace: pool.metadata.namespace ?? '', warmpool: pool.metadata.name! }, ready);
     const allUpdated = updated === active.length;
-    const conditions = setCondition(pool.status?.conditions, {
+    let conditions = golden ? pool.status?.conditions : pool.status?.conditions?.filter((c) => c.type !== CONDITION.goldenSnapshotReady);
+    if (golden) {
+      conditions = setCondition(conditions, {
+        type: CONDITION.goldenSnapshotReady, status: golden.stored ? 'True' : 'False',
+        reason: golden.stored ? REASON.goldenSnapshotStored : golden.reason, message: golden.message,
+        observedGeneration: pool.metadata.generation,
+      }, this.d.now());
+    }
+    conditions = setCondition(conditions, {
       type: CONDITION.rolledOut, status: allUpdated ? 'True' : 'False',
       reason: allUpdated ? REASON.upToDate : REASON.staleMembers,
       message: allUpdated ? 'All members match the current template' : `${active.length - updated} of ${active.length} members are built from an older template`,

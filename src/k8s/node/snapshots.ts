@@ -6,14 +6,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { CheckpointRequest, CheckpointResponse, RestoreRequest, RestoreResponse } from '../../api/k8s/node-agent.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { MANIFEST, sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
 import { checkpoint, findPodSandbox, sandboxBinary, type Runsc } from './runsc.ts';
 import { BinaryDigests } from './runtime.ts';
 import type { S3SnapshotStore } from './store.ts';
-import { GRANT_FILE, IMAGES_DIR } from './wrapper.ts';
+import { grantPath, IMAGES_DIR } from './wrapper.ts';
 
 export interface NodeSnapshotsOptions {
   node: string;
@@ -82,7 +82,9 @@ export class NodeSnapshots {
     if (m.pod.namespace !== req.namespace || (!this.o.store && m.node !== this.o.node)) {
       throw new AgentboxError('integrity_error', `snapshot ${req.snapshotId} belongs to ${m.pod.namespace} on node ${m.node}, not to ${req.namespace} on ${this.o.node}`);
     }
-    await writeFile(join(dir, GRANT_FILE), `${req.namespace}/${req.name}`, { mode: 0o600 });
+    const grant = grantPath(dir, req.namespace, req.name);
+    await mkdir(dirname(grant), { recursive: true, mode: 0o700 });
+    await writeFile(grant, '', { mode: 0o600 });
     return { restoreFrom: dir, verifyMs: Math.round(performance.now() - t0) };
   }
 

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { GRANT_FILE, renderWrapper } from './wrapper.ts';
+import { dirname, join } from 'node:path';
+import { GRANTS_DIR, grantPath, renderWrapper } from './wrapper.ts';
 
 describe('runsc wrapper', () => {
   let dir = '';
@@ -41,8 +41,13 @@ describe('runsc wrapper', () => {
     assert.equal(r.status, 0, r.stderr);
     return { argv: readFileSync(join(dir, 'argv'), 'utf8').trimEnd().split('\n'), stderr: r.stderr };
   };
-  const pod = (restoreFrom: string) => ({
-    'io.kubernetes.cri.sandbox-namespace': 'ns1', 'io.kubernetes.cri.sandbox-name': 'sb1',
+  const grant = (snapshotDir: string, namespace: string, name: string) => {
+    const path = grantPath(snapshotDir, namespace, name);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, '');
+  };
+  const pod = (restoreFrom: string, name = 'sb1') => ({
+    'io.kubernetes.cri.sandbox-namespace': 'ns1', 'io.kubernetes.cri.sandbox-name': name,
     'io.kubernetes.cri.container-name': 'main', 'agentbox.dev/restore-from': restoreFrom,
   });
 
@@ -56,28 +61,44 @@ describe('runsc wrapper', () => {
     assert.deepEqual(run([...globals, 'start', 'c1'], { 'io.kubernetes.cri.sandbox-name': 'sb1' }).argv, [...globals, 'start', 'c1']);
   });
 
-  it('restores a container whose pod was granted the snapshot, with the same global flags', () => {
+  it('restores every container whose pod was granted the snapshot, several pods from one snapshot, with the same global flags', () => {
     const snap = join(snapshots, 'ns1', 'snap1');
-    writeFileSync(join(snap, GRANT_FILE), 'ns1/sb1');
-    assert.deepEqual(run([...globals, 'start', 'c1'], pod(snap)).argv,
-      [...globals, 'restore', '--detach', '--image-path', join(snap, 'images'), 'c1']);
+    grant(snap, 'ns1', 'sb1');
+    grant(snap, 'ns1', 'sb2.member');
+    for (const name of ['sb1', 'sb2.member']) {
+      assert.deepEqual(run([...globals, 'start', 'c1'], pod(snap, name)).argv,
+        [...globals, 'restore', '--detach', '--image-path', join(snap, 'images'), 'c1']);
+    }
+    rmSync(join(snap, GRANTS_DIR), { recursive: true });
   });
 
   it('starts fresh, saying why, when the grant is for another pod or missing', () => {
     const snap = join(snapshots, 'ns1', 'snap1');
-    writeFileSync(join(snap, GRANT_FILE), 'ns1/other');
+    grant(snap, 'ns1', 'other');
     const r = run([...globals, 'start', 'c1'], pod(snap));
     assert.deepEqual(r.argv, [...globals, 'start', 'c1']);
     assert.match(r.stderr, /no restore grant for pod ns1\/sb1/);
-    rmSync(join(snap, GRANT_FILE));
+    rmSync(join(snap, GRANTS_DIR), { recursive: true });
     assert.deepEqual(run([...globals, 'start', 'c1'], pod(snap)).argv, [...globals, 'start', 'c1']);
+  });
+
+  it('never takes a pod name that walks out of the grants directory for a grant', () => {
+    const snap = join(snapshots, 'ns1', 'snap1');
+    // A file that `../../x` from the grants directory would reach, were the name used as a path.
+    grant(snap, 'ns1', 'sb1');
+    for (const name of ['../ns1/sb1', 'sb1/../sb1', 'SB1']) {
+      const r = run([...globals, 'start', 'c1'], pod(snap, name));
+      assert.deepEqual(r.argv, [...globals, 'start', 'c1'], name);
+      assert.match(r.stderr, /no restore grant/);
+    }
+    rmSync(join(snap, GRANTS_DIR), { recursive: true });
   });
 
   it('never restores from outside the snapshots directory', () => {
     const outside = join(dir, 'elsewhere');
     mkdirSync(outside, { recursive: true });
-    writeFileSync(join(outside, GRANT_FILE), 'ns1/sb1');
-    writeFileSync(join(snapshots, 'ns1', 'snap1', GRANT_FILE), 'ns1/sb1');
+    grant(outside, 'ns1', 'sb1');
+    grant(join(snapshots, 'ns1', 'snap1'), 'ns1', 'sb1');
     for (const from of [outside, `${snapshots}/../elsewhere`, `${snapshots}/ns1/snap1;touch x`]) {
       const r = run([...globals, 'start', 'c1'], pod(from));
       assert.deepEqual(r.argv, [...globals, 'start', 'c1'], from);

@@ -9,14 +9,18 @@
 //
 // It runs on every runsc call of the node, so it is POSIX sh with sed, no interpreter. A restore
 // happens only when the directory lies under the node agent's snapshots directory and holds the
-// grant the node agent writes after verifying the snapshot for that pod (`<ns>/<name>`): an
-// annotation set by hand on some pod restores nothing, and a container that restarts after its
-// snapshot was released simply starts.
-import { isAbsolute } from 'node:path';
+// grant the node agent writes after verifying the snapshot for that pod
+// (`restore-grants/<namespace>/<name>`, one file per pod, so several pods may restore one
+// snapshot at once: the members of a golden-snapshot warm pool): an annotation set by hand on
+// some pod restores nothing, and a container that restarts after its snapshot was released
+// simply starts.
+import { isAbsolute, join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { ANNOTATION } from '../../api/k8s/constants.ts';
-/** The file in a snapshot directory that allows one pod (`<namespace>/<name>`) to restore it. */
-export const GRANT_FILE = 'restore-grant';
+/** The directory in a snapshot directory whose files `<namespace>/<name>` each allow that pod to restore it. */
+export const GRANTS_DIR = 'restore-grants';
+/** The file that allows pod `namespace/name` to restore the snapshot in `snapshotDir`. */
+export const grantPath = (snapshotDir: string, namespace: string, name: string) => join(snapshotDir, GRANTS_DIR, namespace, name);
 /** Where a snapshot's checkpoint images live, under its directory. */
 export const IMAGES_DIR = 'images';
 
@@ -56,13 +60,17 @@ annotation() { sed -n "s|.*\\"$1\\": *\\"\\([^\\"]*\\)\\".*|\\1|p" "$bundle/conf
 dir=$(annotation '${sedLiteral(ANNOTATION.restoreFrom)}')
 [ -n "$dir" ] || exec "$REAL" "$@" start "$id"
 pod="$(annotation 'io\\.kubernetes\\.cri\\.sandbox-namespace')/$(annotation 'io\\.kubernetes\\.cri\\.sandbox-name')"
+# Object names are DNS subdomains: no '..', one '/' between namespace and name.
+case "$pod" in
+  *[!a-z0-9./-]*|*..*|/*|*/|*/*/*) pod="" ;;
+esac
 case "$dir" in
   *..*|*[!A-Za-z0-9._/-]*) reason="a path outside $SNAPSHOTS" ;;
   "$SNAPSHOTS"/*)
-    if [ "$(cat "$dir/${GRANT_FILE}" 2>/dev/null)" = "$pod" ]; then
+    if [ -n "$pod" ] && [ -f "$dir/${GRANTS_DIR}/$pod" ]; then
       exec "$REAL" "$@" restore --detach --image-path "$dir/${IMAGES_DIR}" "$id"
     fi
-    reason="no restore grant for pod $pod" ;;
+    reason="no restore grant for pod \${pod:-with that name}" ;;
   *) reason="a path outside $SNAPSHOTS" ;;
 esac
 echo "agentbox runsc wrapper: not restoring container $id from $dir ($reason); starting it fresh" >&2

@@ -56,10 +56,10 @@ export class SandboxController {
     this.hibernator = new Hibernator({
       agents: d.nodeAgents, events: d.events, records: new SnapshotRecords(d.client, d.now),
       patchSandbox: (sb, patch) => this.patchSandbox(sb, patch),
-      podOfSandbox: async (namespace, name) => {
-        const source = this.d.sandboxes.get(namespace, name);
-        if (!source) throw new AgentboxError('not_found', `there is no Sandbox ${name} in namespace ${namespace}`);
-        return this.d.pods.get(namespace, podNameOf(source)) ?? null;
+      sourceOf: async (namespace, name) => {
+        const sandbox = this.d.sandboxes.get(namespace, name);
+        if (!sandbox) throw new AgentboxError('not_found', `there is no Sandbox ${name} in namespace ${namespace}`);
+        return { sandbox, pod: this.d.pods.get(namespace, podNameOf(sandbox)) ?? null };
       },
     });
   }

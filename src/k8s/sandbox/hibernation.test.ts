@@ -53,30 +53,43 @@ describe('fork of a running Sandbox', () => {
     spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox' }] },
     status: extra,
   }) as unknown as Pod;
-  const world = (source: Pod | null | 'none') => {
-    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; recorded: string[]; patches: unknown[]; events: string[] } =
-      { checkpoints: [], restores: [], recorded: [], patches: [], events: [] };
+  const suspended = (name: string, snapshot?: object) => ({
+    metadata: { name, namespace: 'n', annotations: snapshot ? { 'agentbox.dev/hibernation-snapshot': JSON.stringify(snapshot) } : {} },
+    spec: { operatingMode: 'Suspended', podTemplate: { spec: { containers: [] } } },
+  }) as unknown as Sandbox;
+  /** The agents and the API recorded in memory; the source Sandbox is running `source`, or `sandbox` with no pod. */
+  const world = (source: Pod | null | 'none', sandbox: Sandbox = sb(), restoreError?: AgentboxError) => {
+    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; recorded: string[]; released: string[]; deleted: string[]; patches: unknown[]; events: string[] } =
+      { checkpoints: [], restores: [], recorded: [], released: [], deleted: [], patches: [], events: [] };
     const agents = {
       checkpoint: async (_node: string, req: CheckpointRequest): Promise<CheckpointResponse> => {
         calls.checkpoints.push(req);
         return { snapshotId: 'snap-0123456789abcdef', node: 'node-1', sizeBytes: 4096, checkpointMs: 12, sealMs: 1, manifestSha256: 'a'.repeat(64), storage: 'Node', location: 'node://node-1/x' };
       },
-      prepareRestore: async (_node: string, req: { name: string; snapshotId: string }) => { calls.restores.push(`${req.name}<-${req.snapshotId}`); return { restoreFrom: `/snap/${req.snapshotId}`, verifyMs: 1 }; },
-      deleteSnapshot: async () => undefined,
+      prepareRestore: async (_node: string, req: { name: string; snapshotId: string }) => {
+        if (restoreError) throw restoreError;
+        calls.restores.push(`${req.name}<-${req.snapshotId}`);
+        return { restoreFrom: `/snap/${req.snapshotId}`, verifyMs: 1 };
+      },
+      deleteSnapshot: async (_node: string, _ns: string, id: string) => { calls.deleted.push(id); },
       installRuntime: async () => { throw new Error('unused'); },
     } as unknown as NodeAgents;
     const h = new Hibernator({
       agents,
       events: { record: (_o, type, reason, _a, note) => calls.events.push(`${type} ${reason}: ${note}`) },
-      records: { record: async (sb: Sandbox, snap: CheckpointResponse, of: string) => { calls.recorded.push(`${snap.snapshotId} of ${of} owned by ${sb.metadata.name}`); return {}; } } as unknown as SnapshotRecords,
+      records: {
+        record: async (sb: Sandbox, snap: CheckpointResponse, of: string) => { calls.recorded.push(`${snap.snapshotId} of ${of} owned by ${sb.metadata.name}`); return {}; },
+        release: async (_ns: string, id: string) => { calls.released.push(id); return true; },
+      } as unknown as SnapshotRecords,
       patchSandbox: async (_sb, patch) => { calls.patches.push(patch); },
-      podOfSandbox: async (_ns, name) => {
+      sourceOf: async (_ns, name) => {
         if (source === 'none') throw new AgentboxError('not_found', `there is no Sandbox ${name} in namespace n`);
-        return source;
+        return { sandbox, pod: source };
       },
     });
     return { h, calls };
   };
+  const annotationsOf = (patch: unknown) => (patch as { metadata: { annotations: Record<string, string | null> } }).metadata.annotations;
 
   it("checkpoints the source's running pod with it left running, and restores the fork's first pod from that, pinned to the node", async () => {
     const { h, calls } = world(pod('source'));
@@ -112,7 +125,7 @@ describe('fork of a running Sandbox', () => {
 
   it('waits, and says why, while the source has no running pod; refuses itself and a missing source without retrying', async () => {
     for (const [source, self, pattern, retried] of [
-      [pod('source', { phase: 'Pending' }), false, /fork of Sandbox source failed: Sandbox source has no running pod to fork yet; no pod is started until it succeeds/, true],
+      [pod('source', { phase: 'Pending' }), false, /fork of Sandbox source failed: Sandbox source has neither a running pod nor a stored memory snapshot to fork yet; no pod is started until it succeeds/, true],
       ['none', false, /fork of Sandbox source failed: there is no Sandbox source in namespace n;/, false],
       [pod('s'), true, /a Sandbox cannot fork itself/, false],
     ] as const) {
@@ -135,5 +148,49 @@ describe('fork of a running Sandbox', () => {
     assert.match(step.condition!.message, /started without its memory/);
     const forked = (calls.patches[0] as { metadata: { annotations: Record<string, string> } }).metadata.annotations['agentbox.dev/forked']!;
     assert.equal(JSON.parse(forked).coldStart, true);
+  });
+
+  const stored = { id: 'snap-00000000golden1', node: 'node-2', podUid: 'uid-golden' };
+
+  it("restores a suspended source's stored snapshot without a checkpoint, and leaves the snapshot to the source", async () => {
+    const { h, calls } = world(null, suspended('golden', stored));
+    const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'golden' }), pod('s'));
+    assert.deepEqual(calls.checkpoints, [], 'one stored snapshot serves every fork: none is taken');
+    assert.deepEqual(calls.recorded, []);
+    assert.deepEqual(JSON.parse(annotationsOf(calls.patches[0])['agentbox.dev/hibernation-snapshot']!), { ...stored, sharedFrom: 'golden' });
+    assert.equal(JSON.parse(annotationsOf(calls.patches[0])['agentbox.dev/forked']!).snapshot, stored.id);
+    assert.deepEqual(calls.restores, [`s<-${stored.id}`]);
+    assert.ok(JSON.stringify(step.pod?.spec.affinity).includes('"values":["node-2"]'), "pinned to the snapshot's node");
+    assert.match(calls.events[0]!, /^Normal Forked: forked Sandbox golden: its stored memory snapshot snap-00000000golden1 on node node-2, which stays with it/);
+
+    // Once the restored pod is Ready the fork forgets the snapshot; its data and object stay.
+    const fork = sb({ 'agentbox.dev/hibernation-snapshot': JSON.stringify({ ...stored, sharedFrom: 'golden' }) });
+    const ready = { ...step.pod!, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } } as Pod;
+    const done = await h.afterReady(fork, ready);
+    assert.match(done!.message, /the snapshot stays with Sandbox golden/);
+    assert.deepEqual(calls.released, []);
+    assert.deepEqual(calls.deleted, []);
+    assert.deepEqual(annotationsOf(calls.patches.at(-1)), { 'agentbox.dev/hibernation-snapshot': null });
+  });
+
+  it('waits for a suspended source that has no stored snapshot', async () => {
+    const { h, calls } = world(null, suspended('golden'));
+    const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'golden' }), pod('s'));
+    assert.equal(step.pod, null);
+    assert.match(step.condition!.message, /neither a running pod nor a stored memory snapshot/);
+    assert.ok(step.requeueAfterMs);
+    assert.deepEqual(calls.restores, []);
+  });
+
+  it("forgets a source's snapshot it could not restore, so the next pass forks the source afresh", async () => {
+    const gone = new AgentboxError('not_found', `snapshot ${stored.id} of namespace n is not on node node-2`);
+    const { h, calls } = world(null, suspended('golden', stored), gone);
+    const fork = sb({ 'agentbox.dev/fork-from': 'golden', 'agentbox.dev/forked': '{"from":"golden"}', 'agentbox.dev/hibernation-snapshot': JSON.stringify({ ...stored, sharedFrom: 'golden' }) });
+    const step = await h.restorePod(fork, pod('s'));
+    assert.equal(step.pod, null);
+    assert.equal(step.condition?.reason, 'RestoreFailed');
+    assert.ok(step.requeueAfterMs);
+    assert.deepEqual(annotationsOf(calls.patches.at(-1)), { 'agentbox.dev/hibernation-snapshot': null, 'agentbox.dev/forked': null });
+    assert.deepEqual([calls.released, calls.deleted], [[], []], "the source's snapshot is not ours to delete");
   });
 });

@@ -1,12 +1,15 @@
 // Memory hibernation of a Sandbox (docs/kubernetes-hibernation.md): on suspend its pod's gVisor
 // sandbox is checkpointed by the node agent of its node before the pod is deleted; on resume the
 // new pod carries `agentbox.dev/restore-from` and is pinned to that node (snapshots are
-// node-local), and once it is Ready the snapshot is released. Every checkpoint is recorded as a
+// node-local), and once it is Ready the snapshot is released. A fork restores its source's
+// stored snapshot when the source is suspended with one (and leaves it to the source: a golden
+// Sandbox's snapshot serves every member of its warm pool), else checkpoints the running source.
+// Every checkpoint is recorded as a
 // SandboxSnapshot object (../snapshot/records.ts), and releasing a snapshot is deleting that
 // object: its finalizer has the node agent remove the data. Each step says what happened in the
 // Hibernated condition; memory is given up after a failure only under hibernation-fallback.
 import {
-  ANNOTATION, CONDITION, HIBERNATION_FALLBACK_COLD_START, HIBERNATION_MEMORY, KIND, REASON,
+  ANNOTATION, CONDITION, HIBERNATION_FALLBACK_COLD_START, HIBERNATION_MEMORY, KIND, OPERATING_MODE, REASON,
 } from '../../api/k8s/constants.ts';
 import type { PodSpec, Sandbox } from '../../api/k8s/types.ts';
 import { AgentboxError } from '../../api/errors.ts';
@@ -19,8 +22,11 @@ import type { Pod } from './pod.ts';
 
 export type HibernationCondition = Omit<ConditionInput, 'observedGeneration'>;
 
-/** The snapshot a suspended Sandbox's memory is in. */
-export interface SnapshotRef { id: string; node: string; podUid: string }
+/**
+ * The snapshot a suspended Sandbox's memory is in; `sharedFrom` names the Sandbox it belongs to
+ * when that is another one (a fork of a suspended Sandbox), which keeps it after this restore.
+ */
+export interface SnapshotRef { id: string; node: string; podUid: string; sharedFrom?: string }
 
 const setting = (sb: Sandbox, key: string) => sb.metadata.annotations?.[key] ?? sb.spec.podTemplate.metadata?.annotations?.[key];
 export const wantsMemoryHibernation = (sb: Sandbox) => setting(sb, ANNOTATION.hibernation) === HIBERNATION_MEMORY;
@@ -38,7 +44,8 @@ export function snapshotOf(sb: Sandbox): SnapshotRef | null {
   if (!raw) return null;
   try {
     const v = JSON.parse(raw) as Partial<SnapshotRef>;
-    return typeof v.id === 'string' && typeof v.node === 'string' && typeof v.podUid === 'string' ? { id: v.id, node: v.node, podUid: v.podUid } : null;
+    if (typeof v.id !== 'string' || typeof v.node !== 'string' || typeof v.podUid !== 'string') return null;
+    return { id: v.id, node: v.node, podUid: v.podUid, ...(typeof v.sharedFrom === 'string' ? { sharedFrom: v.sharedFrom } : {}) };
   } catch {
     return null;
   }
@@ -76,8 +83,8 @@ export interface HibernatorDeps {
   records: SnapshotRecords;
   /** Merge-patches the Sandbox's metadata (its snapshot annotation). */
   patchSandbox(sb: Sandbox, patch: unknown): Promise<void>;
-  /** The pod of Sandbox `name` in `namespace` (a fork's source); not_found when there is no such Sandbox. */
-  podOfSandbox(namespace: string, name: string): Promise<Pod | null>;
+  /** Sandbox `name` in `namespace` (a fork's source) and its pod; not_found when there is no such Sandbox. */
+  sourceOf(namespace: string, name: string): Promise<{ sandbox: Sandbox; pod: Pod | null }>;
 }
 
 /** `gracePeriodSeconds` 0 after a checkpoint: the pod's containers have ended already, nothing is left to stop gracefully. */
@@ -120,7 +127,9 @@ export class Hibernator {
     if (snapshotOf(sb)?.podUid === pod.metadata.uid) return { deletePod: true };
     const node = pod.spec.nodeName;
     try {
-      if (!node || pod.status?.phase !== 'Running') throw new AgentboxError('conflict', `pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}, not Running: there is no memory to checkpoint`);
+      this.agents();
+      if (pod.status?.phase !== 'Running') throw new AgentboxError('conflict', `pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}, not Running: there is no memory to checkpoint`);
+      if (!node) throw new AgentboxError('conflict', `pod ${pod.metadata.name} is on no node: there is no node agent to checkpoint it`);
       const snap = await this.checkpointRecorded(sb, node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
       const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
       await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
@@ -138,24 +147,32 @@ export class Hibernator {
   }
 
   /**
-   * Fork (issue 14 §5): a checkpoint of the source's running pod, which goes on running, becomes
-   * this Sandbox's snapshot, restored into its first pod like a resume (pinned to that node).
+   * Fork (issue 14 §5): the source's stored snapshot when it is suspended with one, else a
+   * checkpoint of its running pod, which goes on running; restored into this Sandbox's first pod
+   * like a resume (pinned to that node).
    */
   private async takeFork(sb: Sandbox, from: string): Promise<SnapshotRef> {
     const ns = sb.metadata.namespace!;
     if (from === sb.metadata.name) throw new AgentboxError('invalid_argument', `a Sandbox cannot fork itself (${ANNOTATION.forkFrom}: ${from})`);
-    const source = await this.d.podOfSandbox(ns, from);
-    const node = source?.spec.nodeName;
-    if (!source || !node || source.status?.phase !== 'Running' || source.metadata.deletionTimestamp) {
-      throw new AgentboxError('unavailable', `Sandbox ${from} has no running pod to fork yet`);
+    const { sandbox: source, pod } = await this.d.sourceOf(ns, from);
+    const node = pod?.spec.nodeName;
+    let ref: SnapshotRef;
+    let how: string;
+    if (pod && node && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp) {
+      const snap = await this.checkpointRecorded(sb, node, { namespace: ns, name: pod.metadata.name!, uid: pod.metadata.uid!, leaveRunning: true }, from);
+      ref = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
+      how = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) of its running pod on node ${node}, checkpoint ${snap.checkpointMs} ms`;
+    } else {
+      const stored = source.spec.operatingMode === OPERATING_MODE.suspended && !pod ? snapshotOf(source) : null;
+      if (!stored) throw new AgentboxError('unavailable', `Sandbox ${from} has neither a running pod nor a stored memory snapshot to fork yet`);
+      ref = { id: stored.id, node: stored.node, podUid: stored.podUid, sharedFrom: from };
+      how = `its stored memory snapshot ${stored.id} on node ${stored.node}, which stays with it`;
     }
-    const snap = await this.checkpointRecorded(sb, node, { namespace: ns, name: source.metadata.name!, uid: source.metadata.uid!, leaveRunning: true }, from);
-    const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: source.metadata.uid! };
     await this.d.patchSandbox(sb, { metadata: { annotations: {
       [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref),
-      [ANNOTATION.forked]: JSON.stringify({ from, snapshot: snap.snapshotId, at: new Date().toISOString() }),
+      [ANNOTATION.forked]: JSON.stringify({ from, snapshot: ref.id, at: new Date().toISOString() }),
     } } });
-    this.event(sb, 'Normal', REASON.forked, `forked Sandbox ${from}: memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) of its running pod on node ${node}, checkpoint ${snap.checkpointMs} ms`);
+    this.event(sb, 'Normal', REASON.forked, `forked Sandbox ${from}: ${how}`);
     return ref;
   }
 
@@ -199,6 +216,12 @@ export class Hibernator {
         await this.release(sb, snap);
         return { pod, condition };
       }
+      if (snap.sharedFrom) {
+        // Its source's snapshot, which the source may have restored and released meanwhile: the
+        // next pass forks the source again, in whatever state it is then.
+        await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: null, [ANNOTATION.forked]: null } } });
+        return { pod: null, condition, requeueAfterMs: RETRY_MS };
+      }
       return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
     }
   }
@@ -209,14 +232,14 @@ export class Hibernator {
     if (!snap || !pod.metadata.annotations?.[ANNOTATION.restoreFrom]) return undefined;
     if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return undefined;
     await this.release(sb, snap);
-    const message = `restored from memory snapshot ${snap.id} on node ${snap.node}; the snapshot is released`;
+    const message = `restored from memory snapshot ${snap.id} on node ${snap.node}; ${snap.sharedFrom ? `the snapshot stays with Sandbox ${snap.sharedFrom}` : 'the snapshot is released'}`;
     this.event(sb, 'Normal', REASON.restored, message);
     return { type: CONDITION.hibernated, status: 'True', reason: REASON.restored, message };
   }
 
-  /** The snapshot is no longer wanted: its object (and so its data) is deleted, then the Sandbox forgets it. */
+  /** The snapshot is no longer wanted: its object (and so its data) is deleted, then the Sandbox forgets it; another Sandbox's is only forgotten. */
   private async release(sb: Sandbox, snap: SnapshotRef): Promise<void> {
-    if (!(await this.d.records.release(sb.metadata.namespace!, snap.id))) {
+    if (!snap.sharedFrom && !(await this.d.records.release(sb.metadata.namespace!, snap.id))) {
       // No object: a user deleted it already, or an operator from before SandboxSnapshots took it.
       await this.agents().deleteSnapshot(snap.node, sb.metadata.namespace!, snap.id);
     }
