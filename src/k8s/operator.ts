@@ -22,6 +22,7 @@ import { openSandboxControllers } from './opensandbox/controllers.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { PoolDemandView } from './keda/demand.ts';
 import type { NodeAgents } from './node/client.ts';
+import { restoreNodes } from './node/placement.ts';
 import { SnapshotController } from './snapshot/controller.ts';
 import { RuntimeController, type RuntimeNode } from './runtime/controller.ts';
 
@@ -57,6 +58,12 @@ export interface OperatorOptions {
    * the runsc of the default SandboxConfig (src/k8s/runtime/); unset leaves nodes' runsc alone.
    */
   runtimeNodeSelector?: string;
+  /**
+   * With node agents: the gVisor nodes on which a snapshot kept in the object store is restored
+   * when the node that took it is gone or not Ready (default: runtimeNodeSelector); unset:
+   * a snapshot is restored only on its own node.
+   */
+  restoreNodeSelector?: string;
   now?: () => Date;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   metrics?: OperatorMetrics;
@@ -92,6 +99,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const sandboxPolicies = inf<NetworkPolicy>(NETWORK_POLICIES, LABEL.sandboxNameHash);
   const events = eventRecorder(o.client, 'sandbox-controller', onError);
 
+  const restoreSelector = o.restoreNodeSelector ?? o.runtimeNodeSelector;
   const sandboxCtl = new SandboxController({
     client: o.client, sandboxes, pods, services, policies: sandboxPolicies, events, now,
     podDefaults: { runtimeClassName: o.runtimeClassName ?? DEFAULT_RUNTIME_CLASS },
@@ -99,6 +107,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     podLabelHook: o.extensions ? extensionPodLabels : undefined,
     onReady: (sb) => metrics.sandboxReady(sb, now()),
     nodeAgents: o.nodeAgents,
+    ...(o.nodeAgents && restoreSelector ? { restoreNodes: restoreNodes(o.client, restoreSelector) } : {}),
   });
   const queueError = (kind: string) => (key: string, e: unknown) => { metrics.reconcileErrors.inc({ controller: kind }); log(`${kind} reconcile failed`, { key, err: String(e) }); };
   const sandboxQ = new WorkQueue({

@@ -70,7 +70,8 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
     }
     let nodeAgents: HttpNodeAgents;
     ({ agent, nodeAgents } = await startRealNodeAgent(client, node, { store }));
-    op = await startOperator({ client, namespace: ns, nodeAgents });
+    // With a store, a snapshot whose node is gone is restored on another node of the real node's label.
+    op = await startOperator({ client, namespace: ns, nodeAgents, ...(storage === 'S3' ? { restoreNodeSelector: 'agentbox.dev/real-node=true' } : {}) });
     // Traffic is written every 500 ms so that a short idle limit can be tested.
     router = await startRouter({ port: 0, host: '127.0.0.1', client, namespaces: [ns], auth: { mode: 'allow-all' }, clusterDomain: '', activityFlushMs: 500 });
   }, { timeout: 25 * 60_000 });
@@ -313,6 +314,35 @@ for (const storage of ['Node', 'S3'] as const) describe(`memory hibernation of S
     assert.ok(after > before && after - before < 5_000, `the counter went on from ${before} (now ${after}), not from a new random start`);
     await until('roamer', 'Restored', (s) => cond(s, 'Hibernated')?.reason === 'Restored');
     assert.equal(await dataLeftAfterObjectGone(snap.id), false, 'released: gone from the node and the store');
+  });
+
+  if (storage === 'S3') it('restores a snapshot on another gVisor node when the node that took it is gone, and deletes it there and in the store', { timeout: 600_000 }, async (t) => {
+    if (nodeSkip) return t.skip(nodeSkip);
+    await sandbox('mover', COUNTER);
+    await until('mover', 'Ready', ready);
+    const before = await count('mover');
+    await setMode('mover', 'Suspended');
+    const snap = snapshotOf(await until('mover', 'suspended', suspended))!;
+    assert.equal(snap.storage, 'S3');
+    // This machine is the only node, so the node that took the snapshot is made to be another one,
+    // since removed with its disk: the Sandbox's annotation and the SandboxSnapshot name a node that
+    // does not exist, and the copy on this node is deleted.
+    const removed = `removed-${randomBytes(3).toString('hex')}`;
+    await client.patch(SANDBOXES, ns, 'mover', { metadata: { annotations: { 'agentbox.dev/hibernation-snapshot': JSON.stringify({ ...snap, node: removed }) } } });
+    await client.patch(SANDBOX_SNAPSHOTS, ns, snap.id, { status: { node: removed } }, 'merge', 'status');
+    rmSync(snapshotDir(snap.id), { recursive: true });
+
+    await setMode('mover', 'Running');
+    await until('mover', 'Ready after resume', ready);
+    const after = await count('mover');
+    assert.ok(after > before && after - before < 5_000, `the counter went on from ${before} (now ${after}), not from a new random start`);
+    const events = await kubectl('-n', ns, 'get', 'events', '--field-selector', 'involvedObject.name=mover', '-o', 'jsonpath={.items[*].message}');
+    assert.match(events, new RegExp(`node ${removed}, which holds memory snapshot ${snap.id}, is gone or not Ready: restoring it from the object store on node ${nodeName}`));
+    const restored = await until('mover', 'Restored', (s) => cond(s, 'Hibernated')?.reason === 'Restored');
+    assert.match(cond(restored, 'Hibernated')!.message, new RegExp(`restored from memory snapshot ${snap.id} on node ${nodeName}`));
+    // The object was moved to this node, so its finalizer had this node's agent delete the data:
+    // the downloaded copy and the store's (the removed node's agent could not have).
+    assert.equal(await dataLeftAfterObjectGone(snap.id), false, 'released: gone from this node and the store');
   });
 
   // The wake does not depend on where the snapshot is kept: once, node-local.

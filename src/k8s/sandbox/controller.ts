@@ -25,6 +25,7 @@ import { computeStatus } from './status.ts';
 import { Hibernator, type HibernationCondition, type ResumeStep } from './hibernation.ts';
 import { idleDecision, suspendAfterIdle } from './idle.ts';
 import type { NodeAgents } from '../node/client.ts';
+import type { RestoreNodes } from '../node/placement.ts';
 import { SnapshotRecords } from '../snapshot/records.ts';
 
 export interface SandboxControllerDeps {
@@ -45,6 +46,8 @@ export interface SandboxControllerDeps {
   onReady?: (sb: Sandbox) => void;
   /** The node agents that checkpoint and restore pods (memory hibernation); none = not offered. */
   nodeAgents?: NodeAgents;
+  /** The gVisor nodes a snapshot in the object store may be restored on when its own node is gone. */
+  restoreNodes?: RestoreNodes;
 }
 
 export type ReconcileResult = { requeueAfterMs?: number } | void;
@@ -54,7 +57,7 @@ export class SandboxController {
 
   constructor(private readonly d: SandboxControllerDeps) {
     this.hibernator = new Hibernator({
-      agents: d.nodeAgents, events: d.events, records: new SnapshotRecords(d.client, d.now),
+      agents: d.nodeAgents, restoreNodes: d.restoreNodes, events: d.events, records: new SnapshotRecords(d.client, d.now),
       patchSandbox: (sb, patch) => this.patchSandbox(sb, patch),
       sourceOf: async (namespace, name) => {
         const sandbox = this.d.sandboxes.get(namespace, name);

@@ -8,6 +8,7 @@ import { AgentboxError } from '../../api/errors.ts';
 import type { CheckpointRequest, CheckpointResponse } from '../../api/k8s/node-agent.ts';
 import type { Sandbox } from '../../api/k8s/types.ts';
 import type { NodeAgents } from '../node/client.ts';
+import type { RestoreNodes } from '../node/placement.ts';
 import type { SnapshotRecords } from '../snapshot/records.ts';
 import { Hibernator, pinToNode, snapshotOf, wantsMemoryHibernation } from './hibernation.ts';
 import type { Pod } from './pod.ts';
@@ -58,17 +59,18 @@ describe('fork of a running Sandbox', () => {
     spec: { operatingMode: 'Suspended', podTemplate: { spec: { containers: [] } } },
   }) as unknown as Sandbox;
   /** The agents and the API recorded in memory; the source Sandbox is running `source`, or `sandbox` with no pod. */
-  const world = (source: Pod | null | 'none', sandbox: Sandbox = sb(), restoreError?: AgentboxError) => {
-    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; recorded: string[]; released: string[]; deleted: string[]; patches: unknown[]; events: string[] } =
-      { checkpoints: [], restores: [], recorded: [], released: [], deleted: [], patches: [], events: [] };
+  const world = (source: Pod | null | 'none', sandbox: Sandbox = sb(), restoreError?: AgentboxError, restoreNodes?: RestoreNodes) => {
+    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; restoreOn: string[]; recorded: string[]; moved: string[]; released: string[]; deleted: string[]; patches: unknown[]; events: string[] } =
+      { checkpoints: [], restores: [], restoreOn: [], recorded: [], moved: [], released: [], deleted: [], patches: [], events: [] };
     const agents = {
       checkpoint: async (_node: string, req: CheckpointRequest): Promise<CheckpointResponse> => {
         calls.checkpoints.push(req);
         return { snapshotId: 'snap-0123456789abcdef', node: 'node-1', sizeBytes: 4096, checkpointMs: 12, sealMs: 1, manifestSha256: 'a'.repeat(64), storage: 'Node', location: 'node://node-1/x' };
       },
-      prepareRestore: async (_node: string, req: { name: string; snapshotId: string }) => {
+      prepareRestore: async (node: string, req: { name: string; snapshotId: string }) => {
         if (restoreError) throw restoreError;
         calls.restores.push(`${req.name}<-${req.snapshotId}`);
+        calls.restoreOn.push(node);
         return { restoreFrom: `/snap/${req.snapshotId}`, verifyMs: 1 };
       },
       deleteSnapshot: async (_node: string, _ns: string, id: string) => { calls.deleted.push(id); },
@@ -80,7 +82,9 @@ describe('fork of a running Sandbox', () => {
       records: {
         record: async (sb: Sandbox, snap: CheckpointResponse, of: string) => { calls.recorded.push(`${snap.snapshotId} of ${of} owned by ${sb.metadata.name}`); return {}; },
         release: async (_ns: string, id: string) => { calls.released.push(id); return true; },
+        moveTo: async (_ns: string, id: string, node: string) => { calls.moved.push(`${id}->${node}`); },
       } as unknown as SnapshotRecords,
+      ...(restoreNodes ? { restoreNodes } : {}),
       patchSandbox: async (_sb, patch) => { calls.patches.push(patch); },
       sourceOf: async (_ns, name) => {
         if (source === 'none') throw new AgentboxError('not_found', `there is no Sandbox ${name} in namespace n`);
@@ -97,7 +101,7 @@ describe('fork of a running Sandbox', () => {
     assert.deepEqual(calls.checkpoints, [{ namespace: 'n', name: 'source', uid: 'uid-source', leaveRunning: true }]);
     assert.deepEqual(calls.recorded, ['snap-0123456789abcdef of source owned by s']);
     const annotations = (calls.patches[0] as { metadata: { annotations: Record<string, string> } }).metadata.annotations;
-    assert.deepEqual(JSON.parse(annotations['agentbox.dev/hibernation-snapshot']!), { id: 'snap-0123456789abcdef', node: 'node-1', podUid: 'uid-source' });
+    assert.deepEqual(JSON.parse(annotations['agentbox.dev/hibernation-snapshot']!), { id: 'snap-0123456789abcdef', node: 'node-1', podUid: 'uid-source', storage: 'Node' });
     assert.deepEqual({ ...JSON.parse(annotations['agentbox.dev/forked']!), at: 'x' }, { from: 'source', snapshot: 'snap-0123456789abcdef', at: 'x' });
     assert.deepEqual(calls.restores, ['s<-snap-0123456789abcdef']);
     assert.equal(step.pod?.metadata.annotations?.['agentbox.dev/restore-from'], '/snap/snap-0123456789abcdef');
@@ -192,5 +196,62 @@ describe('fork of a running Sandbox', () => {
     assert.ok(step.requeueAfterMs);
     assert.deepEqual(annotationsOf(calls.patches.at(-1)), { 'agentbox.dev/hibernation-snapshot': null, 'agentbox.dev/forked': null });
     assert.deepEqual([calls.released, calls.deleted], [[], []], "the source's snapshot is not ours to delete");
+  });
+});
+
+describe('restore when the snapshot\'s node is gone', () => {
+  const pod = { metadata: { name: 's', namespace: 'n', annotations: {} }, spec: { containers: [{ name: 'main', image: 'busybox' }] } } as unknown as Pod;
+  const suspendedWith = (ref: object) => ({
+    metadata: { name: 's', namespace: 'n', annotations: { 'agentbox.dev/hibernation': 'memory', 'agentbox.dev/hibernation-snapshot': JSON.stringify(ref) } },
+    spec: { podTemplate: { spec: { containers: [] } } },
+  }) as unknown as Sandbox;
+  const ref = { id: 'snap-0123456789abcdef', node: 'node-a', podUid: 'u' };
+  /** node-a took the snapshot; `ready` are the Ready gVisor nodes. */
+  const nodes = (ready: string[]): RestoreNodes => ({ isReady: async (n) => ready.includes(n), ready: async () => ready });
+  const restoring = async (snap: object, ready: string[]) => {
+    const calls = { restoreOn: [] as string[], moved: [] as string[], patches: [] as unknown[], events: [] as string[] };
+    const h = new Hibernator({
+      agents: {
+        prepareRestore: async (node: string, req: { snapshotId: string }) => { calls.restoreOn.push(node); return { restoreFrom: `/snap/${req.snapshotId}`, verifyMs: 1 }; },
+      } as unknown as NodeAgents,
+      restoreNodes: nodes(ready),
+      events: { record: (_o, type, reason, _a, note) => calls.events.push(`${type} ${reason}: ${note}`) },
+      records: { moveTo: async (_ns: string, id: string, node: string) => { calls.moved.push(`${id}->${node}`); } } as unknown as SnapshotRecords,
+      patchSandbox: async (_sb, patch) => { calls.patches.push(patch); },
+      sourceOf: async () => { throw new Error('unused'); },
+    });
+    return { step: await h.restorePod(suspendedWith(snap), pod), calls };
+  };
+
+  it('restores on its own node while that is Ready', async () => {
+    const { step, calls } = await restoring({ ...ref, storage: 'S3' }, ['node-a', 'node-b']);
+    assert.deepEqual(calls.restoreOn, ['node-a']);
+    assert.deepEqual(calls.moved, []);
+    assert.ok(JSON.stringify(step.pod?.spec.affinity).includes('"values":["node-a"]'));
+  });
+
+  it('restores a snapshot kept in the object store on another Ready gVisor node, moving its object and annotation there', async () => {
+    const { step, calls } = await restoring({ ...ref, storage: 'S3' }, ['node-b']);
+    assert.deepEqual(calls.moved, ['snap-0123456789abcdef->node-b']);
+    assert.deepEqual(calls.restoreOn, ['node-b']);
+    assert.ok(JSON.stringify(step.pod?.spec.affinity).includes('"values":["node-b"]'));
+    const annotation = (calls.patches[0] as { metadata: { annotations: Record<string, string> } }).metadata.annotations['agentbox.dev/hibernation-snapshot']!;
+    assert.deepEqual(JSON.parse(annotation), { ...ref, storage: 'S3', node: 'node-b' });
+    assert.match(calls.events[0]!, /^Normal Restoring: node node-a, which holds memory snapshot snap-0123456789abcdef, is gone or not Ready: restoring it from the object store on node node-b/);
+  });
+
+  it('says why it cannot: a node-local snapshot, no other Ready node, a snapshot shared from another Sandbox', async () => {
+    for (const [snap, ready, pattern] of [
+      [{ ...ref, storage: 'Node' }, ['node-b'], /is gone or not Ready, and the snapshot is kept on that node only \(node agents started with --store/],
+      [ref, ['node-b'], /kept on that node only/],
+      [{ ...ref, storage: 'S3' }, [], /no other gVisor node is Ready to restore it from the object store/],
+      [{ ...ref, storage: 'S3', sharedFrom: 'golden' }, ['node-b'], /Sandbox golden's snapshot is restored on that node only/],
+    ] as const) {
+      const { step, calls } = await restoring(snap, [...ready]);
+      assert.equal(step.pod, null);
+      assert.equal(step.condition?.reason, 'RestoreFailed');
+      assert.match(step.condition!.message, pattern);
+      assert.deepEqual([calls.restoreOn, calls.moved], [[], []]);
+    }
   });
 });

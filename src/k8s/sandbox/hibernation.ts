@@ -17,16 +17,18 @@ import type { ConditionInput } from '../conditions.ts';
 import type { EventRecorder } from '../events.ts';
 import type { CheckpointRequest, CheckpointResponse } from '../../api/k8s/node-agent.ts';
 import type { NodeAgents } from '../node/client.ts';
+import type { RestoreNodes } from '../node/placement.ts';
 import type { SnapshotRecords } from '../snapshot/records.ts';
 import type { Pod } from './pod.ts';
 
 export type HibernationCondition = Omit<ConditionInput, 'observedGeneration'>;
 
 /**
- * The snapshot a suspended Sandbox's memory is in; `sharedFrom` names the Sandbox it belongs to
- * when that is another one (a fork of a suspended Sandbox), which keeps it after this restore.
+ * The snapshot a suspended Sandbox's memory is in; `storage` S3 when the node agents also keep it
+ * in their object store (restorable on another node); `sharedFrom` names the Sandbox it belongs
+ * to when that is another one (a fork of a suspended Sandbox), which keeps it after this restore.
  */
-export interface SnapshotRef { id: string; node: string; podUid: string; sharedFrom?: string }
+export interface SnapshotRef { id: string; node: string; podUid: string; storage?: 'Node' | 'S3'; sharedFrom?: string }
 
 const setting = (sb: Sandbox, key: string) => sb.metadata.annotations?.[key] ?? sb.spec.podTemplate.metadata?.annotations?.[key];
 export const wantsMemoryHibernation = (sb: Sandbox) => setting(sb, ANNOTATION.hibernation) === HIBERNATION_MEMORY;
@@ -45,7 +47,11 @@ export function snapshotOf(sb: Sandbox): SnapshotRef | null {
   try {
     const v = JSON.parse(raw) as Partial<SnapshotRef>;
     if (typeof v.id !== 'string' || typeof v.node !== 'string' || typeof v.podUid !== 'string') return null;
-    return { id: v.id, node: v.node, podUid: v.podUid, ...(typeof v.sharedFrom === 'string' ? { sharedFrom: v.sharedFrom } : {}) };
+    return {
+      id: v.id, node: v.node, podUid: v.podUid,
+      ...(v.storage === 'S3' || v.storage === 'Node' ? { storage: v.storage } : {}),
+      ...(typeof v.sharedFrom === 'string' ? { sharedFrom: v.sharedFrom } : {}),
+    };
   } catch {
     return null;
   }
@@ -83,6 +89,8 @@ export interface HibernatorDeps {
   records: SnapshotRecords;
   /** Merge-patches the Sandbox's metadata (its snapshot annotation). */
   patchSandbox(sb: Sandbox, patch: unknown): Promise<void>;
+  /** The gVisor nodes a snapshot kept in the object store may be restored on when its own node is not Ready; absent: only its own. */
+  restoreNodes?: RestoreNodes;
   /** Sandbox `name` in `namespace` (a fork's source) and its pod; not_found when there is no such Sandbox. */
   sourceOf(namespace: string, name: string): Promise<{ sandbox: Sandbox; pod: Pod | null }>;
 }
@@ -131,7 +139,7 @@ export class Hibernator {
       if (pod.status?.phase !== 'Running') throw new AgentboxError('conflict', `pod ${pod.metadata.name} is ${pod.status?.phase ?? 'Pending'}, not Running: there is no memory to checkpoint`);
       if (!node) throw new AgentboxError('conflict', `pod ${pod.metadata.name} is on no node: there is no node agent to checkpoint it`);
       const snap = await this.checkpointRecorded(sb, node, { namespace: pod.metadata.namespace!, name: pod.metadata.name!, uid: pod.metadata.uid! });
-      const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
+      const ref: SnapshotRef = { id: snap.snapshotId, node, podUid: pod.metadata.uid!, storage: snap.storage };
       await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
       const message = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) on node ${node}, checkpoint ${snap.checkpointMs} ms`;
       this.event(sb, 'Normal', REASON.checkpointed, message);
@@ -160,12 +168,12 @@ export class Hibernator {
     let how: string;
     if (pod && node && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp) {
       const snap = await this.checkpointRecorded(sb, node, { namespace: ns, name: pod.metadata.name!, uid: pod.metadata.uid!, leaveRunning: true }, from);
-      ref = { id: snap.snapshotId, node, podUid: pod.metadata.uid! };
+      ref = { id: snap.snapshotId, node, podUid: pod.metadata.uid!, storage: snap.storage };
       how = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) of its running pod on node ${node}, checkpoint ${snap.checkpointMs} ms`;
     } else {
       const stored = source.spec.operatingMode === OPERATING_MODE.suspended && !pod ? snapshotOf(source) : null;
       if (!stored) throw new AgentboxError('unavailable', `Sandbox ${from} has neither a running pod nor a stored memory snapshot to fork yet`);
-      ref = { id: stored.id, node: stored.node, podUid: stored.podUid, sharedFrom: from };
+      ref = { ...stored, sharedFrom: from };
       how = `its stored memory snapshot ${stored.id} on node ${stored.node}, which stays with it`;
     }
     await this.d.patchSandbox(sb, { metadata: { annotations: {
@@ -196,6 +204,7 @@ export class Hibernator {
     }
     if (!snap || !(wantsMemoryHibernation(sb) || forkSourceOf(sb))) return { pod };
     try {
+      snap = await this.placeRestore(sb, snap);
       const granted = await this.agents().prepareRestore(snap.node, {
         namespace: pod.metadata.namespace!, name: pod.metadata.name!, snapshotId: snap.id,
         containers: pod.spec.containers.map((c) => ({ name: c.name, image: c.image ?? '' })),
@@ -224,6 +233,27 @@ export class Hibernator {
       }
       return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
     }
+  }
+
+  /**
+   * The snapshot, on the node to restore it on: its own node while that is Ready; else, when the
+   * snapshot is also in the object store, another Ready gVisor node, to which its object and the
+   * Sandbox's annotation are moved (that node's agent downloads it, and later deletes it there
+   * and in the store).
+   */
+  private async placeRestore(sb: Sandbox, snap: SnapshotRef): Promise<SnapshotRef> {
+    const nodes = this.d.restoreNodes;
+    if (!nodes || (await nodes.isReady(snap.node))) return snap;
+    const why = `node ${snap.node}, which holds memory snapshot ${snap.id}, is gone or not Ready`;
+    if (snap.sharedFrom) throw new AgentboxError('unavailable', `${why}; Sandbox ${snap.sharedFrom}'s snapshot is restored on that node only`);
+    if (snap.storage !== 'S3') throw new AgentboxError('unavailable', `${why}, and the snapshot is kept on that node only (node agents started with --store keep snapshots where any node can restore them)`);
+    const others = (await nodes.ready()).filter((n) => n !== snap.node);
+    if (others.length === 0) throw new AgentboxError('unavailable', `${why}, and no other gVisor node is Ready to restore it from the object store`);
+    const moved: SnapshotRef = { ...snap, node: others[Math.floor(Math.random() * others.length)]! };
+    await this.d.records.moveTo(sb.metadata.namespace!, snap.id, moved.node);
+    await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(moved) } } });
+    this.event(sb, 'Normal', REASON.restoring, `${why}: restoring it from the object store on node ${moved.node}`);
+    return moved;
   }
 
   /** After resume: once the restored pod is Ready, its snapshot is released. */

@@ -42,6 +42,18 @@ export class SnapshotRecords {
     return written.outcome === 'written' ? written.updated : created;
   }
 
+  /**
+   * The snapshot is restored on `node` now (its own node is gone): the object says so, and its
+   * finalizer has that node's agent remove the data (its downloaded copy and the store's).
+   * Nothing to do without an object.
+   */
+  async moveTo(namespace: string, snapshotId: string, node: string): Promise<void> {
+    const obj = await this.client.getOrNull<SandboxSnapshot>(SANDBOX_SNAPSHOTS, namespace, snapshotId);
+    if (!obj?.status) return;
+    const status: SandboxSnapshotStatus = { ...obj.status, node };
+    await writeStatus(this.client, SANDBOX_SNAPSHOTS, obj, status);
+  }
+
   /** Deletes the object (its finalizer removes the data); false when there is none. */
   release(namespace: string, snapshotId: string): Promise<boolean> {
     return this.client.delete(SANDBOX_SNAPSHOTS, namespace, snapshotId);
