@@ -13,6 +13,10 @@
 // itself not end, the runner kills the file's whole process group KILL_GRACE_MS later. A stuck
 // test fails the run instead of hanging it.
 //
+// Exclusive files. A file that changes what every other file shares (the real node's runsc, a
+// cluster-wide default) declares `// test-file-exclusive: <why>` in its first lines: it starts
+// only once no other file runs, and no other file starts until it has ended.
+//
 // Skips. Every skipped test is collected (scripts/test-skips-reporter.mjs) and listed at the end.
 // In CI (CI=true or CI=1) a skip fails the run unless ALLOWED_SKIPS below names it: in CI every
 // suite the README claims must run, so a component that cannot start is a failure, not a skip.
@@ -66,6 +70,12 @@ function budgetMs(file) {
   const head = readFileSync(join(root, file), 'utf8').slice(0, 2048);
   const m = /^\/\/ test-file-timeout: (\d+) min\b/m.exec(head);
   return Number(m?.[1] ?? DEFAULT_FILE_MINUTES) * 60_000;
+}
+
+/** Why the file must run alone (`// test-file-exclusive: <why>` in its first 2 KiB), or null. */
+function exclusiveReason(file) {
+  const head = readFileSync(join(root, file), 'utf8').slice(0, 2048);
+  return /^\/\/ test-file-exclusive: (.+)$/m.exec(head)?.[1] ?? null;
 }
 
 const selected = (dir) => walk(join(root, dir), []).sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
@@ -136,6 +146,24 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   });
 }
 
+/**
+ * Who may start: any number of ordinary files, or one exclusive file alone. An exclusive file
+ * waiting holds back every file not yet started, so it cannot be starved. The check and the
+ * count change happen without an await between them, so two workers never both pass.
+ */
+const gate = { active: 0, held: false, pending: 0, waiters: [] };
+async function acquire(alone) {
+  if (alone) gate.pending++;
+  while (alone ? gate.active > 0 || gate.held : gate.held || gate.pending > 0) await new Promise((r) => gate.waiters.push(r));
+  if (alone) { gate.pending--; gate.held = true; }
+  gate.active++;
+}
+function release(alone) {
+  gate.active--;
+  if (alone) gate.held = false;
+  for (const wake of gate.waiters.splice(0)) wake();
+}
+
 const results = [];
 let fileIndex = 0;
 /** Runs one phase's files, `phase.concurrency` at a time; resolves when all have ended. */
@@ -145,8 +173,14 @@ async function runPhase(phase) {
   const worker = async () => {
     while (next < phase.files.length) {
       const file = phase.files[next++];
-      if (!stream) console.log(`▶ ${file}`);
-      results.push(await runFile(file, fileIndex++));
+      const alone = exclusiveReason(file);
+      await acquire(!!alone);
+      if (!stream) console.log(`▶ ${file}${alone ? ` (alone: ${alone})` : ''}`);
+      try {
+        results.push(await runFile(file, fileIndex++));
+      } finally {
+        release(!!alone);
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(phase.concurrency, phase.files.length) }, worker));

@@ -1,3 +1,4 @@
+// test-file-exclusive: it stores a default SandboxConfig cluster-wide, a second default to any operator rolling SandboxConfigs out beside it
 // The admission guardrails of deploy/kustomize/guardrails (docs/kubernetes-guardrails.md) on the
 // real kube-apiserver: rendered by `kubectl kustomize`, installed, and exercised with server-side
 // dry-run creates (which run admission exactly as a real create does and store nothing). Each

@@ -1,4 +1,5 @@
 // test-file-timeout: 15 min
+// test-file-exclusive: it points the real node's runsc wrapper at other runsc builds, under which other files' pods would start and their snapshots be refused
 // SandboxConfig-installed runsc on the real node (issue 14 §7): the real operator rolls the
 // default SandboxConfig out to the node through the real node agent, which fetches the binary,
 // checks its sha256 and that it runs, and switches the node's runtime link, which the node's runsc

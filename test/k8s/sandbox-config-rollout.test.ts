@@ -1,3 +1,4 @@
+// test-file-exclusive: its operator rolls out every SandboxConfig in the cluster and counts the defaults, which another file's would change
 // SandboxConfig roll-out (issue 14 §7) against the real API server: the real operator keeps each
 // selected node on the runsc of the default SandboxConfig of class gvisor through that node's real
 // node agent (HTTP, token), and writes what every node said into the config's status and Events.
