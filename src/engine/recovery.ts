@@ -3,7 +3,7 @@
  * sandbox's record says was in progress and re-adopts the rest; while the engine runs,
  * `checkLiveness` notices sandboxes that stopped on their own.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -4,7 +4,7 @@ import { cpuPercent } from '../../api/usage.ts';
 import type { ApiClient } from '../../sdk/api-client.ts';
 import { sandboxEvents } from '../../sdk/events.ts';
 import { flagsOf } from '../command-table.ts';
-import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
+import { parseFlags, print, UsageError, type Command } from '../io.ts';
 import { client } from './sandboxes.ts';
 
 /** `logs ID [-f]`: the sandbox's console (guest log and start command output), followed with -f. */

@@ -7,7 +7,7 @@
 // forking the suspended golden: every member restores that one snapshot (sandbox/hibernation.ts)
 // with its own pod, hostname, IP and Service. A template change replaces the golden, and deleting
 // the pool deletes the golden and with it the snapshot (owner references).
-import { ANNOTATION, CONDITION, HIBERNATION_MEMORY, KIND, LABEL, OPERATING_MODE, REASON } from '../../api/k8s/constants.ts';
+import { ANNOTATION, CONDITION, HIBERNATION_MEMORY, LABEL, OPERATING_MODE, REASON } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
 import type { KubeClient } from '../client.ts';
 import { findCondition, isTrue } from '../conditions.ts';

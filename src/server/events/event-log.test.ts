@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { EVENT_RETENTION_MS } from '../../api/events.ts';
-import { openDb, type Db } from '../db.ts';
+import { openDb } from '../db.ts';
 import type { SandboxRecord } from '../sandbox-store.ts';
 import { EventLog } from './event-log.ts';
 import { Outbox } from './outbox.ts';
