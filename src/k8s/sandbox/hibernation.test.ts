@@ -1,7 +1,8 @@
 // The pure parts of memory hibernation: whether a Sandbox asks for it (itself or its template's
 // pod template), its snapshot annotation, and pinning the restored pod to the snapshot's node; and
-// the fork's decisions with the node agents and the API recorded in memory (the real checkpoint and
-// restore of a fork are test/k8s/hibernation-real-node.test.ts).
+// the decisions of a fork and of a restore whose node is gone, with the node agents and the API
+// recorded in memory (the real checkpoints and restores are test/k8s/hibernation-real-node.test.ts
+// and test/k8s/golden-pool-real-node.test.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentboxError } from '../../api/errors.ts';
@@ -48,7 +49,7 @@ describe('memory hibernation', () => {
   });
 });
 
-describe('fork of a running Sandbox', () => {
+describe('fork of a Sandbox, running or suspended', () => {
   const pod = (name: string, extra: Partial<Pod['status']> = { phase: 'Running' }) => ({
     metadata: { name, namespace: 'n', uid: `uid-${name}`, annotations: {} },
     spec: { nodeName: 'node-1', containers: [{ name: 'main', image: 'busybox' }] },
