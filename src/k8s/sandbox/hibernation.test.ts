@@ -178,13 +178,22 @@ describe('fork of a Sandbox, running or suspended', () => {
     assert.deepEqual(annotationsOf(calls.patches.at(-1)), { 'agentbox.dev/hibernation-snapshot': null });
   });
 
-  it('waits for a suspended source that has no stored snapshot', async () => {
-    const { h, calls } = world(null, suspended('golden'));
-    const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'golden' }), pod('s'));
-    assert.equal(step.pod, null);
-    assert.match(step.condition!.message, /neither a running pod nor a stored memory snapshot/);
-    assert.ok(step.requeueAfterMs);
-    assert.deepEqual(calls.restores, []);
+  it('waits for a suspended source that has no stored snapshot yet, never checkpointing its pod while it is being suspended', async () => {
+    for (const sourcePod of [null, pod('golden')]) {
+      const { h, calls } = world(sourcePod, suspended('golden'));
+      const step = await h.restorePod(sb({ 'agentbox.dev/fork-from': 'golden' }), pod('s'));
+      assert.equal(step.pod, null);
+      assert.match(step.condition!.message, /neither a running pod nor a stored memory snapshot/);
+      assert.ok(step.requeueAfterMs);
+      assert.deepEqual([calls.checkpoints, calls.restores], [[], []]);
+    }
+  });
+
+  it("restores the stored snapshot of a source whose pod is still going away after its suspend's checkpoint", async () => {
+    const { h, calls } = world({ ...pod('golden'), metadata: { ...pod('golden').metadata, deletionTimestamp: 'now' } } as Pod, suspended('golden', stored));
+    await h.restorePod(sb({ 'agentbox.dev/fork-from': 'golden' }), pod('s'));
+    assert.deepEqual(calls.checkpoints, []);
+    assert.deepEqual(calls.restores, [`s<-${stored.id}`]);
   });
 
   it("forgets a source's snapshot it could not restore, so the next pass forks the source afresh", async () => {

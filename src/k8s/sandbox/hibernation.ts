@@ -166,15 +166,17 @@ export class Hibernator {
     const node = pod?.spec.nodeName;
     let ref: SnapshotRef;
     let how: string;
-    if (pod && node && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp) {
+    // A suspended source is never checkpointed here: its own suspend may be checkpointing it now.
+    const stored = source.spec.operatingMode === OPERATING_MODE.suspended ? snapshotOf(source) : null;
+    if (stored) {
+      ref = { ...stored, sharedFrom: from };
+      how = `its stored memory snapshot ${stored.id} on node ${stored.node}, which stays with it`;
+    } else if (source.spec.operatingMode !== OPERATING_MODE.suspended && pod && node && pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp) {
       const snap = await this.checkpointRecorded(sb, node, { namespace: ns, name: pod.metadata.name!, uid: pod.metadata.uid!, leaveRunning: true }, from);
       ref = { id: snap.snapshotId, node, podUid: pod.metadata.uid!, storage: snap.storage };
       how = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) of its running pod on node ${node}, checkpoint ${snap.checkpointMs} ms`;
     } else {
-      const stored = source.spec.operatingMode === OPERATING_MODE.suspended && !pod ? snapshotOf(source) : null;
-      if (!stored) throw new AgentboxError('unavailable', `Sandbox ${from} has neither a running pod nor a stored memory snapshot to fork yet`);
-      ref = { ...stored, sharedFrom: from };
-      how = `its stored memory snapshot ${stored.id} on node ${stored.node}, which stays with it`;
+      throw new AgentboxError('unavailable', `Sandbox ${from} has neither a running pod nor a stored memory snapshot to fork yet`);
     }
     await this.d.patchSandbox(sb, { metadata: { annotations: {
       [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref),
