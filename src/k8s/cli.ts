@@ -16,7 +16,7 @@ import { DEFAULT_RUNTIME_CLASS } from './sandbox/pod-defaults.ts';
 import type { WebhookTarget } from '../api/k8s/crds.ts';
 import { DEFAULT_GUEST_IMAGE } from './opensandbox/pod-template.ts';
 import { startExternalScaler, type RunningExternalScaler } from './keda/external-scaler.ts';
-import { agentAtNodeIP, HttpNodeAgents } from './node/client.ts';
+import { agentAtNodeIP, HttpNodeAgents, NODE_AGENT_TLS_NAME } from './node/client.ts';
 import { DEFAULT_RUNTIME_NODE_SELECTOR } from './runtime/controller.ts';
 import { NODE_AGENT_PORT } from '../api/k8s/node-agent.ts';
 
@@ -70,7 +70,9 @@ export async function operatorCommand(args: string[]): Promise<number> {
     'keda-external-scaler-bind-address': '0',
     // Memory hibernation: the token shared with the node agents (`agentbox node`), on their port
     // at each node's InternalIP. Without it a Sandbox asking for memory hibernation is told so.
+    // With a CA file (the agents' certificate), HTTPS to a certificate issued to the server name.
     'node-agent-token-file': '', 'node-agent-port': NODE_AGENT_PORT, 'runtime-node-selector': DEFAULT_RUNTIME_NODE_SELECTOR,
+    'node-agent-ca-file': '', 'node-agent-server-name': NODE_AGENT_TLS_NAME,
   });
   const scalerBind = parseBind(f['keda-external-scaler-bind-address']);
   if (scalerBind && !f.extensions) throw new AgentboxError('invalid_argument', '--keda-external-scaler-bind-address needs --extensions (it scales SandboxWarmPools)');
@@ -157,7 +159,11 @@ export async function operatorCommand(args: string[]): Promise<number> {
     poolCreateQps: f['sandbox-warm-pool-create-qps'],
     claimMaxWarmWaitMs: f['sandbox-claim-max-warm-wait'] * 1000,
     nodeAgents: f['node-agent-token-file']
-      ? new HttpNodeAgents({ token: readFileSync(f['node-agent-token-file'], 'utf8').trim(), urlOf: agentAtNodeIP(client, f['node-agent-port']) })
+      ? new HttpNodeAgents({
+        token: readFileSync(f['node-agent-token-file'], 'utf8').trim(),
+        urlOf: agentAtNodeIP(client, f['node-agent-port'], f['node-agent-ca-file'] ? 'https' : 'http'),
+        ...(f['node-agent-ca-file'] ? { tls: { ca: readFileSync(f['node-agent-ca-file'], 'utf8'), serverName: f['node-agent-server-name'] } } : {}),
+      })
       : undefined,
     // Empty turns SandboxConfig roll-out off (nodes keep the runsc they were set up with).
     runtimeNodeSelector: f['node-agent-token-file'] && f['runtime-node-selector'] ? f['runtime-node-selector'] : undefined,

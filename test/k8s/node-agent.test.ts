@@ -5,12 +5,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { defaultCacheDir } from '../../src/engine/runtime/runtime-classes.ts';
-import { HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
+import { HttpNodeAgents, NODE_AGENT_TLS_NAME } from '../../src/k8s/node/client.ts';
 import { nodeCommand } from '../../src/k8s/node/cli.ts';
 import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
@@ -97,5 +98,59 @@ describe('node agent API', { skip }, () => {
     const down = new HttpNodeAgents({ token, urlOf: async () => 'http://127.0.0.1:1' });
     await assert.rejects(down.deleteSnapshot('n9', 'ns', 'snap-0123456789abcdef'),
       (e: unknown) => e instanceof AgentboxError && e.code === 'unavailable' && /the node agent of n9 .* is unreachable/.test(e.message));
+  });
+});
+
+describe('node agent API over TLS', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'abx-node-agent-tls-'));
+  const token = randomBytes(24).toString('hex');
+  // Every agent serves one certificate, issued to one name; the operator trusts only its CA.
+  const certs = generateWebhookCerts([NODE_AGENT_TLS_NAME], []);
+  let agent: RunningNodeAgent;
+  let port = 0;
+  const req = { namespace: 'ns', name: 'p', snapshotId: 'snap-0123456789abcdef', containers: [{ name: 'main', image: 'busybox' }] };
+  const unreachable = (pattern: RegExp) => (e: unknown) => e instanceof AgentboxError && e.code === 'unavailable' && /is unreachable/.test(e.message) && pattern.test(e.message);
+
+  before(async () => {
+    const snapshots = new NodeSnapshots({ node: 'n1', runsc: { binary: RUNSC, root: join(dir, 'runsc-root') }, dir: join(dir, 'snapshots') });
+    agent = await startNodeAgentServer({ snapshots, token, tls: { cert: certs.certPem, key: certs.keyPem }, host: '127.0.0.1', port: 0 });
+    port = agent.port;
+  });
+  after(async () => {
+    await agent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers the operator's client that trusts its CA, at the node's address, with the token", async () => {
+    const agents = new HttpNodeAgents({ token, urlOf: async () => `https://127.0.0.1:${port}`, tls: { ca: certs.caPem } });
+    await assert.rejects(agents.prepareRestore('n1', req), (e: unknown) => e instanceof AgentboxError && e.code === 'not_found');
+    await agents.close();
+    const wrongToken = new HttpNodeAgents({ token: 'x'.repeat(48), urlOf: async () => `https://127.0.0.1:${port}`, tls: { ca: certs.caPem } });
+    await assert.rejects(wrongToken.prepareRestore('n1', req), (e: unknown) => e instanceof AgentboxError && e.code === 'unauthenticated');
+    await wrongToken.close();
+  });
+
+  it('is refused by a client that trusts another CA or expects another name, and does not speak plain HTTP', async () => {
+    const other = generateWebhookCerts([NODE_AGENT_TLS_NAME], []);
+    for (const [tls, pattern] of [
+      [{ ca: other.caPem }, /self-signed|unable to verify|certificate/i],
+      [{ ca: certs.caPem, serverName: 'someone-else' }, /altnames|does not match|Hostname/i],
+    ] as const) {
+      const agents = new HttpNodeAgents({ token, urlOf: async () => `https://127.0.0.1:${port}`, tls });
+      await assert.rejects(agents.prepareRestore('n1', req), unreachable(pattern));
+      await agents.close();
+    }
+    const plain = new HttpNodeAgents({ token, urlOf: async () => `http://127.0.0.1:${port}` });
+    await assert.rejects(plain.prepareRestore('n1', req), unreachable(/other side closed/));
+    const downgraded = new HttpNodeAgents({ token, urlOf: async () => `http://127.0.0.1:${port}`, tls: { ca: certs.caPem } });
+    await assert.rejects(downgraded.prepareRestore('n1', req), /is not https although TLS is configured/);
+  });
+
+  it('needs both the certificate and the key to serve TLS', async () => {
+    writeFileSync(join(dir, 'token'), token);
+    writeFileSync(join(dir, 'tls.crt'), certs.certPem);
+    await assert.rejects(nodeCommand(['--node-name', 'n1', '--runsc', RUNSC, '--runsc-root', join(dir, 'runsc-root'), '--token-file', join(dir, 'token'),
+      '--snapshots', join(dir, 'snapshots'), '--tls-cert-file', join(dir, 'tls.crt')]),
+    (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument' && e.message === 'give both --tls-cert-file and --tls-key-file, or neither');
   });
 });

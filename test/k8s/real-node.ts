@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { NODES, PODS, type KubeClient } from '../../src/k8s/client.ts';
-import { agentAtNodeIP, HttpNodeAgents } from '../../src/k8s/node/client.ts';
+import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
+import { agentAtNodeIP, HttpNodeAgents, NODE_AGENT_TLS_NAME } from '../../src/k8s/node/client.ts';
 import type { NodeRuntime } from '../../src/k8s/node/runtime.ts';
 import { startNodeAgentServer, type RunningNodeAgent } from '../../src/k8s/node/server.ts';
 import { NodeSnapshots } from '../../src/k8s/node/snapshots.ts';
@@ -105,17 +106,19 @@ export async function ensureGvisorNode(client: KubeClient): Promise<{ name: stri
 /**
  * The real node's agent, run in this process at the node's InternalIP (where the operator finds
  * it; a cluster runs it as the DaemonSet in deploy/), over the node's shim state and snapshots
- * directory, and the operator's client of it with a fresh token.
+ * directory, serving HTTPS as deployed, and the operator's client of it with a fresh token that
+ * trusts only the agent's fresh certificate.
  */
 export async function startRealNodeAgent(client: KubeClient, node: { name: string; runsc: string },
   o: { runtime?: NodeRuntime; store?: S3SnapshotStore } = {}): Promise<{ agent: RunningNodeAgent; nodeAgents: HttpNodeAgents }> {
   const token = randomBytes(24).toString('hex');
+  const certs = generateWebhookCerts([NODE_AGENT_TLS_NAME], []);
   const host = new URL(await agentAtNodeIP(client, 0)(node.name)).hostname;
   const agent = await startNodeAgentServer({
     snapshots: new NodeSnapshots({ node: node.name, runsc: { binary: o.runtime?.path ?? node.runsc, root: join(NODE_DIR, 'containerd/runsc/k8s.io') }, dir: join(NODE_DIR, 'snapshots'), store: o.store }),
-    runtime: o.runtime, token, host, port: 0,
+    runtime: o.runtime, token, tls: { cert: certs.certPem, key: certs.keyPem }, host, port: 0,
   });
-  return { agent, nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port) }) };
+  return { agent, nodeAgents: new HttpNodeAgents({ token, urlOf: agentAtNodeIP(client, agent.port, 'https'), tls: { ca: certs.caPem } }) };
 }
 
 export async function kubectl(...args: string[]): Promise<string> {

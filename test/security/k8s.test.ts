@@ -9,7 +9,8 @@
 //   without the token, and the router adds the token for callers it admitted;
 // - operator-made pods default to gVisor and a locked-down securityContext; a bare Sandbox gets a
 //   default-deny NetworkPolicy admitting only the router;
-// - the shipped manifests default to scoped tokens, a router NetworkPolicy and namespaced RBAC.
+// - the shipped manifests default to scoped tokens, a router NetworkPolicy and namespaced RBAC,
+//   and the node agents (memory hibernation) serve HTTPS to an operator that holds no agent key.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -30,6 +31,7 @@ import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import type { NetworkPolicy } from '../../src/k8s/extensions/network-policy.ts';
 import type { Secret } from '../../src/k8s/extensions/guest-secret.ts';
 import { startGuest, type RunningGuest } from '../guest/fixture.ts';
+import { HELM, helmMissing } from '../k8s/manifests.ts';
 import {
   adminClient, createNamespace, createSandboxObject, createSandboxPod, deleteNamespace, ensureEnv, installCrds,
   KUBECONFIG, markPodReady, waitFor,
@@ -349,6 +351,37 @@ describe('shipped manifests default to scoped tokens and least privilege', () =>
     assert.ok(!operatorRole.rules!.some((r) => r.resources.includes('leases')), 'leases are in a namespaced Role');
     const operator = objs.find((o) => o.kind === 'Deployment' && o.metadata.name === 'agent-sandbox-controller')!;
     assert.ok(JSON.stringify(operator.spec).includes('--runtime-class=gvisor'), 'the operator is told gvisor explicitly');
+  });
+
+  // The node agents checkpoint any pod's memory on their node: their token and requests never
+  // cross the node network in the clear, and the operator can verify them but not pose as one.
+  const nodeAgentTls = (objs: Obj[], how: string) => {
+    type PodSpec = { containers: { args: string[]; readinessProbe?: { httpGet?: { scheme?: string } } }[]; volumes?: { name: string; secret?: { secretName: string; items?: { key: string }[] } }[] };
+    const podOf = (kind: string, name: string) => (objs.find((o) => o.kind === kind && o.metadata.name === name)!.spec!.template as { spec: PodSpec }).spec;
+    const agent = podOf('DaemonSet', 'agentbox-node-agent');
+    assert.ok(agent.containers[0]!.args.includes('--tls-cert-file=/etc/agentbox/node-agent/tls.crt'), `${how}: the node agent serves HTTPS`);
+    assert.ok(agent.containers[0]!.args.includes('--tls-key-file=/etc/agentbox/node-agent/tls.key'), `${how}: with its key`);
+    assert.equal(agent.containers[0]!.readinessProbe?.httpGet?.scheme, 'HTTPS', `${how}: probed over HTTPS`);
+    const operator = podOf('Deployment', 'agent-sandbox-controller');
+    assert.ok(operator.containers[0]!.args.includes('--node-agent-ca-file=/etc/agentbox/node-agent/tls.crt'), `${how}: the operator trusts the agents' certificate only`);
+    const mounted = operator.volumes!.find((v) => v.secret?.secretName === 'agentbox-node-agent')!;
+    assert.deepEqual(mounted.secret!.items!.map((i) => i.key).sort(), ['tls.crt', 'token'], `${how}: the operator gets the token and the certificate, never the agents' key`);
+  };
+
+  it('kustomize hibernation: node agents serve HTTPS; the operator trusts their certificate and holds no agent key', { skip: kubectl.status === 0 ? false : 'kubectl kustomize unavailable' }, () => {
+    const r = spawnSync('kubectl', ['kustomize', join(root, 'deploy/kustomize/hibernation')], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    nodeAgentTls(parseAllDocuments(r.stdout).map((d) => d.toJSON() as Obj), 'kustomize');
+  });
+
+  it('helm with nodeAgent.enabled: the same, with the certificate generated once (lookup) and kept', { skip: helmMissing }, () => {
+    const r = spawnSync(HELM, ['template', 't', join(root, 'deploy/helm/agentbox-operator'), '--namespace', 'agent-sandbox-system', '--set', 'nodeAgent.enabled=true'], { encoding: 'utf8', timeout: 60_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const objs = parseAllDocuments(r.stdout).map((d) => d.toJSON() as Obj).filter(Boolean);
+    nodeAgentTls(objs, 'helm');
+    const secret = objs.find((o) => o.kind === 'Secret' && o.metadata.name === 'agentbox-node-agent') as unknown as { data: Record<string, string> };
+    assert.match(Buffer.from(secret.data['tls.crt']!, 'base64').toString(), /^-----BEGIN CERTIFICATE-----/);
+    assert.match(readFileSync(join(root, 'deploy/helm/agentbox-operator/templates/node-agent.yaml'), 'utf8'), /genSelfSignedCert "agentbox-node-agent"/);
   });
 
   it('helm: scoped-token by default, key generated once (lookup) and kept', () => {

@@ -40,6 +40,7 @@ export async function nodeCommand(args: string[]): Promise<number> {
     'node-name': process.env.NODE_NAME ?? '', runsc: '', 'runsc-root': '', snapshots: DEFAULT_SNAPSHOTS_DIR,
     'token-file': '', host: '0.0.0.0', port: NODE_AGENT_PORT, 'install-wrapper': '', 'runtime-dir': '',
     store: 'node', 's3-bucket': '', 's3-endpoint': '', 's3-region': 'us-east-1', 's3-prefix': '',
+    'tls-cert-file': '', 'tls-key-file': '',
   });
   required(f, ['node-name', 'runsc', 'runsc-root', 'token-file']);
   if (f.store !== 'node' && f.store !== 's3') throw new AgentboxError('invalid_argument', `--store is node or s3, not ${JSON.stringify(f.store)}`);
@@ -59,9 +60,12 @@ export async function nodeCommand(args: string[]): Promise<number> {
   const store = f.store === 's3'
     ? new S3SnapshotStore({ bucket: f['s3-bucket'], endpoint: f['s3-endpoint'] || undefined, region: f['s3-region'], prefix: f['s3-prefix'] })
     : undefined;
+  if (!f['tls-cert-file'] !== !f['tls-key-file']) throw new AgentboxError('invalid_argument', 'give both --tls-cert-file and --tls-key-file, or neither');
+  const tls = f['tls-cert-file'] ? { cert: await readFile(f['tls-cert-file'], 'utf8'), key: await readFile(f['tls-key-file'], 'utf8') } : undefined;
+  if (!tls) log('serving plain HTTP: the token and every request cross the node network in the clear; give --tls-cert-file and --tls-key-file');
   const snapshots = new NodeSnapshots({ node: f['node-name'], runsc: { binary: runsc, root: f['runsc-root'] }, dir: f.snapshots, store });
-  const server = await startNodeAgentServer({ snapshots, runtime, token, host: f.host, port: f.port, log });
-  log('node agent listening', { node: f['node-name'], port: server.port, snapshots: f.snapshots });
+  const server = await startNodeAgentServer({ snapshots, runtime, token, tls, host: f.host, port: f.port, log });
+  log('node agent listening', { node: f['node-name'], port: server.port, tls: !!tls, snapshots: f.snapshots });
   await new Promise<void>((r) => { process.once('SIGTERM', () => r()); process.once('SIGINT', () => r()); });
   await server.close();
   store?.close();

@@ -1,7 +1,9 @@
 // The node agent's HTTP API (routes and bodies in src/api/k8s/node-agent.ts). It is privileged
 // on its node (it stops and restores pods' sandboxes), so every call but /healthz needs the
-// token shared with the operator, its only client, compared in constant time.
+// token shared with the operator, its only client, compared in constant time; with `tls` it
+// serves HTTPS, so the token and the requests never cross the node network in the clear.
 import http from 'node:http';
+import https from 'node:https';
 import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { AgentboxError } from '../../api/errors.ts';
@@ -14,6 +16,8 @@ export interface NodeAgentServerOptions {
   /** The SandboxConfig-managed runsc; without it (no `--runtime-dir`) the node keeps its own. */
   runtime?: NodeRuntime;
   token: string;
+  /** PEM certificate and key: HTTPS (the deployments'); without, plain HTTP. */
+  tls?: { cert: string; key: string };
   host: string;
   port: number;
   log?: (msg: string, fields?: Record<string, unknown>) => void;
@@ -62,7 +66,7 @@ export function startNodeAgentServer(o: NodeAgentServerOptions): Promise<Running
     }
     throw new AgentboxError('not_found', `no route ${req.method} ${path}`);
   };
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
     const t0 = performance.now();
     route(req).then((result) => {
       if (result === null) res.writeHead(204).end();
@@ -74,7 +78,8 @@ export function startNodeAgentServer(o: NodeAgentServerOptions): Promise<Running
     }).then((err) => {
       if (req.url !== '/healthz') o.log?.('node agent request', { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(performance.now() - t0), ...(err ? { err: err.message } : {}) });
     });
-  });
+  };
+  const server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key }, handler) : http.createServer(handler);
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve({
