@@ -100,6 +100,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
   const events = eventRecorder(o.client, 'sandbox-controller', onError);
 
   const restoreSelector = o.restoreNodeSelector ?? o.runtimeNodeSelector;
+  const nodesForRestore = o.nodeAgents && restoreSelector ? restoreNodes(o.client, restoreSelector) : undefined;
   const sandboxCtl = new SandboxController({
     client: o.client, sandboxes, pods, services, policies: sandboxPolicies, events, now,
     podDefaults: { runtimeClassName: o.runtimeClassName ?? DEFAULT_RUNTIME_CLASS },
@@ -107,7 +108,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
     podLabelHook: o.extensions ? extensionPodLabels : undefined,
     onReady: (sb) => metrics.sandboxReady(sb, now()),
     nodeAgents: o.nodeAgents,
-    ...(o.nodeAgents && restoreSelector ? { restoreNodes: restoreNodes(o.client, restoreSelector) } : {}),
+    ...(nodesForRestore ? { restoreNodes: nodesForRestore } : {}),
   });
   const queueError = (kind: string) => (key: string, e: unknown) => { metrics.reconcileErrors.inc({ controller: kind }); log(`${kind} reconcile failed`, { key, err: String(e) }); };
   const sandboxQ = new WorkQueue({
@@ -170,6 +171,7 @@ export async function startOperator(o: OperatorOptions): Promise<RunningOperator
       events: eventRecorder(o.client, 'sandboxwarmpool-controller', onError),
       readinessGraceMs: o.readinessGraceMs ?? 5 * 60_000,
       maxBatch: o.poolMaxBatch, createQps: o.poolCreateQps,
+      ...(nodesForRestore ? { restoreNodes: nodesForRestore } : {}),
     });
     const poolQ = new WorkQueue({
       workers: o.poolWorkers ?? 2, onError: queueError('warmpool'),

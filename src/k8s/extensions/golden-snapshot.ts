@@ -5,14 +5,16 @@
 // as the template's readiness probe says) the pool suspends it with memory hibernation, so its
 // memory is checkpointed once into a stored SandboxSnapshot. Only then are members created, each
 // forking the suspended golden: every member restores that one snapshot (sandbox/hibernation.ts)
-// with its own pod, hostname, IP and Service. A template change replaces the golden, and deleting
-// the pool deletes the golden and with it the snapshot (owner references).
+// with its own pod, hostname, IP and Service. A template change replaces the golden, as does the
+// loss of the node holding its snapshot (members restore it there only), and deleting the pool
+// deletes the golden and with it the snapshot (owner references).
 import { ANNOTATION, CONDITION, HIBERNATION_MEMORY, LABEL, OPERATING_MODE, REASON } from '../../api/k8s/constants.ts';
 import type { Sandbox, SandboxTemplate, SandboxWarmPool } from '../../api/k8s/types.ts';
 import type { KubeClient } from '../client.ts';
 import { findCondition, isTrue } from '../conditions.ts';
 import { nameHash } from '../hash.ts';
 import type { Informer } from '../informer.ts';
+import type { RestoreNodes } from '../node/placement.ts';
 import { isControlledBy } from '../ownership.ts';
 import { SANDBOXES } from '../resources.ts';
 import { snapshotOf } from '../sandbox/hibernation.ts';
@@ -29,6 +31,8 @@ export type GoldenState =
 export interface GoldenSnapshotsDeps {
   client: KubeClient;
   sandboxes: Informer<Sandbox>;
+  /** Whether the node holding the golden's snapshot is Ready; absent: assumed so. */
+  restoreNodes?: RestoreNodes;
   /** A Sandbox of the pool's template, as a member is made (labels, defaults, owner). */
   sandboxOf(pool: SandboxWarmPool, t: SandboxTemplate, meta: { name: string; labels: Record<string, string>; annotations: Record<string, string> }): Sandbox;
 }
@@ -70,6 +74,10 @@ export class GoldenSnapshots {
     }
     const snap = snapshotOf(golden);
     if (golden.spec.operatingMode === OPERATING_MODE.suspended) {
+      if (snap && this.d.restoreNodes && !(await this.d.restoreNodes.isReady(snap.node))) {
+        await this.d.client.delete(SANDBOXES, ns, name, { preconditions: { uid: golden.metadata.uid } });
+        return pending(`node ${snap.node}, which holds golden Sandbox ${name}'s memory snapshot ${snap.id}, is gone or not Ready: taking a new one`);
+      }
       if (snap) return { stored: true, name, message: `members restore memory snapshot ${snap.id} of golden Sandbox ${name} on node ${snap.node}` };
       const hibernated = findCondition(golden.status?.conditions, CONDITION.hibernated);
       if (hibernated?.status === 'False') return { stored: false, reason: REASON.goldenSnapshotFailed, message: `golden Sandbox ${name}: ${hibernated.message}` };

@@ -13,6 +13,7 @@ import { writeStatus } from '../status-writer.ts';
 import type { EventRecorder } from '../events.ts';
 import { blueprintFromTemplate, blueprintHash, isStale, podTemplateHash } from './blueprint.ts';
 import { GoldenSnapshots, wantsGoldenSnapshot, type GoldenState } from './golden-snapshot.ts';
+import type { RestoreNodes } from '../node/placement.ts';
 import { TokenBucket } from '../token-bucket.ts';
 
 /** Default upper bound of creates in one pass (upstream's --sandbox-warm-pool-max-batch-size). */
@@ -38,6 +39,8 @@ export interface WarmPoolControllerDeps {
   maxBatch?: number;
   /** Member creates per second per pool, `maxBatch` deep; 0 = no limit (`--sandbox-warm-pool-create-qps`). */
   createQps?: number;
+  /** Whether a golden snapshot's node is still Ready (golden-snapshot pools re-take it when not). */
+  restoreNodes?: RestoreNodes;
 }
 
 export const poolSelector = (poolName: string) => `${LABEL.warmPoolSandbox}=${nameHash(poolName)}`;
@@ -50,7 +53,9 @@ export class WarmPoolController {
   private readonly golden: GoldenSnapshots;
 
   constructor(private readonly d: WarmPoolControllerDeps) {
-    this.golden = new GoldenSnapshots({ client: d.client, sandboxes: d.sandboxes, sandboxOf: (pool, t, meta) => this.sandboxOf(pool, t, meta) });
+    this.golden = new GoldenSnapshots({
+      client: d.client, sandboxes: d.sandboxes, restoreNodes: d.restoreNodes, sandboxOf: (pool, t, meta) => this.sandboxOf(pool, t, meta),
+    });
   }
 
   /**
