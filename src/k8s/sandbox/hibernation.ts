@@ -77,6 +77,10 @@ export function pinToNode(spec: PodSpec, node: string): PodSpec {
 }
 
 const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+const FALLBACK = `${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START}`;
+/** A failure's message: what failed, why, and what happens now, with or without the fallback. */
+const failure = (what: string, e: unknown, giveUp: boolean, given: string, waiting: string, allow: string) =>
+  `${what}: ${reasonOf(e)}; ${giveUp ? `${given} (${FALLBACK})` : `${waiting} (set ${FALLBACK} to ${allow})`}`;
 /** Worth retrying: the agent was unreachable or busy; a refused snapshot stays refused. */
 const transient = (e: unknown) => !(e instanceof AgentboxError) || ['unavailable', 'internal', 'deadline_exceeded'].includes(e.code);
 const RETRY_MS = 5_000;
@@ -146,9 +150,7 @@ export class Hibernator {
       return { deletePod: true, gracePeriodSeconds: 0, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.checkpointed, message } };
     } catch (e) {
       const giveUp = mayColdStart(sb);
-      const message = `checkpoint failed: ${reasonOf(e)}; ${giveUp
-        ? `suspended without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
-        : `the pod keeps running until a checkpoint succeeds (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to suspend without memory)`}`;
+      const message = failure('checkpoint failed', e, giveUp, 'suspended without its memory', 'the pod keeps running until a checkpoint succeeds', 'suspend without memory');
       const condition = this.failed(sb, REASON.checkpointFailed, message);
       return giveUp ? { deletePod: true, condition } : { deletePod: false, condition, requeueAfterMs: RETRY_MS };
     }
@@ -195,9 +197,7 @@ export class Hibernator {
         snap = await this.takeFork(sb, from);
       } catch (e) {
         const giveUp = mayColdStart(sb);
-        const message = `fork of Sandbox ${from} failed: ${reasonOf(e)}; ${giveUp
-          ? `started without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
-          : `no pod is started until it succeeds (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to start it fresh)`}`;
+        const message = failure(`fork of Sandbox ${from} failed`, e, giveUp, 'started without its memory', 'no pod is started until it succeeds', 'start it fresh');
         const condition = this.failed(sb, REASON.forkFailed, message);
         if (!giveUp) return { pod: null, condition, ...(transient(e) ? { requeueAfterMs: RETRY_MS } : {}) };
         await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.forked]: JSON.stringify({ from, coldStart: true, at: new Date().toISOString() }) } } });
@@ -219,9 +219,7 @@ export class Hibernator {
       return { pod: restored, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.restoring, message: `restoring memory snapshot ${snap.id} on node ${snap.node}` } };
     } catch (e) {
       const giveUp = mayColdStart(sb);
-      const message = `restore of memory snapshot ${snap.id} on node ${snap.node} refused or failed: ${reasonOf(e)}; ${giveUp
-        ? `started without its memory (${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START})`
-        : `no pod is started (set ${ANNOTATION.hibernationFallback}: ${HIBERNATION_FALLBACK_COLD_START} to start it without memory)`}`;
+      const message = failure(`restore of memory snapshot ${snap.id} on node ${snap.node} refused or failed`, e, giveUp, 'started without its memory', 'no pod is started', 'start it without memory');
       const condition = this.failed(sb, REASON.restoreFailed, message);
       if (giveUp) {
         await this.release(sb, snap);
