@@ -101,6 +101,9 @@ describe('warm pool filled from a golden Sandbox on the real node', { skip: skip
     };
     const first = await check(await poolMembers());
     assert.equal(first.length, 2);
+    // The kernel's random source is not restored into the same state in every member.
+    const [a, b] = await Promise.all((await poolMembers()).map((m) => exec(m.metadata.name!, 'head -c 16 /dev/urandom | od -An -tx1')));
+    assert.notEqual(a, b, 'each member draws its own bytes from /dev/urandom');
     assert.equal(first[0]!.ready, first[1]!.ready, "both hold the golden's one import, not imports of their own");
     assert.ok(Math.abs(first[0]!.count - first[1]!.count) < 5_000, `both count on from the golden's value (${first[0]!.count}, ${first[1]!.count}), not from fresh random starts`);
 
