@@ -10,6 +10,8 @@
 // shim and wrapper.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { KubeClient } from '../../src/k8s/client.ts';
 import type { HttpNodeAgents } from '../../src/k8s/node/client.ts';
 import type { RunningNodeAgent } from '../../src/k8s/node/server.ts';
@@ -17,7 +19,7 @@ import { startOperator, type RunningOperator } from '../../src/k8s/operator.ts';
 import { SANDBOX_SNAPSHOTS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../../src/k8s/resources.ts';
 import type { KubeObject, Sandbox, SandboxSnapshot, SandboxWarmPool } from '../../src/api/k8s/types.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
-import { ensureGvisorNode, kubectl, NODE_SCHEDULER, pythonPodTemplate, startRealNodeAgent } from './real-node.ts';
+import { ensureGvisorNode, kubectl, NODE_DIR, NODE_SCHEDULER, pythonPodTemplate, startRealNodeAgent } from './real-node.ts';
 
 const skip = ensureEnv();
 
@@ -101,6 +103,9 @@ describe('warm pool filled from a golden Sandbox on the real node', { skip: skip
     };
     const first = await check(await poolMembers());
     assert.equal(first.length, 2);
+    // Each member's grant to the golden's snapshot went once it ran: a container that restarts starts fresh.
+    const grants = join(NODE_DIR, 'snapshots', ns, stored.id, 'restore-grants', ns);
+    await waitFor('the members\' restore grants revoked', async () => ((await poolMembers()).every((m) => !existsSync(join(grants, m.metadata.name!))) ? true : null), 30_000, 200);
     // The kernel's random source is not restored into the same state in every member.
     const [a, b] = await Promise.all((await poolMembers()).map((m) => exec(m.metadata.name!, 'head -c 16 /dev/urandom | od -An -tx1')));
     assert.notEqual(a, b, 'each member draws its own bytes from /dev/urandom');

@@ -74,6 +74,19 @@ describe('node agent API', { skip }, () => {
       (e: unknown) => e instanceof AgentboxError && e.code === 'integrity_error' && /has no manifest: it was never completed/.test(e.message));
   });
 
+  it('revokes a pod\'s restore grant: the snapshot stays, the grant goes; a second revoke is no error', async () => {
+    const snap = join(dir, 'snapshots', 'ns', 'snap-00000000000grant');
+    mkdirSync(join(snap, 'restore-grants', 'ns'), { recursive: true });
+    writeFileSync(join(snap, 'restore-grants', 'ns', 'member-1'), '');
+    writeFileSync(join(snap, 'restore-grants', 'ns', 'member-2'), '');
+    await client().revokeRestore('n1', 'ns', 'snap-00000000000grant', 'member-1');
+    await client().revokeRestore('n1', 'ns', 'snap-00000000000grant', 'member-1');
+    assert.equal(existsSync(join(snap, 'restore-grants', 'ns', 'member-1')), false);
+    assert.equal(existsSync(join(snap, 'restore-grants', 'ns', 'member-2')), true, "another pod's grant stays");
+    assert.equal((await raw('/v1/restores/ns/snap-00000000000grant/..%2F..%2Fx', { method: 'DELETE', headers: bearer })).status, 400);
+    assert.equal((await raw('/v1/restores/ns/snap-00000000000grant/member-2', { method: 'DELETE' })).status, 401);
+  });
+
   it('refuses an unknown --store, and --store s3 without a bucket, before it starts', async () => {
     const base = ['--node-name', 'n1', '--runsc', RUNSC, '--runsc-root', join(dir, 'runsc-root'), '--token-file', join(dir, 'no-token')];
     await assert.rejects(nodeCommand([...base, '--store', 'pvc']),

@@ -33,6 +33,15 @@ export const RestoreRequest = z.object({
 /** `restoreFrom` is the value of the new pod's `agentbox.dev/restore-from` annotation. */
 export const RestoreResponse = z.object({ restoreFrom: z.string(), verifyMs: z.number() });
 
+/**
+ * DELETE /v1/restores/<namespace>/<snapshotId>/<pod>: the pod restored from the snapshot runs, so
+ * its grant goes (a snapshot another Sandbox keeps, such as a golden one, outlives the restore;
+ * a container of the pod that restarts must start fresh, not restore again).
+ */
+export const restoreGrantPath = (namespace: string, id: string, pod: string) => `/v1/restores/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}/${encodeURIComponent(pod)}`;
+export const RESTORE_GRANT_PATH_RE = /^\/v1\/restores\/([^/]+)\/([^/]+)\/([^/]+)$/;
+export const GrantKey = z.object({ namespace: name, snapshotId, name });
+
 /** DELETE /v1/snapshots/<namespace>/<snapshotId>: the snapshot is restored, or no longer wanted. */
 export const snapshotPath = (namespace: string, id: string) => `/v1/snapshots/${encodeURIComponent(namespace)}/${encodeURIComponent(id)}`;
 export const SNAPSHOT_PATH_RE = /^\/v1\/snapshots\/([^/]+)\/([^/]+)$/;

@@ -8,7 +8,7 @@ import { Agent, fetch, type Response } from 'undici';
 import { AgentboxError, type ErrorCode } from '../../api/errors.ts';
 import type { KubeObject } from '../../api/k8s/types.ts';
 import {
-  CheckpointResponse, RestoreResponse, RUNTIME_PATH, RuntimeState, snapshotPath,
+  CheckpointResponse, restoreGrantPath, RestoreResponse, RUNTIME_PATH, RuntimeState, snapshotPath,
   type CheckpointRequest, type RestoreRequest, type RuntimeInstallRequest,
 } from '../../api/k8s/node-agent.ts';
 import { NODES, type KubeClient } from '../client.ts';
@@ -20,6 +20,8 @@ export interface NodeAgents {
   checkpoint(node: string, req: CheckpointRequest): Promise<CheckpointResponse>;
   prepareRestore(node: string, req: RestoreRequest): Promise<RestoreResponse>;
   deleteSnapshot(node: string, namespace: string, snapshotId: string): Promise<void>;
+  /** The pod restored from the snapshot runs: its grant goes (the snapshot stays). */
+  revokeRestore(node: string, namespace: string, snapshotId: string, pod: string): Promise<void>;
   /** Makes the node run the runsc of a SandboxConfig (src/k8s/runtime/). */
   installRuntime(node: string, req: RuntimeInstallRequest): Promise<RuntimeState>;
 }
@@ -70,6 +72,10 @@ export class HttpNodeAgents implements NodeAgents {
 
   async deleteSnapshot(node: string, namespace: string, snapshotId: string): Promise<void> {
     await this.call(node, 'DELETE', snapshotPath(namespace, snapshotId));
+  }
+
+  async revokeRestore(node: string, namespace: string, snapshotId: string, pod: string): Promise<void> {
+    await this.call(node, 'DELETE', restoreGrantPath(namespace, snapshotId, pod));
   }
 
   async installRuntime(node: string, req: RuntimeInstallRequest): Promise<RuntimeState> {

@@ -7,7 +7,9 @@ import https from 'node:https';
 import { timingSafeEqual } from 'node:crypto';
 import type { z } from 'zod';
 import { AgentboxError } from '../../api/errors.ts';
-import { CheckpointRequest, RestoreRequest, RUNTIME_PATH, RuntimeInstallRequest, SnapshotKey, SNAPSHOT_PATH_RE } from '../../api/k8s/node-agent.ts';
+import {
+  CheckpointRequest, GrantKey, RESTORE_GRANT_PATH_RE, RestoreRequest, RUNTIME_PATH, RuntimeInstallRequest, SnapshotKey, SNAPSHOT_PATH_RE,
+} from '../../api/k8s/node-agent.ts';
 import type { NodeRuntime } from './runtime.ts';
 import type { NodeSnapshots } from './snapshots.ts';
 
@@ -56,6 +58,13 @@ export function startNodeAgentServer(o: NodeAgentServerOptions): Promise<Running
       const install = req.method === 'PUT' ? await body(req, RuntimeInstallRequest) : undefined;
       if (!o.runtime) throw new AgentboxError('not_supported', 'this node agent runs without --runtime-dir, so its runsc is not managed by SandboxConfigs');
       return install ? o.runtime.install(install) : o.runtime.state();
+    }
+    const g = RESTORE_GRANT_PATH_RE.exec(path);
+    if (req.method === 'DELETE' && g) {
+      const key = GrantKey.safeParse({ namespace: decodeURIComponent(g[1]!), snapshotId: decodeURIComponent(g[2]!), name: decodeURIComponent(g[3]!) });
+      if (!key.success) throw new AgentboxError('invalid_argument', `not a restore grant: ${path}`);
+      await o.snapshots.revokeGrant(key.data.namespace, key.data.snapshotId, key.data.name);
+      return null;
     }
     const m = SNAPSHOT_PATH_RE.exec(path);
     if (req.method === 'DELETE' && m) {

@@ -1,6 +1,7 @@
 // The node agent's snapshots: checkpoint a pod's gVisor sandbox into
 // `<snapshots>/<namespace>/<snapshotId>/` (images/ + manifest.json), verify one for the pod
-// about to be restored from it and grant that pod the restore (the wrapper's condition), delete one.
+// about to be restored from it and grant that pod the restore (the wrapper's condition), revoke a
+// grant once the pod runs, delete one.
 // A snapshot has an id, a manifest (its digest is the SandboxSnapshot object's manifestSha256), a
 // node and a path: what the operator records in a SandboxSnapshot (src/k8s/snapshot/).
 import { randomBytes } from 'node:crypto';
@@ -86,6 +87,11 @@ export class NodeSnapshots {
     await mkdir(dirname(grant), { recursive: true, mode: 0o700 });
     await writeFile(grant, '', { mode: 0o600 });
     return { restoreFrom: dir, verifyMs: Math.round(performance.now() - t0) };
+  }
+
+  /** The pod's grant to restore the snapshot goes; nothing to do when it has none. */
+  async revokeGrant(namespace: string, snapshotId: string, pod: string): Promise<void> {
+    await rm(grantPath(this.pathOf(namespace, snapshotId), namespace, pod), { force: true });
   }
 
   async delete(namespace: string, snapshotId: string): Promise<void> {

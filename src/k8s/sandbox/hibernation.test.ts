@@ -61,8 +61,8 @@ describe('fork of a Sandbox, running or suspended', () => {
   }) as unknown as Sandbox;
   /** The agents and the API recorded in memory; the source Sandbox is running `source`, or `sandbox` with no pod. */
   const world = (source: Pod | null | 'none', sandbox: Sandbox = sb(), restoreError?: AgentboxError, restoreNodes?: RestoreNodes) => {
-    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; restoreOn: string[]; recorded: string[]; moved: string[]; released: string[]; deleted: string[]; patches: unknown[]; events: string[] } =
-      { checkpoints: [], restores: [], restoreOn: [], recorded: [], moved: [], released: [], deleted: [], patches: [], events: [] };
+    const calls: { checkpoints: CheckpointRequest[]; restores: string[]; restoreOn: string[]; recorded: string[]; moved: string[]; released: string[]; deleted: string[]; revoked: string[]; patches: unknown[]; events: string[] } =
+      { checkpoints: [], restores: [], restoreOn: [], recorded: [], moved: [], released: [], deleted: [], revoked: [], patches: [], events: [] };
     const agents = {
       checkpoint: async (_node: string, req: CheckpointRequest): Promise<CheckpointResponse> => {
         calls.checkpoints.push(req);
@@ -75,6 +75,7 @@ describe('fork of a Sandbox, running or suspended', () => {
         return { restoreFrom: `/snap/${req.snapshotId}`, verifyMs: 1 };
       },
       deleteSnapshot: async (_node: string, _ns: string, id: string) => { calls.deleted.push(id); },
+      revokeRestore: async (node: string, _ns: string, id: string, podName: string) => { calls.revoked.push(`${podName} of ${id} on ${node}`); },
       installRuntime: async () => { throw new Error('unused'); },
     } as unknown as NodeAgents;
     const h = new Hibernator({
@@ -168,11 +169,13 @@ describe('fork of a Sandbox, running or suspended', () => {
     assert.ok(JSON.stringify(step.pod?.spec.affinity).includes('"values":["node-2"]'), "pinned to the snapshot's node");
     assert.match(calls.events[0]!, /^Normal Forked: forked Sandbox golden: its stored memory snapshot snap-00000000golden1 on node node-2, which stays with it/);
 
-    // Once the restored pod is Ready the fork forgets the snapshot; its data and object stay.
+    // Once the restored pod is Ready the fork forgets the snapshot, whose data and object stay, and
+    // the pod's grant to it goes (a container restarting later starts fresh).
     const fork = sb({ 'agentbox.dev/hibernation-snapshot': JSON.stringify({ ...stored, sharedFrom: 'golden' }) });
     const ready = { ...step.pod!, status: { phase: 'Running', conditions: [{ type: 'Ready', status: 'True' }] } } as Pod;
     const done = await h.afterReady(fork, ready);
     assert.match(done!.message, /the snapshot stays with Sandbox golden/);
+    assert.deepEqual(calls.revoked, [`s of ${stored.id} on node-2`]);
     assert.deepEqual(calls.released, []);
     assert.deepEqual(calls.deleted, []);
     assert.deepEqual(annotationsOf(calls.patches.at(-1)), { 'agentbox.dev/hibernation-snapshot': null });

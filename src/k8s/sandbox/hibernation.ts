@@ -256,11 +256,16 @@ export class Hibernator {
     return moved;
   }
 
-  /** After resume: once the restored pod is Ready, its snapshot is released. */
+  /**
+   * After resume: once the restored pod is Ready, its snapshot is released. A snapshot another
+   * Sandbox keeps outlives this restore, so the pod's grant to it is revoked first: a container
+   * of the pod that restarts later must start fresh, not restore again.
+   */
   async afterReady(sb: Sandbox, pod: Pod): Promise<HibernationCondition | undefined> {
     const snap = snapshotOf(sb);
     if (!snap || !pod.metadata.annotations?.[ANNOTATION.restoreFrom]) return undefined;
     if (pod.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') return undefined;
+    if (snap.sharedFrom) await this.agents().revokeRestore(snap.node, sb.metadata.namespace!, snap.id, pod.metadata.name!);
     await this.release(sb, snap);
     const message = `restored from memory snapshot ${snap.id} on node ${snap.node}; ${snap.sharedFrom ? `the snapshot stays with Sandbox ${snap.sharedFrom}` : 'the snapshot is released'}`;
     this.event(sb, 'Normal', REASON.restored, message);
