@@ -42,11 +42,16 @@ const pending = (message: string): GoldenState => ({ stored: false, reason: REAS
 export class GoldenSnapshots {
   constructor(private readonly d: GoldenSnapshotsDeps) {}
 
+  /** Deletes the golden (its snapshot goes with it), unless a Sandbox of its name replaced it meanwhile. */
+  private async remove(golden: Sandbox): Promise<void> {
+    await this.d.client.delete(SANDBOXES, golden.metadata.namespace, golden.metadata.name!, { preconditions: { uid: golden.metadata.uid } });
+  }
+
   /** A pool that no longer asks for a golden snapshot: its golden Sandbox (and so its snapshot) goes. */
   async retire(pool: SandboxWarmPool): Promise<void> {
     const golden = this.d.sandboxes.get(pool.metadata.namespace!, goldenNameOf(pool));
     if (!golden || golden.metadata.deletionTimestamp || !isControlledBy(golden, pool)) return;
-    await this.d.client.delete(SANDBOXES, pool.metadata.namespace, golden.metadata.name!, { preconditions: { uid: golden.metadata.uid } });
+    await this.remove(golden);
   }
 
   /** Moves the pool's golden Sandbox one step towards a stored snapshot of the current template. */
@@ -69,13 +74,13 @@ export class GoldenSnapshots {
     if (golden.metadata.deletionTimestamp) return pending(`golden Sandbox ${name} is being deleted`);
     if (isStale(golden, t)) {
       // Members made from it are stale too, and replaced by the pool's update strategy.
-      await this.d.client.delete(SANDBOXES, ns, name, { preconditions: { uid: golden.metadata.uid } });
+      await this.remove(golden);
       return pending(`replacing golden Sandbox ${name}, built from an older template`);
     }
     const snap = snapshotOf(golden);
     if (golden.spec.operatingMode === OPERATING_MODE.suspended) {
       if (snap && this.d.restoreNodes && !(await this.d.restoreNodes.isReady(snap.node))) {
-        await this.d.client.delete(SANDBOXES, ns, name, { preconditions: { uid: golden.metadata.uid } });
+        await this.remove(golden);
         return pending(`node ${snap.node}, which holds golden Sandbox ${name}'s memory snapshot ${snap.id}, is gone or not Ready: taking a new one`);
       }
       if (snap) return { stored: true, name, message: `members restore memory snapshot ${snap.id} of golden Sandbox ${name} on node ${snap.node}` };
