@@ -41,4 +41,9 @@ export interface LocalEngineOptions {
   log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** Receives the duration of each step of a create, boot, pause and resume (benchmarks, profiling). */
   onPhases?: PhaseReport;
+  /**
+   * How many golden snapshots (golden-snapshots.ts) to keep, one per template and limits that
+   * creates restore instead of booting; 0 turns them off (every create boots). Default 8.
+   */
+  goldenSnapshots?: number;
 }

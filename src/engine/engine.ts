@@ -11,6 +11,7 @@ import { conflict } from '../api/errors.ts';
 import type { LocalEngineOptions } from './engine-options.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import { sweepOrphanLoops } from './images/disk.ts';
+import * as goldenBoot from './golden-boot.ts';
 import * as lifecycle from './lifecycle.ts';
 import { DnsProxy } from './network/dns-proxy.ts';
 import { openUplinks } from './network/netns.ts';
@@ -56,6 +57,7 @@ export class LocalEngine implements Engine {
     // Before recovery: a sandbox it boots again binds its volumes' mounted directories.
     await t.volumes.attachAll((msg, fields) => t.log(msg, fields));
     await recover(t);
+    await t.goldens?.init(new Set([...this.opts.drivers.values()].map((d) => d.binarySha256)));
     const swept = await sweepOrphanLoops(t.store.root, (id) => t.records.has(id));
     if (swept > 0) t.log('released loop devices of removed sandboxes', { count: swept });
     await t.preparedDisks.start();
@@ -64,7 +66,7 @@ export class LocalEngine implements Engine {
   }
 
   list(): SandboxInfo[] {
-    return [...this.t.records.values()].map((r) => this.t.info(r));
+    return [...this.t.records.values()].filter((r) => !r.golden).map((r) => this.t.info(r));
   }
 
   get(id: string): SandboxInfo {
@@ -73,7 +75,7 @@ export class LocalEngine implements Engine {
 
   create(req: CreateSandboxRequest): Promise<SandboxInfo> { return lifecycle.create(this.t, req); }
   start(id: string): Promise<SandboxInfo> { return lifecycle.start(this.t, id); }
-  run(req: CreateSandboxRequest): Promise<SandboxInfo> { return lifecycle.run(this.t, req); }
+  run(req: CreateSandboxRequest): Promise<SandboxInfo> { return goldenBoot.run(this.t, req); }
   destroy(id: string): Promise<void> { return lifecycle.destroy(this.t, id); }
 
   exec(id: string, req: ExecRequest): Promise<ExecResult> { return running.exec(this.t, id, req); }
@@ -102,6 +104,7 @@ export class LocalEngine implements Engine {
 
   async close(): Promise<void> {
     clearInterval(this.monitor);
+    await this.t.goldens?.idle();
     await this.t.afterwardDone();
     this.t.closeGuests();
     await this.dns.stop();

@@ -48,6 +48,8 @@ export interface CreateEngineOptions {
   onProgress?: (msg: string) => void;
   /** Receives the duration of each step of a create, boot, pause and resume (engine-options.ts). */
   onPhases?: PhaseReport;
+  /** Golden snapshots kept (engine-options.ts); default AGENTBOX_GOLDEN_SNAPSHOTS, else 8; 0 turns them off. */
+  goldenSnapshots?: number;
 }
 
 export interface EngineRuntimeReport {
@@ -67,6 +69,15 @@ export interface CreatedEngine {
   /** Runtime classes configured but not usable here, with the reason. */
   unavailable: { name: string; reason: string }[];
   home: string;
+}
+
+/** AGENTBOX_GOLDEN_SNAPSHOTS: how many golden snapshots to keep (0: none); unset, the engine's default. */
+function goldenSnapshotsFromEnv(): number | undefined {
+  const raw = process.env.AGENTBOX_GOLDEN_SNAPSHOTS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new AgentboxError('invalid_argument', `AGENTBOX_GOLDEN_SNAPSHOTS must be a whole number (0 turns golden snapshots off), not '${raw}'`);
+  return n;
 }
 
 export const defaultHome = () => process.env.AGENTBOX_HOME ?? join(homedir(), '.agentbox');
@@ -156,6 +167,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     readyTimeoutMs: opts.readyTimeoutMs,
     log: opts.log,
     onPhases: opts.onPhases,
+    goldenSnapshots: opts.goldenSnapshots ?? goldenSnapshotsFromEnv(),
   });
   await engine.init();
   return {

@@ -16,6 +16,7 @@ import { deleteNetns, netnsExists } from './network/netns.ts';
 import { pauseStrategy } from './pause/strategies.ts';
 import { runtimeClass } from './runtime/classes.ts';
 import { MAX_PIDS } from './runtime/oci-spec.ts';
+import type { TemplateInfo } from './images/template-store.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import { publicState, type SandboxTable } from './sandbox-table.ts';
 import { allSettled } from './settle.ts';
@@ -30,16 +31,33 @@ const MIN_PIDS = 32;
 export const newSecret = () => randomBytes(24).toString('hex');
 
 export async function create(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
+  const record = newRecord(t, req, await t.opts.templates.ensure(req.template));
+  await materializeCreated(t, record);
+  return t.info(record);
+}
+
+/** Lays out a new sandbox (directory, disk, network, bundle) that `start` boots later. */
+function materializeCreated(t: SandboxTable, record: EngineRecord): Promise<void> {
+  return materialize(t, record, async () => {
+    await t.setState(record, 'created');
+  });
+}
+
+/**
+ * The record of a new sandbox of `template` as `req` asks for it, every field checked; nothing
+ * is made yet. Synchronous: the caller hands it to `materialize` in the same tick, so no other
+ * create takes its id or address slot in between. (`templates.ensure` builds shipped templates
+ * such as base and busybox on first use.)
+ */
+export function newRecord(t: SandboxTable, req: CreateSandboxRequest, template: TemplateInfo): EngineRecord {
   const runtime = req.runtime ?? t.opts.defaultRuntime;
   t.driver(runtime);
-  // Shipped templates (base, busybox, …) are built on first use.
-  const template = await t.opts.templates.ensure(req.template);
   const id = newId(t, req.id);
   const limits = resolveLimits(req.limits, template.resources, t.diskSizes);
   const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
   validateEnv(req.env ?? {});
   const volumes = validateVolumes(t, runtime, req.volumes ?? []);
-  const record: EngineRecord = {
+  return {
     id,
     template: template.name,
     templateBuildId: template.buildId,
@@ -57,10 +75,6 @@ export async function create(t: SandboxTable, req: CreateSandboxRequest): Promis
     initSecret: newSecret(),
     ...(volumes.length > 0 ? { volumes } : {}),
   };
-  await materialize(t, record, async () => {
-    await t.setState(record, 'created');
-  });
-  return t.info(record);
 }
 
 /** A free, valid sandbox id: the caller's, or a new one. */
@@ -129,12 +143,13 @@ export async function boot(t: SandboxTable, r: EngineRecord): Promise<SandboxInf
   return t.info(r);
 }
 
-export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
-  const created = await create(t, req);
+/** Creates and boots the sandbox `record` describes (from newRecord); a failed boot removes it. */
+export async function runNew(t: SandboxTable, record: EngineRecord): Promise<SandboxInfo> {
+  await materializeCreated(t, record);
   try {
-    return await start(t, created.id);
+    return await start(t, record.id);
   } catch (err) {
-    await destroy(t, created.id).catch(() => undefined);
+    await destroy(t, record.id).catch(() => undefined);
     throw asAgentboxError(err);
   }
 }

@@ -33,7 +33,7 @@ export async function recover(t: SandboxTable): Promise<void> {
     if (stray.length > 0) t.log('stopped runtime commands a crashed server left running', { runtime: driver.name, count: await killAndReap(stray) });
   }
   for (const { id, record } of t.store.scan()) {
-    if (!record || record.state === 'creating' || record.state === 'destroying') {
+    if (!record || record.state === 'creating' || record.state === 'destroying' || record.golden) {
       t.log('removing unfinished sandbox', { id, state: record?.state });
       await teardown(t, id, record);
       continue;

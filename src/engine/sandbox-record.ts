@@ -42,6 +42,8 @@ export interface EngineRecord {
   fromSnapshot?: string;
   /** Volumes bind-mounted into the sandbox at every boot and restore (absent: none). */
   volumes?: VolumeMount[];
+  /** A golden snapshot's builder (golden-boot.ts): nobody's sandbox, never listed, removed by recovery. */
+  golden?: true;
   /** While `snapshotting`: the snapshot's directory, whose images the sandbox continues from. */
   snapshotDir?: string;
   error?: string;

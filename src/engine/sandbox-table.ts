@@ -16,6 +16,7 @@ import { EgressFirewall } from './network/egress.ts';
 import { addressForBoot, createNetns, enableForwarding, netnsExists } from './network/netns.ts';
 import { runtimeClass } from './runtime/classes.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
+import { DEFAULT_MAX_GOLDEN, GoldenSnapshots } from './golden-snapshots.ts';
 import { PerKeyQueue } from './per-key-queue.ts';
 import { PhaseTimes } from './phase-times.ts';
 import { RecordStore, type EngineRecord, type EngineRecordState } from './sandbox-record.ts';
@@ -47,6 +48,8 @@ export class SandboxTable {
   /** Formatted images waiting for a create (started by the engine's init, stopped by close). */
   readonly preparedDisks: PreparedDisks;
   readonly volumes: VolumeDisks;
+  /** Checkpoints of freshly booted sandboxes that creates restore (golden-boot.ts); absent when turned off. */
+  readonly goldens?: GoldenSnapshots;
   private nextSlot = 0;
 
   constructor(readonly opts: LocalEngineOptions) {
@@ -56,6 +59,8 @@ export class SandboxTable {
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.diskSizes = { ...DEFAULT_DISK, ...opts.disk };
     this.preparedDisks = new PreparedDisks({ dir: join(opts.home, 'prepared-disks'), sizeMiB: this.diskSizes.defaultMiB, count: this.diskSizes.prepared, log: (msg, fields) => this.log(msg, fields) });
+    const maxGolden = opts.goldenSnapshots ?? DEFAULT_MAX_GOLDEN;
+    if (maxGolden > 0) this.goldens = new GoldenSnapshots(join(opts.home, 'golden'), { max: maxGolden, log: (msg, fields) => this.log(msg, fields) });
     const n = opts.network;
     this.firewall = new EgressFirewall({ table: n.table, subnet: n.subnet, ifacePrefix: n.ifacePrefix, dnsPort: n.dnsPort, nat: n.nat, allowPrivate: n.allowPrivate ?? [] });
   }
@@ -64,9 +69,9 @@ export class SandboxTable {
     this.opts.log?.(msg, fields);
   }
 
-  /** Times the steps of operation `op` on sandbox `id` for `onPhases` (free when nobody listens). */
+  /** Times the steps of operation `op` on sandbox `id` for `onPhases` (free when nobody listens; a golden builder's are nobody's). */
   phases(op: string, id: string): PhaseTimes {
-    return new PhaseTimes(op, id, this.opts.onPhases);
+    return new PhaseTimes(op, id, this.records.get(id)?.golden ? undefined : this.opts.onPhases);
   }
 
   driver(name: RuntimeClassName): RuntimeDriver {

@@ -13,11 +13,31 @@ import { copyTree, writeFileAtomic } from './fsutil.ts';
 import { materialize, newId, newSecret, validateEnv } from './lifecycle.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
-import { IMAGES, MANIFEST, sealSnapshot, snapshotInfoOfManifest, verifySnapshot, type SnapshotManifest } from './snapshots.ts';
+import { IMAGES, MANIFEST, sealSnapshot, snapshotInfoOfManifest, verifySnapshot, type SealOptions, type SnapshotManifest } from './snapshots.ts';
 import type { ForkRequest, SandboxInfo, SnapshotInfo } from './types.ts';
 
 /** What a snapshot keeps of its source sandbox besides memory and files (engine-private). */
-type SnapshotSandbox = Pick<EngineRecord, 'limits' | 'env' | 'egress' | 'imageConfig' | 'accessToken' | 'initSecret'>;
+export type SnapshotSandbox = Pick<EngineRecord, 'limits' | 'env' | 'egress' | 'imageConfig' | 'accessToken' | 'initSecret'>;
+const SANDBOX_FILE = 'sandbox.json';
+
+/**
+ * Checkpoints running sandbox `r` into snapshot directory `dir` (which stops it) and keeps its
+ * writable layer and what a restore needs beside them, sealed with `seal`.
+ */
+export async function captureSnapshot(t: SandboxTable, r: EngineRecord, dir: string, snapshotId: string, seal?: SealOptions): Promise<SnapshotManifest> {
+  const driver = t.driver(r.runtime);
+  await mkdir(join(dir, IMAGES), { recursive: true });
+  await driver.checkpoint(r.id, join(dir, IMAGES));
+  await copyTree(t.paths(r.id).upper, join(dir, 'upper'));
+  const manifest = await sealSnapshot(dir, snapshotId, r, driver.binarySha256, seal);
+  const saved: SnapshotSandbox = { limits: r.limits, env: r.env, egress: r.egress, imageConfig: r.imageConfig, accessToken: r.accessToken, initSecret: r.initSecret };
+  await writeFileAtomic(join(dir, SANDBOX_FILE), JSON.stringify(saved));
+  return manifest;
+}
+
+export function readSnapshotSandbox(dir: string): SnapshotSandbox {
+  return JSON.parse(readFileSync(join(dir, SANDBOX_FILE), 'utf8')) as SnapshotSandbox;
+}
 
 export async function snapshot(t: SandboxTable, id: string): Promise<SnapshotInfo> {
   return t.serialized(id, async () => {
@@ -32,7 +52,6 @@ export async function snapshot(t: SandboxTable, id: string): Promise<SnapshotInf
     }
     const snapshotId = newSnapshotId();
     const dir = join(t.snapshotsDir, snapshotId);
-    const p = t.paths(id);
     await mkdir(join(dir, IMAGES), { recursive: true });
     try {
       // Checkpoint stops the sandbox, so its writable layer is copied at the same instant
@@ -40,11 +59,7 @@ export async function snapshot(t: SandboxTable, id: string): Promise<SnapshotInf
       // state says so on disk: a crash in between must not leave it stopped (recovery.ts).
       t.pids.delete(id);
       await t.setState(r, 'snapshotting', { snapshotDir: dir });
-      await driver.checkpoint(id, join(dir, IMAGES));
-      await copyTree(p.upper, join(dir, 'upper'));
-      const manifest = await sealSnapshot(dir, snapshotId, r, driver.binarySha256);
-      const saved: SnapshotSandbox = { limits: r.limits, env: r.env, egress: r.egress, imageConfig: r.imageConfig, accessToken: r.accessToken, initSecret: r.initSecret };
-      await writeFileAtomic(join(dir, 'sandbox.json'), JSON.stringify(saved));
+      const manifest = await captureSnapshot(t, r, dir, snapshotId);
       await continueFrom(t, r, join(dir, IMAGES));
       await t.setState(r, 'running', { snapshotDir: undefined });
       return snapshotInfoOfManifest(manifest);
@@ -97,7 +112,7 @@ export async function restoreSnapshot(t: SandboxTable, snapshotId: string, req: 
   const dir = snapshotDir(t, snapshotId);
   const manifest = await verifySnapshot(dir, (runtime) => t.driver(runtime).binarySha256);
   const driver = t.driver(manifest.runtime.name);
-  const saved = JSON.parse(readFileSync(join(dir, 'sandbox.json'), 'utf8')) as SnapshotSandbox;
+  const saved = readSnapshotSandbox(dir);
   validateEnv(req.env ?? {});
   const record: EngineRecord = {
     id: newId(t, req.id),
@@ -119,15 +134,27 @@ export async function restoreSnapshot(t: SandboxTable, snapshotId: string, req: 
     initSecret: newSecret(),
     fromSnapshot: snapshotId,
   };
-  await materialize(t, record, async (p) => {
-    await t.addressLink(record);
-    t.pids.set(record.id, await driver.restore(record.id, p.bundle, join(dir, IMAGES), p.log));
-    // The restored guest still answers to the source's token and secret: give it this sandbox's
-    // before the record says running (a crash in between leaves a 'creating' record, removed).
-    await rekeyGuest(t, record, saved.accessToken, saved.initSecret);
-    await t.setState(record, 'running');
-  }, (p) => copyTree(join(dir, 'upper'), p.upper));
+  await restoreAsNew(t, record, dir, saved);
   return t.info(record);
+}
+
+/**
+ * Makes new sandbox `record` from the snapshot in `dir` (its memory and writable layer) and
+ * re-keys the restored guest, which still answers to the source's token and init secret
+ * (`source`). With `background`, runsc returns once the sandbox runs and loads the rest of its
+ * memory meanwhile (driver.ts); the images must then stay until the sandbox is gone or paused.
+ */
+export async function restoreAsNew(t: SandboxTable, record: EngineRecord, dir: string, source: SnapshotSandbox, opts: { background?: boolean } = {}): Promise<void> {
+  const driver = t.driver(record.runtime);
+  await materialize(t, record, async (p) => {
+    const phases = t.phases('restore', record.id);
+    await phases.time('address', () => t.addressLink(record));
+    t.pids.set(record.id, await phases.time('restore', () => driver.restore(record.id, p.bundle, join(dir, IMAGES), p.log, opts)));
+    // Before the record says running: a crash in between leaves a 'creating' record, removed.
+    await phases.time('rekey', () => rekeyGuest(t, record, source.accessToken, source.initSecret));
+    await phases.time('record', () => t.setState(record, 'running'));
+    phases.done();
+  }, (p) => copyTree(join(dir, 'upper'), p.upper));
 }
 
 async function rekeyGuest(t: SandboxTable, record: EngineRecord, sourceToken: string, sourceInitSecret: string): Promise<void> {

@@ -11,6 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCommand } from '../../src/engine/command.ts';
+import { waitFor } from '../support/wait.ts';
 
 export interface Scope {
   /** The server's AGENTBOX_HOME (state.db). */
@@ -61,7 +62,17 @@ async function nftTable(table: string): Promise<string> {
     .replace(/\n\tchain \w+ \{\n\t\}\n/g, '\n');
 }
 
+/**
+ * Waits until the engine builds no golden snapshot (src/engine/golden-snapshots.ts: a
+ * `<key>.tmp` directory marks a build): its hidden builder sandbox is background work an
+ * earlier create started, which comes and goes on its own, not an effect of the request under test.
+ */
+export async function untilNoGoldenBuild(engineHome: string): Promise<void> {
+  await waitFor('the golden snapshot build in progress to end', () => !listDir(join(engineHome, 'golden')).some((n) => n.endsWith('.tmp')), 120_000, 50);
+}
+
 export async function hostState(s: Scope): Promise<HostState> {
+  await untilNoGoldenBuild(s.engineHome);
   const db = dumpDb(join(s.serverHome, 'state.db'));
   const sandboxDirs = listDir(join(s.engineHome, 'sandboxes'));
   const known = new Set<string>(sandboxDirs);

@@ -15,6 +15,7 @@ import { startRealServer, type RealServer } from '../support/real-server.ts';
 import { fetchAny, type AnyResponse } from '../support/fake-server.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
 import { waitFor } from '../support/wait.ts';
+import { untilNoGoldenBuild } from './host-state.ts';
 
 const BIG = { runningSandboxes: 100, pausedSandboxes: 100, totalCpu: 1000, totalMemoryMiB: 1_000_000, sandboxMemoryMiBMax: 4096 };
 
@@ -35,7 +36,8 @@ async function start(runtime: 'runc' | 'gvisor', tenants: string[]): Promise<Ctx
 }
 
 /** Everything a create leaves on the host and in the state: rows, engine sandboxes, their directories and veths. */
-function hostState(s: RealServer): { rows: string[]; engine: string[]; dirs: string[]; links: string[] } {
+async function hostState(s: RealServer): Promise<{ rows: string[]; engine: string[]; dirs: string[]; links: string[] }> {
+  await untilNoGoldenBuild(s.created.home);
   const db = new Database(join(s.home, 'state.db'), { readonly: true });
   const rows = (db.prepare('SELECT id, state, pooled FROM sandboxes ORDER BY id').all() as { id: string; state: string; pooled: number }[])
     .map((r) => `${r.id}:${r.state}:${r.pooled}`);
@@ -87,7 +89,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
       for (const p of (await (await c.s.api('/v1/pools', { key })).json()).pools as { template: string }[]) await c.s.api(`/v1/pools/${p.template}`, { method: 'DELETE', key });
       await killAll(key);
     }
-    await waitFor('deleted pools to empty', () => !hostState(c!.s).rows.some((r) => r.endsWith(':1')), 60_000, 100);
+    await waitFor('deleted pools to empty', async () => !(await hostState(c!.s)).rows.some((r) => r.endsWith(':1')), 60_000, 100);
   });
 
   test('the policy API is admin-only and validated; the 0600 file applies edits without a restart; per-sandbox maxima are clamped to the host', async (t) => {
@@ -131,14 +133,14 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     if (skip) return t.skip(skip);
     const { s, keys } = c!;
     await limits('qa', { ...BIG, runningSandboxes: 5 });
-    const before = hostState(s);
+    const before = await hostState(s);
     const results = await Promise.all(Array.from({ length: 50 }, () => create(keys.qa!, { runtime: 'runc' })));
     const made = results.filter((r) => r.status === 201);
     const refused = results.filter((r) => r.status !== 201);
     assert.equal(made.length, 5, `${made.length} admitted`);
     for (const r of refused) await quota(r, 'runningSandboxes', 5, 1, 5);
     const ids = (await Promise.all(made.map((r) => r.json()))).map((b) => b.id as string);
-    const afterState = hostState(s);
+    const afterState = await hostState(s);
     assert.deepEqual(afterState.engine, [...before.engine, ...ids].sort());
     assert.deepEqual(afterState.dirs, [...before.dirs, ...ids].sort());
     assert.deepEqual(afterState.rows, [...before.rows, ...ids.map((id) => `${id}:running:0`)].sort());
@@ -150,7 +152,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     assert.equal(usage.runningSandboxes, 5);
     await killAll(keys.qa!);
     await killAll(keys.qb!);
-    assert.deepEqual(hostState(s), before);
+    assert.deepEqual(await hostState(s), before);
   });
 
   test('total vCPU, total memory and the per-sandbox maxima', { timeout: 300_000 }, async (t) => {
@@ -198,7 +200,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     const { s, keys } = c!;
     await limits('qa', { ...BIG, runningSandboxes: 1, forksPerCall: 2 });
     const id = (await (await create(keys.qa!, { runtime: 'runc' })).json()).id as string;
-    const before = hostState(s);
+    const before = await hostState(s);
     await quota(await s.api(`/v1/sandboxes/${id}/fork`, { method: 'POST', key: keys.qa, json: {} }), 'runningSandboxes', 1, 1, 1);
     const e2bFork = (count: number) => fetchAny(`${s.server.url}/e2b/sandboxes/${id}/fork`, {
       method: 'POST', headers: { 'X-API-Key': keys.qa!, 'Content-Type': 'application/json' }, body: JSON.stringify({ count }),
@@ -215,7 +217,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
       assert.equal(it.error.code, 429);
       assert.match(it.error.message, /runningSandboxes is 1 in use \+ 1 requested, over the maximum of 1/);
     }
-    assert.deepEqual(hostState(s), before, 'refused forks leave nothing behind');
+    assert.deepEqual(await hostState(s), before, 'refused forks leave nothing behind');
     await killAll(keys.qa!);
   });
 
@@ -223,7 +225,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     if (skip) return t.skip(skip);
     const { s, keys } = c!;
     await limits('qa', { ...BIG, runningSandboxes: 0 });
-    const before = hostState(s);
+    const before = await hostState(s);
     const res = await fetchAny(`${s.server.url}/e2b/sandboxes`, {
       method: 'POST', headers: { 'X-API-Key': keys.qa!, 'Content-Type': 'application/json' }, body: JSON.stringify({ templateID: 'busybox', timeout: 60 }),
     });
@@ -232,7 +234,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     assert.deepEqual(Object.keys(body).sort(), ['code', 'message']);
     assert.equal(body.code, 429);
     assert.match(body.message, /runningSandboxes is 0 in use \+ 1 requested, over the maximum of 0/);
-    assert.deepEqual(hostState(s), before);
+    assert.deepEqual(await hostState(s), before);
   });
 
   test('pools: pool size and pool count are limited; a warm claim counts as a create', { timeout: 300_000 }, async (t) => {
@@ -248,9 +250,9 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     const first = await create(keys.qa!, { runtime: 'runc' });
     assert.equal(first.status, 201);
     assert.equal((await first.json()).fromPool, true);
-    const rowsBefore = hostState(s).rows.filter((r) => r.endsWith(':0'));
+    const rowsBefore = (await hostState(s)).rows.filter((r) => r.endsWith(':0'));
     await quota(await create(keys.qa!, { runtime: 'runc' }), 'runningSandboxes', 1, 1, 1);
-    assert.deepEqual(hostState(s).rows.filter((r) => r.endsWith(':0')), rowsBefore, 'a refused claim leaves the warm sandbox in the pool');
+    assert.deepEqual((await hostState(s)).rows.filter((r) => r.endsWith(':0')), rowsBefore, 'a refused claim leaves the warm sandbox in the pool');
     // A template of qa's own, built while another build of qa runs: concurrentBuilds 1.
     await limits('qa', { ...BIG, runningSandboxes: 1, pools: 1, poolSize: 2, concurrentBuilds: 1 });
     const build = (name: string, run: string[]) => s.api('/v1/templates', { method: 'POST', key: keys.qa, json: { name, from: { template: 'busybox' }, run } });
@@ -273,7 +275,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     if (skip) return t.skip(skip);
     const { s, keys } = c!;
     await limits('qb', { runtimes: ['gvisor'] });
-    const before = hostState(s);
+    const before = await hostState(s);
     const refused = await create(keys.qb!, { runtime: 'runc' });
     assert.equal(refused.status, 403);
     const body = await refused.json();
@@ -281,7 +283,7 @@ describe('runc-default server', { timeout: 600_000 }, () => {
     assert.deepEqual(body.details, { runtime: 'runc', allowed: ['gvisor'] });
     assert.match(body.message, /allowed: gvisor/);
     assert.equal((await s.api('/v1/pools/busybox', { method: 'PUT', key: keys.qb, json: { size: 1, runtime: 'runc' } })).status, 403);
-    assert.deepEqual(hostState(s), before);
+    assert.deepEqual(await hostState(s), before);
     // Without a runtime, a tenant gets one it may use even though the server's default is runc.
     const dflt = await create(keys.qb!);
     assert.equal(dflt.status, 201, await dflt.clone().text());
@@ -311,20 +313,20 @@ describe('gVisor-default server', { timeout: 600_000 }, () => {
     if (skip) return t.skip(skip);
     const { s, keys } = c!;
     const create = (body: Record<string, unknown> = {}) => s.api('/v1/sandboxes', { method: 'POST', key: keys.qc, json: { template: 'busybox', ...body } });
-    const before = hostState(s);
+    const before = await hostState(s);
     const refused = await create({ runtime: 'runc' });
     assert.equal(refused.status, 403);
     assert.deepEqual((await refused.json()).details, { runtime: 'runc', allowed: ['gvisor'] });
-    assert.deepEqual(hostState(s), before);
+    assert.deepEqual(await hostState(s), before);
     await s.api('/v1/tenants/qc/limits', { method: 'PUT', json: { runningSandboxes: 2 } });
     const src = await create();
     assert.equal(src.status, 201, await src.clone().text());
     const id = (await src.json()).id as string;
     const fork = await s.api(`/v1/sandboxes/${id}/fork`, { method: 'POST', key: keys.qc, json: {} });
     assert.equal(fork.status, 201, await fork.clone().text());
-    const mid = hostState(s);
+    const mid = await hostState(s);
     await quota(await s.api(`/v1/sandboxes/${id}/fork`, { method: 'POST', key: keys.qc, json: {} }), 'runningSandboxes', 2, 1, 2);
-    assert.deepEqual(hostState(s), mid, 'the refused fork left nothing behind');
+    assert.deepEqual(await hostState(s), mid, 'the refused fork left nothing behind');
     // A sandbox restored from a snapshot counts like a create too (E2B: the snapshot id as templateID).
     const e2b = (path: string, json: unknown) => fetchAny(`${s.server.url}/e2b${path}`, {
       method: 'POST', headers: { 'X-API-Key': keys.qc!, 'Content-Type': 'application/json' }, body: JSON.stringify(json),
@@ -336,7 +338,7 @@ describe('gVisor-default server', { timeout: 600_000 }, () => {
     const body = await restored.json();
     assert.equal(body.code, 429);
     assert.match(body.message, /runningSandboxes is 2 in use \+ 1 requested, over the maximum of 2/);
-    assert.deepEqual(hostState(s), mid, 'the refused restore left nothing behind');
+    assert.deepEqual(await hostState(s), mid, 'the refused restore left nothing behind');
     await s.api(`/v1/sandboxes/${(await fork.json()).id}`, { method: 'DELETE', key: keys.qc });
     assert.equal((await s.api('/v1/tenants/qc/limits', { method: 'PUT', json: { runningSandboxes: 2, runtimes: ['gvisor', 'runc'] } })).status, 200);
     const runc = await create({ runtime: 'runc' });

@@ -7,7 +7,7 @@
  * repository on one machine can run the same test files at once.
  */
 const INDEX: Record<string, number> = {
-  lifecycle: 1, egress: 2, checkpoint: 3, templates: 4, limits: 5, recovery: 6, 'guest-in-sandbox': 7, 'execd-sandbox': 17, 'server-execd-port': 18, 'server-execd-sdk': 19, 'server-os-framework': 47,
+  lifecycle: 1, egress: 2, checkpoint: 3, templates: 4, limits: 5, recovery: 6, 'guest-in-sandbox': 7, golden: 9, 'golden-crash': 10, 'execd-sandbox': 17, 'server-execd-port': 18, 'server-execd-sdk': 19, 'server-os-framework': 47,
   'server-e2e': 20, 'server-pool': 21, 'server-crash': 22, 'server-e2b': 23, 'server-e2b-tls': 24,
   'server-e2b-volumes': 96,
   'server-py-sdk': 83,

@@ -1,0 +1,77 @@
+/**
+ * Creating a sandbox from its template's golden snapshot (golden-snapshots.ts) instead of
+ * booting it: the guest daemon's start-up (Node loading the guest, the larger part of a cold
+ * start) is done once per template and limits, and every later create restores that idle
+ * sandbox with a fresh identity. The first create of a kind boots from scratch and, off its
+ * path, a hidden builder sandbox is booted, warmed and checkpointed into the golden snapshot.
+ *
+ * Identity: each copy gets its own id, hostname, address, disk, access token and init secret
+ * (the guest is re-keyed through POST /init before the create returns, as for a restored
+ * snapshot), and gVisor's random devices are fresh per restore. The guest's in-memory state is
+ * the builder's: a pristine guest that has served only the builder's one warm-up command and
+ * holds no secret beyond the two the re-key replaces. Templates that run their own start
+ * command (or ready check) always boot: their programs may hold state no re-key reaches.
+ */
+import { asAgentboxError } from '../api/errors.ts';
+import { goldenKey } from './golden-snapshots.ts';
+import { destroy, newRecord, runNew } from './lifecycle.ts';
+import type { EngineRecord } from './sandbox-record.ts';
+import type { SandboxTable } from './sandbox-table.ts';
+import { captureSnapshot, readSnapshotSandbox, restoreAsNew } from './snapshot-ops.ts';
+import { PAUSE_SEAL } from './snapshots.ts';
+import type { CreateSandboxRequest, SandboxInfo } from './types.ts';
+
+/** What the builder runs before its checkpoint, so every copy starts with its exec path compiled and the shell loaded. */
+const WARM_UP = ['/bin/sh', '-c', 'true'];
+
+/** engine.run: a restore of the golden snapshot when there is one for this kind of sandbox, else a boot. */
+export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
+  const record = newRecord(t, req, await t.opts.templates.ensure(req.template));
+  const goldens = t.goldens;
+  if (!goldens || !usesGolden(t, record)) return runNew(t, record);
+  const key = goldenKey({ ...record, guest: t.opts.guest.dir });
+  const dir = goldens.take(key);
+  if (dir !== undefined) {
+    try {
+      await restoreAsNew(t, record, dir, readSnapshotSandbox(dir), { background: true });
+      return t.info(record);
+    } catch (err) {
+      // The restore removed whatever it made (lifecycle.ts materialize); the create boots instead.
+      t.log('golden snapshot did not restore; booting instead and making a new one', { key, id: record.id, err: asAgentboxError(err).message });
+      await goldens.discard(key);
+      record.state = 'creating';
+    }
+  }
+  const info = await runNew(t, record);
+  goldens.requestBuild(key, (into) => buildGolden(t, record, key, into));
+  return info;
+}
+
+/** A golden snapshot can stand in for a boot: the runtime checkpoints, and nothing but the guest runs at start. */
+function usesGolden(t: SandboxTable, r: EngineRecord): boolean {
+  return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && !r.imageConfig.start && !r.imageConfig.ready;
+}
+
+/**
+ * Boots a hidden builder like `like` (same template, runtime and limits; no env, default
+ * egress), runs the warm-up, and checkpoints it into `dir`. The builder is removed whatever
+ * happens; recovery.ts removes one a crash left.
+ */
+async function buildGolden(t: SandboxTable, like: EngineRecord, key: string, dir: string): Promise<void> {
+  const { cpu, memoryMiB, pids } = like.limits;
+  const builder = newRecord(t, { template: like.template, runtime: like.runtime, limits: { cpu, memoryMiB, pids } }, await t.opts.templates.ensure(like.template));
+  // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
+  if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new Error(`template ${like.template} changed since the create that asked for its golden snapshot`);
+  builder.golden = true;
+  await runNew(t, builder);
+  try {
+    const warm = await t.guest(builder).exec({ cmd: WARM_UP });
+    if (warm.exitCode !== 0) throw new Error(`the warm-up ${WARM_UP.join(' ')} exited ${warm.exitCode}`);
+    await t.serialized(builder.id, async () => {
+      t.pids.delete(builder.id);
+      await captureSnapshot(t, builder, dir, `golden-${builder.id}`, PAUSE_SEAL);
+    });
+  } finally {
+    await destroy(t, builder.id);
+  }
+}

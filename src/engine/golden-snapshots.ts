@@ -1,0 +1,128 @@
+/**
+ * Golden snapshots: for each template (and the limits a sandbox of it runs with), a checkpoint
+ * of one freshly booted, idle sandbox, so that later creates of the same kind restore it instead
+ * of booting (golden-boot.ts). This module keeps them on disk: which exist, which one a create
+ * may use, the one build at a time, and the bound on how many are kept.
+ *
+ * Layout: `<home>/golden/<key>/` is a snapshot directory (snapshots.ts: images, the builder's
+ * writable layer, `sandbox.json`, and `manifest.json` written last), made under a temporary name
+ * and renamed into place, so a directory under its key is always complete. It is sealed by size
+ * only, like a pause's checkpoint: it never leaves this host and only this engine writes it.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ensurePrivateDir } from './fsutil.ts';
+import type { EngineRecord } from './sandbox-record.ts';
+import { MANIFEST, type SnapshotManifest } from './snapshots.ts';
+
+/** How many golden snapshots are kept; the least recently used goes first. */
+export const DEFAULT_MAX_GOLDEN = 8;
+const KEY_RE = /^[0-9a-f]{32}$/;
+
+/** What a sandbox's memory depends on, so two sandboxes with the same key may share a golden snapshot. */
+export type GoldenInputs = Pick<EngineRecord, 'templateBuildId' | 'layers' | 'runtime' | 'runtimeSha256' | 'imageConfig'> & {
+  limits: Pick<EngineRecord['limits'], 'cpu' | 'memoryMiB' | 'pids'>;
+  /** The guest bundle's directory (its name is the bundle's hash): a new guest means a new snapshot. */
+  guest: string;
+};
+
+export function goldenKey(r: GoldenInputs): string {
+  const { templateBuildId, layers, runtime, runtimeSha256, imageConfig, guest } = r;
+  const limits = { cpu: r.limits.cpu, memoryMiB: r.limits.memoryMiB, pids: r.limits.pids };
+  const json = JSON.stringify({ templateBuildId, layers, runtime, runtimeSha256, imageConfig, guest, limits });
+  return createHash('sha256').update(json).digest('hex').slice(0, 32);
+}
+
+export class GoldenSnapshots {
+  /** Complete snapshots by key, in order of last use (oldest first). */
+  private readonly ready = new Map<string, string>();
+  private building?: { key: string; done: Promise<void> };
+
+  constructor(readonly dir: string, private readonly opts: { max: number; log: (msg: string, fields?: Record<string, unknown>) => void }) {}
+
+  /**
+   * Adopts the snapshots a previous run left, dropping unfinished ones and those taken by a
+   * runtime binary this engine no longer runs.
+   */
+  async init(runtimeSha256s: Set<string>): Promise<void> {
+    await ensurePrivateDir(this.dir);
+    for (const name of await readdir(this.dir)) {
+      const dir = join(this.dir, name);
+      const sha = KEY_RE.test(name) ? await manifestRuntime(dir) : undefined;
+      if (sha && runtimeSha256s.has(sha)) this.ready.set(name, dir);
+      else await rm(dir, { recursive: true, force: true });
+    }
+    await this.evict();
+  }
+
+  /** The directory of the golden snapshot for `key`, marked as just used; undefined if there is none. */
+  take(key: string): string | undefined {
+    const dir = this.ready.get(key);
+    if (dir === undefined) return undefined;
+    this.ready.delete(key);
+    this.ready.set(key, dir);
+    return dir;
+  }
+
+  /** Forgets and deletes the snapshot for `key` (it failed to restore). */
+  async discard(key: string): Promise<void> {
+    const dir = this.ready.get(key);
+    if (dir === undefined) return;
+    this.ready.delete(key);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Starts `build` for `key` unless a snapshot exists or any build runs: one at a time, so a
+   * stream of creates with ever new limits costs at most one background boot at a time, and a
+   * key that lost the race is built on a later create. `build` fills the directory it is given.
+   */
+  requestBuild(key: string, build: (dir: string) => Promise<void>): void {
+    if (this.ready.has(key) || this.building) return;
+    // Made before this returns and renamed or removed only once the builder is gone: while a
+    // `<key>.tmp` directory exists, a build (and its hidden builder sandbox) is in progress.
+    const tmp = join(this.dir, `${key}.tmp`);
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { mode: 0o700 });
+    const done = (async () => {
+      try {
+        await build(tmp);
+        const dir = join(this.dir, key);
+        await rename(tmp, dir);
+        this.ready.set(key, dir);
+        await this.evict();
+      } catch (err) {
+        this.opts.log('golden snapshot not made; creates of this kind boot from scratch', { key, err: String(err) });
+        await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      } finally {
+        this.building = undefined;
+      }
+    })();
+    this.building = { key, done };
+  }
+
+  /** Waits for the build in progress, if any (engine close, tests). */
+  async idle(): Promise<void> {
+    await this.building?.done;
+  }
+
+  private async evict(): Promise<void> {
+    for (const [key, dir] of this.ready) {
+      if (this.ready.size <= this.opts.max) return;
+      this.ready.delete(key);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** The runtime binary a complete snapshot directory was taken by; undefined when incomplete. */
+async function manifestRuntime(dir: string): Promise<string | undefined> {
+  if (!existsSync(join(dir, MANIFEST))) return undefined;
+  try {
+    return (JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as SnapshotManifest).runtime.sha256;
+  } catch {
+    return undefined;
+  }
+}

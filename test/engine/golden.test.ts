@@ -1,0 +1,142 @@
+/**
+ * Golden snapshots (src/engine/golden-boot.ts): after the first create of a template boots, a
+ * hidden builder is checkpointed, and later creates of the same kind restore it with an
+ * identity of their own. Real gVisor checkpoints; whether a sandbox was booted or restored is
+ * told by the engine's step report (onPhases: `boot` or `restore`) and, independently, by the
+ * kernel's boot_id, which gVisor keeps across a restore.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { AgentboxError } from '../../src/api/errors.ts';
+import { createGuestClient } from '../../src/envd/client.ts';
+import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
+import { waitFor } from '../support/wait.ts';
+import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts';
+
+/** How each sandbox was made: the last of `boot` or `restore` the engine reported for it. */
+const madeBy = new Map<string, string>();
+let t: TestEngine | undefined;
+before(async () => {
+  t = await startTestEngine('golden', { onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });
+  await t.templates.ensure('busybox');
+});
+after(() => t?.cleanup());
+
+const engine = () => t!.engine;
+const goldenRoot = () => join(t!.home, 'golden');
+/** The complete golden snapshots, by directory name (a build in progress ends in `.tmp`). */
+const goldens = () => readdirSync(goldenRoot()).filter((n) => /^[0-9a-f]{32}$/.test(n)).sort();
+const untilGoldens = (n: number) => waitFor(`${n} golden snapshot(s) to be made`, () => goldens().length >= n ? goldens() : null, 120_000, 50);
+const bootId = (id: string) => sh(engine(), id, 'cat /proc/sys/kernel/random/boot_id');
+
+describe('golden snapshots', () => {
+  it('restores every create after the first from one golden snapshot, each with an identity of its own', async (ctx) => {
+    const first = await engine().run({ template: 'busybox' });
+    destroyAfter(ctx, engine(), first.id);
+    assert.equal(madeBy.get(first.id), 'boot', 'the first create of a kind boots');
+    assert.deepEqual(engine().list().map((s) => s.id), [first.id], 'the builder is nobody\'s sandbox and is never listed');
+    const [key] = await untilGoldens(1);
+    assert.deepEqual(engine().list().map((s) => s.id), [first.id]);
+
+    const a = await engine().run({ template: 'busybox', env: { WHO: 'a' } });
+    destroyAfter(ctx, engine(), a.id);
+    const b = await engine().run({ template: 'busybox', env: { WHO: 'b' } });
+    destroyAfter(ctx, engine(), b.id);
+    assert.equal(madeBy.get(a.id), 'restore');
+    assert.equal(madeBy.get(b.id), 'restore');
+    // Restored from the same memory: both have the builder's boot_id; the booted one its own.
+    assert.equal(await bootId(a.id), await bootId(b.id));
+    assert.notEqual(await bootId(first.id), await bootId(a.id));
+
+    // Identity: name, address, token, env and randomness are each copy's own.
+    for (const [s, who] of [[a, 'a'], [b, 'b']] as const) {
+      assert.equal(s.state, 'running');
+      assert.equal(await sh(engine(), s.id, 'hostname'), s.id);
+      assert.match(await sh(engine(), s.id, 'cat /etc/hosts'), new RegExp(`${s.address.replaceAll('.', '\\.')}\\s+${s.id}`));
+      assert.equal(await sh(engine(), s.id, 'echo $WHO'), who);
+    }
+    assert.equal(new Set([first.address, a.address, b.address]).size, 3);
+    assert.equal(new Set([first.guest.accessToken, a.guest.accessToken, b.guest.accessToken]).size, 3);
+    const random = (id: string) => sh(engine(), id, 'head -c 16 /dev/urandom | od -An -tx1');
+    assert.notEqual(await random(a.id), await random(b.id));
+
+    // The builder's token, kept with the snapshot for the re-key, opens no copy.
+    const builderToken = (JSON.parse(readFileSync(join(goldenRoot(), key!, 'sandbox.json'), 'utf8')) as { accessToken: string }).accessToken;
+    const viaBuilder = createGuestClient({ url: a.guest.url, accessToken: builderToken });
+    try {
+      await assert.rejects(viaBuilder.exec({ cmd: ['true'] }), (e: AgentboxError) => e.code === 'unauthenticated');
+    } finally {
+      viaBuilder.close();
+    }
+
+    // Files are each copy's own, and a copy pauses and resumes like any sandbox.
+    await sh(engine(), a.id, 'echo mine > /home/user/f');
+    assert.equal(await sh(engine(), b.id, 'cat /home/user/f 2>/dev/null || echo absent'), 'absent');
+    await engine().pause(a.id);
+    await engine().resume(a.id);
+    assert.equal(await sh(engine(), a.id, 'cat /home/user/f; hostname'), `mine\n${a.id}`);
+    assert.deepEqual(goldens(), [key], 'one golden snapshot served them all');
+  });
+
+  it('discards a golden snapshot that does not restore, boots instead, and makes a new one', async (ctx) => {
+    const [key] = await untilGoldens(1);
+    const images = join(goldenRoot(), key!, 'images');
+    for (const f of readdirSync(images)) writeFileSync(join(images, f), 'not a checkpoint');
+    const s = await engine().run({ template: 'busybox' });
+    destroyAfter(ctx, engine(), s.id);
+    assert.equal(madeBy.get(s.id), 'boot');
+    assert.equal(await sh(engine(), s.id, 'hostname'), s.id);
+    await waitFor('a new golden snapshot to replace the broken one', () => existsSync(join(images, '..', 'manifest.json')) && readdirSync(images).every((f) => readFileSync(join(images, f)).length > 'not a checkpoint'.length), 120_000, 50);
+    const again = await engine().run({ template: 'busybox' });
+    destroyAfter(ctx, engine(), again.id);
+    assert.equal(madeBy.get(again.id), 'restore');
+  });
+
+  it('boots a sandbox with other limits, then gives that kind a golden snapshot of its own', async (ctx) => {
+    await untilGoldens(1);
+    const limits = { memoryMiB: 384 };
+    const s = await engine().run({ template: 'busybox', limits });
+    destroyAfter(ctx, engine(), s.id);
+    assert.equal(madeBy.get(s.id), 'boot');
+    await untilGoldens(2);
+    const again = await engine().run({ template: 'busybox', limits });
+    destroyAfter(ctx, engine(), again.id);
+    assert.equal(madeBy.get(again.id), 'restore');
+    assert.equal(engine().get(again.id).limits.memoryMiB, 384);
+  });
+
+  it('boots every create when turned off', async (ctx) => {
+    await t!.cleanup();
+    t = await startTestEngine('golden', { goldenSnapshots: 0, onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });
+    for (let i = 0; i < 2; i++) {
+      const s = await engine().run({ template: 'busybox' });
+      destroyAfter(ctx, engine(), s.id);
+      assert.equal(madeBy.get(s.id), 'boot');
+    }
+    assert.equal(existsSync(goldenRoot()), false);
+  });
+});
+
+describe('golden snapshot builder and crashes', () => {
+  it('a builder a SIGKILLed engine left is removed at start-up, and its snapshot was never published', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'agentbox-golden-crash-'));
+    const { child, line } = await spawnAndReadFirstLine('the engine process', process.execPath, ['--import', 'tsx', new URL('./golden-builder-child.ts', import.meta.url).pathname, home], { timeoutMs: 300_000 });
+    child.kill('SIGKILL');
+    await exited(child);
+    const { sandbox, builder } = JSON.parse(line) as { sandbox: string; builder: string };
+    const after = await startTestEngine('golden-crash', { home });
+    try {
+      assert.deepEqual(after.engine.list().map((s) => `${s.id}:${s.state}`), [`${sandbox}:running`]);
+      assert.equal(existsSync(join(home, 'sandboxes', builder)), false, 'the builder\'s directory is gone');
+      assert.equal(await after.drivers.get('gvisor')!.status(builder), undefined, 'the builder\'s container is gone');
+      assert.deepEqual(readdirSync(join(home, 'golden')), [], 'no half-made snapshot is kept');
+      assert.equal(await sh(after.engine, sandbox, 'hostname'), sandbox);
+    } finally {
+      await after.cleanup();
+    }
+  });
+});
