@@ -1,7 +1,10 @@
 /**
  * Single-node runtime benchmarks (issue #2), beside a baseline measured in the same run where
  * one exists (the table says "no baseline" otherwise):
- * - cold start to guest ready (engine.run) vs a bare `runsc run` of /bin/true on the same rootfs;
+ * - cold start to guest ready (engine.run) vs a bare `runsc run` of /bin/true on the same rootfs:
+ *   the default create, which restores the template's golden snapshot (src/engine/golden-boot.ts),
+ *   and a boot from scratch (golden snapshots off, as for a template's first create), with the
+ *   idle memory of sandboxes made each way;
  * - exec round trip of `true` through the guest vs `runsc exec`, back to back and at an agent's
  *   pace (the guest's pre-started launchers refill between commands);
  * - 1 MiB file write + read through the guest's /files vs the host's own disk;
@@ -19,11 +22,12 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../src/engine/command.ts';
-import { createEngine, type CreatedEngine } from '../src/engine/index.ts';
+import { createEngine, type CreatedEngine, type PhaseReport } from '../src/engine/index.ts';
 import type { RuntimeDriver } from '../src/engine/runtime/driver.ts';
 import { buildSpec } from '../src/engine/runtime/oci-spec.ts';
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
 import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
+import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
 import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
 
 const MiB = 1024 * 1024;
@@ -55,6 +59,27 @@ export async function bareBundle(dir: string, driver: RuntimeDriver, rootfs: str
   return bundle;
 }
 
+/**
+ * Cold starts with golden snapshots off (every create boots, as a template's first create does),
+ * and the idle memory of the sandboxes so booted, on an engine of its own in `home`.
+ */
+async function measureBoots(ctx: BenchContext, home: string, onPhases: PhaseReport): Promise<{ times: number[]; pss: number[] }> {
+  const { engine, drivers } = await createEngine({ home, network: NETWORK, onPhases, goldenSnapshots: 0 });
+  const ids: string[] = [];
+  try {
+    await engine.destroy((await engine.run({ template: 'busybox' })).id);
+    const times: number[] = [];
+    for (let i = 0; i < 8; i++) times.push(await timeOnce(async () => { ids.push((await engine.run({ template: 'busybox' })).id); }));
+    await new Promise((r) => setTimeout(r, 2000));
+    const pss = await Promise.all(ids.map(async (id) => (await cgroupPss(sandboxCgroup(id))).total));
+    return { times, pss };
+  } finally {
+    for (const id of ids) await engine.destroy(id).catch(() => undefined);
+    await engine.close();
+    for (const d of drivers.values()) await d.releaseStateDir();
+  }
+}
+
 async function run(ctx: BenchContext): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'agentbox-bench-'));
   let created: CreatedEngine | undefined;
@@ -68,16 +93,26 @@ async function run(ctx: BenchContext): Promise<void> {
         if (key.startsWith(`${op}: `)) ctx.report(percentileRow(`${what}, step ${key}`, samples, 50, 'ms'));
       }
     };
-    created = await createEngine({ home, network: NETWORK, onPhases });
+    // Every create boots: golden snapshots off, as for a template's first create.
+    const scratch = join(home, 'bare');
+    const boots = await measureBoots(ctx, join(home, 'boot'), onPhases);
+    reportPhases('create', 'boot from scratch');
+    reportPhases('boot', 'boot from scratch');
+    phases.clear();
+
+    // The default: the first create of a template boots, and every later one restores its golden snapshot.
+    const engineHome = join(home, 'engine');
+    created = await createEngine({ home: engineHome, network: NETWORK, onPhases });
     const { engine, templates } = created;
     const template = await templates.ensure('busybox');
     const gvisor = created.runtimes.find((r) => r.name === 'gvisor');
     ctx.log(`gvisor platform: ${gvisor?.platform ?? 'unavailable'}`);
     const driver = created.drivers.get('gvisor');
     if (!driver) cannotRun('runtime', `the gvisor runtime class is not available here: ${created.unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ')}`);
-    const scratch = join(home, 'bare');
-
-    // Cold start.
+    await engine.destroy((await engine.run({ template: 'busybox' })).id);
+    await untilNoGoldenBuild(engineHome);
+    if (goldenKeys(engineHome).length === 0) throw new Error('no golden snapshot was made after the first create; see the engine log');
+    phases.clear();
     const cold: number[] = [];
     const ids: string[] = [];
     for (let i = 0; i < 8; i++) {
@@ -90,9 +125,11 @@ async function run(ctx: BenchContext): Promise<void> {
       await driver.runToCompletion(`bare-true-${i}`, bundle, () => undefined);
       await driver.delete(`bare-true-${i}`);
     });
-    ctx.report(percentileRow('cold start to guest ready', cold, 50, 'ms', { name: 'bare runsc run /bin/true', samples: bare }, '≤ 1.5× bare'));
-    reportPhases('create', 'cold start');
-    reportPhases('boot', 'cold start');
+    const bareRun = { name: 'bare runsc run /bin/true', samples: bare };
+    ctx.report(percentileRow('cold start to guest ready (create restoring the template\'s golden snapshot, the default)', cold, 50, 'ms', bareRun, '≤ 1.5× bare'));
+    ctx.report(percentileRow('cold start to guest ready (boot from scratch: a template\'s first create, or golden snapshots off)', boots.times, 50, 'ms', bareRun));
+    reportPhases('create', 'golden snapshot create');
+    reportPhases('restore', 'golden snapshot create');
 
     // Exec round trip.
     const sbx = ids[0]!;
@@ -140,6 +177,8 @@ async function run(ctx: BenchContext): Promise<void> {
       const v = stat(idle.map((x) => x[part]), 50);
       ctx.report({ name: `idle memory per sandbox (PSS, ${label}), ${v.label}`, value: v.value / MiB, n: v.n, unit: 'MiB', baseline: { name: 'bare gVisor sandbox running sleep, single sample', value: barePss[part] / MiB }, ...(part === 'total' ? { target: '≤ 1.5× bare' } : {}) });
     }
+    const bootedPss = stat(boots.pss, 50);
+    ctx.report({ name: `idle memory per sandbox booted from scratch (PSS, sentry + gofer + guest), ${bootedPss.label}`, value: bootedPss.value / MiB, n: bootedPss.n, unit: 'MiB', baseline: { name: 'bare gVisor sandbox running sleep, single sample', value: barePss.total / MiB } });
 
     // Density, measured: start idle sandboxes until memory pressure rises (or the bound).
     const pressureAtStart = await memoryPressure();
@@ -186,6 +225,8 @@ async function run(ctx: BenchContext): Promise<void> {
     const big = await engine.run({ template: 'busybox', limits: { memoryMiB: 1536 } });
     const touched = await engine.exec(big.id, { cmd: ['/bin/sh', '-c', 'head -c 536870912 /dev/urandom > /dev/shm/touched && echo ok'] });
     if (touched.stdout.trim() !== 'ok') throw new Error(`touching 512 MiB failed: ${touched.stderr}`);
+    // Its limits are a new kind: the golden snapshot its create started is built first, off the clock.
+    await untilNoGoldenBuild(engineHome);
     phases.clear();
     const pauseBig = await timeOnce(() => engine.pause(big.id));
     const resumeBig = await timeOnce(() => engine.resume(big.id));

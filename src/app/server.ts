@@ -112,10 +112,17 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   let metrics: Metrics | undefined;
   // The service tells the lifecycle loop and the proxy what changed; both are built after it
   // and neither is called before the server listens.
-  const events: ServiceEvents = { timersChanged: () => lifecycle.poke(), checkpointed: (id) => proxy.forget(id) };
+  const files = o.files ?? envdFiles!;
+  const events: ServiceEvents = {
+    timersChanged: () => lifecycle.poke(),
+    checkpointed: (id) => {
+      proxy.forget(id);
+      files.forget(id);
+    },
+  };
   const volumes = new VolumeService({ engine, store: new VolumeStore(db), quota, now });
   const service = new SandboxService({
-    engine, store, volumes, ended: new EndedStore(db), snapshots: new SnapshotStore(db), templates, files: o.files ?? envdFiles!, pools, quota, now, log,
+    engine, store, volumes, ended: new EndedStore(db), snapshots: new SnapshotStore(db), templates, files, pools, quota, now, log,
     traffic: new TrafficTokens(db), events, eventLog,
     observe: (op, ms) => metrics?.observe(op, ms),
   });

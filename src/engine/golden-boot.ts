@@ -12,7 +12,7 @@
  * holds no secret beyond the two the re-key replaces. Templates that run their own start
  * command (or ready check) always boot: their programs may hold state no re-key reaches.
  */
-import { asAgentboxError } from '../api/errors.ts';
+import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
 import { destroy, newRecord, runNew } from './lifecycle.ts';
 import type { EngineRecord } from './sandbox-record.ts';
@@ -33,7 +33,7 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
   const dir = goldens.take(key);
   if (dir !== undefined) {
     try {
-      await restoreAsNew(t, record, dir, readSnapshotSandbox(dir), { background: true });
+      await restoreAsNew(t, record, dir, readSnapshotSandbox(dir), { background: process.env.XBG !== '0' });
       return t.info(record);
     } catch (err) {
       // The restore removed whatever it made (lifecycle.ts materialize); the create boots instead.
@@ -61,13 +61,14 @@ async function buildGolden(t: SandboxTable, like: EngineRecord, key: string, dir
   const { cpu, memoryMiB, pids } = like.limits;
   const builder = newRecord(t, { template: like.template, runtime: like.runtime, limits: { cpu, memoryMiB, pids } }, await t.opts.templates.ensure(like.template));
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
-  if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new Error(`template ${like.template} changed since the create that asked for its golden snapshot`);
+  if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
   builder.golden = true;
   await runNew(t, builder);
   try {
     const warm = await t.guest(builder).exec({ cmd: WARM_UP });
-    if (warm.exitCode !== 0) throw new Error(`the warm-up ${WARM_UP.join(' ')} exited ${warm.exitCode}`);
+    if (warm.exitCode !== 0) throw new AgentboxError('internal', `the golden snapshot builder's warm-up ${WARM_UP.join(' ')} exited ${warm.exitCode}: ${warm.stderr}`);
     await t.serialized(builder.id, async () => {
+      t.dropGuest(builder.id);
       t.pids.delete(builder.id);
       await captureSnapshot(t, builder, dir, `golden-${builder.id}`, PAUSE_SEAL);
     });

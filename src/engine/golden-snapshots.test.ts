@@ -64,6 +64,26 @@ describe('GoldenSnapshots', () => {
     assert.match(logs.join('\n'), /boot from scratch/);
   });
 
+  it('stops building a kind that failed twice (a build or a restore), so its creates only boot', async () => {
+    const g = store();
+    await g.init(new Set(['r1']));
+    g.requestBuild(key(1), async () => { throw new Error('checkpoint failed'); });
+    await g.idle();
+    g.requestBuild(key(1), complete());
+    await g.idle();
+    assert.ok(g.take(key(1)), 'one failure: built again');
+    await g.discard(key(1)); // the second failure: it did not restore
+    let called = false;
+    g.requestBuild(key(1), async (dir) => { called = true; await complete()(dir); });
+    await g.idle();
+    assert.equal(called, false);
+    assert.equal(g.take(key(1)), undefined);
+    assert.match(logs.join('\n'), /failed twice/);
+    g.requestBuild(key(2), complete());
+    await g.idle();
+    assert.ok(g.take(key(2)), 'other kinds are not affected');
+  });
+
   it('keeps at most `max`, dropping the least recently used', async () => {
     const g = store(2);
     await g.init(new Set(['r1']));

@@ -19,6 +19,12 @@ import { MANIFEST, type SnapshotManifest } from './snapshots.ts';
 
 /** How many golden snapshots are kept; the least recently used goes first. */
 export const DEFAULT_MAX_GOLDEN = 8;
+/**
+ * After this many failures of one kind (a build that failed, a snapshot that did not restore),
+ * its creates boot until the engine restarts: a host where it cannot work pays no extra
+ * background boot per create.
+ */
+const MAX_FAILURES = 2;
 const KEY_RE = /^[0-9a-f]{32}$/;
 
 /** What a sandbox's memory depends on, so two sandboxes with the same key may share a golden snapshot. */
@@ -39,6 +45,7 @@ export class GoldenSnapshots {
   /** Complete snapshots by key, in order of last use (oldest first). */
   private readonly ready = new Map<string, string>();
   private building?: { key: string; done: Promise<void> };
+  private readonly failures = new Map<string, number>();
 
   constructor(readonly dir: string, private readonly opts: { max: number; log: (msg: string, fields?: Record<string, unknown>) => void }) {}
 
@@ -71,7 +78,14 @@ export class GoldenSnapshots {
     const dir = this.ready.get(key);
     if (dir === undefined) return;
     this.ready.delete(key);
+    this.failed(key);
     await rm(dir, { recursive: true, force: true });
+  }
+
+  private failed(key: string): void {
+    const n = (this.failures.get(key) ?? 0) + 1;
+    this.failures.set(key, n);
+    if (n === MAX_FAILURES) this.opts.log('golden snapshots of this kind failed twice; its creates boot until the engine restarts', { key });
   }
 
   /**
@@ -80,7 +94,7 @@ export class GoldenSnapshots {
    * key that lost the race is built on a later create. `build` fills the directory it is given.
    */
   requestBuild(key: string, build: (dir: string) => Promise<void>): void {
-    if (this.ready.has(key) || this.building) return;
+    if (this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return;
     // Made before this returns and renamed or removed only once the builder is gone: while a
     // `<key>.tmp` directory exists, a build (and its hidden builder sandbox) is in progress.
     const tmp = join(this.dir, `${key}.tmp`);
@@ -95,6 +109,7 @@ export class GoldenSnapshots {
         await this.evict();
       } catch (err) {
         this.opts.log('golden snapshot not made; creates of this kind boot from scratch', { key, err: String(err) });
+        this.failed(key);
         await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
       } finally {
         this.building = undefined;

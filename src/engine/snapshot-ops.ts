@@ -78,6 +78,8 @@ export async function continueFrom(t: SandboxTable, r: EngineRecord, images: str
   const driver = t.driver(r.runtime);
   const p = t.paths(r.id);
   await driver.delete(r.id);
+  // The restore keeps no promise about connections made before it (see server/guest-files.ts forget).
+  t.dropGuest(r.id);
   await t.addressLink(r);
   t.pids.set(r.id, await driver.restore(r.id, p.bundle, images, p.log));
   await t.waitReady(r);

@@ -23,8 +23,11 @@ export interface GuestReadLimits {
 
 const DEFAULT_MAX_DOWNLOAD_BYTES = 16 * 1024 ** 3;
 
-/** Where a guest is reached: its URL and token, and headers when a router stands between. */
-export type GuestAddress = Pick<GuestEndpoint, 'url' | 'accessToken'> & { headers?: Record<string, string> };
+/**
+ * Where a guest is reached: its URL and token, and headers when a router stands between;
+ * `sandbox` is the id `forget` drops its connections by.
+ */
+export type GuestAddress = Pick<GuestEndpoint, 'url' | 'accessToken'> & { headers?: Record<string, string>; sandbox?: string };
 
 export interface SandboxFiles {
   read(guest: GuestAddress, path: string): Promise<FileDownload>;
@@ -37,6 +40,13 @@ export interface SandboxFiles {
    * stream: `start` first, once the watch is live in the sandbox, then one event per change.
    */
   watch(guest: GuestAddress, path: string, onEvent: (e: WatchEventView) => void | Promise<void>, signal: AbortSignal): Promise<void>;
+  /**
+   * Drops the kept-alive connections to a sandbox that was paused, resumed or checkpointed
+   * (ServiceEvents.checkpointed): a restore does not keep every host connection alive (one
+   * restored into another address, as a fork or a golden snapshot's copy is, keeps none on its
+   * next checkpoint), and the next request on a dead one fails with ECONNRESET.
+   */
+  forget(sandbox: string): void;
 }
 
 const TYPES: Partial<Record<FileType, FileEntryView['type']>> = { [FileType.FILE]: 'file', [FileType.DIRECTORY]: 'dir', [FileType.SYMLINK]: 'symlink' };
@@ -53,15 +63,16 @@ function toEntry(e: EntryInfo): FileEntryView {
 
 export function createEnvdFiles(limits: GuestReadLimits = {}): SandboxFiles & { close(): void } {
   const maxDownload = limits.maxDownloadBytes ?? DEFAULT_MAX_DOWNLOAD_BYTES;
-  // One client per sandbox, keyed by its guest's token, which is unique per sandbox (see
-  // keyed-pool.ts for why), its URL and its routing headers.
+  // One client per sandbox, keyed by its id, its guest's token, which is unique per sandbox
+  // (see keyed-pool.ts for why), its URL and its routing headers.
   const clients = new KeyedPool<GuestClient>(512, (key) => {
-    const [accessToken, url, headers] = key.split('\n') as [string, string, string];
+    const [, accessToken, url, headers] = key.split('\n') as [string, string, string, string];
     return createGuestClient({ url, accessToken, headers: JSON.parse(headers) as Record<string, string> });
   }, (c) => c.close());
-  const files = (g: GuestAddress) => clients.get(`${g.accessToken}\n${g.url}\n${JSON.stringify(g.headers ?? {})}`).files;
+  const files = (g: GuestAddress) => clients.get(`${g.sandbox ?? ''}\n${g.accessToken}\n${g.url}\n${JSON.stringify(g.headers ?? {})}`).files;
   return {
     close: () => clients.close(),
+    forget: (sandbox) => clients.forgetWhere((key) => key.startsWith(`${sandbox}\n`)),
     read: (g, path) => files(g).download(path, maxDownload),
     async write(g, path, data) {
       await files(g).upload(path, data);

@@ -33,6 +33,11 @@ export class KeyedPool<T> {
     this.dispose(pool);
   }
 
+  /** Closes and drops the pools of every key `matches` accepts. */
+  forgetWhere(matches: (key: string) => boolean): void {
+    for (const key of [...this.pools.keys()]) if (matches(key)) this.forget(key);
+  }
+
   close(): void {
     for (const p of this.pools.values()) this.dispose(p);
     this.pools.clear();

@@ -64,7 +64,7 @@ export interface ServiceEvents {
   timersChanged(): void;
   /**
    * A sandbox was paused, resumed or checkpointed: kept-alive connections to it are dead (a
-   * restore leaves their host side half-open), so the proxy drops them.
+   * restore leaves their host side half-open), so the proxy and the guest file clients drop them.
    */
   checkpointed(id: string): void;
 }
@@ -470,7 +470,7 @@ export class SandboxService implements SandboxOps {
     this.running(p, id);
     const info = this.engineInfo(id);
     if (!info) throw new AgentboxError('unavailable', `sandbox '${id}' is not known to the engine; retry in a moment`);
-    return info.guest;
+    return { ...info.guest, sandbox: id };
   }
 
   readFile(p: Principal, id: string, path: string): Promise<FileDownload> { return this.d.files.read(this.guest(p, id), path); }

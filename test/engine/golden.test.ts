@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
+import { goldenKeys } from '../support/golden.ts';
 import { waitFor } from '../support/wait.ts';
 import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts';
 
@@ -28,8 +29,7 @@ after(() => t?.cleanup());
 
 const engine = () => t!.engine;
 const goldenRoot = () => join(t!.home, 'golden');
-/** The complete golden snapshots, by directory name (a build in progress ends in `.tmp`). */
-const goldens = () => readdirSync(goldenRoot()).filter((n) => /^[0-9a-f]{32}$/.test(n)).sort();
+const goldens = () => goldenKeys(t!.home);
 const untilGoldens = (n: number) => waitFor(`${n} golden snapshot(s) to be made`, () => goldens().length >= n ? goldens() : null, 120_000, 50);
 const bootId = (id: string) => sh(engine(), id, 'cat /proc/sys/kernel/random/boot_id');
 

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runCommand } from '../../src/engine/command.ts';
-import { waitFor } from '../support/wait.ts';
+import { untilNoGoldenBuild } from '../support/golden.ts';
 
 export interface Scope {
   /** The server's AGENTBOX_HOME (state.db). */
@@ -60,15 +60,6 @@ async function nftTable(table: string): Promise<string> {
   // next reuse of its slot.
   return (r?.stdout ?? '').replace(/counter packets \d+ bytes \d+/g, 'counter').replace(/expires \S+/g, '')
     .replace(/\n\tchain \w+ \{\n\t\}\n/g, '\n');
-}
-
-/**
- * Waits until the engine builds no golden snapshot (src/engine/golden-snapshots.ts: a
- * `<key>.tmp` directory marks a build): its hidden builder sandbox is background work an
- * earlier create started, which comes and goes on its own, not an effect of the request under test.
- */
-export async function untilNoGoldenBuild(engineHome: string): Promise<void> {
-  await waitFor('the golden snapshot build in progress to end', () => !listDir(join(engineHome, 'golden')).some((n) => n.endsWith('.tmp')), 120_000, 50);
 }
 
 export async function hostState(s: Scope): Promise<HostState> {

@@ -15,7 +15,7 @@ import { startRealServer, type RealServer } from '../support/real-server.ts';
 import { fetchAny, type AnyResponse } from '../support/fake-server.ts';
 import { networkIndex, testNetwork } from '../support/test-network.ts';
 import { waitFor } from '../support/wait.ts';
-import { untilNoGoldenBuild } from './host-state.ts';
+import { untilNoGoldenBuild } from '../support/golden.ts';
 
 const BIG = { runningSandboxes: 100, pausedSandboxes: 100, totalCpu: 1000, totalMemoryMiB: 1_000_000, sandboxMemoryMiBMax: 4096 };
 

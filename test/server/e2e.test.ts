@@ -165,6 +165,10 @@ describe('sdk on the real engine', () => {
     assert.notEqual(child.sandboxId, sbx.sandboxId);
     assert.equal(await child.files.read('/tmp/marker'), 'from the parent');
     assert.deepEqual((await child.getInfo()).metadata, { forked: 'yes' });
+    // The fork checkpointed the parent: its file requests still work (the server's kept-alive
+    // connections to it were dropped, not reused dead; server/guest-files.ts forget).
+    await child.files.write('/tmp/marker', 'from the child');
+    assert.equal(await sbx.files.read('/tmp/marker'), 'from the parent');
     await child.kill();
     await sbx.kill();
   });

@@ -200,5 +200,7 @@ export function fakeFiles(engine: FakeEngine): SandboxFiles {
       await onEvent({ type: 'start' });
       await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve()));
     },
+    // No connections to drop: files are the host directory.
+    forget() {},
   };
 }

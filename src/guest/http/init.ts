@@ -46,5 +46,7 @@ export async function postInit(g: GuestContext, secret: InitSecret, req: Incomin
   if (parsed.data.accessToken !== undefined) g.state.accessToken = parsed.data.accessToken;
   if (parsed.data.initSecret !== undefined) secret.value = parsed.data.initSecret;
   if (parsed.data.envVars) g.state.envVars = { ...g.state.envVars, ...parsed.data.envVars };
+  // A restored copy's console starts here: its boot's "guest listening" is in its source's.
+  g.log.info('guest re-keyed', { accessToken: parsed.data.accessToken !== undefined, envVars: Object.keys(parsed.data.envVars ?? {}).length });
   res.writeHead(204).end();
 }

@@ -1,0 +1,20 @@
+/** Golden snapshot builds seen from the host (src/engine/golden-snapshots.ts), for tests and benchmarks. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitFor } from './wait.ts';
+
+/**
+ * Waits until the engine at `engineHome` builds no golden snapshot: a `<key>.tmp` directory
+ * marks a build, from before its hidden builder sandbox exists until after it is gone. The
+ * builder is background work an earlier create started; it comes and goes on its own.
+ */
+export async function untilNoGoldenBuild(engineHome: string): Promise<void> {
+  const dir = join(engineHome, 'golden');
+  await waitFor('the golden snapshot build in progress to end', () => !existsSync(dir) || !readdirSync(dir).some((n) => n.endsWith('.tmp')), 120_000, 50);
+}
+
+/** The complete golden snapshots of the engine at `engineHome`, by key. */
+export function goldenKeys(engineHome: string): string[] {
+  const dir = join(engineHome, 'golden');
+  return existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{32}$/.test(n)).sort() : [];
+}
