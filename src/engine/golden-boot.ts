@@ -33,7 +33,7 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
   const dir = goldens.take(key);
   if (dir !== undefined) {
     try {
-      await restoreAsNew(t, record, dir, readSnapshotSandbox(dir), { background: process.env.XBG !== '0' });
+      await restoreAsNew(t, record, dir, readSnapshotSandbox(dir), { background: true });
       return t.info(record);
     } catch (err) {
       // The restore removed whatever it made (lifecycle.ts materialize); the create boots instead.

@@ -59,9 +59,13 @@ describe('pids limit', () => {
       const read = await fetch(`${s.guest.url}/files?path=/tmp/n&username=root`, { headers: { 'x-access-token': s.guest.accessToken } });
       assert.equal(read.status, 200);
       const started = Number((await read.text()).trim());
-      // Below the limit, far below the 400 attempted: the limit counts the guest daemon's own
-      // tasks and the bomb's shell too.
-      assert.ok(started > 30 && started < 64, `started ${started} processes under a limit of 64`);
+      // Far below the 400 attempted. On a quiet machine it stays below the limit, which counts
+      // the guest daemon's own tasks and the bomb's shell too (50-55 here). Under load gVisor's
+      // in-sandbox pids count lets a burst of forks pass it: 63-72 were measured on 2026-12-01
+      // with other sandboxes booting, for booted sandboxes and golden copies alike. runc's
+      // kernel count is exact.
+      const bound = runtime === 'runc' ? 64 : 64 + 32;
+      assert.ok(started > 30 && started < bound, `started ${started} processes under a limit of 64`);
       assert.equal((await fetch(`${s.guest.url}/health`)).status, 204);
       assert.equal(t.engine.get(s.id).state, 'running');
       await t.engine.destroy(s.id);
