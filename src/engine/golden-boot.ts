@@ -69,7 +69,6 @@ async function buildGolden(t: SandboxTable, like: EngineRecord, key: string, dir
     if (warm.exitCode !== 0) throw new AgentboxError('internal', `the golden snapshot builder's warm-up ${WARM_UP.join(' ')} exited ${warm.exitCode}: ${warm.stderr}`);
     await t.serialized(builder.id, async () => {
       t.dropGuest(builder.id);
-      t.pids.delete(builder.id);
       await captureSnapshot(t, builder, dir, `golden-${builder.id}`, PAUSE_SEAL);
     });
   } finally {

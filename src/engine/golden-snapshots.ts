@@ -25,7 +25,8 @@ export const DEFAULT_MAX_GOLDEN = 8;
  * background boot per create.
  */
 const MAX_FAILURES = 2;
-const KEY_RE = /^[0-9a-f]{32}$/;
+/** The name of a complete golden snapshot's directory: its key. */
+export const GOLDEN_KEY_RE = /^[0-9a-f]{32}$/;
 
 /** What a sandbox's memory depends on, so two sandboxes with the same key may share a golden snapshot. */
 export type GoldenInputs = Pick<EngineRecord, 'templateBuildId' | 'layers' | 'runtime' | 'runtimeSha256' | 'imageConfig'> & {
@@ -57,7 +58,7 @@ export class GoldenSnapshots {
     await ensurePrivateDir(this.dir);
     for (const name of await readdir(this.dir)) {
       const dir = join(this.dir, name);
-      const sha = KEY_RE.test(name) ? await manifestRuntime(dir) : undefined;
+      const sha = GOLDEN_KEY_RE.test(name) ? await manifestRuntime(dir) : undefined;
       if (sha && runtimeSha256s.has(sha)) this.ready.set(name, dir);
       else await rm(dir, { recursive: true, force: true });
     }

@@ -21,11 +21,13 @@ export type SnapshotSandbox = Pick<EngineRecord, 'limits' | 'env' | 'egress' | '
 const SANDBOX_FILE = 'sandbox.json';
 
 /**
- * Checkpoints running sandbox `r` into snapshot directory `dir` (which stops it) and keeps its
- * writable layer and what a restore needs beside them, sealed with `seal`.
+ * Checkpoints running sandbox `r` into snapshot directory `dir` (which stops it: the liveness
+ * monitor stops watching it first) and keeps its writable layer and what a restore needs beside
+ * them, sealed with `seal`.
  */
 export async function captureSnapshot(t: SandboxTable, r: EngineRecord, dir: string, snapshotId: string, seal?: SealOptions): Promise<SnapshotManifest> {
   const driver = t.driver(r.runtime);
+  t.pids.delete(r.id);
   await mkdir(join(dir, IMAGES), { recursive: true });
   await driver.checkpoint(r.id, join(dir, IMAGES));
   await copyTree(t.paths(r.id).upper, join(dir, 'upper'));
@@ -52,12 +54,10 @@ export async function snapshot(t: SandboxTable, id: string): Promise<SnapshotInf
     }
     const snapshotId = newSnapshotId();
     const dir = join(t.snapshotsDir, snapshotId);
-    await mkdir(join(dir, IMAGES), { recursive: true });
     try {
       // Checkpoint stops the sandbox, so its writable layer is copied at the same instant
       // as its memory; then the sandbox continues from the very images just written. The
       // state says so on disk: a crash in between must not leave it stopped (recovery.ts).
-      t.pids.delete(id);
       await t.setState(r, 'snapshotting', { snapshotDir: dir });
       const manifest = await captureSnapshot(t, r, dir, snapshotId);
       await continueFrom(t, r, join(dir, IMAGES));

@@ -1,6 +1,7 @@
 /** Golden snapshot builds seen from the host (src/engine/golden-snapshots.ts), for tests and benchmarks. */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { GOLDEN_KEY_RE } from '../../src/engine/golden-snapshots.ts';
 import { waitFor } from './wait.ts';
 
 /**
@@ -16,5 +17,5 @@ export async function untilNoGoldenBuild(engineHome: string): Promise<void> {
 /** The complete golden snapshots of the engine at `engineHome`, by key. */
 export function goldenKeys(engineHome: string): string[] {
   const dir = join(engineHome, 'golden');
-  return existsSync(dir) ? readdirSync(dir).filter((n) => /^[0-9a-f]{32}$/.test(n)).sort() : [];
+  return existsSync(dir) ? readdirSync(dir).filter((n) => GOLDEN_KEY_RE.test(n)).sort() : [];
 }
