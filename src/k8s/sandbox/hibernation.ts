@@ -99,7 +99,13 @@ export interface HibernatorDeps {
   sourceOf(namespace: string, name: string): Promise<{ sandbox: Sandbox; pod: Pod | null }>;
 }
 
-/** `gracePeriodSeconds` 0 after a checkpoint: the pod's containers have ended already, nothing is left to stop gracefully. */
+/**
+ * `gracePeriodSeconds` 1 after a checkpoint: the pod's containers have ended already, so nothing
+ * waits on it, yet the deletion stays graceful. A grace of 0 would remove the pod object at once
+ * while the kubelet still tears the old pod down, and the resumed pod of the same name could then
+ * start beside it on that node; the kubelet finds a container to exec into by the pod's name, so
+ * `kubectl exec` would answer `container not found` until the old one was gone.
+ */
 export interface SuspendStep { deletePod: boolean; gracePeriodSeconds?: number; condition?: HibernationCondition; requeueAfterMs?: number }
 export interface ResumeStep { pod: Pod | null; condition?: HibernationCondition; requeueAfterMs?: number }
 
@@ -147,7 +153,7 @@ export class Hibernator {
       await this.d.patchSandbox(sb, { metadata: { annotations: { [ANNOTATION.hibernationSnapshot]: JSON.stringify(ref) } } });
       const message = `memory snapshot ${snap.snapshotId} (${Math.round(snap.sizeBytes / 1024)} KiB) on node ${node}, checkpoint ${snap.checkpointMs} ms`;
       this.event(sb, 'Normal', REASON.checkpointed, message);
-      return { deletePod: true, gracePeriodSeconds: 0, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.checkpointed, message } };
+      return { deletePod: true, gracePeriodSeconds: 1, condition: { type: CONDITION.hibernated, status: 'True', reason: REASON.checkpointed, message } };
     } catch (e) {
       const giveUp = mayColdStart(sb);
       const message = failure('checkpoint failed', e, giveUp, 'suspended without its memory', 'the pod keeps running until a checkpoint succeeds', 'suspend without memory');
