@@ -3,7 +3,7 @@
  * - warm create → first command done, one at a time, beside its own parts measured in the same
  *   run: a warm claim alone plus one exec of `true` on a sandbox that has run commands already;
  * - a burst of BURST concurrent creates against a pool of BURST, every first command done:
- *   p50, p99 (or the max when there are fewer than 100) and the wall-clock time of the burst.
+ *   p50, p99 and the slowest (p99 is the slowest under 100) and the wall-clock time of the burst.
  *
  * AGENTBOX_BENCH_BURST (default 100) sizes the burst; on a shared machine run fewer and say so.
  */
@@ -68,6 +68,8 @@ const suite: BenchSuite = {
       const sequential = { name: 'one at a time', samples: whole };
       ctx.report(percentileRow(`burst of ${BURST} concurrent warm creates → first command done`, each, 50, 'ms', sequential));
       ctx.report(percentileRow(`burst of ${BURST} concurrent warm creates → first command done`, each, 99, 'ms', sequential));
+      // The slowest: under 100 samples the p99 row is the max already.
+      if (BURST >= 100) ctx.report(percentileRow(`burst of ${BURST} concurrent warm creates → first command done`, each, 100, 'ms', sequential));
       ctx.report({ name: `burst of ${BURST}: wall-clock time until the last first command is done`, value: wall, n: BURST, unit: 'ms' });
     } finally {
       await s.api(`/v1/pools/${TEMPLATE}`, { method: 'DELETE' }).catch(() => undefined);

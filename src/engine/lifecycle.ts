@@ -108,7 +108,7 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
       phases.time('disk', async () => {
         const disk = t.disk(record);
         await t.preparedDisks.take(disk.file, disk.sizeMiB);
-        await attachDisk(disk, { create: true });
+        await attachDisk(disk, { create: true, directIoInBackground: true });
         if (seed) await seed(p);
       }),
       phases.time('network', () => t.ensureNetwork(record)),

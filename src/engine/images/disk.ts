@@ -61,7 +61,7 @@ export function isMountPoint(path: string): boolean {
  * first; without, a missing image is an error (a sandbox's files must never silently restart
  * empty, nor land on the host filesystem beside an unmounted image).
  */
-export async function attachDisk(d: DiskImage, opts: { create: boolean }): Promise<void> {
+export async function attachDisk(d: DiskImage, opts: { create: boolean; directIoInBackground?: boolean }): Promise<void> {
   if (isMountPoint(d.mount)) return;
   if (!existsSync(d.file)) {
     if (!opts.create) {
@@ -75,7 +75,20 @@ export async function attachDisk(d: DiskImage, opts: { create: boolean }): Promi
   // cache; 256 MiB + fsync takes ~0.6 s instead of ~4 s here (BENCHMARKS.md). mount(8) cannot
   // ask for it, so it is switched on the bound device. A host filesystem without O_DIRECT
   // (tmpfs) refuses it; the disk then stays correct, only slower.
-  const device = mountSource(d.mount);
+  const switching = switchToDirectIo(d.mount);
+  if (!opts.directIoInBackground) return switching;
+  // Switching freezes the device's queue, ~20 ms a disk here: a create need not wait for it,
+  // its first writes only go through the page cache. The detach waits, so the switch never
+  // lands on a loop device that another disk has taken since.
+  directIoSwitches.set(d.mount, switching);
+  void switching.finally(() => { if (directIoSwitches.get(d.mount) === switching) directIoSwitches.delete(d.mount); });
+}
+
+/** Switches to direct I/O still under way, by mount point. */
+const directIoSwitches = new Map<string, Promise<void>>();
+
+async function switchToDirectIo(mount: string): Promise<void> {
+  const device = mountSource(mount);
   if (device) await runCommand('losetup', ['--direct-io=on', device]).catch(() => undefined);
 }
 
@@ -98,6 +111,7 @@ export async function makeImage(file: string, sizeMiB: number): Promise<void> {
 
 /** Unmounts a disk image and releases its loop device; the image file stays. Idempotent. */
 export async function detachDisk(d: Pick<DiskImage, 'file' | 'mount'>): Promise<void> {
+  await directIoSwitches.get(d.mount);
   // Lazy: a process still holding a file (runsc reading restored memory) must not block this;
   // the loop device's autoclear frees it when the last user is gone.
   await unmount(d.mount);
