@@ -1,13 +1,15 @@
 /**
  * Disk images formatted ahead of time (src/engine/images/prepared-disks.ts): each goes to one
- * sandbox only, fresh and of the size asked for; none is left behind by a start or a stop.
+ * sandbox only, fresh and of the size asked for; none is left behind by a start or a stop. And
+ * the loop device's switch to direct I/O, which a create does not wait for (src/engine/images/disk.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
+import { attachDisk, detachDisk, loopDevices } from '../../src/engine/images/disk.ts';
 import { PreparedDisks } from '../../src/engine/images/prepared-disks.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -64,5 +66,31 @@ describe('prepared disk images', () => {
     assert.equal(await disks.take(join(home, 'x.img'), SIZE_MIB), false);
     await disks.stop();
     assert.equal(existsSync(dir), false);
+  });
+});
+
+describe('a disk attached with its direct I/O switched in the background', () => {
+  const loopsOf = (file: string) => loopDevices().filter((l) => l.backingFile === file);
+  const directIo = (device: string) => readFileSync(`/sys/block/${device.slice('/dev/'.length)}/loop/dio`, 'utf8').trim() === '1';
+
+  it('is mounted at once and gets direct I/O soon after; a detach right after the attach leaves no loop device', async () => {
+    const disk = { file: join(home, 'bg.img'), mount: join(home, 'bg'), sizeMiB: SIZE_MIB };
+    await attachDisk(disk, { create: true, directIoInBackground: true });
+    try {
+      writeFileSync(join(disk.mount, 'f'), 'written before the switch');
+      const [loop] = loopsOf(disk.file);
+      assert.ok(loop, 'the image is on a loop device');
+      await waitFor('direct I/O on', () => directIo(loop.device), 10_000);
+    } finally {
+      await detachDisk(disk);
+    }
+    assert.deepEqual(loopsOf(disk.file), []);
+
+    // Detached before its switch can have run: the detach waits for it, so the switch never
+    // lands on a loop device another disk took meanwhile, and nothing is left attached.
+    await attachDisk(disk, { create: false, directIoInBackground: true });
+    assert.equal(readFileSync(join(disk.mount, 'f'), 'utf8'), 'written before the switch');
+    await detachDisk(disk);
+    await waitFor('the loop device released', () => loopsOf(disk.file).length === 0, 10_000);
   });
 });
