@@ -277,6 +277,8 @@ describe('web console', () => {
     // Metrics: the charts follow scrapes of /metrics; execs run meanwhile show as exec latency.
     const sbx = (await (await api('/v1/sandboxes', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ template: 'busybox' }) })).json()) as { id: string };
     await page.click('nav a:has-text("Metrics")');
+    // The page draws its charts once it has rendered; counted before that, there are none.
+    await page.locator('figure canvas').first().waitFor();
     assert.equal(await page.locator('figure canvas').count(), 4, 'four charts');
     const latency = page.locator('figure[data-chart^="Claim and exec"] .latest');
     await waitFor('exec latency on the chart', async () => {
