@@ -113,6 +113,11 @@ export class Informer<T extends KubeObject> {
       this.emit('delete', ev.object, old);
       return;
     }
+    // An event older than the copy we hold: one we observe()d after writing it, before the watch
+    // delivered the writes that came first. Taking the event would hand the next reconcile a stale
+    // status to compute from, whose merge patch then undoes our write; the event of our own write
+    // follows and updates the cache.
+    if (old && rvNewer(old, ev.object)) return;
     this.store.set(key, ev.object);
     this.emit(old ? 'update' : 'add', ev.object, old);
   }
