@@ -6,7 +6,7 @@
 // back here, so the order is certain: the events come from the real server, only later.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeClient, WatchEvent } from '../../src/k8s/client.ts';
+import type { KubeClient, ListOptions, ResourceType, WatchEvent } from '../../src/k8s/client.ts';
 import { Informer } from '../../src/k8s/informer.ts';
 import { SANDBOXES } from '../../src/k8s/resources.ts';
 import type { KubeObject, Sandbox } from '../../src/api/k8s/types.ts';
@@ -31,8 +31,9 @@ describe('informer cache', { skip: skip ?? false }, () => {
     // The real client, with each watch event held until the test delivers it.
     const held: (() => void)[] = [];
     const lagging = Object.create(client) as KubeClient;
-    lagging.watch = <T extends KubeObject>(...[rt, namespace, rv, onEvent, signal, opts]: Parameters<KubeClient['watch']>) =>
-      client.watch<T>(rt, namespace, rv, (ev: WatchEvent<T>) => { held.push(() => onEvent(ev as never)); }, signal, opts);
+    lagging.watch = <T extends KubeObject>(rt: ResourceType, namespace: string | undefined, rv: string,
+      onEvent: (ev: WatchEvent<T>) => void, signal: AbortSignal, opts?: ListOptions) =>
+      client.watch<T>(rt, namespace, rv, (ev) => { held.push(() => onEvent(ev)); }, signal, opts);
     const informer = new Informer<Sandbox>(lagging, SANDBOXES, { namespace: ns });
     const seen: string[] = [];
     informer.on((type, obj) => seen.push(`${type} ${obj.metadata.annotations?.step ?? '-'}`));
