@@ -114,6 +114,10 @@ export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: L
       PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       AGENTBOX_GUEST_CONFIG: `${GUEST_CONFIG_MOUNT}/config.json`,
       HOSTNAME: record.id,
+      // One malloc arena for the guest's threads instead of one each: 1.2 MiB less per idle
+      // sandbox (BENCHMARKS.md, issue #13). For the guest alone: it removes the variable once
+      // started (src/guest/main.ts), so the programs it starts keep glibc's default.
+      MALLOC_ARENA_MAX: '1',
     },
     limits: record.limits,
     netnsPath: netnsPath(record.id),

@@ -12,6 +12,9 @@ import { startAgentSandboxRuntimeIfConfigured } from './agent-sandbox.ts';
 import { confinePids } from './pids-limit.ts';
 
 async function main(): Promise<void> {
+  // Set for the guest's own malloc (src/engine/bundle.ts), which read it at start; the programs
+  // the guest starts, some with its environment (agent-sandbox-runtime), keep glibc's default.
+  delete process.env.MALLOC_ARENA_MAX;
   const log = createGuestLog();
   const path = process.env.AGENTBOX_GUEST_CONFIG;
   if (!path) {

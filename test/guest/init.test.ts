@@ -2,7 +2,7 @@
 // command is launched at boot.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, startGuest, TINI, type RunningGuest } from './fixture.ts';
 import { waitFor } from '../support/wait.ts';
@@ -51,12 +51,20 @@ describe('agent-sandbox runtime', () => {
   test('served on agentSandboxRuntimePort only when configured', async () => {
     const port = await freePort();
     const base = join('/tmp', `agentbox-asr-${process.pid}-${Date.now()}`);
-    const g = await startGuest({ config: { agentSandboxRuntimePort: port }, env: { SANDBOX_BASE_DIR: base } });
+    // MALLOC_ARENA_MAX as the engine sets it for the guest alone (src/engine/bundle.ts).
+    const g = await startGuest({ config: { agentSandboxRuntimePort: port }, env: { SANDBOX_BASE_DIR: base, MALLOC_ARENA_MAX: '1' } });
     try {
       // tsx compiles the runtime module on first use, which takes seconds on a busy machine.
       await waitFor('the agent-sandbox runtime to listen', () => g.logs.some((l) => l.includes('agent-sandbox runtime listening')), 30_000);
       const res = await fetch(`http://127.0.0.1:${port}/`);
       assert.equal(res.status, 200);
+      // Its commands inherit the guest's environment, less what was meant for the guest's malloc.
+      mkdirSync(base, { recursive: true });
+      const run = await fetch(`http://127.0.0.1:${port}/execute`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ command: 'env' }) });
+      const out = await run.json() as { stdout: string; exit_code: number };
+      assert.equal(out.exit_code, 0, JSON.stringify(out));
+      assert.match(out.stdout, /^SANDBOX_BASE_DIR=/m);
+      assert.doesNotMatch(out.stdout, /MALLOC_ARENA_MAX/);
     } finally {
       await g.stop();
       rmSync(base, { recursive: true, force: true });
