@@ -11,7 +11,7 @@
 set -euo pipefail
 VERSION="${RUNSC_VERSION:-v0.0.0-20260905035102-160fafc42237}"
 # Bump when the way runsc is built changes, so cached builds of the old recipe are replaced.
-RECIPE="precompiled-seccomp-2"
+RECIPE="precompiled-seccomp-5"
 CACHE="${AGENTBOX_CACHE:-$HOME/.cache/agentbox}"
 OUT="$CACHE/runsc/$VERSION"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -32,9 +32,13 @@ cp "$HERE/runsc-seccomp/main.go" "$WORK/"
   go mod edit -require="gvisor.dev/gvisor@$VERSION" -replace=gvisor.dev/gvisor=./gvisor
   go mod tidy
   echo "runsc $VERSION: precompiling seccomp programs (about a minute)…"
-  go run . ./gvisor
+  go build -o runsc-seccomp .
+  # As PID 1 of a PID namespace, as the sentry runs: see scripts/runsc-seccomp/main.go.
+  unshare --pid --fork ./runsc-seccomp ./gvisor
   echo "runsc $VERSION: building runsc (about two minutes)…"
-  go build -o "$OUT/runsc.new" gvisor.dev/gvisor/runsc
+  # -trimpath and no build id: the binary, and so its sha256 pin, does not depend on where it
+  # was built (the build id hashes the build directory).
+  go build -trimpath -ldflags=-buildid= -o "$OUT/runsc.new" gvisor.dev/gvisor/runsc
 )
 mv "$OUT/runsc.new" "$OUT/runsc"
 (cd "$OUT" && sha256sum runsc | cut -d' ' -f1 > runsc.sha256)

@@ -9,6 +9,11 @@
 // programs and their names (each option set's ConfigKey) come from gVisor's own
 // PrecompiledPrograms, so runsc finds exactly the ones it would build.
 //
+// It must run as PID 1 of a PID namespace of its own (`unshare --pid --fork`), because the
+// sentry does: the systrap and ptrace platforms allow the sentry to send SIGKILL to itself
+// (rt_tgsigqueueinfo) by naming os.Getpid() in their rules, and a precompiled program keeps the
+// PID of the process that compiled it.
+//
 // Usage: runsc-seccomp <writable copy of the gvisor module>
 package main
 
@@ -36,6 +41,9 @@ func main() {
 		os.Exit(2)
 	}
 	moduleDir := os.Args[1]
+	if os.Getpid() != 1 {
+		fail(fmt.Errorf("running as PID %d: run as PID 1 of a new PID namespace (unshare --pid --fork), as the sentry runs, since its filters name its own PID", os.Getpid()))
+	}
 	targets := []target{
 		{dir: "runsc/boot/filter", programs: sentryfilter.PrecompiledPrograms},
 		{dir: "runsc/fsgofer/filter", programs: goferfilter.PrecompiledPrograms},
