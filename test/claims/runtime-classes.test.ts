@@ -4,9 +4,11 @@
 // it works, else ptrace, and `agentbox doctor` says which. On the real runsc built by setup.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { probePlatform } from '../../src/engine/runtime/gvisor.ts';
@@ -83,4 +85,33 @@ test('gVisor picks systrap where it works, and agentbox doctor reports the platf
   assert.equal(line?.status, 'ok', JSON.stringify(line));
   assert.match(line!.detail, new RegExp(`\\(platform ${report.platform}\\)`), 'doctor names the platform the engine uses');
   assert.ok(readFileSync(join(t.home, 'runtimes.json'), 'utf8').includes(report.sha256));
+});
+
+test('agentbox doctor reports the build a home pinned, and says when the host has built another', { timeout: 300_000 }, async (ctx) => {
+  const { gvisor, runc } = await hostClasses();
+  // An earlier build, as a home pinned it before scripts/setup.sh built the current one: the
+  // current binary with 8 fixed bytes appended (an ELF runs the same; its sha256 differs, and is
+  // the same every run, so the asset cache keeps one copy).
+  const dir = mkdtempSync(join(tmpdir(), 'agentbox-claims-older-'));
+  ctx.after(() => rmSync(dir, { recursive: true, force: true }));
+  const current = gvisor.assets[process.arch]!;
+  const older = join(dir, 'runsc');
+  writeFileSync(older, Buffer.concat([readFileSync(new URL(current.url)), Buffer.from('olderbld')]), { mode: 0o755 });
+  const olderSha = createHash('sha256').update(readFileSync(older)).digest('hex');
+  const home = homeWith([{ ...gvisor, assets: { [process.arch]: { url: pathToFileURL(older).href, sha256: olderSha } } }, runc]);
+  ctx.after(() => rmSync(home, { recursive: true, force: true }));
+  const doctor = (env: Record<string, string>) => {
+    const r = spawnSync(process.execPath, [bin, 'doctor', '--json'], { encoding: 'utf8', env: { ...process.env, AGENTBOX_URL: 'http://127.0.0.1:9', ...env }, timeout: 120_000 });
+    return (JSON.parse(r.stdout) as { checks: { name: string; status: string; detail: string; fix?: string }[] }).checks.find((c) => c.name === 'runtime gvisor')!;
+  };
+  const pinned = doctor({ AGENTBOX_HOME: home });
+  assert.equal(pinned.status, 'warn', JSON.stringify(pinned));
+  assert.ok(pinned.detail.startsWith(join(defaultCacheDir(), 'assets', 'sha256', olderSha)), `the binary agentbox up runs for this home: ${pinned.detail}`);
+  assert.ok(pinned.detail.includes(current.url) && pinned.detail.includes(current.sha256.slice(0, 12)), 'and the build the host has now');
+  assert.match(pinned.fix ?? '', /runtimes\.json/);
+  // A home that has not started yet pins what the host has now: nothing to warn about.
+  const fresh = doctor({ AGENTBOX_HOME: join(dir, 'new-home') });
+  assert.equal(fresh.status, 'ok', JSON.stringify(fresh));
+  assert.ok(fresh.detail.startsWith(join(defaultCacheDir(), 'assets', 'sha256', current.sha256)));
+  assert.equal(existsSync(join(dir, 'new-home', 'runtimes.json')), false, 'doctor pins nothing');
 });

@@ -9,7 +9,7 @@ import { RuntimeName } from '../../api/native.ts';
 import { detectAppArmor, RUNC_PROFILE } from '../../engine/runtime/apparmor.ts';
 import { hostPidsLimit } from '../../engine/runtime/oci-spec.ts';
 import { allSandboxesCeiling, hostPidMax, perSandboxCeiling } from '../../engine/runtime/pids-ceiling.ts';
-import { createDriver, defaultCacheDir, discoverRuntimeClasses } from '../../engine/runtime/runtime-classes.ts';
+import { createDriver, defaultCacheDir, discoverRuntimeClasses, pinnedRuntimeClasses, runtimeClassesFile } from '../../engine/runtime/runtime-classes.ts';
 import { agentboxHome, DEFAULT_URL } from '../../sdk/config.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
@@ -42,7 +42,11 @@ export const doctor: Command = async (args, io) => {
     add({ name: bin, status: p ? 'ok' : required ? 'fail' : 'warn', detail: p ?? 'not found', fix: `apt-get install ${pkg} (or: npm run setup)` });
   }
   const cacheDir = defaultCacheDir();
-  const classes = await discoverRuntimeClasses(cacheDir);
+  const home = agentboxHome(io.env);
+  // What `agentbox up` runs: the home's pinned classes once it has started, else what it would pin.
+  const discovered = await discoverRuntimeClasses(cacheDir);
+  const pinned = await pinnedRuntimeClasses(home);
+  const classes = pinned ?? discovered;
   const state = mkdtempSync(join(tmpdir(), 'agentbox-doctor-'));
   let usable = 0;
   try {
@@ -56,6 +60,16 @@ export const doctor: Command = async (args, io) => {
         const d = await createDriver(c, cacheDir, state);
         usable++;
         const how = d.platform ? `platform ${d.platform}` : `user namespaces, seccomp${d.apparmorProfile ? ', AppArmor' : ''}`;
+        const other = discovered.find((x) => x.name === name)?.assets[process.arch];
+        if (pinned && other && other.sha256 !== d.binarySha256) {
+          // A checkpoint restores only with the binary that took it, so the home keeps its pin.
+          add({
+            name: `runtime ${name}`, status: 'warn',
+            detail: `${d.binary} (${how}), pinned by ${runtimeClassesFile(home)}; this host has another build: ${other.url} (sha256 ${other.sha256.slice(0, 12)}…)`,
+            fix: `delete ${runtimeClassesFile(home)} to take the other build once no paused sandbox or snapshot needs this one`,
+          });
+          continue;
+        }
         add({ name: `runtime ${name}`, status: 'ok', detail: `${d.binary} (${how})`, ...(d.platform === 'ptrace' ? { fix: 'ptrace is slow (≈30-50 ms per syscall-heavy exec): build a current runsc for systrap' } : {}) });
       } catch (err) {
         add({ name: `runtime ${name}`, status: 'fail', detail: (err as Error).message, fix: 'reinstall the runtime; see agentbox doctor output above' });
@@ -77,7 +91,6 @@ export const doctor: Command = async (args, io) => {
     detail: `pid_max ${pidMax}: at most ${perSandbox} host tasks per sandbox, ${allSandboxesCeiling(pidMax)} for all together`,
     fix: 'a gVisor sandbox with the default pids (1024) may be stopped before reaching it: sysctl -w kernel.pid_max=4194304',
   });
-  const home = agentboxHome(io.env);
   const keyFile = join(home, 'admin.key');
   add({ name: 'home', status: 'ok', detail: `${home}${existsSync(keyFile) ? ` (admin key ${keyFile})` : ' (no admin key yet: agentbox up writes it)'}` });
   const url = io.env.AGENTBOX_URL ?? DEFAULT_URL;

@@ -39,16 +39,24 @@ export async function discoverRuntimeClasses(cacheDir: string): Promise<RuntimeC
   }
   return out;
 }
+export const runtimeClassesFile = (home: string) => join(home, 'runtimes.json');
+
+/** The runtime classes `home` has pinned, or undefined before its first start. */
+export async function pinnedRuntimeClasses(home: string): Promise<RuntimeClassConfig[] | undefined> {
+  const file = runtimeClassesFile(home);
+  if (!existsSync(file)) return undefined;
+  const parsed = RuntimeClassesFileSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  if (!parsed.success) throw new AgentboxError('invalid_argument', `${file} is not a valid runtime class file: ${parsed.error.message}`);
+  return parsed.data.runtimeClasses;
+}
+
+/** The classes `home` pinned; at its first start, what this host offers, pinned from then on. */
 export async function loadRuntimeClasses(home: string, cacheDir: string): Promise<RuntimeClassConfig[]> {
-  const file = join(home, 'runtimes.json');
-  if (existsSync(file)) {
-    const parsed = RuntimeClassesFileSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-    if (!parsed.success) throw new AgentboxError('invalid_argument', `${file} is not a valid runtime class file: ${parsed.error.message}`);
-    return parsed.data.runtimeClasses;
-  }
+  const pinned = await pinnedRuntimeClasses(home);
+  if (pinned) return pinned;
   const discovered = await discoverRuntimeClasses(cacheDir);
   await mkdir(home, { recursive: true });
-  await writeFile(file, JSON.stringify({ runtimeClasses: discovered }, null, 2) + '\n');
+  await writeFile(runtimeClassesFile(home), JSON.stringify({ runtimeClasses: discovered }, null, 2) + '\n');
   return discovered;
 }
 
