@@ -25,7 +25,8 @@ before(async () => {
 });
 after(async () => {
   await g?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  // A shell the stop signalled may still write its history into the home while it exits.
+  if (home) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 
 async function newPty(body: Record<string, unknown> = {}): Promise<string> {
