@@ -89,6 +89,18 @@ for (const template of ['base', 'busybox']) {
         await t.engine.destroy(sbx.id);
       }
     });
+
+    it('gives programs pipes they can reopen as /dev/stdin, /dev/stdout and /dev/stderr, as root and as user', { timeout: 180_000 }, async () => {
+      const sbx = await t.engine.run({ template });
+      try {
+        for (const user of ['user', 'root']) {
+          const res = await t.engine.exec(sbx.id, { cmd: ['/bin/sh', '-c', 'cat /dev/stdin > /dev/stdout; echo err > /dev/stderr'], stdin: 'in\n', user });
+          assert.deepEqual([res.exitCode, res.stdout, res.stderr], [0, 'in\n', 'err\n'], user);
+        }
+      } finally {
+        await t.engine.destroy(sbx.id);
+      }
+    });
   });
 }
 

@@ -1,22 +1,25 @@
 /**
- * The pre-started process launcher (src/guest/native/launcher.c, built with gcc here as the
- * guest bundle does) and its pool: the program it becomes gets the request's argv, env, cwd,
- * user and stdin; a failed exec is an error, not a process.
+ * The process launcher factory (src/guest/native/launcher.c, built with gcc here as the guest
+ * bundle does) and its pool: the program a launcher becomes gets the request's argv, env, cwd,
+ * user and stdin, and pipes for stdio; the factory, not the guest, forks every launcher and
+ * reports every exit; a failed exec is an error, not a process; a program outlives a killed
+ * factory and a new factory takes over.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { LauncherPool, type LaunchRequest } from '../../src/guest/process/launcher-pool.ts';
-import { waitFor } from '../support/wait.ts';
+import type { LaunchedProcess } from '../../src/guest/process/launched-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentbox-launcher-'));
 const launcher = join(dir, 'agentbox-launcher');
 const root = { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh' };
 const nobody = { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: '/bin/false' };
+const PATH = '/usr/bin:/bin';
 
 let pool: LauncherPool;
 before(() => {
@@ -28,22 +31,40 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Launches once the pool has refilled (it refills only when idle, so each try waits longer than that). */
-const launch = (req: LaunchRequest) => waitFor('a ready launcher in the pool', () => pool.launch(req), 6000, 60);
+async function launch(req: Partial<LaunchRequest> & { cmd: string }): Promise<LaunchedProcess> {
+  const child = await pool.launch({ args: [], env: { PATH }, cwd: '/', user: root, stdin: false, ...req });
+  assert.ok(child, 'a pool with a factory always launches');
+  return child;
+}
 
-function collect(child: NonNullable<Awaited<ReturnType<LauncherPool['launch']>>>) {
+function collect(child: LaunchedProcess) {
   let out = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => { out += b; });
-  child.stderr!.on('data', (b: Buffer) => { err += b; });
-  return new Promise<{ out: string; err: string; code: number | null }>((resolve) => child.once('close', (code) => resolve({ out, err, code })));
+  child.stdout.on('data', (b: Buffer) => { out += b; });
+  child.stderr.on('data', (b: Buffer) => { err += b; });
+  return new Promise<{ out: string; err: string; code: number | null; signal: string | null }>((resolve) =>
+    child.once('close', (code: number | null, signal: string | null) => resolve({ out, err, code, signal })));
+}
+
+/** Runs `cat` on `text`, held open until the parent was read (a program that has ended has no /proc entry). */
+async function echoThroughCat(text: string): Promise<{ parent: number; out: string }> {
+  const child = await launch({ cmd: 'cat', stdin: true });
+  const parent = parentOf(child.pid);
+  const done = collect(child);
+  child.stdin!.end(text);
+  return { parent, out: (await done).out };
+}
+
+function parentOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
 describe('launcher', () => {
   it('becomes the program with the request argv, env, cwd and user, in its own session', async () => {
     const child = await launch({
       cmd: 'sh', args: ['-c', 'echo "$1 $GREETING"; pwd; id -u; echo err >&2; [ "$(ps -o sid= -p $$ | tr -d " ")" = "$$" ] && echo own-session; exit 3', 'x', 'arg1'],
-      env: { PATH: '/usr/bin:/bin', GREETING: 'hello' }, cwd: '/tmp', user: nobody, stdin: false,
+      env: { PATH, GREETING: 'hello' }, cwd: '/tmp', user: nobody,
     });
     const res = await collect(child);
     assert.equal(res.code, 3);
@@ -52,26 +73,54 @@ describe('launcher', () => {
   });
 
   it('keeps stdin open when asked and closes it otherwise', async () => {
-    const withStdin = await launch({ cmd: 'cat', args: [], env: { PATH: '/bin:/usr/bin' }, cwd: '/', user: root, stdin: true });
+    const withStdin = await launch({ cmd: 'cat', stdin: true });
     const done = collect(withStdin);
     withStdin.stdin!.end('piped\n');
     assert.equal((await done).out, 'piped\n');
-    const without = await launch({ cmd: 'cat', args: [], env: { PATH: '/bin:/usr/bin' }, cwd: '/', user: root, stdin: false });
+    const without = await launch({ cmd: 'cat' });
     assert.equal((await collect(without)).out, '');
   });
 
+  it('gives the program pipes of its own user, so /dev/stdin, /dev/stdout and /dev/stderr can be opened', async () => {
+    const child = await launch({ cmd: 'sh', args: ['-c', 'cat /dev/stdin > /dev/stdout; echo err > /dev/stderr'], stdin: true, user: nobody });
+    const done = collect(child);
+    child.stdin!.end('through the pipe\n');
+    const res = await done;
+    assert.deepEqual([res.out, res.err, res.code], ['through the pipe\n', 'err\n', 0]);
+  });
+
+  it('reports the signal that ended a program', async () => {
+    const res = await collect(await launch({ cmd: 'sh', args: ['-c', 'kill -TERM $$'] }));
+    assert.deepEqual([res.code, res.signal], [null, 'SIGTERM']);
+  });
+
   it('reports a program that cannot start as invalid_argument', async () => {
-    for (let i = 0; i < 100; i++) {
-      try {
-        const c = await pool.launch({ cmd: 'no-such-program', args: [], env: { PATH: '/bin' }, cwd: '/', user: root, stdin: false });
-        if (c) assert.fail('a missing program must not start');
-        await new Promise((r) => setTimeout(r, 60)); // longer than the idle time before a refill
-      } catch (err) {
-        assert.equal((err as AgentboxError).code, 'invalid_argument');
-        assert.match((err as Error).message, /no-such-program: No such file or directory/);
-        return;
-      }
-    }
-    assert.fail('the pool never had a launcher ready');
+    await assert.rejects(launch({ cmd: 'no-such-program', env: { PATH: '/bin' } }), (err: AgentboxError) => {
+      assert.equal(err.code, 'invalid_argument');
+      assert.match(err.message, /no-such-program: No such file or directory/);
+      return true;
+    });
+  });
+
+  it('starts commands back to back and in a burst from launchers the factory forked, never the guest', async () => {
+    const runs = [];
+    for (let i = 0; i < 20; i++) runs.push(await echoThroughCat(`${i}\n`));
+    runs.push(...await Promise.all(Array.from({ length: 8 }, (_, i) => echoThroughCat(`burst ${i}\n`))));
+    assert.deepEqual(runs.map((r) => r.out), [...Array.from({ length: 20 }, (_, i) => `${i}\n`), ...Array.from({ length: 8 }, (_, i) => `burst ${i}\n`)]);
+    const parents = new Set(runs.map((r) => r.parent));
+    assert.equal(parents.size, 1, 'one factory is the parent of every program');
+    assert.ok(!parents.has(process.pid), 'the guest forked no program itself');
+  });
+
+  it('reports a program whose factory was killed once it is gone, and starts a new factory', async () => {
+    const child = await launch({ cmd: 'sleep', args: ['0.5'] });
+    const factory = parentOf(child.pid);
+    const done = collect(child);
+    process.kill(factory, 'SIGKILL');
+    const res = await done;
+    assert.deepEqual([res.code, res.signal], [null, null], 'the exit status died with the factory');
+    const next = await echoThroughCat('again\n');
+    assert.notEqual(next.parent, factory);
+    assert.equal(next.out, 'again\n');
   });
 });

@@ -5,6 +5,7 @@ import { ProcessHandle, processEnd, type ProcessSpec } from './handle.ts';
 import { killGroup } from './kill.ts';
 import type { OsUser } from '../users.ts';
 import type { LauncherPool } from './launcher-pool.ts';
+import type { LaunchedProcess } from './launched-process.ts';
 
 /**
  * How long to wait after exit for pipes to drain. A background child that inherited stdout
@@ -45,7 +46,7 @@ export async function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle>
 }
 
 /** Turns a started child (spawned, or a launcher that became the program) into a handle. */
-function wire(child: ChildProcess, opts: SpawnOptions): ProcessHandle {
+function wire(child: ChildProcess | LaunchedProcess, opts: SpawnOptions): ProcessHandle {
   // Later 'error' events (a failed kill or stdio teardown) must not crash the guest.
   child.on('error', () => {});
   const pid = child.pid!;
