@@ -4,10 +4,10 @@
  *
  * Under gVisor a fork of the guest (a Node process) costs ~8 ms with its event loop blocked, and
  * a waiting launcher only has to execve (BENCHMARKS.md, issue #13). Forked by the factory, a
- * launcher costs ~2-3 ms of the factory's time, beside the guest: the pool is refilled the moment
- * a launcher is taken, so commands run back to back find one ready too, and a burst larger than
- * the pool waits for the factory's next launchers, which is sooner than the forks of the guest
- * it would otherwise take. Only without a factory (no launcher in the bundle, or one that ended
+ * launcher costs ~2-3 ms of the factory's time, beside the guest: the pool is refilled as soon
+ * as the program a launcher became ends, so commands run back to back find one ready too, and a
+ * burst larger than the pool waits for the factory's next launchers, which is sooner than the
+ * forks of the guest it would otherwise take. Only without a factory (no launcher in the bundle, or one that ended
  * and is not yet started again) does the guest spawn programs itself.
  *
  * The program's stdin, stdout and stderr are pipes the launcher made; the guest opens its ends
@@ -26,6 +26,8 @@ import { LaunchedProcess, type LauncherPipes } from './launched-process.ts';
 const POOL_SIZE = 2;
 /** The factory starts (one fork of the guest) once the cold start (health checks, the ready check) is over. */
 const START_AFTER_MS = 250;
+/** A launch refills the pool when its program ends, or after this long if it is still running. */
+const REFILL_WHILE_RUNNING_MS = 30;
 /** A factory that ended is started again after this long. */
 const RESTART_AFTER_MS = 1000;
 /** How often a program whose factory ended is checked for being gone (nothing reports its exit any more). */
@@ -82,6 +84,7 @@ export class LauncherPool {
   /** Every launcher or program the factory reported and that has not ended, by pid. */
   private readonly live = new Map<number, ReadyLauncher | LaunchedProcess>();
   private timer?: NodeJS.Timeout;
+  private refillTimer?: NodeJS.Timeout;
   private closed = false;
 
   constructor(private readonly path: string) {
@@ -104,7 +107,7 @@ export class LauncherPool {
       l = await next;
       if (!l) return undefined;
     }
-    this.refill();
+    this.refillSoon();
     const status = readToEnd(l.status);
     l.stdin.write(encodeLaunchRequest(req));
     const failure = (await status).trim();
@@ -128,6 +131,7 @@ export class LauncherPool {
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);
+    clearTimeout(this.refillTimer);
     for (const l of this.ready.splice(0)) this.retire(l);
     for (const w of this.waiting.splice(0)) w(undefined);
     this.factory?.stdin?.end();
@@ -159,6 +163,8 @@ export class LauncherPool {
 
   /** Asks the factory for as many launchers as the pool lacks. */
   private refill(): void {
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
     const f = this.factory;
     if (this.closed || !f?.stdin?.writable) return;
     const wanted = POOL_SIZE + this.waiting.length - this.ready.length - this.asked;
@@ -207,15 +213,26 @@ export class LauncherPool {
     const entry = this.live.get(pid);
     if (!entry) return;
     this.live.delete(pid);
-    if (entry instanceof LaunchedProcess) return entry.ended(code, signal);
-    entry.exit = { code, signal };
-    const waiting = this.ready.indexOf(entry);
-    if (waiting >= 0) {
+    if (entry instanceof LaunchedProcess) {
+      entry.ended(code, signal);
+    } else {
+      entry.exit = { code, signal };
+      const waiting = this.ready.indexOf(entry);
       // An idle launcher was killed (by a `kill -9 -1` in the sandbox, say).
-      this.ready.splice(waiting, 1);
-      this.retire(entry);
-      this.refill();
+      if (waiting >= 0) this.retire(this.ready.splice(waiting, 1)[0]!);
     }
+    this.refill();
+  }
+
+  /**
+   * Refills once the program just launched has ended, or has run for a while: a fork in the
+   * factory while the program execs slows that exec down (both are work for the sentry), and
+   * an agent's next command comes after the end of the last one.
+   */
+  private refillSoon(): void {
+    if (this.refillTimer) return;
+    this.refillTimer = setTimeout(() => this.refill(), REFILL_WHILE_RUNNING_MS);
+    this.refillTimer.unref();
   }
 
   private retire(l: ReadyLauncher): void {
