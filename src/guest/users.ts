@@ -1,9 +1,11 @@
 /**
- * OS users and groups as the sandbox's image defines them (/etc/passwd, /etc/group). Read on
- * every lookup: files are small, and an image step (useradd in a running sandbox) must be seen
- * without a restart.
+ * OS users and groups as the sandbox's image defines them (/etc/passwd, /etc/group). Every
+ * lookup checks the file's identity (inode, size, modification time), so a change (useradd in
+ * a running sandbox) is seen without a restart, and reads it again only when that changed:
+ * every command resolves its user, and under gVisor a read of /etc/passwd took ~0.7 ms of an
+ * exec's ~10 ms where a stat takes a fraction of it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 
 export interface OsUser {
   name: string;
@@ -30,9 +32,24 @@ function readLines(path: string): string[][] {
   }
 }
 
+/** The file's lines, read again only when its inode, size or modification time changed. */
+function linesWhileUnchanged(path: string): () => string[][] {
+  let seen: string | undefined;
+  let lines: string[][] = [];
+  return () => {
+    const st = statSync(path, { bigint: true, throwIfNoEntry: false });
+    const identity = st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}` : 'missing';
+    if (identity !== seen) {
+      lines = readLines(path);
+      seen = identity;
+    }
+    return lines;
+  };
+}
+
 export function createUserDb(etcDir = '/etc'): UserDb {
-  const users = () => readLines(`${etcDir}/passwd`);
-  const groups = () => readLines(`${etcDir}/group`);
+  const users = linesWhileUnchanged(`${etcDir}/passwd`);
+  const groups = linesWhileUnchanged(`${etcDir}/group`);
   const toUser = (f: string[]): OsUser => ({ name: f[0]!, uid: Number(f[2]), gid: Number(f[3]), home: f[5] || '/', shell: f[6] || '/bin/sh' });
   return {
     byName(name) {

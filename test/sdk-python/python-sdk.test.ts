@@ -20,6 +20,7 @@ import { skipOutsideCI } from '../support/ci.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 
 const HERE = import.meta.dirname;
+const SDK_DIR = join(HERE, '..', '..', 'sdk', 'python');
 const PYTHON = join(process.env.AGENTBOX_PYTHON_SDK_HOME ?? join(homedir(), '.cache', 'agentbox', 'python-sdk'), 'venv', 'bin', 'python');
 const PYTEST_TIMEOUT_MS = 20 * 60_000;
 /** Fewer cases than this means pytest stopped collecting or running early. */
@@ -77,7 +78,9 @@ function junitCases(xml: string): PytestCase[] {
 function runPytest(env: Record<string, string>, report: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(PYTHON, ['-m', 'pytest', HERE, '-p', 'no:cacheprovider', '-q', `--junitxml=${report}`], {
-      cwd: HERE, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+      // This checkout's SDK comes first on the path: the shared venv's editable install points
+      // at whichever checkout ran scripts/python-sdk.sh last, which may be another or gone.
+      cwd: HERE, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PYTHONPATH: SDK_DIR, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (d: Buffer) => { output += d.toString(); });
