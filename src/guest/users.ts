@@ -1,6 +1,6 @@
 /**
  * OS users and groups as the sandbox's image defines them (/etc/passwd, /etc/group). Every
- * lookup checks the file's identity (inode, size, modification time), so a change (useradd in
+ * lookup checks the file's identity (inode, size, modification and change time), so a change (useradd in
  * a running sandbox) is seen without a restart, and reads it again only when that changed:
  * every command resolves its user, and under gVisor a read of /etc/passwd took ~0.7 ms of an
  * exec's ~10 ms where a stat takes a fraction of it.
@@ -32,7 +32,7 @@ function readLines(path: string): string[][] {
   }
 }
 
-/** The file's lines, read again only when its inode, size or modification time changed. */
+/** The file's lines, read again only when its inode, size, modification or change time changed. */
 function linesWhileUnchanged(path: string): () => string[][] {
   let seen: string | undefined;
   let lines: string[][] = [];

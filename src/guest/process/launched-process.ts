@@ -33,10 +33,6 @@ export class LaunchedProcess extends EventEmitter {
     for (const s of [this.stdout, this.stderr]) s.once('close', () => { this.openStreams--; this.closeIfDone(); });
   }
 
-  get hasEnded(): boolean {
-    return this.exit !== undefined;
-  }
-
   /** The program ended; code is null when a signal ended it, and both are null when its end could not be seen. */
   ended(code: number | null, signal: NodeJS.Signals | null): void {
     if (this.exit) return;

@@ -7,21 +7,22 @@
  * launcher costs ~2-3 ms of the factory's time, beside the guest: the pool is refilled as soon
  * as the program a launcher became ends, so commands run back to back find one ready too, and a
  * burst larger than the pool waits for the factory's next launchers, which is sooner than the
- * forks of the guest it would otherwise take. Only without a factory (no launcher in the bundle, or one that ended
- * and is not yet started again) does the guest spawn programs itself.
+ * forks of the guest it would otherwise take. Only without a factory (no launcher in the bundle,
+ * or one that ended and is not yet started again) does the guest spawn programs itself.
  *
  * The program's stdin, stdout and stderr are pipes the launcher made; the guest opens its ends
  * through /proc/<pid>/fd while the launcher waits, before the exec closes the launcher's copies.
  * The factory is the program's parent, so it reports the exit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, openSync, readFileSync, constants as fsConstants } from 'node:fs';
+import { existsSync, openSync, constants as fsConstants } from 'node:fs';
 import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { AgentboxError } from '../../api/errors.ts';
 import type { OsUser } from '../users.ts';
 import { signalName } from './handle.ts';
 import { LaunchedProcess, type LauncherPipes } from './launched-process.ts';
+import { isRunning } from './proc-stat.ts';
 
 const POOL_SIZE = 2;
 /** The factory starts (one fork of the guest) once the cold start (health checks, the ready check) is over. */
@@ -112,7 +113,7 @@ export class LauncherPool {
     l.stdin.write(encodeLaunchRequest(req));
     const failure = (await status).trim();
     if (failure) {
-      for (const s of [l.stdin, l.stdout, l.stderr]) s.destroy();
+      this.retire(l);
       throw new AgentboxError('invalid_argument', `cannot start '${req.cmd}': ${failure.replace(/^\d+ /, '')}`);
     }
     const proc = new LaunchedProcess(l, req.stdin);
@@ -264,14 +265,4 @@ function watchUntilGone(pid: number, gone: () => void): void {
     clearInterval(timer);
     gone();
   }, ORPHAN_POLL_MS);
-}
-
-/** False once the process is gone or a zombie (its new parent may be slow to reap it). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
