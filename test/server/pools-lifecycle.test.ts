@@ -84,7 +84,9 @@ describe('warm pools', () => {
       assert.equal((await (await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 2, runtime: 'runc' } })).json()).runtime, 'runc');
       await waitFor('two runc members', () => runtimes() === 'runc,runc');
       assert.equal((await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 2, runtime: 'gvisor' } })).status, 200);
-      await waitFor('two gvisor members and no runc one', () => runtimes() === 'gvisor,gvisor');
+      // The engine lists a member as soon as it is started; the pool offers it only after its
+      // warm-up command, so wait for both.
+      await waitFor('two ready gvisor members and no runc one', async () => runtimes() === 'gvisor,gvisor' && (await pool(s)).ready === 2);
       const claimed = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox', runtime: 'gvisor' } })).json();
       assert.deepEqual([claimed.fromPool, claimed.runtime], [true, 'gvisor']);
     } finally {
