@@ -25,7 +25,7 @@ import { checkMountPaths } from '../api/volume-mount-path.ts';
 
 /** Below this ext4's journal and the guest's own files leave too little room. */
 const MIN_DISK_MIB = 32;
-/** The guest daemon, tini and the launchers take ~15 tasks; leave room for real work. */
+/** The guest daemon, tini and the process factory take ~15 tasks; leave room for real work. */
 const MIN_PIDS = 32;
 
 export const newSecret = () => randomBytes(24).toString('hex');

@@ -159,16 +159,16 @@ function xattrAddon(): { dir: string; file: string } {
 }
 
 /**
- * Compiles the static process launcher factory. Without a C compiler the bundle goes without it:
- * the guest then forks itself for every process (~8 ms with its event loop blocked, under
- * gVisor), and programs get sockets for stdin/stdout/stderr, which cannot be reopened as
+ * Compiles the static process factory (native/launcher.c). Without a C compiler the bundle goes
+ * without it: the guest then forks itself for every process (~8 ms with its event loop blocked,
+ * under gVisor), and programs get sockets for stdin/stdout/stderr, which cannot be reopened as
  * /dev/stdout.
  */
 function buildLauncher(out: string, progress: (msg: string) => void): void {
   try {
     execFileSync('gcc', ['-static', '-O2', '-o', out, LAUNCHER_SOURCE], { stdio: 'pipe' });
   } catch (err) {
-    progress(`no process launcher in this bundle (gcc -static failed: ${(err as Error).message.split('\n')[0]}); install gcc and libc6-dev for faster process starts and pipes as standard streams`);
+    progress(`no process factory in this bundle (gcc -static failed: ${(err as Error).message.split('\n')[0]}); install gcc and libc6-dev for faster process starts and pipes as standard streams`);
   }
 }
 

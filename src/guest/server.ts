@@ -13,7 +13,7 @@ import { createUserDb } from './users.ts';
 import { guestInterceptor } from './interceptor.ts';
 import { registerProcessService } from './process/service.ts';
 import { ProcessRegistry } from './process/registry.ts';
-import { LauncherPool } from './process/launcher-pool.ts';
+import { ProcessFactory } from './process/process-factory.ts';
 import type { FilesystemDeps } from './filesystem/deps.ts';
 import { closeWatchers, registerFilesystemService } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
@@ -33,7 +33,7 @@ export interface GuestServerOptions {
   log: GuestLog;
   /** Where passwd and group are read; the sandbox's /etc. */
   etcDir?: string;
-  /** The static process launcher (native/launcher.c); absent or missing = plain spawn. */
+  /** The static process factory (native/launcher.c); absent or missing = plain spawn. */
   launcherPath?: string;
 }
 
@@ -66,12 +66,12 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     log: opts.log,
   };
   const registry = new ProcessRegistry();
-  const launchers = opts.launcherPath ? new LauncherPool(opts.launcherPath) : undefined;
+  const processFactory = opts.launcherPath ? new ProcessFactory(opts.launcherPath, opts.log) : undefined;
   const fsDeps: FilesystemDeps = { ...context, watchers: new Map() };
   const rest = createRestHandler(context, config.initSecret);
   const handler = connectNodeAdapter({
     routes: (router) => {
-      registerProcessService(router, { ...context, registry, launchers });
+      registerProcessService(router, { ...context, registry, processFactory });
       registerFilesystemService(router, fsDeps);
     },
     interceptors: [guestInterceptor(context)],
@@ -86,7 +86,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
   const port = (server.address() as AddressInfo).port;
   const execd = config.execdPort === undefined ? undefined : await listenExecd({
     port: config.execdPort, host: config.host, idleTimeoutMs: IDLE_TIMEOUT_MS,
-    deps: { ...context, registry, launchers }, codeInterpreterUrl: config.codeInterpreterUrl, envFile: config.execdEnvFile,
+    deps: { ...context, registry, processFactory }, codeInterpreterUrl: config.codeInterpreterUrl, envFile: config.execdEnvFile,
   });
   if (execd) opts.log.info('execd listening', { host: config.host, port: execd.port });
   opts.log.info('guest listening', { host: config.host, port });
@@ -96,7 +96,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     registry,
     close: () => new Promise<void>((resolve) => {
       closeWatchers(fsDeps);
-      launchers?.close();
+      processFactory?.close();
       void execd?.close();
       server.close(() => resolve());
       server.closeAllConnections();

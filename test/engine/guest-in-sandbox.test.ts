@@ -93,9 +93,13 @@ for (const template of ['base', 'busybox']) {
     it('gives programs pipes they can reopen as /dev/stdin, /dev/stdout and /dev/stderr, as root and as user', { timeout: 180_000 }, async () => {
       const sbx = await t.engine.run({ template });
       try {
-        for (const user of ['user', 'root']) {
-          const res = await t.engine.exec(sbx.id, { cmd: ['/bin/sh', '-c', 'cat /dev/stdin > /dev/stdout; echo err > /dev/stderr'], stdin: 'in\n', user });
-          assert.deepEqual([res.exitCode, res.stdout, res.stderr], [0, 'in\n', 'err\n'], user);
+        // Several rounds: the pipes of later commands are made after programs of another user
+        // started (a start as `user` must not lock the guest out of the factory's new pipes).
+        for (let round = 0; round < 3; round++) {
+          for (const user of ['user', 'user', 'root']) {
+            const res = await t.engine.exec(sbx.id, { cmd: ['/bin/sh', '-c', 'cat /dev/stdin > /dev/stdout; echo err > /dev/stderr'], stdin: 'in\n', user, timeoutMs: 20_000 });
+            assert.deepEqual([res.exitCode, res.stdout, res.stderr], [0, 'in\n', 'err\n'], `${user}, round ${round}`);
+          }
         }
       } finally {
         await t.engine.destroy(sbx.id);

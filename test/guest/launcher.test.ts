@@ -1,18 +1,18 @@
 /**
- * The process launcher factory (src/guest/native/launcher.c, built with gcc here as the guest
- * bundle does) and its pool: the program a launcher becomes gets the request's argv, env, cwd,
- * user and stdin, and pipes for stdio; the factory, not the guest, forks every launcher and
- * reports every exit; a failed exec is an error, not a process; a program outlives a killed
- * factory and a new factory takes over.
+ * The process factory (src/guest/native/launcher.c, built with gcc here as the guest bundle
+ * does) and its guest side: a program gets the request's argv, env, cwd, user and stdin, and
+ * pipes for stdio; the factory, not the guest, starts every program and reports every exit; a
+ * failed exec is an error, not a process; a program outlives a killed factory and a new factory
+ * takes over.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
-import { LauncherPool, type LaunchRequest } from '../../src/guest/process/launcher-pool.ts';
+import { ProcessFactory, type LaunchRequest } from '../../src/guest/process/process-factory.ts';
 import type { LaunchedProcess } from '../../src/guest/process/launched-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentbox-launcher-'));
@@ -21,19 +21,19 @@ const root = { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/sh' };
 const nobody = { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: '/bin/false' };
 const PATH = '/usr/bin:/bin';
 
-let pool: LauncherPool;
+let factory: ProcessFactory;
 before(() => {
   execFileSync('gcc', ['-static', '-O2', '-o', launcher, new URL('../../src/guest/native/launcher.c', import.meta.url).pathname]);
-  pool = new LauncherPool(launcher);
+  factory = new ProcessFactory(launcher);
 });
 after(() => {
-  pool.close();
+  factory.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
 async function launch(req: Partial<LaunchRequest> & { cmd: string }): Promise<LaunchedProcess> {
-  const child = await pool.launch({ args: [], env: { PATH }, cwd: '/', user: root, stdin: false, ...req });
-  assert.ok(child, 'a pool with a factory always launches');
+  const child = await factory.launch({ args: [], env: { PATH }, cwd: '/', user: root, stdin: false, ...req });
+  assert.ok(child, 'with a factory binary, a launch always goes through it');
   return child;
 }
 
@@ -55,13 +55,19 @@ async function echoThroughCat(text: string): Promise<{ parent: number; out: stri
   return { parent, out: (await done).out };
 }
 
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
+    try { return parentOf(p) === pid; } catch { return false; }
+  });
+}
+
 function parentOf(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
 }
 
-describe('launcher', () => {
-  it('becomes the program with the request argv, env, cwd and user, in its own session', async () => {
+describe('process factory', () => {
+  it('starts the program with the request argv, env, cwd and user, in its own session', async () => {
     const child = await launch({
       cmd: 'sh', args: ['-c', 'echo "$1 $GREETING"; pwd; id -u; echo err >&2; [ "$(ps -o sid= -p $$ | tr -d " ")" = "$$" ] && echo own-session; exit 3', 'x', 'arg1'],
       env: { PATH, GREETING: 'hello' }, cwd: '/tmp', user: nobody,
@@ -102,7 +108,7 @@ describe('launcher', () => {
     });
   });
 
-  it('starts commands back to back and in a burst from launchers the factory forked, never the guest', async () => {
+  it('starts commands back to back and in a burst, from the factory and never the guest', async () => {
     const runs = [];
     for (let i = 0; i < 20; i++) runs.push(await echoThroughCat(`${i}\n`));
     runs.push(...await Promise.all(Array.from({ length: 8 }, (_, i) => echoThroughCat(`burst ${i}\n`))));
@@ -110,6 +116,17 @@ describe('launcher', () => {
     const parents = new Set(runs.map((r) => r.parent));
     assert.equal(parents.size, 1, 'one factory is the parent of every program');
     assert.ok(!parents.has(process.pid), 'the guest forked no program itself');
+  });
+
+  it('takes a request larger than one read (a 1.2 MiB environment) and keeps no process between commands', async () => {
+    // 12 variables of 100 KiB: each below the kernel's 128 KiB per string, 1.2 MiB in all.
+    const env: Record<string, string> = { PATH };
+    for (let i = 0; i < 12; i++) env[`BIG${i}`] = String(i % 10).repeat(100 << 10);
+    const res = await collect(await launch({ cmd: 'sh', args: ['-c', 'printf %s "$BIG0$BIG11" | wc -c'], env }));
+    assert.equal(res.out.trim(), String(200 << 10));
+    // Slots are pipes, not processes: an idle factory has no child waiting.
+    const { parent } = await echoThroughCat('last\n');
+    assert.deepEqual(childrenOf(parent), []);
   });
 
   it('reports a program whose factory was killed once it is gone, and starts a new factory', async () => {

@@ -1,7 +1,7 @@
 /**
  * What every execd handler receives: the process service's own deps (execd starts processes
- * through the same launcher and registry as envd's Start, so E2B's List sees them too) plus
- * execd's state. Declared apart from the router so no handler imports its registrar back.
+ * through the same process factory and registry as envd's Start, so E2B's List sees them too)
+ * plus execd's state. Declared apart from the router so no handler imports its registrar back.
  */
 import type { ProcessDeps } from '../process/deps.ts';
 import type { BashSession } from './bash-session.ts';

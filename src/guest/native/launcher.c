@@ -1,160 +1,229 @@
 /*
  * agentbox-launcher: the guest's process factory. The guest (a Node process with a large address
- * space) starts it once; it forks small launchers ahead of time, and each launcher becomes one
- * program the guest is asked to run. Forking the guest costs ~8 ms under gVisor and blocks its
- * event loop; a fork of this small process costs ~2-3 ms and happens beside the guest, so
- * commands run back to back never wait for a fork (src/guest/process/launcher-pool.ts).
+ * space) starts it once, and it starts every program the guest is asked to run. Forking the
+ * guest costs ~8 ms under gVisor and blocks its event loop. This small process starts a program
+ * with vfork semantics instead (clone with CLONE_VM | CLONE_VFORK): the child borrows the
+ * factory's memory until its execve, so a start builds one address space (the program's) where
+ * fork + exec builds two, and no spare process waits between commands
+ * (src/guest/process/process-factory.ts, BENCHMARKS.md).
  *
- * Factory protocol (the guest holds the other ends):
- *   fd 0  from the guest: one '+' per launcher wanted. EOF = the guest is gone; the factory exits.
- *   fd 1  to the guest, one line per event:
- *           "ready <pid> <stdin> <stdout> <stderr> <status>"
- *               a launcher waits. The four numbers are its descriptors that the guest opens
- *               through /proc/<pid>/fd/<n>: the write end of the program's stdin pipe, the read
- *               ends of its stdout and stderr pipes, and the read end of its status pipe.
- *           "exit <pid> <code> <signal>"  a launcher, or the program it became, ended (-1 / 0 when n/a)
- *           "error <errno> <message>"     a launcher could not be forked (EAGAIN at the pids limit)
- *
- * Launcher protocol: the request comes first on the program's stdin pipe, as a 4-byte
- * little-endian length and that many bytes of NUL-terminated fields:
- *   uid, gid, cwd, stdin ("1" keep / "0" /dev/null), argc, argv..., envc, env...
- * What follows the request on that pipe is the program's stdin. The status pipe is
- * close-on-exec: EOF means the exec succeeded; otherwise it carries one line "<errno> <message>"
- * and the launcher exits with 127. EOF before a request retires an unused launcher.
+ * Protocol (the guest holds the other ends). Every request on fd 0 is a 4-byte little-endian
+ * length and that many bytes of NUL-terminated fields, the first naming the request:
+ *   "slot"   make pipes for a later program (its stdin, stdout and stderr)
+ *   "run", slot, uid, gid, cwd, stdin ("1" keep / "0" /dev/null), argc, argv..., envc, env...
+ *            start a program on the pipes of a slot; the slot is used up either way
+ *   "drop", slot   close a slot's pipes (the guest could not open its ends)
+ * EOF on fd 0: the guest is gone, and the factory exits.
+ * fd 1 carries one line per event:
+ *   "slot <id> <stdin> <stdout> <stderr>"   the guest's ends of a slot's pipes (the write end of
+ *        stdin, the read ends of stdout and stderr), which it opens through
+ *        /proc/<factory>/fd/<n> before it asks to run on that slot
+ *   "started <slot> <pid>"                  the program's execve succeeded
+ *   "failed <slot> <errno> <message>"       it could not start; nothing of it is left
+ *   "exit <pid> <code> <signal>"            a program ended (-1 / 0 when n/a)
+ *   "error <errno> <message>"               a slot could not be made (EMFILE, say)
  *
  * The program's stdin, stdout and stderr are pipes, as with a plain fork and exec, so
- * `echo x > /dev/stderr` works (it cannot on a socket).
+ * `echo x > /dev/stderr` works (it cannot on a socket). They are handed to the program's user.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* Larger than any argv and environment execve accepts. */
 #define MAX_REQUEST (16u << 20)
+/* The child's stack until its execve: execvp's PATH buffer and its script fallback's argv copy. */
+#define CHILD_STACK (8u << 20)
 
-static int status_fd = -1;
+struct slot {
+  long id;
+  int child[3];  /* the program's ends: stdin read, stdout write, stderr write */
+  int guest[3];  /* the guest's ends, closed here once the guest has opened them */
+  struct slot *next;
+};
 
-static void fail(int err, const char *what) {
-  dprintf(status_fd, "%d %s: %s\n", err, what, strerror(err));
-  _exit(127);
+static struct slot *slots;
+static long next_slot_id = 1;
+static char *child_stack;
+
+/* What the child of a start is given, and where it leaves why its execve failed. */
+struct start {
+  const struct slot *slot;
+  uid_t uid;
+  gid_t gid;
+  const char *cwd;
+  int keep_stdin;
+  char **argv;
+  const sigset_t *mask;
+  int err;
+  const char *what;
+};
+
+static void close_all(int *fds, int n) {
+  for (int i = 0; i < n; i++) if (fds[i] >= 0) close(fds[i]);
 }
 
-/* Reads exactly n bytes; 0 on EOF before the first byte, -1 on EOF or error after it. */
-static int read_full(int fd, void *buf, size_t n) {
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read(fd, (char *)buf + got, n - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return got == 0 && r == 0 ? 0 : -1;
-    got += (size_t)r;
-  }
-  return 1;
-}
-
-/* The launcher: waits for its request on fd 0, then becomes the program. Never returns. */
-static void launcher(int status_write) {
-  status_fd = status_write;
-  uint8_t head[4];
-  int r = read_full(0, head, sizeof head);
-  if (r == 0) _exit(0); /* retired unused */
-  if (r < 0) fail(EIO, "read request");
-  uint32_t len = (uint32_t)head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
-  if (len == 0 || len > MAX_REQUEST) fail(EINVAL, "request length");
-  char *buf = malloc(len);
-  if (!buf) fail(ENOMEM, "request");
-  /* Exactly the request: the bytes after it are the program's stdin. */
-  if (read_full(0, buf, len) != 1) fail(EIO, "read request");
-
-  /* Split the request into its NUL-terminated fields. */
-  size_t nfields = 0;
-  for (size_t i = 0; i < len; i++) nfields += buf[i] == '\0';
-  char **f = calloc(nfields + 1, sizeof(char *));
-  if (!f) fail(ENOMEM, "request");
-  size_t k = 0;
-  for (size_t i = 0, start = 0; i < len; i++) if (buf[i] == '\0') { f[k++] = buf + start; start = i + 1; }
-  if (k < 6) fail(EINVAL, "request");
-  uid_t uid = (uid_t)strtoul(f[0], NULL, 10);
-  gid_t gid = (gid_t)strtoul(f[1], NULL, 10);
-  const char *cwd = f[2];
-  int keep_stdin = f[3][0] == '1';
-  size_t argc = strtoul(f[4], NULL, 10);
-  if (argc == 0 || 5 + argc + 1 > k) fail(EINVAL, "request argv");
-  char **argv = calloc(argc + 1, sizeof(char *));
-  if (!argv) fail(ENOMEM, "request");
-  for (size_t i = 0; i < argc; i++) argv[i] = f[5 + i];
-  size_t envc = strtoul(f[5 + argc], NULL, 10);
-  if (6 + argc + envc > k) fail(EINVAL, "request env");
-  char **envp = calloc(envc + 1, sizeof(char *));
-  if (!envp) fail(ENOMEM, "request");
-  for (size_t i = 0; i < envc; i++) envp[i] = f[6 + argc + i];
-
-  /* Own session and process group: signals reach the whole tree, never the guest. */
-  setsid();
-  if (!keep_stdin) {
-    int null = open("/dev/null", O_RDONLY);
-    if (null < 0) fail(errno, "open /dev/null");
-    dup2(null, 0);
-    close(null);
-  }
-  if (getuid() == 0) {
-    /* The pipes become the user's, as if the program had made them: it can reopen them
-     * (/dev/stdout is /proc/self/fd/1), and opening a pipe checks its owner and mode 0600. */
-    for (int fd = keep_stdin ? 0 : 1; fd <= 2; fd++) if (fchown(fd, uid, gid) != 0) fail(errno, "fchown");
-    if (setgroups(0, NULL) != 0) fail(errno, "setgroups");
-    if (setgid(gid) != 0) fail(errno, "setgid");
-    if (setuid(uid) != 0) fail(errno, "setuid");
-  }
-  if (chdir(cwd) != 0) fail(errno, "chdir");
-  /* PATH lookup in the program's own environment, as a shell would. */
-  environ = envp;
-  execvp(argv[0], argv);
-  fail(errno, argv[0]);
-}
-
-/* Forks one launcher and tells the guest where its pipes are. */
-static void spawn_launcher(int sigfd, const sigset_t *old_mask) {
-  int in[2], out[2], err[2], st[2];
-  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(st, O_CLOEXEC)) {
-    int e = errno;
+static void make_slot(void) {
+  int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+  struct slot *s = malloc(sizeof *s);
+  if (!s || pipe2(p[0], O_CLOEXEC) || pipe2(p[1], O_CLOEXEC) || pipe2(p[2], O_CLOEXEC)) {
+    int e = s ? errno : ENOMEM;
+    for (int i = 0; i < 3; i++) close_all(p[i], 2);
+    free(s);
     dprintf(1, "error %d pipe: %s\n", e, strerror(e));
     return;
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    /* The program's ends become 0-2 (dup2 clears close-on-exec); the guest's ends stay at the
-     * numbers announced below until the exec closes them. */
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    close(in[0]);
-    close(out[1]);
-    close(err[1]);
-    close(sigfd);
-    sigprocmask(SIG_SETMASK, old_mask, NULL);
-    launcher(st[1]);
+  *s = (struct slot){ .id = next_slot_id++, .child = { p[0][0], p[1][1], p[2][1] }, .guest = { p[0][1], p[1][0], p[2][0] }, .next = slots };
+  slots = s;
+  dprintf(1, "slot %ld %d %d %d\n", s->id, s->guest[0], s->guest[1], s->guest[2]);
+}
+
+static struct slot *take_slot(long id) {
+  for (struct slot **at = &slots; *at; at = &(*at)->next) {
+    if ((*at)->id != id) continue;
+    struct slot *s = *at;
+    *at = s->next;
+    return s;
   }
-  int fork_errno = errno;
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  close(st[1]);
-  /* The child holds these at the same numbers; the guest opens them there. */
-  if (pid > 0) dprintf(1, "ready %d %d %d %d %d\n", (int)pid, in[1], out[0], err[0], st[0]);
-  else dprintf(1, "error %d fork: %s\n", fork_errno, strerror(fork_errno));
-  close(in[1]);
-  close(out[0]);
-  close(err[0]);
-  close(st[0]);
+  return NULL;
+}
+
+static void drop(long id) {
+  struct slot *s = take_slot(id);
+  if (!s) return;
+  close_all(s->guest, 3);
+  close_all(s->child, 3);
+  free(s);
+}
+
+/* Records why the start failed for the factory (the memory is shared) and ends the child. */
+static _Noreturn void child_fail(struct start *a, const char *what) {
+  a->err = errno;
+  a->what = what;
+  _exit(127);
+}
+
+/*
+ * The child, on the factory's memory and its own stack and descriptor table: only system calls
+ * here, and no write to memory but the `err` and `what` of its `struct start`. Credentials are
+ * set with raw system calls: glibc's wrappers would signal the factory's threads to change theirs.
+ */
+static int child_main(void *arg) {
+  struct start *a = arg;
+  const struct slot *s = a->slot;
+  sigprocmask(SIG_SETMASK, a->mask, NULL);
+  /* Own session and process group: signals reach the whole tree, never the guest. */
+  setsid();
+  if (a->keep_stdin) {
+    if (dup2(s->child[0], 0) < 0) child_fail(a, "dup2");
+  } else {
+    int null = open("/dev/null", O_RDONLY);
+    if (null < 0) child_fail(a, "open /dev/null");
+    if (dup2(null, 0) < 0) child_fail(a, "dup2");
+    close(null);
+  }
+  if (dup2(s->child[1], 1) < 0 || dup2(s->child[2], 2) < 0) child_fail(a, "dup2");
+  if (getuid() == 0) {
+    if (syscall(SYS_setgroups, 0, NULL) != 0) child_fail(a, "setgroups");
+    if (syscall(SYS_setgid, a->gid) != 0) child_fail(a, "setgid");
+    if (syscall(SYS_setuid, a->uid) != 0) child_fail(a, "setuid");
+  }
+  if (chdir(a->cwd) != 0) child_fail(a, "chdir");
+  /* The factory pointed `environ` at the request's environment: PATH is looked up there, as a shell would. */
+  execvp(a->argv[0], a->argv);
+  child_fail(a, a->argv[0]);
+}
+
+/* Splits a request into its NUL-terminated fields; the array is malloc'd, NULL-terminated. */
+static char **fields_of(char *buf, size_t len, size_t *count) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) n += buf[i] == '\0';
+  char **f = calloc(n + 1, sizeof(char *));
+  if (!f) return NULL;
+  size_t k = 0;
+  for (size_t i = 0, from = 0; i < len; i++) if (buf[i] == '\0') { f[k++] = buf + from; from = i + 1; }
+  *count = k;
+  return f;
+}
+
+static void run(char **f, size_t k, const sigset_t *mask) {
+  long id = k > 1 ? strtol(f[1], NULL, 10) : 0;
+  struct slot *s = take_slot(id);
+  if (!s) { dprintf(1, "failed %ld %d no such slot\n", id, EINVAL); return; }
+  /* The guest holds its ends now; the program sees EOF on stdin once the guest closes its end. */
+  close_all(s->guest, 3);
+  size_t argc = k > 6 ? strtoul(f[6], NULL, 10) : 0;
+  size_t envc = argc > 0 && 7 + argc < k ? strtoul(f[7 + argc], NULL, 10) : 0;
+  if (argc == 0 || 8 + argc + envc > k) {
+    dprintf(1, "failed %ld %d malformed request\n", id, EINVAL);
+  } else {
+    uid_t uid = (uid_t)strtoul(f[2], NULL, 10);
+    gid_t gid = (gid_t)strtoul(f[3], NULL, 10);
+    /* The pipes become the user's, as if the program had made them: it can reopen them
+     * (/dev/stdout is /proc/self/fd/1), and opening a pipe checks its owner and mode 0600. */
+    int chown_err = 0;
+    if (getuid() == 0) for (int i = 0; i < 3 && !chown_err; i++) if (fchown(s->child[i], uid, gid) != 0) chown_err = errno;
+    if (chown_err) {
+      dprintf(1, "failed %ld %d fchown: %s\n", id, chown_err, strerror(chown_err));
+    } else {
+      char **argv = f + 7;
+      char *saved = argv[argc];
+      argv[argc] = NULL; /* the envc field after argv: execvp wants a NULL-terminated argv */
+      char **envp = calloc(envc + 1, sizeof(char *));
+      if (!envp) {
+        dprintf(1, "failed %ld %d request: out of memory\n", id, ENOMEM);
+      } else {
+        memcpy(envp, f + 8 + argc, envc * sizeof(char *));
+        /* Passed to clone by address: the child writes err and what there. */
+        struct start a = { .slot = s, .uid = uid, .gid = gid, .cwd = f[4], .keep_stdin = f[5][0] == '1', .argv = argv, .mask = mask };
+        char **own_environ = environ;
+        environ = envp;
+        /* Returns once the child has exec'd or exited: the factory is suspended until then. */
+        pid_t pid = clone(child_main, child_stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+        int clone_err = errno;
+        environ = own_environ;
+        /* The child's setuid made the memory it shared with the factory non-dumpable, which closes
+         * the factory's /proc/<pid>/fd to the guest (it has no CAP_SYS_PTRACE): set it back. */
+        prctl(PR_SET_DUMPABLE, 1);
+        free(envp);
+        if (pid < 0) {
+          dprintf(1, "failed %ld %d clone: %s\n", id, clone_err, strerror(clone_err));
+        } else if (a.err) {
+          waitpid(pid, NULL, 0); /* it has exited: reaped here, so no "exit" line names it */
+          dprintf(1, "failed %ld %d %s: %s\n", id, a.err, a.what, strerror(a.err));
+        } else {
+          dprintf(1, "started %ld %d\n", id, (int)pid);
+        }
+      }
+      argv[argc] = saved;
+    }
+  }
+  close_all(s->child, 3);
+  free(s);
+}
+
+static void request(char *buf, size_t len, const sigset_t *mask) {
+  size_t k = 0;
+  char **f = fields_of(buf, len, &k);
+  if (!f) { dprintf(1, "error %d request: out of memory\n", ENOMEM); return; }
+  if (k >= 1 && strcmp(f[0], "slot") == 0) make_slot();
+  else if (k >= 1 && strcmp(f[0], "run") == 0) run(f, k, mask);
+  else if (k >= 2 && strcmp(f[0], "drop") == 0) drop(strtol(f[1], NULL, 10));
+  else dprintf(1, "error %d unknown request\n", EINVAL);
+  free(f);
 }
 
 static void report_exits(void) {
@@ -166,9 +235,43 @@ static void report_exits(void) {
   }
 }
 
+/* Requests read so far and not yet handled (a request may come in several reads). */
+static char *in;
+static size_t in_len, in_cap;
+
+/* Reads what fd 0 has and handles every whole request in it; 0 once the guest is gone. */
+static int read_requests(const sigset_t *mask) {
+  if (in_cap - in_len < 65536) {
+    size_t cap = in_cap ? in_cap * 2 : 131072;
+    char *grown = realloc(in, cap);
+    if (!grown) { perror("agentbox-launcher: request buffer"); return 0; }
+    in = grown;
+    in_cap = cap;
+  }
+  ssize_t n = read(0, in + in_len, in_cap - in_len);
+  if (n < 0) return errno == EINTR || errno == EAGAIN;
+  if (n == 0) return 0;
+  in_len += (size_t)n;
+  size_t at = 0;
+  while (in_len - at >= 4) {
+    const uint8_t *h = (const uint8_t *)in + at;
+    uint32_t len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+    if (len == 0 || len > MAX_REQUEST) { fprintf(stderr, "agentbox-launcher: bad request length %u\n", len); return 0; }
+    if (in_len - at - 4 < len) break;
+    request(in + at + 4, len, mask);
+    at += 4 + len;
+  }
+  memmove(in, in + at, in_len - at);
+  in_len -= at;
+  return 1;
+}
+
 int main(void) {
   /* 0-2 must be taken so that the pipes never land there. */
   for (int fd = 0; fd < 3; fd++) if (fcntl(fd, F_GETFD) < 0) open("/dev/null", O_RDWR);
+  /* Mapped once; only the pages a child touches are ever backed. */
+  child_stack = mmap(NULL, CHILD_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (child_stack == MAP_FAILED) { perror("agentbox-launcher: mmap"); return 1; }
   sigset_t chld, old_mask;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
@@ -188,12 +291,6 @@ int main(void) {
       while (read(sigfd, &info, sizeof info) > 0) {}
       report_exits();
     }
-    if (fds[0].revents) {
-      char cmds[64];
-      ssize_t n = read(0, cmds, sizeof cmds);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return 0; /* the guest is gone */
-      for (ssize_t i = 0; i < n; i++) if (cmds[i] == '+') spawn_launcher(sigfd, &old_mask);
-    }
+    if (fds[0].revents && !read_requests(&old_mask)) return 0;
   }
 }

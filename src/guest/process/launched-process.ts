@@ -1,13 +1,13 @@
 /**
- * A program started by a launcher (native/launcher.c), seen the way a ChildProcess is: pid,
- * stdin/stdout/stderr streams, 'exit' (code, signal) once it ends and 'close' once its output
- * streams have closed too. The launcher factory, not the guest, is its parent, so the exit
- * arrives from the factory (LauncherPool) through `ended`.
+ * A program started by the process factory (native/launcher.c), seen the way a ChildProcess is:
+ * pid, stdin/stdout/stderr streams, 'exit' (code, signal) once it ends and 'close' once its
+ * output streams have closed too. The factory, not the guest, is its parent, so the exit arrives
+ * from it (ProcessFactory) through `ended`.
  */
 import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 
-export interface LauncherPipes {
+export interface ProgramPipes {
   pid: number;
   /** The write end of the program's stdin pipe. */
   stdin: Socket;
@@ -23,7 +23,7 @@ export class LaunchedProcess extends EventEmitter {
   private exit?: { code: number | null; signal: NodeJS.Signals | null };
   private openStreams = 2;
 
-  constructor(pipes: LauncherPipes, keepStdin: boolean) {
+  constructor(pipes: ProgramPipes, keepStdin: boolean) {
     super();
     this.pid = pipes.pid;
     this.stdin = keepStdin ? pipes.stdin : null;

@@ -4,7 +4,7 @@ import { AgentboxError } from '../../api/errors.ts';
 import { ProcessHandle, processEnd, type ProcessSpec } from './handle.ts';
 import { killGroup } from './kill.ts';
 import type { OsUser } from '../users.ts';
-import type { LauncherPool } from './launcher-pool.ts';
+import type { ProcessFactory } from './process-factory.ts';
 import type { LaunchedProcess } from './launched-process.ts';
 
 /**
@@ -21,11 +21,11 @@ export interface SpawnOptions {
   user: OsUser;
   stdin: boolean;
   tag?: string;
-  launchers?: LauncherPool;
+  processFactory?: ProcessFactory;
 }
 
 export async function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle> {
-  const launched = await opts.launchers?.launch({
+  const launched = await opts.processFactory?.launch({
     cmd: opts.spec.cmd, args: opts.spec.args, env: opts.env, cwd: opts.cwd, user: opts.user, stdin: opts.stdin,
   });
   if (launched) return wire(launched, opts);
@@ -45,7 +45,7 @@ export async function spawnWithPipes(opts: SpawnOptions): Promise<ProcessHandle>
   });
 }
 
-/** Turns a started child (spawned, or a launcher that became the program) into a handle. */
+/** Turns a started child (spawned, or started by the process factory) into a handle. */
 function wire(child: ChildProcess | LaunchedProcess, opts: SpawnOptions): ProcessHandle {
   // Later 'error' events (a failed kill or stdio teardown) must not crash the guest.
   child.on('error', () => {});

@@ -49,7 +49,7 @@ export async function launch(deps: ProcessDeps, user: OsUser, req: StartRequest)
   };
   const handle = req.pty
     ? await spawnWithPty({ ...common, cols: req.pty.size?.cols || 80, rows: req.pty.size?.rows || 24 })
-    : await spawnWithPipes({ ...common, launchers: deps.launchers });
+    : await spawnWithPipes({ ...common, processFactory: deps.processFactory });
   deps.registry.add(handle);
   return handle;
 }
