@@ -7,13 +7,14 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { ProcessFactory, type LaunchRequest } from '../../src/guest/process/process-factory.ts';
 import type { LaunchedProcess } from '../../src/guest/process/launched-process.ts';
+import { procStatFields } from '../../src/guest/process/proc-stat.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'agentbox-launcher-'));
 const launcher = join(dir, 'agentbox-launcher');
@@ -55,15 +56,15 @@ async function echoThroughCat(text: string): Promise<{ parent: number; out: stri
   return { parent, out: (await done).out };
 }
 
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => {
-    try { return parentOf(p) === pid; } catch { return false; }
-  });
+/** The parent of a running `pid` (field 4 of /proc/<pid>/stat). */
+function parentOf(pid: number): number {
+  const fields = procStatFields(pid);
+  assert.ok(fields, `process ${pid} is gone`);
+  return Number(fields[1]);
 }
 
-function parentOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((e) => /^\d+$/.test(e)).map(Number).filter((p) => procStatFields(p)?.[1] === String(pid));
 }
 
 describe('process factory', () => {

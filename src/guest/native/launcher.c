@@ -159,6 +159,48 @@ static char **fields_of(char *buf, size_t len, size_t *count) {
   return f;
 }
 
+/* Starts the program of a well-formed "run" request on the pipes of `s`; reports either way. */
+static void start_on(const struct slot *s, long id, char **f, size_t argc, size_t envc, const sigset_t *mask) {
+  uid_t uid = (uid_t)strtoul(f[2], NULL, 10);
+  gid_t gid = (gid_t)strtoul(f[3], NULL, 10);
+  /* The pipes become the user's, as if the program had made them: it can reopen them
+   * (/dev/stdout is /proc/self/fd/1), and opening a pipe checks its owner and mode 0600. */
+  if (getuid() == 0) {
+    for (int i = 0; i < 3; i++) {
+      if (fchown(s->child[i], uid, gid) != 0) {
+        int e = errno;
+        dprintf(1, "failed %ld %d fchown: %s\n", id, e, strerror(e));
+        return;
+      }
+    }
+  }
+  char **argv = f + 7;
+  argv[argc] = NULL; /* was the envc field after argv: execvp wants a NULL-terminated argv */
+  char **envp = calloc(envc + 1, sizeof(char *));
+  if (!envp) { dprintf(1, "failed %ld %d request: out of memory\n", id, ENOMEM); return; }
+  memcpy(envp, f + 8 + argc, envc * sizeof(char *));
+  /* Passed to clone by address: the child writes err and what there. */
+  struct start a = { .slot = s, .uid = uid, .gid = gid, .cwd = f[4], .keep_stdin = f[5][0] == '1', .argv = argv, .mask = mask };
+  char **own_environ = environ;
+  environ = envp;
+  /* Returns once the child has exec'd or exited: the factory is suspended until then. */
+  pid_t pid = clone(child_main, child_stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+  int clone_err = errno;
+  environ = own_environ;
+  /* The child's setuid made the memory it shared with the factory non-dumpable, which closes
+   * the factory's /proc/<pid>/fd to the guest (it has no CAP_SYS_PTRACE): set it back. */
+  prctl(PR_SET_DUMPABLE, 1);
+  free(envp);
+  if (pid < 0) {
+    dprintf(1, "failed %ld %d clone: %s\n", id, clone_err, strerror(clone_err));
+  } else if (a.err) {
+    waitpid(pid, NULL, 0); /* it has exited: reaped here, so no "exit" line names it */
+    dprintf(1, "failed %ld %d %s: %s\n", id, a.err, a.what, strerror(a.err));
+  } else {
+    dprintf(1, "started %ld %d\n", id, (int)pid);
+  }
+}
+
 static void run(char **f, size_t k, const sigset_t *mask) {
   long id = k > 1 ? strtol(f[1], NULL, 10) : 0;
   struct slot *s = take_slot(id);
@@ -167,50 +209,8 @@ static void run(char **f, size_t k, const sigset_t *mask) {
   close_all(s->guest, 3);
   size_t argc = k > 6 ? strtoul(f[6], NULL, 10) : 0;
   size_t envc = argc > 0 && 7 + argc < k ? strtoul(f[7 + argc], NULL, 10) : 0;
-  if (argc == 0 || 8 + argc + envc > k) {
-    dprintf(1, "failed %ld %d malformed request\n", id, EINVAL);
-  } else {
-    uid_t uid = (uid_t)strtoul(f[2], NULL, 10);
-    gid_t gid = (gid_t)strtoul(f[3], NULL, 10);
-    /* The pipes become the user's, as if the program had made them: it can reopen them
-     * (/dev/stdout is /proc/self/fd/1), and opening a pipe checks its owner and mode 0600. */
-    int chown_err = 0;
-    if (getuid() == 0) for (int i = 0; i < 3 && !chown_err; i++) if (fchown(s->child[i], uid, gid) != 0) chown_err = errno;
-    if (chown_err) {
-      dprintf(1, "failed %ld %d fchown: %s\n", id, chown_err, strerror(chown_err));
-    } else {
-      char **argv = f + 7;
-      char *saved = argv[argc];
-      argv[argc] = NULL; /* the envc field after argv: execvp wants a NULL-terminated argv */
-      char **envp = calloc(envc + 1, sizeof(char *));
-      if (!envp) {
-        dprintf(1, "failed %ld %d request: out of memory\n", id, ENOMEM);
-      } else {
-        memcpy(envp, f + 8 + argc, envc * sizeof(char *));
-        /* Passed to clone by address: the child writes err and what there. */
-        struct start a = { .slot = s, .uid = uid, .gid = gid, .cwd = f[4], .keep_stdin = f[5][0] == '1', .argv = argv, .mask = mask };
-        char **own_environ = environ;
-        environ = envp;
-        /* Returns once the child has exec'd or exited: the factory is suspended until then. */
-        pid_t pid = clone(child_main, child_stack + CHILD_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
-        int clone_err = errno;
-        environ = own_environ;
-        /* The child's setuid made the memory it shared with the factory non-dumpable, which closes
-         * the factory's /proc/<pid>/fd to the guest (it has no CAP_SYS_PTRACE): set it back. */
-        prctl(PR_SET_DUMPABLE, 1);
-        free(envp);
-        if (pid < 0) {
-          dprintf(1, "failed %ld %d clone: %s\n", id, clone_err, strerror(clone_err));
-        } else if (a.err) {
-          waitpid(pid, NULL, 0); /* it has exited: reaped here, so no "exit" line names it */
-          dprintf(1, "failed %ld %d %s: %s\n", id, a.err, a.what, strerror(a.err));
-        } else {
-          dprintf(1, "started %ld %d\n", id, (int)pid);
-        }
-      }
-      argv[argc] = saved;
-    }
-  }
+  if (argc == 0 || 8 + argc + envc > k) dprintf(1, "failed %ld %d malformed request\n", id, EINVAL);
+  else start_on(s, id, f, argc, envc, mask);
   close_all(s->child, 3);
   free(s);
 }
