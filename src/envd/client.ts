@@ -2,7 +2,8 @@
  * The host's one client of the guest daemon (envd protocol), for the engine and the server's
  * files API: raw typed Connect clients for both services, the calls the engine needs on its hot
  * paths (readiness on cold start, exec, re-keying), and the file calls (files.ts). One keep-alive
- * HTTP/1.1 agent per client for the RPCs, so an exec costs one request on a warm connection.
+ * HTTP/1.1 agent per client for the RPCs, so an exec costs one request on a warm connection, sent in
+ * one write (http1-client.ts).
  *
  * @example
  *   const guest = createGuestClient({ url: 'http://10.88.0.6:49983', accessToken });
@@ -11,7 +12,7 @@
  */
 import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createTransport } from '@connectrpc/connect/protocol-connect';
 import { ACCESS_TOKEN_HEADER, INIT_SECRET_HEADER, userHeader } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
 import { Process, Signal, type ProcessEvent_EndEvent } from '../guest/gen/process_pb.ts';
@@ -19,6 +20,7 @@ import { Filesystem } from '../guest/gen/filesystem_pb.ts';
 import type { InitBody } from '../guest/http/init.ts';
 import { fromConnectError, GUEST_MAX_MESSAGE_BYTES } from './errors.ts';
 import { createGuestFiles, type GuestFiles } from './files.ts';
+import { createHttp1Client } from './http1-client.ts';
 import { readProcessEvents } from './process-events.ts';
 
 export interface ExecRequest {
@@ -124,13 +126,19 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     for (const [k, v] of Object.entries(opts.headers ?? {})) req.header.set(k, v);
     return next(req);
   };
-  const transport = createConnectTransport({
+  const transport = createTransport({
     baseUrl: base,
-    httpVersion: '1.1',
+    // A call's headers and its one message leave in one write (http1-client.ts).
+    httpClient: createHttp1Client(agent),
     // Protobuf, not JSON: output bytes then cost no base64 and no JSON parse on either side.
     useBinaryFormat: true,
     readMaxBytes: GUEST_MAX_MESSAGE_BYTES,
-    nodeOptions: { agent },
+    // connect-node's default: what the host sends is bounded where it enters the server.
+    writeMaxBytes: 0xffffffff,
+    // Both ends are ours and sit on one host: compressing would only cost CPU.
+    acceptCompression: [],
+    sendCompression: null,
+    compressMinBytes: Number.MAX_SAFE_INTEGER,
     interceptors: [auth],
   });
   const processClient = createClient(Process, transport);
