@@ -113,6 +113,8 @@ export function createHttp1Client(agent: Agent): UniversalClientFn {
     const onAbort = () => req.destroy(connectErrorOf(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     req.once('close', () => signal.removeEventListener('abort', onAbort));
+    // An abort while the body was read has already fired: the listener above never will.
+    if (signal.aborted) onAbort();
     return new Promise<UniversalClientResponse>((resolve, reject) => {
       req.on('error', (err) => reject(connectErrorOf(signal.aborted ? signal.reason : err)));
       req.once('response', (res) => {
