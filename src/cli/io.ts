@@ -2,6 +2,8 @@
 import { AgentboxSdkError } from '../sdk/errors.ts';
 
 export interface CliIo {
+  /** Read only by commands that ask for it (`exec --stdin`). */
+  stdin: NodeJS.ReadableStream;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: NodeJS.ProcessEnv;

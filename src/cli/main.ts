@@ -31,7 +31,7 @@ export async function runProcess(argv: string[]): Promise<void> {
 }
 
 /** Runs one command; ends with BROKEN_PIPE_EXIT, quietly, when the reader of its output goes away. */
-export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function main(argv: string[], io: CliIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
   const pipes = watchPipes(io);
   const code = await Promise.race([dispatch(argv, io), pipes.gone.then(() => BROKEN_PIPE_EXIT)]);
   return pipes.happened() ? BROKEN_PIPE_EXIT : code;

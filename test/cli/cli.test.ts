@@ -25,8 +25,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[], env: Record<string, string> = {}) =>
-  runCli(args, { env: { AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir, ...env } });
+const cli = (args: string[], env: Record<string, string> = {}, stdin?: string | Buffer) =>
+  runCli(args, { env: { AGENTBOX_URL: s.server.url, AGENTBOX_API_KEY: s.server.adminKey, AGENTBOX_HOME: dir, ...env }, stdin });
 
 test('create, ls, exec, cp, pause, resume, kill', async () => {
   const c = await cli(['create', '--template', 'busybox', '--env', 'A=1', '--metadata', 'team=x']);
@@ -43,6 +43,19 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   const ok = await cli(['exec', id, '--', 'sh', '-c', 'echo out $A; echo err >&2']);
   assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'out 1\n', 'err\n']);
   assert.equal((await cli(['exec', id, '--', 'sh', '-c', 'exit 42'])).code, 42);
+
+  // Standard input goes to the command only when asked for (-i), as with docker and kubectl exec.
+  const piped = await cli(['exec', '-i', id, '--', 'sh', '-c', 'wc -l; cat'], {}, 'línea 1\nline 2\n');
+  assert.deepEqual([piped.code, piped.stdout], [0, '2\n'], piped.stderr);
+  const long = await cli(['exec', id, '--stdin', '--', 'cat'], {}, 'x'.repeat(100_000));
+  assert.equal(long.stdout.length, 100_000);
+  assert.equal((await cli(['exec', id, '--', 'cat'], {}, 'not sent')).stdout, '');
+  const binary = await cli(['exec', '-i', id, '--', 'cat'], {}, Buffer.from([0xff, 0xfe, 0x00]));
+  assert.equal(binary.code, 2);
+  assert.match(binary.stderr, /not UTF-8 text; copy binary data in with `agentbox cp`/);
+  const tooLarge = await cli(['exec', '-i', id, '--', 'cat'], {}, Buffer.alloc(8 * 1024 * 1024 + 1, 0x61));
+  assert.equal(tooLarge.code, 2);
+  assert.match(tooLarge.stderr, /standard input is over 8 MiB/);
 
   const local = join(dir, 'up.txt');
   writeFileSync(local, 'payload');

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { COMMANDS, type CommandEntry } from '../../src/cli/command-table.ts';
 import { main } from '../../src/cli/main.ts';
@@ -96,7 +96,7 @@ test('every flag in the command table is accepted by its command\'s parser', asy
       for (const spelling of [`--${flag.name}`, ...(flag.short ? [`-${flag.short}`] : [])]) {
         // The parser reads left to right: an unknown flag placed after this one is the error only if this one was taken.
         const stderr = new PassThrough();
-        const code = await main([name, ...sub, spelling, ...(flag.value ? ['x'] : []), '--not-a-flag', '--', 'true'], { stdout: new PassThrough(), stderr, env });
+        const code = await main([name, ...sub, spelling, ...(flag.value ? ['x'] : []), '--not-a-flag', '--', 'true'], { stdin: Readable.from([]), stdout: new PassThrough(), stderr, env });
         assert.deepEqual([code, String(stderr.read())], [2, `agentbox ${name}: unknown option --not-a-flag\n`], `${name} ${spelling}`);
         checked++;
       }

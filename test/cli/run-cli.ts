@@ -11,11 +11,15 @@ export interface CliOptions {
   closeStdout?: boolean;
   closeStderr?: boolean;
   timeoutMs?: number;
+  /** Written to the child's standard input, which is then closed (at once, empty, without it). */
+  stdin?: string | Buffer;
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, ...args], { env: { PATH: process.env.PATH ?? '', ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    child.stdin.on('error', () => {}); // a child that exits without reading its input
+    child.stdin.end(opts.stdin);
     let stdout = '', stderr = '';
     if (opts.closeStdout) child.stdout.destroy(); else child.stdout.on('data', (c) => { stdout += c; });
     if (opts.closeStderr) child.stderr.destroy(); else child.stderr.on('data', (c) => { stderr += c; });

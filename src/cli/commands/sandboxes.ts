@@ -88,19 +88,40 @@ export const ls: Command = async (args, io) => {
   return 0;
 };
 
-/** `exec ID -- CMD…`: streams output and exits with the command's exit code. */
+/** What `exec --stdin` may send: the API's limit on an exec's stdin (src/api/native.ts, ExecBody). */
+const MAX_EXEC_STDIN_BYTES = 8 * 1024 * 1024;
+
+/** All of standard input as text; more than the API takes, or bytes that are not UTF-8, are usage errors. */
+async function readStdinText(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+    size += buf.length;
+    if (size > MAX_EXEC_STDIN_BYTES) throw new UsageError(`standard input is over ${MAX_EXEC_STDIN_BYTES / 1024 / 1024} MiB; copy the data in with \`agentbox cp\` and redirect the command's input from that file`);
+    chunks.push(buf);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw new UsageError('standard input is not UTF-8 text; copy binary data in with `agentbox cp` and redirect the command\'s input from that file');
+  }
+}
+
+/** `exec ID -- CMD…`: streams output and exits with the command's exit code; `-i` sends standard input. */
 export const exec: Command = async (args, io) => {
   const dash = args.indexOf('--');
   const head = dash < 0 ? args.slice(0, 1) : args.slice(0, dash);
   const cmd = dash < 0 ? args.slice(1) : args.slice(dash + 1);
-  const { flags, multi, positionals } = parseFlags(head, flagsOf('exec'));
-  if (positionals.length !== 1 || cmd.length === 0) throw new UsageError('usage: agentbox exec ID [--cwd DIR] [--user U] [--env K=V] -- CMD [ARGS…]');
+  const { flags, multi, bools, positionals } = parseFlags(head, flagsOf('exec'));
+  if (positionals.length !== 1 || cmd.length === 0) throw new UsageError('usage: agentbox exec ID [-i] [--cwd DIR] [--user U] [--env K=V] -- CMD [ARGS…]');
   const body: Record<string, unknown> = { cmd: cmd.length === 1 ? cmd[0] : cmd };
   if (flags.cwd) body.cwd = flags.cwd;
   if (flags.user) body.user = flags.user;
   if (flags['timeout-ms']) body.timeoutMs = Number(flags['timeout-ms']);
   const env = pairs(multi.env, '--env');
   if (env) body.env = env;
+  if (bools.has('stdin')) body.stdin = await readStdinText(io.stdin);
   for await (const ev of client(io).ndjson<ExecEvent>('POST', `/v1/sandboxes/${positionals[0]}/exec`, { json: body })) {
     if (ev.type === 'stdout') io.stdout.write(ev.data);
     else if (ev.type === 'stderr') io.stderr.write(ev.data);
