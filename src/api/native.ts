@@ -135,6 +135,12 @@ export const ForkBody = z.object({
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
 }).strict().meta({ id: 'Fork' });
 
+/**
+ * Most an exec's `stdin` may hold. Zod counts UTF-16 code units and a text never has more of them
+ * than UTF-8 bytes, so a client that keeps its bytes within this always passes.
+ */
+export const MAX_EXEC_STDIN = 8 * 1024 * 1024;
+
 export const ExecBody = z.object({
   /** A string runs through `/bin/sh -c`; an array is an argv. */
   cmd: z.union([z.string().min(1).max(131_072), z.array(z.string().max(131_072)).min(1).max(4096)]),
@@ -142,7 +148,7 @@ export const ExecBody = z.object({
   cwd: z.string().min(1).max(4096).optional(),
   user: z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_-]*$/i).optional(),
   timeoutMs: z.number().int().min(0).max(MAX_TIMEOUT_SECONDS * 1000).optional(),
-  stdin: z.string().max(8 * 1024 * 1024).optional(),
+  stdin: z.string().max(MAX_EXEC_STDIN).optional(),
 }).strict().meta({ id: 'Exec' });
 
 export const ExecResult = z.object({

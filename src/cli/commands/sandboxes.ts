@@ -1,5 +1,5 @@
 /** `create`, `ls`, `exec`, `pause`, `resume`, `kill`: sandboxes from the terminal. */
-import type { ExecEvent, SandboxListView, SandboxView } from '../../api/native.ts';
+import { MAX_EXEC_STDIN, type ExecEvent, type SandboxListView, type SandboxView } from '../../api/native.ts';
 import { ApiClient } from '../../sdk/api-client.ts';
 import { resolveConnection } from '../../sdk/config.ts';
 import { errorFromBody } from '../../sdk/errors.ts';
@@ -88,17 +88,14 @@ export const ls: Command = async (args, io) => {
   return 0;
 };
 
-/** What `exec --stdin` may send: the API's limit on an exec's stdin (src/api/native.ts, ExecBody). */
-const MAX_EXEC_STDIN_BYTES = 8 * 1024 * 1024;
-
-/** All of standard input as text; more than the API takes, or bytes that are not UTF-8, are usage errors. */
+/** All of standard input as text; more bytes than the API takes (MAX_EXEC_STDIN), or bytes that are not UTF-8, are usage errors. */
 async function readStdinText(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
     size += buf.length;
-    if (size > MAX_EXEC_STDIN_BYTES) throw new UsageError(`standard input is over ${MAX_EXEC_STDIN_BYTES / 1024 / 1024} MiB; copy the data in with \`agentbox cp\` and redirect the command's input from that file`);
+    if (size > MAX_EXEC_STDIN) throw new UsageError(`standard input is over ${MAX_EXEC_STDIN / 1024 / 1024} MiB; copy the data in with \`agentbox cp\` and redirect the command's input from that file`);
     chunks.push(buf);
   }
   try {
