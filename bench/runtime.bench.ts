@@ -7,6 +7,8 @@
  *   idle memory of sandboxes made each way;
  * - exec round trip of `true` through the guest vs `runsc exec`, back to back and at an agent's
  *   pace (the process factory makes the next command's pipes between commands);
+ * - the exec floor: `true` per request to a static C server in a sandbox (native-exec-floor.ts),
+ *   the least a guest could spend on a command, vs `runsc exec`;
  * - a new sandbox's first command and its 2nd to 5th vs back-to-back execs on a sandbox that has
  *   run those (the golden builder's warm-up decides how much of the guest is compiled at first);
  * - 1 MiB file write + read through the guest's /files vs the host's own disk;
@@ -29,6 +31,7 @@ import type { RuntimeDriver } from '../src/engine/runtime/driver.ts';
 import { buildSpec } from '../src/engine/runtime/oci-spec.ts';
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
 import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
+import { measureExecFloor } from './native-exec-floor.ts';
 import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
 import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
 
@@ -158,6 +161,15 @@ async function run(ctx: BenchContext): Promise<void> {
     const warmExec = { name: 'exec `true` back to back on a sandbox that has run 5', samples: exec };
     ctx.report(percentileRow('first command on a new sandbox (a golden copy), exec `true`', firstCommand, 50, 'ms', warmExec));
     ctx.report(percentileRow('2nd to 5th command on a new sandbox (a golden copy), exec `true`', nextCommands, 50, 'ms', warmExec));
+
+    // The floor: the smallest server one could put in the sandbox, on a sandbox of its own.
+    const floorSandbox = (await engine.run({ template: 'busybox' })).id;
+    try {
+      const floor = await measureExecFloor(ctx, engine, floorSandbox, scratch, 200);
+      if (floor) ctx.report(percentileRow('exec floor: `true` per request to a static C server in the sandbox (native-exec-floor.c; what a native guest could at best reach)', floor, 50, 'ms', runscExec));
+    } finally {
+      await engine.destroy(floorSandbox);
+    }
 
     // 1 MiB file write + read through the guest.
     const info = engine.get(sbx);
