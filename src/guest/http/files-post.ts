@@ -35,7 +35,9 @@ interface WrittenFile {
 /**
  * Runs `fn` (synchronous: no other request's code runs meanwhile) with the effective ids of
  * `user`; a root guest can switch back because its real uid stays 0. Not needed for root, nor
- * possible when the guest itself is not root.
+ * possible when the guest itself is not root. Each switch is costly under gVisor: glibc applies
+ * a set*id call to every thread of the process, 1 to 2 ms a call with the guest's 11 threads
+ * (BENCHMARKS.md, issue #13), so a write switches once.
  */
 function asUser<T>(user: OsUser, fn: () => T): T {
   if (user.uid === 0 || process.geteuid?.() !== 0) return fn();
@@ -52,29 +54,38 @@ function asUser<T>(user: OsUser, fn: () => T): T {
   }
 }
 
+/**
+ * Opens `path` for writing as `user`, creating its parents, and when `metadata` is given replaces
+ * the file's metadata before any content is written: as the user too, on the file the open
+ * reached, so a link the user planted cannot lend the metadata to a file the user could not
+ * write. Returns the fd and the metadata read back, so the answer says what was kept.
+ */
+function openAsUser(user: OsUser, path: string, metadata: Metadata | undefined): { fd: number; kept?: Metadata } {
+  return asUser(user, () => {
+    mkdirSync(dirname(path), { recursive: true });
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
+    if (!metadata) return { fd };
+    try {
+      const file = realpathSync(path);
+      writeMetadata(file, metadata);
+      return { fd, kept: readMetadata(file) };
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  });
+}
+
 /** `metadata` replaces the file's (E2B's POST /files always sends a set); absent, it is left alone (execd). */
 export async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable, metadata?: Metadata): Promise<WrittenFile> {
   const path = userPath(g, user, target);
-  let fd: number | undefined;
   let kept: Metadata | undefined;
   try {
-    fd = asUser(user, () => {
-      mkdirSync(dirname(path), { recursive: true });
-      return openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
-    });
-    // The stream owns the fd from here and closes it.
-    const out = createWriteStream(path, { fd });
-    fd = undefined;
-    await pipeline(body, out);
-    // As the user too, on the file the write reached: a link the user planted cannot lend the
-    // metadata to a file the user could not write. Read back, so the answer says what was kept.
-    if (metadata) kept = asUser(user, () => {
-      const file = realpathSync(path);
-      writeMetadata(file, metadata);
-      return readMetadata(file);
-    });
+    const opened = openAsUser(user, path, metadata);
+    kept = opened.kept;
+    // The stream owns the fd from here and closes it, also when the body fails.
+    await pipeline(body, createWriteStream(path, { fd: opened.fd }));
   } catch (err) {
-    if (fd !== undefined) closeSync(fd);
     body.resume(); // drain what is left so the request can complete
     throw fsError(err, path);
   }
