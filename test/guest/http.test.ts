@@ -122,6 +122,20 @@ describe('GET /files', () => {
     assert.equal(res.status, 406);
   });
 
+  test('files on either side of the one-read size (64 KiB) come back whole, plain and gzip, with their length and type; HEAD sends none', async () => {
+    for (const [name, data] of [['small.bin', Buffer.alloc(64 * 1024, 0)], ['large.bin', Buffer.alloc(64 * 1024 + 1, 0)], ['large.txt', Buffer.from('line\n'.repeat(40_000))]] as const) {
+      writeFileSync(join(root, name), data);
+      const path = `/files?${q({ path: join(root, name) })}`;
+      const plain = await rawGet(path, { ...auth(), 'accept-encoding': 'identity' });
+      assert.deepEqual([plain.headers['content-length'], plain.body.equals(data)], [String(data.length), true], name);
+      assert.equal(plain.headers['content-type'], name.endsWith('.txt') ? 'text/plain; charset=utf-8' : 'application/octet-stream');
+      const zipped = await rawGet(path, { ...auth(), 'accept-encoding': 'gzip' });
+      assert.equal(gunzipSync(zipped.body).equals(data), true, name);
+      const head = await fetch(`${g.url}${path}`, { method: 'HEAD', headers: { ...auth(), 'accept-encoding': 'identity' } });
+      assert.deepEqual([head.status, head.headers.get('content-length'), await head.text()], [200, String(data.length), '']);
+    }
+  });
+
   test('404 for a missing file, 400 for a directory or no path, both as JSON {code, message}', async () => {
     let res = await fetch(`${g.url}/files?${q({ path: join(root, 'missing') })}`, { headers: auth() });
     assert.equal(res.status, 404);

@@ -2,12 +2,11 @@
  * GET /files: a file's bytes, gzip-compressed when the client accepts it (406 when it accepts
  * neither gzip nor identity), with Content-Disposition and a sniffed Content-Type.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
-import { openSync, readSync, closeSync } from 'node:fs';
+import { createGzip, gzipSync } from 'node:zlib';
 import { AgentboxError } from '../../api/errors.ts';
 import type { GuestContext } from '../context.ts';
 import { fsError } from '../errors.ts';
@@ -32,13 +31,24 @@ export function negotiateEncoding(header: string | undefined): 'gzip' | 'identit
   return undefined;
 }
 
-/** text/plain when the first 512 bytes are valid UTF-8 without NULs, else octet-stream. */
-function sniffContentType(path: string): string {
+/**
+ * Files up to this size are read, and compressed, in one go on the event loop: under gVisor every
+ * trip through libuv's thread pool (a stream's open, each read, its close, each zlib chunk) costs
+ * thread wake-ups in the sentry (BENCHMARKS.md, issue #13).
+ */
+const WHOLE_READ_MAX = 64 * 1024;
+
+/** The first 512 bytes of `path`. */
+function headOf(path: string): Buffer {
   const buf = Buffer.alloc(512);
   const fd = openSync(path, 'r');
-  let n: number;
-  try { n = readSync(fd, buf, 0, 512, 0); } finally { closeSync(fd); }
-  const head = buf.subarray(0, n);
+  try { return buf.subarray(0, readSync(fd, buf, 0, 512, 0)); } finally { closeSync(fd); }
+}
+
+/** text/plain when the first 512 bytes of `data` are valid UTF-8 without NULs, else octet-stream. */
+function sniffContentType(data: Buffer): string {
+  const head = data.subarray(0, 512);
+  const n = head.length;
   if (head.includes(0)) return 'application/octet-stream';
   try {
     // A multi-byte character cut at byte 512 is not binary: drop up to 3 trailing bytes.
@@ -72,16 +82,28 @@ export async function getFiles(g: GuestContext, req: IncomingMessage, res: Serve
     sendJson(res, 406, { code: 406, message: 'only gzip and identity encodings are supported' });
     return;
   }
+  const head = req.method === 'HEAD';
+  let whole: Buffer | undefined;
+  try {
+    whole = !head && size <= WHOLE_READ_MAX ? readFileSync(path) : undefined;
+  } catch (err) {
+    throw fsError(err, path);
+  }
   const headers: Record<string, string | number> = {
-    'Content-Type': sniffContentType(path),
+    'Content-Type': sniffContentType(whole ?? headOf(path)),
     'Content-Disposition': contentDisposition(basename(path)),
     'Last-Modified': mtime.toUTCString(),
     Vary: 'Accept-Encoding',
   };
   if (encoding === 'gzip') headers['Content-Encoding'] = 'gzip';
   else headers['Content-Length'] = size;
+  if (whole) {
+    const body = encoding === 'gzip' ? gzipSync(whole) : whole;
+    res.writeHead(200, { ...headers, 'Content-Length': body.length }).end(body);
+    return;
+  }
   res.writeHead(200, headers);
-  if (req.method === 'HEAD') {
+  if (head) {
     res.end();
     return;
   }
