@@ -129,13 +129,16 @@ export function createGuestFiles(filesystem: Client<typeof Filesystem>, base: st
     },
     async download(path, maxBytes) {
       const tooLarge = (size: number) => new AgentboxError('resource_exhausted', `${path} is ${size} bytes, more than the server's download cap of ${maxBytes} bytes; read it in parts (e.g. split it with exec)`, { details: { maxDownloadBytes: maxBytes } });
-      // The guest streams without a length: its stat lets a file over the cap be refused before
-      // the answer starts (the stream is capped as well, whatever the guest says).
+      // The stat lets a file over the cap be refused before the answer starts (the stream is
+      // capped as well, whatever the guest says).
       const entry = await this.stat(path).catch(() => undefined);
       if (entry?.type === FileType.FILE && Number(entry.size) > maxBytes) throw tooLarge(Number(entry.size));
-      const res = await fetchGuest(filesUrl(path), { headers: headers() });
+      // Unencoded: compressing costs the sandbox's CPU for a link that never leaves the host, and
+      // fetch decodes an encoded body, whose Content-Length then is not the length of what it yields.
+      const res = await fetchGuest(filesUrl(path), { headers: headers({ 'Accept-Encoding': 'identity' }) });
       if (!res.ok) throw await restError(res, `read ${path}`);
-      const declared = res.headers.get('content-length');
+      const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+      const declared = encoded ? null : res.headers.get('content-length');
       const size = declared === null ? undefined : Number(declared);
       if (size !== undefined && size > maxBytes) {
         await res.body?.cancel().catch(() => undefined);

@@ -1,10 +1,13 @@
-// createGuestClient: exec as the engine uses it, readiness polling, and error mapping.
+// createGuestClient: exec as the engine uses it, readiness polling, downloads, and error mapping.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentboxError } from '../../src/api/errors.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { startGuest, type RunningGuest } from './fixture.ts';
 import { waitFor } from '../support/wait.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 let g: RunningGuest;
 before(async () => { g = await startGuest(); });
@@ -62,6 +65,25 @@ describe('exec', () => {
     await assert.rejects(g.client.exec({ cmd: ['true'], cwd: '/no/such/dir' }), (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument');
     await assert.rejects(g.client.exec({ cmd: ['true'], user: 'ghost' }), (e: unknown) => e instanceof AgentboxError && e.code === 'unauthenticated');
     await assert.rejects(g.client.exec({ cmd: [] }), (e: unknown) => e instanceof AgentboxError && e.code === 'invalid_argument');
+  });
+});
+
+describe('files', () => {
+  test('a download yields the whole file and its exact size, for a file read in one go and for one streamed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'agentbox-download-'));
+    try {
+      for (const size of [1000, 64 * 1024 + 1, 300_000]) {
+        const data = Buffer.from('0123456789abcdef'.repeat(size / 16 + 1).slice(0, size));
+        writeFileSync(join(dir, 'f'), data);
+        const download = await g.client.files.download(join(dir, 'f'), 1 << 20);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of download.body) chunks.push(chunk);
+        assert.equal(download.size, size);
+        assert.equal(Buffer.concat(chunks).equals(data), true, `${size} bytes`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
