@@ -296,9 +296,8 @@ static int replace_metadata(int fd, char **kv, size_t n) {
 static void open_file(char **f, size_t k) {
   long id = strtol(f[1], NULL, 10);
   int metadata = strcmp(f[5], "-") != 0;
-  /* The pairs that follow; a count that says otherwise is refused before any is read. */
-  size_t n = (k - 6) / 2;
-  if ((k - 6) % 2 != 0 || (metadata ? strtoul(f[5], NULL, 10) != n : n != 0)) { dprintf(1, "file-failed %ld %d malformed request\n", id, EINVAL); return; }
+  size_t n = metadata ? strtoul(f[5], NULL, 10) : 0;
+  if (k != 6 + 2 * n) { dprintf(1, "file-failed %ld %d malformed request\n", id, EINVAL); return; }
   if (open_file_count == MAX_OPEN_FILES) { dprintf(1, "file-failed %ld %d too many files open\n", id, EMFILE); return; }
   uid_t uid = (uid_t)strtoul(f[2], NULL, 10);
   gid_t gid = (gid_t)strtoul(f[3], NULL, 10);
