@@ -13,10 +13,6 @@
  * guest opens its ends through /proc/<factory>/fd before it asks for a start on them, so the
  * start itself is one request and one reply. The factory is the program's parent, so it
  * reports the exit.
- *
- * The factory also opens files for writing as a user (openAsUser), the guest reopening them the
- * same way: the guest switching its own ids costs 1-2 ms per set*id call under gVisor, since
- * glibc applies each to all of the guest's threads, and blocks its event loop meanwhile.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, constants as fsConstants } from 'node:fs';
@@ -29,21 +25,6 @@ import type { OsUser } from '../users.ts';
 import { signalName } from './handle.ts';
 import { LaunchedProcess, type ProgramPipes } from './launched-process.ts';
 import { isRunning } from './proc-stat.ts';
-import { fsError } from '../errors.ts';
-
-/** A file the factory opened as a user (openAsUser), reopened by the guest. */
-export interface OpenedFile {
-  /** The guest's own descriptor, open for writing. */
-  fd: number;
-  /** Whether the requested metadata was written (false: none asked, or the file system keeps none). */
-  metadataKept: boolean;
-}
-
-/** The factory's answer to an "open": its descriptor, or why it failed. */
-type FileAnswer = { fd: number; kept: boolean } | { errno: number; message: string };
-
-/** Node's name of an errno (EACCES…), so a failure the factory reports maps like Node's own (fsError). */
-const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
 /** Slots kept ready: a burst larger than this waits for the factory's next ones (no process, a few pipes each). */
 const SLOTS = 2;
@@ -100,9 +81,6 @@ export class ProcessFactory {
   private asked = 0;
   /** Starts asked for and not yet answered, by slot. */
   private readonly starting = new Map<number, { slot: Slot; keepStdin: boolean; done: (r: StartResult) => void }>();
-  /** Files asked of the factory and not yet answered, by request id; undefined = no factory. */
-  private readonly opening = new Map<number, (answer: FileAnswer | undefined) => void>();
-  private lastFileRequest = 0;
   /** Programs the factory started and that have not ended, by pid. */
   private readonly live = new Map<number, LaunchedProcess>();
   private timer?: NodeJS.Timeout;
@@ -138,32 +116,6 @@ export class ProcessFactory {
     if ('proc' in result) return result.proc;
     this.discard(slot);
     throw new AgentboxError(result.code, `cannot start '${req.cmd}': ${result.message}`);
-  }
-
-  /**
-   * Opens `path` for writing as `user` (uid and gid), creating its parents, and replaces the
-   * file's user.e2b.* metadata with `metadata` when given, all with the user's permissions. A
-   * failure throws fsError's AgentboxError (permission_denied for EACCES…). Undefined when there
-   * is no factory: the caller switches ids itself.
-   */
-  async openAsUser(user: OsUser, path: string, metadata?: Record<string, string>): Promise<OpenedFile | undefined> {
-    // A NUL would split the request's fields: the caller's own open refuses such a path.
-    if (path.includes('\0')) return undefined;
-    this.start();
-    const factory = this.factory;
-    if (!factory?.stdin?.writable || factory.pid === undefined) return undefined;
-    const id = ++this.lastFileRequest;
-    const answer = new Promise<FileAnswer | undefined>((done) => this.opening.set(id, done));
-    const pairs = metadata ? [String(Object.keys(metadata).length), ...Object.entries(metadata).flat()] : ['-'];
-    factory.stdin.write(frame(['open', String(id), String(user.uid), String(user.gid), path, ...pairs]));
-    const opened = await answer;
-    if (!opened) return undefined;
-    if ('errno' in opened) throw fsError({ code: ERRNO_NAMES.get(opened.errno) ?? 'EIO', message: opened.message }, path);
-    try {
-      return { fd: openSync(`/proc/${factory.pid}/fd/${opened.fd}`, fsConstants.O_WRONLY), metadataKept: opened.kept };
-    } finally {
-      if (this.factory === factory) factory.stdin.write(frame(['close', String(opened.fd)]));
-    }
   }
 
   /** Stops the factory (EOF on its requests) and closes the pipes of unused slots. */
@@ -248,10 +200,6 @@ export class ProcessFactory {
       // After the launch's caller has attached its listeners (it resumes in a microtask).
       setImmediate(() => proc.ended(code, signal));
       this.askForSlots();
-    } else if (kind === 'file' || kind === 'file-failed') {
-      const done = this.opening.get(n[0]!);
-      this.opening.delete(n[0]!);
-      done?.(kind === 'file' ? { fd: n[1]!, kept: n[2] === 1 } : { errno: n[1]!, message: rest.slice(2).join(' ') });
     } else if (kind === 'error') {
       // A slot could not be made (out of descriptors): a waiting command spawns (and gets the
       // same error), and the next launch asks again.
@@ -301,9 +249,6 @@ export class ProcessFactory {
     // Whether these started is unknown: starting them again could run a command twice.
     for (const { done } of this.starting.values()) done({ code: 'unavailable', message: 'the process factory ended before it answered; try again' });
     this.starting.clear();
-    // Opening a file twice is harmless: the caller does it itself.
-    for (const done of this.opening.values()) done(undefined);
-    this.opening.clear();
     for (const [pid, proc] of this.live) watchUntilGone(pid, () => proc.ended(null, null));
     this.live.clear();
     if (!this.closed) this.startLater(RESTART_AFTER_MS);
