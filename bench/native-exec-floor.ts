@@ -12,6 +12,7 @@ import { Agent, request } from 'undici';
 import { runCommand } from '../src/engine/command.ts';
 import type { Engine } from '../src/engine/index.ts';
 import { timeMany, type BenchContext } from './harness.ts';
+import { waitFor } from '../test/support/wait.ts';
 
 const SOURCE = fileURLToPath(new URL('./native-exec-floor.c', import.meta.url));
 const PORT = 7001;
@@ -42,23 +43,11 @@ export async function measureExecFloor(ctx: BenchContext, engine: Engine, id: st
     if (res.statusCode !== 200 || body !== '0') throw new Error(`the exec floor server answered ${res.statusCode} '${body}'`);
   };
   try {
-    await waitForServer(once);
+    // The server starts in the background: a refused request means not yet.
+    await waitFor('the exec floor server to answer', async () => { await once(); return true; }, 5000);
     await timeMany(WARM_UP, once);
     return await timeMany(count, once);
   } finally {
     await agent.close();
-  }
-}
-
-/** The server starts in the background: retries until it accepts, for up to 5 s. */
-async function waitForServer(once: () => Promise<void>): Promise<void> {
-  const deadline = Date.now() + 5000;
-  for (;;) {
-    try {
-      return await once();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
   }
 }
