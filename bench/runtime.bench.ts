@@ -12,6 +12,7 @@
  * - a new sandbox's first command and its 2nd to 5th vs back-to-back execs on a sandbox that has
  *   run those (the golden builder's warm-up decides how much of the guest is compiled at first);
  * - 1 MiB file write + read through the guest's /files vs the host's own disk;
+ * - 1 KiB file write as the sandbox's default user vs the same write as root;
  * - pause and resume of an idle sandbox, its first and its second (no baseline), and of one
  *   with 512 MiB touched (vs dd writing 512 MiB of pre-generated random data to disk: the disk,
  *   not the RNG, is timed);
@@ -187,6 +188,17 @@ async function run(ctx: BenchContext): Promise<void> {
       await readFile(join(home, 'bench.bin'));
     });
     ctx.report(percentileRow('1 MiB file write + read', files, 50, 'ms', { name: 'host disk', samples: local }));
+
+    // A small write as the sandbox's default user, which needs the user's ids for the open
+    // (the process factory switches them), beside the same write as root (no switch).
+    const small = Buffer.alloc(1024, 0x5a);
+    const writeAs = (user: string) => timeMany(60, async () => {
+      const res = await fetch(`${info.guest.url}/files?path=/tmp/small-${user}.bin&username=${user}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: small });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`write as ${user}: HTTP ${res.status}`);
+    });
+    const asRoot = await writeAs('root');
+    ctx.report(percentileRow('1 KiB file write as the default user (`user`)', await writeAs('user'), 50, 'ms', { name: '1 KiB file write as root', samples: asRoot }));
 
     // Idle memory per sandbox.
     await new Promise((r) => setTimeout(r, 2000));

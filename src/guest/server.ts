@@ -68,7 +68,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
   const registry = new ProcessRegistry();
   const processFactory = opts.launcherPath ? new ProcessFactory(opts.launcherPath, opts.log) : undefined;
   const fsDeps: FilesystemDeps = { ...context, watchers: new Map() };
-  const rest = createRestHandler(context, config.initSecret);
+  const rest = createRestHandler({ ...context, processFactory }, config.initSecret);
   const handler = connectNodeAdapter({
     routes: (router) => {
       registerProcessService(router, { ...context, registry, processFactory });

@@ -7,8 +7,10 @@
 // A first build of `base` downloads and installs Debian packages: minutes on a fresh machine.
 // test-file-timeout: 40 min
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { userHeader } from '../../src/api/envd-protocol.ts';
+import { METADATA_HEADER_PREFIX } from '../../src/guest/filesystem/metadata.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { startTestEngine, type TestEngine } from './fixture.ts';
 
@@ -101,6 +103,36 @@ for (const template of ['base', 'busybox']) {
             assert.deepEqual([res.exitCode, res.stdout, res.stderr], [0, 'in\n', 'err\n'], `${user}, round ${round}`);
           }
         }
+      } finally {
+        await t.engine.destroy(sbx.id);
+      }
+    });
+
+    it('writes files as user and starts programs concurrently without locking the guest out of the process factory', { timeout: 180_000 }, async () => {
+      // The factory opens a user's files with the user's effective ids, and a program's start
+      // switches ids in a child on the factory's memory: either makes the factory non-dumpable
+      // for a moment, which closes /proc/<factory>/fd, through which the guest reopens those
+      // files and the pipes of later programs. Forty of each at once, interleaved.
+      const sbx = await t.engine.run({ template });
+      try {
+        const dir = `/home/user/concurrent-${template}`;
+        const writes = Array.from({ length: 40 }, async (_, i) => {
+          const res = await fetch(`${sbx.guest.url}/files?path=${encodeURIComponent(`${dir}/f${i}.txt`)}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/octet-stream', 'x-access-token': sbx.guest.accessToken, [`${METADATA_HEADER_PREFIX}n`]: String(i) },
+            body: `file ${i}\n`,
+          });
+          return `${i}: ${res.status} ${await res.text()}`;
+        });
+        const runs = Array.from({ length: 40 }, (_, i) =>
+          t.engine.exec(sbx.id, { cmd: ['/bin/sh', '-c', `echo run ${i}`], user: 'user', timeoutMs: 30_000 }).then((r) => `${r.exitCode} ${r.stdout}`, (err: Error) => err.message));
+        const [written, ran] = await Promise.all([Promise.all(writes), Promise.all(runs)]);
+        assert.deepEqual(written.filter((w) => !/^\d+: 200 /.test(w)), [], 'every write succeeded');
+        assert.deepEqual(ran, ran.map((_, i) => `0 run ${i}\n`));
+        const listing = await t.engine.exec(sbx.id, { cmd: ['/bin/sh', '-c', `cd ${dir} && for i in $(seq 0 39); do echo "$(stat -c %U f$i.txt) $(cat f$i.txt)"; done`] });
+        assert.equal(listing.stdout, Array.from({ length: 40 }, (_, i) => `user file ${i}\n`).join(''));
+        // Nor did a slot's pipes fail to open, which would have sent a start around the factory.
+        assert.doesNotMatch(readFileSync(t.engine.logPath(sbx.id), 'utf8'), /"level":"error"/);
       } finally {
         await t.engine.destroy(sbx.id);
       }

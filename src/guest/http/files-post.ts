@@ -18,6 +18,7 @@ import { createGunzip } from 'node:zlib';
 import busboy from 'busboy';
 import { AgentboxError } from '../../api/errors.ts';
 import type { GuestContext } from '../context.ts';
+import type { ProcessFactory } from '../process/process-factory.ts';
 import { fsError } from '../errors.ts';
 import { userPath } from '../request-user.ts';
 import type { OsUser } from '../users.ts';
@@ -35,9 +36,10 @@ interface WrittenFile {
 /**
  * Runs `fn` (synchronous: no other request's code runs meanwhile) with the effective ids of
  * `user`; a root guest can switch back because its real uid stays 0. Not needed for root, nor
- * possible when the guest itself is not root. Each switch is costly under gVisor: glibc applies
- * a set*id call to every thread of the process, 1 to 2 ms a call with the guest's 11 threads
- * (BENCHMARKS.md, issue #13), so a write switches once.
+ * possible when the guest itself is not root. Costly under gVisor: glibc applies each set*id
+ * call to every thread of the process, 1 to 2 ms a call with the guest's 11 threads and the event
+ * loop blocked (BENCHMARKS.md, issue #13), so the process factory opens files for users instead
+ * and this is the way only without one.
  */
 function asUser<T>(user: OsUser, fn: () => T): T {
   if (user.uid === 0 || process.geteuid?.() !== 0) return fn();
@@ -54,13 +56,23 @@ function asUser<T>(user: OsUser, fn: () => T): T {
   }
 }
 
+/** What a write needs: the guest's context and, where there is one, the process factory. */
+export interface FileWriteDeps extends GuestContext {
+  processFactory?: Pick<ProcessFactory, 'openAsUser'>;
+}
+
 /**
  * Opens `path` for writing as `user`, creating its parents, and when `metadata` is given replaces
  * the file's metadata before any content is written: as the user too, on the file the open
  * reached, so a link the user planted cannot lend the metadata to a file the user could not
- * write. Returns the fd and the metadata read back, so the answer says what was kept.
+ * write. Returns the fd and the metadata kept, so the answer says what was kept.
  */
-function openAsUser(user: OsUser, path: string, metadata: Metadata | undefined): { fd: number; kept?: Metadata } {
+async function openForWrite(g: FileWriteDeps, user: OsUser, path: string, metadata: Metadata | undefined): Promise<{ fd: number; kept?: Metadata }> {
+  if (user.uid !== 0 && process.geteuid?.() === 0 && g.processFactory) {
+    const opened = await g.processFactory.openAsUser(user, path, metadata);
+    // Written as asked, so what the file keeps is the set itself (readMetadata: none when empty).
+    if (opened) return { fd: opened.fd, kept: opened.metadataKept && metadata && Object.keys(metadata).length > 0 ? { ...metadata } : undefined };
+  }
   return asUser(user, () => {
     mkdirSync(dirname(path), { recursive: true });
     const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
@@ -77,11 +89,12 @@ function openAsUser(user: OsUser, path: string, metadata: Metadata | undefined):
 }
 
 /** `metadata` replaces the file's (E2B's POST /files always sends a set); absent, it is left alone (execd). */
-export async function writeFile(g: GuestContext, user: OsUser, target: string, body: Readable, metadata?: Metadata): Promise<WrittenFile> {
+export async function writeFile(g: FileWriteDeps, user: OsUser, target: string, body: Readable, metadata?: Metadata): Promise<WrittenFile> {
   const path = userPath(g, user, target);
   let kept: Metadata | undefined;
   try {
-    const opened = openAsUser(user, path, metadata);
+    if (metadata) validateMetadata(metadata);
+    const opened = await openForWrite(g, user, path, metadata);
     kept = opened.kept;
     // The stream owns the fd from here and closes it, also when the body fails.
     await pipeline(body, createWriteStream(path, { fd: opened.fd }));
@@ -92,7 +105,7 @@ export async function writeFile(g: GuestContext, user: OsUser, target: string, b
   return { name: basename(path), path, type: 'file', ...(kept && { metadata: kept }) };
 }
 
-function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage, metadata: Metadata): Promise<WrittenFile[]> {
+function uploadMultipart(g: FileWriteDeps, f: FileRequest, req: IncomingMessage, metadata: Metadata): Promise<WrittenFile[]> {
   return new Promise((resolve, reject) => {
     const writes: Promise<WrittenFile>[] = [];
     let bb: busboy.Busboy;
@@ -123,7 +136,7 @@ function uploadMultipart(g: GuestContext, f: FileRequest, req: IncomingMessage, 
   });
 }
 
-export async function postFiles(g: GuestContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function postFiles(g: FileWriteDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const f = authorizeFileRequest(g, req, url, 'write', Date.now());
   const metadata = metadataFromHeaders(req.headersDistinct);
   validateMetadata(metadata);

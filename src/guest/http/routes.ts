@@ -5,15 +5,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentboxError } from '../../api/errors.ts';
 import { requireToken } from '../auth.ts';
-import type { GuestContext } from '../context.ts';
 import { getFiles } from './files-get.ts';
-import { postFiles } from './files-post.ts';
+import { postFiles, type FileWriteDeps } from './files-post.ts';
 import { postInit } from './init.ts';
 import { createMetricsReader } from './metrics.ts';
 import { sendError, sendJson } from './respond.ts';
 import { ACCESS_TOKEN_HEADER } from '../../api/envd-protocol.ts';
 
-export function createRestHandler(g: GuestContext, initSecret: string): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRestHandler(g: FileWriteDeps, initSecret: string): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = createMetricsReader();
   const secret = { value: initSecret };
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

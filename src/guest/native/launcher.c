@@ -13,6 +13,10 @@
  *   "run", slot, uid, gid, cwd, stdin ("1" keep / "0" /dev/null), argc, argv..., envc, env...
  *            start a program on the pipes of a slot; the slot is used up either way
  *   "drop", slot   close a slot's pipes (the guest could not open its ends)
+ *   "open", id, uid, gid, path, n, key, value, ... ("-" for n: leave the metadata alone)
+ *            as the user (uid, gid): create the parents of path, open it for writing
+ *            (created, truncated) and replace its user.e2b.* metadata with the n pairs
+ *   "close", fd    close a file that "open" opened, once the guest has opened it too
  * EOF on fd 0: the guest is gone, and the factory exits.
  * fd 1 carries one line per event:
  *   "slot <id> <stdin> <stdout> <stderr>"   the guest's ends of a slot's pipes (the write end of
@@ -22,6 +26,13 @@
  *   "failed <slot> <errno> <message>"       it could not start; nothing of it is left
  *   "exit <pid> <code> <signal>"            a program ended (-1 / 0 when n/a)
  *   "error <errno> <message>"               a slot could not be made (EMFILE, say)
+ *   "file <id> <fd> <kept>"                 "open" succeeded: the guest opens /proc/<factory>/fd/<fd>;
+ *        kept is 1 when the metadata was written, 0 when the file system keeps none (or n was "-")
+ *   "file-failed <id> <errno> <message>"    "open" failed; nothing of it is left open
+ *
+ * Files are opened here for the guest because the guest's own switch to a user's ids is slow:
+ * glibc applies a set*id call to every thread of a process, and the guest (Node) has eleven,
+ * 1-2 ms a call under gVisor. This process has one thread and switches with raw system calls.
  *
  * The program's stdin, stdout and stderr are pipes, as with a plain fork and exec, so
  * `echo x > /dev/stderr` works (it cannot on a socket). They are handed to the program's user.
@@ -39,8 +50,10 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 /* Larger than any argv and environment execve accepts. */
@@ -215,13 +228,123 @@ static void run(char **f, size_t k, const sigset_t *mask) {
   free(s);
 }
 
+/* Files "open" opened and the guest has not closed yet: only these may be closed on request. */
+#define MAX_OPEN_FILES 256
+static int open_files[MAX_OPEN_FILES];
+static size_t open_file_count;
+
+#define METADATA_PREFIX "user.e2b."
+
+/* Switches this thread's effective ids; a single-threaded process has no others to tell. */
+static int switch_ids(uid_t uid, gid_t gid, int to_user) {
+  if (to_user) {
+    gid_t groups[1] = { gid };
+    if (syscall(SYS_setgroups, 1, groups) != 0 || syscall(SYS_setresgid, -1, gid, -1) != 0 || syscall(SYS_setresuid, -1, uid, -1) != 0) return -1;
+    return 0;
+  }
+  /* Back to root, in the reverse order: the gid can only change once the uid is 0 again. An
+   * effective-id change made this process non-dumpable, which closes its /proc/<pid>/fd to the
+   * guest (it has no CAP_SYS_PTRACE): set it back. */
+  int r = syscall(SYS_setresuid, -1, 0, -1) | syscall(SYS_setresgid, -1, 0, -1) | syscall(SYS_setgroups, 0, NULL);
+  prctl(PR_SET_DUMPABLE, 1);
+  return r;
+}
+
+/* mkdir -p of the directory part of `path`, with the caller's ids. */
+static int make_parents(const char *path) {
+  char *dir = strdup(path);
+  if (!dir) { errno = ENOMEM; return -1; }
+  char *slash = strrchr(dir, '/');
+  int r = 0;
+  if (slash && slash != dir) {
+    *slash = '\0';
+    for (char *p = dir + 1; r == 0; p++) {
+      if (*p != '/' && *p != '\0') continue;
+      char c = *p;
+      *p = '\0';
+      if (mkdir(dir, 0777) != 0 && errno != EEXIST) r = -1;
+      *p = c;
+      if (c == '\0') break;
+    }
+  }
+  int e = errno;
+  free(dir);
+  errno = e;
+  return r;
+}
+
+/* Replaces the user.e2b.* attributes of `fd` with the n pairs in `kv`: 1 done, 0 the file
+ * system keeps none, -1 failed (errno). */
+static int replace_metadata(int fd, char **kv, size_t n) {
+  char names[65536];
+  ssize_t len = flistxattr(fd, names, sizeof names);
+  if (len < 0) return errno == ENOTSUP ? 0 : -1;
+  for (char *name = names; name < names + len; name += strlen(name) + 1) {
+    if (strncmp(name, METADATA_PREFIX, strlen(METADATA_PREFIX)) != 0) continue;
+    int wanted = 0;
+    for (size_t i = 0; i < n && !wanted; i++) wanted = strcmp(name + strlen(METADATA_PREFIX), kv[2 * i]) == 0;
+    if (!wanted && fremovexattr(fd, name) != 0 && errno != ENODATA) return errno == ENOTSUP ? 0 : -1;
+  }
+  for (size_t i = 0; i < n; i++) {
+    char name[256];
+    if (snprintf(name, sizeof name, METADATA_PREFIX "%s", kv[2 * i]) >= (int)sizeof name) { errno = ENAMETOOLONG; return -1; }
+    if (fsetxattr(fd, name, kv[2 * i + 1], strlen(kv[2 * i + 1]), 0) != 0) return errno == ENOTSUP ? 0 : -1;
+  }
+  return 1;
+}
+
+static void open_file(char **f, size_t k) {
+  long id = strtol(f[1], NULL, 10);
+  int metadata = strcmp(f[5], "-") != 0;
+  /* The pairs that follow; a count that says otherwise is refused before any is read. */
+  size_t n = (k - 6) / 2;
+  if ((k - 6) % 2 != 0 || (metadata ? strtoul(f[5], NULL, 10) != n : n != 0)) { dprintf(1, "file-failed %ld %d malformed request\n", id, EINVAL); return; }
+  if (open_file_count == MAX_OPEN_FILES) { dprintf(1, "file-failed %ld %d too many files open\n", id, EMFILE); return; }
+  uid_t uid = (uid_t)strtoul(f[2], NULL, 10);
+  gid_t gid = (gid_t)strtoul(f[3], NULL, 10);
+  const char *path = f[4];
+  int as_user = getuid() == 0 && uid != 0;
+  int fd = -1, kept = 0, err = 0;
+  const char *what = "";
+  if (as_user && switch_ids(uid, gid, 1) != 0) { err = errno; what = "setresuid"; }
+  if (!err && make_parents(path) != 0) { err = errno; what = "mkdir"; }
+  if (!err && (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) { err = errno; what = "open"; }
+  if (!err && metadata && (kept = replace_metadata(fd, f + 6, n)) < 0) { err = errno; what = "metadata"; }
+  if (as_user && switch_ids(0, 0, 0) != 0) {
+    /* Never go on with a user's ids: the guest starts the factory again. */
+    perror("agentbox-launcher: back to root");
+    exit(1);
+  }
+  if (err) {
+    if (fd >= 0) close(fd);
+    dprintf(1, "file-failed %ld %d %s: %s\n", id, err, what, strerror(err));
+    return;
+  }
+  open_files[open_file_count++] = fd;
+  dprintf(1, "file %ld %d %d\n", id, fd, kept);
+}
+
+static void close_file(int fd) {
+  for (size_t i = 0; i < open_file_count; i++) {
+    if (open_files[i] != fd) continue;
+    close(fd);
+    open_files[i] = open_files[--open_file_count];
+    return;
+  }
+}
+
 static void request(char *buf, size_t len, const sigset_t *mask) {
   size_t k = 0;
   char **f = fields_of(buf, len, &k);
-  if (!f) { dprintf(1, "error %d request: out of memory\n", ENOMEM); return; }
+  /* Every run and open must be answered (the guest waits for the answers before it opens
+   * /proc/<factory>/fd again), and which one this was is unknown: end, and the guest starts
+   * the factory again and fails what it was waiting for. */
+  if (!f) { perror("agentbox-launcher: request"); exit(1); }
   if (k >= 1 && strcmp(f[0], "slot") == 0) make_slot();
   else if (k >= 1 && strcmp(f[0], "run") == 0) run(f, k, mask);
   else if (k >= 2 && strcmp(f[0], "drop") == 0) drop(strtol(f[1], NULL, 10));
+  else if (k >= 6 && strcmp(f[0], "open") == 0) open_file(f, k);
+  else if (k >= 2 && strcmp(f[0], "close") == 0) close_file((int)strtol(f[1], NULL, 10));
   else dprintf(1, "error %d unknown request\n", EINVAL);
   free(f);
 }

@@ -13,6 +13,18 @@
  * guest opens its ends through /proc/<factory>/fd before it asks for a start on them, so the
  * start itself is one request and one reply. The factory is the program's parent, so it
  * reports the exit.
+ *
+ * The factory also opens files for writing as a user (openAsUser), the guest reopening them the
+ * same way: the guest switching its own ids costs 1-2 ms per set*id call under gVisor, since
+ * glibc applies each to all of the guest's threads, and blocks its event loop meanwhile.
+ *
+ * Opening /proc/<factory>/fd works only while the factory is dumpable, and a change of effective
+ * ids makes it non-dumpable until it sets itself back: during an "open" as a user, and during a
+ * "run" (the vfork child's setuid runs on the factory's memory, and dumpability belongs to the
+ * memory). The factory answers those two requests only once it is dumpable again, and handles
+ * requests in order. So the guest opens there only when every run and open it wrote has been
+ * answered, and writes no new one until those opens are done (a reopen raced the next file's
+ * open otherwise: EACCES).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, constants as fsConstants } from 'node:fs';
@@ -25,6 +37,21 @@ import type { OsUser } from '../users.ts';
 import { signalName } from './handle.ts';
 import { LaunchedProcess, type ProgramPipes } from './launched-process.ts';
 import { isRunning } from './proc-stat.ts';
+import { fsError } from '../errors.ts';
+
+/** A file the factory opened as a user (openAsUser), reopened by the guest. */
+export interface OpenedFile {
+  /** The guest's own descriptor, open for writing. */
+  fd: number;
+  /** Whether the requested metadata was written (false: none asked, or the file system keeps none). */
+  metadataKept: boolean;
+}
+
+/** The answer to an "open": the file reopened here, why the factory failed, or undefined to switch ids instead. */
+type FileAnswer = OpenedFile | { errno: number; message: string } | undefined;
+
+/** Node's name of an errno (EACCES…), so a failure the factory reports maps like Node's own (fsError). */
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
 
 /** Slots kept ready: a burst larger than this waits for the factory's next ones (no process, a few pipes each). */
 const SLOTS = 2;
@@ -81,6 +108,15 @@ export class ProcessFactory {
   private asked = 0;
   /** Starts asked for and not yet answered, by slot. */
   private readonly starting = new Map<number, { slot: Slot; keepStdin: boolean; done: (r: StartResult) => void }>();
+  /** Files asked of the factory and not yet answered, by request id; undefined = no factory. */
+  private readonly opening = new Map<number, (answer: FileAnswer) => void>();
+  private lastFileRequest = 0;
+  /** Runs and opens written to the factory and not yet answered: it may be switching ids. */
+  private switching = 0;
+  /** Opens of /proc/<factory>/fd waiting for `switching` to reach 0. */
+  private readonly procOpens: (() => void)[] = [];
+  /** Runs and opens held back while opens of /proc/<factory>/fd wait. */
+  private readonly held: Buffer[] = [];
   /** Programs the factory started and that have not ended, by pid. */
   private readonly live = new Map<number, LaunchedProcess>();
   private timer?: NodeJS.Timeout;
@@ -110,12 +146,69 @@ export class ProcessFactory {
     const factory = this.factory;
     if (!factory?.stdin?.writable) { this.discard(slot); return undefined; }
     const answer = new Promise<StartResult>((done) => this.starting.set(slot.id, { slot, keepStdin: req.stdin, done }));
-    factory.stdin.write(encodeRunRequest(slot.id, req));
+    this.sendSwitching(encodeRunRequest(slot.id, req));
     this.askForSlotsSoon();
     const result = await answer;
     if ('proc' in result) return result.proc;
     this.discard(slot);
     throw new AgentboxError(result.code, `cannot start '${req.cmd}': ${result.message}`);
+  }
+
+  /**
+   * Opens `path` for writing as `user` (uid and gid), creating its parents, and replaces the
+   * file's user.e2b.* metadata with `metadata` when given, all with the user's permissions. A
+   * failure throws fsError's AgentboxError (permission_denied for EACCES…). Undefined when there
+   * is no factory: the caller switches ids itself.
+   */
+  async openAsUser(user: OsUser, path: string, metadata?: Record<string, string>): Promise<OpenedFile | undefined> {
+    // A NUL would split the request's fields: the caller's own open refuses such a path.
+    if (path.includes('\0')) return undefined;
+    this.start();
+    const factory = this.factory;
+    if (!factory?.stdin?.writable || factory.pid === undefined) return undefined;
+    const id = ++this.lastFileRequest;
+    const answer = new Promise<FileAnswer>((done) => this.opening.set(id, done));
+    const pairs = metadata ? [String(Object.keys(metadata).length), ...Object.entries(metadata).flat()] : ['-'];
+    this.sendSwitching(frame(['open', String(id), String(user.uid), String(user.gid), path, ...pairs]));
+    const opened = await answer;
+    if (opened && 'errno' in opened) throw fsError({ code: ERRNO_NAMES.get(opened.errno) ?? 'EIO', message: opened.message }, path);
+    return opened;
+  }
+
+  /** Writes a run or an open, or holds it back while opens of /proc/<factory>/fd wait. */
+  private sendSwitching(request: Buffer): void {
+    if (this.procOpens.length > 0) { this.held.push(request); return; }
+    this.switching++;
+    this.factory!.stdin!.write(request);
+  }
+
+  /** Runs `open` (of /proc/<factory>/fd) once the factory cannot be switching ids. */
+  private whenDumpable(open: () => void): void {
+    this.procOpens.push(open);
+    this.release();
+  }
+
+  /** Once no run or open is unanswered: the waiting opens of /proc/<factory>/fd, then what they held back. */
+  private release(): void {
+    if (this.switching > 0) return;
+    for (const open of this.procOpens.splice(0)) open();
+    for (const request of this.held.splice(0)) this.sendSwitching(request);
+  }
+
+  /** Reopens the file the factory opened for request `id` and lets the factory close its own. */
+  private reopen(factory: ChildProcess, id: number, fd: number, metadataKept: boolean): void {
+    const done = this.opening.get(id);
+    this.opening.delete(id);
+    let opened: FileAnswer;
+    try {
+      opened = { fd: openSync(`/proc/${factory.pid}/fd/${fd}`, fsConstants.O_WRONLY), metadataKept };
+    } catch (err) {
+      // Not expected (see the top of this file): the caller opens the file with its own switch.
+      this.log?.error('cannot reopen a file the process factory opened', { error: (err as Error).message });
+      opened = undefined;
+    }
+    factory.stdin?.write(frame(['close', String(fd)]));
+    done?.(opened);
   }
 
   /** Stops the factory (EOF on its requests) and closes the pipes of unused slots. */
@@ -181,16 +274,19 @@ export class ProcessFactory {
     const n = rest.map(Number);
     if (kind === 'slot') {
       this.asked = Math.max(0, this.asked - 1);
-      this.adopt(factory.pid!, n[0]!, n[1]!, n[2]!, n[3]!);
+      this.whenDumpable(() => this.adopt(factory.pid!, n[0]!, n[1]!, n[2]!, n[3]!));
     } else if (kind === 'started' || kind === 'failed') {
+      this.switching--;
       const pending = this.starting.get(n[0]!);
-      if (!pending) return;
       this.starting.delete(n[0]!);
-      if (kind === 'failed') return pending.done({ code: n[1] === EAGAIN ? 'resource_exhausted' : 'invalid_argument', message: rest.slice(2).join(' ') });
-      // Registered before any later line (its exit may follow in the same read) is handled.
-      const proc = new LaunchedProcess({ pid: n[1]!, ...pending.slot.pipes }, pending.keepStdin);
-      this.live.set(proc.pid, proc);
-      pending.done({ proc });
+      if (pending && kind === 'failed') pending.done({ code: n[1] === EAGAIN ? 'resource_exhausted' : 'invalid_argument', message: rest.slice(2).join(' ') });
+      else if (pending) {
+        // Registered before any later line (its exit may follow in the same read) is handled.
+        const proc = new LaunchedProcess({ pid: n[1]!, ...pending.slot.pipes }, pending.keepStdin);
+        this.live.set(proc.pid, proc);
+        pending.done({ proc });
+      }
+      this.release();
     } else if (kind === 'exit') {
       const proc = this.live.get(n[0]!);
       if (!proc) return;
@@ -200,6 +296,14 @@ export class ProcessFactory {
       // After the launch's caller has attached its listeners (it resumes in a microtask).
       setImmediate(() => proc.ended(code, signal));
       this.askForSlots();
+    } else if (kind === 'file') {
+      this.switching--;
+      this.whenDumpable(() => this.reopen(factory, n[0]!, n[1]!, n[2] === 1));
+    } else if (kind === 'file-failed') {
+      this.switching--;
+      this.opening.get(n[0]!)?.({ errno: n[1]!, message: rest.slice(2).join(' ') });
+      this.opening.delete(n[0]!);
+      this.release();
     } else if (kind === 'error') {
       // A slot could not be made (out of descriptors): a waiting command spawns (and gets the
       // same error), and the next launch asks again.
@@ -244,11 +348,18 @@ export class ProcessFactory {
     if (this.factory !== factory) return;
     this.factory = undefined;
     this.asked = 0;
+    // What waited for the old factory to be dumpable: the answers below settle its callers.
+    this.switching = 0;
+    this.procOpens.length = 0;
+    this.held.length = 0;
     for (const s of this.slots.splice(0)) this.discard(s);
     for (const w of this.waiting.splice(0)) w(undefined);
     // Whether these started is unknown: starting them again could run a command twice.
     for (const { done } of this.starting.values()) done({ code: 'unavailable', message: 'the process factory ended before it answered; try again' });
     this.starting.clear();
+    // Opening a file twice is harmless: the caller does it itself.
+    for (const done of this.opening.values()) done(undefined);
+    this.opening.clear();
     for (const [pid, proc] of this.live) watchUntilGone(pid, () => proc.ended(null, null));
     this.live.clear();
     if (!this.closed) this.startLater(RESTART_AFTER_MS);
