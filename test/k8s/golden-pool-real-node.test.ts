@@ -48,6 +48,12 @@ describe('warm pool filled from a golden Sandbox on the real node', { skip: skip
   });
 
   const exec = async (name: string, script: string) => (await kubectl('-n', ns, 'exec', name, '-c', 'main', '--', 'sh', '-c', script)).trim();
+  /** For a timeout's message: each Sandbox's conditions and the namespace's events (CI keeps no other trace of a run). */
+  const whereThingsStand = async () => {
+    const sandboxes = (await client.list<Sandbox>(SANDBOXES, ns)).items.map((s) => `${s.metadata.name}: ${JSON.stringify(s.status?.conditions ?? [])}`);
+    const events = await kubectl('-n', ns, 'get', 'events', '--sort-by=.lastTimestamp', '-o', 'custom-columns=AT:.lastTimestamp,OBJECT:.involvedObject.name,REASON:.reason,MESSAGE:.message').catch((e: Error) => e.message);
+    return [...sandboxes, events].join('\n');
+  };
   const ready = (sb: Sandbox) => (sb.status?.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
   it("fills the pool with copies of the golden Sandbox: its start done, its memory and files, their own hostnames", { timeout: 900_000 }, async (t) => {
@@ -58,7 +64,8 @@ describe('warm pool filled from a golden Sandbox on the real node', { skip: skip
 
     await client.create(TEMPLATES, ns, { metadata: { name: 'py' }, spec: { podTemplate: pythonPodTemplate(NODE_SCHEDULER, { 'agentbox.dev/fork-from': 'golden' }) } } as KubeObject);
     await client.create(WARM_POOLS, ns, { metadata: { name: 'py' }, spec: { replicas: 2, sandboxTemplateRef: { name: 'py' } } } as KubeObject);
-    await waitFor('the pool Ready', async () => ((await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'py')).status?.readyReplicas === 2 ? true : null), 300_000, 200);
+    await waitFor('the pool Ready', async () => ((await client.get<SandboxWarmPool>(WARM_POOLS, ns, 'py')).status?.readyReplicas === 2 ? true : null), 300_000, 200)
+      .catch(async (e: Error) => { throw new Error(`${e.message}\n${await whereThingsStand()}`); });
     const members = (await client.list<Sandbox>(SANDBOXES, ns)).items.filter((s) => s.metadata.name !== 'golden');
     assert.equal(members.length, 2);
     const goldenCount = Number(await exec('golden', 'cat /tmp/count'));
