@@ -9,6 +9,8 @@ import type { KubeClient } from '../../src/k8s/client.ts';
 import { startRouter, type RunningRouter } from '../../src/k8s/router/server.ts';
 import { mintScopedToken, ROUTER_CREDENTIAL_HEADER } from '../../src/k8s/router/auth.ts';
 import { nameHash } from '../../src/k8s/hash.ts';
+import { PODS } from '../../src/k8s/client.ts';
+import { SANDBOXES } from '../../src/k8s/resources.ts';
 import { adminClient, createNamespace, createSandboxObject, createSandboxPod, deleteNamespace, ensureEnv, installCrds, waitFor } from './harness.ts';
 
 const skip = ensureEnv();
@@ -92,6 +94,30 @@ describe('sandbox router', { skip: skip ?? false }, () => {
     assert.equal((await call(open, { 'X-Sandbox-ID': 'pool-abcde', 'X-Sandbox-Namespace': ns })).status, 502);
     const res = await fetch(`http://127.0.0.1:${open.port}/`, { headers: { 'X-Sandbox-ID': 'pool-abcde', 'X-Sandbox-Namespace': ns, 'X-Sandbox-UID': warmUid } });
     assert.equal(await res.text(), 'warm');
+  });
+
+  it('a claimed pool member answers by name and pod IP once its Sandbox leaves the pool, before its pod is relabelled', async () => {
+    // A claim takes a member by removing the pool label from the Sandbox; the pod's copy goes on
+    // the sandbox controller's next sync, and the claimant's first call can come before that.
+    const claimedIp = '127.1.201.3';
+    const member = http.createServer((_req, res) => res.end('claimed'));
+    await new Promise<void>((r) => member.listen(8888, claimedIp, r));
+    try {
+      const warmLabel = { 'agents.x-k8s.io/warm-pool-sandbox': nameHash('pool') };
+      const pod = await createSandboxPod(client, await createSandboxObject(client, ns, 'pool-fghij', { labels: warmLabel }), 'pool-fghij', claimedIp, warmLabel);
+      const byName = { 'X-Sandbox-ID': 'pool-fghij', 'X-Sandbox-Namespace': ns };
+      const text = (headers: Record<string, string>) => fetch(`http://127.0.0.1:${open.port}/`, { headers }).then(async (r) => (r.status === 200 ? r.text() : null));
+      await waitFor('the router sees the member', () => text({ ...byName, 'X-Sandbox-UID': pod.metadata.uid! }));
+      assert.equal((await call(open, byName)).status, 502, 'unclaimed: not by name');
+
+      await client.patch(SANDBOXES, ns, 'pool-fghij', { metadata: { labels: { 'agents.x-k8s.io/warm-pool-sandbox': null } } });
+      assert.equal(await waitFor('the claimed member by name', () => text(byName)), 'claimed');
+      assert.equal(await text({ ...byName, 'X-Sandbox-Pod-IP': claimedIp }), 'claimed', 'and by the pod IP the Sandbox reports');
+      const now = await client.get<{ metadata: { labels?: Record<string, string> } }>(PODS, ns, 'pool-fghij');
+      assert.ok(now.metadata.labels?.['agents.x-k8s.io/warm-pool-sandbox'], 'the pod still carries the pool label (no controller runs here)');
+    } finally {
+      await new Promise<void>((r) => member.close(() => r()));
+    }
   });
 
   it('token mode requires the shared bearer token', async () => {

@@ -24,7 +24,10 @@ export interface Upstream {
 const ipsOf = (p: Pod) => (p.status?.podIPs?.map((x) => x.ip) ?? (p.status?.podIP ? [p.status.podIP] : []))
   .map((ip) => canonicalIp(ip)).filter((ip): ip is string => ip !== null);
 const live = (p: Pod) => !p.metadata.deletionTimestamp && p.status?.phase === 'Running' && !p.spec.hostNetwork && ipsOf(p).length > 0;
-const isWarm = (p: Pod) => !!p.metadata.labels?.[LABEL.warmPoolSandbox];
+// Pool membership is the Sandbox's: a claim takes a member by removing the label from the Sandbox,
+// and the pod's copy of it goes only later (the sandbox controller's next pod sync), while the
+// claimant may already be calling.
+const inWarmPool = (sb: Sandbox) => !!sb.metadata.labels?.[LABEL.warmPoolSandbox];
 
 export function resolveUpstream(t: Target, view: ClusterView, clusterDomain: string): Upstream {
   if (!view.watches(t.namespace)) throw new RouterError(404, `namespace ${t.namespace} is not a sandbox namespace of this router`);
@@ -35,7 +38,7 @@ export function resolveUpstream(t: Target, view: ClusterView, clusterDomain: str
   if (!sandbox) throw new RouterError(404, `sandbox ${t.namespace}/${t.id} does not exist`);
   // The named Sandbox's live pods: by UID (the only way to a warm pod), else its claimed pod.
   const pods = view.sandboxPods(t.namespace, (p, owner) => owner.metadata.uid === sandbox.metadata.uid && live(p)
-    && (t.uid ? p.metadata.uid === t.uid : !isWarm(p)));
+    && (t.uid ? p.metadata.uid === t.uid : !inWarmPool(owner)));
   if (t.podIp) {
     const pod = pods.find((p) => ipsOf(p).includes(t.podIp!));
     if (!pod) throw new RouterError(400, `X-Sandbox-Pod-IP ${t.podIp} is not an address of the pod of sandbox ${t.namespace}/${t.id}`);
@@ -43,6 +46,6 @@ export function resolveUpstream(t: Target, view: ClusterView, clusterDomain: str
   }
   if (pods[0]) return { host: ipsOf(pods[0])[0]!, port: t.port, via: t.uid ? 'uid' : 'name', sandbox };
   // The Service the operator reports for this Sandbox, never any other name in the cluster.
-  if (!clusterDomain || t.uid || sandbox.metadata.labels?.[LABEL.warmPoolSandbox] || sandbox.status?.service !== t.id) throw new RouterError(502, `sandbox ${t.namespace}/${t.id} has no running pod`);
+  if (!clusterDomain || t.uid || inWarmPool(sandbox) || sandbox.status?.service !== t.id) throw new RouterError(502, `sandbox ${t.namespace}/${t.id} has no running pod`);
   return { host: `${t.id}.${t.namespace}.svc.${clusterDomain}`, port: t.port, via: 'dns', sandbox };
 }
