@@ -11,7 +11,8 @@
  *   the least a guest could spend on a command, vs `runsc exec`;
  * - a new sandbox's first command and its 2nd to 5th vs back-to-back execs on a sandbox that has
  *   run those (the golden builder's warm-up decides how much of the guest is compiled at first);
- * - 1 MiB file write + read through the guest's /files vs the host's own disk;
+ * - 1 MiB file write + read through the guest's /files vs the host's own disk; a 1 MiB download
+ *   of random bytes by a client that accepts gzip vs the same asked for as identity;
  * - 1 KiB file write as the sandbox's default user vs the same write as root;
  * - pause and resume of an idle sandbox, its first and its second (no baseline), and of one
  *   with 512 MiB touched (vs dd writing 512 MiB of pre-generated random data to disk: the disk,
@@ -23,6 +24,7 @@
  *   or DENSITY_MAX run at once; the host memory each took (MemAvailable's drop), and from that a
  *   computed (labelled) count for 16 GiB.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -188,6 +190,20 @@ async function run(ctx: BenchContext): Promise<void> {
       await readFile(join(home, 'bench.bin'));
     });
     ctx.report(percentileRow('1 MiB file write + read', files, 50, 'ms', { name: 'host disk', samples: local }));
+
+    // A download of bytes that do not compress, by a client that accepts gzip as fetch does on
+    // every request, beside the same bytes asked for as they are: the guest sends them as they
+    // are either way (files-get.ts), never paying to compress them.
+    const noise = randomBytes(MiB);
+    const noiseUrl = `${info.guest.url}/files?path=/tmp/noise.bin`;
+    const put = await fetch(noiseUrl, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body: noise });
+    await put.arrayBuffer();
+    const download = (acceptEncoding: string) => timeMany(30, async () => {
+      const res = await fetch(noiseUrl, { headers: { ...headers, 'accept-encoding': acceptEncoding } });
+      if ((await res.arrayBuffer()).byteLength !== MiB) throw new Error('short download');
+    });
+    const asIdentity = await download('identity');
+    ctx.report(percentileRow('1 MiB download of random bytes, client accepting gzip (`gzip, deflate`, as fetch sends)', await download('gzip, deflate'), 50, 'ms', { name: 'the same asked for as identity', samples: asIdentity }));
 
     // A small write as the sandbox's default user, which needs the user's ids for the open
     // (the process factory switches them), beside the same write as root (no switch).

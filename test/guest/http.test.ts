@@ -2,6 +2,7 @@
 // /health, /envs, /metrics, /init, and the access-token rule across REST and RPC.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -133,6 +134,20 @@ describe('GET /files', () => {
       assert.equal(gunzipSync(zipped.body).equals(data), true, name);
       const head = await fetch(`${g.url}${path}`, { method: 'HEAD', headers: { ...auth(), 'accept-encoding': 'identity' } });
       assert.deepEqual([head.status, head.headers.get('content-length'), await head.text()], [200, String(data.length), '']);
+    }
+  });
+
+  test('bytes that do not compress come back as they are to a client that accepts gzip, unless it refuses identity', async () => {
+    for (const [name, data] of [['random-small.bin', randomBytes(1000)], ['random-large.bin', randomBytes(200 * 1024)]] as const) {
+      writeFileSync(join(root, name), data);
+      const path = `/files?${q({ path: join(root, name) })}`;
+      const asIs = await rawGet(path, { ...auth(), 'accept-encoding': 'gzip, deflate' });
+      assert.deepEqual([asIs.headers['content-encoding'], asIs.headers['content-length'], asIs.headers.vary, asIs.body.equals(data)], [undefined, String(data.length), 'Accept-Encoding', true], name);
+      const head = await fetch(`${g.url}${path}`, { method: 'HEAD', headers: { ...auth(), 'accept-encoding': 'gzip' } });
+      assert.deepEqual([head.headers.get('content-encoding'), head.headers.get('content-length')], [null, String(data.length)], `${name}: HEAD says what GET sends`);
+      const forced = await rawGet(path, { ...auth(), 'accept-encoding': 'gzip, identity;q=0' });
+      assert.equal(forced.headers['content-encoding'], 'gzip', name);
+      assert.equal(gunzipSync(forced.body).equals(data), true, name);
     }
   });
 

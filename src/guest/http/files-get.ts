@@ -1,12 +1,13 @@
 /**
- * GET /files: a file's bytes, gzip-compressed when the client accepts it (406 when it accepts
- * neither gzip nor identity), with Content-Disposition and a sniffed Content-Type.
+ * GET /files: a file's bytes, gzip-compressed when the client accepts it and the bytes compress
+ * (406 when it accepts neither gzip nor identity), with Content-Disposition and a sniffed
+ * Content-Type.
  */
 import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip, gzipSync } from 'node:zlib';
+import { constants as zlib, createGzip, deflateRawSync, gzipSync } from 'node:zlib';
 import { AgentboxError } from '../../api/errors.ts';
 import type { GuestContext } from '../context.ts';
 import { fsError } from '../errors.ts';
@@ -14,9 +15,9 @@ import { userPath } from '../request-user.ts';
 import { authorizeFileRequest, requirePath } from './file-user.ts';
 import { sendJson } from './respond.ts';
 
-/** 'gzip', 'identity', or undefined when the client accepts neither (→ 406). */
-export function negotiateEncoding(header: string | undefined): 'gzip' | 'identity' | undefined {
-  if (!header || !header.trim()) return 'identity';
+/** The served codings the client accepts (RFC 9110 §12.5.3), or undefined when neither (→ 406). */
+export function acceptedEncodings(header: string | undefined): { gzip: boolean; identity: boolean } | undefined {
+  if (!header || !header.trim()) return { gzip: false, identity: true };
   const q = new Map<string, number>();
   for (const part of header.split(',')) {
     const [coding, ...params] = part.trim().toLowerCase().split(';');
@@ -26,9 +27,26 @@ export function negotiateEncoding(header: string | undefined): 'gzip' | 'identit
   }
   const star = q.get('*');
   const accepts = (c: string) => (q.get(c) ?? (c === 'identity' ? (star ?? 1) : (star ?? 0))) > 0;
-  if (accepts('gzip')) return 'gzip';
-  if (accepts('identity')) return 'identity';
-  return undefined;
+  const accepted = { gzip: accepts('gzip'), identity: accepts('identity') };
+  return accepted.gzip || accepted.identity ? accepted : undefined;
+}
+
+/**
+ * The fastest level: the bytes mostly cross the host's own link to the server, and under gVisor
+ * compressing costs far more than sending (BENCHMARKS.md, issue #13).
+ */
+const GZIP = { level: zlib.Z_BEST_SPEED };
+/** gzip must save at least a tenth of the bytes to be worth its CPU. */
+const WORTH_COMPRESSING = 0.9;
+
+/**
+ * Whether `sample` (a file's first bytes) compresses. Data that does not (an archive, an image,
+ * encrypted or random bytes) is sent as it is to a client that accepts identity, which every
+ * client that accepts gzip does unless it says `identity;q=0`: fetch and httpx ask for gzip on
+ * every request, and compressing 1 MiB of random bytes took 8× as long as sending it.
+ */
+export function compresses(sample: Buffer): boolean {
+  return deflateRawSync(sample, GZIP).length <= sample.length * WORTH_COMPRESSING;
 }
 
 /**
@@ -38,11 +56,11 @@ export function negotiateEncoding(header: string | undefined): 'gzip' | 'identit
  */
 const WHOLE_READ_MAX = 64 * 1024;
 
-/** The first 512 bytes of `path`. */
-function headOf(path: string): Buffer {
-  const buf = Buffer.alloc(512);
+/** The first `n` bytes of `path`. */
+function headOf(path: string, n: number): Buffer {
+  const buf = Buffer.alloc(n);
   const fd = openSync(path, 'r');
-  try { return buf.subarray(0, readSync(fd, buf, 0, 512, 0)); } finally { closeSync(fd); }
+  try { return buf.subarray(0, readSync(fd, buf, 0, n, 0)); } finally { closeSync(fd); }
 }
 
 /** text/plain when the first 512 bytes of `data` are valid UTF-8 without NULs, else octet-stream. */
@@ -77,28 +95,32 @@ export async function getFiles(g: GuestContext, req: IncomingMessage, res: Serve
   } catch (err) {
     throw fsError(err, path);
   }
-  const encoding = negotiateEncoding(req.headers['accept-encoding']);
-  if (!encoding) {
+  const accepted = acceptedEncodings(req.headers['accept-encoding']);
+  if (!accepted) {
     sendJson(res, 406, { code: 406, message: 'only gzip and identity encodings are supported' });
     return;
   }
   const head = req.method === 'HEAD';
+  // A file of one read is its own sample; a larger one is judged by its first as many bytes.
   let whole: Buffer | undefined;
+  let sample: Buffer;
   try {
-    whole = !head && size <= WHOLE_READ_MAX ? readFileSync(path) : undefined;
+    whole = size <= WHOLE_READ_MAX ? readFileSync(path) : undefined;
+    sample = whole ?? headOf(path, WHOLE_READ_MAX);
   } catch (err) {
     throw fsError(err, path);
   }
+  const gzip = accepted.gzip && (!accepted.identity || compresses(sample));
   const headers: Record<string, string | number> = {
-    'Content-Type': sniffContentType(whole ?? headOf(path)),
+    'Content-Type': sniffContentType(sample),
     'Content-Disposition': contentDisposition(basename(path)),
     'Last-Modified': mtime.toUTCString(),
     Vary: 'Accept-Encoding',
   };
-  if (encoding === 'gzip') headers['Content-Encoding'] = 'gzip';
+  if (gzip) headers['Content-Encoding'] = 'gzip';
   else headers['Content-Length'] = size;
-  if (whole) {
-    const body = encoding === 'gzip' ? gzipSync(whole) : whole;
+  if (whole && !head) {
+    const body = gzip ? gzipSync(whole, GZIP) : whole;
     res.writeHead(200, { ...headers, 'Content-Length': body.length }).end(body);
     return;
   }
@@ -108,5 +130,5 @@ export async function getFiles(g: GuestContext, req: IncomingMessage, res: Serve
     return;
   }
   const source = createReadStream(path);
-  await (encoding === 'gzip' ? pipeline(source, createGzip(), res) : pipeline(source, res));
+  await (gzip ? pipeline(source, createGzip(GZIP), res) : pipeline(source, res));
 }
