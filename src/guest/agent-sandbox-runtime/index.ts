@@ -6,13 +6,15 @@
 // Paths are confined to the base directory (SANDBOX_BASE_DIR, default /app) by realpath. No auth:
 // the pod's NetworkPolicy admits only the router.
 import http from 'node:http';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, openSync } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { confine } from './paths.ts';
 import { execute } from './execute.ts';
+import { fdSink } from '../filesystem/fd-sink.ts';
 import { AgentboxError } from '../../api/errors.ts';
 
 export interface AgentSandboxRuntimeOptions {
@@ -99,13 +101,7 @@ function upload(base: string, req: http.IncomingMessage, res: http.ServerRespons
         await mkdir(dirname(dest), { recursive: true });
         // Temp file + rename: a reader never sees half a file.
         const tmp = `${dest}.upload-${process.pid}-${Date.now()}`;
-        await new Promise<void>((ok, fail) => {
-          const out = createWriteStream(tmp);
-          stream.pipe(out);
-          out.on('finish', ok);
-          out.on('error', fail);
-          stream.on('error', fail);
-        });
+        await pipeline(stream, fdSink(openSync(tmp, 'w')));
         await rename(tmp, dest);
         return { status: 200, body: { message: `File '${info.filename}' uploaded successfully.` } };
       })();

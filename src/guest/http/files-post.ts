@@ -9,7 +9,7 @@
  * and file are opened with the process's effective uid/gid switched to the user's, so a symlink
  * the user planted (`~/notes.txt -> /etc/shadow`) leads only where the user could write anyway.
  */
-import { closeSync, constants, createWriteStream, mkdirSync, openSync, realpathSync } from 'node:fs';
+import { closeSync, constants, mkdirSync, openSync, realpathSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -22,6 +22,7 @@ import type { ProcessFactory } from '../process/process-factory.ts';
 import { fsError } from '../errors.ts';
 import { userPath } from '../request-user.ts';
 import type { OsUser } from '../users.ts';
+import { fdSink } from '../filesystem/fd-sink.ts';
 import { metadataFromHeaders, readMetadata, validateMetadata, writeMetadata, type Metadata } from '../filesystem/metadata.ts';
 import { authorizeFileRequest, requirePath, type FileRequest } from './file-user.ts';
 import { sendJson } from './respond.ts';
@@ -96,8 +97,8 @@ export async function writeFile(g: FileWriteDeps, user: OsUser, target: string, 
     if (metadata) validateMetadata(metadata);
     const opened = await openForWrite(g, user, path, metadata);
     kept = opened.kept;
-    // The stream owns the fd from here and closes it, also when the body fails.
-    await pipeline(body, createWriteStream(path, { fd: opened.fd }));
+    // The sink owns the fd from here and closes it, also when the body fails.
+    await pipeline(body, fdSink(opened.fd));
   } catch (err) {
     body.resume(); // drain what is left so the request can complete
     throw fsError(err, path);
