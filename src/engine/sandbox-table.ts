@@ -17,7 +17,7 @@ import { addressForBoot, createNetns, enableForwarding, netnsExists } from './ne
 import { runtimeClass } from './runtime/classes.ts';
 import type { RuntimeDriver } from './runtime/driver.ts';
 import { DEFAULT_MAX_GOLDEN, GoldenSnapshots } from './golden-snapshots.ts';
-import { PerKeyQueue } from './per-key-queue.ts';
+import { PerKeyQueue } from '../api/per-key-queue.ts';
 import { PhaseTimes } from './phase-times.ts';
 import { RecordStore, type EngineRecord, type EngineRecordState } from './sandbox-record.ts';
 import { allSettled } from './settle.ts';

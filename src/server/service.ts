@@ -22,7 +22,7 @@ import type { Subject } from './policy.ts';
 import type { PoolManager } from './pools.ts';
 import type { Quota } from './quota.ts';
 import { newSandboxId } from '../api/ids.ts';
-import { PerKeyQueue } from '../engine/per-key-queue.ts';
+import { PerKeyQueue } from '../api/per-key-queue.ts';
 import { startFromRecord } from './start-from-record.ts';
 import type { ListFilter, OnTimeoutAction, RecordState, SandboxRecord, SandboxStore } from './sandbox-store.ts';
 import type { SnapshotFilter, SnapshotRecord, SnapshotStore } from './snapshot-store.ts';

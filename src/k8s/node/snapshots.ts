@@ -11,7 +11,8 @@ import { dirname, join } from 'node:path';
 import type { CheckpointRequest, CheckpointResponse, RestoreRequest, RestoreResponse } from '../../api/k8s/node-agent.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { MANIFEST, sealNodeSnapshot, sha256OfFile, verifyNodeSnapshot } from './manifest.ts';
-import { checkpoint, findPodSandbox, sandboxBinary, type Runsc } from './runsc.ts';
+import { PerKeyQueue } from '../../api/per-key-queue.ts';
+import { checkpoint, findPodSandbox, sandboxBinary, type PodSandbox, type Runsc } from './runsc.ts';
 import { BinaryDigests } from './runtime.ts';
 import type { S3SnapshotStore } from './store.ts';
 import { grantPath, IMAGES_DIR } from './wrapper.ts';
@@ -30,6 +31,7 @@ const newSnapshotId = () => `snap-${randomBytes(10).toString('hex').slice(0, 16)
 
 export class NodeSnapshots {
   private readonly digests = new BinaryDigests();
+  private readonly checkpoints = new PerKeyQueue();
 
   constructor(private readonly o: NodeSnapshotsOptions) {}
 
@@ -37,8 +39,18 @@ export class NodeSnapshots {
     return join(this.o.dir, namespace, snapshotId);
   }
 
+  /**
+   * One checkpoint of a sandbox at a time: two forks of one running Sandbox asked at once (a warm
+   * pool filling from a golden Sandbox) ran two `runsc checkpoint --leave-running` of it side by
+   * side, which gVisor does not promise to support, and one of the two restored copies died
+   * seconds after it started (a clean-clone CI run of test/k8s/golden-pool-real-node.test.ts).
+   */
   async checkpoint(req: CheckpointRequest): Promise<CheckpointResponse> {
     const sandbox = await findPodSandbox(this.o.runsc, req);
+    return this.checkpoints.run(sandbox.id, () => this.checkpointOf(sandbox, req));
+  }
+
+  private async checkpointOf(sandbox: PodSandbox, req: CheckpointRequest): Promise<CheckpointResponse> {
     // The sandbox's own binary checkpoints it, and is the one the manifest pins.
     const runsc = { ...this.o.runsc, binary: (await sandboxBinary(sandbox.pid)) ?? this.o.runsc.binary };
     const snapshotId = newSnapshotId();

@@ -1,7 +1,7 @@
 /**
  * Runs operations on one key (a sandbox id) one after another, and operations on different keys
- * side by side: a pause and a kill of the same sandbox never interleave. Shared by the engine
- * and the server's service, which each keep their own queue.
+ * side by side: a pause and a kill of the same sandbox never interleave. Shared by the engine,
+ * the server's service and the Kubernetes node agent, which each keep their own queue.
  */
 export class PerKeyQueue {
   private readonly tails = new Map<string, Promise<unknown>>();
