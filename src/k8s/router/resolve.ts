@@ -37,8 +37,9 @@ export function resolveUpstream(t: Target, view: ClusterView, clusterDomain: str
   const sandbox = view.sandbox(t.namespace, t.id);
   if (!sandbox) throw new RouterError(404, `sandbox ${t.namespace}/${t.id} does not exist`);
   // The named Sandbox's live pods: by UID (the only way to a warm pod), else its claimed pod.
+  const warm = inWarmPool(sandbox);
   const pods = view.sandboxPods(t.namespace, (p, owner) => owner.metadata.uid === sandbox.metadata.uid && live(p)
-    && (t.uid ? p.metadata.uid === t.uid : !inWarmPool(owner)));
+    && (t.uid ? p.metadata.uid === t.uid : !warm));
   if (t.podIp) {
     const pod = pods.find((p) => ipsOf(p).includes(t.podIp!));
     if (!pod) throw new RouterError(400, `X-Sandbox-Pod-IP ${t.podIp} is not an address of the pod of sandbox ${t.namespace}/${t.id}`);
@@ -46,6 +47,6 @@ export function resolveUpstream(t: Target, view: ClusterView, clusterDomain: str
   }
   if (pods[0]) return { host: ipsOf(pods[0])[0]!, port: t.port, via: t.uid ? 'uid' : 'name', sandbox };
   // The Service the operator reports for this Sandbox, never any other name in the cluster.
-  if (!clusterDomain || t.uid || inWarmPool(sandbox) || sandbox.status?.service !== t.id) throw new RouterError(502, `sandbox ${t.namespace}/${t.id} has no running pod`);
+  if (!clusterDomain || t.uid || warm || sandbox.status?.service !== t.id) throw new RouterError(502, `sandbox ${t.namespace}/${t.id} has no running pod`);
   return { host: `${t.id}.${t.namespace}.svc.${clusterDomain}`, port: t.port, via: 'dns', sandbox };
 }
