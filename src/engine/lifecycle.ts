@@ -8,7 +8,7 @@ import { AgentboxError, asAgentboxError, conflict, invalidArgument } from '../ap
 import { newSandboxId, SANDBOX_ID_RE } from '../api/ids.ts';
 import { sandboxPaths, type SandboxPaths } from './bundle.ts';
 import type { DiskOptions } from './engine-options.ts';
-import { attachDisk, detachDisk } from './images/disk.ts';
+import { attachDisk, detachDisk, switchToDirectIoInBackground } from './images/disk.ts';
 import { isMounted, unmount } from './images/overlay.ts';
 import type { LinkAddresses } from './network/addresses.ts';
 import { DEFAULT_EGRESS, validateEgressPolicy } from './network/egress.ts';
@@ -107,14 +107,15 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
     const [, link] = await allSettled([
       phases.time('disk', async () => {
         const disk = t.disk(record);
-        await t.preparedDisks.take(disk.file, disk.sizeMiB);
-        await attachDisk(disk, { create: true, directIoInBackground: true });
+        t.preparedDisks.take(disk.file, disk.sizeMiB);
+        await attachDisk(disk, { create: true, directIoLater: true });
         if (seed) await seed(p);
       }),
       phases.time('network', () => t.ensureNetwork(record)),
     ]);
     await phases.time('bundle', () => t.prepareBundle(record, link));
     await phases.time('finish', () => finish(p, link));
+    switchToDirectIoInBackground(t.disk(record));
     phases.done();
   } catch (err) {
     await teardown(t, record.id, record);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
-import { attachDisk, detachDisk, loopDevices } from '../../src/engine/images/disk.ts';
+import { attachDisk, detachDisk, loopDevices, switchToDirectIoInBackground } from '../../src/engine/images/disk.ts';
 import { PreparedDisks } from '../../src/engine/images/prepared-disks.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -34,16 +34,16 @@ describe('prepared disk images', () => {
 
       const sandbox = join(home, 'sandbox');
       mkdirSync(sandbox);
-      assert.equal(await disks.take(join(sandbox, 'other-size.img'), SIZE_MIB * 2), false, 'another size is made on the spot');
+      assert.equal(disks.take(join(sandbox, 'other-size.img'), SIZE_MIB * 2), false, 'another size is made on the spot');
       assert.equal(existsSync(join(sandbox, 'other-size.img')), false);
       writeFileSync(join(sandbox, 'taken.img'), 'existing');
-      assert.equal(await disks.take(join(sandbox, 'taken.img'), SIZE_MIB), false, 'an existing file is never replaced');
+      assert.equal(disks.take(join(sandbox, 'taken.img'), SIZE_MIB), false, 'an existing file is never replaced');
 
       const a = join(sandbox, 'a.img');
       const b = join(sandbox, 'b.img');
-      assert.equal(await disks.take(a, SIZE_MIB), true);
-      assert.equal(await disks.take(b, SIZE_MIB), true);
-      assert.equal(await disks.take(join(sandbox, 'c.img'), SIZE_MIB), false, 'an empty pool hands out nothing');
+      assert.equal(disks.take(a, SIZE_MIB), true);
+      assert.equal(disks.take(b, SIZE_MIB), true);
+      assert.equal(disks.take(join(sandbox, 'c.img'), SIZE_MIB), false, 'an empty pool hands out nothing');
       for (const f of [a, b]) {
         assert.equal(statSync(f).size, SIZE_MIB * MiB);
         await runCommand('e2fsck', ['-n', '-f', f]);
@@ -63,23 +63,26 @@ describe('prepared disk images', () => {
     const dir = join(home, 'none');
     const disks = new PreparedDisks({ dir, sizeMiB: SIZE_MIB, count: 0 });
     await disks.start();
-    assert.equal(await disks.take(join(home, 'x.img'), SIZE_MIB), false);
+    assert.equal(disks.take(join(home, 'x.img'), SIZE_MIB), false);
     await disks.stop();
     assert.equal(existsSync(dir), false);
   });
 });
 
-describe('a disk attached with its direct I/O switched in the background', () => {
+describe('a disk attached with its direct I/O switched later, in the background', () => {
   const loopsOf = (file: string) => loopDevices().filter((l) => l.backingFile === file);
   const directIo = (device: string) => readFileSync(`/sys/block/${device.slice('/dev/'.length)}/loop/dio`, 'utf8').trim() === '1';
 
-  it('is mounted at once and gets direct I/O soon after; a detach right after the attach leaves no loop device', async () => {
+  it('is mounted without direct I/O, gets it once switched; a detach right after the switch leaves no loop device', async () => {
     const disk = { file: join(home, 'bg.img'), mount: join(home, 'bg'), sizeMiB: SIZE_MIB };
-    await attachDisk(disk, { create: true, directIoInBackground: true });
+    await attachDisk(disk, { create: true, directIoLater: true });
     try {
       writeFileSync(join(disk.mount, 'f'), 'written before the switch');
       const [loop] = loopsOf(disk.file);
       assert.ok(loop, 'the image is on a loop device');
+      // A create's own writes (its seed) must not wait for the device's freeze.
+      assert.equal(directIo(loop.device), false, 'no switch before the caller asks for it');
+      switchToDirectIoInBackground(disk);
       await waitFor('direct I/O on', () => directIo(loop.device), 10_000);
     } finally {
       await detachDisk(disk);
@@ -88,7 +91,8 @@ describe('a disk attached with its direct I/O switched in the background', () =>
 
     // Detached before its switch can have run: the detach waits for it, so the switch never
     // lands on a loop device another disk took meanwhile, and nothing is left attached.
-    await attachDisk(disk, { create: false, directIoInBackground: true });
+    await attachDisk(disk, { create: false, directIoLater: true });
+    switchToDirectIoInBackground(disk);
     assert.equal(readFileSync(join(disk.mount, 'f'), 'utf8'), 'written before the switch');
     await detachDisk(disk);
     await waitFor('the loop device released', () => loopsOf(disk.file).length === 0, 10_000);

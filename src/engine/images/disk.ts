@@ -16,8 +16,8 @@
  * outlives its mount, even when the server is killed between the two; `sweepOrphanLoops`
  * removes what a crash in the middle of a teardown may leave.
  */
-import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statfsSync, statSync } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
 import { dirname, sep } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
@@ -61,7 +61,7 @@ export function isMountPoint(path: string): boolean {
  * first; without, a missing image is an error (a sandbox's files must never silently restart
  * empty, nor land on the host filesystem beside an unmounted image).
  */
-export async function attachDisk(d: DiskImage, opts: { create: boolean; directIoInBackground?: boolean }): Promise<void> {
+export async function attachDisk(d: DiskImage, opts: { create: boolean; directIoLater?: boolean }): Promise<void> {
   if (isMountPoint(d.mount)) return;
   if (!existsSync(d.file)) {
     if (!opts.create) {
@@ -69,17 +69,27 @@ export async function attachDisk(d: DiskImage, opts: { create: boolean; directIo
     }
     await makeImage(d.file, d.sizeMiB);
   }
-  await mkdir(d.mount, { recursive: true });
+  // Synchronous (microseconds): the mount's process starts before whatever the caller runs
+  // beside the attach gets the event loop (a create makes its network meanwhile).
+  mkdirSync(d.mount, { recursive: true });
   await runCommand('mount', ['-t', 'ext4', '-o', MOUNT_OPTIONS, d.file, d.mount]);
-  // Direct I/O: the loop device writes straight to the image instead of through a second page
-  // cache; 256 MiB + fsync takes ~0.6 s instead of ~4 s here (BENCHMARKS.md). mount(8) cannot
-  // ask for it, so it is switched on the bound device. A host filesystem without O_DIRECT
-  // (tmpfs) refuses it; the disk then stays correct, only slower.
+  if (!opts.directIoLater) await switchToDirectIo(d.mount);
+}
+
+/**
+ * Direct I/O: the loop device writes straight to the image instead of through a second page
+ * cache; 256 MiB + fsync takes ~0.6 s instead of ~4 s here (BENCHMARKS.md). mount(8) cannot
+ * ask for it, so it is switched on the bound device. A host filesystem without O_DIRECT
+ * (tmpfs) refuses it; the disk then stays correct, only slower.
+ *
+ * Switching freezes the device's queue (~20 ms a disk here), and writes to the disk wait for it,
+ * so a create attaches with `directIoLater` and calls this once it is done: its own writes (the
+ * seed of a restored sandbox's files) then go through the page cache, not through the freeze
+ * (BENCHMARKS.md, issue #13). The detach waits for the switch, so it never lands on a loop
+ * device that another disk has taken since.
+ */
+export function switchToDirectIoInBackground(d: Pick<DiskImage, 'mount'>): void {
   const switching = switchToDirectIo(d.mount);
-  if (!opts.directIoInBackground) return switching;
-  // Switching freezes the device's queue, ~20 ms a disk here: a create need not wait for it,
-  // its first writes only go through the page cache. The detach waits, so the switch never
-  // lands on a loop device that another disk has taken since.
   directIoSwitches.set(d.mount, switching);
   void switching.finally(() => { if (directIoSwitches.get(d.mount) === switching) directIoSwitches.delete(d.mount); });
 }

@@ -13,8 +13,8 @@
  * no mount to leak). The engine removes the whole directory when it starts (whatever a crash
  * left there is not trusted: it may be half written) and when it stops.
  */
-import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { existsSync, renameSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ensurePrivateDir } from '../fsutil.ts';
 import { makeImage } from './disk.ts';
@@ -57,9 +57,10 @@ export class PreparedDisks {
 
   /**
    * Moves a ready image of `sizeMiB` to `file`; false (and nothing moved) when there is none of
-   * that size or `file` exists already.
+   * that size or `file` exists already. Synchronous: a rename in one directory tree takes
+   * microseconds, and a create's mount then starts before the work it runs beside (its network).
    */
-  async take(file: string, sizeMiB: number): Promise<boolean> {
+  take(file: string, sizeMiB: number): boolean {
     if (sizeMiB !== this.opts.sizeMiB || existsSync(file)) return false;
     const image = this.ready.shift();
     if (!image) return false;
@@ -67,7 +68,7 @@ export class PreparedDisks {
       this.refill = undefined;
       this.topUp();
     }, REFILL_DELAY_MS).unref();
-    await rename(image, file);
+    renameSync(image, file);
     return true;
   }
 
