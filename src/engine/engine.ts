@@ -10,6 +10,7 @@
 import { conflict } from '../api/errors.ts';
 import type { LocalEngineOptions } from './engine-options.ts';
 import { ensurePrivateDir } from './fsutil.ts';
+import { useCommandHost } from './command.ts';
 import { sweepOrphanLoops } from './images/disk.ts';
 import * as goldenBoot from './golden-boot.ts';
 import * as lifecycle from './lifecycle.ts';
@@ -32,6 +33,7 @@ export class LocalEngine implements Engine {
   private readonly t: SandboxTable;
   private readonly dns: DnsProxy;
   private monitor?: NodeJS.Timeout;
+  private releaseCommandHost?: () => void;
 
   constructor(private readonly opts: LocalEngineOptions) {
     this.t = new SandboxTable(opts);
@@ -47,6 +49,9 @@ export class LocalEngine implements Engine {
   /** Sets up host networking and re-adopts every sandbox found on disk. */
   async init(): Promise<void> {
     const t = this.t;
+    // Tools (mount, ip, nft, runsc…) start from a small process of their own: a fork of the
+    // engine stops its event loop for milliseconds (command-host.ts).
+    this.releaseCommandHost = useCommandHost();
     // 0700: upper dirs and checkpoints hold the sandboxes' files (setuid binaries included).
     await ensurePrivateDir(this.opts.home);
     await ensurePrivateDir(t.store.root);
@@ -110,5 +115,6 @@ export class LocalEngine implements Engine {
     await this.dns.stop();
     this.t.firewall.stop();
     await this.t.preparedDisks.stop();
+    this.releaseCommandHost?.();
   }
 }

@@ -3,8 +3,7 @@
  * classes (flags, what pause means) comes from the class's own module (runtime-class.ts);
  * everything else is the OCI runtime CLI they share.
  */
-import { spawn } from 'node:child_process';
-import { open, readFile, rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentboxError } from '../../api/errors.ts';
 import { runCommand } from '../command.ts';
@@ -118,19 +117,14 @@ export class RuntimeDriver {
   }
 
   private async spawnDetached(args: string[], logFile: string): Promise<void> {
-    const log = await open(logFile, 'a');
     try {
-      await new Promise<void>((resolve, reject) => {
-        const child = spawn(this.binary, [...this.globals(), ...args], { stdio: ['ignore', log.fd, log.fd] });
-        child.on('error', (e) => reject(new AgentboxError('unavailable', `cannot run ${this.binary}: ${e.message}`, { cause: e })));
-        child.on('close', async (code) => {
-          if (code === 0) return resolve();
-          const tail = readFile(logFile, 'utf8').then((s) => s.split('\n').slice(-12).join('\n'), () => '');
-          reject(new AgentboxError('internal', `${this.name} ${args[0]} of sandbox failed (exit ${code}): ${await tail}`));
-        });
-      });
-    } finally {
-      await log.close();
+      await runCommand(this.binary, [...this.globals(), ...args], { outputFile: logFile });
+    } catch (err) {
+      // It ran and failed: its reasons are in the log, not in the collected output.
+      const exitCode = err instanceof AgentboxError ? err.details?.exitCode : undefined;
+      if (exitCode === undefined) throw err;
+      const tail = await readFile(logFile, 'utf8').then((s) => s.split('\n').slice(-12).join('\n'), () => '');
+      throw new AgentboxError('internal', `${this.name} ${args[0]} of sandbox failed (exit ${String(exitCode)}): ${tail}`, { cause: err });
     }
   }
 
