@@ -9,8 +9,9 @@
  * (the guest is re-keyed through POST /init before the create returns, as for a restored
  * snapshot), and gVisor's random devices are fresh per restore. The guest's in-memory state is
  * the builder's: a pristine guest that has served only the builder's one warm-up command and
- * holds no secret beyond the two the re-key replaces. Templates that run their own start
- * command (or ready check) always boot: their programs may hold state no re-key reaches.
+ * one re-key to its own keys, and holds no secret beyond the two the re-key replaces. Templates
+ * that run their own start command (or ready check) always boot: their programs may hold state
+ * no re-key reaches.
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
@@ -67,6 +68,9 @@ async function buildGolden(t: SandboxTable, like: EngineRecord, key: string, dir
   try {
     const warm = await t.guest(builder).exec({ cmd: WARM_UP });
     if (warm.exitCode !== 0) throw new AgentboxError('internal', `the golden snapshot builder's warm-up ${WARM_UP.join(' ')} exited ${warm.exitCode}: ${warm.stderr}`);
+    // Every copy is re-keyed through POST /init first thing: the builder runs it once (to its own
+    // token and secret), so copies start with that path compiled too.
+    await t.guest(builder).init(builder.initSecret, { accessToken: builder.accessToken, initSecret: builder.initSecret });
     await t.serialized(builder.id, async () => {
       t.dropGuest(builder.id);
       await captureSnapshot(t, builder, dir, `golden-${builder.id}`, PAUSE_SEAL);
