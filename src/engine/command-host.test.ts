@@ -30,6 +30,7 @@ describe('command host', () => {
       const parent = ended(await host.run(tool('/bin/sh', ['-c', 'echo $PPID']))!);
       assert.equal(Number(parent.stdout.toString()), host.pid, 'the host, not this process, is the parent');
       assert.notEqual(host.pid, process.pid);
+      assert.equal(readFileSync(`/proc/${host.pid}/cmdline`, 'utf8').split('\0')[0], 'agentbox command host', 'ps names it');
 
       const echoed = ended(await host.run(tool('/bin/sh', ['-c', 'cat; echo oops >&2; exit 3'], { input: Buffer.from('in\0put') }))!);
       assert.deepEqual([echoed.code, echoed.stdout.toString(), echoed.stderr.toString()], [3, 'in\0put', 'oops\n']);

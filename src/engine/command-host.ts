@@ -81,6 +81,8 @@ function runTool(load: NodeJS.Require, req: ToolRequest, onOutput?: (chunk: stri
 
 /** The command host's main function, run in its own process as `(source)(require, runTool)`. */
 function hostMain(load: NodeJS.Require, run: typeof runTool): void {
+  // What ps and top show, rather than this source text on the command line.
+  process.title = 'agentbox command host';
   const running = new Map<number, AbortController>();
   const reply = (m: HostReply): void => { process.send?.(m); };
   process.on('message', (m: HostRunRequest | HostKillRequest) => {
