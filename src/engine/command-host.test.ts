@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from '../../test/support/wait.ts';
 import { CommandHost, runHere, type CommandOutcome, type ToolRequest } from './command-host.ts';
 
 const tool = (file: string, args: string[], more: Partial<ToolRequest> = {}): ToolRequest => ({ file, args, env: process.env, input: '', ...more });
@@ -13,14 +14,6 @@ const tool = (file: string, args: string[], more: Partial<ToolRequest> = {}): To
 function ended(o: CommandOutcome): Extract<CommandOutcome, { ended: true }> {
   assert.ok(o.ended, `the tool ran: ${JSON.stringify(o)}`);
   return o;
-}
-
-async function waitFor(what: string, check: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('command host', () => {

@@ -112,15 +112,16 @@ const localRequire = createRequire(import.meta.url);
 interface Pending {
   done: (o: CommandOutcome) => void;
   onOutput?: (chunk: string) => void;
-  /** The request: run here if the host turns out not to work. */
+  /** The request and its caller's abort signal: run here if the host turns out not to work. */
   request: HostRunRequest;
+  signal?: AbortSignal;
 }
 
 const asBuffer = (u: Uint8Array): Buffer => Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 
 export class CommandHost {
   private child?: ChildProcess;
-  /** The host has answered: it works, and a tool it was sent may have run. */
+  /** The running host has answered: it works, and a tool it was sent may have run. */
   private answered = false;
   /** The host could not be started at all: everything runs in the caller's process. */
   private unusable = false;
@@ -160,7 +161,7 @@ export class CommandHost {
         resolve(o);
       };
       if (signal?.aborted) return resolve({ ended: false, code: 'ABORT_ERR', message: 'The operation was aborted' });
-      this.pending.set(id, { done: settle, onOutput, request });
+      this.pending.set(id, { done: settle, onOutput, request, signal });
       signal?.addEventListener('abort', onAbort, { once: true });
       this.holdOpen();
       this.send(request);
@@ -216,6 +217,7 @@ export class CommandHost {
       return undefined;
     }
     this.child = child;
+    this.answered = false;
     child.on('message', (m: HostReply) => this.onReply(m));
     child.on('error', () => this.ended(child));
     child.once('exit', () => this.ended(child));
@@ -244,7 +246,7 @@ export class CommandHost {
     const neverWorked = !this.answered;
     if (neverWorked) this.unusable = true;
     for (const p of [...this.pending.values()]) {
-      if (neverWorked) void runHere(p.request, p.onOutput).then(p.done);
+      if (neverWorked) void runHere(p.request, p.onOutput, p.signal).then(p.done);
       else p.done({ ended: false, code: 'EPIPE', message: `the engine's command host ended while ${p.request.file} ran; it may or may not have finished` });
     }
   }

@@ -104,9 +104,9 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
     // share nothing and each waits mostly on child processes, so they are made side by side:
     // ~75 ms less per cold create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
     // so the teardown never races a step still in flight.
+    const disk = t.disk(record);
     const [, link] = await allSettled([
       phases.time('disk', async () => {
-        const disk = t.disk(record);
         t.preparedDisks.take(disk.file, disk.sizeMiB);
         await attachDisk(disk, { create: true, directIoLater: true });
         if (seed) await seed(p);
@@ -115,7 +115,7 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
     ]);
     await phases.time('bundle', () => t.prepareBundle(record, link));
     await phases.time('finish', () => finish(p, link));
-    switchToDirectIoInBackground(t.disk(record));
+    switchToDirectIoInBackground(disk);
     phases.done();
   } catch (err) {
     await teardown(t, record.id, record);
