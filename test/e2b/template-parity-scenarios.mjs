@@ -17,9 +17,9 @@ const eq = (a, b, msg) => check(a === b, `${msg}: expected ${JSON.stringify(b)},
 const SANDBOX_ROOT_CAPS = '00000000000405fb';
 
 const ctx = {};
-/** Runs a shell line as the template's user; its stdout, trimmed; a non-zero exit fails with its stderr. */
-async function sh(cmd) {
-  const r = await ctx.sbx.commands.run(cmd).catch((e) => { throw new Error(`${cmd}: exit ${e.exitCode}: ${e.stderr ?? e.message}`); });
+/** Runs a shell line as the template's user (or `user`); its stdout, trimmed; a non-zero exit fails with its stderr. */
+async function sh(cmd, user) {
+  const r = await ctx.sbx.commands.run(cmd, user ? { user } : undefined).catch((e) => { throw new Error(`${cmd}: exit ${e.exitCode}: ${e.stderr ?? e.message}`); });
   return r.stdout.trim();
 }
 /** Runs Python in the code interpreter; fails on a Python error. */
@@ -63,6 +63,22 @@ const base = [
   ['node and npm run', async () => {
     eq(await sh("node -e 'console.log(6 * 7)'"), '42', 'node -e');
     check(/^\d+\.\d+\.\d+$/.test(await sh('npm --version')), 'npm --version');
+  }],
+  // commands.run is `bash -l -c`, so the profile runs before every command, and each process it
+  // starts costs milliseconds under gVisor (templates/base.yaml).
+  ['a login shell starts no process before the command, and takes its PATH from /etc/profile', async () => {
+    for (const [user, pathPart] of [['user', '/usr/local/games'], ['root', '/usr/local/sbin']]) {
+      // gVisor hands out PIDs in order, so the command's first child comes right after the shell
+      // unless the profile started something. A thread of the guest may take a PID meanwhile,
+      // which a profile that starts a process cannot get around three times: the least gap counts.
+      const gaps = [];
+      for (let i = 0; i < 3; i++) {
+        const [shell, child, path] = (await sh(`echo $$; sh -c 'echo $$'; echo "$PATH"`, user)).split('\n');
+        check(path.split(':').includes(pathPart), `${user}'s PATH lacks ${pathPart}, so /etc/profile took the wrong branch: ${path}`);
+        gaps.push(Number(child) - Number(shell));
+      }
+      eq(Math.min(...gaps), 1, `PIDs from ${user}'s login shell to its first child (${gaps.join(', ')})`);
+    }
   }],
   ['git, curl and the everyday tools are there', async () => {
     check(/^git version \d/.test(await sh('git --version')), 'git --version');

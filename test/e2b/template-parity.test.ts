@@ -41,7 +41,7 @@ describe('E2B images: base and code-interpreter-v1 through the official SDKs', (
   for (const sdk of jsLines) {
     test(`base through npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
-      await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_GROUP: 'base' }, SCRIPT_TIMEOUT_MS), 7);
+      await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdk.dir, E2B_GROUP: 'base' }, SCRIPT_TIMEOUT_MS), 8);
     });
   }
 
