@@ -10,8 +10,10 @@
  * snapshot), and gVisor's random devices are fresh per restore. The guest's in-memory state is
  * the builder's: a pristine guest that has served only the builder's one warm-up command and
  * one re-key to its own keys, and holds no secret beyond the two the re-key replaces. Templates
- * that run their own start command (or ready check) always boot: their programs may hold state
- * no re-key reaches.
+ * that run their own start command (or ready check) boot, since their programs may hold state no
+ * re-key reaches, unless the template says its start command may be snapshotted
+ * (`start.goldenSnapshot`): then the builder waits for its ready check, and copies restore it
+ * running, except for creates with environment variables, which the start command would see.
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
@@ -48,9 +50,15 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
   return info;
 }
 
-/** A golden snapshot can stand in for a boot: the runtime checkpoints, and nothing but the guest runs at start. */
+/**
+ * A golden snapshot can stand in for a boot: the runtime checkpoints, and at start either nothing
+ * but the guest runs or the template lets its start command be snapshotted, and this create
+ * gives it no environment of its own.
+ */
 function usesGolden(t: SandboxTable, r: EngineRecord): boolean {
-  return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && !r.imageConfig.start && !r.imageConfig.ready;
+  const { start, ready } = r.imageConfig;
+  const startFits = start ? start.goldenSnapshot === true && Object.keys(r.env).length === 0 : !ready;
+  return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && startFits;
 }
 
 /**

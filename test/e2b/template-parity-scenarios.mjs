@@ -90,6 +90,18 @@ const base = [
 
 const codeInterpreter = [
   ['create code-interpreter-v1', async () => { ctx.sbx = await Sandbox.create({ timeoutMs: 300_000 }); }],
+  // The test made the template's golden snapshot first, so both sandboxes start from the memory of
+  // one kernel: each must reseed it (server.py) before running code.
+  ['two sandboxes draw different random numbers', async () => {
+    const other = await Sandbox.create({ timeoutMs: 300_000 });
+    try {
+      const draw = async (sbx) => (await sbx.runCode('import random; random.getrandbits(64)')).results[0]?.text;
+      const [a, b] = [await draw(ctx.sbx), await draw(other)];
+      check(a && b && a !== b, `one draw in both sandboxes: ${a} and ${b}`);
+    } finally {
+      await other.kill().catch(() => undefined);
+    }
+  }],
   ["E2B image's libraries import", async () => {
     const r = await py('import pandas, numpy, scipy, seaborn, sklearn, matplotlib, requests, openpyxl, bs4, sympy, plotly, xlrd, docx, PIL, aiohttp, nltk, xarray\n'
       + 'import pandas as pd\npd.DataFrame({"a": [1, 2, 3]}).a.sum()');

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
+import { parseRecipe } from '../../src/engine/images/recipe.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
 import { goldenKeys } from '../support/golden.ts';
@@ -107,6 +108,46 @@ describe('golden snapshots', () => {
     destroyAfter(ctx, engine(), again.id);
     assert.equal(madeBy.get(again.id), 'restore');
     assert.equal(engine().get(again.id).limits.memoryMiB, 384);
+  });
+
+  it('restores a template whose start command may be snapshotted with that command running; boots a create with env and a template that does not allow it', async (ctx) => {
+    const recipe = (name: string, goldenSnapshot?: true) => parseRecipe({
+      name,
+      from: { template: 'busybox' },
+      // Every start appends its PID: a sandbox that started it again would hold two lines.
+      start: { cmd: ['/bin/sh', '-c', 'echo $$ >> /tmp/starts; exec sleep 100000'], ...(goldenSnapshot ? { goldenSnapshot } : {}) },
+      ready: { cmd: ['test', '-s', '/tmp/starts'] },
+    });
+    await t!.templates.build(recipe('started-once', true));
+    await t!.templates.build(recipe('started-each-time'));
+    const kinds = goldens().length;
+
+    const first = await engine().run({ template: 'started-once' });
+    destroyAfter(ctx, engine(), first.id);
+    assert.equal(madeBy.get(first.id), 'boot');
+    await untilGoldens(kinds + 1);
+    const copy = await engine().run({ template: 'started-once' });
+    destroyAfter(ctx, engine(), copy.id);
+    assert.equal(madeBy.get(copy.id), 'restore');
+    // The builder's start command, started once and running in the copy; the copy's own identity.
+    const started = await sh(engine(), copy.id, 'cat /tmp/starts');
+    assert.match(started, /^\d+$/, 'one start, the builder\'s');
+    assert.equal(await sh(engine(), copy.id, `kill -0 ${started} && cat /proc/${started}/cmdline | tr '\\0' ' '`), 'sleep 100000');
+    assert.equal(await sh(engine(), copy.id, 'hostname'), copy.id);
+
+    // The start command would see a create's environment: such a create boots and starts it.
+    const withEnv = await engine().run({ template: 'started-once', env: { WHO: 'me' } });
+    destroyAfter(ctx, engine(), withEnv.id);
+    assert.equal(madeBy.get(withEnv.id), 'boot');
+    assert.match(await sh(engine(), withEnv.id, 'cat /tmp/starts'), /^\d+$/);
+
+    // Without the template's word, every create boots, and no golden snapshot is made for it.
+    for (let i = 0; i < 2; i++) {
+      const s = await engine().run({ template: 'started-each-time' });
+      destroyAfter(ctx, engine(), s.id);
+      assert.equal(madeBy.get(s.id), 'boot');
+    }
+    assert.equal(goldens().length, kinds + 1);
   });
 
   it('boots every create when turned off', async (ctx) => {

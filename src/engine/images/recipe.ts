@@ -73,7 +73,18 @@ export const TemplateRecipeSchema = z.object({
   workdir: z.string().startsWith('/').default('/'),
   user: z.string().regex(/^[a-z_][a-z0-9_-]*$/).default('root'),
   /** Started by the guest at boot; its ready check gates `start` of the sandbox. */
-  start: z.object({ cmd: z.array(z.string()).min(1), cwd: z.string().optional(), user: z.string().optional() }).strict().optional(),
+  start: z.object({
+    cmd: z.array(z.string()).min(1),
+    cwd: z.string().optional(),
+    user: z.string().optional(),
+    /**
+     * Started once, in the template's golden snapshot (engine/golden-boot.ts), once its ready
+     * check passes: creates restore it running instead of starting it, as E2B's templates are
+     * snapshotted with their start command running. Its processes' memory is then the same in
+     * every copy (random state included), so only a template whose programs allow that says so.
+     */
+    goldenSnapshot: z.boolean().optional(),
+  }).strict().optional(),
   ready: z.object({
     cmd: z.array(z.string()).min(1),
     timeoutMs: z.number().int().positive().max(600_000).default(30_000),
