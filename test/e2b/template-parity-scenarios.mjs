@@ -102,6 +102,19 @@ const codeInterpreter = [
       await other.kill().catch(() => undefined);
     }
   }],
+  ['a sandbox made from a snapshot keeps the random state its kernel was seeded with', async () => {
+    await py('import random; random.seed(7)');
+    const snap = await ctx.sbx.createSnapshot();
+    const copy = await Sandbox.create(snap.snapshotId, { timeoutMs: 300_000 });
+    try {
+      const draw = async (sbx) => (await sbx.runCode('random.getrandbits(64)')).results[0]?.text;
+      const [a, b] = [await draw(ctx.sbx), await draw(copy)];
+      check(a && a === b, `the seeded kernel drew ${a}, its copy ${b}`);
+    } finally {
+      await copy.kill().catch(() => undefined);
+      await Sandbox.deleteSnapshot(snap.snapshotId).catch(() => undefined);
+    }
+  }],
   ["E2B image's libraries import", async () => {
     const r = await py('import pandas, numpy, scipy, seaborn, sklearn, matplotlib, requests, openpyxl, bs4, sympy, plotly, xlrd, docx, PIL, aiohttp, nltk, xarray\n'
       + 'import pandas as pd\npd.DataFrame({"a": [1, 2, 3]}).a.sum()');

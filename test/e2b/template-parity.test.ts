@@ -61,7 +61,7 @@ describe('E2B images: base and code-interpreter-v1 through the official SDKs', (
     const kinds = goldenKeys(home).length;
     await engine.destroy((await engine.run({ template: 'code-interpreter-v1' })).id);
     await waitFor('the golden snapshot of code-interpreter-v1', () => goldenKeys(home).length > kinds || null, 300_000, 200);
-    await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 7);
+    await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 8);
   });
 
   test('code-interpreter-v1 through PyPI e2b-code-interpreter', async (t) => {
