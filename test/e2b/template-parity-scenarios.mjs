@@ -22,9 +22,9 @@ async function sh(cmd, user) {
   const r = await ctx.sbx.commands.run(cmd, user ? { user } : undefined).catch((e) => { throw new Error(`${cmd}: exit ${e.exitCode}: ${e.stderr ?? e.message}`); });
   return r.stdout.trim();
 }
-/** Runs Python in the code interpreter; fails on a Python error. */
-async function py(code) {
-  const r = await ctx.sbx.runCode(code);
+/** Runs Python in the code interpreter (of `sbx`, else the scenarios' sandbox); fails on a Python error. */
+async function py(code, sbx = ctx.sbx) {
+  const r = await sbx.runCode(code);
   check(!r.error, `${code}\n${r.error?.name}: ${r.error?.value}\n${r.error?.traceback}`);
   return r;
 }
@@ -95,7 +95,7 @@ const codeInterpreter = [
   ['two sandboxes draw different random numbers', async () => {
     const other = await Sandbox.create({ timeoutMs: 300_000 });
     try {
-      const draw = async (sbx) => (await sbx.runCode('import random; random.getrandbits(64)')).results[0]?.text;
+      const draw = async (sbx) => (await py('import random; random.getrandbits(64)', sbx)).results[0]?.text;
       const [a, b] = [await draw(ctx.sbx), await draw(other)];
       check(a && b && a !== b, `one draw in both sandboxes: ${a} and ${b}`);
     } finally {
@@ -107,7 +107,7 @@ const codeInterpreter = [
     const snap = await ctx.sbx.createSnapshot();
     const copy = await Sandbox.create(snap.snapshotId, { timeoutMs: 300_000 });
     try {
-      const draw = async (sbx) => (await sbx.runCode('random.getrandbits(64)')).results[0]?.text;
+      const draw = async (sbx) => (await py('random.getrandbits(64)', sbx)).results[0]?.text;
       const [a, b] = [await draw(ctx.sbx), await draw(copy)];
       check(a && a === b, `the seeded kernel drew ${a}, its copy ${b}`);
     } finally {

@@ -11,8 +11,7 @@
 // test-file-timeout: 40 min
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { goldenKeys } from '../support/golden.ts';
-import { waitFor } from '../support/wait.ts';
+import { goldenKeys, untilGoldens } from '../support/golden.ts';
 import { runScenarios, scenarioFile, sdkManifest, startE2bServer, type E2bServer, type ScenarioResult, type SdkManifest } from './fixture.ts';
 
 const SCRIPT_TIMEOUT_MS = 300_000;
@@ -60,7 +59,7 @@ describe('E2B images: base and code-interpreter-v1 through the official SDKs', (
     await templates.ensure('code-interpreter-v1');
     const kinds = goldenKeys(home).length;
     await engine.destroy((await engine.run({ template: 'code-interpreter-v1' })).id);
-    await waitFor('the golden snapshot of code-interpreter-v1', () => goldenKeys(home).length > kinds || null, 300_000, 200);
+    await untilGoldens(home, kinds + 1, 300_000);
     await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 8);
   });
 

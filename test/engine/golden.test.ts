@@ -15,7 +15,7 @@ import type { AgentboxError } from '../../src/api/errors.ts';
 import { parseRecipe } from '../../src/engine/images/recipe.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
-import { goldenKeys } from '../support/golden.ts';
+import { goldenKeys, untilGoldens as untilGoldensIn } from '../support/golden.ts';
 import { waitFor } from '../support/wait.ts';
 import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts';
 
@@ -31,7 +31,7 @@ after(() => t?.cleanup());
 const engine = () => t!.engine;
 const goldenRoot = () => join(t!.home, 'golden');
 const goldens = () => goldenKeys(t!.home);
-const untilGoldens = (n: number) => waitFor(`${n} golden snapshot(s) to be made`, () => goldens().length >= n ? goldens() : null, 120_000, 50);
+const untilGoldens = (n: number) => untilGoldensIn(t!.home, n);
 const bootId = (id: string) => sh(engine(), id, 'cat /proc/sys/kernel/random/boot_id');
 
 describe('golden snapshots', () => {

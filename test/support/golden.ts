@@ -14,6 +14,11 @@ export async function untilNoGoldenBuild(engineHome: string): Promise<void> {
   await waitFor('the golden snapshot build in progress to end', () => !existsSync(dir) || !readdirSync(dir).some((n) => n.endsWith('.tmp')), 120_000, 50);
 }
 
+/** Waits until the engine at `engineHome` holds at least `n` complete golden snapshots; their keys. */
+export function untilGoldens(engineHome: string, n: number, timeoutMs = 120_000): Promise<string[]> {
+  return waitFor(`${n} golden snapshot(s) to be made`, () => goldenKeys(engineHome).length >= n ? goldenKeys(engineHome) : null, timeoutMs, 50);
+}
+
 /** The complete golden snapshots of the engine at `engineHome`, by key. */
 export function goldenKeys(engineHome: string): string[] {
   const dir = join(engineHome, 'golden');
