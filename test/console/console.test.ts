@@ -270,6 +270,9 @@ describe('web console', () => {
     await page.selectOption('select[name=tenant]', 'console-team');
     await page.fill('form:has(select[name=tenant]) input[name=name]', 'ci');
     await page.click('button:has-text("Create key")');
+    // The secret, or the error the page shows instead (a failure then says what the page said).
+    await page.waitForSelector('.secret code, #page .error');
+    assert.deepEqual(await page.locator('#page .error').allInnerTexts(), []);
     const secret = await page.locator('.secret code').innerText();
     assert.equal((await fetch(`${s!.server.url}/v1/limits`, { headers: { Authorization: `Bearer ${secret}` } })).status, 200, 'the key the console made works');
     await shot(page, 'admin');

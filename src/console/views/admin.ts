@@ -11,13 +11,22 @@ export const adminView: View = (root) => {
   let error: unknown;
   let secret: z.infer<typeof CreatedKey> | undefined;
 
+  // The page's first load and a form's reload may overlap: only the last one started may show its
+  // answer, or a late first answer would hide the tenant or key just made.
+  let loads = 0;
   const load = async () => {
+    const mine = ++loads;
     try {
-      [tenants, keys] = await Promise.all([
+      const answers = await Promise.all([
         json<{ tenants: z.infer<typeof Tenant>[] }>('GET', '/v1/tenants').then((r) => r.tenants),
         json<{ keys: z.infer<typeof ApiKey>[] }>('GET', '/v1/keys').then((r) => r.keys),
       ]);
-    } catch (err) { error = err; }
+      if (mine !== loads) return;
+      [tenants, keys] = answers;
+    } catch (err) {
+      if (mine !== loads) return;
+      error = err;
+    }
     draw();
   };
   const submit = (what: (form: FormData) => Promise<unknown>) => async (e: SubmitEvent) => {
@@ -29,6 +38,7 @@ export const adminView: View = (root) => {
   const createTenant = submit((f) => json('POST', '/v1/tenants', { body: { name: String(f.get('name')) } }));
   const createKey = submit(async (f) => {
     secret = await json<z.infer<typeof CreatedKey>>('POST', '/v1/keys', { body: { tenant: String(f.get('tenant')), name: String(f.get('name')), admin: f.get('admin') === 'on' } });
+    draw(); // the secret is shown once: at once, not after the lists' reload
   });
   const revoke = async (id: string) => {
     if (!confirm(`Revoke key ${id}?`)) return;
