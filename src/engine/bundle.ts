@@ -98,7 +98,7 @@ export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: L
     envVars: { ...record.imageConfig.env, ...record.env },
     defaultUser: record.imageConfig.user,
     defaultWorkdir: record.imageConfig.workdir,
-    start: record.imageConfig.start,
+    start: startConfig(record),
     // Where the host cgroup cannot count the sandbox's tasks, the guest keeps the limit (gvisor.ts).
     pidsLimit: runtimeClass(record.runtime).guestLimitsPids ? record.limits.pids : undefined,
   };
@@ -133,4 +133,15 @@ export async function writeBundle(p: SandboxPaths, record: EngineRecord, link: L
     apparmorProfile: userns?.apparmorProfile,
   });
   await writeFile(join(p.bundle, 'config.json'), JSON.stringify(spec, null, 1));
+}
+
+/**
+ * The start command for the guest config. One kept running in the template's golden snapshot
+ * (`start.goldenSnapshot`) starts before any create there, so it never sees a create's env; it
+ * gets the template's env alone when it boots too, and reads the sandbox's from the guest's
+ * GET /envs, as E2B's code interpreter does (templates/code-interpreter-v1.yaml).
+ */
+function startConfig(record: EngineRecord): GuestConfigInput['start'] {
+  const start = record.imageConfig.start;
+  return start?.goldenSnapshot ? { ...start, envVars: record.imageConfig.env } : start;
 }

@@ -13,7 +13,8 @@
  * that run their own start command (or ready check) boot, since their programs may hold state no
  * re-key reaches, unless the template says its start command may be snapshotted
  * (`start.goldenSnapshot`): then the builder waits for its ready check, and copies restore it
- * running, except for creates with environment variables, which the start command would see.
+ * running. Such a start command never sees a create's env, booted or restored (bundle.ts
+ * startConfig); the sandbox's env reaches it through the guest's GET /envs, as in E2B.
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
@@ -52,12 +53,11 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
 
 /**
  * A golden snapshot can stand in for a boot: the runtime checkpoints, and at start either nothing
- * but the guest runs or the template lets its start command be snapshotted, and this create
- * gives it no environment of its own.
+ * but the guest runs or the template lets its start command be snapshotted.
  */
 function usesGolden(t: SandboxTable, r: EngineRecord): boolean {
   const { start, ready } = r.imageConfig;
-  const startFits = start ? start.goldenSnapshot === true && Object.keys(r.env).length === 0 : !ready;
+  const startFits = start ? start.goldenSnapshot === true : !ready;
   return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && startFits;
 }
 

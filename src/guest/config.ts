@@ -43,6 +43,12 @@ export const GuestConfigSchema = z.object({
     cwd: z.optional(z.string()),
     user: z.optional(z.string()),
     env: z.optional(z.record(z.string(), z.string())),
+    /**
+     * The start command's environment in place of the sandbox-wide `envVars` (then `env` on
+     * top). The engine gives a start command kept running in a golden snapshot the template's
+     * env only, so it is the same whether its sandbox booted or was restored with a create's env.
+     */
+    envVars: z.optional(z.record(z.string(), z.string())),
   })),
   /**
    * Maximum number of tasks of everything the guest starts, enforced in the sandbox's own

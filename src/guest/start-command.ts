@@ -1,6 +1,7 @@
 /**
  * The template's start command: launched once at boot as a guest process (tag `start`, so a
  * client can Connect to it), its output copied line by line to the guest log, never restarted.
+ * Its environment is the sandbox-wide one unless the config gives it its own (`start.envVars`).
  */
 import { create } from '@bufbuild/protobuf';
 import { StartRequestSchema } from './gen/process_pb.ts';
@@ -19,7 +20,7 @@ export async function runStartCommand(deps: ProcessDeps, start: NonNullable<Gues
     process: { cmd: cmd!, args, envs: start.env ?? {}, cwd: start.cwd },
     tag: START_COMMAND_TAG,
     stdin: false,
-  }));
+  }), start.envVars);
   const partial = { stdout: '', stderr: '', pty: '' };
   handle.subscribe((ev) => {
     if (ev.type === 'end') {

@@ -508,9 +508,10 @@ export class SandboxService implements SandboxOps {
       return { url: info.guest.url, accessToken: info.guest.accessToken };
     }
     const url = `http://${hostPort(info.address, port)}`;
-    // execd (src/guest/execd) checks the same token as the guest: a caller with an API key gets it
-    // added; anonymous traffic does not, so execd refuses it unless it brings the token itself.
-    if (port === EXECD_PORT && p) return { url, accessToken: info.guest.accessToken };
+    // execd (src/guest/execd) checks the same token as the guest, and the code interpreter's
+    // /execute hands it to the guest to read the sandbox's env (templates/code-interpreter-v1.yaml):
+    // a caller with an API key gets it added; anonymous traffic must bring it itself.
+    if (p && (port === EXECD_PORT || opts.needsAccessToken)) return { url, accessToken: info.guest.accessToken };
     return { url };
   }
 

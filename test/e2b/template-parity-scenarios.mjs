@@ -102,6 +102,20 @@ const codeInterpreter = [
       await other.kill().catch(() => undefined);
     }
   }],
+  // Also a restored copy: its server and kernel started in the golden builder, before any create,
+  // and read the sandbox's env from the guest before the first code (server.py).
+  ["a create's envs reach the kernel, in a sandbox whose server started before the create", async () => {
+    const sbx = await Sandbox.create({ envs: { AGENTBOX_CREATE_ENV: 'from-create' }, timeoutMs: 300_000 });
+    try {
+      eq((await py('import os; os.environ.get("AGENTBOX_CREATE_ENV")', sbx)).results[0]?.text, "'from-create'", 'the kernel sees the env');
+      const [startedOn, host] = (await sbx.commands.run('cat /tmp/.code-interpreter-ready; echo; hostname')).stdout.trim().split('\n');
+      check(startedOn && startedOn !== host, `the server started on ${startedOn}, the sandbox is ${host}: booted, not restored`);
+      const ctx2 = await sbx.createCodeContext();
+      eq((await sbx.runCode('import os; os.environ.get("AGENTBOX_CREATE_ENV")', { context: ctx2 })).results[0]?.text, "'from-create'", 'a new context sees it too');
+    } finally {
+      await sbx.kill().catch(() => undefined);
+    }
+  }],
   ['a sandbox made from a snapshot keeps the random state its kernel was seeded with', async () => {
     await py('import random; random.seed(7)');
     const snap = await ctx.sbx.createSnapshot();

@@ -60,7 +60,23 @@ describe('E2B images: base and code-interpreter-v1 through the official SDKs', (
     const kinds = goldenKeys(home).length;
     await engine.destroy((await engine.run({ template: 'code-interpreter-v1' })).id);
     await untilGoldens(home, kinds + 1, 300_000);
-    await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 8);
+    await expectAll(t, await runScenarios(process.execPath, [scenarioFile('template-parity-scenarios.mjs')], { ...env, E2B_SDK_DIR: sdks.codeInterpreter.dir, E2B_GROUP: 'code-interpreter' }, SCRIPT_TIMEOUT_MS), 9);
+
+    // Through the native API with an API key, the code interpreter gets the sandbox's env too: the
+    // server adds the guest's token that it needs to read it (src/server/service.ts proxyTarget).
+    const api = (path: string, init: RequestInit = {}) => fetch(`${e!.server.server.url}${path}`, { ...init, headers: { Authorization: `Bearer ${e!.server.server.adminKey}`, 'Content-Type': 'application/json' } });
+    const created = await api('/v1/sandboxes', { method: 'POST', body: JSON.stringify({ template: 'code-interpreter-v1', env: { NATIVE_ENV: 'native' } }) });
+    assert.equal(created.status, 201, await created.clone().text());
+    const { id } = (await created.json()) as { id: string };
+    try {
+      const run = await api(`/v1/sandboxes/${id}/ports/49999/execute`, { method: 'POST', body: JSON.stringify({ code: 'import os; os.environ["NATIVE_ENV"]' }) });
+      const body = await run.text();
+      assert.equal(run.status, 200, body);
+      const events = body.trim().split('\n').map((l) => JSON.parse(l) as { type: string; text?: string });
+      assert.equal(events.find((ev) => ev.type === 'result')?.text, "'native'", JSON.stringify(events));
+    } finally {
+      await api(`/v1/sandboxes/${id}`, { method: 'DELETE' });
+    }
   });
 
   test('code-interpreter-v1 through PyPI e2b-code-interpreter', async (t) => {

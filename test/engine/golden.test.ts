@@ -110,36 +110,39 @@ describe('golden snapshots', () => {
     assert.equal(engine().get(again.id).limits.memoryMiB, 384);
   });
 
-  it('restores a template whose start command may be snapshotted with that command running; boots a create with env and a template that does not allow it', async (ctx) => {
+  it('restores a template whose start command may be snapshotted with that command running, with or without a create\'s env, which that command never sees; boots a template that does not allow it', async (ctx) => {
     const recipe = (name: string, goldenSnapshot?: true) => parseRecipe({
       name,
       from: { template: 'busybox' },
-      // Every start appends its PID: a sandbox that started it again would hold two lines.
-      start: { cmd: ['/bin/sh', '-c', 'echo $$ >> /tmp/starts; exec sleep 100000'], ...(goldenSnapshot ? { goldenSnapshot } : {}) },
+      env: { KIND: 'template' },
+      // Every start appends its PID and what it sees of the env: a sandbox that started it again would hold two lines.
+      start: { cmd: ['/bin/sh', '-c', 'echo $$ $KIND ${WHO:-none} >> /tmp/starts; exec sleep 100000'], ...(goldenSnapshot ? { goldenSnapshot } : {}) },
       ready: { cmd: ['test', '-s', '/tmp/starts'] },
     });
     await t!.templates.build(recipe('started-once', true));
     await t!.templates.build(recipe('started-each-time'));
     const kinds = goldens().length;
 
-    const first = await engine().run({ template: 'started-once' });
+    // The kind's first create boots; its start command gets the template's env, not the create's.
+    const first = await engine().run({ template: 'started-once', env: { WHO: 'first' } });
     destroyAfter(ctx, engine(), first.id);
     assert.equal(madeBy.get(first.id), 'boot');
+    assert.match(await sh(engine(), first.id, 'cat /tmp/starts'), /^\d+ template none$/);
+    assert.equal(await sh(engine(), first.id, 'echo $KIND $WHO'), 'template first');
     await untilGoldens(kinds + 1);
-    const copy = await engine().run({ template: 'started-once' });
-    destroyAfter(ctx, engine(), copy.id);
-    assert.equal(madeBy.get(copy.id), 'restore');
-    // The builder's start command, started once and running in the copy; the copy's own identity.
-    const started = await sh(engine(), copy.id, 'cat /tmp/starts');
-    assert.match(started, /^\d+$/, 'one start, the builder\'s');
-    assert.equal(await sh(engine(), copy.id, `kill -0 ${started} && cat /proc/${started}/cmdline | tr '\\0' ' '`), 'sleep 100000');
-    assert.equal(await sh(engine(), copy.id, 'hostname'), copy.id);
 
-    // The start command would see a create's environment: such a create boots and starts it.
-    const withEnv = await engine().run({ template: 'started-once', env: { WHO: 'me' } });
-    destroyAfter(ctx, engine(), withEnv.id);
-    assert.equal(madeBy.get(withEnv.id), 'boot');
-    assert.match(await sh(engine(), withEnv.id, 'cat /tmp/starts'), /^\d+$/);
+    for (const env of [{}, { WHO: 'copy' }] as Record<string, string>[]) {
+      const copy = await engine().run({ template: 'started-once', env });
+      destroyAfter(ctx, engine(), copy.id);
+      assert.equal(madeBy.get(copy.id), 'restore');
+      // The builder's start command, started once and running in the copy; the copy's own identity and env.
+      const started = await sh(engine(), copy.id, 'cat /tmp/starts');
+      assert.match(started, /^\d+ template none$/, 'one start, the builder\'s');
+      const pid = started.split(' ')[0]!;
+      assert.equal(await sh(engine(), copy.id, `kill -0 ${pid} && cat /proc/${pid}/cmdline | tr '\\0' ' '`), 'sleep 100000');
+      assert.equal(await sh(engine(), copy.id, 'hostname'), copy.id);
+      assert.equal(await sh(engine(), copy.id, 'echo $KIND ${WHO:-none}'), `template ${env.WHO ?? 'none'}`);
+    }
 
     // Without the template's word, every create boots, and no golden snapshot is made for it.
     for (let i = 0; i < 2; i++) {

@@ -82,6 +82,9 @@ export const TemplateRecipeSchema = z.object({
      * check passes: creates restore it running instead of starting it, as E2B's templates are
      * snapshotted with their start command running. Its processes' memory is then the same in
      * every copy (random state included), so only a template whose programs allow that says so.
+     * It gets the template's env alone, never a create's, however its sandbox started: it reads
+     * the sandbox's env from the guest (GET /envs with the access token), as E2B's code
+     * interpreter does.
      */
     goldenSnapshot: z.boolean().optional(),
   }).strict().optional(),

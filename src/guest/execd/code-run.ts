@@ -4,6 +4,7 @@
  * upstream). The interpreter's NDJSON (E2B's /execute events) is translated event by event.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ACCESS_TOKEN_HEADER } from '../../api/envd-protocol.ts';
 import { AgentboxError } from '../../api/errors.ts';
 import { interpreterFetch } from './code-interpreter.ts';
 import { startCommand } from './command-run.ts';
@@ -58,7 +59,8 @@ async function relay(deps: ExecdDeps, body: { context?: { id?: string; language?
   const ctx = body.context ?? {};
   const res = await interpreterFetch(deps, '/execute', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    // The interpreter reads the sandbox's env from the guest with the caller's token (server.py).
+    headers: { 'content-type': 'application/json', ...(deps.state.accessToken ? { [ACCESS_TOKEN_HEADER]: deps.state.accessToken } : {}) },
     body: JSON.stringify({ code: body.code, ...(ctx.id ? { context_id: ctx.id } : { language: ctx.language }) }),
     signal: abort.signal,
   });

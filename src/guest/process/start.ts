@@ -15,8 +15,8 @@ import { spawnWithPty } from './spawn-pty.ts';
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** PATH, HOME, USER, LOGNAME, then sandbox-wide env, then the request's own (later wins). */
-export function processEnv(g: GuestContext, user: OsUser, envs: Record<string, string>): Record<string, string> {
-  return { PATH: DEFAULT_PATH, HOME: user.home, USER: user.name, LOGNAME: user.name, ...g.state.envVars, ...envs };
+function processEnv(sandboxEnv: Record<string, string>, user: OsUser, envs: Record<string, string>): Record<string, string> {
+  return { PATH: DEFAULT_PATH, HOME: user.home, USER: user.name, LOGNAME: user.name, ...sandboxEnv, ...envs };
 }
 
 function isDir(path: string): boolean {
@@ -34,14 +34,15 @@ export function processCwd(g: GuestContext, user: OsUser, cwd: string | undefine
   return isDir(fallback) ? fallback : '/';
 }
 
-export async function launch(deps: ProcessDeps, user: OsUser, req: StartRequest): Promise<ProcessHandle> {
+/** Starts the request's process; `sandboxEnv` stands in for the sandbox-wide env (the start command's, start-command.ts). */
+export async function launch(deps: ProcessDeps, user: OsUser, req: StartRequest, sandboxEnv = deps.state.envVars): Promise<ProcessHandle> {
   const cfg = req.process;
   if (!cfg?.cmd) throw new AgentboxError('invalid_argument', 'process.cmd is required');
   const spec = { cmd: cfg.cmd, args: cfg.args, envs: cfg.envs, cwd: cfg.cwd };
   const common = {
     spec,
     cwd: processCwd(deps, user, cfg.cwd),
-    env: processEnv(deps, user, cfg.envs),
+    env: processEnv(sandboxEnv, user, cfg.envs),
     user,
     // Absent means true: clients before envd 0.3.0 expect an open stdin.
     stdin: req.stdin ?? true,
