@@ -24,7 +24,7 @@ import { SandboxTable } from './sandbox-table.ts';
 import * as snapshots from './snapshot-ops.ts';
 import type {
   CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, ForkRequest, PauseOptions,
-  SandboxInfo, SandboxUsage, SnapshotInfo,
+  RuntimeClassName, SandboxInfo, SandboxUsage, SnapshotInfo,
 } from './types.ts';
 
 const LIVENESS_INTERVAL_MS = 1000;
@@ -81,6 +81,8 @@ export class LocalEngine implements Engine {
   create(req: CreateSandboxRequest): Promise<SandboxInfo> { return lifecycle.create(this.t, req); }
   start(id: string): Promise<SandboxInfo> { return lifecycle.start(this.t, id); }
   run(req: CreateSandboxRequest): Promise<SandboxInfo> { return goldenBoot.run(this.t, req); }
+  /** Makes the golden snapshot a create of `template` with its own limits restores (golden-boot.ts prepare). */
+  prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.prepare(this.t, template, runtime); }
   destroy(id: string): Promise<void> { return lifecycle.destroy(this.t, id); }
 
   exec(id: string, req: ExecRequest): Promise<ExecResult> { return running.exec(this.t, id, req); }

@@ -18,7 +18,7 @@
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
-import { destroy, newRecord, runNew } from './lifecycle.ts';
+import { destroy, newRecord, runNew, sandboxKind, type SandboxKind } from './lifecycle.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
 import { captureSnapshot, readSnapshotSandbox, restoreAsNew } from './snapshot-ops.ts';
@@ -52,10 +52,29 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
 }
 
 /**
+ * Makes the golden snapshot that a create of `template` with the template's own limits (what a
+ * create that names none gets) would restore, unless there is one or that kind boots: so the
+ * first creates after a start restore too (`agentbox up`). One build at a time, as creates' own
+ * builds. Resolves once done: true if the kind has one now that it had not before; false if it
+ * had one, boots, or the build failed (logged) or lost its turn to a create's build.
+ */
+export async function prepare(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
+  const goldens = t.goldens;
+  if (!goldens) return false;
+  const kind = sandboxKind(t, runtime ? { runtime } : {}, await t.opts.templates.ensure(template));
+  const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
+  if (!usesGolden(t, kind) || goldens.has(key)) return false;
+  await goldens.idle();
+  goldens.requestBuild(key, (into) => buildGolden(t, kind, key, into));
+  await goldens.idle();
+  return goldens.has(key);
+}
+
+/**
  * A golden snapshot can stand in for a boot: the runtime checkpoints, and at start either nothing
  * but the guest runs or the template lets its start command be snapshotted.
  */
-function usesGolden(t: SandboxTable, r: EngineRecord): boolean {
+function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runtime' | 'volumes'>): boolean {
   const { start, ready } = r.imageConfig;
   const startFits = start ? start.goldenSnapshot === true : !ready;
   return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && startFits;
@@ -66,7 +85,7 @@ function usesGolden(t: SandboxTable, r: EngineRecord): boolean {
  * egress), runs the warm-up, and checkpoints it into `dir`. The builder is removed whatever
  * happens; recovery.ts removes one a crash left.
  */
-async function buildGolden(t: SandboxTable, like: EngineRecord, key: string, dir: string): Promise<void> {
+async function buildGolden(t: SandboxTable, like: SandboxKind, key: string, dir: string): Promise<void> {
   const { cpu, memoryMiB, pids } = like.limits;
   const builder = newRecord(t, { template: like.template, runtime: like.runtime, limits: { cpu, memoryMiB, pids } }, await t.opts.templates.ensure(like.template));
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.

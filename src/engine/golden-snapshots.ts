@@ -65,6 +65,10 @@ export class GoldenSnapshots {
     await this.evict();
   }
 
+  has(key: string): boolean {
+    return this.ready.has(key);
+  }
+
   /** The directory of the golden snapshot for `key`, marked as just used; undefined if there is none. */
   take(key: string): string | undefined {
     const dir = this.ready.get(key);

@@ -50,30 +50,38 @@ function materializeCreated(t: SandboxTable, record: EngineRecord): Promise<void
  * such as base and busybox on first use.)
  */
 export function newRecord(t: SandboxTable, req: CreateSandboxRequest, template: TemplateInfo): EngineRecord {
-  const runtime = req.runtime ?? t.opts.defaultRuntime;
-  t.driver(runtime);
+  const kind = sandboxKind(t, req, template);
   const id = newId(t, req.id);
-  const limits = resolveLimits(req.limits, template.resources, t.diskSizes);
   const egress = validateEgressPolicy(req.egress ?? DEFAULT_EGRESS);
   validateEnv(req.env ?? {});
-  const volumes = validateVolumes(t, runtime, req.volumes ?? []);
+  const volumes = validateVolumes(t, kind.runtime, req.volumes ?? []);
   return {
     id,
+    ...kind,
+    state: 'creating',
+    createdAt: new Date().toISOString(),
+    slot: t.allocateSlot(),
+    env: { ...(req.env ?? {}) },
+    egress,
+    accessToken: req.accessToken ?? newSecret(),
+    initSecret: newSecret(),
+    ...(volumes.length > 0 ? { volumes } : {}),
+  };
+}
+
+/** What a sandbox of `template` runs, as `req` asks for it: the template's build, the runtime and the limits. */
+export type SandboxKind = Pick<EngineRecord, 'template' | 'templateBuildId' | 'layers' | 'imageConfig' | 'runtime' | 'runtimeSha256' | 'limits'>;
+
+export function sandboxKind(t: SandboxTable, req: Pick<CreateSandboxRequest, 'runtime' | 'limits'>, template: TemplateInfo): SandboxKind {
+  const runtime = req.runtime ?? t.opts.defaultRuntime;
+  return {
     template: template.name,
     templateBuildId: template.buildId,
     layers: template.layers,
     imageConfig: template.config,
     runtime,
     runtimeSha256: t.driver(runtime).binarySha256,
-    state: 'creating',
-    createdAt: new Date().toISOString(),
-    slot: t.allocateSlot(),
-    limits,
-    env: { ...(req.env ?? {}) },
-    egress,
-    accessToken: req.accessToken ?? newSecret(),
-    initSecret: newSecret(),
-    ...(volumes.length > 0 ? { volumes } : {}),
+    limits: resolveLimits(req.limits, template.resources, t.diskSizes),
   };
 }
 

@@ -3,7 +3,7 @@
 // (the CLI finds the local key) and AGENTBOX_URL for the free port. Skipped only outside CI and
 // only when the engine refuses to start because the runc runtime class cannot run here.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,21 +26,28 @@ function run(args: string[], env: Record<string, string>): Promise<{ code: numbe
   });
 }
 
+/** `agentbox up` of busybox on a free port; `first` is its first line, or why it cannot run here. */
+function startUp(runtime: 'runc' | 'gvisor', env: Record<string, string>): { child: ChildProcess; stderr: () => string; first: Promise<string | { skip: string }> } {
+  const child = spawn(process.execPath, [bin, 'up', '--port', '0', '--runtime', runtime, '--template', 'busybox'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (c) => { err += c; });
+  const first = readFirstLine('agentbox up', child, 180_000).catch(() => {
+    if (err.includes(`runtime class '${runtime}' is not available`)) return { skip: skipOutsideCI(`${runtime} cannot run here: ${err.slice(-300)}`, 'run ./scripts/setup.sh as root') };
+    throw new Error(`agentbox up did not start: ${err.slice(-2000)}`);
+  });
+  return { child, stderr: () => err, first };
+}
+
 test('agentbox up serves the API and the web console on one port, then create/exec/shell/kill with the local admin key', { timeout: 600_000 }, async (t) => {
   const home = mkdtempSync(join(tmpdir(), 'agentbox-up-'));
   const env = { AGENTBOX_HOME: home, AGENTBOX_API_KEY: '', AGENTBOX_URL: '' };
-  const up = spawn(process.execPath, [bin, 'up', '--port', '0', '--runtime', 'runc', '--template', 'busybox'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  up.stderr.on('data', (c) => { err += c; });
+  const up = startUp('runc', env);
   try {
-    const first = await readFirstLine('agentbox up', up, 180_000).catch(() => undefined);
-    if (!first) {
-      if (err.includes("runtime class 'runc' is not available")) return t.skip(skipOutsideCI(`runc cannot run here: ${err.slice(-300)}`, 'run ./scripts/setup.sh as root'));
-      assert.fail(`agentbox up did not start: ${err.slice(-2000)}`);
-    }
+    const first = await up.first;
+    if (typeof first !== 'string') return t.skip(first.skip);
     const url = /running on (http:\/\/\S+)/.exec(first)?.[1];
     assert.ok(url, first);
-    assert.match(err, /building the 'busybox' template|\[/);
+    assert.match(up.stderr(), /building the 'busybox' template|\[/);
     assert.equal(statSync(join(home, 'admin.key')).mode & 0o777, 0o600);
     // The web console on the API's own port (the bundle setup.sh builds; its pages: test/console).
     const ui = await fetch(`${url}/ui/`);
@@ -57,8 +64,8 @@ test('agentbox up serves the API and the web console on one port, then create/ex
     assert.match(sh.stdout, /24 80/);
     assert.equal((await run(['kill', id], cliEnv)).code, 0);
   } finally {
-    up.kill('SIGTERM');
-    await exited(up);
+    up.child.kill('SIGTERM');
+    await exited(up.child);
     rmSync(home, { recursive: true, force: true });
   }
 });
@@ -88,6 +95,37 @@ test('agentbox up rebuilds a shipped template built from an older shipped recipe
   } finally {
     up.kill('SIGTERM');
     await exited(up);
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
+test('agentbox up makes the golden snapshot of a built shipped template, so its first creates restore it', { timeout: 600_000 }, async (t) => {
+  const home = mkdtempSync(join(tmpdir(), 'agentbox-up-golden-'));
+  const env = { AGENTBOX_HOME: home, AGENTBOX_API_KEY: '', AGENTBOX_URL: '' };
+  await (await openTemplateStore({ home })).ensure('busybox');
+  const up = startUp('gvisor', env);
+  try {
+    const first = await up.first;
+    if (typeof first !== 'string') return t.skip(first.skip);
+    const cliEnv = { ...env, AGENTBOX_URL: /running on (http:\/\/\S+)/.exec(first)![1]! };
+    await waitFor('the golden snapshot', () => /template 'busybox': golden snapshot made/.test(up.stderr()), 300_000);
+    // Copies of one golden snapshot share its kernel's boot_id; a booted sandbox has its own.
+    const bootIds: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const c = await run(['create', '--template', 'busybox'], cliEnv);
+      assert.equal(c.code, 0, c.stderr);
+      const e = await run(['exec', c.stdout.trim(), '--', 'cat', '/proc/sys/kernel/random/boot_id'], cliEnv);
+      assert.equal(e.code, 0, e.stderr);
+      bootIds.push(e.stdout.trim());
+      assert.equal((await run(['kill', c.stdout.trim()], cliEnv)).code, 0);
+    }
+    assert.match(bootIds[0]!, /^[0-9a-f-]{36}$/);
+    assert.equal(bootIds[1], bootIds[0], 'both creates restored the golden snapshot');
+  } finally {
+    up.child.kill('SIGTERM');
+    await exited(up.child);
+    // runsc bind-mounts a namespace into its state dir once per process that needed one (driver.ts releaseStateDir).
+    while (spawnSync('umount', ['-l', join(home, 'run', 'gvisor', 'null-netns')]).status === 0);
     rmSync(home, { recursive: true, force: true });
   }
 });
