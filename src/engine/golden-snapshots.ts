@@ -65,6 +65,7 @@ export class GoldenSnapshots {
     await this.evict();
   }
 
+  /** Whether a complete golden snapshot for `key` exists; unlike `take`, not a use. */
   has(key: string): boolean {
     return this.ready.has(key);
   }
