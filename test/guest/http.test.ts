@@ -3,7 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Code, ConnectError } from '@connectrpc/connect';
@@ -135,6 +137,37 @@ describe('GET /files', () => {
       const head = await fetch(`${g.url}${path}`, { method: 'HEAD', headers: { ...auth(), 'accept-encoding': 'identity' } });
       assert.deepEqual([head.status, head.headers.get('content-length'), await head.text()], [200, String(data.length), '']);
     }
+  });
+
+  test('a file that grows while it is sent comes back at the size it had, and the next response on the connection is whole', async () => {
+    const path = join(root, 'growing.bin');
+    const size = 8 << 20;
+    writeFileSync(path, Buffer.alloc(size, 0x61));
+    const { hostname, port } = new URL(g.url);
+    const socket = connect(Number(port), hostname);
+    await once(socket, 'connect');
+    const request = (method: string) => `${method} /files?${q({ path })} HTTP/1.1\r\nHost: guest\r\nx-access-token: ${g.accessToken}\r\naccept-encoding: identity\r\n\r\n`;
+    let received = Buffer.alloc(0);
+    const arrived = (n: number) => new Promise<void>((resolve) => {
+      const check = () => { if (received.length >= n) { socket.off('data', onData); resolve(); } };
+      const onData = (c: Buffer) => { received = Buffer.concat([received, c]); check(); };
+      socket.on('data', onData);
+      check();
+    });
+    socket.write(request('GET'));
+    // The headers are out and the body is on its way: the guest holds most of it back until
+    // this side reads (8 MiB is far more than a socket buffers). The file grows meanwhile.
+    await arrived(1);
+    appendFileSync(path, Buffer.alloc(1 << 20, 0x62));
+    const headerEnd = received.indexOf('\r\n\r\n') + 4;
+    assert.match(received.subarray(0, headerEnd).toString(), new RegExp(`content-length: ${size}\r\n`, 'i'));
+    await arrived(headerEnd + size);
+    assert.equal(received.subarray(headerEnd, headerEnd + size).every((b) => b === 0x61), true);
+    // The next request on the same connection: what follows the body must be its response.
+    socket.write(request('HEAD'));
+    await arrived(headerEnd + size + 12);
+    socket.destroy();
+    assert.equal(received.subarray(headerEnd + size, headerEnd + size + 12).toString(), 'HTTP/1.1 200');
   });
 
   test('bytes that do not compress come back as they are to a client that accepts gzip, unless it refuses identity', async () => {

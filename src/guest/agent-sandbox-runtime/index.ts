@@ -6,7 +6,7 @@
 // Paths are confined to the base directory (SANDBOX_BASE_DIR, default /app) by realpath. No auth:
 // the pod's NetworkPolicy admits only the router.
 import http from 'node:http';
-import { createReadStream, openSync } from 'node:fs';
+import { openSync } from 'node:fs';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +16,7 @@ import { confine } from './paths.ts';
 import { execute } from './execute.ts';
 import { fdSink } from '../filesystem/fd-sink.ts';
 import { AgentboxError } from '../../api/errors.ts';
+import { fileBytes } from '../../api/file-bytes.ts';
 
 export interface AgentSandboxRuntimeOptions {
   port: number;
@@ -65,7 +66,7 @@ async function handle(base: string, req: http.IncomingMessage, res: http.ServerR
     const st = p ? await stat(p).catch(() => null) : null;
     if (!p || !st?.isFile()) { send(res, 404, { message: 'File not found' }); return; }
     res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': st.size });
-    createReadStream(p).pipe(res);
+    fileBytes(p, st.size).pipe(res);
   } else if (req.method === 'GET' && url.startsWith('/list/')) {
     const p = await confine(base, pathParam(url, '/list/'));
     const st = p ? await stat(p).catch(() => null) : null;

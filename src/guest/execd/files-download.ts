@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AgentboxError } from '../../api/errors.ts';
+import { fileBytes } from '../../api/file-bytes.ts';
 import { fsError } from '../errors.ts';
 import type { ExecdDeps } from './deps.ts';
 import { execdError } from './errors.ts';
@@ -64,7 +65,7 @@ export async function downloadFile(deps: ExecdDeps, req: IncomingMessage, url: U
   };
   if (!range) {
     res.writeHead(200, { ...headers, 'Content-Length': size });
-    await pipeline(createReadStream(path), res);
+    await pipeline(fileBytes(path, size), res);
     return;
   }
   const r = byteRange(range, size);

@@ -3,12 +3,13 @@
  * (406 when it accepts neither gzip nor identity), with Content-Disposition and a sniffed
  * Content-Type.
  */
-import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { constants as zlib, createGzip, deflateRawSync, gzipSync } from 'node:zlib';
 import { AgentboxError } from '../../api/errors.ts';
+import { fileBytes } from '../../api/file-bytes.ts';
 import type { GuestContext } from '../context.ts';
 import { fsError } from '../errors.ts';
 import { userPath } from '../request-user.ts';
@@ -129,6 +130,7 @@ export async function getFiles(g: GuestContext, req: IncomingMessage, res: Serve
     res.end();
     return;
   }
-  const source = createReadStream(path);
+  // The size stat gave, which gzip's chunked answer keeps to as well.
+  const source = fileBytes(path, size);
   await (gzip ? pipeline(source, createGzip(GZIP), res) : pipeline(source, res));
 }

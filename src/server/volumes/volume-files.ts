@@ -7,10 +7,11 @@
  * reaches only what lies inside the volume; a symlink is listed and removed, never opened.
  */
 import { closeSync, constants as C, fchmodSync, fchownSync, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, rmdirSync, unlinkSync, readlinkSync, type Stats } from 'node:fs';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import { AgentboxError, invalidArgument, notFound } from '../../api/errors.ts';
+import { fileBytes } from '../../api/file-bytes.ts';
 
 /** The owner of what the content API creates: the templates' `user`, like the volume's root (engine/volumes/disks.ts). */
 const DEFAULT_OWNER = 1000;
@@ -215,7 +216,7 @@ export class VolumeFiles {
         closeSync(fd);
         throw invalidArgument(`'${path}' is not a regular file`);
       }
-      return { size: s.size, stream: createReadStream('', { fd }) };
+      return { size: s.size, stream: fileBytes({ fd }, s.size) };
     });
   }
 
