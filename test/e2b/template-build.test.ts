@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
 import { exportTemplate } from '../../src/engine/images/oci-export.ts';
+import { Sandbox } from '../../src/sdk/index.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
+import { waitFor } from '../support/wait.ts';
 import { reportScenarios as report, runScenarios, tenantKey, scenarioFile, sdkManifest, type SdkManifest } from './fixture.ts';
 
 const SCRIPT_TIMEOUT_MS = 900_000;
@@ -110,6 +112,56 @@ describe('E2B Template builds through E2B_API_URL', () => {
     assert.deepEqual(status.body.reason, { message: "step 1: 'ADD' is not a build instruction agentbox knows (COPY, ENV, RUN, WORKDIR, USER)", step: '1' });
     refused(await call(start, { method: 'POST', json: { fromTemplate: 'base' } }), 409, /was started already/);
     refused(await call(`/templates/${templateID}/builds/${buildID}/status`, { key: env.E2B_OTHER_API_KEY }), 404, /does not exist/);
+  });
+
+  test("a template's start command runs once, in its golden snapshot: creates restore it running, with the template's env and never the create's", async (t) => {
+    if (skip) return t.skip(skip);
+    const call = async (path: string, json: unknown) => {
+      const res = await fetch(`${env.E2B_API_URL}${path}`, { method: 'POST', headers: { 'X-API-Key': env.E2B_API_KEY!, 'Content-Type': 'application/json' }, body: JSON.stringify(json) });
+      const text = await res.text();
+      assert.ok(res.ok, `${path}: ${res.status} ${text}`);
+      return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
+    };
+    const name = `started-${RUN}`;
+    const { templateID, buildID } = await call('/v3/templates', { name, cpuCount: 1, memoryMB: 512 }) as { templateID: string; buildID: string };
+    // Each run of the start command writes a token of its own, and what it sees of the env.
+    await call(`/v2/templates/${templateID}/builds/${buildID}`, {
+      fromTemplate: 'base',
+      steps: [{ type: 'ENV', args: ['KIND', 'template'] }],
+      startCmd: 'echo "$(head -c8 /dev/urandom | od -An -tx1 | tr -d \' \\n\') ${KIND:-none} ${FROM_CREATE:-none}" > /tmp/started.txt; exec sleep infinity',
+      readyCmd: 'test -s /tmp/started.txt',
+    });
+    await waitFor('the build to end', async () => {
+      const res = await fetch(`${env.E2B_API_URL}/templates/${templateID}/builds/${buildID}/status`, { headers: { 'X-API-Key': env.E2B_API_KEY! } });
+      const status = await res.json() as { status: string; reason?: unknown };
+      assert.notEqual(status.status, 'error', JSON.stringify(status));
+      return status.status === 'ready';
+    }, 300_000, 500);
+    const conn = { apiUrl: s!.server.url, apiKey: env.E2B_API_KEY! };
+    const started = async () => {
+      const sbx = await Sandbox.create({ ...conn, template: name, envs: { FROM_CREATE: 'yes', KIND: 'create' } });
+      try {
+        const r = await sbx.commands.run('cat /tmp/started.txt; echo "$KIND $FROM_CREATE"; cat /proc/[0-9]*/comm 2>/dev/null | grep -cx sleep');
+        const [line, cmdEnv, sleeping] = r.stdout.trim().split('\n');
+        const [token, ...seen] = line!.split(' ');
+        return { token, seen: seen.join(' '), cmdEnv, sleeping };
+      } finally {
+        await sbx.kill();
+      }
+    };
+    // The kind's first create boots and runs the start command itself; its golden snapshot is made after.
+    const booted = await started();
+    const storeKey = s!.created.templates.list().map((x) => x.name).find((k) => k.startsWith(`${name}@`));
+    assert.ok(storeKey, 'the tenant\'s template is in the store');
+    await s!.created.engine.prepareGolden(storeKey);
+    const [first, second] = [await started(), await started()];
+    for (const r of [booted, first, second]) {
+      assert.equal(r.seen, 'template none', 'the start command sees the template\'s env, never the create\'s');
+      assert.equal(r.cmdEnv, 'create yes', "a command sees the create's env");
+      assert.equal(r.sleeping, '1', 'the start command is running');
+    }
+    assert.equal(first.token, second.token, 'both creates restored the start command the golden snapshot holds: it did not run again');
+    assert.notEqual(first.token, booted.token);
   });
 
   test('PyPI e2b (latest, sync Template)', async (t) => {

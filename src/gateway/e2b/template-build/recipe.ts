@@ -170,7 +170,10 @@ export function e2bRecipe(input: RecipeInput): E2bRecipe {
     env,
     workdir,
     user: user.split(':')[0]!,
-    ...(start.startCmd ? { start: { cmd: ['/bin/sh', '-c', start.startCmd], cwd: workdir, user: user.split(':')[0]! } } : {}),
+    // E2B runs a start command once, at the end of the build, and snapshots the sandbox with it
+    // running; creates never start it and their env never reaches it
+    // (https://e2b.dev/docs/template/start-ready-command). The golden snapshot is that here.
+    ...(start.startCmd ? { start: { cmd: ['/bin/sh', '-c', start.startCmd], cwd: workdir, user: user.split(':')[0]!, goldenSnapshot: true } } : {}),
     ...(start.readyCmd ? { ready: { cmd: ['/bin/sh', '-c', start.readyCmd], timeoutMs: 120_000 } } : {}),
     ...(input.cpu || input.memoryMiB ? { resources: { cpu: input.cpu ?? 1, memoryMiB: input.memoryMiB ?? 512, pids: 1024 } } : {}),
   };
