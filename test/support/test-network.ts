@@ -15,7 +15,7 @@ const INDEX: Record<string, number> = {
   'server-e2b-parity': 91, 'server-e2b-parity-tls': 92,
   'server-e2b-images': 99,
   // Benchmarks reuse the test fixtures.
-  'server-bench': 40, 'server-bench-e2b': 41, 'server-bench-burst': 42, 'bench-runtime': 43, 'server-bench-k8s-node': 45, 'server-bench-opensandbox': 46, 'server-bench-code-interpreter': 44,
+  'server-bench': 40, 'server-bench-e2b': 41, 'server-bench-burst': 42, 'bench-runtime': 43, 'server-bench-k8s-node': 45, 'server-bench-opensandbox': 46, 'server-bench-code-interpreter': 44, 'server-bench-template-start': 48,
   // The adversarial suite (test/security): an engine and a real server per area.
   'sec-templates': 50, 'server-sec-templates': 51, 'sec-egress': 52, 'server-sec-egress': 53,
   'sec-dos': 54, 'server-sec-dos': 55, 'sec-quota': 56, 'server-sec-quota': 57,
