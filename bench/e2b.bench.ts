@@ -8,11 +8,8 @@
  * Both sides claim from the same pool (refilled to full before each side) and run `true`; the
  * kill is not timed.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Sandbox as NativeSandbox } from '../src/sdk/index.ts';
-import { sdkManifest } from '../test/e2b/fixture.ts';
+import { loadLatestE2b, sdkManifest } from '../test/e2b/fixture.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 import { cannotRun, percentileRow, poolFull, stat, timeMany, timeOnce, type BenchSuite } from './harness.ts';
 
@@ -29,9 +26,9 @@ const suite: BenchSuite = {
   async run(ctx) {
     const manifest = sdkManifest();
     if (typeof manifest === 'string') cannotRun('E2B', manifest);
-    const latest = manifest.js.find((x) => x.line === 'latest') ?? cannotRun('E2B', 'the SDK manifest names no latest npm e2b; run scripts/e2b-sdks.sh');
-    const req = createRequire(join(latest.dir, 'package.json'));
-    const { Sandbox: E2b } = (await import(pathToFileURL(req.resolve('e2b')).href)) as { Sandbox: E2bSandboxClass };
+    const latest = await loadLatestE2b<{ Sandbox: E2bSandboxClass }>(manifest);
+    if (typeof latest === 'string') cannotRun('E2B', latest);
+    const E2b = latest.sdk.Sandbox;
     const s = await startRealServer('bench-e2b', { runtime: 'gvisor', wideSubnet: true });
     if (typeof s === 'string') cannotRun('E2B', s);
     const e2bOpts = { apiKey: s.server.adminKey, apiUrl: `${s.server.url}/e2b`, sandboxUrl: `${s.server.url}/e2b/sandbox` };

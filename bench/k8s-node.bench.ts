@@ -10,17 +10,15 @@
  *   claim is Ready (the rest start cold on the node).
  * Run with `npm run bench -- k8s-node` after `npm run k8s:env`.
  */
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { SandboxClaim, SandboxWarmPool } from '../src/api/k8s/types.ts';
 import { startKubernetesServer } from '../src/app/kubernetes-server.ts';
 import { startOperator } from '../src/k8s/operator.ts';
 import { CLAIMS, SANDBOXES, TEMPLATES, WARM_POOLS } from '../src/k8s/resources.ts';
 import { startRouter } from '../src/k8s/router/server.ts';
-import { sdkManifest } from '../test/e2b/fixture.ts';
+import { loadLatestE2b, sdkManifest } from '../test/e2b/fixture.ts';
 import { adminClient, createNamespace, deleteNamespace, ensureEnv, installCrds, waitFor } from '../test/k8s/harness.ts';
 import { ensureRealNode, guestPodSpec, IMAGE, podReady } from '../test/k8s/real-node.ts';
 import { startRealServer } from '../test/support/real-server.ts';
@@ -44,9 +42,9 @@ const suite: BenchSuite = {
     if (skip) cannotRun('k8s-node', skip);
     const manifest = sdkManifest();
     if (typeof manifest === 'string') cannotRun('k8s-node', manifest);
-    const latest = manifest.js.find((x) => x.line === 'latest') ?? cannotRun('k8s-node', 'no latest npm e2b installed; run scripts/e2b-sdks.sh');
-    const req = createRequire(join(latest.dir, 'package.json'));
-    const { Sandbox: E2b } = (await import(pathToFileURL(req.resolve('e2b')).href)) as { Sandbox: E2bSandboxClass };
+    const latest = await loadLatestE2b<{ Sandbox: E2bSandboxClass }>(manifest);
+    if (typeof latest === 'string') cannotRun('k8s-node', latest);
+    const E2b = latest.sdk.Sandbox;
     const client = await adminClient();
     const node = await ensureRealNode(client);
     if ('skip' in node) cannotRun('k8s-node', node.skip);

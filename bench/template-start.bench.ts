@@ -8,10 +8,7 @@
  * before). Both sides create through the E2B SDK and time `Sandbox.create` to the first
  * `commands.run` that reaches the server; the kill is not timed.
  */
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { sdkManifest } from '../test/e2b/fixture.ts';
+import { loadLatestE2b, sdkManifest } from '../test/e2b/fixture.ts';
 import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 import { cannotRun, percentileRow, timeOnce, type BenchSuite } from './harness.ts';
@@ -35,9 +32,9 @@ const suite: BenchSuite = {
   async run(ctx) {
     const manifest = sdkManifest();
     if (typeof manifest === 'string') cannotRun('E2B template start', manifest);
-    const latest = manifest.js.find((x) => x.line === 'latest') ?? cannotRun('E2B template start', 'the SDK manifest names no latest npm e2b; run scripts/e2b-sdks.sh');
-    const req = createRequire(join(latest.dir, 'package.json'));
-    const { Sandbox, Template } = (await import(pathToFileURL(req.resolve('e2b')).href)) as E2bSdk;
+    const latest = await loadLatestE2b<E2bSdk>(manifest);
+    if (typeof latest === 'string') cannotRun('E2B template start', latest);
+    const { Sandbox, Template } = latest.sdk;
     const s = await startRealServer('bench-template-start', { runtime: 'gvisor' });
     if (typeof s === 'string') cannotRun('E2B template start', s);
     const opts = { apiKey: s.server.adminKey, apiUrl: `${s.server.url}/e2b`, sandboxUrl: `${s.server.url}/e2b/sandbox`, timeoutMs: 300_000 };

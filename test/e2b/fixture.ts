@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { generateWebhookCerts } from '../../src/k8s/conversion/certs.ts';
 import { skipOutsideCI } from '../support/ci.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
@@ -36,6 +38,17 @@ export function sdkManifest(): SdkManifest | string {
   const file = join(root, 'manifest.json');
   if (!existsSync(file)) return skipOutsideCI(`the E2B SDKs are not installed (no ${file})`, 'run ./scripts/setup.sh --for-tests, or bash scripts/e2b-sdks.sh');
   return JSON.parse(readFileSync(file, 'utf8')) as SdkManifest;
+}
+
+/**
+ * The latest installed npm `e2b`, loaded into this process (benchmarks, and tests that drive it
+ * beside the native SDK), with its version; why not, when the manifest names no latest line.
+ */
+export async function loadLatestE2b<T>(manifest: SdkManifest): Promise<{ version: string; sdk: T } | string> {
+  const latest = manifest.js.find((x) => x.line === 'latest');
+  if (!latest) return 'the SDK manifest names no latest npm e2b; run scripts/e2b-sdks.sh';
+  const req = createRequire(join(latest.dir, 'package.json'));
+  return { version: latest.version, sdk: await import(pathToFileURL(req.resolve('e2b')).href) as T };
 }
 
 /** Orders two x.y.z versions: negative when `a` is older. */

@@ -54,6 +54,16 @@ describe('E2B Template builds through E2B_API_URL', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A call to the E2B API (or an upload URL it gave) as plain HTTP, with the builder's key unless told. */
+  const call = async (path: string, init: { method?: string; json?: unknown; key?: string; body?: Uint8Array } = {}) => {
+    const res = await fetch(path.startsWith('http') ? path : `${env.E2B_API_URL}${path}`, {
+      method: init.method ?? 'GET', headers: { 'X-API-Key': init.key ?? env.E2B_API_KEY!, ...(init.json ? { 'Content-Type': 'application/json' } : {}) },
+      ...(init.json ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body } : {}),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) as { code?: number; message?: string } & Record<string, unknown> : {} };
+  };
+
   const js = typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === 'latest' || x.line === '2.7' || x.line === '2.0');
   for (const sdk of js) {
     test(`npm e2b@${sdk.version}`, async (t) => {
@@ -65,14 +75,6 @@ describe('E2B Template builds through E2B_API_URL', () => {
 
   test('the build API refuses bad requests clearly, and its upload URLs are one-time, bounded and per tenant (plain HTTP)', async (t) => {
     if (skip) return t.skip(skip);
-    const call = async (path: string, init: { method?: string; json?: unknown; key?: string; body?: Uint8Array } = {}) => {
-      const res = await fetch(path.startsWith('http') ? path : `${env.E2B_API_URL}${path}`, {
-        method: init.method ?? 'GET', headers: { 'X-API-Key': init.key ?? env.E2B_API_KEY!, ...(init.json ? { 'Content-Type': 'application/json' } : {}) },
-        ...(init.json ? { body: JSON.stringify(init.json) } : init.body ? { body: init.body } : {}),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) as { code?: number; message?: string } & Record<string, unknown> : {} };
-    };
     const refused = (r: { status: number; body: { code?: number; message?: string } }, status: number, re: RegExp) => {
       assert.equal(r.status, status, JSON.stringify(r.body));
       assert.equal(r.body.code, status);
@@ -116,26 +118,22 @@ describe('E2B Template builds through E2B_API_URL', () => {
 
   test("a template's start command runs once, in its golden snapshot: creates restore it running, with the template's env and never the create's", async (t) => {
     if (skip) return t.skip(skip);
-    const call = async (path: string, json: unknown) => {
-      const res = await fetch(`${env.E2B_API_URL}${path}`, { method: 'POST', headers: { 'X-API-Key': env.E2B_API_KEY!, 'Content-Type': 'application/json' }, body: JSON.stringify(json) });
-      const text = await res.text();
-      assert.ok(res.ok, `${path}: ${res.status} ${text}`);
-      return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
-    };
     const name = `started-${RUN}`;
-    const { templateID, buildID } = await call('/v3/templates', { name, cpuCount: 1, memoryMB: 512 }) as { templateID: string; buildID: string };
+    const requested = await call('/v3/templates', { method: 'POST', json: { name, cpuCount: 1, memoryMB: 512 } });
+    assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    const { templateID, buildID } = requested.body as { templateID: string; buildID: string };
     // Each run of the start command writes a token of its own, and what it sees of the env.
-    await call(`/v2/templates/${templateID}/builds/${buildID}`, {
+    const build = await call(`/v2/templates/${templateID}/builds/${buildID}`, { method: 'POST', json: {
       fromTemplate: 'base',
       steps: [{ type: 'ENV', args: ['KIND', 'template'] }],
       startCmd: 'echo "$(head -c8 /dev/urandom | od -An -tx1 | tr -d \' \\n\') ${KIND:-none} ${FROM_CREATE:-none}" > /tmp/started.txt; exec sleep infinity',
       readyCmd: 'test -s /tmp/started.txt',
-    });
+    } });
+    assert.equal(build.status, 202, JSON.stringify(build.body));
     await waitFor('the build to end', async () => {
-      const res = await fetch(`${env.E2B_API_URL}/templates/${templateID}/builds/${buildID}/status`, { headers: { 'X-API-Key': env.E2B_API_KEY! } });
-      const status = await res.json() as { status: string; reason?: unknown };
-      assert.notEqual(status.status, 'error', JSON.stringify(status));
-      return status.status === 'ready';
+      const { body } = await call(`/templates/${templateID}/builds/${buildID}/status`);
+      assert.notEqual(body.status, 'error', JSON.stringify(body));
+      return body.status === 'ready';
     }, 300_000, 500);
     const conn = { apiUrl: s!.server.url, apiKey: env.E2B_API_KEY! };
     const started = async () => {

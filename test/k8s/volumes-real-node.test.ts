@@ -7,16 +7,13 @@
 // are the one-machine 400; the content API is a clear 501; and a delete removes the PVC.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ANNOTATION, LABEL } from '../../src/api/k8s/constants.ts';
 import type { Pvc } from '../../src/cluster/volumes.ts';
 import { PODS, PVCS, type KubeClient } from '../../src/k8s/client.ts';
 import { CLAIMS } from '../../src/k8s/resources.ts';
 import type { Pod } from '../../src/k8s/sandbox/pod.ts';
 import { ConflictError, NotFoundError, Sandbox as NativeSandbox, Volumes } from '../../src/sdk/index.ts';
-import { sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
+import { loadLatestE2b, sdkManifest, type SdkManifest } from '../e2b/fixture.ts';
 import { adminClient, ensureEnv, waitFor } from './harness.ts';
 import { startRealNodeStack, type KubernetesStack } from './kubernetes-stack.ts';
 
@@ -83,10 +80,10 @@ describe('volumes on Kubernetes over real gVisor pods', { skip: skip ?? (typeof 
     if (started && 'skip' in started) return t.skip(started.skip);
     const stack = stackOf();
     const server = stack.server;
-    const sdk = (manifest as SdkManifest).js.find((x) => x.line === 'latest')!;
     Object.assign(process.env, { E2B_API_URL: `${server.url}/e2b`, E2B_SANDBOX_URL: `${server.url}/e2b/sandbox`, E2B_API_KEY: keys.a });
-    const req = createRequire(join(sdk.dir, 'package.json'));
-    const e2b = await import(pathToFileURL(req.resolve('e2b')).href);
+    const latest = await loadLatestE2b<any>(manifest as SdkManifest);
+    if (typeof latest === 'string') throw new Error(latest);
+    const e2b = latest.sdk;
     const native = { apiUrl: server.url, apiKey: keys.a };
     const ns = stack.ns;
     const name = 'shared_Data-1';
