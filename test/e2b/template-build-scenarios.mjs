@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 
 const req = createRequire(join(process.env.E2B_SDK_DIR, 'package.json'));
 const e2b = await import(pathToFileURL(req.resolve('e2b')).href);
-const { Sandbox, Template } = e2b;
+const { Sandbox, Template, waitForPort } = e2b;
 const version = (process.env.E2B_SDK_VERSION ?? '0.0.0').split('.').map(Number);
 const prefix = process.env.TB_PREFIX;
 const other = { apiKey: process.env.E2B_OTHER_API_KEY };
@@ -70,6 +70,21 @@ const scenarios = [
       eq(await sbx.files.read('/etc/myapp/a.cfg'), 'a=1\n', 'copied directory');
       const r = await sbx.commands.run('echo "$GREETING"; cat greeting.txt who.txt where.txt /opt/root.txt /tmp/started.txt; pwd; whoami; stat -c "%U %a" hello.txt blob.bin /etc/myapp/a.cfg; test ! -e /.agentbox-e2b-copy && echo no-stage');
       eq(r.stdout, 'hi there\nhi there\nuser\n/home/user/app\nfrom-root\nstarted-by-template\n/home/user/app\nuser\nuser 644\nuser 600\nroot 644\nno-stage\n', 'env, workdir, user, RUN results, start command, owners and modes');
+    } finally {
+      await sbx.kill();
+    }
+  }],
+  ['a start command that serves a port, with the SDK\'s waitForPort ready helper', async () => {
+    // waitForPort runs `ss` in the sandbox (`ss -tuln | grep :PORT` in 2.7, `ss -Htuln sport = :PORT`
+    // later): base must have it, or the first create waits out the ready check and fails.
+    const name = `${prefix}-port`;
+    await build(Template().fromTemplate('base').setStartCmd('cd /tmp && echo served-by-start > index.txt && python3 -m http.server 8000', waitForPort(8000)), name);
+    const sbx = await Sandbox.create(name, { timeoutMs: 120_000 });
+    try {
+      const r = await sbx.commands.run('curl -sS http://127.0.0.1:8000/index.txt');
+      eq(r.stdout, 'served-by-start\n', 'the start command\'s server answers on the port waitForPort waited for');
+      const closed = await sbx.commands.run('[ -z "$(ss -Htuln sport = :8001)" ] && echo port-8001-not-listening');
+      eq(closed.stdout, 'port-8001-not-listening\n', 'ss reports no listener on a port nothing serves');
     } finally {
       await sbx.kill();
     }

@@ -69,7 +69,7 @@ describe('E2B Template builds through E2B_API_URL', () => {
     test(`npm e2b@${sdk.version}`, async (t) => {
       if (skip) return t.skip(skip);
       await report(t, await runScenarios(process.execPath, [scenarioFile('template-build-scenarios.mjs')],
-        { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version, TB_PREFIX: `js${sdk.version.replaceAll('.', '')}-${RUN}` }, SCRIPT_TIMEOUT_MS), 6, sdk.version);
+        { ...env, E2B_SDK_DIR: sdk.dir, E2B_SDK_VERSION: sdk.version, TB_PREFIX: `js${sdk.version.replaceAll('.', '')}-${RUN}` }, SCRIPT_TIMEOUT_MS), 7, sdk.version);
     });
   }
 

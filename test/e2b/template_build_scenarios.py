@@ -2,7 +2,7 @@
 template-build.test.ts in the SDK's virtualenv. Connection from E2B_API_KEY / E2B_API_URL /
 E2B_SANDBOX_URL; TB_PREFIX makes names unique. Prints one JSON line per scenario: {name, ok, error?, ms}."""
 import json, os, tempfile, time, traceback
-from e2b import Sandbox, Template, BuildException
+from e2b import Sandbox, Template, BuildException, wait_for_port
 
 PREFIX = os.environ["TB_PREFIX"]
 NAME = f"{PREFIX}-app"
@@ -24,7 +24,7 @@ def build_and_use():
         .set_envs({"GREETING": "hi from py"})
         .set_workdir("/home/user/app")
         .run_cmd(f'echo "$GREETING" > greeting.txt && echo py-build-marker-{PREFIX}')
-        .set_start_cmd("echo py-started > /tmp/started.txt; sleep infinity", "test -f /tmp/started.txt")
+        .set_start_cmd("echo py-started > /tmp/started.txt; cd /tmp && exec python3 -m http.server 8000", wait_for_port(8000))
     )
     logs = []
     info = Template.build(template, NAME, on_build_logs=logs.append)
@@ -35,6 +35,8 @@ def build_and_use():
         check(sbx.files.read("/home/user/app/hello.txt") == "hello from python\n", "copied file")
         r = sbx.commands.run('echo "$GREETING"; cat greeting.txt /tmp/started.txt; pwd; whoami')
         check(r.stdout == "hi from py\nhi from py\npy-started\n/home/user/app\nuser\n", f"stdout {r.stdout!r}")
+        served = sbx.commands.run("curl -sS http://127.0.0.1:8000/started.txt")
+        check(served.stdout == "py-started\n", f"the start command's server, waited for with wait_for_port: {served.stdout!r}")
     finally:
         sbx.kill()
 
