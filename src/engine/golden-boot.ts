@@ -13,7 +13,8 @@
  * that run their own start command (or ready check) boot, since their programs may hold state no
  * re-key reaches, unless the template says its start command may be snapshotted
  * (`start.goldenSnapshot`): then the builder waits for its ready check, and copies restore it
- * running. Such a start command never sees a create's env, booted or restored (bundle.ts
+ * running. A template with a ready check alone says so with `ready.goldenSnapshot`: the builder
+ * passes the check, and copies do not run it again. Such a start command never sees a create's env, booted or restored (bundle.ts
  * startConfig); the sandbox's env reaches it through the guest's GET /envs, as in E2B.
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
@@ -72,12 +73,13 @@ export async function prepare(t: SandboxTable, template: string, runtime?: Engin
 
 /**
  * A golden snapshot can stand in for a boot: the runtime checkpoints, and at start either nothing
- * but the guest runs or the template lets its start command be snapshotted.
+ * but the guest runs or the template lets its start command (or, without one, its ready check)
+ * be snapshotted.
  */
 function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runtime' | 'volumes'>): boolean {
   const { start, ready } = r.imageConfig;
-  const startFits = start ? start.goldenSnapshot === true : !ready;
-  return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && startFits;
+  const snapshotted = start ? start.goldenSnapshot === true : ready ? ready.goldenSnapshot === true : true;
+  return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && snapshotted;
 }
 
 /**

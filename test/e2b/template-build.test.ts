@@ -20,6 +20,8 @@ import { reportScenarios as report, runScenarios, tenantKey, scenarioFile, sdkMa
 const SCRIPT_TIMEOUT_MS = 900_000;
 /** In template names and RUN lines, so no run is served from an earlier run's build cache (its RUN output would be missing from the logs). */
 const RUN = Date.now().toString(36);
+/** Shell for 8 random bytes in hex: each run of a command that has it prints a token of its own. */
+const RANDOM_TOKEN = "$(head -c8 /dev/urandom | od -An -tx1 | tr -d ' \\n')";
 const manifest = sdkManifest();
 const sdks = manifest as SdkManifest;
 
@@ -63,6 +65,27 @@ describe('E2B Template builds through E2B_API_URL', () => {
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) as { code?: number; message?: string } & Record<string, unknown> : {} };
   };
+
+  /** Builds `name` from E2B build instructions through the template API (plain HTTP) and waits for it. */
+  const buildTemplate = async (name: string, instructions: Record<string, unknown>) => {
+    const requested = await call('/v3/templates', { method: 'POST', json: { name, cpuCount: 1, memoryMB: 512 } });
+    assert.equal(requested.status, 202, JSON.stringify(requested.body));
+    const { templateID, buildID } = requested.body as { templateID: string; buildID: string };
+    const build = await call(`/v2/templates/${templateID}/builds/${buildID}`, { method: 'POST', json: instructions });
+    assert.equal(build.status, 202, JSON.stringify(build.body));
+    await waitFor('the build to end', async () => {
+      const { body } = await call(`/templates/${templateID}/builds/${buildID}/status`);
+      assert.notEqual(body.status, 'error', JSON.stringify(body));
+      return body.status === 'ready';
+    }, 300_000, 500);
+  };
+  /** Makes the golden snapshot of the builder's template `name` now, instead of after its first create. */
+  const prepareGolden = async (name: string) => {
+    const storeKey = s!.created.templates.list().map((x) => x.name).find((k) => k.startsWith(`${name}@`));
+    assert.ok(storeKey, 'the tenant\'s template is in the store');
+    await s!.created.engine.prepareGolden(storeKey);
+  };
+  const conn = () => ({ apiUrl: s!.server.url, apiKey: env.E2B_API_KEY! });
 
   const js = typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === 'latest' || x.line === '2.7' || x.line === '2.0');
   for (const sdk of js) {
@@ -119,25 +142,15 @@ describe('E2B Template builds through E2B_API_URL', () => {
   test("a template's start command runs once, in its golden snapshot: creates restore it running, with the template's env and never the create's", async (t) => {
     if (skip) return t.skip(skip);
     const name = `started-${RUN}`;
-    const requested = await call('/v3/templates', { method: 'POST', json: { name, cpuCount: 1, memoryMB: 512 } });
-    assert.equal(requested.status, 202, JSON.stringify(requested.body));
-    const { templateID, buildID } = requested.body as { templateID: string; buildID: string };
     // Each run of the start command writes a token of its own, and what it sees of the env.
-    const build = await call(`/v2/templates/${templateID}/builds/${buildID}`, { method: 'POST', json: {
+    await buildTemplate(name, {
       fromTemplate: 'base',
       steps: [{ type: 'ENV', args: ['KIND', 'template'] }],
-      startCmd: 'echo "$(head -c8 /dev/urandom | od -An -tx1 | tr -d \' \\n\') ${KIND:-none} ${FROM_CREATE:-none}" > /tmp/started.txt; exec sleep infinity',
+      startCmd: `echo "${RANDOM_TOKEN} \${KIND:-none} \${FROM_CREATE:-none}" > /tmp/started.txt; exec sleep infinity`,
       readyCmd: 'test -s /tmp/started.txt',
-    } });
-    assert.equal(build.status, 202, JSON.stringify(build.body));
-    await waitFor('the build to end', async () => {
-      const { body } = await call(`/templates/${templateID}/builds/${buildID}/status`);
-      assert.notEqual(body.status, 'error', JSON.stringify(body));
-      return body.status === 'ready';
-    }, 300_000, 500);
-    const conn = { apiUrl: s!.server.url, apiKey: env.E2B_API_KEY! };
+    });
     const started = async () => {
-      const sbx = await Sandbox.create({ ...conn, template: name, envs: { FROM_CREATE: 'yes', KIND: 'create' } });
+      const sbx = await Sandbox.create({ ...conn(), template: name, envs: { FROM_CREATE: 'yes', KIND: 'create' } });
       try {
         const r = await sbx.commands.run('cat /tmp/started.txt; echo "$KIND $FROM_CREATE"; cat /proc/[0-9]*/comm 2>/dev/null | grep -cx sleep');
         const [line, cmdEnv, sleeping] = r.stdout.trim().split('\n');
@@ -149,9 +162,7 @@ describe('E2B Template builds through E2B_API_URL', () => {
     };
     // The kind's first create boots and runs the start command itself; its golden snapshot is made after.
     const booted = await started();
-    const storeKey = s!.created.templates.list().map((x) => x.name).find((k) => k.startsWith(`${name}@`));
-    assert.ok(storeKey, 'the tenant\'s template is in the store');
-    await s!.created.engine.prepareGolden(storeKey);
+    await prepareGolden(name);
     const [first, second] = [await started(), await started()];
     for (const r of [booted, first, second]) {
       assert.equal(r.seen, 'template none', 'the start command sees the template\'s env, never the create\'s');
@@ -160,6 +171,28 @@ describe('E2B Template builds through E2B_API_URL', () => {
     }
     assert.equal(first.token, second.token, 'both creates restored the start command the golden snapshot holds: it did not run again');
     assert.notEqual(first.token, booted.token);
+  });
+
+  test('a ready command without a start command runs once, before the golden snapshot: restored creates do not run it again', async (t) => {
+    if (skip) return t.skip(skip);
+    const name = `checked-${RUN}`;
+    // Each run of the check appends a token of its own.
+    await buildTemplate(name, { fromTemplate: 'base', steps: [], readyCmd: `echo ${RANDOM_TOKEN} >> /tmp/ready-checks` });
+    const checks = async () => {
+      const sbx = await Sandbox.create({ ...conn(), template: name });
+      try {
+        return (await sbx.commands.run('cat /tmp/ready-checks')).stdout.trim().split('\n');
+      } finally {
+        await sbx.kill();
+      }
+    };
+    const booted = await checks();
+    assert.equal(booted.length, 1, 'the booting create ran the check once');
+    await prepareGolden(name);
+    const [first, second] = [await checks(), await checks()];
+    assert.deepEqual(first, second, 'both creates hold the check the golden snapshot holds: it did not run again');
+    assert.equal(first.length, 1);
+    assert.notDeepEqual(first, booted);
   });
 
   test('PyPI e2b (latest, sync Template)', async (t) => {

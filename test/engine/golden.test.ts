@@ -153,6 +153,36 @@ describe('golden snapshots', () => {
     assert.equal(goldens().length, kinds + 1);
   });
 
+  it('restores a template whose ready check alone may be snapshotted without checking it again; boots and checks one that does not allow it', async (ctx) => {
+    const recipe = (name: string, goldenSnapshot?: true) => parseRecipe({
+      name,
+      from: { template: 'busybox' },
+      // Every check appends a line: a sandbox checked again would hold two.
+      ready: { cmd: ['/bin/sh', '-c', 'echo checked >> /tmp/checks'], ...(goldenSnapshot ? { goldenSnapshot } : {}) },
+    });
+    await t!.templates.build(recipe('checked-once', true));
+    await t!.templates.build(recipe('checked-each-time'));
+    const kinds = goldens().length;
+
+    const first = await engine().run({ template: 'checked-once' });
+    destroyAfter(ctx, engine(), first.id);
+    assert.equal(madeBy.get(first.id), 'boot');
+    assert.equal(await sh(engine(), first.id, 'cat /tmp/checks'), 'checked');
+    await untilGoldens(kinds + 1);
+    const copy = await engine().run({ template: 'checked-once' });
+    destroyAfter(ctx, engine(), copy.id);
+    assert.equal(madeBy.get(copy.id), 'restore');
+    assert.equal(await sh(engine(), copy.id, 'cat /tmp/checks'), 'checked', 'the builder\'s one check');
+
+    for (let i = 0; i < 2; i++) {
+      const s = await engine().run({ template: 'checked-each-time' });
+      destroyAfter(ctx, engine(), s.id);
+      assert.equal(madeBy.get(s.id), 'boot');
+      assert.equal(await sh(engine(), s.id, 'cat /tmp/checks'), 'checked');
+    }
+    assert.equal(goldens().length, kinds + 1);
+  });
+
   it('boots every create when turned off', async (ctx) => {
     await t!.cleanup();
     t = await startTestEngine('golden', { goldenSnapshots: 0, onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });

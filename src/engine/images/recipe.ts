@@ -91,6 +91,13 @@ export const TemplateRecipeSchema = z.object({
   ready: z.object({
     cmd: z.array(z.string()).min(1),
     timeoutMs: z.number().int().positive().max(600_000).default(30_000),
+    /**
+     * For a template without a start command: the check passes once, in the template's golden
+     * snapshot (engine/golden-boot.ts), and creates restore a sandbox that passed it instead of
+     * booting and checking, as E2B snapshots a template once its ready command passed. With a
+     * start command, `start.goldenSnapshot` decides.
+     */
+    goldenSnapshot: z.boolean().optional(),
   }).strict().optional(),
   resources: z.object({
     cpu: z.number().positive().max(64).default(1),

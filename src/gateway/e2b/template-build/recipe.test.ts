@@ -68,9 +68,9 @@ describe('E2B instructions as a recipe', () => {
     assert.equal(recipe.user, 'root');
     assert.equal(recipe.workdir, '/app');
     assert.deepEqual(recipe.env, { GREETING: "it's here" });
-    // Kept running in the template's golden snapshot, as E2B snapshots it at build time.
+    // Kept running in the template's golden snapshot, as E2B snapshots it at build time once the ready command passed.
     assert.deepEqual(recipe.start, { cmd: ['/bin/sh', '-c', 'serve'], cwd: '/app', user: 'root', goldenSnapshot: true });
-    assert.deepEqual((recipe.ready as { cmd: string[] }).cmd, ['/bin/sh', '-c', 'test -f /tmp/up']);
+    assert.deepEqual(recipe.ready, { cmd: ['/bin/sh', '-c', 'test -f /tmp/up'], timeoutMs: 120_000, goldenSnapshot: true });
     const files = recipe.files as { path: string; content: string; encoding: string }[];
     assert.deepEqual(files.map((f) => f.path), [`${COPY_STAGE}/1/0`, `${COPY_STAGE}/6/1`, `${COPY_STAGE}/6/2`]);
     assert.equal(Buffer.from(files[0]!.content, 'base64').toString(), 'hello\n');
@@ -83,6 +83,12 @@ describe('E2B instructions as a recipe', () => {
     assert.match(run[3]!, /'\/app\/etc\/a\.cfg' && chmod 640 '\/app\/etc\/a\.cfg' && chown 'user'/);
     assert.match(run[4]!, /^su -s \/bin\/sh 'user' -c /);
     assert.equal(run[5], `rm -rf ${COPY_STAGE}`);
+  });
+
+  it('a ready command without a start command is passed once, in the golden snapshot, as E2B checks it once at build time', () => {
+    const { recipe } = translate({ fromTemplate: 'base', steps: [], readyCmd: 'test -f /etc/hostname' });
+    assert.equal(recipe.start, undefined);
+    assert.deepEqual(recipe.ready, { cmd: ['/bin/sh', '-c', 'test -f /etc/hostname'], timeoutMs: 120_000, goldenSnapshot: true });
   });
 
   it('maps the images agentbox builds itself and refuses registry images and credentials, saying what to do', () => {

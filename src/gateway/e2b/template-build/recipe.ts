@@ -170,11 +170,12 @@ export function e2bRecipe(input: RecipeInput): E2bRecipe {
     env,
     workdir,
     user: user.split(':')[0]!,
-    // E2B runs a start command once, at the end of the build, and snapshots the sandbox with it
-    // running; creates never start it and their env never reaches it
+    // E2B runs a start command once, at the end of the build, waits for the ready command, and
+    // snapshots the sandbox with it running; creates never start it, never run the ready command
+    // (also when it stands alone) and their env never reaches the start command
     // (https://e2b.dev/docs/template/start-ready-command). The golden snapshot is that here.
     ...(start.startCmd ? { start: { cmd: ['/bin/sh', '-c', start.startCmd], cwd: workdir, user: user.split(':')[0]!, goldenSnapshot: true } } : {}),
-    ...(start.readyCmd ? { ready: { cmd: ['/bin/sh', '-c', start.readyCmd], timeoutMs: 120_000 } } : {}),
+    ...(start.readyCmd ? { ready: { cmd: ['/bin/sh', '-c', start.readyCmd], timeoutMs: 120_000, goldenSnapshot: true } } : {}),
     ...(input.cpu || input.memoryMiB ? { resources: { cpu: input.cpu ?? 1, memoryMiB: input.memoryMiB ?? 512, pids: 1024 } } : {}),
   };
   return { recipe, stepOfRunLine };
