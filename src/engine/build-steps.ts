@@ -28,6 +28,10 @@ const HOST_BUSYBOX = '/bin/busybox';
 
 const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
+/** What tools print when they reach for a network a run step does not have (apt, pip, npm, curl, wget, git, busybox). */
+const NO_NETWORK = /Temporary failure (in name resolution|resolving)|Could not resolve|Name or service not known|Network is unreachable|bad address '|getaddrinfo|EAI_AGAIN|ENOTFOUND|ENETUNREACH/;
+const NO_NETWORK_HINT = 'run steps have no network: Debian packages go in the `packages` of a recipe built from a Debian release (an E2B build starts from a template that has them), other files in through `files` (in an E2B build, COPY)';
+
 /** The copy script: replaces (never writes through) whatever is at each path, then sets the mode. */
 function filesScript(files: Parameters<StepRunner>[0]['files']): string {
   const lines = ['set -e', `B=${STAGE}/busybox`];
@@ -103,7 +107,9 @@ export function sandboxedStepRunner(driver: () => RuntimeDriver): StepRunner {
         if (clock.expired) throw clock.expired;
         const exit = ((err as AgentboxError).details?.exitCode as number | undefined) ?? 'unknown';
         const which = clock.step > 0 ? `run step ${clock.step} (${JSON.stringify(clock.describe())})` : 'copying the recipe files';
-        throw new AgentboxError('invalid_argument', `${which} of template '${template}' failed (exit ${exit}); last output:\n${[...tail, partial].join('\n').trim()}`,
+        const output = [...tail, partial].join('\n').trim();
+        const hint = NO_NETWORK.test(output) ? `\n(${NO_NETWORK_HINT})` : '';
+        throw new AgentboxError('invalid_argument', `${which} of template '${template}' failed (exit ${exit}); last output:\n${output}${hint}`,
           { cause: err, details: { template, step: clock.step } });
       } finally {
         clock.stop();

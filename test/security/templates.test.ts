@@ -211,6 +211,16 @@ describe('H2: host inputs of a build', () => {
     }
   });
 
+  test('a run step that reaches for the network fails with its output and says what to do instead; other failures do not say so', { timeout: 90_000 }, async (t) => {
+    if (skip) return t.skip(skip);
+    // The build's network namespace has loopback only, so nothing leaves it; .invalid names resolve nowhere (RFC 6761).
+    const offline = await build('alpha', { name: 'offline', from: { template: 'base' }, run: ['curl -sS --max-time 5 http://deb.agentbox.invalid/'] });
+    await expectError(offline, 400, 'invalid_argument', /run step 1 .*failed \(exit 6\); last output:\n.*Could not resolve host.*\n\(run steps have no network: Debian packages go in the `packages`/s);
+    const failing = await build('alpha', { name: 'failing', from: { template: 'busybox' }, run: ['echo not-found-here >&2; exit 3'] });
+    // The message ends with the step's output: no hint about the network.
+    await expectError(failing, 400, 'invalid_argument', /run step 1 .*failed \(exit 3\); last output:\nnot-found-here$/);
+  });
+
   test('a run step that never ends times out, naming the step and the limit to raise', { timeout: 90_000 }, async (t) => {
     if (skip) return t.skip(skip);
     const started = Date.now();
