@@ -81,7 +81,6 @@ export class LocalEngine implements Engine {
   create(req: CreateSandboxRequest): Promise<SandboxInfo> { return lifecycle.create(this.t, req); }
   start(id: string): Promise<SandboxInfo> { return lifecycle.start(this.t, id); }
   run(req: CreateSandboxRequest): Promise<SandboxInfo> { return goldenBoot.run(this.t, req); }
-  /** Makes the golden snapshot a create of `template` with its own limits restores (golden-boot.ts prepare). */
   prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.prepare(this.t, template, runtime); }
   destroy(id: string): Promise<void> { return lifecycle.destroy(this.t, id); }
 

@@ -55,9 +55,10 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
 /**
  * Makes the golden snapshot that a create of `template` with the template's own limits (what a
  * create that names none gets) would restore, unless there is one or that kind boots: so the
- * first creates after a start restore too (`agentbox up`). One build at a time, as creates' own
- * builds. Resolves once done: true if the kind has one now that it had not before; false if it
- * had one, boots, or the build failed (logged) or lost its turn to a create's build.
+ * first creates after a start restore too (`agentbox up`, E2B template builds). One build at a
+ * time, as creates' own builds. Resolves once done: true if the kind has one now that it had
+ * not before; false if it had one, boots, or lost its turn to a create's build. Throws what the
+ * build failed with (a start command that never became ready, say).
  */
 export async function prepare(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
   const goldens = t.goldens;
@@ -66,8 +67,8 @@ export async function prepare(t: SandboxTable, template: string, runtime?: Engin
   const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
   if (!usesGolden(t, kind) || goldens.has(key)) return false;
   await goldens.idle();
-  goldens.requestBuild(key, (into) => buildGolden(t, kind, key, into));
-  await goldens.idle();
+  const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, key, into));
+  if (failure !== undefined) throw asAgentboxError(failure);
   return goldens.has(key);
 }
 

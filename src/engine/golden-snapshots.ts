@@ -45,7 +45,7 @@ export function goldenKey(r: GoldenInputs): string {
 export class GoldenSnapshots {
   /** Complete snapshots by key, in order of last use (oldest first). */
   private readonly ready = new Map<string, string>();
-  private building?: { key: string; done: Promise<void> };
+  private building?: { key: string; done: Promise<unknown> };
   private readonly failures = new Map<string, number>();
 
   constructor(readonly dir: string, private readonly opts: { max: number; log: (msg: string, fields?: Record<string, unknown>) => void }) {}
@@ -98,30 +98,34 @@ export class GoldenSnapshots {
    * Starts `build` for `key` unless a snapshot exists or any build runs: one at a time, so a
    * stream of creates with ever new limits costs at most one background boot at a time, and a
    * key that lost the race is built on a later create. `build` fills the directory it is given.
+   * Returns, when it started one, the build's end: what it failed with, or undefined once made.
    */
-  requestBuild(key: string, build: (dir: string) => Promise<void>): void {
-    if (this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return;
+  requestBuild(key: string, build: (dir: string) => Promise<void>): Promise<unknown> | undefined {
+    if (this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return undefined;
     // Made before this returns and renamed or removed only once the builder is gone: while a
     // `<key>.tmp` directory exists, a build (and its hidden builder sandbox) is in progress.
     const tmp = join(this.dir, `${key}.tmp`);
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { mode: 0o700 });
-    const done = (async () => {
+    const done = (async (): Promise<unknown> => {
       try {
         await build(tmp);
         const dir = join(this.dir, key);
         await rename(tmp, dir);
         this.ready.set(key, dir);
         await this.evict();
+        return undefined;
       } catch (err) {
         this.opts.log('golden snapshot not made; creates of this kind boot from scratch', { key, err: String(err) });
         this.failed(key);
         await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+        return err;
       } finally {
         this.building = undefined;
       }
     })();
     this.building = { key, done };
+    return done;
   }
 
   /** Waits for the build in progress, if any (engine close, tests). */

@@ -167,6 +167,12 @@ export interface Engine {
   start(id: string): Promise<SandboxInfo>;
   /** create + start; undoes everything it made when a step fails. */
   run(req: CreateSandboxRequest): Promise<SandboxInfo>;
+  /**
+   * Makes the golden snapshot that creates of `template` with its own limits restore (its start
+   * command and ready check pass in it, when the template allows that): false when there was one
+   * already or such creates boot; throws what the snapshot's sandbox failed with.
+   */
+  prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean>;
   get(id: string): SandboxInfo;
   list(): SandboxInfo[];
   exec(id: string, req: ExecRequest): Promise<ExecResult>;

@@ -140,6 +140,12 @@ export interface TemplateOps {
   list(p: Principal): TemplateView[];
   build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView>;
   buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
+  /**
+   * Runs the template's start command and ready check once, into the golden snapshot its creates
+   * restore, as E2B does at the end of a build; throws what they failed with. False when its
+   * creates boot (no checkpoints, no start command that allows it) or it had one.
+   */
+  prepareGolden(p: Principal, name: string): Promise<boolean>;
 }
 
 /** Warm pools of the caller's tenant; `get`, `delete` throw not_found for an unknown pool. */

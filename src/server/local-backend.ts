@@ -20,9 +20,11 @@ export interface LocalBackendParts {
   quota: Quota;
   events: EventOps;
   volumes: VolumeService;
+  /** The engine's golden snapshot of a template by store key, for the server's default runtime. */
+  prepareGolden: (storeKey: string) => Promise<boolean>;
 }
 
-export function localBackend({ service, auth, templates, pools, quota, events, volumes }: LocalBackendParts): SandboxBackend {
+export function localBackend({ service, auth, templates, pools, quota, events, volumes, prepareGolden }: LocalBackendParts): SandboxBackend {
   /** The tenant named by name or id, or not_found. */
   const tenant = (ref: string): TenantView => {
     const t = auth.findTenant(ref);
@@ -38,6 +40,7 @@ export function localBackend({ service, auth, templates, pools, quota, events, v
       list: (p) => templates.list(p),
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
+      prepareGolden: async (p, name) => prepareGolden((await templates.usable(p, name)).name),
     },
     pools: {
       list: (p) => pools.list(p.tenantId),

@@ -66,24 +66,19 @@ describe('E2B Template builds through E2B_API_URL', () => {
     return { status: res.status, body: text ? JSON.parse(text) as { code?: number; message?: string } & Record<string, unknown> : {} };
   };
 
-  /** Builds `name` from E2B build instructions through the template API (plain HTTP) and waits for it. */
+  /** Builds `name` from E2B build instructions through the template API (plain HTTP); the build's last status. */
   const buildTemplate = async (name: string, instructions: Record<string, unknown>) => {
     const requested = await call('/v3/templates', { method: 'POST', json: { name, cpuCount: 1, memoryMB: 512 } });
     assert.equal(requested.status, 202, JSON.stringify(requested.body));
     const { templateID, buildID } = requested.body as { templateID: string; buildID: string };
     const build = await call(`/v2/templates/${templateID}/builds/${buildID}`, { method: 'POST', json: instructions });
     assert.equal(build.status, 202, JSON.stringify(build.body));
+    let last: { status?: string; logs?: string[]; reason?: { message?: string } } = {};
     await waitFor('the build to end', async () => {
-      const { body } = await call(`/templates/${templateID}/builds/${buildID}/status`);
-      assert.notEqual(body.status, 'error', JSON.stringify(body));
-      return body.status === 'ready';
+      last = (await call(`/templates/${templateID}/builds/${buildID}/status`)).body as typeof last;
+      return last.status === 'ready' || last.status === 'error';
     }, 300_000, 500);
-  };
-  /** Makes the golden snapshot of the builder's template `name` now, instead of after its first create. */
-  const prepareGolden = async (name: string) => {
-    const storeKey = s!.created.templates.list().map((x) => x.name).find((k) => k.startsWith(`${name}@`));
-    assert.ok(storeKey, 'the tenant\'s template is in the store');
-    await s!.created.engine.prepareGolden(storeKey);
+    return last;
   };
   const conn = () => ({ apiUrl: s!.server.url, apiKey: env.E2B_API_KEY! });
 
@@ -139,16 +134,18 @@ describe('E2B Template builds through E2B_API_URL', () => {
     refused(await call(`/templates/${templateID}/builds/${buildID}/status`, { key: env.E2B_OTHER_API_KEY }), 404, /does not exist/);
   });
 
-  test("a template's start command runs once, in its golden snapshot: creates restore it running, with the template's env and never the create's", async (t) => {
+  test("a template's start command runs once, at the end of its build: creates restore it running, with the template's env and never the create's", async (t) => {
     if (skip) return t.skip(skip);
     const name = `started-${RUN}`;
     // Each run of the start command writes a token of its own, and what it sees of the env.
-    await buildTemplate(name, {
+    const built = await buildTemplate(name, {
       fromTemplate: 'base',
       steps: [{ type: 'ENV', args: ['KIND', 'template'] }],
       startCmd: `echo "${RANDOM_TOKEN} \${KIND:-none} \${FROM_CREATE:-none}" > /tmp/started.txt; exec sleep infinity`,
       readyCmd: 'test -s /tmp/started.txt',
     });
+    assert.equal(built.status, 'ready', JSON.stringify(built));
+    assert.ok(built.logs?.some((l) => l.includes('Snapshot made')), JSON.stringify(built.logs));
     const started = async () => {
       const sbx = await Sandbox.create({ ...conn(), template: name, envs: { FROM_CREATE: 'yes', KIND: 'create' } });
       try {
@@ -160,24 +157,22 @@ describe('E2B Template builds through E2B_API_URL', () => {
         await sbx.kill();
       }
     };
-    // The kind's first create boots and runs the start command itself; its golden snapshot is made after.
-    const booted = await started();
-    await prepareGolden(name);
+    // The template's first create already restores what the build started.
     const [first, second] = [await started(), await started()];
-    for (const r of [booted, first, second]) {
+    for (const r of [first, second]) {
       assert.equal(r.seen, 'template none', 'the start command sees the template\'s env, never the create\'s');
       assert.equal(r.cmdEnv, 'create yes', "a command sees the create's env");
       assert.equal(r.sleeping, '1', 'the start command is running');
     }
-    assert.equal(first.token, second.token, 'both creates restored the start command the golden snapshot holds: it did not run again');
-    assert.notEqual(first.token, booted.token);
+    assert.equal(first.token, second.token, 'both creates restored the start command the build ran: no create ran it again');
   });
 
-  test('a ready command without a start command runs once, before the golden snapshot: restored creates do not run it again', async (t) => {
+  test('a ready command without a start command runs once, at the end of the build: creates do not run it again', async (t) => {
     if (skip) return t.skip(skip);
     const name = `checked-${RUN}`;
     // Each run of the check appends a token of its own.
-    await buildTemplate(name, { fromTemplate: 'base', steps: [], readyCmd: `echo ${RANDOM_TOKEN} >> /tmp/ready-checks` });
+    const built = await buildTemplate(name, { fromTemplate: 'base', steps: [], readyCmd: `echo ${RANDOM_TOKEN} >> /tmp/ready-checks` });
+    assert.equal(built.status, 'ready', JSON.stringify(built));
     const checks = async () => {
       const sbx = await Sandbox.create({ ...conn(), template: name });
       try {
@@ -186,13 +181,16 @@ describe('E2B Template builds through E2B_API_URL', () => {
         await sbx.kill();
       }
     };
-    const booted = await checks();
-    assert.equal(booted.length, 1, 'the booting create ran the check once');
-    await prepareGolden(name);
     const [first, second] = [await checks(), await checks()];
-    assert.deepEqual(first, second, 'both creates hold the check the golden snapshot holds: it did not run again');
-    assert.equal(first.length, 1);
-    assert.notDeepEqual(first, booted);
+    assert.equal(first.length, 1, 'the check ran once');
+    assert.deepEqual(first, second, 'both creates hold the check the build ran: no create ran it again');
+  });
+
+  test('a start command that never gets ready fails the build, saying so', async (t) => {
+    if (skip) return t.skip(skip);
+    const built = await buildTemplate(`never-ready-${RUN}`, { fromTemplate: 'base', steps: [], startCmd: 'sleep infinity', readyCmd: 'test -f /tmp/never' });
+    assert.equal(built.status, 'error', JSON.stringify(built));
+    assert.match(built.reason?.message ?? '', /the template was built, but its start command did not get ready: .*ready check .*test -f \/tmp\/never.* did not pass within 120000 ms/);
   });
 
   test('PyPI e2b (latest, sync Template)', async (t) => {

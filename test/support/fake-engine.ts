@@ -65,6 +65,11 @@ export class FakeEngine implements Engine {
     return this.start(info.id);
   }
 
+  /** FAKE: no checkpoints, so every create boots. */
+  async prepareGolden(): Promise<boolean> {
+    return false;
+  }
+
   get(id: string): SandboxInfo {
     try {
       return JSON.parse(readFileSync(this.statePath(id), 'utf8')) as SandboxInfo;

@@ -100,8 +100,21 @@ export function templateBuildHandlers(d: TemplateBuildDeps): ControlHandlers<E2b
       r.status = 'building';
       records.log(r, `Building template '${r.templateID}' from ${JSON.stringify(translated.recipe.from)}: ${body.steps.length} steps`);
       const { stepOfRunLine } = translated;
+      const { start: startCmd, ready: readyCmd } = translated.recipe;
+      // E2B ends a build by running the start command, waiting for the ready command and
+      // snapshotting the sandbox (https://e2b.dev/docs/template/start-ready-command): a start
+      // command that never gets ready fails the build, and the first create already restores.
+      const startOnce = async () => {
+        if (!startCmd && !readyCmd) return;
+        records.log(r, startCmd ? 'Starting the start command, waiting for the ready command, then snapshotting the sandbox' : 'Waiting for the ready command, then snapshotting the sandbox');
+        try {
+          if (await templates.prepareGolden(principal, r.templateID)) records.log(r, 'Snapshot made: creates restore it');
+        } catch (err) {
+          throw new AgentboxError('invalid_argument', `the template was built, but ${startCmd ? 'its start command' : 'its sandbox'} did not get ready: ${asAgentboxError(err).message}`);
+        }
+      };
       // Through a promise even if a backend throws at once: the record must end either way.
-      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line))).then(
+      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line))).then(startOnce).then(
         () => records.finish(r, { ready: true }),
         (err: unknown) => {
           const e = asAgentboxError(err);
