@@ -13,9 +13,10 @@
  * that run their own start command (or ready check) boot, since their programs may hold state no
  * re-key reaches, unless the template says its start command may be snapshotted
  * (`start.goldenSnapshot`): then the builder waits for its ready check, and copies restore it
- * running. A template with a ready check alone says so with `ready.goldenSnapshot`: the builder
- * passes the check, and copies do not run it again. Such a start command never sees a create's env, booted or restored (bundle.ts
- * startConfig); the sandbox's env reaches it through the guest's GET /envs, as in E2B.
+ * running. Such a start command never sees a create's env, booted or restored (bundle.ts
+ * startConfig); the sandbox's env reaches it through the guest's GET /envs, as in E2B. A
+ * template with a ready check alone says so with `ready.goldenSnapshot`: the builder passes the
+ * check, and copies do not run it again.
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
