@@ -10,7 +10,7 @@
  * `commands.run` that reaches the server; the kill is not timed.
  */
 import { loadLatestE2b, sdkManifest } from '../test/e2b/fixture.ts';
-import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
+import { goldenKeys } from '../test/support/golden.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 import { cannotRun, percentileRow, timeOnce, type BenchSuite } from './harness.ts';
 
@@ -44,7 +44,6 @@ const suite: BenchSuite = {
       const viaE2b = `bench-start-${RUN}`;
       const kinds = goldenKeys(s.created.home).length;
       const buildMs = await timeOnce(() => Template.build(Template().fromTemplate('base').setStartCmd(START, READY), { ...opts, alias: viaE2b }));
-      await untilNoGoldenBuild(s.created.home);
       if (goldenKeys(s.created.home).length <= kinds) throw new Error(`the build of ${viaE2b} made no golden snapshot`);
       const booting = `bench-start-boot-${RUN}`;
       const res = await s.api('/v1/templates', { method: 'POST', json: {

@@ -142,8 +142,9 @@ export interface TemplateOps {
   buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
   /**
    * Runs the template's start command and ready check once, into the golden snapshot its creates
-   * restore, as E2B does at the end of a build; throws what they failed with. False when its
-   * creates boot (no checkpoints, no start command that allows it) or it had one.
+   * restore, as E2B does at the end of a build, for the runtime the caller's creates get; throws
+   * what they failed with. False when its creates boot (no checkpoints, no start command that
+   * allows it) or it had one.
    */
   prepareGolden(p: Principal, name: string): Promise<boolean>;
 }

@@ -3,7 +3,7 @@
  * and policy. The composition root builds it once and hands it to every façade.
  */
 import { notFound } from '../api/errors.ts';
-import type { TenantView } from '../api/native.ts';
+import type { RuntimeName, TenantView } from '../api/native.ts';
 import type { AuthStore } from './auth-store.ts';
 import type { EventOps, SandboxBackend } from './backend.ts';
 import type { PoolManager } from './pools.ts';
@@ -20,8 +20,8 @@ export interface LocalBackendParts {
   quota: Quota;
   events: EventOps;
   volumes: VolumeService;
-  /** The engine's golden snapshot of a template by store key, for the server's default runtime. */
-  prepareGolden: (storeKey: string) => Promise<boolean>;
+  /** The engine's golden snapshot of a template by store key, for sandboxes of `runtime`. */
+  prepareGolden: (storeKey: string, runtime: RuntimeName) => Promise<boolean>;
 }
 
 export function localBackend({ service, auth, templates, pools, quota, events, volumes, prepareGolden }: LocalBackendParts): SandboxBackend {
@@ -40,7 +40,8 @@ export function localBackend({ service, auth, templates, pools, quota, events, v
       list: (p) => templates.list(p),
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
-      prepareGolden: async (p, name) => prepareGolden((await templates.usable(p, name)).name),
+      // For the runtime the caller's creates get (its policy may differ from the server's default).
+      prepareGolden: async (p, name) => prepareGolden((await templates.usable(p, name)).name, quota.runtime(p)),
     },
     pools: {
       list: (p) => pools.list(p.tenantId),

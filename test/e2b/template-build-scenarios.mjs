@@ -76,7 +76,7 @@ const scenarios = [
   }],
   ['a start command that serves a port, with the SDK\'s waitForPort ready helper', async () => {
     // waitForPort runs `ss` in the sandbox (`ss -tuln | grep :PORT` in 2.7, `ss -Htuln sport = :PORT`
-    // later): base must have it, or the first create waits out the ready check and fails.
+    // later): base must have it, or the build waits out the ready check and fails.
     const name = `${prefix}-port`;
     await build(Template().fromTemplate('base').setStartCmd('cd /tmp && echo served-by-start > index.txt && python3 -m http.server 8000', waitForPort(8000)), name);
     const sbx = await Sandbox.create(name, { timeoutMs: 120_000 });

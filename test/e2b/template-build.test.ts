@@ -80,7 +80,15 @@ describe('E2B Template builds through E2B_API_URL', () => {
     }, 300_000, 500);
     return last;
   };
-  const conn = () => ({ apiUrl: s!.server.url, apiKey: env.E2B_API_KEY! });
+  /** Runs `cmd` in a new sandbox of `template` (the native SDK, as the builder), then kills it; its stdout. */
+  const runInNew = async (template: string, cmd: string, envs?: Record<string, string>) => {
+    const sbx = await Sandbox.create({ apiUrl: s!.server.url, apiKey: env.E2B_API_KEY!, template, ...(envs ? { envs } : {}) });
+    try {
+      return (await sbx.commands.run(cmd)).stdout;
+    } finally {
+      await sbx.kill();
+    }
+  };
 
   const js = typeof manifest === 'string' ? [] : sdks.js.filter((x) => x.line === 'latest' || x.line === '2.7' || x.line === '2.0');
   for (const sdk of js) {
@@ -147,15 +155,10 @@ describe('E2B Template builds through E2B_API_URL', () => {
     assert.equal(built.status, 'ready', JSON.stringify(built));
     assert.ok(built.logs?.some((l) => l.includes('Snapshot made')), JSON.stringify(built.logs));
     const started = async () => {
-      const sbx = await Sandbox.create({ ...conn(), template: name, envs: { FROM_CREATE: 'yes', KIND: 'create' } });
-      try {
-        const r = await sbx.commands.run('cat /tmp/started.txt; echo "$KIND $FROM_CREATE"; cat /proc/[0-9]*/comm 2>/dev/null | grep -cx sleep');
-        const [line, cmdEnv, sleeping] = r.stdout.trim().split('\n');
-        const [token, ...seen] = line!.split(' ');
-        return { token, seen: seen.join(' '), cmdEnv, sleeping };
-      } finally {
-        await sbx.kill();
-      }
+      const out = await runInNew(name, 'cat /tmp/started.txt; echo "$KIND $FROM_CREATE"; cat /proc/[0-9]*/comm 2>/dev/null | grep -cx sleep', { FROM_CREATE: 'yes', KIND: 'create' });
+      const [line, cmdEnv, sleeping] = out.trim().split('\n');
+      const [token, ...seen] = line!.split(' ');
+      return { token, seen: seen.join(' '), cmdEnv, sleeping };
     };
     // The template's first create already restores what the build started.
     const [first, second] = [await started(), await started()];
@@ -173,14 +176,7 @@ describe('E2B Template builds through E2B_API_URL', () => {
     // Each run of the check appends a token of its own.
     const built = await buildTemplate(name, { fromTemplate: 'base', steps: [], readyCmd: `echo ${RANDOM_TOKEN} >> /tmp/ready-checks` });
     assert.equal(built.status, 'ready', JSON.stringify(built));
-    const checks = async () => {
-      const sbx = await Sandbox.create({ ...conn(), template: name });
-      try {
-        return (await sbx.commands.run('cat /tmp/ready-checks')).stdout.trim().split('\n');
-      } finally {
-        await sbx.kill();
-      }
-    };
+    const checks = async () => (await runInNew(name, 'cat /tmp/ready-checks')).trim().split('\n');
     const [first, second] = [await checks(), await checks()];
     assert.equal(first.length, 1, 'the check ran once');
     assert.deepEqual(first, second, 'both creates hold the check the build ran: no create ran it again');
