@@ -20,6 +20,23 @@ export const ACCESS_TOKEN_HEADER = 'x-access-token';
 /** Guards POST /init, the engine's channel to re-key a forked or restored sandbox. */
 export const INIT_SECRET_HEADER = 'x-agentbox-init-secret';
 
+/**
+ * agentbox's own GET /start-command (envd has none), with the access token: how the template's
+ * start command stands. The engine asks while it waits for the ready check, so a start command
+ * that ended with an error fails its sandbox's start at once, with its output.
+ */
+export const START_COMMAND_PATH = '/start-command';
+
+export interface StartCommandStatus {
+  /** `launching` until the process exists; `failed`: it could not be started (`error` says why). */
+  state: 'launching' | 'running' | 'ended' | 'failed';
+  /** Set once `ended`: envd's end event, an exit code or (not `exited`) the signal in `status`. */
+  end?: { exitCode: number; exited: boolean; status: string };
+  error?: string;
+  /** Its last lines of stdout and stderr, in the order they came. */
+  output: string[];
+}
+
 /** Chooses the OS user of one call: Basic auth with the user name and an empty password, as in envd. */
 export function userHeader(user: string | undefined): Record<string, string> {
   return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};

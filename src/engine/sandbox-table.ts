@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { AgentboxError, conflict, notFound } from '../api/errors.ts';
 import { createGuestClient, type GuestClient } from '../envd/client.ts';
-import { GUEST_PORT } from '../api/envd-protocol.ts';
+import { GUEST_PORT, type StartCommandStatus } from '../api/envd-protocol.ts';
 import { sandboxPaths, writeBundle, type SandboxPaths } from './bundle.ts';
 import { DEFAULT_DISK, type DiskOptions, type LocalEngineOptions } from './engine-options.ts';
 import { attachDisk, diskUsage, type DiskImage } from './images/disk.ts';
@@ -257,10 +257,19 @@ export class SandboxTable {
     }
     const ready = r.imageConfig.ready;
     if (!ready) return;
+    const start = r.imageConfig.start;
     const deadline = Date.now() + ready.timeoutMs;
     for (;;) {
+      // Asked before the check, so a check that fails after a failed end ran wholly after it: a
+      // start command that put a server in the background before it failed had its chance.
+      const started = start ? await guest.startCommand().catch(() => undefined) : undefined;
       const res = await guest.exec({ cmd: ready.cmd, timeoutMs: Math.max(1000, deadline - Date.now()) }).catch(() => undefined);
       if (res?.exitCode === 0) return;
+      const failure = started && startCommandFailure(started);
+      if (failure) {
+        const output = started.output.length ? `; its last output:\n${started.output.join('\n')}` : '; it wrote no output';
+        throw new AgentboxError('unavailable', `the start command ${JSON.stringify(start!.cmd)} ${failure} before the ready check ${JSON.stringify(ready.cmd)} passed${output}`);
+      }
       if (Date.now() > deadline) {
         throw new AgentboxError('unavailable', `template ${r.template}'s ready check ${JSON.stringify(ready.cmd)} did not pass within ${ready.timeoutMs} ms`);
       }
@@ -274,6 +283,18 @@ export class SandboxTable {
       throw conflict(`sandbox ${r.id} is ${publicState(r.state)}; ${what} needs it running${r.state === 'paused' ? ' (resume it first)' : ''}`, { state: publicState(r.state) });
     }
   }
+}
+
+/**
+ * Why a start command can no longer make its sandbox ready: it could not be launched, exited
+ * non-zero or was killed. An exit with 0 is not one: daemonizing commands (`redis-server
+ * --daemonize yes`) exit 0 while what they started gets ready.
+ */
+function startCommandFailure(s: StartCommandStatus): string | undefined {
+  if (s.state === 'failed') return `could not be started (${s.error ?? 'no reason given'})`;
+  if (s.state !== 'ended' || !s.end) return undefined;
+  if (!s.end.exited) return `was ended by ${s.end.status}`;
+  return s.end.exitCode === 0 ? undefined : `exited with code ${s.end.exitCode}`;
 }
 
 export function publicState(s: EngineRecordState): SandboxState {

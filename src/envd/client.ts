@@ -13,7 +13,7 @@
 import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createTransport } from '@connectrpc/connect/protocol-connect';
-import { ACCESS_TOKEN_HEADER, INIT_SECRET_HEADER, userHeader } from '../api/envd-protocol.ts';
+import { ACCESS_TOKEN_HEADER, INIT_SECRET_HEADER, START_COMMAND_PATH, userHeader, type StartCommandStatus } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
 import { Process, Signal, type ProcessEvent_EndEvent } from '../guest/gen/process_pb.ts';
 import { Filesystem } from '../guest/gen/filesystem_pb.ts';
@@ -80,6 +80,11 @@ export interface GuestClient {
   /** Polls /health until it answers; throws `unavailable` after `timeoutMs`. */
   waitUntilReady(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
   exec(req: ExecRequest): Promise<ExecResult>;
+  /**
+   * How the template's start command stands (GET /start-command, agentbox's own);
+   * undefined when the guest has none to report (no start command, or a guest from before it).
+   */
+  startCommand(): Promise<StartCommandStatus | undefined>;
   /** Re-keys the guest after a fork/restore (POST /init). */
   init(secret: string, body: InitBody): Promise<void>;
   /** Closes pooled connections. */
@@ -145,11 +150,13 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const filesystemClient = createClient(Filesystem, transport);
   const files = createGuestFiles(filesystemClient, base, opts.accessToken, opts.headers);
 
-  function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<number> {
+  /** One plain-HTTP request; the answer's status and its (small) body. */
+  function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
       const req = request(`${base}${path}`, { method, agent, headers: { ...headers, ...opts.headers }, timeout: timeoutMs }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
       });
       req.on('timeout', () => req.destroy(new AgentboxError('deadline_exceeded', `${method} ${path} took longer than ${timeoutMs} ms`)));
       req.on('error', reject);
@@ -159,7 +166,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
 
   async function health(o?: { timeoutMs?: number }): Promise<boolean> {
     try {
-      return (await httpCall('GET', '/health', {}, undefined, o?.timeoutMs ?? 2000)) === 204;
+      return (await httpCall('GET', '/health', {}, undefined, o?.timeoutMs ?? 2000)).status === 204;
     } catch {
       return false;
     }
@@ -256,9 +263,16 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     return result;
   }
 
+  async function startCommand(): Promise<StartCommandStatus | undefined> {
+    const res = await httpCall('GET', START_COMMAND_PATH, opts.accessToken ? { [ACCESS_TOKEN_HEADER]: opts.accessToken } : {}, undefined, 2000);
+    if (res.status === 404) return undefined;
+    if (res.status !== 200) throw new AgentboxError('unavailable', `guest GET ${START_COMMAND_PATH} answered ${res.status}: ${res.body}`);
+    return JSON.parse(res.body) as StartCommandStatus;
+  }
+
   async function init(secret: string, body: InitBody): Promise<void> {
     const text = JSON.stringify(body);
-    const status = await httpCall('POST', '/init', {
+    const { status } = await httpCall('POST', '/init', {
       [INIT_SECRET_HEADER]: secret,
       'content-type': 'application/json',
       'content-length': String(Buffer.byteLength(text)),
@@ -275,6 +289,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     health,
     waitUntilReady,
     exec,
+    startCommand,
     init,
     close: () => { agent.destroy(); files.close(); },
   };

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { loadGuestConfig } from './config.ts';
 import { createGuestLog } from './log.ts';
 import { startGuestServer } from './server.ts';
-import { runStartCommand } from './start-command.ts';
+import { runStartCommand, StartCommandReport } from './start-command.ts';
 import { startAgentSandboxRuntimeIfConfigured } from './agent-sandbox.ts';
 import { confinePids } from './pids-limit.ts';
 
@@ -34,11 +34,9 @@ async function main(): Promise<void> {
   await stat('/');
   // In the bundle the launcher sits beside guest-code.js in bin/; run from source there is none.
   const launcherPath = fileURLToPath(new URL('./bin/agentbox-launcher', import.meta.url));
-  const server = await startGuestServer(config, { log, launcherPath });
-  if (config.start) {
-    await runStartCommand({ ...server.context, registry: server.registry }, config.start).catch((err) =>
-      log.error('start command failed to launch', { error: (err as Error).message }));
-  }
+  const startCommand = config.start ? new StartCommandReport() : undefined;
+  const server = await startGuestServer(config, { log, launcherPath, startCommand });
+  if (config.start && startCommand) await runStartCommand({ ...server.context, registry: server.registry }, config.start, startCommand);
   await startAgentSandboxRuntimeIfConfigured(config, log);
   const stop = (signal: string) => {
     log.info('guest stopping', { signal });

@@ -18,6 +18,7 @@ import type { FilesystemDeps } from './filesystem/deps.ts';
 import { closeWatchers, registerFilesystemService } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
 import { listenExecd } from './execd/listen.ts';
+import type { StartCommandReport } from './start-command.ts';
 
 /** envd keeps idle connections 640 s so long-lived SDK clients reuse them. */
 const IDLE_TIMEOUT_MS = 640_000;
@@ -35,6 +36,8 @@ export interface GuestServerOptions {
   etcDir?: string;
   /** The static process factory (native/launcher.c); absent or missing = plain spawn. */
   launcherPath?: string;
+  /** The start command's status, which GET /start-command reports; absent without one. */
+  startCommand?: StartCommandReport;
 }
 
 /** CORS for the browser SDK, which talks to envd directly: any origin, Connect headers exposed. */
@@ -68,7 +71,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
   const registry = new ProcessRegistry();
   const processFactory = opts.launcherPath ? new ProcessFactory(opts.launcherPath, opts.log) : undefined;
   const fsDeps: FilesystemDeps = { ...context, watchers: new Map() };
-  const rest = createRestHandler({ ...context, processFactory }, config.initSecret);
+  const rest = createRestHandler({ ...context, processFactory }, config.initSecret, opts.startCommand);
   const handler = connectNodeAdapter({
     routes: (router) => {
       registerProcessService(router, { ...context, registry, processFactory });

@@ -182,11 +182,12 @@ describe('E2B Template builds through E2B_API_URL', () => {
     assert.deepEqual(first, second, 'both creates hold the check the build ran: no create ran it again');
   });
 
-  test('a start command that never gets ready fails the build, saying so', async (t) => {
+  test('a start command that fails fails the build at once, with its output', async (t) => {
     if (skip) return t.skip(skip);
-    const built = await buildTemplate(`never-ready-${RUN}`, { fromTemplate: 'base', steps: [], startCmd: 'sleep infinity', readyCmd: 'test -f /tmp/never' });
+    // The crash ends the wait: the 120 s ready timeout would say "did not pass within".
+    const built = await buildTemplate(`crashes-${RUN}`, { fromTemplate: 'base', steps: [], startCmd: 'python3 -c "import nosuchmodule"', readyCmd: 'test -f /tmp/never' });
     assert.equal(built.status, 'error', JSON.stringify(built));
-    assert.match(built.reason?.message ?? '', /the template was built, but its start command did not get ready: .*ready check .*test -f \/tmp\/never.* did not pass within 120000 ms/);
+    assert.match(built.reason?.message ?? '', /^the template was built, but its start command did not get ready: the start command .*import nosuchmodule.* exited with code 1 before the ready check .*test -f \/tmp\/never.* passed; its last output:\n(.*\n)*ModuleNotFoundError: No module named 'nosuchmodule'$/);
   });
 
   test('PyPI e2b (latest, sync Template)', async (t) => {

@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { runCommand } from '../../src/engine/command.ts';
 import { parseRecipe } from '../../src/engine/images/recipe.ts';
-import { sh, startTestEngine, type TestEngine } from './fixture.ts';
+import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts';
 
 describe('builds and imports', () => {
   let t: TestEngine;
@@ -52,6 +52,48 @@ describe('builds and imports', () => {
     const recipe = parseRecipe({ name: 'broken', from: { template: 'busybox' }, run: ['echo about-to-fail; exit 7'] });
     await assert.rejects(t.templates.build(recipe), (e: AgentboxError) => /about-to-fail/.test(e.message));
     assert.equal(t.templates.find('broken'), undefined);
+  });
+
+  describe('a start command that cannot make its sandbox ready', () => {
+    // A ready timeout far beyond the test's own: only the start command's end can fail these in time.
+    const LONG = 600_000;
+    const create = async (name: string, start: string[], ready: string[], timeoutMs = LONG) => {
+      await t.templates.build(parseRecipe({ name, from: { template: 'busybox' }, start: { cmd: start }, ready: { cmd: ready, timeoutMs } }));
+      return t.engine.run({ template: name });
+    };
+    const gone = (name: string) => assert.deepEqual(t.engine.list().filter((s) => s.template === name), [], 'the failed sandbox was removed');
+
+    it('fails the create once it exits non-zero, with its last output', { timeout: 120_000 }, async () => {
+      const script = 'for i in $(seq 1 30); do echo "line $i"; done; printf "Error: no config file" >&2; exit 3';
+      await assert.rejects(create('exits-3', ['/bin/sh', '-c', script], ['test', '-f', '/tmp/never']), (e: AgentboxError) => {
+        assert.equal(e.code, 'unavailable');
+        assert.match(e.message, /^the start command \["\/bin\/sh","-c",.*\] exited with code 3 before the ready check \["test","-f","\/tmp\/never"\] passed; its last output:\n/);
+        // The last 20 lines, the last one without its newline included; not the first ones.
+        assert.match(e.message, /line 30\nError: no config file$/);
+        assert.doesNotMatch(e.message, /line 11\n/);
+        assert.match(e.message, /line 12\n/);
+        return true;
+      });
+      gone('exits-3');
+    });
+
+    it('fails the create when it cannot be launched or is killed', { timeout: 120_000 }, async () => {
+      await assert.rejects(create('no-binary', ['/no/such/program'], ['test', '-f', '/tmp/never']), /start command \["\/no\/such\/program"\] could not be started \(cannot start '\/no\/such\/program': .*ENOENT/);
+      gone('no-binary');
+      await assert.rejects(create('killed', ['/bin/sh', '-c', 'kill -KILL $$'], ['test', '-f', '/tmp/never']), /start command .* was ended by signal: killed before the ready check .* passed; it wrote no output$/);
+      gone('killed');
+    });
+
+    it('waits for the ready check when it exits 0, as a daemonizing command does', { timeout: 120_000 }, async (ctx) => {
+      const s = await create('daemonizes', ['/bin/sh', '-c', '(sleep 1; echo served > /tmp/ready) >/dev/null 2>&1 & exit 0'], ['test', '-f', '/tmp/ready']);
+      destroyAfter(ctx, t.engine, s.id);
+      assert.equal(await sh(t.engine, s.id, 'cat /tmp/ready'), 'served');
+    });
+
+    it('fails the create at the ready timeout while it runs but never gets ready', { timeout: 120_000 }, async () => {
+      await assert.rejects(create('never-ready', ['sleep', '1000'], ['false'], 1500), /template never-ready's ready check \["false"\] did not pass within 1500 ms/);
+      gone('never-ready');
+    });
   });
 
   it('shares an in-flight build only with an identical recipe', async () => {

@@ -44,6 +44,38 @@ describe('under tini', { skip: existsSync(TINI) ? false : `${TINI} missing (Debi
     const listed = await g.client.process.list({});
     assert.ok(listed.processes.some((p) => p.tag === 'start'));
     await waitFor("the start command's output in the log", () => g.logs.some((l) => l.includes('hello-from-start')));
+    // GET /start-command reports it running with its output, to the access token only.
+    assert.deepEqual(await g.client.startCommand(), { state: 'running', output: ['hello-from-start'] });
+    assert.equal((await fetch(`${g.url}/start-command`)).status, 401);
+  });
+});
+
+describe('GET /start-command', () => {
+  test('reports how the start command ended, with its last output; 404 without one', async () => {
+    const g = await startGuest({ config: { start: { cmd: ['/bin/sh', '-c', 'echo going; printf "no config" >&2; exit 5'] } } });
+    const none = await startGuest();
+    try {
+      await waitFor('the start command to end', async () => (await g.client.startCommand())?.state === 'ended');
+      assert.deepEqual(await g.client.startCommand(), {
+        state: 'ended', end: { exitCode: 5, exited: true, status: 'exit status 5' }, output: ['going', 'no config'],
+      });
+      assert.equal(await none.client.startCommand(), undefined);
+      assert.equal((await fetch(`${none.url}/start-command`, { headers: { 'x-access-token': none.accessToken } })).status, 404);
+    } finally {
+      await g.stop();
+      await none.stop();
+    }
+  });
+
+  test('reports a start command that could not be launched', async () => {
+    const g = await startGuest({ config: { start: { cmd: ['/no/such/program'] } } });
+    try {
+      const s = await waitFor('the launch to fail', async () => { const r = await g.client.startCommand(); return r?.state !== 'launching' && r; });
+      assert.equal(s?.state, 'failed', JSON.stringify(s));
+      assert.match(s?.error ?? '', /cannot start '\/no\/such\/program'/);
+    } finally {
+      await g.stop();
+    }
   });
 });
 

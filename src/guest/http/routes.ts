@@ -1,6 +1,7 @@
 /**
- * envd's plain-HTTP endpoints beside the RPC services: /health, /files, /envs, /metrics, /init.
- * Errors leave through sendError only.
+ * envd's plain-HTTP endpoints beside the RPC services: /health, /files, /envs, /metrics, /init;
+ * and agentbox's own /start-command, which the host reads while it waits for the ready check
+ * (start-command.ts). Errors leave through sendError only.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AgentboxError } from '../../api/errors.ts';
@@ -10,9 +11,10 @@ import { postFiles, type FileWriteDeps } from './files-post.ts';
 import { postInit } from './init.ts';
 import { createMetricsReader } from './metrics.ts';
 import { sendError, sendJson } from './respond.ts';
-import { ACCESS_TOKEN_HEADER } from '../../api/envd-protocol.ts';
+import { ACCESS_TOKEN_HEADER, START_COMMAND_PATH } from '../../api/envd-protocol.ts';
+import type { StartCommandReport } from '../start-command.ts';
 
-export function createRestHandler(g: FileWriteDeps, initSecret: string): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRestHandler(g: FileWriteDeps, initSecret: string, startCommand?: StartCommandReport): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = createMetricsReader();
   const secret = { value: initSecret };
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -35,6 +37,10 @@ export function createRestHandler(g: FileWriteDeps, initSecret: string): (req: I
       case 'GET /metrics':
         requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
         return sendJson(res, 200, metrics());
+      case `GET ${START_COMMAND_PATH}`:
+        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
+        if (!startCommand) throw new AgentboxError('not_found', 'this sandbox has no start command');
+        return sendJson(res, 200, startCommand.view());
       default:
         throw new AgentboxError('not_found', `no route ${key}`);
     }
