@@ -82,6 +82,7 @@ export class LocalEngine implements Engine {
   start(id: string): Promise<SandboxInfo> { return lifecycle.start(this.t, id); }
   run(req: CreateSandboxRequest): Promise<SandboxInfo> { return goldenBoot.run(this.t, req); }
   prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.prepare(this.t, template, runtime); }
+  startOnce(template: string, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.startOnce(this.t, template, runtime); }
   destroy(id: string): Promise<void> { return lifecycle.destroy(this.t, id); }
 
   exec(id: string, req: ExecRequest): Promise<ExecResult> { return running.exec(this.t, id, req); }

@@ -21,6 +21,7 @@
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
 import { destroy, newRecord, runNew, sandboxKind, type SandboxKind } from './lifecycle.ts';
+import type { TemplateInfo } from './images/template-store.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
 import { captureSnapshot, readSnapshotSandbox, restoreAsNew } from './snapshot-ops.ts';
@@ -74,6 +75,25 @@ export async function prepare(t: SandboxTable, template: string, runtime?: Engin
 }
 
 /**
+ * Runs the template's start command and ready check once, as E2B ends a template build: into the
+ * golden snapshot where creates of that kind restore one (`prepare`), else in a sandbox booted
+ * for it alone and removed. So a start command that cannot get ready fails the caller on every
+ * runtime, golden snapshots on or off. True when a golden snapshot was made; false when there
+ * was one, the check booted, or the template has neither command.
+ */
+export async function startOnce(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
+  const info = await t.opts.templates.ensure(template);
+  const kind = sandboxKind(t, runtime ? { runtime } : {}, info);
+  if (!kind.imageConfig.start && !kind.imageConfig.ready) return false;
+  if (t.goldens && usesGolden(t, kind)) return prepare(t, template, runtime);
+  const check = hiddenSandbox(t, kind, info);
+  // runNew waits for the ready check, and removes the sandbox itself when that fails.
+  await runNew(t, check);
+  await destroy(t, check.id);
+  return false;
+}
+
+/**
  * A golden snapshot can stand in for a boot: the runtime checkpoints, and at start either nothing
  * but the guest runs or the template lets its start command (or, without one, its ready check)
  * be snapshotted.
@@ -85,16 +105,13 @@ function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runt
 }
 
 /**
- * Boots a hidden builder like `like` (same template, runtime and limits; no env, default
- * egress), runs the warm-up, and checkpoints it into `dir`. The builder is removed whatever
- * happens; recovery.ts removes one a crash left.
+ * Boots a hidden builder like `like`, runs the warm-up, and checkpoints it into `dir`. The
+ * builder is removed whatever happens; recovery.ts removes one a crash left.
  */
 async function buildGolden(t: SandboxTable, like: SandboxKind, key: string, dir: string): Promise<void> {
-  const { cpu, memoryMiB, pids } = like.limits;
-  const builder = newRecord(t, { template: like.template, runtime: like.runtime, limits: { cpu, memoryMiB, pids } }, await t.opts.templates.ensure(like.template));
+  const builder = hiddenSandbox(t, like, await t.opts.templates.ensure(like.template));
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
   if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
-  builder.golden = true;
   await runNew(t, builder);
   try {
     const warm = await t.guest(builder).exec({ cmd: WARM_UP });
@@ -109,4 +126,15 @@ async function buildGolden(t: SandboxTable, like: SandboxKind, key: string, dir:
   } finally {
     await destroy(t, builder.id);
   }
+}
+
+/**
+ * A sandbox of the engine's own like `kind` (same template, runtime and limits; no env, default
+ * egress): nobody's, never listed, and removed by recovery if a crash leaves it.
+ */
+function hiddenSandbox(t: SandboxTable, kind: SandboxKind, template: TemplateInfo): EngineRecord {
+  const { cpu, memoryMiB, pids } = kind.limits;
+  const r = newRecord(t, { template: kind.template, runtime: kind.runtime, limits: { cpu, memoryMiB, pids } }, template);
+  r.golden = true;
+  return r;
 }

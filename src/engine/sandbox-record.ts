@@ -42,7 +42,7 @@ export interface EngineRecord {
   fromSnapshot?: string;
   /** Volumes bind-mounted into the sandbox at every boot and restore (absent: none). */
   volumes?: VolumeMount[];
-  /** A golden snapshot's builder (golden-boot.ts): nobody's sandbox, never listed, removed by recovery. */
+  /** The engine's own (golden-boot.ts: a golden snapshot's builder, a start command's check): nobody's sandbox, never listed, removed by recovery. */
   golden?: true;
   /** While `snapshotting`: the snapshot's directory, whose images the sandbox continues from. */
   snapshotDir?: string;

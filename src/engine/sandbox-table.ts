@@ -245,8 +245,12 @@ export class SandboxTable {
     return slot;
   }
 
-  /** Guest health, then the template's ready check. */
-  async waitReady(r: EngineRecord): Promise<void> {
+  /**
+   * The guest answers. All a sandbox restored from its own memory (a resume, the continuation of
+   * a snapshot) waits for: its processes are as they were, so the template's ready check, which
+   * the user's work may since have made fail, has nothing to say about it.
+   */
+  async waitGuest(r: EngineRecord): Promise<void> {
     const guest = this.guest(r);
     try {
       await guest.waitUntilReady({ timeoutMs: this.readyTimeoutMs });
@@ -255,6 +259,12 @@ export class SandboxTable {
       const why = status?.status === 'running' ? 'its guest daemon did not answer' : 'it stopped';
       throw new AgentboxError('unavailable', `sandbox ${r.id} did not become ready in ${this.readyTimeoutMs} ms: ${why}. See ${this.paths(r.id).log}.`, { cause: err });
     }
+  }
+
+  /** A booted sandbox: its guest, then the template's ready check. */
+  async waitReady(r: EngineRecord): Promise<void> {
+    await this.waitGuest(r);
+    const guest = this.guest(r);
     const ready = r.imageConfig.ready;
     if (!ready) return;
     const start = r.imageConfig.start;

@@ -82,7 +82,7 @@ export async function continueFrom(t: SandboxTable, r: EngineRecord, images: str
   t.dropGuest(r.id);
   await t.addressLink(r);
   t.pids.set(r.id, await driver.restore(r.id, p.bundle, images, p.log));
-  await t.waitReady(r);
+  await t.waitGuest(r);
 }
 
 export function listSnapshots(t: SandboxTable): SnapshotInfo[] {

@@ -173,6 +173,13 @@ export interface Engine {
    * already or such creates boot; throws what the snapshot's sandbox failed with.
    */
   prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean>;
+  /**
+   * Runs the template's start command and ready check once, as E2B ends a template build: into
+   * its golden snapshot (as prepareGolden) where its creates restore one, else in a sandbox
+   * booted for the check and removed. True when a golden snapshot was made; throws what the
+   * start command or its check failed with.
+   */
+  startOnce(template: string, runtime?: RuntimeClassName): Promise<boolean>;
   get(id: string): SandboxInfo;
   list(): SandboxInfo[];
   exec(id: string, req: ExecRequest): Promise<ExecResult>;

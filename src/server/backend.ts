@@ -141,12 +141,12 @@ export interface TemplateOps {
   build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView>;
   buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
   /**
-   * Runs the template's start command and ready check once, into the golden snapshot its creates
-   * restore, as E2B does at the end of a build, for the runtime the caller's creates get; throws
-   * what they failed with. False when its creates boot (no checkpoints, no start command that
-   * allows it) or it had one.
+   * Runs the template's start command and ready check once, as E2B does at the end of a build,
+   * for the runtime the caller's creates get: into the golden snapshot its creates restore, or in
+   * a sandbox booted for it where they boot. Throws what they failed with; true when a golden
+   * snapshot was made.
    */
-  prepareGolden(p: Principal, name: string): Promise<boolean>;
+  startOnce(p: Principal, name: string): Promise<boolean>;
 }
 
 /** Warm pools of the caller's tenant; `get`, `delete` throw not_found for an unknown pool. */

@@ -20,11 +20,11 @@ export interface LocalBackendParts {
   quota: Quota;
   events: EventOps;
   volumes: VolumeService;
-  /** The engine's golden snapshot of a template by store key, for sandboxes of `runtime`. */
-  prepareGolden: (storeKey: string, runtime: RuntimeName) => Promise<boolean>;
+  /** The engine's startOnce of a template by store key, for sandboxes of `runtime`. */
+  startOnce: (storeKey: string, runtime: RuntimeName) => Promise<boolean>;
 }
 
-export function localBackend({ service, auth, templates, pools, quota, events, volumes, prepareGolden }: LocalBackendParts): SandboxBackend {
+export function localBackend({ service, auth, templates, pools, quota, events, volumes, startOnce }: LocalBackendParts): SandboxBackend {
   /** The tenant named by name or id, or not_found. */
   const tenant = (ref: string): TenantView => {
     const t = auth.findTenant(ref);
@@ -41,7 +41,7 @@ export function localBackend({ service, auth, templates, pools, quota, events, v
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
       // For the runtime the caller's creates get (its policy may differ from the server's default).
-      prepareGolden: async (p, name) => prepareGolden((await templates.usable(p, name)).name, quota.runtime(p)),
+      startOnce: async (p, name) => startOnce((await templates.usable(p, name)).name, quota.runtime(p)),
     },
     pools: {
       list: (p) => pools.list(p.tenantId),

@@ -153,7 +153,7 @@ describe('E2B Template builds through E2B_API_URL', () => {
       readyCmd: 'test -s /tmp/started.txt',
     });
     assert.equal(built.status, 'ready', JSON.stringify(built));
-    assert.ok(built.logs?.some((l) => l.includes('Snapshot made')), JSON.stringify(built.logs));
+    assert.ok(built.logs?.some((l) => l.includes('Ready; snapshot made')), JSON.stringify(built.logs));
     const started = async () => {
       const out = await runInNew(name, 'cat /tmp/started.txt; echo "$KIND $FROM_CREATE"; cat /proc/[0-9]*/comm 2>/dev/null | grep -cx sleep', { FROM_CREATE: 'yes', KIND: 'create' });
       const [line, cmdEnv, sleeping] = out.trim().split('\n');

@@ -8,6 +8,7 @@ import { readFile, writeFile, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
+import { parseRecipe } from '../../src/engine/images/recipe.ts';
 import { cgroupPath } from '../../src/engine/runtime/cgroups.ts';
 import { waitFor } from '../support/wait.ts';
 import { destroyAfter, sh, sleep, startTestEngine, type TestEngine } from './fixture.ts';
@@ -116,6 +117,23 @@ describe('fork', () => {
     await t.engine.destroy(r.id);
     await t.engine.deleteSnapshot(snap.id);
     await assert.rejects(t.engine.restoreSnapshot(snap.id), (e: AgentboxError) => e.code === 'not_found');
+  });
+
+  it("resumes and snapshots a sandbox whose template's ready check no longer passes: its memory is what it was", { timeout: 120_000 }, async (ctx) => {
+    // A ready timeout far beyond the test's: a resume or snapshot that ran the check would hang.
+    await t.templates.build(parseRecipe({
+      name: 'ready-once', from: { template: 'busybox' },
+      start: { cmd: ['/bin/sh', '-c', 'touch /tmp/ready; exit 3'] }, ready: { cmd: ['test', '-f', '/tmp/ready'], timeoutMs: 600_000 },
+    }));
+    const s = await t.engine.run({ template: 'ready-once' });
+    destroyAfter(ctx, t.engine, s.id);
+    // The user's work makes the check fail; its start command has ended with an error too.
+    await sh(t.engine, s.id, 'rm /tmp/ready; echo kept > /tmp/work');
+    const snap = await t.engine.snapshot(s.id);
+    ctx.after(() => t.engine.deleteSnapshot(snap.id).catch(() => undefined));
+    await t.engine.pause(s.id);
+    assert.equal((await t.engine.resume(s.id)).state, 'running');
+    assert.equal(await sh(t.engine, s.id, 'cat /tmp/work; test -f /tmp/ready || echo no-ready'), 'kept\nno-ready');
   });
 });
 

@@ -183,6 +183,26 @@ describe('golden snapshots', () => {
     assert.equal(goldens().length, kinds + 1);
   });
 
+  it('startOnce checks a start command whose creates boot in a sandbox of its own, removed after, on gVisor and runc; fails when it cannot get ready', async () => {
+    const sandboxes = () => readdirSync(join(t!.home, 'sandboxes')).sort();
+    const before = sandboxes();
+    const keys = goldens();
+    // No `start.goldenSnapshot`: its creates boot, so the check cannot go into a golden snapshot.
+    const recipe = (name: string, line: string) => parseRecipe({ name, from: { template: 'busybox' }, start: { cmd: ['/bin/sh', '-c', line] }, ready: { cmd: ['test', '-f', '/tmp/ready'] } });
+    await t!.templates.build(recipe('checked-ok', 'touch /tmp/ready; exec sleep 1000'));
+    await t!.templates.build(recipe('checked-crash', 'echo "no such config" >&2; exit 4'));
+    for (const runtime of ['gvisor', 'runc'] as const) {
+      assert.equal(await engine().startOnce('checked-ok', runtime), false, `${runtime}: no golden snapshot is made`);
+      await assert.rejects(engine().startOnce('checked-crash', runtime), (e: AgentboxError) => {
+        assert.match(e.message, /^the start command .* exited with code 4 before the ready check .* passed; its last output:\nno such config$/, runtime);
+        return true;
+      });
+      assert.deepEqual(sandboxes(), before, `${runtime}: the checks' sandboxes were removed`);
+    }
+    assert.deepEqual(goldens(), keys);
+    assert.deepEqual(engine().list().filter((s) => s.template.startsWith('checked-')), []);
+  });
+
   it('boots every create when turned off', async (ctx) => {
     await t!.cleanup();
     t = await startTestEngine('golden', { goldenSnapshots: 0, onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });

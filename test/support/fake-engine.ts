@@ -70,6 +70,11 @@ export class FakeEngine implements Engine {
     return false;
   }
 
+  /** FAKE: no guest runs a start command. */
+  async startOnce(): Promise<boolean> {
+    return false;
+  }
+
   get(id: string): SandboxInfo {
     try {
       return JSON.parse(readFileSync(this.statePath(id), 'utf8')) as SandboxInfo;

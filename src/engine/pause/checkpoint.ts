@@ -76,7 +76,7 @@ export const checkpointPause: PauseStrategy = {
     // Emptying the image (0.1-0.8 s, mostly the host filesystem freeing blocks) is left off the
     // resume's path; the image stays for the next pause.
     t.afterward(id, 'emptying the checkpoint image', () => emptyCheckpointImage(p.checkpoint));
-    await phases.time('guest ready', () => t.waitReady(r));
+    await phases.time('guest ready', () => t.waitGuest(r));
     phases.done();
   },
 

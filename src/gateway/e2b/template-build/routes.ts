@@ -103,12 +103,14 @@ export function templateBuildHandlers(d: TemplateBuildDeps): ControlHandlers<E2b
       const { start: startCmd, ready: readyCmd } = translated.recipe;
       // E2B ends a build by running the start command, waiting for the ready command and
       // snapshotting the sandbox (https://e2b.dev/docs/template/start-ready-command): a start
-      // command that never gets ready fails the build, and the first create already restores.
+      // command that never gets ready fails the build, on every runtime, and where creates
+      // restore golden snapshots the first create already restores.
       const startOnce = async () => {
         if (!startCmd && !readyCmd) return;
-        records.log(r, startCmd ? 'Starting the start command, waiting for the ready command, then snapshotting the sandbox' : 'Waiting for the ready command, then snapshotting the sandbox');
+        records.log(r, startCmd ? 'Running the start command until the ready command passes' : 'Running the ready command until it passes');
         try {
-          if (await templates.prepareGolden(principal, r.templateID)) records.log(r, 'Snapshot made: creates restore it');
+          const snapshotted = await templates.startOnce(principal, r.templateID);
+          records.log(r, snapshotted ? 'Ready; snapshot made: creates restore it' : 'Ready');
         } catch (err) {
           throw new AgentboxError('invalid_argument', `the template was built, but ${startCmd ? 'its start command' : 'its sandbox'} did not get ready: ${asAgentboxError(err).message}`);
         }
