@@ -134,7 +134,6 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
   const lifecycle = new LifecycleLoop({ store, service, now, log, maxSleepMs: o.lifecycleMaxSleepMs ?? 1000 });
   const backend = localBackend({
     service, auth, templates, pools, quota, events: localEventOps({ log: eventLog, webhooks: new WebhookStore(db, now), allowPrivateTargets }), volumes,
-    startOnce: (storeKey, runtime) => o.engine.startOnce(storeKey, runtime),
   });
   const gw = await listenGateway(o, { backend, metrics, log, now, sandboxByGuestToken: (t) => tokens.lookup(t), sandboxWhereGuestToken: (m) => tokens.find(m) });
   const proxy = gw.proxy;

@@ -99,8 +99,6 @@ export async function startClusterBackend(o: ClusterBackendOptions): Promise<Clu
       })),
       build: () => Promise.reject(notSupported('template builds', 'create a SandboxTemplate with kubectl')),
       buildFromUpload: () => Promise.reject(notSupported('template uploads', 'push the image to a registry and create a SandboxTemplate')),
-      // Golden snapshots there are a SandboxWarmPool's (docs/kubernetes-hibernation.md).
-      startOnce: async () => false,
     },
     pools: {
       list: () => [],

@@ -13,6 +13,7 @@ import { ensurePrivateDir } from './fsutil.ts';
 import { useCommandHost } from './command.ts';
 import { sweepOrphanLoops } from './images/disk.ts';
 import * as goldenBoot from './golden-boot.ts';
+import type { TemplateInfo } from './images/template-store.ts';
 import * as lifecycle from './lifecycle.ts';
 import { DnsProxy } from './network/dns-proxy.ts';
 import { openUplinks } from './network/netns.ts';
@@ -82,7 +83,7 @@ export class LocalEngine implements Engine {
   start(id: string): Promise<SandboxInfo> { return lifecycle.start(this.t, id); }
   run(req: CreateSandboxRequest): Promise<SandboxInfo> { return goldenBoot.run(this.t, req); }
   prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.prepare(this.t, template, runtime); }
-  startOnce(template: string, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.startOnce(this.t, template, runtime); }
+  startOnce(template: TemplateInfo, runtime?: RuntimeClassName): Promise<boolean> { return goldenBoot.startOnce(this.t, template, runtime); }
   destroy(id: string): Promise<void> { return lifecycle.destroy(this.t, id); }
 
   exec(id: string, req: ExecRequest): Promise<ExecResult> { return running.exec(this.t, id, req); }

@@ -50,7 +50,7 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
     }
   }
   const info = await runNew(t, record);
-  goldens.requestBuild(key, (into) => buildGolden(t, record, key, into));
+  goldens.requestBuild(key, (into) => buildGolden(t, record, current(t, record.template), key, into));
   return info;
 }
 
@@ -63,35 +63,44 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
  * build failed with (a start command that never became ready, say).
  */
 export async function prepare(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
+  const kind = sandboxKind(t, runtime ? { runtime } : {}, await t.opts.templates.ensure(template));
+  return prepareKind(t, kind, current(t, template));
+}
+
+/** prepare for a kind whose builder is made from `template` (read when the build starts). */
+async function prepareKind(t: SandboxTable, kind: SandboxKind, template: () => Promise<TemplateInfo>): Promise<boolean> {
   const goldens = t.goldens;
   if (!goldens) return false;
-  const kind = sandboxKind(t, runtime ? { runtime } : {}, await t.opts.templates.ensure(template));
   const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
   if (!usesGolden(t, kind) || goldens.has(key)) return false;
   await goldens.idle();
-  const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, key, into));
+  const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, template, key, into));
   if (failure !== undefined) throw asAgentboxError(failure);
   return goldens.has(key);
 }
 
 /**
- * Runs the template's start command and ready check once, as E2B ends a template build: into the
- * golden snapshot where creates of that kind restore one (`prepare`), else in a sandbox booted
- * for it alone and removed. So a start command that cannot get ready fails the caller on every
- * runtime, golden snapshots on or off. True when a golden snapshot was made; false when there
- * was one, the check booted, or the template has neither command.
+ * Runs a template's start command and ready check once, as E2B ends a template build: into the
+ * golden snapshot where creates of that kind restore one, else in a sandbox booted for it alone
+ * and removed. So a start command that cannot get ready fails the caller on every runtime,
+ * golden snapshots on or off. `template` may be a build not yet in the store (TemplateStore
+ * checks a build before it replaces the template): its golden snapshot is keyed by its build,
+ * so its creates restore it once it is stored. True when a golden snapshot was made; false when
+ * there was one, the check booted, or the template has neither command.
  */
-export async function startOnce(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
-  const info = await t.opts.templates.ensure(template);
-  const kind = sandboxKind(t, runtime ? { runtime } : {}, info);
+export async function startOnce(t: SandboxTable, template: TemplateInfo, runtime?: EngineRecord['runtime']): Promise<boolean> {
+  const kind = sandboxKind(t, runtime ? { runtime } : {}, template);
   if (!kind.imageConfig.start && !kind.imageConfig.ready) return false;
-  if (t.goldens && usesGolden(t, kind)) return prepare(t, template, runtime);
-  const check = hiddenSandbox(t, kind, info);
+  if (t.goldens && usesGolden(t, kind)) return prepareKind(t, kind, async () => template);
+  const check = hiddenSandbox(t, kind, template);
   // runNew waits for the ready check, and removes the sandbox itself when that fails.
   await runNew(t, check);
   await destroy(t, check.id);
   return false;
 }
+
+/** The stored build of `key` when a golden build starts: it may have been rebuilt since its create. */
+const current = (t: SandboxTable, key: string) => () => t.opts.templates.ensure(key);
 
 /**
  * A golden snapshot can stand in for a boot: the runtime checkpoints, and at start either nothing
@@ -105,11 +114,12 @@ function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runt
 }
 
 /**
- * Boots a hidden builder like `like`, runs the warm-up, and checkpoints it into `dir`. The
- * builder is removed whatever happens; recovery.ts removes one a crash left.
+ * Boots a hidden builder like `like` from `template` (read as the build starts), runs the
+ * warm-up, and checkpoints it into `dir`. The builder is removed whatever happens; recovery.ts
+ * removes one a crash left.
  */
-async function buildGolden(t: SandboxTable, like: SandboxKind, key: string, dir: string): Promise<void> {
-  const builder = hiddenSandbox(t, like, await t.opts.templates.ensure(like.template));
+async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => Promise<TemplateInfo>, key: string, dir: string): Promise<void> {
+  const builder = hiddenSandbox(t, like, await template());
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
   if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
   await runNew(t, builder);

@@ -7,6 +7,7 @@
  * Every method throws AgentboxError (src/api/errors.ts) with a machine-readable code.
  */
 import type { ExecRequest, ExecResult } from '../envd/client.ts';
+import type { TemplateInfo } from './images/template-store.ts';
 
 /** The runtime classes (runtime/classes.ts), most preferred first. */
 export const RUNTIME_CLASS_NAMES = ['gvisor', 'runc'] as const;
@@ -174,12 +175,13 @@ export interface Engine {
    */
   prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean>;
   /**
-   * Runs the template's start command and ready check once, as E2B ends a template build: into
-   * its golden snapshot (as prepareGolden) where its creates restore one, else in a sandbox
-   * booted for the check and removed. True when a golden snapshot was made; throws what the
-   * start command or its check failed with.
+   * Runs a template build's start command and ready check once, as E2B ends a template build:
+   * into its golden snapshot (as prepareGolden) where its creates restore one, else in a sandbox
+   * booted for the check and removed. The build need not be stored yet (a check before it
+   * replaces the template). True when a golden snapshot was made; throws what the start command
+   * or its check failed with.
    */
-  startOnce(template: string, runtime?: RuntimeClassName): Promise<boolean>;
+  startOnce(template: TemplateInfo, runtime?: RuntimeClassName): Promise<boolean>;
   get(id: string): SandboxInfo;
   list(): SandboxInfo[];
   exec(id: string, req: ExecRequest): Promise<ExecResult>;

@@ -138,15 +138,14 @@ export interface SandboxOps {
 
 export interface TemplateOps {
   list(p: Principal): TemplateView[];
-  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView>;
-  buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
   /**
-   * Runs the template's start command and ready check once, as E2B does at the end of a build,
-   * for the runtime the caller's creates get: into the golden snapshot its creates restore, or in
-   * a sandbox booted for it where they boot. Throws what they failed with; true when a golden
-   * snapshot was made.
+   * Builds a recipe. With `startOnce` the build ends as E2B's do: its start command and ready
+   * check run once, for the runtime the caller's creates get (into the golden snapshot its
+   * creates restore, or in a sandbox booted for it where they boot), and only a build that
+   * passes replaces the template; one that fails leaves the previous build serving.
    */
-  startOnce(p: Principal, name: string): Promise<boolean>;
+  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void, opts?: { startOnce?: boolean }): Promise<TemplateView>;
+  buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
 }
 
 /** Warm pools of the caller's tenant; `get`, `delete` throw not_found for an unknown pool. */

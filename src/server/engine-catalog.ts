@@ -3,14 +3,35 @@
  * `ready`, shipped recipes not built yet are `missing` (built on first use), builds in flight
  * `building`.
  */
-import type { TemplateBody } from '../api/native.ts';
+import { AgentboxError, asAgentboxError } from '../api/errors.ts';
+import type { RuntimeName, TemplateBody } from '../api/native.ts';
 import { parseRecipe } from '../engine/images/recipe.ts';
-import type { TemplateInfo, TemplateStore } from '../engine/images/template-store.ts';
-import type { CatalogEntry, TemplateCatalog } from './templates.ts';
+import type { BuildTarget, TemplateInfo, TemplateStore } from '../engine/images/template-store.ts';
+import type { Engine } from '../engine/types.ts';
+import type { CatalogEntry, CatalogTarget, TemplateCatalog } from './templates.ts';
 
 const ready = (t: TemplateInfo): CatalogEntry => ({ name: t.name, state: 'ready', cpu: t.resources.cpu, memoryMiB: t.resources.memoryMiB });
 
-export function engineCatalog(store: TemplateStore): TemplateCatalog {
+export function engineCatalog(store: TemplateStore, engine: Pick<Engine, 'startOnce'>): TemplateCatalog {
+  /**
+   * E2B ends a build by running its start command until the ready command passes, and
+   * snapshotting (https://e2b.dev/docs/template/start-ready-command): here that is the engine's
+   * startOnce, before the build replaces the template, so one that cannot get ready is not kept.
+   */
+  const startOnce = (key: string, runtime: RuntimeName, onProgress?: (line: string) => void) => async (candidate: TemplateInfo) => {
+    const { start, ready: check } = candidate.config;
+    if (!start && !check) return;
+    onProgress?.(start ? 'Running the start command until the ready command passes' : 'Running the ready command until it passes');
+    try {
+      onProgress?.(await engine.startOnce(candidate, runtime) ? 'Ready; snapshot made: creates restore it' : 'Ready');
+    } catch (err) {
+      const kept = store.find(key) ? ' (the template keeps its previous build)' : '';
+      throw new AgentboxError('invalid_argument', `this build was not kept${kept}: ${asAgentboxError(err).message}`, { details: { template: key } });
+    }
+  };
+  const buildTarget = ({ key, parentKey, startOnce: runtime }: CatalogTarget, onProgress?: (line: string) => void): BuildTarget => ({
+    key, ...(parentKey ? { parentKey } : {}), ...(runtime ? { check: startOnce(key, runtime, onProgress) } : {}),
+  });
   const building = new Set<string>();
   const failed = new Map<string, string>();
   const track = async (key: string, job: () => Promise<TemplateInfo>): Promise<CatalogEntry> => {
@@ -43,11 +64,11 @@ export function engineCatalog(store: TemplateStore): TemplateCatalog {
     get: entry,
     build(recipe: TemplateBody, onProgress, target) {
       const parsed = parseRecipe(recipe);
-      return track(target.key, () => store.build(parsed, (e) => onProgress?.(e.message), target));
+      return track(target.key, () => store.build(parsed, (e) => onProgress?.(e.message), buildTarget(target, onProgress)));
     },
     buildFromUpload(recipe: TemplateBody, archive, onProgress, target) {
       const parsed = parseRecipe(recipe);
-      return track(target.key, () => store.buildFromUpload(parsed, archive, (e) => onProgress?.(e.message), target));
+      return track(target.key, () => store.buildFromUpload(parsed, archive, (e) => onProgress?.(e.message), buildTarget(target, onProgress)));
     },
     ensureBuiltin(key, onProgress) {
       return track(key, () => store.ensure(key, (e) => onProgress?.(e.message)));

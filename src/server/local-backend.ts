@@ -3,7 +3,7 @@
  * and policy. The composition root builds it once and hands it to every façade.
  */
 import { notFound } from '../api/errors.ts';
-import type { RuntimeName, TenantView } from '../api/native.ts';
+import type { TenantView } from '../api/native.ts';
 import type { AuthStore } from './auth-store.ts';
 import type { EventOps, SandboxBackend } from './backend.ts';
 import type { PoolManager } from './pools.ts';
@@ -20,11 +20,9 @@ export interface LocalBackendParts {
   quota: Quota;
   events: EventOps;
   volumes: VolumeService;
-  /** The engine's startOnce of a template by store key, for sandboxes of `runtime`. */
-  startOnce: (storeKey: string, runtime: RuntimeName) => Promise<boolean>;
 }
 
-export function localBackend({ service, auth, templates, pools, quota, events, volumes, startOnce }: LocalBackendParts): SandboxBackend {
+export function localBackend({ service, auth, templates, pools, quota, events, volumes }: LocalBackendParts): SandboxBackend {
   /** The tenant named by name or id, or not_found. */
   const tenant = (ref: string): TenantView => {
     const t = auth.findTenant(ref);
@@ -38,10 +36,10 @@ export function localBackend({ service, auth, templates, pools, quota, events, v
     volumes,
     templates: {
       list: (p) => templates.list(p),
-      build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress),
+      // The start command is checked in the runtime the caller's creates get.
+      build: (p, recipe, onProgress, opts) => templates.build(p, recipe, onProgress, opts?.startOnce ? { startOnce: quota.runtime(p) } : {}),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
       // For the runtime the caller's creates get (its policy may differ from the server's default).
-      startOnce: async (p, name) => startOnce((await templates.usable(p, name)).name, quota.runtime(p)),
     },
     pools: {
       list: (p) => pools.list(p.tenantId),

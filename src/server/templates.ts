@@ -11,7 +11,7 @@
  * (sandboxes, pools, `from: {template}`).
  */
 import { AgentboxError, asAgentboxError, notFound } from '../api/errors.ts';
-import type { TemplateBody, TemplateView } from '../api/native.ts';
+import type { RuntimeName, TemplateBody, TemplateView } from '../api/native.ts';
 import { templateKey } from '../engine/images/template-store.ts';
 import type { Principal } from './auth-store.ts';
 import type { Db } from './db.ts';
@@ -26,11 +26,16 @@ export interface CatalogEntry {
   memoryMiB: number;
 }
 
-/** Where a build goes, as this module resolved it. */
+/** Where a build goes, as this module resolved it, and what it must pass there. */
 export interface CatalogTarget {
   key: string;
   /** Store key of `from.template`. */
   parentKey?: string;
+  /**
+   * Run the build's start command and ready check once, for sandboxes of this runtime, before it
+   * replaces the template (E2B builds): a build that fails them leaves the previous one serving.
+   */
+  startOnce?: RuntimeName;
 }
 
 /** What the server needs of the engine's template store. Every name here is a store key. */
@@ -105,9 +110,12 @@ export class TemplateAccess {
     return entry;
   }
 
-  /** Builds a recipe. Templates an admin builds are public; a tenant's own are private to it. */
-  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView> {
-    return this.buildAs(p, recipe, (target) => this.catalog.build(recipe, onProgress, target));
+  /**
+   * Builds a recipe. Templates an admin builds are public; a tenant's own are private to it.
+   * `checks` are what the build must pass before it replaces the template (CatalogTarget).
+   */
+  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void, checks: Pick<CatalogTarget, 'startOnce'> = {}): Promise<TemplateView> {
+    return this.buildAs(p, recipe, (target) => this.catalog.build(recipe, onProgress, { ...target, ...checks }));
   }
 
   /** Builds `name` from an uploaded docker-save archive (`ref` picks an image in it). */

@@ -182,12 +182,23 @@ describe('E2B Template builds through E2B_API_URL', () => {
     assert.deepEqual(first, second, 'both creates hold the check the build ran: no create ran it again');
   });
 
-  test('a start command that fails fails the build at once, with its output', async (t) => {
+  test('a start command that fails fails the build at once, with its output, and the build is not kept: a rebuild leaves the previous one serving', async (t) => {
     if (skip) return t.skip(skip);
+    const name = `crashes-${RUN}`;
     // The crash ends the wait: the 120 s ready timeout would say "did not pass within".
-    const built = await buildTemplate(`crashes-${RUN}`, { fromTemplate: 'base', steps: [], startCmd: 'python3 -c "import nosuchmodule"', readyCmd: 'test -f /tmp/never' });
-    assert.equal(built.status, 'error', JSON.stringify(built));
-    assert.match(built.reason?.message ?? '', /^the template was built, but its start command did not get ready: the start command .*import nosuchmodule.* exited with code 1 before the ready check .*test -f \/tmp\/never.* passed; its last output:\n(.*\n)*ModuleNotFoundError: No module named 'nosuchmodule'$/);
+    const crash = { startCmd: 'python3 -c "import nosuchmodule"', readyCmd: 'test -f /tmp/never' };
+    const output = /the start command .*import nosuchmodule.* exited with code 1 before the ready check .*test -f \/tmp\/never.* passed; its last output:\n(.*\n)*ModuleNotFoundError: No module named 'nosuchmodule'$/;
+    const first = await buildTemplate(name, { fromTemplate: 'base', steps: [], ...crash });
+    assert.equal(first.status, 'error', JSON.stringify(first));
+    assert.match(first.reason?.message ?? '', new RegExp(`^this build was not kept: ${output.source}`));
+    await assert.rejects(runInNew(name, 'true'), /not found|does not exist/i, 'a template whose only build failed has nothing to create from');
+
+    const good = await buildTemplate(name, { fromTemplate: 'base', steps: [], startCmd: 'echo v1 > /tmp/version; exec sleep infinity', readyCmd: 'test -s /tmp/version' });
+    assert.equal(good.status, 'ready', JSON.stringify(good));
+    const rebuilt = await buildTemplate(name, { fromTemplate: 'base', steps: [{ type: 'ENV', args: ['V', '2'] }], ...crash });
+    assert.equal(rebuilt.status, 'error', JSON.stringify(rebuilt));
+    assert.match(rebuilt.reason?.message ?? '', new RegExp(`^this build was not kept \\(the template keeps its previous build\\): ${output.source}`));
+    assert.equal(await runInNew(name, 'cat /tmp/version; echo "${V:-unset}"'), 'v1\nunset\n', 'creates get the previous build, its start command running');
   });
 
   test('PyPI e2b (latest, sync Template)', async (t) => {

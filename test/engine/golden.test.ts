@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { parseRecipe } from '../../src/engine/images/recipe.ts';
+import type { TemplateInfo } from '../../src/engine/images/template-store.ts';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { exited, spawnAndReadFirstLine } from '../support/child-process.ts';
 import { goldenKeys, untilGoldens as untilGoldensIn } from '../support/golden.ts';
@@ -189,11 +190,11 @@ describe('golden snapshots', () => {
     const keys = goldens();
     // No `start.goldenSnapshot`: its creates boot, so the check cannot go into a golden snapshot.
     const recipe = (name: string, line: string) => parseRecipe({ name, from: { template: 'busybox' }, start: { cmd: ['/bin/sh', '-c', line] }, ready: { cmd: ['test', '-f', '/tmp/ready'] } });
-    await t!.templates.build(recipe('checked-ok', 'touch /tmp/ready; exec sleep 1000'));
-    await t!.templates.build(recipe('checked-crash', 'echo "no such config" >&2; exit 4'));
+    const ok = await t!.templates.build(recipe('checked-ok', 'touch /tmp/ready; exec sleep 1000'));
+    const crash = await t!.templates.build(recipe('checked-crash', 'echo "no such config" >&2; exit 4'));
     for (const runtime of ['gvisor', 'runc'] as const) {
-      assert.equal(await engine().startOnce('checked-ok', runtime), false, `${runtime}: no golden snapshot is made`);
-      await assert.rejects(engine().startOnce('checked-crash', runtime), (e: AgentboxError) => {
+      assert.equal(await engine().startOnce(ok, runtime), false, `${runtime}: no golden snapshot is made`);
+      await assert.rejects(engine().startOnce(crash, runtime), (e: AgentboxError) => {
         assert.match(e.message, /^the start command .* exited with code 4 before the ready check .* passed; its last output:\nno such config$/, runtime);
         return true;
       });
@@ -201,6 +202,28 @@ describe('golden snapshots', () => {
     }
     assert.deepEqual(goldens(), keys);
     assert.deepEqual(engine().list().filter((s) => s.template.startsWith('checked-')), []);
+  });
+
+  it('a build checked by startOnce replaces its template only when the start command gets ready; creates restore the golden snapshot the check made', async (ctx) => {
+    // What an E2B build does (src/server/engine-catalog.ts): the check runs before the build is stored.
+    const recipe = (line: string) => parseRecipe({
+      name: 'rebuilt', from: { template: 'busybox' }, start: { cmd: ['/bin/sh', '-c', line], goldenSnapshot: true }, ready: { cmd: ['test', '-s', '/tmp/version'] },
+    });
+    const check = { check: async (candidate: TemplateInfo) => { assert.equal(await engine().startOnce(candidate, 'gvisor'), true, 'the check made the golden snapshot'); } };
+    const v1 = await t!.templates.build(recipe('echo v1 > /tmp/version; exec sleep 1000'), undefined, check);
+    const version = async () => {
+      const s = await engine().run({ template: 'rebuilt' });
+      destroyAfter(ctx, engine(), s.id);
+      assert.equal(madeBy.get(s.id), 'restore', 'a create restores the snapshot the check made');
+      return sh(engine(), s.id, 'cat /tmp/version');
+    };
+    assert.equal(await version(), 'v1');
+
+    const keys = goldens();
+    await assert.rejects(t!.templates.build(recipe('echo "v2 cannot start" >&2; exit 3'), undefined, check), /exited with code 3 .*\nv2 cannot start$/);
+    assert.equal(t!.templates.get('rebuilt').buildId, v1.buildId, 'the failed build did not replace the template');
+    assert.deepEqual(goldens(), keys, 'the failed check left no golden snapshot');
+    assert.equal(await version(), 'v1');
   });
 
   it('boots every create when turned off', async (ctx) => {

@@ -15,5 +15,5 @@ const readyTimeoutMs = 60_000;
 /** Every start appends to one log in the home, which a test quotes when an invariant breaks. */
 const log = (msg: string, fields?: Record<string, unknown>) => appendFileSync(join(home, 'server.log'), `${new Date().toISOString()} ${process.pid} ${msg} ${JSON.stringify(fields ?? {})}\n`);
 const created = await createEngine({ home: join(home, 'engine'), defaultRuntime: runtime, readyTimeoutMs, network: testNetwork(n), log });
-const server = await startServer({ home, port: 0, engine: created.engine, catalog: engineCatalog(created.templates), defaultRuntime: runtime, log });
+const server = await startServer({ home, port: 0, engine: created.engine, catalog: engineCatalog(created.templates, created.engine), defaultRuntime: runtime, log });
 console.log(JSON.stringify({ url: server.url, key: server.adminKey, recovery: server.recovery }));

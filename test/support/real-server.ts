@@ -37,7 +37,7 @@ export async function startRealServer(name: string, opts: Partial<ServerOptions>
   }
   const home = mkdtempSync(join(tmpdir(), `agentbox-srv-${name}-`));
   const server = await startServer({
-    home, port: 0, engine: created.engine, catalog: engineCatalog(created.templates), defaultRuntime: runtime,
+    home, port: 0, engine: created.engine, catalog: engineCatalog(created.templates, created.engine), defaultRuntime: runtime,
     log: () => {}, lifecycleMaxSleepMs: 200, poolRetryMs: 1000, ...opts,
   });
   return {

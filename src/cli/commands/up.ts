@@ -42,7 +42,7 @@ export const up: Command = async (args, io) => {
   const created = await createEngine({ home, ...(runtime ? { defaultRuntime: runtime } : {}), onProgress: progress, log });
   for (const u of created.unavailable) progress(`runtime ${u.name} unavailable: ${u.reason}`);
   const defaultRuntime = runtime ?? (created.runtimes.some((r) => r.name === 'gvisor') ? 'gvisor' : 'runc');
-  const catalog = engineCatalog(created.templates);
+  const catalog = engineCatalog(created.templates, created.engine);
   const first = flags.template ?? 'base';
   if (!bools.has('no-base') && catalog.get(first)?.state !== 'ready') {
     progress(`building the '${first}' template (first use; cached afterwards)`);

@@ -78,6 +78,12 @@ export interface BuildTarget {
   parentKey?: string;
   /** A file the engine received (an upload) to import instead of `from.oci.path`. */
   archive?: string;
+  /**
+   * Must pass before the build replaces what `key` holds (an E2B build runs its start command
+   * there). When it throws, the build fails with its error and the previous build, if any,
+   * keeps serving. An up-to-date build is checked too.
+   */
+  check?: (candidate: TemplateInfo) => Promise<void>;
 }
 
 export class TemplateStore {
@@ -165,9 +171,11 @@ export class TemplateStore {
   async build(recipe: TemplateRecipe, onEvent?: (e: TemplateBuildEvent) => void, target: BuildTarget = {}): Promise<TemplateInfo> {
     const key = target.key ?? recipe.name;
     this.file(key);
-    const id = hashOf({ recipe, target });
+    const { check, ...where } = target;
+    const id = hashOf({ recipe, target: where });
     const pending = this.building.get(key);
-    if (pending?.id === id) return pending.job;
+    // A checked build does not join one in flight, which may not be checked.
+    if (pending?.id === id && !check) return pending.job;
     // Another recipe for the same key is building: this one runs after it, never shares its result.
     const job = (pending?.job ?? Promise.resolve()).catch(() => undefined)
       .then(() => this.doBuild(recipe, key, target, onEvent ?? (() => undefined)))
@@ -235,6 +243,7 @@ export class TemplateStore {
     const buildId = hashOf({ recipe, parent: parent?.buildId ?? null, base: layers });
     const existing = this.find(key);
     if (existing?.buildId === buildId && existing.layers.every(existsSync)) {
+      await target.check?.(existing);
       emit('done')(`template ${recipe.name} is up to date`);
       return existing;
     }
@@ -269,6 +278,7 @@ export class TemplateStore {
       recipe,
       shipped: this.shipped.has(key) && hashOf(this.shipped.get(key)) === hashOf(recipe),
     };
+    await target.check?.(info);
     await ensurePrivateDir(this.dir);
     await writeFileAtomic(this.file(key), JSON.stringify(info, null, 2));
     emit('done')(`template ${recipe.name} built (${layers.length} layer(s))`);

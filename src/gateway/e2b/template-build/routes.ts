@@ -100,23 +100,10 @@ export function templateBuildHandlers(d: TemplateBuildDeps): ControlHandlers<E2b
       r.status = 'building';
       records.log(r, `Building template '${r.templateID}' from ${JSON.stringify(translated.recipe.from)}: ${body.steps.length} steps`);
       const { stepOfRunLine } = translated;
-      const { start: startCmd, ready: readyCmd } = translated.recipe;
-      // E2B ends a build by running the start command, waiting for the ready command and
-      // snapshotting the sandbox (https://e2b.dev/docs/template/start-ready-command): a start
-      // command that never gets ready fails the build, on every runtime, and where creates
-      // restore golden snapshots the first create already restores.
-      const startOnce = async () => {
-        if (!startCmd && !readyCmd) return;
-        records.log(r, startCmd ? 'Running the start command until the ready command passes' : 'Running the ready command until it passes');
-        try {
-          const snapshotted = await templates.startOnce(principal, r.templateID);
-          records.log(r, snapshotted ? 'Ready; snapshot made: creates restore it' : 'Ready');
-        } catch (err) {
-          throw new AgentboxError('invalid_argument', `the template was built, but ${startCmd ? 'its start command' : 'its sandbox'} did not get ready: ${asAgentboxError(err).message}`);
-        }
-      };
-      // Through a promise even if a backend throws at once: the record must end either way.
-      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line))).then(startOnce).then(
+      // E2B ends a build by running the start command until the ready command passes, and
+      // snapshotting (https://e2b.dev/docs/template/start-ready-command): `startOnce`. Through a
+      // promise even if a backend throws at once: the record must end either way.
+      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line), { startOnce: true })).then(
         () => records.finish(r, { ready: true }),
         (err: unknown) => {
           const e = asAgentboxError(err);
