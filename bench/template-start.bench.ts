@@ -3,7 +3,8 @@
  * latest) through agentbox's E2B template API: a Python HTTP server that the ready command waits
  * for. As on E2B, the start command runs once, at the end of the build, and creates restore the
  * template's golden snapshot with the server running (src/gateway/e2b/template-build/recipe.ts
- * sets `start.goldenSnapshot`, routes.ts makes the snapshot before the build ends).
+ * sets `start.goldenSnapshot`, and src/server/engine-catalog.ts makes the snapshot before the
+ * build is kept).
  * Same-run baseline: the same start and ready commands in a recipe without the flag, built through
  * the native API, whose every create boots and waits for the server (what E2B-built templates did
  * before). Both sides create through the E2B SDK and time `Sandbox.create` to the first

@@ -139,12 +139,13 @@ export interface SandboxOps {
 export interface TemplateOps {
   list(p: Principal): TemplateView[];
   /**
-   * Builds a recipe. With `startOnce` the build ends as E2B's do: its start command and ready
-   * check run once, for the runtime the caller's creates get (into the golden snapshot its
-   * creates restore, or in a sandbox booted for it where they boot), and only a build that
-   * passes replaces the template; one that fails leaves the previous build serving.
+   * Builds a recipe. A template that lets its start command (or its ready check alone) be
+   * snapshotted ends its build as E2B's do (E2B builds always let it): the command and check run
+   * once, for the runtime the caller's creates get (into the golden snapshot its creates restore,
+   * or in a sandbox booted for it where they boot), and only a build that passes replaces the
+   * template; one that fails leaves the previous build serving.
    */
-  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void, opts?: { startOnce?: boolean }): Promise<TemplateView>;
+  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView>;
   buildFromUpload(p: Principal, name: string, archive: AsyncIterable<Uint8Array>, opts?: { ref?: string; description?: string }): Promise<TemplateView>;
 }
 

@@ -15,21 +15,26 @@ const ready = (t: TemplateInfo): CatalogEntry => ({ name: t.name, state: 'ready'
 export function engineCatalog(store: TemplateStore, engine: Pick<Engine, 'startOnce'>): TemplateCatalog {
   /**
    * E2B ends a build by running its start command until the ready command passes, and
-   * snapshotting (https://e2b.dev/docs/template/start-ready-command): here that is the engine's
-   * startOnce, before the build replaces the template, so one that cannot get ready is not kept.
+   * snapshotting (https://e2b.dev/docs/template/start-ready-command). A template that lets its
+   * start command (or ready check alone) be snapshotted does the same here, through the
+   * engine's startOnce, before the build replaces the template: one that cannot get ready is
+   * not kept, and its creates restore from the first on. Other start commands run per create,
+   * with the create's env, which a check here could not give them.
    */
   const startOnce = (key: string, runtime: RuntimeName, onProgress?: (line: string) => void) => async (candidate: TemplateInfo) => {
     const { start, ready: check } = candidate.config;
-    if (!start && !check) return;
+    if (!(start ? start.goldenSnapshot : check?.goldenSnapshot)) return;
     onProgress?.(start ? 'Running the start command until the ready command passes' : 'Running the ready command until it passes');
     try {
-      onProgress?.(await engine.startOnce(candidate, runtime) ? 'Ready; snapshot made: creates restore it' : 'Ready');
+      // Not inside onProgress?.(…): with no listener its arguments are never evaluated.
+      const snapshotted = await engine.startOnce(candidate, runtime);
+      onProgress?.(snapshotted ? 'Ready; snapshot made: creates restore it' : 'Ready');
     } catch (err) {
       const kept = store.find(key) ? ' (the template keeps its previous build)' : '';
       throw new AgentboxError('invalid_argument', `this build was not kept${kept}: ${asAgentboxError(err).message}`, { details: { template: key } });
     }
   };
-  const buildTarget = ({ key, parentKey, startOnce: runtime }: CatalogTarget, onProgress?: (line: string) => void): BuildTarget => ({
+  const buildTarget = ({ key, parentKey, runtime }: CatalogTarget, onProgress?: (line: string) => void): BuildTarget => ({
     key, ...(parentKey ? { parentKey } : {}), ...(runtime ? { check: startOnce(key, runtime, onProgress) } : {}),
   });
   const building = new Set<string>();

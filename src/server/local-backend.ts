@@ -36,8 +36,8 @@ export function localBackend({ service, auth, templates, pools, quota, events, v
     volumes,
     templates: {
       list: (p) => templates.list(p),
-      // The start command is checked in the runtime the caller's creates get.
-      build: (p, recipe, onProgress, opts) => templates.build(p, recipe, onProgress, opts?.startOnce ? { startOnce: quota.runtime(p) } : {}),
+      // A snapshotted start command is checked in the runtime the caller's creates get.
+      build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress, quota.runtime(p)),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
       // For the runtime the caller's creates get (its policy may differ from the server's default).
     },

@@ -32,10 +32,11 @@ export interface CatalogTarget {
   /** Store key of `from.template`. */
   parentKey?: string;
   /**
-   * Run the build's start command and ready check once, for sandboxes of this runtime, before it
-   * replaces the template (E2B builds): a build that fails them leaves the previous one serving.
+   * The runtime the builder's creates get. A build whose template lets its start command (or
+   * its ready check alone) be snapshotted runs them once for it before it replaces the template,
+   * as E2B ends a build: one that fails leaves the previous build serving.
    */
-  startOnce?: RuntimeName;
+  runtime?: RuntimeName;
 }
 
 /** What the server needs of the engine's template store. Every name here is a store key. */
@@ -112,10 +113,10 @@ export class TemplateAccess {
 
   /**
    * Builds a recipe. Templates an admin builds are public; a tenant's own are private to it.
-   * `checks` are what the build must pass before it replaces the template (CatalogTarget).
+   * `runtime` is the one the caller's creates get (CatalogTarget).
    */
-  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void, checks: Pick<CatalogTarget, 'startOnce'> = {}): Promise<TemplateView> {
-    return this.buildAs(p, recipe, (target) => this.catalog.build(recipe, onProgress, { ...target, ...checks }));
+  build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void, runtime?: RuntimeName): Promise<TemplateView> {
+    return this.buildAs(p, recipe, (target) => this.catalog.build(recipe, onProgress, { ...target, ...(runtime ? { runtime } : {}) }));
   }
 
   /** Builds `name` from an uploaded docker-save archive (`ref` picks an image in it). */

@@ -189,6 +189,27 @@ describe('sdk on the real engine', () => {
     const names = (await (await s!.api('/v1/templates')).json()).templates.map((x: { name: string }) => x.name);
     assert.ok(names.includes('busybox') && !names.includes('greeter') && !names.includes('bad-one'));
   });
+
+  test('templates: a build whose start command is snapshotted runs it once before it is kept; one that cannot get ready is refused and the previous build serves on', async (t) => {
+    if (skip) return t.skip(skip);
+    // runc cannot checkpoint: the build checks in a sandbox of its own, and each create starts the command.
+    const recipe = (line: string) => ({
+      name: 'started', from: { template: 'busybox' },
+      start: { cmd: ['/bin/sh', '-c', line], goldenSnapshot: true }, ready: { cmd: ['test', '-s', '/tmp/version'], timeoutMs: 30_000 },
+    });
+    const good = await s!.api('/v1/templates', { method: 'POST', json: recipe('echo v1 > /tmp/version; exec sleep 1000') });
+    assert.equal(good.status, 201, await good.clone().text());
+    const bad = await s!.api('/v1/templates', { method: 'POST', json: recipe('echo "v2 cannot start" >&2; exit 3') });
+    assert.equal(bad.status, 400, await bad.clone().text());
+    const error = await bad.json() as { code: string; message: string };
+    assert.equal(error.code, 'invalid_argument');
+    assert.match(error.message, /^this build was not kept \(the template keeps its previous build\): the start command .* exited with code 3 before the ready check .* passed; its last output:\nv2 cannot start$/);
+    const listed = (await (await s!.api('/v1/templates')).json()).templates as { name: string; state: string }[];
+    assert.equal(listed.find((x) => x.name === 'started')?.state, 'ready');
+    const sbx = await Sandbox.create({ ...conn, template: 'started' });
+    assert.equal((await sbx.commands.run('cat /tmp/version')).stdout, 'v1\n', 'creates get the build that passed');
+    await sbx.kill();
+  });
 });
 
 describe('uploads through the native API', () => {

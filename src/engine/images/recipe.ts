@@ -84,7 +84,8 @@ export const TemplateRecipeSchema = z.object({
      * every copy (random state included), so only a template whose programs allow that says so.
      * It gets the template's env alone, never a create's, however its sandbox started: it reads
      * the sandbox's env from the guest (GET /envs with the access token), as E2B's code
-     * interpreter does.
+     * interpreter does. A build through the server's API ends by starting it into that snapshot
+     * (server/engine-catalog.ts): a build whose start command cannot get ready is not kept.
      */
     goldenSnapshot: z.boolean().optional(),
   }).strict().optional(),
@@ -95,7 +96,8 @@ export const TemplateRecipeSchema = z.object({
      * For a template without a start command: the check passes once, in the template's golden
      * snapshot (engine/golden-boot.ts), and creates restore a sandbox that passed it instead of
      * booting and checking, as E2B snapshots a template once its ready command passed. With a
-     * start command, `start.goldenSnapshot` decides.
+     * start command, `start.goldenSnapshot` decides. An API build runs the check then, as with
+     * `start.goldenSnapshot`.
      */
     goldenSnapshot: z.boolean().optional(),
   }).strict().optional(),

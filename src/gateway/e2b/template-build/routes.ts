@@ -101,9 +101,10 @@ export function templateBuildHandlers(d: TemplateBuildDeps): ControlHandlers<E2b
       records.log(r, `Building template '${r.templateID}' from ${JSON.stringify(translated.recipe.from)}: ${body.steps.length} steps`);
       const { stepOfRunLine } = translated;
       // E2B ends a build by running the start command until the ready command passes, and
-      // snapshotting (https://e2b.dev/docs/template/start-ready-command): `startOnce`. Through a
-      // promise even if a backend throws at once: the record must end either way.
-      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line), { startOnce: true })).then(
+      // snapshotting (https://e2b.dev/docs/template/start-ready-command): the recipe lets both be
+      // snapshotted, so the build does so before it is kept. Through a promise even if a backend
+      // throws at once: the record must end either way.
+      Promise.resolve().then(() => templates.build(principal, translated.recipe, (line) => records.log(r, line))).then(
         () => records.finish(r, { ready: true }),
         (err: unknown) => {
           const e = asAgentboxError(err);
