@@ -21,7 +21,7 @@
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey } from './golden-snapshots.ts';
 import { destroy, newRecord, runNew, sandboxKind, type SandboxKind } from './lifecycle.ts';
-import type { TemplateInfo } from './images/template-store.ts';
+import { startsInSnapshot, type TemplateInfo } from './images/template-store.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import type { SandboxTable } from './sandbox-table.ts';
 import { captureSnapshot, readSnapshotSandbox, restoreAsNew } from './snapshot-ops.ts';
@@ -109,7 +109,7 @@ const current = (t: SandboxTable, key: string) => () => t.opts.templates.ensure(
  */
 function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runtime' | 'volumes'>): boolean {
   const { start, ready } = r.imageConfig;
-  const snapshotted = start ? start.goldenSnapshot === true : ready ? ready.goldenSnapshot === true : true;
+  const snapshotted = (!start && !ready) || startsInSnapshot(r.imageConfig);
   return t.driver(r.runtime).canCheckpoint && !r.volumes?.length && snapshotted;
 }
 

@@ -6,7 +6,7 @@
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import type { RuntimeName, TemplateBody } from '../api/native.ts';
 import { parseRecipe } from '../engine/images/recipe.ts';
-import type { BuildTarget, TemplateInfo, TemplateStore } from '../engine/images/template-store.ts';
+import { startsInSnapshot, type BuildTarget, type TemplateInfo, type TemplateStore } from '../engine/images/template-store.ts';
 import type { Engine } from '../engine/types.ts';
 import type { CatalogEntry, CatalogTarget, TemplateCatalog } from './templates.ts';
 
@@ -22,8 +22,8 @@ export function engineCatalog(store: TemplateStore, engine: Pick<Engine, 'startO
    * with the create's env, which a check here could not give them.
    */
   const startOnce = (key: string, runtime: RuntimeName, onProgress?: (line: string) => void) => async (candidate: TemplateInfo) => {
-    const { start, ready: check } = candidate.config;
-    if (!(start ? start.goldenSnapshot : check?.goldenSnapshot)) return;
+    if (!startsInSnapshot(candidate.config)) return;
+    const { start } = candidate.config;
     onProgress?.(start ? 'Running the start command until the ready command passes' : 'Running the ready command until it passes');
     try {
       // Not inside onProgress?.(…): with no listener its arguments are never evaluated.

@@ -36,10 +36,10 @@ export function localBackend({ service, auth, templates, pools, quota, events, v
     volumes,
     templates: {
       list: (p) => templates.list(p),
-      // A snapshotted start command is checked in the runtime the caller's creates get.
+      // A snapshotted start command is checked in the runtime the caller's creates get (its
+      // policy may differ from the server's default).
       build: (p, recipe, onProgress) => templates.build(p, recipe, onProgress, quota.runtime(p)),
       buildFromUpload: (p, name, archive, opts) => templates.buildFromUpload(p, name, archive, opts),
-      // For the runtime the caller's creates get (its policy may differ from the server's default).
     },
     pools: {
       list: (p) => pools.list(p.tenantId),

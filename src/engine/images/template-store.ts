@@ -24,6 +24,14 @@ export interface ImageConfig {
   ready?: TemplateRecipe['ready'];
 }
 
+/**
+ * Whether a template lets its start command (or, without one, its ready check) run once into its
+ * golden snapshot, so copies restore it instead of running it (recipe.ts `goldenSnapshot`).
+ */
+export function startsInSnapshot({ start, ready }: Pick<ImageConfig, 'start' | 'ready'>): boolean {
+  return start ? start.goldenSnapshot === true : ready?.goldenSnapshot === true;
+}
+
 export interface TemplateInfo {
   /** The store key (see templateKey); what sandboxes record as their template. */
   name: string;
