@@ -91,7 +91,12 @@ async function prepareKind(t: SandboxTable, kind: SandboxKind, template: () => P
 export async function startOnce(t: SandboxTable, template: TemplateInfo, runtime?: EngineRecord['runtime']): Promise<boolean> {
   const kind = sandboxKind(t, runtime ? { runtime } : {}, template);
   if (!kind.imageConfig.start && !kind.imageConfig.ready) return false;
-  if (t.goldens && usesGolden(t, kind)) return prepareKind(t, kind, async () => template);
+  if (t.goldens && usesGolden(t, kind)) {
+    if (await prepareKind(t, kind, async () => template)) return true;
+    // There was one, made once the same build got ready; else the golden builds refused this
+    // kind (it failed twice) or lost the turn to a create's, and the check must still run.
+    if (t.goldens.has(goldenKey({ ...kind, guest: t.opts.guest.dir }))) return false;
+  }
   const check = hiddenSandbox(t, kind, template);
   // runNew waits for the ready check, and removes the sandbox itself when that fails.
   await runNew(t, check);

@@ -220,7 +220,10 @@ describe('golden snapshots', () => {
     assert.equal(await version(), 'v1');
 
     const keys = goldens();
-    await assert.rejects(t!.templates.build(recipe('echo "v2 cannot start" >&2; exit 3'), undefined, check), /exited with code 3 .*\nv2 cannot start$/);
+    // Every time: golden builds give up on a kind after two failures, and the check must not.
+    for (let i = 0; i < 3; i++) {
+      await assert.rejects(t!.templates.build(recipe('echo "v2 cannot start" >&2; exit 3'), undefined, check), /exited with code 3 .*\nv2 cannot start$/, `try ${i + 1}`);
+    }
     assert.equal(t!.templates.get('rebuilt').buildId, v1.buildId, 'the failed build did not replace the template');
     assert.deepEqual(goldens(), keys, 'the failed check left no golden snapshot');
     assert.equal(await version(), 'v1');
