@@ -57,51 +57,53 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
 /**
  * Makes the golden snapshot that a create of `template` with the template's own limits (what a
  * create that names none gets) would restore, unless there is one or that kind boots: so the
- * first creates after a start restore too (`agentbox up`, E2B template builds). One build at a
- * time, as creates' own builds. Resolves once done: true if the kind has one now that it had
- * not before; false if it had one, boots, or lost its turn to a create's build. Throws what the
- * build failed with (a start command that never became ready, say).
+ * first creates after a start restore too (`agentbox up`). One build at a time, as creates' own
+ * builds. Resolves once done: true if the kind has one now that it had not before; false if it
+ * had one, boots, or lost its turn to a create's build. Throws what the build failed with (a
+ * start command that never became ready, say).
  */
 export async function prepare(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
-  const kind = sandboxKind(t, runtime ? { runtime } : {}, await t.opts.templates.ensure(template));
-  return prepareKind(t, kind, current(t, template));
-}
-
-/** prepare for a kind whose builder is made from `template` (read when the build starts). */
-async function prepareKind(t: SandboxTable, kind: SandboxKind, template: () => Promise<TemplateInfo>): Promise<boolean> {
   const goldens = t.goldens;
   if (!goldens) return false;
+  const kind = sandboxKind(t, runtime ? { runtime } : {}, await t.opts.templates.ensure(template));
   const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
   if (!usesGolden(t, kind) || goldens.has(key)) return false;
   await goldens.idle();
-  const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, template, key, into));
+  const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, current(t, template), key, into));
   if (failure !== undefined) throw asAgentboxError(failure);
   return goldens.has(key);
 }
 
 /**
- * Runs a template's start command and ready check once, as E2B ends a template build: into the
- * golden snapshot where creates of that kind restore one, else in a sandbox booted for it alone
- * and removed. So a start command that cannot get ready fails the caller on every runtime,
- * golden snapshots on or off. `template` may be a build not yet in the store (TemplateStore
- * checks a build before it replaces the template): its golden snapshot is keyed by its build,
- * so its creates restore it once it is stored. True when a golden snapshot was made; false when
- * there was one, the check booted, or the template has neither command.
+ * Runs a template's start command and ready check once, as E2B ends a template build: in a
+ * sandbox booted for it alone, which then becomes the golden snapshot where creates of that kind
+ * restore one, and is removed otherwise. So a start command that cannot get ready fails the
+ * caller on every runtime, golden snapshots on or off, and only that fails it: a checkpoint that
+ * does not work costs the kind its golden snapshots (golden-snapshots.ts counts it), not the
+ * check. `template` may be a build not yet in the store (TemplateStore checks a build before it
+ * replaces the template): its golden snapshot is keyed by its build, so its creates restore it
+ * once it is stored. True when a golden snapshot was made; false when there was one, the kind
+ * boots, the snapshot could not be made, or the template has neither command.
  */
 export async function startOnce(t: SandboxTable, template: TemplateInfo, runtime?: EngineRecord['runtime']): Promise<boolean> {
   const kind = sandboxKind(t, runtime ? { runtime } : {}, template);
   if (!kind.imageConfig.start && !kind.imageConfig.ready) return false;
-  if (t.goldens && usesGolden(t, kind)) {
-    if (await prepareKind(t, kind, async () => template)) return true;
-    // There was one, made once the same build got ready; else the golden builds refused this
-    // kind (it failed twice) or lost the turn to a create's, and the check must still run.
-    if (t.goldens.has(goldenKey({ ...kind, guest: t.opts.guest.dir }))) return false;
-  }
   const check = hiddenSandbox(t, kind, template);
   // runNew waits for the ready check, and removes the sandbox itself when that fails.
   await runNew(t, check);
-  await destroy(t, check.id);
-  return false;
+  const goldens = t.goldens;
+  const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
+  let capture: Promise<unknown> | undefined;
+  try {
+    if (goldens && usesGolden(t, kind) && !goldens.has(key)) {
+      await goldens.idle();
+      // Refused when the kind has one by now, failed twice, or lost its turn to a create's build.
+      capture = goldens.requestBuild(key, (into) => captureGolden(t, check, into));
+    }
+  } finally {
+    if (!capture) await destroy(t, check.id);
+  }
+  return capture ? (await capture) === undefined : false;
 }
 
 /** The stored build of `key` when a golden build starts: it may have been rebuilt since its create. */
@@ -119,18 +121,24 @@ function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runt
 }
 
 /**
- * Boots a hidden builder like `like` from `template` (read as the build starts), runs the
- * warm-up, and checkpoints it into `dir`. The builder is removed whatever happens; recovery.ts
- * removes one a crash left.
+ * Boots a hidden builder like `like` from `template` (read as the build starts) and captures it
+ * into `dir`.
  */
 async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => Promise<TemplateInfo>, key: string, dir: string): Promise<void> {
   const builder = hiddenSandbox(t, like, await template());
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
   if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
   await runNew(t, builder);
+  await captureGolden(t, builder, dir);
+}
+
+/**
+ * Warms up a running hidden builder and checkpoints it into `dir`. The builder is removed
+ * whatever happens; recovery.ts removes one a crash left.
+ */
+async function captureGolden(t: SandboxTable, builder: EngineRecord, dir: string): Promise<void> {
   try {
-    const warm = await t.guest(builder).exec({ cmd: WARM_UP });
-    if (warm.exitCode !== 0) throw new AgentboxError('internal', `the golden snapshot builder's warm-up ${WARM_UP.join(' ')} exited ${warm.exitCode}: ${warm.stderr}`);
+    await warmUp(t, builder);
     // Every copy is re-keyed through POST /init first thing: the builder runs it once (to its own
     // token and secret), so copies start with that path compiled too.
     await t.guest(builder).init(builder.initSecret, { accessToken: builder.accessToken, initSecret: builder.initSecret });
@@ -141,6 +149,18 @@ async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => P
   } finally {
     await destroy(t, builder.id);
   }
+}
+
+/**
+ * Runs WARM_UP in the builder. It only makes copies' first commands faster, so a template that
+ * cannot run it (a distroless image has no shell) is snapshotted without it.
+ */
+async function warmUp(t: SandboxTable, builder: EngineRecord): Promise<void> {
+  const why = await t.guest(builder).exec({ cmd: WARM_UP }).then(
+    (r) => (r.exitCode === 0 ? undefined : `exited ${r.exitCode}: ${r.stderr}`),
+    (err: unknown) => asAgentboxError(err).message,
+  );
+  if (why !== undefined) t.log('the golden snapshot builder\'s warm-up did not run; copies start with their exec path cold', { template: builder.template, cmd: WARM_UP.join(' '), why });
 }
 
 /**

@@ -175,11 +175,11 @@ export interface Engine {
    */
   prepareGolden(template: string, runtime?: RuntimeClassName): Promise<boolean>;
   /**
-   * Runs a template build's start command and ready check once, as E2B ends a template build:
-   * into its golden snapshot (as prepareGolden) where its creates restore one, else in a sandbox
-   * booted for the check and removed. The build need not be stored yet (a check before it
-   * replaces the template). True when a golden snapshot was made; throws what the start command
-   * or its check failed with.
+   * Runs a template build's start command and ready check once, as E2B ends a template build,
+   * in a sandbox booted for the check: it becomes the golden snapshot where its creates restore
+   * one (as prepareGolden's), else it is removed. The build need not be stored yet (a check
+   * before it replaces the template). True when a golden snapshot was made; throws what the
+   * start command or its check failed with, and nothing else.
    */
   startOnce(template: TemplateInfo, runtime?: RuntimeClassName): Promise<boolean>;
   get(id: string): SandboxInfo;

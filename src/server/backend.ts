@@ -141,8 +141,8 @@ export interface TemplateOps {
   /**
    * Builds a recipe. A template that lets its start command (or its ready check alone) be
    * snapshotted ends its build as E2B's do (E2B builds always let it): the command and check run
-   * once, for the runtime the caller's creates get (into the golden snapshot its creates restore,
-   * or in a sandbox booted for it where they boot), and only a build that passes replaces the
+   * once, for the runtime the caller's creates get (in a sandbox booted for it, which becomes the
+   * golden snapshot where its creates restore one), and only a build that passes replaces the
    * template; one that fails leaves the previous build serving.
    */
   build(p: Principal, recipe: TemplateBody, onProgress?: (line: string) => void): Promise<TemplateView>;
