@@ -19,7 +19,7 @@
  * check, and copies do not run it again.
  */
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
-import { goldenKey } from './golden-snapshots.ts';
+import { goldenKey, type GoldenInputs } from './golden-snapshots.ts';
 import { destroy, newRecord, runNew, sandboxKind, type SandboxKind } from './lifecycle.ts';
 import { startsInSnapshot, type TemplateInfo } from './images/template-store.ts';
 import type { EngineRecord } from './sandbox-record.ts';
@@ -36,7 +36,7 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
   const record = newRecord(t, req, await t.opts.templates.ensure(req.template));
   const goldens = t.goldens;
   if (!goldens || !usesGolden(t, record)) return runNew(t, record);
-  const key = goldenKey({ ...record, guest: t.opts.guest.dir });
+  const key = keyOf(t, record);
   const dir = goldens.take(key);
   if (dir !== undefined) {
     try {
@@ -66,7 +66,7 @@ export async function prepare(t: SandboxTable, template: string, runtime?: Engin
   const goldens = t.goldens;
   if (!goldens) return false;
   const kind = sandboxKind(t, runtime ? { runtime } : {}, await t.opts.templates.ensure(template));
-  const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
+  const key = keyOf(t, kind);
   if (!usesGolden(t, kind) || goldens.has(key)) return false;
   await goldens.idle();
   const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, current(t, template), key, into));
@@ -92,7 +92,7 @@ export async function startOnce(t: SandboxTable, template: TemplateInfo, runtime
   // runNew waits for the ready check, and removes the sandbox itself when that fails.
   await runNew(t, check);
   const goldens = t.goldens;
-  const key = goldenKey({ ...kind, guest: t.opts.guest.dir });
+  const key = keyOf(t, kind);
   let capture: Promise<unknown> | undefined;
   try {
     if (goldens && usesGolden(t, kind) && !goldens.has(key)) {
@@ -105,6 +105,9 @@ export async function startOnce(t: SandboxTable, template: TemplateInfo, runtime
   }
   return capture ? (await capture) === undefined : false;
 }
+
+/** The golden snapshot a sandbox of this kind restores, for the guest bundle this engine runs. */
+const keyOf = (t: SandboxTable, kind: Omit<GoldenInputs, 'guest'>) => goldenKey({ ...kind, guest: t.opts.guest.dir });
 
 /** The stored build of `key` when a golden build starts: it may have been rebuilt since its create. */
 const current = (t: SandboxTable, key: string) => () => t.opts.templates.ensure(key);
@@ -127,7 +130,7 @@ function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runt
 async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => Promise<TemplateInfo>, key: string, dir: string): Promise<void> {
   const builder = hiddenSandbox(t, like, await template());
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
-  if (goldenKey({ ...builder, guest: t.opts.guest.dir }) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
+  if (keyOf(t, builder) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
   await runNew(t, builder);
   await captureGolden(t, builder, dir);
 }
