@@ -7,11 +7,14 @@
 # `go install` gets empty stubs, and every sandbox start and restore then compiles its seccomp
 # filters from scratch (tens of milliseconds each). scripts/runsc-seccomp/main.go writes the
 # programs into a writable copy of the module, and runsc is built from that copy.
+#
+# The copy also gets the files of scripts/runsc-main/ in runsc's main package: additions that
+# change no upstream line (sentry_heap_trim.go: a restored sentry gives its decoding garbage back).
 # Idempotent: a finished build of the same recipe is reused.
 set -euo pipefail
 VERSION="${RUNSC_VERSION:-v0.0.0-20260905035102-160fafc42237}"
 # Bump when the way runsc is built changes, so cached builds of the old recipe are replaced.
-RECIPE="precompiled-seccomp-5"
+RECIPE="precompiled-seccomp-5,sentry-heap-trim-1"
 CACHE="${AGENTBOX_CACHE:-$HOME/.cache/agentbox}"
 OUT="$CACHE/runsc/$VERSION"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,6 +29,7 @@ echo "runsc $VERSION: fetching gvisor.dev/gvisor…"
 SRC="$(go mod download -json "gvisor.dev/gvisor@$VERSION" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
 cp -r "$SRC" "$WORK/gvisor" && chmod -R u+w "$WORK/gvisor"
 cp "$HERE/runsc-seccomp/main.go" "$WORK/"
+cp "$HERE"/runsc-main/*.go "$WORK/gvisor/runsc/"
 (
   cd "$WORK"
   go mod init agentbox.local/runsc-build >/dev/null 2>&1
