@@ -9,12 +9,13 @@
 # programs into a writable copy of the module, and runsc is built from that copy.
 #
 # The copy also gets the files of scripts/runsc-main/ in runsc's main package: additions that
-# change no upstream line (sentry_heap_trim.go: a restored sentry gives its decoding garbage back).
+# change no upstream line (sentry_gc.go: no garbage collection in the sentry's first second,
+# then its free heap back to the host).
 # Idempotent: a finished build of the same recipe is reused.
 set -euo pipefail
 VERSION="${RUNSC_VERSION:-v0.0.0-20260905035102-160fafc42237}"
 # Bump when the way runsc is built changes, so cached builds of the old recipe are replaced.
-RECIPE="precompiled-seccomp-5,sentry-heap-trim-1"
+RECIPE="precompiled-seccomp-5,sentry-gc-1"
 CACHE="${AGENTBOX_CACHE:-$HOME/.cache/agentbox}"
 OUT="$CACHE/runsc/$VERSION"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
