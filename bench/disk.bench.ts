@@ -17,7 +17,7 @@ import { attachDisk, removeDisk } from '../src/engine/images/disk.ts';
 import { mountOverlay, unmount } from '../src/engine/images/overlay.ts';
 import { createEngine, type CreatedEngine } from '../src/engine/index.ts';
 import { percentileRow, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
-import { bareBundle } from './runtime.bench.ts';
+import { bareBundle } from '../test/support/bare-bundle.ts';
 
 const NETWORK = { subnet: '10.252.0.0/24', ifacePrefix: 'abd', table: 'agentbox_bench_disk', dnsPort: 10098, nat: false };
 const WRITE = 'dd if=/dev/zero of=/bench.bin bs=1M count=256 conv=fsync';

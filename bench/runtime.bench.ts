@@ -25,16 +25,15 @@
  *   computed (labelled) count for 16 GiB.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../src/engine/command.ts';
 import { createEngine, type CreatedEngine, type PhaseReport } from '../src/engine/index.ts';
-import type { RuntimeDriver } from '../src/engine/runtime/driver.ts';
-import { buildSpec } from '../src/engine/runtime/oci-spec.ts';
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
 import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
 import { measureExecFloor } from './native-exec-floor.ts';
+import { bareBundle } from '../test/support/bare-bundle.ts';
 import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
 import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
 
@@ -52,19 +51,6 @@ async function memAvailable(): Promise<number> {
 /** The share of the last 10 s in which some task stalled on memory (PSI), percent. */
 async function memoryPressure(): Promise<number> {
   return Number(/^some avg10=([\d.]+)/m.exec(await readFile('/proc/pressure/memory', 'utf8'))?.[1]);
-}
-
-/** A bundle that runs `args` straight on the template's rootfs: no guest, no network. */
-export async function bareBundle(dir: string, driver: RuntimeDriver, rootfs: string, id: string, args: string[], opts: { writable?: boolean } = {}): Promise<string> {
-  const bundle = join(dir, id);
-  await mkdir(bundle, { recursive: true });
-  const spec = buildSpec({
-    id, hostname: id, runtime: driver.name, rootfs, args, env: { PATH: '/bin:/usr/bin' },
-    limits: { cpu: 1, memoryMiB: 256, pids: 512 }, binds: [], cgroupsPath: `/agentbox/${id}`,
-  });
-  (spec.root as { readonly: boolean }).readonly = !opts.writable;
-  await writeFile(join(bundle, 'config.json'), JSON.stringify(spec));
-  return bundle;
 }
 
 /**

@@ -3,19 +3,20 @@
 // - precompiled seccomp programs for those options, so no sandbox start or restore compiles its
 //   filters from scratch (runsc logs which way it went: runsc/boot/filter/filter.go and
 //   runsc/fsgofer/filter/filter.go of gVisor);
-// - a sentry that gives the garbage of a restore back to the host
-//   (scripts/runsc-main/sentry_heap_trim.go).
+// - a sentry that collects no garbage while it starts (here: restores) and then gives its free
+//   heap back to the host (scripts/runsc-main/sentry_gc.go).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCommand } from '../../src/engine/command.ts';
 import { gvisor } from '../../src/engine/runtime/gvisor.ts';
-import { buildSpec } from '../../src/engine/runtime/oci-spec.ts';
 import { RuntimeDriver } from '../../src/engine/runtime/driver.ts';
 import { defaultCacheDir } from '../../src/engine/runtime/runtime-classes.ts';
+import { bareBundle } from '../support/bare-bundle.ts';
 import { skipOutsideCI } from '../support/ci.ts';
+import { waitFor } from '../support/wait.ts';
 
 const cacheDir = defaultCacheDir();
 const asset = await gvisor.discover(cacheDir);
@@ -30,7 +31,9 @@ async function builtRunsc(dir: string) {
   // Network none, not the engine's sandbox network: both are gVisor's netstack, one seccomp
   // option set (HostNetwork=false), and none needs no network namespace set up for it.
   const flags = gvisor.globalFlags(stateDir, setup).map((f) => (f === '--network=sandbox' ? '--network=none' : f));
+  const driver = new RuntimeDriver({ name: 'gvisor', binary, binarySha256: asset!.sha256, stateDir, ...setup });
   return {
+    driver,
     /**
      * Runs a runsc command with its debug log in `logDir` (one file per runsc process). A
      * detached sandbox keeps its standard streams open: give those commands an `outputFile`.
@@ -38,7 +41,7 @@ async function builtRunsc(dir: string) {
     run: (logDir: string, args: string[], outputFile?: string) =>
       runCommand(binary, ['--debug', `--debug-log=${logDir}/`, ...flags, ...args], { timeoutMs: 60_000, ...(outputFile ? { outputFile } : {}) }),
     /** Unmounts what runsc left in the state directory, so that it can be removed. */
-    release: () => new RuntimeDriver({ name: 'gvisor', binary, binarySha256: asset!.sha256, stateDir, ...setup }).releaseStateDir(),
+    release: () => driver.releaseStateDir(),
   };
 }
 
@@ -77,28 +80,19 @@ describe('runsc built by scripts/build-runsc.sh, restored', { skip }, () => {
       rmSync(dir, { recursive: true, force: true });
     });
     // A sandbox on the host's own root, read-only, that only sleeps: as little as a sandbox holds.
-    const bundle = join(dir, 'bundle');
-    mkdirSync(bundle);
-    const spec = buildSpec({
-      id: booted, hostname: booted, runtime: 'gvisor', rootfs: '/', args: ['/bin/sleep', '600'], env: { PATH: '/bin:/usr/bin' },
-      limits: { cpu: 1, memoryMiB: 256, pids: 64 }, binds: [], cgroupsPath: `/agentbox/${booted}`,
-    });
-    (spec.root as { readonly: boolean }).readonly = true;
-    writeFileSync(join(bundle, 'config.json'), JSON.stringify(spec));
+    const bundle = await bareBundle(dir, runsc.driver, '/', booted, ['/bin/sleep', '600']);
     const image = join(dir, 'checkpoint');
     await runsc.run(join(dir, 'logs-run'), ['run', '--detach', '--bundle', bundle, booted], join(dir, 'run.out'));
     await runsc.run(join(dir, 'logs-checkpoint'), ['checkpoint', '--image-path', image, booted]);
-    await runsc.run(join(dir, 'logs-restore'), ['restore', '--detach', '--bundle', bundle, '--image-path', image, restored], join(dir, 'restore.out'));
+    const logs = join(dir, 'logs-restore');
+    await runsc.run(logs, ['restore', '--detach', '--bundle', bundle, '--image-path', image, restored], join(dir, 'restore.out'));
 
     // The sentry's first trim is due a second after it started; a loaded machine may be late.
     const trim = /Sentry heap trim at 1s: (\d+) collections before it, returned (\d+) KiB of free heap to the host/;
-    let m: RegExpExecArray | null | undefined;
-    for (const until = Date.now() + 30_000; !m && Date.now() < until;) {
-      const sentry = readLogs(join(dir, 'logs-restore')).find((l) => l.name.includes('boot'));
-      m = sentry && trim.exec(sentry.text);
-      if (!m) await new Promise((r) => setTimeout(r, 250));
-    }
-    assert.ok(m, 'the restored sentry logged its first heap trim');
+    const m = await waitFor("the restored sentry's first heap trim in its log", () => {
+      const sentry = readLogs(logs).find((l) => l.name.includes('boot'));
+      return sentry && trim.exec(sentry.text);
+    }, 30_000, 250);
     const [collections, returned] = [Number(m[1]), Number(m[2])];
     t.diagnostic(`${collections} collections in the first second; the first trim gave back ${returned} KiB`);
     // The restore allocates several MiB, past Go's first heap goal (4 MiB): with the collector
