@@ -57,6 +57,8 @@ export interface EngineRuntimeReport {
   binary: string;
   sha256: string;
   platform?: string;
+  /** gVisor on systrap: whether its threads may spin waiting for each other (runtime-class.ts SystrapFastPath). */
+  systrapFastPath?: string;
   pauseMode: string;
 }
 
@@ -176,6 +178,6 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     drivers,
     home,
     unavailable,
-    runtimes: [...drivers.values()].map((d) => ({ name: d.name, binary: d.binary, sha256: d.binarySha256, platform: d.platform, pauseMode: d.pauseMode })),
+    runtimes: [...drivers.values()].map((d) => ({ name: d.name, binary: d.binary, sha256: d.binarySha256, platform: d.platform, systrapFastPath: d.systrapFastPath, pauseMode: d.pauseMode })),
   };
 }

@@ -1,17 +1,19 @@
 // README "Runtime classes": a runtime class names its binary as an asset {url, sha256} in
 // <home>/runtimes.json; the engine loads it at start, fetches the binary into the
 // content-addressed cache and verifies it, and refuses a mismatch; gVisor runs on systrap where
-// it works, else ptrace, and `agentbox doctor` says which. On the real runsc built by setup.
+// it works, else ptrace, and `agentbox doctor` says which; on systrap, runtimes.json's
+// `systrapFastPath` reaches each sandbox's sentry. On the real runsc built by setup.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import type { AgentboxError } from '../../src/api/errors.ts';
 import { probePlatform } from '../../src/engine/runtime/gvisor.ts';
+import { hostProcesses } from '../../src/engine/runtime/host-processes.ts';
 import { defaultCacheDir, discoverRuntimeClasses, type RuntimeClassConfig } from '../../src/engine/runtime/runtime-classes.ts';
 import { sh, startTestEngine } from '../engine/fixture.ts';
 
@@ -83,7 +85,8 @@ test('gVisor picks systrap where it works, and agentbox doctor reports the platf
   const checks = (JSON.parse(doctor.stdout) as { checks: { name: string; status: string; detail: string }[] }).checks;
   const line = checks.find((c) => c.name === 'runtime gvisor');
   assert.equal(line?.status, 'ok', JSON.stringify(line));
-  assert.match(line!.detail, new RegExp(`\\(platform ${report.platform}\\)`), 'doctor names the platform the engine uses');
+  const fastPath = report.systrapFastPath ? `, systrap fast path ${report.systrapFastPath}` : '';
+  assert.equal(line!.detail.endsWith(`(platform ${report.platform}${fastPath})`), true, `doctor names the platform the engine uses: ${line!.detail}`);
   assert.ok(readFileSync(join(t.home, 'runtimes.json'), 'utf8').includes(report.sha256));
 });
 
@@ -114,4 +117,36 @@ test('agentbox doctor reports the build a home pinned, and says when the host ha
   assert.equal(fresh.status, 'ok', JSON.stringify(fresh));
   assert.ok(fresh.detail.startsWith(join(defaultCacheDir(), 'assets', 'sha256', current.sha256)));
   assert.equal(existsSync(join(dir, 'new-home', 'runtimes.json')), false, 'doctor pins nothing');
+});
+
+/** The flags the sentry of sandbox `id` was started with (runsc re-execs itself as `runsc-sandbox … <id>`). */
+function sentryArgs(id: string): string[] {
+  const sentry = hostProcesses().find((p) => p.argv[0] === 'runsc-sandbox' && p.argv.at(-1) === id);
+  assert.ok(sentry, `the sentry of ${id} runs`);
+  return sentry.argv;
+}
+
+test('on systrap, a sandbox\'s sentry spins for the fast path only where runtimes.json and the host allow it', { timeout: 300_000 }, async (ctx) => {
+  const { gvisor, runc } = await hostClasses();
+  const probeDir = mkdtempSync(join(tmpdir(), 'agentbox-claims-probe-'));
+  ctx.after(() => rmSync(probeDir, { recursive: true, force: true }));
+  if (!await probePlatform(new URL(gvisor.assets[process.arch]!.url).pathname, probeDir, 'systrap')) {
+    ctx.skip('systrap does not work on this host');
+    return;
+  }
+  // auto: off on two CPUs or fewer (this host class), gVisor's adaptive choice above; an
+  // explicit setting wins either way.
+  const autoOff = availableParallelism() <= 2;
+  for (const [setting, off] of [['auto', autoOff], [autoOff ? 'adaptive' : 'off', !autoOff]] as const) {
+    const t = await startTestEngine('claims-2', { home: homeWith([{ ...gvisor, systrapFastPath: setting }, runc]), defaultRuntime: 'gvisor' });
+    try {
+      assert.equal(t.runtimes.find((r) => r.name === 'gvisor')?.systrapFastPath, off ? 'off' : 'adaptive', `reported for ${setting}`);
+      await t.templates.ensure('busybox');
+      const s = await t.engine.run({ template: 'busybox' });
+      assert.equal(sentryArgs(s.id).includes('--systrap-disable-fast-path=true'), off, `${setting} on ${availableParallelism()} CPUs: ${sentryArgs(s.id).join(' ')}`);
+      assert.equal(await sh(t.engine, s.id, 'echo ok'), 'ok', 'the sandbox works');
+    } finally {
+      await t.cleanup();
+    }
+  }
 });

@@ -27,7 +27,7 @@ const skip = built ? false : skipOutsideCI('runsc is not built', 'run bash scrip
 async function builtRunsc(dir: string) {
   const binary = new URL(asset!.url).pathname;
   const stateDir = join(dir, 'state');
-  const setup = await gvisor.setup({ binary, cacheDir, stateDir, platform: 'auto' });
+  const setup = await gvisor.setup({ binary, cacheDir, stateDir, platform: 'auto', systrapFastPath: 'auto' });
   // Network none, not the engine's sandbox network: both are gVisor's netstack, one seccomp
   // option set (HostNetwork=false), and none needs no network namespace set up for it.
   const flags = gvisor.globalFlags(stateDir, setup).map((f) => (f === '--network=sandbox' ? '--network=none' : f));

@@ -59,7 +59,8 @@ export const doctor: Command = async (args, io) => {
       try {
         const d = await createDriver(c, cacheDir, state);
         usable++;
-        const how = d.platform ? `platform ${d.platform}` : `user namespaces, seccomp${d.apparmorProfile ? ', AppArmor' : ''}`;
+        const fastPath = d.systrapFastPath ? `, systrap fast path ${d.systrapFastPath}` : '';
+        const how = d.platform ? `platform ${d.platform}${fastPath}` : `user namespaces, seccomp${d.apparmorProfile ? ', AppArmor' : ''}`;
         const other = discovered.find((x) => x.name === name)?.assets[process.arch];
         if (pinned && other && other.sha256 !== d.binarySha256) {
           // A checkpoint restores only with the binary that took it, so the home keeps its pin.

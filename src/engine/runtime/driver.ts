@@ -43,19 +43,22 @@ export class RuntimeDriver {
   private readonly runtimeClass: RuntimeClass;
   readonly pauseMode: PauseMode;
   readonly platform?: GvisorPlatform;
+  readonly systrapFastPath?: DriverSetup['systrapFastPath'];
   readonly apparmorProfile?: string;
   private readonly stateDir: string;
-  private readonly idmapHelper?: string;
+  private readonly setup: DriverSetup;
 
   constructor(opts: RuntimeDriverOptions) {
-    this.name = opts.name;
-    this.runtimeClass = runtimeClass(opts.name);
-    this.binary = opts.binary;
-    this.binarySha256 = opts.binarySha256;
-    this.stateDir = opts.stateDir;
-    this.platform = opts.platform;
-    this.idmapHelper = opts.idmapHelper;
-    this.apparmorProfile = opts.apparmorProfile;
+    const { name, binary, binarySha256, stateDir, ...setup } = opts;
+    this.name = name;
+    this.runtimeClass = runtimeClass(name);
+    this.binary = binary;
+    this.binarySha256 = binarySha256;
+    this.stateDir = stateDir;
+    this.setup = setup;
+    this.platform = setup.platform;
+    this.systrapFastPath = setup.systrapFastPath;
+    this.apparmorProfile = setup.apparmorProfile;
     this.pauseMode = this.runtimeClass.pauseMode;
   }
 
@@ -69,8 +72,8 @@ export class RuntimeDriver {
    * (userns.ts). gVisor: undefined; the sentry is the boundary and runs as host root.
    */
   userns(slot: number): UsernsSetup | undefined {
-    if (!this.idmapHelper) return undefined;
-    return { helper: this.idmapHelper, mapping: sandboxIdMapping(slot), apparmorProfile: this.apparmorProfile };
+    if (!this.setup.idmapHelper) return undefined;
+    return { helper: this.setup.idmapHelper, mapping: sandboxIdMapping(slot), apparmorProfile: this.apparmorProfile };
   }
 
   /** This runtime's commands on this engine's state that are still running (see host-processes.ts). */
@@ -80,7 +83,7 @@ export class RuntimeDriver {
 
   /** Global flags before the subcommand. */
   private globals(): string[] {
-    return this.runtimeClass.globalFlags(this.stateDir, { platform: this.platform, idmapHelper: this.idmapHelper, apparmorProfile: this.apparmorProfile });
+    return this.runtimeClass.globalFlags(this.stateDir, this.setup);
   }
 
   private cmd(args: string[], timeoutMs = 60_000) {

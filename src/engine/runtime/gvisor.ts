@@ -3,11 +3,12 @@
  * writes a checkpoint, so a paused sandbox holds no memory and snapshots are possible.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runCommand } from '../command.ts';
 import { localAsset, type Asset } from './assets.ts';
-import type { GvisorPlatform, RuntimeClass } from './runtime-class.ts';
+import type { DriverSetup, GvisorPlatform, RuntimeClass, SystrapFastPath } from './runtime-class.ts';
 
 /** The newest runsc built by scripts/build-runsc.sh, if any. */
 function builtRunsc(cacheDir: string): Asset | undefined {
@@ -31,6 +32,17 @@ export async function probePlatform(binary: string, stateDir: string, platform: 
   }
 }
 
+/**
+ * What `choice` comes to on a host with `cpus` CPUs. gVisor never spins with one CPU
+ * (pkg/sentry/platform/systrap/systrap.go, `neverEnableFastPath`); with two, a spinning stub or
+ * sentry thread holds half the host, and turning it off made execs 10-22 % faster at p50 and
+ * 40 % at p99, and a burst of 100 creates 8-16 % shorter (BENCHMARKS.md, eighteenth round).
+ */
+export function resolveSystrapFastPath(choice: SystrapFastPath, cpus: number): DriverSetup['systrapFastPath'] {
+  if (choice !== 'auto') return choice;
+  return cpus <= 2 ? 'off' : 'adaptive';
+}
+
 export const gvisor: RuntimeClass = {
   name: 'gvisor',
   pauseMode: 'checkpoint',
@@ -43,9 +55,10 @@ export const gvisor: RuntimeClass = {
     return debian ? localAsset(debian) : undefined;
   },
 
-  async setup({ binary, stateDir, platform }) {
-    if (platform !== 'auto') return { platform };
-    return { platform: (await probePlatform(binary, stateDir, 'systrap')) ? 'systrap' : 'ptrace' };
+  async setup({ binary, stateDir, platform, systrapFastPath }) {
+    const chosen = platform !== 'auto' ? platform : (await probePlatform(binary, stateDir, 'systrap')) ? 'systrap' : 'ptrace';
+    if (chosen !== 'systrap') return { platform: chosen };
+    return { platform: chosen, systrapFastPath: resolveSystrapFastPath(systrapFastPath, availableParallelism()) };
   },
 
   globalFlags(stateDir, setup) {
@@ -59,6 +72,7 @@ export const gvisor: RuntimeClass = {
       // sudo works as on E2B (templates/base.yaml): the sentry honours setuid bits only with this
       // flag and without no_new_privs (spec below). What it grants is the sandbox's own root.
       '--allow-suid',
+      ...(setup.systrapFastPath === 'off' ? ['--systrap-disable-fast-path'] : []),
     ];
   },
 

@@ -9,10 +9,20 @@ import type { Asset } from './assets.ts';
 
 export type GvisorPlatform = 'systrap' | 'ptrace' | 'kvm';
 
+/**
+ * Whether systrap's stub threads and sentry spin while they wait for each other (gVisor's
+ * adaptive "fast path") or sleep at once. `auto` turns it off on hosts with two CPUs or fewer,
+ * where the spinning takes the cores that the sandboxes' work needs (BENCHMARKS.md, eighteenth
+ * round), and leaves gVisor's own choice on larger hosts.
+ */
+export type SystrapFastPath = 'auto' | 'adaptive' | 'off';
+
 /** What a driver needs besides its binary, found once when the driver is made. */
 export interface DriverSetup {
   /** gVisor only. */
   platform?: GvisorPlatform;
+  /** gVisor on systrap only: what `auto` came to on this host. */
+  systrapFastPath?: Exclude<SystrapFastPath, 'auto'>;
   /** runc only: the helper that mounts a sandbox's root filesystem idmapped (userns.ts). */
   idmapHelper?: string;
   /** runc only: the AppArmor profile sandboxes run under, when the host has AppArmor. */
@@ -26,6 +36,8 @@ export interface DriverSetupInput {
   stateDir: string;
   /** From runtimes.json: 'auto' lets the class pick (gVisor only). */
   platform: 'auto' | GvisorPlatform;
+  /** From runtimes.json (gVisor on systrap only). */
+  systrapFastPath: SystrapFastPath;
 }
 
 export interface RuntimeClass {

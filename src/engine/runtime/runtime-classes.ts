@@ -23,6 +23,8 @@ export const RuntimeClassSchema = z.object({
   assets: z.record(z.string(), AssetSchema),
   /** gvisor only: 'auto' picks systrap when it works here, else ptrace. */
   platform: z.enum(['auto', 'systrap', 'ptrace', 'kvm']).default('auto'),
+  /** gvisor on systrap only (runtime-class.ts SystrapFastPath): 'auto' is off on hosts with two CPUs or fewer. */
+  systrapFastPath: z.enum(['auto', 'adaptive', 'off']).default('auto'),
 });
 export type RuntimeClassConfig = z.infer<typeof RuntimeClassSchema>;
 
@@ -35,7 +37,7 @@ export async function discoverRuntimeClasses(cacheDir: string): Promise<RuntimeC
   const out: RuntimeClassConfig[] = [];
   for (const name of RUNTIME_CLASS_NAMES) {
     const asset = await runtimeClass(name).discover(cacheDir);
-    if (asset) out.push({ name, assets: { [process.arch]: asset }, platform: 'auto' });
+    if (asset) out.push({ name, assets: { [process.arch]: asset }, platform: 'auto', systrapFastPath: 'auto' });
   }
   return out;
 }
@@ -68,6 +70,6 @@ export async function createDriver(config: RuntimeClassConfig, cacheDir: string,
   const binary = await fetchAsset(asset, join(cacheDir, 'assets'));
   const runtimeState = join(stateDir, config.name);
   await mkdir(runtimeState, { recursive: true });
-  const setup = await runtimeClass(config.name).setup({ binary, cacheDir, stateDir: runtimeState, platform: config.platform });
+  const setup = await runtimeClass(config.name).setup({ binary, cacheDir, stateDir: runtimeState, platform: config.platform, systrapFastPath: config.systrapFastPath });
   return new RuntimeDriver({ name: config.name, binary, binarySha256: asset.sha256, stateDir: runtimeState, ...setup });
 }
