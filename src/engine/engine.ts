@@ -112,7 +112,7 @@ export class LocalEngine implements Engine {
 
   async close(): Promise<void> {
     clearInterval(this.monitor);
-    await this.t.goldens?.idle();
+    await this.t.goldens?.close();
     await this.t.afterwardDone();
     this.t.closeGuests();
     await this.dns.stop();

@@ -18,6 +18,7 @@
  * template with a ready check alone says so with `ready.goldenSnapshot`: the builder passes the
  * check, and copies do not run it again.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey, type GoldenInputs } from './golden-snapshots.ts';
 import { destroy, newRecord, runNew, sandboxKind, type SandboxKind } from './lifecycle.ts';
@@ -30,6 +31,19 @@ import type { CreateSandboxRequest, SandboxInfo } from './types.ts';
 
 /** What the builder runs before its checkpoint, so every copy starts with its exec path compiled and the shell loaded. */
 const WARM_UP = ['/bin/sh', '-c', 'true'];
+
+/**
+ * How long the warmed builder idles before its checkpoint, so that what its guest does once idle
+ * is done in the builder and not in every copy. A copy's clocks read the time of its restore, so
+ * a timer pending at the checkpoint fires as soon as the copy starts when the snapshot is older
+ * than the timer's delay, as every snapshot in use is. The costly one is V8's memory reducer: 8 s
+ * after the guest's last full collection, once it is idle, V8 collects again (and up to twice
+ * more, 0.5 s apart) to give memory back (`--gc-memory-reducer-start-delay-ms`; V8's
+ * src/heap/memory-reducer.cc). In a copy of a snapshot older than that it ran during the re-key,
+ * 30-40 ms of the sandbox's CPU, and the re-key took 37-57 ms against 13-15 (BENCHMARKS.md,
+ * eighteenth round). Run in the builder, it also leaves 3 MB less memory in the snapshot.
+ */
+const BUILDER_SETTLE_MS = 10_000;
 
 /** engine.run: a restore of the golden snapshot when there is one for this kind of sandbox, else a boot. */
 export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
@@ -50,7 +64,7 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
     }
   }
   const info = await runNew(t, record);
-  goldens.requestBuild(key, (into) => buildGolden(t, record, current(t, record.template), key, into));
+  goldens.requestBuild(key, (into, closing) => buildGolden(t, record, current(t, record.template), key, into, closing));
   return info;
 }
 
@@ -69,7 +83,7 @@ export async function prepare(t: SandboxTable, template: string, runtime?: Engin
   const key = keyOf(t, kind);
   if (!usesGolden(t, kind) || goldens.has(key)) return false;
   await goldens.idle();
-  const failure = await goldens.requestBuild(key, (into) => buildGolden(t, kind, current(t, template), key, into));
+  const failure = await goldens.requestBuild(key, (into, closing) => buildGolden(t, kind, current(t, template), key, into, closing));
   if (failure !== undefined) throw asAgentboxError(failure);
   return goldens.has(key);
 }
@@ -98,7 +112,7 @@ export async function startOnce(t: SandboxTable, template: TemplateInfo, runtime
     if (goldens && usesGolden(t, kind) && !goldens.has(key)) {
       await goldens.idle();
       // Refused when the kind has one by now, failed twice, or lost its turn to a create's build.
-      capture = goldens.requestBuild(key, (into) => captureGolden(t, check, into));
+      capture = goldens.requestBuild(key, (into, closing) => captureGolden(t, check, into, closing));
     }
   } finally {
     if (!capture) await destroy(t, check.id);
@@ -127,24 +141,25 @@ function usesGolden(t: SandboxTable, r: Pick<EngineRecord, 'imageConfig' | 'runt
  * Boots a hidden builder like `like` from `template` (read as the build starts) and captures it
  * into `dir`.
  */
-async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => Promise<TemplateInfo>, key: string, dir: string): Promise<void> {
+async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => Promise<TemplateInfo>, key: string, dir: string, closing: AbortSignal): Promise<void> {
   const builder = hiddenSandbox(t, like, await template());
   // The template may have been rebuilt since `like` was made: its snapshot would be another kind's.
   if (keyOf(t, builder) !== key) throw new AgentboxError('conflict', `template ${like.template} changed since the create that asked for its golden snapshot`);
   await runNew(t, builder);
-  await captureGolden(t, builder, dir);
+  await captureGolden(t, builder, dir, closing);
 }
 
 /**
- * Warms up a running hidden builder and checkpoints it into `dir`. The builder is removed
- * whatever happens; recovery.ts removes one a crash left.
+ * Warms up a running hidden builder, lets it settle and checkpoints it into `dir`. The builder is
+ * removed whatever happens, `closing` included; recovery.ts removes one a crash left.
  */
-async function captureGolden(t: SandboxTable, builder: EngineRecord, dir: string): Promise<void> {
+async function captureGolden(t: SandboxTable, builder: EngineRecord, dir: string, closing: AbortSignal): Promise<void> {
   try {
     await warmUp(t, builder);
     // Every copy is re-keyed through POST /init first thing: the builder runs it once (to its own
     // token and secret), so copies start with that path compiled too.
     await t.guest(builder).init(builder.initSecret, { accessToken: builder.accessToken, initSecret: builder.initSecret });
+    await sleep(BUILDER_SETTLE_MS, undefined, { signal: closing });
     await t.serialized(builder.id, async () => {
       t.dropGuest(builder.id);
       await captureSnapshot(t, builder, dir, `golden-${builder.id}`, PAUSE_SEAL);

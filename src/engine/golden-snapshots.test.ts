@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { goldenKey, GoldenSnapshots, type GoldenInputs } from './golden-snapshots.ts';
 
@@ -105,6 +106,29 @@ describe('GoldenSnapshots', () => {
     await g.init(new Set(['r1']));
     assert.equal(g.take(key(1)), join(root, key(1)));
     assert.deepEqual(await readdir(root), [key(1)]);
+  });
+
+  it('close stops the build in progress at its wait, counts no failure and starts no other build', async () => {
+    const g = store();
+    await g.init(new Set(['r1']));
+    let stopped: unknown;
+    const done = g.requestBuild(key(1), async (dir, closing) => {
+      await mkdir(dir, { recursive: true });
+      try {
+        await sleep(60_000, undefined, { signal: closing });
+      } catch (err) {
+        stopped = err;
+        throw err;
+      }
+      await complete()(dir);
+    });
+    const closed = g.close();
+    assert.ok(await done, 'the build ends with what stopped it');
+    await closed;
+    assert.equal((stopped as Error | undefined)?.name, 'AbortError');
+    assert.deepEqual(await readdir(root), [], 'its unfinished directory is gone');
+    assert.equal(logs.length, 0, 'a close is no failure to report');
+    assert.equal(g.requestBuild(key(2), complete()), undefined, 'no build starts once closing');
   });
 
   it('discards a snapshot that failed to restore', async () => {

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentboxError } from '../api/errors.ts';
 import { ensurePrivateDir } from './fsutil.ts';
 import type { EngineRecord } from './sandbox-record.ts';
 import { MANIFEST, type SnapshotManifest } from './snapshots.ts';
@@ -47,6 +48,8 @@ export class GoldenSnapshots {
   private readonly ready = new Map<string, string>();
   private building?: { key: string; done: Promise<unknown> };
   private readonly failures = new Map<string, number>();
+  /** Aborted by close: a build waiting on it stops, and is neither published nor counted as failed. */
+  private readonly closing = new AbortController();
 
   constructor(readonly dir: string, private readonly opts: { max: number; log: (msg: string, fields?: Record<string, unknown>) => void }) {}
 
@@ -97,11 +100,12 @@ export class GoldenSnapshots {
   /**
    * Starts `build` for `key` unless a snapshot exists or any build runs: one at a time, so a
    * stream of creates with ever new limits costs at most one background boot at a time, and a
-   * key that lost the race is built on a later create. `build` fills the directory it is given.
-   * Returns, when it started one, the build's end: what it failed with, or undefined once made.
+   * key that lost the race is built on a later create. `build` fills the directory it is given,
+   * and stops its waits when `closing` aborts. Returns, when it started one, the build's end: what
+   * it failed with, or undefined once made.
    */
-  requestBuild(key: string, build: (dir: string) => Promise<void>): Promise<unknown> | undefined {
-    if (this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return undefined;
+  requestBuild(key: string, build: (dir: string, closing: AbortSignal) => Promise<void>): Promise<unknown> | undefined {
+    if (this.closing.signal.aborted || this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return undefined;
     // Made before this returns and renamed or removed only once the builder is gone: while a
     // `<key>.tmp` directory exists, a build (and its hidden builder sandbox) is in progress.
     const tmp = join(this.dir, `${key}.tmp`);
@@ -109,15 +113,17 @@ export class GoldenSnapshots {
     mkdirSync(tmp, { mode: 0o700 });
     const done = (async (): Promise<unknown> => {
       try {
-        await build(tmp);
+        await build(tmp, this.closing.signal);
         const dir = join(this.dir, key);
         await rename(tmp, dir);
         this.ready.set(key, dir);
         await this.evict();
         return undefined;
       } catch (err) {
-        this.opts.log('golden snapshot not made; creates of this kind boot from scratch', { key, err: String(err) });
-        this.failed(key);
+        if (!this.closing.signal.aborted) {
+          this.opts.log('golden snapshot not made; creates of this kind boot from scratch', { key, err: String(err) });
+          this.failed(key);
+        }
         await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
         return err;
       } finally {
@@ -128,9 +134,15 @@ export class GoldenSnapshots {
     return done;
   }
 
-  /** Waits for the build in progress, if any (engine close, tests). */
+  /** Waits for the build in progress, if any. */
   async idle(): Promise<void> {
     await this.building?.done;
+  }
+
+  /** Stops the build in progress at its next wait (its builder settling, golden-boot.ts) and starts no other. */
+  async close(): Promise<void> {
+    this.closing.abort(new AgentboxError('unavailable', 'the engine is closing'));
+    await this.idle();
   }
 
   private async evict(): Promise<void> {
