@@ -35,8 +35,8 @@ export async function probePlatform(binary: string, stateDir: string, platform: 
 /**
  * What `choice` comes to on a host with `cpus` CPUs. gVisor never spins with one CPU
  * (pkg/sentry/platform/systrap/systrap.go, `neverEnableFastPath`); with two, a spinning stub or
- * sentry thread holds half the host, and turning it off made execs 10-22 % faster at p50 and
- * 40 % at p99, and a burst of 100 creates 8-16 % shorter (BENCHMARKS.md, eighteenth round).
+ * sentry thread holds half the host: turned off, execs took 8-24 % less time at p50 and 37-39 %
+ * less at p99, and cold starts and bursts of creates were no slower (BENCHMARKS.md, eighteenth round).
  */
 export function resolveSystrapFastPath(choice: SystrapFastPath, cpus: number): DriverSetup['systrapFastPath'] {
   if (choice !== 'auto') return choice;
