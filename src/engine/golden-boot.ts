@@ -73,8 +73,8 @@ export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<S
  * create that names none gets) would restore, unless there is one or that kind boots: so the
  * first creates after a start restore too (`agentbox up`). One build at a time, as creates' own
  * builds. Resolves once done: true if the kind has one now that it had not before; false if it
- * had one, boots, or lost its turn to a create's build. Throws what the build failed with (a
- * start command that never became ready, say).
+ * had one, boots, lost its turn to a create's build, or the engine closed meanwhile. Throws what
+ * the build failed with (a start command that never became ready, say).
  */
 export async function prepare(t: SandboxTable, template: string, runtime?: EngineRecord['runtime']): Promise<boolean> {
   const goldens = t.goldens;
@@ -84,7 +84,7 @@ export async function prepare(t: SandboxTable, template: string, runtime?: Engin
   if (!usesGolden(t, kind) || goldens.has(key)) return false;
   await goldens.idle();
   const failure = await goldens.requestBuild(key, (into, closing) => buildGolden(t, kind, current(t, template), key, into, closing));
-  if (failure !== undefined) throw asAgentboxError(failure);
+  if (failure !== undefined && !goldens.closed) throw asAgentboxError(failure);
   return goldens.has(key);
 }
 

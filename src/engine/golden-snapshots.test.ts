@@ -122,7 +122,9 @@ describe('GoldenSnapshots', () => {
       }
       await complete()(dir);
     });
+    assert.equal(g.closed, false);
     const closed = g.close();
+    assert.equal(g.closed, true, 'a build that ends now did not fail');
     assert.ok(await done, 'the build ends with what stopped it');
     await closed;
     assert.equal((stopped as Error | undefined)?.name, 'AbortError');

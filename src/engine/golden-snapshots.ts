@@ -139,6 +139,11 @@ export class GoldenSnapshots {
     await this.building?.done;
   }
 
+  /** Whether close was called: a build that ended since did not fail. */
+  get closed(): boolean {
+    return this.closing.signal.aborted;
+  }
+
   /** Stops the build in progress at its next wait (its builder settling, golden-boot.ts) and starts no other. */
   async close(): Promise<void> {
     this.closing.abort(new AgentboxError('unavailable', 'the engine is closing'));
