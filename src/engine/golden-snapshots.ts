@@ -105,7 +105,7 @@ export class GoldenSnapshots {
    * it failed with, or undefined once made.
    */
   requestBuild(key: string, build: (dir: string, closing: AbortSignal) => Promise<void>): Promise<unknown> | undefined {
-    if (this.closing.signal.aborted || this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return undefined;
+    if (this.closed || this.ready.has(key) || this.building || (this.failures.get(key) ?? 0) >= MAX_FAILURES) return undefined;
     // Made before this returns and renamed or removed only once the builder is gone: while a
     // `<key>.tmp` directory exists, a build (and its hidden builder sandbox) is in progress.
     const tmp = join(this.dir, `${key}.tmp`);
@@ -120,7 +120,7 @@ export class GoldenSnapshots {
         await this.evict();
         return undefined;
       } catch (err) {
-        if (!this.closing.signal.aborted) {
+        if (!this.closed) {
           this.opts.log('golden snapshot not made; creates of this kind boot from scratch', { key, err: String(err) });
           this.failed(key);
         }

@@ -42,9 +42,6 @@ export class RuntimeDriver {
   readonly binarySha256: string;
   private readonly runtimeClass: RuntimeClass;
   readonly pauseMode: PauseMode;
-  readonly platform?: GvisorPlatform;
-  readonly systrapFastPath?: DriverSetup['systrapFastPath'];
-  readonly apparmorProfile?: string;
   private readonly stateDir: string;
   private readonly setup: DriverSetup;
 
@@ -56,11 +53,12 @@ export class RuntimeDriver {
     this.binarySha256 = binarySha256;
     this.stateDir = stateDir;
     this.setup = setup;
-    this.platform = setup.platform;
-    this.systrapFastPath = setup.systrapFastPath;
-    this.apparmorProfile = setup.apparmorProfile;
     this.pauseMode = this.runtimeClass.pauseMode;
   }
+
+  get platform(): GvisorPlatform | undefined { return this.setup.platform; }
+  get systrapFastPath(): DriverSetup['systrapFastPath'] { return this.setup.systrapFastPath; }
+  get apparmorProfile(): string | undefined { return this.setup.apparmorProfile; }
 
   /** Whether this binary can checkpoint and restore (snapshots and forks need it). */
   get canCheckpoint(): boolean {
