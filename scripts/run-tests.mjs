@@ -17,10 +17,15 @@
 // cluster-wide default) declares `// test-file-exclusive: <why>` in its first lines: it starts
 // only once no other file runs, and no other file starts until it has ended.
 //
+// The local Kubernetes. The Kubernetes test files start it (scripts/k8s-env.sh up) and share it;
+// the run stops it at its end, or on SIGINT/SIGTERM, unless it was already running when the run
+// began. A machine is left as the run found it, not with etcd, an API server, containerd and a
+// kubelet running.
+//
 // Skips. Every skipped test is collected (scripts/test-skips-reporter.mjs) and listed at the end.
 // In CI (CI=true or CI=1) a skip fails the run unless ALLOWED_SKIPS below names it: in CI every
 // suite the README claims must run, so a component that cannot start is a failure, not a skip.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -90,6 +95,17 @@ if (files.length === 0) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'agentbox-tests-'));
+
+const k8sEnv = (command) => spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), command], { encoding: 'utf8' });
+/** Whether any part of the local Kubernetes runs (`k8s-env.sh status` prints `<name> running (pid N)`). */
+const k8sRunning = () => / running \(pid \d+\)/.test(k8sEnv('status').stdout ?? '');
+const k8sWasRunning = k8sRunning();
+/** Stops the local Kubernetes if this run started it. */
+function stopK8sWeStarted() {
+  if (k8sWasRunning || !k8sRunning()) return;
+  const r = k8sEnv('down');
+  if (r.status !== 0) console.log(`the local Kubernetes the tests started did not stop (bash scripts/k8s-env.sh down): ${(r.stderr ?? '').trim()}`);
+}
 const stream = files.length === 1;
 const running = new Set();
 
@@ -142,6 +158,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     for (const c of running) killGroup(c);
     rmSync(scratch, { recursive: true, force: true });
+    stopK8sWeStarted();
     process.exit(130);
   });
 }
@@ -187,6 +204,7 @@ async function runPhase(phase) {
 }
 for (const phase of phases) await runPhase(phase);
 rmSync(scratch, { recursive: true, force: true });
+stopK8sWeStarted();
 
 const allowed = (s) => ALLOWED_SKIPS.find((a) => s.file === a.file && (a.name ? a.name.test(s.name) : a.reason.test(s.reason)));
 const failed = results.filter((r) => r.status !== 0);
