@@ -22,7 +22,7 @@ export interface DiskOptions {
   defaultMiB: number;
   /** The most a create request or template may ask for; default 100 GiB. */
   maxMiB: number;
-  /** Images of the default size formatted ahead of time (images/prepared-disks.ts); default 8, enough for a burst of creates (4 MiB of host disk each). */
+  /** Disks of the default size formatted and mounted ahead of time (images/prepared-disks.ts); default 8, enough for a burst of creates (4 MiB of host disk and a loop device each). */
   prepared: number;
 }
 

@@ -103,19 +103,21 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
   t.records.set(record.id, record);
   const p = t.paths(record.id);
   const phases = t.phases('create', record.id);
+  const disk = t.disk(record);
+  let prepared = false;
   try {
     await phases.time('record', async () => {
-      await mkdir(p.dir, { recursive: true });
+      // A prepared directory comes with its disk mounted (images/prepared-disks.ts).
+      prepared = t.preparedDisks.take(p.dir, disk.sizeMiB);
+      if (!prepared) await mkdir(p.dir, { recursive: true });
       await t.store.save(record);
     });
-    // The disk (a prepared image or mkfs, then mount) and the network (netns, veth, firewall)
+    // The disk (mkfs, then mount, unless prepared) and the network (netns, veth, firewall)
     // share nothing and each waits mostly on child processes, so they are made side by side:
     // ~75 ms less per cold create (BENCHMARKS.md, issue #13). Both are settled before a failure tears them down,
     // so the teardown never races a step still in flight.
-    const disk = t.disk(record);
     const [, link] = await allSettled([
       phases.time('disk', async () => {
-        t.preparedDisks.take(disk.file, disk.sizeMiB);
         await attachDisk(disk, { create: true, directIoLater: true });
         if (seed) await seed(p);
       }),
@@ -123,7 +125,7 @@ export async function materialize(t: SandboxTable, record: EngineRecord, finish:
     ]);
     await phases.time('bundle', () => t.prepareBundle(record, link));
     await phases.time('finish', () => finish(p, link));
-    switchToDirectIoInBackground(disk);
+    if (!prepared) switchToDirectIoInBackground(disk);
     phases.done();
   } catch (err) {
     await teardown(t, record.id, record);

@@ -58,7 +58,7 @@ export class SandboxTable {
     this.volumes = new VolumeDisks(join(opts.home, 'volumes'));
     this.readyTimeoutMs = opts.readyTimeoutMs ?? 30_000;
     this.diskSizes = { ...DEFAULT_DISK, ...opts.disk };
-    this.preparedDisks = new PreparedDisks({ dir: join(opts.home, 'prepared-disks'), sizeMiB: this.diskSizes.defaultMiB, count: this.diskSizes.prepared, log: (msg, fields) => this.log(msg, fields) });
+    this.preparedDisks = new PreparedDisks({ dir: join(opts.home, 'prepared-disks'), sizeMiB: this.diskSizes.defaultMiB, count: this.diskSizes.prepared, diskIn: (dir) => writableDisk(sandboxPaths(dir)), log: (msg, fields) => this.log(msg, fields) });
     const maxGolden = opts.goldenSnapshots ?? DEFAULT_MAX_GOLDEN;
     if (maxGolden > 0) this.goldens = new GoldenSnapshots(join(opts.home, 'golden'), { max: maxGolden, log: (msg, fields) => this.log(msg, fields) });
     const n = opts.network;
@@ -88,8 +88,7 @@ export class SandboxTable {
 
   /** The image that holds the sandbox's writable layer. */
   disk(r: Pick<EngineRecord, 'id' | 'limits'>): DiskImage {
-    const p = this.paths(r.id);
-    return { file: p.diskImage, mount: p.disk, sizeMiB: r.limits.diskMiB };
+    return { ...writableDisk(this.paths(r.id)), sizeMiB: r.limits.diskMiB };
   }
 
   /** The image that holds a paused sandbox's checkpoint: sized by its memory limit. */
@@ -324,4 +323,9 @@ export function publicState(s: EngineRecordState): SandboxState {
     default:
       return 'failed';
   }
+}
+
+/** Where a sandbox's directory holds the image of its writable layer and mounts it. */
+function writableDisk(p: SandboxPaths): Pick<DiskImage, 'file' | 'mount'> {
+  return { file: p.diskImage, mount: p.disk };
 }

@@ -1,15 +1,16 @@
 /**
- * Disk images formatted ahead of time (src/engine/images/prepared-disks.ts): each goes to one
- * sandbox only, fresh and of the size asked for; none is left behind by a start or a stop. And
- * the loop device's switch to direct I/O, which a create does not wait for (src/engine/images/disk.ts).
+ * Sandbox directories with their disk formatted and mounted ahead of time
+ * (src/engine/images/prepared-disks.ts): each goes to one sandbox only, mounted, fresh and of the
+ * size asked for; none is left mounted by a start, a stop or a crashed run. And the loop device's
+ * switch to direct I/O, which a create of an unprepared disk does not wait for (src/engine/images/disk.ts).
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../../src/engine/command.ts';
-import { attachDisk, detachDisk, loopDevices, switchToDirectIoInBackground } from '../../src/engine/images/disk.ts';
+import { attachDisk, detachDisk, isMountPoint, loopDevices, switchToDirectIoInBackground } from '../../src/engine/images/disk.ts';
 import { PreparedDisks } from '../../src/engine/images/prepared-disks.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -18,52 +19,79 @@ const SIZE_MIB = 64;
 const home = mkdtempSync(join(tmpdir(), 'agentbox-prepared-'));
 after(() => rmSync(home, { recursive: true, force: true }));
 
-const readyImages = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.img')) : []);
+/** The engine's layout (src/engine/bundle.ts sandboxPaths): the image and its mount point in a sandbox's directory. */
+const diskIn = (dir: string) => ({ file: join(dir, 'disk.img'), mount: join(dir, 'disk') });
+/** Entries whose disk is mounted, i.e. ready to be taken. */
+const readyEntries = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => isMountPoint(diskIn(join(dir, n)).mount)) : []);
+const loopsUnder = (dir: string) => loopDevices().filter((l) => l.backingFile.startsWith(dir + sep));
+const directIo = (device: string) => readFileSync(`/sys/block/${device.slice('/dev/'.length)}/loop/dio`, 'utf8').trim() === '1';
 const uuidOf = async (file: string) => (await runCommand('blkid', ['-o', 'value', '-s', 'UUID', file])).stdout.trim();
 
-describe('prepared disk images', () => {
-  it('are made at start (leftovers removed), handed out once each, fresh, at the size asked for, and refilled', async () => {
+describe('prepared sandbox disks', () => {
+  it('are made at start (a crashed run\'s unmounted and removed), handed out once each, mounted, fresh, at the size asked for, and refilled', async () => {
     const dir = join(home, 'prepared');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, '7.img'), 'left by a crash');
-    const disks = new PreparedDisks({ dir, sizeMiB: SIZE_MIB, count: 2 });
+    // A run that crashed: its entry is still mounted, and a half-made one lies beside it.
+    const crashed = new PreparedDisks({ dir, sizeMiB: SIZE_MIB, count: 1, diskIn });
+    await crashed.start();
+    await waitFor('the crashed run\'s entry', () => crashed.readyCount === 1, 60_000);
+    assert.equal(readyEntries(dir).length, 1);
+    const leftover = diskIn(join(dir, readyEntries(dir)[0]!));
+    const leftoverUuid = await uuidOf(leftover.file);
+    mkdirSync(join(dir, '7'));
+    writeFileSync(join(dir, '7', 'disk.img'), 'left by a crash');
+
+    const sandboxes = join(home, 'sandboxes');
+    const [a, b] = [join(sandboxes, 'a'), join(sandboxes, 'b')];
+    const disks = new PreparedDisks({ dir, sizeMiB: SIZE_MIB, count: 2, diskIn });
     await disks.start();
     try {
-      assert.equal(existsSync(join(dir, '7.img')), false, 'what an earlier run left is removed, never handed out');
-      await waitFor('two images ready', () => readyImages(dir).length === 2, 60_000);
+      assert.equal(existsSync(join(dir, '7')), false, 'what an earlier run left is removed, never handed out');
+      await waitFor('two entries ready', () => disks.readyCount === 2, 60_000);
+      assert.equal(readyEntries(dir).length, 2, 'each ready entry has its disk mounted');
+      const pooled = loopsUnder(dir);
+      assert.equal(pooled.length, 2, 'the crashed run\'s loop device went with its entry');
+      for (const l of pooled) assert.notEqual(await uuidOf(l.backingFile), leftoverUuid, 'the crashed run\'s disk is never handed out');
 
-      const sandbox = join(home, 'sandbox');
-      mkdirSync(sandbox);
-      assert.equal(disks.take(join(sandbox, 'other-size.img'), SIZE_MIB * 2), false, 'another size is made on the spot');
-      assert.equal(existsSync(join(sandbox, 'other-size.img')), false);
-      writeFileSync(join(sandbox, 'taken.img'), 'existing');
-      assert.equal(disks.take(join(sandbox, 'taken.img'), SIZE_MIB), false, 'an existing file is never replaced');
+      mkdirSync(sandboxes);
+      assert.equal(disks.take(join(sandboxes, 'other-size'), SIZE_MIB * 2), false, 'another size is made on the spot');
+      assert.equal(existsSync(join(sandboxes, 'other-size')), false);
+      mkdirSync(join(sandboxes, 'taken'));
+      assert.equal(disks.take(join(sandboxes, 'taken'), SIZE_MIB), false, 'an existing directory is never replaced');
 
-      const a = join(sandbox, 'a.img');
-      const b = join(sandbox, 'b.img');
       assert.equal(disks.take(a, SIZE_MIB), true);
       assert.equal(disks.take(b, SIZE_MIB), true);
-      assert.equal(disks.take(join(sandbox, 'c.img'), SIZE_MIB), false, 'an empty pool hands out nothing');
-      for (const f of [a, b]) {
-        assert.equal(statSync(f).size, SIZE_MIB * MiB);
-        await runCommand('e2fsck', ['-n', '-f', f]);
+      assert.equal(disks.take(join(sandboxes, 'c'), SIZE_MIB), false, 'an empty pool hands out nothing');
+      assert.deepEqual(readyEntries(dir), [], 'a taken entry leaves the pool');
+      for (const d of [a, b]) {
+        const disk = diskIn(d);
+        assert.ok(isMountPoint(disk.mount), `${d}: its disk came mounted`);
+        const [loop] = loopDevices().filter((l) => l.backingFile === disk.file);
+        assert.ok(loop, `${d}: its loop device reads the image at its new path`);
+        assert.ok(directIo(loop.device), `${d}: already on direct I/O`);
+        const fs = statfsSync(disk.mount);
+        assert.ok(fs.blocks * fs.bsize > (SIZE_MIB - 8) * MiB && fs.blocks * fs.bsize <= SIZE_MIB * MiB, `${d}: a filesystem of the size asked for`);
+        assert.deepEqual(readdirSync(disk.mount), ['lost+found'], `${d}: nothing on it`);
       }
-      const [ua, ub] = [await uuidOf(a), await uuidOf(b)];
-      assert.ok(ua && ub && ua !== ub, `each image is its own filesystem (${ua}, ${ub})`);
-      assert.equal(readyImages(dir).length, 0, 'a taken image leaves the pool');
+      const [ua, ub] = [await uuidOf(diskIn(a).file), await uuidOf(diskIn(b).file)];
+      assert.ok(ua && ub && ua !== ub, `each disk is its own filesystem (${ua}, ${ub})`);
 
-      await waitFor('the pool refilled', () => readyImages(dir).length === 2, 60_000);
+      await waitFor('the pool refilled', () => disks.readyCount === 2, 60_000);
+      assert.equal(readyEntries(dir).length, 2);
     } finally {
+      // A taken disk detaches like any sandbox's: its loop device goes with the mount.
+      for (const d of [a, b]) await detachDisk(diskIn(d));
       await disks.stop();
     }
-    assert.equal(existsSync(dir), false, 'stop removes every image still waiting');
+    await waitFor('the taken disks\' loop devices released', () => loopsUnder(sandboxes).length === 0, 10_000);
+    assert.equal(existsSync(dir), false, 'stop removes every entry still waiting');
+    await waitFor('no loop device left for the pool', () => loopsUnder(dir).length === 0, 10_000);
   });
 
   it('with a count of 0 makes nothing', async () => {
     const dir = join(home, 'none');
-    const disks = new PreparedDisks({ dir, sizeMiB: SIZE_MIB, count: 0 });
+    const disks = new PreparedDisks({ dir, sizeMiB: SIZE_MIB, count: 0, diskIn });
     await disks.start();
-    assert.equal(disks.take(join(home, 'x.img'), SIZE_MIB), false);
+    assert.equal(disks.take(join(home, 'x'), SIZE_MIB), false);
     await disks.stop();
     assert.equal(existsSync(dir), false);
   });
@@ -71,7 +99,6 @@ describe('prepared disk images', () => {
 
 describe('a disk attached with its direct I/O switched later, in the background', () => {
   const loopsOf = (file: string) => loopDevices().filter((l) => l.backingFile === file);
-  const directIo = (device: string) => readFileSync(`/sys/block/${device.slice('/dev/'.length)}/loop/dio`, 'utf8').trim() === '1';
 
   it('is mounted without direct I/O, gets it once switched; a detach right after the switch leaves no loop device', async () => {
     const disk = { file: join(home, 'bg.img'), mount: join(home, 'bg'), sizeMiB: SIZE_MIB };

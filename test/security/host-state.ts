@@ -71,8 +71,11 @@ export async function hostState(s: Scope): Promise<HostState> {
   const links = (await runCommand('ip', ['-o', 'link', 'show'])).stdout.split('\n')
     .map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '')
     .filter((n) => n.startsWith(s.network.ifacePrefix)).sort();
+  // The prepared disks wait mounted (src/engine/images/prepared-disks.ts); a create that takes
+  // one has another made, so which of them wait says nothing about what a request left behind.
+  const preparedDisks = join(s.engineHome, 'prepared-disks') + '/';
   const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(s.engineHome)).sort();
+    .map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(s.engineHome) && !m.startsWith(preparedDisks)).sort();
   const netns = listDir('/run/netns').filter((n) => n.startsWith('agentbox-') && known.has(n.slice('agentbox-'.length)));
   const cgroups = CGROUP_CONTROLLERS.flatMap((c) => listDir(join('/sys/fs/cgroup', c, 'agentbox'))
     .filter((id) => known.has(id)).map((id) => `${c}/${id}`)).sort();
