@@ -54,6 +54,8 @@ export interface ServerOptions {
   /** Upper bound of the lifecycle loop's sleep. */
   lifecycleMaxSleepMs?: number;
   poolRetryMs?: number;
+  /** How long after a claim its pool starts refilling (server/pools.ts CLAIM_REFILL_DELAY_MS). */
+  poolClaimRefillDelayMs?: number;
   /** PEM certificate and key: the server speaks HTTPS (E2B host routing for SDKs before 2.7). */
   tls?: { cert: string; key: string };
   /** Largest file one upload may write (default 16 GiB; uploads are streamed, not buffered). */
@@ -103,7 +105,7 @@ export async function startServer(o: ServerOptions): Promise<RunningServer> {
     tenantName: (id) => auth.findTenant(id)?.name ?? id,
   });
   const templates = new TemplateAccess(db, o.catalog, now, (p) => quota.beginBuild(p));
-  const pools = new PoolManager({ engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000 });
+  const pools = new PoolManager({ engine, store, pools: poolStore, templates, quota, now, log, defaultRuntime, retryMs: o.poolRetryMs ?? 5000, claimRefillDelayMs: o.poolClaimRefillDelayMs });
   const outbox = new Outbox(db);
   const eventLog = new EventLog(db, outbox, now);
   const allowPrivateTargets = o.webhooks?.allowPrivateTargets ?? process.env.AGENTBOX_WEBHOOK_ALLOW_PRIVATE === '1';

@@ -35,12 +35,24 @@ export interface PoolDeps {
   concurrency?: number;
   /** Pause after a failed start before the pool tries again, so a broken template does not spin. */
   retryMs?: number;
+  /** How long after a claim its pool starts refilling (default CLAIM_REFILL_DELAY_MS). */
+  claimRefillDelayMs?: number;
 }
+
+/**
+ * A claim's refill waits this long, so the claimed sandbox's first commands run without a
+ * restore of its replacement beside them on the host's cores: the first command after a claim
+ * took 18-19 ms against 25 ms with the refill started at once, on 2 cores (BENCHMARKS.md,
+ * nineteenth round). The pool refills as fast as before, only this much later.
+ */
+export const CLAIM_REFILL_DELAY_MS = 500;
 
 export class PoolManager {
   /** Pools whose reconcile loop runs now; `dirty` asks it to run once more after. */
   private readonly active = new Map<string, { dirty: boolean; done: Promise<void> }>();
   private readonly retryTimers = new Set<NodeJS.Timeout>();
+  /** Refills waiting out CLAIM_REFILL_DELAY_MS, one per pool. */
+  private readonly claimRefills = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(private readonly d: PoolDeps) {}
@@ -105,6 +117,16 @@ export class PoolManager {
     })().catch((err: unknown) => this.d.log('pool reconcile failed', { tenantId, template, error: asAgentboxError(err).message }))
       .finally(() => this.active.delete(key));
     this.active.set(key, state);
+  }
+
+  /** Schedules the refill a claim from the pool needs, once its delay is out; claims meanwhile share it. */
+  refillAfterClaim(tenantId: string, template: string): void {
+    const key = `${tenantId}\0${template}`;
+    if (this.closed || this.claimRefills.has(key)) return;
+    this.claimRefills.set(key, setTimeout(() => {
+      this.claimRefills.delete(key);
+      this.refill(tenantId, template);
+    }, this.d.claimRefillDelayMs ?? CLAIM_REFILL_DELAY_MS).unref());
   }
 
   reconcileAll(): void {
@@ -184,8 +206,9 @@ export class PoolManager {
   /** Stops refilling and waits for starts in flight, so shutdown leaves no half-made sandbox. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.retryTimers) clearTimeout(t);
+    for (const t of [...this.retryTimers, ...this.claimRefills.values()]) clearTimeout(t);
     this.retryTimers.clear();
+    this.claimRefills.clear();
     await Promise.all([...this.active.values()].map((s) => s.done));
   }
 }

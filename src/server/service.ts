@@ -149,7 +149,7 @@ export class SandboxService implements SandboxOps {
         metadata: body.metadata ?? {}, claimEnv: body.env ?? {}, timeoutS, onTimeout, autoResume,
         expiresAt: expiresAt(this.d.now(), timeoutS), claimedAt: this.d.now(),
       }));
-      this.d.pools.refill(p.tenantId, body.template);
+      this.d.pools.refillAfterClaim(p.tenantId, body.template);
       if (claimed && (await this.applyClaimEnv(claimed.id, body.env))) {
         // Recorded once the claim stands: a warm sandbox that could not take the env is discarded unseen.
         this.d.eventLog.record('sandbox.lifecycle.created', claimed);

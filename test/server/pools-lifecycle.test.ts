@@ -42,6 +42,28 @@ describe('warm pools', () => {
     }
   });
 
+  test('a claim refills its pool only once the claim\'s refill delay is out', async () => {
+    const delayMs = 1500;
+    const s = await startFakeServer({ poolClaimRefillDelayMs: delayMs });
+    try {
+      await s.api('/v1/pools/busybox', { method: 'PUT', json: { size: 3 } });
+      await waitFor('pool ready', async () => (await pool(s)).ready === 3);
+      const claimedAt = Date.now();
+      for (let i = 0; i < 2; i++) {
+        const r = await (await s.api('/v1/sandboxes', { method: 'POST', json: { template: 'busybox' } })).json();
+        assert.equal(r.fromPool, true);
+      }
+      // The fake engine starts a sandbox at once: a refill started with the claim would show here.
+      await new Promise((r) => setTimeout(r, 300));
+      const early = await pool(s);
+      if (Date.now() - claimedAt < delayMs) assert.deepEqual({ ready: early.ready, starting: early.starting }, { ready: 1, starting: 0 }, 'nothing starts before the delay is out');
+      await waitFor('refilled after the delay', async () => (await pool(s)).ready === 3);
+      assert.ok(Date.now() - claimedAt >= delayMs, 'not before the delay');
+    } finally {
+      await s.stop();
+    }
+  });
+
   test('pools are per tenant', async () => {
     const s = await startFakeServer();
     try {
