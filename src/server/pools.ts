@@ -42,8 +42,9 @@ export interface PoolDeps {
 /**
  * A claim's refill waits this long, so the claimed sandbox's first commands run without a
  * restore of its replacement beside them on the host's cores: the first command after a claim
- * took 18-19 ms against 25 ms with the refill started at once, on 2 cores (BENCHMARKS.md,
- * nineteenth round). The pool refills as fast as before, only this much later.
+ * on an idle host took 18.7-19.8 ms against 26.4-28.0 ms with the refill started at once, on
+ * 2 cores (BENCHMARKS.md, nineteenth round). The pool refills as fast as before, only this much
+ * later.
  */
 export const CLAIM_REFILL_DELAY_MS = 500;
 
