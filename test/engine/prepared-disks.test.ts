@@ -77,6 +77,12 @@ describe('prepared sandbox disks', () => {
 
       await waitFor('the pool refilled', () => disks.readyCount === 2, 60_000);
       assert.equal(readyEntries(dir).length, 2);
+
+      // A take that cannot rename (here: no parent directory) hands out nothing and fails
+      // nothing: the create makes its own disk, and the entry is unmounted, never handed out.
+      assert.equal(disks.take(join(home, 'no-such-parent', 'x'), SIZE_MIB), false);
+      assert.equal(disks.readyCount, 1);
+      await waitFor('the entry that could not be taken detached', () => loopsUnder(dir).length === 1, 10_000);
     } finally {
       // A taken disk detaches like any sandbox's: its loop device goes with the mount.
       for (const d of [a, b]) await detachDisk(diskIn(d));

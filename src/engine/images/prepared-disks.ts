@@ -72,7 +72,8 @@ export class PreparedDisks {
 
   /**
    * Moves a ready entry of `sizeMiB` to `sandboxDir`, its disk mounted; false (and nothing moved)
-   * when there is none of that size or `sandboxDir` exists already. Synchronous: a rename in one
+   * when there is none of that size, `sandboxDir` exists already or the rename fails (the entry is
+   * then discarded, and the create makes its own disk). Synchronous: a rename in one
    * directory tree takes microseconds, and the create's record is written into it at once.
    */
   take(sandboxDir: string, sizeMiB: number): boolean {
@@ -83,7 +84,14 @@ export class PreparedDisks {
       this.refill = undefined;
       this.topUp();
     }, REFILL_DELAY_MS).unref();
-    renameSync(entry, sandboxDir);
+    try {
+      renameSync(entry, sandboxDir);
+    } catch (err) {
+      // The create makes its own disk instead; this entry is not handed out again.
+      this.opts.log?.('a prepared disk could not be taken', { entry, err: String(err) });
+      void this.discard(entry);
+      return false;
+    }
     return true;
   }
 
@@ -110,18 +118,22 @@ export class PreparedDisks {
       return;
     }
     const entry = join(this.opts.dir, String(++this.made));
-    const disk = this.opts.diskIn(entry);
     try {
       await mkdir(entry);
-      await attachDisk({ ...disk, sizeMiB: this.opts.sizeMiB }, { create: true });
+      await attachDisk({ ...this.opts.diskIn(entry), sizeMiB: this.opts.sizeMiB }, { create: true });
       this.ready.push(entry);
     } catch (err) {
       this.opts.log?.('preparing a disk failed', { err: String(err) });
-      await detachDisk(disk).catch(() => undefined);
-      await rm(entry, { recursive: true, force: true });
+      await this.discard(entry);
     } finally {
       this.making--;
     }
+  }
+
+  /** Unmounts and removes one entry; never throws (stop and start remove whatever is left). */
+  private async discard(entry: string): Promise<void> {
+    await detachDisk(this.opts.diskIn(entry)).catch(() => undefined);
+    await rm(entry, { recursive: true, force: true }).catch(() => undefined);
   }
 
   /** Every loop device whose image is in `dir` is this pool's (or a crashed run's): unmounted first, so removing the tree never reaches into a mounted disk. */
