@@ -48,6 +48,9 @@ export interface PoolDeps {
  */
 export const CLAIM_REFILL_DELAY_MS = 500;
 
+/** One pool's key in the maps of its refills. */
+const poolKey = (tenantId: string, template: string) => `${tenantId}\0${template}`;
+
 export class PoolManager {
   /** Pools whose reconcile loop runs now; `dirty` asks it to run once more after. */
   private readonly active = new Map<string, { dirty: boolean; done: Promise<void> }>();
@@ -106,7 +109,7 @@ export class PoolManager {
   /** Schedules a reconcile of one pool; cheap to call after every claim. */
   refill(tenantId: string, template: string): void {
     if (this.closed) return;
-    const key = `${tenantId}\0${template}`;
+    const key = poolKey(tenantId, template);
     const running = this.active.get(key);
     if (running) { running.dirty = true; return; }
     const state = { dirty: false, done: Promise.resolve() };
@@ -122,7 +125,7 @@ export class PoolManager {
 
   /** Schedules the refill a claim from the pool needs, once its delay is out; claims meanwhile share it. */
   refillAfterClaim(tenantId: string, template: string): void {
-    const key = `${tenantId}\0${template}`;
+    const key = poolKey(tenantId, template);
     if (this.closed || this.claimRefills.has(key)) return;
     this.claimRefills.set(key, setTimeout(() => {
       this.claimRefills.delete(key);

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { sandboxPaths } from '../../src/engine/bundle.ts';
 import { attachDisk, loopDevices } from '../../src/engine/images/disk.ts';
 import { waitFor } from '../support/wait.ts';
 import { sh, startTestEngine, type TestEngine } from './fixture.ts';
@@ -36,7 +37,8 @@ describe('engine restart', () => {
     // One that had taken a prepared disk (src/engine/images/prepared-disks.ts), mounted, and
     // crashed before its first record write.
     const takenId = 'takenbeforerecord000';
-    const taken = { file: join(first.home, 'sandboxes', takenId, 'disk.img'), mount: join(first.home, 'sandboxes', takenId, 'disk'), sizeMiB: 64 };
+    const takenPaths = sandboxPaths(join(first.home, 'sandboxes', takenId));
+    const taken = { file: takenPaths.diskImage, mount: takenPaths.disk, sizeMiB: 64 };
     await mkdir(join(first.home, 'sandboxes', takenId));
     await attachDisk(taken, { create: true });
     await first.engine.close(); // the server goes away; its sandboxes do not

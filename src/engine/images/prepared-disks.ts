@@ -6,10 +6,10 @@
  * create that takes one has the next made in the background shortly after.
  *
  * A ready entry is laid out as a sandbox directory (`diskIn`): its image mounted where a
- * sandbox's disk is, on a loop device already switched to direct I/O. Renaming the entry to the sandbox's
- * directory carries the mount along (a mount follows its mount point's dentry, and only a mount
- * point itself refuses a rename), and the loop device's backing file then reads the new path, so
- * the sandbox's teardown detaches it like any other disk.
+ * sandbox's disk is, on a loop device already switched to direct I/O. Renaming the entry to the
+ * sandbox's directory carries the mount along (a mount follows its mount point's dentry, and only
+ * a mount point itself refuses a rename), and the loop device's backing file then reads the new
+ * path, so the sandbox's teardown detaches it like any other disk.
  *
  * Isolation: every image is formatted on its own (its own filesystem UUID and hash seed), mounted
  * by the host only, and handed out once, so no two sandboxes ever hold the same image and none
