@@ -55,6 +55,23 @@ describe('GoldenSnapshots', () => {
     assert.deepEqual(await readdir(root), [key(1)]);
   });
 
+  it('a snapshot is takeable the moment its directory shows under its key', async () => {
+    const g = store();
+    await g.init(new Set(['r1']));
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    g.requestBuild(key(1), async (dir) => { await complete()(dir); await gate; });
+    await sleep(10);
+    release();
+    // Microtasks only: no I/O callback runs in this loop, so a rename done on another thread
+    // and not yet reported would show on disk while the store still says there is none.
+    const until = Date.now() + 5_000;
+    while (!existsSync(join(root, key(1))) && Date.now() < until) await Promise.resolve();
+    assert.ok(existsSync(join(root, key(1))));
+    assert.equal(g.has(key(1)), true);
+    await g.idle();
+  });
+
   it('removes a failed build and logs why creates boot instead', async () => {
     const g = store();
     await g.init(new Set(['r1']));

@@ -10,8 +10,8 @@
  * only, like a pause's checkpoint: it never leaves this host and only this engine writes it.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { ensurePrivateDir } from './fsutil.ts';
@@ -115,7 +115,8 @@ export class GoldenSnapshots {
       try {
         await build(tmp, this.closing.signal);
         const dir = join(this.dir, key);
-        await rename(tmp, dir);
+        // In one step with the rename: a snapshot on disk under its key is one a create takes.
+        renameSync(tmp, dir);
         this.ready.set(key, dir);
         await this.evict();
         return undefined;

@@ -22,9 +22,13 @@ import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts
 
 /** How each sandbox was made: the last of `boot` or `restore` the engine reported for it. */
 const madeBy = new Map<string, string>();
+/** What the engine logged (a snapshot that did not restore, a build that failed): said when a create did not restore. */
+const engineLog: string[] = [];
+const log = (msg: string, fields?: Record<string, unknown>) => engineLog.push(`${msg} ${JSON.stringify(fields ?? {})}`);
+const assertRestored = (id: string, why?: string) => assert.equal(madeBy.get(id), 'restore', [why, 'engine log:', ...engineLog].filter(Boolean).join('\n'));
 let t: TestEngine | undefined;
 before(async () => {
-  t = await startTestEngine('golden', { onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });
+  t = await startTestEngine('golden', { log, onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });
   await t.templates.ensure('busybox');
 });
 after(() => t?.cleanup());
@@ -48,8 +52,8 @@ describe('golden snapshots', () => {
     destroyAfter(ctx, engine(), a.id);
     const b = await engine().run({ template: 'busybox', env: { WHO: 'b' } });
     destroyAfter(ctx, engine(), b.id);
-    assert.equal(madeBy.get(a.id), 'restore');
-    assert.equal(madeBy.get(b.id), 'restore');
+    assertRestored(a.id);
+    assertRestored(b.id);
     // Restored from the same memory: both have the builder's boot_id; the booted one its own.
     assert.equal(await bootId(a.id), await bootId(b.id));
     assert.notEqual(await bootId(first.id), await bootId(a.id));
@@ -95,7 +99,7 @@ describe('golden snapshots', () => {
     await waitFor('a new golden snapshot to replace the broken one', () => existsSync(join(images, '..', 'manifest.json')) && readdirSync(images).every((f) => readFileSync(join(images, f)).length > 'not a checkpoint'.length), 120_000, 50);
     const again = await engine().run({ template: 'busybox' });
     destroyAfter(ctx, engine(), again.id);
-    assert.equal(madeBy.get(again.id), 'restore');
+    assertRestored(again.id);
   });
 
   it('boots a sandbox with other limits, then gives that kind a golden snapshot of its own', async (ctx) => {
@@ -107,7 +111,7 @@ describe('golden snapshots', () => {
     await untilGoldens(2);
     const again = await engine().run({ template: 'busybox', limits });
     destroyAfter(ctx, engine(), again.id);
-    assert.equal(madeBy.get(again.id), 'restore');
+    assertRestored(again.id);
     assert.equal(engine().get(again.id).limits.memoryMiB, 384);
   });
 
@@ -135,7 +139,7 @@ describe('golden snapshots', () => {
     for (const env of [{}, { WHO: 'copy' }] as Record<string, string>[]) {
       const copy = await engine().run({ template: 'started-once', env });
       destroyAfter(ctx, engine(), copy.id);
-      assert.equal(madeBy.get(copy.id), 'restore');
+      assertRestored(copy.id);
       // The builder's start command, started once and running in the copy; the copy's own identity and env.
       const started = await sh(engine(), copy.id, 'cat /tmp/starts');
       assert.match(started, /^\d+ template none$/, 'one start, the builder\'s');
@@ -172,7 +176,7 @@ describe('golden snapshots', () => {
     await untilGoldens(kinds + 1);
     const copy = await engine().run({ template: 'checked-once' });
     destroyAfter(ctx, engine(), copy.id);
-    assert.equal(madeBy.get(copy.id), 'restore');
+    assertRestored(copy.id);
     assert.equal(await sh(engine(), copy.id, 'cat /tmp/checks'), 'checked', 'the builder\'s one check');
 
     for (let i = 0; i < 2; i++) {
@@ -214,7 +218,7 @@ describe('golden snapshots', () => {
     const version = async () => {
       const s = await engine().run({ template: 'rebuilt' });
       destroyAfter(ctx, engine(), s.id);
-      assert.equal(madeBy.get(s.id), 'restore', 'a create restores the snapshot the check made');
+      assertRestored(s.id, 'a create restores the snapshot the check made');
       return sh(engine(), s.id, 'cat /tmp/version');
     };
     assert.equal(await version(), 'v1');
@@ -249,7 +253,7 @@ describe('golden snapshots', () => {
     await t!.templates.build(recipe, undefined, check);
     const s = await engine().run({ template: 'shell-less' });
     destroyAfter(ctx, engine(), s.id);
-    assert.equal(madeBy.get(s.id), 'restore');
+    assertRestored(s.id);
     const ls = await engine().exec(s.id, { cmd: ['/bin/busybox', 'ls', '/bin/sh'] });
     assert.notEqual(ls.exitCode, 0, 'no shell in the copy either');
     assert.equal((await engine().exec(s.id, { cmd: ['/bin/busybox', 'hostname'] })).stdout.trim(), s.id);
