@@ -1,11 +1,12 @@
 // Starts/stops the runtime fixture process (by the PID we started, never by name).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('../..', import.meta.url).pathname;
 
+/** `stop` ends the process and removes `baseDir`. */
 export interface RuntimeProcess { host: string; port: number; baseDir: string; stop(): Promise<void> }
 
 export async function startRuntimeProcess(host: string, port = 8888): Promise<RuntimeProcess> {
@@ -22,10 +23,13 @@ export async function startRuntimeProcess(host: string, port = 8888): Promise<Ru
   });
   return {
     host, port: actual, baseDir,
-    stop: () => new Promise<void>((r) => {
-      if (child.exitCode !== null) { r(); return; }
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    }),
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(baseDir, { recursive: true, force: true });
+    },
   };
 }
