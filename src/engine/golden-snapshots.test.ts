@@ -17,6 +17,15 @@ const complete = (sha = 'r1') => async (dir: string) => {
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'manifest.json'), JSON.stringify({ runtime: { name: 'gvisor', sha256: sha } }));
 };
+/** A complete build held open until `release`; `written` settles once its files are there. */
+function heldBuild() {
+  let release!: () => void;
+  let markWritten!: () => void;
+  const gate = new Promise<void>((r) => { release = r; });
+  const written = new Promise<void>((r) => { markWritten = r; });
+  const build = async (dir: string) => { await complete()(dir); markWritten(); await gate; };
+  return { build, written, release };
+}
 
 let root: string;
 const logs: string[] = [];
@@ -43,12 +52,11 @@ describe('GoldenSnapshots', () => {
   it('publishes a build under its key only once complete, and builds one at a time', async () => {
     const g = store();
     await g.init(new Set(['r1']));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    g.requestBuild(key(1), async (dir) => { await complete()(dir); await gate; });
+    const held = heldBuild();
+    g.requestBuild(key(1), held.build);
     g.requestBuild(key(2), complete());
     assert.equal(g.take(key(1)), undefined, 'not before the build is done');
-    release();
+    held.release();
     await g.idle();
     assert.equal(g.take(key(1)), join(root, key(1)));
     assert.equal(g.take(key(2)), undefined, 'a request made while another build ran is dropped, not queued');
@@ -58,11 +66,11 @@ describe('GoldenSnapshots', () => {
   it('a snapshot is takeable the moment its directory shows under its key', async () => {
     const g = store();
     await g.init(new Set(['r1']));
-    let release!: () => void;
-    const gate = new Promise<void>((r) => { release = r; });
-    g.requestBuild(key(1), async (dir) => { await complete()(dir); await gate; });
-    await sleep(10);
-    release();
+    const held = heldBuild();
+    g.requestBuild(key(1), held.build);
+    // The build's own writes are I/O: done before the loop below, which lets no I/O callback run.
+    await held.written;
+    held.release();
     // Microtasks only: no I/O callback runs in this loop, so a rename done on another thread
     // and not yet reported would show on disk while the store still says there is none.
     const until = Date.now() + 5_000;

@@ -22,13 +22,14 @@ import { destroyAfter, sh, startTestEngine, type TestEngine } from './fixture.ts
 
 /** How each sandbox was made: the last of `boot` or `restore` the engine reported for it. */
 const madeBy = new Map<string, string>();
+const onPhases = (op: string, id: string) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); };
 /** What the engine logged (a snapshot that did not restore, a build that failed): said when a create did not restore. */
 const engineLog: string[] = [];
 const log = (msg: string, fields?: Record<string, unknown>) => engineLog.push(`${msg} ${JSON.stringify(fields ?? {})}`);
 const assertRestored = (id: string, why?: string) => assert.equal(madeBy.get(id), 'restore', [why, 'engine log:', ...engineLog].filter(Boolean).join('\n'));
 let t: TestEngine | undefined;
 before(async () => {
-  t = await startTestEngine('golden', { log, onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });
+  t = await startTestEngine('golden', { log, onPhases });
   await t.templates.ensure('busybox');
 });
 after(() => t?.cleanup());
@@ -261,7 +262,7 @@ describe('golden snapshots', () => {
 
   it('boots every create when turned off', async (ctx) => {
     await t!.cleanup();
-    t = await startTestEngine('golden', { goldenSnapshots: 0, onPhases: (op, id) => { if (op === 'boot' || op === 'restore') madeBy.set(id, op); } });
+    t = await startTestEngine('golden', { goldenSnapshots: 0, log, onPhases });
     for (let i = 0; i < 2; i++) {
       const s = await engine().run({ template: 'busybox' });
       destroyAfter(ctx, engine(), s.id);
