@@ -110,7 +110,8 @@ async function run(ctx: BenchContext): Promise<void> {
     if (goldenKeys(engineHome).length === 0) throw new Error('no golden snapshot was made after the first create; see the engine log');
     // The golden snapshots a running engine restores are minutes to days old, and a copy's clocks
     // read the time of its restore: age this one past the guest's idle timers (V8's memory
-    // reducer, 8 s; src/engine/golden-boot.ts BUILDER_SETTLE_MS) before timing creates from it.
+    // reducer's, 8 s, src/guest/heap-settle.ts), so that a timer left pending at the checkpoint
+    // fires in the copies timed here as it would in a user's.
     await new Promise((r) => setTimeout(r, GOLDEN_AGE_MS));
     phases.clear();
     const cold: number[] = [];

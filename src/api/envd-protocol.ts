@@ -37,6 +37,24 @@ export interface StartCommandStatus {
   output: string[];
 }
 
+/**
+ * agentbox's own GET /heap-settled (envd has none), with the access token and `timeoutMs` (at
+ * most HEAP_SETTLED_MAX_WAIT_MS): answers once the guest's V8 has finished giving memory back
+ * after its start (src/guest/heap-settle.ts), or when `timeoutMs` has passed. A golden snapshot's
+ * builder waits for it before its checkpoint, so no copy starts with that work still pending.
+ */
+export const HEAP_SETTLED_PATH = '/heap-settled';
+export const HEAP_SETTLED_MAX_WAIT_MS = 60_000;
+
+export interface HeapSettledStatus {
+  /** V8's memory reducer has run and has nothing more pending. */
+  settled: boolean;
+  /** The memory reducer's collections since the guest started. */
+  reducerCollections: number;
+  /** Since the last of them ended; absent before the first. */
+  msSinceReducerCollection?: number;
+}
+
 /** Chooses the OS user of one call: Basic auth with the user name and an empty password, as in envd. */
 export function userHeader(user: string | undefined): Record<string, string> {
   return user ? { authorization: `Basic ${Buffer.from(`${user}:`).toString('base64')}` } : {};

@@ -18,7 +18,6 @@
  * template with a ready check alone says so with `ready.goldenSnapshot`: the builder passes the
  * check, and copies do not run it again.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { AgentboxError, asAgentboxError } from '../api/errors.ts';
 import { goldenKey, type GoldenInputs } from './golden-snapshots.ts';
 import { destroy, newRecord, runNew, sandboxKind, type SandboxKind } from './lifecycle.ts';
@@ -33,17 +32,15 @@ import type { CreateSandboxRequest, SandboxInfo } from './types.ts';
 const WARM_UP = ['/bin/sh', '-c', 'true'];
 
 /**
- * How long the warmed builder idles before its checkpoint, so that what its guest does once idle
- * is done in the builder and not in every copy. A copy's clocks read the time of its restore, so
- * a timer pending at the checkpoint fires as soon as the copy starts when the snapshot is older
- * than the timer's delay, as every snapshot in use is. The costly one is V8's memory reducer: 8 s
- * after the guest's last full collection, once it is idle, V8 collects again (and up to twice
- * more, 0.5 s apart) to give memory back (`--gc-memory-reducer-start-delay-ms`; V8's
- * src/heap/memory-reducer.cc). In a copy of a snapshot older than that it ran during the re-key,
- * 30-40 ms of the sandbox's CPU, and the re-key took 37-57 ms against 13-15 (BENCHMARKS.md,
- * eighteenth round). Run in the builder, it also leaves 3 MB less memory in the snapshot.
+ * The longest the warmed builder waits for its guest's heap to settle (GET /heap-settled) before
+ * its checkpoint. What a guest does once idle must be done in the builder and not in every copy:
+ * a copy's clocks read the time of its restore, so a timer pending at the checkpoint fires as
+ * soon as the copy starts. The costly one is V8's memory reducer (src/guest/heap-settle.ts): a
+ * copy that started with it pending collected during its re-key, which took 34-51 ms against
+ * 12-16 ms (BENCHMARKS.md, twentieth round), and once done in the builder it has given 2 MiB
+ * back before the checkpoint. It is done 9-10 s after the guest starts.
  */
-const BUILDER_SETTLE_MS = 10_000;
+const BUILDER_SETTLE_TIMEOUT_MS = 30_000;
 
 /** engine.run: a restore of the golden snapshot when there is one for this kind of sandbox, else a boot. */
 export async function run(t: SandboxTable, req: CreateSandboxRequest): Promise<SandboxInfo> {
@@ -150,8 +147,9 @@ async function buildGolden(t: SandboxTable, like: SandboxKind, template: () => P
 }
 
 /**
- * Warms up a running hidden builder, lets it settle and checkpoints it into `dir`. The builder is
- * removed whatever happens, `closing` included; recovery.ts removes one a crash left.
+ * Warms up a running hidden builder, waits for its heap to settle and checkpoints it into `dir`.
+ * The builder is removed whatever happens, `closing` included; recovery.ts removes one a crash
+ * left.
  */
 async function captureGolden(t: SandboxTable, builder: EngineRecord, dir: string, closing: AbortSignal): Promise<void> {
   try {
@@ -159,7 +157,8 @@ async function captureGolden(t: SandboxTable, builder: EngineRecord, dir: string
     // Every copy is re-keyed through POST /init first thing: the builder runs it once (to its own
     // token and secret), so copies start with that path compiled too.
     await t.guest(builder).init(builder.initSecret, { accessToken: builder.accessToken, initSecret: builder.initSecret });
-    await sleep(BUILDER_SETTLE_MS, undefined, { signal: closing });
+    const heap = await t.guest(builder).heapSettled({ timeoutMs: BUILDER_SETTLE_TIMEOUT_MS, signal: closing });
+    if (!heap.settled) t.log('the golden snapshot builder\'s heap did not settle in time; its copies may collect garbage as they start', { template: builder.template, ...heap });
     await t.serialized(builder.id, async () => {
       t.dropGuest(builder.id);
       await captureSnapshot(t, builder, dir, `golden-${builder.id}`, PAUSE_SEAL);

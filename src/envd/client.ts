@@ -13,7 +13,7 @@
 import { Agent, request } from 'node:http';
 import { Code, ConnectError, createClient, type Client, type Interceptor } from '@connectrpc/connect';
 import { createTransport } from '@connectrpc/connect/protocol-connect';
-import { ACCESS_TOKEN_HEADER, INIT_SECRET_HEADER, START_COMMAND_PATH, userHeader, type StartCommandStatus } from '../api/envd-protocol.ts';
+import { ACCESS_TOKEN_HEADER, HEAP_SETTLED_PATH, INIT_SECRET_HEADER, START_COMMAND_PATH, userHeader, type HeapSettledStatus, type StartCommandStatus } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
 import { Process, Signal, type ProcessEvent_EndEvent } from '../guest/gen/process_pb.ts';
 import { Filesystem } from '../guest/gen/filesystem_pb.ts';
@@ -87,6 +87,11 @@ export interface GuestClient {
   startCommand(): Promise<StartCommandStatus | undefined>;
   /** Re-keys the guest after a fork/restore (POST /init). */
   init(secret: string, body: InitBody): Promise<void>;
+  /**
+   * Waits up to `timeoutMs` (at most HEAP_SETTLED_MAX_WAIT_MS) for V8 to finish giving the
+   * guest's memory back after its start (GET /heap-settled, agentbox's own); says how it stands then.
+   */
+  heapSettled(opts: { timeoutMs: number; signal?: AbortSignal }): Promise<HeapSettledStatus>;
   /** Closes pooled connections. */
   close(): void;
 }
@@ -151,9 +156,9 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
   const files = createGuestFiles(filesystemClient, base, opts.accessToken, opts.headers);
 
   /** One plain-HTTP request; the answer's status and its (small) body. */
-  function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+  function httpCall(method: string, path: string, headers: Record<string, string>, body: string | undefined, timeoutMs: number, signal?: AbortSignal): Promise<{ status: number; body: string }> {
     return new Promise((resolve, reject) => {
-      const req = request(`${base}${path}`, { method, agent, headers: { ...headers, ...opts.headers }, timeout: timeoutMs }, (res) => {
+      const req = request(`${base}${path}`, { method, agent, headers: { ...headers, ...opts.headers }, timeout: timeoutMs, signal }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
@@ -263,8 +268,11 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     return result;
   }
 
+  /** For agentbox's own plain-HTTP calls; the RPC clients carry the token through `auth`. */
+  const tokenHeader: Record<string, string> = opts.accessToken ? { [ACCESS_TOKEN_HEADER]: opts.accessToken } : {};
+
   async function startCommand(): Promise<StartCommandStatus | undefined> {
-    const res = await httpCall('GET', START_COMMAND_PATH, opts.accessToken ? { [ACCESS_TOKEN_HEADER]: opts.accessToken } : {}, undefined, 2000);
+    const res = await httpCall('GET', START_COMMAND_PATH, tokenHeader, undefined, 2000);
     if (res.status === 404) return undefined;
     if (res.status !== 200) throw new AgentboxError('unavailable', `guest GET ${START_COMMAND_PATH} answered ${res.status}: ${res.body}`);
     return JSON.parse(res.body) as StartCommandStatus;
@@ -282,6 +290,14 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     }
   }
 
+  async function heapSettled(o: { timeoutMs: number; signal?: AbortSignal }): Promise<HeapSettledStatus> {
+    const path = `${HEAP_SETTLED_PATH}?timeoutMs=${o.timeoutMs}`;
+    // The guest answers after up to timeoutMs; the socket may idle that long.
+    const res = await httpCall('GET', path, tokenHeader, undefined, o.timeoutMs + 5000, o.signal);
+    if (res.status !== 200) throw new AgentboxError(res.status === 401 ? 'unauthenticated' : 'unavailable', `guest GET ${HEAP_SETTLED_PATH} answered ${res.status}: ${res.body}`);
+    return JSON.parse(res.body) as HeapSettledStatus;
+  }
+
   return {
     process: processClient,
     filesystem: filesystemClient,
@@ -291,6 +307,7 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     exec,
     startCommand,
     init,
+    heapSettled,
     close: () => { agent.destroy(); files.close(); },
   };
 }

@@ -7,11 +7,11 @@
  * - the code interpreter's `/execute` runs code, so anonymous requests need the guest's
  *   X-Access-Token, which E2B's code-interpreter SDKs send on exactly that route.
  */
-import { START_COMMAND_PATH } from '../api/envd-protocol.ts';
+import { HEAP_SETTLED_PATH, START_COMMAND_PATH } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
 
-// agentbox's own GET /start-command is the engine's too: no SDK calls it.
-const INTERNAL_ROUTES = new Set(['/init', '/upgrade', '/freeze', '/unfreeze', '/collapse', '/fsfreeze', '/fsthaw', START_COMMAND_PATH]);
+// agentbox's own GET /start-command and GET /heap-settled are the engine's too: no SDK calls them.
+const INTERNAL_ROUTES = new Set(['/init', '/upgrade', '/freeze', '/unfreeze', '/collapse', '/fsfreeze', '/fsthaw', START_COMMAND_PATH, HEAP_SETTLED_PATH]);
 
 /**
  * The path a server would resolve: percent-escapes decoded, empty and `.` segments dropped, `..`

@@ -71,6 +71,18 @@ describe('golden snapshots', () => {
     const random = (id: string) => sh(engine(), id, 'head -c 16 /dev/urandom | od -An -tx1');
     assert.notEqual(await random(a.id), await random(b.id));
 
+    // The builder waited for V8's memory reducer (src/guest/heap-settle.ts): no copy starts with
+    // it pending, which would collect the heap during the copy's first request.
+    for (const s of [a, b]) {
+      const guest = createGuestClient({ url: s.guest.url, accessToken: s.guest.accessToken });
+      try {
+        const heap = await guest.heapSettled({ timeoutMs: 0 });
+        assert.equal(heap.settled, true, `${s.id}: ${JSON.stringify(heap)}`);
+      } finally {
+        guest.close();
+      }
+    }
+
     // The builder's token, kept with the snapshot for the re-key, opens no copy.
     const builderToken = (JSON.parse(readFileSync(join(goldenRoot(), key!, 'sandbox.json'), 'utf8')) as { accessToken: string }).accessToken;
     const viaBuilder = createGuestClient({ url: a.guest.url, accessToken: builderToken });

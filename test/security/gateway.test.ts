@@ -147,7 +147,7 @@ describe('ports of a sandbox', () => {
 
   test("the guest's internal routes are blocked in every spelling", async (t) => {
     if (skip) return t.skip(skip);
-    for (const path of ['/init', '/./init', '//init', '/init/', '/%69nit', '/x/../init', '/%2finit', '/start-command', '/%73tart-command']) {
+    for (const path of ['/init', '/./init', '//init', '/init/', '/%69nit', '/x/../init', '/%2finit', '/start-command', '/%73tart-command', '/heap-settled']) {
       const viaE2b = await byE2bHeaders(pub.sandboxID, 49983, path, { 'X-Access-Token': pub.envdAccessToken }, 'POST');
       assert.equal(viaE2b.status, 404, `${path}: ${viaE2b.body}`);
       assert.match(viaE2b.body, /internal to the sandbox/);
