@@ -78,9 +78,12 @@ export class HeapSettle {
    * memory over speed (`--optimize-for-size`), so the reducer collects as soon as it is due: it
    * otherwise puts a collection off by 8 s whenever the allocation rate it measured since the
    * guest's start looks high, and on a loaded host it did so for 30 s and more. The flag is off
-   * again once nobody waits, before any checkpoint, so no copy keeps it.
+   * again once nobody waits, before any checkpoint, so no copy keeps it; a caller that need not
+   * wait (settled already, or `timeoutMs` 0) gets the status without it being turned on at all.
    */
   async until(timeoutMs: number): Promise<HeapSettledStatus> {
+    const now = this.status();
+    if (now.settled || timeoutMs <= 0) return now;
     const deadline = performance.now() + timeoutMs;
     if (this.callers++ === 0) setFlagsFromString('--optimize-for-size');
     try {
