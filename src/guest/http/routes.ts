@@ -35,17 +35,17 @@ export function createRestHandler(g: FileWriteDeps, initSecret: string, startCom
       case 'POST /init':
         return postInit(g, secret, req, res);
       case 'GET /envs':
-        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
+        authorize(g, req);
         return sendJson(res, 200, g.state.envVars);
       case 'GET /metrics':
-        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
+        authorize(g, req);
         return sendJson(res, 200, metrics());
       case `GET ${START_COMMAND_PATH}`:
-        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
+        authorize(g, req);
         if (!startCommand) throw new AgentboxError('not_found', 'this sandbox has no start command');
         return sendJson(res, 200, startCommand.view());
       case `GET ${HEAP_SETTLED_PATH}`:
-        requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
+        authorize(g, req);
         return sendJson(res, 200, await heap.until(waitOf(url)));
       default:
         throw new AgentboxError('not_found', `no route ${key}`);
@@ -57,6 +57,11 @@ export function createRestHandler(g: FileWriteDeps, initSecret: string, startCom
       sendError(res, err, req.method === 'POST' ? { resource_exhausted: 507 } : undefined);
     });
   };
+}
+
+/** The routes that need the sandbox's access token (its X-Access-Token header). */
+function authorize(g: FileWriteDeps, req: IncomingMessage): void {
+  requireToken(g, req.headers[ACCESS_TOKEN_HEADER] as string | undefined);
 }
 
 /** GET /heap-settled's `timeoutMs`: whole milliseconds up to HEAP_SETTLED_MAX_WAIT_MS; none is 0 (the status now). */
