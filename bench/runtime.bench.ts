@@ -12,7 +12,8 @@
  * - a new sandbox's first command and its 2nd to 5th vs back-to-back execs on a sandbox that has
  *   run those (the golden builder's warm-up decides how much of the guest is compiled at first);
  * - 1 MiB file write + read through the guest's /files vs the host's own disk; a 1 MiB download
- *   of random bytes by a client that accepts gzip vs the same asked for as identity;
+ *   of random bytes by a client that accepts gzip vs the same asked for as identity; a 64 MiB
+ *   file's upload and download through /files vs the host's disk writing and reading it;
  * - 1 KiB file write as the sandbox's default user vs the same write as root;
  * - pause and resume of an idle sandbox, its first and its second (no baseline), and of one
  *   with 512 MiB touched (vs dd writing 512 MiB of pre-generated random data to disk: the disk,
@@ -33,6 +34,7 @@ import { createEngine, type CreatedEngine, type PhaseReport } from '../src/engin
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
 import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
 import { measureExecFloor } from './native-exec-floor.ts';
+import { timeFileTransfers } from './file-transfer.ts';
 import { bareBundle } from '../test/support/bare-bundle.ts';
 import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
 import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
@@ -183,6 +185,19 @@ async function run(ctx: BenchContext): Promise<void> {
       await readFile(join(home, 'bench.bin'));
     });
     ctx.report(percentileRow('1 MiB file write + read', files, 50, 'ms', { name: 'host disk', samples: local }));
+
+    // A large file each way on the sandbox's own disk, unencoded (random bytes), beside the host's
+    // disk writing and reading the same bytes.
+    const large = randomBytes(64 * MiB);
+    const largeUrl = `${info.guest.url}/files?path=/home/user/bench-large.bin`;
+    const transfers = await timeFileTransfers(5, large, {
+      upload: (body) => fetch(largeUrl, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body }),
+      download: () => fetch(largeUrl, { headers: { ...headers, 'accept-encoding': 'identity' } }),
+    });
+    const diskWrites = await timeMany(5, () => writeFile(join(home, 'bench-large.bin'), large));
+    const diskReads = await timeMany(5, () => readFile(join(home, 'bench-large.bin')));
+    ctx.report(percentileRow('64 MiB file upload through /files', transfers.up, 50, 'ms', { name: 'host disk write', samples: diskWrites }));
+    ctx.report(percentileRow('64 MiB file download through /files', transfers.down, 50, 'ms', { name: 'host disk read', samples: diskReads }));
 
     // A download of bytes that do not compress, by a client that accepts gzip as fetch does on
     // every request, beside the same bytes asked for as they are: the guest sends them as they

@@ -4,9 +4,14 @@
  * - warm claim p50/p99 (pool hit) vs. an HTTP round trip to /healthz (the API's floor);
  * - cold create p50 through the API vs. engine.run directly;
  * - sandboxes created per second (4 concurrent clients) vs. engine.run at the same concurrency;
- * - exec round trip (`true`) through the API vs. engine.exec directly.
+ * - exec round trip (`true`) through the API vs. engine.exec directly;
+ * - a 64 MiB file's upload and download through the API vs. the sandbox's guest directly.
  */
+
+const MiB = 1024 * 1024;
+import { randomBytes } from 'node:crypto';
 import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
+import { timeFileTransfers } from './file-transfer.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 
 const suite: BenchSuite = {
@@ -65,6 +70,25 @@ const suite: BenchSuite = {
       const execApi = await timeMany(50, () => post(`/v1/sandboxes/${target}/exec`, { cmd: ['true'] }));
       const execEngine = await timeMany(50, () => engine.exec(target, { cmd: ['true'] }));
       ctx.report(percentileRow('exec round trip (API, runc)', execApi, 50, 'ms', { name: 'engine.exec', samples: execEngine }, '< 15 ms'));
+
+      // A large file each way through the API, beside the same through the sandbox's guest directly:
+      // what the server adds to a transfer.
+      const large = randomBytes(64 * MiB);
+      const path = '/home/user/bench-large.bin';
+      const apiFiles = `/v1/sandboxes/${target}/files?path=${encodeURIComponent(path)}`;
+      const viaApi = await timeFileTransfers(5, large, {
+        upload: (body) => s.api(apiFiles, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body }),
+        download: () => s.api(apiFiles),
+      });
+      const guest = engine.get(target).guest;
+      const guestFiles = `${guest.url}/files?path=${encodeURIComponent(path)}`;
+      const token = { 'x-access-token': guest.accessToken };
+      const direct = await timeFileTransfers(5, large, {
+        upload: (body) => fetch(guestFiles, { method: 'POST', headers: { ...token, 'content-type': 'application/octet-stream' }, body }),
+        download: () => fetch(guestFiles, { headers: { ...token, 'accept-encoding': 'identity' } }),
+      });
+      ctx.report(percentileRow('64 MiB file upload (API, runc)', viaApi.up, 50, 'ms', { name: 'the guest\'s /files directly', samples: direct.up }));
+      ctx.report(percentileRow('64 MiB file download (API, runc)', viaApi.down, 50, 'ms', { name: 'the guest\'s /files directly', samples: direct.down }));
     } finally {
       for (const id of made) await engine.destroy(id).catch(() => undefined);
       await s.stop();

@@ -8,7 +8,7 @@ import type { Client } from '@connectrpc/connect';
 import { Agent, fetch } from 'undici';
 import { ACCESS_TOKEN_HEADER, ERROR_CODE_OF_STATUS } from '../api/envd-protocol.ts';
 import { AgentboxError } from '../api/errors.ts';
-import { FileType, type EntryInfo, type Filesystem, type WatchDirResponse } from '../guest/gen/filesystem_pb.ts';
+import type { EntryInfo, Filesystem, WatchDirResponse } from '../guest/gen/filesystem_pb.ts';
 import { fromConnectError, GUEST_MAX_MESSAGE_BYTES } from './errors.ts';
 
 /** A file's content: whole, or as chunks streamed from the client (uploads are not buffered). */
@@ -91,10 +91,18 @@ export function createGuestFiles(filesystem: Client<typeof Filesystem>, base: st
   let agent: Agent | undefined;
   const headers = (extra: Record<string, string> = {}) => ({ ...(accessToken ? { [ACCESS_TOKEN_HEADER]: accessToken } : {}), ...extra, ...routing });
   const filesUrl = (path: string) => `${base}/files?path=${encodeURIComponent(path)}`;
+  // A redirect is never followed: it would send the server to any address it can reach and hand
+  // what it found there to the tenant as the file. Refusing redirects (with no window) is also what
+  // keeps fetch from teeing the request (the fetch standard's HTTP-network-or-cache fetch clones a
+  // request it may have to send again), whose unread copy held every byte of an upload.
   const fetchGuest = (url: string, init: Parameters<typeof fetch>[1] = {}) =>
-    fetch(url, { ...init, dispatcher: (agent ??= new Agent({ keepAliveTimeout: 10_000 })) }).catch((err: unknown) => {
+    fetch(url, { ...init, redirect: 'error', window: null, dispatcher: (agent ??= new Agent({ keepAliveTimeout: 10_000 })) }).catch((err: unknown) => {
+      const cause = (err as { cause?: unknown }).cause;
       // The upload stream itself failed (the client sent too much): that error is the answer.
-      if ((err as { cause?: unknown }).cause instanceof AgentboxError) throw (err as { cause: AgentboxError }).cause;
+      if (cause instanceof AgentboxError) throw cause;
+      if ((cause as Error | undefined)?.message === 'unexpected redirect') {
+        throw new AgentboxError('unavailable', 'the sandbox\'s guest answered with a redirect, which is not followed; it is not the agentbox guest or is broken', { cause: err });
+      }
       throw new AgentboxError('unavailable', `the sandbox's guest did not answer (${(err as Error).message}); retry in a moment`, { cause: err });
     });
   // A failure the table leaves out (internal, unknown) happened on the guest's side of a file call.
@@ -129,12 +137,10 @@ export function createGuestFiles(filesystem: Client<typeof Filesystem>, base: st
     },
     async download(path, maxBytes) {
       const tooLarge = (size: number) => new AgentboxError('resource_exhausted', `${path} is ${size} bytes, more than the server's download cap of ${maxBytes} bytes; read it in parts (e.g. split it with exec)`, { details: { maxDownloadBytes: maxBytes } });
-      // The stat lets a file over the cap be refused before the answer starts (the stream is
-      // capped as well, whatever the guest says).
-      const entry = await this.stat(path).catch(() => undefined);
-      if (entry?.type === FileType.FILE && Number(entry.size) > maxBytes) throw tooLarge(Number(entry.size));
       // Unencoded: compressing costs the sandbox's CPU for a link that never leaves the host, and
       // fetch decodes an encoded body, whose Content-Length then is not the length of what it yields.
+      // The guest gives an unencoded answer its length, so a file over the cap is refused before
+      // the answer starts; the stream is capped as well, whatever the guest says.
       const res = await fetchGuest(filesUrl(path), { headers: headers({ 'Accept-Encoding': 'identity' }) });
       if (!res.ok) throw await restError(res, `read ${path}`);
       const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';

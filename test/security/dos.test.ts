@@ -9,11 +9,11 @@
 // it fails) and AGENTBOX_DOS_OUTPUT_BYTES=3000000000 runs the issue's 3 GB: on a shared 2-core
 // machine exec output moves at a few MB/s, and 3 GB takes most of an hour.
 import assert from 'node:assert/strict';
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { createGuestClient } from '../../src/envd/client.ts';
 import { createEnvdFiles } from '../../src/server/guest-files.ts';
+import { fakeGuest, flood } from '../support/fake-guest.ts';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
 
 const GiB = 1024 ** 3;
@@ -217,28 +217,6 @@ describe('a sandbox cannot make the server hold its output', () => {
     assert.match(err.message, /download cap/);
   });
 });
-
-/** A "guest" that answers every request with `handler`: what root in a sandbox can put on 49983. */
-async function fakeGuest(handler: (req: IncomingMessage, res: import('node:http').ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
-}
-
-/** Streams `total` bytes of filler in 1 MiB chunks, honouring backpressure, unless the peer leaves. */
-function flood(res: import('node:http').ServerResponse, total: number): void {
-  const chunk = Buffer.alloc(MiB, 0x61);
-  let sent = 0;
-  const pump = () => {
-    while (sent < total && !res.destroyed) {
-      sent += chunk.length;
-      if (!res.write(chunk)) { res.once('drain', pump); return; }
-    }
-    res.end();
-  };
-  pump();
-}
 
 describe('a fake guest cannot make the server buffer', () => {
   const endpoint = (url: string) => ({ url, accessToken: 't', envdVersion: '0.1.0' });

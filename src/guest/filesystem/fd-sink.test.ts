@@ -31,3 +31,17 @@ test('fdSink writes a stream whole and closes the descriptor; a failing source c
   await assert.rejects(pipeline(source, fdSink(failing)), /client went away/);
   assert.ok(isClosed(failing), 'closed on failure');
 });
+
+test('fdSink writes what it gathered at the end, and a write that fails there fails the stream', async () => {
+  // Less than one gathering (1 MiB), so every byte is written by the end's flush.
+  const chunks = Array.from({ length: 5 }, (_, i) => Buffer.alloc(100_000, i + 1));
+  const path = join(dir, 'short');
+  const fd = openSync(path, 'w');
+  await pipeline(Readable.from(chunks), fdSink(fd));
+  assert.ok(readFileSync(path).equals(Buffer.concat(chunks)));
+
+  // A descriptor open only for reading: the write at the end fails, and the pipeline says so.
+  const readOnly = openSync(path, 'r');
+  await assert.rejects(pipeline(Readable.from(chunks), fdSink(readOnly)), { code: 'EBADF' });
+  assert.ok(isClosed(readOnly), 'closed on failure');
+});

@@ -3,8 +3,11 @@
  * on failure. Under gVisor every trip through libuv's thread pool (what an fs.WriteStream makes
  * per write) costs thread wake-ups in the sentry; written here, the chunks that wait go in one
  * writev, and an upload of 4 MiB took 34–62 ms against 60–79 ms (BENCHMARKS.md, issue #13).
- * Each write blocks the loop for as long as the kernel takes to copy one socket read's worth of
- * bytes, as files-get.ts's whole reads do.
+ * Chunks are gathered up to 1 MiB before a writev, since every write is a trip into the sentry and
+ * a socket read gives 64 KiB: a 64 MiB upload took 272–362 ms against 412–516 ms writing each.
+ * Each write blocks the loop for as long as the kernel takes to copy what was gathered, as
+ * files-get.ts's whole reads do. A gathered chunk is kept after its callback, so a source must
+ * not reuse a buffer it wrote (sockets, zlib and busboy hand over fresh ones).
  */
 import { closeSync, writevSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -26,9 +29,20 @@ export function writeAllSync(fd: number, buffers: Buffer[]): void {
   }
 }
 
+/** Bytes gathered before one writev: a socket read gives 64 KiB, and each write is a trip into gVisor's sentry. */
+const GATHER_BYTES = 1024 * 1024;
+
 /** Owns `fd` from here: closed once the stream ends, fails or is destroyed. */
 export function fdSink(fd: number): Writable {
   let open = true;
+  let gathered: Buffer[] = [];
+  let gatheredBytes = 0;
+  const flush = () => {
+    const buffers = gathered;
+    gathered = [];
+    gatheredBytes = 0;
+    writeAllSync(fd, buffers);
+  };
   const close = () => {
     if (!open) return;
     open = false;
@@ -37,7 +51,11 @@ export function fdSink(fd: number): Writable {
   return new Writable({
     writev(chunks, done) {
       try {
-        writeAllSync(fd, chunks.map((c) => c.chunk as Buffer));
+        for (const { chunk } of chunks) {
+          gathered.push(chunk as Buffer);
+          gatheredBytes += (chunk as Buffer).length;
+        }
+        if (gatheredBytes >= GATHER_BYTES) flush();
         done();
       } catch (err) {
         done(err as Error);
@@ -45,6 +63,7 @@ export function fdSink(fd: number): Writable {
     },
     final(done) {
       try {
+        flush();
         close();
         done();
       } catch (err) {

@@ -1,0 +1,29 @@
+/**
+ * Timing a file's upload and download through an HTTP files route (the guest's /files, the native
+ * API's files route), each answer checked: a short or failed transfer throws rather than timing
+ * faster.
+ */
+import { timeMany } from './harness.ts';
+
+/** What a transfer's answer is checked by. */
+type Answer = Pick<Response, 'ok' | 'status' | 'arrayBuffer'>;
+
+export interface FileRoute {
+  upload(data: Buffer): Promise<Answer>;
+  download(): Promise<Answer>;
+}
+
+/** `count` uploads of `data`, then `count` downloads of what they wrote, in milliseconds. */
+export async function timeFileTransfers(count: number, data: Buffer, route: FileRoute): Promise<{ up: number[]; down: number[] }> {
+  const up = await timeMany(count, async () => {
+    const res = await route.upload(data);
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`upload: HTTP ${res.status}`);
+  });
+  const down = await timeMany(count, async () => {
+    const res = await route.download();
+    const got = (await res.arrayBuffer()).byteLength;
+    if (!res.ok || got !== data.length) throw new Error(`download: HTTP ${res.status}, ${got} of ${data.length} bytes`);
+  });
+  return { up, down };
+}
