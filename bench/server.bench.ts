@@ -7,12 +7,12 @@
  * - exec round trip (`true`) through the API vs. engine.exec directly;
  * - a 64 MiB file's upload and download through the API vs. the sandbox's guest directly.
  */
-
-const MiB = 1024 * 1024;
 import { randomBytes } from 'node:crypto';
 import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
 import { timeFileTransfers } from './file-transfer.ts';
 import { startRealServer } from '../test/support/real-server.ts';
+
+const MiB = 1024 * 1024;
 
 const suite: BenchSuite = {
   name: 'server (HTTP API, runc + busybox)',
