@@ -13,6 +13,16 @@ export interface FileRoute {
   download(): Promise<Answer>;
 }
 
+/** The guest's own /files for `path` (its URL and access token), unencoded both ways. */
+export function guestFilesRoute(guest: { url: string; accessToken: string }, path: string): FileRoute {
+  const url = `${guest.url}/files?path=${encodeURIComponent(path)}`;
+  const token = { 'x-access-token': guest.accessToken };
+  return {
+    upload: (body) => fetch(url, { method: 'POST', headers: { ...token, 'content-type': 'application/octet-stream' }, body }),
+    download: () => fetch(url, { headers: { ...token, 'accept-encoding': 'identity' } }),
+  };
+}
+
 /** `count` uploads of `data`, then `count` downloads of what they wrote, in milliseconds. */
 export async function timeFileTransfers(count: number, data: Buffer, route: FileRoute): Promise<{ up: number[]; down: number[] }> {
   const up = await timeMany(count, async () => {

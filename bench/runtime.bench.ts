@@ -34,7 +34,7 @@ import { createEngine, type CreatedEngine, type PhaseReport } from '../src/engin
 import { cannotRun, percentileRow, stat, timeMany, timeOnce, type BenchContext, type BenchSuite } from './harness.ts';
 import { cgroupPss, sandboxCgroup, type PssBreakdown } from './pss.ts';
 import { measureExecFloor } from './native-exec-floor.ts';
-import { timeFileTransfers } from './file-transfer.ts';
+import { guestFilesRoute, timeFileTransfers } from './file-transfer.ts';
 import { bareBundle } from '../test/support/bare-bundle.ts';
 import { goldenKeys, untilNoGoldenBuild } from '../test/support/golden.ts';
 import { networkIndex, testNetwork, testSubnet } from '../test/support/test-network.ts';
@@ -189,11 +189,7 @@ async function run(ctx: BenchContext): Promise<void> {
     // A large file each way on the sandbox's own disk, unencoded (random bytes), beside the host's
     // disk writing and reading the same bytes.
     const large = randomBytes(64 * MiB);
-    const largeUrl = `${info.guest.url}/files?path=/home/user/bench-large.bin`;
-    const transfers = await timeFileTransfers(5, large, {
-      upload: (body) => fetch(largeUrl, { method: 'POST', headers: { ...headers, 'content-type': 'application/octet-stream' }, body }),
-      download: () => fetch(largeUrl, { headers: { ...headers, 'accept-encoding': 'identity' } }),
-    });
+    const transfers = await timeFileTransfers(5, large, guestFilesRoute(info.guest, '/home/user/bench-large.bin'));
     const diskWrites = await timeMany(5, () => writeFile(join(home, 'bench-large.bin'), large));
     const diskReads = await timeMany(5, () => readFile(join(home, 'bench-large.bin')));
     ctx.report(percentileRow('64 MiB file upload through /files', transfers.up, 50, 'ms', { name: 'host disk write', samples: diskWrites }));

@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
-import { timeFileTransfers } from './file-transfer.ts';
+import { guestFilesRoute, timeFileTransfers } from './file-transfer.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 
 const MiB = 1024 * 1024;
@@ -80,13 +80,7 @@ const suite: BenchSuite = {
         upload: (body) => s.api(apiFiles, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream' }, body }),
         download: () => s.api(apiFiles),
       });
-      const guest = engine.get(target).guest;
-      const guestFiles = `${guest.url}/files?path=${encodeURIComponent(path)}`;
-      const token = { 'x-access-token': guest.accessToken };
-      const direct = await timeFileTransfers(5, large, {
-        upload: (body) => fetch(guestFiles, { method: 'POST', headers: { ...token, 'content-type': 'application/octet-stream' }, body }),
-        download: () => fetch(guestFiles, { headers: { ...token, 'accept-encoding': 'identity' } }),
-      });
+      const direct = await timeFileTransfers(5, large, guestFilesRoute(engine.get(target).guest, path));
       ctx.report(percentileRow('64 MiB file upload (API, runc)', viaApi.up, 50, 'ms', { name: 'the guest\'s /files directly', samples: direct.up }));
       ctx.report(percentileRow('64 MiB file download (API, runc)', viaApi.down, 50, 'ms', { name: 'the guest\'s /files directly', samples: direct.down }));
     } finally {

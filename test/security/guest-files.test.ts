@@ -7,8 +7,6 @@
 // - make the server keep what a tenant uploads: the upload streams to the guest and is not held
 //   (a copy kept for a redirect would grow with every byte, as fetch keeps one by default).
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
@@ -23,12 +21,11 @@ const filesClient = (url: string) => createGuestFiles(createClient(Filesystem, c
 describe('a guest that answers with a redirect', () => {
   // What the redirect points at: a host-local service the tenant must not reach.
   let secretHits = 0;
-  const secret = createServer((req, res) => { secretHits++; req.resume(); res.writeHead(200, { 'Content-Length': 14 }).end('the host\'s key'); });
-  let secretUrl = '';
+  let secret: FakeGuest;
   let guest: FakeGuest;
   before(async () => {
-    await new Promise<void>((r) => secret.listen(0, '127.0.0.1', r));
-    secretUrl = `http://127.0.0.1:${(secret.address() as AddressInfo).port}/latest/meta-data`;
+    secret = await fakeGuest((req, res) => { secretHits++; req.resume(); res.writeHead(200, { 'Content-Length': 14 }).end('the host\'s key'); });
+    const secretUrl = `${secret.url}/latest/meta-data`;
     guest = await fakeGuest((req, res) => {
       req.resume();
       // 307 keeps the method and body, 303 turns the upload into a GET: each a way to send the server on.
@@ -36,7 +33,7 @@ describe('a guest that answers with a redirect', () => {
       res.writeHead(status, { Location: secretUrl, 'Content-Length': 0 }).end();
     });
   });
-  after(async () => { await guest.close(); secret.closeAllConnections(); secret.close(); });
+  after(async () => { await guest.close(); await secret.close(); });
 
   for (const [what, run] of [
     ['a download', async (f: ReturnType<typeof filesClient>) => { const d = await f.download('/etc/hostname', MiB); for await (const _ of d.body) { /* read it all */ } }],

@@ -1,7 +1,8 @@
 /**
  * A "guest" for security tests: a loopback HTTP server that answers every request with the
  * test's handler, which is what root in a sandbox can put on the guest's port in place of the
- * agentbox guest. Everything it sends is hostile to the server that calls it.
+ * agentbox guest. Everything it sends is hostile to the server that calls it. (Tests also use it
+ * for any other loopback server they need, such as the address a fake guest points elsewhere.)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -51,9 +51,9 @@ export function fdSink(fd: number): Writable {
   return new Writable({
     writev(chunks, done) {
       try {
-        for (const { chunk } of chunks) {
-          gathered.push(chunk as Buffer);
-          gatheredBytes += (chunk as Buffer).length;
+        for (const { chunk } of chunks as { chunk: Buffer }[]) {
+          gathered.push(chunk);
+          gatheredBytes += chunk.length;
         }
         if (gatheredBytes >= GATHER_BYTES) flush();
         done();
