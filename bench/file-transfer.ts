@@ -3,6 +3,7 @@
  * API's files route), each answer checked: a short or failed transfer throws rather than timing
  * faster.
  */
+import type { Sandbox } from '../src/sdk/index.ts';
 import { timeMany } from './harness.ts';
 
 /** What a transfer's answer is checked by. */
@@ -20,6 +21,15 @@ export function guestFilesRoute(guest: { url: string; accessToken: string }, pat
   return {
     upload: (body) => fetch(url, { method: 'POST', headers: { ...token, 'content-type': 'application/octet-stream' }, body }),
     download: () => fetch(url, { headers: { ...token, 'accept-encoding': 'identity' } }),
+  };
+}
+
+/** The SDK's `files.write` and `files.read` of `path` (they throw on failure, so an answer is ok). */
+export function sdkFilesRoute(files: Sandbox['files'], path: string): FileRoute {
+  const answer = (bytes: Uint8Array): Answer => ({ ok: true, status: 200, arrayBuffer: async () => bytes.buffer as ArrayBuffer });
+  return {
+    upload: async (data) => { await files.write(path, data); return answer(new Uint8Array(0)); },
+    download: async () => answer(await files.read(path, { format: 'bytes' })),
   };
 }
 

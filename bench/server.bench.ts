@@ -5,11 +5,13 @@
  * - cold create p50 through the API vs. engine.run directly;
  * - sandboxes created per second (4 concurrent clients) vs. engine.run at the same concurrency;
  * - exec round trip (`true`) through the API vs. engine.exec directly;
- * - a 64 MiB file's upload and download through the API vs. the sandbox's guest directly.
+ * - a 64 MiB file's upload and download through the API vs. the sandbox's guest directly, and
+ *   through the SDK vs. the API with a plain fetch.
  */
 import { randomBytes } from 'node:crypto';
 import { cannotRun, percentileRow, timeMany, type BenchSuite } from './harness.ts';
-import { guestFilesRoute, timeFileTransfers } from './file-transfer.ts';
+import { guestFilesRoute, sdkFilesRoute, timeFileTransfers } from './file-transfer.ts';
+import { Sandbox } from '../src/sdk/index.ts';
 import { startRealServer } from '../test/support/real-server.ts';
 
 const MiB = 1024 * 1024;
@@ -83,6 +85,11 @@ const suite: BenchSuite = {
       const direct = await timeFileTransfers(5, large, guestFilesRoute(engine.get(target).guest, path));
       ctx.report(percentileRow('64 MiB file upload (API, runc)', viaApi.up, 50, 'ms', { name: 'the guest\'s /files directly', samples: direct.up }));
       ctx.report(percentileRow('64 MiB file download (API, runc)', viaApi.down, 50, 'ms', { name: 'the guest\'s /files directly', samples: direct.down }));
+      // The SDK streams every transfer and watches it for stalls: what that costs over a plain fetch.
+      const sbx = await Sandbox.connect(target, { apiUrl: s.server.url, apiKey: s.server.adminKey });
+      const viaSdk = await timeFileTransfers(5, large, sdkFilesRoute(sbx.files, path));
+      ctx.report(percentileRow('64 MiB file upload (SDK files.write, runc)', viaSdk.up, 50, 'ms', { name: 'the API with fetch', samples: viaApi.up }));
+      ctx.report(percentileRow('64 MiB file download (SDK files.read, runc)', viaSdk.down, 50, 'ms', { name: 'the API with fetch', samples: viaApi.down }));
     } finally {
       for (const id of made) await engine.destroy(id).catch(() => undefined);
       await s.stop();

@@ -7,10 +7,11 @@ import { nativeApi, type NativeApi } from '../api/native-routes.ts';
 import { fillPath, type AnswerOf, type BodyInput, type PathParams } from '../api/route.ts';
 import { AgentboxSdkError, errorFromBody, TimeoutError, UnavailableError } from './errors.ts';
 import type { ResolvedConnection } from './config.ts';
+import { StallTimer, uploadStream, type UploadData } from './transfer.ts';
 
 export interface RequestOptions {
   json?: unknown;
-  body?: Uint8Array | string;
+  body?: Uint8Array | string | ReadableStream<Uint8Array>;
   query?: Record<string, string | number | string[] | undefined>;
   accept?: string;
   headers?: Record<string, string>;
@@ -44,7 +45,7 @@ export class ApiClient {
   /** Sends a request; non-2xx answers become typed errors. */
   async request(method: string, path: string, o: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.conn.apiKey}`, ...(o.headers ?? {}) };
-    let body: string | Uint8Array | undefined;
+    let body: RequestOptions['body'];
     if (o.json !== undefined) { headers['Content-Type'] = 'application/json'; body = JSON.stringify(o.json); }
     else if (o.body !== undefined) { headers['Content-Type'] = 'application/octet-stream'; body = o.body; }
     if (o.accept) headers.Accept = o.accept;
@@ -52,8 +53,12 @@ export class ApiClient {
     const signals = [o.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
     let res: Response;
     try {
-      res = await fetch(this.url(path, o.query), { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined });
+      // A streamed body is sent while the answer is awaited ('half' is the only duplex fetch has).
+      res = await fetch(this.url(path, o.query), { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) });
     } catch (err) {
+      // An SDK error thrown while the body streamed (a stall, a chunk that is not bytes) comes back as fetch's cause.
+      if (err instanceof AgentboxSdkError) throw err;
+      if ((err as Error).cause instanceof AgentboxSdkError) throw (err as Error).cause;
       if ((err as Error).name === 'TimeoutError') throw new TimeoutError('deadline_exceeded', `${method} ${path} took longer than ${timeoutMs} ms: raise requestTimeoutMs`, { cause: err });
       if ((err as Error).name === 'AbortError') throw err;
       throw new UnavailableError('unavailable', `cannot reach the agentbox server at ${this.conn.apiUrl}: ${(err as Error).message} (is \`agentbox up\` running?)`, { cause: err });
@@ -76,6 +81,36 @@ export class ApiClient {
   /** Calls a native route: method and path from the route table, the answer typed from its response schema. */
   async call<K extends RouteId>(id: K, params: PathParams<NativeApi[K]['path']>, o: CallOptions<K>): Promise<AnswerOf<NativeApi[K]>> {
     return this.json<AnswerOf<NativeApi[K]>>(nativeApi[id].method, routePath(id, params), o);
+  }
+
+  /**
+   * Sends `data` as a file's content, streamed; fails with deadline_exceeded only when nothing
+   * moves for requestTimeoutMs (the whole upload may take longer). The server's answer after the
+   * last byte gets one more such period, or as long as it takes with `answerUnbounded` (a
+   * template built from the upload).
+   */
+  async upload<T>(method: string, path: string, data: UploadData, o: Omit<RequestOptions, 'body' | 'json' | 'timeoutMs'> & { answerUnbounded?: boolean } = {}): Promise<T> {
+    const { answerUnbounded, ...rest } = o;
+    const stall = new StallTimer(this.conn.requestTimeoutMs, `${method} ${path}`);
+    try {
+      const body = stall.watch(uploadStream(data), () => (answerUnbounded ? stall.stop() : stall.moved()));
+      return await this.json<T>(method, path, { ...rest, body, timeoutMs: 0, signal: rest.signal ? AbortSignal.any([rest.signal, stall.signal]) : stall.signal });
+    } finally {
+      stall.stop();
+    }
+  }
+
+  /** A file's bytes as they arrive; fails with deadline_exceeded when they stop arriving for requestTimeoutMs. */
+  async download(path: string, o: Omit<RequestOptions, 'body' | 'json' | 'timeoutMs'> = {}): Promise<ReadableStream<Uint8Array>> {
+    const stall = new StallTimer(this.conn.requestTimeoutMs, `GET ${path}`);
+    try {
+      const res = await this.request('GET', path, { ...o, timeoutMs: 0, signal: o.signal ? AbortSignal.any([o.signal, stall.signal]) : stall.signal });
+      stall.moved();
+      return stall.watch(res.body ?? ReadableStream.from([]), () => stall.stop());
+    } catch (err) {
+      stall.stop();
+      throw err;
+    }
   }
 
   /** The lines of an `application/x-ndjson` answer, parsed. */

@@ -14,7 +14,7 @@ export interface ConnectionOptions {
   apiKey?: string;
   /** Base domain for host routing (`<port>-<id>.<domain>`), used by `getHost`. */
   domain?: string;
-  /** Per-request timeout of control calls, ms (default 60 000; 0 = none). */
+  /** Per-request timeout of control calls, ms (default 60 000; 0 = none). A file transfer fails only when no byte moves for this long. */
   requestTimeoutMs?: number;
 }
 

@@ -1,7 +1,9 @@
 /** `sbx.files`: content and directories inside a sandbox, through the server's files routes. */
 import type { FileEntryView, WatchChangeView, WatchEventView } from '../api/native.ts';
+import { nativeApi } from '../api/native-routes.ts';
 import { routePath, type ApiClient } from './api-client.ts';
 import { AgentboxSdkError, errorFromBody, NotFoundError } from './errors.ts';
+import { collect, type UploadData } from './transfer.ts';
 
 export type EntryInfo = FileEntryView;
 export type FilesystemEvent = WatchChangeView;
@@ -20,21 +22,35 @@ export class Files {
   private get id() { return { id: this.sandboxId }; }
 
   /**
+   * A file's content as text, bytes, or a stream of chunks as they arrive (for files too large
+   * to hold). Nothing moving for requestTimeoutMs fails the read; a long read that moves does not.
+   *
    * @example
    *   const text = await sbx.files.read('/etc/hostname');
    *   const bytes = await sbx.files.read('/bin/sh', { format: 'bytes' });
+   *   await pipeline(Readable.fromWeb(await sbx.files.read('/data.bin', { format: 'stream' })), createWriteStream('data.bin'));
    */
   read(path: string, opts?: { format?: 'text' }): Promise<string>;
   read(path: string, opts: { format: 'bytes' }): Promise<Uint8Array>;
-  async read(path: string, opts: { format?: 'text' | 'bytes' } = {}): Promise<string | Uint8Array> {
-    const res = await this.api.request('GET', routePath('readFile', this.id), { query: { path } });
-    const buf = new Uint8Array(await res.arrayBuffer());
-    return opts.format === 'bytes' ? buf : new TextDecoder().decode(buf);
+  read(path: string, opts: { format: 'stream' }): Promise<ReadableStream<Uint8Array>>;
+  async read(path: string, opts: { format?: 'text' | 'bytes' | 'stream' } = {}): Promise<string | Uint8Array | ReadableStream<Uint8Array>> {
+    const body = await this.api.download(routePath('readFile', this.id), { query: { path } });
+    if (opts.format === 'stream') return body;
+    const bytes = await collect(body);
+    return opts.format === 'bytes' ? bytes : new TextDecoder().decode(bytes);
   }
 
-  /** Writes a file, creating parent directories; acknowledged writes survive a server crash. */
-  write(path: string, data: string | Uint8Array): Promise<EntryInfo> {
-    return this.api.call('writeFile', this.id, { query: { path }, body: data });
+  /**
+   * Writes a file, creating parent directories; acknowledged writes survive a server crash.
+   * `data` streams to the sandbox as it is read: a Blob, a web stream or a Node readable stream
+   * is never held whole.
+   *
+   * @example
+   *   await sbx.files.write('/work/a.txt', 'x');
+   *   await sbx.files.write('/work/data.bin', createReadStream('data.bin'));
+   */
+  write(path: string, data: UploadData): Promise<EntryInfo> {
+    return this.api.upload<EntryInfo>(nativeApi.writeFile.method, routePath('writeFile', this.id), data, { query: { path } });
   }
 
   async list(path: string, opts: { depth?: number } = {}): Promise<EntryInfo[]> {

@@ -10,6 +10,7 @@ export { Pools, type PoolInfo, type PoolSizing } from './pools.ts';
 export { Volumes, type VolumeInfo } from './volumes.ts';
 export { CommandHandle, type CommandResult, type RunOptions } from './commands.ts';
 export type { EntryInfo, FilesystemEvent, WatchHandle } from './files.ts';
+export type { UploadData } from './transfer.ts';
 export type { PtyHandle, PtyOptions } from './pty.ts';
 export type { ConnectionOptions } from './config.ts';
 export type { EventsOptions, SandboxEvent } from './events.ts';

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -62,6 +62,24 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   assert.equal((await cli(['cp', local, `${id}:/dir/f.txt`])).code, 0);
   assert.equal((await cli(['cp', `${id}:/dir/f.txt`, join(dir, 'down.txt')])).code, 0);
   assert.equal(readFileSync(join(dir, 'down.txt'), 'utf8'), 'payload');
+  // As with cp(1), a directory on the receiving side takes the file under its own name.
+  assert.equal((await cli(['cp', local, `${id}:/dir/`])).code, 0);
+  const into = mkdtempSync(join(dir, 'into-'));
+  assert.equal((await cli(['cp', `${id}:/dir/up.txt`, into])).code, 0);
+  assert.equal(readFileSync(join(into, 'up.txt'), 'utf8'), 'payload');
+  const other = (await cli(['create', '--template', 'busybox'])).stdout.trim();
+  assert.equal((await cli(['cp', `${id}:/dir/f.txt`, `${other}:/copied/`])).code, 0, 'sandbox to sandbox');
+  assert.equal((await cli(['cp', `${other}:/copied/f.txt`, join(into, 'back.txt')])).code, 0);
+  assert.equal(readFileSync(join(into, 'back.txt'), 'utf8'), 'payload');
+  // A failed copy leaves what was there and no partial file beside it.
+  const failed = await cli(['cp', `${id}:/dir/missing`, join(into, 'back.txt')]);
+  assert.deepEqual([failed.code, /not_found/.test(failed.stderr)], [1, true], failed.stderr);
+  assert.equal(readFileSync(join(into, 'back.txt'), 'utf8'), 'payload');
+  assert.deepEqual(readdirSync(into).sort(), ['back.txt', 'up.txt']);
+  const fromDir = await cli(['cp', into, `${id}:/dir/x`]);
+  assert.deepEqual([fromDir.code, fromDir.stderr], [2, `agentbox cp: file ${into} is a directory; only one file is sent (pack a tree with tar first)\n`]);
+  const missing = await cli(['cp', join(dir, 'nothing-here'), `${id}:/dir/x`]);
+  assert.deepEqual([missing.code, missing.stderr], [2, `agentbox cp: cannot read file ${join(dir, 'nothing-here')}: no such file\n`]);
 
   assert.match((await cli(['pause', id])).stdout, /paused/);
   const refused = await cli(['exec', id, '--', 'true']);
@@ -96,6 +114,13 @@ test('keys, pools and templates', async () => {
   assert.equal(mixed.code, 1);
   assert.match(mixed.stderr, /either size or all four/);
   assert.match((await cli(['template', 'ls'])).stdout, /busybox\s+ready/);
+  // The archive streams to the server (image archives are often over the 2 GiB Node reads whole).
+  const archive = join(dir, 'image.tar');
+  writeFileSync(archive, Buffer.alloc(3 * 1024 * 1024, 1));
+  const imported = await cli(['template', 'import', 'cli-imported', archive]);
+  assert.deepEqual([imported.code, imported.stdout], [0, 'cli-imported ready\n'], imported.stderr);
+  const notFile = await cli(['template', 'import', 'cli-imported', dir]);
+  assert.deepEqual([notFile.code, notFile.stderr], [2, `agentbox template: image archive ${dir} is a directory; only one file is sent (pack a tree with tar first)\n`]);
 });
 
 // `agentbox policy` and `agentbox tenant limits`: limits set by name=value, enforced with the

@@ -192,6 +192,8 @@ describe('GET /files', () => {
     assert.match(body.message, /does not exist/);
     res = await fetch(`${g.url}/files?${q({ path: root })}`, { headers: auth() });
     assert.equal(res.status, 400);
+    // Every API that reads through here (native, E2B, OpenSandbox) shows this message: no one API's call in it.
+    assert.equal((await res.json() as { message: string }).message, `'${root}' is a directory, not a file`);
     res = await fetch(`${g.url}/files`, { headers: auth() });
     assert.equal(res.status, 400);
   });

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { ApiKeyView, CreatedKeyView, PoolView, TemplateView, VolumeView } from '../../api/native.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, print, UsageError, type CliIo, type Command } from '../io.ts';
+import { localSource } from '../local-source.ts';
 import { client } from './sandboxes.ts';
 
 export const template: Command = async (args, io) => {
@@ -25,8 +26,9 @@ export const template: Command = async (args, io) => {
   if (sub === 'import' && positionals.length === 2) {
     // A docker-save archive becomes template NAME (the server takes no host paths from tenants).
     const [name, file] = positionals as [string, string];
-    const body = await readFile(file).catch((err: Error) => { throw new UsageError(`cannot read image archive ${file}: ${err.message}`); });
-    const t = await client(io).json<TemplateView>('POST', `/v1/templates/${encodeURIComponent(name)}/oci`, { body, query: { ref: flags.ref }, timeoutMs: 0 });
+    // Streamed: image archives are often larger than a file Node can read whole (2 GiB).
+    const body = await localSource(file, 'image archive');
+    const t = await client(io).upload<TemplateView>('POST', `/v1/templates/${encodeURIComponent(name)}/oci`, body, { query: { ref: flags.ref }, answerUnbounded: true });
     print(io, bools.has('json') ? JSON.stringify(t) : `${t.name} ${t.state}`);
     return 0;
   }

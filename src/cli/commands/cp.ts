@@ -1,27 +1,64 @@
-/** `cp SRC DST`: copies a file between the host and a sandbox (`ID:/path` on either side). */
-import { readFile, writeFile } from 'node:fs/promises';
+/**
+ * `cp SRC DST`: copies a file between the host and a sandbox (`ID:/path` on either side), or
+ * between two sandboxes. The bytes stream through, so a file of any size the server accepts
+ * copies in constant memory; as with cp(1), a DST that is a directory (or a sandbox path ending
+ * in `/`) receives the file under its own name.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, posix } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Files } from '../../sdk/files.ts';
 import { flagsOf } from '../command-table.ts';
 import { parseFlags, UsageError, type Command } from '../io.ts';
+import { localSource } from '../local-source.ts';
 import { client } from './sandboxes.ts';
 
-const remote = (spec: string) => {
+interface Remote { id: string; path: string }
+
+const remote = (spec: string): Remote | undefined => {
   const m = /^([a-z0-9]{1,64}):(\/.*)$/.exec(spec);
   return m ? { id: m[1]!, path: m[2]! } : undefined;
 };
 
+/** A sandbox path ending in `/` names a directory: the file keeps its own name in it. */
+const intoRemote = (dst: Remote, name: string): string => (dst.path.endsWith('/') ? dst.path + name : dst.path);
+
+async function intoLocal(dst: string, name: string): Promise<string> {
+  const st = await stat(dst).catch(() => undefined);
+  return st?.isDirectory() ? join(dst, name) : dst;
+}
+
+/**
+ * Writes `body` to `target` through a temporary file beside it, renamed into place once
+ * complete: a failed copy leaves neither a partial file nor a damaged earlier one.
+ */
+async function writeLocal(target: string, body: ReadableStream<Uint8Array>): Promise<void> {
+  const partial = join(dirname(target), `.${basename(target)}.agentbox-${randomBytes(4).toString('hex')}`);
+  try {
+    await pipeline(Readable.fromWeb(body as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(partial, { flags: 'wx' }));
+    await rename(partial, target);
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
+  }
+}
+
 export const cp: Command = async (args, io) => {
   const { positionals } = parseFlags(args, flagsOf('cp'));
   if (positionals.length !== 2) throw new UsageError('usage: agentbox cp SRC DST   (ID:/absolute/path on one side)');
-  const [src, dst] = positionals.map(remote);
+  const [srcSpec, dstSpec] = positionals as [string, string];
+  const [src, dst] = [remote(srcSpec), remote(dstSpec)];
   const api = client(io);
+  const files = (r: Remote) => new Files(api, r.id);
   if (src && !dst) {
-    const res = await api.request('GET', `/v1/sandboxes/${src.id}/files`, { query: { path: src.path } });
-    await writeFile(positionals[1]!, new Uint8Array(await res.arrayBuffer()));
+    await writeLocal(await intoLocal(dstSpec, posix.basename(src.path)), await files(src).read(src.path, { format: 'stream' }));
   } else if (dst && !src) {
-    await api.json('PUT', `/v1/sandboxes/${dst.id}/files`, { query: { path: dst.path }, body: await readFile(positionals[0]!) });
+    await files(dst).write(intoRemote(dst, basename(srcSpec)), await localSource(srcSpec, 'file'));
   } else if (src && dst) {
-    const res = await api.request('GET', `/v1/sandboxes/${src.id}/files`, { query: { path: src.path } });
-    await api.json('PUT', `/v1/sandboxes/${dst.id}/files`, { query: { path: dst.path }, body: new Uint8Array(await res.arrayBuffer()) });
+    await files(dst).write(intoRemote(dst, posix.basename(src.path)), await files(src).read(src.path, { format: 'stream' }));
   } else {
     throw new UsageError('one side of cp must be ID:/path');
   }

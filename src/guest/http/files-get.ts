@@ -90,7 +90,7 @@ export async function getFiles(g: GuestContext, req: IncomingMessage, res: Serve
   let mtime: Date;
   try {
     const st = statSync(path);
-    if (st.isDirectory()) throw new AgentboxError('invalid_argument', `'${path}' is a directory; list it with ListDir`);
+    if (st.isDirectory()) throw new AgentboxError('invalid_argument', `'${path}' is a directory, not a file`);
     size = st.size;
     mtime = st.mtime;
   } catch (err) {
