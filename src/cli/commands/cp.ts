@@ -28,7 +28,9 @@ const intoRemote = (dst: Remote, name: string): string => (dst.path.endsWith('/'
 
 async function intoLocal(dst: string, name: string): Promise<string> {
   const st = await stat(dst).catch(() => undefined);
-  return st?.isDirectory() ? join(dst, name) : dst;
+  if (st?.isDirectory()) return join(dst, name);
+  if (dst.endsWith('/')) throw new UsageError(`${dst} is not a directory`);
+  return dst;
 }
 
 /**
