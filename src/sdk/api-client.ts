@@ -30,6 +30,14 @@ export function routePath<K extends RouteId>(id: K, params: PathParams<NativeApi
   return fillPath<NativeApi[K]['path']>(nativeApi[id].path, params);
 }
 
+/**
+ * fetch's options for a streamed body. 'half' is the only duplex fetch has: the body is sent while
+ * the answer is awaited. A fetch that may follow a redirect first tees its body to send it again,
+ * and the branch nobody reads keeps every chunk (a 300 MB upload held 300 MB); a streamed body
+ * cannot be sent twice anyway, so a redirect is an error and there is no window to clone for.
+ */
+const STREAMED = { duplex: 'half', redirect: 'error', window: null } as const;
+
 export class ApiClient {
   constructor(readonly conn: ResolvedConnection) {}
 
@@ -53,8 +61,7 @@ export class ApiClient {
     const signals = [o.signal, timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined].filter((s): s is AbortSignal => !!s);
     let res: Response;
     try {
-      // A streamed body is sent while the answer is awaited ('half' is the only duplex fetch has).
-      res = await fetch(this.url(path, o.query), { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined, ...(body instanceof ReadableStream ? { duplex: 'half' } : {}) });
+      res = await fetch(this.url(path, o.query), { method, headers, body, signal: signals.length ? AbortSignal.any(signals) : undefined, ...(body instanceof ReadableStream ? STREAMED : {}) });
     } catch (err) {
       // An SDK error thrown while the body streamed (a stall, a chunk that is not bytes) comes back as fetch's cause.
       if (err instanceof AgentboxSdkError) throw err;
