@@ -195,6 +195,19 @@ async function run(ctx: BenchContext): Promise<void> {
     ctx.report(percentileRow('64 MiB file upload through /files', transfers.up, 50, 'ms', { name: 'host disk write', samples: diskWrites }));
     ctx.report(percentileRow('64 MiB file download through /files', transfers.down, 50, 'ms', { name: 'host disk read', samples: diskReads }));
 
+    // A command writing 64 MiB to its standard output, streamed to the caller as it comes, beside
+    // the same command writing to /dev/null in the sandbox: what carrying a command's output costs.
+    // One run first, untimed: both sides' code paths warm up over the first runs.
+    const produce = 'dd if=/dev/zero bs=1048576 count=64 2>/dev/null';
+    let streamed = 0;
+    const streamOutput = () => engine.exec(sbx, { cmd: ['/bin/sh', '-c', produce], maxOutputBytes: 0, onStdout: (c) => { streamed += c.length; } });
+    await streamOutput();
+    streamed = 0;
+    const output = await timeMany(5, streamOutput);
+    if (streamed !== 5 * 64 * MiB) throw new Error(`streamed ${streamed} bytes of output, not ${5 * 64 * MiB}`);
+    const inside = await timeMany(5, () => engine.exec(sbx, { cmd: ['/bin/sh', '-c', `${produce} > /dev/null`] }));
+    ctx.report(percentileRow('64 MiB of command output streamed to the caller (dd, 1 MiB writes)', output, 50, 'ms', { name: 'the same dd to /dev/null in the sandbox', samples: inside }));
+
     // A download of bytes that do not compress, by a client that accepts gzip as fetch does on
     // every request, beside the same bytes asked for as they are: the guest sends them as they
     // are either way (files-get.ts), never paying to compress them.

@@ -4,6 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { loadGuestConfig } from './config.ts';
 import { createGuestLog } from './log.ts';
 import { startGuestServer } from './server.ts';
@@ -15,6 +16,12 @@ async function main(): Promise<void> {
   // Set for the guest's own malloc (src/engine/bundle.ts), which read it at start; the programs
   // the guest starts, some with its environment (agent-sandbox-runtime), keep glibc's default.
   delete process.env.MALLOC_ARENA_MAX;
+  // V8 frees the memory of dead ArrayBuffers on a background thread after each scavenge, and
+  // counts it as the heap's external memory until then. Under gVisor that thread fell behind a
+  // command's output (several buffers a frame), the count kept crossing V8's limit and each
+  // 64 MiB of output set off about 20 full collections; freed in the scavenge itself, about 2,
+  // and the stream took half the time (BENCHMARKS.md, twenty-fifth round).
+  setFlagsFromString('--no-concurrent-array-buffer-sweeping');
   const log = createGuestLog();
   const path = process.env.AGENTBOX_GUEST_CONFIG;
   if (!path) {

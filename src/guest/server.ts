@@ -17,6 +17,7 @@ import { ProcessFactory } from './process/process-factory.ts';
 import type { FilesystemDeps } from './filesystem/deps.ts';
 import { closeWatchers, registerFilesystemService } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
+import { streamingServerOptions, withWritesPerTurn } from './http/writes-per-turn.ts';
 import { listenExecd } from './execd/listen.ts';
 import type { StartCommandReport } from './start-command.ts';
 
@@ -81,7 +82,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     // The server is HTTP/1.1 only, so the adapter's request types are always these.
     fallback: (req, res) => rest(req as IncomingMessage, res as ServerResponse),
   });
-  const server: Server = createServer({ keepAliveTimeout: IDLE_TIMEOUT_MS, requestTimeout: 0 }, withCors(handler));
+  const server: Server = createServer({ ...streamingServerOptions, keepAliveTimeout: IDLE_TIMEOUT_MS, requestTimeout: 0 }, withWritesPerTurn(withCors(handler)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

@@ -20,12 +20,13 @@ before(async () => {
   // user's ~/.bashrc out of them (pyenv's rehash there waits up to a minute on its lock file, and
   // a shell these tests kill mid-rehash leaves that lock behind for the next one).
   home = mkdtempSync(join(tmpdir(), 'agentbox-pty-home-'));
-  g = await startGuest({ config: { execdPort: 0, envVars: { HOME: home } } });
+  // Interactive bash ignores the SIGTERM the guest's stop passes on and writes its history when
+  // the hang-up reaches it, seconds later at times: to /dev/null, so the home can be removed.
+  g = await startGuest({ config: { execdPort: 0, envVars: { HOME: home, HISTFILE: '/dev/null' } } });
   c = { url: g.execdUrl!, token: g.accessToken };
 });
 after(async () => {
   await g?.stop();
-  // A shell the stop signalled may still write its history into the home while it exits.
   if (home) rmSync(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 });
 

@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProcessDeps } from '../process/deps.ts';
+import { streamingServerOptions, withWritesPerTurn } from '../http/writes-per-turn.ts';
 import { createExecdHandler } from './router.ts';
 
 export interface ExecdListener {
@@ -25,7 +26,7 @@ export interface ExecdListenOptions {
 
 export async function listenExecd(o: ExecdListenOptions): Promise<ExecdListener> {
   const handler = createExecdHandler(o.deps, o.codeInterpreterUrl, o.envFile);
-  const server: Server = createServer({ keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, handler.request);
+  const server: Server = createServer({ ...streamingServerOptions, keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, withWritesPerTurn(handler.request));
   server.on('upgrade', handler.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
