@@ -16,6 +16,7 @@ import type { GuestConfigInput } from '../guest/config.ts';
 import { GUEST_PORT } from '../api/envd-protocol.ts';
 import { EXECD_ENV_FILE, EXECD_PORT } from '../api/opensandbox-execd.ts';
 import { AgentboxError } from '../api/errors.ts';
+import { GUEST_MOUNT } from '../envd/bundle.ts';
 import { isMountPoint } from './images/disk.ts';
 import { mountOverlay } from './images/overlay.ts';
 import type { LinkAddresses } from './network/addresses.ts';
@@ -27,8 +28,6 @@ import { allowLowPorts, giveToSandboxRoot, mountIdmappedOverlay } from './runtim
 import type { EngineRecord } from './sandbox-record.ts';
 import type { RuntimeClassName } from './types.ts';
 
-/** Where the guest bundle (node + libs + tini + the guest's code) is mounted read-only in every sandbox. */
-export const GUEST_MOUNT = '/opt/agentbox';
 const GUEST_CONFIG_MOUNT = '/.agentbox';
 
 export interface SandboxPaths {

@@ -41,6 +41,7 @@ export interface EnsureGuestBundleOptions {
   onProgress?: (msg: string) => void;
 }
 
+/** Where the guest bundle is mounted read-only in every sandbox (src/engine/bundle.ts) and pod. */
 export const GUEST_MOUNT = '/opt/agentbox';
 const TINI_STATIC = '/usr/bin/tini-static';
 const LAUNCHER_SOURCE = fileURLToPath(new URL('../guest/native/launcher.c', import.meta.url));
