@@ -3,7 +3,7 @@
  * services and the REST endpoints on one HTTP/1.1 server, as envd does on port 49983, and
  * OpenSandbox's execd over the same process and file services on a second port (execd/listen.ts).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 import type { GuestConfig } from './config.ts';
@@ -17,7 +17,7 @@ import { ProcessFactory } from './process/process-factory.ts';
 import type { FilesystemDeps } from './filesystem/deps.ts';
 import { closeWatchers, registerFilesystemService } from './filesystem/service.ts';
 import { createRestHandler } from './http/routes.ts';
-import { streamingServerOptions, withWritesPerTurn } from './http/writes-per-turn.ts';
+import { createStreamingServer } from './http/writes-per-turn.ts';
 import { listenExecd } from './execd/listen.ts';
 import type { StartCommandReport } from './start-command.ts';
 
@@ -82,7 +82,7 @@ export async function startGuestServer(config: GuestConfig, opts: GuestServerOpt
     // The server is HTTP/1.1 only, so the adapter's request types are always these.
     fallback: (req, res) => rest(req as IncomingMessage, res as ServerResponse),
   });
-  const server: Server = createServer({ ...streamingServerOptions, keepAliveTimeout: IDLE_TIMEOUT_MS, requestTimeout: 0 }, withWritesPerTurn(withCors(handler)));
+  const server: Server = createStreamingServer(IDLE_TIMEOUT_MS, withCors(handler));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());

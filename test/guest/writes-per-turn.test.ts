@@ -5,9 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, request, type Server, type ServerResponse } from 'node:http';
+import { request, type Server, type ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { streamingServerOptions, withWritesPerTurn } from '../../src/guest/http/writes-per-turn.ts';
+import { createStreamingServer } from '../../src/guest/http/writes-per-turn.ts';
 
 const FRAME = Buffer.alloc(32 * 1024, 0x61);
 
@@ -27,7 +27,7 @@ let port: number;
 const routes = new Map<string, (res: ServerResponse) => void>();
 
 before(async () => {
-  server = createServer(streamingServerOptions, withWritesPerTurn((req, res) => routes.get(req.url ?? '')!(res)));
+  server = createStreamingServer(60_000, (req, res) => routes.get(req.url ?? '')!(res));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
 });

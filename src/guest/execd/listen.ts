@@ -4,10 +4,10 @@
  * import() made the bundle 63 KB larger (esbuild wraps every module it reaches for lazy init)
  * and the idle guest 0.5 MiB bigger than loading them up front, which costs ~0.3 MiB of RSS.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ProcessDeps } from '../process/deps.ts';
-import { streamingServerOptions, withWritesPerTurn } from '../http/writes-per-turn.ts';
+import { createStreamingServer } from '../http/writes-per-turn.ts';
 import { createExecdHandler } from './router.ts';
 
 export interface ExecdListener {
@@ -26,7 +26,7 @@ export interface ExecdListenOptions {
 
 export async function listenExecd(o: ExecdListenOptions): Promise<ExecdListener> {
   const handler = createExecdHandler(o.deps, o.codeInterpreterUrl, o.envFile);
-  const server: Server = createServer({ ...streamingServerOptions, keepAliveTimeout: o.idleTimeoutMs, requestTimeout: 0 }, withWritesPerTurn(handler.request));
+  const server: Server = createStreamingServer(o.idleTimeoutMs, handler.request);
   server.on('upgrade', handler.upgrade);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
