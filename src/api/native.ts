@@ -135,11 +135,25 @@ export const ForkBody = z.object({
   timeoutSeconds: z.number().int().min(1).max(MAX_TIMEOUT_SECONDS).optional(),
 }).strict().meta({ id: 'Fork' });
 
-/**
- * Most an exec's `stdin` may hold. Zod counts UTF-16 code units and a text never has more of them
- * than UTF-8 bytes, so a client that keeps its bytes within this always passes.
- */
+/** Most bytes an exec's `stdin` may hold, in either encoding. */
 export const MAX_EXEC_STDIN = 8 * 1024 * 1024;
+
+/**
+ * How an exec's `stdin`, `stdout` and `stderr` carry bytes in JSON. `utf8` (the default) is text:
+ * output that is not UTF-8 comes back with U+FFFD in place of the bytes it cannot show. `base64`
+ * is byte-exact, for binary data or for a caller that writes the bytes on unchanged (the CLI).
+ */
+export const ExecEncoding = z.enum(['utf8', 'base64']);
+
+/**
+ * Standard base64 (RFC 4648 section 4) with its padding: what Buffer encodes and the only form
+ * taken. A length check beside a flat pattern, since a pattern that repeats a group of four
+ * overflows V8's regexp stack on a text of megabytes.
+ */
+const isBase64 = (s: string) => s.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(s);
+
+/** Bytes a base64 text decodes to (its form checked by isBase64). */
+const base64Bytes = (s: string) => (s.length / 4) * 3 - (s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0);
 
 export const ExecBody = z.object({
   /** A string runs through `/bin/sh -c`; an array is an argv. */
@@ -148,13 +162,28 @@ export const ExecBody = z.object({
   cwd: z.string().min(1).max(4096).optional(),
   user: z.string().min(1).max(64).regex(/^[a-z_][a-z0-9_-]*$/i).optional(),
   timeoutMs: z.number().int().min(0).max(MAX_TIMEOUT_SECONDS * 1000).optional(),
-  stdin: z.string().max(MAX_EXEC_STDIN).optional(),
-}).strict().meta({ id: 'Exec' });
+  // The bound of the base64 form; each encoding's own bound is checked below, with the bytes.
+  stdin: z.string().max(Math.ceil(MAX_EXEC_STDIN / 3) * 4).optional(),
+  encoding: ExecEncoding.optional().describe(
+    'how stdin, stdout and stderr carry bytes: utf8 text (default) or base64, which is byte-exact; '
+    + 'in a stream each line\'s data is base64 of its own bytes'),
+}).strict().superRefine((b, ctx) => {
+  if (b.stdin === undefined) return;
+  // Zod counts UTF-16 code units, and a text never has more of them than UTF-8 bytes, so a
+  // client that keeps its text's bytes within the bound always passes.
+  if (b.encoding !== 'base64') {
+    if (b.stdin.length > MAX_EXEC_STDIN) ctx.addIssue({ code: 'custom', path: ['stdin'], message: `stdin is over ${MAX_EXEC_STDIN} characters` });
+  } else if (!isBase64(b.stdin)) {
+    ctx.addIssue({ code: 'custom', path: ['stdin'], message: 'stdin is not base64 (standard alphabet, padded), as encoding "base64" says it is' });
+  } else if (base64Bytes(b.stdin) > MAX_EXEC_STDIN) {
+    ctx.addIssue({ code: 'custom', path: ['stdin'], message: `stdin decodes to over ${MAX_EXEC_STDIN} bytes` });
+  }
+}).meta({ id: 'Exec' });
 
 export const ExecResult = z.object({
   exitCode: z.number().int(),
-  stdout: z.string(),
-  stderr: z.string(),
+  stdout: z.string().describe('the output, in the request\'s encoding'),
+  stderr: z.string().describe('the output, in the request\'s encoding'),
   status: z.string().optional(),
   truncated: z.boolean().optional().describe(
     "true when stdout or stderr passed the server's per-stream cap (16 MiB unless the operator set "
@@ -162,8 +191,9 @@ export const ExecResult = z.object({
 }).meta({ id: 'ExecResult' });
 
 /**
- * One line of an `application/x-ndjson` exec stream. `stdout`/`stderr` carry UTF-8 text;
- * exactly one `end` or `error` line closes the stream.
+ * One line of an `application/x-ndjson` exec stream. `stdout`/`stderr` carry the output in the
+ * request's encoding: UTF-8 text, or base64 of the line's own bytes (so each line decodes alone).
+ * Exactly one `end` or `error` line closes the stream.
  */
 export const ExecEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('stdout'), data: z.string() }),
@@ -413,6 +443,7 @@ export type SandboxView = z.infer<typeof Sandbox>;
 export type SandboxListView = z.infer<typeof SandboxList>;
 export type ListSandboxesQuery = z.infer<typeof ListSandboxesQuery>;
 export type ExecBody = z.infer<typeof ExecBody>;
+export type ExecEncoding = z.infer<typeof ExecEncoding>;
 export type ExecResultView = z.infer<typeof ExecResult>;
 export type ExecEvent = z.infer<typeof ExecEvent>;
 export type FileEntryView = z.infer<typeof FileEntry>;

@@ -77,7 +77,7 @@ export const COMMANDS = {
   },
   exec: {
     run: lazy(sandboxes, (m) => m.exec), help: 'run a command: exec ID -- CMD…', completes: 'sandbox',
-    flags: [cwd, user, env, count('timeout-ms', 'milliseconds the command may run'), { name: 'stdin', short: 'i', help: 'send standard input, read to its end, to the command (UTF-8 text, at most 8 MiB)' }],
+    flags: [cwd, user, env, count('timeout-ms', 'milliseconds the command may run'), { name: 'stdin', short: 'i', help: 'send standard input, read to its end, to the command (any bytes, at most 8 MiB)' }],
   },
   shell: { run: lazy(() => import('./commands/shell.ts'), (m) => m.shell), help: 'interactive shell in a sandbox', completes: 'sandbox', flags: [user, cwd] },
   cp: { run: lazy(() => import('./commands/cp.ts'), (m) => m.cp), help: 'copy a file: cp SRC DST with ID:/path on one side or both; streamed, any size; a directory DST takes the file under its own name', completes: 'files' },

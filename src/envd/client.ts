@@ -43,6 +43,8 @@ export interface ExecRequest {
    * rest is dropped and the result says `truncated`. 0 keeps nothing (streaming callers).
    */
   maxOutputBytes?: number;
+  /** How the result's `stdout` and `stderr` hold the bytes: text (default) or base64, which is byte-exact. */
+  resultEncoding?: 'utf8' | 'base64';
   signal?: AbortSignal;
 }
 
@@ -119,8 +121,8 @@ class CappedOutput {
     this.size += kept.length;
   }
 
-  text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+  text(encoding: 'utf8' | 'base64'): string {
+    return Buffer.concat(this.chunks).toString(encoding);
   }
 }
 
@@ -260,8 +262,8 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
     if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
     const result: ExecResult = {
       exitCode: end.exitCode,
-      stdout: out.stdout.text(),
-      stderr: out.stderr.text(),
+      stdout: out.stdout.text(req.resultEncoding ?? 'utf8'),
+      stderr: out.stderr.text(req.resultEncoding ?? 'utf8'),
     };
     if (!end.exited) result.status = end.status.replace(/^signal: /, '');
     if (out.stdout.truncated || out.stderr.truncated) result.truncated = true;

@@ -54,6 +54,22 @@ function streamNdjson(res: ServerResponse): (line: unknown) => Promise<void> {
   };
 }
 
+/**
+ * An exec's output stream as NDJSON lines in the request's encoding. Text is decoded across
+ * chunks, so a character split between two reads arrives whole; `end` writes what an unfinished
+ * character left (as U+FFFD). Base64 encodes each chunk on its own, so every line decodes alone.
+ */
+function outputLines(type: 'stdout' | 'stderr', encoding: S.ExecEncoding, write: (line: S.ExecEvent) => Promise<void>) {
+  const text = new TextDecoder();
+  const line = (data: string) => (data ? write({ type, data }) : undefined);
+  return {
+    push: (chunk: Uint8Array) => line(encoding === 'base64'
+      ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('base64')
+      : text.decode(chunk, { stream: true })),
+    end: async () => { if (encoding === 'utf8') await line(text.decode()); },
+  };
+}
+
 const wantsNdjson = (req: IncomingMessage) => (req.headers.accept ?? '').includes('application/x-ndjson');
 
 /** Aborts when the client goes away before the response is complete. */
@@ -106,8 +122,10 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
       if (b.cwd) execReq.cwd = b.cwd;
       if (b.user) execReq.user = b.user;
       if (b.timeoutMs !== undefined) execReq.timeoutMs = b.timeoutMs;
-      if (b.stdin !== undefined) execReq.stdin = b.stdin;
+      const encoding = b.encoding ?? 'utf8';
+      if (b.stdin !== undefined) execReq.stdin = encoding === 'base64' ? Buffer.from(b.stdin, 'base64') : b.stdin;
       if (!wantsNdjson(req)) {
+        execReq.resultEncoding = encoding;
         if (d.maxExecOutputBytes !== undefined) execReq.maxOutputBytes = d.maxExecOutputBytes;
         const r = await sandboxes.exec(principal, id, execReq);
         const out: S.ExecResultView = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
@@ -120,11 +138,13 @@ export function nativeHandlers(d: NativeDeps): NativeHandlers {
       // Checked before the 200 goes out, so a bad id still gets its 404.
       sandboxes.get(principal, id);
       const write = streamNdjson(res);
-      const out = new TextDecoder(), err = new TextDecoder();
-      execReq.onStdout = (c) => { const s = out.decode(c, { stream: true }); return s ? write({ type: 'stdout', data: s }) : undefined; };
-      execReq.onStderr = (c) => { const s = err.decode(c, { stream: true }); return s ? write({ type: 'stderr', data: s }) : undefined; };
+      const stdout = outputLines('stdout', encoding, write), stderr = outputLines('stderr', encoding, write);
+      execReq.onStdout = stdout.push;
+      execReq.onStderr = stderr.push;
       await endStream(write, res, async () => {
         const r = await sandboxes.exec(principal, id, execReq);
+        await stdout.end();
+        await stderr.end();
         const end: S.ExecEvent = { type: 'end', exitCode: r.exitCode };
         if (r.status) end.status = r.status;
         await write(end);

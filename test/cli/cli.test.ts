@@ -50,9 +50,11 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   const long = await cli(['exec', id, '--stdin', '--', 'cat'], {}, 'x'.repeat(100_000));
   assert.equal(long.stdout.length, 100_000);
   assert.equal((await cli(['exec', id, '--', 'cat'], {}, 'not sent')).stdout, '');
-  const binary = await cli(['exec', '-i', id, '--', 'cat'], {}, Buffer.from([0xff, 0xfe, 0x00]));
-  assert.equal(binary.code, 2);
-  assert.match(binary.stderr, /not UTF-8 text; copy binary data in with `agentbox cp`/);
+  // Bytes that are not UTF-8 pass both ways unchanged, as through a pipe.
+  const bytes = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7) % 256));
+  const binary = await cli(['exec', '-i', id, '--', 'cat'], {}, bytes);
+  assert.deepEqual([binary.code, binary.stderr], [0, '']);
+  assert.ok(binary.stdoutBytes.equals(bytes), 'the bytes that came out are the bytes that went in');
   const tooLarge = await cli(['exec', '-i', id, '--', 'cat'], {}, Buffer.alloc(8 * 1024 * 1024 + 1, 0x61));
   assert.equal(tooLarge.code, 2);
   assert.match(tooLarge.stderr, /standard input is over 8 MiB/);

@@ -3,6 +3,7 @@
 // streaming), not isolation. The e2e*.test.ts files repeat the essentials on the real engine.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { MAX_EXEC_STDIN } from '../../src/api/native.ts';
 import { fetchAny, startFakeServer, type FakeServer } from '../support/fake-server.ts';
 
 let s: FakeServer;
@@ -204,6 +205,61 @@ describe('exec', () => {
     for (let i = 0; i < 100; i++) { const { value, done } = await reader.read(); if (done) break; rest += new TextDecoder().decode(value); }
     const lines = rest.trim().split('\n').map((l) => JSON.parse(l));
     assert.deepEqual(lines, [{ type: 'stdout', data: 'two\n' }, { type: 'end', exitCode: 0 }]);
+  });
+
+  // Every byte value, and a UTF-8 character split across two of the command's writes.
+  const bytes = Buffer.from(Array.from({ length: 3 * 256 }, (_, i) => (i * 7) % 256));
+  const ndjson = async (id: string, json: object) => {
+    const res = await s.api(`/v1/sandboxes/${id}/exec`, { method: 'POST', key: keyA, headers: { Accept: 'application/x-ndjson' }, json });
+    assert.equal(res.status, 200);
+    return (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; data?: string; exitCode?: number });
+  };
+
+  test('base64 carries any bytes each way, buffered and streamed', async () => {
+    const sb = await create(keyA);
+    const json = { cmd: 'cat; printf \'\\377\\000\' >&2', stdin: bytes.toString('base64'), encoding: 'base64' };
+    const r = await (await s.api(`/v1/sandboxes/${sb.id}/exec`, { method: 'POST', key: keyA, json })).json();
+    assert.equal(r.exitCode, 0);
+    assert.ok(Buffer.from(r.stdout, 'base64').equals(bytes));
+    assert.deepEqual([...Buffer.from(r.stderr, 'base64')], [0xff, 0x00]);
+
+    const lines = await ndjson(sb.id, json);
+    const of = (type: string) => Buffer.concat(lines.filter((l) => l.type === type).map((l) => {
+      // Each line decodes alone: a whole base64 text, not a piece of one.
+      assert.ok(l.data!.length % 4 === 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(l.data!), l.data);
+      return Buffer.from(l.data!, 'base64');
+    }));
+    assert.ok(of('stdout').equals(bytes));
+    assert.deepEqual([...of('stderr')], [0xff, 0x00]);
+    assert.deepEqual(lines.at(-1), { type: 'end', exitCode: 0 });
+  });
+
+  test('text: a character split between writes arrives whole, an unfinished one at the end as U+FFFD', async () => {
+    const sb = await create(keyA);
+    const lines = await ndjson(sb.id, { cmd: 'printf \'\\303\'; sleep 0.2; printf \'\\251 a\\303\'' });
+    const text = lines.filter((l) => l.type === 'stdout').map((l) => l.data).join('');
+    assert.equal(text, 'é a\uFFFD');
+    const r = await (await s.api(`/v1/sandboxes/${sb.id}/exec`, { method: 'POST', key: keyA, json: { cmd: 'printf \'\\303\\251\\377\'' } })).json();
+    assert.equal(r.stdout, 'é\uFFFD');
+  });
+
+  test('stdin that its encoding does not describe is refused before anything runs', async () => {
+    const sb = await create(keyA);
+    const refused = async (json: object, message: RegExp) => {
+      const res = await s.api(`/v1/sandboxes/${sb.id}/exec`, { method: 'POST', key: keyA, json: { cmd: 'touch ran', ...json } });
+      const body = await res.json();
+      assert.deepEqual([res.status, body.code], [400, 'invalid_argument'], JSON.stringify(body));
+      assert.match(JSON.stringify(body), message);
+    };
+    await refused({ stdin: 'not base64!', encoding: 'base64' }, /stdin is not base64/);
+    await refused({ stdin: 'YWJj', encoding: 'base64url' }, /encoding/);
+    await refused({ stdin: Buffer.alloc(MAX_EXEC_STDIN + 1).toString('base64'), encoding: 'base64' }, /stdin decodes to over 8388608 bytes/);
+    await refused({ stdin: 'x'.repeat(MAX_EXEC_STDIN + 1) }, /stdin is over 8388608 characters/);
+    // The most each encoding takes is accepted.
+    const ok = await s.api(`/v1/sandboxes/${sb.id}/exec`, { method: 'POST', key: keyA, json: { cmd: 'wc -c', stdin: Buffer.alloc(MAX_EXEC_STDIN, 1).toString('base64'), encoding: 'base64' } });
+    assert.equal(Buffer.from((await ok.json()).stdout, 'base64').toString().trim(), String(MAX_EXEC_STDIN));
+    const files = await (await s.api(`/v1/sandboxes/${sb.id}/files/list?path=/`, { key: keyA })).json();
+    assert.ok(!files.entries.some((e: { name: string }) => e.name === 'ran'), 'no refused exec ran');
   });
 });
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { CommandExitError, InvalidArgumentError, NotFoundError, Sandbox } from 'agentbox';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRealServer, type RealServer } from '../support/real-server.ts';
@@ -35,6 +36,23 @@ describe('sdk on the real engine', () => {
     assert.equal(out.join(''), 'a\nb\n');
     const err = await sbx.commands.run('exit 5').catch((e: unknown) => e);
     assert.ok(err instanceof CommandExitError && err.exitCode === 5);
+    await sbx.kill();
+  });
+
+  test('exec through the native API carries any bytes with encoding base64, buffered and streamed', async (t) => {
+    if (skip) return t.skip(skip);
+    const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+    const bytes = randomBytes(200_000); // several of the guest's output frames
+    const json = { cmd: 'cat', stdin: bytes.toString('base64'), encoding: 'base64' };
+    const path = `/v1/sandboxes/${sbx.sandboxId}/exec`;
+    const r = await (await s!.api(path, { method: 'POST', json })).json();
+    assert.equal(r.exitCode, 0);
+    assert.ok(Buffer.from(r.stdout, 'base64').equals(bytes), 'buffered: the bytes out are the bytes in');
+    const res = await s!.api(path, { method: 'POST', headers: { Accept: 'application/x-ndjson' }, json });
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; data?: string });
+    const streamed = Buffer.concat(lines.filter((l) => l.type === 'stdout').map((l) => Buffer.from(l.data!, 'base64')));
+    assert.ok(streamed.equals(bytes), 'streamed: the bytes out are the bytes in');
+    assert.deepEqual(lines.at(-1), { type: 'end', exitCode: 0 });
     await sbx.kill();
   });
 

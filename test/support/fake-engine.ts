@@ -96,13 +96,16 @@ export class FakeEngine implements Engine {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...info.env, ...(req.env ?? {}) },
         signal: req.signal, timeout: req.timeoutMs || undefined,
       });
-      let stdout = '', stderr = '';
-      child.stdout.on('data', (c: Buffer) => { stdout += c.toString(); req.onStdout?.(c); });
-      child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); req.onStderr?.(c); });
+      const out: Buffer[] = [], err: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => { out.push(c); req.onStdout?.(c); });
+      child.stderr.on('data', (c: Buffer) => { err.push(c); req.onStderr?.(c); });
       child.on('error', (err) => { if (err.name !== 'AbortError') reject(new AgentboxError('internal', err.message)); });
       child.stdin.on('error', () => {}); // the command may exit before reading its stdin
       child.stdin.end(req.stdin ?? '');
-      child.on('close', (code, sig) => resolve(sig ? { exitCode: -1, stdout, stderr, status: `signal: ${sig}` } : { exitCode: code ?? -1, stdout, stderr }));
+      child.on('close', (code, sig) => {
+        const stdout = Buffer.concat(out).toString(req.resultEncoding), stderr = Buffer.concat(err).toString(req.resultEncoding);
+        resolve(sig ? { exitCode: -1, stdout, stderr, status: `signal: ${sig}` } : { exitCode: code ?? -1, stdout, stderr });
+      });
     });
   }
 

@@ -1,4 +1,5 @@
 /** `create`, `ls`, `exec`, `pause`, `resume`, `kill`: sandboxes from the terminal. */
+import { once } from 'node:events';
 import { MAX_EXEC_STDIN, type ExecEvent, type SandboxListView, type SandboxView } from '../../api/native.ts';
 import { ApiClient } from '../../sdk/api-client.ts';
 import { resolveConnection } from '../../sdk/config.ts';
@@ -88,8 +89,8 @@ export const ls: Command = async (args, io) => {
   return 0;
 };
 
-/** All of standard input as text; more bytes than the API takes (MAX_EXEC_STDIN), or bytes that are not UTF-8, are usage errors. */
-async function readStdinText(stdin: NodeJS.ReadableStream): Promise<string> {
+/** All of standard input; more bytes than the API takes (MAX_EXEC_STDIN) are a usage error. */
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
@@ -98,11 +99,12 @@ async function readStdinText(stdin: NodeJS.ReadableStream): Promise<string> {
     if (size > MAX_EXEC_STDIN) throw new UsageError(`standard input is over ${MAX_EXEC_STDIN / 1024 / 1024} MiB; copy the data in with \`agentbox cp\` and redirect the command's input from that file`);
     chunks.push(buf);
   }
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks));
-  } catch {
-    throw new UsageError('standard input is not UTF-8 text; copy binary data in with `agentbox cp` and redirect the command\'s input from that file');
-  }
+  return Buffer.concat(chunks);
+}
+
+/** Writes and, while the terminal or pipe has not taken it, reads no more: the command waits instead of the CLI's memory filling. */
+async function writeOut(to: NodeJS.WritableStream, data: Buffer): Promise<void> {
+  if (!to.write(data)) await once(to, 'drain');
 }
 
 /** `exec ID -- CMD…`: streams output and exits with the command's exit code; `-i` sends standard input. */
@@ -112,16 +114,17 @@ export const exec: Command = async (args, io) => {
   const cmd = dash < 0 ? args.slice(1) : args.slice(dash + 1);
   const { flags, multi, bools, positionals } = parseFlags(head, flagsOf('exec'));
   if (positionals.length !== 1 || cmd.length === 0) throw new UsageError('usage: agentbox exec ID [-i] [--cwd DIR] [--user U] [--env K=V] -- CMD [ARGS…]');
-  const body: Record<string, unknown> = { cmd: cmd.length === 1 ? cmd[0] : cmd };
+  // Bytes both ways, as a pipe would carry them: `exec ID -- cat img.png > img.png` is a copy.
+  const body: Record<string, unknown> = { cmd: cmd.length === 1 ? cmd[0] : cmd, encoding: 'base64' };
   if (flags.cwd) body.cwd = flags.cwd;
   if (flags.user) body.user = flags.user;
   if (flags['timeout-ms']) body.timeoutMs = Number(flags['timeout-ms']);
   const env = pairs(multi.env, '--env');
   if (env) body.env = env;
-  if (bools.has('stdin')) body.stdin = await readStdinText(io.stdin);
+  if (bools.has('stdin')) body.stdin = (await readStdin(io.stdin)).toString('base64');
   for await (const ev of client(io).ndjson<ExecEvent>('POST', `/v1/sandboxes/${positionals[0]}/exec`, { json: body })) {
-    if (ev.type === 'stdout') io.stdout.write(ev.data);
-    else if (ev.type === 'stderr') io.stderr.write(ev.data);
+    if (ev.type === 'stdout') await writeOut(io.stdout, Buffer.from(ev.data, 'base64'));
+    else if (ev.type === 'stderr') await writeOut(io.stderr, Buffer.from(ev.data, 'base64'));
     else if (ev.type === 'error') throw errorFromBody(0, ev);
     else return ev.exitCode < 0 ? 128 + 9 : ev.exitCode;
   }
