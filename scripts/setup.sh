@@ -35,8 +35,11 @@ if [[ ! -f node_modules/.agentbox-lock-hash || "$(cat node_modules/.agentbox-loc
   echo "$LOCK_HASH" > node_modules/.agentbox-lock-hash
 fi
 
-# The `agentbox` command that `agentbox up` and the docs refer to: this checkout's CLI.
-if [[ "$(readlink -f /usr/local/bin/agentbox 2>/dev/null)" != "$PWD/bin/agentbox.mjs" ]]; then
+# The `agentbox` command that `agentbox up` and the docs refer to: this checkout's CLI. A setup
+# for the tests (which run bin/agentbox.mjs itself) takes the name only when it leads nowhere, so
+# testing a throwaway clone does not leave the user's command pointing into it.
+LINKED=$(readlink -f /usr/local/bin/agentbox 2>/dev/null || true)
+if [[ "$LINKED" != "$PWD/bin/agentbox.mjs" ]] && { ((FOR_TESTS == 0)) || [[ ! -f "$LINKED" ]]; }; then
   step "linking /usr/local/bin/agentbox to $PWD/bin/agentbox.mjs"
   ln -sfn "$PWD/bin/agentbox.mjs" /usr/local/bin/agentbox
 fi

@@ -81,7 +81,11 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   const fromDir = await cli(['cp', into, `${id}:/dir/x`]);
   assert.deepEqual([fromDir.code, fromDir.stderr], [2, `agentbox cp: file ${into} is a directory; only one file is sent (pack a tree with tar first)\n`]);
   const noDir = await cli(['cp', `${id}:/dir/f.txt`, `${join(dir, 'no-such-dir')}/`]);
-  assert.deepEqual([noDir.code, noDir.stderr], [2, `agentbox cp: ${join(dir, 'no-such-dir')}/ is not a directory\n`]);
+  assert.deepEqual([noDir.code, noDir.stderr], [2, `agentbox cp: directory ${join(dir, 'no-such-dir')}/ does not exist; create it (mkdir -p ${join(dir, 'no-such-dir')}/) or name the file to write\n`]);
+  const noParent = await cli(['cp', `${id}:/dir/f.txt`, join(dir, 'no-such-dir', 'f.txt')]);
+  assert.deepEqual([noParent.code, noParent.stderr], [2, `agentbox cp: directory ${join(dir, 'no-such-dir')} does not exist; create it (mkdir -p ${join(dir, 'no-such-dir')}) first\n`]);
+  const fileAsDir = await cli(['cp', `${id}:/dir/f.txt`, `${local}/`]);
+  assert.deepEqual([fileAsDir.code, fileAsDir.stderr], [2, `agentbox cp: ${local}/ is a file, not a directory\n`]);
   const missing = await cli(['cp', join(dir, 'nothing-here'), `${id}:/dir/x`]);
   assert.deepEqual([missing.code, missing.stderr], [2, `agentbox cp: cannot read file ${join(dir, 'nothing-here')}: no such file\n`]);
 

@@ -26,10 +26,19 @@ const remote = (spec: string): Remote | undefined => {
 /** A sandbox path ending in `/` names a directory: the file keeps its own name in it. */
 const intoRemote = (dst: Remote, name: string): string => (dst.path.endsWith('/') ? dst.path + name : dst.path);
 
+/** Where a download goes; a directory that is not there is a usage error saying what to do, before any byte moves. */
 async function intoLocal(dst: string, name: string): Promise<string> {
   const st = await stat(dst).catch(() => undefined);
   if (st?.isDirectory()) return join(dst, name);
-  if (dst.endsWith('/')) throw new UsageError(`${dst} is not a directory`);
+  if (dst.endsWith('/')) {
+    // stat of `file/` fails as if nothing were there; the name without its slash says which it is.
+    const file = await stat(dst.replace(/\/+$/, '')).catch(() => undefined);
+    throw new UsageError(file ? `${dst} is a file, not a directory` : `directory ${dst} does not exist; create it (mkdir -p ${dst}) or name the file to write`);
+  }
+  const parent = dirname(dst);
+  if (!(await stat(parent).catch(() => undefined))?.isDirectory()) {
+    throw new UsageError(`directory ${parent} does not exist; create it (mkdir -p ${parent}) first`);
+  }
   return dst;
 }
 
