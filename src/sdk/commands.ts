@@ -20,8 +20,8 @@ export interface RunOptions {
   timeoutMs?: number;
   onStdout?: (data: string) => void;
   onStderr?: (data: string) => void;
-  /** Data written to stdin (foreground runs). */
-  stdin?: string;
+  /** Data written to stdin (foreground runs): text, or bytes sent exactly as they are. */
+  stdin?: string | Uint8Array;
 }
 
 /** A command running in the background. */
@@ -43,6 +43,13 @@ export class CommandHandle {
   kill(): Promise<boolean> { return this.calls.kill(); }
   sendStdin(data: string | Uint8Array): Promise<void> { return this.calls.sendInput('stdin', data); }
   closeStdin(): Promise<void> { return this.calls.closeStdin(); }
+}
+
+/** One output stream's text from the exec route: as sent, or decoded from base64 across lines (a character may span two). */
+function outputText(base64: boolean): { push(data: string): string; end(): string } {
+  if (!base64) return { push: (data) => data, end: () => '' };
+  const decoder = new TextDecoder();
+  return { push: (data) => decoder.decode(Buffer.from(data, 'base64'), { stream: true }), end: () => decoder.decode() };
 }
 
 export class Commands {
@@ -67,22 +74,33 @@ export class Commands {
     if (o.envs) body.env = o.envs;
     if (o.cwd) body.cwd = o.cwd;
     if (o.user) body.user = o.user;
-    if (o.stdin !== undefined) body.stdin = o.stdin;
+    // Bytes go as base64, which then carries the output too: it is decoded to text here.
+    const base64 = typeof o.stdin === 'object';
+    if (base64) body.encoding = 'base64';
+    if (o.stdin !== undefined) body.stdin = typeof o.stdin === 'string' ? o.stdin : Buffer.from(o.stdin.buffer, o.stdin.byteOffset, o.stdin.byteLength).toString('base64');
+    const text = { stdout: outputText(base64), stderr: outputText(base64) };
     let result: CommandResult;
     if (!o.onStdout && !o.onStderr) {
       const r = await this.api.call('exec', { id: this.sandboxId }, { json: body, timeoutMs: 0 });
-      result = { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, ...(r.status ? { error: r.status } : {}) };
+      const whole = (kind: 'stdout' | 'stderr') => text[kind].push(r[kind]) + text[kind].end();
+      result = { exitCode: r.exitCode, stdout: whole('stdout'), stderr: whole('stderr'), ...(r.status ? { error: r.status } : {}) };
     } else {
-      let stdout = '', stderr = '';
+      const out = { stdout: '', stderr: '' };
+      const emit = (kind: 'stdout' | 'stderr', data: string) => {
+        if (!data) return;
+        out[kind] += data;
+        (kind === 'stdout' ? o.onStdout : o.onStderr)?.(data);
+      };
       let end: Extract<ExecEvent, { type: 'end' }> | undefined;
       for await (const ev of this.api.ndjson<ExecEvent>('POST', routePath('exec', { id: this.sandboxId }), { json: body })) {
-        if (ev.type === 'stdout') { stdout += ev.data; o.onStdout?.(ev.data); }
-        else if (ev.type === 'stderr') { stderr += ev.data; o.onStderr?.(ev.data); }
+        if (ev.type === 'stdout' || ev.type === 'stderr') emit(ev.type, text[ev.type].push(ev.data));
         else if (ev.type === 'error') throw errorFromBody(0, ev);
         else end = ev;
       }
       if (!end) throw new AgentboxSdkError('unavailable', 'the exec stream ended without a result');
-      result = { exitCode: end.exitCode, stdout, stderr, ...(end.status ? { error: end.status } : {}) };
+      emit('stdout', text.stdout.end());
+      emit('stderr', text.stderr.end());
+      result = { exitCode: end.exitCode, stdout: out.stdout, stderr: out.stderr, ...(end.status ? { error: end.status } : {}) };
     }
     if (result.exitCode !== 0) throw new CommandExitError(result);
     return result;

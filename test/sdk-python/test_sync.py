@@ -84,6 +84,11 @@ def test_commands_output_callbacks_env_stdin_and_exit_errors(sbx: Sandbox) -> No
     assert streamed.exit_code == 0
     assert sorted(chunks.items) == ["err:b\n", "out:a\n"]
     assert sbx.commands.run("cat", stdin="from stdin").stdout == "from stdin"
+    # Bytes arrive exactly; the output is still text, a character split between writes whole.
+    assert sbx.commands.run("od -An -tx1", stdin=b"\xff\x00\xc3\xa9\n").stdout.split() == ["ff", "00", "c3", "a9", "0a"]
+    split = Collected()
+    whole = sbx.commands.run("head -c 1; sleep 0.2; cat", stdin="é\n".encode(), on_stdout=lambda d: split.add(d))
+    assert whole.stdout == "é\n" and "".join(split.items) == "é\n"
     assert sbx.commands.run(["/bin/sh", "-c", 'echo "$0"', "argv"]).stdout == "argv\n"
     assert sbx.commands.run("pwd", cwd="/tmp").stdout == "/tmp\n"
     with pytest.raises(CommandExitError) as err:

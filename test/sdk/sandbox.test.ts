@@ -58,6 +58,19 @@ test('commands.run: output, callbacks, env, exit errors', async () => {
   assert.ok(viaStream instanceof CommandExitError && viaStream.exitCode === 3);
 });
 
+test('commands.run: stdin as bytes arrives exactly; the output is still text, whole characters', async () => {
+  const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
+  const bytes = new Uint8Array([0xff, 0x00, 0xc3, 0xa9, 0x0a]);
+  const counted = await sbx.commands.run('od -An -tx1', { stdin: bytes });
+  assert.equal(counted.stdout.trim(), 'ff 00 c3 a9 0a');
+  // `é` split across the command's two writes is one character to the callback's caller.
+  const chunks: string[] = [];
+  const split = await sbx.commands.run('head -c 1; sleep 0.2; cat', { stdin: bytes.subarray(2), onStdout: (d) => chunks.push(d) });
+  assert.equal(split.stdout, 'é\n');
+  assert.equal(chunks.join(''), 'é\n');
+  assert.ok(chunks.every((c) => !c.includes('\uFFFD')), JSON.stringify(chunks));
+});
+
 test('files: write, read, list, exists, remove, typed errors', async () => {
   const sbx = await Sandbox.create({ ...conn, template: 'busybox' });
   await sbx.files.write('/a/b.txt', 'content');

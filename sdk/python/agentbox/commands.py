@@ -3,6 +3,7 @@ background (through the guest, with a handle to wait, kill and write stdin), as 
 from __future__ import annotations
 
 import asyncio
+import base64
 import codecs
 from dataclasses import dataclass
 from typing import Any, Awaitable, Callable, Literal, Optional, TypedDict, Union, Unpack, overload
@@ -26,8 +27,8 @@ class RunOptions(TypedDict, total=False):
     timeout_ms: int
     on_stdout: OutputCallback
     on_stderr: OutputCallback
-    #: Data written to stdin (foreground runs).
-    stdin: str
+    #: Data written to stdin (foreground runs): text, or bytes sent exactly as they are.
+    stdin: Union[str, bytes]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,19 @@ class CommandResult:
     stderr: str
     #: How the command ended when not by itself ("signal: killed", a timeout…).
     error: Optional[str] = None
+
+
+class _OutputText:
+    """One output stream's text from the exec route: as sent, or decoded from base64 across lines (a character may span two)."""
+
+    def __init__(self, base64_wire: bool) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace") if base64_wire else None
+
+    def push(self, data: str) -> str:
+        return self._decoder.decode(base64.b64decode(data)) if self._decoder else data
+
+    def end(self) -> str:
+        return self._decoder.decode(b"", final=True) if self._decoder else ""
 
 
 def _checked(result: CommandResult) -> CommandResult:
@@ -98,19 +112,34 @@ class AsyncCommands:
         if background:
             return await self._background(cmd, opts, callbacks)
         body: dict[str, Any] = {"cmd": cmd, "timeoutMs": opts.get("timeout_ms", 60_000)}
-        extra = {"env": opts.get("envs"), "cwd": opts.get("cwd"), "user": opts.get("user"), "stdin": opts.get("stdin")}
+        stdin = opts.get("stdin")
+        # Bytes go as base64, which then carries the output too: it is decoded to text here.
+        base64_wire = isinstance(stdin, bytes)
+        if base64_wire:
+            body["encoding"] = "base64"
+        extra = {"env": opts.get("envs"), "cwd": opts.get("cwd"), "user": opts.get("user"),
+                 "stdin": base64.b64encode(stdin).decode() if isinstance(stdin, bytes) else stdin}
         body.update({k: v for k, v in extra.items() if v is not None})
         path = sandbox_path(self._sandbox_id, "/exec")
+        text = {k: _OutputText(base64_wire) for k in ("stdout", "stderr")}
         if callbacks["stdout"] is None and callbacks["stderr"] is None:
             r = ExecResult.from_json(await self._api.json("POST", path, json_body=body, timeout_ms=0))
-            return _checked(CommandResult(r.exit_code, r.stdout, r.stderr, r.status))
+            whole = {k: text[k].push(getattr(r, k)) + text[k].end() for k in ("stdout", "stderr")}
+            return _checked(CommandResult(r.exit_code, whole["stdout"], whole["stderr"], r.status))
         out = {"stdout": "", "stderr": ""}
+
+        async def emit(kind: str, data: str) -> None:
+            if data:
+                out[kind] += data
+                await call_back(callbacks[kind], data)
+
         async for event in self._api.ndjson("POST", path, json_body=body):
             kind = event["type"]
             if kind == "end":
+                for k in ("stdout", "stderr"):
+                    await emit(k, text[k].end())
                 return _checked(CommandResult(event["exitCode"], out["stdout"], out["stderr"], event.get("status")))
-            out[kind] += event["data"]
-            await call_back(callbacks[kind], event["data"])
+            await emit(kind, text[kind].push(event["data"]))
         raise no_stream("the exec stream")
 
     async def _background(self, cmd: str | list[str], opts: RunOptions, callbacks: dict[str, Optional[OutputCallback]]) -> AsyncCommandHandle:
