@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Code } from '@connectrpc/connect';
 import { codeFromString } from '@connectrpc/connect/protocol-connect';
-import { CONNECT_CODE_OF, ERROR_CODE_OF_CONNECT } from './envd-protocol.ts';
+import { CONNECT_CODE_OF, ERROR_CODE_OF_CONNECT, SIGNAL_TEXT, signalOfStatus } from './envd-protocol.ts';
 import type { ErrorCode } from './errors.ts';
 
 test('every code the guest sends reads back as itself on the host, but the three that fold', () => {
@@ -19,3 +19,13 @@ test('the table speaks Connect\'s wire names', () => {
   }
   assert.equal(codeFromString(CONNECT_CODE_OF.conflict), Code.FailedPrecondition);
 });
+
+test('an end status gives back the signal the guest worded, with or without its prefix', () => {
+  for (const [sig, text] of Object.entries(SIGNAL_TEXT)) {
+    assert.equal(signalOfStatus(`signal: ${text}`), sig);
+    assert.equal(signalOfStatus(text!), sig);
+  }
+  assert.equal(signalOfStatus('signal: SIGXCPU'), 'SIGXCPU', 'a signal Go has no text for is named as itself');
+  for (const none of ['exit status 1', 'deadline exceeded', '', 'signal: ']) assert.equal(signalOfStatus(none), undefined, none);
+});
+

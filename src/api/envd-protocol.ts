@@ -116,3 +116,21 @@ export const ERROR_CODE_OF_STATUS: Partial<Record<number, ErrorCode>> = {
   409: 'already_exists',
   507: 'resource_exhausted',
 };
+
+/**
+ * How envd words a signal in a process's end status ("signal: killed"): Go's texts for them. The
+ * guest writes them, naming any other signal as itself ("signal: SIGXCPU"); a host reads the
+ * signal back (the CLI exits 128 + its number, as a shell does).
+ */
+export const SIGNAL_TEXT: Partial<Record<NodeJS.Signals, string>> = {
+  SIGKILL: 'killed', SIGTERM: 'terminated', SIGINT: 'interrupt', SIGHUP: 'hangup', SIGQUIT: 'quit',
+  SIGABRT: 'aborted', SIGSEGV: 'segmentation fault', SIGPIPE: 'broken pipe', SIGALRM: 'alarm clock',
+  SIGUSR1: 'user defined signal 1', SIGUSR2: 'user defined signal 2', SIGBUS: 'bus error',
+};
+
+/** The signal an end status names, with or without its `signal: ` prefix; undefined when it names none. */
+export function signalOfStatus(status: string): NodeJS.Signals | undefined {
+  const text = status.replace(/^signal: /, '');
+  const named = (Object.keys(SIGNAL_TEXT) as NodeJS.Signals[]).find((sig) => SIGNAL_TEXT[sig] === text);
+  return named ?? (/^SIG[A-Z0-9]+$/.test(text) ? text as NodeJS.Signals : undefined);
+}

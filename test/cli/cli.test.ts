@@ -43,6 +43,10 @@ test('create, ls, exec, cp, pause, resume, kill', async () => {
   const ok = await cli(['exec', id, '--', 'sh', '-c', 'echo out $A; echo err >&2']);
   assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, 'out 1\n', 'err\n']);
   assert.equal((await cli(['exec', id, '--', 'sh', '-c', 'exit 42'])).code, 42);
+  // A command ended by a signal exits as in a shell: 128 + the signal's number.
+  for (const [sig, code] of [['TERM', 143], ['KILL', 137], ['INT', 130]] as const) {
+    assert.equal((await cli(['exec', id, '--', 'sh', '-c', `kill -${sig} $$`])).code, code, sig);
+  }
 
   // Standard input goes to the command only when asked for (-i), as with docker and kubectl exec.
   const piped = await cli(['exec', '-i', id, '--', 'sh', '-c', 'wc -l; cat'], {}, 'línea 1\nline 2\n');

@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, renameSync, readdir, createReadStream } from 'node:fs';
 import { lstat, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { SIGNAL_TEXT } from '../../src/api/envd-protocol.ts';
 import { AgentboxError, notFound } from '../../src/api/errors.ts';
 import type { FileEntryView, TemplateBody } from '../../src/api/native.ts';
 import type { CreateSandboxRequest, EgressPolicy, Engine, ExecRequest, ExecResult, PauseOptions, SandboxInfo } from '../../src/engine/types.ts';
@@ -104,7 +105,8 @@ export class FakeEngine implements Engine {
       child.stdin.end(req.stdin ?? '');
       child.on('close', (code, sig) => {
         const stdout = Buffer.concat(out).toString(req.resultEncoding), stderr = Buffer.concat(err).toString(req.resultEncoding);
-        resolve(sig ? { exitCode: -1, stdout, stderr, status: `signal: ${sig}` } : { exitCode: code ?? -1, stdout, stderr });
+        // As the guest words it, less the `signal: ` the envd client takes off.
+        resolve(sig ? { exitCode: -1, stdout, stderr, status: SIGNAL_TEXT[sig] ?? sig } : { exitCode: code ?? -1, stdout, stderr });
       });
     });
   }

@@ -1,5 +1,7 @@
 /** `create`, `ls`, `exec`, `pause`, `resume`, `kill`: sandboxes from the terminal. */
 import { once } from 'node:events';
+import { constants } from 'node:os';
+import { signalOfStatus } from '../../api/envd-protocol.ts';
 import { MAX_EXEC_STDIN, type ExecEvent, type SandboxListView, type SandboxView } from '../../api/native.ts';
 import { ApiClient } from '../../sdk/api-client.ts';
 import { resolveConnection } from '../../sdk/config.ts';
@@ -107,6 +109,12 @@ async function writeOut(to: NodeJS.WritableStream, data: Buffer): Promise<void> 
   if (!to.write(data)) await once(to, 'drain');
 }
 
+/** A shell's exit code for a command ended by a signal: 128 + its number (137, killed, when the status names none). */
+function signalExitCode(status: string | undefined): number {
+  const sig = status === undefined ? undefined : signalOfStatus(status);
+  return 128 + ((sig && constants.signals[sig]) || constants.signals.SIGKILL);
+}
+
 /** `exec ID -- CMD…`: streams output and exits with the command's exit code; `-i` sends standard input. */
 export const exec: Command = async (args, io) => {
   const dash = args.indexOf('--');
@@ -126,7 +134,7 @@ export const exec: Command = async (args, io) => {
     if (ev.type === 'stdout') await writeOut(io.stdout, Buffer.from(ev.data, 'base64'));
     else if (ev.type === 'stderr') await writeOut(io.stderr, Buffer.from(ev.data, 'base64'));
     else if (ev.type === 'error') throw errorFromBody(0, ev);
-    else return ev.exitCode < 0 ? 128 + 9 : ev.exitCode;
+    else return ev.exitCode < 0 ? signalExitCode(ev.status) : ev.exitCode;
   }
   throw new UsageError('the exec stream ended without a result');
 };

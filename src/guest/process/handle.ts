@@ -3,6 +3,7 @@
  * out to every attached stream and remembers how it ended.
  */
 import { constants } from 'node:os';
+import { SIGNAL_TEXT } from '../../api/envd-protocol.ts';
 
 /** envd's chunk limits (docs/e2b.md, the guest protocol): stdout/stderr ≤ 32 KiB, PTY ≤ 16 KiB per data frame. */
 export const MAX_STD_CHUNK = 32 * 1024;
@@ -40,13 +41,6 @@ export interface ProcessDriver {
   resumeOutput?(): void;
 }
 
-// Go's signal strings, so `status` reads as envd's ("signal: killed") for clients that show it.
-const GO_SIGNAL_TEXT: Partial<Record<string, string>> = {
-  SIGKILL: 'killed', SIGTERM: 'terminated', SIGINT: 'interrupt', SIGHUP: 'hangup', SIGQUIT: 'quit',
-  SIGABRT: 'aborted', SIGSEGV: 'segmentation fault', SIGPIPE: 'broken pipe', SIGALRM: 'alarm clock',
-  SIGUSR1: 'user defined signal 1', SIGUSR2: 'user defined signal 2', SIGBUS: 'bus error',
-};
-
 export function signalName(num: number): string | undefined {
   return Object.entries(constants.signals).find(([, n]) => n === num)?.[0];
 }
@@ -54,7 +48,8 @@ export function signalName(num: number): string | undefined {
 /** envd's end event from an exit code or a signal name. */
 export function processEnd(code: number | null, signal: string | null): ProcessEnd {
   if (signal) {
-    const status = `signal: ${GO_SIGNAL_TEXT[signal] ?? signal}`;
+    // Worded as envd's ("signal: killed") for clients that show it.
+    const status = `signal: ${SIGNAL_TEXT[signal as NodeJS.Signals] ?? signal}`;
     return { exitCode: -1, exited: false, status, error: status };
   }
   const exitCode = code ?? -1;
