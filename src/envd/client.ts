@@ -260,11 +260,8 @@ export function createGuestClient(opts: GuestClientOptions): GuestClient {
       throw timedOut(req.timeoutMs);
     }
     if (!end) throw new AgentboxError('unavailable', `the guest stream for '${cmd}' ended without an end event`);
-    const result: ExecResult = {
-      exitCode: end.exitCode,
-      stdout: out.stdout.text(req.resultEncoding ?? 'utf8'),
-      stderr: out.stderr.text(req.resultEncoding ?? 'utf8'),
-    };
+    const encoding = req.resultEncoding ?? 'utf8';
+    const result: ExecResult = { exitCode: end.exitCode, stdout: out.stdout.text(encoding), stderr: out.stderr.text(encoding) };
     if (!end.exited) result.status = end.status.replace(/^signal: /, '');
     if (out.stdout.truncated || out.stderr.truncated) result.truncated = true;
     return result;

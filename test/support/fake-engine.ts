@@ -97,14 +97,14 @@ export class FakeEngine implements Engine {
         env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...info.env, ...(req.env ?? {}) },
         signal: req.signal, timeout: req.timeoutMs || undefined,
       });
-      const out: Buffer[] = [], err: Buffer[] = [];
-      child.stdout.on('data', (c: Buffer) => { out.push(c); req.onStdout?.(c); });
-      child.stderr.on('data', (c: Buffer) => { err.push(c); req.onStderr?.(c); });
+      const outChunks: Buffer[] = [], errChunks: Buffer[] = [];
+      child.stdout.on('data', (c: Buffer) => { outChunks.push(c); req.onStdout?.(c); });
+      child.stderr.on('data', (c: Buffer) => { errChunks.push(c); req.onStderr?.(c); });
       child.on('error', (err) => { if (err.name !== 'AbortError') reject(new AgentboxError('internal', err.message)); });
       child.stdin.on('error', () => {}); // the command may exit before reading its stdin
       child.stdin.end(req.stdin ?? '');
       child.on('close', (code, sig) => {
-        const stdout = Buffer.concat(out).toString(req.resultEncoding), stderr = Buffer.concat(err).toString(req.resultEncoding);
+        const stdout = Buffer.concat(outChunks).toString(req.resultEncoding), stderr = Buffer.concat(errChunks).toString(req.resultEncoding);
         // As the guest words it, less the `signal: ` the envd client takes off.
         resolve(sig ? { exitCode: -1, stdout, stderr, status: SIGNAL_TEXT[sig] ?? sig } : { exitCode: code ?? -1, stdout, stderr });
       });
