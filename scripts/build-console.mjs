@@ -5,15 +5,31 @@
 // buildConsole() to put the same bundle beside the single-file server (dist/console/).
 // Usage: npm run build:console
 import { build } from 'esbuild';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = new URL('..', import.meta.url).pathname;
 
-/** Writes the bundle into `out` (emptied first); returns a one-line summary. */
+/**
+ * Writes `body` to `path` in `out` through a temporary file renamed into place, so a reader sees
+ * the old file or the new one, never a part. The temporary file sits in `out` itself, where the
+ * server reads nothing but index.html, not beside the assets it lists.
+ */
+function replaceFile(out, path, body) {
+  const partial = join(out, `.${basename(path)}.${process.pid}.partial`);
+  writeFileSync(partial, body);
+  renameSync(partial, path);
+}
+
+/**
+ * Writes the bundle into `out`; returns a one-line summary. A server may be serving `out` while
+ * this runs (an `agentbox up` beside the console's test, which rebuilds it), and reads the files at
+ * its first request for the console: so the directory is never emptied. The hashed assets go in
+ * first (a name already there holds the same bytes), then index.html, which names them, and only
+ * then are the assets of earlier builds removed.
+ */
 export async function buildConsole(out) {
-  rmSync(out, { recursive: true, force: true });
   const result = await build({
     absWorkingDir: root,
     entryPoints: { console: 'src/console/main.ts' },
@@ -27,14 +43,21 @@ export async function buildConsole(out) {
     minify: true,
     sourcemap: 'linked',
     metafile: true,
+    write: false,
     logLevel: 'warning',
   });
-  const outputs = Object.keys(result.metafile.outputs).map((f) => basename(f));
+  const outputs = result.outputFiles.map((f) => basename(f.path));
   const script = outputs.find((f) => f.endsWith('.js'));
   const style = outputs.find((f) => f.endsWith('.css'));
-  mkdirSync(out, { recursive: true });
+  const assets = join(out, 'assets');
+  mkdirSync(assets, { recursive: true });
+  for (const f of result.outputFiles) {
+    const path = join(assets, basename(f.path));
+    // A source map is named after its script, not its own bytes: it is always written.
+    if (!existsSync(path) || path.endsWith('.map')) replaceFile(out, path, f.contents);
+  }
   // Relative asset URLs: the page is /ui/, so they resolve under /ui/assets/.
-  writeFileSync(`${out}/index.html`, `<!doctype html>
+  replaceFile(out, join(out, 'index.html'), `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -46,6 +69,7 @@ export async function buildConsole(out) {
 <body><div id="app"></div></body>
 </html>
 `);
+  for (const stale of readdirSync(assets).filter((f) => !outputs.includes(f))) rmSync(join(assets, stale), { force: true });
   const bytes = Object.entries(result.metafile.outputs).filter(([f]) => !f.endsWith('.map')).reduce((a, [, o]) => a + o.bytes, 0);
   return `${script}, ${style} (${(bytes / 1024).toFixed(0)} KiB)`;
 }

@@ -1,0 +1,2 @@
+/** The types of build-console.mjs, for the tests that call it (test/console/bundle-rebuild.test.ts). */
+export function buildConsole(out: string): Promise<string>;
