@@ -13,6 +13,11 @@ import { createGuestClient, type GuestClient } from '../../src/envd/client.ts';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const TINI = '/usr/bin/tini-static';
+/**
+ * The native guest (crates/guest) to test in place of the TypeScript one, when set: the same
+ * tests hold both to the same protocol (crates/guest/README.md).
+ */
+export const GUEST_BIN = process.env.AGENTBOX_TEST_GUEST_BIN;
 
 export interface RunningGuest {
   url: string;
@@ -52,8 +57,8 @@ export async function startGuest(opts: GuestOptions = {}): Promise<RunningGuest>
     ...opts.config,
   };
   writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
-  const node = [process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')];
-  const argv = (opts.tini ?? existsSync(TINI)) ? [TINI, '-s', '-g', '--', ...node] : node;
+  const guest = GUEST_BIN ? [GUEST_BIN] : [process.execPath, '--import', 'tsx', join(ROOT, 'src/guest/main.ts')];
+  const argv = (opts.tini ?? existsSync(TINI)) ? [TINI, '-s', '-g', '--', ...guest] : guest;
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
     cwd: ROOT,
     env: { ...process.env, ...opts.env, AGENTBOX_GUEST_CONFIG: join(dir, 'config.json') },

@@ -1,0 +1,60 @@
+//! The guest's configuration: the JSON file named by env AGENTBOX_GUEST_CONFIG, written by the
+//! engine or the operator before the sandbox starts. The schema is the TypeScript guest's
+//! (src/guest/config.ts, GuestConfigSchema); fields this guest does not serve yet are accepted
+//! and ignored, as zod's object does with unknown keys.
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+/// envd's port (src/api/envd-protocol.ts, GUEST_PORT).
+pub const GUEST_PORT: u16 = 49983;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestConfig {
+    /// TCP port of the envd protocol; 0 picks a free one (tests), logged as "guest listening".
+    #[serde(default = "default_port")]
+    pub port: u16,
+    /// All interfaces by default: the host reaches the sandbox over its veth.
+    #[serde(default = "default_host")]
+    pub host: String,
+    /// The X-Access-Token every request must carry (except /health, signed /files, /init).
+    pub access_token: Option<String>,
+    /// Guards POST /init, the engine's channel to re-key a forked or restored sandbox.
+    pub init_secret: String,
+    /// Sandbox-wide environment for the start command and every process.
+    #[serde(default)]
+    pub env_vars: BTreeMap<String, String>,
+    /// OS user for requests that name none.
+    #[serde(default = "default_user")]
+    pub default_user: String,
+    /// Working directory for requests that name none; the user's home when absent.
+    pub default_workdir: Option<String>,
+}
+
+fn default_port() -> u16 {
+    GUEST_PORT
+}
+
+fn default_host() -> String {
+    "0.0.0.0".into()
+}
+
+fn default_user() -> String {
+    "root".into()
+}
+
+impl GuestConfig {
+    pub fn load(path: &str) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read guest config {path} ({e}); set AGENTBOX_GUEST_CONFIG to a readable JSON file"))?;
+        let config: GuestConfig = serde_json::from_str(&text).map_err(|e| format!("guest config {path} is invalid: {e}"))?;
+        if config.init_secret.is_empty() {
+            return Err(format!("guest config {path} is invalid: initSecret must not be empty"));
+        }
+        if config.access_token.as_deref() == Some("") || config.default_user.is_empty() {
+            return Err(format!("guest config {path} is invalid: accessToken and defaultUser must not be empty"));
+        }
+        Ok(config)
+    }
+}

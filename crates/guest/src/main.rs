@@ -1,0 +1,67 @@
+//! agentbox's guest daemon in Rust: envd's protocol inside a sandbox, as the TypeScript guest
+//! (src/guest/main.ts) serves it, in a fraction of its memory (BENCHMARKS.md, twenty-sixth round).
+//! Reads the config named by AGENTBOX_GUEST_CONFIG, serves until SIGTERM or SIGINT.
+mod auth;
+mod config;
+mod context;
+mod error;
+mod http;
+mod log;
+mod users;
+
+pub mod proto {
+    connectrpc::include_generated!();
+}
+
+use std::sync::{Arc, RwLock};
+
+use serde_json::json;
+
+use crate::config::GuestConfig;
+use crate::context::{Guest, GuestState};
+use crate::users::UserDb;
+
+fn main() {
+    let Ok(path) = std::env::var("AGENTBOX_GUEST_CONFIG") else {
+        log::error("AGENTBOX_GUEST_CONFIG is not set; it must name the guest config JSON file", json!({}));
+        std::process::exit(2);
+    };
+    let config = match GuestConfig::load(&path) {
+        Ok(config) => config,
+        Err(message) => {
+            log::error(&message, json!({}));
+            std::process::exit(2);
+        }
+    };
+    // One thread: a sandbox's guest serves one client at a time, and every thread costs the
+    // sandbox memory under gVisor (BENCHMARKS.md, twenty-sixth round).
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
+    runtime.block_on(run(config));
+}
+
+async fn run(config: GuestConfig) {
+    let guest = Arc::new(Guest {
+        state: RwLock::new(GuestState {
+            access_token: config.access_token.clone(),
+            env_vars: config.env_vars.clone(),
+            default_user: config.default_user.clone(),
+            default_workdir: config.default_workdir.clone(),
+        }),
+        users: UserDb::new("/etc"),
+    });
+    let (port, server) = match http::serve(guest, &config.host, config.port).await {
+        Ok(bound) => bound,
+        Err(err) => {
+            log::error("cannot listen", json!({ "host": config.host, "port": config.port, "error": err.to_string() }));
+            std::process::exit(1);
+        }
+    };
+    log::info("guest listening", json!({ "host": config.host, "port": port }));
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+    let signal = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+    };
+    log::info("guest stopping", json!({ "signal": signal }));
+    server.abort();
+}
