@@ -22,12 +22,18 @@
 // began. A machine is left as the run found it, not with etcd, an API server, containerd and a
 // kubelet running.
 //
+// Guests. A file that tests the guest daemon's protocol declares `// test-file-guests: typescript
+// native` in its first lines: it runs once against each guest, the TypeScript one (src/guest) and
+// the native one (crates/guest), which the runner builds with cargo first and names to the file in
+// AGENTBOX_TEST_GUEST_BIN (test/guest/fixture.ts). The native run is reported as
+// `<file> [native guest]`; a failed build fails those runs.
+//
 // Skips. Every skipped test is collected (scripts/test-skips-reporter.mjs) and listed at the end.
 // In CI (CI=true or CI=1) a skip fails the run unless ALLOWED_SKIPS below names it: in CI every
 // suite the README claims must run, so a component that cannot start is a failure, not a skip.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { availableParallelism, homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -83,7 +89,18 @@ function exclusiveReason(file) {
   return /^\/\/ test-file-exclusive: (.+)$/m.exec(head)?.[1] ?? null;
 }
 
-const selected = (dir) => walk(join(root, dir), []).sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)));
+/** The guests the file runs against (`// test-file-guests: <guest> ...` in its first 2 KiB); by default the TypeScript one. */
+function guestsOf(file) {
+  const head = readFileSync(join(root, file), 'utf8').slice(0, 2048);
+  const declared = /^\/\/ test-file-guests: (.+)$/m.exec(head)?.[1]?.trim().split(/\s+/) ?? ['typescript'];
+  const unknown = declared.filter((g) => g !== 'typescript' && g !== 'native');
+  if (unknown.length) throw new Error(`${file} declares unknown guests: ${unknown.join(' ')} (known: typescript native)`);
+  return declared;
+}
+
+/** One run of a file: against the TypeScript guest (no label) or the native one. */
+const runsOf = (file) => guestsOf(file).map((guest) => ({ file, guest, label: guest === 'native' ? `${file} [native guest]` : file }));
+const selected = (dir) => walk(join(root, dir), []).sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).flatMap(runsOf);
 const phases = [
   { name: 'unit tests (src/**/*.test.ts)', files: selected('src'), concurrency: availableParallelism() },
   { name: 'integration tests (test/**/*.test.ts)', files: selected('test'), concurrency },
@@ -95,6 +112,22 @@ if (files.length === 0) {
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'agentbox-tests-'));
+
+/**
+ * Builds the native guest (debug: it compiles in a fraction of a release's time, and the tests
+ * check behaviour, not speed) into the cache the engine's release builds use too
+ * (src/envd/native-bundle.ts). Returns the executable, or why it could not be built.
+ */
+function buildNativeGuest() {
+  const targetDir = join(homedir(), '.cache', 'agentbox', 'guest', 'cargo-target');
+  const cargo = [join(homedir(), '.cargo', 'bin', 'cargo'), 'cargo'].find((c) => c === 'cargo' || existsSync(c));
+  console.log('building the native guest for its test runs (cargo build --manifest-path crates/guest/Cargo.toml)');
+  const r = spawnSync(cargo, ['build', '--locked', '--manifest-path', join(root, 'crates/guest/Cargo.toml'), '--target-dir', targetDir], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  if (r.status === 0) return { bin: join(targetDir, 'debug', 'agentbox-guest') };
+  const why = r.error ? `cannot run cargo (${r.error.message}); install Rust with rustup` : (r.stderr ?? '').trim().split('\n').slice(-15).join('\n');
+  return { error: `the native guest did not build:\n${why}` };
+}
+const nativeGuest = files.some((r) => r.guest === 'native') ? buildNativeGuest() : undefined;
 
 const k8sEnv = (command) => spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), command], { encoding: 'utf8' });
 /** Whether any part of the local Kubernetes runs (`k8s-env.sh status` prints `<name> running (pid N)`). */
@@ -109,8 +142,14 @@ function stopK8sWeStarted() {
 const stream = files.length === 1;
 const running = new Set();
 
-/** Runs one file; resolves with {file, status, timedOut, ms, skips}. */
-function runFile(file, index) {
+/** Runs one file against one guest; resolves with {file, status, timedOut, ms, outcomes}, `file` being the run's label. */
+function runFile(run, index) {
+  const { file, label } = run;
+  if (run.guest === 'native' && nativeGuest?.error) {
+    console.log(`✖ ${label}: ${nativeGuest.error}`);
+    return Promise.resolve({ file: label, status: 1, timedOut: false, ms: 0, outcomes: [] });
+  }
+  const env = run.guest === 'native' ? { ...process.env, AGENTBOX_TEST_GUEST_BIN: nativeGuest.bin } : process.env;
   const budget = budgetMs(file);
   const outcomesFile = join(scratch, `${index}.outcomes.jsonl`);
   const started = Date.now();
@@ -120,7 +159,7 @@ function runFile(file, index) {
       '--test-reporter=spec', '--test-reporter-destination=stdout',
       `--test-reporter=${join(root, 'scripts/test-skips-reporter.mjs')}`, `--test-reporter-destination=${outcomesFile}`,
       file,
-    ], { cwd: root, detached: true, stdio: ['ignore', stream ? 'inherit' : 'pipe', stream ? 'inherit' : 'pipe'] });
+    ], { cwd: root, env, detached: true, stdio: ['ignore', stream ? 'inherit' : 'pipe', stream ? 'inherit' : 'pipe'] });
     running.add(child);
     const output = [];
     child.stdout?.on('data', (c) => output.push(c));
@@ -135,11 +174,11 @@ function runFile(file, index) {
       running.delete(child);
       const ms = Date.now() - started;
       if (!stream) {
-        process.stdout.write(`\n━━ ${file} (${(ms / 1000).toFixed(1)} s)\n`);
+        process.stdout.write(`\n━━ ${label} (${(ms / 1000).toFixed(1)} s)\n`);
         process.stdout.write(Buffer.concat(output));
       }
-      if (timedOut) console.log(`✖ ${file}: killed after its ${budget / 60_000} min budget (plus ${KILL_GRACE_MS / 1000} s grace); Node did not end it`);
-      resolve({ file, status: code ?? (signal ? 128 : 1), timedOut, ms, outcomes: readOutcomes(outcomesFile, file) });
+      if (timedOut) console.log(`✖ ${label}: killed after its ${budget / 60_000} min budget (plus ${KILL_GRACE_MS / 1000} s grace); Node did not end it`);
+      resolve({ file: label, status: code ?? (signal ? 128 : 1), timedOut, ms, outcomes: readOutcomes(outcomesFile, label) });
     });
   });
 }
@@ -189,12 +228,12 @@ async function runPhase(phase) {
   let next = 0;
   const worker = async () => {
     while (next < phase.files.length) {
-      const file = phase.files[next++];
-      const alone = exclusiveReason(file);
+      const run = phase.files[next++];
+      const alone = exclusiveReason(run.file);
       await acquire(!!alone);
-      if (!stream) console.log(`▶ ${file}${alone ? ` (alone: ${alone})` : ''}`);
+      if (!stream) console.log(`▶ ${run.label}${alone ? ` (alone: ${alone})` : ''}`);
       try {
-        results.push(await runFile(file, fileIndex++));
+        results.push(await runFile(run, fileIndex++));
       } finally {
         release(!!alone);
       }

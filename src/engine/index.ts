@@ -12,7 +12,8 @@ import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
-import { ensureGuestBundle } from '../envd/bundle.ts';
+import { ensureGuestBundle, type EnsureGuestBundleOptions, type GuestBundle } from '../envd/bundle.ts';
+import { ensureNativeGuestBundle } from '../envd/native-bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
 import type { DiskOptions, NetworkOptions } from './engine-options.ts';
 import { LocalEngine } from './engine.ts';
@@ -50,7 +51,18 @@ export interface CreateEngineOptions {
   onPhases?: PhaseReport;
   /** Golden snapshots kept (engine-options.ts); default AGENTBOX_GOLDEN_SNAPSHOTS, else 8; 0 turns them off. */
   goldenSnapshots?: number;
+  /** Which guest daemon sandboxes run; default AGENTBOX_GUEST, else `typescript` (see GuestKind). */
+  guest?: GuestKind;
 }
+
+/**
+ * `typescript`: the guest in src/guest, on the bundle's own Node (envd/bundle.ts). `native`: the
+ * guest in crates/guest, one static executable (envd/native-bundle.ts), a fraction of the
+ * memory; it does not serve OpenSandbox's execd or the agent-sandbox runtime yet
+ * (crates/guest/README.md).
+ */
+export const GUEST_KINDS = ['typescript', 'native'] as const;
+export type GuestKind = (typeof GUEST_KINDS)[number];
 
 export interface EngineRuntimeReport {
   name: RuntimeClassName;
@@ -80,6 +92,17 @@ function goldenSnapshotsFromEnv(): number | undefined {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new AgentboxError('invalid_argument', `AGENTBOX_GOLDEN_SNAPSHOTS must be a whole number (0 turns golden snapshots off), not '${raw}'`);
   return n;
+}
+
+function guestKindFromEnv(): GuestKind {
+  const raw = process.env.AGENTBOX_GUEST;
+  if (raw === undefined || raw === '') return 'typescript';
+  if ((GUEST_KINDS as readonly string[]).includes(raw)) return raw as GuestKind;
+  throw new AgentboxError('invalid_argument', `AGENTBOX_GUEST must be one of ${GUEST_KINDS.join(', ')}, not '${raw}'`);
+}
+
+function ensureGuest(kind: GuestKind, opts: EnsureGuestBundleOptions): Promise<GuestBundle> {
+  return kind === 'native' ? ensureNativeGuestBundle(opts) : ensureGuestBundle(opts);
 }
 
 export const defaultHome = () => process.env.AGENTBOX_HOME ?? join(homedir(), '.agentbox');
@@ -148,7 +171,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
     throw new AgentboxError('unavailable', `runtime class '${defaultRuntime}' is not available (${why}). Run 'agentbox doctor' and 'npm run setup'.`);
   }
-  const guest = await ensureGuestBundle({ cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
+  const guest = await ensureGuest(opts.guest ?? guestKindFromEnv(), { cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
   // Template builds run under the most preferred class available (the check above ensures one).
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(() => drivers.get(available[0]!)!), policy: opts.templates });
   const network: NetworkOptions = {

@@ -43,7 +43,7 @@ export interface EnsureGuestBundleOptions {
 
 /** Where the guest bundle is mounted read-only in every sandbox (src/engine/bundle.ts) and pod. */
 export const GUEST_MOUNT = '/opt/agentbox';
-const TINI_STATIC = '/usr/bin/tini-static';
+export const TINI_STATIC = '/usr/bin/tini-static';
 const LAUNCHER_SOURCE = fileURLToPath(new URL('../guest/native/launcher.c', import.meta.url));
 const MAIN = fileURLToPath(new URL('../guest/main.ts', import.meta.url));
 const ENTRY = fileURLToPath(new URL('../guest/entry.ts', import.meta.url));
