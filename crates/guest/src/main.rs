@@ -5,6 +5,7 @@ mod auth;
 mod config;
 mod context;
 mod error;
+mod filesystem;
 mod http;
 mod log;
 mod users;
