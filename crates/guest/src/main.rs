@@ -49,6 +49,8 @@ async fn run(config: GuestConfig) {
             default_workdir: config.default_workdir.clone(),
         }),
         users: UserDb::new("/etc"),
+        init_secret: RwLock::new(config.init_secret.clone()),
+        metrics: http::metrics::Metrics::new(),
     });
     let (port, server) = match http::serve(guest, &config.host, config.port).await {
         Ok(bound) => bound,
