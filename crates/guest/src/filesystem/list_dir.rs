@@ -12,8 +12,8 @@ use crate::users::UserDb;
 fn walk(dir: &str, depth: u32, users: &UserDb, out: &mut Vec<EntryInfo>) -> GuestResult<()> {
     let read = std::fs::read_dir(dir).map_err(|e| GuestError::io(&e, dir))?;
     let mut names: Vec<String> = read.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
-    // Node sorts by UTF-16 code units; byte order agrees for all but astral-plane names.
-    names.sort();
+    // In JavaScript's order (UTF-16 code units), which differs from UTF-8's for astral-plane names.
+    names.sort_by(|a, b| a.encode_utf16().cmp(b.encode_utf16()));
     for name in names {
         let path = Path::new(dir).join(&name).to_string_lossy().into_owned();
         // Removed while listing: left out.

@@ -64,8 +64,11 @@ impl WatchSpec {
         let include_entry = self.include_entry;
         DirWatcher::start(path, self.recursive, move |raw| {
             let mut ev = FilesystemEvent { name: raw.name, r#type: raw.r#type.into(), ..Default::default() };
-            if let (true, Some(meta), true) = (include_entry, &raw.meta, carries_entry(raw.r#type)) {
-                ev.entry = entry_from_metadata(&raw.path, meta, &guest.users).into();
+            match &raw.meta {
+                Some(meta) if include_entry && carries_entry(raw.r#type) => {
+                    ev.entry = entry_from_metadata(&raw.path, meta, &guest.users).into();
+                }
+                _ => {}
             }
             on_event(ev);
         })

@@ -50,3 +50,30 @@ pub fn as_user<T>(user: &OsUser, f: impl FnOnce() -> T) -> T {
     }
     f()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+    #[test]
+    fn what_a_user_creates_is_the_users_and_root_is_back_after() {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return; // only a root guest switches
+        }
+        let dir = std::env::temp_dir().join(format!("agentbox-as-user-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        let nobody = OsUser { name: "nobody".into(), uid: 65534, gid: 65534, home: "/".into(), shell: "/bin/sh".into() };
+        as_user(&nobody, || std::fs::write(dir.join("mine"), "x")).unwrap();
+        assert_eq!(std::fs::metadata(dir.join("mine")).unwrap().uid(), 65534);
+        // A root-only directory is closed to the user, and open again to the guest after.
+        let private = dir.join("private");
+        std::fs::create_dir(&private).unwrap();
+        std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert!(as_user(&nobody, || std::fs::write(private.join("f"), "x")).is_err());
+        std::fs::write(private.join("f"), "x").unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -90,7 +90,14 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
 
 fn content_disposition(name: &str) -> String {
-    let ascii: String = name.chars().map(|c| if (' '..='~').contains(&c) && c != '"' && c != '\\' { c } else { '_' }).collect();
+    // One `_` per UTF-16 unit, as the TypeScript guest's replace over a JavaScript string gives.
+    let ascii: String = name
+        .chars()
+        .flat_map(|c| {
+            let keep = (' '..='~').contains(&c) && c != '"' && c != '\\';
+            std::iter::repeat_n(if keep { c } else { '_' }, if keep { 1 } else { c.len_utf16() })
+        })
+        .collect();
     format!("inline; filename=\"{ascii}\"; filename*=UTF-8''{}", utf8_percent_encode(name, URI_COMPONENT))
 }
 
@@ -119,17 +126,21 @@ pub fn get_files(guest: &Guest, parts: &Parts, query: &Query) -> GuestResult<Htt
     };
     let head = parts.method == http::Method::HEAD;
     // A file of one read is its own sample; a larger one is judged by its first as many bytes.
-    let whole = if size as usize <= WHOLE_READ_MAX { Some(std::fs::read(&path)) } else { None }.transpose();
-    let whole = whole.map_err(|e| GuestError::io(&e, &path))?;
-    let sample = match &whole {
-        Some(w) => w.clone(),
-        None => read_head(&path, WHOLE_READ_MAX).map_err(|e| GuestError::io(&e, &path))?,
+    let io = |e: std::io::Error| GuestError::io(&e, &path);
+    let whole = if size as usize <= WHOLE_READ_MAX { Some(std::fs::read(&path).map_err(io)?) } else { None };
+    let head_bytes;
+    let sample: &[u8] = match &whole {
+        Some(w) => w,
+        None => {
+            head_bytes = read_head(&path, WHOLE_READ_MAX).map_err(io)?;
+            &head_bytes
+        }
     };
-    let gzipped = accepted.gzip && (!accepted.identity || compresses(&sample));
+    let gzipped = accepted.gzip && (!accepted.identity || compresses(sample));
     let name = Path::new(&path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut res = Response::builder()
         .status(200)
-        .header(header::CONTENT_TYPE, sniff_content_type(&sample))
+        .header(header::CONTENT_TYPE, sniff_content_type(sample))
         .header(header::CONTENT_DISPOSITION, content_disposition(&name))
         .header(header::LAST_MODIFIED, httpdate::fmt_http_date(meta.modified().unwrap_or(std::time::UNIX_EPOCH)))
         .header(header::VARY, "Accept-Encoding");
@@ -138,7 +149,7 @@ pub fn get_files(guest: &Guest, parts: &Parts, query: &Query) -> GuestResult<Htt
     }
     let built = |res: http::response::Builder, body| res.body(body).expect("valid headers");
     if let (Some(data), false) = (whole, head) {
-        let body = if gzipped { gzip(&data).map_err(|e| GuestError::io(&e, &path))? } else { data };
+        let body = if gzipped { gzip(&data).map_err(io)? } else { data };
         return Ok(built(res.header(header::CONTENT_LENGTH, body.len()), full(body)));
     }
     if !gzipped {
@@ -147,7 +158,7 @@ pub fn get_files(guest: &Guest, parts: &Parts, query: &Query) -> GuestResult<Htt
     if head {
         return Ok(built(res, full(Bytes::new())));
     }
-    let file = File::open(&path).map_err(|e| GuestError::io(&e, &path))?;
+    let file = File::open(&path).map_err(io)?;
     Ok(built(res, file_body(file, size, gzipped)))
 }
 
@@ -238,5 +249,6 @@ mod tests {
         assert_eq!(sniff_content_type(&cut[..512]), "text/plain; charset=utf-8");
         assert_eq!(content_disposition("a \"b\".txt"), "inline; filename=\"a _b_.txt\"; filename*=UTF-8''a%20%22b%22.txt");
         assert_eq!(content_disposition("é.txt"), "inline; filename=\"_.txt\"; filename*=UTF-8''%C3%A9.txt");
+        assert_eq!(content_disposition("😀"), "inline; filename=\"__\"; filename*=UTF-8''%F0%9F%98%80");
     }
 }

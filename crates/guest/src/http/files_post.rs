@@ -72,10 +72,10 @@ fn open_for_write(user: &OsUser, path: &str, metadata: &Metadata) -> GuestResult
     })
 }
 
-/// Where a file's bytes go: straight to the file, or through gunzip first.
+/// Where a file's bytes go: straight to the file, or through gunzip first (boxed: its state is large).
 enum Sink {
     Plain(BufWriter<File>),
-    Gunzip(GzDecoder<BufWriter<File>>),
+    Gunzip(Box<GzDecoder<BufWriter<File>>>),
 }
 
 impl Sink {
@@ -95,21 +95,21 @@ impl Sink {
     }
 }
 
-/// Writes `chunks` to `target` as `user`. On failure the rest of the chunks are drained, so the
+/// Writes `chunks` to `target` as the request's user. On failure the rest of the chunks are drained, so the
 /// request completes and the connection stays usable.
 async fn write_file<E: std::fmt::Display>(
-    guest_state: &FileRequest,
+    f: &FileRequest,
     target: &str,
     gunzip: bool,
     metadata: &Metadata,
     chunks: impl Stream<Item = Result<Bytes, E>>,
 ) -> GuestResult<WrittenFile> {
     let mut chunks = std::pin::pin!(chunks);
-    let path = user_path(&guest_state.state, &guest_state.user, target);
+    let path = user_path(&f.state, &f.user, target);
     let result = async {
-        let (file, kept) = open_for_write(&guest_state.user, &path, metadata)?;
+        let (file, kept) = open_for_write(&f.user, &path, metadata)?;
         let writer = BufWriter::with_capacity(GATHER_BYTES, file);
-        let mut sink = if gunzip { Sink::Gunzip(GzDecoder::new(writer)) } else { Sink::Plain(writer) };
+        let mut sink = if gunzip { Sink::Gunzip(Box::new(GzDecoder::new(writer))) } else { Sink::Plain(writer) };
         let io = |e: std::io::Error| GuestError::io(&e, &path);
         loop {
             let chunk = chunks.next().await.transpose();
