@@ -104,7 +104,8 @@ async fn write_file<E: std::fmt::Display>(
     metadata: &Metadata,
     chunks: impl Stream<Item = Result<Bytes, E>>,
 ) -> GuestResult<WrittenFile> {
-    let mut chunks = std::pin::pin!(chunks);
+    // Fused: the drain after a failure may come when the stream has already ended.
+    let mut chunks = std::pin::pin!(chunks.fuse());
     let path = user_path(&f.state, &f.user, target);
     let result = async {
         let (file, kept) = open_for_write(&f.user, &path, metadata)?;
@@ -189,4 +190,37 @@ pub async fn post_files(guest: &Guest, parts: &Parts, query: &Query, body: Incom
         return Err(GuestError::new(Code::InvalidArgument, "no file part in the request; send parts named \"file\""));
     }
     Ok(respond::json(200, &serde_json::to_value(&written).expect("written files serialise")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::context::GuestState;
+
+    fn request() -> FileRequest {
+        let state = GuestState { access_token: None, env_vars: Default::default(), default_user: "root".into(), default_workdir: None };
+        let user = OsUser { name: "root".into(), uid: 0, gid: 0, home: "/root".into(), shell: "/bin/sh".into() };
+        FileRequest { state, user, raw_path: None }
+    }
+
+    fn chunks(parts: &[&'static [u8]]) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+        futures::stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>())
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn uploads_are_written_and_gunzipped() {
+        let dir = std::env::temp_dir().join(format!("agentbox-post-{}", std::process::id()));
+        let target = dir.join("a/b.txt").to_string_lossy().into_owned();
+        let written = write_file(&request(), &target, false, &Metadata::new(), chunks(&[b"one ", b"two"])).await.unwrap();
+        assert_eq!((written.name.as_str(), std::fs::read_to_string(&target).unwrap().as_str()), ("b.txt", "one two"));
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"zipped!").unwrap();
+        let zipped: &'static [u8] = Box::leak(gz.finish().unwrap().into_boxed_slice());
+        write_file(&request(), &target, true, &Metadata::new(), chunks(&[&zipped[..5], &zipped[5..]])).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "zipped!");
+        // The failure shows only once the body has ended; draining it then must not poll it again.
+        let err = write_file(&request(), &target, true, &Metadata::new(), chunks(&[b"notgzip"])).await.err().unwrap();
+        assert_eq!(err.code, Code::Internal);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

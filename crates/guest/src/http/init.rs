@@ -36,20 +36,17 @@ struct InitBody {
     env_vars: Option<BTreeMap<String, String>>,
 }
 
-/// The body as the TypeScript guest's schema reads it; the message names each field that breaks
-/// it, as zod's issues do (`path: message`).
+/// The body as the TypeScript guest's schema (zod) reads it: unknown keys ignored, and every
+/// field that breaks it named as zod's issues are (`path: Invalid input`).
 fn parse_body(raw: &Value) -> Result<InitBody, String> {
-    let Some(obj) = raw.as_object() else { return Err("(root): expected object".into()) };
+    let invalid = |path: &str| format!("{path}: Invalid input");
+    let Some(obj) = raw.as_object() else { return Err(invalid("(root)")) };
     let mut issues = Vec::new();
     let mut string = |key: &str, min: usize| match obj.get(key) {
         None => None,
-        Some(Value::String(s)) if s.len() >= min => Some(s.clone()),
-        Some(Value::String(_)) => {
-            issues.push(format!("{key}: too short, expected at least {min} characters"));
-            None
-        }
+        Some(Value::String(s)) if s.encode_utf16().count() >= min => Some(s.clone()),
         Some(_) => {
-            issues.push(format!("{key}: expected string"));
+            issues.push(invalid(key));
             None
         }
     };
@@ -64,13 +61,13 @@ fn parse_body(raw: &Value) -> Result<InitBody, String> {
                     Some(s) => {
                         vars.insert(k.clone(), s.to_string());
                     }
-                    None => issues.push(format!("envVars.{k}: expected string")),
+                    None => issues.push(invalid(&format!("envVars.{k}"))),
                 }
             }
             Some(vars)
         }
         Some(_) => {
-            issues.push("envVars: expected record".into());
+            issues.push(invalid("envVars"));
             None
         }
     };
@@ -130,9 +127,10 @@ mod tests {
         assert_eq!(ok.access_token.as_deref(), Some("t"));
         assert_eq!(ok.env_vars.unwrap().get("A").map(String::as_str), Some("1"));
         assert_eq!(parse_body(&json!({})).unwrap(), InitBody::default());
-        assert!(parse_body(&json!({ "accessToken": "" })).unwrap_err().starts_with("accessToken"));
-        assert!(parse_body(&json!({ "initSecret": "short" })).unwrap_err().starts_with("initSecret"));
-        assert!(parse_body(&json!({ "envVars": { "A": 1 } })).unwrap_err().starts_with("envVars.A"));
-        assert!(parse_body(&json!([])).is_err());
+        assert_eq!(parse_body(&json!({ "accessToken": "" })).unwrap_err(), "accessToken: Invalid input");
+        assert_eq!(parse_body(&json!({ "initSecret": "short", "envVars": 3 })).unwrap_err(), "initSecret: Invalid input; envVars: Invalid input");
+        assert_eq!(parse_body(&json!({ "envVars": { "A": 1 } })).unwrap_err(), "envVars.A: Invalid input");
+        assert_eq!(parse_body(&json!({ "accessToken": null })).unwrap_err(), "accessToken: Invalid input");
+        assert_eq!(parse_body(&json!([])).unwrap_err(), "(root): Invalid input");
     }
 }
