@@ -162,50 +162,52 @@ pub fn get_files(guest: &Guest, parts: &Parts, query: &Query) -> GuestResult<Htt
     Ok(built(res, file_body(file, size, gzipped)))
 }
 
-/// Sends `size` bytes of `file` (the size stat gave, so a file that grows meanwhile ends where it
-/// was), gzip-compressed as it goes when `gzipped`.
-fn file_body(file: File, size: u64, gzipped: bool) -> respond::HttpBody {
-    struct Sending {
-        file: std::io::Take<File>,
-        encoder: Option<GzEncoder<Vec<u8>>>,
-        done: bool,
+/// The chunks of a file as it is sent: `size` bytes of it (the size stat gave, so a file that
+/// grows meanwhile ends where it was), gzip-compressed as they go when there is an encoder.
+struct FileChunks {
+    file: std::io::Take<File>,
+    encoder: Option<GzEncoder<Vec<u8>>>,
+    failed: bool,
+}
+
+impl FileChunks {
+    /// The next bytes to send (empty while the encoder gathers), or None at the end.
+    fn step(&mut self) -> std::io::Result<Option<Vec<u8>>> {
+        let mut buf = vec![0u8; CHUNK];
+        let n = self.file.read(&mut buf)?;
+        buf.truncate(n);
+        let Some(encoder) = &mut self.encoder else { return Ok((n > 0).then_some(buf)) };
+        if n > 0 {
+            encoder.write_all(&buf)?;
+            return Ok(Some(std::mem::take(encoder.get_mut())));
+        }
+        // The file is done: the encoder's tail, once; the next step ends the body.
+        self.encoder.take().map(GzEncoder::finish).transpose()
     }
-    let state = Sending { file: file.take(size), encoder: gzipped.then(|| GzEncoder::new(Vec::new(), level())), done: false };
-    let stream = futures::stream::unfold(state, |mut s| async move {
-        loop {
-            if s.done {
-                return None;
-            }
-            let mut buf = vec![0u8; CHUNK];
-            let n = match s.file.read(&mut buf) {
-                Ok(n) => n,
-                Err(e) => return Some((Err(BodyError::from(e)), Sending { done: true, ..s })),
-            };
-            buf.truncate(n);
-            let out = match (&mut s.encoder, n) {
-                (None, 0) => return None,
-                (None, _) => buf,
-                (Some(_), 0) => {
-                    s.done = true;
-                    match s.encoder.take().expect("checked").finish() {
-                        Ok(tail) => tail,
-                        Err(e) => return Some((Err(BodyError::from(e)), s)),
-                    }
+}
+
+impl Iterator for FileChunks {
+    type Item = std::io::Result<Bytes>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.failed {
+            match self.step() {
+                Ok(Some(out)) if out.is_empty() => continue,
+                Ok(out) => return out.map(|o| Ok(Bytes::from(o))),
+                Err(err) => {
+                    self.failed = true;
+                    return Some(Err(err));
                 }
-                (Some(enc), _) => {
-                    if let Err(e) = enc.write_all(&buf) {
-                        return Some((Err(BodyError::from(e)), Sending { done: true, ..s }));
-                    }
-                    std::mem::take(enc.get_mut())
-                }
-            };
-            // An empty frame says nothing; read on until the encoder has bytes to give.
-            if !out.is_empty() {
-                return Some((Ok(Frame::data(Bytes::from(out))), s));
             }
         }
-    });
-    StreamBody::new(stream).boxed_unsync()
+        None
+    }
+}
+
+fn file_body(file: File, size: u64, gzipped: bool) -> respond::HttpBody {
+    let chunks = FileChunks { file: file.take(size), encoder: gzipped.then(|| GzEncoder::new(Vec::new(), level())), failed: false };
+    let frames = chunks.map(|chunk| chunk.map(Frame::data).map_err(BodyError::from));
+    StreamBody::new(futures::stream::iter(frames)).boxed_unsync()
 }
 
 #[cfg(test)]
@@ -250,5 +252,24 @@ mod tests {
         assert_eq!(content_disposition("a \"b\".txt"), "inline; filename=\"a _b_.txt\"; filename*=UTF-8''a%20%22b%22.txt");
         assert_eq!(content_disposition("é.txt"), "inline; filename=\"_.txt\"; filename*=UTF-8''%C3%A9.txt");
         assert_eq!(content_disposition("😀"), "inline; filename=\"__\"; filename*=UTF-8''%F0%9F%98%80");
+    }
+
+    #[test]
+    fn a_file_is_sent_at_the_size_stat_gave_plain_or_gzipped() {
+        let path = std::env::temp_dir().join(format!("agentbox-chunks-{}", std::process::id()));
+        let data = b"line\n".repeat(40_000);
+        std::fs::write(&path, &data).unwrap();
+        let chunks = |gzipped: bool| FileChunks {
+            file: File::open(&path).unwrap().take(100_000),
+            encoder: gzipped.then(|| GzEncoder::new(Vec::new(), level())),
+            failed: false,
+        };
+        let plain: Vec<u8> = chunks(false).flat_map(|c| c.unwrap().to_vec()).collect();
+        assert_eq!(plain, &data[..100_000]);
+        let zipped: Vec<u8> = chunks(true).flat_map(|c| c.unwrap().to_vec()).collect();
+        let mut unzipped = Vec::new();
+        flate2::read::GzDecoder::new(&zipped[..]).read_to_end(&mut unzipped).unwrap();
+        assert_eq!(unzipped, &data[..100_000]);
+        std::fs::remove_file(&path).unwrap();
     }
 }
