@@ -29,7 +29,7 @@ fn file_type(meta: &Metadata) -> FileType {
 }
 
 /// ls-style permission string, e.g. "drwxr-xr-x"; `kind` is 'l', 'd' or '-'.
-pub fn permission_string(kind: char, mode: u32) -> String {
+fn permission_string(kind: char, mode: u32) -> String {
     let bits = b"rwxrwxrwx";
     let mut out = String::with_capacity(10);
     out.push(kind);
@@ -52,9 +52,9 @@ fn kind_of(meta: &Metadata) -> char {
 
 /// Where a symlink leads: its resolved path and what is there, or only its text when it dangles.
 fn follow_link(path: &str) -> Option<(String, Option<Metadata>)> {
-    if let Ok(target) = std::fs::canonicalize(path) {
-        let meta = std::fs::metadata(&target).ok();
-        return Some((target.to_string_lossy().into_owned(), meta));
+    let resolved = std::fs::canonicalize(path).and_then(|target| Ok((std::fs::metadata(&target)?, target)));
+    if let Ok((meta, target)) = resolved {
+        return Some((target.to_string_lossy().into_owned(), Some(meta)));
     }
     // Raced away when even the link's text cannot be read.
     let text = std::fs::read_link(path).ok()?;

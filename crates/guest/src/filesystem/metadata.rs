@@ -12,7 +12,7 @@ use crate::error::{Code, GuestError, GuestResult};
 
 pub type Metadata = BTreeMap<String, String>;
 
-pub const METADATA_HEADER_PREFIX: &str = "x-metadata-";
+const METADATA_HEADER_PREFIX: &str = "x-metadata-";
 const XATTR_PREFIX: &str = "user.e2b.";
 /// Linux caps an xattr name at 255 bytes, the prefix included.
 const MAX_KEY_BYTES: usize = 255 - XATTR_PREFIX.len();
