@@ -5,7 +5,7 @@
 //! The TypeScript guest switches the process's effective ids (src/guest/http/files-post.ts,
 //! asUser), which glibc applies to every thread. Here the file system ids and groups of the
 //! calling thread alone are switched with raw syscalls (setfsuid, setfsgid and the kernel's
-//! per-thread setgroups): the runtime has one thread and `f` runs on it without yielding.
+//! per-thread setgroups), and `f` is synchronous: no other request's code runs under them.
 use crate::users::OsUser;
 
 /// Restores root's file system ids and groups when dropped, also if `f` panics.
