@@ -1,8 +1,9 @@
 //! What every handler is given (src/guest/context.ts): the settings POST /init may change while
-//! the guest runs, and the sandbox's user database. Built once in main.rs and shared by reference.
+//! the guest runs, the sandbox's user database, and the REST routes' own state. Built once in main.rs and shared by reference.
 use std::collections::BTreeMap;
 use std::sync::RwLock;
 
+use crate::http::metrics::Metrics;
 use crate::users::UserDb;
 
 /// Settings that POST /init may change while the guest runs (fork or restore re-keying).
@@ -18,6 +19,10 @@ pub struct GuestState {
 pub struct Guest {
     pub state: RwLock<GuestState>,
     pub users: UserDb,
+    /// Guards POST /init, which may replace it; apart from GuestState, which requests copy.
+    pub init_secret: RwLock<String>,
+    /// GET /metrics's CPU sample from its previous call.
+    pub metrics: Metrics,
 }
 
 impl Guest {

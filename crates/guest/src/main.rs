@@ -5,6 +5,7 @@ mod auth;
 mod config;
 mod context;
 mod error;
+mod filesystem;
 mod http;
 mod log;
 mod users;
@@ -48,6 +49,8 @@ async fn run(config: GuestConfig) {
             default_workdir: config.default_workdir.clone(),
         }),
         users: UserDb::new("/etc"),
+        init_secret: RwLock::new(config.init_secret.clone()),
+        metrics: http::metrics::Metrics::new(),
     });
     let (port, server) = match http::serve(guest, &config.host, config.port).await {
         Ok(bound) => bound,

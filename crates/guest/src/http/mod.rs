@@ -1,6 +1,14 @@
 //! The guest's one HTTP/1.1 listener (src/guest/server.ts): envd's Connect services under their
 //! procedure paths, the REST endpoints beside them, and CORS for the browser SDK, which talks
 //! to envd directly.
+mod as_user;
+mod file_access;
+mod files_get;
+mod files_post;
+mod heap_settled;
+mod init;
+pub mod metrics;
+mod query;
 pub mod respond;
 pub mod rest;
 mod server;

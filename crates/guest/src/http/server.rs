@@ -15,6 +15,7 @@ use super::respond::{self, HttpResponse};
 use super::rest;
 use crate::auth::{ACCESS_TOKEN_HEADER, require_token};
 use crate::context::Guest;
+use crate::filesystem::FilesystemService;
 
 /// envd keeps idle connections 640 s so long-lived SDK clients reuse them.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(640);
@@ -46,8 +47,8 @@ impl Interceptor for TokenCheck {
 }
 
 /// The Connect router with every service registered; each service module adds itself here.
-fn rpc_router(_guest: &Arc<Guest>) -> Router {
-    Router::new()
+fn rpc_router(guest: &Arc<Guest>) -> Router {
+    Router::new().add_service(Arc::new(FilesystemService::new(guest.clone())))
 }
 
 /// CORS for the browser SDK: any origin, every header exposed; preflights answered here.
