@@ -95,6 +95,14 @@ describe('Stat, MakeDir, Move, ListDir, Remove', () => {
     await assert.rejects(g.client.filesystem.makeDir({ path: join(root, 'a.txt') }), code(Code.InvalidArgument));
   });
 
+  test('MakeDir and Move under /proc, where mkdir answers ENOENT beside an existing parent, fail and the guest keeps serving', async () => {
+    // Node's recursive mkdir retried such a path for ever, with the guest's event loop blocked.
+    await assert.rejects(g.client.filesystem.makeDir({ path: '/proc/agentbox-x/y' }), code(Code.NotFound));
+    writeFileSync(join(root, 'to-proc.txt'), 'x');
+    await assert.rejects(g.client.filesystem.move({ source: join(root, 'to-proc.txt'), destination: '/proc/agentbox-x/z' }), code(Code.NotFound));
+    assert.equal((await g.client.filesystem.stat({ path: root })).entry?.type, FileType.DIRECTORY);
+  });
+
   test('relative paths and ~ resolve against the home directory', async () => {
     const name = `agentbox-test-${process.pid}-${Date.now()}`;
     try {

@@ -53,6 +53,23 @@ describe('POST /files', () => {
     assert.equal(readFileSync(join(root, 'q.txt'), 'utf8'), 'gamma');
   });
 
+  test('a part with an empty filename and no path query is 400, and the guest keeps serving', async () => {
+    const form = new FormData();
+    form.append('file', new Blob(['lost']), '');
+    const res = await fetch(`${g.url}/files`, { method: 'POST', body: form, headers: auth() });
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { message: string }).message, /no filename and the path query is absent/);
+    assert.equal((await fetch(`${g.url}/health`)).status, 204);
+  });
+
+  test('an upload under /proc, where mkdir answers ENOENT beside an existing parent, is 404 and the guest keeps serving', async () => {
+    const res = await fetch(`${g.url}/files?${q({ path: '/proc/agentbox-x/f.txt' })}`, {
+      method: 'POST', body: 'x', headers: { ...auth(), 'content-type': 'application/octet-stream' },
+    });
+    assert.equal(res.status, 404);
+    assert.equal((await fetch(`${g.url}/health`)).status, 204);
+  });
+
   test('octet-stream, plain and gzip-encoded', async () => {
     let res = await fetch(`${g.url}/files?${q({ path: join(root, 'raw.bin') })}`, {
       method: 'POST', body: Buffer.from([0, 1, 2, 255]), headers: { ...auth(), 'content-type': 'application/octet-stream' },

@@ -7,6 +7,7 @@
 // the pod's NetworkPolicy admits only the router.
 import http from 'node:http';
 import { openSync } from 'node:fs';
+import { makeDirs } from '../filesystem/make-dirs.ts';
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -99,7 +100,7 @@ function upload(base: string, req: http.IncomingMessage, res: http.ServerRespons
       pending = (async () => {
         const dest = await confine(base, info.filename ?? '');
         if (!dest || !info.filename) { stream.resume(); return { status: 403, body: { message: 'Path is outside the sandbox base directory' } }; }
-        await mkdir(dirname(dest), { recursive: true });
+        makeDirs(dirname(dest));
         // Temp file + rename: a reader never sees half a file.
         const tmp = `${dest}.upload-${process.pid}-${Date.now()}`;
         await pipeline(stream, fdSink(openSync(tmp, 'w')));

@@ -1,11 +1,12 @@
 /** MakeDir: creates the directory and its parents, owned by the user; already_exists when present. */
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { HandlerContext } from '@connectrpc/connect';
 import { AgentboxError } from '../../api/errors.ts';
 import type { MakeDirRequest } from '../gen/filesystem_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
 import { fsError } from '../errors.ts';
-import { chownAll, missingAncestors } from './chown.ts';
+import { chownAll } from './chown.ts';
+import { makeDirs } from './make-dirs.ts';
 import { statEntry } from './entry.ts';
 import type { FilesystemDeps } from './deps.ts';
 import type { OsUser } from '../users.ts';
@@ -24,10 +25,8 @@ export function makeDirAs(user: OsUser, path: string): void {
   const existing = (() => { try { return statSync(path); } catch { return undefined; } })();
   if (existing?.isDirectory()) return;
   if (existing) throw new AgentboxError('invalid_argument', `'${path}' exists and is not a directory`);
-  const created = missingAncestors(path);
   try {
-    mkdirSync(path, { recursive: true });
-    chownAll(created, user);
+    chownAll(makeDirs(path), user);
   } catch (err) {
     throw fsError(err, path);
   }

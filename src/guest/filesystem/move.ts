@@ -1,11 +1,12 @@
 /** Move: renames a file or directory (copy + remove across filesystems), creating the destination's parents. */
-import { cpSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { HandlerContext } from '@connectrpc/connect';
 import type { MoveRequest } from '../gen/filesystem_pb.ts';
 import { requestUser, userPath } from '../request-user.ts';
 import { fsError } from '../errors.ts';
-import { chownAll, missingAncestors } from './chown.ts';
+import { chownAll } from './chown.ts';
+import { makeDirs } from './make-dirs.ts';
 import { statEntry } from './entry.ts';
 import type { FilesystemDeps } from './deps.ts';
 import type { OsUser } from '../users.ts';
@@ -21,9 +22,7 @@ export async function move(deps: FilesystemDeps, req: MoveRequest, ctx: HandlerC
 /** Renames absolute `source` to `destination`, creating the destination's parents owned by `user`. */
 export function moveAs(user: OsUser, source: string, destination: string): void {
   try {
-    const created = missingAncestors(dirname(destination));
-    mkdirSync(dirname(destination), { recursive: true });
-    chownAll(created, user);
+    chownAll(makeDirs(dirname(destination)), user);
     try {
       renameSync(source, destination);
     } catch (err) {

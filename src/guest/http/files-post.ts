@@ -9,7 +9,8 @@
  * and file are opened with the process's effective uid/gid switched to the user's, so a symlink
  * the user planted (`~/notes.txt -> /etc/shadow`) leads only where the user could write anyway.
  */
-import { closeSync, constants, mkdirSync, openSync, realpathSync } from 'node:fs';
+import { closeSync, constants, openSync, realpathSync } from 'node:fs';
+import { makeDirs } from '../filesystem/make-dirs.ts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -75,7 +76,7 @@ async function openForWrite(g: FileWriteDeps, user: OsUser, path: string, metada
     if (opened) return { fd: opened.fd, kept: opened.metadataKept && metadata && Object.keys(metadata).length > 0 ? { ...metadata } : undefined };
   }
   return asUser(user, () => {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
     if (!metadata) return { fd };
     try {
@@ -119,13 +120,15 @@ function uploadMultipart(g: FileWriteDeps, f: FileRequest, req: IncomingMessage,
     }
     bb.on('file', (_field, stream, info) => {
       const target = f.rawPath ?? info.filename;
-      if (!target) {
+      let write: Promise<WrittenFile>;
+      if (target) {
+        write = writeFile(g, f.user, target, stream, metadata);
+      } else {
         stream.resume();
-        writes.push(Promise.reject(new AgentboxError('invalid_argument', 'a multipart part has no filename and the path query is absent')));
-        return;
+        write = Promise.reject(new AgentboxError('invalid_argument', 'a multipart part has no filename and the path query is absent'));
       }
-      const write = writeFile(g, f.user, target, stream, metadata);
-      // Awaited all together at 'close'; until then a failure must not count as unhandled.
+      // Awaited all together at 'close'; until then a failure must not count as unhandled, which
+      // would end the guest (Node's default for an unhandled rejection).
       write.catch(() => undefined);
       writes.push(write);
     });
