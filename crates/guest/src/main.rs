@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod http;
 mod log;
+mod process;
 mod users;
 
 pub mod proto {
@@ -49,7 +50,14 @@ async fn run(config: GuestConfig) {
         }),
         users: UserDb::new("/etc"),
     });
-    let (port, server) = match http::serve(guest, &config.host, config.port).await {
+    let processes = match process::Processes::new(guest.clone(), config.start.is_some()) {
+        Ok(processes) => processes,
+        Err(err) => {
+            log::error("cannot watch for child processes (SIGCHLD)", json!({ "error": err.to_string() }));
+            std::process::exit(1);
+        }
+    };
+    let (port, server) = match http::serve(guest, processes.clone(), &config.host, config.port).await {
         Ok(bound) => bound,
         Err(err) => {
             log::error("cannot listen", json!({ "host": config.host, "port": config.port, "error": err.to_string() }));
@@ -58,10 +66,14 @@ async fn run(config: GuestConfig) {
     };
     log::info("guest listening", json!({ "host": config.host, "port": port }));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+    if let Some(start) = &config.start {
+        process::start_command::run(&processes, start);
+    }
     let signal = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = tokio::signal::ctrl_c() => "SIGINT",
     };
     log::info("guest stopping", json!({ "signal": signal }));
+    processes.terminate_all();
     server.abort();
 }
