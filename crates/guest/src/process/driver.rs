@@ -55,8 +55,6 @@ type Source<'a> = (&'a AsyncFd<OwnedFd>, OutputKind, usize);
 /// or the drain grace after the exit is over; returns how the process ended.
 async fn pump(handle: &ProcessHandle, first: Source<'_>, second: Option<Source<'_>>, mut exit: oneshot::Receiver<Exit>) -> ProcessEnd {
     let mut open = [true, second.is_some()];
-    let mut first_buf = vec![0u8; first.2];
-    let mut second_buf = vec![0u8; second.map_or(0, |s| s.2)];
     let mut end = None;
     let mut grace = pin!(sleep(Duration::ZERO));
     loop {
@@ -64,13 +62,13 @@ async fn pump(handle: &ProcessHandle, first: Source<'_>, second: Option<Source<'
             break;
         }
         tokio::select! {
-            n = fd::read(first.0, &mut first_buf), if open[0] => match n {
-                Ok(n) if n > 0 => handle.emit(first.1, Bytes::copy_from_slice(&first_buf[..n])).await,
-                _ => open[0] = false,
+            chunk = read(Some(first)), if open[0] => match chunk {
+                Some((kind, data)) => handle.emit(kind, data).await,
+                None => open[0] = false,
             },
-            n = read_second(second, &mut second_buf), if open[1] => match (n, second) {
-                (Ok(n), Some((_, kind, _))) if n > 0 => handle.emit(kind, Bytes::copy_from_slice(&second_buf[..n])).await,
-                _ => open[1] = false,
+            chunk = read(second), if open[1] => match chunk {
+                Some((kind, data)) => handle.emit(kind, data).await,
+                None => open[1] = false,
             },
             status = &mut exit, if end.is_none() => {
                 // A dropped sender means the reaper is gone with the runtime: nothing is known.
@@ -83,11 +81,10 @@ async fn pump(handle: &ProcessHandle, first: Source<'_>, second: Option<Source<'
     end.expect("the loop ends only after the exit")
 }
 
-async fn read_second(second: Option<Source<'_>>, buf: &mut [u8]) -> std::io::Result<usize> {
-    match second {
-        Some((fd, _, _)) => fd::read(fd, buf).await,
-        None => Ok(0),
-    }
+/// The next chunk of a source, None at its end (a read error ends it too).
+async fn read(source: Option<Source<'_>>) -> Option<(OutputKind, Bytes)> {
+    let (fd, kind, max) = source?;
+    fd::read_chunk(fd, max).await.ok().flatten().map(|data| (kind, data))
 }
 
 /// Writes queued input in order until the queue closes (CloseStdin, or the end), then drops

@@ -1,8 +1,10 @@
 //! Descriptors for a process's stdio: pipes and PTY ends made close-on-exec and above 2, and
 //! the guest's ends read and written through tokio's reactor.
+use std::cell::RefCell;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
+use bytes::Bytes;
 use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
 
@@ -51,21 +53,36 @@ fn set_nonblocking(fd: RawFd) -> io::Result<()> {
     Ok(())
 }
 
-/// One read; 0 at end of file. A PTY's master reads EIO once no process holds the slave: that
-/// is its end of file.
-pub async fn read(fd: &AsyncFd<OwnedFd>, buf: &mut [u8]) -> io::Result<usize> {
+thread_local! {
+    /// Where every process's output is read before it is copied out at its size: one buffer
+    /// for the guest's thread instead of one per process, most of which sit idle.
+    static SCRATCH: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The next chunk of at most `max` bytes once there is one; None at end of file. A PTY's
+/// master reads EIO once no process holds the slave: that is its end of file. Cancel-safe: the
+/// read happens within one poll.
+pub async fn read_chunk(fd: &AsyncFd<OwnedFd>, max: usize) -> io::Result<Option<Bytes>> {
     loop {
         let mut ready = fd.readable().await?;
-        // SAFETY: reads at most buf.len() bytes into buf.
-        let result = ready.try_io(|inner| match unsafe { libc::read(inner.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) } {
-            n if n >= 0 => Ok(n as usize),
-            _ => Err(io::Error::last_os_error()),
+        let result = ready.try_io(|inner| {
+            SCRATCH.with_borrow_mut(|buf| {
+                if buf.len() < max {
+                    buf.resize(max, 0);
+                }
+                // SAFETY: reads at most max bytes into buf, which holds at least max.
+                match unsafe { libc::read(inner.as_raw_fd(), buf.as_mut_ptr().cast(), max) } {
+                    n if n >= 0 => Ok(Bytes::copy_from_slice(&buf[..n as usize])),
+                    _ => Err(io::Error::last_os_error()),
+                }
+            })
         });
         match result {
-            Ok(Err(e)) if e.raw_os_error() == Some(libc::EIO) => return Ok(0),
-            Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Ok(r) => return r,
-            Err(_would_block) => continue,
+            Ok(Ok(chunk)) => return Ok((!chunk.is_empty()).then_some(chunk)),
+            Ok(Err(e)) if e.raw_os_error() == Some(libc::EIO) => return Ok(None),
+            Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_would_block) => {}
         }
     }
 }

@@ -104,6 +104,10 @@ mod tests {
         Arc::new(ProcessHandle::new(pid, spec, tag.map(str::to_string), None, None))
     }
 
+    fn error(found: GuestResult<Arc<ProcessHandle>>) -> GuestError {
+        found.map(|_| ()).unwrap_err()
+    }
+
     #[test]
     fn finds_live_then_exited_by_pid_or_tag() {
         let registry = Registry::default();
@@ -115,9 +119,9 @@ mod tests {
         registry.retire(&a);
         assert_eq!(registry.find(&Selector::Tag("t".into())).unwrap().pid, 11);
         assert_eq!(registry.find(&Selector::Pid(10)).unwrap().pid, 10);
-        assert_eq!(registry.find_running(&Selector::Pid(10)).unwrap_err().message, "process 10 has already exited");
-        assert_eq!(registry.find(&Selector::Tag("u".into())).unwrap_err().message, "process with tag 'u' not found");
-        assert_eq!(registry.find(&Selector::Pid(9)).unwrap_err().code, Code::NotFound);
+        assert_eq!(error(registry.find_running(&Selector::Pid(10))).message, "process 10 has already exited");
+        assert_eq!(error(registry.find(&Selector::Tag("u".into()))).message, "process with tag 'u' not found");
+        assert_eq!(error(registry.find(&Selector::Pid(9))).code, Code::NotFound);
         assert_eq!(registry.running().len(), 1);
     }
 

@@ -155,10 +155,12 @@ pub fn spawn(program: &Program, stdio: ChildStdio) -> GuestResult<i32> {
     };
     if switch_ids {
         // The program's stdio become its user's, as if it had made them: it can reopen them
-        // (/dev/stdout is /proc/self/fd/1, which checks the pipe's owner; a terminal is its user's).
+        // (/dev/stdout is /proc/self/fd/1, which checks the pipe's owner). A terminal keeps its
+        // group (tty), as login gives one.
+        let gid = if terminal { libc::gid_t::MAX } else { program.gid };
         for fd in fds.into_iter().filter(|fd| *fd >= 0) {
             // SAFETY: fd is an open descriptor borrowed from the caller.
-            if unsafe { libc::fchown(fd, program.uid, program.gid) } != 0 {
+            if unsafe { libc::fchown(fd, program.uid, gid) } != 0 {
                 return Err(start_error(program.cmd, errno(), "fchown"));
             }
         }
@@ -336,7 +338,54 @@ unsafe fn exec(c: &Child) -> ! {
 
 #[cfg(test)]
 mod tests {
+    use std::io::Read;
+
     use super::*;
+    use crate::process::end::Exit;
+    use crate::process::fd::pipe;
+
+    /// Runs `cmd` on pipes in `cwd` and returns its stdout and how it ended.
+    fn run(cmd: &str, args: &[&str], cwd: &str) -> GuestResult<(String, Exit)> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let env = BTreeMap::from([("PATH".to_string(), "/usr/bin:/bin".to_string()), ("GREETING".to_string(), "hi".to_string())]);
+        // SAFETY: getuid and getgid have no preconditions.
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let program = Program { cmd, args: &args, env: &env, cwd, uid, gid };
+        let ((out_r, out_w), (_err_r, err_w)) = (pipe().unwrap(), pipe().unwrap());
+        let pid = spawn(&program, ChildStdio::Pipes { stdin: None, stdout: &out_w, stderr: &err_w })?;
+        drop((out_w, err_w));
+        let mut out = String::new();
+        std::fs::File::from(out_r).read_to_string(&mut out).unwrap();
+        let mut status = 0;
+        // SAFETY: pid is this test's child.
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        Ok((out, Exit::from_wait_status(status)))
+    }
+
+    #[test]
+    fn runs_a_program_from_path_with_its_env_and_cwd() {
+        let (out, exit) = run("sh", &["-c", "echo \"$GREETING $(pwd)\"; read x; exit 3"], "/tmp").unwrap();
+        assert_eq!((out.as_str(), exit), ("hi /tmp\n", Exit::Code(3)));
+    }
+
+    #[test]
+    fn runs_a_script_without_an_interpreter_line_with_sh() {
+        let script = std::env::temp_dir().join(format!("agentbox-spawn-{}", std::process::id()));
+        std::fs::write(&script, "echo from-script \"$1\"\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let ran = run(script.to_str().unwrap(), &["arg"], "/");
+        std::fs::remove_file(&script).unwrap();
+        assert_eq!(ran.unwrap(), ("from-script arg\n".to_string(), Exit::Code(0)));
+    }
+
+    #[test]
+    fn failures_name_the_step() {
+        let e = run("no-such-program", &[], "/").unwrap_err();
+        assert_eq!(e.message, "cannot start 'no-such-program': no-such-program: No such file or directory");
+        let e = run("sh", &[], "/no/such/dir").unwrap_err();
+        assert_eq!(e.message, "cannot start 'sh': chdir: No such file or directory");
+        assert_eq!(run("/etc", &[], "/").unwrap_err().message, "cannot start '/etc': /etc: Permission denied");
+    }
 
     #[test]
     fn candidates_follow_execvp() {
