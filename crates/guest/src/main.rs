@@ -15,6 +15,7 @@ pub mod proto {
 }
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -39,6 +40,10 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     runtime.block_on(run(config));
 }
+
+/// How long a stopping guest waits for its processes to end after passing SIGTERM on; once the
+/// guest exits, the sandbox's init does and everything left is killed.
+const STOP_GRACE: Duration = Duration::from_secs(1);
 
 async fn run(config: GuestConfig) {
     let guest = Arc::new(Guest {
@@ -74,6 +79,6 @@ async fn run(config: GuestConfig) {
         _ = tokio::signal::ctrl_c() => "SIGINT",
     };
     log::info("guest stopping", json!({ "signal": signal }));
-    processes.terminate_all();
+    processes.terminate_all(STOP_GRACE).await;
     server.abort();
 }

@@ -24,6 +24,7 @@ mod stream_input;
 mod update;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use connectrpc::{InboundStream, RequestContext, Response, ServiceRequest, ServiceResult, ServiceStream};
 
@@ -61,12 +62,17 @@ impl Processes {
         self.start_command.as_deref()
     }
 
-    /// SIGTERM to every running process's group, when the guest itself is told to stop: they
-    /// run in sessions of their own, out of reach of the signal tini sends the guest's group.
-    pub fn terminate_all(&self) {
-        for handle in self.registry.running() {
+    /// When the guest itself is told to stop: SIGTERM to every running process's group (they
+    /// run in sessions of their own, out of reach of the signal tini sends the guest's group),
+    /// then returns once they have all ended, or after `grace`. Meanwhile their output is still
+    /// read and attached clients get their end: a program that reports its stop on a pipe the
+    /// guest had already closed would die of SIGPIPE instead of shutting down.
+    pub async fn terminate_all(&self, grace: Duration) {
+        let running = self.registry.running();
+        for handle in &running {
             handle.kill(libc::SIGTERM);
         }
+        let _ = tokio::time::timeout(grace, futures::future::join_all(running.iter().map(|h| h.exited()))).await;
     }
 }
 
