@@ -7,6 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use connectrpc::{ConnectError, RequestContext};
 use futures::Stream;
+use tokio::sync::mpsc::error::TryRecvError;
 use tokio::time::{Instant, sleep_until};
 
 use super::end::ProcessEnd;
@@ -63,24 +64,49 @@ pub fn process_events(
             }
             (Next::Events, Feed::Live(rx)) => rx,
         };
-        let deadline = f.deadline;
-        let frame = tokio::select! {
-            biased;
-            () = until(deadline) => Err(ConnectError::deadline_exceeded("the operation timed out")),
-            received = tokio::time::timeout(f.keepalive, rx.recv()) => match received {
-                Err(_quiet) => Ok(wire(KeepAlive::default())),
-                Ok(Some(HandleEvent::Data(kind, data))) => Ok(data_event(kind, data)),
-                Ok(Some(HandleEvent::End(end))) => Ok(end_event(&end)),
-                // The driver always sends the end before it lets go of a subscriber.
-                Ok(None) => return None,
-            },
+        let got = if f.deadline.is_some_and(|d| Instant::now() >= d) {
+            Got::Deadline
+        } else {
+            match rx.try_recv() {
+                Ok(event) => Got::Event(event),
+                Err(TryRecvError::Disconnected) => Got::Closed,
+                // Timers are armed only for a quiet process, not for every frame of a busy one.
+                Err(TryRecvError::Empty) => tokio::select! {
+                    biased;
+                    () = until(f.deadline) => Got::Deadline,
+                    received = tokio::time::timeout(f.keepalive, rx.recv()) => match received {
+                        Err(_quiet) => Got::Quiet,
+                        Ok(Some(event)) => Got::Event(event),
+                        Ok(None) => Got::Closed,
+                    },
+                },
+            }
         };
-        let last = !matches!(&frame, Ok(ProcessEvent { event: Some(Event::Data(_) | Event::Keepalive(_)), .. }));
-        if last {
-            f.next = Next::Done;
-        }
+        let frame = match got {
+            Got::Event(HandleEvent::Data(kind, data)) => Ok(data_event(kind, data)),
+            Got::Quiet => Ok(wire(KeepAlive::default())),
+            Got::Event(HandleEvent::End(end)) => {
+                f.next = Next::Done;
+                Ok(end_event(&end))
+            }
+            Got::Deadline => {
+                f.next = Next::Done;
+                Err(ConnectError::deadline_exceeded("the operation timed out"))
+            }
+            // The driver always sends the end before it lets go of a subscriber.
+            Got::Closed => return None,
+        };
         Some((frame, f))
     })
+}
+
+/// What waiting on a live feed came to.
+enum Got {
+    Event(HandleEvent),
+    /// Nothing for a keepalive interval.
+    Quiet,
+    Deadline,
+    Closed,
 }
 
 async fn until(deadline: Option<Instant>) {
