@@ -74,7 +74,6 @@ pub fn launch(
             (pid, Output::Pipes { stdout, stderr }, stdin_w, None)
         }
     };
-    // Watched before anything can yield (reaper.rs).
     let exit = processes.reaper.watch(pid);
     let queue = input.map(|fd| {
         let (tx, rx) = mpsc::unbounded_channel();

@@ -30,13 +30,19 @@ impl Reaper {
         Ok(reaper)
     }
 
-    /// How child `pid` ends. Called right after the spawn, before the guest's thread yields, so
-    /// no SIGCHLD of this child can be handled before it is watched; it is also waited on at
-    /// once, in case it has already ended.
+    /// How child `pid` ends. It is waited on at once too: it may have ended, and its SIGCHLD
+    /// been handled, before it was watched.
     pub fn watch(&self, pid: i32) -> oneshot::Receiver<Exit> {
         let (tx, rx) = oneshot::channel();
-        self.waiting.lock().unwrap().insert(pid, tx);
-        self.reap();
+        let mut waiting = self.waiting.lock().unwrap();
+        match wait_nohang(pid) {
+            Some(exit) => {
+                let _ = tx.send(exit);
+            }
+            None => {
+                waiting.insert(pid, tx);
+            }
+        }
         rx
     }
 
