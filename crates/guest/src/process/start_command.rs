@@ -132,9 +132,12 @@ async fn follow(mut events: mpsc::Receiver<HandleEvent>, report: Arc<StartComman
             HandleEvent::Data(kind, data) => {
                 let i = KINDS.iter().position(|(k, _)| *k == kind).expect("every kind is listed");
                 partial[i].extend_from_slice(&data);
-                while let Some(newline) = partial[i].iter().position(|b| *b == b'\n') {
-                    let line: Vec<u8> = partial[i].drain(..=newline).collect();
-                    emit(&line[..newline], KINDS[i].1);
+                if let Some(last) = partial[i].iter().rposition(|b| *b == b'\n') {
+                    let rest = partial[i].split_off(last + 1);
+                    let complete = std::mem::replace(&mut partial[i], rest);
+                    for line in complete[..last].split(|b| *b == b'\n') {
+                        emit(line, KINDS[i].1);
+                    }
                 }
             }
             HandleEvent::End(end) => {
@@ -153,5 +156,32 @@ async fn follow(mut events: mpsc::Receiver<HandleEvent>, report: Arc<StartComman
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::process::end::Exit;
+
+    #[test]
+    fn report_keeps_the_last_lines_and_says_how_it_stands() {
+        let report = StartCommandReport::new();
+        assert_eq!(report.view(), json!({ "state": "launching", "output": [] }));
+        for n in 0..25 {
+            report.line(&n.to_string());
+        }
+        report.line(&"é".repeat(TAIL_LINE_CHARS + 1));
+        report.running();
+        let view = report.view();
+        assert_eq!(view["state"], "running");
+        let output = view["output"].as_array().unwrap();
+        assert_eq!((output.len(), output[0].as_str()), (TAIL_LINES, Some("6")));
+        assert_eq!(output[TAIL_LINES - 1].as_str().unwrap(), format!("{}…", "é".repeat(TAIL_LINE_CHARS)));
+        report.ended(ProcessEnd::of(Exit::Code(5)));
+        assert_eq!(report.view()["end"], json!({ "exitCode": 5, "exited": true, "status": "exit status 5" }));
+        let failed = StartCommandReport::new();
+        failed.failed("cannot start 'x'".into());
+        assert_eq!(failed.view(), json!({ "state": "failed", "output": [], "error": "cannot start 'x'" }));
     }
 }
