@@ -64,6 +64,12 @@ const ALLOWED_SKIPS = [
     reason: /arrived in SDK \d+\.\d+/,
     why: 'the same version gate as conformance.test.ts (illegitimateSkip), for the control-API and traffic parity scenarios',
   },
+  {
+    file: 'test/guest/init.test.ts [native guest]',
+    reason: /native guest does not serve the agent-sandbox runtime yet/,
+    why: 'the agent-sandbox in-pod runtime (src/guest/agent-sandbox-runtime) is only in the TypeScript guest, which'
+      + ' Kubernetes pods run; crates/guest/README.md lists what the native guest serves',
+  },
 ];
 
 function walk(dir, out) {

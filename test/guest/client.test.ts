@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // createGuestClient: exec as the engine uses it, readiness polling, downloads, and error mapping.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

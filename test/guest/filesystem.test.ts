@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // filesystem.Filesystem driven through a Connect JSON client against a real guest on real temp dirs.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // envd's REST side against a real guest: /files (multipart, octet-stream, gzip, signatures),
 // /health, /envs, /metrics, /init, and the access-token rule across REST and RPC.
 import { after, before, describe, test } from 'node:test';

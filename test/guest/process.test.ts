@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // process.Process driven through a Connect JSON client (as the E2B SDK does) against a real guest.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // PTY sessions (the SDK's pty.create): Start with pty{size}, output as data.pty, input, Update resize.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -36,7 +36,7 @@ pub fn require_token(state: &GuestState, given: Option<&str>) -> GuestResult<()>
 pub fn basic_auth_user(header: Option<&str>) -> GuestResult<Option<String>> {
     let Some(header) = header else { return Ok(None) };
     let bad = || GuestError::new(Code::Unauthenticated, "Authorization must be Basic base64(\"<user>:\")");
-    let mut parts = header.trim().split_whitespace();
+    let mut parts = header.split_whitespace();
     let (Some(scheme), Some(encoded), None) = (parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
     if !scheme.eq_ignore_ascii_case("basic") {
         return Err(bad());

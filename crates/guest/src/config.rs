@@ -30,6 +30,27 @@ pub struct GuestConfig {
     pub default_user: String,
     /// Working directory for requests that name none; the user's home when absent.
     pub default_workdir: Option<String>,
+    /// The template's start command, launched once at boot and never restarted.
+    pub start: Option<StartConfig>,
+    /// Most tasks everything the guest starts may have, kept in the sandbox's own cgroupfs
+    /// (gVisor; pids_limit.rs). None: the host cgroup alone limits (runc).
+    pub pids_limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StartConfig {
+    /// The program and its arguments.
+    pub cmd: Vec<String>,
+    pub cwd: Option<String>,
+    /// The OS user it runs as; the default user when absent.
+    pub user: Option<String>,
+    /// Its own variables, on top of the sandbox-wide ones.
+    pub env: Option<BTreeMap<String, String>>,
+    /// The start command's environment in place of the sandbox-wide `envVars` (then `env` on
+    /// top). The engine gives a start command kept running in a golden snapshot the template's
+    /// env only, so it is the same whether its sandbox booted or was restored with a create's env.
+    pub env_vars: Option<BTreeMap<String, String>>,
 }
 
 fn default_port() -> u16 {
@@ -54,6 +75,12 @@ impl GuestConfig {
         }
         if config.access_token.as_deref() == Some("") || config.default_user.is_empty() {
             return Err(format!("guest config {path} is invalid: accessToken and defaultUser must not be empty"));
+        }
+        if config.start.as_ref().is_some_and(|s| s.cmd.is_empty()) {
+            return Err(format!("guest config {path} is invalid: start.cmd must name a program"));
+        }
+        if config.pids_limit == Some(0) {
+            return Err(format!("guest config {path} is invalid: pidsLimit must be at least 1"));
         }
         Ok(config)
     }

@@ -8,6 +8,8 @@ mod error;
 mod filesystem;
 mod http;
 mod log;
+mod pids_limit;
+mod process;
 mod users;
 
 pub mod proto {
@@ -15,6 +17,7 @@ pub mod proto {
 }
 
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -40,6 +43,10 @@ fn main() {
     runtime.block_on(run(config));
 }
 
+/// How long a stopping guest waits for its processes to end after passing SIGTERM on; once the
+/// guest exits, the sandbox's init does and everything left is killed.
+const STOP_GRACE: Duration = Duration::from_secs(1);
+
 async fn run(config: GuestConfig) {
     let guest = Arc::new(Guest {
         state: RwLock::new(GuestState {
@@ -52,7 +59,18 @@ async fn run(config: GuestConfig) {
         init_secret: RwLock::new(config.init_secret.clone()),
         metrics: http::metrics::Metrics::new(),
     });
-    let (port, server) = match http::serve(guest, &config.host, config.port).await {
+    if let Some(limit) = config.pids_limit {
+        // Before any process starts, so that every one is counted.
+        pids_limit::confine_pids(limit, std::path::Path::new(pids_limit::PIDS_ROOT));
+    }
+    let processes = match process::Processes::new(guest.clone(), config.start.is_some()) {
+        Ok(processes) => processes,
+        Err(err) => {
+            log::error("cannot watch for child processes (SIGCHLD)", json!({ "error": err.to_string() }));
+            std::process::exit(1);
+        }
+    };
+    let (port, server) = match http::serve(guest, processes.clone(), &config.host, config.port).await {
         Ok(bound) => bound,
         Err(err) => {
             log::error("cannot listen", json!({ "host": config.host, "port": config.port, "error": err.to_string() }));
@@ -61,10 +79,14 @@ async fn run(config: GuestConfig) {
     };
     log::info("guest listening", json!({ "host": config.host, "port": port }));
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("a SIGTERM handler");
+    if let Some(start) = &config.start {
+        process::start_command::run(&processes, start);
+    }
     let signal = tokio::select! {
         _ = term.recv() => "SIGTERM",
         _ = tokio::signal::ctrl_c() => "SIGINT",
     };
     log::info("guest stopping", json!({ "signal": signal }));
+    processes.terminate_all(STOP_GRACE).await;
     server.abort();
 }

@@ -14,10 +14,13 @@ pub struct OsUser {
     pub shell: String,
 }
 
+/// A file's inode, size, and modification and change times (seconds, nanoseconds).
+type Identity = (u64, u64, i64, i64, i64, i64);
+
 /// One colon-separated database file and the identity it was last read at.
 struct Table {
     path: PathBuf,
-    seen: Mutex<(Option<(u64, u64, i64, i64, i64, i64)>, Vec<Vec<String>>)>,
+    seen: Mutex<(Option<Identity>, Vec<Vec<String>>)>,
 }
 
 impl Table {
@@ -79,11 +82,6 @@ impl UserDb {
         self.passwd.with_lines(|ls| ls.iter().find(|f| field(f, 2).parse() == Ok(uid)).and_then(|f| to_user(f)))
     }
 
-    /// The gid of a group name; None when the image has no such group.
-    pub fn group_id(&self, name: &str) -> Option<u32> {
-        self.group.with_lines(|ls| ls.iter().find(|f| field(f, 0) == name).and_then(|f| field(f, 2).parse().ok()))
-    }
-
     pub fn user_name(&self, uid: u32) -> String {
         self.by_uid(uid).map(|u| u.name).unwrap_or_else(|| uid.to_string())
     }
@@ -108,7 +106,7 @@ mod tests {
         let db = UserDb::new(dir.to_str().unwrap());
         assert_eq!(db.by_name("root").unwrap().home, "/root");
         assert!(db.by_name("user").is_none());
-        assert_eq!(db.group_id("staff"), Some(50));
+        assert_eq!(db.group_name(50), "staff");
         assert_eq!(db.group_name(7), "7");
         std::fs::write(dir.join("passwd"), "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:\n").unwrap();
         let user = db.by_name("user").unwrap();

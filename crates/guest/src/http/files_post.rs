@@ -146,12 +146,15 @@ async fn upload_multipart(f: &FileRequest, content_type: &str, body: Incoming, m
     // Every part is read through, so one failed write does not cut the request short; the first failure is the answer.
     let mut failure = None;
     while let Some(mut field) = multipart.next_field().await.map_err(bad_multipart)? {
-        // Parts without a filename are form fields, not files.
-        let Some(filename) = field.file_name().map(str::to_string) else {
+        // A part is a file when it names one or is typed as bytes, as busboy (the TypeScript
+        // guest's parser) decides; an empty filename names none. Other parts are form fields.
+        let filename = field.file_name().filter(|n| !n.is_empty()).map(str::to_string);
+        let octets = field.content_type().is_some_and(|t| t.essence_str() == "application/octet-stream");
+        if filename.is_none() && !octets {
             while field.chunk().await.map_err(bad_multipart)?.is_some() {}
             continue;
-        };
-        let target = f.raw_path.clone().unwrap_or(filename);
+        }
+        let target = f.raw_path.clone().or(filename).unwrap_or_default();
         let result = if target.is_empty() {
             while field.chunk().await.map_err(bad_multipart)?.is_some() {}
             Err(GuestError::new(Code::InvalidArgument, "a multipart part has no filename and the path query is absent"))

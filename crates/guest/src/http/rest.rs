@@ -13,9 +13,10 @@ use super::{files_get, files_post, heap_settled, init};
 use crate::auth::{ACCESS_TOKEN_HEADER, require_token};
 use crate::context::Guest;
 use crate::error::{Code, GuestError, GuestResult};
+use crate::process::Processes;
 
-pub async fn route(guest: Arc<Guest>, parts: Parts, body: Incoming) -> HttpResponse {
-    match dispatch(&guest, &parts, body).await {
+pub async fn route(guest: Arc<Guest>, processes: &Processes, parts: Parts, body: Incoming) -> HttpResponse {
+    match dispatch(&guest, processes, &parts, body).await {
         Ok(res) => res,
         // A full disk on upload is envd's 507, which the SDK turns into NotEnoughSpaceError.
         Err(err) => {
@@ -25,7 +26,7 @@ pub async fn route(guest: Arc<Guest>, parts: Parts, body: Incoming) -> HttpRespo
     }
 }
 
-async fn dispatch(guest: &Guest, parts: &Parts, body: Incoming) -> GuestResult<HttpResponse> {
+async fn dispatch(guest: &Guest, processes: &Processes, parts: &Parts, body: Incoming) -> GuestResult<HttpResponse> {
     let path = parts.uri.path();
     let query = Query::parse(parts.uri.query());
     match (parts.method.as_str(), path) {
@@ -44,6 +45,12 @@ async fn dispatch(guest: &Guest, parts: &Parts, body: Incoming) -> GuestResult<H
         ("GET", "/heap-settled") => {
             authorize(guest, parts)?;
             heap_settled::heap_settled(&query)
+        }
+        // agentbox's own: how the template's start command stands (process/start_command.rs).
+        ("GET", "/start-command") => {
+            authorize(guest, parts)?;
+            let report = processes.start_command().ok_or_else(|| GuestError::new(Code::NotFound, "this sandbox has no start command"))?;
+            Ok(respond::json(200, &report.view()))
         }
         (method, path) => Err(GuestError::new(Code::NotFound, format!("no route {method} {path}"))),
     }

@@ -16,6 +16,7 @@ use super::rest;
 use crate::auth::{ACCESS_TOKEN_HEADER, require_token};
 use crate::context::Guest;
 use crate::filesystem::FilesystemService;
+use crate::process::Processes;
 
 /// envd keeps idle connections 640 s so long-lived SDK clients reuse them.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(640);
@@ -47,8 +48,10 @@ impl Interceptor for TokenCheck {
 }
 
 /// The Connect router with every service registered; each service module adds itself here.
-fn rpc_router(guest: &Arc<Guest>) -> Router {
-    Router::new().add_service(Arc::new(FilesystemService::new(guest.clone())))
+fn rpc_router(guest: &Arc<Guest>, processes: &Arc<Processes>) -> Router {
+    Router::new()
+        .add_service(processes.clone())
+        .add_service(Arc::new(FilesystemService::new(guest.clone())))
 }
 
 /// CORS for the browser SDK: any origin, every header exposed; preflights answered here.
@@ -69,7 +72,7 @@ fn preflight(req: &Request<Incoming>) -> HttpResponse {
     res
 }
 
-async fn handle(guest: Arc<Guest>, rpc: ConnectRpcService, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
+async fn handle(guest: Arc<Guest>, processes: Arc<Processes>, rpc: ConnectRpcService, req: Request<Incoming>) -> Result<HttpResponse, Infallible> {
     if req.method() == Method::OPTIONS {
         return Ok(with_cors(preflight(&req)));
     }
@@ -79,24 +82,23 @@ async fn handle(guest: Arc<Guest>, rpc: ConnectRpcService, req: Request<Incoming
         res.map(|body| body.map_err(|never| match never {}).boxed_unsync())
     } else {
         let (parts, body) = req.into_parts();
-        rest::route(guest, parts, body).await
+        rest::route(guest, &processes, parts, body).await
     };
     Ok(with_cors(res))
 }
 
 /// Listens on the configured address and serves until the process ends; returns the bound port.
-pub async fn serve(guest: Arc<Guest>, host: &str, port: u16) -> std::io::Result<(u16, tokio::task::JoinHandle<()>)> {
+pub async fn serve(guest: Arc<Guest>, processes: Arc<Processes>, host: &str, port: u16) -> std::io::Result<(u16, tokio::task::JoinHandle<()>)> {
     let listener = TcpListener::bind((host, port)).await?;
     let bound: SocketAddr = listener.local_addr()?;
-    let rpc = ConnectRpcService::new(rpc_router(&guest)).with_interceptor(TokenCheck(guest.clone()));
+    let rpc = ConnectRpcService::new(rpc_router(&guest, &processes)).with_interceptor(TokenCheck(guest.clone()));
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
             let _ = stream.set_nodelay(true);
-            let guest = guest.clone();
-            let rpc = rpc.clone();
+            let (guest, processes, rpc) = (guest.clone(), processes.clone(), rpc.clone());
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| handle(guest.clone(), rpc.clone(), req));
+                let service = hyper::service::service_fn(move |req| handle(guest.clone(), processes.clone(), rpc.clone(), req));
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(IDLE_TIMEOUT)
