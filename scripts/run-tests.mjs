@@ -25,7 +25,8 @@
 // Guests. A file that tests the guest daemon's protocol declares `// test-file-guests: typescript
 // native` in its first lines: it runs once against each guest, the TypeScript one (src/guest) and
 // the native one (crates/guest), which the runner builds with cargo first and names to the file in
-// AGENTBOX_TEST_GUEST_BIN (test/guest/fixture.ts). The native run is reported as
+// AGENTBOX_TEST_GUEST_BIN (test/guest/fixture.ts); AGENTBOX_GUEST=native has the engines the file
+// creates boot their sandboxes with it (src/engine/index.ts). The native run is reported as
 // `<file> [native guest]`; a failed build fails those runs.
 //
 // Skips. Every skipped test is collected (scripts/test-skips-reporter.mjs) and listed at the end.
@@ -135,6 +136,16 @@ function buildNativeGuest() {
 }
 const nativeGuest = files.some((r) => r.guest === 'native') ? buildNativeGuest() : undefined;
 
+/**
+ * A native run's environment. It runs on a test lane four away from the run's own
+ * (test/support/test-network.ts), so it may run beside the same file's TypeScript run: each of
+ * the two gets networks, nftables tables and DNS ports of its own.
+ */
+function nativeGuestEnv(bin) {
+  const lane = Number(process.env.AGENTBOX_TEST_LANE ?? 0);
+  return { AGENTBOX_TEST_GUEST_BIN: bin, AGENTBOX_GUEST: 'native', AGENTBOX_TEST_LANE: String((lane + 4) % 8) };
+}
+
 const k8sEnv = (command) => spawnSync('bash', [join(root, 'scripts/k8s-env.sh'), command], { encoding: 'utf8' });
 /** Whether any part of the local Kubernetes runs (`k8s-env.sh status` prints `<name> running (pid N)`). */
 const k8sRunning = () => / running \(pid \d+\)/.test(k8sEnv('status').stdout ?? '');
@@ -155,7 +166,7 @@ function runFile(run, index) {
     console.log(`✖ ${label}: ${nativeGuest.error}`);
     return Promise.resolve({ file: label, status: 1, timedOut: false, ms: 0, outcomes: [] });
   }
-  const env = run.guest === 'native' ? { ...process.env, AGENTBOX_TEST_GUEST_BIN: nativeGuest.bin } : process.env;
+  const env = run.guest === 'native' ? { ...process.env, ...nativeGuestEnv(nativeGuest.bin) } : process.env;
   const budget = budgetMs(file);
   const outcomesFile = join(scratch, `${index}.outcomes.jsonl`);
   const started = Date.now();

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 /**
  * Golden snapshots (src/engine/golden-boot.ts): after the first create of a template boots, a
  * hidden builder is checkpointed, and later creates of the same kind restore it with an

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 /**
  * The guest protocol inside real sandboxes (the exhaustive per-RPC tests run against a local
  * guest in test/guest): a Connect client from the host drives process streaming, PTY, file

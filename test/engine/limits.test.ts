@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 /** cgroup limits: a memory hog and a fork bomb hurt only their own sandbox. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -35,15 +36,24 @@ describe('memory limit', () => {
     await t.engine.destroy(neighbour.id);
   });
 
-  it('gvisor: the sandbox is the OOM unit; it is reported failed and its neighbour lives on', async () => {
+  it('gvisor: a memory hog ends itself or its own sandbox, never its neighbour', async () => {
     const hog = await t.engine.run({ template: 'busybox', limits: { memoryMiB: 96 } });
     const neighbour = await t.engine.run({ template: 'busybox' });
-    await t.engine.exec(hog.id, { cmd: ['/bin/sh', '-c', HOG] }).catch(() => undefined);
-    await assert.rejects(t.engine.exec(hog.id, { cmd: ['true'] }));
-    // The engine's liveness check (every second) finds the sentry gone; an exec can see the
-    // connection drop before it does.
-    await waitFor('the hog reported failed', () => t.engine.get(hog.id).state === 'failed', 10_000);
-    assert.match(t.engine.get(hog.id).error ?? '', /memory/);
+    const res = await t.engine.exec(hog.id, { cmd: ['/bin/sh', '-c', `${HOG}; echo "hog ended $?"`] }).catch(() => undefined);
+    if (res?.stdout.includes('hog ended 137')) {
+      // gVisor's own OOM killer stopped the process before the host's limit stopped the sentry:
+      // the hog's memory was the sandbox's, the guest's small enough to leave it room (the
+      // native guest, crates/guest). The sandbox works on, as under runc.
+      assert.equal(await sh(t.engine, hog.id, 'echo alive'), 'alive');
+      assert.equal(t.engine.get(hog.id).state, 'running');
+    } else {
+      // The host's OOM killer stopped the sentry: the whole sandbox ends, reported failed.
+      await assert.rejects(t.engine.exec(hog.id, { cmd: ['true'] }));
+      // The engine's liveness check (every second) finds the sentry gone; an exec can see the
+      // connection drop before it does.
+      await waitFor('the hog reported failed', () => t.engine.get(hog.id).state === 'failed', 10_000);
+      assert.match(t.engine.get(hog.id).error ?? '', /memory/);
+    }
     assert.equal(await sh(t.engine, neighbour.id, 'echo alive'), 'alive');
     await t.engine.destroy(hog.id);
     await t.engine.destroy(neighbour.id);
