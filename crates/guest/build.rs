@@ -16,7 +16,13 @@ fn main() {
         .unwrap_or_else(|e| panic!("cannot run {}: {e}; run `npm ci` in the repository first", buf.display()));
     assert!(status.success(), "buf build {} failed", spec.display());
     println!("cargo:rerun-if-changed={}", spec.display());
+    // Maps (a file's metadata) as BTreeMap, not HashMap: their entries then leave in one order,
+    // the keys', instead of a different one each time.
+    let mut messages = connectrpc_build::CodeGenConfig::default();
+    messages.generate_json = true;
+    messages.map_fields = vec![(".".into(), buffa_codegen::MapRepr::BTreeMap)];
     connectrpc_build::Config::new()
+        .buffa_config(messages)
         .descriptor_set(&out)
         .files(&["process.proto", "filesystem.proto"])
         .include_file("_connectrpc.rs")

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // The guest's envd protocol (issue 15, groups 1, 3 and 6) through the official E2B SDKs, unchanged,
 // against a real server with gVisor sandboxes: file metadata (envd 0.6.2), entry info in watch
 // events, streamed and polled (0.6.3), allowNetworkMounts (0.6.4), removing a missing path, and

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // End to end on the REAL engine (runc + the busybox template; gVisor for checkpoint pause),
 // driven through the SDK. Skipped, with the reason, only outside CI and only when the engine
 // reports that runc cannot run on this host (test/support/real-server.ts).
