@@ -52,6 +52,12 @@ step "web console"
 node scripts/build-console.mjs
 
 if ((FOR_TESTS)); then
+  # The guest tests run against the native guest too (crates/guest); the test runner builds it
+  # with Rust's cargo, which Debian's packages are too old for (it needs Rust 1.88).
+  if ! command -v cargo >/dev/null && [[ ! -x "$HOME/.cargo/bin/cargo" ]]; then
+    echo "setup: the tests build the native guest (crates/guest) with cargo; install Rust 1.88 or later with rustup (https://rustup.rs)." >&2
+    exit 1
+  fi
   for s in scripts/k8s-env.sh scripts/k8s-pyclient.sh scripts/s3-server.sh scripts/e2b-sdks.sh scripts/opensandbox-sdks.sh scripts/python-sdk.sh scripts/build-helm.sh scripts/cli-shells.sh scripts/console-browser.sh scripts/shipped-templates.sh; do
     # Each one prepares a suite the README claims; without it those tests could not run.
     if [[ ! -f "$s" ]]; then

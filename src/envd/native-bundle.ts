@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentboxError } from '../api/errors.ts';
@@ -56,11 +57,17 @@ function sourceHash(): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** cargo on PATH, else where rustup puts it (a service's PATH often lacks ~/.cargo/bin). */
+function cargoCommand(): string {
+  const rustup = join(homedir(), '.cargo', 'bin', 'cargo');
+  return existsSync(rustup) ? rustup : 'cargo';
+}
+
 /** Runs cargo, passing each line it prints to `progress`; rejects with its last lines on failure. */
 function runCargo(targetDir: string, progress: (msg: string) => void): Promise<void> {
   const args = ['build', '--release', '--locked', '--manifest-path', join(CRATE, 'Cargo.toml'), '--target', TARGET, '--target-dir', targetDir];
   return new Promise((resolve, reject) => {
-    const child = spawn('cargo', args, {
+    const child = spawn(cargoCommand(), args, {
       env: { ...process.env, RUSTFLAGS: '-C target-feature=+crt-static' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
