@@ -8,9 +8,9 @@ mod files_post;
 mod heap_settled;
 mod init;
 pub mod metrics;
-mod query;
+pub(crate) mod query;
 pub mod respond;
 pub mod rest;
 mod server;
 
-pub use server::serve;
+pub use server::{serve, serve_with};

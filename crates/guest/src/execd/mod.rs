@@ -1,0 +1,70 @@
+//! OpenSandbox's execd (docs/opensandbox-execd.md; src/guest/execd) on its own port beside
+//! envd's: one guest process, two protocols. Its commands and sessions are processes of the
+//! process service (envd's List sees them), started through its `launch`.
+mod auth;
+mod bash_session;
+mod command_interrupt;
+mod command_logs;
+mod command_run;
+mod command_status;
+mod commands;
+mod env_file;
+mod errors;
+mod execution;
+mod lines;
+mod metrics;
+mod request;
+mod router;
+mod session_create;
+mod session_delete;
+mod session_run;
+mod shell;
+mod sse;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use serde_json::json;
+
+use self::bash_session::BashSession;
+use self::commands::CommandStore;
+use crate::context::Guest;
+use crate::http::serve_with;
+use crate::process::Processes;
+
+/// execd's state, shared by its handlers.
+pub struct Execd {
+    guest: Arc<Guest>,
+    processes: Arc<Processes>,
+    commands: Arc<CommandStore>,
+    /// Bash sessions by id (POST /session), forgotten when their bash exits.
+    sessions: Mutex<HashMap<String, Arc<BashSession>>>,
+    /// The sandbox env file (env_file.rs); None = none.
+    env_file: Option<String>,
+}
+
+/// Listens for execd on `host:port`; returns the bound port and the serving task.
+pub async fn serve(
+    guest: Arc<Guest>,
+    processes: Arc<Processes>,
+    env_file: Option<String>,
+    host: &str,
+    port: u16,
+) -> std::io::Result<(u16, tokio::task::JoinHandle<()>)> {
+    if let Some(path) = &env_file {
+        // A read-only image must not stop the guest: commands then run without the file.
+        let owner = crate::auth::resolve_user(&guest, &guest.state(), None);
+        if let Err(err) = owner.map_err(|e| e.message).and_then(|owner| env_file::prepare_env_file(path, &owner).map_err(|e| e.to_string())) {
+            crate::log::error("execd env file not created", json!({ "path": path, "error": err }));
+        }
+    }
+    let execd = Arc::new(Execd { guest, processes, commands: Arc::default(), sessions: Mutex::default(), env_file });
+    serve_with(host, port, move |req| {
+        let execd = execd.clone();
+        async move {
+            let (parts, body) = req.into_parts();
+            Ok(router::route(execd, parts, body).await)
+        }
+    })
+    .await
+}

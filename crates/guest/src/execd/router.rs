@@ -1,0 +1,53 @@
+//! execd's routes (OpenSandbox `specs/execd-api.yaml`; src/guest/execd/router.ts), one handler
+//! module each; this module only matches routes.
+use std::sync::Arc;
+
+use http::request::Parts;
+use hyper::body::Incoming;
+use percent_encoding::percent_decode_str;
+
+use super::Execd;
+use super::auth::require_execd_token;
+use super::command_interrupt::interrupt_command;
+use super::command_logs::command_logs;
+use super::command_run::run_command;
+use super::command_status::command_status;
+use super::errors::{ExecdError, ExecdResult};
+use super::metrics::{get_metrics, watch_metrics};
+use super::session_create::create_session;
+use super::session_delete::delete_session;
+use super::session_run::run_in_session;
+use crate::error::Code;
+use crate::http::query::Query;
+use crate::http::respond::{self, HttpResponse};
+
+pub async fn route(execd: Arc<Execd>, parts: Parts, body: Incoming) -> HttpResponse {
+    dispatch(&execd, &parts, body).await.unwrap_or_else(|err| err.response())
+}
+
+async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming) -> ExecdResult<HttpResponse> {
+    let method = parts.method.as_str();
+    let path = parts.uri.path();
+    if (method, path) == ("GET", "/ping") {
+        return Ok(respond::empty(200));
+    }
+    require_execd_token(&execd.guest, &parts.headers)?;
+    let query = Query::parse(parts.uri.query());
+    match (method, path) {
+        ("POST", "/command") => return run_command(execd, body).await,
+        ("DELETE", "/command") => return interrupt_command(execd, &query),
+        ("POST", "/session") => return create_session(execd, body).await,
+        ("GET", "/metrics") => return Ok(get_metrics(&execd.guest)),
+        ("GET", "/metrics/watch") => return Ok(watch_metrics(execd.guest.clone())),
+        _ => {}
+    }
+    let seg: Vec<String> = path.split('/').skip(1).map(|s| percent_decode_str(s).decode_utf8_lossy().into_owned()).collect();
+    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
+    match (method, seg.as_slice()) {
+        ("GET", ["command", "status", id]) => command_status(execd, id),
+        ("GET", ["command", id, "logs"]) => command_logs(execd, id, &query),
+        ("POST", ["session", id, "run"]) => run_in_session(execd, id, body).await,
+        ("DELETE", ["session", id]) => delete_session(execd, id),
+        _ => Err(ExecdError::with_code(Code::NotFound, "NOT_SUPPORTED", format!("execd has no route {method} {path}"))),
+    }
+}
