@@ -7,7 +7,7 @@ use serde_json::json;
 use crate::error::{Code, GuestError};
 use crate::http::respond::{self, HttpResponse};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct ExecdError {
     error: GuestError,
     /// Overrides the table's execd code.

@@ -13,7 +13,7 @@ const MAX_BODY_BYTES: usize = 16 << 20;
 
 /// A JSON document with its `null` members dropped: the Python SDK sends every unset optional
 /// field as `null` (`"owner": null`), which means the same as leaving it out.
-fn without_nulls(value: Value) -> Value {
+pub fn without_nulls(value: Value) -> Value {
     match value {
         Value::Array(items) => Value::Array(items.into_iter().map(without_nulls).collect()),
         Value::Object(map) => Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, without_nulls(v))).collect()),
@@ -41,10 +41,31 @@ pub fn at_least(name: &str, value: Option<i64>, min: i64) -> ExecdResult<Option<
     }
 }
 
+/// Every non-empty value of a repeatable query parameter; none is 400 MISSING_QUERY.
+pub fn require_all<'a>(query: &'a Query, name: &'a str) -> ExecdResult<Vec<&'a str>> {
+    let values: Vec<&str> = query.all(name).filter(|v| !v.is_empty()).collect();
+    if values.is_empty() {
+        return Err(ExecdError::with_code(Code::InvalidArgument, "MISSING_QUERY", format!("query parameter '{name}' is required")));
+    }
+    Ok(values)
+}
+
 /// The first non-empty value of a query parameter; none is 400 MISSING_QUERY.
 pub fn require_query<'a>(query: &'a Query, name: &'a str) -> ExecdResult<&'a str> {
-    query
-        .all(name)
-        .find(|v| !v.is_empty())
-        .ok_or_else(|| ExecdError::with_code(Code::InvalidArgument, "MISSING_QUERY", format!("query parameter '{name}' is required")))
+    Ok(require_all(query, name)?[0])
+}
+
+/// A JSON object body keyed by path (`{ "<path>": T }`), in the order sent; an empty key is refused.
+pub async fn read_by_path<T: DeserializeOwned>(body: Incoming) -> ExecdResult<Vec<(String, T)>> {
+    let map: serde_json::Map<String, Value> = read_body(body).await?;
+    map.into_iter()
+        .map(|(path, value)| {
+            if path.is_empty() {
+                return Err(ExecdError::new(Code::InvalidArgument, "invalid request body: a path must not be empty"));
+            }
+            let value = serde_json::from_value(value)
+                .map_err(|e| ExecdError::new(Code::InvalidArgument, format!("invalid request body: {path}: {e}")))?;
+            Ok((path, value))
+        })
+        .collect()
 }

@@ -12,7 +12,18 @@ use super::command_interrupt::interrupt_command;
 use super::command_logs::command_logs;
 use super::command_run::run_command;
 use super::command_status::command_status;
+use super::directories_create::create_directories;
+use super::directories_delete::delete_directories;
+use super::directories_list::list_directory;
 use super::errors::{ExecdError, ExecdResult};
+use super::files_delete::delete_files;
+use super::files_download::download_file;
+use super::files_info::files_info;
+use super::files_move::move_files;
+use super::files_permissions::set_permissions;
+use super::files_replace::replace_contents;
+use super::files_search::search_files;
+use super::files_upload::upload_files;
 use super::metrics::{get_metrics, watch_metrics};
 use super::session_create::create_session;
 use super::session_delete::delete_session;
@@ -37,6 +48,17 @@ async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming) -> ExecdRes
         ("POST", "/command") => return run_command(execd, body).await,
         ("DELETE", "/command") => return interrupt_command(execd, &query),
         ("POST", "/session") => return create_session(execd, body).await,
+        ("GET", "/files/info") => return files_info(execd, &query),
+        ("DELETE", "/files") => return delete_files(execd, &query),
+        ("POST", "/files/permissions") => return set_permissions(execd, body).await,
+        ("POST", "/files/mv") => return move_files(execd, body).await,
+        ("GET", "/files/search") => return search_files(execd, &query),
+        ("POST", "/files/replace") => return replace_contents(execd, &query, body).await,
+        ("POST", "/files/upload") => return upload_files(execd, parts, body).await,
+        ("GET", "/files/download") => return download_file(execd, parts, &query),
+        ("GET", "/directories/list") => return list_directory(execd, &query),
+        ("POST", "/directories") => return create_directories(execd, body).await,
+        ("DELETE", "/directories") => return delete_directories(execd, &query),
         ("GET", "/metrics") => return Ok(get_metrics(&execd.guest)),
         ("GET", "/metrics/watch") => return Ok(watch_metrics(execd.guest.clone())),
         _ => {}

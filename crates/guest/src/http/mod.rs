@@ -2,9 +2,9 @@
 //! procedure paths, the REST endpoints beside them, and CORS for the browser SDK, which talks
 //! to envd directly.
 mod as_user;
-mod file_access;
-mod files_get;
-mod files_post;
+pub(crate) mod file_access;
+pub(crate) mod files_get;
+pub(crate) mod files_post;
 mod heap_settled;
 mod init;
 pub mod metrics;
