@@ -56,6 +56,7 @@ pub async fn run_command(execd: &Arc<Execd>, body: Incoming) -> ExecdResult<Http
         cwd: body.cwd,
         envs: body.envs,
         stdin: false,
+        pty: None,
         tag: id.clone(),
     };
     let (handle, feed) = launch_shell(execd, launch)?;

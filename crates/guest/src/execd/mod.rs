@@ -28,6 +28,12 @@ mod lines;
 mod metrics;
 mod path;
 mod permissions;
+mod pty_attach;
+mod pty_create;
+mod pty_delete;
+mod pty_output;
+mod pty_session;
+mod pty_status;
 mod request;
 mod router;
 mod session_create;
@@ -43,6 +49,7 @@ use serde_json::json;
 
 use self::bash_session::BashSession;
 use self::commands::CommandStore;
+use self::pty_session::PtySession;
 use crate::context::Guest;
 use crate::http::serve_with;
 use crate::process::Processes;
@@ -54,6 +61,8 @@ pub struct Execd {
     commands: Arc<CommandStore>,
     /// Bash sessions by id (POST /session), forgotten when their bash exits.
     sessions: Mutex<HashMap<String, Arc<BashSession>>>,
+    /// PTY sessions by id (POST /pty), kept after their process exits until DELETE /pty/{id}.
+    ptys: Mutex<HashMap<String, Arc<PtySession>>>,
     /// The sandbox env file (env_file.rs); None = none.
     env_file: Option<String>,
 }
@@ -73,7 +82,7 @@ pub async fn serve(
             crate::log::error("execd env file not created", json!({ "path": path, "error": err }));
         }
     }
-    let execd = Arc::new(Execd { guest, processes, commands: Arc::default(), sessions: Mutex::default(), env_file });
+    let execd = Arc::new(Execd { guest, processes, commands: Arc::default(), sessions: Mutex::default(), ptys: Mutex::default(), env_file });
     serve_with(host, port, move |req| {
         let execd = execd.clone();
         async move {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use http::request::Parts;
 use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
 use percent_encoding::percent_decode_str;
 
 use super::Execd;
@@ -25,6 +26,10 @@ use super::files_replace::replace_contents;
 use super::files_search::search_files;
 use super::files_upload::upload_files;
 use super::metrics::{get_metrics, watch_metrics};
+use super::pty_attach::attach_pty;
+use super::pty_create::create_pty;
+use super::pty_delete::delete_pty;
+use super::pty_status::pty_status;
 use super::session_create::create_session;
 use super::session_delete::delete_session;
 use super::session_run::run_in_session;
@@ -32,11 +37,13 @@ use crate::error::Code;
 use crate::http::query::Query;
 use crate::http::respond::{self, HttpResponse};
 
-pub async fn route(execd: Arc<Execd>, parts: Parts, body: Incoming) -> HttpResponse {
-    dispatch(&execd, &parts, body).await.unwrap_or_else(|err| err.response())
+pub async fn route(execd: Arc<Execd>, mut parts: Parts, body: Incoming) -> HttpResponse {
+    // Where hyper hands over a connection that GET /pty/{id}/ws upgrades to a WebSocket.
+    let upgrade = parts.extensions.remove::<OnUpgrade>();
+    dispatch(&execd, &parts, body, upgrade).await.unwrap_or_else(|err| err.response())
 }
 
-async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming) -> ExecdResult<HttpResponse> {
+async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming, upgrade: Option<OnUpgrade>) -> ExecdResult<HttpResponse> {
     let method = parts.method.as_str();
     let path = parts.uri.path();
     if (method, path) == ("GET", "/ping") {
@@ -48,6 +55,7 @@ async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming) -> ExecdRes
         ("POST", "/command") => return run_command(execd, body).await,
         ("DELETE", "/command") => return interrupt_command(execd, &query),
         ("POST", "/session") => return create_session(execd, body).await,
+        ("POST", "/pty") => return create_pty(execd, body).await,
         ("GET", "/files/info") => return files_info(execd, &query),
         ("DELETE", "/files") => return delete_files(execd, &query),
         ("POST", "/files/permissions") => return set_permissions(execd, body).await,
@@ -70,6 +78,9 @@ async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming) -> ExecdRes
         ("GET", ["command", id, "logs"]) => command_logs(execd, id, &query),
         ("POST", ["session", id, "run"]) => run_in_session(execd, id, body).await,
         ("DELETE", ["session", id]) => delete_session(execd, id),
+        ("GET", ["pty", id]) => pty_status(execd, id),
+        ("DELETE", ["pty", id]) => delete_pty(execd, id),
+        ("GET", ["pty", id, "ws"]) => attach_pty(execd, id, parts, &query, upgrade),
         _ => Err(ExecdError::with_code(Code::NotFound, "NOT_SUPPORTED", format!("execd has no route {method} {path}"))),
     }
 }

@@ -30,6 +30,7 @@ pub async fn create_session(execd: &Arc<Execd>, body: Incoming) -> ExecdResult<H
         cwd: body.cwd,
         envs: Default::default(),
         stdin: true,
+        pty: None,
         tag: format!("session-{id}"),
     };
     // Runs subscribe to the bash's output themselves; between runs nobody reads it.

@@ -44,6 +44,8 @@ pub struct ShellLaunch {
     pub envs: BTreeMap<String, String>,
     /// Keep stdin open (a bash session reads its commands from it).
     pub stdin: bool,
+    /// Run on a pseudo-terminal of (cols, rows) instead of pipes (a PTY session, pty_session.rs).
+    pub pty: Option<(u16, u16)>,
     pub tag: String,
 }
 
@@ -53,6 +55,6 @@ pub fn launch_shell(execd: &Execd, l: ShellLaunch) -> ExecdResult<(Arc<ProcessHa
     envs.extend(l.envs);
     let state = execd.guest.state();
     let spec = ProcessSpec { cmd: shell_path().into(), args: l.args, envs, cwd: l.cwd };
-    let req = LaunchRequest { spec, pty: None, tag: Some(l.tag), stdin: l.stdin };
+    let req = LaunchRequest { spec, pty: l.pty, tag: Some(l.tag), stdin: l.stdin };
     Ok(launch(&execd.processes, &state, &l.user, req, &state.env_vars)?)
 }

@@ -113,6 +113,8 @@ where
                     .timer(TokioTimer::new())
                     .header_read_timeout(IDLE_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service)
+                    // execd's PTY WebSocket (GET /pty/{id}/ws) takes its connection over.
+                    .with_upgrades()
                     .await;
             });
         }
