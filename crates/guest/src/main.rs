@@ -72,7 +72,7 @@ async fn run(config: GuestConfig) {
         }
     };
     let execd = match config.execd_port {
-        Some(execd_port) => match execd::serve(guest.clone(), processes.clone(), config.execd_env_file.clone(), &config.host, execd_port).await {
+        Some(execd_port) => match execd::serve(guest.clone(), processes.clone(), config.execd_env_file.clone(), config.code_interpreter_url.clone(), &config.host, execd_port).await {
             Ok((port, task)) => {
                 log::info("execd listening", json!({ "host": config.host, "port": port }));
                 Some(task)

@@ -3,7 +3,6 @@
 //! leaves or `timeout` passes. Background: `init` then `execution_complete` at once; the output
 //! goes to the command's log (GET /command/{id}/logs) and its end to GET /command/status/{id}.
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
@@ -21,7 +20,7 @@ use crate::error::Code;
 use crate::http::respond::HttpResponse;
 
 #[derive(Deserialize)]
-struct RunCommand {
+pub struct RunCommand {
     command: String,
     cwd: Option<String>,
     #[serde(default)]
@@ -41,8 +40,19 @@ fn id(name: &str, value: Option<i64>) -> ExecdResult<Option<u32>> {
         .transpose()
 }
 
-pub async fn run_command(execd: &Arc<Execd>, body: Incoming) -> ExecdResult<HttpResponse> {
-    let body: RunCommand = read_body(body).await?;
+impl RunCommand {
+    /// A plain shell line with every option at its default (POST /code without a language).
+    pub fn line(command: String) -> Self {
+        Self { command, cwd: None, background: false, timeout: None, uid: None, gid: None, envs: BTreeMap::new() }
+    }
+}
+
+pub async fn run_command(execd: &Execd, body: Incoming) -> ExecdResult<HttpResponse> {
+    start_command(execd, read_body(body).await?)
+}
+
+/// Runs a checked command request (POST /command, and POST /code without a language).
+pub fn start_command(execd: &Execd, body: RunCommand) -> ExecdResult<HttpResponse> {
     if body.command.is_empty() {
         return Err(ExecdError::new(Code::InvalidArgument, "invalid request body: command: must not be empty"));
     }

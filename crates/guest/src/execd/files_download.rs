@@ -18,7 +18,7 @@ use crate::http::query::Query;
 use crate::http::respond::{self, HttpResponse};
 
 /// encodeURIComponent's unreserved characters.
-const URI_COMPONENT: &AsciiSet =
+pub(super) const URI_COMPONENT: &AsciiSet =
     &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'!').remove(b'~').remove(b'*').remove(b'\'').remove(b'(').remove(b')');
 
 /// (start, end) inclusive of a single `bytes=` range, None when it cannot be satisfied.

@@ -3,6 +3,9 @@
 //! process service (envd's List sees them), started through its `launch`.
 mod auth;
 mod bash_session;
+mod code_contexts;
+mod code_interpreter;
+mod code_run;
 mod command_interrupt;
 mod command_logs;
 mod command_run;
@@ -65,6 +68,8 @@ pub struct Execd {
     ptys: Mutex<HashMap<String, Arc<PtySession>>>,
     /// The sandbox env file (env_file.rs); None = none.
     env_file: Option<String>,
+    /// Where the code interpreter of the sandbox listens (templates/code-interpreter-v1.yaml).
+    code_interpreter_url: String,
 }
 
 /// Listens for execd on `host:port`; returns the bound port and the serving task.
@@ -72,6 +77,7 @@ pub async fn serve(
     guest: Arc<Guest>,
     processes: Arc<Processes>,
     env_file: Option<String>,
+    code_interpreter_url: String,
     host: &str,
     port: u16,
 ) -> std::io::Result<(u16, tokio::task::JoinHandle<()>)> {
@@ -82,7 +88,7 @@ pub async fn serve(
             crate::log::error("execd env file not created", json!({ "path": path, "error": err }));
         }
     }
-    let execd = Arc::new(Execd { guest, processes, commands: Arc::default(), sessions: Mutex::default(), ptys: Mutex::default(), env_file });
+    let execd = Arc::new(Execd { guest, processes, commands: Arc::default(), sessions: Mutex::default(), ptys: Mutex::default(), env_file, code_interpreter_url });
     serve_with(host, port, move |req| {
         let execd = execd.clone();
         async move {

@@ -9,6 +9,8 @@ use percent_encoding::percent_decode_str;
 
 use super::Execd;
 use super::auth::require_execd_token;
+use super::code_contexts::{create_context, delete_contexts, delete_one_context, get_context, get_contexts};
+use super::code_run::run_code;
 use super::command_interrupt::interrupt_command;
 use super::command_logs::command_logs;
 use super::command_run::run_command;
@@ -56,6 +58,16 @@ async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming, upgrade: Op
         ("DELETE", "/command") => return interrupt_command(execd, &query),
         ("POST", "/session") => return create_session(execd, body).await,
         ("POST", "/pty") => return create_pty(execd, body).await,
+        ("POST", "/code/context") => return create_context(execd, body).await,
+        ("GET", "/code/contexts") => return get_contexts(execd, &query).await,
+        ("DELETE", "/code/contexts") => return delete_contexts(execd, &query).await,
+        ("POST", "/code") => return run_code(execd, body).await,
+        ("DELETE", "/code") => {
+            return Err(ExecdError::new(
+                Code::NotSupported,
+                "interrupting code is not supported: the code interpreter has no interrupt; delete the context instead",
+            ));
+        }
         ("GET", "/files/info") => return files_info(execd, &query),
         ("DELETE", "/files") => return delete_files(execd, &query),
         ("POST", "/files/permissions") => return set_permissions(execd, body).await,
@@ -80,6 +92,8 @@ async fn dispatch(execd: &Arc<Execd>, parts: &Parts, body: Incoming, upgrade: Op
         ("DELETE", ["session", id]) => delete_session(execd, id),
         ("GET", ["pty", id]) => pty_status(execd, id),
         ("DELETE", ["pty", id]) => delete_pty(execd, id),
+        ("GET", ["code", "contexts", id]) => get_context(execd, id).await,
+        ("DELETE", ["code", "contexts", id]) => delete_one_context(execd, id).await,
         ("GET", ["pty", id, "ws"]) => attach_pty(execd, id, parts, &query, upgrade),
         _ => Err(ExecdError::with_code(Code::NotFound, "NOT_SUPPORTED", format!("execd has no route {method} {path}"))),
     }
