@@ -153,6 +153,9 @@ async fn relay(
 ) {
     loop {
         tokio::select! {
+            // First: a client taken over or deleted must get its close code, not a dropped socket.
+            biased;
+            Ok(request) = &mut *close_rx, if !close_rx.is_terminated() => return close(ws, request).await,
             incoming = ws.next() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if let Some(reply) = control(session, handle, text.as_str()) {
@@ -180,9 +183,14 @@ async fn relay(
                         return drain(ws).await;
                     }
                 }
-                None => return,
+                // The session let this client go: it says why on `close_rx`, or dropped both (gone).
+                None => {
+                    if !close_rx.is_terminated() && let Ok(request) = close_rx.await {
+                        close(ws, request).await;
+                    }
+                    return;
+                }
             },
-            Ok(request) = &mut *close_rx => return close(ws, request).await,
         }
     }
 }
