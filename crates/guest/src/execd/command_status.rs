@@ -4,12 +4,8 @@ use serde_json::{Value, json};
 
 use super::Execd;
 use super::errors::ExecdResult;
+use super::file_info::iso;
 use crate::http::respond::{self, HttpResponse};
-
-/// `toISOString`'s form: UTC with milliseconds.
-fn iso(t: std::time::SystemTime) -> String {
-    humantime::format_rfc3339_millis(t).to_string()
-}
 
 pub fn command_status(execd: &Execd, id: &str) -> ExecdResult<HttpResponse> {
     let rec = execd.commands.get(id)?;
