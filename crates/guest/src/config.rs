@@ -35,6 +35,15 @@ pub struct GuestConfig {
     /// Most tasks everything the guest starts may have, kept in the sandbox's own cgroupfs
     /// (gVisor; pids_limit.rs). None: the host cgroup alone limits (runc).
     pub pids_limit: Option<u32>,
+    /// TCP port of OpenSandbox's execd protocol (src/guest/execd), served by this same process;
+    /// absent = not served, 0 picks a free one (tests), logged as "execd listening".
+    pub execd_port: Option<u16>,
+    /// execd's sandbox env file (upstream `EXECD_ENVS`; execd/env_file.rs), created empty at
+    /// start; absent = none.
+    pub execd_env_file: Option<String>,
+    /// Where execd's code contexts find the sandbox's code interpreter (templates/code-interpreter-v1.yaml).
+    #[serde(default = "default_code_interpreter_url")]
+    pub code_interpreter_url: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -61,6 +70,10 @@ fn default_host() -> String {
     "0.0.0.0".into()
 }
 
+fn default_code_interpreter_url() -> String {
+    "http://127.0.0.1:49999".into()
+}
+
 fn default_user() -> String {
     "root".into()
 }
@@ -78,6 +91,9 @@ impl GuestConfig {
         }
         if config.start.as_ref().is_some_and(|s| s.cmd.is_empty()) {
             return Err(format!("guest config {path} is invalid: start.cmd must name a program"));
+        }
+        if config.execd_env_file.as_deref() == Some("") {
+            return Err(format!("guest config {path} is invalid: execdEnvFile must not be empty"));
         }
         if config.pids_limit == Some(0) {
             return Err(format!("guest config {path} is invalid: pidsLimit must be at least 1"));

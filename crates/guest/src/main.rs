@@ -5,6 +5,7 @@ mod auth;
 mod config;
 mod context;
 mod error;
+mod execd;
 mod filesystem;
 mod http;
 mod log;
@@ -70,6 +71,19 @@ async fn run(config: GuestConfig) {
             std::process::exit(1);
         }
     };
+    let execd = match config.execd_port {
+        Some(execd_port) => match execd::serve(guest.clone(), processes.clone(), config.execd_env_file.clone(), config.code_interpreter_url.clone(), &config.host, execd_port).await {
+            Ok((port, task)) => {
+                log::info("execd listening", json!({ "host": config.host, "port": port }));
+                Some(task)
+            }
+            Err(err) => {
+                log::error("cannot listen for execd", json!({ "host": config.host, "port": execd_port, "error": err.to_string() }));
+                std::process::exit(1);
+            }
+        },
+        None => None,
+    };
     let (port, server) = match http::serve(guest, processes.clone(), &config.host, config.port).await {
         Ok(bound) => bound,
         Err(err) => {
@@ -89,4 +103,7 @@ async fn run(config: GuestConfig) {
     log::info("guest stopping", json!({ "signal": signal }));
     processes.terminate_all(STOP_GRACE).await;
     server.abort();
+    if let Some(execd) = execd {
+        execd.abort();
+    }
 }

@@ -86,6 +86,11 @@ impl UserDb {
         self.by_uid(uid).map(|u| u.name).unwrap_or_else(|| uid.to_string())
     }
 
+    /// The gid of the group `name` (/etc/group).
+    pub fn group_id(&self, name: &str) -> Option<u32> {
+        self.group.with_lines(|ls| ls.iter().find(|f| field(f, 0) == name).and_then(|f| field(f, 2).parse().ok()))
+    }
+
     pub fn group_name(&self, gid: u32) -> String {
         self.group
             .with_lines(|ls| ls.iter().find(|f| field(f, 2).parse() == Ok(gid)).map(|f| field(f, 0).to_string()))

@@ -9,7 +9,7 @@ use crate::users::UserDb;
 
 /// Appends the entries under `dir` down to `depth` levels, in lexical order. A symlink to a
 /// directory is listed (with its target's type) but not descended into, so a link loop ends.
-fn walk(dir: &str, depth: u32, users: &UserDb, out: &mut Vec<EntryInfo>) -> GuestResult<()> {
+pub(crate) fn walk(dir: &str, depth: u32, users: &UserDb, out: &mut Vec<EntryInfo>) -> GuestResult<()> {
     let read = std::fs::read_dir(dir).map_err(|e| GuestError::io(&e, dir))?;
     let mut names: Vec<String> = read.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect();
     // In JavaScript's order (UTF-16 code units), which differs from UTF-8's for astral-plane names.

@@ -18,7 +18,7 @@ pub fn make_dir(scope: &RequestScope, req: &MakeDirRequest) -> GuestResult<MakeD
 }
 
 /// mkdir -p of an absolute path, the directories it creates owned by `user`; an existing directory is fine.
-fn make_dir_as(user: &OsUser, path: &str) -> GuestResult<()> {
+pub(crate) fn make_dir_as(user: &OsUser, path: &str) -> GuestResult<()> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => return Ok(()),
         Ok(_) => return Err(GuestError::new(Code::InvalidArgument, format!("'{path}' exists and is not a directory"))),

@@ -3,12 +3,12 @@
 //! resolves the request's user and maps failures to Connect errors.
 mod chown;
 mod entry;
-mod list_dir;
-mod make_dir;
+pub(crate) mod list_dir;
+pub(crate) mod make_dir;
 pub mod metadata;
-mod move_entry;
+pub(crate) mod move_entry;
 mod polling;
-mod remove;
+pub(crate) mod remove;
 mod request;
 mod stat;
 mod watch_dir;

@@ -18,7 +18,7 @@ pub fn move_entry(scope: &RequestScope, req: &MoveRequest) -> GuestResult<MoveRe
     Ok(MoveResponse { entry: stat_entry(&destination, scope.users())?.into(), ..Default::default() })
 }
 
-fn move_as(user: &OsUser, source: &str, destination: &str) -> io::Result<()> {
+pub(crate) fn move_as(user: &OsUser, source: &str, destination: &str) -> io::Result<()> {
     if let Some(parent) = Path::new(destination).parent() {
         let created = missing_ancestors(parent);
         std::fs::create_dir_all(parent)?;

@@ -11,7 +11,7 @@ pub fn remove(scope: &RequestScope, req: &RemoveRequest) -> GuestResult<RemoveRe
 }
 
 /// Deletes a file or a directory tree at an absolute path; nothing there is no error.
-fn remove_path(path: &str) -> GuestResult<()> {
+pub(crate) fn remove_path(path: &str) -> GuestResult<()> {
     let result = match std::fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => Err(e),

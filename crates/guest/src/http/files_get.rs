@@ -206,7 +206,7 @@ impl Iterator for FileChunks {
     }
 }
 
-fn file_body(file: File, size: u64, gzipped: bool) -> respond::HttpBody {
+pub(crate) fn file_body(file: File, size: u64, gzipped: bool) -> respond::HttpBody {
     let chunks = FileChunks { file: file.take(size), encoder: gzipped.then(|| GzEncoder::new(Vec::new(), level())), failed: false };
     let frames = chunks.map(|chunk| chunk.map(Frame::data).map_err(BodyError::from));
     StreamBody::new(futures::stream::iter(frames)).boxed_unsync()

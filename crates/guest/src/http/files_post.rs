@@ -28,7 +28,7 @@ use crate::filesystem::metadata::{Metadata, metadata_from_headers, read_metadata
 use crate::users::OsUser;
 
 #[derive(Serialize)]
-struct WrittenFile {
+pub(crate) struct WrittenFile {
     name: String,
     path: String,
     r#type: &'static str,
@@ -41,7 +41,7 @@ struct WrittenFile {
 const GATHER_BYTES: usize = 1024 * 1024;
 
 /// The request body's data, frame by frame.
-fn data_stream(body: Incoming) -> impl Stream<Item = Result<Bytes, hyper::Error>> + Send {
+pub(crate) fn data_stream(body: Incoming) -> impl Stream<Item = Result<Bytes, hyper::Error>> + Send {
     futures::stream::unfold(body, |mut body| async move {
         loop {
             match body.frame().await? {
@@ -56,9 +56,9 @@ fn data_stream(body: Incoming) -> impl Stream<Item = Result<Bytes, hyper::Error>
 }
 
 /// Opens `path` for writing as `user`, creating its parents, and replaces the file's metadata
-/// before any content is written, as the user too, on the file the open reached. Returns the
-/// file and the metadata it keeps, so the answer says what was kept.
-fn open_for_write(user: &OsUser, path: &str, metadata: &Metadata) -> GuestResult<(File, Option<Metadata>)> {
+/// (None: leaves it) before any content is written, as the user too, on the file the open
+/// reached. Returns the file and the metadata it keeps, so the answer says what was kept.
+fn open_for_write(user: &OsUser, path: &str, metadata: Option<&Metadata>) -> GuestResult<(File, Option<Metadata>)> {
     as_user(user, || {
         let io = |e: std::io::Error| GuestError::io(&e, path);
         if let Some(parent) = Path::new(path).parent() {
@@ -67,7 +67,9 @@ fn open_for_write(user: &OsUser, path: &str, metadata: &Metadata) -> GuestResult
         let file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o666).open(path).map_err(io)?;
         let target = std::fs::canonicalize(path).map_err(io)?;
         let target = target.to_string_lossy();
-        write_metadata(&target, metadata)?;
+        if let Some(metadata) = metadata {
+            write_metadata(&target, metadata)?;
+        }
         Ok((file, read_metadata(&target)))
     })
 }
@@ -95,13 +97,13 @@ impl Sink {
     }
 }
 
-/// Writes `chunks` to `target` as the request's user. On failure the rest of the chunks are drained, so the
+/// Writes `chunks` to `target` as the request's user (execd's uploads too). On failure the rest of the chunks are drained, so the
 /// request completes and the connection stays usable.
-async fn write_file<E: std::fmt::Display>(
+pub(crate) async fn write_file<E: std::fmt::Display>(
     f: &FileRequest,
     target: &str,
     gunzip: bool,
-    metadata: &Metadata,
+    metadata: Option<&Metadata>,
     chunks: impl Stream<Item = Result<Bytes, E>>,
 ) -> GuestResult<WrittenFile> {
     // Fused: the drain after a failure may come when the stream has already ended.
@@ -159,7 +161,7 @@ async fn upload_multipart(f: &FileRequest, content_type: &str, body: Incoming, m
             while field.chunk().await.map_err(bad_multipart)?.is_some() {}
             Err(GuestError::new(Code::InvalidArgument, "a multipart part has no filename and the path query is absent"))
         } else {
-            write_file(f, &target, false, metadata, field).await
+            write_file(f, &target, false, Some(metadata), field).await
         };
         match result {
             Ok(file) => written.push(file),
@@ -187,7 +189,7 @@ pub async fn post_files(guest: &Guest, parts: &Parts, query: &Query, body: Incom
         if encoding != "gzip" && encoding != "identity" {
             return Err(GuestError::new(Code::InvalidArgument, format!("Content-Encoding '{encoding}' is not supported; use gzip or none")));
         }
-        vec![write_file(&f, &target, encoding == "gzip", &metadata, data_stream(body)).await?]
+        vec![write_file(&f, &target, encoding == "gzip", Some(&metadata), data_stream(body)).await?]
     };
     if written.is_empty() {
         return Err(GuestError::new(Code::InvalidArgument, "no file part in the request; send parts named \"file\""));
@@ -214,15 +216,15 @@ mod tests {
     async fn uploads_are_written_and_gunzipped() {
         let dir = std::env::temp_dir().join(format!("agentbox-post-{}", std::process::id()));
         let target = dir.join("a/b.txt").to_string_lossy().into_owned();
-        let written = write_file(&request(), &target, false, &Metadata::new(), chunks(&[b"one ", b"two"])).await.unwrap();
+        let written = write_file(&request(), &target, false, Some(&Metadata::new()), chunks(&[b"one ", b"two"])).await.unwrap();
         assert_eq!((written.name.as_str(), std::fs::read_to_string(&target).unwrap().as_str()), ("b.txt", "one two"));
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(b"zipped!").unwrap();
         let zipped: &'static [u8] = Box::leak(gz.finish().unwrap().into_boxed_slice());
-        write_file(&request(), &target, true, &Metadata::new(), chunks(&[&zipped[..5], &zipped[5..]])).await.unwrap();
+        write_file(&request(), &target, true, Some(&Metadata::new()), chunks(&[&zipped[..5], &zipped[5..]])).await.unwrap();
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "zipped!");
         // The failure shows only once the body has ended; draining it then must not poll it again.
-        let err = write_file(&request(), &target, true, &Metadata::new(), chunks(&[b"notgzip"])).await.err().unwrap();
+        let err = write_file(&request(), &target, true, Some(&Metadata::new()), chunks(&[b"notgzip"])).await.err().unwrap();
         assert_eq!(err.code, Code::Internal);
         std::fs::remove_dir_all(&dir).unwrap();
     }

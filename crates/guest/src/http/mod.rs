@@ -2,15 +2,15 @@
 //! procedure paths, the REST endpoints beside them, and CORS for the browser SDK, which talks
 //! to envd directly.
 mod as_user;
-mod file_access;
-mod files_get;
-mod files_post;
+pub(crate) mod file_access;
+pub(crate) mod files_get;
+pub(crate) mod files_post;
 mod heap_settled;
 mod init;
 pub mod metrics;
-mod query;
+pub(crate) mod query;
 pub mod respond;
 pub mod rest;
 mod server;
 
-pub use server::serve;
+pub use server::{serve, serve_with};

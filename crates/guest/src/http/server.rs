@@ -89,24 +89,35 @@ async fn handle(guest: Arc<Guest>, processes: Arc<Processes>, rpc: ConnectRpcSer
 
 /// Listens on the configured address and serves until the process ends; returns the bound port.
 pub async fn serve(guest: Arc<Guest>, processes: Arc<Processes>, host: &str, port: u16) -> std::io::Result<(u16, tokio::task::JoinHandle<()>)> {
+    let rpc = ConnectRpcService::new(rpc_router(&guest, &processes)).with_interceptor(TokenCheck(guest.clone()));
+    serve_with(host, port, move |req| handle(guest.clone(), processes.clone(), rpc.clone(), req)).await
+}
+
+/// One HTTP/1.1 listener on `host:port` answering every request with `handler` (envd's, and
+/// execd's beside it); returns the bound port and the accepting task.
+pub async fn serve_with<H, F>(host: &str, port: u16, handler: H) -> std::io::Result<(u16, tokio::task::JoinHandle<()>)>
+where
+    H: Fn(Request<Incoming>) -> F + Clone + Send + Sync + 'static,
+    F: Future<Output = Result<HttpResponse, Infallible>> + Send + 'static,
+{
     let listener = TcpListener::bind((host, port)).await?;
     let bound: SocketAddr = listener.local_addr()?;
-    let rpc = ConnectRpcService::new(rpc_router(&guest, &processes)).with_interceptor(TokenCheck(guest.clone()));
     let task = tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else { continue };
             let _ = stream.set_nodelay(true);
-            let (guest, processes, rpc) = (guest.clone(), processes.clone(), rpc.clone());
+            let handler = handler.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |req| handle(guest.clone(), processes.clone(), rpc.clone(), req));
+                let service = hyper::service::service_fn(handler);
                 let _ = hyper::server::conn::http1::Builder::new()
                     .timer(TokioTimer::new())
                     .header_read_timeout(IDLE_TIMEOUT)
                     .serve_connection(TokioIo::new(stream), service)
+                    // execd's PTY WebSocket (GET /pty/{id}/ws) takes its connection over.
+                    .with_upgrades()
                     .await;
             });
         }
     });
     Ok((bound.port(), task))
 }
-

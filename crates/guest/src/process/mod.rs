@@ -3,13 +3,13 @@
 mod close_stdin;
 mod connect;
 mod driver;
-mod end;
+pub(crate) mod end;
 mod env;
 mod events;
 mod fd;
-mod handle;
+pub(crate) mod handle;
 mod input;
-mod launch;
+pub(crate) mod launch;
 mod list;
 mod pty;
 mod reaper;
@@ -40,7 +40,7 @@ use crate::proto::process::{
 
 /// The processes the guest started, and what the service needs to start more.
 pub struct Processes {
-    guest: Arc<Guest>,
+    pub(crate) guest: Arc<Guest>,
     registry: Arc<Registry>,
     reaper: Arc<Reaper>,
     start_command: Option<Arc<StartCommandReport>>,

@@ -297,6 +297,11 @@ unsafe fn set_up_and_exec(c: &Child) -> ! {
                 fail(c, Step::Dup2);
             }
         }
+        // Before the ids change, as libuv and node-pty (the TypeScript guest's spawners) do: a
+        // cwd only root may enter still works for a program of another user.
+        if libc::chdir(c.exec.cwd.as_ptr()) != 0 {
+            fail(c, Step::Chdir);
+        }
         if c.switch_ids {
             // Supplementary groups dropped: a program of `user` must not keep root's group 0.
             if libc::syscall(libc::SYS_setgroups, 0, null::<libc::gid_t>()) != 0 {
@@ -308,9 +313,6 @@ unsafe fn set_up_and_exec(c: &Child) -> ! {
             if libc::syscall(libc::SYS_setuid, c.uid) != 0 {
                 fail(c, Step::Setuid);
             }
-        }
-        if libc::chdir(c.exec.cwd.as_ptr()) != 0 {
-            fail(c, Step::Chdir);
         }
         exec(c)
     }
