@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // execd (OpenSandbox's in-sandbox API) against a real guest process: /ping, the token rule,
 // foreground and background commands with their event framing, status, logs, interrupt,
 // bash sessions and metrics; every refusal in execd's {code, message} shape.

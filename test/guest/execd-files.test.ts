@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // execd's file and directory routes against a real guest process: info, upload (metadata + file
 // parts), download (whole, byte ranges, lines), search, replace, permissions, move, delete, and
 // directories create/list/delete; every refusal in execd's {code, message} shape.

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // execd's PTY sessions (POST/GET/DELETE /pty, the /pty/{id}/ws WebSocket) against a real guest
 // process: typing into a shell on a terminal, resize, signals, pipe mode, replay from an offset,
 // one client per session with takeover, the exit frame and the refusals.

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 /**
  * execd inside real gVisor sandboxes, reached from the host on port 44772 through the sandbox's
  * network namespace like envd on 49983: the same guest process serves both, with the same

@@ -1,3 +1,4 @@
+// test-file-guests: typescript native
 // execd's port 44772 through the server's port proxy, over gVisor: a caller with an API key
 // reaches execd without knowing the sandbox's token (the server adds it, as for envd on 49983),
 // while anonymous traffic by host name gets no token added and execd refuses it.
