@@ -25,9 +25,10 @@
 // Guests. A file that tests the guest daemon's protocol declares `// test-file-guests: typescript
 // native` in its first lines: it runs once against each guest, the TypeScript one (src/guest) and
 // the native one (crates/guest), which the runner builds with cargo first and names to the file in
-// AGENTBOX_TEST_GUEST_BIN (test/guest/fixture.ts); AGENTBOX_GUEST=native has the engines the file
-// creates boot their sandboxes with it (src/engine/index.ts). The native run is reported as
-// `<file> [native guest]`; a failed build fails those runs.
+// AGENTBOX_TEST_GUEST_BIN (test/guest/fixture.ts); AGENTBOX_GUEST has the engines the file
+// creates boot their sandboxes with that guest (src/engine/index.ts). The native run is reported
+// as `<file> [native guest]`; a failed build fails those runs. Other files run once, their
+// engines with the default guest (the native one).
 //
 // Skips. Every skipped test is collected (scripts/test-skips-reporter.mjs) and listed at the end.
 // In CI (CI=true or CI=1) a skip fails the run unless ALLOWED_SKIPS below names it: in CI every
@@ -96,17 +97,25 @@ function exclusiveReason(file) {
   return /^\/\/ test-file-exclusive: (.+)$/m.exec(head)?.[1] ?? null;
 }
 
-/** The guests the file runs against (`// test-file-guests: <guest> ...` in its first 2 KiB); by default the TypeScript one. */
+/** The guests the file declares (`// test-file-guests: <guest> ...` in its first 2 KiB), or none. */
 function guestsOf(file) {
   const head = readFileSync(join(root, file), 'utf8').slice(0, 2048);
-  const declared = /^\/\/ test-file-guests: (.+)$/m.exec(head)?.[1]?.trim().split(/\s+/) ?? ['typescript'];
+  const declared = /^\/\/ test-file-guests: (.+)$/m.exec(head)?.[1]?.trim().split(/\s+/) ?? [];
   const unknown = declared.filter((g) => g !== 'typescript' && g !== 'native');
   if (unknown.length) throw new Error(`${file} declares unknown guests: ${unknown.join(' ')} (known: typescript native)`);
   return declared;
 }
 
-/** One run of a file: against the TypeScript guest (no label) or the native one. */
-const runsOf = (file) => guestsOf(file).map((guest) => ({ file, guest, label: guest === 'native' ? `${file} [native guest]` : file }));
+/**
+ * The runs of a file: once as the environment says (the engine's default guest; test/guest's
+ * fixture starts the TypeScript guest), or once per declared guest, the TypeScript run
+ * unlabelled.
+ */
+function runsOf(file) {
+  const guests = guestsOf(file);
+  if (guests.length === 0) return [{ file, label: file }];
+  return guests.map((guest) => ({ file, guest, label: guest === 'native' ? `${file} [native guest]` : file }));
+}
 const selected = (dir) => walk(join(root, dir), []).sort().filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).flatMap(runsOf);
 const phases = [
   { name: 'unit tests (src/**/*.test.ts)', files: selected('src'), concurrency: availableParallelism() },
@@ -166,7 +175,8 @@ function runFile(run, index) {
     console.log(`✖ ${label}: ${nativeGuest.error}`);
     return Promise.resolve({ file: label, status: 1, timedOut: false, ms: 0, outcomes: [] });
   }
-  const env = run.guest === 'native' ? { ...process.env, ...nativeGuestEnv(nativeGuest.bin) } : process.env;
+  const env = run.guest === 'native' ? { ...process.env, ...nativeGuestEnv(nativeGuest.bin) }
+    : run.guest === 'typescript' ? { ...process.env, AGENTBOX_GUEST: 'typescript' } : process.env;
   const budget = budgetMs(file);
   const outcomesFile = join(scratch, `${index}.outcomes.jsonl`);
   const started = Date.now();

@@ -51,9 +51,13 @@ bash scripts/build-runsc.sh
 step "web console"
 node scripts/build-console.mjs
 
+# The guest daemon sandboxes run (crates/guest), built by cargo once per change of its sources.
+step "guest daemon (native)"
+node --import tsx scripts/build-native-guest.ts
+
 if ((FOR_TESTS)); then
-  # The guest tests run against the native guest too (crates/guest); the test runner builds it
-  # with Rust's cargo, which Debian's packages are too old for (it needs Rust 1.88).
+  # The tests run against the native guest (crates/guest), which the test runner and the engine
+  # build with Rust's cargo; Debian's Rust is too old for it (it needs 1.88).
   if ! command -v cargo >/dev/null && [[ ! -x "$HOME/.cargo/bin/cargo" ]]; then
     echo "setup: the tests build the native guest (crates/guest) with cargo; install Rust 1.88 or later with rustup (https://rustup.rs)." >&2
     exit 1

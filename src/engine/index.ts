@@ -13,7 +13,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle, type EnsureGuestBundleOptions, type GuestBundle } from '../envd/bundle.ts';
-import { ensureNativeGuestBundle } from '../envd/native-bundle.ts';
+import { ensureNativeGuestBundle, nativeGuestAvailable } from '../envd/native-bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
 import type { DiskOptions, NetworkOptions } from './engine-options.ts';
 import { LocalEngine } from './engine.ts';
@@ -51,15 +51,15 @@ export interface CreateEngineOptions {
   onPhases?: PhaseReport;
   /** Golden snapshots kept (engine-options.ts); default AGENTBOX_GOLDEN_SNAPSHOTS, else 8; 0 turns them off. */
   goldenSnapshots?: number;
-  /** Which guest daemon sandboxes run; default AGENTBOX_GUEST, else `typescript` (see GuestKind). */
+  /** Which guest daemon sandboxes run; default AGENTBOX_GUEST, else `native` where it can be built (see GuestKind). */
   guest?: GuestKind;
 }
 
 /**
- * `typescript`: the guest in src/guest, on the bundle's own Node (envd/bundle.ts). `native`: the
- * guest in crates/guest, one static executable (envd/native-bundle.ts), a fraction of the
- * memory; it does not serve OpenSandbox's execd or the agent-sandbox runtime yet
- * (crates/guest/README.md).
+ * `native`: the guest in crates/guest, one static executable (envd/native-bundle.ts), in a
+ * fraction of the memory (BENCHMARKS.md, twenty-seventh round). `typescript`: the guest in
+ * src/guest, on the bundle's own Node (envd/bundle.ts), which Kubernetes pods run
+ * (images/oci-export.ts) since it also serves the agent-sandbox in-pod runtime.
  */
 export const GUEST_KINDS = ['typescript', 'native'] as const;
 export type GuestKind = (typeof GUEST_KINDS)[number];
@@ -94,15 +94,23 @@ function goldenSnapshotsFromEnv(): number | undefined {
   return n;
 }
 
-function guestKindFromEnv(): GuestKind {
+function guestKindFromEnv(): GuestKind | undefined {
   const raw = process.env.AGENTBOX_GUEST;
-  if (raw === undefined || raw === '') return 'typescript';
+  if (raw === undefined || raw === '') return undefined;
   if ((GUEST_KINDS as readonly string[]).includes(raw)) return raw as GuestKind;
   throw new AgentboxError('invalid_argument', `AGENTBOX_GUEST must be one of ${GUEST_KINDS.join(', ')}, not '${raw}'`);
 }
 
-function ensureGuest(kind: GuestKind, opts: EnsureGuestBundleOptions): Promise<GuestBundle> {
-  return kind === 'native' ? ensureNativeGuestBundle(opts) : ensureGuestBundle(opts);
+/**
+ * The guest asked for, else the native one where it is built or cargo can build it, else the
+ * TypeScript one, saying why: a machine without Rust still runs sandboxes.
+ */
+function ensureGuest(requested: GuestKind | undefined, opts: EnsureGuestBundleOptions): Promise<GuestBundle> {
+  const kind = requested ?? guestKindFromEnv();
+  if (kind === 'typescript') return ensureGuestBundle(opts);
+  if (kind === 'native' || nativeGuestAvailable(opts)) return ensureNativeGuestBundle(opts);
+  opts.onProgress?.('sandboxes run the TypeScript guest: the native one (crates/guest) is not built and there is no cargo to build it; install Rust 1.88 or later with rustup for about half the memory per sandbox');
+  return ensureGuestBundle(opts);
 }
 
 export const defaultHome = () => process.env.AGENTBOX_HOME ?? join(homedir(), '.agentbox');
@@ -171,7 +179,7 @@ export async function createEngine(opts: CreateEngineOptions = {}): Promise<Crea
     const why = unavailable.map((u) => `${u.name}: ${u.reason}`).join('; ') || 'none is configured';
     throw new AgentboxError('unavailable', `runtime class '${defaultRuntime}' is not available (${why}). Run 'agentbox doctor' and 'npm run setup'.`);
   }
-  const guest = await ensureGuest(opts.guest ?? guestKindFromEnv(), { cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
+  const guest = await ensureGuest(opts.guest, { cacheDir: join(cacheDir, 'guest'), onProgress: opts.onProgress });
   // Template builds run under the most preferred class available (the check above ensures one).
   const templates = new TemplateStore({ home, cacheDir, runSteps: sandboxedStepRunner(() => drivers.get(available[0]!)!), policy: opts.templates });
   const network: NetworkOptions = {

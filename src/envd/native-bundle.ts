@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, relative } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentboxError } from '../api/errors.ts';
 import { ENVD_VERSION } from '../guest/version.ts';
@@ -57,17 +57,28 @@ function sourceHash(): string {
   return h.digest('hex').slice(0, 16);
 }
 
-/** cargo on PATH, else where rustup puts it (a service's PATH often lacks ~/.cargo/bin). */
-function cargoCommand(): string {
-  const rustup = join(homedir(), '.cargo', 'bin', 'cargo');
-  return existsSync(rustup) ? rustup : 'cargo';
+/** Where rustup puts cargo (a service's PATH often lacks ~/.cargo/bin), else cargo on PATH; undefined without one. */
+function findCargo(): string | undefined {
+  const dirs = [join(homedir(), '.cargo', 'bin'), ...(process.env.PATH ?? '').split(delimiter).filter(Boolean)];
+  return dirs.map((d) => join(d, 'cargo')).find((c) => existsSync(c));
+}
+
+/** Whether the native guest of these sources is built, or cargo is there to build it. */
+export function nativeGuestAvailable(opts: EnsureGuestBundleOptions = {}): boolean {
+  const cacheDir = opts.cacheDir ?? defaultGuestCacheDir();
+  return existsSync(join(cacheDir, `native-${sourceHash()}`, 'manifest.json')) || findCargo() !== undefined;
 }
 
 /** Runs cargo, passing each line it prints to `progress`; rejects with its last lines on failure. */
 function runCargo(targetDir: string, progress: (msg: string) => void): Promise<void> {
   const args = ['build', '--release', '--locked', '--manifest-path', join(CRATE, 'Cargo.toml'), '--target', TARGET, '--target-dir', targetDir];
   return new Promise((resolve, reject) => {
-    const child = spawn(cargoCommand(), args, {
+    const cargo = findCargo();
+    if (!cargo) {
+      reject(new AgentboxError('not_supported', 'the native guest needs Rust 1.88 or later to build: install it with rustup, or set AGENTBOX_GUEST=typescript'));
+      return;
+    }
+    const child = spawn(cargo, args, {
       env: { ...process.env, RUSTFLAGS: '-C target-feature=+crt-static' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -84,7 +95,7 @@ function runCargo(targetDir: string, progress: (msg: string) => void): Promise<v
       }
     });
     child.once('error', (err) => reject(new AgentboxError('not_supported',
-      `cannot run cargo (${err.message}); the native guest needs Rust: install it with rustup, or unset AGENTBOX_GUEST to use the TypeScript guest`, { cause: err })));
+      `cannot run cargo (${err.message}); the native guest needs Rust: install it with rustup, or set AGENTBOX_GUEST=typescript`, { cause: err })));
     child.once('exit', (code) => {
       if (code === 0) resolve();
       else reject(new AgentboxError('internal', `building the native guest failed (cargo exited ${code}):\n${tail.join('\n')}`));

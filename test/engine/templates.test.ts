@@ -78,7 +78,7 @@ describe('builds and imports', () => {
     });
 
     it('fails the create when it cannot be launched or is killed', { timeout: 120_000 }, async () => {
-      await assert.rejects(create('no-binary', ['/no/such/program'], ['test', '-f', '/tmp/never']), /start command \["\/no\/such\/program"\] could not be started \(cannot start '\/no\/such\/program': .*ENOENT/);
+      await assert.rejects(create('no-binary', ['/no/such/program'], ['test', '-f', '/tmp/never']), /start command \["\/no\/such\/program"\] could not be started \(cannot start '\/no\/such\/program': .*(ENOENT|No such file or directory)/);
       gone('no-binary');
       await assert.rejects(create('killed', ['/bin/sh', '-c', 'kill -KILL $$'], ['test', '-f', '/tmp/never']), /start command .* was ended by signal: killed before the ready check .* passed; it wrote no output$/);
       gone('killed');
