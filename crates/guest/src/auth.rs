@@ -72,11 +72,11 @@ pub fn user_path(state: &GuestState, user: &OsUser, path: &str) -> String {
     } else {
         Path::new(base).join(path)
     };
-    normalize(&joined)
+    resolve_lexically(&joined)
 }
 
 /// Folds `.` and `..` lexically, as Node's path.resolve does (no symlinks are followed).
-fn normalize(path: &Path) -> String {
+pub fn resolve_lexically(path: &Path) -> String {
     let mut out: Vec<&std::ffi::OsStr> = Vec::new();
     for c in path.components() {
         match c {
@@ -134,5 +134,8 @@ mod tests {
         assert_eq!(user_path(&state(None, None), &user, "x"), "/home/u/x");
         assert_eq!(user_path(&state(None, Some("/w")), &user, "x/./y"), "/w/x/y");
         assert_eq!(user_path(&state(None, None), &user, "/a/../../b/"), "/b");
+        assert_eq!(resolve_lexically(Path::new("/a/b/../c")), "/a/c");
+        assert_eq!(resolve_lexically(Path::new("/a/./x")), "/a/x");
+        assert_eq!(resolve_lexically(Path::new("/..")), "/");
     }
 }

@@ -11,6 +11,8 @@ mod http;
 mod log;
 mod pids_limit;
 mod process;
+#[cfg(test)]
+mod test_dir;
 mod users;
 
 pub mod proto {

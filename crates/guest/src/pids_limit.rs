@@ -39,12 +39,10 @@ mod tests {
 
     #[test]
     fn writes_the_limit_and_joins_the_cgroup() {
-        let root = std::env::temp_dir().join(format!("agentbox-pids-{}", std::process::id()));
-        std::fs::create_dir_all(&root).unwrap();
+        let root = crate::test_dir::TestDir::new("pids");
         assert!(confine_pids(64, &root));
         assert_eq!(std::fs::read_to_string(root.join("agentbox/pids.max")).unwrap(), "64");
         assert_eq!(std::fs::read_to_string(root.join("agentbox/cgroup.procs")).unwrap(), std::process::id().to_string());
-        std::fs::remove_dir_all(&root).unwrap();
         assert!(!confine_pids(64, &root.join("missing")));
     }
 }

@@ -104,8 +104,7 @@ mod tests {
 
     #[test]
     fn reads_users_and_sees_a_change() {
-        let dir = std::env::temp_dir().join(format!("agentbox-users-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("users");
         std::fs::write(dir.join("passwd"), "root:x:0:0:root:/root:/bin/sh\n# comment\n").unwrap();
         std::fs::write(dir.join("group"), "root:x:0:\nstaff:x:50:\n").unwrap();
         let db = UserDb::new(dir.to_str().unwrap());
@@ -117,6 +116,5 @@ mod tests {
         let user = db.by_name("user").unwrap();
         assert_eq!((user.uid, user.gid, user.shell.as_str()), (1000, 1000, "/bin/sh"));
         assert_eq!(db.user_name(1000), "user");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

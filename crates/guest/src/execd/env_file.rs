@@ -40,12 +40,10 @@ mod tests {
 
     #[test]
     fn reads_key_value_lines_and_names_the_file() {
-        let dir = std::env::temp_dir().join(format!("execd-env-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("execd-env");
         let path = dir.join(".env");
         std::fs::write(&path, "A=1\n# a comment\nexport B='two words'\nA=3\n").unwrap();
         let vars = env_file_variables(path.to_str().unwrap());
-        std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(vars.get("A").map(String::as_str), Some("3"));
         assert_eq!(vars.get("B").map(String::as_str), Some("two words"));
         assert_eq!(vars.get(ENV_FILE_VARIABLE).map(String::as_str), path.to_str());

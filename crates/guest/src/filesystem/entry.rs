@@ -6,11 +6,12 @@
 //! own. A dangling link stays a SYMLINK whose target is its text resolved against its directory.
 use std::fs::Metadata;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
-use std::path::{Component, Path};
+use std::path::Path;
 
 use buffa_types::google::protobuf::Timestamp;
 
 use super::metadata::read_metadata;
+use crate::auth::resolve_lexically;
 use crate::error::{GuestError, GuestResult};
 use crate::proto::filesystem::{EntryInfo, FileType};
 use crate::users::UserDb;
@@ -62,22 +63,6 @@ fn follow_link(path: &str) -> Option<(String, Option<Metadata>)> {
     Some((resolve_lexically(&dir.join(text)), None))
 }
 
-/// Folds `.` and `..` without following links, as Node's path.resolve does.
-fn resolve_lexically(path: &Path) -> String {
-    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
-    for c in path.components() {
-        match c {
-            Component::Normal(s) => parts.push(s),
-            Component::ParentDir => {
-                parts.pop();
-            }
-            _ => {}
-        }
-    }
-    let joined: Vec<String> = parts.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    format!("/{}", joined.join("/"))
-}
-
 fn base_name(path: &str) -> String {
     Path::new(path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
@@ -125,12 +110,5 @@ mod tests {
         assert_eq!(permission_string('d', 0o755), "drwxr-xr-x");
         assert_eq!(permission_string('l', 0o777), "lrwxrwxrwx");
         assert_eq!(permission_string('-', 0o4000), "----------");
-    }
-
-    #[test]
-    fn dangling_link_targets_resolve_against_their_directory() {
-        assert_eq!(resolve_lexically(Path::new("/a/b/../c")), "/a/c");
-        assert_eq!(resolve_lexically(Path::new("/a/./x")), "/a/x");
-        assert_eq!(resolve_lexically(Path::new("/..")), "/");
     }
 }

@@ -198,7 +198,8 @@ mod tests {
 
     #[test]
     fn a_write_replaces_the_set() {
-        let path = std::env::temp_dir().join(format!("agentbox-md-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("md");
+        let path = dir.join("file");
         std::fs::write(&path, "x").unwrap();
         let path = path.to_str().unwrap();
         if write_metadata(path, &md(&[("a", "1"), ("b", "2")])).is_ok() && read_metadata(path).is_some() {
@@ -207,6 +208,5 @@ mod tests {
             write_metadata(path, &Metadata::new()).unwrap();
             assert_eq!(read_metadata(path), None);
         }
-        std::fs::remove_file(path).unwrap();
     }
 }

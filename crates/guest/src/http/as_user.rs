@@ -75,8 +75,7 @@ mod tests {
         if unsafe { libc::geteuid() } != 0 {
             return; // only a root guest switches
         }
-        let dir = std::env::temp_dir().join(format!("agentbox-as-user-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::test_dir::TestDir::new("as-user");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
         let nobody = OsUser { name: "nobody".into(), uid: 65534, gid: 65534, home: "/".into(), shell: "/bin/sh".into() };
         let write = |path: std::path::PathBuf| move || std::fs::write(&path, "x").map_err(|e| GuestError::io(&e, "f"));
@@ -88,6 +87,5 @@ mod tests {
         std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o700)).unwrap();
         assert!(as_user(&nobody, write(private.join("f"))).is_err());
         std::fs::write(private.join("f"), "x").unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -258,7 +258,8 @@ mod tests {
 
     #[test]
     fn a_file_is_sent_at_the_size_stat_gave_plain_or_gzipped() {
-        let path = std::env::temp_dir().join(format!("agentbox-chunks-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("chunks");
+        let path = dir.join("lines");
         let data = b"line\n".repeat(40_000);
         std::fs::write(&path, &data).unwrap();
         let chunks = |gzipped: bool| FileChunks {
@@ -272,6 +273,5 @@ mod tests {
         let mut unzipped = Vec::new();
         flate2::read::GzDecoder::new(&zipped[..]).read_to_end(&mut unzipped).unwrap();
         assert_eq!(unzipped, &data[..100_000]);
-        std::fs::remove_file(&path).unwrap();
     }
 }

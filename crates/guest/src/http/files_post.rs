@@ -214,7 +214,7 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn uploads_are_written_and_gunzipped() {
-        let dir = std::env::temp_dir().join(format!("agentbox-post-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("post");
         let target = dir.join("a/b.txt").to_string_lossy().into_owned();
         let written = write_file(&request(), &target, false, Some(&Metadata::new()), chunks(&[b"one ", b"two"])).await.unwrap();
         assert_eq!((written.name.as_str(), std::fs::read_to_string(&target).unwrap().as_str()), ("b.txt", "one two"));
@@ -226,6 +226,5 @@ mod tests {
         // The failure shows only once the body has ended; draining it then must not poll it again.
         let err = write_file(&request(), &target, true, Some(&Metadata::new()), chunks(&[b"notgzip"])).await.err().unwrap();
         assert_eq!(err.code, Code::Internal);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

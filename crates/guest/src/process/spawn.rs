@@ -376,11 +376,11 @@ mod tests {
 
     #[test]
     fn runs_a_script_without_an_interpreter_line_with_sh() {
-        let script = std::env::temp_dir().join(format!("agentbox-spawn-{}", std::process::id()));
+        let dir = crate::test_dir::TestDir::new("spawn");
+        let script = dir.join("script");
         std::fs::write(&script, "echo from-script \"$1\"\n").unwrap();
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
         let ran = run(script.to_str().unwrap(), &["arg"], "/");
-        std::fs::remove_file(&script).unwrap();
         assert_eq!(ran.unwrap(), ("from-script arg\n".to_string(), Exit::Code(0)));
     }
 
