@@ -13,7 +13,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { AgentboxError } from '../api/errors.ts';
 import { ensureGuestBundle, type EnsureGuestBundleOptions, type GuestBundle } from '../envd/bundle.ts';
-import { ensureNativeGuestBundle, nativeGuestAvailable } from '../envd/native-bundle.ts';
+import { ensureNativeGuestBundle, locateNativeGuest } from '../envd/native-bundle.ts';
 import { sandboxedStepRunner } from './build-steps.ts';
 import type { DiskOptions, NetworkOptions } from './engine-options.ts';
 import { LocalEngine } from './engine.ts';
@@ -108,7 +108,8 @@ function guestKindFromEnv(): GuestKind | undefined {
 function ensureGuest(requested: GuestKind | undefined, opts: EnsureGuestBundleOptions): Promise<GuestBundle> {
   const kind = requested ?? guestKindFromEnv();
   if (kind === 'typescript') return ensureGuestBundle(opts);
-  if (kind === 'native' || nativeGuestAvailable(opts)) return ensureNativeGuestBundle(opts);
+  const native = locateNativeGuest(opts);
+  if (kind === 'native' || native.built || native.cargo) return ensureNativeGuestBundle(opts, native);
   opts.onProgress?.('sandboxes run the TypeScript guest: the native one (crates/guest) is not built and there is no cargo to build it; install Rust 1.88 or later with rustup for about half the memory per sandbox');
   return ensureGuestBundle(opts);
 }

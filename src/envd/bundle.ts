@@ -173,6 +173,28 @@ function buildLauncher(out: string, progress: (msg: string) => void): void {
   }
 }
 
+/**
+ * Builds a guest directory into `dir`: `fill` writes its files into a temp dir beside it, the
+ * manifest goes in last, and a rename puts the whole in place, so a caller never sees half a
+ * bundle and two building the same one at once both end with it.
+ */
+export function publishGuestDir(dir: string, manifest: object, fill: (tmp: string) => void): void {
+  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  try {
+    mkdirSync(tmp, { recursive: true });
+    fill(tmp);
+    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      // Another process finished the same bundle first: theirs is identical.
+      if (!existsSync(join(dir, 'manifest.json'))) throw err;
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
 export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Promise<GuestBundle> {
   const progress = opts.onProgress ?? (() => {});
   const cacheDir = opts.cacheDir ?? defaultGuestCacheDir();
@@ -212,9 +234,8 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
   if (existsSync(join(dir, 'manifest.json'))) return bundle;
 
   progress(`building guest bundle ${hash}`);
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    mkdirSync(join(tmp, 'bin'), { recursive: true });
+  publishGuestDir(dir, { hash, envdVersion: ENVD_VERSION, argv, node: process.version }, (tmp) => {
+    mkdirSync(join(tmp, 'bin'));
     mkdirSync(join(tmp, 'lib'));
     writeFileSync(join(tmp, GUEST_ENTRY), entry);
     writeFileSync(join(tmp, GUEST_CODE), code);
@@ -236,19 +257,9 @@ export async function ensureGuestBundle(opts: EnsureGuestBundleOptions = {}): Pr
     const xattrOut = join(tmp, 'node_modules', XATTR_ADDON_PACKAGE);
     mkdirSync(xattrOut, { recursive: true });
     for (const f of ['package.json', basename(xattr.file)]) copyFileSync(join(xattr.dir, f), join(xattrOut, f));
-    // Last before the manifest: the guest's start needs the launcher and both addons in place.
+    // Last: the guest's start needs the launcher and both addons in place.
     writeCodeCache(tmp, nodeBin, progress);
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ hash, envdVersion: ENVD_VERSION, argv, node: process.version }, null, 2) + '\n');
-    mkdirSync(cacheDir, { recursive: true });
-    try {
-      renameSync(tmp, dir);
-    } catch (err) {
-      // Another process finished the same bundle first: theirs is identical.
-      if (!existsSync(join(dir, 'manifest.json'))) throw err;
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
+  });
   progress(`guest bundle ready: ${dir} (${readdirSync(join(dir, 'lib')).length} libraries)`);
   return bundle;
 }

@@ -12,13 +12,13 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AgentboxError } from '../api/errors.ts';
 import { ENVD_VERSION } from '../guest/version.ts';
-import { GUEST_MOUNT, TINI_STATIC, type EnsureGuestBundleOptions, type GuestBundle, defaultGuestCacheDir } from './bundle.ts';
+import { GUEST_MOUNT, TINI_STATIC, type EnsureGuestBundleOptions, type GuestBundle, defaultGuestCacheDir, publishGuestDir } from './bundle.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CRATE = join(ROOT, 'crates', 'guest');
@@ -63,17 +63,29 @@ function findCargo(): string | undefined {
   return dirs.map((d) => join(d, 'cargo')).find((c) => existsSync(c));
 }
 
-/** Whether the native guest of these sources is built, or cargo is there to build it. */
-export function nativeGuestAvailable(opts: EnsureGuestBundleOptions = {}): boolean {
-  const cacheDir = opts.cacheDir ?? defaultGuestCacheDir();
-  return existsSync(join(cacheDir, `native-${sourceHash()}`, 'manifest.json')) || findCargo() !== undefined;
+/** Where the native guest of these sources is, or will be once built; its sources are hashed once. */
+export interface NativeGuest {
+  bundle: GuestBundle;
+  /** Whether it is built already. */
+  built: boolean;
+  /** cargo, to build it; undefined without one. */
+  cargo?: string;
+}
+
+export function locateNativeGuest(opts: EnsureGuestBundleOptions = {}): NativeGuest {
+  const hash = sourceHash();
+  const dir = join(opts.cacheDir ?? defaultGuestCacheDir(), `native-${hash}`);
+  return {
+    bundle: { dir, hash, argv: NATIVE_GUEST_ARGV, envdVersion: ENVD_VERSION },
+    built: existsSync(join(dir, 'manifest.json')),
+    cargo: findCargo(),
+  };
 }
 
 /** Runs cargo, passing each line it prints to `progress`; rejects with its last lines on failure. */
-function runCargo(targetDir: string, progress: (msg: string) => void): Promise<void> {
+function runCargo(cargo: string | undefined, targetDir: string, progress: (msg: string) => void): Promise<void> {
   const args = ['build', '--release', '--locked', '--manifest-path', join(CRATE, 'Cargo.toml'), '--target', TARGET, '--target-dir', targetDir];
   return new Promise((resolve, reject) => {
-    const cargo = findCargo();
     if (!cargo) {
       reject(new AgentboxError('not_supported', 'the native guest needs Rust 1.88 or later to build: install it with rustup, or set AGENTBOX_GUEST=typescript'));
       return;
@@ -103,36 +115,24 @@ function runCargo(targetDir: string, progress: (msg: string) => void): Promise<v
   });
 }
 
-export async function ensureNativeGuestBundle(opts: EnsureGuestBundleOptions = {}): Promise<GuestBundle> {
+/** The native guest of `native` (default: these sources), built with cargo first when it is not yet. */
+export async function ensureNativeGuestBundle(opts: EnsureGuestBundleOptions = {}, native = locateNativeGuest(opts)): Promise<GuestBundle> {
   const progress = opts.onProgress ?? (() => {});
-  const cacheDir = opts.cacheDir ?? defaultGuestCacheDir();
   if (!existsSync(TINI_STATIC)) {
     throw new AgentboxError('not_supported', `${TINI_STATIC} is missing; install the Debian package tini`);
   }
-  const hash = sourceHash();
-  const dir = join(cacheDir, `native-${hash}`);
-  const bundle: GuestBundle = { dir, hash, argv: NATIVE_GUEST_ARGV, envdVersion: ENVD_VERSION };
-  if (existsSync(join(dir, 'manifest.json'))) return bundle;
+  const { bundle } = native;
+  if (native.built) return bundle;
 
-  progress(`building native guest ${hash} (cargo build --release; a first build takes a few minutes)`);
-  const targetDir = join(cacheDir, 'cargo-target');
-  await runCargo(targetDir, progress);
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    mkdirSync(join(tmp, 'bin'), { recursive: true });
+  progress(`building native guest ${bundle.hash} (cargo build --release; a first build takes a few minutes)`);
+  const targetDir = join(opts.cacheDir ?? defaultGuestCacheDir(), 'cargo-target');
+  await runCargo(native.cargo, targetDir, progress);
+  publishGuestDir(bundle.dir, { hash: bundle.hash, envdVersion: ENVD_VERSION, argv: NATIVE_GUEST_ARGV, guest: 'native' }, (tmp) => {
+    mkdirSync(join(tmp, 'bin'));
     copyFileSync(join(targetDir, TARGET, 'release', BINARY), join(tmp, 'bin', BINARY));
     copyFileSync(TINI_STATIC, join(tmp, 'bin', 'tini'));
     for (const f of [BINARY, 'tini']) chmodSync(join(tmp, 'bin', f), 0o755);
-    writeFileSync(join(tmp, 'manifest.json'), JSON.stringify({ hash, envdVersion: ENVD_VERSION, argv: NATIVE_GUEST_ARGV, guest: 'native' }, null, 2) + '\n');
-    try {
-      renameSync(tmp, dir);
-    } catch (err) {
-      // Another process finished the same bundle first: theirs is identical.
-      if (!existsSync(join(dir, 'manifest.json'))) throw err;
-    }
-  } finally {
-    rmSync(tmp, { recursive: true, force: true });
-  }
-  progress(`native guest ready: ${dir} (${(statSync(join(dir, 'bin', BINARY)).size / 1e6).toFixed(1)} MB)`);
+  });
+  progress(`native guest ready: ${bundle.dir} (${(statSync(join(bundle.dir, 'bin', BINARY)).size / 1e6).toFixed(1)} MB)`);
   return bundle;
 }
