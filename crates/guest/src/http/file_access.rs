@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::query::Query;
 use super::rest::header;
-use crate::auth::{ACCESS_TOKEN_HEADER, basic_auth_user, resolve_user, token_accepted};
+use crate::auth::{ACCESS_TOKEN_HEADER, basic_auth_user, resolve_user, same_secret, token_accepted};
 use crate::context::{Guest, GuestState};
 use crate::error::{Code, GuestError, GuestResult};
 use crate::users::OsUser;
@@ -36,11 +36,6 @@ pub fn file_signature(path: &str, op: FileOperation, username: &str, token: &str
     }
     let digest = Sha256::digest(text.as_bytes());
     format!("v1_{}", base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest))
-}
-
-/// Compares in time independent of where the two differ.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// An expiration as JavaScript's Number() and String() see it: the signature covers String(Number(raw)).

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::respond::{self, HttpResponse};
 use super::rest::header;
+use crate::auth::same_secret;
 use crate::context::Guest;
 use crate::error::{Code, GuestError, GuestResult};
 use crate::log;
@@ -21,12 +22,8 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 /// The shortest init secret a body may set.
 const MIN_SECRET_LEN: usize = 16;
 
-/// Constant time: compared as digests, so neither content nor length leaks by timing.
 fn secret_matches(given: Option<&str>, want: &str) -> bool {
-    use sha2::{Digest, Sha256};
-    let Some(given) = given else { return false };
-    let (a, b) = (Sha256::digest(given.as_bytes()), Sha256::digest(want.as_bytes()));
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    given.is_some_and(|given| same_secret(given.as_bytes(), want.as_bytes()))
 }
 
 #[derive(Debug, Default, PartialEq)]
